@@ -1,0 +1,129 @@
+//! The one error type. Each variant is a cause a user can act on, and its message says
+//! what was wrong and, where it helps, what was expected instead.
+
+use thiserror::Error;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum Error {
+    /// Text that is not a statement. `offset` is the byte offset in the statement text.
+    #[error("{message}")]
+    Parse { message: String, offset: usize },
+
+    #[error("no such table: {name}{}", did_you_mean(suggestion))]
+    NoSuchTable { name: String, suggestion: Option<String> },
+
+    #[error("no such column: {name}{}", did_you_mean(suggestion))]
+    NoSuchColumn { name: String, suggestion: Option<String> },
+
+    #[error("ambiguous column name: {0}")]
+    AmbiguousColumn(String),
+
+    #[error("no such function: {name}{}", did_you_mean(suggestion))]
+    NoSuchFunction { name: String, suggestion: Option<String> },
+
+    #[error("wrong number of arguments to function {name}(): expected {expected}")]
+    Arity { name: String, expected: String },
+
+    #[error("misuse of aggregate function {0}(): {1}")]
+    AggregateMisuse(String, &'static str),
+
+    #[error("table {0} already exists")]
+    TableExists(String),
+
+    #[error("unknown type {ty} for column {column}: expected INTEGER, REAL, TEXT, BOOLEAN or TIMESTAMP")]
+    UnknownType { column: String, ty: String },
+
+    /// A value that cannot be stored in a typed column without losing information.
+    #[error("cannot store {value} ({kind}) in column {table}.{column} of type {ty}")]
+    TypeMismatch { table: String, column: String, ty: String, value: String, kind: &'static str },
+
+    /// NOT NULL, UNIQUE, PRIMARY KEY or CHECK.
+    #[error("{kind} constraint failed: {table}.{columns}{}", detail_suffix(detail))]
+    Constraint { kind: &'static str, table: String, columns: String, detail: String },
+
+    /// An error in one row of a multi-row statement (1-based).
+    #[error("row {row}: {source}")]
+    InRow { row: usize, source: Box<Error> },
+
+    #[error("integer overflow")]
+    IntegerOverflow,
+
+    #[error("query interrupted; nothing was changed")]
+    Interrupted,
+
+    #[error("no value bound for parameter {0}")]
+    MissingParameter(usize),
+
+    #[error("{0}")]
+    Transaction(String),
+
+    /// A statement that is well-formed but makes no sense for the schema.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn did_you_mean(s: &Option<String>) -> String {
+    s.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default()
+}
+
+fn detail_suffix(d: &str) -> String {
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!(" ({d})")
+    }
+}
+
+impl Error {
+    pub fn invalid(msg: impl Into<String>) -> Error {
+        Error::Invalid(msg.into())
+    }
+
+    /// Attaches the 1-based row number of a multi-row statement.
+    pub fn in_row(self, row: usize) -> Error {
+        match self {
+            e @ Error::InRow { .. } => e,
+            e => Error::InRow { row, source: Box::new(e) },
+        }
+    }
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a
+/// plausible typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(closest("nmae", ["name", "id"]), Some("name".into()));
+        assert_eq!(closest("usres", ["users", "orders"]), Some("users".into()));
+        assert_eq!(closest("zzzzzz", ["name", "id"]), None);
+    }
+}

@@ -1,0 +1,133 @@
+//! Aggregate accumulators: one per aggregate call per group.
+
+use std::collections::HashSet;
+
+use super::eval::{eval, Env};
+use crate::error::{Error, Result};
+use crate::sql::plan::{AggCall, AggFunc};
+use crate::storage::convert::to_number;
+use crate::storage::Value;
+
+#[derive(Debug, Clone)]
+enum State {
+    Count(i64),
+    /// Integer sum while every input is an integer; a real sum once any is not.
+    Sum { int: i64, real: f64, is_real: bool, seen: bool, overflow: bool },
+    Avg { sum: f64, n: i64 },
+    Extreme(Option<Value>),
+    Concat(Option<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Accumulator {
+    func: AggFunc,
+    state: State,
+    seen: Option<HashSet<Value>>,
+}
+
+impl Accumulator {
+    pub fn new(call: &AggCall) -> Accumulator {
+        let state = match call.func {
+            AggFunc::CountStar | AggFunc::Count => State::Count(0),
+            AggFunc::Sum | AggFunc::Total => {
+                State::Sum { int: 0, real: 0.0, is_real: false, seen: false, overflow: false }
+            }
+            AggFunc::Avg => State::Avg { sum: 0.0, n: 0 },
+            AggFunc::Min | AggFunc::Max => State::Extreme(None),
+            AggFunc::GroupConcat => State::Concat(None),
+        };
+        Accumulator { func: call.func, state, seen: call.distinct.then(HashSet::new) }
+    }
+
+    /// Feeds one input row.
+    pub fn add(&mut self, call: &AggCall, env: &Env) -> Result<()> {
+        let v = match &call.arg {
+            Some(a) => eval(a, env)?,
+            None => Value::Integer(1),
+        };
+        if v.is_null() && self.func != AggFunc::CountStar {
+            return Ok(());
+        }
+        if let Some(seen) = &mut self.seen {
+            if !seen.insert(v.clone()) {
+                return Ok(());
+            }
+        }
+        match &mut self.state {
+            State::Count(n) => *n += 1,
+            State::Sum { int, real, is_real, seen, overflow } => {
+                *seen = true;
+                match to_number(&v) {
+                    Value::Integer(i) => {
+                        *real += i as f64;
+                        match int.checked_add(i) {
+                            Some(s) => *int = s,
+                            None => *overflow = true,
+                        }
+                    }
+                    Value::Real(r) => {
+                        *real += r;
+                        *is_real = true;
+                    }
+                    _ => {}
+                }
+            }
+            State::Avg { sum, n } => {
+                *sum += match to_number(&v) {
+                    Value::Integer(i) => i as f64,
+                    Value::Real(r) => r,
+                    _ => 0.0,
+                };
+                *n += 1;
+            }
+            State::Extreme(cur) => {
+                let better = match cur {
+                    None => true,
+                    Some(c) => {
+                        let o = v.total_cmp(c);
+                        if self.func == AggFunc::Min {
+                            o.is_lt()
+                        } else {
+                            o.is_gt()
+                        }
+                    }
+                };
+                if better {
+                    *cur = Some(v);
+                }
+            }
+            State::Concat(acc) => {
+                let sep = match &call.separator {
+                    Some(s) => eval(s, env)?.to_string(),
+                    None => ",".to_string(),
+                };
+                match acc {
+                    Some(s) => {
+                        s.push_str(&sep);
+                        s.push_str(&v.to_string());
+                    }
+                    None => *acc = Some(v.to_string()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregate's value for the group.
+    pub fn finish(&self) -> Result<Value> {
+        Ok(match &self.state {
+            State::Count(n) => Value::Integer(*n),
+            State::Sum { int, real, is_real, seen, overflow } => match self.func {
+                AggFunc::Total => Value::Real(*real),
+                _ if !seen => Value::Null,
+                _ if *is_real => Value::Real(*real),
+                _ if *overflow => return Err(Error::IntegerOverflow),
+                _ => Value::Integer(*int),
+            },
+            State::Avg { n: 0, .. } => Value::Null,
+            State::Avg { sum, n } => Value::Real(sum / *n as f64),
+            State::Extreme(v) => v.clone().unwrap_or(Value::Null),
+            State::Concat(s) => s.as_deref().map_or(Value::Null, Value::text),
+        })
+    }
+}

@@ -1,0 +1,322 @@
+//! Expression evaluation with SQLite's semantics: three-valued logic, integer
+//! arithmetic that overflows into reals, division by zero giving NULL.
+
+use std::cmp::Ordering;
+use std::sync::atomic::AtomicBool;
+
+use super::functions::call;
+use crate::error::{Error, Result};
+use crate::sql::plan::{ArithOp, BExpr, CmpOp};
+use crate::storage::convert::{cast, to_number};
+use crate::storage::Value;
+
+/// What evaluation needs besides the row: parameters, the statement's clock reading and
+/// the interrupt flag that a long query checks.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub params: &'a [Value],
+    pub now: i64,
+    pub interrupt: Option<&'a AtomicBool>,
+}
+
+impl Ctx<'_> {
+    /// Fails with `Interrupted` once the flag is raised (Ctrl-C in the shell).
+    pub fn check_interrupt(&self) -> Result<()> {
+        match self.interrupt {
+            Some(flag) if flag.load(std::sync::atomic::Ordering::Relaxed) => Err(Error::Interrupted),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The row an expression sees: input columns and, after aggregation, aggregate results.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub row: &'a [Value],
+    pub aggs: &'a [Value],
+    pub ctx: &'a Ctx<'a>,
+}
+
+fn bool_or_null(b: Option<bool>) -> Value {
+    b.map_or(Value::Null, Value::Boolean)
+}
+
+pub fn truth(e: &BExpr, env: &Env) -> Result<Option<bool>> {
+    Ok(eval(e, env)?.truth())
+}
+
+/// True only when the expression is true (NULL and false both filter a row out).
+pub fn is_true(e: &BExpr, env: &Env) -> Result<bool> {
+    Ok(truth(e, env)? == Some(true))
+}
+
+pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
+    Ok(match e {
+        BExpr::Const(v) => v.clone(),
+        BExpr::Column(i) => env.row[*i].clone(),
+        BExpr::Param(i) => env.ctx.params.get(*i).cloned().ok_or(Error::MissingParameter(i + 1))?,
+        BExpr::Agg(i) => env.aggs[*i].clone(),
+        BExpr::Not(a) => bool_or_null(truth(a, env)?.map(|b| !b)),
+        BExpr::Neg(a) => negate(eval(a, env)?),
+        BExpr::BitNot(a) => match to_number(&eval(a, env)?) {
+            Value::Null => Value::Null,
+            Value::Integer(i) => Value::Integer(!i),
+            Value::Real(r) => Value::Integer(!(r as i64)),
+            _ => Value::Null,
+        },
+        BExpr::And(a, b) => match truth(a, env)? {
+            Some(false) => Value::Boolean(false),
+            l => match (l, truth(b, env)?) {
+                (_, Some(false)) => Value::Boolean(false),
+                (Some(true), Some(true)) => Value::Boolean(true),
+                _ => Value::Null,
+            },
+        },
+        BExpr::Or(a, b) => match truth(a, env)? {
+            Some(true) => Value::Boolean(true),
+            l => match (l, truth(b, env)?) {
+                (_, Some(true)) => Value::Boolean(true),
+                (Some(false), Some(false)) => Value::Boolean(false),
+                _ => Value::Null,
+            },
+        },
+        BExpr::Compare(op, a, b) => {
+            let (a, b) = (eval(a, env)?, eval(b, env)?);
+            bool_or_null(a.sql_cmp(&b).map(|o| compare(*op, o)))
+        }
+        BExpr::Is(a, b, negated) => {
+            let (a, b) = (eval(a, env)?, eval(b, env)?);
+            let same = match (a.is_null(), b.is_null()) {
+                (true, true) => true,
+                (false, false) => a.total_cmp(&b) == Ordering::Equal,
+                _ => false,
+            };
+            Value::Boolean(same != *negated)
+        }
+        BExpr::Arith(op, a, b) => arith(*op, &eval(a, env)?, &eval(b, env)?),
+        BExpr::Concat(a, b) => match (eval(a, env)?, eval(b, env)?) {
+            (Value::Null, _) | (_, Value::Null) => Value::Null,
+            (a, b) => Value::text(&format!("{a}{b}")),
+        },
+        BExpr::IsNull(a, negated) => Value::Boolean(eval(a, env)?.is_null() != *negated),
+        BExpr::Between { expr, low, high, negated } => {
+            let v = eval(expr, env)?;
+            let lo = v.sql_cmp(&eval(low, env)?).map(|o| o != Ordering::Less);
+            let hi = v.sql_cmp(&eval(high, env)?).map(|o| o != Ordering::Greater);
+            let inside = match (lo, hi) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            };
+            bool_or_null(inside.map(|b| b != *negated))
+        }
+        BExpr::InList { expr, list, negated } => {
+            let v = eval(expr, env)?;
+            bool_or_null(in_list(&v, list, env)?.map(|b| b != *negated))
+        }
+        BExpr::Like { expr, pattern, negated } => match (eval(expr, env)?, eval(pattern, env)?) {
+            (Value::Null, _) | (_, Value::Null) => Value::Null,
+            (v, p) => Value::Boolean(like(&p.to_string(), &v.to_string()) != *negated),
+        },
+        BExpr::Case { operand, whens, else_ } => {
+            let subject = operand.as_deref().map(|o| eval(o, env)).transpose()?;
+            for (w, t) in whens {
+                let hit = match &subject {
+                    Some(s) => s.sql_cmp(&eval(w, env)?) == Some(Ordering::Equal),
+                    None => is_true(w, env)?,
+                };
+                if hit {
+                    return eval(t, env);
+                }
+            }
+            match else_ {
+                Some(e) => eval(e, env)?,
+                None => Value::Null,
+            }
+        }
+        BExpr::Cast(a, ty) => {
+            let v = eval(a, env)?;
+            cast(&v, *ty).ok_or_else(|| {
+                Error::invalid(format!("cannot cast {} to {ty}", crate::storage::schema::literal_sql(&v)))
+            })?
+        }
+        BExpr::Func(f, args) => {
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(eval(a, env)?);
+            }
+            call(*f, vals, env.ctx)?
+        }
+    })
+}
+
+fn in_list(v: &Value, list: &[BExpr], env: &Env) -> Result<Option<bool>> {
+    if list.is_empty() {
+        return Ok(Some(false));
+    }
+    if v.is_null() {
+        return Ok(None);
+    }
+    let mut saw_null = false;
+    for item in list {
+        match v.sql_cmp(&eval(item, env)?) {
+            Some(Ordering::Equal) => return Ok(Some(true)),
+            None => saw_null = true,
+            _ => {}
+        }
+    }
+    Ok(if saw_null { None } else { Some(false) })
+}
+
+fn compare(op: CmpOp, o: Ordering) -> bool {
+    match op {
+        CmpOp::Eq => o == Ordering::Equal,
+        CmpOp::NotEq => o != Ordering::Equal,
+        CmpOp::Lt => o == Ordering::Less,
+        CmpOp::LtEq => o != Ordering::Greater,
+        CmpOp::Gt => o == Ordering::Greater,
+        CmpOp::GtEq => o != Ordering::Less,
+    }
+}
+
+fn real(r: f64) -> Value {
+    if r.is_nan() {
+        Value::Null
+    } else {
+        Value::Real(r)
+    }
+}
+
+pub fn negate(v: Value) -> Value {
+    match to_number(&v) {
+        Value::Integer(i) => i.checked_neg().map_or(Value::Real(-(i as f64)), Value::Integer),
+        Value::Real(r) => Value::Real(-r),
+        _ => Value::Null,
+    }
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Integer(i) => *i as f64,
+        Value::Real(r) => *r,
+        _ => 0.0,
+    }
+}
+
+fn as_i64(v: &Value) -> i64 {
+    match v {
+        Value::Integer(i) => *i,
+        Value::Real(r) => *r as i64,
+        _ => 0,
+    }
+}
+
+/// Binary arithmetic on numbers (text is read as a number first, as SQLite does).
+pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
+    if a.is_null() || b.is_null() {
+        return Value::Null;
+    }
+    let (a, b) = (to_number(a), to_number(b));
+    let ints = match (&a, &b) {
+        (Value::Integer(x), Value::Integer(y)) => Some((*x, *y)),
+        _ => None,
+    };
+    let (x, y) = (as_f64(&a), as_f64(&b));
+    match op {
+        ArithOp::Add => ints.and_then(|(i, j)| i.checked_add(j)).map_or(real(x + y), Value::Integer),
+        ArithOp::Sub => ints.and_then(|(i, j)| i.checked_sub(j)).map_or(real(x - y), Value::Integer),
+        ArithOp::Mul => ints.and_then(|(i, j)| i.checked_mul(j)).map_or(real(x * y), Value::Integer),
+        ArithOp::Div => match ints {
+            Some((_, 0)) => Value::Null,
+            Some((i, j)) => i.checked_div(j).map_or(real(x / y), Value::Integer),
+            None if y == 0.0 => Value::Null,
+            None => real(x / y),
+        },
+        ArithOp::Mod => {
+            let (i, j) = (as_i64(&a), as_i64(&b));
+            if j == 0 {
+                return Value::Null;
+            }
+            let r = i.checked_rem(j).unwrap_or(0);
+            if ints.is_some() {
+                Value::Integer(r)
+            } else {
+                Value::Real(r as f64)
+            }
+        }
+        ArithOp::BitAnd => Value::Integer(as_i64(&a) & as_i64(&b)),
+        ArithOp::BitOr => Value::Integer(as_i64(&a) | as_i64(&b)),
+        ArithOp::ShiftLeft => Value::Integer(shift(as_i64(&a), as_i64(&b))),
+        ArithOp::ShiftRight => Value::Integer(shift(as_i64(&a), as_i64(&b).saturating_neg())),
+    }
+}
+
+/// SQLite's shift: a negative amount shifts the other way; 64 or more clears (or fills
+/// with the sign bit on a right shift of a negative number).
+fn shift(v: i64, by: i64) -> i64 {
+    match by {
+        0 => v,
+        b if b >= 64 => 0,
+        b if b > 0 => v << b,
+        b if b <= -64 => {
+            if v < 0 {
+                -1
+            } else {
+                0
+            }
+        }
+        b => v >> (-b),
+    }
+}
+
+/// SQL LIKE: `%` matches any run, `_` one character; ASCII letters match either case.
+pub fn like(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '%' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && (p[pi] == '_' || p[pi].eq_ignore_ascii_case(&t[ti])) {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '%')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_division_and_overflow() {
+        assert_eq!(arith(ArithOp::Div, &Value::Integer(7), &Value::Integer(2)), Value::Integer(3));
+        assert_eq!(arith(ArithOp::Div, &Value::Integer(7), &Value::Integer(0)), Value::Null);
+        assert_eq!(arith(ArithOp::Div, &Value::Real(7.0), &Value::Integer(2)), Value::Real(3.5));
+        assert_eq!(arith(ArithOp::Mod, &Value::Integer(-7), &Value::Integer(3)), Value::Integer(-1));
+        assert!(matches!(
+            arith(ArithOp::Add, &Value::Integer(i64::MAX), &Value::Integer(1)),
+            Value::Real(_)
+        ));
+        assert_eq!(arith(ArithOp::Add, &Value::text("3"), &Value::Integer(4)), Value::Integer(7));
+    }
+
+    #[test]
+    fn like_matches_sqlite() {
+        assert!(like("a%", "ABC"));
+        assert!(like("%b_", "abc"));
+        assert!(!like("a_", "abc"));
+        assert!(like("%", ""));
+        assert!(like("%a%a%", "banana"));
+        assert!(!like("%x%", "banana"));
+    }
+}

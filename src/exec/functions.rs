@@ -1,0 +1,180 @@
+//! Scalar functions, with SQLite's results.
+
+use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use super::eval::Ctx;
+use crate::error::{Error, Result};
+use crate::sql::plan::Func;
+use crate::storage::convert::to_number;
+use crate::storage::Value;
+
+pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
+    let null_in = args.iter().any(Value::is_null);
+    Ok(match f {
+        Func::Coalesce | Func::IfNull => args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null),
+        Func::NullIf => {
+            let b = args.pop().unwrap_or(Value::Null);
+            let a = args.pop().unwrap_or(Value::Null);
+            if a.sql_cmp(&b) == Some(Ordering::Equal) {
+                Value::Null
+            } else {
+                a
+            }
+        }
+        Func::Min | Func::Max if null_in => Value::Null,
+        Func::Min => args.into_iter().min_by(|a, b| a.total_cmp(b)).unwrap_or(Value::Null),
+        Func::Max => args.into_iter().reduce(|a, b| if b.total_cmp(&a) == Ordering::Greater { b } else { a }).unwrap_or(Value::Null),
+        Func::Now => Value::Timestamp(ctx.now),
+        Func::Random => Value::Integer(random()),
+        _ if null_in && !matches!(f, Func::Typeof) => Value::Null,
+        Func::Typeof => Value::text(args[0].type_name()),
+        Func::Abs => match to_number(&args[0]) {
+            Value::Integer(i) => Value::Integer(i.checked_abs().ok_or(Error::IntegerOverflow)?),
+            Value::Real(r) => Value::Real(r.abs()),
+            v => v,
+        },
+        Func::Sign => match to_number(&args[0]) {
+            Value::Integer(i) => Value::Integer(i.signum()),
+            Value::Real(r) if r > 0.0 => Value::Integer(1),
+            Value::Real(r) if r < 0.0 => Value::Integer(-1),
+            _ => Value::Integer(0),
+        },
+        Func::Length => Value::Integer(args[0].to_string().chars().count() as i64),
+        Func::Lower => Value::text(&args[0].to_string().to_ascii_lowercase()),
+        Func::Upper => Value::text(&args[0].to_string().to_ascii_uppercase()),
+        Func::Substr => substr(&args),
+        Func::Trim | Func::LTrim | Func::RTrim => trim(f, &args),
+        Func::Round => round(&args),
+        Func::Replace => {
+            let (s, from, to) = (args[0].to_string(), args[1].to_string(), args[2].to_string());
+            if from.is_empty() {
+                Value::text(&s)
+            } else {
+                Value::text(&s.replace(&from, &to))
+            }
+        }
+        Func::Instr => {
+            let (s, sub) = (args[0].to_string(), args[1].to_string());
+            let pos = s.find(&sub).map_or(0, |b| s[..b].chars().count() + 1);
+            Value::Integer(pos as i64)
+        }
+    })
+}
+
+fn int_arg(v: &Value) -> i64 {
+    match to_number(v) {
+        Value::Integer(i) => i,
+        Value::Real(r) => r as i64,
+        _ => 0,
+    }
+}
+
+/// `substr(s, start[, len])`, 1-based, negative start counting from the end, negative
+/// length taking characters before the start (SQLite's rules).
+fn substr(args: &[Value]) -> Value {
+    let chars: Vec<char> = args[0].to_string().chars().collect();
+    let len = chars.len() as i64;
+    let mut p1 = int_arg(&args[1]);
+    let (mut p2, neg) = match args.get(2) {
+        Some(v) => {
+            let n = int_arg(v);
+            (n.saturating_abs(), n < 0)
+        }
+        None => (i64::MAX / 4, false),
+    };
+    if p1 < 0 {
+        p1 += len;
+        if p1 < 0 {
+            p2 += p1;
+            if p2 < 0 {
+                p2 = 0;
+            }
+            p1 = 0;
+        }
+    } else if p1 > 0 {
+        p1 -= 1;
+    } else if p2 > 0 {
+        p2 -= 1;
+    }
+    if neg {
+        p1 -= p2;
+        if p1 < 0 {
+            p2 += p1;
+            p1 = 0;
+        }
+    }
+    let start = p1.clamp(0, len) as usize;
+    let end = p1.saturating_add(p2).clamp(0, len) as usize;
+    Value::text(&chars[start..end.max(start)].iter().collect::<String>())
+}
+
+fn trim(f: Func, args: &[Value]) -> Value {
+    let s = args[0].to_string();
+    let set: Vec<char> = match args.get(1) {
+        Some(v) => v.to_string().chars().collect(),
+        None => vec![' '],
+    };
+    let is_trimmed = |c: char| set.contains(&c);
+    Value::text(match f {
+        Func::LTrim => s.trim_start_matches(is_trimmed),
+        Func::RTrim => s.trim_end_matches(is_trimmed),
+        _ => s.trim_matches(is_trimmed),
+    })
+}
+
+fn round(args: &[Value]) -> Value {
+    let x = match to_number(&args[0]) {
+        Value::Integer(i) => i as f64,
+        Value::Real(r) => r,
+        _ => 0.0,
+    };
+    let digits = args.get(1).map_or(0, int_arg).clamp(0, 30) as usize;
+    if digits == 0 {
+        return Value::Real(x.round());
+    }
+    Value::Real(format!("{x:.digits$}").parse().unwrap_or(x))
+}
+
+static SEED: AtomicU64 = AtomicU64::new(0);
+
+/// A pseudo-random integer (xorshift*), seeded from the clock on first use.
+fn random() -> i64 {
+    let mut s = SEED.load(AtomicOrdering::Relaxed);
+    if s == 0 {
+        s = crate::storage::time::now_micros() as u64 | 1;
+    }
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    SEED.store(s, AtomicOrdering::Relaxed);
+    s.wrapping_mul(0x2545_F491_4F6C_DD1D) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Value {
+        Value::text(s)
+    }
+
+    #[test]
+    fn substr_follows_sqlite() {
+        let i = Value::Integer;
+        assert_eq!(substr(&[t("hello"), i(2), i(3)]), t("ell"));
+        assert_eq!(substr(&[t("hello"), i(-3)]), t("llo"));
+        assert_eq!(substr(&[t("hello"), i(0), i(2)]), t("h"));
+        assert_eq!(substr(&[t("hello"), i(3), i(-2)]), t("he"));
+        assert_eq!(substr(&[t("hello"), i(10)]), t(""));
+    }
+
+    #[test]
+    fn round_and_trim() {
+        assert_eq!(round(&[Value::Real(2.5)]), Value::Real(3.0));
+        assert_eq!(round(&[Value::Real(-2.5)]), Value::Real(-3.0));
+        assert_eq!(round(&[Value::Real(3.14159), Value::Integer(2)]), Value::Real(3.14));
+        assert_eq!(trim(Func::Trim, &[t("  x  ")]), t("x"));
+        assert_eq!(trim(Func::LTrim, &[t("xxaxx"), t("x")]), t("axx"));
+    }
+}

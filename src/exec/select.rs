@@ -1,0 +1,184 @@
+//! Runs a select plan: source rows → filter → (aggregate → having) → projection →
+//! distinct → sort → offset/limit.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashSet};
+
+use super::aggregate::Accumulator;
+use super::eval::{eval, is_true, Ctx, Env};
+use super::ResultSet;
+use crate::error::{Error, Result};
+use crate::sql::plan::{SelectPlan, SortExpr, SortKey, Source};
+use crate::storage::convert::to_number;
+use crate::storage::{State, Value};
+
+/// How often (in rows) a scan checks the interrupt flag.
+const INTERRUPT_EVERY: usize = 4096;
+
+/// Calls `f` with every row of the source, in key order, until it returns `false`.
+fn for_each_row(source: &Source, state: &State, ctx: &Ctx, mut f: impl FnMut(&[Value]) -> Result<bool>) -> Result<()> {
+    match source {
+        Source::Single => {
+            f(&[])?;
+        }
+        Source::Scan { table } => {
+            let table = state.table_or_err(table)?;
+            for (n, row) in table.rows.values().enumerate() {
+                if n % INTERRUPT_EVERY == 0 {
+                    ctx.check_interrupt()?;
+                }
+                if !f(row)? {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn source_width(source: &Source, state: &State) -> Result<usize> {
+    Ok(match source {
+        Source::Single => 0,
+        Source::Scan { table } => state.table_or_err(table)?.schema.columns.len(),
+    })
+}
+
+/// One output row with the values it sorts by.
+struct OutRow {
+    values: Vec<Value>,
+    keys: Vec<Value>,
+}
+
+fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
+    let values = plan.projection.iter().map(|e| eval(e, env)).collect::<Result<Vec<_>>>()?;
+    let mut keys = Vec::with_capacity(plan.order_by.len());
+    for k in &plan.order_by {
+        keys.push(match &k.expr {
+            SortExpr::Output(i) => values[*i].clone(),
+            SortExpr::Expr(e) => eval(e, env)?,
+        });
+    }
+    Ok(OutRow { values, keys })
+}
+
+/// The row count LIMIT/OFFSET allow: `None` for no limit.
+fn bound(e: Option<&crate::sql::plan::BExpr>, ctx: &Ctx, what: &str) -> Result<Option<i64>> {
+    let Some(e) = e else { return Ok(None) };
+    let v = eval(e, &Env { row: &[], aggs: &[], ctx })?;
+    match to_number(&v) {
+        Value::Integer(i) => Ok(Some(i)),
+        Value::Real(r) if r.fract() == 0.0 => Ok(Some(r as i64)),
+        _ => Err(Error::invalid(format!("{what} must be an integer, not {v}"))),
+    }
+}
+
+pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultSet> {
+    let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?.filter(|l| *l >= 0).map(|l| l as usize);
+    let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0).max(0) as usize;
+    // Without sorting or DISTINCT, rows come out in scan order and the scan can stop early.
+    let stop_after = match limit {
+        Some(l) if plan.order_by.is_empty() && !plan.distinct && plan.aggregate.is_none() => Some(offset + l),
+        _ => None,
+    };
+    let mut rows = match &plan.aggregate {
+        None => project_rows(plan, state, ctx, stop_after)?,
+        Some(_) => aggregate_rows(plan, state, ctx)?,
+    };
+    if plan.distinct {
+        let mut seen = HashSet::new();
+        rows.retain(|r| seen.insert(r.values.clone()));
+    }
+    if !plan.order_by.is_empty() {
+        rows.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
+    }
+    let rows = rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX));
+    Ok(ResultSet { columns: plan.columns.clone(), rows: rows.map(|r| r.values).collect() })
+}
+
+fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, stop_after: Option<usize>) -> Result<Vec<OutRow>> {
+    let mut out = Vec::new();
+    if stop_after == Some(0) {
+        return Ok(out);
+    }
+    for_each_row(&plan.source, state, ctx, |row| {
+        let env = Env { row, aggs: &[], ctx };
+        if let Some(f) = &plan.filter {
+            if !is_true(f, &env)? {
+                return Ok(true);
+            }
+        }
+        out.push(out_row(plan, &env)?);
+        Ok(stop_after.is_none_or(|n| out.len() < n))
+    })?;
+    Ok(out)
+}
+
+struct Group {
+    accs: Vec<Accumulator>,
+    /// The last row of the group: what bare columns in an aggregate query read.
+    last: Vec<Value>,
+}
+
+fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
+    let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
+    let new_group = |row: &[Value]| Group {
+        accs: agg.calls.iter().map(Accumulator::new).collect(),
+        last: row.to_vec(),
+    };
+    let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
+    for_each_row(&plan.source, state, ctx, |row| {
+        let env = Env { row, aggs: &[], ctx };
+        if let Some(f) = &plan.filter {
+            if !is_true(f, &env)? {
+                return Ok(true);
+            }
+        }
+        let key = agg.group_by.iter().map(|g| eval(g, &env)).collect::<Result<Vec<_>>>()?;
+        let group = groups.entry(key).or_insert_with(|| new_group(row));
+        for (acc, call) in group.accs.iter_mut().zip(&agg.calls) {
+            acc.add(call, &env)?;
+        }
+        if group.last.as_slice() != row {
+            group.last = row.to_vec();
+        }
+        Ok(true)
+    })?;
+    if groups.is_empty() && agg.group_by.is_empty() {
+        let nulls = vec![Value::Null; source_width(&plan.source, state)?];
+        groups.insert(Vec::new(), new_group(&nulls));
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups.into_values() {
+        let aggs = group.accs.iter().map(Accumulator::finish).collect::<Result<Vec<_>>>()?;
+        let env = Env { row: &group.last, aggs: &aggs, ctx };
+        if let Some(h) = &plan.having {
+            if !is_true(h, &env)? {
+                continue;
+            }
+        }
+        out.push(out_row(plan, &env)?);
+    }
+    Ok(out)
+}
+
+fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
+    for (k, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
+        let o = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => if k.nulls_first { Ordering::Less } else { Ordering::Greater },
+            (false, true) => if k.nulls_first { Ordering::Greater } else { Ordering::Less },
+            (false, false) => {
+                let o = x.total_cmp(y);
+                if k.desc {
+                    o.reverse()
+                } else {
+                    o
+                }
+            }
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}

@@ -1,0 +1,192 @@
+//! INSERT, UPDATE, DELETE and DDL. Each runs against a private copy of the state and
+//! returns the new state with the write set that produced it; on any error the copy is
+//! dropped and the caller's state is untouched, so every statement is atomic.
+
+use std::sync::Arc;
+
+use super::eval::{eval, Ctx, Env};
+use super::select::run_select;
+use crate::error::{Error, Result};
+use crate::sql::plan::{CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, UpdatePlan};
+use crate::storage::convert::store_as;
+use crate::storage::schema::literal_sql;
+use crate::storage::{Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, Value, WriteOp, WriteSet};
+
+/// A write statement's result: the new state, what changed, and how many rows.
+pub struct Written {
+    pub state: State,
+    pub writes: WriteSet,
+    pub count: usize,
+}
+
+/// Converts a value for a typed column, or names the column and value that do not fit.
+pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<Value> {
+    let kind = v.type_name();
+    let shown = literal_sql(&v);
+    store_as(v, ty).ok_or_else(|| Error::TypeMismatch {
+        table: table.to_string(),
+        column: column.to_string(),
+        ty: ty.name().to_string(),
+        value: shown,
+        kind,
+    })
+}
+
+/// Types, NOT NULL and CHECK for a full row about to be stored.
+fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: &Ctx) -> Result<()> {
+    for (col, v) in schema.columns.iter().zip(row.iter_mut()) {
+        let value = std::mem::replace(v, Value::Null);
+        *v = store_value(value, col.ty, &schema.name, &col.name)?;
+        if col.not_null && v.is_null() {
+            return Err(Error::Constraint {
+                kind: "NOT NULL",
+                table: schema.name.clone(),
+                columns: col.name.clone(),
+                detail: String::new(),
+            });
+        }
+    }
+    let env = Env { row, aggs: &[], ctx };
+    for check in checks {
+        if eval(&check.expr, &env)?.truth() == Some(false) {
+            return Err(Error::Constraint {
+                kind: "CHECK",
+                table: schema.name.clone(),
+                columns: check.name.clone(),
+                detail: String::new(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The key for a new row, assigning a rowid (or a NULL integer key) when needed.
+fn new_key(state: &mut State, table: &str, schema: &TableSchema, row: &mut [Value]) -> Result<RowKey> {
+    if let Some(k) = schema.integer_key() {
+        if row[k].is_null() {
+            row[k] = Value::Integer(state.allocate_rowid(table)?);
+        }
+    }
+    let t: &Table = state.table_or_err(table)?;
+    match t.key_for(row) {
+        Some(key) => Ok(key),
+        None => Ok(RowKey::Int(state.allocate_rowid(table)?)),
+    }
+}
+
+pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written> {
+    let schema = state.table_or_err(&plan.table)?.schema.clone();
+    let source: Vec<Vec<Value>> = match &plan.source {
+        InsertSourcePlan::Values(rows) => {
+            let env = Env { row: &[], aggs: &[], ctx };
+            let multi = rows.len() > 1;
+            rows.iter()
+                .enumerate()
+                .map(|(n, r)| {
+                    let vals = r.iter().map(|e| eval(e, &env)).collect::<Result<Vec<_>>>();
+                    vals.map_err(|e| if multi { e.in_row(n + 1) } else { e })
+                })
+                .collect::<Result<_>>()?
+        }
+        InsertSourcePlan::Select(p) => run_select(p, state, ctx)?.rows,
+    };
+    let multi = source.len() > 1;
+    let mut working = state.clone();
+    let mut writes = WriteSet::default();
+    for (n, src) in source.iter().enumerate() {
+        if n % 4096 == 0 {
+            ctx.check_interrupt()?;
+        }
+        let op = insert_row(plan, &schema, src, &mut working, ctx).map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
+        writes.ops.push(op);
+    }
+    Ok(Written { state: working, writes, count: source.len() })
+}
+
+fn insert_row(plan: &InsertPlan, schema: &TableSchema, src: &[Value], working: &mut State, ctx: &Ctx) -> Result<WriteOp> {
+    let mut row: Vec<Value> = plan
+        .mapping
+        .iter()
+        .zip(&schema.columns)
+        .map(|(m, col)| match (m, &col.default) {
+            (Some(i), _) => src[*i].clone(),
+            (None, Some(ColumnDefault::Value(v))) => v.clone(),
+            (None, Some(ColumnDefault::Now)) => Value::Timestamp(ctx.now),
+            (None, None) => Value::Null,
+        })
+        .collect();
+    let key = new_key(working, &plan.table, schema, &mut row)?;
+    validate(schema, &mut row, &plan.checks, ctx)?;
+    let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(Row::from(row)) };
+    working.apply(&op)?;
+    Ok(op)
+}
+
+pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written> {
+    let table = state.table_or_err(&plan.table)?;
+    let schema = table.schema.clone();
+    let mut working = state.clone();
+    let mut writes = WriteSet::default();
+    let mut count = 0;
+    for (n, (key, row)) in table.rows.iter().enumerate() {
+        if n % 4096 == 0 {
+            ctx.check_interrupt()?;
+        }
+        let env = Env { row, aggs: &[], ctx };
+        if let Some(f) = &plan.filter {
+            if eval(f, &env)?.truth() != Some(true) {
+                continue;
+            }
+        }
+        let mut new: Vec<Value> = row.to_vec();
+        for (col, e) in &plan.assignments {
+            new[*col] = eval(e, &env)?;
+        }
+        validate(&schema, &mut new, &plan.checks, ctx)?;
+        let table_now = working.table_or_err(&plan.table)?;
+        let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
+        let new: Row = Arc::from(new);
+        let ops = if &new_key == key {
+            vec![WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new) }]
+        } else {
+            vec![
+                WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete },
+                WriteOp::Row { table: plan.table.clone(), key: new_key, change: Change::Insert(new) },
+            ]
+        };
+        for op in ops {
+            working.apply(&op)?;
+            writes.ops.push(op);
+        }
+        count += 1;
+    }
+    Ok(Written { state: working, writes, count })
+}
+
+pub fn run_delete(plan: &DeletePlan, state: &State, ctx: &Ctx) -> Result<Written> {
+    let table = state.table_or_err(&plan.table)?;
+    let mut working = state.clone();
+    let mut writes = WriteSet::default();
+    for (n, (key, row)) in table.rows.iter().enumerate() {
+        if n % 4096 == 0 {
+            ctx.check_interrupt()?;
+        }
+        if let Some(f) = &plan.filter {
+            if eval(f, &Env { row, aggs: &[], ctx })?.truth() != Some(true) {
+                continue;
+            }
+        }
+        let op = WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete };
+        working.apply(&op)?;
+        writes.ops.push(op);
+    }
+    let count = writes.ops.len();
+    Ok(Written { state: working, writes, count })
+}
+
+/// Applies one catalog change (CREATE/DROP) to a copy of the state.
+pub fn run_ddl(op: WriteOp, state: &State) -> Result<Written> {
+    let mut working = state.clone();
+    working.apply(&op)?;
+    Ok(Written { state: working, writes: WriteSet { ops: vec![op] }, count: 0 })
+}

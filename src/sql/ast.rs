@@ -1,0 +1,316 @@
+//! The abstract syntax tree. Every node prints back to SQL (`Display`), and parsing the
+//! printed text gives the same tree (a property test holds us to it).
+
+use std::fmt;
+
+use crate::storage::schema::{literal_sql, quote_ident};
+use crate::storage::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    Select(Box<Select>),
+    Insert(Insert),
+    Update(Update),
+    Delete(Delete),
+    CreateTable(CreateTable),
+    DropTable { name: String, if_exists: bool },
+    Explain(Box<Select>),
+    Begin,
+    Commit,
+    Rollback,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Select {
+    pub distinct: bool,
+    pub columns: Vec<SelectItem>,
+    pub from: Option<TableRef>,
+    pub filter: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
+    pub order_by: Vec<OrderItem>,
+    pub limit: Option<Expr>,
+    pub offset: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SelectItem {
+    Wildcard,
+    TableWildcard(String),
+    /// `text` is the expression as written, which names the output column when there
+    /// is no alias (as in SQLite).
+    Expr { expr: Expr, alias: Option<String>, text: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableRef {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderItem {
+    pub expr: Expr,
+    pub desc: bool,
+    /// `Some(true)` for NULLS FIRST, `Some(false)` for NULLS LAST, `None` for SQLite's
+    /// default (NULLs are smallest).
+    pub nulls_first: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InsertSource {
+    Values(Vec<Vec<Expr>>),
+    Select(Box<Select>),
+    DefaultValues,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Insert {
+    pub table: String,
+    pub columns: Option<Vec<String>>,
+    pub source: InsertSource,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Update {
+    pub table: String,
+    pub assignments: Vec<(String, Expr)>,
+    pub filter: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delete {
+    pub table: String,
+    pub filter: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateTable {
+    pub name: String,
+    pub if_not_exists: bool,
+    pub columns: Vec<ColumnDef>,
+    pub constraints: Vec<TableConstraint>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnDef {
+    pub name: String,
+    /// The declared type as written (`VARCHAR(20)`), empty when none.
+    pub type_name: String,
+    pub constraints: Vec<ColumnConstraint>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnConstraint {
+    PrimaryKey,
+    NotNull,
+    Null,
+    Unique,
+    Default(Expr),
+    Check(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableConstraint {
+    PrimaryKey(Vec<String>),
+    Unique(Vec<String>),
+    Check(Expr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+    Plus,
+    BitNot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    /// `IS` and `IS NOT DISTINCT FROM`: equality where NULL equals NULL.
+    Is,
+    /// `IS NOT` and `IS DISTINCT FROM`.
+    IsNot,
+    Like,
+    NotLike,
+    Concat,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    BitAnd,
+    BitOr,
+    ShiftLeft,
+    ShiftRight,
+}
+
+impl BinaryOp {
+    pub fn sql(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "OR",
+            BinaryOp::And => "AND",
+            BinaryOp::Eq => "=",
+            BinaryOp::NotEq => "<>",
+            BinaryOp::Lt => "<",
+            BinaryOp::LtEq => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::GtEq => ">=",
+            BinaryOp::Is => "IS",
+            BinaryOp::IsNot => "IS NOT",
+            BinaryOp::Like => "LIKE",
+            BinaryOp::NotLike => "NOT LIKE",
+            BinaryOp::Concat => "||",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Mod => "%",
+            BinaryOp::BitAnd => "&",
+            BinaryOp::BitOr => "|",
+            BinaryOp::ShiftLeft => "<<",
+            BinaryOp::ShiftRight => ">>",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Literal(Value),
+    Column { table: Option<String>, name: String },
+    /// A `?`, `?N` or `$N` parameter, 1-based.
+    Param(usize),
+    Unary { op: UnaryOp, expr: Box<Expr> },
+    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
+    IsNull { expr: Box<Expr>, negated: bool },
+    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
+    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    Case { operand: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>> },
+    Cast { expr: Box<Expr>, type_name: String },
+    Function { name: String, args: Vec<Expr>, distinct: bool, star: bool },
+}
+
+fn comma<T: fmt::Display>(items: &[T]) -> String {
+    items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Literal(v) => f.write_str(&literal_sql(v)),
+            Expr::Column { table: Some(t), name } => {
+                write!(f, "{}.{}", quote_ident(t), quote_ident(name))
+            }
+            Expr::Column { table: None, name } => f.write_str(&quote_ident(name)),
+            Expr::Param(n) => write!(f, "?{n}"),
+            Expr::Unary { op, expr } => match op {
+                UnaryOp::Not => write!(f, "(NOT {expr})"),
+                UnaryOp::Neg => write!(f, "(- {expr})"),
+                UnaryOp::Plus => write!(f, "(+ {expr})"),
+                UnaryOp::BitNot => write!(f, "(~ {expr})"),
+            },
+            Expr::Binary { op, left, right } => write!(f, "({left} {} {right})", op.sql()),
+            Expr::IsNull { expr, negated } => {
+                write!(f, "({expr} {})", if *negated { "NOTNULL" } else { "ISNULL" })
+            }
+            Expr::Between { expr, low, high, negated } => {
+                let not = if *negated { "NOT " } else { "" };
+                write!(f, "({expr} {not}BETWEEN {low} AND {high})")
+            }
+            Expr::InList { expr, list, negated } => {
+                let not = if *negated { "NOT " } else { "" };
+                write!(f, "({expr} {not}IN ({}))", comma(list))
+            }
+            Expr::Case { operand, whens, else_ } => {
+                f.write_str("CASE")?;
+                if let Some(o) = operand {
+                    write!(f, " {o}")?;
+                }
+                for (w, t) in whens {
+                    write!(f, " WHEN {w} THEN {t}")?;
+                }
+                if let Some(e) = else_ {
+                    write!(f, " ELSE {e}")?;
+                }
+                f.write_str(" END")
+            }
+            Expr::Cast { expr, type_name } => write!(f, "CAST({expr} AS {type_name})"),
+            Expr::Function { name, args, distinct, star } => {
+                let d = if *distinct { "DISTINCT " } else { "" };
+                if *star {
+                    write!(f, "{}(*)", quote_ident(name))
+                } else {
+                    write!(f, "{}({d}{})", quote_ident(name), comma(args))
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for SelectItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SelectItem::Wildcard => f.write_str("*"),
+            SelectItem::TableWildcard(t) => write!(f, "{}.*", quote_ident(t)),
+            SelectItem::Expr { expr, alias: Some(a), .. } => write!(f, "{expr} AS {}", quote_ident(a)),
+            SelectItem::Expr { expr, alias: None, .. } => write!(f, "{expr}"),
+        }
+    }
+}
+
+impl fmt::Display for OrderItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)?;
+        if self.desc {
+            f.write_str(" DESC")?;
+        }
+        match self.nulls_first {
+            Some(true) => f.write_str(" NULLS FIRST"),
+            Some(false) => f.write_str(" NULLS LAST"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for Select {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SELECT ")?;
+        if self.distinct {
+            f.write_str("DISTINCT ")?;
+        }
+        f.write_str(&comma(&self.columns))?;
+        if let Some(t) = &self.from {
+            write!(f, " FROM {}", quote_ident(&t.name))?;
+            if let Some(a) = &t.alias {
+                write!(f, " AS {}", quote_ident(a))?;
+            }
+        }
+        if let Some(w) = &self.filter {
+            write!(f, " WHERE {w}")?;
+        }
+        if !self.group_by.is_empty() {
+            write!(f, " GROUP BY {}", comma(&self.group_by))?;
+        }
+        if let Some(h) = &self.having {
+            write!(f, " HAVING {h}")?;
+        }
+        if !self.order_by.is_empty() {
+            write!(f, " ORDER BY {}", comma(&self.order_by))?;
+        }
+        if let Some(l) = &self.limit {
+            write!(f, " LIMIT {l}")?;
+        }
+        if let Some(o) = &self.offset {
+            write!(f, " OFFSET {o}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,310 @@
+//! Name resolution and expression binding: AST expressions become [`BExpr`]s whose
+//! columns are positions, whose functions are enums, and whose aggregates are slots.
+
+use super::ast::{BinaryOp, Expr, UnaryOp};
+use super::plan::{AggCall, AggFunc, ArithOp, BExpr, CmpOp, Func};
+use crate::error::{closest, Error, Result};
+use crate::storage::{DataType, Value};
+
+/// One table visible to expressions, and where its columns start in the input row.
+#[derive(Clone, Debug)]
+pub struct ScopeTable {
+    pub name: String,
+    pub alias: Option<String>,
+    pub columns: Vec<String>,
+    pub offset: usize,
+}
+
+impl ScopeTable {
+    fn answers_to(&self, qualifier: &str) -> bool {
+        match &self.alias {
+            Some(a) => a.eq_ignore_ascii_case(qualifier),
+            None => self.name.eq_ignore_ascii_case(qualifier),
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// The tables an expression may name.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub tables: Vec<ScopeTable>,
+}
+
+impl Scope {
+    pub fn width(&self) -> usize {
+        self.tables.iter().map(|t| t.columns.len()).sum()
+    }
+
+    pub fn find_table(&self, qualifier: &str) -> Option<&ScopeTable> {
+        self.tables.iter().find(|t| t.answers_to(qualifier))
+    }
+
+    pub fn resolve(&self, table: Option<&str>, name: &str) -> Result<usize> {
+        let mut found = None;
+        for t in &self.tables {
+            if table.is_some_and(|q| !t.answers_to(q)) {
+                continue;
+            }
+            if let Some(i) = t.columns.iter().position(|c| c.eq_ignore_ascii_case(name)) {
+                if found.is_some() {
+                    return Err(Error::AmbiguousColumn(name.to_string()));
+                }
+                found = Some(t.offset + i);
+            }
+        }
+        found.ok_or_else(|| {
+            let all = self.tables.iter().flat_map(|t| t.columns.iter().map(String::as_str));
+            Error::NoSuchColumn {
+                name: match table {
+                    Some(q) => format!("{q}.{name}"),
+                    None => name.to_string(),
+                },
+                suggestion: closest(name, all),
+            }
+        })
+    }
+}
+
+/// Scalar functions by name, with their allowed argument counts.
+const SCALARS: &[(&str, Func, usize, usize)] = &[
+    ("coalesce", Func::Coalesce, 2, usize::MAX),
+    ("ifnull", Func::IfNull, 2, 2),
+    ("nullif", Func::NullIf, 2, 2),
+    ("abs", Func::Abs, 1, 1),
+    ("length", Func::Length, 1, 1),
+    ("lower", Func::Lower, 1, 1),
+    ("upper", Func::Upper, 1, 1),
+    ("substr", Func::Substr, 2, 3),
+    ("substring", Func::Substr, 2, 3),
+    ("trim", Func::Trim, 1, 2),
+    ("ltrim", Func::LTrim, 1, 2),
+    ("rtrim", Func::RTrim, 1, 2),
+    ("round", Func::Round, 1, 2),
+    ("typeof", Func::Typeof, 1, 1),
+    ("min", Func::Min, 2, usize::MAX),
+    ("max", Func::Max, 2, usize::MAX),
+    ("now", Func::Now, 0, 0),
+    ("current_timestamp", Func::Now, 0, 0),
+    ("replace", Func::Replace, 3, 3),
+    ("instr", Func::Instr, 2, 2),
+    ("sign", Func::Sign, 1, 1),
+    ("random", Func::Random, 0, 0),
+];
+
+const AGGREGATES: &[&str] = &["count", "sum", "total", "avg", "min", "max", "group_concat"];
+
+/// The aggregate a call names, if it is one (`min`/`max` with one argument are).
+fn aggregate_of(name: &str, nargs: usize, star: bool) -> Option<AggFunc> {
+    Some(match (name, nargs) {
+        ("count", 0) if star => AggFunc::CountStar,
+        ("count", 0) => AggFunc::CountStar,
+        ("count", _) => AggFunc::Count,
+        ("sum", _) => AggFunc::Sum,
+        ("total", _) => AggFunc::Total,
+        ("avg", _) => AggFunc::Avg,
+        ("min", 1) => AggFunc::Min,
+        ("max", 1) => AggFunc::Max,
+        ("group_concat", _) => AggFunc::GroupConcat,
+        _ => return None,
+    })
+}
+
+/// True when the expression calls an aggregate anywhere.
+pub fn has_aggregate(e: &Expr) -> bool {
+    match e {
+        Expr::Function { name, args, star, .. } => {
+            aggregate_of(&name.to_ascii_lowercase(), args.len(), *star).is_some()
+                || args.iter().any(has_aggregate)
+        }
+        Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => false,
+        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => has_aggregate(expr),
+        Expr::Binary { left, right, .. } => has_aggregate(left) || has_aggregate(right),
+        Expr::Between { expr, low, high, .. } => {
+            has_aggregate(expr) || has_aggregate(low) || has_aggregate(high)
+        }
+        Expr::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
+        Expr::Case { operand, whens, else_ } => {
+            operand.as_deref().is_some_and(has_aggregate)
+                || whens.iter().any(|(w, t)| has_aggregate(w) || has_aggregate(t))
+                || else_.as_deref().is_some_and(has_aggregate)
+        }
+    }
+}
+
+/// Binds expressions of one clause.
+pub struct Binder<'a> {
+    pub scope: &'a Scope,
+    /// Where aggregates go, when the clause may contain them.
+    pub aggs: Option<&'a mut Vec<AggCall>>,
+    /// Names the clause in errors ("in WHERE").
+    pub clause: &'static str,
+}
+
+impl<'a> Binder<'a> {
+    pub fn new(scope: &'a Scope, clause: &'static str) -> Binder<'a> {
+        Binder { scope, aggs: None, clause }
+    }
+
+    pub fn with_aggregates(scope: &'a Scope, aggs: &'a mut Vec<AggCall>, clause: &'static str) -> Binder<'a> {
+        Binder { scope, aggs: Some(aggs), clause }
+    }
+
+    fn boxed(&mut self, e: &Expr) -> Result<Box<BExpr>> {
+        Ok(Box::new(self.bind(e)?))
+    }
+
+    pub fn bind(&mut self, e: &Expr) -> Result<BExpr> {
+        Ok(match e {
+            Expr::Literal(v) => BExpr::Const(v.clone()),
+            Expr::Column { table, name } => BExpr::Column(self.scope.resolve(table.as_deref(), name)?),
+            Expr::Param(n) => BExpr::Param(n - 1),
+            Expr::Unary { op, expr } => {
+                let inner = self.boxed(expr)?;
+                match op {
+                    UnaryOp::Not => BExpr::Not(inner),
+                    UnaryOp::Neg => BExpr::Neg(inner),
+                    UnaryOp::Plus => *inner,
+                    UnaryOp::BitNot => BExpr::BitNot(inner),
+                }
+            }
+            Expr::Binary { op, left, right } => self.binary(*op, left, right)?,
+            Expr::IsNull { expr, negated } => BExpr::IsNull(self.boxed(expr)?, *negated),
+            Expr::Between { expr, low, high, negated } => BExpr::Between {
+                expr: self.boxed(expr)?,
+                low: self.boxed(low)?,
+                high: self.boxed(high)?,
+                negated: *negated,
+            },
+            Expr::InList { expr, list, negated } => BExpr::InList {
+                expr: self.boxed(expr)?,
+                list: list.iter().map(|e| self.bind(e)).collect::<Result<_>>()?,
+                negated: *negated,
+            },
+            Expr::Case { operand, whens, else_ } => BExpr::Case {
+                operand: operand.as_deref().map(|o| self.boxed(o)).transpose()?,
+                whens: whens.iter().map(|(w, t)| Ok((self.bind(w)?, self.bind(t)?))).collect::<Result<_>>()?,
+                else_: else_.as_deref().map(|e| self.boxed(e)).transpose()?,
+            },
+            Expr::Cast { expr, type_name } => {
+                let ty = DataType::from_declared(type_name).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "unknown type {type_name} in CAST: expected INTEGER, REAL, TEXT, BOOLEAN or TIMESTAMP"
+                    ))
+                })?;
+                BExpr::Cast(self.boxed(expr)?, ty)
+            }
+            Expr::Function { name, args, distinct, star } => self.function(name, args, *distinct, *star)?,
+        })
+    }
+
+    fn binary(&mut self, op: BinaryOp, left: &Expr, right: &Expr) -> Result<BExpr> {
+        let (l, r) = (self.boxed(left)?, self.boxed(right)?);
+        let cmp = |c| BExpr::Compare(c, l.clone(), r.clone());
+        let arith = |a| BExpr::Arith(a, l.clone(), r.clone());
+        Ok(match op {
+            BinaryOp::Or => BExpr::Or(l, r),
+            BinaryOp::And => BExpr::And(l, r),
+            BinaryOp::Eq => cmp(CmpOp::Eq),
+            BinaryOp::NotEq => cmp(CmpOp::NotEq),
+            BinaryOp::Lt => cmp(CmpOp::Lt),
+            BinaryOp::LtEq => cmp(CmpOp::LtEq),
+            BinaryOp::Gt => cmp(CmpOp::Gt),
+            BinaryOp::GtEq => cmp(CmpOp::GtEq),
+            BinaryOp::Is => BExpr::Is(l, r, false),
+            BinaryOp::IsNot => BExpr::Is(l, r, true),
+            BinaryOp::Like => BExpr::Like { expr: l, pattern: r, negated: false },
+            BinaryOp::NotLike => BExpr::Like { expr: l, pattern: r, negated: true },
+            BinaryOp::Concat => BExpr::Concat(l, r),
+            BinaryOp::Add => arith(ArithOp::Add),
+            BinaryOp::Sub => arith(ArithOp::Sub),
+            BinaryOp::Mul => arith(ArithOp::Mul),
+            BinaryOp::Div => arith(ArithOp::Div),
+            BinaryOp::Mod => arith(ArithOp::Mod),
+            BinaryOp::BitAnd => arith(ArithOp::BitAnd),
+            BinaryOp::BitOr => arith(ArithOp::BitOr),
+            BinaryOp::ShiftLeft => arith(ArithOp::ShiftLeft),
+            BinaryOp::ShiftRight => arith(ArithOp::ShiftRight),
+        })
+    }
+
+    fn function(&mut self, name: &str, args: &[Expr], distinct: bool, star: bool) -> Result<BExpr> {
+        let lower = name.to_ascii_lowercase();
+        if let Some(func) = aggregate_of(&lower, args.len(), star) {
+            return self.aggregate(&lower, func, args, distinct);
+        }
+        if star || distinct {
+            return Err(Error::invalid(format!("{name}() is not an aggregate function")));
+        }
+        let Some(&(_, func, min, max)) = SCALARS.iter().find(|(n, ..)| *n == lower) else {
+            let names = SCALARS.iter().map(|s| s.0).chain(AGGREGATES.iter().copied());
+            return Err(Error::NoSuchFunction { name: name.to_string(), suggestion: closest(name, names) });
+        };
+        if args.len() < min || args.len() > max {
+            let expected = match (min, max) {
+                (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
+                (a, usize::MAX) => format!("at least {a} arguments"),
+                (a, b) => format!("{a} to {b} arguments"),
+            };
+            return Err(Error::Arity { name: lower, expected });
+        }
+        let args = args.iter().map(|a| self.bind(a)).collect::<Result<_>>()?;
+        Ok(BExpr::Func(func, args))
+    }
+
+    fn aggregate(&mut self, name: &str, func: AggFunc, args: &[Expr], distinct: bool) -> Result<BExpr> {
+        let scope = self.scope;
+        let Some(aggs) = self.aggs.as_deref_mut() else {
+            return Err(Error::AggregateMisuse(name.to_string(), self.clause));
+        };
+        let max_args = if func == AggFunc::GroupConcat { 2 } else { 1 };
+        if args.len() > max_args {
+            let expected = format!("{max_args} argument{}", if max_args == 1 { "" } else { "s" });
+            return Err(Error::Arity { name: name.to_string(), expected });
+        }
+        let mut inner = Binder::new(scope, "not allowed inside another aggregate");
+        let arg = args.first().map(|a| inner.bind(a)).transpose()?;
+        let separator = args.get(1).map(|a| inner.bind(a)).transpose()?;
+        let call = AggCall { func, arg, separator, distinct };
+        let slot = match aggs.iter().position(|c| *c == call) {
+            Some(i) => i,
+            None => {
+                aggs.push(call);
+                aggs.len() - 1
+            }
+        };
+        Ok(BExpr::Agg(slot))
+    }
+}
+
+/// True when the bound expression depends on nothing but constants.
+pub fn is_constant(e: &BExpr) -> bool {
+    match e {
+        BExpr::Const(_) => true,
+        BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => false,
+        BExpr::Func(Func::Now | Func::Random, _) => false,
+        BExpr::Func(_, args) => args.iter().all(is_constant),
+        BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => is_constant(a),
+        BExpr::And(a, b) | BExpr::Or(a, b) | BExpr::Compare(_, a, b) | BExpr::Is(a, b, _)
+        | BExpr::Arith(_, a, b) | BExpr::Concat(a, b) => is_constant(a) && is_constant(b),
+        BExpr::Like { expr, pattern, .. } => is_constant(expr) && is_constant(pattern),
+        BExpr::Between { expr, low, high, .. } => is_constant(expr) && is_constant(low) && is_constant(high),
+        BExpr::InList { expr, list, .. } => is_constant(expr) && list.iter().all(is_constant),
+        BExpr::Case { operand, whens, else_ } => {
+            operand.as_deref().is_none_or(is_constant)
+                && whens.iter().all(|(w, t)| is_constant(w) && is_constant(t))
+                && else_.as_deref().is_none_or(is_constant)
+        }
+    }
+}
+
+/// A literal integer in an ORDER BY or GROUP BY position (`ORDER BY 2`).
+pub fn ordinal(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Literal(Value::Integer(k)) => Some(*k),
+        _ => None,
+    }
+}

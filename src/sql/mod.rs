@@ -1,0 +1,21 @@
+//! The language: text to AST to plan.
+//!
+//! - [`split`]: cuts a script into statements and dot-commands
+//! - [`parser`]: pest grammar (`grammar/amber.pest`) to [`ast`]
+//! - [`binder`]: names to column positions, functions to enums
+//! - [`planner`]: AST to [`plan::Plan`]
+//! - [`explain`]: a plan printed as a tree
+//!
+//! ```
+//! use amberdb::sql::parser::parse;
+//! let stmt = parse("SELECT 1 + 2 AS three").unwrap();
+//! assert!(matches!(stmt, amberdb::sql::ast::Statement::Select(_)));
+//! ```
+
+pub mod ast;
+pub mod binder;
+pub mod explain;
+pub mod parser;
+pub mod plan;
+pub mod planner;
+pub mod split;

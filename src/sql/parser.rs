@@ -1,0 +1,717 @@
+//! Text to AST: pest parses with `grammar/amber.pest`, and this module turns its pairs
+//! into the typed tree of [`super::ast`]. No pest type leaves this file. Expressions are
+//! folded by precedence with pest's Pratt parser (SQLite's precedence table).
+
+use std::cell::Cell;
+use std::sync::LazyLock;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+
+use super::ast::*;
+use crate::error::{Error, Result};
+use crate::storage::Value;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/amber.pest"]
+struct AmberParser;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_is, Assoc::Left)
+            | Op::infix(Rule::op_is_not, Assoc::Left)
+            | Op::infix(Rule::op_is_distinct, Assoc::Left)
+            | Op::infix(Rule::op_is_not_distinct, Assoc::Left)
+            | Op::infix(Rule::op_like, Assoc::Left)
+            | Op::infix(Rule::op_not_like, Assoc::Left)
+            | Op::postfix(Rule::op_between)
+            | Op::postfix(Rule::op_in)
+            | Op::postfix(Rule::op_isnull)
+            | Op::postfix(Rule::op_notnull))
+        .op(Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left))
+        .op(Op::infix(Rule::op_bitand, Assoc::Left)
+            | Op::infix(Rule::op_bitor, Assoc::Left)
+            | Op::infix(Rule::op_shl, Assoc::Left)
+            | Op::infix(Rule::op_shr, Assoc::Left))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left)
+            | Op::infix(Rule::op_div, Assoc::Left)
+            | Op::infix(Rule::op_mod, Assoc::Left))
+        .op(Op::infix(Rule::op_concat, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_pos) | Op::prefix(Rule::op_bitnot))
+});
+
+/// Parses one statement (an optional trailing `;` is allowed).
+pub fn parse(sql: &str) -> Result<Statement> {
+    let mut pairs = AmberParser::parse(Rule::statement, sql).map_err(|e| syntax_error(sql, e))?;
+    let statement = pairs.next().expect("the statement rule always yields one pair");
+    let stmt = statement.into_inner().next().expect("a statement holds one stmt");
+    Builder { next_param: Cell::new(0) }.statement(stmt)
+}
+
+/// Parses a lone expression (for tests and for CHECK constraints kept as text).
+pub fn parse_expr(sql: &str) -> Result<Expr> {
+    let stmt = parse(&format!("SELECT {sql}"))?;
+    match stmt {
+        Statement::Select(s) if s.from.is_none() && s.columns.len() == 1 => {
+            match s.columns.into_iter().next() {
+                Some(SelectItem::Expr { expr, alias: None, .. }) => Ok(expr),
+                _ => Err(Error::Parse { message: "expected one expression".into(), offset: 0 }),
+            }
+        }
+        _ => Err(Error::Parse { message: "expected one expression".into(), offset: 0 }),
+    }
+}
+
+struct Builder {
+    /// The highest parameter number seen so far; a bare `?` takes the next one.
+    next_param: Cell<usize>,
+}
+
+fn unquote_ident(s: &str) -> String {
+    let b = s.as_bytes();
+    match b.first() {
+        Some(b'"') => s[1..s.len() - 1].replace("\"\"", "\""),
+        Some(b'`') => s[1..s.len() - 1].replace("``", "`"),
+        Some(b'[') => s[1..s.len() - 1].to_string(),
+        _ => s.to_string(),
+    }
+}
+
+fn unquote_string(s: &str) -> String {
+    s[1..s.len() - 1].replace("''", "'")
+}
+
+fn parse_number(text: &str, offset: usize) -> Result<Value> {
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16)
+            .map(|u| Value::Integer(u as i64))
+            .map_err(|_| Error::Parse { message: format!("hex literal too big: {text}"), offset });
+    }
+    let is_int = text.bytes().all(|b| b.is_ascii_digit());
+    if is_int {
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Integer(i));
+        }
+    }
+    text.parse::<f64>()
+        .map(Value::Real)
+        .map_err(|_| Error::Parse { message: format!("malformed number {text}"), offset })
+}
+
+impl Builder {
+    fn statement(&self, p: Pair<Rule>) -> Result<Statement> {
+        Ok(match p.as_rule() {
+            Rule::select_stmt => Statement::Select(Box::new(self.select(p)?)),
+            Rule::explain_stmt => {
+                let inner = p.into_inner().find(|q| q.as_rule() == Rule::select_stmt);
+                let select = inner.expect("EXPLAIN holds a SELECT");
+                Statement::Explain(Box::new(self.select(select)?))
+            }
+            Rule::insert_stmt => Statement::Insert(self.insert(p)?),
+            Rule::update_stmt => Statement::Update(self.update(p)?),
+            Rule::delete_stmt => Statement::Delete(self.delete(p)?),
+            Rule::create_table => Statement::CreateTable(self.create_table(p)?),
+            Rule::drop_table => {
+                let mut if_exists = false;
+                let mut name = String::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::if_exists => if_exists = true,
+                        Rule::ident => name = unquote_ident(q.as_str()),
+                        _ => {}
+                    }
+                }
+                Statement::DropTable { name, if_exists }
+            }
+            Rule::begin_stmt => Statement::Begin,
+            Rule::commit_stmt => Statement::Commit,
+            Rule::rollback_stmt => Statement::Rollback,
+            r => unreachable!("grammar rule {r:?} is not a statement"),
+        })
+    }
+
+    fn select(&self, p: Pair<Rule>) -> Result<Select> {
+        let mut select = Select::default();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::select_core => self.select_core(q, &mut select)?,
+                Rule::order_by => {
+                    for item in q.into_inner().filter(|i| i.as_rule() == Rule::order_item) {
+                        select.order_by.push(self.order_item(item)?);
+                    }
+                }
+                Rule::limit_clause => {
+                    let mut inner = q.into_inner().filter(|i| i.as_rule() != Rule::K_LIMIT);
+                    let first = self.expr(inner.next().expect("LIMIT has an expression"))?;
+                    match inner.next() {
+                        Some(rest) if rest.as_rule() == Rule::limit_comma => {
+                            select.offset = Some(first);
+                            select.limit = Some(self.last_expr(rest)?);
+                        }
+                        Some(rest) => {
+                            select.limit = Some(first);
+                            select.offset = Some(self.last_expr(rest)?);
+                        }
+                        None => select.limit = Some(first),
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(select)
+    }
+
+    /// The last `expr` child of a pair.
+    fn last_expr(&self, p: Pair<Rule>) -> Result<Expr> {
+        let e = p.into_inner().filter(|i| i.as_rule() == Rule::expr).last();
+        self.expr(e.expect("clause holds an expression"))
+    }
+
+    fn select_core(&self, p: Pair<Rule>, select: &mut Select) -> Result<()> {
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::distinct => select.distinct = q.as_str().eq_ignore_ascii_case("distinct"),
+                Rule::result_cols => {
+                    for col in q.into_inner() {
+                        select.columns.push(self.result_col(col)?);
+                    }
+                }
+                Rule::from_clause => {
+                    let table_ref = q.into_inner().find(|i| i.as_rule() == Rule::table_ref);
+                    let mut parts = table_ref.expect("FROM names a table").into_inner();
+                    let name = unquote_ident(parts.next().expect("table name").as_str());
+                    let alias = parts.next().map(alias_name);
+                    select.from = Some(TableRef { name, alias });
+                }
+                Rule::where_clause => select.filter = Some(self.last_expr(q)?),
+                Rule::group_by => {
+                    let list = q.into_inner().find(|i| i.as_rule() == Rule::expr_list);
+                    select.group_by = self.expr_list(list.expect("GROUP BY list"))?;
+                }
+                Rule::having => select.having = Some(self.last_expr(q)?),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn result_col(&self, p: Pair<Rule>) -> Result<SelectItem> {
+        let mut inner = p.into_inner();
+        let first = inner.next().expect("a result column has content");
+        Ok(match first.as_rule() {
+            Rule::star => SelectItem::Wildcard,
+            Rule::table_star => {
+                let name = first.into_inner().next().expect("table name before .*");
+                SelectItem::TableWildcard(unquote_ident(name.as_str()))
+            }
+            _ => SelectItem::Expr {
+                text: first.as_str().trim().to_string(),
+                expr: self.expr(first)?,
+                alias: inner.next().map(alias_name),
+            },
+        })
+    }
+
+    fn order_item(&self, p: Pair<Rule>) -> Result<OrderItem> {
+        let mut item = OrderItem { expr: Expr::Literal(Value::Null), desc: false, nulls_first: None };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::expr => item.expr = self.expr(q)?,
+                Rule::order_dir => item.desc = q.as_str().eq_ignore_ascii_case("desc"),
+                Rule::nulls_order => {
+                    item.nulls_first = Some(q.into_inner().any(|k| k.as_rule() == Rule::K_FIRST))
+                }
+                _ => {}
+            }
+        }
+        Ok(item)
+    }
+
+    fn insert(&self, p: Pair<Rule>) -> Result<Insert> {
+        let mut table = String::new();
+        let mut columns = None;
+        let mut source = InsertSource::DefaultValues;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => table = unquote_ident(q.as_str()),
+                Rule::column_list => columns = Some(idents(q)),
+                Rule::values_clause => {
+                    let mut rows = Vec::new();
+                    for row in q.into_inner().filter(|r| r.as_rule() == Rule::values_row) {
+                        let list = row.into_inner().next().expect("a VALUES row has a list");
+                        rows.push(self.expr_list(list)?);
+                    }
+                    source = InsertSource::Values(rows);
+                }
+                Rule::select_stmt => source = InsertSource::Select(Box::new(self.select(q)?)),
+                Rule::default_values => source = InsertSource::DefaultValues,
+                _ => {}
+            }
+        }
+        Ok(Insert { table, columns, source })
+    }
+
+    fn update(&self, p: Pair<Rule>) -> Result<Update> {
+        let mut update = Update { table: String::new(), assignments: Vec::new(), filter: None };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => update.table = unquote_ident(q.as_str()),
+                Rule::assignment => {
+                    let mut inner = q.into_inner();
+                    let col = unquote_ident(inner.next().expect("assigned column").as_str());
+                    let value = self.expr(inner.next().expect("assigned value"))?;
+                    update.assignments.push((col, value));
+                }
+                Rule::where_clause => update.filter = Some(self.last_expr(q)?),
+                _ => {}
+            }
+        }
+        Ok(update)
+    }
+
+    fn delete(&self, p: Pair<Rule>) -> Result<Delete> {
+        let mut delete = Delete { table: String::new(), filter: None };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => delete.table = unquote_ident(q.as_str()),
+                Rule::where_clause => delete.filter = Some(self.last_expr(q)?),
+                _ => {}
+            }
+        }
+        Ok(delete)
+    }
+
+    fn create_table(&self, p: Pair<Rule>) -> Result<CreateTable> {
+        let mut ct = CreateTable {
+            name: String::new(),
+            if_not_exists: false,
+            columns: Vec::new(),
+            constraints: Vec::new(),
+        };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::if_not_exists => ct.if_not_exists = true,
+                Rule::ident => ct.name = unquote_ident(q.as_str()),
+                Rule::column_def => ct.columns.push(self.column_def(q)?),
+                Rule::table_constraint => ct.constraints.push(self.table_constraint(q)?),
+                _ => {}
+            }
+        }
+        Ok(ct)
+    }
+
+    fn column_def(&self, p: Pair<Rule>) -> Result<ColumnDef> {
+        let mut def = ColumnDef { name: String::new(), type_name: String::new(), constraints: vec![] };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => def.name = unquote_ident(q.as_str()),
+                Rule::type_name => def.type_name = type_name_text(q),
+                Rule::primary_key => def.constraints.push(ColumnConstraint::PrimaryKey),
+                Rule::not_null => def.constraints.push(ColumnConstraint::NotNull),
+                Rule::null_ok => def.constraints.push(ColumnConstraint::Null),
+                Rule::unique => def.constraints.push(ColumnConstraint::Unique),
+                Rule::default => {
+                    let value = q.into_inner().last().expect("DEFAULT has a value");
+                    def.constraints.push(ColumnConstraint::Default(self.default_value(value)?));
+                }
+                Rule::check => def.constraints.push(ColumnConstraint::Check(self.last_expr(q)?)),
+                _ => {}
+            }
+        }
+        Ok(def)
+    }
+
+    fn default_value(&self, p: Pair<Rule>) -> Result<Expr> {
+        match p.as_rule() {
+            Rule::signed_number => {
+                let text = p.as_str();
+                let (neg, digits) = match text.as_bytes()[0] {
+                    b'-' => (true, &text[1..]),
+                    b'+' => (false, &text[1..]),
+                    _ => (false, text),
+                };
+                let v = parse_number(digits, p.as_span().start())?;
+                let lit = Expr::Literal(v);
+                Ok(if neg { Expr::Unary { op: UnaryOp::Neg, expr: Box::new(lit) } } else { lit })
+            }
+            _ => self.primary(p),
+        }
+    }
+
+    fn table_constraint(&self, p: Pair<Rule>) -> Result<TableConstraint> {
+        let body = p.into_inner().last().expect("a table constraint has a body");
+        Ok(match body.as_rule() {
+            Rule::table_pk => TableConstraint::PrimaryKey(idents(body.into_inner().last().expect("columns"))),
+            Rule::table_unique => TableConstraint::Unique(idents(body.into_inner().last().expect("columns"))),
+            _ => TableConstraint::Check(self.last_expr(body)?),
+        })
+    }
+
+    fn expr_list(&self, p: Pair<Rule>) -> Result<Vec<Expr>> {
+        p.into_inner().map(|e| self.expr(e)).collect()
+    }
+
+    fn expr(&self, p: Pair<Rule>) -> Result<Expr> {
+        self.fold(p.into_inner())
+    }
+
+    fn fold(&self, pairs: Pairs<Rule>) -> Result<Expr> {
+        PRATT
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, rhs| {
+                let op = match op.as_rule() {
+                    Rule::op_not => UnaryOp::Not,
+                    Rule::op_neg => UnaryOp::Neg,
+                    Rule::op_pos => UnaryOp::Plus,
+                    _ => UnaryOp::BitNot,
+                };
+                Ok(Expr::Unary { op, expr: Box::new(rhs?) })
+            })
+            .map_infix(|lhs, op, rhs| {
+                let op = binary_op(op.as_rule());
+                Ok(Expr::Binary { op, left: Box::new(lhs?), right: Box::new(rhs?) })
+            })
+            .map_postfix(|lhs, op| self.postfix(lhs?, op))
+            .parse(pairs)
+    }
+
+    fn postfix(&self, lhs: Expr, op: Pair<Rule>) -> Result<Expr> {
+        let expr = Box::new(lhs);
+        Ok(match op.as_rule() {
+            Rule::op_isnull => Expr::IsNull { expr, negated: false },
+            Rule::op_notnull => Expr::IsNull { expr, negated: true },
+            Rule::op_between => {
+                let mut negated = false;
+                let mut bounds = Vec::new();
+                for q in op.into_inner() {
+                    match q.as_rule() {
+                        Rule::negated => negated = true,
+                        Rule::bound => bounds.push(self.fold(q.into_inner())?),
+                        _ => {}
+                    }
+                }
+                let high = Box::new(bounds.pop().expect("BETWEEN has a high bound"));
+                let low = Box::new(bounds.pop().expect("BETWEEN has a low bound"));
+                Expr::Between { expr, low, high, negated }
+            }
+            _ => {
+                let mut negated = false;
+                let mut list = Vec::new();
+                for q in op.into_inner() {
+                    match q.as_rule() {
+                        Rule::negated => negated = true,
+                        Rule::expr_list => list = self.expr_list(q)?,
+                        _ => {}
+                    }
+                }
+                Expr::InList { expr, list, negated }
+            }
+        })
+    }
+
+    fn primary(&self, p: Pair<Rule>) -> Result<Expr> {
+        let offset = p.as_span().start();
+        Ok(match p.as_rule() {
+            Rule::literal => {
+                let lit = p.into_inner().next().expect("a literal has a kind");
+                Expr::Literal(match lit.as_rule() {
+                    Rule::number => parse_number(lit.as_str(), offset)?,
+                    Rule::string => Value::text(&unquote_string(lit.as_str())),
+                    Rule::true_lit => Value::Boolean(true),
+                    Rule::false_lit => Value::Boolean(false),
+                    _ => Value::Null,
+                })
+            }
+            Rule::param => Expr::Param(self.param(p.as_str(), offset)?),
+            Rule::paren_expr => self.expr(p.into_inner().next().expect("parenthesised expr"))?,
+            Rule::column_ref => {
+                let mut parts: Vec<String> = p.into_inner().map(|i| unquote_ident(i.as_str())).collect();
+                let name = parts.pop().expect("a column reference has a name");
+                Expr::Column { table: parts.pop(), name }
+            }
+            Rule::cast_expr => {
+                let mut expr = None;
+                let mut type_name = String::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::expr => expr = Some(self.expr(q)?),
+                        Rule::type_name => type_name = type_name_text(q),
+                        _ => {}
+                    }
+                }
+                Expr::Cast { expr: Box::new(expr.expect("CAST has an operand")), type_name }
+            }
+            Rule::case_expr => self.case(p)?,
+            Rule::func_call => self.function(p)?,
+            r => unreachable!("grammar rule {r:?} is not a primary expression"),
+        })
+    }
+
+    fn param(&self, text: &str, offset: usize) -> Result<usize> {
+        let digits = text.trim_start_matches(['?', '$']);
+        let n = if digits.is_empty() {
+            self.next_param.get() + 1
+        } else {
+            match digits.parse::<usize>() {
+                Ok(n) if (1..=999).contains(&n) => n,
+                _ => {
+                    let message = format!("parameter number must be between 1 and 999: {text}");
+                    return Err(Error::Parse { message, offset });
+                }
+            }
+        };
+        self.next_param.set(self.next_param.get().max(n));
+        Ok(n)
+    }
+
+    fn case(&self, p: Pair<Rule>) -> Result<Expr> {
+        let mut operand = None;
+        let mut whens = Vec::new();
+        let mut else_ = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::case_operand => operand = Some(Box::new(self.last_expr(q)?)),
+                Rule::case_when => {
+                    let mut parts = q.into_inner().filter(|i| i.as_rule() == Rule::expr);
+                    let w = self.expr(parts.next().expect("WHEN condition"))?;
+                    let t = self.expr(parts.next().expect("THEN result"))?;
+                    whens.push((w, t));
+                }
+                Rule::case_else => else_ = Some(Box::new(self.last_expr(q)?)),
+                _ => {}
+            }
+        }
+        Ok(Expr::Case { operand, whens, else_ })
+    }
+
+    fn function(&self, p: Pair<Rule>) -> Result<Expr> {
+        let mut inner = p.into_inner();
+        let name = unquote_ident(inner.next().expect("function name").as_str());
+        let mut f = Expr::Function { name, args: vec![], distinct: false, star: false };
+        if let (Some(args), Expr::Function { args: a, distinct, star, .. }) = (inner.next(), &mut f) {
+            for q in args.into_inner() {
+                match q.as_rule() {
+                    Rule::star => *star = true,
+                    Rule::distinct => *distinct = q.as_str().eq_ignore_ascii_case("distinct"),
+                    Rule::expr_list => *a = self.expr_list(q)?,
+                    _ => {}
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+fn alias_name(p: Pair<Rule>) -> String {
+    let inner = p.into_inner().filter(|i| i.as_rule() != Rule::K_AS).last();
+    let text = inner.as_ref().map(|i| i.as_str()).unwrap_or("");
+    match inner.map(|i| i.as_rule()) {
+        Some(Rule::string) => unquote_string(text),
+        _ => unquote_ident(text),
+    }
+}
+
+fn idents(p: Pair<Rule>) -> Vec<String> {
+    p.into_inner().filter(|i| i.as_rule() == Rule::ident).map(|i| unquote_ident(i.as_str())).collect()
+}
+
+/// A declared type with its words joined by single spaces: `VARCHAR(20)`, `DOUBLE PRECISION`.
+fn type_name_text(p: Pair<Rule>) -> String {
+    let mut words = Vec::new();
+    let mut args = Vec::new();
+    for q in p.into_inner() {
+        match q.as_rule() {
+            Rule::type_word => words.push(q.as_str().to_ascii_uppercase()),
+            _ => args.push(q.as_str().to_string()),
+        }
+    }
+    let mut s = words.join(" ");
+    if !args.is_empty() {
+        s.push_str(&format!("({})", args.join(",")));
+    }
+    s
+}
+
+fn binary_op(rule: Rule) -> BinaryOp {
+    match rule {
+        Rule::op_or => BinaryOp::Or,
+        Rule::op_and => BinaryOp::And,
+        Rule::op_eq => BinaryOp::Eq,
+        Rule::op_ne => BinaryOp::NotEq,
+        Rule::op_lt => BinaryOp::Lt,
+        Rule::op_le => BinaryOp::LtEq,
+        Rule::op_gt => BinaryOp::Gt,
+        Rule::op_ge => BinaryOp::GtEq,
+        Rule::op_is | Rule::op_is_not_distinct => BinaryOp::Is,
+        Rule::op_is_not | Rule::op_is_distinct => BinaryOp::IsNot,
+        Rule::op_like => BinaryOp::Like,
+        Rule::op_not_like => BinaryOp::NotLike,
+        Rule::op_concat => BinaryOp::Concat,
+        Rule::op_add => BinaryOp::Add,
+        Rule::op_sub => BinaryOp::Sub,
+        Rule::op_mul => BinaryOp::Mul,
+        Rule::op_div => BinaryOp::Div,
+        Rule::op_mod => BinaryOp::Mod,
+        Rule::op_bitand => BinaryOp::BitAnd,
+        Rule::op_bitor => BinaryOp::BitOr,
+        Rule::op_shl => BinaryOp::ShiftLeft,
+        Rule::op_shr => BinaryOp::ShiftRight,
+        r => unreachable!("grammar rule {r:?} is not a binary operator"),
+    }
+}
+
+// ---------------------------------------------------------------- syntax errors
+
+/// What a grammar rule stands for, in words a user knows.
+fn describe(rule: Rule) -> String {
+    let name = format!("{rule:?}");
+    if let Some(kw) = name.strip_prefix("K_") {
+        return format!("`{kw}`");
+    }
+    match rule {
+        Rule::EOI => "the end of the statement",
+        Rule::ident | Rule::bare_ident | Rule::quoted_ident | Rule::table_ref | Rule::column_list => {
+            "a name"
+        }
+        Rule::number | Rule::decimal | Rule::hex_number | Rule::signed_number => "a number",
+        Rule::string => "a string",
+        Rule::type_word | Rule::type_name => "a type name",
+        Rule::expr | Rule::bound | Rule::literal | Rule::param | Rule::case_expr | Rule::cast_expr
+        | Rule::func_call | Rule::column_ref | Rule::paren_expr | Rule::op_neg | Rule::op_not
+        | Rule::op_pos | Rule::op_bitnot | Rule::null | Rule::true_lit | Rule::false_lit
+        | Rule::expr_list => "an expression",
+        Rule::statement | Rule::select_stmt | Rule::insert_stmt | Rule::update_stmt | Rule::delete_stmt
+        | Rule::create_table | Rule::drop_table | Rule::explain_stmt | Rule::begin_stmt
+        | Rule::commit_stmt | Rule::rollback_stmt => "a statement (SELECT, INSERT, UPDATE, DELETE, CREATE, DROP…)",
+        Rule::result_cols | Rule::result_col | Rule::star | Rule::table_star => "a column or `*`",
+        Rule::order_dir => "ASC or DESC",
+        Rule::alias => "an alias",
+        Rule::column_def | Rule::table_constraint => "a column definition",
+        _ if name.starts_with("op_") => "an operator",
+        _ => "more input",
+    }
+    .to_string()
+}
+
+/// The token that ends just before `offset`, if any.
+fn token_before(sql: &str, offset: usize) -> Option<&str> {
+    let head = sql[..offset].trim_end();
+    let last = head.chars().last()?;
+    if last.is_alphanumeric() || last == '_' {
+        let start = head.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+        Some(&head[start..])
+    } else {
+        Some(&head[head.len() - last.len_utf8()..])
+    }
+}
+
+/// The token that starts at `offset`, or `None` at the end.
+fn token_at(sql: &str, offset: usize) -> Option<&str> {
+    let rest = &sql[offset..];
+    let first = rest.chars().next()?;
+    if first.is_alphanumeric() || first == '_' {
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        Some(&rest[..end])
+    } else {
+        Some(&rest[..first.len_utf8()])
+    }
+}
+
+fn syntax_error(sql: &str, e: pest::error::Error<Rule>) -> Error {
+    let offset = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let mut wanted: Vec<String> = Vec::new();
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
+        for r in positives {
+            let d = describe(*r);
+            if !wanted.contains(&d) {
+                wanted.push(d);
+            }
+        }
+    }
+    // An operator is always possible after an operand; only say so when it is all we know.
+    if wanted.len() > 1 {
+        wanted.retain(|w| w != "an operator" && w != "more input");
+    }
+    wanted.truncate(5);
+    let expected = match wanted.as_slice() {
+        [] => "something else".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    let found = match token_at(sql, offset) {
+        Some(t) => format!("found `{t}`"),
+        None => "found the end of the statement".to_string(),
+    };
+    let message = match token_before(sql, offset) {
+        Some(prev) => format!("expected {expected} after `{prev}`, {found}"),
+        None => format!("expected {expected}, {found}"),
+    };
+    Error::Parse { message, offset }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(s: &str) -> String {
+        parse_expr(s).unwrap().to_string()
+    }
+
+    #[test]
+    fn precedence_follows_sqlite() {
+        assert_eq!(e("1 + 2 * 3"), "(1 + (2 * 3))");
+        assert_eq!(e("a OR b AND NOT c = 1"), "(a OR (b AND (NOT (c = 1))))");
+        assert_eq!(e("x BETWEEN 1 AND 2 AND y"), "((x BETWEEN 1 AND 2) AND y)");
+        assert_eq!(e("-a || b"), "((- a) || b)");
+        assert_eq!(e("a NOT IN (1, 2)"), "(a NOT IN (1, 2))");
+        assert_eq!(e("a IS NOT DISTINCT FROM b"), "(a IS b)");
+        assert_eq!(e("a NOT NULL"), "(a NOTNULL)");
+        assert_eq!(e("a < b = c"), "((a < b) = c)");
+        assert_eq!(e("'it''s'"), "'it''s'");
+    }
+
+    #[test]
+    fn parameters_number_in_order() {
+        assert_eq!(e("? + ?3 + ? + $1"), "(((?1 + ?3) + ?4) + ?1)");
+    }
+
+    #[test]
+    fn syntax_errors_say_what_was_expected() {
+        let err = parse("SELECT * FROM t WHERE").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected an expression after `WHERE`, found the end of the statement"
+        );
+        let err = parse("SELEC 1").unwrap_err();
+        assert!(err.to_string().starts_with("expected a statement"), "{err}");
+    }
+
+    #[test]
+    fn statements_parse() {
+        for sql in [
+            "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL DEFAULT 'x', score REAL CHECK (score >= 0), UNIQUE (name))",
+            "INSERT INTO t (a, b) VALUES (1, 'x'), (2, NULL)",
+            "INSERT INTO t SELECT * FROM u",
+            "UPDATE t SET a = a + 1, b = 'y' WHERE a > 3",
+            "DELETE FROM t WHERE a IS NULL",
+            "SELECT DISTINCT a AS x, count(*) FROM t GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC LIMIT 5 OFFSET 1",
+            "DROP TABLE IF EXISTS t",
+            "select t.*, \"weird name\" from t as tt",
+        ] {
+            parse(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+}

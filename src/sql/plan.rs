@@ -1,0 +1,211 @@
+//! Plans: what the executor runs. One `Plan` enum; names are resolved to column
+//! positions, types are checked and functions are looked up, so the executor never
+//! matches on strings.
+
+use std::sync::Arc;
+
+use crate::storage::{DataType, TableSchema, Value};
+
+/// A bound expression, evaluated against one row (and the aggregates of its group).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BExpr {
+    Const(Value),
+    /// A column of the input row, by position.
+    Column(usize),
+    /// A statement parameter, 0-based.
+    Param(usize),
+    /// The result of an aggregate of the current group, by position.
+    Agg(usize),
+    Not(Box<BExpr>),
+    Neg(Box<BExpr>),
+    BitNot(Box<BExpr>),
+    And(Box<BExpr>, Box<BExpr>),
+    Or(Box<BExpr>, Box<BExpr>),
+    Compare(CmpOp, Box<BExpr>, Box<BExpr>),
+    /// `IS` (`negated`: `IS NOT`): comparison in which NULL equals NULL.
+    Is(Box<BExpr>, Box<BExpr>, bool),
+    Arith(ArithOp, Box<BExpr>, Box<BExpr>),
+    Concat(Box<BExpr>, Box<BExpr>),
+    IsNull(Box<BExpr>, bool),
+    Between { expr: Box<BExpr>, low: Box<BExpr>, high: Box<BExpr>, negated: bool },
+    InList { expr: Box<BExpr>, list: Vec<BExpr>, negated: bool },
+    Like { expr: Box<BExpr>, pattern: Box<BExpr>, negated: bool },
+    Case { operand: Option<Box<BExpr>>, whens: Vec<(BExpr, BExpr)>, else_: Option<Box<BExpr>> },
+    Cast(Box<BExpr>, DataType),
+    Func(Func, Vec<BExpr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    BitAnd,
+    BitOr,
+    ShiftLeft,
+    ShiftRight,
+}
+
+/// Scalar functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    Coalesce,
+    IfNull,
+    NullIf,
+    Abs,
+    Length,
+    Lower,
+    Upper,
+    Substr,
+    Trim,
+    LTrim,
+    RTrim,
+    Round,
+    Typeof,
+    Min,
+    Max,
+    Now,
+    Replace,
+    Instr,
+    Sign,
+    Random,
+}
+
+/// Aggregate functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFunc {
+    CountStar,
+    Count,
+    Sum,
+    Total,
+    Avg,
+    Min,
+    Max,
+    GroupConcat,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggCall {
+    pub func: AggFunc,
+    pub arg: Option<BExpr>,
+    /// The separator of `group_concat`.
+    pub separator: Option<BExpr>,
+    pub distinct: bool,
+}
+
+/// Where rows come from. Joins will add variants whose rows are the concatenation of
+/// their inputs' rows; column positions are already offsets into that concatenation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// One row with no columns (`SELECT` without `FROM`).
+    Single,
+    /// Every row of a table, in key order.
+    Scan { table: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SortExpr {
+    /// An output column (ORDER BY ordinal or alias).
+    Output(usize),
+    Expr(BExpr),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortKey {
+    pub expr: SortExpr,
+    pub desc: bool,
+    pub nulls_first: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SelectPlan {
+    pub source: Source,
+    pub filter: Option<BExpr>,
+    /// `Some` for an aggregate query: group keys (possibly none) and aggregates.
+    pub aggregate: Option<Aggregate>,
+    pub having: Option<BExpr>,
+    pub projection: Vec<BExpr>,
+    pub columns: Vec<String>,
+    pub distinct: bool,
+    pub order_by: Vec<SortKey>,
+    pub limit: Option<BExpr>,
+    pub offset: Option<BExpr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    pub group_by: Vec<BExpr>,
+    pub calls: Vec<AggCall>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InsertSourcePlan {
+    Values(Vec<Vec<BExpr>>),
+    Select(Box<SelectPlan>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InsertPlan {
+    pub table: String,
+    /// For each table column, the position of its value in a source row, or `None` for
+    /// its default.
+    pub mapping: Vec<Option<usize>>,
+    pub source: InsertSourcePlan,
+    pub checks: Vec<CheckPlan>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckPlan {
+    pub name: String,
+    pub expr: BExpr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdatePlan {
+    pub table: String,
+    pub assignments: Vec<(usize, BExpr)>,
+    pub filter: Option<BExpr>,
+    pub checks: Vec<CheckPlan>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeletePlan {
+    pub table: String,
+    pub filter: Option<BExpr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    Select(SelectPlan),
+    Explain(SelectPlan),
+    Insert(InsertPlan),
+    Update(UpdatePlan),
+    Delete(DeletePlan),
+    CreateTable { schema: Arc<TableSchema>, if_not_exists: bool },
+    DropTable { name: String, if_exists: bool },
+    Begin,
+    Commit,
+    Rollback,
+}
+
+impl Plan {
+    /// True for statements that change data or schema.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Plan::Insert(_) | Plan::Update(_) | Plan::Delete(_) | Plan::CreateTable { .. } | Plan::DropTable { .. }
+        )
+    }
+}

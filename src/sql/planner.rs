@@ -1,0 +1,346 @@
+//! AST to [`Plan`]: resolves tables and columns against the state's schemas, expands
+//! `*`, binds every clause, and turns CREATE TABLE into a checked schema.
+
+use std::sync::Arc;
+
+use super::ast::*;
+use super::binder::{has_aggregate, ordinal, Binder, Scope, ScopeTable};
+use super::plan::*;
+use crate::error::{closest, Error, Result};
+use crate::storage::schema::{CheckConstraint, UniqueConstraint};
+use crate::storage::{Column, ColumnDefault, DataType, State, TableSchema};
+
+/// Plans one statement against the schemas of `state`.
+pub fn plan(stmt: &Statement, state: &State) -> Result<Plan> {
+    Ok(match stmt {
+        Statement::Select(s) => Plan::Select(plan_select(s, state)?),
+        Statement::Explain(s) => Plan::Explain(plan_select(s, state)?),
+        Statement::Insert(i) => Plan::Insert(plan_insert(i, state)?),
+        Statement::Update(u) => Plan::Update(plan_update(u, state)?),
+        Statement::Delete(d) => Plan::Delete(plan_delete(d, state)?),
+        Statement::CreateTable(c) => {
+            Plan::CreateTable { schema: Arc::new(plan_create(c)?), if_not_exists: c.if_not_exists }
+        }
+        Statement::DropTable { name, if_exists } => {
+            if !if_exists {
+                state.table_or_err(name)?;
+            }
+            Plan::DropTable { name: name.clone(), if_exists: *if_exists }
+        }
+        Statement::Begin => Plan::Begin,
+        Statement::Commit => Plan::Commit,
+        Statement::Rollback => Plan::Rollback,
+    })
+}
+
+fn table_scope(state: &State, name: &str, alias: Option<&String>) -> Result<(Scope, String)> {
+    let table = state.table_or_err(name)?;
+    let schema = &table.schema;
+    let scope = Scope {
+        tables: vec![ScopeTable {
+            name: schema.name.clone(),
+            alias: alias.cloned(),
+            columns: schema.columns.iter().map(|c| c.name.clone()).collect(),
+            offset: 0,
+        }],
+    };
+    Ok((scope, schema.name.to_ascii_lowercase()))
+}
+
+/// The projection after expanding `*` and `t.*`: (expression, output name, alias).
+fn expand_columns(items: &[SelectItem], scope: &Scope) -> Result<Vec<(Expr, String, Option<String>)>> {
+    let mut out = Vec::new();
+    let column = |t: &ScopeTable, c: &String| Expr::Column { table: Some(t.label().to_string()), name: c.clone() };
+    for item in items {
+        match item {
+            SelectItem::Wildcard => {
+                if scope.tables.is_empty() {
+                    return Err(Error::invalid("SELECT * needs a FROM clause"));
+                }
+                for t in &scope.tables {
+                    out.extend(t.columns.iter().map(|c| (column(t, c), c.clone(), None)));
+                }
+            }
+            SelectItem::TableWildcard(q) => {
+                let t = scope.find_table(q).ok_or_else(|| Error::NoSuchTable {
+                    name: q.clone(),
+                    suggestion: closest(q, scope.tables.iter().map(|t| t.label())),
+                })?;
+                out.extend(t.columns.iter().map(|c| (column(t, c), c.clone(), None)));
+            }
+            SelectItem::Expr { expr, alias, text } => {
+                let name = match (alias, expr) {
+                    (Some(a), _) => a.clone(),
+                    (None, Expr::Column { name, .. }) => name.clone(),
+                    (None, _) => text.clone(),
+                };
+                out.push((expr.clone(), name, alias.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves a GROUP BY or ORDER BY term that is an ordinal or an output alias to the
+/// position of an output column.
+fn output_ref(e: &Expr, cols: &[(Expr, String, Option<String>)], clause: &str) -> Result<Option<usize>> {
+    if let Some(k) = ordinal(e) {
+        if k < 1 || k as usize > cols.len() {
+            return Err(Error::invalid(format!(
+                "{clause} term out of range: should be between 1 and {}",
+                cols.len()
+            )));
+        }
+        return Ok(Some(k as usize - 1));
+    }
+    if let Expr::Column { table: None, name } = e {
+        let by_alias = cols.iter().position(|(_, _, a)| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(name)));
+        return Ok(by_alias);
+    }
+    Ok(None)
+}
+
+pub fn plan_select(s: &Select, state: &State) -> Result<SelectPlan> {
+    let (scope, source) = match &s.from {
+        Some(t) => {
+            let (scope, key) = table_scope(state, &t.name, t.alias.as_ref())?;
+            (scope, Source::Scan { table: key })
+        }
+        None => (Scope::default(), Source::Single),
+    };
+    let cols = expand_columns(&s.columns, &scope)?;
+    let filter = s.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
+
+    let is_aggregate = !s.group_by.is_empty()
+        || cols.iter().any(|(e, ..)| has_aggregate(e))
+        || s.having.as_ref().is_some_and(has_aggregate)
+        || s.order_by.iter().any(|o| has_aggregate(&o.expr));
+    if s.having.is_some() && !is_aggregate {
+        return Err(Error::invalid("HAVING needs GROUP BY or an aggregate"));
+    }
+
+    let mut calls = Vec::new();
+    let mut group_by = Vec::new();
+    for g in &s.group_by {
+        let term = match output_ref(g, &cols, "GROUP BY")? {
+            Some(i) => &cols[i].0,
+            None => g,
+        };
+        group_by.push(Binder::new(&scope, "not allowed in GROUP BY").bind(term)?);
+    }
+
+    let mut binder = if is_aggregate {
+        Binder::with_aggregates(&scope, &mut calls, "not allowed here")
+    } else {
+        Binder::new(&scope, "not allowed here")
+    };
+    let projection = cols.iter().map(|(e, ..)| binder.bind(e)).collect::<Result<Vec<_>>>()?;
+    let having = s.having.as_ref().map(|h| binder.bind(h)).transpose()?;
+    let mut order_by = Vec::new();
+    for o in &s.order_by {
+        let expr = match output_ref(&o.expr, &cols, "ORDER BY")? {
+            Some(i) => SortExpr::Output(i),
+            None => SortExpr::Expr(binder.bind(&o.expr)?),
+        };
+        let nulls_first = o.nulls_first.unwrap_or(!o.desc);
+        order_by.push(SortKey { expr, desc: o.desc, nulls_first });
+    }
+    let empty = Scope::default();
+    let mut constant = Binder::new(&empty, "not allowed in LIMIT");
+    let limit = s.limit.as_ref().map(|l| constant.bind(l)).transpose()?;
+    let offset = s.offset.as_ref().map(|l| constant.bind(l)).transpose()?;
+
+    Ok(SelectPlan {
+        source,
+        filter,
+        aggregate: is_aggregate.then_some(Aggregate { group_by, calls }),
+        having,
+        projection,
+        columns: cols.into_iter().map(|(_, name, _)| name).collect(),
+        distinct: s.distinct,
+        order_by,
+        limit,
+        offset,
+    })
+}
+
+fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
+    schema
+        .checks
+        .iter()
+        .map(|c| {
+            let expr = super::parser::parse_expr(&c.sql)?;
+            let expr = Binder::new(scope, "not allowed in CHECK").bind(&expr)?;
+            Ok(CheckPlan { name: c.name.clone(), expr })
+        })
+        .collect()
+}
+
+fn plan_insert(i: &Insert, state: &State) -> Result<InsertPlan> {
+    let (scope, key) = table_scope(state, &i.table, None)?;
+    let schema = &state.table_or_err(&i.table)?.schema;
+    let ncols = schema.columns.len();
+    let mut mapping = vec![None; ncols];
+    let width = match &i.columns {
+        Some(names) => {
+            for (pos, name) in names.iter().enumerate() {
+                let col = scope.resolve(None, name)?;
+                if mapping[col].is_some() {
+                    return Err(Error::invalid(format!("column {name} is named twice in INSERT")));
+                }
+                mapping[col] = Some(pos);
+            }
+            names.len()
+        }
+        None => {
+            mapping.iter_mut().enumerate().for_each(|(c, m)| *m = Some(c));
+            ncols
+        }
+    };
+    let width_error = |got: usize| {
+        if i.columns.is_some() {
+            Error::invalid(format!("{got} values for {width} columns"))
+        } else {
+            Error::invalid(format!("table {} has {width} columns but {got} values were supplied", schema.name))
+        }
+    };
+    let source = match &i.source {
+        InsertSource::Values(rows) => {
+            let empty = Scope::default();
+            let mut binder = Binder::new(&empty, "not allowed in VALUES");
+            let mut bound = Vec::with_capacity(rows.len());
+            for (n, row) in rows.iter().enumerate() {
+                if row.len() != width {
+                    let e = width_error(row.len());
+                    return Err(if rows.len() > 1 { e.in_row(n + 1) } else { e });
+                }
+                bound.push(row.iter().map(|e| binder.bind(e)).collect::<Result<Vec<_>>>()?);
+            }
+            InsertSourcePlan::Values(bound)
+        }
+        InsertSource::Select(s) => {
+            let plan = plan_select(s, state)?;
+            if plan.columns.len() != width {
+                return Err(width_error(plan.columns.len()));
+            }
+            InsertSourcePlan::Select(Box::new(plan))
+        }
+        InsertSource::DefaultValues => {
+            mapping.iter_mut().for_each(|m| *m = None);
+            InsertSourcePlan::Values(vec![vec![]])
+        }
+    };
+    let checks = plan_checks(schema, &scope)?;
+    Ok(InsertPlan { table: key, mapping, source, checks })
+}
+
+fn plan_update(u: &Update, state: &State) -> Result<UpdatePlan> {
+    let (scope, key) = table_scope(state, &u.table, None)?;
+    let schema = &state.table_or_err(&u.table)?.schema;
+    let mut binder = Binder::new(&scope, "not allowed in UPDATE");
+    let mut assignments = Vec::new();
+    for (name, e) in &u.assignments {
+        let col = scope.resolve(None, name)?;
+        assignments.push((col, binder.bind(e)?));
+    }
+    let filter = u.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
+    let checks = plan_checks(schema, &scope)?;
+    Ok(UpdatePlan { table: key, assignments, filter, checks })
+}
+
+fn plan_delete(d: &Delete, state: &State) -> Result<DeletePlan> {
+    let (scope, key) = table_scope(state, &d.table, None)?;
+    let filter = d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
+    Ok(DeletePlan { table: key, filter })
+}
+
+/// A column DEFAULT, evaluated once at CREATE time (`now()` stays a marker).
+fn default_of(e: &Expr, col: &str, ty: DataType, table: &str) -> Result<ColumnDefault> {
+    if let Expr::Function { name, args, .. } = e {
+        let lower = name.to_ascii_lowercase();
+        if args.is_empty() && (lower == "now" || lower == "current_timestamp") {
+            return Ok(ColumnDefault::Now);
+        }
+    }
+    let empty = Scope::default();
+    let bound = Binder::new(&empty, "not allowed in DEFAULT").bind(e)?;
+    if !super::binder::is_constant(&bound) {
+        return Err(Error::invalid(format!("default value of column {col} is not constant")));
+    }
+    let v = crate::exec::eval_constant(&bound)?;
+    let stored = crate::exec::store_value(v, ty, table, col)?;
+    Ok(ColumnDefault::Value(stored))
+}
+
+fn plan_create(c: &CreateTable) -> Result<TableSchema> {
+    let mut schema = TableSchema {
+        name: c.name.clone(),
+        columns: Vec::new(),
+        primary_key: Vec::new(),
+        uniques: Vec::new(),
+        checks: Vec::new(),
+    };
+    let mut pk_declared = false;
+    let mut set_pk = |schema: &mut TableSchema, cols: Vec<usize>| -> Result<()> {
+        if pk_declared {
+            return Err(Error::invalid(format!("table {} has more than one primary key", c.name)));
+        }
+        pk_declared = true;
+        schema.primary_key = cols;
+        Ok(())
+    };
+    for def in &c.columns {
+        if schema.column_index(&def.name).is_some() {
+            return Err(Error::invalid(format!("duplicate column name: {}", def.name)));
+        }
+        let ty = DataType::from_declared(&def.type_name)
+            .ok_or_else(|| Error::UnknownType { column: def.name.clone(), ty: def.type_name.clone() })?;
+        schema.columns.push(Column { name: def.name.clone(), ty, not_null: false, default: None });
+    }
+    let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
+    let scope = Scope { tables: vec![ScopeTable { name: c.name.clone(), alias: None, columns: names, offset: 0 }] };
+    let resolve = |list: &[String]| list.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>();
+    let check = |schema: &mut TableSchema, e: &Expr| -> Result<()> {
+        Binder::new(&scope, "not allowed in CHECK").bind(e)?;
+        let name = format!("{}_check{}", c.name, schema.checks.len() + 1);
+        schema.checks.push(CheckConstraint { name, sql: e.to_string() });
+        Ok(())
+    };
+    for (i, def) in c.columns.iter().enumerate() {
+        for cons in &def.constraints {
+            match cons {
+                ColumnConstraint::PrimaryKey => set_pk(&mut schema, vec![i])?,
+                ColumnConstraint::NotNull => schema.columns[i].not_null = true,
+                ColumnConstraint::Null => {}
+                ColumnConstraint::Unique => schema.uniques.push(UniqueConstraint {
+                    name: format!("{}_{}_unique", c.name, def.name),
+                    columns: vec![i],
+                }),
+                ColumnConstraint::Default(e) => {
+                    let ty = schema.columns[i].ty;
+                    schema.columns[i].default = Some(default_of(e, &def.name, ty, &c.name)?);
+                }
+                ColumnConstraint::Check(e) => check(&mut schema, e)?,
+            }
+        }
+    }
+    for cons in &c.constraints {
+        match cons {
+            TableConstraint::PrimaryKey(list) => {
+                let cols = resolve(list)?;
+                set_pk(&mut schema, cols)?;
+            }
+            TableConstraint::Unique(list) => {
+                let columns = resolve(list)?;
+                let name = format!("{}_{}_unique", c.name, list.join("_"));
+                schema.uniques.push(UniqueConstraint { name, columns });
+            }
+            TableConstraint::Check(e) => check(&mut schema, e)?,
+        }
+    }
+    // Primary key columns never hold NULL (an INTEGER key inserted as NULL is assigned).
+    for &k in &schema.primary_key.clone() {
+        schema.columns[k].not_null = true;
+    }
+    Ok(schema)
+}

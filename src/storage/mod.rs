@@ -1,0 +1,24 @@
+//! Storage: values, rows, tables with their indexes, and the `State` that holds them.
+//!
+//! This is the bottom layer: it names nothing above it. Everything here is a value built
+//! from persistent maps (`imbl`), so a copy of the whole database is O(1) and shares all
+//! structure; changes go through [`state::WriteSet`] and [`state::State::apply`].
+//!
+//! - [`value`]: the `Value` enum, SQLite's ordering and number formatting
+//! - [`convert`]: storing into typed columns (exact) and CAST (forgiving)
+//! - [`time`]: ISO-8601 timestamps
+//! - [`schema`]: columns, types and constraints
+//! - [`table`]: rows by key, unique indexes
+//! - [`state`]: the whole database and the write set
+
+pub mod convert;
+pub mod schema;
+pub mod state;
+pub mod table;
+pub mod time;
+pub mod value;
+
+pub use schema::{Column, ColumnDefault, DataType, TableSchema};
+pub use state::{Change, State, WriteOp, WriteSet};
+pub use table::{Row, RowKey, Table};
+pub use value::Value;

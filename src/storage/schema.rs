@@ -1,0 +1,190 @@
+//! Table schemas: columns, their declared types and the constraints on them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::value::Value;
+
+/// A column's type. `Any` is a column declared without a type, which stores values as
+/// given (as SQLite does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DataType {
+    Integer,
+    Real,
+    Text,
+    Boolean,
+    Timestamp,
+    Any,
+}
+
+impl DataType {
+    /// Maps a declared type name (`INT`, `VARCHAR(20)`, `DOUBLE PRECISION`…) to a type.
+    /// Unknown names are `None` so that the caller can say which name was not understood.
+    pub fn from_declared(words: &str) -> Option<DataType> {
+        let upper = words.to_ascii_uppercase();
+        let base = upper.split('(').next().unwrap_or("").trim();
+        let ty = match base {
+            "INT" | "INTEGER" | "BIGINT" | "SMALLINT" | "TINYINT" | "MEDIUMINT" | "INT2"
+            | "INT4" | "INT8" | "UNSIGNED BIG INT" | "SERIAL" | "BIGSERIAL" => DataType::Integer,
+            "REAL" | "FLOAT" | "DOUBLE" | "DOUBLE PRECISION" | "FLOAT4" | "FLOAT8" | "NUMERIC"
+            | "DECIMAL" => DataType::Real,
+            "TEXT" | "VARCHAR" | "CHAR" | "CHARACTER" | "VARYING CHARACTER" | "NCHAR"
+            | "NATIVE CHARACTER" | "NVARCHAR" | "CLOB" | "STRING" | "CHARACTER VARYING" => {
+                DataType::Text
+            }
+            "BOOLEAN" | "BOOL" => DataType::Boolean,
+            "TIMESTAMP" | "DATETIME" | "DATE" | "TIMESTAMPTZ" => DataType::Timestamp,
+            "" | "ANY" | "BLOB" => DataType::Any,
+            _ => return None,
+        };
+        Some(ty)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DataType::Integer => "INTEGER",
+            DataType::Real => "REAL",
+            DataType::Text => "TEXT",
+            DataType::Boolean => "BOOLEAN",
+            DataType::Timestamp => "TIMESTAMP",
+            DataType::Any => "ANY",
+        }
+    }
+}
+
+impl fmt::Display for DataType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a column gets when an INSERT does not name it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ColumnDefault {
+    Value(Value),
+    /// The statement's time (`DEFAULT now()` / `DEFAULT CURRENT_TIMESTAMP`).
+    Now,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub ty: DataType,
+    pub not_null: bool,
+    pub default: Option<ColumnDefault>,
+}
+
+/// A UNIQUE constraint (or the uniqueness of a non-integer primary key).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UniqueConstraint {
+    pub name: String,
+    pub columns: Vec<usize>,
+}
+
+/// A CHECK constraint, kept as SQL text and compiled by the planner of each write.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckConstraint {
+    pub name: String,
+    pub sql: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableSchema {
+    pub name: String,
+    pub columns: Vec<Column>,
+    /// Primary key columns; empty means a hidden rowid.
+    pub primary_key: Vec<usize>,
+    pub uniques: Vec<UniqueConstraint>,
+    pub checks: Vec<CheckConstraint>,
+}
+
+impl TableSchema {
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// True when the primary key is one INTEGER column: its value is the row key (the
+    /// rowid alias of SQLite) and is assigned automatically when inserted as NULL.
+    pub fn integer_key(&self) -> Option<usize> {
+        match self.primary_key.as_slice() {
+            [i] if self.columns[*i].ty == DataType::Integer => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn column_names(&self, cols: &[usize]) -> String {
+        cols.iter().map(|&i| self.columns[i].name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The schema as a `CREATE TABLE` statement that rebuilds it.
+    pub fn to_sql(&self) -> String {
+        let mut parts: Vec<String> = self.columns.iter().map(column_sql).collect();
+        if !self.primary_key.is_empty() {
+            parts.push(format!("PRIMARY KEY ({})", self.column_names(&self.primary_key)));
+        }
+        for u in &self.uniques {
+            parts.push(format!("UNIQUE ({})", self.column_names(&u.columns)));
+        }
+        for c in &self.checks {
+            parts.push(format!("CHECK ({})", c.sql));
+        }
+        format!("CREATE TABLE {} (\n  {}\n);", quote_ident(&self.name), parts.join(",\n  "))
+    }
+}
+
+fn column_sql(c: &Column) -> String {
+    let mut s = quote_ident(&c.name);
+    if c.ty != DataType::Any {
+        s.push(' ');
+        s.push_str(c.ty.name());
+    }
+    if c.not_null {
+        s.push_str(" NOT NULL");
+    }
+    match &c.default {
+        Some(ColumnDefault::Now) => s.push_str(" DEFAULT now()"),
+        Some(ColumnDefault::Value(v)) => {
+            s.push_str(" DEFAULT ");
+            s.push_str(&literal_sql(v));
+        }
+        None => {}
+    }
+    s
+}
+
+/// A value written as a SQL literal.
+pub fn literal_sql(v: &Value) -> String {
+    match v {
+        Value::Text(t) => format!("'{}'", t.replace('\'', "''")),
+        Value::Timestamp(_) => format!("'{v}'"),
+        Value::Real(r) if *r < 0.0 => format!("({v})"),
+        Value::Integer(i) if *i < 0 => format!("({v})"),
+        other => other.to_string(),
+    }
+}
+
+/// Quotes an identifier when it is not a plain lowercase-safe word.
+pub fn quote_ident(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_common_type_spellings() {
+        assert_eq!(DataType::from_declared("VARCHAR(20)"), Some(DataType::Text));
+        assert_eq!(DataType::from_declared("bigint"), Some(DataType::Integer));
+        assert_eq!(DataType::from_declared("DOUBLE PRECISION"), Some(DataType::Real));
+        assert_eq!(DataType::from_declared("datetime"), Some(DataType::Timestamp));
+        assert_eq!(DataType::from_declared("WIBBLE"), None);
+    }
+}

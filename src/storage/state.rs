@@ -1,0 +1,135 @@
+//! The database state as one value, and the write set that changes it.
+//!
+//! A `State` is a persistent map of tables; cloning it is O(1) and shares everything.
+//! Every change — a statement, a transaction's commit, later a replayed log record — is a
+//! [`WriteSet`] applied with [`State::apply`], which checks keys and unique constraints
+//! and keeps indexes in step with rows. Applying to a clone and dropping it on error is
+//! how statements stay atomic.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use imbl::OrdMap;
+
+use super::schema::TableSchema;
+use super::table::{Row, RowKey, Table};
+use crate::error::{closest, Error, Result};
+
+/// What happens to one row.
+#[derive(Clone, Debug)]
+pub enum Change {
+    Insert(Row),
+    Update(Row),
+    Delete,
+}
+
+/// One entry of a write set.
+#[derive(Clone, Debug)]
+pub enum WriteOp {
+    CreateTable(Arc<TableSchema>),
+    DropTable(String),
+    Row { table: String, key: RowKey, change: Change },
+}
+
+/// The changes a statement or transaction made, in order.
+#[derive(Clone, Debug, Default)]
+pub struct WriteSet {
+    pub ops: Vec<WriteOp>,
+}
+
+impl WriteSet {
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub fn extend(&mut self, other: WriteSet) {
+        self.ops.extend(other.ops);
+    }
+}
+
+static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    tables: OrdMap<String, Table>,
+    /// Changes whenever any table's schema changes; plans are cached against it.
+    schema_id: u64,
+}
+
+impl State {
+    pub fn new() -> State {
+        State::default()
+    }
+
+    pub fn schema_id(&self) -> u64 {
+        self.schema_id
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name).or_else(|| self.tables.get(&name.to_ascii_lowercase()))
+    }
+
+    /// The table, or an error that names it and suggests the closest existing name.
+    pub fn table_or_err(&self, name: &str) -> Result<&Table> {
+        self.table(name).ok_or_else(|| Error::NoSuchTable {
+            name: name.to_string(),
+            suggestion: closest(name, self.tables.values().map(Table::name)),
+        })
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.tables.values()
+    }
+
+    fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
+        self.tables
+            .get_mut(&name.to_ascii_lowercase())
+            .ok_or_else(|| Error::NoSuchTable { name: name.to_string(), suggestion: None })
+    }
+
+    /// Applies one change. On error the state may be partly changed: callers apply to a
+    /// clone and keep it only when every op succeeded.
+    pub fn apply(&mut self, op: &WriteOp) -> Result<()> {
+        match op {
+            WriteOp::CreateTable(schema) => {
+                let key = schema.name.to_ascii_lowercase();
+                if self.tables.contains_key(&key) {
+                    return Err(Error::TableExists(schema.name.clone()));
+                }
+                self.tables.insert(key, Table::new((**schema).clone()));
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::DropTable(name) => {
+                if self.tables.remove(&name.to_ascii_lowercase()).is_none() {
+                    return Err(Error::NoSuchTable { name: name.clone(), suggestion: None });
+                }
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::Row { table, key, change } => {
+                let t = self.table_mut(table)?;
+                match change {
+                    Change::Insert(row) => t.insert(key.clone(), row.clone())?,
+                    Change::Update(row) => t.update(key.clone(), row.clone())?,
+                    Change::Delete => {
+                        t.delete(key)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a whole write set to a copy; `self` is untouched on error.
+    pub fn applied(&self, writes: &WriteSet) -> Result<State> {
+        let mut next = self.clone();
+        for op in &writes.ops {
+            next.apply(op)?;
+        }
+        Ok(next)
+    }
+
+    /// Takes a rowid from a table of this state.
+    pub fn allocate_rowid(&mut self, table: &str) -> Result<i64> {
+        self.table_mut(table)?.allocate_rowid()
+    }
+}

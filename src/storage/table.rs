@@ -1,0 +1,266 @@
+//! Tables: rows in a persistent ordered map by key, plus their indexes.
+//!
+//! A row is one shared allocation (`Arc<[Value]>`). The row key is the integer primary
+//! key (or a hidden rowid) when there is one, compared as a plain `i64`; a composite or
+//! non-integer primary key is a tuple of values. Every UNIQUE constraint has an index,
+//! an ordered set of `(key values, row key)` entries, updated in the same step as the row.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use imbl::{OrdMap, OrdSet};
+use serde::{Deserialize, Serialize};
+
+use super::schema::TableSchema;
+use super::value::Value;
+use crate::error::{Error, Result};
+
+pub type Row = Arc<[Value]>;
+
+/// The key a row is stored under.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RowKey {
+    Int(i64),
+    Tuple(Arc<[Value]>),
+}
+
+impl Ord for RowKey {
+    fn cmp(&self, other: &RowKey) -> Ordering {
+        match (self, other) {
+            (RowKey::Int(a), RowKey::Int(b)) => a.cmp(b),
+            (RowKey::Tuple(a), RowKey::Tuple(b)) => a.iter().cmp(b.iter()),
+            (RowKey::Int(_), RowKey::Tuple(_)) => Ordering::Less,
+            (RowKey::Tuple(_), RowKey::Int(_)) => Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for RowKey {
+    fn partial_cmp(&self, other: &RowKey) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for RowKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowKey::Int(i) => write!(f, "{i}"),
+            RowKey::Tuple(vs) => {
+                let parts: Vec<String> = vs.iter().map(|v| super::schema::literal_sql(v)).collect();
+                write!(f, "({})", parts.join(", "))
+            }
+        }
+    }
+}
+
+/// Where an index entry sits among the entries of equal key values: `Lo` and `Hi`
+/// bracket all rows of one key, so a lookup is a range scan.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Slot {
+    Lo,
+    Row(RowKey),
+    Hi,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IndexEntry {
+    pub key: Arc<[Value]>,
+    pub slot: Slot,
+}
+
+#[derive(Clone, Debug)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<usize>,
+    pub unique: bool,
+    pub entries: OrdSet<IndexEntry>,
+}
+
+impl Index {
+    pub fn new(name: String, columns: Vec<usize>, unique: bool) -> Index {
+        Index { name, columns, unique, entries: OrdSet::new() }
+    }
+
+    fn key_of(&self, row: &[Value]) -> Arc<[Value]> {
+        self.columns.iter().map(|&i| row[i].clone()).collect()
+    }
+
+    /// The row keys stored under exactly these key values.
+    pub fn lookup<'a>(&'a self, key: &Arc<[Value]>) -> impl Iterator<Item = &'a RowKey> + 'a {
+        let lo = IndexEntry { key: key.clone(), slot: Slot::Lo };
+        let hi = IndexEntry { key: key.clone(), slot: Slot::Hi };
+        self.entries.range(lo..=hi).filter_map(|e| match &e.slot {
+            Slot::Row(k) => Some(k),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub schema: Arc<TableSchema>,
+    pub rows: OrdMap<RowKey, Row>,
+    pub indexes: Vec<Index>,
+    /// The next hidden rowid (or integer key when inserted as NULL).
+    pub next_rowid: i64,
+}
+
+impl Table {
+    pub fn new(schema: TableSchema) -> Table {
+        let indexes = schema
+            .uniques
+            .iter()
+            .map(|u| Index::new(u.name.clone(), u.columns.clone(), true))
+            .collect();
+        Table { schema: Arc::new(schema), rows: OrdMap::new(), indexes, next_rowid: 1 }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.schema.name
+    }
+
+    /// The key a row is stored under; `None` for a hidden rowid, which the caller assigns.
+    pub fn key_for(&self, row: &[Value]) -> Option<RowKey> {
+        if let Some(i) = self.schema.integer_key() {
+            return match row[i] {
+                Value::Integer(k) => Some(RowKey::Int(k)),
+                _ => None,
+            };
+        }
+        if self.schema.primary_key.is_empty() {
+            return None;
+        }
+        Some(RowKey::Tuple(self.schema.primary_key.iter().map(|&i| row[i].clone()).collect()))
+    }
+
+    /// Takes the next automatic key, as SQLite does: one past the largest used.
+    pub fn allocate_rowid(&mut self) -> Result<i64> {
+        let last = match self.rows.get_max() {
+            Some((RowKey::Int(k), _)) => *k,
+            _ => 0,
+        };
+        let id = self.next_rowid.max(last.saturating_add(1));
+        if id == i64::MAX {
+            return Err(Error::invalid(format!("table {} has run out of row ids", self.name())));
+        }
+        self.next_rowid = id + 1;
+        Ok(id)
+    }
+
+    fn constraint_error(&self, kind: &'static str, cols: &[usize], values: &[Value]) -> Error {
+        let detail = values.iter().map(super::schema::literal_sql).collect::<Vec<_>>().join(", ");
+        Error::Constraint {
+            kind,
+            table: self.schema.name.clone(),
+            columns: self.schema.column_names(cols),
+            detail: format!("duplicate value {detail}"),
+        }
+    }
+
+    fn check_unique(&self, row: &[Value], except: Option<&RowKey>) -> Result<()> {
+        for index in self.indexes.iter().filter(|i| i.unique) {
+            let key = index.key_of(row);
+            if key.iter().any(Value::is_null) {
+                continue;
+            }
+            if index.lookup(&key).any(|k| Some(k) != except) {
+                return Err(self.constraint_error("UNIQUE", &index.columns, &key));
+            }
+        }
+        Ok(())
+    }
+
+    fn index_add(&mut self, key: &RowKey, row: &[Value]) {
+        for index in &mut self.indexes {
+            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
+            index.entries.insert(entry);
+        }
+    }
+
+    fn index_remove(&mut self, key: &RowKey, row: &[Value]) {
+        for index in &mut self.indexes {
+            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
+            index.entries.remove(&entry);
+        }
+    }
+
+    /// Adds a row under a key that must be new.
+    pub fn insert(&mut self, key: RowKey, row: Row) -> Result<()> {
+        if self.rows.contains_key(&key) {
+            let pk = &self.schema.primary_key;
+            let values: Vec<Value> = pk.iter().map(|&i| row[i].clone()).collect();
+            return Err(self.constraint_error("PRIMARY KEY", pk, &values));
+        }
+        self.check_unique(&row, None)?;
+        if let RowKey::Int(k) = key {
+            self.next_rowid = self.next_rowid.max(k.saturating_add(1));
+        }
+        self.index_add(&key, &row);
+        self.rows.insert(key, row);
+        Ok(())
+    }
+
+    /// Replaces the row stored under an existing key.
+    pub fn update(&mut self, key: RowKey, row: Row) -> Result<()> {
+        let Some(old) = self.rows.get(&key).cloned() else {
+            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
+        };
+        self.check_unique(&row, Some(&key))?;
+        self.index_remove(&key, &old);
+        self.index_add(&key, &row);
+        self.rows.insert(key, row);
+        Ok(())
+    }
+
+    /// Removes the row stored under a key; removing a missing row is an error.
+    pub fn delete(&mut self, key: &RowKey) -> Result<Row> {
+        let Some(old) = self.rows.remove(key) else {
+            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
+        };
+        self.index_remove(key, &old);
+        Ok(old)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::schema::{Column, DataType, UniqueConstraint};
+
+    fn users() -> Table {
+        let col = |name: &str, ty| Column { name: name.into(), ty, not_null: false, default: None };
+        Table::new(TableSchema {
+            name: "users".into(),
+            columns: vec![col("id", DataType::Integer), col("email", DataType::Text)],
+            primary_key: vec![0],
+            uniques: vec![UniqueConstraint { name: "users_email".into(), columns: vec![1] }],
+            checks: vec![],
+        })
+    }
+
+    fn row(id: i64, email: &str) -> Row {
+        Arc::from(vec![Value::Integer(id), Value::text(email)])
+    }
+
+    #[test]
+    fn unique_index_follows_rows() {
+        let mut t = users();
+        t.insert(RowKey::Int(1), row(1, "a")).unwrap();
+        let err = t.insert(RowKey::Int(2), row(2, "a")).unwrap_err();
+        assert!(err.to_string().contains("UNIQUE constraint failed: users.email"), "{err}");
+        t.update(RowKey::Int(1), row(1, "b")).unwrap();
+        t.insert(RowKey::Int(2), row(2, "a")).unwrap();
+        t.delete(&RowKey::Int(1)).unwrap();
+        t.insert(RowKey::Int(3), row(3, "b")).unwrap();
+        assert_eq!(t.indexes[0].entries.len(), 2);
+    }
+
+    #[test]
+    fn duplicate_primary_key_is_refused() {
+        let mut t = users();
+        t.insert(RowKey::Int(1), row(1, "a")).unwrap();
+        let err = t.insert(RowKey::Int(1), row(1, "z")).unwrap_err();
+        assert!(err.to_string().starts_with("PRIMARY KEY constraint failed: users.id"), "{err}");
+        assert_eq!(t.allocate_rowid().unwrap(), 2);
+    }
+}

@@ -1,0 +1,189 @@
+//! Timestamps: ISO-8601 text to microseconds since the Unix epoch (UTC) and back.
+//!
+//! Accepted: `YYYY-MM-DD`, then optionally `T` or a space, `HH:MM`, `:SS`, a fraction of
+//! up to nine digits, and `Z` or an offset `±HH:MM`. Printed as `YYYY-MM-DD HH:MM:SS`
+//! with a fraction only when there is one.
+
+const MICROS_PER_SEC: i64 = 1_000_000;
+const SECS_PER_DAY: i64 = 86_400;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+struct Cursor<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn digits(&mut self, n: usize) -> Option<i64> {
+        let part = self.s.get(self.pos..self.pos + n)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        self.pos += n;
+        Some(part.iter().fold(0, |acc, d| acc * 10 + (d - b'0') as i64))
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.s.get(self.pos) == Some(&c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.pos == self.s.len()
+    }
+}
+
+/// Parses ISO-8601 text; `None` when it is not a valid timestamp.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let mut c = Cursor { s: text.trim().as_bytes(), pos: 0 };
+    let y = c.digits(4)?;
+    c.eat(b'-').then_some(())?;
+    let m = c.digits(2)?;
+    c.eat(b'-').then_some(())?;
+    let d = c.digits(2)?;
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    let mut micros = days_from_civil(y, m, d) * SECS_PER_DAY * MICROS_PER_SEC;
+    if c.done() {
+        return Some(micros);
+    }
+    if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
+        return None;
+    }
+    let hh = c.digits(2)?;
+    c.eat(b':').then_some(())?;
+    let mm = c.digits(2)?;
+    let ss = if c.eat(b':') { c.digits(2)? } else { 0 };
+    if hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    micros += (hh * 3600 + mm * 60 + ss) * MICROS_PER_SEC;
+    if c.eat(b'.') {
+        let start = c.pos;
+        let mut frac = 0i64;
+        while let Some(d) = c.digits(1) {
+            if c.pos - start <= 6 {
+                frac = frac * 10 + d;
+            }
+        }
+        let n = c.pos - start;
+        if n == 0 {
+            return None;
+        }
+        for _ in n..6 {
+            frac *= 10;
+        }
+        micros += frac;
+    }
+    if c.eat(b'Z') || c.eat(b'z') {
+        return c.done().then_some(micros);
+    }
+    let sign = if c.eat(b'+') {
+        -1
+    } else if c.eat(b'-') {
+        1
+    } else {
+        return c.done().then_some(micros);
+    };
+    let oh = c.digits(2)?;
+    c.eat(b':');
+    let om = c.digits(2)?;
+    micros += sign * (oh * 3600 + om * 60) * MICROS_PER_SEC;
+    c.done().then_some(micros)
+}
+
+/// Formats microseconds since the epoch as `YYYY-MM-DD HH:MM:SS[.fff[fff]]`.
+pub fn format_timestamp(micros: i64) -> String {
+    let secs = micros.div_euclid(MICROS_PER_SEC);
+    let frac = micros.rem_euclid(MICROS_PER_SEC);
+    let days = secs.div_euclid(SECS_PER_DAY);
+    let tod = secs.rem_euclid(SECS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let base = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60
+    );
+    if frac == 0 {
+        base
+    } else if frac % 1000 == 0 {
+        format!("{base}.{:03}", frac / 1000)
+    } else {
+        format!("{base}.{frac:06}")
+    }
+}
+
+/// The current time in microseconds since the epoch.
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for s in [
+            "1970-01-01 00:00:00",
+            "2026-11-23 23:11:56",
+            "2000-02-29 12:00:00.250",
+            "1969-12-31 23:59:59.000001",
+        ] {
+            let t = parse_timestamp(s).expect(s);
+            assert_eq!(format_timestamp(t), s);
+        }
+    }
+
+    #[test]
+    fn accepts_iso_forms_and_rejects_nonsense() {
+        assert_eq!(parse_timestamp("2026-01-02"), parse_timestamp("2026-01-02 00:00"));
+        assert_eq!(
+            parse_timestamp("2026-01-02T03:04:05Z"),
+            parse_timestamp("2026-01-02 05:04:05+02:00")
+        );
+        assert_eq!(parse_timestamp("2026-02-30"), None);
+        assert_eq!(parse_timestamp("hello"), None);
+        assert_eq!(parse_timestamp("2026-01-01 25:00"), None);
+    }
+}

@@ -1,0 +1,25 @@
+//! Databases, sessions and transactions.
+//!
+//! A [`Database`] holds the committed head: a `State` value and its version number.
+//! A [`Session`] reads from the head it took when its statement (or transaction) began,
+//! so readers never wait for writers. Outside a transaction each write statement runs
+//! under the commit lock against the newest head and publishes the result. Inside one,
+//! writes go to a private copy and are collected in a `WriteSet`; `COMMIT` checks that
+//! no key it wrote was changed by another commit since it began (first committer wins)
+//! and applies the write set to the head.
+//!
+//! ```
+//! use amberdb::{Database, Value};
+//! let db = Database::open_in_memory();
+//! let mut s = db.session();
+//! s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)", &[]).unwrap();
+//! s.execute("INSERT INTO t (name) VALUES (?)", &[Value::text("ada")]).unwrap();
+//! let rows = s.query("SELECT id, name FROM t", &[]).unwrap();
+//! assert_eq!(rows.rows, vec![vec![Value::Integer(1), Value::text("ada")]]);
+//! ```
+
+mod database;
+mod session;
+
+pub use database::Database;
+pub use session::{Outcome, Session};
