@@ -1,1 +1,78 @@
-fn main() {}
+//! `amberdb`: the shell, or a script runner when given a file, `-c`, or piped input.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use amberdb::shell::{repl, Mode, Runner, Settings};
+use amberdb::Database;
+
+#[derive(Parser)]
+#[command(name = "amberdb", version, about = "AmberDB: an in-memory SQL database with a friendly shell")]
+struct Args {
+    /// A `.q` script to run instead of opening the shell.
+    file: Option<String>,
+    /// Run these statements (separated by `;`) and exit.
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    command: Option<String>,
+    /// Output mode: table, box, csv, json, markdown, line.
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    mode: Option<Mode>,
+    /// Stop at the first error.
+    #[arg(long)]
+    bail: bool,
+    /// Leave out column names in csv, markdown and table output.
+    #[arg(long)]
+    no_headers: bool,
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    Mode::parse(s).ok_or_else(|| format!("expected one of {}", Mode::NAMES))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let stdout_tty = std::io::stdout().is_terminal();
+    let color = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let width = if stdout_tty { terminal_size::terminal_size().map(|(w, _)| w.0 as usize) } else { None };
+    let settings = Settings {
+        mode: args.mode.unwrap_or(Mode::Table),
+        headers: !args.no_headers,
+        color,
+        width,
+        timer: false,
+    };
+    let session = Database::open_in_memory().session();
+    let mut runner = Runner::new(session, settings, Box::new(std::io::stdout()), Box::new(std::io::stderr()));
+    runner.bail = args.bail;
+
+    if let Some(sql) = &args.command {
+        runner.run_script(sql, "<command>");
+    } else if let Some(path) = &args.file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                runner.run_script(&text, path);
+            }
+            Err(e) => {
+                eprintln!("amberdb: cannot read {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else if !std::io::stdin().is_terminal() {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            eprintln!("amberdb: cannot read standard input: {e}");
+            return ExitCode::FAILURE;
+        }
+        runner.run_script(&text, "<stdin>");
+    } else if let Err(e) = repl::run(&mut runner) {
+        eprintln!("amberdb: {e}");
+        return ExitCode::FAILURE;
+    }
+    if runner.errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

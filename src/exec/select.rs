@@ -9,8 +9,9 @@ use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
 use crate::sql::plan::{SelectPlan, SortExpr, SortKey, Source};
-use crate::storage::convert::to_number;
-use crate::storage::{State, Value};
+use crate::storage::convert::store_as;
+use crate::storage::schema::literal_sql;
+use crate::storage::{DataType, State, Value};
 
 /// How often (in rows) a scan checks the interrupt flag.
 const INTERRUPT_EVERY: usize = 4096;
@@ -65,10 +66,9 @@ fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
 fn bound(e: Option<&crate::sql::plan::BExpr>, ctx: &Ctx, what: &str) -> Result<Option<i64>> {
     let Some(e) = e else { return Ok(None) };
     let v = eval(e, &Env { row: &[], aggs: &[], ctx })?;
-    match to_number(&v) {
-        Value::Integer(i) => Ok(Some(i)),
-        Value::Real(r) if r.fract() == 0.0 => Ok(Some(r as i64)),
-        _ => Err(Error::invalid(format!("{what} must be an integer, not {v}"))),
+    match store_as(v.clone(), DataType::Integer) {
+        Some(Value::Integer(i)) => Ok(Some(i)),
+        _ => Err(Error::invalid(format!("{what} must be an integer, not {}", literal_sql(&v)))),
     }
 }
 

@@ -53,7 +53,7 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
                 kind: "CHECK",
                 table: schema.name.clone(),
                 columns: check.name.clone(),
-                detail: String::new(),
+                detail: check.sql.clone(),
             });
         }
     }

@@ -1,1 +1,16 @@
-//! The shell.
+//! The shell: the interactive console, script running and result rendering.
+//!
+//! - [`runner`]: runs script text statement by statement and reports errors
+//! - [`repl`]: the interactive loop (rustyline)
+//! - [`helper`]: completion, highlighting, multi-line input
+//! - [`dot`]: dot-commands parsed into an enum
+//! - [`render`]: output modes
+
+pub mod dot;
+pub mod helper;
+pub mod render;
+pub mod repl;
+pub mod runner;
+
+pub use render::{Mode, Settings};
+pub use runner::{Flow, Runner};

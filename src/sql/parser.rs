@@ -498,7 +498,8 @@ impl Builder {
         let mut inner = p.into_inner();
         let name = unquote_ident(inner.next().expect("function name").as_str());
         let mut f = Expr::Function { name, args: vec![], distinct: false, star: false };
-        if let (Some(args), Expr::Function { args: a, distinct, star, .. }) = (inner.next(), &mut f) {
+        let args = inner.find(|q| q.as_rule() == Rule::func_args);
+        if let (Some(args), Expr::Function { args: a, distinct, star, .. }) = (args, &mut f) {
             for q in args.into_inner() {
                 match q.as_rule() {
                     Rule::star => *star = true,
@@ -532,7 +533,8 @@ fn type_name_text(p: Pair<Rule>) -> String {
     for q in p.into_inner() {
         match q.as_rule() {
             Rule::type_word => words.push(q.as_str().to_ascii_uppercase()),
-            _ => args.push(q.as_str().to_string()),
+            Rule::signed_number => args.push(q.as_str().to_string()),
+            _ => {}
         }
     }
     let mut s = words.join(" ");
@@ -580,6 +582,7 @@ fn describe(rule: Rule) -> String {
     }
     match rule {
         Rule::EOI => "the end of the statement",
+        Rule::rparen => "`)`",
         Rule::ident | Rule::bare_ident | Rule::quoted_ident | Rule::table_ref | Rule::column_list => {
             "a name"
         }
@@ -641,9 +644,16 @@ fn syntax_error(sql: &str, e: pest::error::Error<Rule>) -> Error {
             }
         }
     }
-    // An operator is always possible after an operand; only say so when it is all we know.
-    if wanted.len() > 1 {
-        wanted.retain(|w| w != "an operator" && w != "more input");
+    // An operator is always possible after an operand, and every expression may start
+    // with a name or a keyword: say only what tells the reader something.
+    const OPERATOR_WORDS: &[&str] =
+        &["an operator", "more input", "`AND`", "`OR`", "`IS`", "`ISNULL`", "`NOTNULL`", "`LIKE`", "`BETWEEN`", "`IN`"];
+    const EXPRESSION_STARTS: &[&str] = &["a name", "`CASE`", "`CAST`", "`NOT`", "`NULL`", "`TRUE`", "`FALSE`"];
+    if wanted.iter().any(|w| w == "an expression") {
+        wanted.retain(|w| !EXPRESSION_STARTS.contains(&w.as_str()));
+    }
+    if wanted.iter().any(|w| !OPERATOR_WORDS.contains(&w.as_str()) && w != "`NOT`") {
+        wanted.retain(|w| !OPERATOR_WORDS.contains(&w.as_str()) && w != "`NOT`");
     }
     wanted.truncate(5);
     let expected = match wanted.as_slice() {

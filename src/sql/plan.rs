@@ -169,6 +169,8 @@ pub struct InsertPlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckPlan {
     pub name: String,
+    /// The condition as written, for error messages.
+    pub sql: String,
     pub expr: BExpr,
 }
 

@@ -171,7 +171,7 @@ fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
         .map(|c| {
             let expr = super::parser::parse_expr(&c.sql)?;
             let expr = Binder::new(scope, "not allowed in CHECK").bind(&expr)?;
-            Ok(CheckPlan { name: c.name.clone(), expr })
+            Ok(CheckPlan { name: c.name.clone(), sql: c.sql.clone(), expr })
         })
         .collect()
 }
@@ -303,7 +303,7 @@ fn plan_create(c: &CreateTable) -> Result<TableSchema> {
     let check = |schema: &mut TableSchema, e: &Expr| -> Result<()> {
         Binder::new(&scope, "not allowed in CHECK").bind(e)?;
         let name = format!("{}_check{}", c.name, schema.checks.len() + 1);
-        schema.checks.push(CheckConstraint { name, sql: e.to_string() });
+        schema.checks.push(CheckConstraint { name, sql: strip_outer_parens(&e.to_string()) });
         Ok(())
     };
     for (i, def) in c.columns.iter().enumerate() {
@@ -343,4 +343,27 @@ fn plan_create(c: &CreateTable) -> Result<TableSchema> {
         schema.columns[k].not_null = true;
     }
     Ok(schema)
+}
+
+/// `(a > 0)` to `a > 0`, when the first parenthesis closes at the very end.
+fn strip_outer_parens(sql: &str) -> String {
+    let Some(inner) = sql.strip_prefix('(').and_then(|s| s.strip_suffix(')')) else {
+        return sql.to_string();
+    };
+    let mut depth = 0i32;
+    let mut in_quote = false;
+    for c in inner.chars() {
+        match c {
+            '\'' => in_quote = !in_quote,
+            '(' if !in_quote => depth += 1,
+            ')' if !in_quote => {
+                depth -= 1;
+                if depth < 0 {
+                    return sql.to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+    inner.to_string()
 }

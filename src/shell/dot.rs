@@ -1,0 +1,76 @@
+//! Dot-commands, parsed into an enum before they run.
+
+use super::render::Mode;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DotCommand {
+    Help,
+    Tables,
+    Schema(Option<String>),
+    Mode(Mode),
+    Headers(bool),
+    Timer(bool),
+    Read(String),
+    Quit,
+}
+
+pub const HELP: &str = "\
+.headers on|off   show or hide column names
+.help             show this list
+.mode MODE        output mode: table, box, csv, json, markdown, line
+.quit, .exit      leave the shell
+.read FILE        run the statements in FILE
+.schema [TABLE]   show the CREATE statements of all tables, or of one
+.tables           list the tables
+.timer on|off     show how long each statement took
+";
+
+fn on_off(cmd: &str, arg: Option<&str>) -> Result<bool, String> {
+    match arg.map(str::to_ascii_lowercase).as_deref() {
+        Some("on" | "yes" | "true" | "1") => Ok(true),
+        Some("off" | "no" | "false" | "0") => Ok(false),
+        _ => Err(format!("usage: .{cmd} on|off")),
+    }
+}
+
+/// Parses a line that starts with `.`.
+pub fn parse(line: &str) -> Result<DotCommand, String> {
+    let mut words = line.trim().trim_start_matches('.').split_whitespace();
+    let cmd = words.next().unwrap_or("").to_ascii_lowercase();
+    let arg = words.next();
+    let cmd_ok = match cmd.as_str() {
+        "help" => DotCommand::Help,
+        "tables" => DotCommand::Tables,
+        "schema" => DotCommand::Schema(arg.map(str::to_string)),
+        "mode" => {
+            let name = arg.ok_or_else(|| format!("usage: .mode MODE (one of {})", Mode::NAMES))?;
+            let mode = Mode::parse(name)
+                .ok_or_else(|| format!("unknown mode {name}: expected one of {}", Mode::NAMES))?;
+            DotCommand::Mode(mode)
+        }
+        "headers" | "header" => DotCommand::Headers(on_off("headers", arg)?),
+        "timer" => DotCommand::Timer(on_off("timer", arg)?),
+        "read" => DotCommand::Read(arg.ok_or("usage: .read FILE")?.to_string()),
+        "quit" | "exit" | "q" => DotCommand::Quit,
+        _ => {
+            return Err(format!(
+                "unknown command .{cmd}; the commands are .headers .help .mode .quit .exit .read .schema .tables .timer"
+            ))
+        }
+    };
+    Ok(cmd_ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_and_refuses_unknown_ones() {
+        assert_eq!(parse(".mode csv"), Ok(DotCommand::Mode(Mode::Csv)));
+        assert_eq!(parse(".headers off"), Ok(DotCommand::Headers(false)));
+        assert_eq!(parse(".schema users"), Ok(DotCommand::Schema(Some("users".into()))));
+        assert!(parse(".frobnicate").unwrap_err().contains(".tables"));
+        assert!(parse(".mode weird").is_err());
+    }
+}

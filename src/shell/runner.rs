@@ -1,0 +1,189 @@
+//! Runs script text — from a file, standard input, `-c` or the interactive shell —
+//! statement by statement, printing results and errors.
+//!
+//! An error is printed as `SOURCE:LINE:COL: error: message` (a syntax error also shows
+//! its line with a caret under the token); the script goes on with the next statement
+//! unless `bail` is set, as sqlite3 does.
+
+use std::io::Write;
+use std::time::Instant;
+
+use owo_colors::OwoColorize;
+
+use super::dot::{self, DotCommand};
+use super::render::{render, Mode, Settings};
+use crate::error::Error;
+use crate::sql::split::{line_col, split, Piece};
+use crate::txn::{Outcome, Session};
+
+/// Whether to keep going after a piece.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+const MAX_READ_DEPTH: usize = 16;
+
+pub struct Runner {
+    pub session: Session,
+    pub settings: Settings,
+    /// Print each statement above its output (golden tests).
+    pub echo: bool,
+    /// Stop at the first error.
+    pub bail: bool,
+    /// Errors as `error: …` without a file position (the interactive shell).
+    pub interactive: bool,
+    /// How many statements failed so far.
+    pub errors: usize,
+    out: Box<dyn Write>,
+    err: Box<dyn Write>,
+    depth: usize,
+}
+
+impl Runner {
+    pub fn new(session: Session, settings: Settings, out: Box<dyn Write>, err: Box<dyn Write>) -> Runner {
+        Runner { session, settings, echo: false, bail: false, interactive: false, errors: 0, out, err, depth: 0 }
+    }
+
+    /// Runs every statement and dot-command of `text`; `source` names it in errors.
+    pub fn run_script(&mut self, text: &str, source: &str) -> Flow {
+        for piece in split(text) {
+            if self.run_piece(&piece, text, source) == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+
+    fn run_piece(&mut self, piece: &Piece, text: &str, source: &str) -> Flow {
+        if self.echo {
+            for line in piece.text.lines() {
+                let _ = writeln!(self.out, "> {line}");
+            }
+        }
+        let started = Instant::now();
+        let result = if piece.is_dot {
+            match dot::parse(piece.text) {
+                Ok(cmd) => self.run_dot(cmd),
+                Err(msg) => Err(Error::Invalid(msg)),
+            }
+        } else {
+            self.run_sql(piece.text)
+        };
+        if self.settings.timer {
+            let _ = writeln!(self.out, "Run Time: {:.3} ms", started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let flow = match result {
+            Ok(flow) => flow,
+            Err(e) => {
+                self.errors += 1;
+                self.report(&e, piece, text, source);
+                if self.bail {
+                    Flow::Stop
+                } else {
+                    Flow::Continue
+                }
+            }
+        };
+        if self.echo {
+            let _ = writeln!(self.out);
+        }
+        let _ = self.out.flush();
+        flow
+    }
+
+    fn run_sql(&mut self, sql: &str) -> Result<Flow, Error> {
+        let outcome = self.session.execute(sql, &[])?;
+        let table_mode = self.settings.mode == Mode::Table;
+        let text = match outcome {
+            Outcome::Rows(rs) => render(&rs, &self.settings),
+            Outcome::Changed { verb, count } if table_mode => {
+                format!("{count} row{} {verb}\n", if count == 1 { "" } else { "s" })
+            }
+            Outcome::Done(what) if table_mode => format!("{what}\n"),
+            _ => String::new(),
+        };
+        let _ = self.out.write_all(text.as_bytes());
+        Ok(Flow::Continue)
+    }
+
+    fn run_dot(&mut self, cmd: DotCommand) -> Result<Flow, Error> {
+        let state = self.session.state();
+        match cmd {
+            DotCommand::Help => {
+                let _ = self.out.write_all(dot::HELP.as_bytes());
+            }
+            DotCommand::Tables => {
+                let mut names: Vec<&str> = state.tables().map(|t| t.name()).collect();
+                names.sort_unstable();
+                for n in names {
+                    let _ = writeln!(self.out, "{n}");
+                }
+            }
+            DotCommand::Schema(None) => {
+                for t in state.tables() {
+                    let _ = writeln!(self.out, "{}", t.schema.to_sql());
+                }
+            }
+            DotCommand::Schema(Some(name)) => {
+                let t = state.table_or_err(&name)?;
+                let _ = writeln!(self.out, "{}", t.schema.to_sql());
+            }
+            DotCommand::Mode(m) => self.settings.mode = m,
+            DotCommand::Headers(on) => self.settings.headers = on,
+            DotCommand::Timer(on) => self.settings.timer = on,
+            DotCommand::Read(path) => {
+                if self.depth >= MAX_READ_DEPTH {
+                    return Err(Error::invalid(format!(".read nested more than {MAX_READ_DEPTH} deep")));
+                }
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| Error::invalid(format!("cannot read {path}: {e}")))?;
+                self.depth += 1;
+                let flow = self.run_script(&text, &path);
+                self.depth -= 1;
+                return Ok(flow);
+            }
+            DotCommand::Quit => return Ok(Flow::Stop),
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn report(&mut self, e: &Error, piece: &Piece, text: &str, source: &str) {
+        let offset = match e {
+            Error::Parse { offset, .. } => piece.offset + offset,
+            // Point at the statement's first word, past any comments before it.
+            _ => piece.offset + leading_trivia(piece.text),
+        };
+        let (line, col) = line_col(text, offset);
+        let label = if self.settings.color { "error:".red().bold().to_string() } else { "error:".to_string() };
+        let mut msg = if self.interactive {
+            format!("{label} {e}\n")
+        } else {
+            format!("{source}:{line}:{col}: {label} {e}\n")
+        };
+        if matches!(e, Error::Parse { .. }) {
+            let src_line = text.lines().nth(line - 1).unwrap_or("");
+            msg.push_str(&format!("  {src_line}\n  {}^\n", " ".repeat(col - 1)));
+        }
+        // In echo mode errors go with the output, so a golden file shows them in place.
+        let sink = if self.echo { &mut self.out } else { &mut self.err };
+        let _ = sink.write_all(msg.as_bytes());
+        let _ = sink.flush();
+    }
+}
+
+/// Bytes of whitespace and comments at the start of a statement.
+fn leading_trivia(text: &str) -> usize {
+    let mut rest = text;
+    loop {
+        let trimmed = rest.trim_start();
+        if let Some(r) = trimmed.strip_prefix("--") {
+            rest = r.find('\n').map_or("", |n| &r[n..]);
+        } else if let Some(r) = trimmed.strip_prefix("/*") {
+            rest = r.find("*/").map_or("", |n| &r[n + 2..]);
+        } else {
+            return text.len() - trimmed.len();
+        }
+    }
+}

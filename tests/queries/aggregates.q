@@ -1,0 +1,16 @@
+CREATE TABLE m (g TEXT, x INTEGER, y REAL);
+SELECT count(*), count(x), sum(x), total(x), avg(x), min(x), max(x), group_concat(g) FROM m;
+INSERT INTO m VALUES ('a', 1, 1.5), ('a', 2, NULL), ('b', NULL, 2.5), ('b', 4, 0.5), ('c', 4, NULL);
+SELECT count(*), count(x), count(DISTINCT x), sum(x), total(x), avg(x), min(x), max(x) FROM m;
+SELECT sum(y), avg(y), min(y), max(y), sum(x) + sum(y) FROM m;
+SELECT group_concat(g), group_concat(DISTINCT g), group_concat(x, ' - ') FROM m;
+SELECT min(g), max(g), typeof(sum(x)), typeof(sum(y)), typeof(avg(x)) FROM m;
+SELECT count(*) * 2 + 1 AS expr, max(x) - min(x) AS spread FROM m WHERE x IS NOT NULL;
+SELECT sum(x) FROM m WHERE g = 'zzz';
+SELECT count(*) FROM m WHERE count(*) > 1;
+SELECT sum(count(x)) FROM m;
+SELECT sum(x, y) FROM m;
+CREATE TABLE big (v INTEGER);
+INSERT INTO big VALUES (9223372036854775807), (1);
+SELECT sum(v) FROM big;
+SELECT total(v) FROM big;

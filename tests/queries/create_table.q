@@ -1,0 +1,16 @@
+-- Column types, their common spellings, and constraints
+CREATE TABLE t1 (a INT, b BIGINT, c VARCHAR(20), d DOUBLE PRECISION, e FLOAT, f BOOL, g DATETIME, h);
+.schema t1
+CREATE TABLE IF NOT EXISTS t1 (x INTEGER);
+CREATE TABLE t1 (x INTEGER);
+CREATE TABLE T1 (x INTEGER);
+CREATE TABLE t2 (a WIBBLE);
+CREATE TABLE t3 (a INT, a TEXT);
+CREATE TABLE t4 (a INT PRIMARY KEY, b INT PRIMARY KEY);
+CREATE TABLE t5 (a INT, b TEXT, PRIMARY KEY (a, b), UNIQUE (b), CHECK (a > 0));
+.schema t5
+CREATE TABLE t6 (a INT, PRIMARY KEY (zz));
+CREATE TABLE "Mixed Case" ("first name" TEXT DEFAULT 'n/a', "select" INT);
+INSERT INTO "Mixed Case" ("select") VALUES (1);
+SELECT "first name", "select" FROM "Mixed Case";
+.tables

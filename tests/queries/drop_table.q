@@ -1,0 +1,9 @@
+CREATE TABLE gone (a INT);
+INSERT INTO gone VALUES (1);
+DROP TABLE gone;
+SELECT * FROM gone;
+DROP TABLE gone;
+DROP TABLE IF EXISTS gone;
+CREATE TABLE gone (b TEXT);
+SELECT * FROM gone;
+.tables

@@ -1,0 +1,15 @@
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
+SELECT * FROM usres;
+SELECT nmae FROM users;
+SELECT users.emial FROM users;
+SELECT u.name FROM users;
+SELECT x.* FROM users;
+SELECT zzzzzz FROM users;
+SELECT lenght(name) FROM users;
+SELECT frobnicate(1);
+SELECT substr('x') FROM users;
+SELECT coalesce(1);
+SELECT abs(DISTINCT 1);
+SELECT *;
+SELECT id FROM users WHERE sum(id) > 1;
+SELECT name FROM users GROUP BY id HAVING max(min(id)) > 0;

@@ -1,0 +1,11 @@
+CREATE TABLE s (name TEXT, score INTEGER, team TEXT);
+INSERT INTO s VALUES ('ann', 30, 'red'), ('bob', NULL, 'blue'), ('cy', 10, 'red'), ('di', 20, NULL), ('ed', 30, 'blue');
+SELECT name, score FROM s ORDER BY score;
+SELECT name, score FROM s ORDER BY score DESC, name;
+SELECT name, score FROM s ORDER BY score NULLS LAST;
+SELECT name, score FROM s ORDER BY score DESC NULLS FIRST;
+SELECT name, score AS pts FROM s ORDER BY pts DESC, 1 DESC;
+SELECT name FROM s ORDER BY 2;
+SELECT name, team FROM s ORDER BY length(name) DESC, team;
+SELECT upper(name) FROM s ORDER BY score * -1, name;
+SELECT name FROM s ORDER BY 0;

@@ -1,0 +1,20 @@
+CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER);
+INSERT INTO acct VALUES (1, 100), (2, 50);
+BEGIN;
+UPDATE acct SET balance = balance - 30 WHERE id = 1;
+UPDATE acct SET balance = balance + 30 WHERE id = 2;
+SELECT * FROM acct;
+ROLLBACK;
+SELECT * FROM acct;
+BEGIN TRANSACTION;
+UPDATE acct SET balance = balance - 30 WHERE id = 1;
+-- a failing statement inside a transaction changes nothing, and the transaction goes on
+INSERT INTO acct VALUES (2, 0);
+UPDATE acct SET balance = balance + 30 WHERE id = 2;
+COMMIT;
+SELECT * FROM acct;
+COMMIT;
+ROLLBACK;
+BEGIN;
+BEGIN;
+END;
