@@ -291,9 +291,9 @@ mod tests {
 
     #[test]
     fn tables_fit_the_width() {
-        let s = Settings { width: Some(16), ..Settings::default() };
+        let s = Settings { width: Some(13), ..Settings::default() };
         let out = render(&rs(), &s);
-        assert!(out.lines().all(|l| l.chars().count() <= 16), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() <= 13), "{out}");
         assert!(out.contains('…'));
         assert!(out.ends_with("2 rows\n"));
     }

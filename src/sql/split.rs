@@ -40,11 +40,21 @@ pub fn split(script: &str) -> Vec<Piece<'_>> {
                 start = i + 1;
                 i += 1;
             }
-            _ => i += 1,
+            // Step over a whole character so that every cut falls on a char boundary.
+            c => i += utf8_width(c),
         }
     }
     push_statement(&mut pieces, script, start, b.len(), false);
     pieces
+}
+
+fn utf8_width(first_byte: u8) -> usize {
+    match first_byte {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
 }
 
 fn skip_quoted(b: &[u8], mut i: usize, q: u8) -> usize {
@@ -110,6 +120,13 @@ mod tests {
         assert!(p[1].is_dot);
         assert!(!p[3].terminated);
         assert_eq!(line_col(s, p[2].offset), (3, 1));
+    }
+
+    #[test]
+    fn cuts_fall_on_character_boundaries() {
+        let p = split("SELECT é; ü\n.x");
+        let texts: Vec<&str> = p.iter().map(|p| p.text).collect();
+        assert_eq!(texts, ["SELECT é;", "ü\n.x"]);
     }
 
     #[test]

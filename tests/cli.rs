@@ -1,0 +1,84 @@
+//! The `amberdb` binary as a script runner: exit codes, error positions, output modes.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn amberdb(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amberdb"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the amberdb binary starts");
+    child.stdin.take().expect("stdin is piped").write_all(stdin.as_bytes()).expect("stdin accepts the script");
+    child.wait_with_output().expect("amberdb finishes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn csv_mode_prints_integer_division_and_null() {
+    let out = amberdb(&["--mode", "csv", "-c", "SELECT 7/2 AS q, 7.0/2 AS r, 1/0 AS z"], "");
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "q,r,z\r\n3,3.5,\r\n");
+}
+
+#[test]
+fn a_script_error_names_file_line_and_column_and_the_rest_still_runs() {
+    let dir = std::env::temp_dir().join(format!("amberdb-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("typo.q");
+    std::fs::write(
+        &path,
+        "CREATE TABLE t (a INTEGER);\nINSERT INTO t VALUES (1), (2);\nSELECT a FROM t WHERE a >;\nSELECT count(*) AS n FROM t;\n",
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let out = amberdb(&["--mode", "csv", p], "");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with(&format!("{p}:3:26: error: expected an expression after `>`")), "{err}");
+    assert_eq!(text(&out.stdout), "n\r\n2\r\n");
+
+    let bailed = amberdb(&["--bail", "--mode", "csv", p], "");
+    assert_eq!(bailed.status.code(), Some(1));
+    assert_eq!(text(&bailed.stdout), "", "--bail stops before the last SELECT");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn piped_input_is_a_script_named_stdin() {
+    let out = amberdb(&[], "SELECT 1 AS one;\nSELECT nope;\n");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("│ one │") && stdout.contains("1 row"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "no colors when stdout is not a terminal");
+    assert_eq!(text(&out.stderr), "<stdin>:2:1: error: no such column: nope\n");
+}
+
+#[test]
+fn multi_line_statements_and_modes() {
+    let out = amberdb(&["--mode", "json"], "SELECT 1 AS a,\n  'x' AS b;\n");
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "[{\"a\":1,\"b\":\"x\"}]\n");
+    let out = amberdb(&["--mode", "markdown", "--no-headers", "-c", "SELECT 1, 2"], "");
+    assert_eq!(text(&out.stdout), "| 1 | 2 |\n");
+}
+
+#[test]
+fn help_version_and_bad_arguments() {
+    let help = amberdb(&["--help"], "");
+    assert!(help.status.success());
+    assert!(text(&help.stdout).contains("--mode"));
+    let version = amberdb(&["--version"], "");
+    assert!(text(&version.stdout).contains(env!("CARGO_PKG_VERSION")));
+    let bad = amberdb(&["--mode", "yaml", "-c", "SELECT 1"], "");
+    assert!(!bad.status.success());
+    let missing = amberdb(&["/no/such/file.q"], "");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("cannot read /no/such/file.q"));
+}

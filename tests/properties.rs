@@ -1,0 +1,155 @@
+//! Property tests: the parser round-trips what it prints, and no input — random bytes or
+//! random soups of SQL tokens — panics or changes the database when it fails.
+
+mod common;
+
+use amberdb::sql::ast::{BinaryOp, Expr, UnaryOp};
+use amberdb::sql::parser::parse_expr;
+use amberdb::{Database, Value};
+use proptest::prelude::*;
+
+fn literal() -> impl Strategy<Value = Expr> {
+    prop_oneof![
+        (0i64..100_000).prop_map(|i| Expr::Literal(Value::Integer(i))),
+        (0i64..100_000).prop_map(|i| Expr::Literal(Value::Real(i as f64 / 100.0))),
+        "[a-z' ]{0,6}".prop_map(|s| Expr::Literal(Value::text(&s))),
+        Just(Expr::Literal(Value::Null)),
+        any::<bool>().prop_map(|b| Expr::Literal(Value::Boolean(b))),
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = Expr> {
+    let names = prop::sample::select(vec!["a", "b", "price", "x1", "weird name"]);
+    let tables = prop::option::of(prop::sample::select(vec!["t", "orders"]));
+    prop_oneof![
+        literal(),
+        (tables, names).prop_map(|(t, n)| Expr::Column { table: t.map(String::from), name: n.to_string() }),
+        (1usize..5).prop_map(Expr::Param),
+    ]
+}
+
+fn binary_op() -> impl Strategy<Value = BinaryOp> {
+    use BinaryOp::*;
+    prop::sample::select(vec![
+        Or, And, Eq, NotEq, Lt, LtEq, Gt, GtEq, Is, IsNot, Like, NotLike, Concat, Add, Sub, Mul, Div, Mod,
+        BitAnd, BitOr, ShiftLeft, ShiftRight,
+    ])
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    leaf().prop_recursive(4, 40, 4, |inner| {
+        let b = || inner.clone().prop_map(Box::new);
+        prop_oneof![
+            (prop::sample::select(vec![UnaryOp::Not, UnaryOp::Neg, UnaryOp::Plus, UnaryOp::BitNot]), b())
+                .prop_map(|(op, expr)| Expr::Unary { op, expr }),
+            (binary_op(), b(), b()).prop_map(|(op, left, right)| Expr::Binary { op, left, right }),
+            (b(), any::<bool>()).prop_map(|(expr, negated)| Expr::IsNull { expr, negated }),
+            (b(), b(), b(), any::<bool>())
+                .prop_map(|(expr, low, high, negated)| Expr::Between { expr, low, high, negated }),
+            (b(), prop::collection::vec(inner.clone(), 0..3), any::<bool>())
+                .prop_map(|(expr, list, negated)| Expr::InList { expr, list, negated }),
+            (
+                prop::option::of(b()),
+                prop::collection::vec((inner.clone(), inner.clone()), 1..3),
+                prop::option::of(b())
+            )
+                .prop_map(|(operand, whens, else_)| Expr::Case { operand, whens, else_ }),
+            (b(), prop::sample::select(vec!["INTEGER", "TEXT", "VARCHAR(10)", "DOUBLE PRECISION"]))
+                .prop_map(|(expr, t)| Expr::Cast { expr, type_name: t.to_string() }),
+            (prop::sample::select(vec!["abs", "coalesce", "count", "my_func"]), prop::collection::vec(inner.clone(), 0..3), any::<bool>())
+                .prop_map(|(name, args, distinct)| Expr::Function {
+                    name: name.to_string(),
+                    distinct: distinct && !args.is_empty(),
+                    args,
+                    star: false
+                }),
+        ]
+    })
+}
+
+/// Pieces of SQL, for token soups that are almost statements.
+const TOKENS: &[&str] = &[
+    "SELECT", "FROM", "WHERE", "INSERT", "INTO", "VALUES", "UPDATE", "SET", "DELETE", "CREATE", "TABLE",
+    "DROP", "BEGIN", "COMMIT", "ROLLBACK", "GROUP", "BY", "ORDER", "LIMIT", "OFFSET", "HAVING", "AND", "OR",
+    "NOT", "NULL", "IS", "IN", "BETWEEN", "LIKE", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "AS",
+    "PRIMARY", "KEY", "UNIQUE", "CHECK", "DEFAULT", "DISTINCT", "count(*)", "sum", "t", "u", "a", "b",
+    "(", ")", ",", ";", "*", "+", "-", "/", "%", "=", "<", ">=", "||", "'x'", "'", "\"", "1", "0", "-1",
+    "9223372036854775807", "1e308", "1.5", "?", "$2", "INTEGER", "TEXT", "--", "/*", "*/", "\n",
+];
+
+/// Everything a database holds, as text, to tell whether anything changed.
+fn fingerprint(db: &Database) -> String {
+    let state = db.state();
+    let mut out = String::new();
+    for t in state.tables() {
+        out.push_str(&t.schema.to_sql());
+        for (k, row) in t.rows.iter() {
+            out.push_str(&format!("\n{k}: {row:?}"));
+        }
+    }
+    out
+}
+
+fn seeded() -> Database {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT UNIQUE NOT NULL CHECK (length(b) < 5))", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1, 'x'), (2, 'y')", &[]).unwrap();
+    s.execute("CREATE TABLE u (a REAL, b BOOLEAN)", &[]).unwrap();
+    db
+}
+
+/// Runs each statement; a failing one must leave the database exactly as it was.
+fn run_checked(db: &Database, sql: &str) {
+    let mut s = db.session();
+    let before = fingerprint(db);
+    if s.execute(sql, &[Value::Integer(1), Value::text("p")]).is_err() {
+        assert_eq!(before, fingerprint(db), "a failed statement changed the database: {sql:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn printing_then_parsing_gives_the_same_tree(e in expr()) {
+        let printed = e.to_string();
+        let parsed = parse_expr(&printed).map_err(|err| TestCaseError::fail(format!("{printed}: {err}")))?;
+        prop_assert_eq!(&parsed, &e, "printed as {}", printed);
+        prop_assert_eq!(parsed.to_string(), printed);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..80)) {
+        let db = seeded();
+        run_checked(&db, &String::from_utf8_lossy(&bytes));
+        common::transcript(&String::from_utf8_lossy(&bytes), "fuzz.q");
+    }
+
+    #[test]
+    fn token_soups_never_panic(tokens in prop::collection::vec(prop::sample::select(TOKENS), 0..16)) {
+        let db = seeded();
+        let sql = tokens.join(" ");
+        run_checked(&db, &sql);
+        common::transcript(&sql, "soup.q");
+    }
+}
+
+#[test]
+fn near_miss_statements_fail_cleanly() {
+    let db = seeded();
+    for sql in [
+        "INSERT INTO t VALUES (3, 'toolong')",
+        "INSERT INTO t VALUES (3, 'ok'), (4, 'x')",
+        "UPDATE t SET b = 'y' WHERE a = 1",
+        "UPDATE t SET a = 2 WHERE a = 1",
+        "INSERT INTO u VALUES ('abc', 1)",
+        "INSERT INTO u VALUES (1, 7)",
+        "SELECT sum(a) FROM t GROUP BY count(*)",
+        "SELECT 9223372036854775807 * 9223372036854775807 / 0",
+        "DROP TABLE nope",
+        "COMMIT",
+    ] {
+        run_checked(&db, sql);
+    }
+}

@@ -1,0 +1,151 @@
+//! Atomic statements, transactions and concurrency through the library API.
+
+use std::thread;
+
+use amberdb::{Database, Error, Outcome, Value};
+
+fn count(db: &Database, table: &str) -> i64 {
+    let rows = db.session().query(&format!("SELECT count(*) FROM {table}"), &[]).unwrap();
+    match rows.rows[0][0] {
+        Value::Integer(n) => n,
+        ref v => panic!("count(*) returned {v:?}"),
+    }
+}
+
+fn big_insert(bad_row: usize, bad: &str) -> String {
+    let rows: Vec<String> = (1..=10_000)
+        .map(|i| if i == bad_row { bad.to_string() } else { format!("({i}, 'user{i}')") })
+        .collect();
+    format!("INSERT INTO users (id, name) VALUES {}", rows.join(", "))
+}
+
+#[test]
+fn a_10000_row_insert_with_one_bad_row_changes_nothing_and_names_it() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)", &[]).unwrap();
+
+    let err = s.execute(&big_insert(7312, "(7312, NULL)"), &[]).unwrap_err();
+    assert_eq!(err.to_string(), "row 7312: NOT NULL constraint failed: users.name");
+    assert_eq!(count(&db, "users"), 0);
+
+    let err = s.execute(&big_insert(7312, "(7312, 'user1')"), &[]).unwrap_err();
+    assert_eq!(err.to_string(), "row 7312: UNIQUE constraint failed: users.name (duplicate value 'user1')");
+    assert!(matches!(err, Error::InRow { row: 7312, .. }));
+    assert_eq!(count(&db, "users"), 0);
+
+    let out = s.execute(&big_insert(0, ""), &[]).unwrap();
+    assert_eq!(out, Outcome::Changed { verb: "inserted", count: 10_000 });
+    assert_eq!(count(&db, "users"), 10_000);
+}
+
+#[test]
+fn parameters_bind_by_position_and_number() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER)", &[]).unwrap();
+    for (k, v) in [("a", 1), ("b", 2), ("c", 3)] {
+        s.execute("INSERT INTO kv VALUES (?, ?)", &[Value::text(k), Value::Integer(v)]).unwrap();
+    }
+    let rows = s.query("SELECT k FROM kv WHERE v >= $1 AND k <> ?2 ORDER BY k", &[Value::Integer(2), Value::text("c")]).unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::text("b")]]);
+    let err = s.query("SELECT ?3", &[]).unwrap_err();
+    assert_eq!(err, Error::MissingParameter(3));
+}
+
+#[test]
+fn rollback_discards_and_commit_publishes() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (a INTEGER)", &[]).unwrap();
+    s.execute("BEGIN", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1)", &[]).unwrap();
+    assert_eq!(count(&db, "t"), 0, "other sessions do not see uncommitted rows");
+    s.execute("ROLLBACK", &[]).unwrap();
+    assert_eq!(count(&db, "t"), 0);
+    s.execute("BEGIN", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1)", &[]).unwrap();
+    s.execute("COMMIT", &[]).unwrap();
+    assert_eq!(count(&db, "t"), 1);
+}
+
+#[test]
+fn first_committer_wins() {
+    let db = Database::open_in_memory();
+    let mut setup = db.session();
+    setup.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)", &[]).unwrap();
+    setup.execute("INSERT INTO acct VALUES (1, 100)", &[]).unwrap();
+
+    let (mut a, mut b) = (db.session(), db.session());
+    a.execute("BEGIN", &[]).unwrap();
+    b.execute("BEGIN", &[]).unwrap();
+    a.execute("UPDATE acct SET balance = balance + 10 WHERE id = 1", &[]).unwrap();
+    b.execute("UPDATE acct SET balance = balance + 20 WHERE id = 1", &[]).unwrap();
+    a.execute("COMMIT", &[]).unwrap();
+    let err = b.execute("COMMIT", &[]).unwrap_err();
+    assert!(err.to_string().contains("row 1 of table acct was changed"), "{err}");
+    assert!(!b.in_transaction());
+    let rows = setup.query("SELECT balance FROM acct", &[]).unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::Integer(110)]]);
+}
+
+#[test]
+fn concurrent_autocommit_updates_lose_nothing() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)", &[]).unwrap();
+    s.execute("INSERT INTO c VALUES (1, 0)", &[]).unwrap();
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let db = db.clone();
+            thread::spawn(move || {
+                let mut s = db.session();
+                for _ in 0..250 {
+                    s.execute("UPDATE c SET n = n + 1 WHERE id = 1", &[]).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let rows = s.query("SELECT n FROM c", &[]).unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::Integer(1000)]]);
+}
+
+#[test]
+fn an_interrupted_statement_changes_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (a INTEGER)", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1)", &[]).unwrap();
+    for _ in 0..17 {
+        s.execute("INSERT INTO t SELECT a + 1 FROM t", &[]).unwrap();
+    }
+    assert_eq!(count(&db, "t"), 131_072);
+
+    // A flag raised before a statement starts is cleared: only Ctrl-C during it counts.
+    let flag = s.interrupt_flag();
+    flag.store(true, Ordering::Relaxed);
+    assert!(s.query("SELECT count(*) FROM t", &[]).is_ok());
+
+    // Keep raising the flag, as Ctrl-C would while the DELETE runs.
+    let done = Arc::new(AtomicBool::new(false));
+    let presser = {
+        let (flag, done) = (flag.clone(), done.clone());
+        thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                flag.store(true, Ordering::Relaxed);
+                thread::yield_now();
+            }
+        })
+    };
+    let result = s.execute("DELETE FROM t", &[]);
+    done.store(true, Ordering::Relaxed);
+    presser.join().unwrap();
+    assert_eq!(result, Err(Error::Interrupted));
+    assert_eq!(count(&db, "t"), 131_072);
+}
