@@ -2,10 +2,10 @@
 //! snapshots are cheap clones and transactions are private copies applied at commit.
 //!
 //! Layers, each reaching only downward:
-//! - [`shell`]: the interactive console, scripts, output modes
-//! - [`txn`]: [`Database`], [`Session`], transactions
+//! - [`shell`] — the interactive console, scripts, output modes
+//! - [`txn`] — [`Database`], [`Session`], transactions
 //! - [`sql`] and [`exec`]: the language (parse, bind, plan) and the executor
-//! - [`storage`]: values, rows, tables, the `State` and its write sets
+//! - [`storage`] — values, rows, tables, the `State` and its write sets
 //!
 //! ```
 //! use amberdb::{Database, Outcome};

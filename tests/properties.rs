@@ -23,7 +23,10 @@ fn leaf() -> impl Strategy<Value = Expr> {
     let tables = prop::option::of(prop::sample::select(vec!["t", "orders"]));
     prop_oneof![
         literal(),
-        (tables, names).prop_map(|(t, n)| Expr::Column { table: t.map(String::from), name: n.to_string() }),
+        (tables, names).prop_map(|(t, n)| Expr::Column {
+            table: t.map(String::from),
+            name: n.to_string()
+        }),
         (1usize..5).prop_map(Expr::Param),
     ]
 }
@@ -31,8 +34,8 @@ fn leaf() -> impl Strategy<Value = Expr> {
 fn binary_op() -> impl Strategy<Value = BinaryOp> {
     use BinaryOp::*;
     prop::sample::select(vec![
-        Or, And, Eq, NotEq, Lt, LtEq, Gt, GtEq, Is, IsNot, Like, NotLike, Concat, Add, Sub, Mul, Div, Mod,
-        BitAnd, BitOr, ShiftLeft, ShiftRight,
+        Or, And, Eq, NotEq, Lt, LtEq, Gt, GtEq, Is, IsNot, Like, NotLike, Concat, Add, Sub, Mul,
+        Div, Mod, BitAnd, BitOr, ShiftLeft, ShiftRight,
     ])
 }
 
@@ -40,23 +43,57 @@ fn expr() -> impl Strategy<Value = Expr> {
     leaf().prop_recursive(4, 40, 4, |inner| {
         let b = || inner.clone().prop_map(Box::new);
         prop_oneof![
-            (prop::sample::select(vec![UnaryOp::Not, UnaryOp::Neg, UnaryOp::Plus, UnaryOp::BitNot]), b())
+            (
+                prop::sample::select(vec![
+                    UnaryOp::Not,
+                    UnaryOp::Neg,
+                    UnaryOp::Plus,
+                    UnaryOp::BitNot
+                ]),
+                b()
+            )
                 .prop_map(|(op, expr)| Expr::Unary { op, expr }),
             (binary_op(), b(), b()).prop_map(|(op, left, right)| Expr::Binary { op, left, right }),
             (b(), any::<bool>()).prop_map(|(expr, negated)| Expr::IsNull { expr, negated }),
-            (b(), b(), b(), any::<bool>())
-                .prop_map(|(expr, low, high, negated)| Expr::Between { expr, low, high, negated }),
-            (b(), prop::collection::vec(inner.clone(), 0..3), any::<bool>())
-                .prop_map(|(expr, list, negated)| Expr::InList { expr, list, negated }),
+            (b(), b(), b(), any::<bool>()).prop_map(|(expr, low, high, negated)| Expr::Between {
+                expr,
+                low,
+                high,
+                negated
+            }),
+            (
+                b(),
+                prop::collection::vec(inner.clone(), 0..3),
+                any::<bool>()
+            )
+                .prop_map(|(expr, list, negated)| Expr::InList {
+                    expr,
+                    list,
+                    negated
+                }),
             (
                 prop::option::of(b()),
                 prop::collection::vec((inner.clone(), inner.clone()), 1..3),
                 prop::option::of(b())
             )
-                .prop_map(|(operand, whens, else_)| Expr::Case { operand, whens, else_ }),
-            (b(), prop::sample::select(vec!["INTEGER", "TEXT", "VARCHAR(10)", "DOUBLE PRECISION"]))
-                .prop_map(|(expr, t)| Expr::Cast { expr, type_name: t.to_string() }),
-            (prop::sample::select(vec!["abs", "coalesce", "count", "my_func"]), prop::collection::vec(inner.clone(), 0..3), any::<bool>())
+                .prop_map(|(operand, whens, else_)| Expr::Case {
+                    operand,
+                    whens,
+                    else_
+                }),
+            (
+                b(),
+                prop::sample::select(vec!["INTEGER", "TEXT", "VARCHAR(10)", "DOUBLE PRECISION"])
+            )
+                .prop_map(|(expr, t)| Expr::Cast {
+                    expr,
+                    type_name: t.to_string()
+                }),
+            (
+                prop::sample::select(vec!["abs", "coalesce", "count", "my_func"]),
+                prop::collection::vec(inner.clone(), 0..3),
+                any::<bool>()
+            )
                 .prop_map(|(name, args, distinct)| Expr::Function {
                     name: name.to_string(),
                     distinct: distinct && !args.is_empty(),
@@ -69,12 +106,84 @@ fn expr() -> impl Strategy<Value = Expr> {
 
 /// Pieces of SQL, for token soups that are almost statements.
 const TOKENS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "INSERT", "INTO", "VALUES", "UPDATE", "SET", "DELETE", "CREATE", "TABLE",
-    "DROP", "BEGIN", "COMMIT", "ROLLBACK", "GROUP", "BY", "ORDER", "LIMIT", "OFFSET", "HAVING", "AND", "OR",
-    "NOT", "NULL", "IS", "IN", "BETWEEN", "LIKE", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "AS",
-    "PRIMARY", "KEY", "UNIQUE", "CHECK", "DEFAULT", "DISTINCT", "count(*)", "sum", "t", "u", "a", "b",
-    "(", ")", ",", ";", "*", "+", "-", "/", "%", "=", "<", ">=", "||", "'x'", "'", "\"", "1", "0", "-1",
-    "9223372036854775807", "1e308", "1.5", "?", "$2", "INTEGER", "TEXT", "--", "/*", "*/", "\n",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "INSERT",
+    "INTO",
+    "VALUES",
+    "UPDATE",
+    "SET",
+    "DELETE",
+    "CREATE",
+    "TABLE",
+    "DROP",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "GROUP",
+    "BY",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "HAVING",
+    "AND",
+    "OR",
+    "NOT",
+    "NULL",
+    "IS",
+    "IN",
+    "BETWEEN",
+    "LIKE",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "CAST",
+    "AS",
+    "PRIMARY",
+    "KEY",
+    "UNIQUE",
+    "CHECK",
+    "DEFAULT",
+    "DISTINCT",
+    "count(*)",
+    "sum",
+    "t",
+    "u",
+    "a",
+    "b",
+    "(",
+    ")",
+    ",",
+    ";",
+    "*",
+    "+",
+    "-",
+    "/",
+    "%",
+    "=",
+    "<",
+    ">=",
+    "||",
+    "'x'",
+    "'",
+    "\"",
+    "1",
+    "0",
+    "-1",
+    "9223372036854775807",
+    "1e308",
+    "1.5",
+    "?",
+    "$2",
+    "INTEGER",
+    "TEXT",
+    "--",
+    "/*",
+    "*/",
+    "\n",
 ];
 
 /// Everything a database holds, as text, to tell whether anything changed.
@@ -93,9 +202,15 @@ fn fingerprint(db: &Database) -> String {
 fn seeded() -> Database {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT UNIQUE NOT NULL CHECK (length(b) < 5))", &[]).unwrap();
-    s.execute("INSERT INTO t VALUES (1, 'x'), (2, 'y')", &[]).unwrap();
-    s.execute("CREATE TABLE u (a REAL, b BOOLEAN)", &[]).unwrap();
+    s.execute(
+        "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT UNIQUE NOT NULL CHECK (length(b) < 5))",
+        &[],
+    )
+    .unwrap();
+    s.execute("INSERT INTO t VALUES (1, 'x'), (2, 'y')", &[])
+        .unwrap();
+    s.execute("CREATE TABLE u (a REAL, b BOOLEAN)", &[])
+        .unwrap();
     db
 }
 
@@ -103,8 +218,14 @@ fn seeded() -> Database {
 fn run_checked(db: &Database, sql: &str) {
     let mut s = db.session();
     let before = fingerprint(db);
-    if s.execute(sql, &[Value::Integer(1), Value::text("p")]).is_err() {
-        assert_eq!(before, fingerprint(db), "a failed statement changed the database: {sql:?}");
+    if s.execute(sql, &[Value::Integer(1), Value::text("p")])
+        .is_err()
+    {
+        assert_eq!(
+            before,
+            fingerprint(db),
+            "a failed statement changed the database: {sql:?}"
+        );
     }
 }
 

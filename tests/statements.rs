@@ -5,7 +5,10 @@ use std::thread;
 use amberdb::{Database, Error, Outcome, Value};
 
 fn count(db: &Database, table: &str) -> i64 {
-    let rows = db.session().query(&format!("SELECT count(*) FROM {table}"), &[]).unwrap();
+    let rows = db
+        .session()
+        .query(&format!("SELECT count(*) FROM {table}"), &[])
+        .unwrap();
     match rows.rows[0][0] {
         Value::Integer(n) => n,
         ref v => panic!("count(*) returned {v:?}"),
@@ -14,7 +17,13 @@ fn count(db: &Database, table: &str) -> i64 {
 
 fn big_insert(bad_row: usize, bad: &str) -> String {
     let rows: Vec<String> = (1..=10_000)
-        .map(|i| if i == bad_row { bad.to_string() } else { format!("({i}, 'user{i}')") })
+        .map(|i| {
+            if i == bad_row {
+                bad.to_string()
+            } else {
+                format!("({i}, 'user{i}')")
+            }
+        })
         .collect();
     format!("INSERT INTO users (id, name) VALUES {}", rows.join(", "))
 }
@@ -23,19 +32,39 @@ fn big_insert(bad_row: usize, bad: &str) -> String {
 fn a_10000_row_insert_with_one_bad_row_changes_nothing_and_names_it() {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)", &[]).unwrap();
+    s.execute(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+        &[],
+    )
+    .unwrap();
 
-    let err = s.execute(&big_insert(7312, "(7312, NULL)"), &[]).unwrap_err();
-    assert_eq!(err.to_string(), "row 7312: NOT NULL constraint failed: users.name");
+    let err = s
+        .execute(&big_insert(7312, "(7312, NULL)"), &[])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "row 7312: NOT NULL constraint failed: users.name"
+    );
     assert_eq!(count(&db, "users"), 0);
 
-    let err = s.execute(&big_insert(7312, "(7312, 'user1')"), &[]).unwrap_err();
-    assert_eq!(err.to_string(), "row 7312: UNIQUE constraint failed: users.name (duplicate value 'user1')");
+    let err = s
+        .execute(&big_insert(7312, "(7312, 'user1')"), &[])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "row 7312: UNIQUE constraint failed: users.name (duplicate value 'user1')"
+    );
     assert!(matches!(err, Error::InRow { row: 7312, .. }));
     assert_eq!(count(&db, "users"), 0);
 
     let out = s.execute(&big_insert(0, ""), &[]).unwrap();
-    assert_eq!(out, Outcome::Changed { verb: "inserted", count: 10_000 });
+    assert_eq!(
+        out,
+        Outcome::Changed {
+            verb: "inserted",
+            count: 10_000
+        }
+    );
     assert_eq!(count(&db, "users"), 10_000);
 }
 
@@ -43,11 +72,21 @@ fn a_10000_row_insert_with_one_bad_row_changes_nothing_and_names_it() {
 fn parameters_bind_by_position_and_number() {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER)", &[]).unwrap();
+    s.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER)", &[])
+        .unwrap();
     for (k, v) in [("a", 1), ("b", 2), ("c", 3)] {
-        s.execute("INSERT INTO kv VALUES (?, ?)", &[Value::text(k), Value::Integer(v)]).unwrap();
+        s.execute(
+            "INSERT INTO kv VALUES (?, ?)",
+            &[Value::text(k), Value::Integer(v)],
+        )
+        .unwrap();
     }
-    let rows = s.query("SELECT k FROM kv WHERE v >= $1 AND k <> ?2 ORDER BY k", &[Value::Integer(2), Value::text("c")]).unwrap();
+    let rows = s
+        .query(
+            "SELECT k FROM kv WHERE v >= $1 AND k <> ?2 ORDER BY k",
+            &[Value::Integer(2), Value::text("c")],
+        )
+        .unwrap();
     assert_eq!(rows.rows, vec![vec![Value::text("b")]]);
     let err = s.query("SELECT ?3", &[]).unwrap_err();
     assert_eq!(err, Error::MissingParameter(3));
@@ -60,7 +99,11 @@ fn rollback_discards_and_commit_publishes() {
     s.execute("CREATE TABLE t (a INTEGER)", &[]).unwrap();
     s.execute("BEGIN", &[]).unwrap();
     s.execute("INSERT INTO t VALUES (1)", &[]).unwrap();
-    assert_eq!(count(&db, "t"), 0, "other sessions do not see uncommitted rows");
+    assert_eq!(
+        count(&db, "t"),
+        0,
+        "other sessions do not see uncommitted rows"
+    );
     s.execute("ROLLBACK", &[]).unwrap();
     assert_eq!(count(&db, "t"), 0);
     s.execute("BEGIN", &[]).unwrap();
@@ -73,17 +116,29 @@ fn rollback_discards_and_commit_publishes() {
 fn first_committer_wins() {
     let db = Database::open_in_memory();
     let mut setup = db.session();
-    setup.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)", &[]).unwrap();
-    setup.execute("INSERT INTO acct VALUES (1, 100)", &[]).unwrap();
+    setup
+        .execute(
+            "CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)",
+            &[],
+        )
+        .unwrap();
+    setup
+        .execute("INSERT INTO acct VALUES (1, 100)", &[])
+        .unwrap();
 
     let (mut a, mut b) = (db.session(), db.session());
     a.execute("BEGIN", &[]).unwrap();
     b.execute("BEGIN", &[]).unwrap();
-    a.execute("UPDATE acct SET balance = balance + 10 WHERE id = 1", &[]).unwrap();
-    b.execute("UPDATE acct SET balance = balance + 20 WHERE id = 1", &[]).unwrap();
+    a.execute("UPDATE acct SET balance = balance + 10 WHERE id = 1", &[])
+        .unwrap();
+    b.execute("UPDATE acct SET balance = balance + 20 WHERE id = 1", &[])
+        .unwrap();
     a.execute("COMMIT", &[]).unwrap();
     let err = b.execute("COMMIT", &[]).unwrap_err();
-    assert!(err.to_string().contains("row 1 of table acct was changed"), "{err}");
+    assert!(
+        err.to_string().contains("row 1 of table acct was changed"),
+        "{err}"
+    );
     assert!(!b.in_transaction());
     let rows = setup.query("SELECT balance FROM acct", &[]).unwrap();
     assert_eq!(rows.rows, vec![vec![Value::Integer(110)]]);
@@ -93,7 +148,8 @@ fn first_committer_wins() {
 fn concurrent_autocommit_updates_lose_nothing() {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)", &[]).unwrap();
+    s.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)", &[])
+        .unwrap();
     s.execute("INSERT INTO c VALUES (1, 0)", &[]).unwrap();
     let workers: Vec<_> = (0..4)
         .map(|_| {
@@ -101,7 +157,8 @@ fn concurrent_autocommit_updates_lose_nothing() {
             thread::spawn(move || {
                 let mut s = db.session();
                 for _ in 0..250 {
-                    s.execute("UPDATE c SET n = n + 1 WHERE id = 1", &[]).unwrap();
+                    s.execute("UPDATE c SET n = n + 1 WHERE id = 1", &[])
+                        .unwrap();
                 }
             })
         })

@@ -12,8 +12,17 @@ use crate::storage::Value;
 enum State {
     Count(i64),
     /// Integer sum while every input is an integer; a real sum once any is not.
-    Sum { int: i64, real: f64, is_real: bool, seen: bool, overflow: bool },
-    Avg { sum: f64, n: i64 },
+    Sum {
+        int: i64,
+        real: f64,
+        is_real: bool,
+        seen: bool,
+        overflow: bool,
+    },
+    Avg {
+        sum: f64,
+        n: i64,
+    },
     Extreme(Option<Value>),
     Concat(Option<String>),
 }
@@ -29,14 +38,22 @@ impl Accumulator {
     pub fn new(call: &AggCall) -> Accumulator {
         let state = match call.func {
             AggFunc::CountStar | AggFunc::Count => State::Count(0),
-            AggFunc::Sum | AggFunc::Total => {
-                State::Sum { int: 0, real: 0.0, is_real: false, seen: false, overflow: false }
-            }
+            AggFunc::Sum | AggFunc::Total => State::Sum {
+                int: 0,
+                real: 0.0,
+                is_real: false,
+                seen: false,
+                overflow: false,
+            },
             AggFunc::Avg => State::Avg { sum: 0.0, n: 0 },
             AggFunc::Min | AggFunc::Max => State::Extreme(None),
             AggFunc::GroupConcat => State::Concat(None),
         };
-        Accumulator { func: call.func, state, seen: call.distinct.then(HashSet::new) }
+        Accumulator {
+            func: call.func,
+            state,
+            seen: call.distinct.then(HashSet::new),
+        }
     }
 
     /// Feeds one input row.
@@ -55,7 +72,13 @@ impl Accumulator {
         }
         match &mut self.state {
             State::Count(n) => *n += 1,
-            State::Sum { int, real, is_real, seen, overflow } => {
+            State::Sum {
+                int,
+                real,
+                is_real,
+                seen,
+                overflow,
+            } => {
                 *seen = true;
                 match to_number(&v) {
                     Value::Integer(i) => {
@@ -117,7 +140,13 @@ impl Accumulator {
     pub fn finish(&self) -> Result<Value> {
         Ok(match &self.state {
             State::Count(n) => Value::Integer(*n),
-            State::Sum { int, real, is_real, seen, overflow } => match self.func {
+            State::Sum {
+                int,
+                real,
+                is_real,
+                seen,
+                overflow,
+            } => match self.func {
                 AggFunc::Total => Value::Real(*real),
                 _ if !seen => Value::Null,
                 _ if *is_real => Value::Real(*real),

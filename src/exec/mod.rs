@@ -4,11 +4,11 @@
 //! leaving the input state untouched. Nothing here knows about sessions or
 //! transactions: that is the layer above.
 //!
-//! - [`eval`]: expressions
-//! - [`functions`]: scalar functions
-//! - [`aggregate`]: aggregate accumulators
-//! - [`select`]: the select pipeline
-//! - [`write`]: INSERT, UPDATE, DELETE, CREATE, DROP
+//! - [`eval`] — expressions
+//! - [`functions`] — scalar functions
+//! - [`aggregate`] — aggregate accumulators
+//! - [`select`] — the select pipeline
+//! - [`write`] — INSERT, UPDATE, DELETE, CREATE, DROP
 
 pub mod aggregate;
 pub mod eval;
@@ -32,8 +32,19 @@ pub struct ResultSet {
 
 /// Evaluates an expression that reads no row (a DEFAULT, a constant).
 pub fn eval_constant(e: &BExpr) -> Result<Value> {
-    let ctx = Ctx { params: &[], now: crate::storage::time::now_micros(), interrupt: None };
-    eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &ctx })
+    let ctx = Ctx {
+        params: &[],
+        now: crate::storage::time::now_micros(),
+        interrupt: None,
+    };
+    eval::eval(
+        e,
+        &eval::Env {
+            row: &[],
+            aggs: &[],
+            ctx: &ctx,
+        },
+    )
 }
 
 /// What a statement produced.
@@ -51,23 +62,35 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
         Plan::Explain(p) => {
             let lines = crate::sql::explain::explain(p);
             let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
-            Output::Rows(ResultSet { columns: vec!["plan".into()], rows })
+            Output::Rows(ResultSet {
+                columns: vec!["plan".into()],
+                rows,
+            })
         }
         Plan::Insert(p) => Output::Written(write::run_insert(p, state, ctx)?, "inserted"),
         Plan::Update(p) => Output::Written(write::run_update(p, state, ctx)?, "updated"),
         Plan::Delete(p) => Output::Written(write::run_delete(p, state, ctx)?, "deleted"),
-        Plan::CreateTable { schema, if_not_exists } => {
+        Plan::CreateTable {
+            schema,
+            if_not_exists,
+        } => {
             if *if_not_exists && state.table(&schema.name).is_some() {
                 Output::Nothing
             } else {
-                Output::Written(write::run_ddl(WriteOp::CreateTable(schema.clone()), state)?, "created")
+                Output::Written(
+                    write::run_ddl(WriteOp::CreateTable(schema.clone()), state)?,
+                    "created",
+                )
             }
         }
         Plan::DropTable { name, if_exists } => {
             if *if_exists && state.table(name).is_none() {
                 Output::Nothing
             } else {
-                Output::Written(write::run_ddl(WriteOp::DropTable(name.clone()), state)?, "dropped")
+                Output::Written(
+                    write::run_ddl(WriteOp::DropTable(name.clone()), state)?,
+                    "dropped",
+                )
             }
         }
         Plan::Begin | Plan::Commit | Plan::Rollback => {

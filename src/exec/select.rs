@@ -17,7 +17,12 @@ use crate::storage::{DataType, State, Value};
 const INTERRUPT_EVERY: usize = 4096;
 
 /// Calls `f` with every row of the source, in key order, until it returns `false`.
-fn for_each_row(source: &Source, state: &State, ctx: &Ctx, mut f: impl FnMut(&[Value]) -> Result<bool>) -> Result<()> {
+fn for_each_row(
+    source: &Source,
+    state: &State,
+    ctx: &Ctx,
+    mut f: impl FnMut(&[Value]) -> Result<bool>,
+) -> Result<()> {
     match source {
         Source::Single => {
             f(&[])?;
@@ -51,7 +56,11 @@ struct OutRow {
 }
 
 fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
-    let values = plan.projection.iter().map(|e| eval(e, env)).collect::<Result<Vec<_>>>()?;
+    let values = plan
+        .projection
+        .iter()
+        .map(|e| eval(e, env))
+        .collect::<Result<Vec<_>>>()?;
     let mut keys = Vec::with_capacity(plan.order_by.len());
     for k in &plan.order_by {
         keys.push(match &k.expr {
@@ -65,19 +74,35 @@ fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
 /// The row count LIMIT/OFFSET allow: `None` for no limit.
 fn bound(e: Option<&crate::sql::plan::BExpr>, ctx: &Ctx, what: &str) -> Result<Option<i64>> {
     let Some(e) = e else { return Ok(None) };
-    let v = eval(e, &Env { row: &[], aggs: &[], ctx })?;
+    let v = eval(
+        e,
+        &Env {
+            row: &[],
+            aggs: &[],
+            ctx,
+        },
+    )?;
     match store_as(v.clone(), DataType::Integer) {
         Some(Value::Integer(i)) => Ok(Some(i)),
-        _ => Err(Error::invalid(format!("{what} must be an integer, not {}", literal_sql(&v)))),
+        _ => Err(Error::invalid(format!(
+            "{what} must be an integer, not {}",
+            literal_sql(&v)
+        ))),
     }
 }
 
 pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultSet> {
-    let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?.filter(|l| *l >= 0).map(|l| l as usize);
-    let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0).max(0) as usize;
+    let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?
+        .filter(|l| *l >= 0)
+        .map(|l| l as usize);
+    let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?
+        .unwrap_or(0)
+        .max(0) as usize;
     // Without sorting or DISTINCT, rows come out in scan order and the scan can stop early.
     let stop_after = match limit {
-        Some(l) if plan.order_by.is_empty() && !plan.distinct && plan.aggregate.is_none() => Some(offset + l),
+        Some(l) if plan.order_by.is_empty() && !plan.distinct && plan.aggregate.is_none() => {
+            Some(offset + l)
+        }
         _ => None,
     };
     let mut rows = match &plan.aggregate {
@@ -91,17 +116,32 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
     if !plan.order_by.is_empty() {
         rows.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
     }
-    let rows = rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX));
-    Ok(ResultSet { columns: plan.columns.clone(), rows: rows.map(|r| r.values).collect() })
+    let rows = rows
+        .into_iter()
+        .skip(offset)
+        .take(limit.unwrap_or(usize::MAX));
+    Ok(ResultSet {
+        columns: plan.columns.clone(),
+        rows: rows.map(|r| r.values).collect(),
+    })
 }
 
-fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, stop_after: Option<usize>) -> Result<Vec<OutRow>> {
+fn project_rows(
+    plan: &SelectPlan,
+    state: &State,
+    ctx: &Ctx,
+    stop_after: Option<usize>,
+) -> Result<Vec<OutRow>> {
     let mut out = Vec::new();
     if stop_after == Some(0) {
         return Ok(out);
     }
     for_each_row(&plan.source, state, ctx, |row| {
-        let env = Env { row, aggs: &[], ctx };
+        let env = Env {
+            row,
+            aggs: &[],
+            ctx,
+        };
         if let Some(f) = &plan.filter {
             if !is_true(f, &env)? {
                 return Ok(true);
@@ -120,20 +160,31 @@ struct Group {
 }
 
 fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
-    let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
+    let agg = plan
+        .aggregate
+        .as_ref()
+        .expect("aggregate_rows runs aggregate plans");
     let new_group = |row: &[Value]| Group {
         accs: agg.calls.iter().map(Accumulator::new).collect(),
         last: row.to_vec(),
     };
     let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
     for_each_row(&plan.source, state, ctx, |row| {
-        let env = Env { row, aggs: &[], ctx };
+        let env = Env {
+            row,
+            aggs: &[],
+            ctx,
+        };
         if let Some(f) = &plan.filter {
             if !is_true(f, &env)? {
                 return Ok(true);
             }
         }
-        let key = agg.group_by.iter().map(|g| eval(g, &env)).collect::<Result<Vec<_>>>()?;
+        let key = agg
+            .group_by
+            .iter()
+            .map(|g| eval(g, &env))
+            .collect::<Result<Vec<_>>>()?;
         let group = groups.entry(key).or_insert_with(|| new_group(row));
         for (acc, call) in group.accs.iter_mut().zip(&agg.calls) {
             acc.add(call, &env)?;
@@ -149,8 +200,16 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
     }
     let mut out = Vec::with_capacity(groups.len());
     for group in groups.into_values() {
-        let aggs = group.accs.iter().map(Accumulator::finish).collect::<Result<Vec<_>>>()?;
-        let env = Env { row: &group.last, aggs: &aggs, ctx };
+        let aggs = group
+            .accs
+            .iter()
+            .map(Accumulator::finish)
+            .collect::<Result<Vec<_>>>()?;
+        let env = Env {
+            row: &group.last,
+            aggs: &aggs,
+            ctx,
+        };
         if let Some(h) = &plan.having {
             if !is_true(h, &env)? {
                 continue;
@@ -165,8 +224,20 @@ fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
     for (k, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
         let o = match (x.is_null(), y.is_null()) {
             (true, true) => Ordering::Equal,
-            (true, false) => if k.nulls_first { Ordering::Less } else { Ordering::Greater },
-            (false, true) => if k.nulls_first { Ordering::Greater } else { Ordering::Less },
+            (true, false) => {
+                if k.nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
+            (false, true) => {
+                if k.nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
             (false, false) => {
                 let o = x.total_cmp(y);
                 if k.desc {

@@ -10,7 +10,10 @@ use crate::error::{Error, Result};
 use crate::sql::plan::{CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, UpdatePlan};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
-use crate::storage::{Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, Value, WriteOp, WriteSet};
+use crate::storage::{
+    Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, Value, WriteOp,
+    WriteSet,
+};
 
 /// A write statement's result: the new state, what changed, and how many rows.
 pub struct Written {
@@ -33,7 +36,12 @@ pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<
 }
 
 /// Types, NOT NULL and CHECK for a full row about to be stored.
-fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: &Ctx) -> Result<()> {
+fn validate(
+    schema: &TableSchema,
+    row: &mut [Value],
+    checks: &[CheckPlan],
+    ctx: &Ctx,
+) -> Result<()> {
     for (col, v) in schema.columns.iter().zip(row.iter_mut()) {
         let value = std::mem::replace(v, Value::Null);
         *v = store_value(value, col.ty, &schema.name, &col.name)?;
@@ -46,7 +54,11 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
             });
         }
     }
-    let env = Env { row, aggs: &[], ctx };
+    let env = Env {
+        row,
+        aggs: &[],
+        ctx,
+    };
     for check in checks {
         if eval(&check.expr, &env)?.truth() == Some(false) {
             return Err(Error::Constraint {
@@ -61,7 +73,12 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
 }
 
 /// The key for a new row, assigning a rowid (or a NULL integer key) when needed.
-fn new_key(state: &mut State, table: &str, schema: &TableSchema, row: &mut [Value]) -> Result<RowKey> {
+fn new_key(
+    state: &mut State,
+    table: &str,
+    schema: &TableSchema,
+    row: &mut [Value],
+) -> Result<RowKey> {
     if let Some(k) = schema.integer_key() {
         if row[k].is_null() {
             row[k] = Value::Integer(state.allocate_rowid(table)?);
@@ -78,7 +95,11 @@ pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written
     let schema = state.table_or_err(&plan.table)?.schema.clone();
     let source: Vec<Vec<Value>> = match &plan.source {
         InsertSourcePlan::Values(rows) => {
-            let env = Env { row: &[], aggs: &[], ctx };
+            let env = Env {
+                row: &[],
+                aggs: &[],
+                ctx,
+            };
             let multi = rows.len() > 1;
             rows.iter()
                 .enumerate()
@@ -97,13 +118,29 @@ pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
         }
-        let op = insert_row(plan, &schema, src, &mut working, ctx).map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
+        let op = insert_row(plan, &schema, src, &mut working, ctx).map_err(|e| {
+            if multi {
+                e.in_row(n + 1)
+            } else {
+                e
+            }
+        })?;
         writes.ops.push(op);
     }
-    Ok(Written { state: working, writes, count: source.len() })
+    Ok(Written {
+        state: working,
+        writes,
+        count: source.len(),
+    })
 }
 
-fn insert_row(plan: &InsertPlan, schema: &TableSchema, src: &[Value], working: &mut State, ctx: &Ctx) -> Result<WriteOp> {
+fn insert_row(
+    plan: &InsertPlan,
+    schema: &TableSchema,
+    src: &[Value],
+    working: &mut State,
+    ctx: &Ctx,
+) -> Result<WriteOp> {
     let mut row: Vec<Value> = plan
         .mapping
         .iter()
@@ -117,7 +154,11 @@ fn insert_row(plan: &InsertPlan, schema: &TableSchema, src: &[Value], working: &
         .collect();
     let key = new_key(working, &plan.table, schema, &mut row)?;
     validate(schema, &mut row, &plan.checks, ctx)?;
-    let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(Row::from(row)) };
+    let op = WriteOp::Row {
+        table: plan.table.clone(),
+        key,
+        change: Change::Insert(Row::from(row)),
+    };
     working.apply(&op)?;
     Ok(op)
 }
@@ -132,7 +173,11 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
         }
-        let env = Env { row, aggs: &[], ctx };
+        let env = Env {
+            row,
+            aggs: &[],
+            ctx,
+        };
         if let Some(f) = &plan.filter {
             if eval(f, &env)?.truth() != Some(true) {
                 continue;
@@ -147,11 +192,23 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
         let new: Row = Arc::from(new);
         let ops = if &new_key == key {
-            vec![WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new) }]
+            vec![WriteOp::Row {
+                table: plan.table.clone(),
+                key: key.clone(),
+                change: Change::Update(new),
+            }]
         } else {
             vec![
-                WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete },
-                WriteOp::Row { table: plan.table.clone(), key: new_key, change: Change::Insert(new) },
+                WriteOp::Row {
+                    table: plan.table.clone(),
+                    key: key.clone(),
+                    change: Change::Delete,
+                },
+                WriteOp::Row {
+                    table: plan.table.clone(),
+                    key: new_key,
+                    change: Change::Insert(new),
+                },
             ]
         };
         for op in ops {
@@ -160,7 +217,11 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
         }
         count += 1;
     }
-    Ok(Written { state: working, writes, count })
+    Ok(Written {
+        state: working,
+        writes,
+        count,
+    })
 }
 
 pub fn run_delete(plan: &DeletePlan, state: &State, ctx: &Ctx) -> Result<Written> {
@@ -172,21 +233,43 @@ pub fn run_delete(plan: &DeletePlan, state: &State, ctx: &Ctx) -> Result<Written
             ctx.check_interrupt()?;
         }
         if let Some(f) = &plan.filter {
-            if eval(f, &Env { row, aggs: &[], ctx })?.truth() != Some(true) {
+            if eval(
+                f,
+                &Env {
+                    row,
+                    aggs: &[],
+                    ctx,
+                },
+            )?
+            .truth()
+                != Some(true)
+            {
                 continue;
             }
         }
-        let op = WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete };
+        let op = WriteOp::Row {
+            table: plan.table.clone(),
+            key: key.clone(),
+            change: Change::Delete,
+        };
         working.apply(&op)?;
         writes.ops.push(op);
     }
     let count = writes.ops.len();
-    Ok(Written { state: working, writes, count })
+    Ok(Written {
+        state: working,
+        writes,
+        count,
+    })
 }
 
 /// Applies one catalog change (CREATE/DROP) to a copy of the state.
 pub fn run_ddl(op: WriteOp, state: &State) -> Result<Written> {
     let mut working = state.clone();
     working.apply(&op)?;
-    Ok(Written { state: working, writes: WriteSet { ops: vec![op] }, count: 0 })
+    Ok(Written {
+        state: working,
+        writes: WriteSet { ops: vec![op] },
+        count: 0,
+    })
 }

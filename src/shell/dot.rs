@@ -69,7 +69,10 @@ mod tests {
     fn parses_commands_and_refuses_unknown_ones() {
         assert_eq!(parse(".mode csv"), Ok(DotCommand::Mode(Mode::Csv)));
         assert_eq!(parse(".headers off"), Ok(DotCommand::Headers(false)));
-        assert_eq!(parse(".schema users"), Ok(DotCommand::Schema(Some("users".into()))));
+        assert_eq!(
+            parse(".schema users"),
+            Ok(DotCommand::Schema(Some("users".into())))
+        );
         assert!(parse(".frobnicate").unwrap_err().contains(".tables"));
         assert!(parse(".mode weird").is_err());
     }

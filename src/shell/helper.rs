@@ -14,17 +14,90 @@ use rustyline::{Context, Helper};
 use crate::sql::split::{only_space_and_comments, split};
 
 pub const KEYWORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "LIMIT", "OFFSET", "AND", "OR", "NOT",
-    "AS", "INSERT", "INTO", "VALUES", "UPDATE", "SET", "DELETE", "CREATE", "DROP", "TABLE", "IF",
-    "EXISTS", "PRIMARY", "KEY", "UNIQUE", "DEFAULT", "CHECK", "CONSTRAINT", "NULL", "IS", "IN",
-    "BETWEEN", "LIKE", "CASE", "WHEN", "THEN", "ELSE", "END", "DISTINCT", "ALL", "CAST", "TRUE",
-    "FALSE", "ASC", "DESC", "NULLS", "FIRST", "LAST", "BEGIN", "COMMIT", "ROLLBACK", "TRANSACTION",
-    "EXPLAIN", "INTEGER", "REAL", "TEXT", "BOOLEAN", "TIMESTAMP", "COUNT", "SUM", "AVG", "MIN", "MAX",
-    "TOTAL", "GROUP_CONCAT", "COALESCE", "IFNULL", "NULLIF", "ABS", "LENGTH", "LOWER", "UPPER",
-    "SUBSTR", "TRIM", "ROUND", "TYPEOF", "NOW",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "BY",
+    "HAVING",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "AND",
+    "OR",
+    "NOT",
+    "AS",
+    "INSERT",
+    "INTO",
+    "VALUES",
+    "UPDATE",
+    "SET",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "TABLE",
+    "IF",
+    "EXISTS",
+    "PRIMARY",
+    "KEY",
+    "UNIQUE",
+    "DEFAULT",
+    "CHECK",
+    "CONSTRAINT",
+    "NULL",
+    "IS",
+    "IN",
+    "BETWEEN",
+    "LIKE",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "DISTINCT",
+    "ALL",
+    "CAST",
+    "TRUE",
+    "FALSE",
+    "ASC",
+    "DESC",
+    "NULLS",
+    "FIRST",
+    "LAST",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "TRANSACTION",
+    "EXPLAIN",
+    "INTEGER",
+    "REAL",
+    "TEXT",
+    "BOOLEAN",
+    "TIMESTAMP",
+    "COUNT",
+    "SUM",
+    "AVG",
+    "MIN",
+    "MAX",
+    "TOTAL",
+    "GROUP_CONCAT",
+    "COALESCE",
+    "IFNULL",
+    "NULLIF",
+    "ABS",
+    "LENGTH",
+    "LOWER",
+    "UPPER",
+    "SUBSTR",
+    "TRIM",
+    "ROUND",
+    "TYPEOF",
+    "NOW",
 ];
 
-const DOT_COMMANDS: &[&str] = &[".headers", ".help", ".mode", ".quit", ".exit", ".read", ".schema", ".tables", ".timer"];
+const DOT_COMMANDS: &[&str] = &[
+    ".headers", ".help", ".mode", ".quit", ".exit", ".read", ".schema", ".tables", ".timer",
+];
 
 /// Names the completer offers besides keywords; refreshed after each statement.
 #[derive(Clone, Default)]
@@ -36,7 +109,10 @@ impl Names {
     }
 
     fn get(&self) -> Vec<String> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -48,7 +124,12 @@ pub struct AmberHelper {
 impl Completer for AmberHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let start = line[..pos]
             .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
             .map_or(0, |i| i + 1);
@@ -59,8 +140,13 @@ impl Completer for AmberHelper {
         let lower = word.to_ascii_lowercase();
         let mut out: Vec<Pair> = Vec::new();
         let mut offer = |candidate: String| {
-            if candidate.to_ascii_lowercase().starts_with(&lower) && !out.iter().any(|p| p.replacement == candidate) {
-                out.push(Pair { display: candidate.clone(), replacement: candidate });
+            if candidate.to_ascii_lowercase().starts_with(&lower)
+                && !out.iter().any(|p| p.replacement == candidate)
+            {
+                out.push(Pair {
+                    display: candidate.clone(),
+                    replacement: candidate,
+                });
             }
         };
         if word.starts_with('.') {
@@ -69,7 +155,11 @@ impl Completer for AmberHelper {
             self.names.get().into_iter().for_each(&mut offer);
             let lowercase = word.chars().next().is_some_and(|c| c.is_lowercase());
             for k in KEYWORDS {
-                offer(if lowercase { k.to_ascii_lowercase() } else { k.to_string() });
+                offer(if lowercase {
+                    k.to_ascii_lowercase()
+                } else {
+                    k.to_string()
+                });
             }
         }
         Ok((start, out))
@@ -153,12 +243,18 @@ pub fn is_incomplete(input: &str) -> bool {
     if input.trim_start().starts_with('.') {
         return false;
     }
-    split(input).last().is_some_and(|p| !p.is_dot && !p.terminated && !only_space_and_comments(p.text))
+    split(input)
+        .last()
+        .is_some_and(|p| !p.is_dot && !p.terminated && !only_space_and_comments(p.text))
 }
 
 impl Validator for AmberHelper {
     fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        Ok(if is_incomplete(ctx.input()) { ValidationResult::Incomplete } else { ValidationResult::Valid(None) })
+        Ok(if is_incomplete(ctx.input()) {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
     }
 }
 

@@ -1,10 +1,10 @@
 //! The shell: the interactive console, script running and result rendering.
 //!
-//! - [`runner`]: runs script text statement by statement and reports errors
-//! - [`repl`]: the interactive loop (rustyline)
-//! - [`helper`]: completion, highlighting, multi-line input
-//! - [`dot`]: dot-commands parsed into an enum
-//! - [`render`]: output modes
+//! - [`runner`] — runs script text statement by statement and reports errors
+//! - [`repl`] — the interactive loop (rustyline)
+//! - [`helper`] — completion, highlighting, multi-line input
+//! - [`dot`] — dot-commands parsed into an enum
+//! - [`render`] — output modes
 
 pub mod dot;
 pub mod helper;

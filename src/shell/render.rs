@@ -46,7 +46,13 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { mode: Mode::Table, headers: true, color: false, width: None, timer: false }
+        Settings {
+            mode: Mode::Table,
+            headers: true,
+            color: false,
+            width: None,
+            timer: false,
+        }
     }
 }
 
@@ -91,7 +97,11 @@ fn fit(s: &str, width: usize) -> String {
 
 /// Column widths, shrunk (widest first) until the table fits `max` columns.
 fn widths(rs: &ResultSet, headers: bool, max: Option<usize>) -> Vec<usize> {
-    let mut w: Vec<usize> = rs.columns.iter().map(|c| if headers { chars(c) } else { 1 }).collect();
+    let mut w: Vec<usize> = rs
+        .columns
+        .iter()
+        .map(|c| if headers { chars(c) } else { 1 })
+        .collect();
     for row in &rs.rows {
         for (i, v) in row.iter().enumerate() {
             w[i] = w[i].max(chars(&cell_text(v).replace('\n', " ")));
@@ -101,7 +111,9 @@ fn widths(rs: &ResultSet, headers: bool, max: Option<usize>) -> Vec<usize> {
         // Each column costs its width plus 3 (padding and border), plus the left border.
         let total = |w: &[usize]| w.iter().sum::<usize>() + 3 * w.len() + 1;
         while total(&w) > max {
-            let Some((i, widest)) = w.iter().copied().enumerate().max_by_key(|(_, x)| *x) else { break };
+            let Some((i, widest)) = w.iter().copied().enumerate().max_by_key(|(_, x)| *x) else {
+                break;
+            };
             if widest <= 3 {
                 break;
             }
@@ -124,7 +136,11 @@ fn table(rs: &ResultSet, s: &Settings) -> String {
         for (c, width) in rs.columns.iter().zip(&w) {
             let name = fit(c, *width);
             let pad = width - chars(&name);
-            let name = if s.color { name.bold().to_string() } else { name };
+            let name = if s.color {
+                name.bold().to_string()
+            } else {
+                name
+            };
             let _ = write!(out, " {name}{} │", " ".repeat(pad));
         }
         out.push('\n');
@@ -171,7 +187,13 @@ fn csv(rs: &ResultSet, s: &Settings) -> String {
     for row in &rs.rows {
         let cells: Vec<String> = row
             .iter()
-            .map(|v| if v.is_null() { String::new() } else { csv_field(&cell_text(v)) })
+            .map(|v| {
+                if v.is_null() {
+                    String::new()
+                } else {
+                    csv_field(&cell_text(v))
+                }
+            })
             .collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
@@ -279,19 +301,34 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_empties() {
-        let s = Settings { mode: Mode::Csv, ..Settings::default() };
-        assert_eq!(render(&rs(), &s), "id,name\r\n1,\"a, \"\"b\"\"\"\r\n22,\r\n");
+        let s = Settings {
+            mode: Mode::Csv,
+            ..Settings::default()
+        };
+        assert_eq!(
+            render(&rs(), &s),
+            "id,name\r\n1,\"a, \"\"b\"\"\"\r\n22,\r\n"
+        );
     }
 
     #[test]
     fn json_like_sqlite() {
-        let s = Settings { mode: Mode::Json, ..Settings::default() };
-        assert_eq!(render(&rs(), &s), "[{\"id\":1,\"name\":\"a, \\\"b\\\"\"},\n{\"id\":22,\"name\":null}]\n");
+        let s = Settings {
+            mode: Mode::Json,
+            ..Settings::default()
+        };
+        assert_eq!(
+            render(&rs(), &s),
+            "[{\"id\":1,\"name\":\"a, \\\"b\\\"\"},\n{\"id\":22,\"name\":null}]\n"
+        );
     }
 
     #[test]
     fn tables_fit_the_width() {
-        let s = Settings { width: Some(13), ..Settings::default() };
+        let s = Settings {
+            width: Some(13),
+            ..Settings::default()
+        };
         let out = render(&rs(), &s);
         assert!(out.lines().all(|l| l.chars().count() <= 13), "{out}");
         assert!(out.contains('…'));

@@ -42,8 +42,23 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(session: Session, settings: Settings, out: Box<dyn Write>, err: Box<dyn Write>) -> Runner {
-        Runner { session, settings, echo: false, bail: false, interactive: false, errors: 0, out, err, depth: 0 }
+    pub fn new(
+        session: Session,
+        settings: Settings,
+        out: Box<dyn Write>,
+        err: Box<dyn Write>,
+    ) -> Runner {
+        Runner {
+            session,
+            settings,
+            echo: false,
+            bail: false,
+            interactive: false,
+            errors: 0,
+            out,
+            err,
+            depth: 0,
+        }
     }
 
     /// Runs every statement and dot-command of `text`; `source` names it in errors.
@@ -72,7 +87,11 @@ impl Runner {
             self.run_sql(piece.text)
         };
         if self.settings.timer {
-            let _ = writeln!(self.out, "Run Time: {:.3} ms", started.elapsed().as_secs_f64() * 1000.0);
+            let _ = writeln!(
+                self.out,
+                "Run Time: {:.3} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
         }
         let flow = match result {
             Ok(flow) => flow,
@@ -135,7 +154,9 @@ impl Runner {
             DotCommand::Timer(on) => self.settings.timer = on,
             DotCommand::Read(path) => {
                 if self.depth >= MAX_READ_DEPTH {
-                    return Err(Error::invalid(format!(".read nested more than {MAX_READ_DEPTH} deep")));
+                    return Err(Error::invalid(format!(
+                        ".read nested more than {MAX_READ_DEPTH} deep"
+                    )));
                 }
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| Error::invalid(format!("cannot read {path}: {e}")))?;
@@ -156,7 +177,11 @@ impl Runner {
             _ => piece.offset + leading_trivia(piece.text),
         };
         let (line, col) = line_col(text, offset);
-        let label = if self.settings.color { "error:".red().bold().to_string() } else { "error:".to_string() };
+        let label = if self.settings.color {
+            "error:".red().bold().to_string()
+        } else {
+            "error:".to_string()
+        };
         let mut msg = if self.interactive {
             format!("{label} {e}\n")
         } else {
@@ -167,7 +192,11 @@ impl Runner {
             msg.push_str(&format!("  {src_line}\n  {}^\n", " ".repeat(col - 1)));
         }
         // In echo mode errors go with the output, so a golden file shows them in place.
-        let sink = if self.echo { &mut self.out } else { &mut self.err };
+        let sink = if self.echo {
+            &mut self.out
+        } else {
+            &mut self.err
+        };
         let _ = sink.write_all(msg.as_bytes());
         let _ = sink.flush();
     }

@@ -39,7 +39,11 @@ pub enum SelectItem {
     TableWildcard(String),
     /// `text` is the expression as written, which names the output column when there
     /// is no alias (as in SQLite).
-    Expr { expr: Expr, alias: Option<String>, text: String },
+    Expr {
+        expr: Expr,
+        alias: Option<String>,
+        text: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -185,28 +189,69 @@ impl BinaryOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     Literal(Value),
-    Column { table: Option<String>, name: String },
+    Column {
+        table: Option<String>,
+        name: String,
+    },
     /// A `?`, `?N` or `$N` parameter, 1-based.
     Param(usize),
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
-    IsNull { expr: Box<Expr>, negated: bool },
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    Case { operand: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>> },
-    Cast { expr: Box<Expr>, type_name: String },
-    Function { name: String, args: Vec<Expr>, distinct: bool, star: bool },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        else_: Option<Box<Expr>>,
+    },
+    Cast {
+        expr: Box<Expr>,
+        type_name: String,
+    },
+    Function {
+        name: String,
+        args: Vec<Expr>,
+        distinct: bool,
+        star: bool,
+    },
 }
 
 fn comma<T: fmt::Display>(items: &[T]) -> String {
-    items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Literal(v) => f.write_str(&literal_sql(v)),
-            Expr::Column { table: Some(t), name } => {
+            Expr::Column {
+                table: Some(t),
+                name,
+            } => {
                 write!(f, "{}.{}", quote_ident(t), quote_ident(name))
             }
             Expr::Column { table: None, name } => f.write_str(&quote_ident(name)),
@@ -219,17 +264,34 @@ impl fmt::Display for Expr {
             },
             Expr::Binary { op, left, right } => write!(f, "({left} {} {right})", op.sql()),
             Expr::IsNull { expr, negated } => {
-                write!(f, "({expr} {})", if *negated { "NOTNULL" } else { "ISNULL" })
+                write!(
+                    f,
+                    "({expr} {})",
+                    if *negated { "NOTNULL" } else { "ISNULL" }
+                )
             }
-            Expr::Between { expr, low, high, negated } => {
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
                 let not = if *negated { "NOT " } else { "" };
                 write!(f, "({expr} {not}BETWEEN {low} AND {high})")
             }
-            Expr::InList { expr, list, negated } => {
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
                 let not = if *negated { "NOT " } else { "" };
                 write!(f, "({expr} {not}IN ({}))", comma(list))
             }
-            Expr::Case { operand, whens, else_ } => {
+            Expr::Case {
+                operand,
+                whens,
+                else_,
+            } => {
                 f.write_str("CASE")?;
                 if let Some(o) = operand {
                     write!(f, " {o}")?;
@@ -243,7 +305,12 @@ impl fmt::Display for Expr {
                 f.write_str(" END")
             }
             Expr::Cast { expr, type_name } => write!(f, "CAST({expr} AS {type_name})"),
-            Expr::Function { name, args, distinct, star } => {
+            Expr::Function {
+                name,
+                args,
+                distinct,
+                star,
+            } => {
                 let d = if *distinct { "DISTINCT " } else { "" };
                 if *star {
                     write!(f, "{}(*)", quote_ident(name))
@@ -260,8 +327,14 @@ impl fmt::Display for SelectItem {
         match self {
             SelectItem::Wildcard => f.write_str("*"),
             SelectItem::TableWildcard(t) => write!(f, "{}.*", quote_ident(t)),
-            SelectItem::Expr { expr, alias: Some(a), .. } => write!(f, "{expr} AS {}", quote_ident(a)),
-            SelectItem::Expr { expr, alias: None, .. } => write!(f, "{expr}"),
+            SelectItem::Expr {
+                expr,
+                alias: Some(a),
+                ..
+            } => write!(f, "{expr} AS {}", quote_ident(a)),
+            SelectItem::Expr {
+                expr, alias: None, ..
+            } => write!(f, "{expr}"),
         }
     }
 }

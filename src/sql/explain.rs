@@ -40,21 +40,52 @@ impl fmt::Display for BExpr {
             BExpr::Arith(op, a, b) => write!(f, "({a} {op:?} {b})"),
             BExpr::Concat(a, b) => write!(f, "({a} || {b})"),
             BExpr::IsNull(a, neg) => write!(f, "({a} {})", if *neg { "NOTNULL" } else { "ISNULL" }),
-            BExpr::Between { expr, low, high, negated } => {
-                write!(f, "({expr} {}BETWEEN {low} AND {high})", if *negated { "NOT " } else { "" })
+            BExpr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                write!(
+                    f,
+                    "({expr} {}BETWEEN {low} AND {high})",
+                    if *negated { "NOT " } else { "" }
+                )
             }
-            BExpr::InList { expr, list, negated } => {
+            BExpr::InList {
+                expr,
+                list,
+                negated,
+            } => {
                 let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
-                write!(f, "({expr} {}IN ({}))", if *negated { "NOT " } else { "" }, items.join(", "))
+                write!(
+                    f,
+                    "({expr} {}IN ({}))",
+                    if *negated { "NOT " } else { "" },
+                    items.join(", ")
+                )
             }
-            BExpr::Like { expr, pattern, negated } => {
-                write!(f, "({expr} {}LIKE {pattern})", if *negated { "NOT " } else { "" })
+            BExpr::Like {
+                expr,
+                pattern,
+                negated,
+            } => {
+                write!(
+                    f,
+                    "({expr} {}LIKE {pattern})",
+                    if *negated { "NOT " } else { "" }
+                )
             }
             BExpr::Case { .. } => f.write_str("CASE … END"),
             BExpr::Cast(a, ty) => write!(f, "CAST({a} AS {ty})"),
             BExpr::Func(func, args) => {
                 let items: Vec<String> = args.iter().map(|e| e.to_string()).collect();
-                write!(f, "{}({})", format!("{func:?}").to_ascii_lowercase(), items.join(", "))
+                write!(
+                    f,
+                    "{}({})",
+                    format!("{func:?}").to_ascii_lowercase(),
+                    items.join(", ")
+                )
             }
         }
     }
@@ -105,10 +136,19 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
             .iter()
             .map(|c| {
                 let arg = c.arg.as_ref().map_or("*".to_string(), |a| a.to_string());
-                format!("{:?}({}{arg})", c.func, if c.distinct { "DISTINCT " } else { "" }).to_ascii_lowercase()
+                format!(
+                    "{:?}({}{arg})",
+                    c.func,
+                    if c.distinct { "DISTINCT " } else { "" }
+                )
+                .to_ascii_lowercase()
             })
             .collect();
-        let by = if groups.is_empty() { String::new() } else { format!(" by {}", groups.join(", ")) };
+        let by = if groups.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", groups.join(", "))
+        };
         nodes.push(format!("Aggregate: {}{by}", calls.join(", ")));
     }
     if let Some(w) = &plan.filter {
@@ -121,6 +161,12 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
     nodes
         .into_iter()
         .enumerate()
-        .map(|(depth, n)| if depth == 0 { n } else { format!("{}└─ {n}", "   ".repeat(depth - 1)) })
+        .map(|(depth, n)| {
+            if depth == 0 {
+                n
+            } else {
+                format!("{}└─ {n}", "   ".repeat(depth - 1))
+            }
+        })
         .collect()
 }

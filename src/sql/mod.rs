@@ -1,10 +1,10 @@
 //! The language: text to AST to plan.
 //!
-//! - [`split`]: cuts a script into statements and dot-commands
-//! - [`parser`]: pest grammar (`grammar/amber.pest`) to [`ast`]
-//! - [`binder`]: names to column positions, functions to enums
-//! - [`planner`]: AST to [`plan::Plan`]
-//! - [`explain`]: a plan printed as a tree
+//! - [`split`] — cuts a script into statements and dot-commands
+//! - [`parser`] — pest grammar (`grammar/amber.pest`) to [`ast`]
+//! - [`binder`] — names to column positions, functions to enums
+//! - [`planner`] — AST to [`plan::Plan`]
+//! - [`explain`] — a plan printed as a tree
 //!
 //! ```
 //! use amberdb::sql::parser::parse;

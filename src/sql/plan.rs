@@ -27,10 +27,27 @@ pub enum BExpr {
     Arith(ArithOp, Box<BExpr>, Box<BExpr>),
     Concat(Box<BExpr>, Box<BExpr>),
     IsNull(Box<BExpr>, bool),
-    Between { expr: Box<BExpr>, low: Box<BExpr>, high: Box<BExpr>, negated: bool },
-    InList { expr: Box<BExpr>, list: Vec<BExpr>, negated: bool },
-    Like { expr: Box<BExpr>, pattern: Box<BExpr>, negated: bool },
-    Case { operand: Option<Box<BExpr>>, whens: Vec<(BExpr, BExpr)>, else_: Option<Box<BExpr>> },
+    Between {
+        expr: Box<BExpr>,
+        low: Box<BExpr>,
+        high: Box<BExpr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<BExpr>,
+        list: Vec<BExpr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<BExpr>,
+        pattern: Box<BExpr>,
+        negated: bool,
+    },
+    Case {
+        operand: Option<Box<BExpr>>,
+        whens: Vec<(BExpr, BExpr)>,
+        else_: Option<Box<BExpr>>,
+    },
     Cast(Box<BExpr>, DataType),
     Func(Func, Vec<BExpr>),
 }
@@ -195,8 +212,14 @@ pub enum Plan {
     Insert(InsertPlan),
     Update(UpdatePlan),
     Delete(DeletePlan),
-    CreateTable { schema: Arc<TableSchema>, if_not_exists: bool },
-    DropTable { name: String, if_exists: bool },
+    CreateTable {
+        schema: Arc<TableSchema>,
+        if_not_exists: bool,
+    },
+    DropTable {
+        name: String,
+        if_exists: bool,
+    },
     Begin,
     Commit,
     Rollback,
@@ -207,7 +230,11 @@ impl Plan {
     pub fn is_write(&self) -> bool {
         matches!(
             self,
-            Plan::Insert(_) | Plan::Update(_) | Plan::Delete(_) | Plan::CreateTable { .. } | Plan::DropTable { .. }
+            Plan::Insert(_)
+                | Plan::Update(_)
+                | Plan::Delete(_)
+                | Plan::CreateTable { .. }
+                | Plan::DropTable { .. }
         )
     }
 }

@@ -18,14 +18,18 @@ pub fn plan(stmt: &Statement, state: &State) -> Result<Plan> {
         Statement::Insert(i) => Plan::Insert(plan_insert(i, state)?),
         Statement::Update(u) => Plan::Update(plan_update(u, state)?),
         Statement::Delete(d) => Plan::Delete(plan_delete(d, state)?),
-        Statement::CreateTable(c) => {
-            Plan::CreateTable { schema: Arc::new(plan_create(c)?), if_not_exists: c.if_not_exists }
-        }
+        Statement::CreateTable(c) => Plan::CreateTable {
+            schema: Arc::new(plan_create(c)?),
+            if_not_exists: c.if_not_exists,
+        },
         Statement::DropTable { name, if_exists } => {
             if !if_exists {
                 state.table_or_err(name)?;
             }
-            Plan::DropTable { name: name.clone(), if_exists: *if_exists }
+            Plan::DropTable {
+                name: name.clone(),
+                if_exists: *if_exists,
+            }
         }
         Statement::Begin => Plan::Begin,
         Statement::Commit => Plan::Commit,
@@ -48,9 +52,15 @@ fn table_scope(state: &State, name: &str, alias: Option<&String>) -> Result<(Sco
 }
 
 /// The projection after expanding `*` and `t.*`: (expression, output name, alias).
-fn expand_columns(items: &[SelectItem], scope: &Scope) -> Result<Vec<(Expr, String, Option<String>)>> {
+fn expand_columns(
+    items: &[SelectItem],
+    scope: &Scope,
+) -> Result<Vec<(Expr, String, Option<String>)>> {
     let mut out = Vec::new();
-    let column = |t: &ScopeTable, c: &String| Expr::Column { table: Some(t.label().to_string()), name: c.clone() };
+    let column = |t: &ScopeTable, c: &String| Expr::Column {
+        table: Some(t.label().to_string()),
+        name: c.clone(),
+    };
     for item in items {
         match item {
             SelectItem::Wildcard => {
@@ -83,7 +93,11 @@ fn expand_columns(items: &[SelectItem], scope: &Scope) -> Result<Vec<(Expr, Stri
 
 /// Resolves a GROUP BY or ORDER BY term that is an ordinal or an output alias to the
 /// position of an output column.
-fn output_ref(e: &Expr, cols: &[(Expr, String, Option<String>)], clause: &str) -> Result<Option<usize>> {
+fn output_ref(
+    e: &Expr,
+    cols: &[(Expr, String, Option<String>)],
+    clause: &str,
+) -> Result<Option<usize>> {
     if let Some(k) = ordinal(e) {
         if k < 1 || k as usize > cols.len() {
             return Err(Error::invalid(format!(
@@ -94,7 +108,9 @@ fn output_ref(e: &Expr, cols: &[(Expr, String, Option<String>)], clause: &str) -
         return Ok(Some(k as usize - 1));
     }
     if let Expr::Column { table: None, name } = e {
-        let by_alias = cols.iter().position(|(_, _, a)| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(name)));
+        let by_alias = cols
+            .iter()
+            .position(|(_, _, a)| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(name)));
         return Ok(by_alias);
     }
     Ok(None)
@@ -109,7 +125,11 @@ pub fn plan_select(s: &Select, state: &State) -> Result<SelectPlan> {
         None => (Scope::default(), Source::Single),
     };
     let cols = expand_columns(&s.columns, &scope)?;
-    let filter = s.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
+    let filter = s
+        .filter
+        .as_ref()
+        .map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w))
+        .transpose()?;
 
     let is_aggregate = !s.group_by.is_empty()
         || cols.iter().any(|(e, ..)| has_aggregate(e))
@@ -134,7 +154,10 @@ pub fn plan_select(s: &Select, state: &State) -> Result<SelectPlan> {
     } else {
         Binder::new(&scope, "not allowed here")
     };
-    let projection = cols.iter().map(|(e, ..)| binder.bind(e)).collect::<Result<Vec<_>>>()?;
+    let projection = cols
+        .iter()
+        .map(|(e, ..)| binder.bind(e))
+        .collect::<Result<Vec<_>>>()?;
     let having = s.having.as_ref().map(|h| binder.bind(h)).transpose()?;
     let mut order_by = Vec::new();
     for o in &s.order_by {
@@ -143,7 +166,11 @@ pub fn plan_select(s: &Select, state: &State) -> Result<SelectPlan> {
             None => SortExpr::Expr(binder.bind(&o.expr)?),
         };
         let nulls_first = o.nulls_first.unwrap_or(!o.desc);
-        order_by.push(SortKey { expr, desc: o.desc, nulls_first });
+        order_by.push(SortKey {
+            expr,
+            desc: o.desc,
+            nulls_first,
+        });
     }
     let empty = Scope::default();
     let mut constant = Binder::new(&empty, "not allowed in LIMIT");
@@ -171,7 +198,11 @@ fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
         .map(|c| {
             let expr = super::parser::parse_expr(&c.sql)?;
             let expr = Binder::new(scope, "not allowed in CHECK").bind(&expr)?;
-            Ok(CheckPlan { name: c.name.clone(), sql: c.sql.clone(), expr })
+            Ok(CheckPlan {
+                name: c.name.clone(),
+                sql: c.sql.clone(),
+                expr,
+            })
         })
         .collect()
 }
@@ -186,14 +217,19 @@ fn plan_insert(i: &Insert, state: &State) -> Result<InsertPlan> {
             for (pos, name) in names.iter().enumerate() {
                 let col = scope.resolve(None, name)?;
                 if mapping[col].is_some() {
-                    return Err(Error::invalid(format!("column {name} is named twice in INSERT")));
+                    return Err(Error::invalid(format!(
+                        "column {name} is named twice in INSERT"
+                    )));
                 }
                 mapping[col] = Some(pos);
             }
             names.len()
         }
         None => {
-            mapping.iter_mut().enumerate().for_each(|(c, m)| *m = Some(c));
+            mapping
+                .iter_mut()
+                .enumerate()
+                .for_each(|(c, m)| *m = Some(c));
             ncols
         }
     };
@@ -201,7 +237,10 @@ fn plan_insert(i: &Insert, state: &State) -> Result<InsertPlan> {
         if i.columns.is_some() {
             Error::invalid(format!("{got} values for {width} columns"))
         } else {
-            Error::invalid(format!("table {} has {width} columns but {got} values were supplied", schema.name))
+            Error::invalid(format!(
+                "table {} has {width} columns but {got} values were supplied",
+                schema.name
+            ))
         }
     };
     let source = match &i.source {
@@ -214,7 +253,11 @@ fn plan_insert(i: &Insert, state: &State) -> Result<InsertPlan> {
                     let e = width_error(row.len());
                     return Err(if rows.len() > 1 { e.in_row(n + 1) } else { e });
                 }
-                bound.push(row.iter().map(|e| binder.bind(e)).collect::<Result<Vec<_>>>()?);
+                bound.push(
+                    row.iter()
+                        .map(|e| binder.bind(e))
+                        .collect::<Result<Vec<_>>>()?,
+                );
             }
             InsertSourcePlan::Values(bound)
         }
@@ -231,7 +274,12 @@ fn plan_insert(i: &Insert, state: &State) -> Result<InsertPlan> {
         }
     };
     let checks = plan_checks(schema, &scope)?;
-    Ok(InsertPlan { table: key, mapping, source, checks })
+    Ok(InsertPlan {
+        table: key,
+        mapping,
+        source,
+        checks,
+    })
 }
 
 fn plan_update(u: &Update, state: &State) -> Result<UpdatePlan> {
@@ -245,12 +293,21 @@ fn plan_update(u: &Update, state: &State) -> Result<UpdatePlan> {
     }
     let filter = u.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
     let checks = plan_checks(schema, &scope)?;
-    Ok(UpdatePlan { table: key, assignments, filter, checks })
+    Ok(UpdatePlan {
+        table: key,
+        assignments,
+        filter,
+        checks,
+    })
 }
 
 fn plan_delete(d: &Delete, state: &State) -> Result<DeletePlan> {
     let (scope, key) = table_scope(state, &d.table, None)?;
-    let filter = d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
+    let filter = d
+        .filter
+        .as_ref()
+        .map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w))
+        .transpose()?;
     Ok(DeletePlan { table: key, filter })
 }
 
@@ -265,7 +322,9 @@ fn default_of(e: &Expr, col: &str, ty: DataType, table: &str) -> Result<ColumnDe
     let empty = Scope::default();
     let bound = Binder::new(&empty, "not allowed in DEFAULT").bind(e)?;
     if !super::binder::is_constant(&bound) {
-        return Err(Error::invalid(format!("default value of column {col} is not constant")));
+        return Err(Error::invalid(format!(
+            "default value of column {col} is not constant"
+        )));
     }
     let v = crate::exec::eval_constant(&bound)?;
     let stored = crate::exec::store_value(v, ty, table, col)?;
@@ -283,7 +342,10 @@ fn plan_create(c: &CreateTable) -> Result<TableSchema> {
     let mut pk_declared = false;
     let mut set_pk = |schema: &mut TableSchema, cols: Vec<usize>| -> Result<()> {
         if pk_declared {
-            return Err(Error::invalid(format!("table {} has more than one primary key", c.name)));
+            return Err(Error::invalid(format!(
+                "table {} has more than one primary key",
+                c.name
+            )));
         }
         pk_declared = true;
         schema.primary_key = cols;
@@ -291,19 +353,43 @@ fn plan_create(c: &CreateTable) -> Result<TableSchema> {
     };
     for def in &c.columns {
         if schema.column_index(&def.name).is_some() {
-            return Err(Error::invalid(format!("duplicate column name: {}", def.name)));
+            return Err(Error::invalid(format!(
+                "duplicate column name: {}",
+                def.name
+            )));
         }
-        let ty = DataType::from_declared(&def.type_name)
-            .ok_or_else(|| Error::UnknownType { column: def.name.clone(), ty: def.type_name.clone() })?;
-        schema.columns.push(Column { name: def.name.clone(), ty, not_null: false, default: None });
+        let ty = DataType::from_declared(&def.type_name).ok_or_else(|| Error::UnknownType {
+            column: def.name.clone(),
+            ty: def.type_name.clone(),
+        })?;
+        schema.columns.push(Column {
+            name: def.name.clone(),
+            ty,
+            not_null: false,
+            default: None,
+        });
     }
     let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
-    let scope = Scope { tables: vec![ScopeTable { name: c.name.clone(), alias: None, columns: names, offset: 0 }] };
-    let resolve = |list: &[String]| list.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>();
+    let scope = Scope {
+        tables: vec![ScopeTable {
+            name: c.name.clone(),
+            alias: None,
+            columns: names,
+            offset: 0,
+        }],
+    };
+    let resolve = |list: &[String]| {
+        list.iter()
+            .map(|n| scope.resolve(None, n))
+            .collect::<Result<Vec<_>>>()
+    };
     let check = |schema: &mut TableSchema, e: &Expr| -> Result<()> {
         Binder::new(&scope, "not allowed in CHECK").bind(e)?;
         let name = format!("{}_check{}", c.name, schema.checks.len() + 1);
-        schema.checks.push(CheckConstraint { name, sql: strip_outer_parens(&e.to_string()) });
+        schema.checks.push(CheckConstraint {
+            name,
+            sql: strip_outer_parens(&e.to_string()),
+        });
         Ok(())
     };
     for (i, def) in c.columns.iter().enumerate() {

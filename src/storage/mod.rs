@@ -4,12 +4,12 @@
 //! from persistent maps (`imbl`), so a copy of the whole database is O(1) and shares all
 //! structure; changes go through [`state::WriteSet`] and [`state::State::apply`].
 //!
-//! - [`value`]: the `Value` enum, SQLite's ordering and number formatting
-//! - [`convert`]: storing into typed columns (exact) and CAST (forgiving)
-//! - [`time`]: ISO-8601 timestamps
-//! - [`schema`]: columns, types and constraints
-//! - [`table`]: rows by key, unique indexes
-//! - [`state`]: the whole database and the write set
+//! - [`value`] — the `Value` enum, SQLite's ordering and number formatting
+//! - [`convert`] — storing into typed columns (exact) and CAST (forgiving)
+//! - [`time`] — ISO-8601 timestamps
+//! - [`schema`] — columns, types and constraints
+//! - [`table`] — rows by key, unique indexes
+//! - [`state`] — the whole database and the write set
 
 pub mod convert;
 pub mod schema;

@@ -101,7 +101,9 @@ pub struct TableSchema {
 
 impl TableSchema {
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// True when the primary key is one INTEGER column: its value is the row key (the
@@ -114,14 +116,20 @@ impl TableSchema {
     }
 
     pub fn column_names(&self, cols: &[usize]) -> String {
-        cols.iter().map(|&i| self.columns[i].name.as_str()).collect::<Vec<_>>().join(", ")
+        cols.iter()
+            .map(|&i| self.columns[i].name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The schema as a `CREATE TABLE` statement that rebuilds it.
     pub fn to_sql(&self) -> String {
         let mut parts: Vec<String> = self.columns.iter().map(column_sql).collect();
         if !self.primary_key.is_empty() {
-            parts.push(format!("PRIMARY KEY ({})", self.column_names(&self.primary_key)));
+            parts.push(format!(
+                "PRIMARY KEY ({})",
+                self.column_names(&self.primary_key)
+            ));
         }
         for u in &self.uniques {
             parts.push(format!("UNIQUE ({})", self.column_names(&u.columns)));
@@ -129,7 +137,11 @@ impl TableSchema {
         for c in &self.checks {
             parts.push(format!("CHECK ({})", c.sql));
         }
-        format!("CREATE TABLE {} (\n  {}\n);", quote_ident(&self.name), parts.join(",\n  "))
+        format!(
+            "CREATE TABLE {} (\n  {}\n);",
+            quote_ident(&self.name),
+            parts.join(",\n  ")
+        )
     }
 }
 
@@ -166,7 +178,10 @@ pub fn literal_sql(v: &Value) -> String {
 
 /// Quotes an identifier when it is not a plain lowercase-safe word.
 pub fn quote_ident(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if plain {
         name.to_string()
@@ -183,8 +198,14 @@ mod tests {
     fn maps_common_type_spellings() {
         assert_eq!(DataType::from_declared("VARCHAR(20)"), Some(DataType::Text));
         assert_eq!(DataType::from_declared("bigint"), Some(DataType::Integer));
-        assert_eq!(DataType::from_declared("DOUBLE PRECISION"), Some(DataType::Real));
-        assert_eq!(DataType::from_declared("datetime"), Some(DataType::Timestamp));
+        assert_eq!(
+            DataType::from_declared("DOUBLE PRECISION"),
+            Some(DataType::Real)
+        );
+        assert_eq!(
+            DataType::from_declared("datetime"),
+            Some(DataType::Timestamp)
+        );
         assert_eq!(DataType::from_declared("WIBBLE"), None);
     }
 }

@@ -28,7 +28,11 @@ pub enum Change {
 pub enum WriteOp {
     CreateTable(Arc<TableSchema>),
     DropTable(String),
-    Row { table: String, key: RowKey, change: Change },
+    Row {
+        table: String,
+        key: RowKey,
+        change: Change,
+    },
 }
 
 /// The changes a statement or transaction made, in order.
@@ -66,7 +70,9 @@ impl State {
     }
 
     pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables.get(name).or_else(|| self.tables.get(&name.to_ascii_lowercase()))
+        self.tables
+            .get(name)
+            .or_else(|| self.tables.get(&name.to_ascii_lowercase()))
     }
 
     /// The table, or an error that names it and suggests the closest existing name.
@@ -84,7 +90,10 @@ impl State {
     fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
         self.tables
             .get_mut(&name.to_ascii_lowercase())
-            .ok_or_else(|| Error::NoSuchTable { name: name.to_string(), suggestion: None })
+            .ok_or_else(|| Error::NoSuchTable {
+                name: name.to_string(),
+                suggestion: None,
+            })
     }
 
     /// Applies one change. On error the state may be partly changed: callers apply to a
@@ -101,7 +110,10 @@ impl State {
             }
             WriteOp::DropTable(name) => {
                 if self.tables.remove(&name.to_ascii_lowercase()).is_none() {
-                    return Err(Error::NoSuchTable { name: name.clone(), suggestion: None });
+                    return Err(Error::NoSuchTable {
+                        name: name.clone(),
+                        suggestion: None,
+                    });
                 }
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }

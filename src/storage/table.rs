@@ -46,7 +46,7 @@ impl std::fmt::Display for RowKey {
         match self {
             RowKey::Int(i) => write!(f, "{i}"),
             RowKey::Tuple(vs) => {
-                let parts: Vec<String> = vs.iter().map(|v| super::schema::literal_sql(v)).collect();
+                let parts: Vec<String> = vs.iter().map(super::schema::literal_sql).collect();
                 write!(f, "({})", parts.join(", "))
             }
         }
@@ -78,7 +78,12 @@ pub struct Index {
 
 impl Index {
     pub fn new(name: String, columns: Vec<usize>, unique: bool) -> Index {
-        Index { name, columns, unique, entries: OrdSet::new() }
+        Index {
+            name,
+            columns,
+            unique,
+            entries: OrdSet::new(),
+        }
     }
 
     fn key_of(&self, row: &[Value]) -> Arc<[Value]> {
@@ -87,8 +92,14 @@ impl Index {
 
     /// The row keys stored under exactly these key values.
     pub fn lookup<'a>(&'a self, key: &Arc<[Value]>) -> impl Iterator<Item = &'a RowKey> + 'a {
-        let lo = IndexEntry { key: key.clone(), slot: Slot::Lo };
-        let hi = IndexEntry { key: key.clone(), slot: Slot::Hi };
+        let lo = IndexEntry {
+            key: key.clone(),
+            slot: Slot::Lo,
+        };
+        let hi = IndexEntry {
+            key: key.clone(),
+            slot: Slot::Hi,
+        };
         self.entries.range(lo..=hi).filter_map(|e| match &e.slot {
             Slot::Row(k) => Some(k),
             _ => None,
@@ -112,7 +123,12 @@ impl Table {
             .iter()
             .map(|u| Index::new(u.name.clone(), u.columns.clone(), true))
             .collect();
-        Table { schema: Arc::new(schema), rows: OrdMap::new(), indexes, next_rowid: 1 }
+        Table {
+            schema: Arc::new(schema),
+            rows: OrdMap::new(),
+            indexes,
+            next_rowid: 1,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -130,7 +146,13 @@ impl Table {
         if self.schema.primary_key.is_empty() {
             return None;
         }
-        Some(RowKey::Tuple(self.schema.primary_key.iter().map(|&i| row[i].clone()).collect()))
+        Some(RowKey::Tuple(
+            self.schema
+                .primary_key
+                .iter()
+                .map(|&i| row[i].clone())
+                .collect(),
+        ))
     }
 
     /// Takes the next automatic key, as SQLite does: one past the largest used.
@@ -141,14 +163,21 @@ impl Table {
         };
         let id = self.next_rowid.max(last.saturating_add(1));
         if id == i64::MAX {
-            return Err(Error::invalid(format!("table {} has run out of row ids", self.name())));
+            return Err(Error::invalid(format!(
+                "table {} has run out of row ids",
+                self.name()
+            )));
         }
         self.next_rowid = id + 1;
         Ok(id)
     }
 
     fn constraint_error(&self, kind: &'static str, cols: &[usize], values: &[Value]) -> Error {
-        let detail = values.iter().map(super::schema::literal_sql).collect::<Vec<_>>().join(", ");
+        let detail = values
+            .iter()
+            .map(super::schema::literal_sql)
+            .collect::<Vec<_>>()
+            .join(", ");
         Error::Constraint {
             kind,
             table: self.schema.name.clone(),
@@ -172,14 +201,20 @@ impl Table {
 
     fn index_add(&mut self, key: &RowKey, row: &[Value]) {
         for index in &mut self.indexes {
-            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
+            let entry = IndexEntry {
+                key: index.key_of(row),
+                slot: Slot::Row(key.clone()),
+            };
             index.entries.insert(entry);
         }
     }
 
     fn index_remove(&mut self, key: &RowKey, row: &[Value]) {
         for index in &mut self.indexes {
-            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
+            let entry = IndexEntry {
+                key: index.key_of(row),
+                slot: Slot::Row(key.clone()),
+            };
             index.entries.remove(&entry);
         }
     }
@@ -203,7 +238,10 @@ impl Table {
     /// Replaces the row stored under an existing key.
     pub fn update(&mut self, key: RowKey, row: Row) -> Result<()> {
         let Some(old) = self.rows.get(&key).cloned() else {
-            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
+            return Err(Error::invalid(format!(
+                "no row with key {key} in table {}",
+                self.name()
+            )));
         };
         self.check_unique(&row, Some(&key))?;
         self.index_remove(&key, &old);
@@ -215,7 +253,10 @@ impl Table {
     /// Removes the row stored under a key; removing a missing row is an error.
     pub fn delete(&mut self, key: &RowKey) -> Result<Row> {
         let Some(old) = self.rows.remove(key) else {
-            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
+            return Err(Error::invalid(format!(
+                "no row with key {key} in table {}",
+                self.name()
+            )));
         };
         self.index_remove(key, &old);
         Ok(old)
@@ -228,12 +269,20 @@ mod tests {
     use crate::storage::schema::{Column, DataType, UniqueConstraint};
 
     fn users() -> Table {
-        let col = |name: &str, ty| Column { name: name.into(), ty, not_null: false, default: None };
+        let col = |name: &str, ty| Column {
+            name: name.into(),
+            ty,
+            not_null: false,
+            default: None,
+        };
         Table::new(TableSchema {
             name: "users".into(),
             columns: vec![col("id", DataType::Integer), col("email", DataType::Text)],
             primary_key: vec![0],
-            uniques: vec![UniqueConstraint { name: "users_email".into(), columns: vec![1] }],
+            uniques: vec![UniqueConstraint {
+                name: "users_email".into(),
+                columns: vec![1],
+            }],
             checks: vec![],
         })
     }
@@ -247,7 +296,11 @@ mod tests {
         let mut t = users();
         t.insert(RowKey::Int(1), row(1, "a")).unwrap();
         let err = t.insert(RowKey::Int(2), row(2, "a")).unwrap_err();
-        assert!(err.to_string().contains("UNIQUE constraint failed: users.email"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("UNIQUE constraint failed: users.email"),
+            "{err}"
+        );
         t.update(RowKey::Int(1), row(1, "b")).unwrap();
         t.insert(RowKey::Int(2), row(2, "a")).unwrap();
         t.delete(&RowKey::Int(1)).unwrap();
@@ -260,7 +313,11 @@ mod tests {
         let mut t = users();
         t.insert(RowKey::Int(1), row(1, "a")).unwrap();
         let err = t.insert(RowKey::Int(1), row(1, "z")).unwrap_err();
-        assert!(err.to_string().starts_with("PRIMARY KEY constraint failed: users.id"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("PRIMARY KEY constraint failed: users.id"),
+            "{err}"
+        );
         assert_eq!(t.allocate_rowid().unwrap(), 2);
     }
 }

@@ -27,7 +27,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -70,7 +78,10 @@ impl Cursor<'_> {
 
 /// Parses ISO-8601 text; `None` when it is not a valid timestamp.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    let mut c = Cursor { s: text.trim().as_bytes(), pos: 0 };
+    let mut c = Cursor {
+        s: text.trim().as_bytes(),
+        pos: 0,
+    };
     let y = c.digits(4)?;
     c.eat(b'-').then_some(())?;
     let m = c.digits(2)?;
@@ -177,7 +188,10 @@ mod tests {
 
     #[test]
     fn accepts_iso_forms_and_rejects_nonsense() {
-        assert_eq!(parse_timestamp("2026-01-02"), parse_timestamp("2026-01-02 00:00"));
+        assert_eq!(
+            parse_timestamp("2026-01-02"),
+            parse_timestamp("2026-01-02 00:00")
+        );
         assert_eq!(
             parse_timestamp("2026-01-02T03:04:05Z"),
             parse_timestamp("2026-01-02 05:04:05+02:00")

@@ -35,7 +35,10 @@ pub struct Database {
 impl Database {
     /// A new, empty database held in memory only.
     pub fn open_in_memory() -> Database {
-        let head = Head { state: State::new(), version: 0 };
+        let head = Head {
+            state: State::new(),
+            version: 0,
+        };
         Database {
             inner: Arc::new(Inner {
                 head: RwLock::new(head),
@@ -61,17 +64,28 @@ impl Database {
     }
 
     pub(crate) fn head(&self) -> Head {
-        self.inner.head.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.inner
+            .head
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Holds the commit lock: at most one writer publishes at a time.
     pub(crate) fn lock_commits(&self) -> MutexGuard<'_, ()> {
-        self.inner.commit.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .commit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Publishes a new head; the caller holds the commit lock.
     pub(crate) fn publish(&self, state: State) -> u64 {
-        let mut head = self.inner.head.write().unwrap_or_else(PoisonError::into_inner);
+        let mut head = self
+            .inner
+            .head
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         head.version += 1;
         head.state = state;
         head.version
@@ -82,7 +96,11 @@ impl Database {
     pub(crate) fn plan(&self, sql: &str, state: &State) -> Result<Arc<Plan>> {
         let schema_id = state.schema_id();
         {
-            let cache = self.inner.plans.lock().unwrap_or_else(PoisonError::into_inner);
+            let cache = self
+                .inner
+                .plans
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if let Some((id, plan)) = cache.get(sql) {
                 if *id == schema_id {
                     return Ok(plan.clone());
@@ -90,7 +108,11 @@ impl Database {
             }
         }
         let plan = Arc::new(planner::plan(&parser::parse(sql)?, state)?);
-        let mut cache = self.inner.plans.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self
+            .inner
+            .plans
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= PLAN_CACHE_LIMIT {
             cache.clear();
         }

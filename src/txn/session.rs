@@ -14,7 +14,10 @@ use crate::storage::{State, Value, WriteOp, WriteSet};
 pub enum Outcome {
     Rows(ResultSet),
     /// Rows inserted, updated or deleted.
-    Changed { verb: &'static str, count: usize },
+    Changed {
+        verb: &'static str,
+        count: usize,
+    },
     /// A statement that reports by name: CREATE, DROP, BEGIN, COMMIT, ROLLBACK.
     Done(&'static str),
 }
@@ -34,7 +37,11 @@ pub struct Session {
 
 impl Session {
     pub(crate) fn new(db: Database) -> Session {
-        Session { db, txn: None, interrupt: Arc::new(AtomicBool::new(false)) }
+        Session {
+            db,
+            txn: None,
+            interrupt: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     pub fn database(&self) -> &Database {
@@ -76,7 +83,11 @@ impl Session {
 
     fn run(&mut self, plan: &Plan, state: State, params: &[Value]) -> Result<Outcome> {
         let now = crate::storage::time::now_micros();
-        let ctx = Ctx { params, now, interrupt: Some(&self.interrupt) };
+        let ctx = Ctx {
+            params,
+            now,
+            interrupt: Some(&self.interrupt),
+        };
         match plan {
             Plan::Begin => return self.begin(),
             Plan::Commit => return self.commit(),
@@ -108,10 +119,16 @@ impl Session {
 
     fn begin(&mut self) -> Result<Outcome> {
         if self.txn.is_some() {
-            return Err(Error::Transaction("a transaction is already open; COMMIT or ROLLBACK it first".into()));
+            return Err(Error::Transaction(
+                "a transaction is already open; COMMIT or ROLLBACK it first".into(),
+            ));
         }
         let base = self.db.state();
-        self.txn = Some(Txn { working: base.clone(), base, writes: WriteSet::default() });
+        self.txn = Some(Txn {
+            working: base.clone(),
+            base,
+            writes: WriteSet::default(),
+        });
         Ok(Outcome::Done("BEGIN"))
     }
 
@@ -133,7 +150,9 @@ impl Session {
         let head = self.db.head().state;
         validate(&txn, &head)?;
         let next = head.applied(&txn.writes).map_err(|e| {
-            Error::Transaction(format!("could not commit, and the transaction was rolled back: {e}"))
+            Error::Transaction(format!(
+                "could not commit, and the transaction was rolled back: {e}"
+            ))
         })?;
         self.db.publish(next);
         Ok(Outcome::Done("COMMIT"))
@@ -174,8 +193,15 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
 fn finish(out: Output) -> Result<Outcome> {
     Ok(match out {
         Output::Rows(r) => Outcome::Rows(r),
-        Output::Written(_, verb @ ("created" | "dropped")) => Outcome::Done(if verb == "created" { "CREATE TABLE" } else { "DROP TABLE" }),
-        Output::Written(w, verb) => Outcome::Changed { verb, count: w.count },
+        Output::Written(_, verb @ ("created" | "dropped")) => Outcome::Done(if verb == "created" {
+            "CREATE TABLE"
+        } else {
+            "DROP TABLE"
+        }),
+        Output::Written(w, verb) => Outcome::Changed {
+            verb,
+            count: w.count,
+        },
         Output::Nothing => Outcome::Done("OK"),
     })
 }
