@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::sql::plan::{SelectPlan, SortExpr, SortKey, Source};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
-use crate::storage::{DataType, State, Value};
+use crate::storage::{DataType, Row, State, Value};
 
 /// How often (in rows) a scan checks the interrupt flag.
 const INTERRUPT_EVERY: usize = 4096;
@@ -21,11 +21,11 @@ fn for_each_row(
     source: &Source,
     state: &State,
     ctx: &Ctx,
-    mut f: impl FnMut(&[Value]) -> Result<bool>,
+    mut f: impl FnMut(&Row) -> Result<bool>,
 ) -> Result<()> {
     match source {
         Source::Single => {
-            f(&[])?;
+            f(&Row::from(Vec::new()))?;
         }
         Source::Scan { table } => {
             let table = state.table_or_err(table)?;
@@ -136,9 +136,9 @@ fn project_rows(
     if stop_after == Some(0) {
         return Ok(out);
     }
-    for_each_row(&plan.source, state, ctx, |row| {
+    for_each_row(&plan.source, state, ctx, |row: &Row| {
         let env = Env {
-            row,
+            row: &row[..],
             aggs: &[],
             ctx,
         };
@@ -156,7 +156,7 @@ fn project_rows(
 struct Group {
     accs: Vec<Accumulator>,
     /// The last row of the group: what bare columns in an aggregate query read.
-    last: Vec<Value>,
+    last: Row,
 }
 
 fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
@@ -164,14 +164,14 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
         .aggregate
         .as_ref()
         .expect("aggregate_rows runs aggregate plans");
-    let new_group = |row: &[Value]| Group {
+    let new_group = |row: &Row| Group {
         accs: agg.calls.iter().map(Accumulator::new).collect(),
-        last: row.to_vec(),
+        last: row.clone(),
     };
     let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
-    for_each_row(&plan.source, state, ctx, |row| {
+    for_each_row(&plan.source, state, ctx, |row: &Row| {
         let env = Env {
-            row,
+            row: &row[..],
             aggs: &[],
             ctx,
         };
@@ -189,13 +189,11 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
         for (acc, call) in group.accs.iter_mut().zip(&agg.calls) {
             acc.add(call, &env)?;
         }
-        if group.last.as_slice() != row {
-            group.last = row.to_vec();
-        }
+        group.last = row.clone();
         Ok(true)
     })?;
     if groups.is_empty() && agg.group_by.is_empty() {
-        let nulls = vec![Value::Null; source_width(&plan.source, state)?];
+        let nulls: Row = vec![Value::Null; source_width(&plan.source, state)?].into();
         groups.insert(Vec::new(), new_group(&nulls));
     }
     let mut out = Vec::with_capacity(groups.len());
