@@ -81,6 +81,15 @@ pub enum Error {
     #[error("{0}")]
     Transaction(String),
 
+    /// Another commit changed what this transaction wrote (or, under SERIALIZABLE, read)
+    /// since it began; the transaction was rolled back and may be retried.
+    #[error("could not commit: {0}; the transaction was rolled back")]
+    Conflict(String),
+
+    /// A version or snapshot that is not (or no longer) available.
+    #[error("{0}")]
+    NoSuchVersion(String),
+
     /// A statement that is well-formed but makes no sense for the schema.
     #[error("{0}")]
     Invalid(String),

@@ -26,4 +26,4 @@ pub mod txn;
 pub use error::{Error, Result};
 pub use exec::ResultSet;
 pub use storage::Value;
-pub use txn::{Database, Outcome, Session};
+pub use txn::{Database, Outcome, Prepared, Session};

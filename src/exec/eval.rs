@@ -8,7 +8,7 @@ use super::functions::call;
 use crate::error::{Error, Result};
 use crate::sql::plan::{ArithOp, BExpr, CmpOp};
 use crate::storage::convert::{cast, to_number};
-use crate::storage::Value;
+use crate::storage::{History, Value};
 
 /// What evaluation needs besides the row: parameters, the statement's clock reading and
 /// the interrupt flag that a long query checks.
@@ -17,6 +17,10 @@ pub struct Ctx<'a> {
     pub params: &'a [Value],
     pub now: i64,
     pub interrupt: Option<&'a AtomicBool>,
+    /// The version the statement reads (`current_version()`).
+    pub version: u64,
+    /// Past versions and snapshots, for `AS OF`.
+    pub history: Option<&'a dyn History>,
 }
 
 impl Ctx<'_> {

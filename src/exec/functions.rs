@@ -42,6 +42,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
             .unwrap_or(Value::Null),
         Func::Now => Value::Timestamp(ctx.now),
         Func::Random => Value::Integer(random()),
+        Func::CurrentVersion => Value::Integer(ctx.version as i64),
         _ if null_in && !matches!(f, Func::Typeof) => Value::Null,
         Func::Typeof => Value::text(args[0].type_name()),
         Func::Abs => match to_number(&args[0]) {

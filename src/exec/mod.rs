@@ -36,6 +36,8 @@ pub fn eval_constant(e: &BExpr) -> Result<Value> {
         params: &[],
         now: crate::storage::time::now_micros(),
         interrupt: None,
+        version: 0,
+        history: None,
     };
     eval::eval(
         e,
@@ -93,7 +95,7 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
                 )
             }
         }
-        Plan::Begin | Plan::Commit | Plan::Rollback => {
+        _ => {
             return Err(crate::error::Error::Transaction(
                 "transaction control needs a session".to_string(),
             ))

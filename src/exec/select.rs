@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::sql::plan::{SelectPlan, SortExpr, SortKey, Source};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
-use crate::storage::{DataType, Row, State, Value};
+use crate::storage::{AsOf, DataType, Row, State, Value};
 
 /// How often (in rows) a scan checks the interrupt flag.
 const INTERRUPT_EVERY: usize = 4096;
@@ -27,7 +27,15 @@ fn for_each_row(
         Source::Single => {
             f(&Row::from(Vec::new()))?;
         }
-        Source::Scan { table } => {
+        Source::Scan { table, as_of } => {
+            let past;
+            let state = match as_of {
+                Some(at) => {
+                    past = past_state(ctx, at)?;
+                    &past
+                }
+                None => state,
+            };
             let table = state.table_or_err(table)?;
             for (n, row) in table.rows.values().enumerate() {
                 if n % INTERRUPT_EVERY == 0 {
@@ -42,10 +50,28 @@ fn for_each_row(
     Ok(())
 }
 
-fn source_width(source: &Source, state: &State) -> Result<usize> {
+/// The state of a past version or snapshot.
+fn past_state(ctx: &Ctx, at: &AsOf) -> Result<State> {
+    match ctx.history {
+        Some(h) => h.state_at(at),
+        None => Err(Error::invalid(format!(
+            "AS OF {at} needs a database with history"
+        ))),
+    }
+}
+
+fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
     Ok(match source {
         Source::Single => 0,
-        Source::Scan { table } => state.table_or_err(table)?.schema.columns.len(),
+        Source::Scan { table, as_of: None } => state.table_or_err(table)?.schema.columns.len(),
+        Source::Scan {
+            table,
+            as_of: Some(at),
+        } => past_state(ctx, at)?
+            .table_or_err(table)?
+            .schema
+            .columns
+            .len(),
     })
 }
 
@@ -193,7 +219,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
         Ok(true)
     })?;
     if groups.is_empty() && agg.group_by.is_empty() {
-        let nulls: Row = vec![Value::Null; source_width(&plan.source, state)?].into();
+        let nulls: Row = vec![Value::Null; source_width(&plan.source, state, ctx)?].into();
         groups.insert(Vec::new(), new_group(&nulls));
     }
     let mut out = Vec::with_capacity(groups.len());

@@ -12,6 +12,10 @@ pub enum DotCommand {
     Timer(bool),
     Read(String),
     Quit,
+    /// Switch to (or open) a named session; without a name, show the current one.
+    Session(Option<String>),
+    Snapshots,
+    Diff(String, String),
 }
 
 pub const HELP: &str = "\
@@ -21,6 +25,9 @@ pub const HELP: &str = "\
 .quit, .exit      leave the shell
 .read FILE        run the statements in FILE
 .schema [TABLE]   show the CREATE statements of all tables, or of one
+.session [NAME]   switch to (or open) another session on the same database
+.snapshots        list the named snapshots
+.diff A B         rows changed from A to B (snapshot names, version numbers or HEAD)
 .tables           list the tables
 .timer on|off     show how long each statement took
 ";
@@ -52,9 +59,17 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "timer" => DotCommand::Timer(on_off("timer", arg)?),
         "read" => DotCommand::Read(arg.ok_or("usage: .read FILE")?.to_string()),
         "quit" | "exit" | "q" => DotCommand::Quit,
+        "session" => DotCommand::Session(arg.map(str::to_string)),
+        "snapshots" => DotCommand::Snapshots,
+        "diff" => {
+            let usage = "usage: .diff A B (snapshot names, version numbers or HEAD)";
+            let a = arg.ok_or(usage)?;
+            let b = words.next().ok_or(usage)?;
+            DotCommand::Diff(a.to_string(), b.to_string())
+        }
         _ => {
             return Err(format!(
-                "unknown command .{cmd}; the commands are .headers .help .mode .quit .exit .read .schema .tables .timer"
+                "unknown command .{cmd}; the commands are .diff .exit .headers .help .mode .quit .read .schema .session .snapshots .tables .timer"
             ))
         }
     };

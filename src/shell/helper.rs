@@ -96,7 +96,18 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 const DOT_COMMANDS: &[&str] = &[
-    ".headers", ".help", ".mode", ".quit", ".exit", ".read", ".schema", ".tables", ".timer",
+    ".diff",
+    ".exit",
+    ".headers",
+    ".help",
+    ".mode",
+    ".quit",
+    ".read",
+    ".schema",
+    ".session",
+    ".snapshots",
+    ".tables",
+    ".timer",
 ];
 
 /// Names the completer offers besides keywords; refreshed after each statement.

@@ -57,12 +57,16 @@ pub fn run(runner: &mut Runner) -> rustyline::Result<()> {
     );
     loop {
         names.set(names_of(runner));
-        let prompt = if runner.session.in_transaction() {
-            "amber*> "
+        let star = if runner.session.in_transaction() {
+            "*"
         } else {
-            "amber> "
+            ""
         };
-        match editor.readline(prompt) {
+        let prompt = match runner.session_name.as_str() {
+            "main" => format!("amber{star}> "),
+            name => format!("amber:{name}{star}> "),
+        };
+        match editor.readline(&prompt) {
             Ok(line) => {
                 if line.trim().is_empty() {
                     continue;

@@ -5,6 +5,7 @@
 //! its line with a caret under the token); the script goes on with the next statement
 //! unless `bail` is set, as sqlite3 does.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
 
@@ -13,7 +14,10 @@ use owo_colors::OwoColorize;
 use super::dot::{self, DotCommand};
 use super::render::{render, Mode, Settings};
 use crate::error::Error;
+use crate::exec::ResultSet;
 use crate::sql::split::{line_col, split, Piece};
+use crate::storage::schema::quote_ident;
+use crate::storage::Value;
 use crate::txn::{Outcome, Session};
 
 /// Whether to keep going after a piece.
@@ -26,7 +30,12 @@ pub enum Flow {
 const MAX_READ_DEPTH: usize = 16;
 
 pub struct Runner {
+    /// The current session; `.session NAME` switches to another.
     pub session: Session,
+    /// The name of the current session (`main` at first).
+    pub session_name: String,
+    /// The other open sessions, by name.
+    others: BTreeMap<String, Session>,
     pub settings: Settings,
     /// Print each statement above its output (golden tests).
     pub echo: bool,
@@ -50,6 +59,8 @@ impl Runner {
     ) -> Runner {
         Runner {
             session,
+            session_name: "main".to_string(),
+            others: BTreeMap::new(),
             settings,
             echo: false,
             bail: false,
@@ -166,8 +177,56 @@ impl Runner {
                 return Ok(flow);
             }
             DotCommand::Quit => return Ok(Flow::Stop),
+            DotCommand::Session(None) => {
+                let _ = writeln!(self.out, "{}", self.session_name);
+            }
+            DotCommand::Session(Some(name)) => self.switch_session(&name),
+            DotCommand::Snapshots => {
+                let rows = self
+                    .session
+                    .database()
+                    .snapshots()
+                    .into_iter()
+                    .map(|s| {
+                        vec![
+                            Value::text(&s.name),
+                            Value::Integer(s.version as i64),
+                            Value::Timestamp(s.created),
+                            Value::Integer(s.rows as i64),
+                        ]
+                    })
+                    .collect();
+                let columns = ["name", "version", "created", "rows"]
+                    .map(String::from)
+                    .to_vec();
+                let text = render(&ResultSet { columns, rows }, &self.settings);
+                let _ = self.out.write_all(text.as_bytes());
+            }
+            DotCommand::Diff(a, b) => {
+                let side = |s: &str| match s.parse::<u64>() {
+                    Ok(_) => s.to_string(),
+                    Err(_) if s.eq_ignore_ascii_case("head") => "HEAD".to_string(),
+                    Err(_) => quote_ident(s),
+                };
+                return self.run_sql(&format!("DIFF {}, {}", side(&a), side(&b)));
+            }
         }
         Ok(Flow::Continue)
+    }
+
+    /// Makes `name` the current session, opening it on the same database if needed.
+    fn switch_session(&mut self, name: &str) {
+        if name == self.session_name {
+            return;
+        }
+        let next = self.others.remove(name).unwrap_or_else(|| {
+            let mut s = self.session.database().session();
+            s.set_interrupt_flag(self.session.interrupt_flag());
+            s
+        });
+        let previous = std::mem::replace(&mut self.session, next);
+        let previous_name = std::mem::replace(&mut self.session_name, name.to_string());
+        self.others.insert(previous_name, previous);
     }
 
     fn report(&mut self, e: &Error, piece: &Piece, text: &str, source: &str) {

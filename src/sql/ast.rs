@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::storage::schema::{literal_sql, quote_ident};
-use crate::storage::Value;
+use crate::storage::{AsOf, Value};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
@@ -15,9 +15,16 @@ pub enum Statement {
     CreateTable(CreateTable),
     DropTable { name: String, if_exists: bool },
     Explain(Box<Select>),
-    Begin,
+    Begin { serializable: bool },
     Commit,
     Rollback,
+    Savepoint(String),
+    RollbackTo(String),
+    Release(String),
+    CreateSnapshot(String),
+    DropSnapshot { name: String, if_exists: bool },
+    RestoreSnapshot(String),
+    Diff(AsOf, AsOf),
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -50,6 +57,8 @@ pub enum SelectItem {
 pub struct TableRef {
     pub name: String,
     pub alias: Option<String>,
+    /// `AS OF VERSION n` / `AS OF SNAPSHOT name`: read the table as it was then.
+    pub as_of: Option<AsOf>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -362,6 +371,9 @@ impl fmt::Display for Select {
         f.write_str(&comma(&self.columns))?;
         if let Some(t) = &self.from {
             write!(f, " FROM {}", quote_ident(&t.name))?;
+            if let Some(at) = &t.as_of {
+                write!(f, " AS OF {at}")?;
+            }
             if let Some(a) = &t.alias {
                 write!(f, " AS {}", quote_ident(a))?;
             }

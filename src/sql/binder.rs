@@ -96,6 +96,7 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("instr", Func::Instr, 2, 2),
     ("sign", Func::Sign, 1, 1),
     ("random", Func::Random, 0, 0),
+    ("current_version", Func::CurrentVersion, 0, 0),
 ];
 
 const AGGREGATES: &[&str] = &["count", "sum", "total", "avg", "min", "max", "group_concat"];
@@ -369,7 +370,7 @@ pub fn is_constant(e: &BExpr) -> bool {
     match e {
         BExpr::Const(_) => true,
         BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => false,
-        BExpr::Func(Func::Now | Func::Random, _) => false,
+        BExpr::Func(Func::Now | Func::Random | Func::CurrentVersion, _) => false,
         BExpr::Func(_, args) => args.iter().all(is_constant),
         BExpr::Not(a)
         | BExpr::Neg(a)

@@ -156,7 +156,11 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
     }
     nodes.push(match &plan.source {
         Source::Single => "Values: one row".to_string(),
-        Source::Scan { table } => format!("Scan: {table}"),
+        Source::Scan { table, as_of: None } => format!("Scan: {table}"),
+        Source::Scan {
+            table,
+            as_of: Some(at),
+        } => format!("Scan: {table} as of {at}"),
     });
     nodes
         .into_iter()

@@ -11,7 +11,7 @@ use pest::Parser as _;
 
 use super::ast::*;
 use crate::error::{Error, Result};
-use crate::storage::Value;
+use crate::storage::{AsOf, Value};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/amber.pest"]
@@ -155,9 +155,40 @@ impl Builder {
                 }
                 Statement::DropTable { name, if_exists }
             }
-            Rule::begin_stmt => Statement::Begin,
+            Rule::begin_stmt => {
+                let level = p.into_inner().find(|q| q.as_rule() == Rule::isolation);
+                let serializable =
+                    level.is_some_and(|l| l.as_str().eq_ignore_ascii_case("serializable"));
+                Statement::Begin { serializable }
+            }
             Rule::commit_stmt => Statement::Commit,
-            Rule::rollback_stmt => Statement::Rollback,
+            Rule::rollback_stmt => match p.into_inner().find(|q| q.as_rule() == Rule::ident) {
+                Some(name) => Statement::RollbackTo(unquote_ident(name.as_str())),
+                None => Statement::Rollback,
+            },
+            Rule::savepoint_stmt => Statement::Savepoint(last_ident(p)),
+            Rule::release_stmt => Statement::Release(last_ident(p)),
+            Rule::create_snapshot => Statement::CreateSnapshot(last_ident(p)),
+            Rule::restore_snapshot => Statement::RestoreSnapshot(last_ident(p)),
+            Rule::drop_snapshot => {
+                let if_exists = p
+                    .clone()
+                    .into_inner()
+                    .any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropSnapshot {
+                    name: last_ident(p),
+                    if_exists,
+                }
+            }
+            Rule::diff_stmt => {
+                let mut refs = p
+                    .into_inner()
+                    .filter(|q| q.as_rule() == Rule::version_ref)
+                    .map(version_ref);
+                let a = refs.next().expect("DIFF has a first side")?;
+                let b = refs.next().expect("DIFF has a second side")?;
+                Statement::Diff(a, b)
+            }
             r => unreachable!("grammar rule {r:?} is not a statement"),
         })
     }
@@ -212,8 +243,18 @@ impl Builder {
                     let table_ref = q.into_inner().find(|i| i.as_rule() == Rule::table_ref);
                     let mut parts = table_ref.expect("FROM names a table").into_inner();
                     let name = unquote_ident(parts.next().expect("table name").as_str());
-                    let alias = parts.next().map(alias_name);
-                    select.from = Some(TableRef { name, alias });
+                    let mut table = TableRef {
+                        name,
+                        alias: None,
+                        as_of: None,
+                    };
+                    for q in parts {
+                        match q.as_rule() {
+                            Rule::as_of => table.as_of = Some(as_of(q)?),
+                            _ => table.alias = Some(alias_name(q)),
+                        }
+                    }
+                    select.from = Some(table);
                 }
                 Rule::where_clause => select.filter = Some(self.last_expr(q)?),
                 Rule::group_by => {
@@ -616,6 +657,41 @@ impl Builder {
         }
         Ok(f)
     }
+}
+
+fn last_ident(p: Pair<Rule>) -> String {
+    let name = p.into_inner().filter(|q| q.as_rule() == Rule::ident).last();
+    unquote_ident(name.expect("the statement names something").as_str())
+}
+
+fn version_number(p: &Pair<Rule>) -> Result<u64> {
+    p.as_str().parse().map_err(|_| Error::Parse {
+        message: format!("version number too large: {}", p.as_str()),
+        offset: p.as_span().start(),
+    })
+}
+
+fn as_of(p: Pair<Rule>) -> Result<AsOf> {
+    for q in p.into_inner() {
+        match q.as_rule() {
+            Rule::version_number => return Ok(AsOf::Version(version_number(&q)?)),
+            Rule::ident => return Ok(AsOf::Snapshot(unquote_ident(q.as_str()))),
+            _ => {}
+        }
+    }
+    unreachable!("AS OF names a version or a snapshot")
+}
+
+fn version_ref(p: Pair<Rule>) -> Result<AsOf> {
+    for q in p.into_inner() {
+        match q.as_rule() {
+            Rule::K_HEAD => return Ok(AsOf::Head),
+            Rule::version_number => return Ok(AsOf::Version(version_number(&q)?)),
+            Rule::ident => return Ok(AsOf::Snapshot(unquote_ident(q.as_str()))),
+            _ => {}
+        }
+    }
+    unreachable!("a version reference is HEAD, a number or a name")
 }
 
 fn alias_name(p: Pair<Rule>) -> String {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::storage::{DataType, TableSchema, Value};
+use crate::storage::{AsOf, DataType, TableSchema, Value};
 
 /// A bound expression, evaluated against one row (and the aggregates of its group).
 #[derive(Clone, Debug, PartialEq)]
@@ -98,6 +98,7 @@ pub enum Func {
     Instr,
     Sign,
     Random,
+    CurrentVersion,
 }
 
 /// Aggregate functions.
@@ -128,8 +129,8 @@ pub struct AggCall {
 pub enum Source {
     /// One row with no columns (`SELECT` without `FROM`).
     Single,
-    /// Every row of a table, in key order.
-    Scan { table: String },
+    /// Every row of a table, in key order; `as_of` reads it as it was at a past version.
+    Scan { table: String, as_of: Option<AsOf> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -220,12 +221,60 @@ pub enum Plan {
         name: String,
         if_exists: bool,
     },
-    Begin,
+    Begin {
+        serializable: bool,
+    },
     Commit,
     Rollback,
+    Savepoint(String),
+    RollbackTo(String),
+    Release(String),
+    CreateSnapshot(String),
+    DropSnapshot {
+        name: String,
+        if_exists: bool,
+    },
+    RestoreSnapshot(String),
+    Diff(AsOf, AsOf),
+}
+
+/// The table a select scans at the head, if any.
+fn scanned(p: &SelectPlan) -> Option<&str> {
+    match &p.source {
+        Source::Scan { table, as_of: None } => Some(table.as_str()),
+        _ => None,
+    }
 }
 
 impl Plan {
+    /// The tables whose current rows the statement reads (for SERIALIZABLE validation).
+    pub fn read_tables(&self) -> Vec<&str> {
+        match self {
+            Plan::Select(p) => scanned(p).into_iter().collect(),
+            Plan::Insert(InsertPlan {
+                source: InsertSourcePlan::Select(p),
+                ..
+            }) => scanned(p).into_iter().collect(),
+            Plan::Update(p) => vec![p.table.as_str()],
+            Plan::Delete(p) => vec![p.table.as_str()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// False for plans that read past versions: a snapshot name can be redefined, so
+    /// such plans are made afresh each time.
+    pub fn cacheable(&self) -> bool {
+        let past = |p: &SelectPlan| matches!(p.source, Source::Scan { as_of: Some(_), .. });
+        match self {
+            Plan::Select(p) | Plan::Explain(p) => !past(p),
+            Plan::Insert(InsertPlan {
+                source: InsertSourcePlan::Select(p),
+                ..
+            }) => !past(p),
+            _ => true,
+        }
+    }
+
     /// True for statements that change data or schema.
     pub fn is_write(&self) -> bool {
         matches!(

@@ -8,14 +8,16 @@ use super::binder::{has_aggregate, ordinal, Binder, Scope, ScopeTable};
 use super::plan::*;
 use crate::error::{closest, Error, Result};
 use crate::storage::schema::{CheckConstraint, UniqueConstraint};
-use crate::storage::{Column, ColumnDefault, DataType, State, TableSchema};
+use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchema};
 
-/// Plans one statement against the schemas of `state`.
-pub fn plan(stmt: &Statement, state: &State) -> Result<Plan> {
+/// Plans one statement against the schemas of `state`; `history` provides the schemas of
+/// past versions for `AS OF`.
+pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Plan> {
+    let cx = Cx { state, history };
     Ok(match stmt {
-        Statement::Select(s) => Plan::Select(plan_select(s, state)?),
-        Statement::Explain(s) => Plan::Explain(plan_select(s, state)?),
-        Statement::Insert(i) => Plan::Insert(plan_insert(i, state)?),
+        Statement::Select(s) => Plan::Select(plan_select(s, &cx)?),
+        Statement::Explain(s) => Plan::Explain(plan_select(s, &cx)?),
+        Statement::Insert(i) => Plan::Insert(plan_insert(i, &cx)?),
         Statement::Update(u) => Plan::Update(plan_update(u, state)?),
         Statement::Delete(d) => Plan::Delete(plan_delete(d, state)?),
         Statement::CreateTable(c) => Plan::CreateTable {
@@ -31,10 +33,28 @@ pub fn plan(stmt: &Statement, state: &State) -> Result<Plan> {
                 if_exists: *if_exists,
             }
         }
-        Statement::Begin => Plan::Begin,
+        Statement::Begin { serializable } => Plan::Begin {
+            serializable: *serializable,
+        },
         Statement::Commit => Plan::Commit,
         Statement::Rollback => Plan::Rollback,
+        Statement::Savepoint(n) => Plan::Savepoint(n.clone()),
+        Statement::RollbackTo(n) => Plan::RollbackTo(n.clone()),
+        Statement::Release(n) => Plan::Release(n.clone()),
+        Statement::CreateSnapshot(n) => Plan::CreateSnapshot(n.clone()),
+        Statement::DropSnapshot { name, if_exists } => Plan::DropSnapshot {
+            name: name.clone(),
+            if_exists: *if_exists,
+        },
+        Statement::RestoreSnapshot(n) => Plan::RestoreSnapshot(n.clone()),
+        Statement::Diff(a, b) => Plan::Diff(a.clone(), b.clone()),
     })
+}
+
+/// What planning reads: the current schemas and, for `AS OF`, past ones.
+struct Cx<'a> {
+    state: &'a State,
+    history: &'a dyn History,
 }
 
 fn table_scope(state: &State, name: &str, alias: Option<&String>) -> Result<(Scope, String)> {
@@ -116,11 +136,25 @@ fn output_ref(
     Ok(None)
 }
 
-pub fn plan_select(s: &Select, state: &State) -> Result<SelectPlan> {
+fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
     let (scope, source) = match &s.from {
         Some(t) => {
+            let past;
+            let state = match &t.as_of {
+                Some(at) => {
+                    past = cx.history.state_at(at)?;
+                    &past
+                }
+                None => cx.state,
+            };
             let (scope, key) = table_scope(state, &t.name, t.alias.as_ref())?;
-            (scope, Source::Scan { table: key })
+            (
+                scope,
+                Source::Scan {
+                    table: key,
+                    as_of: t.as_of.clone(),
+                },
+            )
         }
         None => (Scope::default(), Source::Single),
     };
@@ -207,7 +241,8 @@ fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
         .collect()
 }
 
-fn plan_insert(i: &Insert, state: &State) -> Result<InsertPlan> {
+fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
+    let state = cx.state;
     let (scope, key) = table_scope(state, &i.table, None)?;
     let schema = &state.table_or_err(&i.table)?.schema;
     let ncols = schema.columns.len();
@@ -262,7 +297,7 @@ fn plan_insert(i: &Insert, state: &State) -> Result<InsertPlan> {
             InsertSourcePlan::Values(bound)
         }
         InsertSource::Select(s) => {
-            let plan = plan_select(s, state)?;
+            let plan = plan_select(s, cx)?;
             if plan.columns.len() != width {
                 return Err(width_error(plan.columns.len()));
             }

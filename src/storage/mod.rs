@@ -10,8 +10,10 @@
 //! - [`schema`] — columns, types and constraints
 //! - [`table`] — rows by key, unique indexes
 //! - [`state`] — the whole database and the write set
+//! - [`diff`] — differences between states, walking only what they do not share
 
 pub mod convert;
+pub mod diff;
 pub mod schema;
 pub mod state;
 pub mod table;
@@ -19,6 +21,6 @@ pub mod time;
 pub mod value;
 
 pub use schema::{Column, ColumnDefault, DataType, TableSchema};
-pub use state::{Change, State, WriteOp, WriteSet};
+pub use state::{AsOf, Change, History, State, WriteOp, WriteSet};
 pub use table::{Row, RowKey, Table};
 pub use value::Value;

@@ -51,6 +51,30 @@ impl WriteSet {
     }
 }
 
+/// A past state to read: a committed version or a named snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AsOf {
+    Version(u64),
+    Snapshot(String),
+    /// The newest committed state.
+    Head,
+}
+
+impl std::fmt::Display for AsOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AsOf::Version(v) => write!(f, "VERSION {v}"),
+            AsOf::Snapshot(name) => write!(f, "SNAPSHOT {name}"),
+            AsOf::Head => f.write_str("HEAD"),
+        }
+    }
+}
+
+/// Where past states come from (the database's history and snapshots).
+pub trait History {
+    fn state_at(&self, at: &AsOf) -> Result<State>;
+}
+
 static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Clone, Debug, Default)]

@@ -21,5 +21,5 @@
 mod database;
 mod session;
 
-pub use database::Database;
-pub use session::{Outcome, Session};
+pub use database::{Database, SnapshotInfo, DEFAULT_HISTORY};
+pub use session::{Outcome, Prepared, Session};

@@ -1,5 +1,7 @@
-//! Sessions: statement execution, autocommit and explicit transactions.
+//! Sessions: statement execution, autocommit, transactions with savepoints, snapshot
+//! isolation (optionally SERIALIZABLE), snapshots and diffs.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -7,7 +9,9 @@ use super::database::Database;
 use crate::error::{Error, Result};
 use crate::exec::{self, Ctx, Output, ResultSet};
 use crate::sql::plan::Plan;
-use crate::storage::{State, Value, WriteOp, WriteSet};
+use crate::storage::diff::{diff, write_set_between, RowChange};
+use crate::storage::schema::literal_sql;
+use crate::storage::{AsOf, History, Row, State, Value, WriteOp, WriteSet};
 
 /// What a statement did.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,14 +22,45 @@ pub enum Outcome {
         verb: &'static str,
         count: usize,
     },
-    /// A statement that reports by name: CREATE, DROP, BEGIN, COMMIT, ROLLBACK.
+    /// A statement that reports by name: CREATE, DROP, BEGIN, COMMIT, ROLLBACK…
     Done(&'static str),
+}
+
+struct Savepoint {
+    name: String,
+    working: State,
+    writes: usize,
 }
 
 struct Txn {
     base: State,
+    base_version: u64,
     working: State,
     writes: WriteSet,
+    serializable: bool,
+    /// Tables read, for SERIALIZABLE validation.
+    reads: BTreeSet<String>,
+    savepoints: Vec<Savepoint>,
+}
+
+/// A statement parsed and planned once, run many times with different parameters.
+///
+/// ```
+/// use amberdb::{Database, Value};
+/// let db = Database::open_in_memory();
+/// let mut s = db.session();
+/// s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)", &[]).unwrap();
+/// let insert = s.prepare("INSERT INTO t (name) VALUES (?)").unwrap();
+/// for name in ["ada", "bob"] {
+///     s.execute_prepared(&insert, &[Value::text(name)]).unwrap();
+/// }
+/// assert_eq!(s.query("SELECT count(*) FROM t", &[]).unwrap().rows[0][0], Value::Integer(2));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    sql: String,
+    plan: Arc<Plan>,
+    schema_id: u64,
 }
 
 /// One connection: its open transaction, if any, and its interrupt flag.
@@ -33,6 +68,11 @@ pub struct Session {
     db: Database,
     txn: Option<Txn>,
     interrupt: Arc<AtomicBool>,
+    last_commit: Option<u64>,
+}
+
+fn no_txn() -> Error {
+    Error::Transaction("no transaction is open".into())
 }
 
 impl Session {
@@ -41,6 +81,7 @@ impl Session {
             db,
             txn: None,
             interrupt: Arc::new(AtomicBool::new(false)),
+            last_commit: None,
         }
     }
 
@@ -52,9 +93,19 @@ impl Session {
         self.txn.is_some()
     }
 
+    /// The version this session's last commit created (autocommit or COMMIT).
+    pub fn last_commit_version(&self) -> Option<u64> {
+        self.last_commit
+    }
+
     /// Raising this flag stops the running statement, which then changes nothing.
     pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
         self.interrupt.clone()
+    }
+
+    /// Makes this session stop on another flag (the shell shares one among its sessions).
+    pub fn set_interrupt_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = flag;
     }
 
     /// The state this session reads: its transaction's copy, or the committed head.
@@ -67,7 +118,6 @@ impl Session {
 
     /// Runs one statement with parameters (`?`, `?N`, `$N`; the first is `params[0]`).
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Outcome> {
-        self.interrupt.store(false, Ordering::Relaxed);
         let state = self.state();
         let plan = self.db.plan(sql, &state)?;
         self.run(&plan, state, params)
@@ -75,24 +125,60 @@ impl Session {
 
     /// Runs a statement that returns rows.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<ResultSet> {
-        match self.execute(sql, params)? {
-            Outcome::Rows(rows) => Ok(rows),
-            _ => Err(Error::invalid("the statement returns no rows; use execute")),
+        rows_of(self.execute(sql, params)?)
+    }
+
+    /// Parses and plans a statement for repeated use.
+    pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
+        let state = self.state();
+        let plan = self.db.plan(sql, &state)?;
+        Ok(Prepared {
+            sql: sql.to_string(),
+            plan,
+            schema_id: state.schema_id(),
+        })
+    }
+
+    /// Runs a prepared statement; it is planned again only if the schema changed.
+    pub fn execute_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<Outcome> {
+        let state = self.state();
+        if state.schema_id() == p.schema_id {
+            self.run(&p.plan, state, params)
+        } else {
+            let plan = self.db.plan(&p.sql, &state)?;
+            self.run(&plan, state, params)
+        }
+    }
+
+    /// Runs a prepared statement that returns rows.
+    pub fn query_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<ResultSet> {
+        rows_of(self.execute_prepared(p, params)?)
+    }
+
+    fn read_version(&self) -> u64 {
+        match &self.txn {
+            Some(t) => t.base_version,
+            None => self.db.version(),
         }
     }
 
     fn run(&mut self, plan: &Plan, state: State, params: &[Value]) -> Result<Outcome> {
-        let now = crate::storage::time::now_micros();
+        self.interrupt.store(false, Ordering::Relaxed);
+        if let Some(out) = self.run_control(plan)? {
+            return Ok(out);
+        }
         let ctx = Ctx {
             params,
-            now,
+            now: crate::storage::time::now_micros(),
             interrupt: Some(&self.interrupt),
+            version: self.read_version(),
+            history: Some(&self.db),
         };
-        match plan {
-            Plan::Begin => return self.begin(),
-            Plan::Commit => return self.commit(),
-            Plan::Rollback => return self.rollback(),
-            _ => {}
+        if let Some(txn) = &mut self.txn {
+            if txn.serializable {
+                txn.reads
+                    .extend(plan.read_tables().into_iter().map(str::to_string));
+            }
         }
         if !plan.is_write() {
             return finish(exec::execute(plan, &state, &ctx)?);
@@ -111,56 +197,178 @@ impl Session {
         let out = exec::execute(plan, &head, &ctx)?;
         if let Output::Written(w, _) = &out {
             if !w.writes.is_empty() {
-                self.db.publish(w.state.clone());
+                self.last_commit = Some(self.db.publish(w.state.clone()));
             }
         }
         finish(out)
     }
 
-    fn begin(&mut self) -> Result<Outcome> {
+    /// Transaction control, snapshots and diffs; `None` for every other plan.
+    fn run_control(&mut self, plan: &Plan) -> Result<Option<Outcome>> {
+        let done = match plan {
+            Plan::Begin { serializable } => self.begin(*serializable)?,
+            Plan::Commit => self.commit()?,
+            Plan::Rollback => {
+                self.txn.take().ok_or_else(no_txn)?;
+                "ROLLBACK"
+            }
+            Plan::Savepoint(name) => self.savepoint(name),
+            Plan::RollbackTo(name) => self.rollback_to(name)?,
+            Plan::Release(name) => self.release(name)?,
+            Plan::CreateSnapshot(name) => {
+                self.outside_transaction("CREATE SNAPSHOT")?;
+                self.db.create_snapshot(name)?;
+                "CREATE SNAPSHOT"
+            }
+            Plan::DropSnapshot { name, if_exists } => {
+                self.db.drop_snapshot(name, *if_exists)?;
+                "DROP SNAPSHOT"
+            }
+            Plan::RestoreSnapshot(name) => self.restore(name)?,
+            Plan::Diff(a, b) => return Ok(Some(Outcome::Rows(self.diff(a, b)?))),
+            _ => return Ok(None),
+        };
+        Ok(Some(Outcome::Done(done)))
+    }
+
+    fn outside_transaction(&self, what: &str) -> Result<()> {
+        match self.txn {
+            Some(_) => Err(Error::Transaction(format!(
+                "{what} is not allowed inside a transaction"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn begin(&mut self, serializable: bool) -> Result<&'static str> {
         if self.txn.is_some() {
             return Err(Error::Transaction(
                 "a transaction is already open; COMMIT or ROLLBACK it first".into(),
             ));
         }
-        let base = self.db.state();
+        let head = self.db.head();
         self.txn = Some(Txn {
-            working: base.clone(),
-            base,
+            working: head.state.clone(),
+            base: head.state,
+            base_version: head.version,
             writes: WriteSet::default(),
+            serializable,
+            reads: BTreeSet::new(),
+            savepoints: Vec::new(),
         });
-        Ok(Outcome::Done("BEGIN"))
+        Ok("BEGIN")
     }
 
-    fn rollback(&mut self) -> Result<Outcome> {
-        match self.txn.take() {
-            Some(_) => Ok(Outcome::Done("ROLLBACK")),
-            None => Err(Error::Transaction("no transaction is open".into())),
+    /// `SAVEPOINT` outside a transaction begins one, as in SQLite.
+    fn savepoint(&mut self, name: &str) -> &'static str {
+        if self.txn.is_none() {
+            let _ = self.begin(false);
         }
+        if let Some(txn) = &mut self.txn {
+            txn.savepoints.push(Savepoint {
+                name: name.to_string(),
+                working: txn.working.clone(),
+                writes: txn.writes.ops.len(),
+            });
+        }
+        "SAVEPOINT"
     }
 
-    fn commit(&mut self) -> Result<Outcome> {
-        let Some(txn) = self.txn.take() else {
-            return Err(Error::Transaction("no transaction is open".into()));
-        };
+    fn find_savepoint(&self, name: &str) -> Result<usize> {
+        let txn = self.txn.as_ref().ok_or_else(no_txn)?;
+        txn.savepoints
+            .iter()
+            .rposition(|s| s.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| Error::Transaction(format!("no such savepoint: {name}")))
+    }
+
+    /// Undoes everything after the savepoint, which stays in place.
+    fn rollback_to(&mut self, name: &str) -> Result<&'static str> {
+        let i = self.find_savepoint(name)?;
+        let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+        txn.savepoints.truncate(i + 1);
+        let sp = &txn.savepoints[i];
+        txn.working = sp.working.clone();
+        txn.writes.ops.truncate(sp.writes);
+        Ok("ROLLBACK TO")
+    }
+
+    /// Forgets the savepoint and the ones after it, keeping their changes.
+    fn release(&mut self, name: &str) -> Result<&'static str> {
+        let i = self.find_savepoint(name)?;
+        let txn = self.txn.as_mut().ok_or_else(no_txn)?;
+        txn.savepoints.truncate(i);
+        Ok("RELEASE")
+    }
+
+    fn commit(&mut self) -> Result<&'static str> {
+        let txn = self.txn.take().ok_or_else(no_txn)?;
         if txn.writes.is_empty() {
-            return Ok(Outcome::Done("COMMIT"));
+            return Ok("COMMIT");
         }
         let _guard = self.db.lock_commits();
+        let head = self.db.head();
+        let next = if head.version == txn.base_version {
+            // Nothing committed since BEGIN: the private copy is the next head as it is.
+            txn.working
+        } else {
+            validate(&txn, &head.state)?;
+            head.state
+                .applied(&txn.writes)
+                .map_err(|e| Error::Conflict(e.to_string()))?
+        };
+        self.last_commit = Some(self.db.publish(next));
+        Ok("COMMIT")
+    }
+
+    /// Makes the snapshot's state the head again, as a new version (so it can be undone).
+    fn restore(&mut self, name: &str) -> Result<&'static str> {
+        self.outside_transaction("RESTORE SNAPSHOT")?;
+        let target = self.db.state_at(&AsOf::Snapshot(name.to_string()))?;
+        let _guard = self.db.lock_commits();
         let head = self.db.head().state;
-        validate(&txn, &head)?;
-        let next = head.applied(&txn.writes).map_err(|e| {
-            Error::Transaction(format!(
-                "could not commit, and the transaction was rolled back: {e}"
-            ))
-        })?;
-        self.db.publish(next);
-        Ok(Outcome::Done("COMMIT"))
+        let writes = write_set_between(&head, &target);
+        let next = head.applied(&writes)?;
+        self.last_commit = Some(self.db.publish(next));
+        Ok("RESTORE SNAPSHOT")
+    }
+
+    fn diff(&self, a: &AsOf, b: &AsOf) -> Result<ResultSet> {
+        let (old, new) = (self.db.state_at(a)?, self.db.state_at(b)?);
+        let text = |r: &Row| {
+            format!(
+                "({})",
+                r.iter().map(literal_sql).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let rows = diff(&old, &new)
+            .into_iter()
+            .map(|d| {
+                let (change, old, new) = match &d.change {
+                    RowChange::Added(r) => ("added", Value::Null, Value::text(&text(r))),
+                    RowChange::Removed(r) => ("removed", Value::text(&text(r)), Value::Null),
+                    RowChange::Changed { old, new } => {
+                        ("changed", Value::text(&text(old)), Value::text(&text(new)))
+                    }
+                };
+                vec![
+                    Value::text(&d.table),
+                    Value::text(change),
+                    Value::text(&d.key.to_string()),
+                    old,
+                    new,
+                ]
+            })
+            .collect();
+        let columns = ["table", "change", "key", "old", "new"]
+            .map(String::from)
+            .to_vec();
+        Ok(ResultSet { columns, rows })
     }
 }
 
-/// First committer wins: every key this transaction wrote must be as it was when the
-/// transaction began.
+/// First committer wins: every key this transaction wrote must be as it was when it
+/// began; under SERIALIZABLE, so must every table it read.
 fn validate(txn: &Txn, head: &State) -> Result<()> {
     for op in &txn.writes.ops {
         match op {
@@ -173,31 +381,49 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                     _ => false,
                 };
                 if !same {
-                    return Err(Error::Transaction(format!(
-                        "could not commit: row {key} of table {table} was changed by another transaction since this one began; the transaction was rolled back"
+                    return Err(Error::Conflict(format!(
+                        "row {key} of table {table} was changed by another transaction since this one began"
                     )));
                 }
             }
             WriteOp::CreateTable(_) | WriteOp::DropTable(_) => {
                 if head.schema_id() != txn.base.schema_id() {
-                    return Err(Error::Transaction(
-                        "could not commit: the schema was changed by another transaction since this one began; the transaction was rolled back".into(),
+                    return Err(Error::Conflict(
+                        "the schema was changed by another transaction since this one began".into(),
                     ));
                 }
+            }
+        }
+    }
+    if txn.serializable {
+        for table in &txn.reads {
+            let unchanged = match (txn.base.table(table), head.table(table)) {
+                (Some(a), Some(b)) => a.rows.ptr_eq(&b.rows),
+                (None, None) => true,
+                _ => false,
+            };
+            if !unchanged {
+                return Err(Error::Conflict(format!(
+                    "table {table}, which this SERIALIZABLE transaction read, was changed by another transaction"
+                )));
             }
         }
     }
     Ok(())
 }
 
+fn rows_of(out: Outcome) -> Result<ResultSet> {
+    match out {
+        Outcome::Rows(rows) => Ok(rows),
+        _ => Err(Error::invalid("the statement returns no rows; use execute")),
+    }
+}
+
 fn finish(out: Output) -> Result<Outcome> {
     Ok(match out {
         Output::Rows(r) => Outcome::Rows(r),
-        Output::Written(_, verb @ ("created" | "dropped")) => Outcome::Done(if verb == "created" {
-            "CREATE TABLE"
-        } else {
-            "DROP TABLE"
-        }),
+        Output::Written(_, "created") => Outcome::Done("CREATE TABLE"),
+        Output::Written(_, "dropped") => Outcome::Done("DROP TABLE"),
         Output::Written(w, verb) => Outcome::Changed {
             verb,
             count: w.count,

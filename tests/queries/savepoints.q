@@ -1,0 +1,24 @@
+CREATE TABLE log (id INTEGER PRIMARY KEY, msg TEXT);
+BEGIN;
+INSERT INTO log (msg) VALUES ('one');
+SAVEPOINT a;
+INSERT INTO log (msg) VALUES ('two');
+SAVEPOINT b;
+INSERT INTO log (msg) VALUES ('three');
+SELECT msg FROM log;
+ROLLBACK TO b;
+SELECT msg FROM log;
+INSERT INTO log (msg) VALUES ('three again');
+ROLLBACK TO SAVEPOINT a;
+SELECT msg FROM log;
+RELEASE a;
+ROLLBACK TO a;
+COMMIT;
+SELECT msg FROM log;
+-- SAVEPOINT outside a transaction starts one
+SAVEPOINT outer_sp;
+INSERT INTO log (msg) VALUES ('inside');
+RELEASE SAVEPOINT outer_sp;
+ROLLBACK;
+SELECT msg FROM log;
+ROLLBACK TO nowhere;
