@@ -24,6 +24,6 @@ pub mod storage;
 pub mod txn;
 
 pub use error::{Error, Result};
-pub use exec::ResultSet;
+pub use exec::{FromValue, ResultSet};
 pub use storage::Value;
 pub use txn::{Database, Outcome, Prepared, Session};

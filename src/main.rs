@@ -29,6 +29,9 @@ struct Args {
     /// Leave out column names in csv, markdown and table output.
     #[arg(long)]
     no_headers: bool,
+    /// How many committed versions stay readable with AS OF VERSION.
+    #[arg(long, value_name = "N", default_value_t = amberdb::txn::DEFAULT_HISTORY)]
+    history: usize,
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -51,7 +54,9 @@ fn main() -> ExitCode {
         width,
         timer: false,
     };
-    let session = Database::open_in_memory().session();
+    let db = Database::open_in_memory();
+    db.set_history_limit(args.history);
+    let session = db.session();
     let mut runner = Runner::new(
         session,
         settings,

@@ -2,6 +2,8 @@
 
 use std::thread;
 
+mod common;
+
 use amberdb::{Database, Error, Outcome, Value};
 
 fn count(db: &Database, table: &str) -> i64 {
@@ -205,4 +207,76 @@ fn an_interrupted_statement_changes_nothing() {
     presser.join().unwrap();
     assert_eq!(result, Err(Error::Interrupted));
     assert_eq!(count(&db, "t"), 131_072);
+}
+
+#[test]
+fn handles_are_shareable_between_threads() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Database>();
+    fn sendable<T: Send>() {}
+    sendable::<amberdb::Session>();
+    sendable::<amberdb::Prepared>();
+}
+
+#[test]
+fn typed_rows_and_prepared_statements() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute(
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT, score REAL, ok BOOLEAN)",
+        &[],
+    )
+    .unwrap();
+    let insert = s
+        .prepare("INSERT INTO p (name, score, ok) VALUES (?, ?, ?)")
+        .unwrap();
+    for (name, score) in [("ada", 9.5), ("bob", 7.0)] {
+        s.execute_prepared(
+            &insert,
+            &[
+                Value::text(name),
+                Value::Real(score),
+                Value::Boolean(score > 8.0),
+            ],
+        )
+        .unwrap();
+    }
+    let by_name = s
+        .prepare("SELECT id, score, ok FROM p WHERE name = $1")
+        .unwrap();
+    let rs = s.query_prepared(&by_name, &[Value::text("ada")]).unwrap();
+    assert_eq!(rs.get::<i64>(0, "id").unwrap(), 1);
+    assert_eq!(rs.get::<f64>(0, "SCORE").unwrap(), 9.5);
+    assert!(rs.get::<bool>(0, "ok").unwrap());
+    assert!(rs.get::<i64>(0, "nope").is_err());
+    assert!(rs.get::<i64>(5, "id").is_err());
+    // A prepared statement survives a schema change by planning again.
+    s.execute("CREATE TABLE other (x INTEGER)", &[]).unwrap();
+    let rs = s.query_prepared(&by_name, &[Value::text("bob")]).unwrap();
+    assert_eq!(rs.get::<Option<bool>>(0, "ok").unwrap(), Some(false));
+}
+
+#[test]
+fn the_shell_lists_snapshots() {
+    let out = common::Shared::default();
+    let db = Database::open_in_memory();
+    let mut runner = amberdb::shell::Runner::new(
+        db.session(),
+        amberdb::shell::Settings {
+            mode: amberdb::shell::Mode::Csv,
+            ..Default::default()
+        },
+        Box::new(out.clone()),
+        Box::new(out.clone()),
+    );
+    runner.run_script(
+        "CREATE TABLE t (a INT); INSERT INTO t VALUES (1), (2); CREATE SNAPSHOT first; .snapshots",
+        "s.q",
+    );
+    let text = out.text();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("name,version,created,rows"));
+    let row = lines.next().unwrap();
+    assert!(row.starts_with("first,2,") && row.ends_with(",2"), "{row}");
+    assert_eq!(runner.errors, 0);
 }
