@@ -12,20 +12,11 @@ use amberdb::{Database, Value};
 fn load(rows: usize) -> Database {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute(
-        "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, c REAL)",
-        &[],
-    )
-    .unwrap();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, c REAL)", &[]).unwrap();
     let insert = s.prepare("INSERT INTO t VALUES (?, ?, ?, ?)").unwrap();
     s.execute("BEGIN", &[]).unwrap();
     for i in 0..rows as i64 {
-        let params = [
-            Value::Integer(i),
-            Value::Integer(i % 97),
-            Value::text("some text"),
-            Value::Real(i as f64 / 3.0),
-        ];
+        let params = [Value::Integer(i), Value::Integer(i % 97), Value::text("some text"), Value::Real(i as f64 / 3.0)];
         s.execute_prepared(&insert, &params).unwrap();
     }
     s.execute("COMMIT", &[]).unwrap();
@@ -57,11 +48,7 @@ fn main() {
             s.execute(&format!("CREATE SNAPSHOT s{n}"), &[]).unwrap();
             n += 1;
         });
-        println!(
-            "{:<44} {:>14?}",
-            format!("CREATE SNAPSHOT, {rows} rows (SQL)"),
-            create
-        );
+        println!("{:<44} {:>14?}", format!("CREATE SNAPSHOT, {rows} rows (SQL)"), create);
         let pin = time(10_001, || {
             std::hint::black_box(db.state());
         });
@@ -72,19 +59,11 @@ fn main() {
     let mut s = db.session();
     let before = db.version();
     for i in 0..10 {
-        s.execute(
-            "UPDATE t SET a = -1 WHERE id = ?",
-            &[Value::Integer(i * 1000)],
-        )
-        .unwrap();
+        s.execute("UPDATE t SET a = -1 WHERE id = ?", &[Value::Integer(i * 1000)]).unwrap();
     }
     let (old, new) = (db.state_at(&AsOf::Version(before)).unwrap(), db.state());
     let d = time(101, || assert_eq!(diff(&old, &new).len(), 10));
-    println!(
-        "{:<44} {:>14?}",
-        format!("diff of 10 changed rows, {big} rows"),
-        d
-    );
+    println!("{:<44} {:>14?}", format!("diff of 10 changed rows, {big} rows"), d);
 
     let head = time(11, || {
         s.query("SELECT count(*) FROM t WHERE a = 5", &[]).unwrap();
@@ -93,14 +72,6 @@ fn main() {
     let as_of = time(11, || {
         s.query(&past, &[]).unwrap();
     });
-    println!(
-        "{:<44} {:>14?}",
-        format!("filtered count at HEAD, {big} rows"),
-        head
-    );
-    println!(
-        "{:<44} {:>14?}",
-        format!("same count AS OF VERSION, {big} rows"),
-        as_of
-    );
+    println!("{:<44} {:>14?}", format!("filtered count at HEAD, {big} rows"), head);
+    println!("{:<44} {:>14?}", format!("same count AS OF VERSION, {big} rows"), as_of);
 }

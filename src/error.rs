@@ -12,25 +12,16 @@ pub enum Error {
     Parse { message: String, offset: usize },
 
     #[error("no such table: {name}{}", did_you_mean(suggestion))]
-    NoSuchTable {
-        name: String,
-        suggestion: Option<String>,
-    },
+    NoSuchTable { name: String, suggestion: Option<String> },
 
     #[error("no such column: {name}{}", did_you_mean(suggestion))]
-    NoSuchColumn {
-        name: String,
-        suggestion: Option<String>,
-    },
+    NoSuchColumn { name: String, suggestion: Option<String> },
 
     #[error("ambiguous column name: {0}")]
     AmbiguousColumn(String),
 
     #[error("no such function: {name}{}", did_you_mean(suggestion))]
-    NoSuchFunction {
-        name: String,
-        suggestion: Option<String>,
-    },
+    NoSuchFunction { name: String, suggestion: Option<String> },
 
     #[error("wrong number of arguments to function {name}(): expected {expected}")]
     Arity { name: String, expected: String },
@@ -41,29 +32,16 @@ pub enum Error {
     #[error("table {0} already exists")]
     TableExists(String),
 
-    #[error(
-        "unknown type {ty} for column {column}: expected INTEGER, REAL, TEXT, BOOLEAN or TIMESTAMP"
-    )]
+    #[error("unknown type {ty} for column {column}: expected INTEGER, REAL, TEXT, BOOLEAN or TIMESTAMP")]
     UnknownType { column: String, ty: String },
 
     /// A value that cannot be stored in a typed column without losing information.
     #[error("cannot store {value} ({kind}) in column {table}.{column} of type {ty}")]
-    TypeMismatch {
-        table: String,
-        column: String,
-        ty: String,
-        value: String,
-        kind: &'static str,
-    },
+    TypeMismatch { table: String, column: String, ty: String, value: String, kind: &'static str },
 
     /// NOT NULL, UNIQUE, PRIMARY KEY or CHECK.
     #[error("{kind} constraint failed: {table}.{columns}{}", detail_suffix(detail))]
-    Constraint {
-        kind: &'static str,
-        table: String,
-        columns: String,
-        detail: String,
-    },
+    Constraint { kind: &'static str, table: String, columns: String, detail: String },
 
     /// An error in one row of a multi-row statement (1-based).
     #[error("row {row}: {source}")]
@@ -96,9 +74,7 @@ pub enum Error {
 }
 
 fn did_you_mean(s: &Option<String>) -> String {
-    s.as_ref()
-        .map(|s| format!(" (did you mean {s}?)"))
-        .unwrap_or_default()
+    s.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default()
 }
 
 fn detail_suffix(d: &str) -> String {
@@ -118,10 +94,7 @@ impl Error {
     pub fn in_row(self, row: usize) -> Error {
         match self {
             e @ Error::InRow { .. } => e,
-            e => Error::InRow {
-                row,
-                source: Box::new(e),
-            },
+            e => Error::InRow { row, source: Box::new(e) },
         }
     }
 }

@@ -9,11 +9,7 @@ use amberdb::shell::{repl, Mode, Runner, Settings};
 use amberdb::Database;
 
 #[derive(Parser)]
-#[command(
-    name = "amberdb",
-    version,
-    about = "AmberDB: an in-memory SQL database with a friendly shell"
-)]
+#[command(name = "amberdb", version, about = "AmberDB: an in-memory SQL database with a friendly shell")]
 struct Args {
     /// A `.q` script to run instead of opening the shell.
     file: Option<String>,
@@ -42,27 +38,13 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let stdout_tty = std::io::stdout().is_terminal();
     let color = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let width = if stdout_tty {
-        terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
-    } else {
-        None
-    };
-    let settings = Settings {
-        mode: args.mode.unwrap_or(Mode::Table),
-        headers: !args.no_headers,
-        color,
-        width,
-        timer: false,
-    };
+    let width = if stdout_tty { terminal_size::terminal_size().map(|(w, _)| w.0 as usize) } else { None };
+    let settings =
+        Settings { mode: args.mode.unwrap_or(Mode::Table), headers: !args.no_headers, color, width, timer: false };
     let db = Database::open_in_memory();
     db.set_history_limit(args.history);
     let session = db.session();
-    let mut runner = Runner::new(
-        session,
-        settings,
-        Box::new(std::io::stdout()),
-        Box::new(std::io::stderr()),
-    );
+    let mut runner = Runner::new(session, settings, Box::new(std::io::stdout()), Box::new(std::io::stderr()));
     runner.bail = args.bail;
 
     if let Some(sql) = &args.command {

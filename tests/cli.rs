@@ -12,12 +12,7 @@ fn amberdb(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the amberdb binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(stdin.as_bytes())
-        .expect("stdin accepts the script");
+    child.stdin.take().expect("stdin is piped").write_all(stdin.as_bytes()).expect("stdin accepts the script");
     child.wait_with_output().expect("amberdb finishes")
 }
 
@@ -27,15 +22,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn csv_mode_prints_integer_division_and_null() {
-    let out = amberdb(
-        &[
-            "--mode",
-            "csv",
-            "-c",
-            "SELECT 7/2 AS q, 7.0/2 AS r, 1/0 AS z",
-        ],
-        "",
-    );
+    let out = amberdb(&["--mode", "csv", "-c", "SELECT 7/2 AS q, 7.0/2 AS r, 1/0 AS z"], "");
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "q,r,z\r\n3,3.5,\r\n");
 }
@@ -54,21 +41,12 @@ fn a_script_error_names_file_line_and_column_and_the_rest_still_runs() {
     let out = amberdb(&["--mode", "csv", p], "");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(
-        err.starts_with(&format!(
-            "{p}:3:26: error: expected an expression after `>`"
-        )),
-        "{err}"
-    );
+    assert!(err.starts_with(&format!("{p}:3:26: error: expected an expression after `>`")), "{err}");
     assert_eq!(text(&out.stdout), "n\r\n2\r\n");
 
     let bailed = amberdb(&["--bail", "--mode", "csv", p], "");
     assert_eq!(bailed.status.code(), Some(1));
-    assert_eq!(
-        text(&bailed.stdout),
-        "",
-        "--bail stops before the last SELECT"
-    );
+    assert_eq!(text(&bailed.stdout), "", "--bail stops before the last SELECT");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -77,18 +55,9 @@ fn piped_input_is_a_script_named_stdin() {
     let out = amberdb(&[], "SELECT 1 AS one;\nSELECT nope;\n");
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
-    assert!(
-        stdout.contains("│ one │") && stdout.contains("1 row"),
-        "{stdout}"
-    );
-    assert!(
-        !stdout.contains('\x1b'),
-        "no colors when stdout is not a terminal"
-    );
-    assert_eq!(
-        text(&out.stderr),
-        "<stdin>:2:1: error: no such column: nope\n"
-    );
+    assert!(stdout.contains("│ one │") && stdout.contains("1 row"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "no colors when stdout is not a terminal");
+    assert_eq!(text(&out.stderr), "<stdin>:2:1: error: no such column: nope\n");
 }
 
 #[test]
@@ -96,10 +65,7 @@ fn multi_line_statements_and_modes() {
     let out = amberdb(&["--mode", "json"], "SELECT 1 AS a,\n  'x' AS b;\n");
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "[{\"a\":1,\"b\":\"x\"}]\n");
-    let out = amberdb(
-        &["--mode", "markdown", "--no-headers", "-c", "SELECT 1, 2"],
-        "",
-    );
+    let out = amberdb(&["--mode", "markdown", "--no-headers", "-c", "SELECT 1, 2"], "");
     assert_eq!(text(&out.stdout), "| 1 | 2 |\n");
 }
 

@@ -14,11 +14,7 @@ const ACCOUNTS: i64 = 100;
 const START: i64 = 1_000;
 
 fn total(s: &mut amberdb::Session) -> i64 {
-    match s
-        .query("SELECT sum(balance) FROM accounts", &[])
-        .unwrap()
-        .rows[0][0]
-    {
+    match s.query("SELECT sum(balance) FROM accounts", &[]).unwrap().rows[0][0] {
         Value::Integer(n) => n,
         ref v => panic!("sum returned {v:?}"),
     }
@@ -28,19 +24,11 @@ fn total(s: &mut amberdb::Session) -> i64 {
 fn bank_transfers_keep_the_total() {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute(
-        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)",
-        &[],
-    )
-    .unwrap();
+    s.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)", &[]).unwrap();
     s.execute("CREATE TABLE transfers (worker INTEGER, seq INTEGER, amount INTEGER, PRIMARY KEY (worker, seq))", &[])
         .unwrap();
     for id in 0..ACCOUNTS {
-        s.execute(
-            "INSERT INTO accounts VALUES (?, ?)",
-            &[Value::Integer(id), Value::Integer(START)],
-        )
-        .unwrap();
+        s.execute("INSERT INTO accounts VALUES (?, ?)", &[Value::Integer(id), Value::Integer(START)]).unwrap();
     }
     let transfers_each = 10_000;
     let committed = Arc::new(AtomicUsize::new(0));
@@ -53,11 +41,7 @@ fn bank_transfers_keep_the_total() {
                 let mut s = db.session();
                 let mut reads = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    assert_eq!(
-                        total(&mut s),
-                        ACCOUNTS * START,
-                        "a reader saw money appear or vanish"
-                    );
+                    assert_eq!(total(&mut s), ACCOUNTS * START, "a reader saw money appear or vanish");
                     reads += 1;
                 }
                 reads
@@ -85,10 +69,7 @@ fn bank_transfers_keep_the_total() {
                     db.transaction(1_000, |tx| {
                         tx.execute(debit, &[amount.clone(), Value::Integer(from)])?;
                         tx.execute(credit, &[amount.clone(), Value::Integer(to)])?;
-                        tx.execute(
-                            log,
-                            &[Value::Integer(worker), Value::Integer(seq), amount.clone()],
-                        )?;
+                        tx.execute(log, &[Value::Integer(worker), Value::Integer(seq), amount.clone()])?;
                         Ok(())
                     })
                     .unwrap();
@@ -106,26 +87,15 @@ fn bank_transfers_keep_the_total() {
     }
     assert_eq!(total(&mut s), ACCOUNTS * START);
     let logged = s.query("SELECT count(*) FROM transfers", &[]).unwrap().rows[0][0].clone();
-    assert_eq!(
-        logged,
-        Value::Integer(committed.load(Ordering::Relaxed) as i64)
-    );
-    assert_eq!(
-        committed.load(Ordering::Relaxed),
-        8 * transfers_each as usize
-    );
+    assert_eq!(logged, Value::Integer(committed.load(Ordering::Relaxed) as i64));
+    assert_eq!(committed.load(Ordering::Relaxed), 8 * transfers_each as usize);
 }
 
 #[test]
 fn every_autocommit_write_gets_its_own_version() {
     let db = Database::open_in_memory();
     db.set_history_limit(20_000);
-    db.session()
-        .execute(
-            "CREATE TABLE w (id INTEGER PRIMARY KEY, worker INTEGER)",
-            &[],
-        )
-        .unwrap();
+    db.session().execute("CREATE TABLE w (id INTEGER PRIMARY KEY, worker INTEGER)", &[]).unwrap();
     let start = db.version();
     let (threads, writes) = (100, 1_000);
     let handles: Vec<_> = (0..threads)
@@ -136,23 +106,11 @@ fn every_autocommit_write_gets_its_own_version() {
                 let mut versions = Vec::with_capacity(writes);
                 for i in 0..writes {
                     let id = (worker * writes + i) as i64;
-                    s.execute(
-                        "INSERT INTO w VALUES (?, ?)",
-                        &[Value::Integer(id), Value::Integer(worker as i64)],
-                    )
-                    .unwrap();
-                    let v = s
-                        .last_commit_version()
-                        .expect("an autocommit write has a version");
+                    s.execute("INSERT INTO w VALUES (?, ?)", &[Value::Integer(id), Value::Integer(worker as i64)])
+                        .unwrap();
+                    let v = s.last_commit_version().expect("an autocommit write has a version");
                     let key = RowKey::Int(id);
-                    let at = |v| {
-                        db.state_at(&AsOf::Version(v))
-                            .unwrap()
-                            .table("w")
-                            .unwrap()
-                            .rows
-                            .contains_key(&key)
-                    };
+                    let at = |v| db.state_at(&AsOf::Version(v)).unwrap().table("w").unwrap().rows.contains_key(&key);
                     assert!(at(v), "row {id} is visible at its own version {v}");
                     assert!(!at(v - 1), "row {id} is not visible before its version {v}");
                     versions.push(v);
@@ -179,21 +137,12 @@ fn reading_a_version_no_longer_kept_says_which_is_oldest() {
     let mut s = db.session();
     s.execute("CREATE TABLE t (a INTEGER)", &[]).unwrap();
     for i in 0..5 {
-        s.execute("INSERT INTO t VALUES (?)", &[Value::Integer(i)])
-            .unwrap();
+        s.execute("INSERT INTO t VALUES (?)", &[Value::Integer(i)]).unwrap();
     }
     let err = s.query("SELECT * FROM t AS OF VERSION 1", &[]).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "version 1 is no longer kept: the oldest available is 4"
-    );
+    assert_eq!(err.to_string(), "version 1 is no longer kept: the oldest available is 4");
     assert!(matches!(err, Error::NoSuchVersion(_)));
-    assert_eq!(
-        s.query("SELECT count(*) FROM t AS OF VERSION 4", &[])
-            .unwrap()
-            .rows[0][0],
-        Value::Integer(3)
-    );
+    assert_eq!(s.query("SELECT count(*) FROM t AS OF VERSION 4", &[]).unwrap().rows[0][0], Value::Integer(3));
 }
 
 #[derive(Clone, Debug)]

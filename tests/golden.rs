@@ -8,10 +8,7 @@ mod common;
 fn golden_scripts() {
     insta::glob!("queries/*.q", |path| {
         let text = std::fs::read_to_string(path).expect("golden script is readable");
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("script.q");
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("script.q");
         insta::assert_snapshot!(common::transcript(&text, name));
     });
 }

@@ -23,10 +23,7 @@ fn leaf() -> impl Strategy<Value = Expr> {
     let tables = prop::option::of(prop::sample::select(vec!["t", "orders"]));
     prop_oneof![
         literal(),
-        (tables, names).prop_map(|(t, n)| Expr::Column {
-            table: t.map(String::from),
-            name: n.to_string()
-        }),
+        (tables, names).prop_map(|(t, n)| Expr::Column { table: t.map(String::from), name: n.to_string() }),
         (1usize..5).prop_map(Expr::Param),
     ]
 }
@@ -34,8 +31,8 @@ fn leaf() -> impl Strategy<Value = Expr> {
 fn binary_op() -> impl Strategy<Value = BinaryOp> {
     use BinaryOp::*;
     prop::sample::select(vec![
-        Or, And, Eq, NotEq, Lt, LtEq, Gt, GtEq, Is, IsNot, Like, NotLike, Concat, Add, Sub, Mul,
-        Div, Mod, BitAnd, BitOr, ShiftLeft, ShiftRight,
+        Or, And, Eq, NotEq, Lt, LtEq, Gt, GtEq, Is, IsNot, Like, NotLike, Concat, Add, Sub, Mul, Div, Mod, BitAnd,
+        BitOr, ShiftLeft, ShiftRight,
     ])
 }
 
@@ -43,15 +40,7 @@ fn expr() -> impl Strategy<Value = Expr> {
     leaf().prop_recursive(4, 40, 4, |inner| {
         let b = || inner.clone().prop_map(Box::new);
         prop_oneof![
-            (
-                prop::sample::select(vec![
-                    UnaryOp::Not,
-                    UnaryOp::Neg,
-                    UnaryOp::Plus,
-                    UnaryOp::BitNot
-                ]),
-                b()
-            )
+            (prop::sample::select(vec![UnaryOp::Not, UnaryOp::Neg, UnaryOp::Plus, UnaryOp::BitNot]), b())
                 .prop_map(|(op, expr)| Expr::Unary { op, expr }),
             (binary_op(), b(), b()).prop_map(|(op, left, right)| Expr::Binary { op, left, right }),
             (b(), any::<bool>()).prop_map(|(expr, negated)| Expr::IsNull { expr, negated }),
@@ -61,34 +50,12 @@ fn expr() -> impl Strategy<Value = Expr> {
                 high,
                 negated
             }),
-            (
-                b(),
-                prop::collection::vec(inner.clone(), 0..3),
-                any::<bool>()
-            )
-                .prop_map(|(expr, list, negated)| Expr::InList {
-                    expr,
-                    list,
-                    negated
-                }),
-            (
-                prop::option::of(b()),
-                prop::collection::vec((inner.clone(), inner.clone()), 1..3),
-                prop::option::of(b())
-            )
-                .prop_map(|(operand, whens, else_)| Expr::Case {
-                    operand,
-                    whens,
-                    else_
-                }),
-            (
-                b(),
-                prop::sample::select(vec!["INTEGER", "TEXT", "VARCHAR(10)", "DOUBLE PRECISION"])
-            )
-                .prop_map(|(expr, t)| Expr::Cast {
-                    expr,
-                    type_name: t.to_string()
-                }),
+            (b(), prop::collection::vec(inner.clone(), 0..3), any::<bool>())
+                .prop_map(|(expr, list, negated)| Expr::InList { expr, list, negated }),
+            (prop::option::of(b()), prop::collection::vec((inner.clone(), inner.clone()), 1..3), prop::option::of(b()))
+                .prop_map(|(operand, whens, else_)| Expr::Case { operand, whens, else_ }),
+            (b(), prop::sample::select(vec!["INTEGER", "TEXT", "VARCHAR(10)", "DOUBLE PRECISION"]))
+                .prop_map(|(expr, t)| Expr::Cast { expr, type_name: t.to_string() }),
             (
                 prop::sample::select(vec!["abs", "coalesce", "count", "my_func"]),
                 prop::collection::vec(inner.clone(), 0..3),
@@ -202,15 +169,9 @@ fn fingerprint(db: &Database) -> String {
 fn seeded() -> Database {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute(
-        "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT UNIQUE NOT NULL CHECK (length(b) < 5))",
-        &[],
-    )
-    .unwrap();
-    s.execute("INSERT INTO t VALUES (1, 'x'), (2, 'y')", &[])
-        .unwrap();
-    s.execute("CREATE TABLE u (a REAL, b BOOLEAN)", &[])
-        .unwrap();
+    s.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT UNIQUE NOT NULL CHECK (length(b) < 5))", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1, 'x'), (2, 'y')", &[]).unwrap();
+    s.execute("CREATE TABLE u (a REAL, b BOOLEAN)", &[]).unwrap();
     db
 }
 
@@ -218,14 +179,8 @@ fn seeded() -> Database {
 fn run_checked(db: &Database, sql: &str) {
     let mut s = db.session();
     let before = fingerprint(db);
-    if s.execute(sql, &[Value::Integer(1), Value::text("p")])
-        .is_err()
-    {
-        assert_eq!(
-            before,
-            fingerprint(db),
-            "a failed statement changed the database: {sql:?}"
-        );
+    if s.execute(sql, &[Value::Integer(1), Value::text("p")]).is_err() {
+        assert_eq!(before, fingerprint(db), "a failed statement changed the database: {sql:?}");
     }
 }
 

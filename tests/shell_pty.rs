@@ -13,10 +13,7 @@ fn the_shell_reads_multi_line_statements_and_survives_ctrl_c() {
     let home = std::env::temp_dir().join(format!("amberdb-pty-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_amberdb"));
-    cmd.env("HOME", &home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
+    cmd.env("HOME", &home).env("XDG_DATA_HOME", home.join("data")).env("NO_COLOR", "1").env("TERM", "xterm");
     let mut p = Session::spawn(cmd).expect("the shell starts in a pty");
     p.set_expect_timeout(Some(Duration::from_secs(20)));
 
@@ -38,13 +35,7 @@ fn the_shell_reads_multi_line_statements_and_survives_ctrl_c() {
     p.send(ControlCode::EndOfTransmission).unwrap();
     p.expect(Eof).unwrap();
     let status = p.get_process().wait().unwrap();
-    assert_eq!(
-        status,
-        expectrl::process::unix::WaitStatus::Exited(p.get_process().pid(), 0)
-    );
-    assert!(
-        home.join("data/amberdb/history").exists(),
-        "history is saved in the XDG data dir"
-    );
+    assert_eq!(status, expectrl::process::unix::WaitStatus::Exited(p.get_process().pid(), 0));
+    assert!(home.join("data/amberdb/history").exists(), "history is saved in the XDG data dir");
     std::fs::remove_dir_all(&home).unwrap();
 }

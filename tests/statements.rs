@@ -7,10 +7,7 @@ mod common;
 use amberdb::{Database, Error, Outcome, Value};
 
 fn count(db: &Database, table: &str) -> i64 {
-    let rows = db
-        .session()
-        .query(&format!("SELECT count(*) FROM {table}"), &[])
-        .unwrap();
+    let rows = db.session().query(&format!("SELECT count(*) FROM {table}"), &[]).unwrap();
     match rows.rows[0][0] {
         Value::Integer(n) => n,
         ref v => panic!("count(*) returned {v:?}"),
@@ -18,15 +15,8 @@ fn count(db: &Database, table: &str) -> i64 {
 }
 
 fn big_insert(bad_row: usize, bad: &str) -> String {
-    let rows: Vec<String> = (1..=10_000)
-        .map(|i| {
-            if i == bad_row {
-                bad.to_string()
-            } else {
-                format!("({i}, 'user{i}')")
-            }
-        })
-        .collect();
+    let rows: Vec<String> =
+        (1..=10_000).map(|i| if i == bad_row { bad.to_string() } else { format!("({i}, 'user{i}')") }).collect();
     format!("INSERT INTO users (id, name) VALUES {}", rows.join(", "))
 }
 
@@ -34,39 +24,19 @@ fn big_insert(bad_row: usize, bad: &str) -> String {
 fn a_10000_row_insert_with_one_bad_row_changes_nothing_and_names_it() {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute(
-        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
-        &[],
-    )
-    .unwrap();
+    s.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)", &[]).unwrap();
 
-    let err = s
-        .execute(&big_insert(7312, "(7312, NULL)"), &[])
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "row 7312: NOT NULL constraint failed: users.name"
-    );
+    let err = s.execute(&big_insert(7312, "(7312, NULL)"), &[]).unwrap_err();
+    assert_eq!(err.to_string(), "row 7312: NOT NULL constraint failed: users.name");
     assert_eq!(count(&db, "users"), 0);
 
-    let err = s
-        .execute(&big_insert(7312, "(7312, 'user1')"), &[])
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "row 7312: UNIQUE constraint failed: users.name (duplicate value 'user1')"
-    );
+    let err = s.execute(&big_insert(7312, "(7312, 'user1')"), &[]).unwrap_err();
+    assert_eq!(err.to_string(), "row 7312: UNIQUE constraint failed: users.name (duplicate value 'user1')");
     assert!(matches!(err, Error::InRow { row: 7312, .. }));
     assert_eq!(count(&db, "users"), 0);
 
     let out = s.execute(&big_insert(0, ""), &[]).unwrap();
-    assert_eq!(
-        out,
-        Outcome::Changed {
-            verb: "inserted",
-            count: 10_000
-        }
-    );
+    assert_eq!(out, Outcome::Changed { verb: "inserted", count: 10_000 });
     assert_eq!(count(&db, "users"), 10_000);
 }
 
@@ -74,20 +44,12 @@ fn a_10000_row_insert_with_one_bad_row_changes_nothing_and_names_it() {
 fn parameters_bind_by_position_and_number() {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER)", &[])
-        .unwrap();
+    s.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER)", &[]).unwrap();
     for (k, v) in [("a", 1), ("b", 2), ("c", 3)] {
-        s.execute(
-            "INSERT INTO kv VALUES (?, ?)",
-            &[Value::text(k), Value::Integer(v)],
-        )
-        .unwrap();
+        s.execute("INSERT INTO kv VALUES (?, ?)", &[Value::text(k), Value::Integer(v)]).unwrap();
     }
     let rows = s
-        .query(
-            "SELECT k FROM kv WHERE v >= $1 AND k <> ?2 ORDER BY k",
-            &[Value::Integer(2), Value::text("c")],
-        )
+        .query("SELECT k FROM kv WHERE v >= $1 AND k <> ?2 ORDER BY k", &[Value::Integer(2), Value::text("c")])
         .unwrap();
     assert_eq!(rows.rows, vec![vec![Value::text("b")]]);
     let err = s.query("SELECT ?3", &[]).unwrap_err();
@@ -101,11 +63,7 @@ fn rollback_discards_and_commit_publishes() {
     s.execute("CREATE TABLE t (a INTEGER)", &[]).unwrap();
     s.execute("BEGIN", &[]).unwrap();
     s.execute("INSERT INTO t VALUES (1)", &[]).unwrap();
-    assert_eq!(
-        count(&db, "t"),
-        0,
-        "other sessions do not see uncommitted rows"
-    );
+    assert_eq!(count(&db, "t"), 0, "other sessions do not see uncommitted rows");
     s.execute("ROLLBACK", &[]).unwrap();
     assert_eq!(count(&db, "t"), 0);
     s.execute("BEGIN", &[]).unwrap();
@@ -118,29 +76,17 @@ fn rollback_discards_and_commit_publishes() {
 fn first_committer_wins() {
     let db = Database::open_in_memory();
     let mut setup = db.session();
-    setup
-        .execute(
-            "CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)",
-            &[],
-        )
-        .unwrap();
-    setup
-        .execute("INSERT INTO acct VALUES (1, 100)", &[])
-        .unwrap();
+    setup.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)", &[]).unwrap();
+    setup.execute("INSERT INTO acct VALUES (1, 100)", &[]).unwrap();
 
     let (mut a, mut b) = (db.session(), db.session());
     a.execute("BEGIN", &[]).unwrap();
     b.execute("BEGIN", &[]).unwrap();
-    a.execute("UPDATE acct SET balance = balance + 10 WHERE id = 1", &[])
-        .unwrap();
-    b.execute("UPDATE acct SET balance = balance + 20 WHERE id = 1", &[])
-        .unwrap();
+    a.execute("UPDATE acct SET balance = balance + 10 WHERE id = 1", &[]).unwrap();
+    b.execute("UPDATE acct SET balance = balance + 20 WHERE id = 1", &[]).unwrap();
     a.execute("COMMIT", &[]).unwrap();
     let err = b.execute("COMMIT", &[]).unwrap_err();
-    assert!(
-        err.to_string().contains("row 1 of table acct was changed"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("row 1 of table acct was changed"), "{err}");
     assert!(!b.in_transaction());
     let rows = setup.query("SELECT balance FROM acct", &[]).unwrap();
     assert_eq!(rows.rows, vec![vec![Value::Integer(110)]]);
@@ -150,8 +96,7 @@ fn first_committer_wins() {
 fn concurrent_autocommit_updates_lose_nothing() {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)", &[])
-        .unwrap();
+    s.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)", &[]).unwrap();
     s.execute("INSERT INTO c VALUES (1, 0)", &[]).unwrap();
     let workers: Vec<_> = (0..4)
         .map(|_| {
@@ -159,8 +104,7 @@ fn concurrent_autocommit_updates_lose_nothing() {
             thread::spawn(move || {
                 let mut s = db.session();
                 for _ in 0..250 {
-                    s.execute("UPDATE c SET n = n + 1 WHERE id = 1", &[])
-                        .unwrap();
+                    s.execute("UPDATE c SET n = n + 1 WHERE id = 1", &[]).unwrap();
                 }
             })
         })
@@ -222,28 +166,12 @@ fn handles_are_shareable_between_threads() {
 fn typed_rows_and_prepared_statements() {
     let db = Database::open_in_memory();
     let mut s = db.session();
-    s.execute(
-        "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT, score REAL, ok BOOLEAN)",
-        &[],
-    )
-    .unwrap();
-    let insert = s
-        .prepare("INSERT INTO p (name, score, ok) VALUES (?, ?, ?)")
-        .unwrap();
+    s.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT, score REAL, ok BOOLEAN)", &[]).unwrap();
+    let insert = s.prepare("INSERT INTO p (name, score, ok) VALUES (?, ?, ?)").unwrap();
     for (name, score) in [("ada", 9.5), ("bob", 7.0)] {
-        s.execute_prepared(
-            &insert,
-            &[
-                Value::text(name),
-                Value::Real(score),
-                Value::Boolean(score > 8.0),
-            ],
-        )
-        .unwrap();
+        s.execute_prepared(&insert, &[Value::text(name), Value::Real(score), Value::Boolean(score > 8.0)]).unwrap();
     }
-    let by_name = s
-        .prepare("SELECT id, score, ok FROM p WHERE name = $1")
-        .unwrap();
+    let by_name = s.prepare("SELECT id, score, ok FROM p WHERE name = $1").unwrap();
     let rs = s.query_prepared(&by_name, &[Value::text("ada")]).unwrap();
     assert_eq!(rs.get::<i64>(0, "id").unwrap(), 1);
     assert_eq!(rs.get::<f64>(0, "SCORE").unwrap(), 9.5);
@@ -262,17 +190,12 @@ fn the_shell_lists_snapshots() {
     let db = Database::open_in_memory();
     let mut runner = amberdb::shell::Runner::new(
         db.session(),
-        amberdb::shell::Settings {
-            mode: amberdb::shell::Mode::Csv,
-            ..Default::default()
-        },
+        amberdb::shell::Settings { mode: amberdb::shell::Mode::Csv, ..Default::default() },
         Box::new(out.clone()),
         Box::new(out.clone()),
     );
-    runner.run_script(
-        "CREATE TABLE t (a INT); INSERT INTO t VALUES (1), (2); CREATE SNAPSHOT first; .snapshots",
-        "s.q",
-    );
+    runner
+        .run_script("CREATE TABLE t (a INT); INSERT INTO t VALUES (1), (2); CREATE SNAPSHOT first; .snapshots", "s.q");
     let text = out.text();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("name,version,created,rows"));

@@ -38,22 +38,14 @@ impl Accumulator {
     pub fn new(call: &AggCall) -> Accumulator {
         let state = match call.func {
             AggFunc::CountStar | AggFunc::Count => State::Count(0),
-            AggFunc::Sum | AggFunc::Total => State::Sum {
-                int: 0,
-                real: 0.0,
-                is_real: false,
-                seen: false,
-                overflow: false,
-            },
+            AggFunc::Sum | AggFunc::Total => {
+                State::Sum { int: 0, real: 0.0, is_real: false, seen: false, overflow: false }
+            }
             AggFunc::Avg => State::Avg { sum: 0.0, n: 0 },
             AggFunc::Min | AggFunc::Max => State::Extreme(None),
             AggFunc::GroupConcat => State::Concat(None),
         };
-        Accumulator {
-            func: call.func,
-            state,
-            seen: call.distinct.then(HashSet::new),
-        }
+        Accumulator { func: call.func, state, seen: call.distinct.then(HashSet::new) }
     }
 
     /// Feeds one input row.
@@ -72,13 +64,7 @@ impl Accumulator {
         }
         match &mut self.state {
             State::Count(n) => *n += 1,
-            State::Sum {
-                int,
-                real,
-                is_real,
-                seen,
-                overflow,
-            } => {
+            State::Sum { int, real, is_real, seen, overflow } => {
                 *seen = true;
                 match to_number(&v) {
                     Value::Integer(i) => {
@@ -140,13 +126,7 @@ impl Accumulator {
     pub fn finish(&self) -> Result<Value> {
         Ok(match &self.state {
             State::Count(n) => Value::Integer(*n),
-            State::Sum {
-                int,
-                real,
-                is_real,
-                seen,
-                overflow,
-            } => match self.func {
+            State::Sum { int, real, is_real, seen, overflow } => match self.func {
                 AggFunc::Total => Value::Real(*real),
                 _ if !seen => Value::Null,
                 _ if *is_real => Value::Real(*real),

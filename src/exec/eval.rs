@@ -27,9 +27,7 @@ impl Ctx<'_> {
     /// Fails with `Interrupted` once the flag is raised (Ctrl-C in the shell).
     pub fn check_interrupt(&self) -> Result<()> {
         match self.interrupt {
-            Some(flag) if flag.load(std::sync::atomic::Ordering::Relaxed) => {
-                Err(Error::Interrupted)
-            }
+            Some(flag) if flag.load(std::sync::atomic::Ordering::Relaxed) => Err(Error::Interrupted),
             _ => Ok(()),
         }
     }
@@ -60,12 +58,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
     Ok(match e {
         BExpr::Const(v) => v.clone(),
         BExpr::Column(i) => env.row[*i].clone(),
-        BExpr::Param(i) => env
-            .ctx
-            .params
-            .get(*i)
-            .cloned()
-            .ok_or(Error::MissingParameter(i + 1))?,
+        BExpr::Param(i) => env.ctx.params.get(*i).cloned().ok_or(Error::MissingParameter(i + 1))?,
         BExpr::Agg(i) => env.aggs[*i].clone(),
         BExpr::Not(a) => bool_or_null(truth(a, env)?.map(|b| !b)),
         BExpr::Neg(a) => negate(eval(a, env)?),
@@ -110,12 +103,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             (a, b) => Value::text(&format!("{a}{b}")),
         },
         BExpr::IsNull(a, negated) => Value::Boolean(eval(a, env)?.is_null() != *negated),
-        BExpr::Between {
-            expr,
-            low,
-            high,
-            negated,
-        } => {
+        BExpr::Between { expr, low, high, negated } => {
             let v = eval(expr, env)?;
             let lo = v.sql_cmp(&eval(low, env)?).map(|o| o != Ordering::Less);
             let hi = v.sql_cmp(&eval(high, env)?).map(|o| o != Ordering::Greater);
@@ -126,27 +114,15 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             };
             bool_or_null(inside.map(|b| b != *negated))
         }
-        BExpr::InList {
-            expr,
-            list,
-            negated,
-        } => {
+        BExpr::InList { expr, list, negated } => {
             let v = eval(expr, env)?;
             bool_or_null(in_list(&v, list, env)?.map(|b| b != *negated))
         }
-        BExpr::Like {
-            expr,
-            pattern,
-            negated,
-        } => match (eval(expr, env)?, eval(pattern, env)?) {
+        BExpr::Like { expr, pattern, negated } => match (eval(expr, env)?, eval(pattern, env)?) {
             (Value::Null, _) | (_, Value::Null) => Value::Null,
             (v, p) => Value::Boolean(like(&p.to_string(), &v.to_string()) != *negated),
         },
-        BExpr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        BExpr::Case { operand, whens, else_ } => {
             let subject = operand.as_deref().map(|o| eval(o, env)).transpose()?;
             for (w, t) in whens {
                 let hit = match &subject {
@@ -165,10 +141,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
         BExpr::Cast(a, ty) => {
             let v = eval(a, env)?;
             cast(&v, *ty).ok_or_else(|| {
-                Error::invalid(format!(
-                    "cannot cast {} to {ty}",
-                    crate::storage::schema::literal_sql(&v)
-                ))
+                Error::invalid(format!("cannot cast {} to {ty}", crate::storage::schema::literal_sql(&v)))
             })?
         }
         BExpr::Func(f, args) => {
@@ -220,9 +193,7 @@ fn real(r: f64) -> Value {
 
 pub fn negate(v: Value) -> Value {
     match to_number(&v) {
-        Value::Integer(i) => i
-            .checked_neg()
-            .map_or(Value::Real(-(i as f64)), Value::Integer),
+        Value::Integer(i) => i.checked_neg().map_or(Value::Real(-(i as f64)), Value::Integer),
         Value::Real(r) => Value::Real(-r),
         _ => Value::Null,
     }
@@ -256,15 +227,9 @@ pub fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
     };
     let (x, y) = (as_f64(&a), as_f64(&b));
     match op {
-        ArithOp::Add => ints
-            .and_then(|(i, j)| i.checked_add(j))
-            .map_or(real(x + y), Value::Integer),
-        ArithOp::Sub => ints
-            .and_then(|(i, j)| i.checked_sub(j))
-            .map_or(real(x - y), Value::Integer),
-        ArithOp::Mul => ints
-            .and_then(|(i, j)| i.checked_mul(j))
-            .map_or(real(x * y), Value::Integer),
+        ArithOp::Add => ints.and_then(|(i, j)| i.checked_add(j)).map_or(real(x + y), Value::Integer),
+        ArithOp::Sub => ints.and_then(|(i, j)| i.checked_sub(j)).map_or(real(x - y), Value::Integer),
+        ArithOp::Mul => ints.and_then(|(i, j)| i.checked_mul(j)).map_or(real(x * y), Value::Integer),
         ArithOp::Div => match ints {
             Some((_, 0)) => Value::Null,
             Some((i, j)) => i.checked_div(j).map_or(real(x / y), Value::Integer),
@@ -338,30 +303,12 @@ mod tests {
 
     #[test]
     fn integer_division_and_overflow() {
-        assert_eq!(
-            arith(ArithOp::Div, &Value::Integer(7), &Value::Integer(2)),
-            Value::Integer(3)
-        );
-        assert_eq!(
-            arith(ArithOp::Div, &Value::Integer(7), &Value::Integer(0)),
-            Value::Null
-        );
-        assert_eq!(
-            arith(ArithOp::Div, &Value::Real(7.0), &Value::Integer(2)),
-            Value::Real(3.5)
-        );
-        assert_eq!(
-            arith(ArithOp::Mod, &Value::Integer(-7), &Value::Integer(3)),
-            Value::Integer(-1)
-        );
-        assert!(matches!(
-            arith(ArithOp::Add, &Value::Integer(i64::MAX), &Value::Integer(1)),
-            Value::Real(_)
-        ));
-        assert_eq!(
-            arith(ArithOp::Add, &Value::text("3"), &Value::Integer(4)),
-            Value::Integer(7)
-        );
+        assert_eq!(arith(ArithOp::Div, &Value::Integer(7), &Value::Integer(2)), Value::Integer(3));
+        assert_eq!(arith(ArithOp::Div, &Value::Integer(7), &Value::Integer(0)), Value::Null);
+        assert_eq!(arith(ArithOp::Div, &Value::Real(7.0), &Value::Integer(2)), Value::Real(3.5));
+        assert_eq!(arith(ArithOp::Mod, &Value::Integer(-7), &Value::Integer(3)), Value::Integer(-1));
+        assert!(matches!(arith(ArithOp::Add, &Value::Integer(i64::MAX), &Value::Integer(1)), Value::Real(_)));
+        assert_eq!(arith(ArithOp::Add, &Value::text("3"), &Value::Integer(4)), Value::Integer(7));
     }
 
     #[test]

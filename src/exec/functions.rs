@@ -12,10 +12,7 @@ use crate::storage::Value;
 pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
     let null_in = args.iter().any(Value::is_null);
     Ok(match f {
-        Func::Coalesce | Func::IfNull => args
-            .into_iter()
-            .find(|v| !v.is_null())
-            .unwrap_or(Value::Null),
+        Func::Coalesce | Func::IfNull => args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null),
         Func::NullIf => {
             let b = args.pop().unwrap_or(Value::Null);
             let a = args.pop().unwrap_or(Value::Null);
@@ -26,19 +23,10 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
             }
         }
         Func::Min | Func::Max if null_in => Value::Null,
-        Func::Min => args
-            .into_iter()
-            .min_by(|a, b| a.total_cmp(b))
-            .unwrap_or(Value::Null),
+        Func::Min => args.into_iter().min_by(|a, b| a.total_cmp(b)).unwrap_or(Value::Null),
         Func::Max => args
             .into_iter()
-            .reduce(|a, b| {
-                if b.total_cmp(&a) == Ordering::Greater {
-                    b
-                } else {
-                    a
-                }
-            })
+            .reduce(|a, b| if b.total_cmp(&a) == Ordering::Greater { b } else { a })
             .unwrap_or(Value::Null),
         Func::Now => Value::Timestamp(ctx.now),
         Func::Random => Value::Integer(random()),
@@ -63,11 +51,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::Trim | Func::LTrim | Func::RTrim => trim(f, &args),
         Func::Round => round(&args),
         Func::Replace => {
-            let (s, from, to) = (
-                args[0].to_string(),
-                args[1].to_string(),
-                args[2].to_string(),
-            );
+            let (s, from, to) = (args[0].to_string(), args[1].to_string(), args[2].to_string());
             if from.is_empty() {
                 Value::text(&s)
             } else {
@@ -193,10 +177,7 @@ mod tests {
     fn round_and_trim() {
         assert_eq!(round(&[Value::Real(2.5)]), Value::Real(3.0));
         assert_eq!(round(&[Value::Real(-2.5)]), Value::Real(-3.0));
-        assert_eq!(
-            round(&[Value::Real(1.23456), Value::Integer(2)]),
-            Value::Real(1.23)
-        );
+        assert_eq!(round(&[Value::Real(1.23456), Value::Integer(2)]), Value::Real(1.23));
         assert_eq!(trim(Func::Trim, &[t("  x  ")]), t("x"));
         assert_eq!(trim(Func::LTrim, &[t("xxaxx"), t("x")]), t("axx"));
     }

@@ -10,6 +10,7 @@
 //! - [`select`] — the select pipeline
 //! - [`write`] — INSERT, UPDATE, DELETE, CREATE, DROP
 
+pub mod access;
 pub mod aggregate;
 pub mod eval;
 pub mod functions;
@@ -43,24 +44,17 @@ pub struct ResultSet {
 impl ResultSet {
     /// The position of a column by name (case-insensitive).
     pub fn column(&self, name: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| c.eq_ignore_ascii_case(name))
+        self.columns.iter().position(|c| c.eq_ignore_ascii_case(name))
     }
 
     /// The value at `row` in the named column, converted to a Rust type.
     pub fn get<T: FromValue>(&self, row: usize, column: &str) -> Result<T> {
-        let col = self
-            .column(column)
-            .ok_or_else(|| crate::error::Error::NoSuchColumn {
-                name: column.to_string(),
-                suggestion: crate::error::closest(column, self.columns.iter().map(String::as_str)),
-            })?;
+        let col = self.column(column).ok_or_else(|| crate::error::Error::NoSuchColumn {
+            name: column.to_string(),
+            suggestion: crate::error::closest(column, self.columns.iter().map(String::as_str)),
+        })?;
         let value = self.rows.get(row).and_then(|r| r.get(col)).ok_or_else(|| {
-            crate::error::Error::invalid(format!(
-                "no row {row} in a result of {} rows",
-                self.rows.len()
-            ))
+            crate::error::Error::invalid(format!("no row {row} in a result of {} rows", self.rows.len()))
         })?;
         T::from_value(value)
     }
@@ -135,21 +129,8 @@ impl<T: FromValue> FromValue for Option<T> {
 
 /// Evaluates an expression that reads no row (a DEFAULT, a constant).
 pub fn eval_constant(e: &BExpr) -> Result<Value> {
-    let ctx = Ctx {
-        params: &[],
-        now: crate::storage::time::now_micros(),
-        interrupt: None,
-        version: 0,
-        history: None,
-    };
-    eval::eval(
-        e,
-        &eval::Env {
-            row: &[],
-            aggs: &[],
-            ctx: &ctx,
-        },
-    )
+    let ctx = Ctx { params: &[], now: crate::storage::time::now_micros(), interrupt: None, version: 0, history: None };
+    eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &ctx })
 }
 
 /// What a statement produced.
@@ -165,43 +146,40 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
     Ok(match plan {
         Plan::Select(p) => Output::Rows(select::run_select(p, state, ctx)?),
         Plan::Explain(p) => {
-            let lines = crate::sql::explain::explain(p);
+            let lines = crate::sql::explain::explain(p, state);
             let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
-            Output::Rows(ResultSet {
-                columns: vec!["plan".into()],
-                rows,
-            })
+            Output::Rows(ResultSet { columns: vec!["plan".into()], rows })
         }
         Plan::Insert(p) => Output::Written(write::run_insert(p, state, ctx)?, "inserted"),
         Plan::Update(p) => Output::Written(write::run_update(p, state, ctx)?, "updated"),
         Plan::Delete(p) => Output::Written(write::run_delete(p, state, ctx)?, "deleted"),
-        Plan::CreateTable {
-            schema,
-            if_not_exists,
-        } => {
+        Plan::CreateTable { schema, if_not_exists } => {
             if *if_not_exists && state.table(&schema.name).is_some() {
                 Output::Nothing
             } else {
-                Output::Written(
-                    write::run_ddl(WriteOp::CreateTable(schema.clone()), state)?,
-                    "created",
-                )
+                Output::Written(write::run_ddl(WriteOp::CreateTable(schema.clone()), state)?, "created")
             }
+        }
+        Plan::CreateIndex { table, index, if_not_exists } => {
+            if *if_not_exists && state.index_owner(&index.name).is_some() {
+                Output::Nothing
+            } else {
+                let op = WriteOp::CreateIndex { table: table.clone(), index: index.clone() };
+                Output::Written(write::run_ddl(op, state)?, "index created")
+            }
+        }
+        Plan::DropIndex { table: None, .. } => Output::Nothing,
+        Plan::DropIndex { table: Some(table), name } => {
+            let op = WriteOp::DropIndex { table: table.clone(), name: name.clone() };
+            Output::Written(write::run_ddl(op, state)?, "index dropped")
         }
         Plan::DropTable { name, if_exists } => {
             if *if_exists && state.table(name).is_none() {
                 Output::Nothing
             } else {
-                Output::Written(
-                    write::run_ddl(WriteOp::DropTable(name.clone()), state)?,
-                    "dropped",
-                )
+                Output::Written(write::run_ddl(WriteOp::DropTable(name.clone()), state)?, "dropped")
             }
         }
-        _ => {
-            return Err(crate::error::Error::Transaction(
-                "transaction control needs a session".to_string(),
-            ))
-        }
+        _ => return Err(crate::error::Error::Transaction("transaction control needs a session".to_string())),
     })
 }

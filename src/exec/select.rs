@@ -13,21 +13,13 @@ use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
 
-/// How often (in rows) a scan checks the interrupt flag.
-const INTERRUPT_EVERY: usize = 4096;
-
-/// Calls `f` with every row of the source, in key order, until it returns `false`.
-fn for_each_row(
-    source: &Source,
-    state: &State,
-    ctx: &Ctx,
-    mut f: impl FnMut(&Row) -> Result<bool>,
-) -> Result<()> {
+/// Calls `f` with every row the source yields until it returns `false`.
+fn for_each_row(source: &Source, state: &State, ctx: &Ctx, mut f: impl FnMut(&Row) -> Result<bool>) -> Result<()> {
     match source {
         Source::Single => {
             f(&Row::from(Vec::new()))?;
         }
-        Source::Scan { table, as_of } => {
+        Source::Scan { table, as_of, access } => {
             let past;
             let state = match as_of {
                 Some(at) => {
@@ -36,15 +28,7 @@ fn for_each_row(
                 }
                 None => state,
             };
-            let table = state.table_or_err(table)?;
-            for (n, row) in table.rows.values().enumerate() {
-                if n % INTERRUPT_EVERY == 0 {
-                    ctx.check_interrupt()?;
-                }
-                if !f(row)? {
-                    break;
-                }
-            }
+            super::access::scan(state.table_or_err(table)?, access, ctx, |_, row| f(row))?;
         }
     }
     Ok(())
@@ -54,24 +38,15 @@ fn for_each_row(
 fn past_state(ctx: &Ctx, at: &AsOf) -> Result<State> {
     match ctx.history {
         Some(h) => h.state_at(at),
-        None => Err(Error::invalid(format!(
-            "AS OF {at} needs a database with history"
-        ))),
+        None => Err(Error::invalid(format!("AS OF {at} needs a database with history"))),
     }
 }
 
 fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
     Ok(match source {
         Source::Single => 0,
-        Source::Scan { table, as_of: None } => state.table_or_err(table)?.schema.columns.len(),
-        Source::Scan {
-            table,
-            as_of: Some(at),
-        } => past_state(ctx, at)?
-            .table_or_err(table)?
-            .schema
-            .columns
-            .len(),
+        Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
+        Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
     })
 }
 
@@ -82,11 +57,7 @@ struct OutRow {
 }
 
 fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
-    let values = plan
-        .projection
-        .iter()
-        .map(|e| eval(e, env))
-        .collect::<Result<Vec<_>>>()?;
+    let values = plan.projection.iter().map(|e| eval(e, env)).collect::<Result<Vec<_>>>()?;
     let mut keys = Vec::with_capacity(plan.order_by.len());
     for k in &plan.order_by {
         keys.push(match &k.expr {
@@ -100,81 +71,73 @@ fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
 /// The row count LIMIT/OFFSET allow: `None` for no limit.
 fn bound(e: Option<&crate::sql::plan::BExpr>, ctx: &Ctx, what: &str) -> Result<Option<i64>> {
     let Some(e) = e else { return Ok(None) };
-    let v = eval(
-        e,
-        &Env {
-            row: &[],
-            aggs: &[],
-            ctx,
-        },
-    )?;
+    let v = eval(e, &Env { row: &[], aggs: &[], ctx })?;
     match store_as(v.clone(), DataType::Integer) {
         Some(Value::Integer(i)) => Ok(Some(i)),
-        _ => Err(Error::invalid(format!(
-            "{what} must be an integer, not {}",
-            literal_sql(&v)
-        ))),
+        _ => Err(Error::invalid(format!("{what} must be an integer, not {}", literal_sql(&v)))),
     }
 }
 
 pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultSet> {
-    let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?
-        .filter(|l| *l >= 0)
-        .map(|l| l as usize);
-    let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?
-        .unwrap_or(0)
-        .max(0) as usize;
-    // Without sorting or DISTINCT, rows come out in scan order and the scan can stop early.
-    let stop_after = match limit {
-        Some(l) if plan.order_by.is_empty() && !plan.distinct && plan.aggregate.is_none() => {
-            Some(offset + l)
-        }
-        _ => None,
+    let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?.filter(|l| *l >= 0).map(|l| l as usize);
+    let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0).max(0) as usize;
+    // Rows that come out in their final order can stop the scan early; otherwise a
+    // LIMIT keeps only the best rows seen so far (top-k) instead of sorting them all.
+    let in_order = plan.order_by.is_empty() || plan.ordered;
+    let plain = !plan.distinct && plan.aggregate.is_none();
+    let keep = match limit {
+        Some(l) if plain && in_order => Keep::First(offset + l),
+        Some(l) if plain => Keep::Best(offset + l),
+        _ => Keep::All,
     };
     let mut rows = match &plan.aggregate {
-        None => project_rows(plan, state, ctx, stop_after)?,
+        None => project_rows(plan, state, ctx, keep)?,
         Some(_) => aggregate_rows(plan, state, ctx)?,
     };
     if plan.distinct {
         let mut seen = HashSet::new();
         rows.retain(|r| seen.insert(r.values.clone()));
     }
-    if !plan.order_by.is_empty() {
+    if !in_order {
         rows.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
     }
-    let rows = rows
-        .into_iter()
-        .skip(offset)
-        .take(limit.unwrap_or(usize::MAX));
-    Ok(ResultSet {
-        columns: plan.columns.clone(),
-        rows: rows.map(|r| r.values).collect(),
-    })
+    let rows = rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX));
+    Ok(ResultSet { columns: plan.columns.clone(), rows: rows.map(|r| r.values).collect() })
 }
 
-fn project_rows(
-    plan: &SelectPlan,
-    state: &State,
-    ctx: &Ctx,
-    stop_after: Option<usize>,
-) -> Result<Vec<OutRow>> {
+/// How many projected rows a select needs to keep.
+#[derive(Clone, Copy)]
+enum Keep {
+    All,
+    /// The first n (rows arrive in their final order).
+    First(usize),
+    /// The n that sort first.
+    Best(usize),
+}
+
+fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Result<Vec<OutRow>> {
     let mut out = Vec::new();
-    if stop_after == Some(0) {
+    if let Keep::First(0) = keep {
         return Ok(out);
     }
     for_each_row(&plan.source, state, ctx, |row: &Row| {
-        let env = Env {
-            row: &row[..],
-            aggs: &[],
-            ctx,
-        };
+        let env = Env { row: &row[..], aggs: &[], ctx };
         if let Some(f) = &plan.filter {
             if !is_true(f, &env)? {
                 return Ok(true);
             }
         }
         out.push(out_row(plan, &env)?);
-        Ok(stop_after.is_none_or(|n| out.len() < n))
+        match keep {
+            Keep::First(n) => Ok(out.len() < n),
+            Keep::Best(n) if out.len() >= (2 * n).max(64) => {
+                // A stable sort keeps scan order among equal keys, as the final sort does.
+                out.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
+                out.truncate(n);
+                Ok(true)
+            }
+            _ => Ok(true),
+        }
     })?;
     Ok(out)
 }
@@ -186,31 +149,17 @@ struct Group {
 }
 
 fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
-    let agg = plan
-        .aggregate
-        .as_ref()
-        .expect("aggregate_rows runs aggregate plans");
-    let new_group = |row: &Row| Group {
-        accs: agg.calls.iter().map(Accumulator::new).collect(),
-        last: row.clone(),
-    };
+    let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
+    let new_group = |row: &Row| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), last: row.clone() };
     let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
     for_each_row(&plan.source, state, ctx, |row: &Row| {
-        let env = Env {
-            row: &row[..],
-            aggs: &[],
-            ctx,
-        };
+        let env = Env { row: &row[..], aggs: &[], ctx };
         if let Some(f) = &plan.filter {
             if !is_true(f, &env)? {
                 return Ok(true);
             }
         }
-        let key = agg
-            .group_by
-            .iter()
-            .map(|g| eval(g, &env))
-            .collect::<Result<Vec<_>>>()?;
+        let key = agg.group_by.iter().map(|g| eval(g, &env)).collect::<Result<Vec<_>>>()?;
         let group = groups.entry(key).or_insert_with(|| new_group(row));
         for (acc, call) in group.accs.iter_mut().zip(&agg.calls) {
             acc.add(call, &env)?;
@@ -224,16 +173,8 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
     }
     let mut out = Vec::with_capacity(groups.len());
     for group in groups.into_values() {
-        let aggs = group
-            .accs
-            .iter()
-            .map(Accumulator::finish)
-            .collect::<Result<Vec<_>>>()?;
-        let env = Env {
-            row: &group.last,
-            aggs: &aggs,
-            ctx,
-        };
+        let aggs = group.accs.iter().map(Accumulator::finish).collect::<Result<Vec<_>>>()?;
+        let env = Env { row: &group.last, aggs: &aggs, ctx };
         if let Some(h) = &plan.having {
             if !is_true(h, &env)? {
                 continue;

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use super::eval::{eval, Ctx, Env};
 use super::select::run_select;
 use crate::error::{Error, Result};
-use crate::sql::plan::{CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, UpdatePlan};
+use crate::sql::plan::{Access, BExpr, CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, UpdatePlan};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{
-    Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, Value, WriteOp,
-    WriteSet,
+    Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, Value, WriteOp, WriteSet,
 };
 
 /// A write statement's result: the new state, what changed, and how many rows.
@@ -36,12 +35,7 @@ pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<
 }
 
 /// Types, NOT NULL and CHECK for a full row about to be stored.
-fn validate(
-    schema: &TableSchema,
-    row: &mut [Value],
-    checks: &[CheckPlan],
-    ctx: &Ctx,
-) -> Result<()> {
+fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: &Ctx) -> Result<()> {
     for (col, v) in schema.columns.iter().zip(row.iter_mut()) {
         let value = std::mem::replace(v, Value::Null);
         *v = store_value(value, col.ty, &schema.name, &col.name)?;
@@ -54,11 +48,7 @@ fn validate(
             });
         }
     }
-    let env = Env {
-        row,
-        aggs: &[],
-        ctx,
-    };
+    let env = Env { row, aggs: &[], ctx };
     for check in checks {
         if eval(&check.expr, &env)?.truth() == Some(false) {
             return Err(Error::Constraint {
@@ -73,12 +63,7 @@ fn validate(
 }
 
 /// The key for a new row, assigning a rowid (or a NULL integer key) when needed.
-fn new_key(
-    state: &mut State,
-    table: &str,
-    schema: &TableSchema,
-    row: &mut [Value],
-) -> Result<RowKey> {
+fn new_key(state: &mut State, table: &str, schema: &TableSchema, row: &mut [Value]) -> Result<RowKey> {
     if let Some(k) = schema.integer_key() {
         if row[k].is_null() {
             row[k] = Value::Integer(state.allocate_rowid(table)?);
@@ -95,11 +80,7 @@ pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written
     let schema = state.table_or_err(&plan.table)?.schema.clone();
     let source: Vec<Vec<Value>> = match &plan.source {
         InsertSourcePlan::Values(rows) => {
-            let env = Env {
-                row: &[],
-                aggs: &[],
-                ctx,
-            };
+            let env = Env { row: &[], aggs: &[], ctx };
             let multi = rows.len() > 1;
             rows.iter()
                 .enumerate()
@@ -118,20 +99,11 @@ pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
         }
-        let op = insert_row(plan, &schema, src, &mut working, ctx).map_err(|e| {
-            if multi {
-                e.in_row(n + 1)
-            } else {
-                e
-            }
-        })?;
+        let op =
+            insert_row(plan, &schema, src, &mut working, ctx).map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
         writes.ops.push(op);
     }
-    Ok(Written {
-        state: working,
-        writes,
-        count: source.len(),
-    })
+    Ok(Written { state: working, writes, count: source.len() })
 }
 
 fn insert_row(
@@ -154,11 +126,7 @@ fn insert_row(
         .collect();
     let key = new_key(working, &plan.table, schema, &mut row)?;
     validate(schema, &mut row, &plan.checks, ctx)?;
-    let op = WriteOp::Row {
-        table: plan.table.clone(),
-        key,
-        change: Change::Insert(Row::from(row)),
-    };
+    let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(Row::from(row)) };
     working.apply(&op)?;
     Ok(op)
 }
@@ -169,20 +137,8 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
     let mut working = state.clone();
     let mut writes = WriteSet::default();
     let mut count = 0;
-    for (n, (key, row)) in table.rows.iter().enumerate() {
-        if n % 4096 == 0 {
-            ctx.check_interrupt()?;
-        }
-        let env = Env {
-            row,
-            aggs: &[],
-            ctx,
-        };
-        if let Some(f) = &plan.filter {
-            if eval(f, &env)?.truth() != Some(true) {
-                continue;
-            }
-        }
+    for (key, row) in matching(table, &plan.access, plan.filter.as_ref(), ctx)? {
+        let (key, env) = (&key, Env { row: &row, aggs: &[], ctx });
         let mut new: Vec<Value> = row.to_vec();
         for (col, e) in &plan.assignments {
             new[*col] = eval(e, &env)?;
@@ -192,23 +148,11 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
         let new: Row = Arc::from(new);
         let ops = if &new_key == key {
-            vec![WriteOp::Row {
-                table: plan.table.clone(),
-                key: key.clone(),
-                change: Change::Update(new),
-            }]
+            vec![WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new) }]
         } else {
             vec![
-                WriteOp::Row {
-                    table: plan.table.clone(),
-                    key: key.clone(),
-                    change: Change::Delete,
-                },
-                WriteOp::Row {
-                    table: plan.table.clone(),
-                    key: new_key,
-                    change: Change::Insert(new),
-                },
+                WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete },
+                WriteOp::Row { table: plan.table.clone(), key: new_key, change: Change::Insert(new) },
             ]
         };
         for op in ops {
@@ -217,59 +161,40 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
         }
         count += 1;
     }
-    Ok(Written {
-        state: working,
-        writes,
-        count,
-    })
+    Ok(Written { state: working, writes, count })
 }
 
 pub fn run_delete(plan: &DeletePlan, state: &State, ctx: &Ctx) -> Result<Written> {
     let table = state.table_or_err(&plan.table)?;
     let mut working = state.clone();
     let mut writes = WriteSet::default();
-    for (n, (key, row)) in table.rows.iter().enumerate() {
-        if n % 4096 == 0 {
-            ctx.check_interrupt()?;
-        }
-        if let Some(f) = &plan.filter {
-            if eval(
-                f,
-                &Env {
-                    row,
-                    aggs: &[],
-                    ctx,
-                },
-            )?
-            .truth()
-                != Some(true)
-            {
-                continue;
-            }
-        }
-        let op = WriteOp::Row {
-            table: plan.table.clone(),
-            key: key.clone(),
-            change: Change::Delete,
-        };
+    for (key, _) in matching(table, &plan.access, plan.filter.as_ref(), ctx)? {
+        let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Delete };
         working.apply(&op)?;
         writes.ops.push(op);
     }
     let count = writes.ops.len();
-    Ok(Written {
-        state: working,
-        writes,
-        count,
-    })
+    Ok(Written { state: working, writes, count })
+}
+
+/// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE.
+fn matching(table: &Table, access: &Access, filter: Option<&BExpr>, ctx: &Ctx) -> Result<Vec<(RowKey, Row)>> {
+    let mut out = Vec::new();
+    super::access::scan(table, access, ctx, |key, row| {
+        if let Some(f) = filter {
+            if eval(f, &Env { row, aggs: &[], ctx })?.truth() != Some(true) {
+                return Ok(true);
+            }
+        }
+        out.push((key.clone(), row.clone()));
+        Ok(true)
+    })?;
+    Ok(out)
 }
 
 /// Applies one catalog change (CREATE/DROP) to a copy of the state.
 pub fn run_ddl(op: WriteOp, state: &State) -> Result<Written> {
     let mut working = state.clone();
     working.apply(&op)?;
-    Ok(Written {
-        state: working,
-        writes: WriteSet { ops: vec![op] },
-        count: 0,
-    })
+    Ok(Written { state: working, writes: WriteSet { ops: vec![op] }, count: 0 })
 }

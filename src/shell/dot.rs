@@ -6,6 +6,7 @@ use super::render::Mode;
 pub enum DotCommand {
     Help,
     Tables,
+    Indexes(Option<String>),
     Schema(Option<String>),
     Mode(Mode),
     Headers(bool),
@@ -29,6 +30,7 @@ pub const HELP: &str = "\
 .snapshots        list the named snapshots
 .diff A B         rows changed from A to B (snapshot names, version numbers or HEAD)
 .tables           list the tables
+.indexes [TABLE]  list the indexes (and the unique constraints behind them)
 .timer on|off     show how long each statement took
 ";
 
@@ -48,6 +50,7 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
     let cmd_ok = match cmd.as_str() {
         "help" => DotCommand::Help,
         "tables" => DotCommand::Tables,
+        "indexes" | "indices" => DotCommand::Indexes(arg.map(str::to_string)),
         "schema" => DotCommand::Schema(arg.map(str::to_string)),
         "mode" => {
             let name = arg.ok_or_else(|| format!("usage: .mode MODE (one of {})", Mode::NAMES))?;
@@ -69,7 +72,7 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         }
         _ => {
             return Err(format!(
-                "unknown command .{cmd}; the commands are .diff .exit .headers .help .mode .quit .read .schema .session .snapshots .tables .timer"
+                "unknown command .{cmd}; the commands are .diff .exit .headers .help .indexes .mode .quit .read .schema .session .snapshots .tables .timer"
             ))
         }
     };
@@ -84,10 +87,7 @@ mod tests {
     fn parses_commands_and_refuses_unknown_ones() {
         assert_eq!(parse(".mode csv"), Ok(DotCommand::Mode(Mode::Csv)));
         assert_eq!(parse(".headers off"), Ok(DotCommand::Headers(false)));
-        assert_eq!(
-            parse(".schema users"),
-            Ok(DotCommand::Schema(Some("users".into())))
-        );
+        assert_eq!(parse(".schema users"), Ok(DotCommand::Schema(Some("users".into()))));
         assert!(parse(".frobnicate").unwrap_err().contains(".tables"));
         assert!(parse(".mode weird").is_err());
     }

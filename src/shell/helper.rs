@@ -100,6 +100,7 @@ const DOT_COMMANDS: &[&str] = &[
     ".exit",
     ".headers",
     ".help",
+    ".indexes",
     ".mode",
     ".quit",
     ".read",
@@ -120,10 +121,7 @@ impl Names {
     }
 
     fn get(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
@@ -135,15 +133,8 @@ pub struct AmberHelper {
 impl Completer for AmberHelper {
     type Candidate = Pair;
 
-    fn complete(
-        &self,
-        line: &str,
-        pos: usize,
-        _ctx: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let start = line[..pos]
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-            .map_or(0, |i| i + 1);
+    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos].rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
         let word = &line[start..pos];
         if word.is_empty() {
             return Ok((pos, Vec::new()));
@@ -151,13 +142,8 @@ impl Completer for AmberHelper {
         let lower = word.to_ascii_lowercase();
         let mut out: Vec<Pair> = Vec::new();
         let mut offer = |candidate: String| {
-            if candidate.to_ascii_lowercase().starts_with(&lower)
-                && !out.iter().any(|p| p.replacement == candidate)
-            {
-                out.push(Pair {
-                    display: candidate.clone(),
-                    replacement: candidate,
-                });
+            if candidate.to_ascii_lowercase().starts_with(&lower) && !out.iter().any(|p| p.replacement == candidate) {
+                out.push(Pair { display: candidate.clone(), replacement: candidate });
             }
         };
         if word.starts_with('.') {
@@ -166,11 +152,7 @@ impl Completer for AmberHelper {
             self.names.get().into_iter().for_each(&mut offer);
             let lowercase = word.chars().next().is_some_and(|c| c.is_lowercase());
             for k in KEYWORDS {
-                offer(if lowercase {
-                    k.to_ascii_lowercase()
-                } else {
-                    k.to_string()
-                });
+                offer(if lowercase { k.to_ascii_lowercase() } else { k.to_string() });
             }
         }
         Ok((start, out))
@@ -254,18 +236,12 @@ pub fn is_incomplete(input: &str) -> bool {
     if input.trim_start().starts_with('.') {
         return false;
     }
-    split(input)
-        .last()
-        .is_some_and(|p| !p.is_dot && !p.terminated && !only_space_and_comments(p.text))
+    split(input).last().is_some_and(|p| !p.is_dot && !p.terminated && !only_space_and_comments(p.text))
 }
 
 impl Validator for AmberHelper {
     fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        Ok(if is_incomplete(ctx.input()) {
-            ValidationResult::Incomplete
-        } else {
-            ValidationResult::Valid(None)
-        })
+        Ok(if is_incomplete(ctx.input()) { ValidationResult::Incomplete } else { ValidationResult::Valid(None) })
     }
 }
 

@@ -46,13 +46,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings {
-            mode: Mode::Table,
-            headers: true,
-            color: false,
-            width: None,
-            timer: false,
-        }
+        Settings { mode: Mode::Table, headers: true, color: false, width: None, timer: false }
     }
 }
 
@@ -97,11 +91,7 @@ fn fit(s: &str, width: usize) -> String {
 
 /// Column widths, shrunk (widest first) until the table fits `max` columns.
 fn widths(rs: &ResultSet, headers: bool, max: Option<usize>) -> Vec<usize> {
-    let mut w: Vec<usize> = rs
-        .columns
-        .iter()
-        .map(|c| if headers { chars(c) } else { 1 })
-        .collect();
+    let mut w: Vec<usize> = rs.columns.iter().map(|c| if headers { chars(c) } else { 1 }).collect();
     for row in &rs.rows {
         for (i, v) in row.iter().enumerate() {
             w[i] = w[i].max(chars(&cell_text(v).replace('\n', " ")));
@@ -136,11 +126,7 @@ fn table(rs: &ResultSet, s: &Settings) -> String {
         for (c, width) in rs.columns.iter().zip(&w) {
             let name = fit(c, *width);
             let pad = width - chars(&name);
-            let name = if s.color {
-                name.bold().to_string()
-            } else {
-                name
-            };
+            let name = if s.color { name.bold().to_string() } else { name };
             let _ = write!(out, " {name}{} │", " ".repeat(pad));
         }
         out.push('\n');
@@ -185,16 +171,8 @@ fn csv(rs: &ResultSet, s: &Settings) -> String {
         out.push_str("\r\n");
     }
     for row in &rs.rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|v| {
-                if v.is_null() {
-                    String::new()
-                } else {
-                    csv_field(&cell_text(v))
-                }
-            })
-            .collect();
+        let cells: Vec<String> =
+            row.iter().map(|v| if v.is_null() { String::new() } else { csv_field(&cell_text(v)) }).collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
@@ -241,12 +219,8 @@ fn json(rs: &ResultSet) -> String {
         .rows
         .iter()
         .map(|row| {
-            let fields: Vec<String> = rs
-                .columns
-                .iter()
-                .zip(row)
-                .map(|(c, v)| format!("{}:{}", json_string(c), json_value(v)))
-                .collect();
+            let fields: Vec<String> =
+                rs.columns.iter().zip(row).map(|(c, v)| format!("{}:{}", json_string(c), json_value(v))).collect();
             format!("{{{}}}", fields.join(","))
         })
         .collect();
@@ -292,43 +266,25 @@ mod tests {
     fn rs() -> ResultSet {
         ResultSet {
             columns: vec!["id".into(), "name".into()],
-            rows: vec![
-                vec![Value::Integer(1), Value::text("a, \"b\"")],
-                vec![Value::Integer(22), Value::Null],
-            ],
+            rows: vec![vec![Value::Integer(1), Value::text("a, \"b\"")], vec![Value::Integer(22), Value::Null]],
         }
     }
 
     #[test]
     fn csv_quotes_and_empties() {
-        let s = Settings {
-            mode: Mode::Csv,
-            ..Settings::default()
-        };
-        assert_eq!(
-            render(&rs(), &s),
-            "id,name\r\n1,\"a, \"\"b\"\"\"\r\n22,\r\n"
-        );
+        let s = Settings { mode: Mode::Csv, ..Settings::default() };
+        assert_eq!(render(&rs(), &s), "id,name\r\n1,\"a, \"\"b\"\"\"\r\n22,\r\n");
     }
 
     #[test]
     fn json_like_sqlite() {
-        let s = Settings {
-            mode: Mode::Json,
-            ..Settings::default()
-        };
-        assert_eq!(
-            render(&rs(), &s),
-            "[{\"id\":1,\"name\":\"a, \\\"b\\\"\"},\n{\"id\":22,\"name\":null}]\n"
-        );
+        let s = Settings { mode: Mode::Json, ..Settings::default() };
+        assert_eq!(render(&rs(), &s), "[{\"id\":1,\"name\":\"a, \\\"b\\\"\"},\n{\"id\":22,\"name\":null}]\n");
     }
 
     #[test]
     fn tables_fit_the_width() {
-        let s = Settings {
-            width: Some(13),
-            ..Settings::default()
-        };
+        let s = Settings { width: Some(13), ..Settings::default() };
         let out = render(&rs(), &s);
         assert!(out.lines().all(|l| l.chars().count() <= 13), "{out}");
         assert!(out.contains('…'));

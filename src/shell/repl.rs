@@ -16,9 +16,7 @@ use super::runner::{Flow, Runner};
 pub fn history_path() -> Option<PathBuf> {
     let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME")?)
-            .join(".local")
-            .join("share"),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".local").join("share"),
     };
     Some(base.join("amberdb").join("history"))
 }
@@ -43,25 +41,15 @@ pub fn run(runner: &mut Runner) -> rustyline::Result<()> {
     let config = Config::builder().auto_add_history(false).build();
     let mut editor: Editor<AmberHelper, DefaultHistory> = Editor::with_config(config)?;
     let names = Names::default();
-    editor.set_helper(Some(AmberHelper {
-        names: names.clone(),
-        color: runner.settings.color,
-    }));
+    editor.set_helper(Some(AmberHelper { names: names.clone(), color: runner.settings.color }));
     let history = history_path();
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
-    println!(
-        "AmberDB {} — type .help for commands, Ctrl-D to quit.",
-        env!("CARGO_PKG_VERSION")
-    );
+    println!("AmberDB {} — type .help for commands, Ctrl-D to quit.", env!("CARGO_PKG_VERSION"));
     loop {
         names.set(names_of(runner));
-        let star = if runner.session.in_transaction() {
-            "*"
-        } else {
-            ""
-        };
+        let star = if runner.session.in_transaction() { "*" } else { "" };
         let prompt = match runner.session_name.as_str() {
             "main" => format!("amber{star}> "),
             name => format!("amber:{name}{star}> "),

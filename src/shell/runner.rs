@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::exec::ResultSet;
 use crate::sql::split::{line_col, split, Piece};
 use crate::storage::schema::quote_ident;
-use crate::storage::Value;
+use crate::storage::{Table, Value};
 use crate::txn::{Outcome, Session};
 
 /// Whether to keep going after a piece.
@@ -51,12 +51,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(
-        session: Session,
-        settings: Settings,
-        out: Box<dyn Write>,
-        err: Box<dyn Write>,
-    ) -> Runner {
+    pub fn new(session: Session, settings: Settings, out: Box<dyn Write>, err: Box<dyn Write>) -> Runner {
         Runner {
             session,
             session_name: "main".to_string(),
@@ -98,11 +93,7 @@ impl Runner {
             self.run_sql(piece.text)
         };
         if self.settings.timer {
-            let _ = writeln!(
-                self.out,
-                "Run Time: {:.3} ms",
-                started.elapsed().as_secs_f64() * 1000.0
-            );
+            let _ = writeln!(self.out, "Run Time: {:.3} ms", started.elapsed().as_secs_f64() * 1000.0);
         }
         let flow = match result {
             Ok(flow) => flow,
@@ -153,24 +144,44 @@ impl Runner {
             }
             DotCommand::Schema(None) => {
                 for t in state.tables() {
-                    let _ = writeln!(self.out, "{}", t.schema.to_sql());
+                    self.write_schema(t);
                 }
             }
-            DotCommand::Schema(Some(name)) => {
-                let t = state.table_or_err(&name)?;
-                let _ = writeln!(self.out, "{}", t.schema.to_sql());
+            DotCommand::Schema(Some(name)) => self.write_schema(state.table_or_err(&name)?),
+            DotCommand::Indexes(table) => {
+                let tables: Vec<&Table> = match &table {
+                    Some(name) => vec![state.table_or_err(name)?],
+                    None => state.tables().collect(),
+                };
+                let mut rows = Vec::new();
+                for t in tables {
+                    for ix in &t.indexes {
+                        let cols = t.schema.column_names(&ix.columns);
+                        let kind =
+                            if t.schema.indexes.iter().any(|d| d.name == ix.name) { "index" } else { "constraint" };
+                        rows.push(vec![
+                            Value::text(&ix.name),
+                            Value::text(t.name()),
+                            Value::text(&cols),
+                            Value::Boolean(ix.unique),
+                            Value::text(kind),
+                            Value::Integer(ix.entries.len() as i64),
+                        ]);
+                    }
+                }
+                let columns = ["name", "table", "columns", "unique", "kind", "entries"].map(String::from).to_vec();
+                let text = render(&ResultSet { columns, rows }, &self.settings);
+                let _ = self.out.write_all(text.as_bytes());
             }
             DotCommand::Mode(m) => self.settings.mode = m,
             DotCommand::Headers(on) => self.settings.headers = on,
             DotCommand::Timer(on) => self.settings.timer = on,
             DotCommand::Read(path) => {
                 if self.depth >= MAX_READ_DEPTH {
-                    return Err(Error::invalid(format!(
-                        ".read nested more than {MAX_READ_DEPTH} deep"
-                    )));
+                    return Err(Error::invalid(format!(".read nested more than {MAX_READ_DEPTH} deep")));
                 }
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| Error::invalid(format!("cannot read {path}: {e}")))?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| Error::invalid(format!("cannot read {path}: {e}")))?;
                 self.depth += 1;
                 let flow = self.run_script(&text, &path);
                 self.depth -= 1;
@@ -196,9 +207,7 @@ impl Runner {
                         ]
                     })
                     .collect();
-                let columns = ["name", "version", "created", "rows"]
-                    .map(String::from)
-                    .to_vec();
+                let columns = ["name", "version", "created", "rows"].map(String::from).to_vec();
                 let text = render(&ResultSet { columns, rows }, &self.settings);
                 let _ = self.out.write_all(text.as_bytes());
             }
@@ -212,6 +221,13 @@ impl Runner {
             }
         }
         Ok(Flow::Continue)
+    }
+
+    fn write_schema(&mut self, t: &Table) {
+        let _ = writeln!(self.out, "{}", t.schema.to_sql());
+        for ix in t.schema.index_sql() {
+            let _ = writeln!(self.out, "{ix}");
+        }
     }
 
     /// Makes `name` the current session, opening it on the same database if needed.
@@ -236,26 +252,15 @@ impl Runner {
             _ => piece.offset + leading_trivia(piece.text),
         };
         let (line, col) = line_col(text, offset);
-        let label = if self.settings.color {
-            "error:".red().bold().to_string()
-        } else {
-            "error:".to_string()
-        };
-        let mut msg = if self.interactive {
-            format!("{label} {e}\n")
-        } else {
-            format!("{source}:{line}:{col}: {label} {e}\n")
-        };
+        let label = if self.settings.color { "error:".red().bold().to_string() } else { "error:".to_string() };
+        let mut msg =
+            if self.interactive { format!("{label} {e}\n") } else { format!("{source}:{line}:{col}: {label} {e}\n") };
         if matches!(e, Error::Parse { .. }) {
             let src_line = text.lines().nth(line - 1).unwrap_or("");
             msg.push_str(&format!("  {src_line}\n  {}^\n", " ".repeat(col - 1)));
         }
         // In echo mode errors go with the output, so a golden file shows them in place.
-        let sink = if self.echo {
-            &mut self.out
-        } else {
-            &mut self.err
-        };
+        let sink = if self.echo { &mut self.out } else { &mut self.err };
         let _ = sink.write_all(msg.as_bytes());
         let _ = sink.flush();
     }

@@ -14,6 +14,8 @@ pub enum Statement {
     Delete(Delete),
     CreateTable(CreateTable),
     DropTable { name: String, if_exists: bool },
+    CreateIndex { name: String, table: String, columns: Vec<(String, bool)>, unique: bool, if_not_exists: bool },
+    DropIndex { name: String, if_exists: bool },
     Explain(Box<Select>),
     Begin { serializable: bool },
     Commit,
@@ -246,21 +248,14 @@ pub enum Expr {
 }
 
 fn comma<T: fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Literal(v) => f.write_str(&literal_sql(v)),
-            Expr::Column {
-                table: Some(t),
-                name,
-            } => {
+            Expr::Column { table: Some(t), name } => {
                 write!(f, "{}.{}", quote_ident(t), quote_ident(name))
             }
             Expr::Column { table: None, name } => f.write_str(&quote_ident(name)),
@@ -273,34 +268,17 @@ impl fmt::Display for Expr {
             },
             Expr::Binary { op, left, right } => write!(f, "({left} {} {right})", op.sql()),
             Expr::IsNull { expr, negated } => {
-                write!(
-                    f,
-                    "({expr} {})",
-                    if *negated { "NOTNULL" } else { "ISNULL" }
-                )
+                write!(f, "({expr} {})", if *negated { "NOTNULL" } else { "ISNULL" })
             }
-            Expr::Between {
-                expr,
-                low,
-                high,
-                negated,
-            } => {
+            Expr::Between { expr, low, high, negated } => {
                 let not = if *negated { "NOT " } else { "" };
                 write!(f, "({expr} {not}BETWEEN {low} AND {high})")
             }
-            Expr::InList {
-                expr,
-                list,
-                negated,
-            } => {
+            Expr::InList { expr, list, negated } => {
                 let not = if *negated { "NOT " } else { "" };
                 write!(f, "({expr} {not}IN ({}))", comma(list))
             }
-            Expr::Case {
-                operand,
-                whens,
-                else_,
-            } => {
+            Expr::Case { operand, whens, else_ } => {
                 f.write_str("CASE")?;
                 if let Some(o) = operand {
                     write!(f, " {o}")?;
@@ -314,12 +292,7 @@ impl fmt::Display for Expr {
                 f.write_str(" END")
             }
             Expr::Cast { expr, type_name } => write!(f, "CAST({expr} AS {type_name})"),
-            Expr::Function {
-                name,
-                args,
-                distinct,
-                star,
-            } => {
+            Expr::Function { name, args, distinct, star } => {
                 let d = if *distinct { "DISTINCT " } else { "" };
                 if *star {
                     write!(f, "{}(*)", quote_ident(name))
@@ -336,14 +309,8 @@ impl fmt::Display for SelectItem {
         match self {
             SelectItem::Wildcard => f.write_str("*"),
             SelectItem::TableWildcard(t) => write!(f, "{}.*", quote_ident(t)),
-            SelectItem::Expr {
-                expr,
-                alias: Some(a),
-                ..
-            } => write!(f, "{expr} AS {}", quote_ident(a)),
-            SelectItem::Expr {
-                expr, alias: None, ..
-            } => write!(f, "{expr}"),
+            SelectItem::Expr { expr, alias: Some(a), .. } => write!(f, "{expr} AS {}", quote_ident(a)),
+            SelectItem::Expr { expr, alias: None, .. } => write!(f, "{expr}"),
         }
     }
 }

@@ -57,10 +57,7 @@ impl Scope {
             }
         }
         found.ok_or_else(|| {
-            let all = self
-                .tables
-                .iter()
-                .flat_map(|t| t.columns.iter().map(String::as_str));
+            let all = self.tables.iter().flat_map(|t| t.columns.iter().map(String::as_str));
             Error::NoSuchColumn {
                 name: match table {
                     Some(q) => format!("{q}.{name}"),
@@ -120,30 +117,17 @@ fn aggregate_of(name: &str, nargs: usize, star: bool) -> Option<AggFunc> {
 /// True when the expression calls an aggregate anywhere.
 pub fn has_aggregate(e: &Expr) -> bool {
     match e {
-        Expr::Function {
-            name, args, star, ..
-        } => {
-            aggregate_of(&name.to_ascii_lowercase(), args.len(), *star).is_some()
-                || args.iter().any(has_aggregate)
+        Expr::Function { name, args, star, .. } => {
+            aggregate_of(&name.to_ascii_lowercase(), args.len(), *star).is_some() || args.iter().any(has_aggregate)
         }
         Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => false,
-        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => {
-            has_aggregate(expr)
-        }
+        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => has_aggregate(expr),
         Expr::Binary { left, right, .. } => has_aggregate(left) || has_aggregate(right),
-        Expr::Between {
-            expr, low, high, ..
-        } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
+        Expr::Between { expr, low, high, .. } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
         Expr::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
-        Expr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        Expr::Case { operand, whens, else_ } => {
             operand.as_deref().is_some_and(has_aggregate)
-                || whens
-                    .iter()
-                    .any(|(w, t)| has_aggregate(w) || has_aggregate(t))
+                || whens.iter().any(|(w, t)| has_aggregate(w) || has_aggregate(t))
                 || else_.as_deref().is_some_and(has_aggregate)
         }
     }
@@ -160,23 +144,11 @@ pub struct Binder<'a> {
 
 impl<'a> Binder<'a> {
     pub fn new(scope: &'a Scope, clause: &'static str) -> Binder<'a> {
-        Binder {
-            scope,
-            aggs: None,
-            clause,
-        }
+        Binder { scope, aggs: None, clause }
     }
 
-    pub fn with_aggregates(
-        scope: &'a Scope,
-        aggs: &'a mut Vec<AggCall>,
-        clause: &'static str,
-    ) -> Binder<'a> {
-        Binder {
-            scope,
-            aggs: Some(aggs),
-            clause,
-        }
+    pub fn with_aggregates(scope: &'a Scope, aggs: &'a mut Vec<AggCall>, clause: &'static str) -> Binder<'a> {
+        Binder { scope, aggs: Some(aggs), clause }
     }
 
     fn boxed(&mut self, e: &Expr) -> Result<Box<BExpr>> {
@@ -186,9 +158,7 @@ impl<'a> Binder<'a> {
     pub fn bind(&mut self, e: &Expr) -> Result<BExpr> {
         Ok(match e {
             Expr::Literal(v) => BExpr::Const(v.clone()),
-            Expr::Column { table, name } => {
-                BExpr::Column(self.scope.resolve(table.as_deref(), name)?)
-            }
+            Expr::Column { table, name } => BExpr::Column(self.scope.resolve(table.as_deref(), name)?),
             Expr::Param(n) => BExpr::Param(n - 1),
             Expr::Unary { op, expr } => {
                 let inner = self.boxed(expr)?;
@@ -201,36 +171,20 @@ impl<'a> Binder<'a> {
             }
             Expr::Binary { op, left, right } => self.binary(*op, left, right)?,
             Expr::IsNull { expr, negated } => BExpr::IsNull(self.boxed(expr)?, *negated),
-            Expr::Between {
-                expr,
-                low,
-                high,
-                negated,
-            } => BExpr::Between {
+            Expr::Between { expr, low, high, negated } => BExpr::Between {
                 expr: self.boxed(expr)?,
                 low: self.boxed(low)?,
                 high: self.boxed(high)?,
                 negated: *negated,
             },
-            Expr::InList {
-                expr,
-                list,
-                negated,
-            } => BExpr::InList {
+            Expr::InList { expr, list, negated } => BExpr::InList {
                 expr: self.boxed(expr)?,
                 list: list.iter().map(|e| self.bind(e)).collect::<Result<_>>()?,
                 negated: *negated,
             },
-            Expr::Case {
-                operand,
-                whens,
-                else_,
-            } => BExpr::Case {
+            Expr::Case { operand, whens, else_ } => BExpr::Case {
                 operand: operand.as_deref().map(|o| self.boxed(o)).transpose()?,
-                whens: whens
-                    .iter()
-                    .map(|(w, t)| Ok((self.bind(w)?, self.bind(t)?)))
-                    .collect::<Result<_>>()?,
+                whens: whens.iter().map(|(w, t)| Ok((self.bind(w)?, self.bind(t)?))).collect::<Result<_>>()?,
                 else_: else_.as_deref().map(|e| self.boxed(e)).transpose()?,
             },
             Expr::Cast { expr, type_name } => {
@@ -241,12 +195,7 @@ impl<'a> Binder<'a> {
                 })?;
                 BExpr::Cast(self.boxed(expr)?, ty)
             }
-            Expr::Function {
-                name,
-                args,
-                distinct,
-                star,
-            } => self.function(name, args, *distinct, *star)?,
+            Expr::Function { name, args, distinct, star } => self.function(name, args, *distinct, *star)?,
         })
     }
 
@@ -265,16 +214,8 @@ impl<'a> Binder<'a> {
             BinaryOp::GtEq => cmp(CmpOp::GtEq),
             BinaryOp::Is => BExpr::Is(l, r, false),
             BinaryOp::IsNot => BExpr::Is(l, r, true),
-            BinaryOp::Like => BExpr::Like {
-                expr: l,
-                pattern: r,
-                negated: false,
-            },
-            BinaryOp::NotLike => BExpr::Like {
-                expr: l,
-                pattern: r,
-                negated: true,
-            },
+            BinaryOp::Like => BExpr::Like { expr: l, pattern: r, negated: false },
+            BinaryOp::NotLike => BExpr::Like { expr: l, pattern: r, negated: true },
             BinaryOp::Concat => BExpr::Concat(l, r),
             BinaryOp::Add => arith(ArithOp::Add),
             BinaryOp::Sub => arith(ArithOp::Sub),
@@ -294,19 +235,11 @@ impl<'a> Binder<'a> {
             return self.aggregate(&lower, func, args, distinct);
         }
         if star || distinct {
-            return Err(Error::invalid(format!(
-                "{name}() is not an aggregate function"
-            )));
+            return Err(Error::invalid(format!("{name}() is not an aggregate function")));
         }
         let Some(&(_, func, min, max)) = SCALARS.iter().find(|(n, ..)| *n == lower) else {
-            let names = SCALARS
-                .iter()
-                .map(|s| s.0)
-                .chain(AGGREGATES.iter().copied());
-            return Err(Error::NoSuchFunction {
-                name: name.to_string(),
-                suggestion: closest(name, names),
-            });
+            let names = SCALARS.iter().map(|s| s.0).chain(AGGREGATES.iter().copied());
+            return Err(Error::NoSuchFunction { name: name.to_string(), suggestion: closest(name, names) });
         };
         if args.len() < min || args.len() > max {
             let expected = match (min, max) {
@@ -314,46 +247,26 @@ impl<'a> Binder<'a> {
                 (a, usize::MAX) => format!("at least {a} arguments"),
                 (a, b) => format!("{a} to {b} arguments"),
             };
-            return Err(Error::Arity {
-                name: lower,
-                expected,
-            });
+            return Err(Error::Arity { name: lower, expected });
         }
         let args = args.iter().map(|a| self.bind(a)).collect::<Result<_>>()?;
         Ok(BExpr::Func(func, args))
     }
 
-    fn aggregate(
-        &mut self,
-        name: &str,
-        func: AggFunc,
-        args: &[Expr],
-        distinct: bool,
-    ) -> Result<BExpr> {
+    fn aggregate(&mut self, name: &str, func: AggFunc, args: &[Expr], distinct: bool) -> Result<BExpr> {
         let scope = self.scope;
         let Some(aggs) = self.aggs.as_deref_mut() else {
             return Err(Error::AggregateMisuse(name.to_string(), self.clause));
         };
         let max_args = if func == AggFunc::GroupConcat { 2 } else { 1 };
         if args.len() > max_args {
-            let expected = format!(
-                "{max_args} argument{}",
-                if max_args == 1 { "" } else { "s" }
-            );
-            return Err(Error::Arity {
-                name: name.to_string(),
-                expected,
-            });
+            let expected = format!("{max_args} argument{}", if max_args == 1 { "" } else { "s" });
+            return Err(Error::Arity { name: name.to_string(), expected });
         }
         let mut inner = Binder::new(scope, "not allowed inside another aggregate");
         let arg = args.first().map(|a| inner.bind(a)).transpose()?;
         let separator = args.get(1).map(|a| inner.bind(a)).transpose()?;
-        let call = AggCall {
-            func,
-            arg,
-            separator,
-            distinct,
-        };
+        let call = AggCall { func, arg, separator, distinct };
         let slot = match aggs.iter().position(|c| *c == call) {
             Some(i) => i,
             None => {
@@ -372,11 +285,7 @@ pub fn is_constant(e: &BExpr) -> bool {
         BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => false,
         BExpr::Func(Func::Now | Func::Random | Func::CurrentVersion, _) => false,
         BExpr::Func(_, args) => args.iter().all(is_constant),
-        BExpr::Not(a)
-        | BExpr::Neg(a)
-        | BExpr::BitNot(a)
-        | BExpr::IsNull(a, _)
-        | BExpr::Cast(a, _) => is_constant(a),
+        BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => is_constant(a),
         BExpr::And(a, b)
         | BExpr::Or(a, b)
         | BExpr::Compare(_, a, b)
@@ -384,15 +293,9 @@ pub fn is_constant(e: &BExpr) -> bool {
         | BExpr::Arith(_, a, b)
         | BExpr::Concat(a, b) => is_constant(a) && is_constant(b),
         BExpr::Like { expr, pattern, .. } => is_constant(expr) && is_constant(pattern),
-        BExpr::Between {
-            expr, low, high, ..
-        } => is_constant(expr) && is_constant(low) && is_constant(high),
+        BExpr::Between { expr, low, high, .. } => is_constant(expr) && is_constant(low) && is_constant(high),
         BExpr::InList { expr, list, .. } => is_constant(expr) && list.iter().all(is_constant),
-        BExpr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
+        BExpr::Case { operand, whens, else_ } => {
             operand.as_deref().is_none_or(is_constant)
                 && whens.iter().all(|(w, t)| is_constant(w) && is_constant(t))
                 && else_.as_deref().is_none_or(is_constant)

@@ -2,116 +2,179 @@
 //!
 //! ```text
 //! Limit 10
-//! └─ Sort: #1 DESC
-//!    └─ Project: name, score
-//!       └─ Filter: (#2 > 3)
-//!          └─ Scan: users
+//! └─ Project: name, score
+//!    └─ Filter: score > 3
+//!       └─ Index scan: players using players_score in reverse order
 //! ```
-//! Columns of the input row are shown by position (`#0` is the first).
 
 use std::fmt;
 
 use super::plan::*;
+use crate::storage::schema::literal_sql;
+use crate::storage::State;
 
-impl fmt::Display for BExpr {
+/// A bound expression shown with the names of the input columns.
+struct Named<'a>(&'a BExpr, &'a [String]);
+
+impl Named<'_> {
+    fn child<'b>(&'b self, e: &'b BExpr) -> Named<'b> {
+        Named(e, self.1)
+    }
+
+    fn list(&self, items: &[BExpr]) -> String {
+        items.iter().map(|e| self.child(e).to_string()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn cmp_sql(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::NotEq => "<>",
+        CmpOp::Lt => "<",
+        CmpOp::LtEq => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::GtEq => ">=",
+    }
+}
+
+fn arith_sql(op: ArithOp) -> &'static str {
+    match op {
+        ArithOp::Add => "+",
+        ArithOp::Sub => "-",
+        ArithOp::Mul => "*",
+        ArithOp::Div => "/",
+        ArithOp::Mod => "%",
+        ArithOp::BitAnd => "&",
+        ArithOp::BitOr => "|",
+        ArithOp::ShiftLeft => "<<",
+        ArithOp::ShiftRight => ">>",
+    }
+}
+
+impl fmt::Display for Named<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BExpr::Const(v) => f.write_str(&crate::storage::schema::literal_sql(v)),
-            BExpr::Column(i) => write!(f, "#{i}"),
+        let c = |e| self.child(e);
+        let not = |n: &bool| if *n { "NOT " } else { "" };
+        match self.0 {
+            BExpr::Const(v) => f.write_str(&literal_sql(v)),
+            BExpr::Column(i) => match self.1.get(*i) {
+                Some(name) => f.write_str(name),
+                None => write!(f, "#{i}"),
+            },
             BExpr::Param(i) => write!(f, "?{}", i + 1),
             BExpr::Agg(i) => write!(f, "agg#{i}"),
-            BExpr::Not(a) => write!(f, "(NOT {a})"),
-            BExpr::Neg(a) => write!(f, "(- {a})"),
-            BExpr::BitNot(a) => write!(f, "(~ {a})"),
-            BExpr::And(a, b) => write!(f, "({a} AND {b})"),
-            BExpr::Or(a, b) => write!(f, "({a} OR {b})"),
-            BExpr::Compare(op, a, b) => {
-                let s = match op {
-                    CmpOp::Eq => "=",
-                    CmpOp::NotEq => "<>",
-                    CmpOp::Lt => "<",
-                    CmpOp::LtEq => "<=",
-                    CmpOp::Gt => ">",
-                    CmpOp::GtEq => ">=",
-                };
-                write!(f, "({a} {s} {b})")
+            BExpr::Not(a) => write!(f, "NOT {}", c(a)),
+            BExpr::Neg(a) => write!(f, "-{}", c(a)),
+            BExpr::BitNot(a) => write!(f, "~{}", c(a)),
+            BExpr::And(a, b) => write!(f, "({} AND {})", c(a), c(b)),
+            BExpr::Or(a, b) => write!(f, "({} OR {})", c(a), c(b)),
+            BExpr::Compare(op, a, b) => write!(f, "{} {} {}", c(a), cmp_sql(*op), c(b)),
+            BExpr::Is(a, b, neg) => write!(f, "{} IS {}{}", c(a), not(neg), c(b)),
+            BExpr::Arith(op, a, b) => write!(f, "({} {} {})", c(a), arith_sql(*op), c(b)),
+            BExpr::Concat(a, b) => write!(f, "({} || {})", c(a), c(b)),
+            BExpr::IsNull(a, neg) => write!(f, "{} IS {}NULL", c(a), not(neg)),
+            BExpr::Between { expr, low, high, negated } => {
+                write!(f, "{} {}BETWEEN {} AND {}", c(expr), not(negated), c(low), c(high))
             }
-            BExpr::Is(a, b, neg) => write!(f, "({a} IS {}{b})", if *neg { "NOT " } else { "" }),
-            BExpr::Arith(op, a, b) => write!(f, "({a} {op:?} {b})"),
-            BExpr::Concat(a, b) => write!(f, "({a} || {b})"),
-            BExpr::IsNull(a, neg) => write!(f, "({a} {})", if *neg { "NOTNULL" } else { "ISNULL" }),
-            BExpr::Between {
-                expr,
-                low,
-                high,
-                negated,
-            } => {
-                write!(
-                    f,
-                    "({expr} {}BETWEEN {low} AND {high})",
-                    if *negated { "NOT " } else { "" }
-                )
-            }
-            BExpr::InList {
-                expr,
-                list,
-                negated,
-            } => {
-                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
-                write!(
-                    f,
-                    "({expr} {}IN ({}))",
-                    if *negated { "NOT " } else { "" },
-                    items.join(", ")
-                )
-            }
-            BExpr::Like {
-                expr,
-                pattern,
-                negated,
-            } => {
-                write!(
-                    f,
-                    "({expr} {}LIKE {pattern})",
-                    if *negated { "NOT " } else { "" }
-                )
-            }
+            BExpr::InList { expr, list, negated } => write!(f, "{} {}IN ({})", c(expr), not(negated), self.list(list)),
+            BExpr::Like { expr, pattern, negated } => write!(f, "{} {}LIKE {}", c(expr), not(negated), c(pattern)),
             BExpr::Case { .. } => f.write_str("CASE … END"),
-            BExpr::Cast(a, ty) => write!(f, "CAST({a} AS {ty})"),
-            BExpr::Func(func, args) => {
-                let items: Vec<String> = args.iter().map(|e| e.to_string()).collect();
-                write!(
-                    f,
-                    "{}({})",
-                    format!("{func:?}").to_ascii_lowercase(),
-                    items.join(", ")
-                )
-            }
+            BExpr::Cast(a, ty) => write!(f, "CAST({} AS {ty})", c(a)),
+            BExpr::Func(func, args) => write!(f, "{}({})", format!("{func:?}").to_ascii_lowercase(), self.list(args)),
         }
     }
 }
 
-/// The plan as lines of a tree.
-pub fn explain(plan: &SelectPlan) -> Vec<String> {
+impl fmt::Display for BExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Named(self, &[]).fmt(f)
+    }
+}
+
+/// `a = 1 AND b >= 2 AND b < 9` for a prefix and a range over key columns.
+fn conditions(names: &[String], prefix: &[BExpr], range: &Range) -> String {
+    let none: [String; 0] = [];
+    let shown = |e: &BExpr| Named(e, &none).to_string();
+    let mut parts: Vec<String> = prefix.iter().zip(names).map(|(v, n)| format!("{n} = {}", shown(v))).collect();
+    if let Some(next) = names.get(prefix.len()) {
+        if let Some((v, incl)) = &range.lo {
+            parts.push(format!("{next} {} {}", if *incl { ">=" } else { ">" }, shown(v)));
+        }
+        if let Some((v, incl)) = &range.hi {
+            parts.push(format!("{next} {} {}", if *incl { "<=" } else { "<" }, shown(v)));
+        }
+    }
+    parts.join(" AND ")
+}
+
+fn lookups(names: &[String], keys: &[Vec<BExpr>]) -> String {
+    let none: [String; 0] = [];
+    let tuple = |k: &Vec<BExpr>| {
+        let vals: Vec<String> = k.iter().map(|v| Named(v, &none).to_string()).collect();
+        if vals.len() == 1 {
+            vals[0].clone()
+        } else {
+            format!("({})", vals.join(", "))
+        }
+    };
+    let cols = &names[..keys.first().map_or(0, Vec::len).min(names.len())];
+    let col = if cols.len() == 1 { cols[0].clone() } else { format!("({})", cols.join(", ")) };
+    match keys {
+        [one] => format!("{col} = {}", tuple(one)),
+        many => format!("{col} IN ({})", many.iter().map(tuple).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// How a scan reads its table, in words.
+fn access_line(table: &str, access: &Access, state: &State) -> String {
+    let t = state.table(table);
+    let names = |cols: &[usize]| -> Vec<String> {
+        t.map(|t| cols.iter().map(|&c| t.schema.columns[c].name.clone()).collect()).unwrap_or_default()
+    };
+    let pk = names(t.map(|t| t.schema.primary_key.as_slice()).unwrap_or(&[]));
+    let index_cols = |name: &str| names(t.and_then(|t| t.index(name)).map(|i| i.columns.as_slice()).unwrap_or(&[]));
+    match access {
+        Access::Full { reverse: false } => format!("Scan: {table}"),
+        Access::Full { reverse: true } => format!("Scan: {table} in reverse key order"),
+        Access::Keys(keys) => format!("Key lookup: {table} ({})", lookups(&pk, keys)),
+        Access::KeyRange { prefix, range } => format!("Key range: {table} ({})", conditions(&pk, prefix, range)),
+        Access::Index { name, prefix, range, reverse } if prefix.is_empty() && range.is_empty() => {
+            format!("Index scan: {table} using {name}{}", if *reverse { " in reverse order" } else { "" })
+        }
+        Access::Index { name, prefix, range, .. } => {
+            let cols = index_cols(name);
+            let what = if range.is_empty() { "Index lookup" } else { "Index range" };
+            format!("{what}: {table} using {name} ({})", conditions(&cols, prefix, range))
+        }
+        Access::IndexKeys { name, keys } => {
+            format!("Index lookup: {table} using {name} ({})", lookups(&index_cols(name), keys))
+        }
+    }
+}
+
+/// The plan as lines of a tree; `state` names the columns of keys and indexes.
+pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
+    let names = &plan.input_columns;
+    let show = |e: &BExpr| Named(e, names).to_string();
     let mut nodes = Vec::new();
     if plan.limit.is_some() || plan.offset.is_some() {
         let mut s = String::from("Limit");
         if let Some(l) = &plan.limit {
-            s.push_str(&format!(" {l}"));
+            s.push_str(&format!(" {}", show(l)));
         }
         if let Some(o) = &plan.offset {
-            s.push_str(&format!(" offset {o}"));
+            s.push_str(&format!(" offset {}", show(o)));
         }
         nodes.push(s);
     }
-    if !plan.order_by.is_empty() {
+    if !plan.order_by.is_empty() && !plan.ordered {
         let keys: Vec<String> = plan
             .order_by
             .iter()
             .map(|k| {
                 let e = match &k.expr {
                     SortExpr::Output(i) => plan.columns[*i].clone(),
-                    SortExpr::Expr(e) => e.to_string(),
+                    SortExpr::Expr(e) => show(e),
                 };
                 if k.desc {
                     format!("{e} DESC")
@@ -120,57 +183,41 @@ pub fn explain(plan: &SelectPlan) -> Vec<String> {
                 }
             })
             .collect();
-        nodes.push(format!("Sort: {}", keys.join(", ")));
+        let top_k = plan.limit.is_some() && !plan.distinct && plan.aggregate.is_none();
+        nodes.push(format!("{}: {}", if top_k { "Top-k sort" } else { "Sort" }, keys.join(", ")));
     }
     if plan.distinct {
         nodes.push("Distinct".into());
     }
     nodes.push(format!("Project: {}", plan.columns.join(", ")));
     if let Some(h) = &plan.having {
-        nodes.push(format!("Filter: {h}"));
+        nodes.push(format!("Filter: {}", show(h)));
     }
     if let Some(agg) = &plan.aggregate {
-        let groups: Vec<String> = agg.group_by.iter().map(|g| g.to_string()).collect();
+        let groups: Vec<String> = agg.group_by.iter().map(show).collect();
         let calls: Vec<String> = agg
             .calls
             .iter()
             .map(|c| {
-                let arg = c.arg.as_ref().map_or("*".to_string(), |a| a.to_string());
-                format!(
-                    "{:?}({}{arg})",
-                    c.func,
-                    if c.distinct { "DISTINCT " } else { "" }
-                )
-                .to_ascii_lowercase()
+                let arg = c.arg.as_ref().map_or("*".to_string(), show);
+                let name = format!("{:?}", c.func).to_ascii_lowercase().replace("countstar", "count");
+                format!("{name}({}{arg})", if c.distinct { "DISTINCT " } else { "" })
             })
             .collect();
-        let by = if groups.is_empty() {
-            String::new()
-        } else {
-            format!(" by {}", groups.join(", "))
-        };
+        let by = if groups.is_empty() { String::new() } else { format!(" by {}", groups.join(", ")) };
         nodes.push(format!("Aggregate: {}{by}", calls.join(", ")));
     }
     if let Some(w) = &plan.filter {
-        nodes.push(format!("Filter: {w}"));
+        nodes.push(format!("Filter: {}", show(w)));
     }
     nodes.push(match &plan.source {
         Source::Single => "Values: one row".to_string(),
-        Source::Scan { table, as_of: None } => format!("Scan: {table}"),
-        Source::Scan {
-            table,
-            as_of: Some(at),
-        } => format!("Scan: {table} as of {at}"),
+        Source::Scan { table, as_of: None, access } => access_line(table, access, state),
+        Source::Scan { table, as_of: Some(at), access } => format!("{} as of {at}", access_line(table, access, state)),
     });
     nodes
         .into_iter()
         .enumerate()
-        .map(|(depth, n)| {
-            if depth == 0 {
-                n
-            } else {
-                format!("{}└─ {n}", "   ".repeat(depth - 1))
-            }
-        })
+        .map(|(depth, n)| if depth == 0 { n } else { format!("{}└─ {n}", "   ".repeat(depth - 1)) })
         .collect()
 }

@@ -4,6 +4,7 @@
 //! - [`parser`] — pest grammar (`grammar/amber.pest`) to [`ast`]
 //! - [`binder`] — names to column positions, functions to enums
 //! - [`planner`] — AST to [`plan::Plan`]
+//! - [`access`] — access paths: keys, indexes, ordered scans
 //! - [`explain`] — a plan printed as a tree
 //!
 //! ```
@@ -12,6 +13,7 @@
 //! assert!(matches!(stmt, amberdb::sql::ast::Statement::Select(_)));
 //! ```
 
+pub mod access;
 pub mod ast;
 pub mod binder;
 pub mod explain;

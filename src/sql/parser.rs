@@ -53,38 +53,20 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// Parses one statement (an optional trailing `;` is allowed).
 pub fn parse(sql: &str) -> Result<Statement> {
     let mut pairs = AmberParser::parse(Rule::statement, sql).map_err(|e| syntax_error(sql, e))?;
-    let statement = pairs
-        .next()
-        .expect("the statement rule always yields one pair");
-    let stmt = statement
-        .into_inner()
-        .next()
-        .expect("a statement holds one stmt");
-    Builder {
-        next_param: Cell::new(0),
-    }
-    .statement(stmt)
+    let statement = pairs.next().expect("the statement rule always yields one pair");
+    let stmt = statement.into_inner().next().expect("a statement holds one stmt");
+    Builder { next_param: Cell::new(0) }.statement(stmt)
 }
 
 /// Parses a lone expression (for tests and for CHECK constraints kept as text).
 pub fn parse_expr(sql: &str) -> Result<Expr> {
     let stmt = parse(&format!("SELECT {sql}"))?;
     match stmt {
-        Statement::Select(s) if s.from.is_none() && s.columns.len() == 1 => {
-            match s.columns.into_iter().next() {
-                Some(SelectItem::Expr {
-                    expr, alias: None, ..
-                }) => Ok(expr),
-                _ => Err(Error::Parse {
-                    message: "expected one expression".into(),
-                    offset: 0,
-                }),
-            }
-        }
-        _ => Err(Error::Parse {
-            message: "expected one expression".into(),
-            offset: 0,
-        }),
+        Statement::Select(s) if s.from.is_none() && s.columns.len() == 1 => match s.columns.into_iter().next() {
+            Some(SelectItem::Expr { expr, alias: None, .. }) => Ok(expr),
+            _ => Err(Error::Parse { message: "expected one expression".into(), offset: 0 }),
+        },
+        _ => Err(Error::Parse { message: "expected one expression".into(), offset: 0 }),
     }
 }
 
@@ -111,10 +93,7 @@ fn parse_number(text: &str, offset: usize) -> Result<Value> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         return u64::from_str_radix(hex, 16)
             .map(|u| Value::Integer(u as i64))
-            .map_err(|_| Error::Parse {
-                message: format!("hex literal too big: {text}"),
-                offset,
-            });
+            .map_err(|_| Error::Parse { message: format!("hex literal too big: {text}"), offset });
     }
     let is_int = text.bytes().all(|b| b.is_ascii_digit());
     if is_int {
@@ -124,10 +103,7 @@ fn parse_number(text: &str, offset: usize) -> Result<Value> {
     }
     text.parse::<f64>()
         .map(Value::Real)
-        .map_err(|_| Error::Parse {
-            message: format!("malformed number {text}"),
-            offset,
-        })
+        .map_err(|_| Error::Parse { message: format!("malformed number {text}"), offset })
 }
 
 impl Builder {
@@ -155,10 +131,34 @@ impl Builder {
                 }
                 Statement::DropTable { name, if_exists }
             }
+            Rule::create_index => {
+                let (mut names, mut columns) = (Vec::new(), Vec::new());
+                let (mut unique, mut if_not_exists) = (false, false);
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::unique => unique = true,
+                        Rule::if_not_exists => if_not_exists = true,
+                        Rule::ident => names.push(unquote_ident(q.as_str())),
+                        Rule::index_column => {
+                            let mut parts = q.into_inner();
+                            let col = unquote_ident(parts.next().expect("indexed column").as_str());
+                            let desc = parts.next().is_some_and(|d| d.as_str().eq_ignore_ascii_case("desc"));
+                            columns.push((col, desc));
+                        }
+                        _ => {}
+                    }
+                }
+                let table = names.pop().expect("CREATE INDEX names a table");
+                let name = names.pop().expect("CREATE INDEX names the index");
+                Statement::CreateIndex { name, table, columns, unique, if_not_exists }
+            }
+            Rule::drop_index => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropIndex { name: last_ident(p), if_exists }
+            }
             Rule::begin_stmt => {
                 let level = p.into_inner().find(|q| q.as_rule() == Rule::isolation);
-                let serializable =
-                    level.is_some_and(|l| l.as_str().eq_ignore_ascii_case("serializable"));
+                let serializable = level.is_some_and(|l| l.as_str().eq_ignore_ascii_case("serializable"));
                 Statement::Begin { serializable }
             }
             Rule::commit_stmt => Statement::Commit,
@@ -171,20 +171,11 @@ impl Builder {
             Rule::create_snapshot => Statement::CreateSnapshot(last_ident(p)),
             Rule::restore_snapshot => Statement::RestoreSnapshot(last_ident(p)),
             Rule::drop_snapshot => {
-                let if_exists = p
-                    .clone()
-                    .into_inner()
-                    .any(|q| q.as_rule() == Rule::if_exists);
-                Statement::DropSnapshot {
-                    name: last_ident(p),
-                    if_exists,
-                }
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropSnapshot { name: last_ident(p), if_exists }
             }
             Rule::diff_stmt => {
-                let mut refs = p
-                    .into_inner()
-                    .filter(|q| q.as_rule() == Rule::version_ref)
-                    .map(version_ref);
+                let mut refs = p.into_inner().filter(|q| q.as_rule() == Rule::version_ref).map(version_ref);
                 let a = refs.next().expect("DIFF has a first side")?;
                 let b = refs.next().expect("DIFF has a second side")?;
                 Statement::Diff(a, b)
@@ -243,11 +234,7 @@ impl Builder {
                     let table_ref = q.into_inner().find(|i| i.as_rule() == Rule::table_ref);
                     let mut parts = table_ref.expect("FROM names a table").into_inner();
                     let name = unquote_ident(parts.next().expect("table name").as_str());
-                    let mut table = TableRef {
-                        name,
-                        alias: None,
-                        as_of: None,
-                    };
+                    let mut table = TableRef { name, alias: None, as_of: None };
                     for q in parts {
                         match q.as_rule() {
                             Rule::as_of => table.as_of = Some(as_of(q)?),
@@ -286,18 +273,12 @@ impl Builder {
     }
 
     fn order_item(&self, p: Pair<Rule>) -> Result<OrderItem> {
-        let mut item = OrderItem {
-            expr: Expr::Literal(Value::Null),
-            desc: false,
-            nulls_first: None,
-        };
+        let mut item = OrderItem { expr: Expr::Literal(Value::Null), desc: false, nulls_first: None };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::expr => item.expr = self.expr(q)?,
                 Rule::order_dir => item.desc = q.as_str().eq_ignore_ascii_case("desc"),
-                Rule::nulls_order => {
-                    item.nulls_first = Some(q.into_inner().any(|k| k.as_rule() == Rule::K_FIRST))
-                }
+                Rule::nulls_order => item.nulls_first = Some(q.into_inner().any(|k| k.as_rule() == Rule::K_FIRST)),
                 _ => {}
             }
         }
@@ -325,19 +306,11 @@ impl Builder {
                 _ => {}
             }
         }
-        Ok(Insert {
-            table,
-            columns,
-            source,
-        })
+        Ok(Insert { table, columns, source })
     }
 
     fn update(&self, p: Pair<Rule>) -> Result<Update> {
-        let mut update = Update {
-            table: String::new(),
-            assignments: Vec::new(),
-            filter: None,
-        };
+        let mut update = Update { table: String::new(), assignments: Vec::new(), filter: None };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::ident => update.table = unquote_ident(q.as_str()),
@@ -355,10 +328,7 @@ impl Builder {
     }
 
     fn delete(&self, p: Pair<Rule>) -> Result<Delete> {
-        let mut delete = Delete {
-            table: String::new(),
-            filter: None,
-        };
+        let mut delete = Delete { table: String::new(), filter: None };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::ident => delete.table = unquote_ident(q.as_str()),
@@ -370,12 +340,8 @@ impl Builder {
     }
 
     fn create_table(&self, p: Pair<Rule>) -> Result<CreateTable> {
-        let mut ct = CreateTable {
-            name: String::new(),
-            if_not_exists: false,
-            columns: Vec::new(),
-            constraints: Vec::new(),
-        };
+        let mut ct =
+            CreateTable { name: String::new(), if_not_exists: false, columns: Vec::new(), constraints: Vec::new() };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::if_not_exists => ct.if_not_exists = true,
@@ -389,11 +355,7 @@ impl Builder {
     }
 
     fn column_def(&self, p: Pair<Rule>) -> Result<ColumnDef> {
-        let mut def = ColumnDef {
-            name: String::new(),
-            type_name: String::new(),
-            constraints: vec![],
-        };
+        let mut def = ColumnDef { name: String::new(), type_name: String::new(), constraints: vec![] };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::ident => def.name = unquote_ident(q.as_str()),
@@ -404,12 +366,9 @@ impl Builder {
                 Rule::unique => def.constraints.push(ColumnConstraint::Unique),
                 Rule::default => {
                     let value = q.into_inner().last().expect("DEFAULT has a value");
-                    def.constraints
-                        .push(ColumnConstraint::Default(self.default_value(value)?));
+                    def.constraints.push(ColumnConstraint::Default(self.default_value(value)?));
                 }
-                Rule::check => def
-                    .constraints
-                    .push(ColumnConstraint::Check(self.last_expr(q)?)),
+                Rule::check => def.constraints.push(ColumnConstraint::Check(self.last_expr(q)?)),
                 _ => {}
             }
         }
@@ -427,31 +386,17 @@ impl Builder {
                 };
                 let v = parse_number(digits, p.as_span().start())?;
                 let lit = Expr::Literal(v);
-                Ok(if neg {
-                    Expr::Unary {
-                        op: UnaryOp::Neg,
-                        expr: Box::new(lit),
-                    }
-                } else {
-                    lit
-                })
+                Ok(if neg { Expr::Unary { op: UnaryOp::Neg, expr: Box::new(lit) } } else { lit })
             }
             _ => self.primary(p),
         }
     }
 
     fn table_constraint(&self, p: Pair<Rule>) -> Result<TableConstraint> {
-        let body = p
-            .into_inner()
-            .last()
-            .expect("a table constraint has a body");
+        let body = p.into_inner().last().expect("a table constraint has a body");
         Ok(match body.as_rule() {
-            Rule::table_pk => {
-                TableConstraint::PrimaryKey(idents(body.into_inner().last().expect("columns")))
-            }
-            Rule::table_unique => {
-                TableConstraint::Unique(idents(body.into_inner().last().expect("columns")))
-            }
+            Rule::table_pk => TableConstraint::PrimaryKey(idents(body.into_inner().last().expect("columns"))),
+            Rule::table_unique => TableConstraint::Unique(idents(body.into_inner().last().expect("columns"))),
             _ => TableConstraint::Check(self.last_expr(body)?),
         })
     }
@@ -474,18 +419,11 @@ impl Builder {
                     Rule::op_pos => UnaryOp::Plus,
                     _ => UnaryOp::BitNot,
                 };
-                Ok(Expr::Unary {
-                    op,
-                    expr: Box::new(rhs?),
-                })
+                Ok(Expr::Unary { op, expr: Box::new(rhs?) })
             })
             .map_infix(|lhs, op, rhs| {
                 let op = binary_op(op.as_rule());
-                Ok(Expr::Binary {
-                    op,
-                    left: Box::new(lhs?),
-                    right: Box::new(rhs?),
-                })
+                Ok(Expr::Binary { op, left: Box::new(lhs?), right: Box::new(rhs?) })
             })
             .map_postfix(|lhs, op| self.postfix(lhs?, op))
             .parse(pairs)
@@ -494,14 +432,8 @@ impl Builder {
     fn postfix(&self, lhs: Expr, op: Pair<Rule>) -> Result<Expr> {
         let expr = Box::new(lhs);
         Ok(match op.as_rule() {
-            Rule::op_isnull => Expr::IsNull {
-                expr,
-                negated: false,
-            },
-            Rule::op_notnull => Expr::IsNull {
-                expr,
-                negated: true,
-            },
+            Rule::op_isnull => Expr::IsNull { expr, negated: false },
+            Rule::op_notnull => Expr::IsNull { expr, negated: true },
             Rule::op_between => {
                 let mut negated = false;
                 let mut bounds = Vec::new();
@@ -514,12 +446,7 @@ impl Builder {
                 }
                 let high = Box::new(bounds.pop().expect("BETWEEN has a high bound"));
                 let low = Box::new(bounds.pop().expect("BETWEEN has a low bound"));
-                Expr::Between {
-                    expr,
-                    low,
-                    high,
-                    negated,
-                }
+                Expr::Between { expr, low, high, negated }
             }
             _ => {
                 let mut negated = false;
@@ -531,11 +458,7 @@ impl Builder {
                         _ => {}
                     }
                 }
-                Expr::InList {
-                    expr,
-                    list,
-                    negated,
-                }
+                Expr::InList { expr, list, negated }
             }
         })
     }
@@ -556,13 +479,9 @@ impl Builder {
             Rule::param => Expr::Param(self.param(p.as_str(), offset)?),
             Rule::paren_expr => self.expr(p.into_inner().next().expect("parenthesised expr"))?,
             Rule::column_ref => {
-                let mut parts: Vec<String> =
-                    p.into_inner().map(|i| unquote_ident(i.as_str())).collect();
+                let mut parts: Vec<String> = p.into_inner().map(|i| unquote_ident(i.as_str())).collect();
                 let name = parts.pop().expect("a column reference has a name");
-                Expr::Column {
-                    table: parts.pop(),
-                    name,
-                }
+                Expr::Column { table: parts.pop(), name }
             }
             Rule::cast_expr => {
                 let mut expr = None;
@@ -574,10 +493,7 @@ impl Builder {
                         _ => {}
                     }
                 }
-                Expr::Cast {
-                    expr: Box::new(expr.expect("CAST has an operand")),
-                    type_name,
-                }
+                Expr::Cast { expr: Box::new(expr.expect("CAST has an operand")), type_name }
             }
             Rule::case_expr => self.case(p)?,
             Rule::func_call => self.function(p)?,
@@ -619,33 +535,15 @@ impl Builder {
                 _ => {}
             }
         }
-        Ok(Expr::Case {
-            operand,
-            whens,
-            else_,
-        })
+        Ok(Expr::Case { operand, whens, else_ })
     }
 
     fn function(&self, p: Pair<Rule>) -> Result<Expr> {
         let mut inner = p.into_inner();
         let name = unquote_ident(inner.next().expect("function name").as_str());
-        let mut f = Expr::Function {
-            name,
-            args: vec![],
-            distinct: false,
-            star: false,
-        };
+        let mut f = Expr::Function { name, args: vec![], distinct: false, star: false };
         let args = inner.find(|q| q.as_rule() == Rule::func_args);
-        if let (
-            Some(args),
-            Expr::Function {
-                args: a,
-                distinct,
-                star,
-                ..
-            },
-        ) = (args, &mut f)
-        {
+        if let (Some(args), Expr::Function { args: a, distinct, star, .. }) = (args, &mut f) {
             for q in args.into_inner() {
                 match q.as_rule() {
                     Rule::star => *star = true,
@@ -704,10 +602,7 @@ fn alias_name(p: Pair<Rule>) -> String {
 }
 
 fn idents(p: Pair<Rule>) -> Vec<String> {
-    p.into_inner()
-        .filter(|i| i.as_rule() == Rule::ident)
-        .map(|i| unquote_ident(i.as_str()))
-        .collect()
+    p.into_inner().filter(|i| i.as_rule() == Rule::ident).map(|i| unquote_ident(i.as_str())).collect()
 }
 
 /// A declared type with its words joined by single spaces: `VARCHAR(20)`, `DOUBLE PRECISION`.
@@ -767,11 +662,7 @@ fn describe(rule: Rule) -> String {
     match rule {
         Rule::EOI => "the end of the statement",
         Rule::rparen => "`)`",
-        Rule::ident
-        | Rule::bare_ident
-        | Rule::quoted_ident
-        | Rule::table_ref
-        | Rule::column_list => "a name",
+        Rule::ident | Rule::bare_ident | Rule::quoted_ident | Rule::table_ref | Rule::column_list => "a name",
         Rule::number | Rule::decimal | Rule::hex_number | Rule::signed_number => "a number",
         Rule::string => "a string",
         Rule::type_word | Rule::type_name => "a type name",
@@ -818,9 +709,7 @@ fn token_before(sql: &str, offset: usize) -> Option<&str> {
     let head = sql[..offset].trim_end();
     let last = head.chars().last()?;
     if last.is_alphanumeric() || last == '_' {
-        let start = head
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
+        let start = head.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
         Some(&head[start..])
     } else {
         Some(&head[head.len() - last.len_utf8()..])
@@ -832,9 +721,7 @@ fn token_at(sql: &str, offset: usize) -> Option<&str> {
     let rest = &sql[offset..];
     let first = rest.chars().next()?;
     if first.is_alphanumeric() || first == '_' {
-        let end = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
         Some(&rest[..end])
     } else {
         Some(&rest[..first.len_utf8()])
@@ -857,28 +744,13 @@ fn syntax_error(sql: &str, e: pest::error::Error<Rule>) -> Error {
     }
     // An operator is always possible after an operand, and every expression may start
     // with a name or a keyword: say only what tells the reader something.
-    const OPERATOR_WORDS: &[&str] = &[
-        "an operator",
-        "more input",
-        "`AND`",
-        "`OR`",
-        "`IS`",
-        "`ISNULL`",
-        "`NOTNULL`",
-        "`LIKE`",
-        "`BETWEEN`",
-        "`IN`",
-    ];
-    const EXPRESSION_STARTS: &[&str] = &[
-        "a name", "`CASE`", "`CAST`", "`NOT`", "`NULL`", "`TRUE`", "`FALSE`",
-    ];
+    const OPERATOR_WORDS: &[&str] =
+        &["an operator", "more input", "`AND`", "`OR`", "`IS`", "`ISNULL`", "`NOTNULL`", "`LIKE`", "`BETWEEN`", "`IN`"];
+    const EXPRESSION_STARTS: &[&str] = &["a name", "`CASE`", "`CAST`", "`NOT`", "`NULL`", "`TRUE`", "`FALSE`"];
     if wanted.iter().any(|w| w == "an expression") {
         wanted.retain(|w| !EXPRESSION_STARTS.contains(&w.as_str()));
     }
-    if wanted
-        .iter()
-        .any(|w| !OPERATOR_WORDS.contains(&w.as_str()) && w != "`NOT`")
-    {
+    if wanted.iter().any(|w| !OPERATOR_WORDS.contains(&w.as_str()) && w != "`NOT`") {
         wanted.retain(|w| !OPERATOR_WORDS.contains(&w.as_str()) && w != "`NOT`");
     }
     wanted.truncate(5);
@@ -927,10 +799,7 @@ mod tests {
     #[test]
     fn syntax_errors_say_what_was_expected() {
         let err = parse("SELECT * FROM t WHERE").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "expected an expression after `WHERE`, found the end of the statement"
-        );
+        assert_eq!(err.to_string(), "expected an expression after `WHERE`, found the end of the statement");
         let err = parse("SELEC 1").unwrap_err();
         assert!(err.to_string().starts_with("expected a statement"), "{err}");
     }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::storage::schema::IndexDef;
 use crate::storage::{AsOf, DataType, TableSchema, Value};
 
 /// A bound expression, evaluated against one row (and the aggregates of its group).
@@ -129,8 +130,39 @@ pub struct AggCall {
 pub enum Source {
     /// One row with no columns (`SELECT` without `FROM`).
     Single,
-    /// Every row of a table, in key order; `as_of` reads it as it was at a past version.
-    Scan { table: String, as_of: Option<AsOf> },
+    /// Rows of a table found by `access`; `as_of` reads the table as it was at a past
+    /// version.
+    Scan { table: String, as_of: Option<AsOf>, access: Access },
+}
+
+/// Bounds on one column: each a value and whether it is included.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Range {
+    pub lo: Option<(BExpr, bool)>,
+    pub hi: Option<(BExpr, bool)>,
+}
+
+impl Range {
+    pub fn is_empty(&self) -> bool {
+        self.lo.is_none() && self.hi.is_none()
+    }
+}
+
+/// How a scan finds its rows (see `sql::access`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Access {
+    /// Every row in key order, or in reverse.
+    Full { reverse: bool },
+    /// The rows whose whole primary key equals one of these tuples.
+    Keys(Vec<Vec<BExpr>>),
+    /// The rows whose primary key starts with `prefix` and whose next key column lies in
+    /// `range`.
+    KeyRange { prefix: Vec<BExpr>, range: Range },
+    /// Rows through an index: equal to `prefix` on its first columns, then within
+    /// `range` on the next; in index order, or reversed.
+    Index { name: String, prefix: Vec<BExpr>, range: Range, reverse: bool },
+    /// Rows through an index, one prefix lookup per tuple (IN lists).
+    IndexKeys { name: String, keys: Vec<Vec<BExpr>> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -150,6 +182,10 @@ pub struct SortKey {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SelectPlan {
     pub source: Source,
+    /// The source's column names, for EXPLAIN.
+    pub input_columns: Vec<String>,
+    /// True when the access path yields rows already in ORDER BY order.
+    pub ordered: bool,
     pub filter: Option<BExpr>,
     /// `Some` for an aggregate query: group keys (possibly none) and aggregates.
     pub aggregate: Option<Aggregate>,
@@ -195,6 +231,7 @@ pub struct CheckPlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpdatePlan {
     pub table: String,
+    pub access: Access,
     pub assignments: Vec<(usize, BExpr)>,
     pub filter: Option<BExpr>,
     pub checks: Vec<CheckPlan>,
@@ -203,6 +240,7 @@ pub struct UpdatePlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeletePlan {
     pub table: String,
+    pub access: Access,
     pub filter: Option<BExpr>,
 }
 
@@ -220,6 +258,16 @@ pub enum Plan {
     DropTable {
         name: String,
         if_exists: bool,
+    },
+    CreateIndex {
+        table: String,
+        index: IndexDef,
+        if_not_exists: bool,
+    },
+    /// `table` is `None` when no index has the name (and IF EXISTS was given).
+    DropIndex {
+        table: Option<String>,
+        name: String,
     },
     Begin {
         serializable: bool,
@@ -241,7 +289,7 @@ pub enum Plan {
 /// The table a select scans at the head, if any.
 fn scanned(p: &SelectPlan) -> Option<&str> {
     match &p.source {
-        Source::Scan { table, as_of: None } => Some(table.as_str()),
+        Source::Scan { table, as_of: None, .. } => Some(table.as_str()),
         _ => None,
     }
 }
@@ -251,10 +299,7 @@ impl Plan {
     pub fn read_tables(&self) -> Vec<&str> {
         match self {
             Plan::Select(p) => scanned(p).into_iter().collect(),
-            Plan::Insert(InsertPlan {
-                source: InsertSourcePlan::Select(p),
-                ..
-            }) => scanned(p).into_iter().collect(),
+            Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => scanned(p).into_iter().collect(),
             Plan::Update(p) => vec![p.table.as_str()],
             Plan::Delete(p) => vec![p.table.as_str()],
             _ => Vec::new(),
@@ -267,10 +312,7 @@ impl Plan {
         let past = |p: &SelectPlan| matches!(p.source, Source::Scan { as_of: Some(_), .. });
         match self {
             Plan::Select(p) | Plan::Explain(p) => !past(p),
-            Plan::Insert(InsertPlan {
-                source: InsertSourcePlan::Select(p),
-                ..
-            }) => !past(p),
+            Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => !past(p),
             _ => true,
         }
     }
@@ -284,6 +326,8 @@ impl Plan {
                 | Plan::Delete(_)
                 | Plan::CreateTable { .. }
                 | Plan::DropTable { .. }
+                | Plan::CreateIndex { .. }
+                | Plan::DropIndex { .. }
         )
     }
 }

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use super::access;
 use super::ast::*;
 use super::binder::{has_aggregate, ordinal, Binder, Scope, ScopeTable};
 use super::plan::*;
 use crate::error::{closest, Error, Result};
-use crate::storage::schema::{CheckConstraint, UniqueConstraint};
+use crate::storage::schema::{CheckConstraint, IndexDef, UniqueConstraint};
 use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchema};
 
 /// Plans one statement against the schemas of `state`; `history` provides the schemas of
@@ -20,32 +21,59 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::Insert(i) => Plan::Insert(plan_insert(i, &cx)?),
         Statement::Update(u) => Plan::Update(plan_update(u, state)?),
         Statement::Delete(d) => Plan::Delete(plan_delete(d, state)?),
-        Statement::CreateTable(c) => Plan::CreateTable {
-            schema: Arc::new(plan_create(c)?),
-            if_not_exists: c.if_not_exists,
-        },
+        Statement::CreateTable(c) => {
+            Plan::CreateTable { schema: Arc::new(plan_create(c)?), if_not_exists: c.if_not_exists }
+        }
         Statement::DropTable { name, if_exists } => {
             if !if_exists {
                 state.table_or_err(name)?;
             }
-            Plan::DropTable {
+            Plan::DropTable { name: name.clone(), if_exists: *if_exists }
+        }
+        Statement::CreateIndex { name, table, columns, unique, if_not_exists } => {
+            let (scope, key) = table_scope(state, table, None)?;
+            let cols = columns.iter().map(|(c, _)| scope.resolve(None, c)).collect::<Result<Vec<_>>>()?;
+            if let Some(owner) = state.index_owner(name) {
+                if !if_not_exists {
+                    return Err(Error::invalid(format!("index {name} already exists on table {owner}")));
+                }
+            }
+            let index = IndexDef {
                 name: name.clone(),
-                if_exists: *if_exists,
+                columns: cols,
+                desc: columns.iter().map(|c| c.1).collect(),
+                unique: *unique,
+            };
+            Plan::CreateIndex { table: key, index, if_not_exists: *if_not_exists }
+        }
+        Statement::DropIndex { name, if_exists } => {
+            let owner = state.index_owner(name);
+            let secondary = owner
+                .as_ref()
+                .and_then(|t| state.table(t))
+                .is_some_and(|t| t.schema.indexes.iter().any(|i| i.name.eq_ignore_ascii_case(name)));
+            match owner {
+                Some(_) if !secondary => {
+                    return Err(Error::invalid(format!(
+                        "index {name} belongs to a UNIQUE or PRIMARY KEY constraint and cannot be dropped"
+                    )))
+                }
+                None if !if_exists => {
+                    let names = state.tables().flat_map(|t| t.indexes.iter().map(|i| i.name.as_str()));
+                    let hint = closest(name, names).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                    return Err(Error::invalid(format!("no such index: {name}{hint}")));
+                }
+                owner => Plan::DropIndex { table: owner.map(|t| t.to_ascii_lowercase()), name: name.clone() },
             }
         }
-        Statement::Begin { serializable } => Plan::Begin {
-            serializable: *serializable,
-        },
+        Statement::Begin { serializable } => Plan::Begin { serializable: *serializable },
         Statement::Commit => Plan::Commit,
         Statement::Rollback => Plan::Rollback,
         Statement::Savepoint(n) => Plan::Savepoint(n.clone()),
         Statement::RollbackTo(n) => Plan::RollbackTo(n.clone()),
         Statement::Release(n) => Plan::Release(n.clone()),
         Statement::CreateSnapshot(n) => Plan::CreateSnapshot(n.clone()),
-        Statement::DropSnapshot { name, if_exists } => Plan::DropSnapshot {
-            name: name.clone(),
-            if_exists: *if_exists,
-        },
+        Statement::DropSnapshot { name, if_exists } => Plan::DropSnapshot { name: name.clone(), if_exists: *if_exists },
         Statement::RestoreSnapshot(n) => Plan::RestoreSnapshot(n.clone()),
         Statement::Diff(a, b) => Plan::Diff(a.clone(), b.clone()),
     })
@@ -72,15 +100,9 @@ fn table_scope(state: &State, name: &str, alias: Option<&String>) -> Result<(Sco
 }
 
 /// The projection after expanding `*` and `t.*`: (expression, output name, alias).
-fn expand_columns(
-    items: &[SelectItem],
-    scope: &Scope,
-) -> Result<Vec<(Expr, String, Option<String>)>> {
+fn expand_columns(items: &[SelectItem], scope: &Scope) -> Result<Vec<(Expr, String, Option<String>)>> {
     let mut out = Vec::new();
-    let column = |t: &ScopeTable, c: &String| Expr::Column {
-        table: Some(t.label().to_string()),
-        name: c.clone(),
-    };
+    let column = |t: &ScopeTable, c: &String| Expr::Column { table: Some(t.label().to_string()), name: c.clone() };
     for item in items {
         match item {
             SelectItem::Wildcard => {
@@ -113,33 +135,24 @@ fn expand_columns(
 
 /// Resolves a GROUP BY or ORDER BY term that is an ordinal or an output alias to the
 /// position of an output column.
-fn output_ref(
-    e: &Expr,
-    cols: &[(Expr, String, Option<String>)],
-    clause: &str,
-) -> Result<Option<usize>> {
+fn output_ref(e: &Expr, cols: &[(Expr, String, Option<String>)], clause: &str) -> Result<Option<usize>> {
     if let Some(k) = ordinal(e) {
         if k < 1 || k as usize > cols.len() {
-            return Err(Error::invalid(format!(
-                "{clause} term out of range: should be between 1 and {}",
-                cols.len()
-            )));
+            return Err(Error::invalid(format!("{clause} term out of range: should be between 1 and {}", cols.len())));
         }
         return Ok(Some(k as usize - 1));
     }
     if let Expr::Column { table: None, name } = e {
-        let by_alias = cols
-            .iter()
-            .position(|(_, _, a)| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(name)));
+        let by_alias = cols.iter().position(|(_, _, a)| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(name)));
         return Ok(by_alias);
     }
     Ok(None)
 }
 
 fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
-    let (scope, source) = match &s.from {
+    let past;
+    let table = match &s.from {
         Some(t) => {
-            let past;
             let state = match &t.as_of {
                 Some(at) => {
                     past = cx.history.state_at(at)?;
@@ -147,23 +160,13 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
                 }
                 None => cx.state,
             };
-            let (scope, key) = table_scope(state, &t.name, t.alias.as_ref())?;
-            (
-                scope,
-                Source::Scan {
-                    table: key,
-                    as_of: t.as_of.clone(),
-                },
-            )
+            Some((state.table_or_err(&t.name)?, table_scope(state, &t.name, t.alias.as_ref())?.0))
         }
-        None => (Scope::default(), Source::Single),
+        None => None,
     };
+    let scope = table.as_ref().map(|t| t.1.clone()).unwrap_or_default();
     let cols = expand_columns(&s.columns, &scope)?;
-    let filter = s
-        .filter
-        .as_ref()
-        .map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w))
-        .transpose()?;
+    let filter = s.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
 
     let is_aggregate = !s.group_by.is_empty()
         || cols.iter().any(|(e, ..)| has_aggregate(e))
@@ -188,10 +191,7 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
     } else {
         Binder::new(&scope, "not allowed here")
     };
-    let projection = cols
-        .iter()
-        .map(|(e, ..)| binder.bind(e))
-        .collect::<Result<Vec<_>>>()?;
+    let projection = cols.iter().map(|(e, ..)| binder.bind(e)).collect::<Result<Vec<_>>>()?;
     let having = s.having.as_ref().map(|h| binder.bind(h)).transpose()?;
     let mut order_by = Vec::new();
     for o in &s.order_by {
@@ -200,19 +200,35 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
             None => SortExpr::Expr(binder.bind(&o.expr)?),
         };
         let nulls_first = o.nulls_first.unwrap_or(!o.desc);
-        order_by.push(SortKey {
-            expr,
-            desc: o.desc,
-            nulls_first,
-        });
+        order_by.push(SortKey { expr, desc: o.desc, nulls_first });
     }
     let empty = Scope::default();
     let mut constant = Binder::new(&empty, "not allowed in LIMIT");
     let limit = s.limit.as_ref().map(|l| constant.bind(l)).transpose()?;
     let offset = s.offset.as_ref().map(|l| constant.bind(l)).transpose()?;
 
+    let mut ordered = false;
+    let source = match (&s.from, table) {
+        (Some(t), Some((table, _))) => {
+            let mut access = access::choose(table, filter.as_ref());
+            // ORDER BY … LIMIT k over a key or index order reads k rows instead of sorting.
+            if matches!(access, Access::Full { .. }) && limit.is_some() && !is_aggregate && !s.distinct {
+                if let Some((columns, desc)) = order_columns(&order_by, &projection) {
+                    if let Some(path) = access::ordered(table, &columns, desc) {
+                        access = path;
+                        ordered = true;
+                    }
+                }
+            }
+            Source::Scan { table: table.schema.name.to_ascii_lowercase(), as_of: t.as_of.clone(), access }
+        }
+        _ => Source::Single,
+    };
+
     Ok(SelectPlan {
         source,
+        input_columns: scope.tables.iter().flat_map(|t| t.columns.iter().cloned()).collect(),
+        ordered,
         filter,
         aggregate: is_aggregate.then_some(Aggregate { group_by, calls }),
         having,
@@ -225,6 +241,24 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
     })
 }
 
+/// The plain columns an ORDER BY sorts by, when every key is a column in the same
+/// direction with NULLs where the index order puts them.
+fn order_columns(keys: &[SortKey], projection: &[BExpr]) -> Option<(Vec<usize>, bool)> {
+    let desc = keys.first()?.desc;
+    let mut columns = Vec::new();
+    for k in keys {
+        let expr = match &k.expr {
+            SortExpr::Output(i) => &projection[*i],
+            SortExpr::Expr(e) => e,
+        };
+        match expr {
+            BExpr::Column(c) if k.desc == desc && k.nulls_first != desc => columns.push(*c),
+            _ => return None,
+        }
+    }
+    Some((columns, desc))
+}
+
 fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
     schema
         .checks
@@ -232,11 +266,7 @@ fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
         .map(|c| {
             let expr = super::parser::parse_expr(&c.sql)?;
             let expr = Binder::new(scope, "not allowed in CHECK").bind(&expr)?;
-            Ok(CheckPlan {
-                name: c.name.clone(),
-                sql: c.sql.clone(),
-                expr,
-            })
+            Ok(CheckPlan { name: c.name.clone(), sql: c.sql.clone(), expr })
         })
         .collect()
 }
@@ -252,19 +282,14 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
             for (pos, name) in names.iter().enumerate() {
                 let col = scope.resolve(None, name)?;
                 if mapping[col].is_some() {
-                    return Err(Error::invalid(format!(
-                        "column {name} is named twice in INSERT"
-                    )));
+                    return Err(Error::invalid(format!("column {name} is named twice in INSERT")));
                 }
                 mapping[col] = Some(pos);
             }
             names.len()
         }
         None => {
-            mapping
-                .iter_mut()
-                .enumerate()
-                .for_each(|(c, m)| *m = Some(c));
+            mapping.iter_mut().enumerate().for_each(|(c, m)| *m = Some(c));
             ncols
         }
     };
@@ -272,10 +297,7 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
         if i.columns.is_some() {
             Error::invalid(format!("{got} values for {width} columns"))
         } else {
-            Error::invalid(format!(
-                "table {} has {width} columns but {got} values were supplied",
-                schema.name
-            ))
+            Error::invalid(format!("table {} has {width} columns but {got} values were supplied", schema.name))
         }
     };
     let source = match &i.source {
@@ -288,11 +310,7 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
                     let e = width_error(row.len());
                     return Err(if rows.len() > 1 { e.in_row(n + 1) } else { e });
                 }
-                bound.push(
-                    row.iter()
-                        .map(|e| binder.bind(e))
-                        .collect::<Result<Vec<_>>>()?,
-                );
+                bound.push(row.iter().map(|e| binder.bind(e)).collect::<Result<Vec<_>>>()?);
             }
             InsertSourcePlan::Values(bound)
         }
@@ -309,12 +327,7 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
         }
     };
     let checks = plan_checks(schema, &scope)?;
-    Ok(InsertPlan {
-        table: key,
-        mapping,
-        source,
-        checks,
-    })
+    Ok(InsertPlan { table: key, mapping, source, checks })
 }
 
 fn plan_update(u: &Update, state: &State) -> Result<UpdatePlan> {
@@ -328,22 +341,15 @@ fn plan_update(u: &Update, state: &State) -> Result<UpdatePlan> {
     }
     let filter = u.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
     let checks = plan_checks(schema, &scope)?;
-    Ok(UpdatePlan {
-        table: key,
-        assignments,
-        filter,
-        checks,
-    })
+    let access = access::choose(state.table_or_err(&u.table)?, filter.as_ref());
+    Ok(UpdatePlan { table: key, access, assignments, filter, checks })
 }
 
 fn plan_delete(d: &Delete, state: &State) -> Result<DeletePlan> {
     let (scope, key) = table_scope(state, &d.table, None)?;
-    let filter = d
-        .filter
-        .as_ref()
-        .map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w))
-        .transpose()?;
-    Ok(DeletePlan { table: key, filter })
+    let filter = d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
+    let access = access::choose(state.table_or_err(&d.table)?, filter.as_ref());
+    Ok(DeletePlan { table: key, access, filter })
 }
 
 /// A column DEFAULT, evaluated once at CREATE time (`now()` stays a marker).
@@ -357,9 +363,7 @@ fn default_of(e: &Expr, col: &str, ty: DataType, table: &str) -> Result<ColumnDe
     let empty = Scope::default();
     let bound = Binder::new(&empty, "not allowed in DEFAULT").bind(e)?;
     if !super::binder::is_constant(&bound) {
-        return Err(Error::invalid(format!(
-            "default value of column {col} is not constant"
-        )));
+        return Err(Error::invalid(format!("default value of column {col} is not constant")));
     }
     let v = crate::exec::eval_constant(&bound)?;
     let stored = crate::exec::store_value(v, ty, table, col)?;
@@ -367,20 +371,12 @@ fn default_of(e: &Expr, col: &str, ty: DataType, table: &str) -> Result<ColumnDe
 }
 
 fn plan_create(c: &CreateTable) -> Result<TableSchema> {
-    let mut schema = TableSchema {
-        name: c.name.clone(),
-        columns: Vec::new(),
-        primary_key: Vec::new(),
-        uniques: Vec::new(),
-        checks: Vec::new(),
-    };
+    let mut schema =
+        TableSchema { name: c.name.clone(), columns: Vec::new(), primary_key: Vec::new(), ..TableSchema::default() };
     let mut pk_declared = false;
     let mut set_pk = |schema: &mut TableSchema, cols: Vec<usize>| -> Result<()> {
         if pk_declared {
-            return Err(Error::invalid(format!(
-                "table {} has more than one primary key",
-                c.name
-            )));
+            return Err(Error::invalid(format!("table {} has more than one primary key", c.name)));
         }
         pk_declared = true;
         schema.primary_key = cols;
@@ -388,43 +384,19 @@ fn plan_create(c: &CreateTable) -> Result<TableSchema> {
     };
     for def in &c.columns {
         if schema.column_index(&def.name).is_some() {
-            return Err(Error::invalid(format!(
-                "duplicate column name: {}",
-                def.name
-            )));
+            return Err(Error::invalid(format!("duplicate column name: {}", def.name)));
         }
-        let ty = DataType::from_declared(&def.type_name).ok_or_else(|| Error::UnknownType {
-            column: def.name.clone(),
-            ty: def.type_name.clone(),
-        })?;
-        schema.columns.push(Column {
-            name: def.name.clone(),
-            ty,
-            not_null: false,
-            default: None,
-        });
+        let ty = DataType::from_declared(&def.type_name)
+            .ok_or_else(|| Error::UnknownType { column: def.name.clone(), ty: def.type_name.clone() })?;
+        schema.columns.push(Column { name: def.name.clone(), ty, not_null: false, default: None });
     }
     let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
-    let scope = Scope {
-        tables: vec![ScopeTable {
-            name: c.name.clone(),
-            alias: None,
-            columns: names,
-            offset: 0,
-        }],
-    };
-    let resolve = |list: &[String]| {
-        list.iter()
-            .map(|n| scope.resolve(None, n))
-            .collect::<Result<Vec<_>>>()
-    };
+    let scope = Scope { tables: vec![ScopeTable { name: c.name.clone(), alias: None, columns: names, offset: 0 }] };
+    let resolve = |list: &[String]| list.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>();
     let check = |schema: &mut TableSchema, e: &Expr| -> Result<()> {
         Binder::new(&scope, "not allowed in CHECK").bind(e)?;
         let name = format!("{}_check{}", c.name, schema.checks.len() + 1);
-        schema.checks.push(CheckConstraint {
-            name,
-            sql: strip_outer_parens(&e.to_string()),
-        });
+        schema.checks.push(CheckConstraint { name, sql: strip_outer_parens(&e.to_string()) });
         Ok(())
     };
     for (i, def) in c.columns.iter().enumerate() {
@@ -433,10 +405,9 @@ fn plan_create(c: &CreateTable) -> Result<TableSchema> {
                 ColumnConstraint::PrimaryKey => set_pk(&mut schema, vec![i])?,
                 ColumnConstraint::NotNull => schema.columns[i].not_null = true,
                 ColumnConstraint::Null => {}
-                ColumnConstraint::Unique => schema.uniques.push(UniqueConstraint {
-                    name: format!("{}_{}_unique", c.name, def.name),
-                    columns: vec![i],
-                }),
+                ColumnConstraint::Unique => schema
+                    .uniques
+                    .push(UniqueConstraint { name: format!("{}_{}_unique", c.name, def.name), columns: vec![i] }),
                 ColumnConstraint::Default(e) => {
                     let ty = schema.columns[i].ty;
                     schema.columns[i].default = Some(default_of(e, &def.name, ty, &c.name)?);

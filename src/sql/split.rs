@@ -21,35 +21,18 @@ pub fn split(script: &str) -> Vec<Piece<'_>> {
     while i < b.len() {
         if only_space_and_comments(&script[start..i]) && b[i] == b'.' {
             let end = script[i..].find('\n').map_or(b.len(), |n| i + n);
-            pieces.push(Piece {
-                text: &script[i..end],
-                offset: i,
-                is_dot: true,
-                terminated: true,
-            });
+            pieces.push(Piece { text: &script[i..end], offset: i, is_dot: true, terminated: true });
             start = end;
             i = end;
             continue;
         }
         match b[i] {
             q @ (b'\'' | b'"' | b'`') => i = skip_quoted(b, i, q),
-            b'[' => {
-                i = b[i..]
-                    .iter()
-                    .position(|&c| c == b']')
-                    .map_or(b.len(), |n| i + n + 1)
-            }
+            b'[' => i = b[i..].iter().position(|&c| c == b']').map_or(b.len(), |n| i + n + 1),
             b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .map_or(b.len(), |n| i + n)
+                i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |n| i + n)
             }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = script[i + 2..]
-                    .find("*/")
-                    .map_or(b.len(), |n| i + 2 + n + 2)
-            }
+            b'/' if b.get(i + 1) == Some(&b'*') => i = script[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2),
             b';' => {
                 push_statement(&mut pieces, script, start, i + 1, true);
                 start = i + 1;
@@ -87,24 +70,13 @@ fn skip_quoted(b: &[u8], mut i: usize, q: u8) -> usize {
     b.len()
 }
 
-fn push_statement<'a>(
-    out: &mut Vec<Piece<'a>>,
-    script: &'a str,
-    start: usize,
-    end: usize,
-    terminated: bool,
-) {
+fn push_statement<'a>(out: &mut Vec<Piece<'a>>, script: &'a str, start: usize, end: usize, terminated: bool) {
     let text = &script[start..end];
     if only_space_and_comments(text.trim_end_matches(';')) {
         return;
     }
     let lead = text.len() - text.trim_start().len();
-    out.push(Piece {
-        text: &text[lead..],
-        offset: start + lead,
-        is_dot: false,
-        terminated,
-    });
+    out.push(Piece { text: &text[lead..], offset: start + lead, is_dot: false, terminated });
 }
 
 /// True when the text holds nothing but whitespace and comments.
@@ -142,15 +114,7 @@ mod tests {
         let s = "SELECT 'a;b'; -- c;\n.tables\nSELECT \"x;\" /* ; */ ;\nSELECT 3";
         let p = split(s);
         let texts: Vec<&str> = p.iter().map(|p| p.text).collect();
-        assert_eq!(
-            texts,
-            [
-                "SELECT 'a;b';",
-                ".tables",
-                "SELECT \"x;\" /* ; */ ;",
-                "SELECT 3"
-            ]
-        );
+        assert_eq!(texts, ["SELECT 'a;b';", ".tables", "SELECT \"x;\" /* ; */ ;", "SELECT 3"]);
         assert!(p[1].is_dot);
         assert!(!p[3].terminated);
         assert_eq!(line_col(s, p[2].offset), (3, 1));

@@ -106,8 +106,7 @@ fn exact_number(s: &str) -> Option<Value> {
 }
 
 fn real_to_exact_int(r: f64) -> Option<i64> {
-    (r.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r))
-        .then_some(r as i64)
+    (r.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r)).then_some(r as i64)
 }
 
 fn text_to_bool(s: &str) -> Option<bool> {
@@ -193,45 +192,22 @@ mod tests {
 
     #[test]
     fn storing_converts_only_exactly() {
-        assert_eq!(
-            store_as(Value::text("12"), DataType::Integer),
-            Some(Value::Integer(12))
-        );
+        assert_eq!(store_as(Value::text("12"), DataType::Integer), Some(Value::Integer(12)));
         assert_eq!(store_as(Value::text("12x"), DataType::Integer), None);
         assert_eq!(store_as(Value::Real(3.5), DataType::Integer), None);
-        assert_eq!(
-            store_as(Value::Real(3.0), DataType::Integer),
-            Some(Value::Integer(3))
-        );
-        assert!(
-            matches!(store_as(Value::Integer(3), DataType::Real), Some(Value::Real(r)) if r == 3.0)
-        );
-        assert_eq!(
-            store_as(Value::Integer(7), DataType::Text),
-            Some(Value::text("7"))
-        );
+        assert_eq!(store_as(Value::Real(3.0), DataType::Integer), Some(Value::Integer(3)));
+        assert!(matches!(store_as(Value::Integer(3), DataType::Real), Some(Value::Real(r)) if r == 3.0));
+        assert_eq!(store_as(Value::Integer(7), DataType::Text), Some(Value::text("7")));
         assert_eq!(store_as(Value::Integer(2), DataType::Boolean), None);
         assert_eq!(store_as(Value::text("nope"), DataType::Timestamp), None);
     }
 
     #[test]
     fn cast_is_forgiving_like_sqlite() {
-        assert_eq!(
-            cast(&Value::text("12abc"), DataType::Integer),
-            Some(Value::Integer(12))
-        );
-        assert_eq!(
-            cast(&Value::text("abc"), DataType::Integer),
-            Some(Value::Integer(0))
-        );
-        assert_eq!(
-            cast(&Value::Real(-3.7), DataType::Integer),
-            Some(Value::Integer(-3))
-        );
-        assert_eq!(
-            cast(&Value::Real(2.5), DataType::Text),
-            Some(Value::text("2.5"))
-        );
+        assert_eq!(cast(&Value::text("12abc"), DataType::Integer), Some(Value::Integer(12)));
+        assert_eq!(cast(&Value::text("abc"), DataType::Integer), Some(Value::Integer(0)));
+        assert_eq!(cast(&Value::Real(-3.7), DataType::Integer), Some(Value::Integer(-3)));
+        assert_eq!(cast(&Value::Real(2.5), DataType::Text), Some(Value::text("2.5")));
         assert_eq!(text_to_number(" 3.5e1x"), Value::Real(35.0));
         assert!(matches!(text_to_number("-"), Value::Integer(0)));
     }

@@ -40,11 +40,7 @@ pub fn diff(old: &State, new: &State) -> Vec<RowDiff> {
     names.sort_unstable_by_key(|n| n.to_ascii_lowercase());
     names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     for name in names {
-        let row = |key: &RowKey, change| RowDiff {
-            table: name.to_string(),
-            key: key.clone(),
-            change,
-        };
+        let row = |key: &RowKey, change| RowDiff { table: name.to_string(), key: key.clone(), change };
         match (old.table(name), new.table(name)) {
             (Some(a), Some(b)) if same_schema(a, b) => {
                 if a.rows.ptr_eq(&b.rows) {
@@ -54,16 +50,9 @@ pub fn diff(old: &State, new: &State) -> Vec<RowDiff> {
                     out.push(match item {
                         DiffItem::Add(k, v) => row(k, RowChange::Added(v.clone())),
                         DiffItem::Remove(k, v) => row(k, RowChange::Removed(v.clone())),
-                        DiffItem::Update {
-                            old: (k, o),
-                            new: (_, n),
-                        } => row(
-                            k,
-                            RowChange::Changed {
-                                old: o.clone(),
-                                new: n.clone(),
-                            },
-                        ),
+                        DiffItem::Update { old: (k, o), new: (_, n) } => {
+                            row(k, RowChange::Changed { old: o.clone(), new: n.clone() })
+                        }
                     });
                 }
             }
@@ -96,11 +85,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
                 if t.rows.ptr_eq(&u.rows) {
                     continue;
                 }
-                let op = |key: &RowKey, change| WriteOp::Row {
-                    table: table.clone(),
-                    key: key.clone(),
-                    change,
-                };
+                let op = |key: &RowKey, change| WriteOp::Row { table: table.clone(), key: key.clone(), change };
                 for item in t.rows.diff(&u.rows) {
                     match item {
                         DiffItem::Add(k, v) => ops.push(op(k, Change::Insert(v.clone()))),
@@ -117,11 +102,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
             _ => {
                 ops.push(WriteOp::CreateTable(u.schema.clone()));
                 for (k, v) in u.rows.iter() {
-                    ops.push(WriteOp::Row {
-                        table: table.clone(),
-                        key: k.clone(),
-                        change: Change::Insert(v.clone()),
-                    });
+                    ops.push(WriteOp::Row { table: table.clone(), key: k.clone(), change: Change::Insert(v.clone()) });
                 }
             }
         }
@@ -129,11 +110,8 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
     // Catalog changes first, then every delete before any insert.
     ops.sort_by_key(|op| match op {
         WriteOp::DropTable(_) => 0,
-        WriteOp::CreateTable(_) => 1,
-        WriteOp::Row {
-            change: Change::Delete,
-            ..
-        } => 2,
+        WriteOp::CreateTable(_) | WriteOp::CreateIndex { .. } | WriteOp::DropIndex { .. } => 1,
+        WriteOp::Row { change: Change::Delete, .. } => 2,
         WriteOp::Row { .. } => 3,
     });
     WriteSet { ops }

@@ -25,14 +25,13 @@ impl DataType {
         let upper = words.to_ascii_uppercase();
         let base = upper.split('(').next().unwrap_or("").trim();
         let ty = match base {
-            "INT" | "INTEGER" | "BIGINT" | "SMALLINT" | "TINYINT" | "MEDIUMINT" | "INT2"
-            | "INT4" | "INT8" | "UNSIGNED BIG INT" | "SERIAL" | "BIGSERIAL" => DataType::Integer,
-            "REAL" | "FLOAT" | "DOUBLE" | "DOUBLE PRECISION" | "FLOAT4" | "FLOAT8" | "NUMERIC"
-            | "DECIMAL" => DataType::Real,
-            "TEXT" | "VARCHAR" | "CHAR" | "CHARACTER" | "VARYING CHARACTER" | "NCHAR"
-            | "NATIVE CHARACTER" | "NVARCHAR" | "CLOB" | "STRING" | "CHARACTER VARYING" => {
-                DataType::Text
+            "INT" | "INTEGER" | "BIGINT" | "SMALLINT" | "TINYINT" | "MEDIUMINT" | "INT2" | "INT4" | "INT8"
+            | "UNSIGNED BIG INT" | "SERIAL" | "BIGSERIAL" => DataType::Integer,
+            "REAL" | "FLOAT" | "DOUBLE" | "DOUBLE PRECISION" | "FLOAT4" | "FLOAT8" | "NUMERIC" | "DECIMAL" => {
+                DataType::Real
             }
+            "TEXT" | "VARCHAR" | "CHAR" | "CHARACTER" | "VARYING CHARACTER" | "NCHAR" | "NATIVE CHARACTER"
+            | "NVARCHAR" | "CLOB" | "STRING" | "CHARACTER VARYING" => DataType::Text,
             "BOOLEAN" | "BOOL" => DataType::Boolean,
             "TIMESTAMP" | "DATETIME" | "DATE" | "TIMESTAMPTZ" => DataType::Timestamp,
             "" | "ANY" | "BLOB" => DataType::Any,
@@ -89,7 +88,17 @@ pub struct CheckConstraint {
     pub sql: String,
 }
 
+/// A secondary index made with `CREATE [UNIQUE] INDEX`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexDef {
+    pub name: String,
+    pub columns: Vec<usize>,
+    /// Per column: declared `DESC` (kept for display; scans run either way).
+    pub desc: Vec<bool>,
+    pub unique: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct TableSchema {
     pub name: String,
     pub columns: Vec<Column>,
@@ -97,13 +106,12 @@ pub struct TableSchema {
     pub primary_key: Vec<usize>,
     pub uniques: Vec<UniqueConstraint>,
     pub checks: Vec<CheckConstraint>,
+    pub indexes: Vec<IndexDef>,
 }
 
 impl TableSchema {
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// True when the primary key is one INTEGER column: its value is the row key (the
@@ -116,20 +124,14 @@ impl TableSchema {
     }
 
     pub fn column_names(&self, cols: &[usize]) -> String {
-        cols.iter()
-            .map(|&i| self.columns[i].name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        cols.iter().map(|&i| self.columns[i].name.as_str()).collect::<Vec<_>>().join(", ")
     }
 
     /// The schema as a `CREATE TABLE` statement that rebuilds it.
     pub fn to_sql(&self) -> String {
         let mut parts: Vec<String> = self.columns.iter().map(column_sql).collect();
         if !self.primary_key.is_empty() {
-            parts.push(format!(
-                "PRIMARY KEY ({})",
-                self.column_names(&self.primary_key)
-            ));
+            parts.push(format!("PRIMARY KEY ({})", self.column_names(&self.primary_key)));
         }
         for u in &self.uniques {
             parts.push(format!("UNIQUE ({})", self.column_names(&u.columns)));
@@ -137,11 +139,29 @@ impl TableSchema {
         for c in &self.checks {
             parts.push(format!("CHECK ({})", c.sql));
         }
-        format!(
-            "CREATE TABLE {} (\n  {}\n);",
-            quote_ident(&self.name),
-            parts.join(",\n  ")
-        )
+        format!("CREATE TABLE {} (\n  {}\n);", quote_ident(&self.name), parts.join(",\n  "))
+    }
+
+    /// `CREATE INDEX` statements for the secondary indexes.
+    pub fn index_sql(&self) -> Vec<String> {
+        self.indexes
+            .iter()
+            .map(|ix| {
+                let cols: Vec<String> = ix
+                    .columns
+                    .iter()
+                    .zip(&ix.desc)
+                    .map(|(&c, &d)| format!("{}{}", quote_ident(&self.columns[c].name), if d { " DESC" } else { "" }))
+                    .collect();
+                format!(
+                    "CREATE {}INDEX {} ON {} ({});",
+                    if ix.unique { "UNIQUE " } else { "" },
+                    quote_ident(&ix.name),
+                    quote_ident(&self.name),
+                    cols.join(", ")
+                )
+            })
+            .collect()
     }
 }
 
@@ -178,10 +198,7 @@ pub fn literal_sql(v: &Value) -> String {
 
 /// Quotes an identifier when it is not a plain lowercase-safe word.
 pub fn quote_ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if plain {
         name.to_string()
@@ -198,14 +215,8 @@ mod tests {
     fn maps_common_type_spellings() {
         assert_eq!(DataType::from_declared("VARCHAR(20)"), Some(DataType::Text));
         assert_eq!(DataType::from_declared("bigint"), Some(DataType::Integer));
-        assert_eq!(
-            DataType::from_declared("DOUBLE PRECISION"),
-            Some(DataType::Real)
-        );
-        assert_eq!(
-            DataType::from_declared("datetime"),
-            Some(DataType::Timestamp)
-        );
+        assert_eq!(DataType::from_declared("DOUBLE PRECISION"), Some(DataType::Real));
+        assert_eq!(DataType::from_declared("datetime"), Some(DataType::Timestamp));
         assert_eq!(DataType::from_declared("WIBBLE"), None);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use imbl::OrdMap;
 
-use super::schema::TableSchema;
+use super::schema::{IndexDef, TableSchema};
 use super::table::{Row, RowKey, Table};
 use crate::error::{closest, Error, Result};
 
@@ -28,11 +28,9 @@ pub enum Change {
 pub enum WriteOp {
     CreateTable(Arc<TableSchema>),
     DropTable(String),
-    Row {
-        table: String,
-        key: RowKey,
-        change: Change,
-    },
+    CreateIndex { table: String, index: IndexDef },
+    DropIndex { table: String, name: String },
+    Row { table: String, key: RowKey, change: Change },
 }
 
 /// The changes a statement or transaction made, in order.
@@ -94,9 +92,7 @@ impl State {
     }
 
     pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables
-            .get(name)
-            .or_else(|| self.tables.get(&name.to_ascii_lowercase()))
+        self.tables.get(name).or_else(|| self.tables.get(&name.to_ascii_lowercase()))
     }
 
     /// The table, or an error that names it and suggests the closest existing name.
@@ -114,10 +110,7 @@ impl State {
     fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
         self.tables
             .get_mut(&name.to_ascii_lowercase())
-            .ok_or_else(|| Error::NoSuchTable {
-                name: name.to_string(),
-                suggestion: None,
-            })
+            .ok_or_else(|| Error::NoSuchTable { name: name.to_string(), suggestion: None })
     }
 
     /// Applies one change. On error the state may be partly changed: callers apply to a
@@ -134,11 +127,19 @@ impl State {
             }
             WriteOp::DropTable(name) => {
                 if self.tables.remove(&name.to_ascii_lowercase()).is_none() {
-                    return Err(Error::NoSuchTable {
-                        name: name.clone(),
-                        suggestion: None,
-                    });
+                    return Err(Error::NoSuchTable { name: name.clone(), suggestion: None });
                 }
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::CreateIndex { table, index } => {
+                if let Some(t) = self.index_owner(&index.name) {
+                    return Err(Error::invalid(format!("index {} already exists on table {t}", index.name)));
+                }
+                self.table_mut(table)?.add_index(index.clone())?;
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::DropIndex { table, name } => {
+                self.table_mut(table)?.drop_index(name)?;
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
             WriteOp::Row { table, key, change } => {
@@ -162,6 +163,11 @@ impl State {
             next.apply(op)?;
         }
         Ok(next)
+    }
+
+    /// The table that has an index (or unique constraint) of this name.
+    pub fn index_owner(&self, index: &str) -> Option<String> {
+        self.tables.values().find(|t| t.index(index).is_some()).map(|t| t.name().to_string())
     }
 
     /// Takes a rowid from a table of this state.

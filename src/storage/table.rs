@@ -11,7 +11,7 @@ use std::sync::Arc;
 use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
-use super::schema::TableSchema;
+use super::schema::{IndexDef, TableSchema};
 use super::value::Value;
 use crate::error::{Error, Result};
 
@@ -78,28 +78,17 @@ pub struct Index {
 
 impl Index {
     pub fn new(name: String, columns: Vec<usize>, unique: bool) -> Index {
-        Index {
-            name,
-            columns,
-            unique,
-            entries: OrdSet::new(),
-        }
+        Index { name, columns, unique, entries: OrdSet::new() }
     }
 
-    fn key_of(&self, row: &[Value]) -> Arc<[Value]> {
+    pub fn key_of(&self, row: &[Value]) -> Arc<[Value]> {
         self.columns.iter().map(|&i| row[i].clone()).collect()
     }
 
     /// The row keys stored under exactly these key values.
     pub fn lookup<'a>(&'a self, key: &Arc<[Value]>) -> impl Iterator<Item = &'a RowKey> + 'a {
-        let lo = IndexEntry {
-            key: key.clone(),
-            slot: Slot::Lo,
-        };
-        let hi = IndexEntry {
-            key: key.clone(),
-            slot: Slot::Hi,
-        };
+        let lo = IndexEntry { key: key.clone(), slot: Slot::Lo };
+        let hi = IndexEntry { key: key.clone(), slot: Slot::Hi };
         self.entries.range(lo..=hi).filter_map(|e| match &e.slot {
             Slot::Row(k) => Some(k),
             _ => None,
@@ -118,17 +107,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(schema: TableSchema) -> Table {
-        let indexes = schema
-            .uniques
-            .iter()
-            .map(|u| Index::new(u.name.clone(), u.columns.clone(), true))
-            .collect();
-        Table {
-            schema: Arc::new(schema),
-            rows: OrdMap::new(),
-            indexes,
-            next_rowid: 1,
-        }
+        let uniques = schema.uniques.iter().map(|u| Index::new(u.name.clone(), u.columns.clone(), true));
+        let secondary = schema.indexes.iter().map(|i| Index::new(i.name.clone(), i.columns.clone(), i.unique));
+        let indexes = uniques.chain(secondary).collect();
+        Table { schema: Arc::new(schema), rows: OrdMap::new(), indexes, next_rowid: 1 }
     }
 
     pub fn name(&self) -> &str {
@@ -146,13 +128,7 @@ impl Table {
         if self.schema.primary_key.is_empty() {
             return None;
         }
-        Some(RowKey::Tuple(
-            self.schema
-                .primary_key
-                .iter()
-                .map(|&i| row[i].clone())
-                .collect(),
-        ))
+        Some(RowKey::Tuple(self.schema.primary_key.iter().map(|&i| row[i].clone()).collect()))
     }
 
     /// Takes the next automatic key, as SQLite does: one past the largest used.
@@ -163,21 +139,14 @@ impl Table {
         };
         let id = self.next_rowid.max(last.saturating_add(1));
         if id == i64::MAX {
-            return Err(Error::invalid(format!(
-                "table {} has run out of row ids",
-                self.name()
-            )));
+            return Err(Error::invalid(format!("table {} has run out of row ids", self.name())));
         }
         self.next_rowid = id + 1;
         Ok(id)
     }
 
     fn constraint_error(&self, kind: &'static str, cols: &[usize], values: &[Value]) -> Error {
-        let detail = values
-            .iter()
-            .map(super::schema::literal_sql)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let detail = values.iter().map(super::schema::literal_sql).collect::<Vec<_>>().join(", ");
         Error::Constraint {
             kind,
             table: self.schema.name.clone(),
@@ -201,22 +170,51 @@ impl Table {
 
     fn index_add(&mut self, key: &RowKey, row: &[Value]) {
         for index in &mut self.indexes {
-            let entry = IndexEntry {
-                key: index.key_of(row),
-                slot: Slot::Row(key.clone()),
-            };
+            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
             index.entries.insert(entry);
         }
     }
 
     fn index_remove(&mut self, key: &RowKey, row: &[Value]) {
         for index in &mut self.indexes {
-            let entry = IndexEntry {
-                key: index.key_of(row),
-                slot: Slot::Row(key.clone()),
-            };
+            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
             index.entries.remove(&entry);
         }
+    }
+
+    pub fn index(&self, name: &str) -> Option<&Index> {
+        self.indexes.iter().find(|i| i.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Builds a new secondary index over the existing rows (refusing duplicates when it
+    /// is unique).
+    pub fn add_index(&mut self, def: IndexDef) -> Result<()> {
+        let mut index = Index::new(def.name.clone(), def.columns.clone(), def.unique);
+        for (key, row) in self.rows.iter() {
+            let values = index.key_of(row);
+            if def.unique && !values.iter().any(Value::is_null) && index.lookup(&values).next().is_some() {
+                return Err(self.constraint_error("UNIQUE", &def.columns, &values));
+            }
+            index.entries.insert(IndexEntry { key: values, slot: Slot::Row(key.clone()) });
+        }
+        let mut schema = (*self.schema).clone();
+        schema.indexes.push(def);
+        self.schema = Arc::new(schema);
+        self.indexes.push(index);
+        Ok(())
+    }
+
+    /// Removes a secondary index.
+    pub fn drop_index(&mut self, name: &str) -> Result<()> {
+        let mut schema = (*self.schema).clone();
+        let before = schema.indexes.len();
+        schema.indexes.retain(|i| !i.name.eq_ignore_ascii_case(name));
+        if schema.indexes.len() == before {
+            return Err(Error::invalid(format!("no such index: {name}")));
+        }
+        self.schema = Arc::new(schema);
+        self.indexes.retain(|i| !i.name.eq_ignore_ascii_case(name));
+        Ok(())
     }
 
     /// Adds a row under a key that must be new.
@@ -238,10 +236,7 @@ impl Table {
     /// Replaces the row stored under an existing key.
     pub fn update(&mut self, key: RowKey, row: Row) -> Result<()> {
         let Some(old) = self.rows.get(&key).cloned() else {
-            return Err(Error::invalid(format!(
-                "no row with key {key} in table {}",
-                self.name()
-            )));
+            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
         };
         self.check_unique(&row, Some(&key))?;
         self.index_remove(&key, &old);
@@ -253,10 +248,7 @@ impl Table {
     /// Removes the row stored under a key; removing a missing row is an error.
     pub fn delete(&mut self, key: &RowKey) -> Result<Row> {
         let Some(old) = self.rows.remove(key) else {
-            return Err(Error::invalid(format!(
-                "no row with key {key} in table {}",
-                self.name()
-            )));
+            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
         };
         self.index_remove(key, &old);
         Ok(old)
@@ -269,21 +261,13 @@ mod tests {
     use crate::storage::schema::{Column, DataType, UniqueConstraint};
 
     fn users() -> Table {
-        let col = |name: &str, ty| Column {
-            name: name.into(),
-            ty,
-            not_null: false,
-            default: None,
-        };
+        let col = |name: &str, ty| Column { name: name.into(), ty, not_null: false, default: None };
         Table::new(TableSchema {
             name: "users".into(),
             columns: vec![col("id", DataType::Integer), col("email", DataType::Text)],
             primary_key: vec![0],
-            uniques: vec![UniqueConstraint {
-                name: "users_email".into(),
-                columns: vec![1],
-            }],
-            checks: vec![],
+            uniques: vec![UniqueConstraint { name: "users_email".into(), columns: vec![1] }],
+            ..TableSchema::default()
         })
     }
 
@@ -296,11 +280,7 @@ mod tests {
         let mut t = users();
         t.insert(RowKey::Int(1), row(1, "a")).unwrap();
         let err = t.insert(RowKey::Int(2), row(2, "a")).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("UNIQUE constraint failed: users.email"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("UNIQUE constraint failed: users.email"), "{err}");
         t.update(RowKey::Int(1), row(1, "b")).unwrap();
         t.insert(RowKey::Int(2), row(2, "a")).unwrap();
         t.delete(&RowKey::Int(1)).unwrap();
@@ -313,11 +293,7 @@ mod tests {
         let mut t = users();
         t.insert(RowKey::Int(1), row(1, "a")).unwrap();
         let err = t.insert(RowKey::Int(1), row(1, "z")).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("PRIMARY KEY constraint failed: users.id"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("PRIMARY KEY constraint failed: users.id"), "{err}");
         assert_eq!(t.allocate_rowid().unwrap(), 2);
     }
 }

@@ -27,15 +27,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -78,10 +70,7 @@ impl Cursor<'_> {
 
 /// Parses ISO-8601 text; `None` when it is not a valid timestamp.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    let mut c = Cursor {
-        s: text.trim().as_bytes(),
-        pos: 0,
-    };
+    let mut c = Cursor { s: text.trim().as_bytes(), pos: 0 };
     let y = c.digits(4)?;
     c.eat(b'-').then_some(())?;
     let m = c.digits(2)?;
@@ -146,12 +135,7 @@ pub fn format_timestamp(micros: i64) -> String {
     let days = secs.div_euclid(SECS_PER_DAY);
     let tod = secs.rem_euclid(SECS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
-    let base = format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        tod / 3600,
-        (tod / 60) % 60,
-        tod % 60
-    );
+    let base = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", tod / 3600, (tod / 60) % 60, tod % 60);
     if frac == 0 {
         base
     } else if frac % 1000 == 0 {
@@ -163,10 +147,7 @@ pub fn format_timestamp(micros: i64) -> String {
 
 /// The current time in microseconds since the epoch.
 pub fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -175,12 +156,8 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for s in [
-            "1970-01-01 00:00:00",
-            "2026-11-23 23:11:56",
-            "2000-02-29 12:00:00.250",
-            "1969-12-31 23:59:59.000001",
-        ] {
+        for s in ["1970-01-01 00:00:00", "2026-11-23 23:11:56", "2000-02-29 12:00:00.250", "1969-12-31 23:59:59.000001"]
+        {
             let t = parse_timestamp(s).expect(s);
             assert_eq!(format_timestamp(t), s);
         }
@@ -188,14 +165,8 @@ mod tests {
 
     #[test]
     fn accepts_iso_forms_and_rejects_nonsense() {
-        assert_eq!(
-            parse_timestamp("2026-01-02"),
-            parse_timestamp("2026-01-02 00:00")
-        );
-        assert_eq!(
-            parse_timestamp("2026-01-02T03:04:05Z"),
-            parse_timestamp("2026-01-02 05:04:05+02:00")
-        );
+        assert_eq!(parse_timestamp("2026-01-02"), parse_timestamp("2026-01-02 00:00"));
+        assert_eq!(parse_timestamp("2026-01-02T03:04:05Z"), parse_timestamp("2026-01-02 05:04:05+02:00"));
         assert_eq!(parse_timestamp("2026-02-30"), None);
         assert_eq!(parse_timestamp("hello"), None);
         assert_eq!(parse_timestamp("2026-01-01 25:00"), None);

@@ -79,10 +79,7 @@ pub struct Database {
 impl Database {
     /// A new, empty database held in memory only.
     pub fn open_in_memory() -> Database {
-        let head = Head {
-            state: State::new(),
-            version: 0,
-        };
+        let head = Head { state: State::new(), version: 0 };
         Database {
             inner: Arc::new(Inner {
                 history: Mutex::new(VecDeque::from([head.clone()])),
@@ -113,9 +110,7 @@ impl Database {
     /// Keeps the newest `versions` committed versions (at least 1) readable with
     /// `AS OF VERSION`.
     pub fn set_history_limit(&self, versions: usize) {
-        self.inner
-            .history_limit
-            .store(versions.max(1), Ordering::Relaxed);
+        self.inner.history_limit.store(versions.max(1), Ordering::Relaxed);
         trim(&mut lock(&self.inner.history), versions.max(1));
     }
 
@@ -134,11 +129,7 @@ impl Database {
     /// .unwrap();
     /// assert_eq!(db.session().query("SELECT n FROM c", &[]).unwrap().rows[0][0], Value::Integer(1));
     /// ```
-    pub fn transaction<T>(
-        &self,
-        attempts: usize,
-        mut f: impl FnMut(&mut Session) -> Result<T>,
-    ) -> Result<T> {
+    pub fn transaction<T>(&self, attempts: usize, mut f: impl FnMut(&mut Session) -> Result<T>) -> Result<T> {
         let mut session = self.session();
         let mut last = None;
         for _ in 0..attempts.max(1) {
@@ -177,14 +168,7 @@ impl Database {
         if snaps.contains_key(name) {
             return Err(Error::invalid(format!("snapshot {name} already exists")));
         }
-        snaps.insert(
-            name.to_string(),
-            Snapshot {
-                version: head.version,
-                created: now_micros(),
-                state: head.state,
-            },
-        );
+        snaps.insert(name.to_string(), Snapshot { version: head.version, created: now_micros(), state: head.state });
         Ok(())
     }
 
@@ -200,18 +184,12 @@ impl Database {
     fn no_such_snapshot(&self, name: &str) -> Error {
         let snaps = lock(&self.inner.snapshots);
         let suggestion = closest(name, snaps.keys().map(String::as_str));
-        let hint = suggestion
-            .map(|s| format!(" (did you mean {s}?)"))
-            .unwrap_or_default();
+        let hint = suggestion.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
         Error::NoSuchVersion(format!("no such snapshot: {name}{hint}"))
     }
 
     pub(crate) fn head(&self) -> Head {
-        self.inner
-            .head
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.inner.head.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Holds the commit lock: at most one writer publishes at a time.
@@ -222,11 +200,7 @@ impl Database {
     /// Publishes a new head and returns its version; the caller holds the commit lock.
     pub(crate) fn publish(&self, state: State) -> u64 {
         let head = {
-            let mut head = self
-                .inner
-                .head
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut head = self.inner.head.write().unwrap_or_else(PoisonError::into_inner);
             head.version += 1;
             head.state = state;
             head.clone()
@@ -234,10 +208,7 @@ impl Database {
         let version = head.version;
         let mut history = lock(&self.inner.history);
         history.push_back(head);
-        trim(
-            &mut history,
-            self.inner.history_limit.load(Ordering::Relaxed),
-        );
+        trim(&mut history, self.inner.history_limit.load(Ordering::Relaxed));
         version
     }
 
@@ -273,9 +244,7 @@ impl History for Database {
         match at {
             AsOf::Head => Ok(self.state()),
             AsOf::Snapshot(name) => {
-                let found = lock(&self.inner.snapshots)
-                    .get(name)
-                    .map(|s| s.state.clone());
+                let found = lock(&self.inner.snapshots).get(name).map(|s| s.state.clone());
                 found.ok_or_else(|| self.no_such_snapshot(name))
             }
             AsOf::Version(v) => {

@@ -77,12 +77,7 @@ fn no_txn() -> Error {
 
 impl Session {
     pub(crate) fn new(db: Database) -> Session {
-        Session {
-            db,
-            txn: None,
-            interrupt: Arc::new(AtomicBool::new(false)),
-            last_commit: None,
-        }
+        Session { db, txn: None, interrupt: Arc::new(AtomicBool::new(false)), last_commit: None }
     }
 
     pub fn database(&self) -> &Database {
@@ -132,11 +127,7 @@ impl Session {
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
         let state = self.state();
         let plan = self.db.plan(sql, &state)?;
-        Ok(Prepared {
-            sql: sql.to_string(),
-            plan,
-            schema_id: state.schema_id(),
-        })
+        Ok(Prepared { sql: sql.to_string(), plan, schema_id: state.schema_id() })
     }
 
     /// Runs a prepared statement; it is planned again only if the schema changed.
@@ -176,8 +167,7 @@ impl Session {
         };
         if let Some(txn) = &mut self.txn {
             if txn.serializable {
-                txn.reads
-                    .extend(plan.read_tables().into_iter().map(str::to_string));
+                txn.reads.extend(plan.read_tables().into_iter().map(str::to_string));
             }
         }
         if !plan.is_write() {
@@ -233,18 +223,14 @@ impl Session {
 
     fn outside_transaction(&self, what: &str) -> Result<()> {
         match self.txn {
-            Some(_) => Err(Error::Transaction(format!(
-                "{what} is not allowed inside a transaction"
-            ))),
+            Some(_) => Err(Error::Transaction(format!("{what} is not allowed inside a transaction"))),
             None => Ok(()),
         }
     }
 
     fn begin(&mut self, serializable: bool) -> Result<&'static str> {
         if self.txn.is_some() {
-            return Err(Error::Transaction(
-                "a transaction is already open; COMMIT or ROLLBACK it first".into(),
-            ));
+            return Err(Error::Transaction("a transaction is already open; COMMIT or ROLLBACK it first".into()));
         }
         let head = self.db.head();
         self.txn = Some(Txn {
@@ -313,9 +299,7 @@ impl Session {
             txn.working
         } else {
             validate(&txn, &head.state)?;
-            head.state
-                .applied(&txn.writes)
-                .map_err(|e| Error::Conflict(e.to_string()))?
+            head.state.applied(&txn.writes).map_err(|e| Error::Conflict(e.to_string()))?
         };
         self.last_commit = Some(self.db.publish(next));
         Ok("COMMIT")
@@ -335,34 +319,19 @@ impl Session {
 
     fn diff(&self, a: &AsOf, b: &AsOf) -> Result<ResultSet> {
         let (old, new) = (self.db.state_at(a)?, self.db.state_at(b)?);
-        let text = |r: &Row| {
-            format!(
-                "({})",
-                r.iter().map(literal_sql).collect::<Vec<_>>().join(", ")
-            )
-        };
+        let text = |r: &Row| format!("({})", r.iter().map(literal_sql).collect::<Vec<_>>().join(", "));
         let rows = diff(&old, &new)
             .into_iter()
             .map(|d| {
                 let (change, old, new) = match &d.change {
                     RowChange::Added(r) => ("added", Value::Null, Value::text(&text(r))),
                     RowChange::Removed(r) => ("removed", Value::text(&text(r)), Value::Null),
-                    RowChange::Changed { old, new } => {
-                        ("changed", Value::text(&text(old)), Value::text(&text(new)))
-                    }
+                    RowChange::Changed { old, new } => ("changed", Value::text(&text(old)), Value::text(&text(new))),
                 };
-                vec![
-                    Value::text(&d.table),
-                    Value::text(change),
-                    Value::text(&d.key.to_string()),
-                    old,
-                    new,
-                ]
+                vec![Value::text(&d.table), Value::text(change), Value::text(&d.key.to_string()), old, new]
             })
             .collect();
-        let columns = ["table", "change", "key", "old", "new"]
-            .map(String::from)
-            .to_vec();
+        let columns = ["table", "change", "key", "old", "new"].map(String::from).to_vec();
         Ok(ResultSet { columns, rows })
     }
 }
@@ -386,7 +355,10 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                     )));
                 }
             }
-            WriteOp::CreateTable(_) | WriteOp::DropTable(_) => {
+            WriteOp::CreateTable(_)
+            | WriteOp::DropTable(_)
+            | WriteOp::CreateIndex { .. }
+            | WriteOp::DropIndex { .. } => {
                 if head.schema_id() != txn.base.schema_id() {
                     return Err(Error::Conflict(
                         "the schema was changed by another transaction since this one began".into(),
@@ -424,10 +396,9 @@ fn finish(out: Output) -> Result<Outcome> {
         Output::Rows(r) => Outcome::Rows(r),
         Output::Written(_, "created") => Outcome::Done("CREATE TABLE"),
         Output::Written(_, "dropped") => Outcome::Done("DROP TABLE"),
-        Output::Written(w, verb) => Outcome::Changed {
-            verb,
-            count: w.count,
-        },
+        Output::Written(_, "index created") => Outcome::Done("CREATE INDEX"),
+        Output::Written(_, "index dropped") => Outcome::Done("DROP INDEX"),
+        Output::Written(w, verb) => Outcome::Changed { verb, count: w.count },
         Output::Nothing => Outcome::Done("OK"),
     })
 }

@@ -35,12 +35,7 @@ impl Shared {
 pub fn transcript(script: &str, name: &str) -> String {
     let buf = Shared::default();
     let session = Database::open_in_memory().session();
-    let mut runner = Runner::new(
-        session,
-        Settings::default(),
-        Box::new(buf.clone()),
-        Box::new(buf.clone()),
-    );
+    let mut runner = Runner::new(session, Settings::default(), Box::new(buf.clone()), Box::new(buf.clone()));
     runner.echo = true;
     runner.run_script(script, name);
     buf.text()

@@ -1,0 +1,255 @@
+//! Walks the rows an access path names: all of them, some keys, a key range, or the
+//! rows an index points at. Callers still check the whole WHERE clause on every row.
+
+use std::cmp::Ordering;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use imbl::ordset::OrdSet;
+
+use super::eval::{eval, Ctx, Env};
+use crate::error::{Error, Result};
+use crate::sql::plan::{Access, BExpr, Range};
+use crate::storage::table::{IndexEntry, Slot};
+use crate::storage::{Row, RowKey, Table, Value};
+
+/// How often (in rows) a scan checks the interrupt flag.
+const INTERRUPT_EVERY: usize = 4096;
+
+type Bounds = (Option<(Value, bool)>, Option<(Value, bool)>);
+
+fn values(exprs: &[BExpr], ctx: &Ctx) -> Result<Vec<Value>> {
+    let env = Env { row: &[], aggs: &[], ctx };
+    exprs.iter().map(|e| eval(e, &env)).collect()
+}
+
+/// The bounds' values; `None` when a bound is NULL, which no row satisfies.
+fn bounds(range: &Range, ctx: &Ctx) -> Result<Option<Bounds>> {
+    let env = Env { row: &[], aggs: &[], ctx };
+    let one = |b: &Option<(BExpr, bool)>| -> Result<Option<(Value, bool)>> {
+        b.as_ref().map(|(e, incl)| Ok((eval(e, &env)?, *incl))).transpose()
+    };
+    let (lo, hi) = (one(&range.lo)?, one(&range.hi)?);
+    if lo.iter().chain(hi.iter()).any(|(v, _)| v.is_null()) {
+        return Ok(None);
+    }
+    Ok(Some((lo, hi)))
+}
+
+/// Whether an ordered walk that started at `prefix` (and the low bound) takes this key,
+/// skips it, or is past everything it wants.
+enum Step {
+    Take,
+    Skip,
+    Stop,
+}
+
+fn step(key: &[Value], prefix: &[Value], (lo, hi): &Bounds) -> Step {
+    let p = prefix.len();
+    if key.len() < p || key[..p] != *prefix {
+        return Step::Stop;
+    }
+    let Some(v) = key.get(p) else { return Step::Take };
+    if let Some((lo, incl)) = lo {
+        match v.total_cmp(lo) {
+            Ordering::Less => return Step::Skip,
+            Ordering::Equal if !incl => return Step::Skip,
+            _ => {}
+        }
+    }
+    if let Some((hi, incl)) = hi {
+        match v.total_cmp(hi) {
+            Ordering::Greater => return Step::Stop,
+            Ordering::Equal if !incl => return Step::Stop,
+            _ => {}
+        }
+    }
+    if v.is_null() && (lo.is_some() || hi.is_some()) {
+        return Step::Skip;
+    }
+    Step::Take
+}
+
+/// The start of an ordered walk: the prefix followed by the low bound.
+fn start(prefix: &[Value], lo: &Option<(Value, bool)>) -> Arc<[Value]> {
+    prefix.iter().cloned().chain(lo.as_ref().map(|(v, _)| v.clone())).collect()
+}
+
+fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Integer(i) => Some(*i),
+        Value::Boolean(b) => Some(*b as i64),
+        Value::Real(r) if r.fract() == 0.0 && r.abs() < 9.2e18 => Some(*r as i64),
+        _ => None,
+    }
+}
+
+/// The row key for a whole primary key's values, if a row could have it.
+fn row_key(table: &Table, vals: Vec<Value>) -> Option<RowKey> {
+    if table.schema.integer_key().is_some() {
+        vals.first().and_then(as_int).map(RowKey::Int)
+    } else {
+        Some(RowKey::Tuple(vals.into()))
+    }
+}
+
+/// Integer key bounds that include every key a SQL comparison could accept.
+fn int_bounds((lo, hi): &Bounds) -> Option<(Bound<RowKey>, Bound<RowKey>)> {
+    let lo = match lo {
+        None => Bound::Unbounded,
+        Some((Value::Real(r), _)) => Bound::Included(RowKey::Int(r.floor() as i64)),
+        Some((v, incl)) => {
+            let i = as_int(v)?; // text sorts after every number: no key is above it
+            if *incl {
+                Bound::Included(RowKey::Int(i))
+            } else {
+                Bound::Excluded(RowKey::Int(i))
+            }
+        }
+    };
+    let hi = match hi {
+        None | Some((Value::Text(_), _)) => Bound::Unbounded,
+        Some((Value::Real(r), _)) => Bound::Included(RowKey::Int(r.ceil() as i64)),
+        Some((v, incl)) => {
+            let i = as_int(v)?;
+            if *incl {
+                Bound::Included(RowKey::Int(i))
+            } else {
+                Bound::Excluded(RowKey::Int(i))
+            }
+        }
+    };
+    Some((lo, hi))
+}
+
+/// Calls `f` with each row the access path yields until it returns `false`.
+pub fn scan(table: &Table, access: &Access, ctx: &Ctx, f: impl FnMut(&RowKey, &Row) -> Result<bool>) -> Result<()> {
+    let mut seen = 0usize;
+    let mut f = f;
+    let mut visit = |k: &RowKey, r: &Row| -> Result<bool> {
+        if seen % INTERRUPT_EVERY == 0 {
+            ctx.check_interrupt()?;
+        }
+        seen += 1;
+        f(k, r)
+    };
+    match access {
+        Access::Full { reverse: false } => {
+            for (k, r) in table.rows.iter() {
+                if !visit(k, r)? {
+                    break;
+                }
+            }
+        }
+        Access::Full { reverse: true } => {
+            for (k, r) in table.rows.iter().rev() {
+                if !visit(k, r)? {
+                    break;
+                }
+            }
+        }
+        Access::Keys(tuples) => {
+            let mut keys = Vec::with_capacity(tuples.len());
+            for t in tuples {
+                let vals = values(t, ctx)?;
+                if !vals.iter().any(Value::is_null) {
+                    keys.extend(row_key(table, vals));
+                }
+            }
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                if let Some(r) = table.rows.get(&k) {
+                    if !visit(&k, r)? {
+                        break;
+                    }
+                }
+            }
+        }
+        Access::KeyRange { prefix, range } => {
+            let Some(b) = bounds(range, ctx)? else { return Ok(()) };
+            if table.schema.integer_key().is_some() {
+                let Some(range) = int_bounds(&b) else { return Ok(()) };
+                for (k, r) in table.rows.range(range) {
+                    if !visit(k, r)? {
+                        break;
+                    }
+                }
+                return Ok(());
+            }
+            let prefix = values(prefix, ctx)?;
+            for (k, r) in table.rows.range(RowKey::Tuple(start(&prefix, &b.0))..) {
+                let RowKey::Tuple(key) = k else { continue };
+                match step(key, &prefix, &b) {
+                    Step::Stop => break,
+                    Step::Skip => continue,
+                    Step::Take if !visit(k, r)? => break,
+                    Step::Take => {}
+                }
+            }
+        }
+        Access::Index { name, prefix, range, reverse } => {
+            let entries = &index_of(table, name)?.entries;
+            if *reverse {
+                for e in entries.iter().rev() {
+                    if !fetch(table, e, &mut visit)? {
+                        break;
+                    }
+                }
+                return Ok(());
+            }
+            let Some(b) = bounds(range, ctx)? else { return Ok(()) };
+            let prefix = values(prefix, ctx)?;
+            walk_index(table, entries, &prefix, &b, &mut visit)?;
+        }
+        Access::IndexKeys { name, keys } => {
+            let entries = &index_of(table, name)?.entries;
+            let mut lists = keys.iter().map(|k| values(k, ctx)).collect::<Result<Vec<_>>>()?;
+            lists.sort();
+            lists.dedup();
+            for prefix in lists.into_iter().filter(|p| !p.iter().any(Value::is_null)) {
+                if !walk_index(table, entries, &prefix, &(None, None), &mut visit)? {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn index_of<'a>(table: &'a Table, name: &str) -> Result<&'a crate::storage::table::Index> {
+    table.index(name).ok_or_else(|| Error::invalid(format!("no such index: {name}")))
+}
+
+/// Visits the row an index entry points at; false once the visitor wants no more.
+fn fetch(table: &Table, e: &IndexEntry, visit: &mut impl FnMut(&RowKey, &Row) -> Result<bool>) -> Result<bool> {
+    match &e.slot {
+        Slot::Row(k) => match table.rows.get(k) {
+            Some(r) => visit(k, r),
+            None => Ok(true),
+        },
+        _ => Ok(true),
+    }
+}
+
+fn walk_index(
+    table: &Table,
+    entries: &OrdSet<IndexEntry>,
+    prefix: &[Value],
+    b: &Bounds,
+    visit: &mut impl FnMut(&RowKey, &Row) -> Result<bool>,
+) -> Result<bool> {
+    let from = IndexEntry { key: start(prefix, &b.0), slot: Slot::Lo };
+    for e in entries.range(from..) {
+        match step(&e.key, prefix, b) {
+            Step::Stop => break,
+            Step::Skip => continue,
+            Step::Take => {
+                if !fetch(table, e, visit)? {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    Ok(true)
+}

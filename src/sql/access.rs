@@ -1,0 +1,233 @@
+//! Access paths: how a statement finds its rows.
+//!
+//! The WHERE clause is split into conjuncts; those of the form `column op value` (and
+//! BETWEEN, IN lists, `LIKE 'prefix%'`) become per-column constraints. Each way in —
+//! the primary key, every index, a full scan — gets a row estimate from the table's row
+//! count, and the cheapest wins. The access path only narrows the candidate rows: the
+//! whole WHERE clause is still checked on each row it yields, so a wider path is never
+//! wrong, only slower.
+
+use super::binder::is_constant;
+use super::plan::{Access, BExpr, CmpOp, Range};
+use crate::storage::{DataType, Table, Value};
+
+/// What the WHERE clause says about one column.
+#[derive(Default, Clone)]
+struct ColumnFacts {
+    eq: Option<BExpr>,
+    lo: Option<(BExpr, bool)>,
+    hi: Option<(BExpr, bool)>,
+    list: Option<Vec<BExpr>>,
+}
+
+/// A value the statement knows before reading rows: constants and parameters.
+fn is_value(e: &BExpr) -> bool {
+    match e {
+        BExpr::Param(_) => true,
+        BExpr::Column(_) | BExpr::Agg(_) => false,
+        e => is_constant(e) || params_only(e),
+    }
+}
+
+fn params_only(e: &BExpr) -> bool {
+    match e {
+        BExpr::Param(_) | BExpr::Const(_) => true,
+        BExpr::Neg(a) | BExpr::Cast(a, _) => params_only(a),
+        BExpr::Arith(_, a, b) | BExpr::Concat(a, b) => params_only(a) && params_only(b),
+        _ => false,
+    }
+}
+
+fn conjuncts<'a>(e: &'a BExpr, out: &mut Vec<&'a BExpr>) {
+    match e {
+        BExpr::And(a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        e => out.push(e),
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::LtEq => CmpOp::GtEq,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::GtEq => CmpOp::LtEq,
+        op => op,
+    }
+}
+
+/// The literal part of a LIKE pattern before its first wildcard.
+fn like_prefix(pattern: &BExpr) -> Option<String> {
+    let BExpr::Const(Value::Text(p)) = pattern else { return None };
+    let prefix: String = p.chars().take_while(|c| *c != '%' && *c != '_').collect();
+    (!prefix.is_empty() && prefix.is_ascii()).then_some(prefix)
+}
+
+/// The smallest ASCII text greater than every text that starts with `prefix`.
+fn successor(prefix: &str) -> String {
+    let mut bytes = prefix.as_bytes().to_vec();
+    while let Some(last) = bytes.pop() {
+        if last < 0x7f {
+            bytes.push(last + 1);
+            return String::from_utf8(bytes).unwrap_or_default();
+        }
+    }
+    char::MAX.to_string()
+}
+
+fn facts(filter: Option<&BExpr>, table: &Table) -> Vec<ColumnFacts> {
+    let mut facts = vec![ColumnFacts::default(); table.schema.columns.len()];
+    let Some(filter) = filter else { return facts };
+    let mut parts = Vec::new();
+    conjuncts(filter, &mut parts);
+    for part in parts {
+        match part {
+            BExpr::Compare(op, a, b) => {
+                let (col, op, v) = match (&**a, &**b) {
+                    (BExpr::Column(c), v) if is_value(v) => (*c, *op, v),
+                    (v, BExpr::Column(c)) if is_value(v) => (*c, flip(*op), v),
+                    _ => continue,
+                };
+                let f = &mut facts[col];
+                match op {
+                    CmpOp::Eq => f.eq = f.eq.take().or(Some(v.clone())),
+                    CmpOp::Gt | CmpOp::GtEq => f.lo = f.lo.take().or(Some((v.clone(), op == CmpOp::GtEq))),
+                    CmpOp::Lt | CmpOp::LtEq => f.hi = f.hi.take().or(Some((v.clone(), op == CmpOp::LtEq))),
+                    CmpOp::NotEq => {}
+                }
+            }
+            BExpr::Between { expr, low, high, negated: false } => {
+                if let BExpr::Column(c) = &**expr {
+                    if is_value(low) && is_value(high) {
+                        let f = &mut facts[*c];
+                        f.lo = f.lo.take().or(Some(((**low).clone(), true)));
+                        f.hi = f.hi.take().or(Some(((**high).clone(), true)));
+                    }
+                }
+            }
+            BExpr::InList { expr, list, negated: false } => {
+                if let BExpr::Column(c) = &**expr {
+                    if !list.is_empty() && list.iter().all(is_value) {
+                        facts[*c].list = Some(list.clone());
+                    }
+                }
+            }
+            BExpr::Like { expr, pattern, negated: false } => {
+                if let (BExpr::Column(c), Some(prefix)) = (&**expr, like_prefix(pattern)) {
+                    if table.schema.columns[*c].ty == DataType::Text && facts[*c].lo.is_none() {
+                        // LIKE ignores ASCII case: every match lies between the upper-case
+                        // and the lower-case spelling of the prefix.
+                        let lo = Value::text(&prefix.to_ascii_uppercase());
+                        let hi = successor(&prefix.to_ascii_lowercase());
+                        facts[*c].lo = Some((BExpr::Const(lo), true));
+                        facts[*c].hi = Some((BExpr::Const(Value::text(&hi)), false));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    facts
+}
+
+/// A way into the rows with its estimated row count.
+struct Candidate {
+    access: Access,
+    rows: f64,
+}
+
+/// A way through ordered columns: equal values on a prefix, then a range or an IN list
+/// on the next column, with the rows it is expected to yield.
+struct Path {
+    prefix: Vec<BExpr>,
+    range: Range,
+    list: Option<Vec<BExpr>>,
+    rows: f64,
+}
+
+/// The best path through ordered columns (a primary key or an index).
+fn through(columns: &[usize], unique: bool, facts: &[ColumnFacts], n: f64) -> Option<Path> {
+    let mut prefix = Vec::new();
+    for &c in columns {
+        match &facts[c].eq {
+            Some(v) => prefix.push(v.clone()),
+            None => break,
+        }
+    }
+    let p = prefix.len();
+    if p == columns.len() {
+        let rows = if unique { 1.0 } else { (n / 10f64.powi(p as i32)).max(1.0) };
+        return Some(Path { prefix, range: Range::default(), list: None, rows });
+    }
+    let next = &facts[columns[p]];
+    let per_prefix = (n / 10f64.powi(p as i32)).max(1.0);
+    if let Some(list) = &next.list {
+        let rows = list.len() as f64 * (per_prefix / 10.0).max(1.0);
+        return Some(Path { prefix, range: Range::default(), list: Some(list.clone()), rows });
+    }
+    if next.lo.is_some() || next.hi.is_some() {
+        let both = next.lo.is_some() && next.hi.is_some();
+        let range = Range { lo: next.lo.clone(), hi: next.hi.clone() };
+        return Some(Path { prefix, range, list: None, rows: per_prefix / if both { 10.0 } else { 4.0 } });
+    }
+    (p > 0).then_some(Path { prefix, range: Range::default(), list: None, rows: per_prefix })
+}
+
+/// Chooses how to read `table` for a statement with this WHERE clause.
+pub fn choose(table: &Table, filter: Option<&BExpr>) -> Access {
+    let n = table.rows.len() as f64;
+    let facts = facts(filter, table);
+    let mut best = Candidate { access: Access::Full { reverse: false }, rows: n };
+    let mut consider = |c: Candidate| {
+        if c.rows < best.rows {
+            best = c;
+        }
+    };
+    let pk = &table.schema.primary_key;
+    if !pk.is_empty() {
+        if let Some(Path { prefix, range, list, rows }) = through(pk, true, &facts, n) {
+            let access = match list {
+                Some(list) => {
+                    Access::Keys(list.into_iter().map(|v| prefix.iter().cloned().chain([v]).collect()).collect())
+                }
+                None if prefix.len() == pk.len() => Access::Keys(vec![prefix]),
+                None => Access::KeyRange { prefix, range },
+            };
+            consider(Candidate { access, rows });
+        }
+    }
+    for index in &table.indexes {
+        if let Some(Path { prefix, range, list, rows }) = through(&index.columns, index.unique, &facts, n) {
+            let name = index.name.clone();
+            let access = match list {
+                Some(list) => Access::IndexKeys {
+                    name,
+                    keys: list.into_iter().map(|v| prefix.iter().cloned().chain([v]).collect()).collect(),
+                },
+                None => Access::Index { name, prefix, range, reverse: false },
+            };
+            // An index costs a second lookup per row: prefer the key when estimates tie.
+            consider(Candidate { access, rows: rows * 1.5 });
+        }
+    }
+    best.access
+}
+
+/// An access path that yields rows already sorted by `columns` (ascending, or all
+/// descending when `desc`), replacing a full scan; `None` when there is none.
+pub fn ordered(table: &Table, columns: &[usize], desc: bool) -> Option<Access> {
+    if columns.is_empty() {
+        return None;
+    }
+    let pk = &table.schema.primary_key;
+    if pk.len() >= columns.len() && pk[..columns.len()] == *columns {
+        return Some(Access::Full { reverse: desc });
+    }
+    table
+        .indexes
+        .iter()
+        .find(|ix| ix.columns.len() >= columns.len() && ix.columns[..columns.len()] == *columns)
+        .map(|ix| Access::Index { name: ix.name.clone(), prefix: Vec::new(), range: Range::default(), reverse: desc })
+}
