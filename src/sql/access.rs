@@ -225,9 +225,15 @@ pub fn ordered(table: &Table, columns: &[usize], desc: bool) -> Option<Access> {
     if pk.len() >= columns.len() && pk[..columns.len()] == *columns {
         return Some(Access::Full { reverse: desc });
     }
+    // Index entries are ordered by their columns and then by the row key, so an integer
+    // primary key may follow the index columns in the ORDER BY.
+    let tail: &[usize] = if table.schema.integer_key().is_some() { pk } else { &[] };
     table
         .indexes
         .iter()
-        .find(|ix| ix.columns.len() >= columns.len() && ix.columns[..columns.len()] == *columns)
+        .find(|ix| {
+            let order = ix.columns.iter().chain(tail);
+            order.clone().count() >= columns.len() && order.zip(columns).all(|(a, b)| a == b)
+        })
         .map(|ix| Access::Index { name: ix.name.clone(), prefix: Vec::new(), range: Range::default(), reverse: desc })
 }
