@@ -173,6 +173,18 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             let op = WriteOp::DropIndex { table: table.clone(), name: name.clone() };
             Output::Written(write::run_ddl(op, state)?, "index dropped")
         }
+        Plan::CheckDatabase => {
+            let problems = crate::storage::check::check(state);
+            if problems.is_empty() {
+                Output::Rows(ResultSet { columns: vec!["check".into()], rows: vec![vec![Value::text("ok")]] })
+            } else {
+                let rows = problems
+                    .into_iter()
+                    .map(|p| vec![Value::text(&p.table), Value::text(&p.key), Value::text(&p.what)])
+                    .collect();
+                Output::Rows(ResultSet { columns: vec!["table".into(), "key".into(), "problem".into()], rows })
+            }
+        }
         Plan::DropTable { name, if_exists } => {
             if *if_exists && state.table(name).is_none() {
                 Output::Nothing

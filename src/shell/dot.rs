@@ -16,6 +16,7 @@ pub enum DotCommand {
     /// Switch to (or open) a named session; without a name, show the current one.
     Session(Option<String>),
     Snapshots,
+    Check,
     Diff(String, String),
 }
 
@@ -28,6 +29,7 @@ pub const HELP: &str = "\
 .schema [TABLE]   show the CREATE statements of all tables, or of one
 .session [NAME]   switch to (or open) another session on the same database
 .snapshots        list the named snapshots
+.check            verify indexes, keys and constraints (CHECK DATABASE)
 .diff A B         rows changed from A to B (snapshot names, version numbers or HEAD)
 .tables           list the tables
 .indexes [TABLE]  list the indexes (and the unique constraints behind them)
@@ -64,15 +66,17 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "quit" | "exit" | "q" => DotCommand::Quit,
         "session" => DotCommand::Session(arg.map(str::to_string)),
         "snapshots" => DotCommand::Snapshots,
+        "check" => DotCommand::Check,
         "diff" => {
-            let usage = "usage: .diff A B (snapshot names, version numbers or HEAD)";
+            let usage = "usage: .check            verify indexes, keys and constraints (CHECK DATABASE)
+.diff A B (snapshot names, version numbers or HEAD)";
             let a = arg.ok_or(usage)?;
             let b = words.next().ok_or(usage)?;
             DotCommand::Diff(a.to_string(), b.to_string())
         }
         _ => {
             return Err(format!(
-                "unknown command .{cmd}; the commands are .diff .exit .headers .help .indexes .mode .quit .read .schema .session .snapshots .tables .timer"
+                "unknown command .{cmd}; the commands are .check .diff .exit .headers .help .indexes .mode .quit .read .schema .session .snapshots .tables .timer"
             ))
         }
     };

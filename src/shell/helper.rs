@@ -96,6 +96,7 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 const DOT_COMMANDS: &[&str] = &[
+    ".check",
     ".diff",
     ".exit",
     ".headers",

@@ -211,6 +211,7 @@ impl Runner {
                 let text = render(&ResultSet { columns, rows }, &self.settings);
                 let _ = self.out.write_all(text.as_bytes());
             }
+            DotCommand::Check => return self.run_sql("CHECK DATABASE"),
             DotCommand::Diff(a, b) => {
                 let side = |s: &str| match s.parse::<u64>() {
                     Ok(_) => s.to_string(),

@@ -27,6 +27,7 @@ pub enum Statement {
     DropSnapshot { name: String, if_exists: bool },
     RestoreSnapshot(String),
     Diff(AsOf, AsOf),
+    CheckDatabase,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

@@ -156,6 +156,7 @@ impl Builder {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
                 Statement::DropIndex { name: last_ident(p), if_exists }
             }
+            Rule::check_database => Statement::CheckDatabase,
             Rule::begin_stmt => {
                 let level = p.into_inner().find(|q| q.as_rule() == Rule::isolation);
                 let serializable = level.is_some_and(|l| l.as_str().eq_ignore_ascii_case("serializable"));

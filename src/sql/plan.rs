@@ -284,6 +284,7 @@ pub enum Plan {
     },
     RestoreSnapshot(String),
     Diff(AsOf, AsOf),
+    CheckDatabase,
 }
 
 /// The table a select scans at the head, if any.

@@ -76,6 +76,7 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::DropSnapshot { name, if_exists } => Plan::DropSnapshot { name: name.clone(), if_exists: *if_exists },
         Statement::RestoreSnapshot(n) => Plan::RestoreSnapshot(n.clone()),
         Statement::Diff(a, b) => Plan::Diff(a.clone(), b.clone()),
+        Statement::CheckDatabase => Plan::CheckDatabase,
     })
 }
 

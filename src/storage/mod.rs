@@ -12,6 +12,7 @@
 //! - [`state`] — the whole database and the write set
 //! - [`diff`] — differences between states, walking only what they do not share
 
+pub mod check;
 pub mod convert;
 pub mod diff;
 pub mod schema;

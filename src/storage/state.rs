@@ -165,6 +165,13 @@ impl State {
         Ok(next)
     }
 
+    /// Direct access to a table, bypassing every check: for tests that damage a state
+    /// on purpose and for repair tools.
+    #[doc(hidden)]
+    pub fn table_for_repair(&mut self, name: &str) -> Result<&mut Table> {
+        self.table_mut(name)
+    }
+
     /// The table that has an index (or unique constraint) of this name.
     pub fn index_owner(&self, index: &str) -> Option<String> {
         self.tables.values().find(|t| t.index(index).is_some()).map(|t| t.name().to_string())

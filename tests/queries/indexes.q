@@ -56,3 +56,5 @@ INSERT INTO handles (handle) VALUES ('ann');
 DROP INDEX handles_handle;
 INSERT INTO handles (handle) VALUES ('ann');
 CREATE UNIQUE INDEX handles_handle ON handles (handle);
+CHECK DATABASE;
+.check

@@ -1,0 +1,114 @@
+//! `CHECK DATABASE`: verifies that every index agrees with its table, that no unique
+//! key is duplicated, that every row sits under the key its values give, and that every
+//! value fits its column.
+
+use super::convert::store_as;
+use super::state::State;
+use super::table::{IndexEntry, Slot, Table};
+use super::value::Value;
+
+/// One thing found wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub table: String,
+    /// The row key concerned, as text (empty when the problem is not one row's).
+    pub key: String,
+    pub what: String,
+}
+
+fn problem(t: &Table, key: impl ToString, what: String) -> Problem {
+    Problem { table: t.name().to_string(), key: key.to_string(), what }
+}
+
+fn check_rows(t: &Table, out: &mut Vec<Problem>) {
+    for (key, row) in t.rows.iter() {
+        if row.len() != t.schema.columns.len() {
+            out.push(problem(t, key, format!("row has {} values for {} columns", row.len(), t.schema.columns.len())));
+            continue;
+        }
+        if let Some(expected) = t.key_for(row) {
+            if &expected != key {
+                out.push(problem(t, key, format!("row is stored under key {key} but its key columns say {expected}")));
+            }
+        }
+        for (col, v) in t.schema.columns.iter().zip(row.iter()) {
+            if col.not_null && v.is_null() {
+                out.push(problem(t, key, format!("column {} is NULL but declared NOT NULL", col.name)));
+            }
+            if store_as(v.clone(), col.ty).is_none_or(|s| s.type_name() != v.type_name()) {
+                out.push(problem(t, key, format!("column {} holds a {} value in a {} column", col.name, v.type_name(), col.ty)));
+            }
+        }
+    }
+}
+
+fn check_indexes(t: &Table, out: &mut Vec<Problem>) {
+    for index in &t.indexes {
+        for (key, row) in t.rows.iter() {
+            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
+            if !index.entries.contains(&entry) {
+                out.push(problem(t, key, format!("index {} has no entry for this row", index.name)));
+            }
+        }
+        let mut previous: Option<&IndexEntry> = None;
+        for entry in index.entries.iter() {
+            let Slot::Row(key) = &entry.slot else {
+                out.push(problem(t, "", format!("index {} holds a bound marker as an entry", index.name)));
+                continue;
+            };
+            match t.rows.get(key) {
+                None => out.push(problem(t, key, format!("index {} points at a row that does not exist", index.name))),
+                Some(row) if index.key_of(row) != entry.key => {
+                    out.push(problem(t, key, format!("index {} holds stale values for this row", index.name)))
+                }
+                Some(_) => {}
+            }
+            if let Some(p) = previous {
+                let duplicate = p.key == entry.key && !entry.key.iter().any(Value::is_null);
+                if index.unique && duplicate {
+                    out.push(problem(t, key, format!("unique index {} holds a duplicate key", index.name)));
+                }
+            }
+            previous = Some(entry);
+        }
+    }
+}
+
+/// Everything wrong with a state; empty when all is well.
+pub fn check(state: &State) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for t in state.tables() {
+        check_rows(t, &mut out);
+        check_indexes(t, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{Change, Column, DataType, RowKey, TableSchema, WriteOp};
+    use std::sync::Arc;
+
+    #[test]
+    fn finds_an_index_out_of_step() {
+        let schema = TableSchema {
+            name: "t".into(),
+            columns: vec![Column { name: "a".into(), ty: DataType::Integer, not_null: false, default: None }],
+            uniques: vec![crate::storage::schema::UniqueConstraint { name: "t_a".into(), columns: vec![0] }],
+            ..TableSchema::default()
+        };
+        let mut state = State::new();
+        state.apply(&WriteOp::CreateTable(Arc::new(schema))).unwrap();
+        let row = |v: i64| Change::Insert(Arc::from(vec![Value::Integer(v)]));
+        state.apply(&WriteOp::Row { table: "t".into(), key: RowKey::Int(1), change: row(5) }).unwrap();
+        assert!(check(&state).is_empty());
+        // Corrupt the copy: drop the index entries behind the table's back.
+        let mut broken = state.clone();
+        let t = broken.table_for_repair("t").unwrap();
+        t.indexes[0].entries.clear();
+        let problems = check(&broken);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].what, "index t_a has no entry for this row");
+    }
+}
