@@ -173,6 +173,9 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             let op = WriteOp::DropIndex { table: table.clone(), name: name.clone() };
             Output::Written(write::run_ddl(op, state)?, "index dropped")
         }
+        Plan::AlterTable { table, schema, rows } => {
+            Output::Written(write::run_alter(table, schema, rows, state)?, "altered")
+        }
         Plan::CheckDatabase => {
             let problems = crate::storage::check::check(state);
             if problems.is_empty() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::eval::{eval, Ctx, Env};
 use super::select::run_select;
 use crate::error::{Error, Result};
-use crate::sql::plan::{Access, BExpr, CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, UpdatePlan};
+use crate::sql::plan::{Access, BExpr, CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{
@@ -190,6 +190,24 @@ fn matching(table: &Table, access: &Access, filter: Option<&BExpr>, ctx: &Ctx) -
         Ok(true)
     })?;
     Ok(out)
+}
+
+/// Rebuilds a table under a new schema: drop, create, and every row again (changed as
+/// the ALTER says), all in one write set.
+pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, state: &State) -> Result<Written> {
+    let old = state.table_or_err(table)?;
+    let new_name = schema.name.to_ascii_lowercase();
+    let mut ops = vec![WriteOp::DropTable(table.to_string()), WriteOp::CreateTable(schema.clone())];
+    for (key, row) in old.rows.iter() {
+        let row: Row = match change {
+            RowChange::Keep => row.clone(),
+            RowChange::Append(v) => row.iter().cloned().chain([v.clone()]).collect(),
+            RowChange::Remove(i) => row.iter().enumerate().filter(|(c, _)| c != i).map(|(_, v)| v.clone()).collect(),
+        };
+        ops.push(WriteOp::Row { table: new_name.clone(), key: key.clone(), change: Change::Insert(row) });
+    }
+    let writes = WriteSet { ops };
+    Ok(Written { state: state.applied(&writes)?, writes, count: 0 })
 }
 
 /// Applies one catalog change (CREATE/DROP) to a copy of the state.

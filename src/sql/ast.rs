@@ -16,6 +16,7 @@ pub enum Statement {
     DropTable { name: String, if_exists: bool },
     CreateIndex { name: String, table: String, columns: Vec<(String, bool)>, unique: bool, if_not_exists: bool },
     DropIndex { name: String, if_exists: bool },
+    AlterTable { table: String, action: AlterAction },
     Explain(Box<Select>),
     Begin { serializable: bool },
     Commit,
@@ -106,6 +107,14 @@ pub struct CreateTable {
     pub if_not_exists: bool,
     pub columns: Vec<ColumnDef>,
     pub constraints: Vec<TableConstraint>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlterAction {
+    AddColumn(ColumnDef),
+    RenameColumn { from: String, to: String },
+    RenameTable(String),
+    DropColumn(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]

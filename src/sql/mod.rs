@@ -14,6 +14,7 @@
 //! ```
 
 pub mod access;
+pub mod alter;
 pub mod ast;
 pub mod binder;
 pub mod explain;

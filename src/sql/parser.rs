@@ -157,6 +157,27 @@ impl Builder {
                 Statement::DropIndex { name: last_ident(p), if_exists }
             }
             Rule::check_database => Statement::CheckDatabase,
+            Rule::alter_table => {
+                let mut inner = p.into_inner().filter(|q| !matches!(q.as_rule(), Rule::K_ALTER | Rule::K_TABLE));
+                let table = unquote_ident(inner.next().expect("ALTER TABLE names a table").as_str());
+                let action = inner.next().expect("ALTER TABLE has an action");
+                let names: Vec<String> = action
+                    .clone()
+                    .into_inner()
+                    .filter(|q| q.as_rule() == Rule::ident)
+                    .map(|q| unquote_ident(q.as_str()))
+                    .collect();
+                let action = match action.as_rule() {
+                    Rule::add_column => {
+                        let def = action.into_inner().find(|q| q.as_rule() == Rule::column_def);
+                        AlterAction::AddColumn(self.column_def(def.expect("ADD COLUMN defines a column"))?)
+                    }
+                    Rule::rename_column => AlterAction::RenameColumn { from: names[0].clone(), to: names[1].clone() },
+                    Rule::rename_table => AlterAction::RenameTable(names[0].clone()),
+                    _ => AlterAction::DropColumn(names[0].clone()),
+                };
+                Statement::AlterTable { table, action }
+            }
             Rule::begin_stmt => {
                 let level = p.into_inner().find(|q| q.as_rule() == Rule::isolation);
                 let serializable = level.is_some_and(|l| l.as_str().eq_ignore_ascii_case("serializable"));

@@ -285,6 +285,20 @@ pub enum Plan {
     RestoreSnapshot(String),
     Diff(AsOf, AsOf),
     CheckDatabase,
+    /// The table is rebuilt under `schema`, each row passed through `rows`.
+    AlterTable {
+        table: String,
+        schema: Arc<TableSchema>,
+        rows: RowChange,
+    },
+}
+
+/// How ALTER TABLE changes every row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowChange {
+    Keep,
+    Append(Value),
+    Remove(usize),
 }
 
 /// The table a select scans at the head, if any.
@@ -329,6 +343,7 @@ impl Plan {
                 | Plan::DropTable { .. }
                 | Plan::CreateIndex { .. }
                 | Plan::DropIndex { .. }
+                | Plan::AlterTable { .. }
         )
     }
 }

@@ -77,6 +77,7 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::RestoreSnapshot(n) => Plan::RestoreSnapshot(n.clone()),
         Statement::Diff(a, b) => Plan::Diff(a.clone(), b.clone()),
         Statement::CheckDatabase => Plan::CheckDatabase,
+        Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action)?,
     })
 }
 
@@ -86,7 +87,7 @@ struct Cx<'a> {
     history: &'a dyn History,
 }
 
-fn table_scope(state: &State, name: &str, alias: Option<&String>) -> Result<(Scope, String)> {
+pub(super) fn table_scope(state: &State, name: &str, alias: Option<&String>) -> Result<(Scope, String)> {
     let table = state.table_or_err(name)?;
     let schema = &table.schema;
     let scope = Scope {
@@ -371,7 +372,7 @@ fn default_of(e: &Expr, col: &str, ty: DataType, table: &str) -> Result<ColumnDe
     Ok(ColumnDefault::Value(stored))
 }
 
-fn plan_create(c: &CreateTable) -> Result<TableSchema> {
+pub(super) fn plan_create(c: &CreateTable) -> Result<TableSchema> {
     let mut schema =
         TableSchema { name: c.name.clone(), columns: Vec::new(), primary_key: Vec::new(), ..TableSchema::default() };
     let mut pk_declared = false;
@@ -439,7 +440,7 @@ fn plan_create(c: &CreateTable) -> Result<TableSchema> {
 }
 
 /// `(a > 0)` to `a > 0`, when the first parenthesis closes at the very end.
-fn strip_outer_parens(sql: &str) -> String {
+pub(super) fn strip_outer_parens(sql: &str) -> String {
     let Some(inner) = sql.strip_prefix('(').and_then(|s| s.strip_suffix(')')) else {
         return sql.to_string();
     };

@@ -36,7 +36,11 @@ fn check_rows(t: &Table, out: &mut Vec<Problem>) {
                 out.push(problem(t, key, format!("column {} is NULL but declared NOT NULL", col.name)));
             }
             if store_as(v.clone(), col.ty).is_none_or(|s| s.type_name() != v.type_name()) {
-                out.push(problem(t, key, format!("column {} holds a {} value in a {} column", col.name, v.type_name(), col.ty)));
+                out.push(problem(
+                    t,
+                    key,
+                    format!("column {} holds a {} value in a {} column", col.name, v.type_name(), col.ty),
+                ));
             }
         }
     }

@@ -398,6 +398,7 @@ fn finish(out: Output) -> Result<Outcome> {
         Output::Written(_, "dropped") => Outcome::Done("DROP TABLE"),
         Output::Written(_, "index created") => Outcome::Done("CREATE INDEX"),
         Output::Written(_, "index dropped") => Outcome::Done("DROP INDEX"),
+        Output::Written(_, "altered") => Outcome::Done("ALTER TABLE"),
         Output::Written(w, verb) => Outcome::Changed { verb, count: w.count },
         Output::Nothing => Outcome::Done("OK"),
     })

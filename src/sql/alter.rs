@@ -1,0 +1,163 @@
+//! ALTER TABLE: ADD COLUMN, RENAME COLUMN, RENAME TO and DROP COLUMN, planned as a new
+//! schema plus what happens to every row; the executor rebuilds the table with them.
+
+use std::sync::Arc;
+
+use super::ast::{AlterAction, CreateTable, Expr};
+use super::parser::parse_expr;
+use super::plan::{Plan, RowChange};
+use super::planner::plan_create;
+use crate::error::{closest, Error, Result};
+use crate::storage::schema::CheckConstraint;
+use crate::storage::{ColumnDefault, State, TableSchema, Value};
+
+pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Plan> {
+    let t = state.table_or_err(table)?;
+    let mut schema: TableSchema = (*t.schema).clone();
+    let key = schema.name.to_ascii_lowercase();
+    let column = |name: &str| {
+        schema.column_index(name).ok_or_else(|| Error::NoSuchColumn {
+            name: name.to_string(),
+            suggestion: closest(name, schema.columns.iter().map(|c| c.name.as_str())),
+        })
+    };
+    let rows = match action {
+        AlterAction::AddColumn(def) => {
+            if schema.column_index(&def.name).is_some() {
+                return Err(Error::invalid(format!("duplicate column name: {}", def.name)));
+            }
+            let single = CreateTable {
+                name: schema.name.clone(),
+                if_not_exists: false,
+                columns: vec![def.clone()],
+                constraints: vec![],
+            };
+            let added = plan_create(&single)?;
+            if !added.primary_key.is_empty() || !added.uniques.is_empty() {
+                return Err(Error::invalid(
+                    "ADD COLUMN cannot add a PRIMARY KEY or UNIQUE column; create a unique index instead",
+                ));
+            }
+            let col = added.columns.into_iter().next().expect("the added table has the one column");
+            let fill = match &col.default {
+                Some(ColumnDefault::Value(v)) => v.clone(),
+                Some(ColumnDefault::Now) => Value::Timestamp(crate::storage::time::now_micros()),
+                None => Value::Null,
+            };
+            if col.not_null && fill.is_null() && !t.rows.is_empty() {
+                return Err(Error::invalid(format!("cannot add NOT NULL column {} without a default value", col.name)));
+            }
+            schema.columns.push(col);
+            for c in added.checks {
+                let name = format!("{}_check{}", schema.name, schema.checks.len() + 1);
+                schema.checks.push(CheckConstraint { name, sql: c.sql });
+            }
+            RowChange::Append(fill)
+        }
+        AlterAction::RenameColumn { from, to } => {
+            let i = column(from)?;
+            if schema.column_index(to).is_some() {
+                return Err(Error::invalid(format!("duplicate column name: {to}")));
+            }
+            for check in &mut schema.checks {
+                let mut e = parse_expr(&check.sql)?;
+                rename(&mut e, from, to);
+                check.sql = super::planner::strip_outer_parens(&e.to_string());
+            }
+            schema.columns[i].name = to.clone();
+            RowChange::Keep
+        }
+        AlterAction::RenameTable(to) => {
+            if state.table(to).is_some() {
+                return Err(Error::TableExists(to.clone()));
+            }
+            schema.name = to.clone();
+            RowChange::Keep
+        }
+        AlterAction::DropColumn(name) => {
+            let i = column(name)?;
+            let in_use = |cols: &[usize]| cols.contains(&i);
+            if in_use(&schema.primary_key) || schema.uniques.iter().any(|u| in_use(&u.columns)) {
+                return Err(Error::invalid(format!(
+                    "cannot drop column {name}: it is part of a PRIMARY KEY or UNIQUE constraint"
+                )));
+            }
+            if let Some(ix) = schema.indexes.iter().find(|ix| in_use(&ix.columns)) {
+                return Err(Error::invalid(format!("cannot drop column {name}: index {} uses it", ix.name)));
+            }
+            if schema.checks.iter().any(|c| parse_expr(&c.sql).is_ok_and(|e| mentions(&e, name))) {
+                return Err(Error::invalid(format!("cannot drop column {name}: a CHECK constraint uses it")));
+            }
+            if schema.columns.len() == 1 {
+                return Err(Error::invalid(format!("cannot drop column {name}: it is the table's only column")));
+            }
+            schema.columns.remove(i);
+            let shift = |c: &mut usize| {
+                if *c > i {
+                    *c -= 1
+                }
+            };
+            schema.primary_key.iter_mut().for_each(shift);
+            schema.uniques.iter_mut().for_each(|u| u.columns.iter_mut().for_each(shift));
+            schema.indexes.iter_mut().for_each(|ix| ix.columns.iter_mut().for_each(shift));
+            RowChange::Remove(i)
+        }
+    };
+    Ok(Plan::AlterTable { table: key, schema: Arc::new(schema), rows })
+}
+
+/// Renames every reference to a column.
+fn rename(e: &mut Expr, from: &str, to: &str) {
+    visit(e, &mut |e| {
+        if let Expr::Column { name, .. } = e {
+            if name.eq_ignore_ascii_case(from) {
+                *name = to.to_string();
+            }
+        }
+    });
+}
+
+fn mentions(e: &Expr, column: &str) -> bool {
+    let mut found = false;
+    let mut e = e.clone();
+    visit(&mut e, &mut |e| {
+        if let Expr::Column { name, .. } = e {
+            found |= name.eq_ignore_ascii_case(column);
+        }
+    });
+    found
+}
+
+fn visit(e: &mut Expr, f: &mut impl FnMut(&mut Expr)) {
+    f(e);
+    match e {
+        Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => {}
+        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => visit(expr, f),
+        Expr::Binary { left, right, .. } => {
+            visit(left, f);
+            visit(right, f);
+        }
+        Expr::Between { expr, low, high, .. } => {
+            visit(expr, f);
+            visit(low, f);
+            visit(high, f);
+        }
+        Expr::InList { expr, list, .. } => {
+            visit(expr, f);
+            list.iter_mut().for_each(|x| visit(x, f));
+        }
+        Expr::Case { operand, whens, else_ } => {
+            if let Some(o) = operand {
+                visit(o, f);
+            }
+            for (w, t) in whens {
+                visit(w, f);
+                visit(t, f);
+            }
+            if let Some(x) = else_ {
+                visit(x, f);
+            }
+        }
+        Expr::Function { args, .. } => args.iter_mut().for_each(|x| visit(x, f)),
+    }
+}

@@ -1,0 +1,28 @@
+CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER CHECK (age >= 0), nick TEXT);
+CREATE INDEX people_name ON people (name);
+INSERT INTO people (name, age, nick) VALUES ('ada', 36, 'countess'), ('bob', 41, NULL);
+ALTER TABLE people ADD COLUMN country TEXT DEFAULT 'uk';
+ALTER TABLE people ADD active BOOLEAN NOT NULL DEFAULT true;
+ALTER TABLE people ADD COLUMN email TEXT NOT NULL;
+ALTER TABLE people ADD COLUMN name TEXT;
+ALTER TABLE people ADD COLUMN code TEXT UNIQUE;
+SELECT * FROM people;
+INSERT INTO people (name, age) VALUES ('cy', 7);
+SELECT id, name, country, active FROM people WHERE id = 3;
+ALTER TABLE people RENAME COLUMN age TO years;
+INSERT INTO people (name, years) VALUES ('dee', -1);
+SELECT name, years FROM people;
+ALTER TABLE people RENAME COLUMN nmae TO full_name;
+ALTER TABLE people DROP COLUMN nick;
+ALTER TABLE people DROP COLUMN name;
+ALTER TABLE people DROP COLUMN years;
+ALTER TABLE people DROP COLUMN id;
+SELECT * FROM people;
+ALTER TABLE people RENAME TO humans;
+SELECT count(*) FROM people;
+SELECT name FROM humans WHERE name = 'bob';
+EXPLAIN SELECT name FROM humans WHERE name = 'bob';
+ALTER TABLE humans RENAME TO humans;
+ALTER TABLE nobody RENAME TO x;
+.schema humans
+CHECK DATABASE;
