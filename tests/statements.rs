@@ -203,3 +203,30 @@ fn the_shell_lists_snapshots() {
     assert!(row.starts_with("first,2,") && row.ends_with(",2"), "{row}");
     assert_eq!(runner.errors, 0);
 }
+
+#[test]
+fn concurrent_transactions_cannot_orphan_a_child() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)", &[]).unwrap();
+    s.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent (id))", &[]).unwrap();
+    s.execute("INSERT INTO parent VALUES (1)", &[]).unwrap();
+    for deleter_first in [true, false] {
+        let (mut a, mut b) = (db.session(), db.session());
+        a.execute("BEGIN", &[]).unwrap();
+        b.execute("BEGIN", &[]).unwrap();
+        a.execute("DELETE FROM parent WHERE id = 1", &[]).unwrap();
+        b.execute("INSERT INTO child VALUES (?, 1)", &[Value::Integer(deleter_first as i64 + 10)]).unwrap();
+        let (first, second) = if deleter_first { (&mut a, &mut b) } else { (&mut b, &mut a) };
+        first.execute("COMMIT", &[]).unwrap();
+        let err = second.execute("COMMIT", &[]).unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        let check = s.query("CHECK DATABASE", &[]).unwrap();
+        assert_eq!(check.rows, vec![vec![Value::text("ok")]]);
+        // Put the parent back (and drop the child) for the next round.
+        s.execute("DELETE FROM child", &[]).unwrap();
+        if s.query("SELECT count(*) FROM parent", &[]).unwrap().rows[0][0] == Value::Integer(0) {
+            s.execute("INSERT INTO parent VALUES (1)", &[]).unwrap();
+        }
+    }
+}

@@ -13,12 +13,13 @@
 pub mod access;
 pub mod aggregate;
 pub mod eval;
+pub mod foreign;
 pub mod functions;
 pub mod select;
 pub mod write;
 
 pub use eval::Ctx;
-pub use write::{store_value, Written};
+pub use write::{store_value, Read, Written};
 
 use crate::error::Result;
 use crate::sql::plan::{BExpr, Plan};

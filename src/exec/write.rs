@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::eval::{eval, Ctx, Env};
+use super::foreign::ForeignKeys;
 use super::select::run_select;
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan};
@@ -19,6 +20,18 @@ pub struct Written {
     pub state: State,
     pub writes: WriteSet,
     pub count: usize,
+    /// What the statement's foreign key checks relied on; a transaction's commit
+    /// verifies that none of it changed meanwhile.
+    pub reads: Vec<Read>,
+}
+
+/// Something a statement read to check a constraint.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Read {
+    /// One row (present) of a table.
+    Key(String, RowKey),
+    /// Every row of a table.
+    Table(String),
 }
 
 /// Converts a value for a typed column, or names the column and value that do not fit.
@@ -95,15 +108,20 @@ pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written
     let multi = source.len() > 1;
     let mut working = state.clone();
     let mut writes = WriteSet::default();
+    let mut fks = ForeignKeys::default();
     for (n, src) in source.iter().enumerate() {
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
         }
         let op =
             insert_row(plan, &schema, src, &mut working, ctx).map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
+        if let WriteOp::Row { key, .. } = &op {
+            fks.stored(&working, &plan.table, key);
+        }
         writes.ops.push(op);
     }
-    Ok(Written { state: working, writes, count: source.len() })
+    fks.finish(&working)?;
+    Ok(Written { state: working, writes, count: source.len(), reads: fks.reads })
 }
 
 fn insert_row(
@@ -136,6 +154,7 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
     let schema = table.schema.clone();
     let mut working = state.clone();
     let mut writes = WriteSet::default();
+    let mut fks = ForeignKeys::default();
     let mut count = 0;
     for (key, row) in matching(table, &plan.access, plan.filter.as_ref(), ctx)? {
         let (key, env) = (&key, Env { row: &row, aggs: &[], ctx });
@@ -148,33 +167,36 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
         let new: Row = Arc::from(new);
         let ops = if &new_key == key {
-            vec![WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new) }]
+            vec![WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new.clone()) }]
         } else {
             vec![
                 WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete },
-                WriteOp::Row { table: plan.table.clone(), key: new_key, change: Change::Insert(new) },
+                WriteOp::Row { table: plan.table.clone(), key: new_key.clone(), change: Change::Insert(new.clone()) },
             ]
         };
         for op in ops {
             working.apply(&op)?;
             writes.ops.push(op);
         }
+        fks.stored(&working, &plan.table, &new_key);
+        fks.parent_changed(&mut working, &plan.table, &row, Some(&new), &mut writes.ops)?;
         count += 1;
     }
-    Ok(Written { state: working, writes, count })
+    fks.finish(&working)?;
+    Ok(Written { state: working, writes, count, reads: fks.reads })
 }
 
 pub fn run_delete(plan: &DeletePlan, state: &State, ctx: &Ctx) -> Result<Written> {
     let table = state.table_or_err(&plan.table)?;
     let mut working = state.clone();
     let mut writes = WriteSet::default();
-    for (key, _) in matching(table, &plan.access, plan.filter.as_ref(), ctx)? {
-        let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Delete };
-        working.apply(&op)?;
-        writes.ops.push(op);
+    let mut fks = ForeignKeys::default();
+    let rows = matching(table, &plan.access, plan.filter.as_ref(), ctx)?;
+    for (key, _) in &rows {
+        fks.delete(&mut working, &plan.table, key, &mut writes.ops)?;
     }
-    let count = writes.ops.len();
-    Ok(Written { state: working, writes, count })
+    fks.finish(&working)?;
+    Ok(Written { state: working, writes, count: rows.len(), reads: fks.reads })
 }
 
 /// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE.
@@ -207,12 +229,12 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
         ops.push(WriteOp::Row { table: new_name.clone(), key: key.clone(), change: Change::Insert(row) });
     }
     let writes = WriteSet { ops };
-    Ok(Written { state: state.applied(&writes)?, writes, count: 0 })
+    Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new() })
 }
 
 /// Applies one catalog change (CREATE/DROP) to a copy of the state.
 pub fn run_ddl(op: WriteOp, state: &State) -> Result<Written> {
     let mut working = state.clone();
     working.apply(&op)?;
-    Ok(Written { state: working, writes: WriteSet { ops: vec![op] }, count: 0 })
+    Ok(Written { state: working, writes: WriteSet { ops: vec![op] }, count: 0, reads: Vec::new() })
 }

@@ -32,7 +32,10 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
                 columns: vec![def.clone()],
                 constraints: vec![],
             };
-            let added = plan_create(&single)?;
+            let added = plan_create(&single, state)?;
+            if !added.foreign_keys.is_empty() {
+                return Err(Error::invalid("ADD COLUMN cannot add a FOREIGN KEY column yet; recreate the table"));
+            }
             if !added.primary_key.is_empty() || !added.uniques.is_empty() {
                 return Err(Error::invalid(
                     "ADD COLUMN cannot add a PRIMARY KEY or UNIQUE column; create a unique index instead",

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+pub use crate::storage::schema::FkAction;
 use crate::storage::schema::{literal_sql, quote_ident};
 use crate::storage::{AsOf, Value};
 
@@ -133,6 +134,18 @@ pub enum ColumnConstraint {
     Unique,
     Default(Expr),
     Check(Expr),
+    References(ForeignKeyDef),
+}
+
+/// `REFERENCES parent (columns) ON DELETE … ON UPDATE …`; `columns` is empty on a column
+/// constraint (the column itself) and `parent_columns` empty for the parent's key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForeignKeyDef {
+    pub columns: Vec<String>,
+    pub parent: String,
+    pub parent_columns: Vec<String>,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -140,6 +153,7 @@ pub enum TableConstraint {
     PrimaryKey(Vec<String>),
     Unique(Vec<String>),
     Check(Expr),
+    ForeignKey(ForeignKeyDef),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

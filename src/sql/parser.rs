@@ -391,6 +391,7 @@ impl Builder {
                     def.constraints.push(ColumnConstraint::Default(self.default_value(value)?));
                 }
                 Rule::check => def.constraints.push(ColumnConstraint::Check(self.last_expr(q)?)),
+                Rule::references => def.constraints.push(ColumnConstraint::References(references(q, Vec::new()))),
                 _ => {}
             }
         }
@@ -419,6 +420,12 @@ impl Builder {
         Ok(match body.as_rule() {
             Rule::table_pk => TableConstraint::PrimaryKey(idents(body.into_inner().last().expect("columns"))),
             Rule::table_unique => TableConstraint::Unique(idents(body.into_inner().last().expect("columns"))),
+            Rule::table_fk => {
+                let mut parts =
+                    body.into_inner().filter(|q| matches!(q.as_rule(), Rule::column_list | Rule::references));
+                let columns = idents(parts.next().expect("FOREIGN KEY lists its columns"));
+                TableConstraint::ForeignKey(references(parts.next().expect("FOREIGN KEY has REFERENCES"), columns))
+            }
             _ => TableConstraint::Check(self.last_expr(body)?),
         })
     }
@@ -577,6 +584,38 @@ impl Builder {
         }
         Ok(f)
     }
+}
+
+fn references(p: Pair<Rule>, columns: Vec<String>) -> ForeignKeyDef {
+    let mut fk = ForeignKeyDef {
+        columns,
+        parent: String::new(),
+        parent_columns: Vec::new(),
+        on_delete: FkAction::Restrict,
+        on_update: FkAction::Restrict,
+    };
+    for q in p.into_inner() {
+        match q.as_rule() {
+            Rule::ident => fk.parent = unquote_ident(q.as_str()),
+            Rule::column_list => fk.parent_columns = idents(q),
+            Rule::fk_action => {
+                let on_delete = q.clone().into_inner().any(|k| k.as_rule() == Rule::K_DELETE);
+                let effect = q.into_inner().find(|k| k.as_rule() == Rule::fk_effect).expect("an action has an effect");
+                let action = match effect.into_inner().next().map(|k| k.as_rule()) {
+                    Some(Rule::K_CASCADE) => FkAction::Cascade,
+                    Some(Rule::K_SET) => FkAction::SetNull,
+                    _ => FkAction::Restrict,
+                };
+                if on_delete {
+                    fk.on_delete = action;
+                } else {
+                    fk.on_update = action;
+                }
+            }
+            _ => {}
+        }
+    }
+    fk
 }
 
 fn last_ident(p: Pair<Rule>) -> String {

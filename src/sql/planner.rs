@@ -8,7 +8,7 @@ use super::ast::*;
 use super::binder::{has_aggregate, ordinal, Binder, Scope, ScopeTable};
 use super::plan::*;
 use crate::error::{closest, Error, Result};
-use crate::storage::schema::{CheckConstraint, IndexDef, UniqueConstraint};
+use crate::storage::schema::{CheckConstraint, ForeignKey, IndexDef, UniqueConstraint};
 use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchema};
 
 /// Plans one statement against the schemas of `state`; `history` provides the schemas of
@@ -22,11 +22,21 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::Update(u) => Plan::Update(plan_update(u, state)?),
         Statement::Delete(d) => Plan::Delete(plan_delete(d, state)?),
         Statement::CreateTable(c) => {
-            Plan::CreateTable { schema: Arc::new(plan_create(c)?), if_not_exists: c.if_not_exists }
+            Plan::CreateTable { schema: Arc::new(plan_create(c, state)?), if_not_exists: c.if_not_exists }
         }
         Statement::DropTable { name, if_exists } => {
             if !if_exists {
                 state.table_or_err(name)?;
+            }
+            let child = state.tables().find(|t| {
+                !t.name().eq_ignore_ascii_case(name)
+                    && t.schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(name))
+            });
+            if let Some(child) = child {
+                return Err(Error::invalid(format!(
+                    "cannot drop table {name}: table {} has a foreign key that references it",
+                    child.name()
+                )));
             }
             Plan::DropTable { name: name.clone(), if_exists: *if_exists }
         }
@@ -372,10 +382,11 @@ fn default_of(e: &Expr, col: &str, ty: DataType, table: &str) -> Result<ColumnDe
     Ok(ColumnDefault::Value(stored))
 }
 
-pub(super) fn plan_create(c: &CreateTable) -> Result<TableSchema> {
+pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<TableSchema> {
     let mut schema =
         TableSchema { name: c.name.clone(), columns: Vec::new(), primary_key: Vec::new(), ..TableSchema::default() };
     let mut pk_declared = false;
+    let mut foreign: Vec<ForeignKeyDef> = Vec::new();
     let mut set_pk = |schema: &mut TableSchema, cols: Vec<usize>| -> Result<()> {
         if pk_declared {
             return Err(Error::invalid(format!("table {} has more than one primary key", c.name)));
@@ -415,6 +426,10 @@ pub(super) fn plan_create(c: &CreateTable) -> Result<TableSchema> {
                     schema.columns[i].default = Some(default_of(e, &def.name, ty, &c.name)?);
                 }
                 ColumnConstraint::Check(e) => check(&mut schema, e)?,
+                ColumnConstraint::References(fk) => {
+                    let fk = ForeignKeyDef { columns: vec![def.name.clone()], ..fk.clone() };
+                    foreign.push(fk);
+                }
             }
         }
     }
@@ -430,13 +445,72 @@ pub(super) fn plan_create(c: &CreateTable) -> Result<TableSchema> {
                 schema.uniques.push(UniqueConstraint { name, columns });
             }
             TableConstraint::Check(e) => check(&mut schema, e)?,
+            TableConstraint::ForeignKey(fk) => foreign.push(fk.clone()),
         }
     }
     // Primary key columns never hold NULL (an INTEGER key inserted as NULL is assigned).
     for &k in &schema.primary_key.clone() {
         schema.columns[k].not_null = true;
     }
+    for fk in &foreign {
+        let columns = resolve(&fk.columns)?;
+        let resolved = foreign_key(&schema, columns, fk, state)?;
+        schema.foreign_keys.push(resolved);
+    }
     Ok(schema)
+}
+
+/// Resolves a FOREIGN KEY against its parent (which may be the table being created).
+fn foreign_key(schema: &TableSchema, columns: Vec<usize>, fk: &ForeignKeyDef, state: &State) -> Result<ForeignKey> {
+    let parent =
+        if fk.parent.eq_ignore_ascii_case(&schema.name) { schema } else { &state.table_or_err(&fk.parent)?.schema };
+    let parent_columns = if fk.parent_columns.is_empty() {
+        if parent.primary_key.is_empty() {
+            return Err(Error::invalid(format!(
+                "table {} has no primary key: name the columns the foreign key references",
+                parent.name
+            )));
+        }
+        parent.primary_key.clone()
+    } else {
+        fk.parent_columns
+            .iter()
+            .map(|n| {
+                parent.column_index(n).ok_or_else(|| Error::NoSuchColumn {
+                    name: format!("{}.{n}", parent.name),
+                    suggestion: closest(n, parent.columns.iter().map(|c| c.name.as_str())),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
+    if parent_columns.len() != columns.len() {
+        return Err(Error::invalid(format!(
+            "foreign key has {} columns but references {} columns of {}",
+            columns.len(),
+            parent_columns.len(),
+            parent.name
+        )));
+    }
+    let keyed = parent.primary_key == parent_columns
+        || parent.uniques.iter().any(|u| u.columns == parent_columns)
+        || parent.indexes.iter().any(|i| i.unique && i.columns == parent_columns);
+    if !keyed {
+        return Err(Error::invalid(format!(
+            "foreign key must reference the primary key or a unique key of {} ({} is neither)",
+            parent.name,
+            parent.column_names(&parent_columns)
+        )));
+    }
+    let names: Vec<&str> = columns.iter().map(|&c| schema.columns[c].name.as_str()).collect();
+    Ok(ForeignKey {
+        name: format!("{}_{}_fkey", schema.name, names.join("_")),
+        columns,
+        parent: parent.name.clone(),
+        parent_names: parent_columns.iter().map(|&c| parent.columns[c].name.clone()).collect(),
+        parent_columns,
+        on_delete: fk.on_delete,
+        on_update: fk.on_update,
+    })
 }
 
 /// `(a > 0)` to `a > 0`, when the first parenthesis closes at the very end.

@@ -78,12 +78,31 @@ fn check_indexes(t: &Table, out: &mut Vec<Problem>) {
     }
 }
 
+fn check_references(state: &State, t: &Table, out: &mut Vec<Problem>) {
+    for fk in &t.schema.foreign_keys {
+        let Some(parent) = state.table(&fk.parent) else {
+            out.push(problem(t, "", format!("foreign key {} references a missing table {}", fk.name, fk.parent)));
+            continue;
+        };
+        for (key, row) in t.rows.iter() {
+            let vals: Vec<Value> = fk.columns.iter().map(|&c| row[c].clone()).collect();
+            if vals.iter().any(Value::is_null) {
+                continue;
+            }
+            if parent.keys_where(&fk.parent_columns, &vals).is_empty() {
+                out.push(problem(t, key, format!("foreign key {} points at no row of {}", fk.name, parent.name())));
+            }
+        }
+    }
+}
+
 /// Everything wrong with a state; empty when all is well.
 pub fn check(state: &State) -> Vec<Problem> {
     let mut out = Vec::new();
     for t in state.tables() {
         check_rows(t, &mut out);
         check_indexes(t, &mut out);
+        check_references(state, t, &mut out);
     }
     out
 }

@@ -81,6 +81,43 @@ pub struct UniqueConstraint {
     pub columns: Vec<usize>,
 }
 
+/// What happens to referencing rows when the row they reference is deleted or its key
+/// changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FkAction {
+    /// Refuse the change while rows reference the row (also NO ACTION).
+    Restrict,
+    /// Delete the referencing rows, or change their columns with the key.
+    Cascade,
+    /// Set the referencing columns to NULL.
+    SetNull,
+}
+
+impl FkAction {
+    pub fn sql(self) -> &'static str {
+        match self {
+            FkAction::Restrict => "RESTRICT",
+            FkAction::Cascade => "CASCADE",
+            FkAction::SetNull => "SET NULL",
+        }
+    }
+}
+
+/// A FOREIGN KEY: `columns` of this table reference `parent_columns` of `parent`, which
+/// are its primary key or a unique key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<usize>,
+    /// The parent table's name, lowercase.
+    pub parent: String,
+    pub parent_columns: Vec<usize>,
+    /// The parent's column names, for `.schema`.
+    pub parent_names: Vec<String>,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
+}
+
 /// A CHECK constraint, kept as SQL text and compiled by the planner of each write.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckConstraint {
@@ -107,6 +144,7 @@ pub struct TableSchema {
     pub uniques: Vec<UniqueConstraint>,
     pub checks: Vec<CheckConstraint>,
     pub indexes: Vec<IndexDef>,
+    pub foreign_keys: Vec<ForeignKey>,
 }
 
 impl TableSchema {
@@ -138,6 +176,19 @@ impl TableSchema {
         }
         for c in &self.checks {
             parts.push(format!("CHECK ({})", c.sql));
+        }
+        for fk in &self.foreign_keys {
+            let mut s =
+                format!("FOREIGN KEY ({}) REFERENCES {}", self.column_names(&fk.columns), quote_ident(&fk.parent));
+            if !fk.parent_names.is_empty() {
+                s.push_str(&format!(" ({})", fk.parent_names.join(", ")));
+            }
+            for (what, action) in [("DELETE", fk.on_delete), ("UPDATE", fk.on_update)] {
+                if action != FkAction::Restrict {
+                    s.push_str(&format!(" ON {what} {}", action.sql()));
+                }
+            }
+            parts.push(s);
         }
         format!("CREATE TABLE {} (\n  {}\n);", quote_ident(&self.name), parts.join(",\n  "))
     }

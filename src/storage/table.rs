@@ -217,6 +217,39 @@ impl Table {
         Ok(())
     }
 
+    /// The keys of rows whose `cols` equal `vals`: by key, through an index that starts
+    /// with those columns, or by a scan.
+    pub fn keys_where(&self, cols: &[usize], vals: &[Value]) -> Vec<RowKey> {
+        let pk = &self.schema.primary_key;
+        if !pk.is_empty() && pk.as_slice() == cols {
+            let key = match self.schema.integer_key() {
+                Some(_) => match vals[0] {
+                    Value::Integer(i) => RowKey::Int(i),
+                    _ => return Vec::new(),
+                },
+                None => RowKey::Tuple(vals.to_vec().into()),
+            };
+            return if self.rows.contains_key(&key) { vec![key] } else { Vec::new() };
+        }
+        if let Some(index) = self.indexes.iter().find(|ix| ix.columns.starts_with(cols)) {
+            let from = IndexEntry { key: vals.to_vec().into(), slot: Slot::Lo };
+            return index
+                .entries
+                .range(from..)
+                .take_while(|e| e.key.starts_with(vals))
+                .filter_map(|e| match &e.slot {
+                    Slot::Row(k) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect();
+        }
+        self.rows
+            .iter()
+            .filter(|(_, row)| cols.iter().zip(vals).all(|(&c, v)| row[c] == *v))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// Adds a row under a key that must be new.
     pub fn insert(&mut self, key: RowKey, row: Row) -> Result<()> {
         if self.rows.contains_key(&key) {

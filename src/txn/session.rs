@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::database::Database;
 use crate::error::{Error, Result};
-use crate::exec::{self, Ctx, Output, ResultSet};
+use crate::exec::{self, Ctx, Output, Read, ResultSet};
 use crate::sql::plan::Plan;
 use crate::storage::diff::{diff, write_set_between, RowChange};
 use crate::storage::schema::literal_sql;
@@ -40,6 +40,8 @@ struct Txn {
     serializable: bool,
     /// Tables read, for SERIALIZABLE validation.
     reads: BTreeSet<String>,
+    /// What foreign key checks relied on; checked at commit at every isolation level.
+    constraint_reads: Vec<Read>,
     savepoints: Vec<Savepoint>,
 }
 
@@ -178,6 +180,7 @@ impl Session {
             if let Output::Written(w, _) = &out {
                 txn.working = w.state.clone();
                 txn.writes.extend(w.writes.clone());
+                txn.constraint_reads.extend(w.reads.iter().cloned());
             }
             return finish(out);
         }
@@ -240,6 +243,7 @@ impl Session {
             writes: WriteSet::default(),
             serializable,
             reads: BTreeSet::new(),
+            constraint_reads: Vec::new(),
             savepoints: Vec::new(),
         });
         Ok("BEGIN")
@@ -365,6 +369,28 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                     ));
                 }
             }
+        }
+    }
+    for read in &txn.constraint_reads {
+        let unchanged = match read {
+            Read::Key(table, key) => {
+                let before = txn.base.table(table).and_then(|t| t.rows.get(key));
+                let now = head.table(table).and_then(|t| t.rows.get(key));
+                before.is_none() || before == now
+            }
+            Read::Table(table) => match (txn.base.table(table), head.table(table)) {
+                (Some(a), Some(b)) => a.rows.ptr_eq(&b.rows),
+                (a, b) => a.is_none() == b.is_none(),
+            },
+        };
+        if !unchanged {
+            let what = match read {
+                Read::Key(table, key) => format!("row {key} of table {table}"),
+                Read::Table(table) => format!("table {table}"),
+            };
+            return Err(Error::Conflict(format!(
+                "{what}, which a foreign key of this transaction relies on, was changed by another transaction"
+            )));
         }
     }
     if txn.serializable {

@@ -1,0 +1,206 @@
+//! Foreign keys, enforced per statement as SQLite does: actions (CASCADE, SET NULL) run
+//! as rows change; whether every reference points at a row is checked when the
+//! statement ends, so a statement may insert a child before its parent.
+
+use super::write::Read;
+use crate::error::{Error, Result};
+use crate::storage::schema::{literal_sql, FkAction, ForeignKey};
+use crate::storage::{Change, Row, RowKey, State, Table, Value, WriteOp};
+
+/// The keys of rows in `table` whose `cols` equal `vals` (none of them NULL).
+pub fn matching_keys(table: &Table, cols: &[usize], vals: &[Value]) -> Vec<RowKey> {
+    table.keys_where(cols, vals)
+}
+
+fn values(row: &[Value], cols: &[usize]) -> Option<Vec<Value>> {
+    let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
+    (!vals.iter().any(Value::is_null)).then_some(vals)
+}
+
+fn shown(vals: &[Value]) -> String {
+    vals.iter().map(literal_sql).collect::<Vec<_>>().join(", ")
+}
+
+/// The foreign keys (with their tables) that reference `parent`.
+fn referencing(state: &State, parent: &str) -> Vec<(String, ForeignKey)> {
+    state
+        .tables()
+        .flat_map(|t| {
+            t.schema
+                .foreign_keys
+                .iter()
+                .filter(|fk| fk.parent.eq_ignore_ascii_case(parent))
+                .map(|fk| (t.schema.name.to_ascii_lowercase(), fk.clone()))
+        })
+        .collect()
+}
+
+/// A parent row removed (or re-keyed) while a RESTRICT key referenced it.
+struct Removed {
+    parent: String,
+    child: String,
+    fk: ForeignKey,
+    vals: Vec<Value>,
+}
+
+/// Foreign key work of one statement.
+#[derive(Default)]
+pub struct ForeignKeys {
+    stored: Vec<(String, RowKey)>,
+    removed: Vec<Removed>,
+    pub reads: Vec<Read>,
+}
+
+impl ForeignKeys {
+    /// Notes a row stored in `table`, whose references are checked at the end.
+    pub fn stored(&mut self, state: &State, table: &str, key: &RowKey) {
+        if state.table(table).is_some_and(|t| !t.schema.foreign_keys.is_empty()) {
+            self.stored.push((table.to_string(), key.clone()));
+        }
+    }
+
+    /// A row of `table` is being deleted (`new` is `None`) or changed to `new`: runs the
+    /// ON DELETE / ON UPDATE actions of the keys that reference it.
+    pub fn parent_changed(
+        &mut self,
+        working: &mut State,
+        table: &str,
+        old: &Row,
+        new: Option<&Row>,
+        ops: &mut Vec<WriteOp>,
+    ) -> Result<()> {
+        for (child, fk) in referencing(working, table) {
+            let Some(old_vals) = values(old, &fk.parent_columns) else { continue };
+            let new_vals = new.map(|n| fk.parent_columns.iter().map(|&c| n[c].clone()).collect::<Vec<_>>());
+            if new_vals.as_ref() == Some(&old_vals) {
+                continue;
+            }
+            self.reads.push(Read::Table(child.clone()));
+            let keys = matching_keys(working.table_or_err(&child)?, &fk.columns, &old_vals);
+            if keys.is_empty() {
+                continue;
+            }
+            let action = if new.is_some() { fk.on_update } else { fk.on_delete };
+            match (action, &new_vals) {
+                (FkAction::Restrict, _) => {
+                    self.removed.push(Removed { parent: table.to_string(), child, fk, vals: old_vals })
+                }
+                (FkAction::Cascade, None) => {
+                    for key in keys {
+                        self.delete(working, &child, &key, ops)?;
+                    }
+                }
+                (FkAction::Cascade, Some(vals)) => self.set_columns(working, &child, &fk, &keys, vals, ops)?,
+                (FkAction::SetNull, _) => {
+                    let nulls = vec![Value::Null; fk.columns.len()];
+                    self.set_columns(working, &child, &fk, &keys, &nulls, ops)?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a row and runs the actions of the keys that reference it.
+    pub fn delete(&mut self, working: &mut State, table: &str, key: &RowKey, ops: &mut Vec<WriteOp>) -> Result<()> {
+        let Some(old) = working.table(table).and_then(|t| t.rows.get(key)).cloned() else {
+            return Ok(()); // already deleted by a cascade
+        };
+        let op = WriteOp::Row { table: table.to_string(), key: key.clone(), change: Change::Delete };
+        working.apply(&op)?;
+        ops.push(op);
+        self.parent_changed(working, table, &old, None, ops)
+    }
+
+    /// Sets a foreign key's columns in referencing rows (ON UPDATE CASCADE, SET NULL).
+    fn set_columns(
+        &mut self,
+        working: &mut State,
+        table: &str,
+        fk: &ForeignKey,
+        keys: &[RowKey],
+        vals: &[Value],
+        ops: &mut Vec<WriteOp>,
+    ) -> Result<()> {
+        for key in keys {
+            let t = working.table_or_err(table)?;
+            let Some(old) = t.rows.get(key).cloned() else { continue };
+            let mut new = old.to_vec();
+            for (&c, v) in fk.columns.iter().zip(vals) {
+                if v.is_null() && t.schema.columns[c].not_null {
+                    return Err(Error::Constraint {
+                        kind: "NOT NULL",
+                        table: t.schema.name.clone(),
+                        columns: t.schema.columns[c].name.clone(),
+                        detail: format!("set by ON DELETE/UPDATE SET NULL of {}", fk.name),
+                    });
+                }
+                new[c] = v.clone();
+            }
+            let new_key = t.key_for(&new).unwrap_or_else(|| key.clone());
+            let new: Row = new.into();
+            let change = |k: &RowKey, change| WriteOp::Row { table: table.to_string(), key: k.clone(), change };
+            let step = if &new_key == key {
+                vec![change(key, Change::Update(new.clone()))]
+            } else {
+                vec![change(key, Change::Delete), change(&new_key, Change::Insert(new.clone()))]
+            };
+            for op in step {
+                working.apply(&op)?;
+                ops.push(op);
+            }
+            self.stored(working, table, &new_key);
+            self.parent_changed(working, table, &old, Some(&new), ops)?;
+        }
+        Ok(())
+    }
+
+    /// At the end of the statement: every stored row's references point at rows, and no
+    /// row still references a parent that RESTRICT protected.
+    pub fn finish(&mut self, working: &State) -> Result<()> {
+        for (table, key) in &self.stored {
+            let t = working.table_or_err(table)?;
+            let Some(row) = t.rows.get(key) else { continue };
+            for fk in &t.schema.foreign_keys {
+                let Some(vals) = values(row, &fk.columns) else { continue };
+                let parent = working.table_or_err(&fk.parent)?;
+                match matching_keys(parent, &fk.parent_columns, &vals).first() {
+                    Some(k) => self.reads.push(Read::Key(parent.schema.name.to_ascii_lowercase(), k.clone())),
+                    None => {
+                        return Err(Error::Constraint {
+                            kind: "FOREIGN KEY",
+                            table: t.schema.name.clone(),
+                            columns: t.schema.column_names(&fk.columns),
+                            detail: format!(
+                                "no row of {} has {} = {}",
+                                parent.schema.name,
+                                parent.schema.column_names(&fk.parent_columns),
+                                shown(&vals)
+                            ),
+                        })
+                    }
+                }
+            }
+        }
+        for r in &self.removed {
+            let parent = working.table_or_err(&r.parent)?;
+            if !matching_keys(parent, &r.fk.parent_columns, &r.vals).is_empty() {
+                continue;
+            }
+            let child = working.table_or_err(&r.child)?;
+            if let Some(k) = matching_keys(child, &r.fk.columns, &r.vals).first() {
+                return Err(Error::Constraint {
+                    kind: "FOREIGN KEY",
+                    table: child.schema.name.clone(),
+                    columns: child.schema.column_names(&r.fk.columns),
+                    detail: format!(
+                        "row {k} still references {} {} = {}",
+                        parent.schema.name,
+                        parent.schema.column_names(&r.fk.parent_columns),
+                        shown(&r.vals)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
