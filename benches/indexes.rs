@@ -1,0 +1,131 @@
+//! Index workloads against SQLite in memory, in the same run, as ratios (AmberDB time /
+//! SQLite time; lower is better). `cargo bench --bench indexes` (add `-- --quick` for a
+//! smaller run). Both engines get the same table, the same indexes and the same queries;
+//! AmberDB runs through prepared statements of its library API, SQLite through rusqlite's
+//! cached statements.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use amberdb::{Database, Value};
+use rusqlite::{params, Connection};
+
+struct Engines {
+    amber: amberdb::Session,
+    lite: Connection,
+    rows: i64,
+}
+
+fn setup(rows: i64) -> Engines {
+    let db = Database::open_in_memory();
+    let mut amber = db.session();
+    let lite = Connection::open_in_memory().unwrap();
+    let create = "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, name TEXT, score REAL)";
+    amber.execute(create, &[]).unwrap();
+    lite.execute(create, []).unwrap();
+    let insert = amber.prepare("INSERT INTO t VALUES (?, ?, ?, ?, ?)").unwrap();
+    amber.execute("BEGIN", &[]).unwrap();
+    lite.execute("BEGIN", []).unwrap();
+    {
+        let mut stmt = lite.prepare("INSERT INTO t VALUES (?, ?, ?, ?, ?)").unwrap();
+        for i in 0..rows {
+            let (a, b, name, score) = ((i * 7919) % rows, i % 100, format!("name{i}"), (i % 1000) as f64 / 10.0);
+            amber
+                .execute_prepared(
+                    &insert,
+                    &[Value::Integer(i), Value::Integer(a), Value::Integer(b), Value::text(&name), Value::Real(score)],
+                )
+                .unwrap();
+            stmt.execute(params![i, a, b, name, score]).unwrap();
+        }
+    }
+    amber.execute("COMMIT", &[]).unwrap();
+    lite.execute("COMMIT", []).unwrap();
+    Engines { amber, lite, rows }
+}
+
+/// Runs `f` `n` times and returns the time per call.
+fn per_call(n: u32, mut f: impl FnMut(u32)) -> Duration {
+    let start = Instant::now();
+    for i in 0..n {
+        f(i);
+    }
+    start.elapsed() / n
+}
+
+fn report(name: &str, amber: Duration, lite: Duration) {
+    let ratio = amber.as_secs_f64() / lite.as_secs_f64();
+    println!("{name:<46} {:>12?} {:>12?} {ratio:>8.2}", amber, lite);
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let sizes: &[i64] = if quick { &[10_000, 100_000] } else { &[10_000, 1_000_000] };
+    println!("{:<46} {:>12} {:>12} {:>8}", "workload", "amberdb", "sqlite", "ratio");
+    for &rows in sizes {
+        let mut e = setup(rows);
+        let t0 = Instant::now();
+        e.amber.execute("CREATE INDEX t_a ON t (a)", &[]).unwrap();
+        let amber = t0.elapsed();
+        let t0 = Instant::now();
+        e.lite.execute("CREATE INDEX t_a ON t (a)", []).unwrap();
+        report(&format!("CREATE INDEX, {rows} rows"), amber, t0.elapsed());
+        e.amber.execute("CREATE INDEX t_score ON t (score)", &[]).unwrap();
+        e.lite.execute("CREATE INDEX t_score ON t (score)", []).unwrap();
+
+        let n = 20_000;
+        let q = e.amber.prepare("SELECT name FROM t WHERE id = ?").unwrap();
+        let amber = per_call(n, |i| {
+            black_box(e.amber.query_prepared(&q, &[Value::Integer((i as i64 * 31) % e.rows)]).unwrap());
+        });
+        let mut stmt = e.lite.prepare_cached("SELECT name FROM t WHERE id = ?").unwrap();
+        let lite = per_call(n, |i| {
+            let v: String = stmt.query_row([(i as i64 * 31) % e.rows], |r| r.get(0)).unwrap();
+            black_box(v);
+        });
+        drop(stmt);
+        report(&format!("point lookup by primary key, {rows} rows"), amber, lite);
+
+        let q = e.amber.prepare("SELECT id FROM t WHERE a = ?").unwrap();
+        let amber = per_call(n, |i| {
+            black_box(e.amber.query_prepared(&q, &[Value::Integer((i as i64 * 17) % e.rows)]).unwrap());
+        });
+        let mut stmt = e.lite.prepare_cached("SELECT id FROM t WHERE a = ?").unwrap();
+        let lite = per_call(n, |i| {
+            let ids: Vec<i64> = stmt.query_map([(i as i64 * 17) % e.rows], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+            black_box(ids);
+        });
+        drop(stmt);
+        report(&format!("point lookup by secondary index, {rows} rows"), amber, lite);
+
+        let span = rows / 100;
+        let q = e.amber.prepare("SELECT id, score FROM t WHERE a >= ? AND a < ?").unwrap();
+        let runs = 50;
+        let amber = per_call(runs, |i| {
+            let lo = (i as i64 * 997) % (rows - span);
+            black_box(e.amber.query_prepared(&q, &[Value::Integer(lo), Value::Integer(lo + span)]).unwrap());
+        });
+        let mut stmt = e.lite.prepare_cached("SELECT id, score FROM t WHERE a >= ? AND a < ?").unwrap();
+        let lite = per_call(runs, |i| {
+            let lo = (i as i64 * 997) % (rows - span);
+            let got: Vec<(i64, f64)> =
+                stmt.query_map([lo, lo + span], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
+            black_box(got);
+        });
+        drop(stmt);
+        report(&format!("indexed range selecting 1%, {rows} rows"), amber, lite);
+
+        let q = e.amber.prepare("SELECT id, score FROM t ORDER BY score DESC LIMIT 10").unwrap();
+        let amber = per_call(2_000, |_| {
+            black_box(e.amber.query_prepared(&q, &[]).unwrap());
+        });
+        let mut stmt = e.lite.prepare_cached("SELECT id, score FROM t ORDER BY score DESC LIMIT 10").unwrap();
+        let lite = per_call(2_000, |_| {
+            let got: Vec<(i64, f64)> =
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect();
+            black_box(got);
+        });
+        drop(stmt);
+        report(&format!("ORDER BY indexed DESC LIMIT 10, {rows} rows"), amber, lite);
+    }
+}
