@@ -92,7 +92,8 @@ fn main() {
         });
         let mut stmt = e.lite.prepare_cached("SELECT id FROM t WHERE a = ?").unwrap();
         let lite = per_call(n, |i| {
-            let ids: Vec<i64> = stmt.query_map([(i as i64 * 17) % e.rows], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+            let ids: Vec<i64> =
+                stmt.query_map([(i as i64 * 17) % e.rows], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
             black_box(ids);
         });
         drop(stmt);

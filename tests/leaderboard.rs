@@ -47,17 +47,20 @@ fn leaderboard_of_a_million_scores() {
     s.execute("CREATE INDEX scores_team_score ON scores (team, score)", &[]).unwrap();
 
     // Top 10: read from the end of the score index, no sort.
-    let plan = s.query("EXPLAIN SELECT player, score FROM scores ORDER BY score DESC, player DESC LIMIT 10", &[]).unwrap();
+    let plan =
+        s.query("EXPLAIN SELECT player, score FROM scores ORDER BY score DESC, player DESC LIMIT 10", &[]).unwrap();
     assert!(plan.rows.iter().any(|r| r[0].to_string().contains("using scores_score in reverse order")), "{plan:?}");
     let top = s.query("SELECT player, score FROM scores ORDER BY score DESC, player DESC LIMIT 10", &[]).unwrap();
-    let by_sort = s.query("SELECT player, score FROM scores ORDER BY score * 1 DESC, player DESC LIMIT 10", &[]).unwrap();
+    let by_sort =
+        s.query("SELECT player, score FROM scores ORDER BY score * 1 DESC, player DESC LIMIT 10", &[]).unwrap();
     assert_eq!(top.rows, by_sort.rows, "the index order agrees with a full sort");
     let scores: Vec<i64> = top.rows.iter().map(|r| int(&r[1])).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]));
 
     // Rank of one player: one key lookup and one index range count.
     let player = 123_456;
-    let mine = int(&s.query("SELECT score FROM scores WHERE player = ?", &[Value::Integer(player)]).unwrap().rows[0][0]);
+    let mine =
+        int(&s.query("SELECT score FROM scores WHERE player = ?", &[Value::Integer(player)]).unwrap().rows[0][0]);
     let above = s.query("SELECT count(*) FROM scores WHERE score > ?", &[Value::Integer(mine)]).unwrap();
     let rank = int(&above.rows[0][0]) + 1;
     let slow = s.query("SELECT count(*) FROM scores WHERE score + 0 > ?", &[Value::Integer(mine)]).unwrap();
@@ -100,11 +103,10 @@ fn stress_scans_and_random_deletes_leave_a_sound_database() {
     let mut deleted = 0;
     for _ in 0..20 {
         let lo = (lcg(&mut seed) % 990_000) as i64;
-        let out = s.execute("DELETE FROM kv WHERE bucket = ? AND v >= ? AND v < ?", &[
-            Value::Integer(lo % 10),
-            Value::Integer(lo),
-            Value::Integer(lo + 10_000),
-        ]);
+        let out = s.execute(
+            "DELETE FROM kv WHERE bucket = ? AND v >= ? AND v < ?",
+            &[Value::Integer(lo % 10), Value::Integer(lo), Value::Integer(lo + 10_000)],
+        );
         if let Ok(amberdb::Outcome::Changed { count, .. }) = out {
             deleted += count as i64;
         }

@@ -3,14 +3,11 @@
 
 use std::cmp::Ordering;
 use std::ops::Bound;
-use std::sync::Arc;
-
-use imbl::ordset::OrdSet;
 
 use super::eval::{eval, Ctx, Env};
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, Range};
-use crate::storage::table::{IndexEntry, Slot};
+use crate::storage::table::{Index, IndexEntry, IndexKey, Slot};
 use crate::storage::{Row, RowKey, Table, Value};
 
 /// How often (in rows) a scan checks the interrupt flag.
@@ -71,7 +68,7 @@ fn step(key: &[Value], prefix: &[Value], (lo, hi): &Bounds) -> Step {
 }
 
 /// The start of an ordered walk: the prefix followed by the low bound.
-fn start(prefix: &[Value], lo: &Option<(Value, bool)>) -> Arc<[Value]> {
+fn start(prefix: &[Value], lo: &Option<(Value, bool)>) -> Vec<Value> {
     prefix.iter().cloned().chain(lo.as_ref().map(|(v, _)| v.clone())).collect()
 }
 
@@ -123,7 +120,17 @@ fn int_bounds((lo, hi): &Bounds) -> Option<(Bound<RowKey>, Bound<RowKey>)> {
 }
 
 /// Calls `f` with each row the access path yields until it returns `false`.
-pub fn scan(table: &Table, access: &Access, ctx: &Ctx, f: impl FnMut(&RowKey, &Row) -> Result<bool>) -> Result<()> {
+///
+/// With `covering`, rows found through an index are built from its entries (index
+/// columns and key; other columns NULL) instead of being fetched: the planner sets it
+/// only when the statement reads nothing else.
+pub fn scan(
+    table: &Table,
+    access: &Access,
+    covering: bool,
+    ctx: &Ctx,
+    f: impl FnMut(&RowKey, &Row) -> Result<bool>,
+) -> Result<()> {
     let mut seen = 0usize;
     let mut f = f;
     let mut visit = |k: &RowKey, r: &Row| -> Result<bool> {
@@ -178,7 +185,7 @@ pub fn scan(table: &Table, access: &Access, ctx: &Ctx, f: impl FnMut(&RowKey, &R
                 return Ok(());
             }
             let prefix = values(prefix, ctx)?;
-            for (k, r) in table.rows.range(RowKey::Tuple(start(&prefix, &b.0))..) {
+            for (k, r) in table.rows.range(RowKey::Tuple(start(&prefix, &b.0).into())..) {
                 let RowKey::Tuple(key) = k else { continue };
                 match step(key, &prefix, &b) {
                     Step::Stop => break,
@@ -189,10 +196,11 @@ pub fn scan(table: &Table, access: &Access, ctx: &Ctx, f: impl FnMut(&RowKey, &R
             }
         }
         Access::Index { name, prefix, range, reverse } => {
-            let entries = &index_of(table, name)?.entries;
+            let index = index_of(table, name)?;
+            let fetch = Fetch { table, index, covering };
             if *reverse {
-                for e in entries.iter().rev() {
-                    if !fetch(table, e, &mut visit)? {
+                for e in index.entries.iter().rev() {
+                    if !fetch.visit(e, &mut visit)? {
                         break;
                     }
                 }
@@ -200,15 +208,16 @@ pub fn scan(table: &Table, access: &Access, ctx: &Ctx, f: impl FnMut(&RowKey, &R
             }
             let Some(b) = bounds(range, ctx)? else { return Ok(()) };
             let prefix = values(prefix, ctx)?;
-            walk_index(table, entries, &prefix, &b, &mut visit)?;
+            walk_index(&fetch, &prefix, &b, &mut visit)?;
         }
         Access::IndexKeys { name, keys } => {
-            let entries = &index_of(table, name)?.entries;
+            let index = index_of(table, name)?;
+            let fetch = Fetch { table, index, covering };
             let mut lists = keys.iter().map(|k| values(k, ctx)).collect::<Result<Vec<_>>>()?;
             lists.sort();
             lists.dedup();
             for prefix in lists.into_iter().filter(|p| !p.iter().any(Value::is_null)) {
-                if !walk_index(table, entries, &prefix, &(None, None), &mut visit)? {
+                if !walk_index(&fetch, &prefix, &(None, None), &mut visit)? {
                     break;
                 }
             }
@@ -221,31 +230,55 @@ fn index_of<'a>(table: &'a Table, name: &str) -> Result<&'a crate::storage::tabl
     table.index(name).ok_or_else(|| Error::invalid(format!("no such index: {name}")))
 }
 
-/// Visits the row an index entry points at; false once the visitor wants no more.
-fn fetch(table: &Table, e: &IndexEntry, visit: &mut impl FnMut(&RowKey, &Row) -> Result<bool>) -> Result<bool> {
-    match &e.slot {
-        Slot::Row(k) => match table.rows.get(k) {
+/// How rows found through an index reach the visitor.
+struct Fetch<'a> {
+    table: &'a Table,
+    index: &'a Index,
+    covering: bool,
+}
+
+impl Fetch<'_> {
+    /// Visits the row an index entry points at; false once the visitor wants no more.
+    fn visit(&self, e: &IndexEntry, visit: &mut impl FnMut(&RowKey, &Row) -> Result<bool>) -> Result<bool> {
+        let Slot::Row(k) = &e.slot else { return Ok(true) };
+        if self.covering {
+            return visit(k, &self.row_from(k, e));
+        }
+        match self.table.rows.get(k) {
             Some(r) => visit(k, r),
             None => Ok(true),
-        },
-        _ => Ok(true),
+        }
+    }
+
+    /// A row holding the entry's index columns and key columns.
+    fn row_from(&self, key: &RowKey, e: &IndexEntry) -> Row {
+        let mut row = vec![Value::Null; self.table.schema.columns.len()];
+        for (&c, v) in self.index.columns.iter().zip(e.key.as_slice()) {
+            row[c] = v.clone();
+        }
+        let pk = &self.table.schema.primary_key;
+        match key {
+            RowKey::Int(k) if pk.len() == 1 => row[pk[0]] = Value::Integer(*k),
+            RowKey::Tuple(vals) => pk.iter().zip(vals.iter()).for_each(|(&c, v)| row[c] = v.clone()),
+            RowKey::Int(_) => {}
+        }
+        row.into()
     }
 }
 
 fn walk_index(
-    table: &Table,
-    entries: &OrdSet<IndexEntry>,
+    fetch: &Fetch,
     prefix: &[Value],
     b: &Bounds,
     visit: &mut impl FnMut(&RowKey, &Row) -> Result<bool>,
 ) -> Result<bool> {
-    let from = IndexEntry { key: start(prefix, &b.0), slot: Slot::Lo };
-    for e in entries.range(from..) {
-        match step(&e.key, prefix, b) {
+    let from = IndexEntry { key: IndexKey::from_vec(start(prefix, &b.0)), slot: Slot::Lo };
+    for e in fetch.index.entries.range(from..) {
+        match step(e.key.as_slice(), prefix, b) {
             Step::Stop => break,
             Step::Skip => continue,
             Step::Take => {
-                if !fetch(table, e, visit)? {
+                if !fetch.visit(e, visit)? {
                     return Ok(false);
                 }
             }

@@ -1,6 +1,7 @@
 //! Expression evaluation with SQLite's semantics: three-valued logic, integer
 //! arithmetic that overflows into reals, division by zero giving NULL.
 
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::sync::atomic::AtomicBool;
 
@@ -15,7 +16,8 @@ use crate::storage::{History, Value};
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub params: &'a [Value],
-    pub now: i64,
+    /// The statement's clock reading, taken the first time something asks for it.
+    pub now: &'a OnceCell<i64>,
     pub interrupt: Option<&'a AtomicBool>,
     /// The version the statement reads (`current_version()`).
     pub version: u64,
@@ -24,6 +26,11 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The statement's time: every `now()` in one statement agrees.
+    pub fn now(&self) -> i64 {
+        *self.now.get_or_init(crate::storage::time::now_micros)
+    }
+
     /// Fails with `Interrupted` once the flag is raised (Ctrl-C in the shell).
     pub fn check_interrupt(&self) -> Result<()> {
         match self.interrupt {

@@ -28,7 +28,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
             .into_iter()
             .reduce(|a, b| if b.total_cmp(&a) == Ordering::Greater { b } else { a })
             .unwrap_or(Value::Null),
-        Func::Now => Value::Timestamp(ctx.now),
+        Func::Now => Value::Timestamp(ctx.now()),
         Func::Random => Value::Integer(random()),
         Func::CurrentVersion => Value::Integer(ctx.version as i64),
         _ if null_in && !matches!(f, Func::Typeof) => Value::Null,

@@ -130,7 +130,8 @@ impl<T: FromValue> FromValue for Option<T> {
 
 /// Evaluates an expression that reads no row (a DEFAULT, a constant).
 pub fn eval_constant(e: &BExpr) -> Result<Value> {
-    let ctx = Ctx { params: &[], now: crate::storage::time::now_micros(), interrupt: None, version: 0, history: None };
+    let now = std::cell::OnceCell::new();
+    let ctx = Ctx { params: &[], now: &now, interrupt: None, version: 0, history: None };
     eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &ctx })
 }
 

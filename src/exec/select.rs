@@ -14,8 +14,9 @@ use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
 
 /// Calls `f` with every row the source yields until it returns `false`.
-fn for_each_row(source: &Source, state: &State, ctx: &Ctx, mut f: impl FnMut(&Row) -> Result<bool>) -> Result<()> {
-    match source {
+fn for_each_row(plan: &SelectPlan, state: &State, ctx: &Ctx, mut f: impl FnMut(&Row) -> Result<bool>) -> Result<()> {
+    let covering = plan.covering;
+    match &plan.source {
         Source::Single => {
             f(&Row::from(Vec::new()))?;
         }
@@ -28,7 +29,7 @@ fn for_each_row(source: &Source, state: &State, ctx: &Ctx, mut f: impl FnMut(&Ro
                 }
                 None => state,
             };
-            super::access::scan(state.table_or_err(table)?, access, ctx, |_, row| f(row))?;
+            super::access::scan(state.table_or_err(table)?, access, covering, ctx, |_, row| f(row))?;
         }
     }
     Ok(())
@@ -120,7 +121,7 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
     if let Keep::First(0) = keep {
         return Ok(out);
     }
-    for_each_row(&plan.source, state, ctx, |row: &Row| {
+    for_each_row(plan, state, ctx, |row: &Row| {
         let env = Env { row: &row[..], aggs: &[], ctx };
         if let Some(f) = &plan.filter {
             if !is_true(f, &env)? {
@@ -152,7 +153,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
     let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
     let new_group = |row: &Row| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), last: row.clone() };
     let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
-    for_each_row(&plan.source, state, ctx, |row: &Row| {
+    for_each_row(plan, state, ctx, |row: &Row| {
         let env = Env { row: &row[..], aggs: &[], ctx };
         if let Some(f) = &plan.filter {
             if !is_true(f, &env)? {

@@ -138,7 +138,7 @@ fn insert_row(
         .map(|(m, col)| match (m, &col.default) {
             (Some(i), _) => src[*i].clone(),
             (None, Some(ColumnDefault::Value(v))) => v.clone(),
-            (None, Some(ColumnDefault::Now)) => Value::Timestamp(ctx.now),
+            (None, Some(ColumnDefault::Now)) => Value::Timestamp(ctx.now()),
             (None, None) => Value::Null,
         })
         .collect();
@@ -202,7 +202,7 @@ pub fn run_delete(plan: &DeletePlan, state: &State, ctx: &Ctx) -> Result<Written
 /// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE.
 fn matching(table: &Table, access: &Access, filter: Option<&BExpr>, ctx: &Ctx) -> Result<Vec<(RowKey, Row)>> {
     let mut out = Vec::new();
-    super::access::scan(table, access, ctx, |key, row| {
+    super::access::scan(table, access, false, ctx, |key, row| {
         if let Some(f) = filter {
             if eval(f, &Env { row, aggs: &[], ctx })?.truth() != Some(true) {
                 return Ok(true);

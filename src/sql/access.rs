@@ -215,6 +215,18 @@ pub fn choose(table: &Table, filter: Option<&BExpr>) -> Access {
     best.access
 }
 
+/// True when an index access path holds every column in `used` (index columns plus the
+/// primary key, which every entry carries).
+pub fn covers(table: &Table, access: &Access, used: &[usize]) -> bool {
+    let name = match access {
+        Access::Index { name, .. } | Access::IndexKeys { name, .. } => name,
+        _ => return false,
+    };
+    let Some(index) = table.index(name) else { return false };
+    let pk = &table.schema.primary_key;
+    used.iter().all(|c| index.columns.contains(c) || pk.contains(c))
+}
+
 /// An access path that yields rows already sorted by `columns` (ascending, or all
 /// descending when `desc`), replacing a full scan; `None` when there is none.
 pub fn ordered(table: &Table, columns: &[usize], desc: bool) -> Option<Access> {

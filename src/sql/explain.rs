@@ -212,6 +212,9 @@ pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
     }
     nodes.push(match &plan.source {
         Source::Single => "Values: one row".to_string(),
+        Source::Scan { table, as_of: None, access } if plan.covering => {
+            format!("{}, covering", access_line(table, access, state))
+        }
         Source::Scan { table, as_of: None, access } => access_line(table, access, state),
         Source::Scan { table, as_of: Some(at), access } => format!("{} as of {at}", access_line(table, access, state)),
     });

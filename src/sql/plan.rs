@@ -186,6 +186,9 @@ pub struct SelectPlan {
     pub input_columns: Vec<String>,
     /// True when the access path yields rows already in ORDER BY order.
     pub ordered: bool,
+    /// True when an index access path holds every column the query reads, so rows are
+    /// built from index entries without fetching them.
+    pub covering: bool,
     pub filter: Option<BExpr>,
     /// `Some` for an aggregate query: group keys (possibly none) and aggregates.
     pub aggregate: Option<Aggregate>,

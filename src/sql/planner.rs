@@ -220,6 +220,7 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
     let offset = s.offset.as_ref().map(|l| constant.bind(l)).transpose()?;
 
     let mut ordered = false;
+    let mut covering = false;
     let source = match (&s.from, table) {
         (Some(t), Some((table, _))) => {
             let mut access = access::choose(table, filter.as_ref());
@@ -232,6 +233,15 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
                     }
                 }
             }
+            let mut used = Vec::new();
+            let exprs = filter.iter().chain(&projection).chain(having.iter());
+            let sorts = order_by.iter().filter_map(|k| match &k.expr {
+                SortExpr::Expr(e) => Some(e),
+                SortExpr::Output(_) => None,
+            });
+            let aggs = calls.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()));
+            exprs.chain(sorts).chain(&group_by).chain(aggs).for_each(|e| columns_used(e, &mut used));
+            covering = access::covers(table, &access, &used);
             Source::Scan { table: table.schema.name.to_ascii_lowercase(), as_of: t.as_of.clone(), access }
         }
         _ => Source::Single,
@@ -241,6 +251,7 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
         source,
         input_columns: scope.tables.iter().flat_map(|t| t.columns.iter().cloned()).collect(),
         ordered,
+        covering,
         filter,
         aggregate: is_aggregate.then_some(Aggregate { group_by, calls }),
         having,
@@ -251,6 +262,43 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
         limit,
         offset,
     })
+}
+
+/// Collects the input columns an expression reads.
+fn columns_used(e: &BExpr, out: &mut Vec<usize>) {
+    match e {
+        BExpr::Column(c) => out.push(*c),
+        BExpr::Const(_) | BExpr::Param(_) | BExpr::Agg(_) => {}
+        BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => {
+            columns_used(a, out)
+        }
+        BExpr::And(a, b)
+        | BExpr::Or(a, b)
+        | BExpr::Compare(_, a, b)
+        | BExpr::Is(a, b, _)
+        | BExpr::Arith(_, a, b)
+        | BExpr::Concat(a, b) => {
+            columns_used(a, out);
+            columns_used(b, out);
+        }
+        BExpr::Between { expr, low, high, .. } => [expr, low, high].into_iter().for_each(|x| columns_used(x, out)),
+        BExpr::InList { expr, list, .. } => {
+            columns_used(expr, out);
+            list.iter().for_each(|x| columns_used(x, out));
+        }
+        BExpr::Like { expr, pattern, .. } => {
+            columns_used(expr, out);
+            columns_used(pattern, out);
+        }
+        BExpr::Case { operand, whens, else_ } => {
+            operand.iter().chain(else_.iter()).for_each(|x| columns_used(x, out));
+            whens.iter().for_each(|(w, t)| {
+                columns_used(w, out);
+                columns_used(t, out);
+            });
+        }
+        BExpr::Func(_, args) => args.iter().for_each(|x| columns_used(x, out)),
+    }
 }
 
 /// The plain columns an ORDER BY sorts by, when every key is a column in the same

@@ -68,7 +68,7 @@ fn check_indexes(t: &Table, out: &mut Vec<Problem>) {
                 Some(_) => {}
             }
             if let Some(p) = previous {
-                let duplicate = p.key == entry.key && !entry.key.iter().any(Value::is_null);
+                let duplicate = p.key == entry.key && !entry.key.as_slice().iter().any(Value::is_null);
                 if index.unique && duplicate {
                     out.push(problem(t, key, format!("unique index {} holds a duplicate key", index.name)));
                 }

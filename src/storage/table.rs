@@ -62,9 +62,56 @@ pub enum Slot {
     Hi,
 }
 
+/// The indexed values of one row. A one-column key is held inline, so comparing keys
+/// while searching an index follows no pointer for numbers.
+#[derive(Clone, Debug)]
+pub enum IndexKey {
+    One(Value),
+    Many(Arc<[Value]>),
+}
+
+impl IndexKey {
+    pub fn from_vec(mut values: Vec<Value>) -> IndexKey {
+        match values.len() {
+            1 => IndexKey::One(values.pop().expect("one value")),
+            _ => IndexKey::Many(values.into()),
+        }
+    }
+
+    pub fn as_slice(&self) -> &[Value] {
+        match self {
+            IndexKey::One(v) => std::slice::from_ref(v),
+            IndexKey::Many(vs) => vs,
+        }
+    }
+}
+
+impl PartialEq for IndexKey {
+    fn eq(&self, other: &IndexKey) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for IndexKey {}
+
+impl PartialOrd for IndexKey {
+    fn partial_cmp(&self, other: &IndexKey) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for IndexKey {
+    fn cmp(&self, other: &IndexKey) -> Ordering {
+        match (self, other) {
+            (IndexKey::One(a), IndexKey::One(b)) => a.total_cmp(b),
+            _ => self.as_slice().cmp(other.as_slice()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IndexEntry {
-    pub key: Arc<[Value]>,
+    pub key: IndexKey,
     pub slot: Slot,
 }
 
@@ -81,12 +128,15 @@ impl Index {
         Index { name, columns, unique, entries: OrdSet::new() }
     }
 
-    pub fn key_of(&self, row: &[Value]) -> Arc<[Value]> {
-        self.columns.iter().map(|&i| row[i].clone()).collect()
+    pub fn key_of(&self, row: &[Value]) -> IndexKey {
+        match self.columns.as_slice() {
+            [c] => IndexKey::One(row[*c].clone()),
+            cols => IndexKey::Many(cols.iter().map(|&i| row[i].clone()).collect()),
+        }
     }
 
     /// The row keys stored under exactly these key values.
-    pub fn lookup<'a>(&'a self, key: &Arc<[Value]>) -> impl Iterator<Item = &'a RowKey> + 'a {
+    pub fn lookup<'a>(&'a self, key: &IndexKey) -> impl Iterator<Item = &'a RowKey> + 'a {
         let lo = IndexEntry { key: key.clone(), slot: Slot::Lo };
         let hi = IndexEntry { key: key.clone(), slot: Slot::Hi };
         self.entries.range(lo..=hi).filter_map(|e| match &e.slot {
@@ -158,11 +208,11 @@ impl Table {
     fn check_unique(&self, row: &[Value], except: Option<&RowKey>) -> Result<()> {
         for index in self.indexes.iter().filter(|i| i.unique) {
             let key = index.key_of(row);
-            if key.iter().any(Value::is_null) {
+            if key.as_slice().iter().any(Value::is_null) {
                 continue;
             }
             if index.lookup(&key).any(|k| Some(k) != except) {
-                return Err(self.constraint_error("UNIQUE", &index.columns, &key));
+                return Err(self.constraint_error("UNIQUE", &index.columns, key.as_slice()));
             }
         }
         Ok(())
@@ -192,8 +242,9 @@ impl Table {
         let mut index = Index::new(def.name.clone(), def.columns.clone(), def.unique);
         for (key, row) in self.rows.iter() {
             let values = index.key_of(row);
-            if def.unique && !values.iter().any(Value::is_null) && index.lookup(&values).next().is_some() {
-                return Err(self.constraint_error("UNIQUE", &def.columns, &values));
+            let has_null = values.as_slice().iter().any(Value::is_null);
+            if def.unique && !has_null && index.lookup(&values).next().is_some() {
+                return Err(self.constraint_error("UNIQUE", &def.columns, values.as_slice()));
             }
             index.entries.insert(IndexEntry { key: values, slot: Slot::Row(key.clone()) });
         }
@@ -232,11 +283,11 @@ impl Table {
             return if self.rows.contains_key(&key) { vec![key] } else { Vec::new() };
         }
         if let Some(index) = self.indexes.iter().find(|ix| ix.columns.starts_with(cols)) {
-            let from = IndexEntry { key: vals.to_vec().into(), slot: Slot::Lo };
+            let from = IndexEntry { key: IndexKey::from_vec(vals.to_vec()), slot: Slot::Lo };
             return index
                 .entries
                 .range(from..)
-                .take_while(|e| e.key.starts_with(vals))
+                .take_while(|e| e.key.as_slice().starts_with(vals))
                 .filter_map(|e| match &e.slot {
                     Slot::Row(k) => Some(k.clone()),
                     _ => None,

@@ -68,6 +68,11 @@ impl Value {
 
     /// The total order used for sorting, grouping, DISTINCT and keys.
     pub fn total_cmp(&self, other: &Value) -> Ordering {
+        match (self, other) {
+            (Value::Integer(a), Value::Integer(b)) => return a.cmp(b),
+            (Value::Text(a), Value::Text(b)) => return a.as_bytes().cmp(b.as_bytes()),
+            _ => {}
+        }
         if let (Some(a), Some(b)) = (self.numeric(), other.numeric()) {
             return a.cmp(b);
         }

@@ -115,9 +115,9 @@ impl Session {
 
     /// Runs one statement with parameters (`?`, `?N`, `$N`; the first is `params[0]`).
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Outcome> {
-        let state = self.state();
+        let (state, version) = self.snapshot();
         let plan = self.db.plan(sql, &state)?;
-        self.run(&plan, state, params)
+        self.run(&plan, state, version, params)
     }
 
     /// Runs a statement that returns rows.
@@ -134,12 +134,12 @@ impl Session {
 
     /// Runs a prepared statement; it is planned again only if the schema changed.
     pub fn execute_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<Outcome> {
-        let state = self.state();
+        let (state, version) = self.snapshot();
         if state.schema_id() == p.schema_id {
-            self.run(&p.plan, state, params)
+            self.run(&p.plan, state, version, params)
         } else {
             let plan = self.db.plan(&p.sql, &state)?;
-            self.run(&plan, state, params)
+            self.run(&plan, state, version, params)
         }
     }
 
@@ -148,25 +148,24 @@ impl Session {
         rows_of(self.execute_prepared(p, params)?)
     }
 
-    fn read_version(&self) -> u64 {
+    /// The state this session reads and its version, from one look at the head.
+    fn snapshot(&self) -> (State, u64) {
         match &self.txn {
-            Some(t) => t.base_version,
-            None => self.db.version(),
+            Some(t) => (t.working.clone(), t.base_version),
+            None => {
+                let head = self.db.head();
+                (head.state, head.version)
+            }
         }
     }
 
-    fn run(&mut self, plan: &Plan, state: State, params: &[Value]) -> Result<Outcome> {
+    fn run(&mut self, plan: &Plan, state: State, version: u64, params: &[Value]) -> Result<Outcome> {
         self.interrupt.store(false, Ordering::Relaxed);
         if let Some(out) = self.run_control(plan)? {
             return Ok(out);
         }
-        let ctx = Ctx {
-            params,
-            now: crate::storage::time::now_micros(),
-            interrupt: Some(&self.interrupt),
-            version: self.read_version(),
-            history: Some(&self.db),
-        };
+        let now = std::cell::OnceCell::new();
+        let ctx = Ctx { params, now: &now, interrupt: Some(&self.interrupt), version, history: Some(&self.db) };
         if let Some(txn) = &mut self.txn {
             if txn.serializable {
                 txn.reads.extend(plan.read_tables().into_iter().map(str::to_string));
