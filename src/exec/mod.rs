@@ -21,6 +21,8 @@ pub mod write;
 pub use eval::Ctx;
 pub use write::{store_value, Read, Written};
 
+use std::sync::Arc;
+
 use crate::error::Result;
 use crate::sql::plan::{BExpr, Plan};
 use crate::storage::{State, Value, WriteOp};
@@ -38,7 +40,8 @@ use crate::storage::{State, Value, WriteOp};
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResultSet {
-    pub columns: Vec<String>,
+    /// Column names, shared with the plan that produced them.
+    pub columns: Arc<[String]>,
     pub rows: Vec<Vec<Value>>,
 }
 
@@ -150,7 +153,7 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
         Plan::Explain(p) => {
             let lines = crate::sql::explain::explain(p, state);
             let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
-            Output::Rows(ResultSet { columns: vec!["plan".into()], rows })
+            Output::Rows(ResultSet { columns: vec!["plan".to_string()].into(), rows })
         }
         Plan::Insert(p) => Output::Written(write::run_insert(p, state, ctx)?, "inserted"),
         Plan::Update(p) => Output::Written(write::run_update(p, state, ctx)?, "updated"),
@@ -181,13 +184,14 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
         Plan::CheckDatabase => {
             let problems = crate::storage::check::check(state);
             if problems.is_empty() {
-                Output::Rows(ResultSet { columns: vec!["check".into()], rows: vec![vec![Value::text("ok")]] })
+                Output::Rows(ResultSet { columns: vec!["check".to_string()].into(), rows: vec![vec![Value::text("ok")]] })
             } else {
                 let rows = problems
                     .into_iter()
                     .map(|p| vec![Value::text(&p.table), Value::text(&p.key), Value::text(&p.what)])
                     .collect();
-                Output::Rows(ResultSet { columns: vec!["table".into(), "key".into(), "problem".into()], rows })
+                let columns = ["table", "key", "problem"].map(String::from).to_vec().into();
+                Output::Rows(ResultSet { columns, rows })
             }
         }
         Plan::DropTable { name, if_exists } => {

@@ -265,7 +265,7 @@ mod tests {
 
     fn rs() -> ResultSet {
         ResultSet {
-            columns: vec!["id".into(), "name".into()],
+            columns: vec!["id".to_string(), "name".to_string()].into(),
             rows: vec![vec![Value::Integer(1), Value::text("a, \"b\"")], vec![Value::Integer(22), Value::Null]],
         }
     }

@@ -170,7 +170,7 @@ impl Runner {
                     }
                 }
                 let columns = ["name", "table", "columns", "unique", "kind", "entries"].map(String::from).to_vec();
-                let text = render(&ResultSet { columns, rows }, &self.settings);
+                let text = render(&ResultSet { columns: columns.into(), rows }, &self.settings);
                 let _ = self.out.write_all(text.as_bytes());
             }
             DotCommand::Mode(m) => self.settings.mode = m,
@@ -208,7 +208,7 @@ impl Runner {
                     })
                     .collect();
                 let columns = ["name", "version", "created", "rows"].map(String::from).to_vec();
-                let text = render(&ResultSet { columns, rows }, &self.settings);
+                let text = render(&ResultSet { columns: columns.into(), rows }, &self.settings);
                 let _ = self.out.write_all(text.as_bytes());
             }
             DotCommand::Check => return self.run_sql("CHECK DATABASE"),

@@ -194,7 +194,7 @@ pub struct SelectPlan {
     pub aggregate: Option<Aggregate>,
     pub having: Option<BExpr>,
     pub projection: Vec<BExpr>,
-    pub columns: Vec<String>,
+    pub columns: Arc<[String]>,
     pub distinct: bool,
     pub order_by: Vec<SortKey>,
     pub limit: Option<BExpr>,

@@ -256,7 +256,7 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
         aggregate: is_aggregate.then_some(Aggregate { group_by, calls }),
         having,
         projection,
-        columns: cols.into_iter().map(|(_, name, _)| name).collect(),
+        columns: cols.into_iter().map(|(_, name, _)| name).collect::<Vec<_>>().into(),
         distinct: s.distinct,
         order_by,
         limit,

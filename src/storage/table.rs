@@ -240,14 +240,22 @@ impl Table {
     /// is unique).
     pub fn add_index(&mut self, def: IndexDef) -> Result<()> {
         let mut index = Index::new(def.name.clone(), def.columns.clone(), def.unique);
-        for (key, row) in self.rows.iter() {
-            let values = index.key_of(row);
-            let has_null = values.as_slice().iter().any(Value::is_null);
-            if def.unique && !has_null && index.lookup(&values).next().is_some() {
-                return Err(self.constraint_error("UNIQUE", &def.columns, values.as_slice()));
+        // Sorted first, so that the set is built by appending and duplicates sit together.
+        let mut entries: Vec<IndexEntry> = self
+            .rows
+            .iter()
+            .map(|(key, row)| IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) })
+            .collect();
+        entries.sort_unstable();
+        if def.unique {
+            let clash = entries.windows(2).find(|w| {
+                w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null)
+            });
+            if let Some(w) = clash {
+                return Err(self.constraint_error("UNIQUE", &def.columns, w[0].key.as_slice()));
             }
-            index.entries.insert(IndexEntry { key: values, slot: Slot::Row(key.clone()) });
         }
+        index.entries = entries.into_iter().collect();
         let mut schema = (*self.schema).clone();
         schema.indexes.push(def);
         self.schema = Arc::new(schema);

@@ -335,7 +335,7 @@ impl Session {
             })
             .collect();
         let columns = ["table", "change", "key", "old", "new"].map(String::from).to_vec();
-        Ok(ResultSet { columns, rows })
+        Ok(ResultSet { columns: columns.into(), rows })
     }
 }
 
