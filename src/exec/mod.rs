@@ -184,7 +184,10 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
         Plan::CheckDatabase => {
             let problems = crate::storage::check::check(state);
             if problems.is_empty() {
-                Output::Rows(ResultSet { columns: vec!["check".to_string()].into(), rows: vec![vec![Value::text("ok")]] })
+                Output::Rows(ResultSet {
+                    columns: vec!["check".to_string()].into(),
+                    rows: vec![vec![Value::text("ok")]],
+                })
             } else {
                 let rows = problems
                     .into_iter()

@@ -87,8 +87,8 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
     let in_order = plan.order_by.is_empty() || plan.ordered;
     let plain = !plan.distinct && plan.aggregate.is_none();
     let keep = match limit {
-        Some(l) if plain && in_order => Keep::First(offset + l),
-        Some(l) if plain => Keep::Best(offset + l),
+        Some(l) if plain && in_order => Keep::First(offset.saturating_add(l)),
+        Some(l) if plain => Keep::Best(offset.saturating_add(l)),
         _ => Keep::All,
     };
     let mut rows = match &plan.aggregate {
@@ -131,7 +131,7 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
         out.push(out_row(plan, &env)?);
         match keep {
             Keep::First(n) => Ok(out.len() < n),
-            Keep::Best(n) if out.len() >= (2 * n).max(64) => {
+            Keep::Best(n) if out.len() >= n.saturating_mul(2).max(64) => {
                 // A stable sort keeps scan order among equal keys, as the final sort does.
                 out.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
                 out.truncate(n);

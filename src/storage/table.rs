@@ -248,9 +248,8 @@ impl Table {
             .collect();
         entries.sort_unstable();
         if def.unique {
-            let clash = entries.windows(2).find(|w| {
-                w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null)
-            });
+            let clash =
+                entries.windows(2).find(|w| w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null));
             if let Some(w) = clash {
                 return Err(self.constraint_error("UNIQUE", &def.columns, w[0].key.as_slice()));
             }
@@ -309,8 +308,19 @@ impl Table {
             .collect()
     }
 
+    /// Refuses a row whose width does not match the schema (a write planned against
+    /// another version of the table).
+    fn check_width(&self, row: &[Value]) -> Result<()> {
+        if row.len() == self.schema.columns.len() {
+            Ok(())
+        } else {
+            Err(Error::Conflict(format!("table {} was altered while the statement ran", self.name())))
+        }
+    }
+
     /// Adds a row under a key that must be new.
     pub fn insert(&mut self, key: RowKey, row: Row) -> Result<()> {
+        self.check_width(&row)?;
         if self.rows.contains_key(&key) {
             let pk = &self.schema.primary_key;
             let values: Vec<Value> = pk.iter().map(|&i| row[i].clone()).collect();
@@ -327,6 +337,7 @@ impl Table {
 
     /// Replaces the row stored under an existing key.
     pub fn update(&mut self, key: RowKey, row: Row) -> Result<()> {
+        self.check_width(&row)?;
         let Some(old) = self.rows.get(&key).cloned() else {
             return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
         };

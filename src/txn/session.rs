@@ -117,7 +117,7 @@ impl Session {
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Outcome> {
         let (state, version) = self.snapshot();
         let plan = self.db.plan(sql, &state)?;
-        self.run(&plan, state, version, params)
+        self.run(sql, &plan, state, version, params)
     }
 
     /// Runs a statement that returns rows.
@@ -136,10 +136,10 @@ impl Session {
     pub fn execute_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<Outcome> {
         let (state, version) = self.snapshot();
         if state.schema_id() == p.schema_id {
-            self.run(&p.plan, state, version, params)
+            self.run(&p.sql, &p.plan, state, version, params)
         } else {
             let plan = self.db.plan(&p.sql, &state)?;
-            self.run(&plan, state, version, params)
+            self.run(&p.sql, &plan, state, version, params)
         }
     }
 
@@ -159,7 +159,7 @@ impl Session {
         }
     }
 
-    fn run(&mut self, plan: &Plan, state: State, version: u64, params: &[Value]) -> Result<Outcome> {
+    fn run(&mut self, sql: &str, plan: &Plan, state: State, version: u64, params: &[Value]) -> Result<Outcome> {
         self.interrupt.store(false, Ordering::Relaxed);
         if let Some(out) = self.run_control(plan)? {
             return Ok(out);
@@ -183,9 +183,17 @@ impl Session {
             }
             return finish(out);
         }
-        // Autocommit: run against the newest head under the commit lock, then publish.
+        // Autocommit: run against the newest head under the commit lock, then publish;
+        // a plan made before a concurrent schema change is made again.
         let _guard = self.db.lock_commits();
         let head = self.db.head().state;
+        let replanned;
+        let plan = if head.schema_id() == state.schema_id() {
+            plan
+        } else {
+            replanned = self.db.plan(sql, &head)?;
+            &*replanned
+        };
         let out = exec::execute(plan, &head, &ctx)?;
         if let Output::Written(w, _) = &out {
             if !w.writes.is_empty() {
@@ -345,6 +353,17 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
     for op in &txn.writes.ops {
         match op {
             WriteOp::Row { table, key, .. } => {
+                let schema = |s: &State| s.table(table).map(|t| t.schema.clone());
+                let same_schema = match (schema(&txn.base), schema(&head)) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(&a, &b) || a == b,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same_schema {
+                    return Err(Error::Conflict(format!(
+                        "table {table} was created, dropped or altered by another transaction since this one began"
+                    )));
+                }
                 let before = txn.base.table(table).and_then(|t| t.rows.get(key));
                 let now = head.table(table).and_then(|t| t.rows.get(key));
                 let same = match (before, now) {
