@@ -354,7 +354,7 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
         match op {
             WriteOp::Row { table, key, .. } => {
                 let schema = |s: &State| s.table(table).map(|t| t.schema.clone());
-                let same_schema = match (schema(&txn.base), schema(&head)) {
+                let same_schema = match (schema(&txn.base), schema(head)) {
                     (Some(a), Some(b)) => Arc::ptr_eq(&a, &b) || a == b,
                     (None, None) => true,
                     _ => false,
