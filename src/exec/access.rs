@@ -1,12 +1,15 @@
 //! Walks the rows an access path names: all of them, some keys, a key range, or the
 //! rows an index points at. Callers still check the whole WHERE clause on every row.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use super::eval::{eval, Ctx, Env};
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, Range};
+
 use crate::storage::table::{Index, IndexEntry, IndexKey, Slot};
 use crate::storage::{Row, RowKey, Table, Value};
 
@@ -197,7 +200,7 @@ pub fn scan(
         }
         Access::Index { name, prefix, range, reverse } => {
             let index = index_of(table, name)?;
-            let fetch = Fetch { table, index, covering };
+            let fetch = Fetch::new(table, index, covering);
             if *reverse {
                 for e in index.entries.iter().rev() {
                     if !fetch.visit(e, &mut visit)? {
@@ -212,7 +215,7 @@ pub fn scan(
         }
         Access::IndexKeys { name, keys } => {
             let index = index_of(table, name)?;
-            let fetch = Fetch { table, index, covering };
+            let fetch = Fetch::new(table, index, covering);
             let mut lists = keys.iter().map(|k| values(k, ctx)).collect::<Result<Vec<_>>>()?;
             lists.sort();
             lists.dedup();
@@ -235,6 +238,14 @@ struct Fetch<'a> {
     table: &'a Table,
     index: &'a Index,
     covering: bool,
+    /// The last row built for a covering scan, reused when nobody kept it.
+    built: RefCell<Option<Row>>,
+}
+
+impl<'a> Fetch<'a> {
+    fn new(table: &'a Table, index: &'a Index, covering: bool) -> Fetch<'a> {
+        Fetch { table, index, covering, built: RefCell::new(None) }
+    }
 }
 
 impl Fetch<'_> {
@@ -252,7 +263,19 @@ impl Fetch<'_> {
 
     /// A row holding the entry's index columns and key columns.
     fn row_from(&self, key: &RowKey, e: &IndexEntry) -> Row {
-        let mut row = vec![Value::Null; self.table.schema.columns.len()];
+        let mut built = self.built.borrow_mut();
+        let mut row = match built.take() {
+            Some(row) if Arc::strong_count(&row) == 1 && Arc::weak_count(&row) == 0 => row,
+            _ => Row::from(vec![Value::Null; self.table.schema.columns.len()]),
+        };
+        let values = Arc::get_mut(&mut row).expect("a row nobody else holds can be changed in place");
+        self.fill(values, key, e);
+        *built = Some(row.clone());
+        row
+    }
+
+    fn fill(&self, row: &mut [Value], key: &RowKey, e: &IndexEntry) {
+        row.iter_mut().for_each(|v| *v = Value::Null);
         for (&c, v) in self.index.columns.iter().zip(e.key.as_slice()) {
             row[c] = v.clone();
         }
@@ -262,7 +285,6 @@ impl Fetch<'_> {
             RowKey::Tuple(vals) => pk.iter().zip(vals.iter()).for_each(|(&c, v)| row[c] = v.clone()),
             RowKey::Int(_) => {}
         }
-        row.into()
     }
 }
 

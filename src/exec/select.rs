@@ -58,7 +58,10 @@ struct OutRow {
 }
 
 fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
-    let values = plan.projection.iter().map(|e| eval(e, env)).collect::<Result<Vec<_>>>()?;
+    let mut values = Vec::with_capacity(plan.projection.len());
+    for e in &plan.projection {
+        values.push(eval(e, env)?);
+    }
     let mut keys = Vec::with_capacity(plan.order_by.len());
     for k in &plan.order_by {
         keys.push(match &k.expr {

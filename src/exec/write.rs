@@ -68,7 +68,11 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
                 kind: "CHECK",
                 table: schema.name.clone(),
                 columns: check.name.clone(),
-                detail: check.sql.clone(),
+                detail: format!(
+                    "{} is false for row ({})",
+                    check.sql,
+                    row.iter().map(literal_sql).collect::<Vec<_>>().join(", ")
+                ),
             });
         }
     }

@@ -241,8 +241,6 @@ pub fn literal_sql(v: &Value) -> String {
     match v {
         Value::Text(t) => format!("'{}'", t.replace('\'', "''")),
         Value::Timestamp(_) => format!("'{v}'"),
-        Value::Real(r) if *r < 0.0 => format!("({v})"),
-        Value::Integer(i) if *i < 0 => format!("({v})"),
         other => other.to_string(),
     }
 }
