@@ -246,7 +246,9 @@ impl Table {
             .iter()
             .map(|(key, row)| IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) })
             .collect();
-        entries.sort_unstable();
+        // Rows come in key order, so a stable sort by the index key alone leaves equal keys
+        // ordered by row key, as the set orders them.
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
         if def.unique {
             let clash =
                 entries.windows(2).find(|w| w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null));

@@ -70,6 +70,7 @@ impl Value {
     pub fn total_cmp(&self, other: &Value) -> Ordering {
         match (self, other) {
             (Value::Integer(a), Value::Integer(b)) => return a.cmp(b),
+            (Value::Real(a), Value::Real(b)) => return a.total_cmp(b),
             (Value::Text(a), Value::Text(b)) => return a.as_bytes().cmp(b.as_bytes()),
             _ => {}
         }
