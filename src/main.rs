@@ -9,7 +9,12 @@ use amberdb::shell::{repl, Mode, Runner, Settings};
 use amberdb::Database;
 
 #[derive(Parser)]
-#[command(name = "amberdb", version, about = "AmberDB: an in-memory SQL database with a friendly shell")]
+#[command(
+    name = "amberdb",
+    version,
+    about = "AmberDB: an in-memory SQL database with a friendly shell",
+    after_help = "Snapshot tests for .q scripts: amberdb test [PATH…] (see amberdb test --help)"
+)]
 struct Args {
     /// A `.q` script to run instead of opening the shell.
     file: Option<String>,
@@ -34,7 +39,48 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
     Mode::parse(s).ok_or_else(|| format!("expected one of {}", Mode::NAMES))
 }
 
+/// `amberdb test [PATH…]`: snapshot tests for `.q` scripts.
+#[derive(Parser)]
+#[command(name = "amberdb test", about = "Run .q scripts and compare each transcript with the NAME.q.snap beside it")]
+struct TestArgs {
+    /// Files or folders (searched recursively); the current folder by default.
+    paths: Vec<std::path::PathBuf>,
+    /// Write new and changed snapshots.
+    #[arg(long)]
+    accept: bool,
+    /// Ask, for each change, whether to accept it.
+    #[arg(long)]
+    review: bool,
+    /// Run only the scripts whose path contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// Run this many scripts at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    jobs: usize,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+}
+
+fn run_tests() -> ExitCode {
+    let args = TestArgs::parse_from(std::env::args().skip(1));
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let options = amberdb::shell::testing::TestOptions {
+        paths: args.paths,
+        accept: args.accept,
+        review: args.review,
+        filter: args.filter,
+        jobs: args.jobs,
+        junit: args.junit,
+        color,
+    };
+    ExitCode::from(amberdb::shell::testing::run(&options) as u8)
+}
+
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("test") {
+        return run_tests();
+    }
     let args = Args::parse();
     let stdout_tty = std::io::stdout().is_terminal();
     let color = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

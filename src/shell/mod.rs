@@ -5,12 +5,14 @@
 //! - [`helper`] — completion, highlighting, multi-line input
 //! - [`dot`] — dot-commands parsed into an enum
 //! - [`render`] — output modes
+//! - [`testing`] — `amberdb test`: snapshot tests for `.q` scripts
 
 pub mod dot;
 pub mod helper;
 pub mod render;
 pub mod repl;
 pub mod runner;
+pub mod testing;
 
 pub use render::{Mode, Settings};
 pub use runner::{Flow, Runner};

@@ -45,6 +45,8 @@ pub struct Runner {
     pub interactive: bool,
     /// How many statements failed so far.
     pub errors: usize,
+    /// Sort every result's rows (compare results as sets; `amberdb test`'s `-- sort`).
+    pub sort_results: bool,
     out: Box<dyn Write>,
     err: Box<dyn Write>,
     depth: usize,
@@ -61,10 +63,16 @@ impl Runner {
             bail: false,
             interactive: false,
             errors: 0,
+            sort_results: false,
             out,
             err,
             depth: 0,
         }
+    }
+
+    /// The same runner (session, settings, counts) writing somewhere else.
+    pub fn with_output(self, out: Box<dyn Write>, err: Box<dyn Write>) -> Runner {
+        Runner { out, err, ..self }
     }
 
     /// Runs every statement and dot-command of `text`; `source` names it in errors.
@@ -118,7 +126,12 @@ impl Runner {
         let outcome = self.session.execute(sql, &[])?;
         let table_mode = self.settings.mode == Mode::Table;
         let text = match outcome {
-            Outcome::Rows(rs) => render(&rs, &self.settings),
+            Outcome::Rows(mut rs) => {
+                if self.sort_results {
+                    rs.rows.sort();
+                }
+                render(&rs, &self.settings)
+            }
             Outcome::Changed { verb, count } if table_mode => {
                 format!("{count} row{} {verb}\n", if count == 1 { "" } else { "s" })
             }

@@ -6,9 +6,6 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
-use amberdb::shell::{Runner, Settings};
-use amberdb::Database;
-
 /// A writer whose bytes can be read back after the runner that owns it is done.
 #[derive(Clone, Default)]
 pub struct Shared(Rc<RefCell<Vec<u8>>>);
@@ -31,12 +28,7 @@ impl Shared {
 }
 
 /// Runs a script on a fresh database with each statement echoed above its output
-/// (errors included, in place).
+/// (errors included, in place): the same transcript `amberdb test` records.
 pub fn transcript(script: &str, name: &str) -> String {
-    let buf = Shared::default();
-    let session = Database::open_in_memory().session();
-    let mut runner = Runner::new(session, Settings::default(), Box::new(buf.clone()), Box::new(buf.clone()));
-    runner.echo = true;
-    runner.run_script(script, name);
-    buf.text()
+    amberdb::shell::testing::transcript(script, name, std::path::Path::new("."))
 }
