@@ -90,3 +90,32 @@ fn a_missing_path_is_an_error() {
     assert!(text(&out.stderr).contains("no such file: nowhere"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn review_asks_before_accepting() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = sample("review");
+    assert_eq!(amberdb_test(&dir, &["--accept"]).status.code(), Some(0));
+    std::fs::write(dir.join("reports/nested/broken.q"), "SELECT 10 AS one;\n").unwrap();
+    let review = |answer: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_amberdb"))
+            .args(["test", "--review"])
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let rejected = review("r\n");
+    assert_eq!(rejected.status.code(), Some(1));
+    assert!(text(&rejected.stdout).contains("accept this change?"));
+    let accepted = review("a\n");
+    assert_eq!(accepted.status.code(), Some(0), "{}", text(&accepted.stdout));
+    let snap = std::fs::read_to_string(dir.join("reports/nested/broken.q.snap")).unwrap();
+    assert!(snap.contains("> SELECT 10 AS one;"), "{snap}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

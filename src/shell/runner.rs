@@ -271,7 +271,12 @@ impl Runner {
             if self.interactive { format!("{label} {e}\n") } else { format!("{source}:{line}:{col}: {label} {e}\n") };
         if matches!(e, Error::Parse { .. }) {
             let src_line = text.lines().nth(line - 1).unwrap_or("");
-            msg.push_str(&format!("  {src_line}\n  {}^\n", " ".repeat(col - 1)));
+            // Show at most 100 characters of a long line, keeping the caret's place.
+            let skip = col.saturating_sub(60);
+            let shown: String = src_line.chars().skip(skip).take(100).collect();
+            let lead = if skip > 0 { "…" } else { "" };
+            let caret = col - 1 - skip + lead.chars().count();
+            msg.push_str(&format!("  {lead}{shown}\n  {}^\n", " ".repeat(caret)));
         }
         // In echo mode errors go with the output, so a golden file shows them in place.
         let sink = if self.echo { &mut self.out } else { &mut self.err };

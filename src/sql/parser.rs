@@ -50,8 +50,58 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_pos) | Op::prefix(Rule::op_bitnot))
 });
 
+/// How deeply parentheses may nest in one statement.
+const MAX_NESTING: usize = 100;
+/// How many operators one expression (between commas) may chain.
+const MAX_CHAIN: usize = 500;
+
+/// Refuses statements whose expressions nest or chain so deeply that parsing and
+/// evaluating them would exhaust the stack. A lexical pass, before pest runs.
+fn check_depth(sql: &str) -> Result<()> {
+    let b = sql.as_bytes();
+    let (mut depth, mut chain, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    let message = format!("expression nested too deeply (more than {MAX_NESTING} parentheses)");
+                    return Err(Error::Parse { message, offset: i });
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            b',' | b';' => chain = 0,
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'<' | b'>' | b'=' | b'|' | b'&' | b'~' | b'!' => chain += 1,
+            c if c.is_ascii_alphabetic() => {
+                let end =
+                    b[i..].iter().position(|c| !c.is_ascii_alphanumeric() && *c != b'_').map_or(b.len(), |n| i + n);
+                let word = &sql[i..end];
+                if ["and", "or", "not", "is", "like", "between", "in"].iter().any(|k| word.eq_ignore_ascii_case(k)) {
+                    chain += 1;
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        if chain > MAX_CHAIN {
+            let message = format!("expression too long (more than {MAX_CHAIN} operators in a row)");
+            return Err(Error::Parse { message, offset: i });
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 /// Parses one statement (an optional trailing `;` is allowed).
 pub fn parse(sql: &str) -> Result<Statement> {
+    check_depth(sql)?;
     let mut pairs = AmberParser::parse(Rule::statement, sql).map_err(|e| syntax_error(sql, e))?;
     let statement = pairs.next().expect("the statement rule always yields one pair");
     let stmt = statement.into_inner().next().expect("a statement holds one stmt");
@@ -850,6 +900,18 @@ mod tests {
         assert_eq!(e("a NOT NULL"), "(a NOTNULL)");
         assert_eq!(e("a < b = c"), "((a < b) = c)");
         assert_eq!(e("'it''s'"), "'it''s'");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_crash() {
+        let deep = format!("SELECT {}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(parse(&deep).unwrap_err().to_string().contains("nested too deeply"));
+        let long = format!("SELECT {}", vec!["1"; 20_000].join(" + "));
+        assert!(parse(&long).unwrap_err().to_string().contains("expression too long"));
+        let minus = format!("SELECT {}1", "- ".repeat(20_000));
+        assert!(parse(&minus).is_err());
+        let many_rows = format!("INSERT INTO t VALUES {}", vec!["(-1, -2, 'a-b')"; 10_000].join(", "));
+        assert!(parse(&many_rows).is_ok());
     }
 
     #[test]
