@@ -253,6 +253,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn completes_keywords_tables_and_columns() {
+        let names = Names::default();
+        names.set(vec!["players".into(), "player_id".into(), "score".into()]);
+        let helper = AmberHelper { names, color: false };
+        let history = rustyline::history::DefaultHistory::new();
+        let ctx = Context::new(&history);
+        let complete = |line: &str| {
+            let (start, pairs) = helper.complete(line, line.len(), &ctx).unwrap();
+            (start, pairs.into_iter().map(|p| p.replacement).collect::<Vec<_>>())
+        };
+        assert_eq!(complete("SEL"), (0, vec!["SELECT".to_string()]));
+        assert_eq!(complete("select * from pla"), (14, vec!["players".to_string(), "player_id".to_string()]));
+        assert_eq!(complete("SELECT sc"), (7, vec!["score".to_string()]));
+        assert_eq!(complete(".ta"), (0, vec![".tables".to_string()]));
+        assert_eq!(complete("where"), (0, vec!["where".to_string()]));
+    }
+
+    #[test]
     fn statements_continue_until_a_semicolon() {
         assert!(is_incomplete("SELECT 1"));
         assert!(is_incomplete("SELECT ';'"));
