@@ -155,6 +155,11 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
             Output::Rows(ResultSet { columns: vec!["plan".to_string()].into(), rows })
         }
+        Plan::ExplainWrite(p) => {
+            let lines = crate::sql::explain::explain_write(p, state);
+            let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
+            Output::Rows(ResultSet { columns: vec!["plan".to_string()].into(), rows })
+        }
         Plan::Insert(p) => Output::Written(write::run_insert(p, state, ctx)?, "inserted"),
         Plan::Update(p) => Output::Written(write::run_update(p, state, ctx)?, "updated"),
         Plan::Delete(p) => Output::Written(write::run_delete(p, state, ctx)?, "deleted"),

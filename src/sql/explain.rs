@@ -152,6 +152,37 @@ fn access_line(table: &str, access: &Access, state: &State) -> String {
     }
 }
 
+/// Nodes, outermost first, drawn as a tree.
+fn tree(nodes: Vec<String>) -> Vec<String> {
+    nodes
+        .into_iter()
+        .enumerate()
+        .map(|(depth, n)| if depth == 0 { n } else { format!("{}└─ {n}", "   ".repeat(depth - 1)) })
+        .collect()
+}
+
+/// The plan of an UPDATE or DELETE as lines of a tree.
+pub fn explain_write(plan: &Plan, state: &State) -> Vec<String> {
+    let (table, access, filter, head) = match plan {
+        Plan::Update(u) => {
+            let names = state
+                .table(&u.table)
+                .map(|t| t.schema.column_names(&u.assignments.iter().map(|a| a.0).collect::<Vec<_>>()));
+            (&u.table, &u.access, &u.filter, format!("Update: {} set {}", u.table, names.unwrap_or_default()))
+        }
+        Plan::Delete(d) => (&d.table, &d.access, &d.filter, format!("Delete: {}", d.table)),
+        _ => return vec!["(only SELECT, UPDATE and DELETE can be explained)".to_string()],
+    };
+    let names: Vec<String> =
+        state.table(table).map(|t| t.schema.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+    let mut nodes = vec![head];
+    if let Some(f) = filter {
+        nodes.push(format!("Filter: {}", Named(f, &names)));
+    }
+    nodes.push(access_line(table, access, state));
+    tree(nodes)
+}
+
 /// The plan as lines of a tree; `state` names the columns of keys and indexes.
 pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
     let names = &plan.input_columns;
@@ -218,9 +249,5 @@ pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
         Source::Scan { table, as_of: None, access } => access_line(table, access, state),
         Source::Scan { table, as_of: Some(at), access } => format!("{} as of {at}", access_line(table, access, state)),
     });
-    nodes
-        .into_iter()
-        .enumerate()
-        .map(|(depth, n)| if depth == 0 { n } else { format!("{}└─ {n}", "   ".repeat(depth - 1)) })
-        .collect()
+    tree(nodes)
 }

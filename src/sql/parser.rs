@@ -161,9 +161,12 @@ impl Builder {
         Ok(match p.as_rule() {
             Rule::select_stmt => Statement::Select(Box::new(self.select(p)?)),
             Rule::explain_stmt => {
-                let inner = p.into_inner().find(|q| q.as_rule() == Rule::select_stmt);
-                let select = inner.expect("EXPLAIN holds a SELECT");
-                Statement::Explain(Box::new(self.select(select)?))
+                let inner = p.into_inner().find(|q| q.as_rule() != Rule::K_EXPLAIN);
+                let inner = inner.expect("EXPLAIN holds a statement");
+                match inner.as_rule() {
+                    Rule::select_stmt => Statement::Explain(Box::new(self.select(inner)?)),
+                    _ => Statement::ExplainWrite(Box::new(self.statement(inner)?)),
+                }
             }
             Rule::insert_stmt => Statement::Insert(self.insert(p)?),
             Rule::update_stmt => Statement::Update(self.update(p)?),

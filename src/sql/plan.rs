@@ -251,6 +251,8 @@ pub struct DeletePlan {
 pub enum Plan {
     Select(SelectPlan),
     Explain(SelectPlan),
+    /// The plan of an UPDATE or DELETE, shown instead of run.
+    ExplainWrite(Box<Plan>),
     Insert(InsertPlan),
     Update(UpdatePlan),
     Delete(DeletePlan),

@@ -18,6 +18,7 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
     Ok(match stmt {
         Statement::Select(s) => Plan::Select(plan_select(s, &cx)?),
         Statement::Explain(s) => Plan::Explain(plan_select(s, &cx)?),
+        Statement::ExplainWrite(s) => Plan::ExplainWrite(Box::new(plan(s, state, history)?)),
         Statement::Insert(i) => Plan::Insert(plan_insert(i, &cx)?),
         Statement::Update(u) => Plan::Update(plan_update(u, state)?),
         Statement::Delete(d) => Plan::Delete(plan_delete(d, state)?),

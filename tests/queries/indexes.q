@@ -37,6 +37,8 @@ SELECT id FROM events ORDER BY id DESC LIMIT 2;
 EXPLAIN SELECT id, created_at FROM events ORDER BY created_at DESC LIMIT 2;
 SELECT id, created_at FROM events ORDER BY created_at DESC LIMIT 2;
 EXPLAIN SELECT count(*) FROM events WHERE score > 10;
+EXPLAIN UPDATE events SET score = 0, kind = 'x' WHERE id = 1;
+EXPLAIN DELETE FROM events WHERE kind = 'login' AND score > 3;
 -- writes keep every index in step
 UPDATE events SET kind = 'buy' WHERE id = 1;
 DELETE FROM events WHERE kind = 'login';
