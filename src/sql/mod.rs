@@ -2,6 +2,7 @@
 //!
 //! - [`split`] — cuts a script into statements and dot-commands
 //! - [`parser`] — pest grammar (`grammar/amber.pest`) to [`ast`]
+//! - [`syntax`] — syntax errors in words, nesting limits
 //! - [`binder`] — names to column positions, functions to enums
 //! - [`planner`] — AST to [`plan::Plan`]
 //! - [`access`] — access paths: keys, indexes, ordered scans
@@ -22,3 +23,4 @@ pub mod parser;
 pub mod plan;
 pub mod planner;
 pub mod split;
+pub mod syntax;
