@@ -19,6 +19,7 @@ fn the_shell_reads_multi_line_statements_and_survives_ctrl_c() {
 
     p.expect("amber> ").unwrap();
     p.send_line("SELECT 6 * 7 AS answer,").unwrap();
+    p.expect("...> ").unwrap();
     p.send_line("  'two lines' AS how;").unwrap();
     p.expect("┌").unwrap();
     p.expect("│ answer │ how       │").unwrap();

@@ -240,9 +240,11 @@ pub fn is_incomplete(input: &str) -> bool {
     split(input).last().is_some_and(|p| !p.is_dot && !p.terminated && !only_space_and_comments(p.text))
 }
 
+/// Every line is accepted as typed: the shell joins lines into statements itself, so
+/// that continuation lines get their own prompt.
 impl Validator for AmberHelper {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        Ok(if is_incomplete(ctx.input()) { ValidationResult::Incomplete } else { ValidationResult::Valid(None) })
+    fn validate(&self, _ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        Ok(ValidationResult::Valid(None))
     }
 }
 

@@ -9,7 +9,7 @@ use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{Config, Editor};
 
-use super::helper::{AmberHelper, Names};
+use super::helper::{is_incomplete, AmberHelper, Names};
 use super::runner::{Flow, Runner};
 
 /// `$XDG_DATA_HOME/amberdb/history`, or `~/.local/share/amberdb/history`.
@@ -47,6 +47,8 @@ pub fn run(runner: &mut Runner) -> rustyline::Result<()> {
         let _ = editor.load_history(path);
     }
     println!("AmberDB {} — type .help for commands, Ctrl-D to quit.", env!("CARGO_PKG_VERSION"));
+    // A statement goes on over several lines until its `;`, under a continuation prompt.
+    let mut statement = String::new();
     loop {
         names.set(names_of(runner));
         let star = if runner.session.in_transaction() { "*" } else { "" };
@@ -54,17 +56,28 @@ pub fn run(runner: &mut Runner) -> rustyline::Result<()> {
             "main" => format!("amber{star}> "),
             name => format!("amber:{name}{star}> "),
         };
+        let prompt = if statement.is_empty() {
+            prompt
+        } else {
+            format!("{}...> ", " ".repeat(prompt.chars().count().saturating_sub(5)))
+        };
         match editor.readline(&prompt) {
             Ok(line) => {
-                if line.trim().is_empty() {
+                if statement.is_empty() && line.trim().is_empty() {
                     continue;
                 }
-                let _ = editor.add_history_entry(line.as_str());
-                if runner.run_script(&line, "<shell>") == Flow::Stop {
+                statement.push_str(&line);
+                statement.push('\n');
+                if is_incomplete(&statement) {
+                    continue;
+                }
+                let text = std::mem::take(&mut statement);
+                let _ = editor.add_history_entry(text.trim_end());
+                if runner.run_script(&text, "<shell>") == Flow::Stop {
                     break;
                 }
             }
-            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Interrupted) => statement.clear(),
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(e),
         }
