@@ -151,6 +151,31 @@ const TOKENS: &[&str] = &[
     "/*",
     "*/",
     "\n",
+    "INDEX",
+    "ON",
+    "ALTER",
+    "ADD",
+    "COLUMN",
+    "RENAME",
+    "TO",
+    "REFERENCES",
+    "FOREIGN",
+    "CASCADE",
+    "SNAPSHOT",
+    "RESTORE",
+    "DIFF",
+    "AS OF VERSION 1",
+    "AS OF SNAPSHOT s",
+    "SAVEPOINT",
+    "RELEASE",
+    "EXPLAIN",
+    "CHECK DATABASE",
+    "HEAD",
+    "ISOLATION LEVEL SERIALIZABLE",
+    "u(a)",
+    "t (a)",
+    "LIKE 'x%'",
+    "ORDER BY a DESC LIMIT 2",
 ];
 
 /// Everything a database holds, as text, to tell whether anything changed.
@@ -185,7 +210,7 @@ fn run_checked(db: &Database, sql: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(std::env::var("AMBER_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)))]
 
     #[test]
     fn printing_then_parsing_gives_the_same_tree(e in expr()) {

@@ -738,6 +738,16 @@ mod tests {
     }
 
     #[test]
+    fn errors_after_multibyte_words_name_them() {
+        let err = parse("SELECT ✓é FROM").unwrap_err();
+        assert!(err.to_string().contains("found"), "{err}");
+        let err = parse("SELECT 1 -- ü\nFROM WHERE").unwrap_err();
+        assert!(err.to_string().contains("after `FROM`"), "{err}");
+        let err = parse("SELECT xü ü").unwrap_err();
+        assert!(err.to_string().ends_with("after `x`, found `ü`"), "{err}");
+    }
+
+    #[test]
     fn deep_nesting_is_refused_not_a_crash() {
         let deep = format!("SELECT {}1{}", "(".repeat(5000), ")".repeat(5000));
         assert!(parse(&deep).unwrap_err().to_string().contains("nested too deeply"));

@@ -110,7 +110,11 @@ fn token_before(sql: &str, offset: usize) -> Option<&str> {
     let head = sql[..offset].trim_end();
     let last = head.chars().last()?;
     if last.is_alphanumeric() || last == '_' {
-        let start = head.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+        let start = head
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         Some(&head[start..])
     } else {
         Some(&head[head.len() - last.len_utf8()..])
