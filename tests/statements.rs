@@ -186,7 +186,7 @@ fn typed_rows_and_prepared_statements() {
 
 #[test]
 fn the_shell_lists_snapshots() {
-    let out = common::Shared::default();
+    let out = amberdb::shell::testing::Buffer::default();
     let db = Database::open_in_memory();
     let mut runner = amberdb::shell::Runner::new(
         db.session(),

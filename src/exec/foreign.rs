@@ -5,12 +5,7 @@
 use super::write::Read;
 use crate::error::{Error, Result};
 use crate::storage::schema::{literal_sql, FkAction, ForeignKey};
-use crate::storage::{Change, Row, RowKey, State, Table, Value, WriteOp};
-
-/// The keys of rows in `table` whose `cols` equal `vals` (none of them NULL).
-pub fn matching_keys(table: &Table, cols: &[usize], vals: &[Value]) -> Vec<RowKey> {
-    table.keys_where(cols, vals)
-}
+use crate::storage::{Change, Row, RowKey, State, Value, WriteOp};
 
 fn values(row: &[Value], cols: &[usize]) -> Option<Vec<Value>> {
     let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
@@ -76,7 +71,7 @@ impl ForeignKeys {
                 continue;
             }
             self.reads.push(Read::Table(child.clone()));
-            let keys = matching_keys(working.table_or_err(&child)?, &fk.columns, &old_vals);
+            let keys = working.table_or_err(&child)?.keys_where(&fk.columns, &old_vals);
             if keys.is_empty() {
                 continue;
             }
@@ -163,7 +158,7 @@ impl ForeignKeys {
             for fk in &t.schema.foreign_keys {
                 let Some(vals) = values(row, &fk.columns) else { continue };
                 let parent = working.table_or_err(&fk.parent)?;
-                match matching_keys(parent, &fk.parent_columns, &vals).first() {
+                match parent.keys_where(&fk.parent_columns, &vals).first() {
                     Some(k) => self.reads.push(Read::Key(parent.schema.name.to_ascii_lowercase(), k.clone())),
                     None => {
                         return Err(Error::Constraint {
@@ -183,11 +178,11 @@ impl ForeignKeys {
         }
         for r in &self.removed {
             let parent = working.table_or_err(&r.parent)?;
-            if !matching_keys(parent, &r.fk.parent_columns, &r.vals).is_empty() {
+            if !parent.keys_where(&r.fk.parent_columns, &r.vals).is_empty() {
                 continue;
             }
             let child = working.table_or_err(&r.child)?;
-            if let Some(k) = matching_keys(child, &r.fk.columns, &r.vals).first() {
+            if let Some(k) = child.keys_where(&r.fk.columns, &r.vals).first() {
                 return Err(Error::Constraint {
                     kind: "FOREIGN KEY",
                     table: child.schema.name.clone(),

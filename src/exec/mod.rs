@@ -146,20 +146,18 @@ pub enum Output {
     Nothing,
 }
 
+/// EXPLAIN's lines as a one-column result.
+fn plan_rows(lines: Vec<String>) -> Output {
+    let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
+    Output::Rows(ResultSet { columns: vec!["plan".to_string()].into(), rows })
+}
+
 /// Runs a data plan (not a transaction-control one) against a state.
 pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
     Ok(match plan {
         Plan::Select(p) => Output::Rows(select::run_select(p, state, ctx)?),
-        Plan::Explain(p) => {
-            let lines = crate::sql::explain::explain(p, state);
-            let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
-            Output::Rows(ResultSet { columns: vec!["plan".to_string()].into(), rows })
-        }
-        Plan::ExplainWrite(p) => {
-            let lines = crate::sql::explain::explain_write(p, state);
-            let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
-            Output::Rows(ResultSet { columns: vec!["plan".to_string()].into(), rows })
-        }
+        Plan::Explain(p) => plan_rows(crate::sql::explain::explain(p, state)),
+        Plan::ExplainWrite(p) => plan_rows(crate::sql::explain::explain_write(p, state)),
         Plan::Insert(p) => Output::Written(write::run_insert(p, state, ctx)?, "inserted"),
         Plan::Update(p) => Output::Written(write::run_update(p, state, ctx)?, "updated"),
         Plan::Delete(p) => Output::Written(write::run_delete(p, state, ctx)?, "deleted"),

@@ -53,7 +53,14 @@ pub struct Outcome {
 
 /// A writer whose bytes stay readable after the runner that owns it is gone.
 #[derive(Clone, Default)]
-struct Buffer(Rc<RefCell<Vec<u8>>>);
+pub struct Buffer(Rc<RefCell<Vec<u8>>>);
+
+impl Buffer {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
 
 impl Write for Buffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -107,8 +114,7 @@ pub fn transcript(script: &str, name: &str, dir: &Path) -> String {
     runner.sort_results = d.sort;
     runner.run_script(script, name);
     drop(runner);
-    let bytes = buf.0.borrow().clone();
-    String::from_utf8_lossy(&bytes).into_owned()
+    buf.text()
 }
 
 fn snapshot_path(script: &Path, suffix: &str) -> PathBuf {
