@@ -68,6 +68,15 @@ pub enum Error {
     #[error("{0}")]
     NoSuchVersion(String),
 
+    /// A file of the data directory, an export or a backup could not be read or written.
+    #[error("{0}")]
+    Io(String),
+
+    /// The database was opened read-only (`--as-of`) or stopped taking writes after its
+    /// log could not be written.
+    #[error("{0}")]
+    ReadOnly(String),
+
     /// A statement that is well-formed but makes no sense for the schema.
     #[error("{0}")]
     Invalid(String),

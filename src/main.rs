@@ -30,6 +30,17 @@ struct Args {
     /// Leave out column names in csv, markdown and table output.
     #[arg(long)]
     no_headers: bool,
+    /// Keep the database in this directory: a write-ahead log and checkpoints, so that
+    /// every acknowledged commit survives a crash. Without it, everything is in memory.
+    #[arg(long, value_name = "DIR")]
+    data: Option<std::path::PathBuf>,
+    /// When the log is fsynced: always (before each commit is acknowledged), batch
+    /// (every 100 ms) or off.
+    #[arg(long, value_name = "MODE", default_value = "always", requires = "data")]
+    sync: amberdb::durability::SyncMode,
+    /// Open the data directory read-only as it was at this version.
+    #[arg(long, value_name = "VERSION", requires = "data")]
+    as_of: Option<u64>,
     /// How many committed versions stay readable with AS OF VERSION.
     #[arg(long, value_name = "N", default_value_t = amberdb::txn::DEFAULT_HISTORY)]
     history: usize,
@@ -87,7 +98,22 @@ fn main() -> ExitCode {
     let width = if stdout_tty { terminal_size::terminal_size().map(|(w, _)| w.0 as usize) } else { None };
     let settings =
         Settings { mode: args.mode.unwrap_or(Mode::Table), headers: !args.no_headers, color, width, timer: false };
-    let db = Database::open_in_memory();
+    let db = match &args.data {
+        None => Database::open_in_memory(),
+        Some(dir) => {
+            let options = amberdb::durability::Options { sync: args.sync, as_of: args.as_of, ..Default::default() };
+            match Database::open_with(dir, options) {
+                Ok(db) => db,
+                Err(e) => {
+                    eprintln!("amberdb: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    if let Some(report) = db.recovery_report().filter(|r| r.is_eventful()) {
+        eprintln!("amberdb: {}: {report}", args.data.as_deref().unwrap_or(std::path::Path::new(".")).display());
+    }
     db.set_history_limit(args.history);
     let session = db.session();
     let mut runner = Runner::new(session, settings, Box::new(std::io::stdout()), Box::new(std::io::stderr()));

@@ -137,7 +137,7 @@ pub fn scan(
     let mut seen = 0usize;
     let mut f = f;
     let mut visit = |k: &RowKey, r: &Row| -> Result<bool> {
-        if seen % INTERRUPT_EVERY == 0 {
+        if seen.is_multiple_of(INTERRUPT_EVERY) {
             ctx.check_interrupt()?;
         }
         seen += 1;

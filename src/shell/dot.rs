@@ -18,6 +18,12 @@ pub enum DotCommand {
     Snapshots,
     Check,
     Diff(String, String),
+    /// Print SQL that rebuilds the database.
+    Dump,
+    /// Write schema and rows to a RON file.
+    Export(String),
+    /// Load schema and rows from a RON file written by `.export`.
+    Import(String),
 }
 
 pub const HELP: &str = "\
@@ -31,6 +37,9 @@ pub const HELP: &str = "\
 .snapshots        list the named snapshots
 .check            verify indexes, keys and constraints (CHECK DATABASE)
 .diff A B         rows changed from A to B (snapshot names, version numbers or HEAD)
+.dump             print SQL that rebuilds the database
+.export FILE      write every table's schema and rows to FILE (RON)
+.import FILE      load a file written by .export, all or nothing
 .tables           list the tables
 .indexes [TABLE]  list the indexes (and the unique constraints behind them)
 .timer on|off     show how long each statement took
@@ -56,8 +65,8 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "schema" => DotCommand::Schema(arg.map(str::to_string)),
         "mode" => {
             let name = arg.ok_or_else(|| format!("usage: .mode MODE (one of {})", Mode::NAMES))?;
-            let mode = Mode::parse(name)
-                .ok_or_else(|| format!("unknown mode {name}: expected one of {}", Mode::NAMES))?;
+            let mode =
+                Mode::parse(name).ok_or_else(|| format!("unknown mode {name}: expected one of {}", Mode::NAMES))?;
             DotCommand::Mode(mode)
         }
         "headers" | "header" => DotCommand::Headers(on_off("headers", arg)?),
@@ -68,15 +77,18 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "snapshots" => DotCommand::Snapshots,
         "check" => DotCommand::Check,
         "diff" => {
-            let usage = "usage: .check            verify indexes, keys and constraints (CHECK DATABASE)
-.diff A B (snapshot names, version numbers or HEAD)";
+            let usage = "usage: .diff A B (snapshot names, version numbers or HEAD)";
             let a = arg.ok_or(usage)?;
             let b = words.next().ok_or(usage)?;
             DotCommand::Diff(a.to_string(), b.to_string())
         }
+        "dump" => DotCommand::Dump,
+        "export" => DotCommand::Export(arg.ok_or("usage: .export FILE")?.to_string()),
+        "import" => DotCommand::Import(arg.ok_or("usage: .import FILE")?.to_string()),
         _ => {
             return Err(format!(
-                "unknown command .{cmd}; the commands are .check .diff .exit .headers .help .indexes .mode .quit .read .schema .session .snapshots .tables .timer"
+                "unknown command .{cmd}; the commands are .check .diff .dump .exit .export .headers .help .import \
+                 .indexes .mode .quit .read .schema .session .snapshots .tables .timer"
             ))
         }
     };

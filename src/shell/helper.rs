@@ -69,6 +69,8 @@ pub const KEYWORDS: &[&str] = &[
     "ROLLBACK",
     "TRANSACTION",
     "EXPLAIN",
+    "CHECKPOINT",
+    "BACKUP",
     "INTEGER",
     "REAL",
     "TEXT",
@@ -98,6 +100,9 @@ pub const KEYWORDS: &[&str] = &[
 const DOT_COMMANDS: &[&str] = &[
     ".check",
     ".diff",
+    ".dump",
+    ".export",
+    ".import",
     ".exit",
     ".headers",
     ".help",

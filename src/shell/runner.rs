@@ -13,6 +13,7 @@ use owo_colors::OwoColorize;
 
 use super::dot::{self, DotCommand};
 use super::render::{render, Mode, Settings};
+use crate::durability::export;
 use crate::error::Error;
 use crate::exec::ResultSet;
 use crate::sql::split::{line_col, split, Piece};
@@ -232,6 +233,21 @@ impl Runner {
                     Err(_) => quote_ident(s),
                 };
                 return self.run_sql(&format!("DIFF {}, {}", side(&a), side(&b)));
+            }
+            DotCommand::Dump => {
+                let _ = self.out.write_all(export::dump(&state).as_bytes());
+            }
+            DotCommand::Export(path) => {
+                let version = self.session.database().version();
+                let text = export::export(&state, version)?;
+                std::fs::write(&path, text).map_err(|e| Error::Io(format!("cannot write {path}: {e}")))?;
+                let rows: usize = state.tables().map(|t| t.rows.len()).sum();
+                let _ = writeln!(self.out, "exported {} tables, {rows} rows to {path}", state.tables().count());
+            }
+            DotCommand::Import(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| Error::Io(format!("cannot read {path}: {e}")))?;
+                let rows = export::import(&mut self.session, &text, &path)?;
+                let _ = writeln!(self.out, "imported {rows} rows from {path}");
             }
         }
         Ok(Flow::Continue)

@@ -52,6 +52,10 @@ pub enum Statement {
     RestoreSnapshot(String),
     Diff(AsOf, AsOf),
     CheckDatabase,
+    /// `CHECKPOINT`: write the state to the data directory now.
+    Checkpoint,
+    /// `BACKUP TO 'dir'`: copy the database to a new data directory.
+    Backup(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]

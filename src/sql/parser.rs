@@ -161,6 +161,11 @@ impl Builder {
                 Statement::DropIndex { name: last_ident(p), if_exists }
             }
             Rule::check_database => Statement::CheckDatabase,
+            Rule::checkpoint_stmt => Statement::Checkpoint,
+            Rule::backup_stmt => {
+                let path = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("BACKUP TO names a directory");
+                Statement::Backup(unquote_string(path.as_str()))
+            }
             Rule::alter_table => {
                 let mut inner = p.into_inner().filter(|q| !matches!(q.as_rule(), Rule::K_ALTER | Rule::K_TABLE));
                 let table = unquote_ident(inner.next().expect("ALTER TABLE names a table").as_str());

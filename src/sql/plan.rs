@@ -290,6 +290,8 @@ pub enum Plan {
     RestoreSnapshot(String),
     Diff(AsOf, AsOf),
     CheckDatabase,
+    Checkpoint,
+    Backup(String),
     /// The table is rebuilt under `schema`, each row passed through `rows`.
     AlterTable {
         table: String,

@@ -88,6 +88,8 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::RestoreSnapshot(n) => Plan::RestoreSnapshot(n.clone()),
         Statement::Diff(a, b) => Plan::Diff(a.clone(), b.clone()),
         Statement::CheckDatabase => Plan::CheckDatabase,
+        Statement::Checkpoint => Plan::Checkpoint,
+        Statement::Backup(dir) => Plan::Backup(dir.clone()),
         Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action)?,
     })
 }

@@ -10,13 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use imbl::OrdMap;
+use serde::{Deserialize, Serialize};
 
 use super::schema::{IndexDef, TableSchema};
 use super::table::{Row, RowKey, Table};
 use crate::error::{closest, Error, Result};
 
 /// What happens to one row.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Change {
     Insert(Row),
     Update(Row),
@@ -24,7 +25,7 @@ pub enum Change {
 }
 
 /// One entry of a write set.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum WriteOp {
     CreateTable(Arc<TableSchema>),
     DropTable(String),
@@ -34,7 +35,7 @@ pub enum WriteOp {
 }
 
 /// The changes a statement or transaction made, in order.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct WriteSet {
     pub ops: Vec<WriteOp>,
 }
@@ -85,6 +86,12 @@ pub struct State {
 impl State {
     pub fn new() -> State {
         State::default()
+    }
+
+    /// A state holding these tables (from a checkpoint or an import).
+    pub fn from_tables(tables: impl IntoIterator<Item = Table>) -> State {
+        let tables = tables.into_iter().map(|t| (t.name().to_ascii_lowercase(), t)).collect();
+        State { tables, schema_id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed) }
     }
 
     pub fn schema_id(&self) -> u64 {

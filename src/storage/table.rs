@@ -240,6 +240,16 @@ impl Table {
     /// is unique).
     pub fn add_index(&mut self, def: IndexDef) -> Result<()> {
         let mut index = Index::new(def.name.clone(), def.columns.clone(), def.unique);
+        self.build_index(&mut index)?;
+        let mut schema = (*self.schema).clone();
+        schema.indexes.push(def);
+        self.schema = Arc::new(schema);
+        self.indexes.push(index);
+        Ok(())
+    }
+
+    /// Fills an empty index from the table's rows, checking uniqueness.
+    fn build_index(&self, index: &mut Index) -> Result<()> {
         // Sorted first, so that the set is built by appending and duplicates sit together.
         let mut entries: Vec<IndexEntry> = self
             .rows
@@ -249,19 +259,35 @@ impl Table {
         // Rows come in key order, so a stable sort by the index key alone leaves equal keys
         // ordered by row key, as the set orders them.
         entries.sort_by(|a, b| a.key.cmp(&b.key));
-        if def.unique {
+        if index.unique {
             let clash =
                 entries.windows(2).find(|w| w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null));
             if let Some(w) = clash {
-                return Err(self.constraint_error("UNIQUE", &def.columns, w[0].key.as_slice()));
+                return Err(self.constraint_error("UNIQUE", &index.columns, w[0].key.as_slice()));
             }
         }
         index.entries = entries.into_iter().collect();
-        let mut schema = (*self.schema).clone();
-        schema.indexes.push(def);
-        self.schema = Arc::new(schema);
-        self.indexes.push(index);
         Ok(())
+    }
+
+    /// A table rebuilt from stored rows (a checkpoint), which must be in ascending key
+    /// order; its indexes are built from them.
+    pub fn load(schema: TableSchema, next_rowid: i64, rows: Vec<(RowKey, Row)>) -> Result<Table> {
+        let mut table = Table::new(schema);
+        if let Some(w) = rows.windows(2).find(|w| w[0].0 >= w[1].0) {
+            return Err(Error::invalid(format!("table {}: row key {} is out of order", table.name(), w[1].0)));
+        }
+        for (_, row) in &rows {
+            table.check_width(row)?;
+        }
+        table.rows = rows.into_iter().collect();
+        table.next_rowid = next_rowid;
+        let mut indexes = std::mem::take(&mut table.indexes);
+        for index in &mut indexes {
+            table.build_index(index)?;
+        }
+        table.indexes = indexes;
+        Ok(table)
     }
 
     /// Removes a secondary index.

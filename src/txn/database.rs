@@ -2,15 +2,17 @@
 //! named snapshots, the commit lock and the plan cache.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use super::session::Session;
+use crate::durability::{self, Checkpointed, Log, Options, RecoveryReport};
 use crate::error::{closest, Error, Result};
 use crate::sql::plan::Plan;
 use crate::sql::{parser, planner};
 use crate::storage::time::now_micros;
-use crate::storage::{AsOf, History, State};
+use crate::storage::{AsOf, History, State, WriteSet};
 
 /// A committed state and its version.
 #[derive(Clone)]
@@ -44,8 +46,16 @@ pub struct SnapshotInfo {
 }
 
 struct Inner {
+    /// The newest state readers see: committed, and durable when there is a log.
     head: RwLock<Head>,
-    commit: Mutex<()>,
+    /// The commit lock, holding the newest logged state. It runs ahead of `head` while
+    /// commits wait for their fsync.
+    commit: Mutex<Head>,
+    /// The data directory's log; `None` in memory or when read-only.
+    log: Option<Log>,
+    /// Why writes are refused (`--as-of`), if they are.
+    read_only: Option<String>,
+    recovery: Option<RecoveryReport>,
     /// Recent committed states, oldest first; the last one is the head.
     history: Mutex<VecDeque<Head>>,
     history_limit: AtomicUsize,
@@ -80,16 +90,100 @@ impl Database {
     /// A new, empty database held in memory only.
     pub fn open_in_memory() -> Database {
         let head = Head { state: State::new(), version: 0 };
+        Database::build(head, VecDeque::new(), None, None, None)
+    }
+
+    fn build(
+        head: Head,
+        history: VecDeque<Head>,
+        log: Option<Log>,
+        read_only: Option<String>,
+        recovery: Option<RecoveryReport>,
+    ) -> Database {
+        let history = if history.is_empty() { VecDeque::from([head.clone()]) } else { history };
         Database {
             inner: Arc::new(Inner {
-                history: Mutex::new(VecDeque::from([head.clone()])),
+                history: Mutex::new(history),
+                commit: Mutex::new(head.clone()),
                 head: RwLock::new(head),
-                commit: Mutex::new(()),
+                log,
+                read_only,
+                recovery,
                 history_limit: AtomicUsize::new(DEFAULT_HISTORY),
                 snapshots: Mutex::new(BTreeMap::new()),
                 plans: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// Opens the database in a data directory (creating it when needed), recovering its
+    /// newest checkpoint and log, and holds the directory's lock until the last handle is
+    /// dropped. Commits are fsynced before they are acknowledged.
+    ///
+    /// ```
+    /// use amberdb::Database;
+    /// let dir = std::env::temp_dir().join(format!("amber-doc-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let db = Database::open(&dir).unwrap();
+    /// db.session().execute("CREATE TABLE t (n INTEGER)", &[]).unwrap();
+    /// db.session().execute("INSERT INTO t VALUES (42)", &[]).unwrap();
+    /// drop(db);
+    /// let db = Database::open(&dir).unwrap();
+    /// assert_eq!(db.session().query("SELECT n FROM t", &[]).unwrap().get::<i64>(0, 0).unwrap(), 42);
+    /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn open(dir: impl AsRef<Path>) -> Result<Database> {
+        Database::open_with(dir, Options::default())
+    }
+
+    /// [`Database::open`] with a sync mode, checkpoint size, file system or `as_of`
+    /// version (which opens read-only, as the database was then).
+    pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Database> {
+        let dir = dir.as_ref();
+        let recovered = durability::open(dir, &options, DEFAULT_HISTORY)?;
+        let head = Head { state: recovered.state, version: recovered.version };
+        let history = recovered.history.into_iter().map(|(version, state)| Head { state, version }).collect();
+        let read_only = options
+            .as_of
+            .map(|v| format!("the database is open read-only as of version {v}; open it without --as-of to write"));
+        Ok(Database::build(head, history, recovered.log, read_only, Some(recovered.report)))
+    }
+
+    /// What opening the data directory recovered; `None` in memory.
+    pub fn recovery_report(&self) -> Option<&RecoveryReport> {
+        self.inner.recovery.as_ref()
+    }
+
+    /// The data directory, when the database has a log.
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.inner.log.as_ref().map(Log::dir)
+    }
+
+    /// Writes a checkpoint of the newest state to the data directory and removes the log
+    /// it makes unnecessary (`CHECKPOINT`).
+    pub fn checkpoint(&self) -> Result<Checkpointed> {
+        let log =
+            self.inner.log.as_ref().ok_or_else(|| {
+                Error::invalid("CHECKPOINT needs a data directory: open the database with --data DIR")
+            })?;
+        log.checkpoint(
+            || {
+                let guard = self.lock_commits();
+                let (state, version) = (guard.state.clone(), guard.version);
+                (guard, state, version)
+            },
+            &|v, s| self.set_head(v, s),
+        )
+    }
+
+    /// Writes a consistent copy of the newest committed state to `dir` as a data
+    /// directory (`BACKUP TO`); opening that directory restores it. Returns the version
+    /// copied.
+    pub fn backup(&self, dir: impl AsRef<Path>) -> Result<u64> {
+        let head = self.head();
+        let fs = durability::fs::RealFs;
+        durability::write_backup(&fs, dir.as_ref(), &head.state, head.version)?;
+        Ok(head.version)
     }
 
     /// A new session (a connection) on this database.
@@ -192,24 +286,50 @@ impl Database {
         self.inner.head.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Holds the commit lock: at most one writer publishes at a time.
-    pub(crate) fn lock_commits(&self) -> MutexGuard<'_, ()> {
+    /// Holds the commit lock: at most one writer commits at a time. The guard holds the
+    /// newest committed (logged) state, which new writes build on.
+    pub(crate) fn lock_commits(&self) -> MutexGuard<'_, Head> {
         lock(&self.inner.commit)
     }
 
-    /// Publishes a new head and returns its version; the caller holds the commit lock.
-    pub(crate) fn publish(&self, state: State) -> u64 {
-        let head = {
-            let mut head = self.inner.head.write().unwrap_or_else(PoisonError::into_inner);
-            head.version += 1;
-            head.state = state;
-            head.clone()
+    /// Commits `state`, reached from the guard's state by `writes`: logs it when there is
+    /// a data directory, makes it visible, and returns its version. Under `--sync
+    /// always` it returns once the log is fsynced; other commits can begin meanwhile.
+    pub(crate) fn publish(&self, mut guard: MutexGuard<'_, Head>, state: State, writes: &WriteSet) -> Result<u64> {
+        if let Some(why) = &self.inner.read_only {
+            return Err(Error::ReadOnly(why.clone()));
+        }
+        let version = guard.version + 1;
+        let Some(log) = &self.inner.log else {
+            *guard = Head { state: state.clone(), version };
+            self.set_head(version, state);
+            return Ok(version);
         };
-        let version = head.version;
+        log.append(version, writes)?;
+        *guard = Head { state: state.clone(), version };
+        if log.sync_mode() == durability::SyncMode::Always {
+            log.enqueue(version, state);
+            drop(guard);
+            log.wait_durable(version, &|v, s| self.set_head(v, s))?;
+        } else {
+            self.set_head(version, state);
+            drop(guard);
+        }
+        if log.checkpoint_due() {
+            // The commit is durable already; a failed automatic checkpoint leaves the log
+            // as it is, to be tried again at the next one.
+            let _ = self.checkpoint();
+        }
+        Ok(version)
+    }
+
+    /// Makes a committed version the head readers see, and keeps it for `AS OF`.
+    fn set_head(&self, version: u64, state: State) {
+        let head = Head { state, version };
+        *self.inner.head.write().unwrap_or_else(PoisonError::into_inner) = head.clone();
         let mut history = lock(&self.inner.history);
         history.push_back(head);
         trim(&mut history, self.inner.history_limit.load(Ordering::Relaxed));
-        version
     }
 
     /// The plan for `sql` against the schemas of `state`, from the cache when it holds

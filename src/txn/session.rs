@@ -148,6 +148,12 @@ impl Session {
         rows_of(self.execute_prepared(p, params)?)
     }
 
+    /// The state this session's next statement reads: its transaction's private copy, or
+    /// the newest committed state.
+    pub fn working_state(&self) -> State {
+        self.snapshot().0
+    }
+
     /// The state this session reads and its version, from one look at the head.
     fn snapshot(&self) -> (State, u64) {
         match &self.txn {
@@ -185,8 +191,8 @@ impl Session {
         }
         // Autocommit: run against the newest head under the commit lock, then publish;
         // a plan made before a concurrent schema change is made again.
-        let _guard = self.db.lock_commits();
-        let head = self.db.head().state;
+        let guard = self.db.lock_commits();
+        let head = guard.state.clone();
         let replanned;
         let plan = if head.schema_id() == state.schema_id() {
             plan
@@ -197,7 +203,7 @@ impl Session {
         let out = exec::execute(plan, &head, &ctx)?;
         if let Output::Written(w, _) = &out {
             if !w.writes.is_empty() {
-                self.last_commit = Some(self.db.publish(w.state.clone()));
+                self.last_commit = Some(self.db.publish(guard, w.state.clone(), &w.writes)?);
             }
         }
         finish(out)
@@ -226,6 +232,24 @@ impl Session {
             }
             Plan::RestoreSnapshot(name) => self.restore(name)?,
             Plan::Diff(a, b) => return Ok(Some(Outcome::Rows(self.diff(a, b)?))),
+            Plan::Checkpoint => {
+                self.outside_transaction("CHECKPOINT")?;
+                let done = self.db.checkpoint()?;
+                let rows = vec![vec![
+                    Value::Integer(done.version as i64),
+                    Value::Integer(done.bytes as i64),
+                    Value::Real(done.elapsed.as_secs_f64() * 1000.0),
+                ]];
+                let columns = ["version", "bytes", "ms"].map(String::from).to_vec().into();
+                return Ok(Some(Outcome::Rows(ResultSet { columns, rows })));
+            }
+            Plan::Backup(dir) => {
+                self.outside_transaction("BACKUP")?;
+                let version = self.db.backup(dir)?;
+                let rows = vec![vec![Value::text(dir), Value::Integer(version as i64)]];
+                let columns = ["backup", "version"].map(String::from).to_vec().into();
+                return Ok(Some(Outcome::Rows(ResultSet { columns, rows })));
+            }
             _ => return Ok(None),
         };
         Ok(Some(Outcome::Done(done)))
@@ -303,16 +327,15 @@ impl Session {
         if txn.writes.is_empty() {
             return Ok("COMMIT");
         }
-        let _guard = self.db.lock_commits();
-        let head = self.db.head();
-        let next = if head.version == txn.base_version {
+        let guard = self.db.lock_commits();
+        let next = if guard.version == txn.base_version {
             // Nothing committed since BEGIN: the private copy is the next head as it is.
             txn.working
         } else {
-            validate(&txn, &head.state)?;
-            head.state.applied(&txn.writes).map_err(|e| Error::Conflict(e.to_string()))?
+            validate(&txn, &guard.state)?;
+            guard.state.applied(&txn.writes).map_err(|e| Error::Conflict(e.to_string()))?
         };
-        self.last_commit = Some(self.db.publish(next));
+        self.last_commit = Some(self.db.publish(guard, next, &txn.writes)?);
         Ok("COMMIT")
     }
 
@@ -320,11 +343,10 @@ impl Session {
     fn restore(&mut self, name: &str) -> Result<&'static str> {
         self.outside_transaction("RESTORE SNAPSHOT")?;
         let target = self.db.state_at(&AsOf::Snapshot(name.to_string()))?;
-        let _guard = self.db.lock_commits();
-        let head = self.db.head().state;
-        let writes = write_set_between(&head, &target);
-        let next = head.applied(&writes)?;
-        self.last_commit = Some(self.db.publish(next));
+        let guard = self.db.lock_commits();
+        let writes = write_set_between(&guard.state, &target);
+        let next = guard.state.applied(&writes)?;
+        self.last_commit = Some(self.db.publish(guard, next, &writes)?);
         Ok("RESTORE SNAPSHOT")
     }
 
