@@ -129,7 +129,7 @@ impl Database {
     /// db.session().execute("INSERT INTO t VALUES (42)", &[]).unwrap();
     /// drop(db);
     /// let db = Database::open(&dir).unwrap();
-    /// assert_eq!(db.session().query("SELECT n FROM t", &[]).unwrap().get::<i64>(0, 0).unwrap(), 42);
+    /// assert_eq!(db.session().query("SELECT n FROM t", &[]).unwrap().get::<i64>(0, "n").unwrap(), 42);
     /// # drop(db); std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub fn open(dir: impl AsRef<Path>) -> Result<Database> {
@@ -180,6 +180,9 @@ impl Database {
     /// directory (`BACKUP TO`); opening that directory restores it. Returns the version
     /// copied.
     pub fn backup(&self, dir: impl AsRef<Path>) -> Result<u64> {
+        if dir.as_ref().as_os_str().is_empty() {
+            return Err(Error::invalid("BACKUP TO needs the name of a new directory"));
+        }
         let head = self.head();
         let fs = durability::fs::RealFs;
         durability::write_backup(&fs, dir.as_ref(), &head.state, head.version)?;

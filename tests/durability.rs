@@ -1,0 +1,461 @@
+//! Durability: what a data directory keeps across reopening, torn and corrupt logs,
+//! damaged checkpoints, injected I/O failures, the lock, backups, `--as-of`, and the
+//! export, import and dump round trips.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use amberdb::durability::fs::{Fault, FaultyFs};
+use amberdb::durability::{Options, SyncMode};
+use amberdb::storage::{check, diff, State};
+use amberdb::{Database, Error, Value};
+
+fn options(fs: Option<FaultyFs>) -> Options {
+    let mut o = Options { checkpoint_after: 4096, segment_size: 1024, ..Options::default() };
+    if let Some(fs) = fs {
+        o.fs = Arc::new(fs);
+    }
+    o
+}
+
+fn exec(db: &Database, sql: &str) -> Result<(), Error> {
+    db.session().execute(sql, &[]).map(|_| ())
+}
+
+/// The two states hold the same schemas, rows and rowid counters, and the second has no
+/// index or constraint problems.
+fn assert_same(expected: &State, actual: &State) {
+    assert!(diff::diff(expected, actual).is_empty(), "rows differ: {:?}", diff::diff(expected, actual));
+    let names = |s: &State| s.tables().map(|t| t.name().to_string()).collect::<Vec<_>>();
+    assert_eq!(names(expected), names(actual));
+    for t in expected.tables() {
+        let u = actual.table(t.name()).unwrap();
+        assert_eq!(t.schema, u.schema, "schema of {}", t.name());
+        assert_eq!(t.next_rowid, u.next_rowid, "next rowid of {}", t.name());
+    }
+    assert_eq!(check::check(actual), vec![], "CHECK DATABASE after recovery");
+}
+
+/// A small deterministic generator, so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Statements of every kind that reach the log, some of which fail.
+fn workload(seed: u64, n: usize) -> Vec<String> {
+    let mut rng = Rng(seed | 1);
+    let mut out = vec![
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT UNIQUE, score REAL, born TIMESTAMP, ok BOOLEAN)".to_string(),
+        "CREATE TABLE b (x INTEGER, y TEXT)".to_string(),
+        "CREATE TABLE c (k1 TEXT, k2 INTEGER, v TEXT, PRIMARY KEY (k1, k2))".to_string(),
+        "CREATE TABLE d (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id) ON DELETE CASCADE)".to_string(),
+        "CREATE INDEX b_x ON b (x)".to_string(),
+    ];
+    for i in 0..n {
+        let k = rng.below(60);
+        let s = match rng.below(14) {
+            0..=3 => format!(
+                "INSERT INTO a VALUES ({k}, 'n{}', {}.25, '2026-01-0{} 10:00:00', {})",
+                rng.below(80),
+                rng.below(100),
+                1 + rng.below(9),
+                rng.below(2) == 0
+            ),
+            4 => format!("INSERT INTO a (name) VALUES ('auto{i}')"),
+            5 | 6 => format!("INSERT INTO b VALUES ({k}, 'y{}'), (NULL, NULL)", rng.below(5)),
+            7 => format!("INSERT INTO c VALUES ('k{}', {k}, 'v{i}')", rng.below(3)),
+            8 => format!("INSERT INTO d VALUES ({i}, {k})"),
+            9 => format!("UPDATE a SET score = score * 2, ok = NOT ok WHERE id % 7 = {}", k % 7),
+            10 => format!("DELETE FROM b WHERE x < {}", k / 4),
+            11 => format!("DELETE FROM a WHERE id = {k}"),
+            12 => format!("BEGIN; UPDATE c SET v = 'tx{i}' WHERE k2 = {k}; INSERT INTO b VALUES ({i}, 'tx'); COMMIT"),
+            _ => match rng.below(4) {
+                0 => "ALTER TABLE b ADD COLUMN z TEXT DEFAULT 'zz'".to_string(),
+                1 => "DROP INDEX IF EXISTS b_x".to_string(),
+                2 => "CREATE INDEX IF NOT EXISTS b_x ON b (x)".to_string(),
+                _ => format!("BEGIN; DELETE FROM a WHERE id < {k}; ROLLBACK"),
+            },
+        };
+        out.push(s);
+    }
+    out
+}
+
+/// Runs statements (each may hold several, separated by `;`) on a session; failures are
+/// part of the workload.
+fn run_all(db: &Database, statements: &[String]) {
+    let mut s = db.session();
+    for stmt in statements {
+        for part in stmt.split(';') {
+            let _ = s.execute(part, &[]);
+        }
+        if s.in_transaction() {
+            let _ = s.execute("ROLLBACK", &[]);
+        }
+    }
+}
+
+#[test]
+fn reopening_gives_back_exactly_what_was_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let statements = workload(7, 600);
+    let memory = Database::open_in_memory();
+    run_all(&memory, &statements);
+    {
+        let db = Database::open_with(dir.path(), options(None)).unwrap();
+        run_all(&db, &statements);
+        assert_eq!(db.version(), memory.version());
+        assert_same(&memory.state(), &db.state());
+    }
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(names.iter().filter(|n| n.starts_with("checkpoint-")).count() >= 1, "{names:?}");
+    let db = Database::open_with(dir.path(), options(None)).unwrap();
+    let report = db.recovery_report().unwrap().clone();
+    assert_eq!(report.version, memory.version());
+    assert!(report.checkpoint.is_some(), "{report}");
+    assert!(report.dropped.is_none(), "{report}");
+    assert_same(&memory.state(), &db.state());
+    // Past versions replayed from the log are readable again.
+    let v = db.version() - 1;
+    let then = db.session().query(&format!("SELECT count(*) FROM a AS OF VERSION {v}"), &[]);
+    assert!(then.is_ok(), "{then:?}");
+    // And the reopened database goes on from where it was.
+    exec(&db, "INSERT INTO b (x, y) VALUES (12345, 'after')").unwrap();
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    assert_eq!(
+        db.session().query("SELECT y FROM b WHERE x = 12345", &[]).unwrap().rows,
+        vec![vec![Value::text("after")]]
+    );
+}
+
+/// A database with `n` single-row commits and no checkpoint; returns the byte offset in
+/// the one log segment where the last record begins.
+fn committed(dir: &Path, n: i64) -> (std::path::PathBuf, usize) {
+    let db = Database::open(dir).unwrap();
+    exec(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)").unwrap();
+    for i in 1..n {
+        exec(&db, &format!("INSERT INTO t VALUES ({i}, 'row {i}')")).unwrap();
+    }
+    let segment = dir.join("wal-00000000000000000001.log");
+    let before = std::fs::metadata(&segment).unwrap().len() as usize;
+    exec(&db, &format!("INSERT INTO t VALUES ({n}, 'row {n}')")).unwrap();
+    (segment, before)
+}
+
+fn rows(db: &Database) -> i64 {
+    db.session().query("SELECT count(*) AS n FROM t", &[]).unwrap().get::<i64>(0, "n").unwrap()
+}
+
+fn assert_clean(db: &Database) {
+    let check = db.session().query("CHECK DATABASE", &[]).unwrap();
+    assert_eq!(check.rows, vec![vec![Value::text("ok")]]);
+}
+
+#[test]
+fn a_torn_last_record_is_dropped_at_every_byte() {
+    let base = tempfile::tempdir().unwrap();
+    let (segment, last) = committed(base.path(), 20);
+    let full = std::fs::read(&segment).unwrap();
+    for cut in last..=full.len() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(segment.file_name().unwrap()), &full[..cut]).unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        let report = db.recovery_report().unwrap().clone();
+        let expected = if cut == full.len() { 20 } else { 19 };
+        assert_eq!(rows(&db), expected, "cut at {cut}: {report}");
+        assert_eq!(report.version, expected as u64 + 1);
+        if cut > last && cut < full.len() {
+            assert_eq!(report.dropped.as_deref(), Some("a torn record"), "cut at {cut}");
+            assert_eq!(report.dropped_bytes, (cut - last) as u64);
+            assert!(report.to_string().contains(&format!("dropped {} bytes of a torn record", cut - last)));
+        }
+        assert_clean(&db);
+        // The log was truncated at the tear, so the next commit follows on cleanly.
+        exec(&db, "INSERT INTO t VALUES (1000, 'next')").unwrap();
+        drop(db);
+        let db = Database::open(dir.path()).unwrap();
+        assert_eq!(rows(&db), expected + 1);
+    }
+}
+
+#[test]
+fn a_corrupt_last_record_is_dropped_whatever_byte_is_flipped() {
+    let base = tempfile::tempdir().unwrap();
+    let (segment, last) = committed(base.path(), 10);
+    let full = std::fs::read(&segment).unwrap();
+    for i in last..full.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut bytes = full.clone();
+            bytes[i] ^= flip;
+            std::fs::write(dir.path().join(segment.file_name().unwrap()), &bytes).unwrap();
+            let db = Database::open(dir.path()).unwrap();
+            assert_eq!(rows(&db), 9, "byte {i} ^ {flip:#x}");
+            assert!(db.recovery_report().unwrap().dropped.is_some());
+            assert_clean(&db);
+        }
+    }
+}
+
+#[test]
+fn a_damaged_newest_checkpoint_falls_back_to_the_previous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    exec(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)").unwrap();
+    exec(&db, "INSERT INTO t VALUES (1, 'one')").unwrap();
+    db.checkpoint().unwrap();
+    exec(&db, "INSERT INTO t VALUES (2, 'two')").unwrap();
+    let newest = db.checkpoint().unwrap();
+    exec(&db, "INSERT INTO t VALUES (3, 'three')").unwrap();
+    drop(db);
+    let path = dir.path().join(format!("checkpoint-{:020}.amber", newest.version));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&path, bytes).unwrap();
+
+    let db = Database::open(dir.path()).unwrap();
+    let report = db.recovery_report().unwrap().clone();
+    assert_eq!(report.checkpoint, Some(newest.version - 1), "{report}");
+    assert!(report.to_string().contains("skipped damaged checkpoint"), "{report}");
+    assert_eq!(rows(&db), 3);
+    assert_clean(&db);
+}
+
+#[test]
+fn the_lock_keeps_a_second_opener_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let err = Database::open(dir.path()).err().unwrap().to_string();
+    assert!(err.contains(&dir.path().display().to_string()), "{err}");
+    assert!(err.contains(&format!("process {}", std::process::id())), "{err}");
+    drop(db);
+    Database::open(dir.path()).unwrap();
+}
+
+/// Runs `step` against a database on a `FaultyFs` failing at each operation in turn, in
+/// both ways; after each failure the directory must reopen holding either the state
+/// before the step or the state after it, with clean indexes.
+/// With `one_commit`, a step that fails must also have left the open database unchanged.
+fn fail_everywhere(step: impl Fn(&Database) -> Result<(), Error>, name: &str, one_commit: bool) {
+    // How many file operations the step makes when nothing fails.
+    let count = {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = FaultyFs::new();
+        let db = Database::open_with(dir.path(), options(Some(fs.clone()))).unwrap();
+        prepare(&db);
+        fs.fail_at(usize::MAX, Fault::Fail);
+        step(&db).unwrap();
+        fs.operations()
+    };
+    assert!(count >= 2, "{name} makes {count} file operations");
+    for at in 0..count {
+        for fault in [Fault::Fail, Fault::Tear] {
+            let dir = tempfile::tempdir().unwrap();
+            let fs = FaultyFs::new();
+            let (before, after) = {
+                let db = Database::open_with(dir.path(), options(Some(fs.clone()))).unwrap();
+                prepare(&db);
+                let before = db.state();
+                let twin = Database::open_in_memory();
+                prepare(&twin);
+                step(&twin).unwrap();
+                fs.fail_at(at, fault);
+                let result = step(&db);
+                let ops = fs.history();
+                if result.is_err() && one_commit {
+                    // Not acknowledged, so not visible either.
+                    assert_same(&before, &db.state());
+                }
+                assert!(ops.len() > at, "{name}: failure {at} not reached: {ops:?}");
+                (before, twin.state())
+            };
+            let db = Database::open(dir.path())
+                .unwrap_or_else(|e| panic!("{name}: reopening after {fault:?} at operation {at} failed: {e}"));
+            let now = db.state();
+            let is_before = diff::diff(&before, &now).is_empty() && before.tables().count() == now.tables().count();
+            let is_after = diff::diff(&after, &now).is_empty() && after.tables().count() == now.tables().count();
+            assert!(is_before || is_after, "{name}: {fault:?} at operation {at} left neither state");
+            assert_eq!(check::check(&now), vec![], "{name}: {fault:?} at {at}");
+        }
+    }
+}
+
+fn prepare(db: &Database) {
+    exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT UNIQUE)").unwrap();
+    exec(db, "INSERT INTO t VALUES (1, 'one'), (2, 'two')").unwrap();
+}
+
+#[test]
+fn a_failed_write_or_fsync_of_a_commit_either_keeps_or_loses_it_whole() {
+    fail_everywhere(|db| exec(db, "INSERT INTO t VALUES (3, 'three'), (4, 'four')"), "commit", true);
+    fail_everywhere(
+        |db| {
+            let mut s = db.session();
+            s.execute("BEGIN", &[])?;
+            s.execute("UPDATE t SET note = note || '!'", &[])?;
+            s.execute("CREATE INDEX by_note ON t (note)", &[])?;
+            s.execute("COMMIT", &[]).map(|_| ())
+        },
+        "transaction",
+        true,
+    );
+}
+
+#[test]
+fn a_failed_write_or_fsync_of_a_checkpoint_loses_nothing() {
+    fail_everywhere(
+        |db| {
+            // The in-memory twin that gives the expected state has nothing to checkpoint.
+            // One commit between two checkpoints, so that the second removes files.
+            let durable = db.data_dir().is_some();
+            if durable {
+                db.checkpoint()?;
+            }
+            exec(db, "INSERT INTO t VALUES (3, 'three'), (4, 'four')")?;
+            if durable {
+                db.checkpoint()?;
+            }
+            Ok(())
+        },
+        "checkpoint",
+        false,
+    );
+}
+
+#[test]
+fn after_a_failed_fsync_the_database_refuses_writes_until_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FaultyFs::new();
+    let db = Database::open_with(dir.path(), options(Some(fs.clone()))).unwrap();
+    prepare(&db);
+    fs.fail_at(1, Fault::Fail); // operation 0 writes the record, 1 fsyncs it
+    let err = exec(&db, "INSERT INTO t VALUES (3, 'three')").unwrap_err().to_string();
+    assert!(err.contains("fsync of the log failed"), "{err}");
+    assert_eq!(rows(&db), 2, "a commit whose fsync failed is not visible");
+    let err = exec(&db, "INSERT INTO t VALUES (4, 'four')").unwrap_err().to_string();
+    assert!(err.contains("reopen"), "{err}");
+    assert_eq!(rows(&db), 2, "reads go on");
+}
+
+#[test]
+fn concurrent_commits_share_fsyncs_and_all_survive() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FaultyFs::new();
+    let db = Database::open_with(dir.path(), Options { fs: Arc::new(fs.clone()), ..Options::default() }).unwrap();
+    exec(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, who INTEGER)").unwrap();
+    fs.fail_at(usize::MAX, Fault::Fail);
+    let threads: Vec<_> = (0..8)
+        .map(|w| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                for i in 0..40 {
+                    exec(&db, &format!("INSERT INTO t VALUES ({}, {w})", w * 1000 + i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let syncs = fs.history().iter().filter(|op| op.starts_with("sync ")).count();
+    assert!(syncs <= 320, "{syncs} fsyncs for 320 commits");
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    assert_eq!(rows(&db), 320);
+    assert_eq!(db.version(), 321);
+}
+
+#[test]
+fn sync_modes_batch_and_off_keep_commits_across_a_clean_close() {
+    for sync in [SyncMode::Batch, SyncMode::Off] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Database::open_with(dir.path(), Options { sync, ..Options::default() }).unwrap();
+            prepare(&db);
+        }
+        let db = Database::open(dir.path()).unwrap();
+        assert_eq!(rows(&db), 2, "{sync:?}");
+    }
+}
+
+#[test]
+fn backup_is_a_consistent_copy_that_opens_as_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let copy = target.path().join("copy");
+    let memory = Database::open_in_memory();
+    run_all(&memory, &workload(3, 200));
+    let mut s = memory.session();
+    let out = s.query(&format!("BACKUP TO '{}'", copy.display()), &[]).unwrap();
+    assert_eq!(out.rows[0][1], Value::Integer(memory.version() as i64));
+    let err = s.execute(&format!("BACKUP TO '{}'", copy.display()), &[]).unwrap_err().to_string();
+    assert!(err.contains("not empty"), "{err}");
+    let restored = Database::open(&copy).unwrap();
+    assert_same(&memory.state(), &restored.state());
+    assert_eq!(restored.version(), memory.version());
+
+    // From a durable database too, while it is open.
+    let db = Database::open(dir.path()).unwrap();
+    prepare(&db);
+    let copy2 = target.path().join("copy2");
+    db.backup(&copy2).unwrap();
+    exec(&db, "INSERT INTO t VALUES (3, 'later')").unwrap();
+    let restored = Database::open(&copy2).unwrap();
+    assert_eq!(rows(&restored), 2);
+}
+
+#[test]
+fn as_of_opens_a_past_version_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Database::open(dir.path()).unwrap();
+        prepare(&db); // versions 1 and 2
+        exec(&db, "INSERT INTO t VALUES (3, 'three')").unwrap();
+        db.checkpoint().unwrap();
+        exec(&db, "DELETE FROM t").unwrap();
+    }
+    let at = |v: u64| Database::open_with(dir.path(), Options { as_of: Some(v), ..Options::default() });
+    assert_eq!(rows(&at(2).unwrap()), 2);
+    assert_eq!(rows(&at(3).unwrap()), 3);
+    assert_eq!(rows(&at(4).unwrap()), 0);
+    let past = at(2).unwrap();
+    let err = exec(&past, "INSERT INTO t VALUES (9, 'nine')").unwrap_err();
+    assert!(matches!(err, Error::ReadOnly(_)), "{err}");
+    drop(past);
+    let err = at(9).err().unwrap().to_string();
+    assert!(err.contains("newest version it holds is 4"), "{err}");
+    // Opening read-only changed nothing on disk.
+    assert_eq!(rows(&Database::open(dir.path()).unwrap()), 0);
+}
+
+#[test]
+fn checkpoints_remove_the_log_they_make_unnecessary() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open_with(dir.path(), options(None)).unwrap();
+    exec(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)").unwrap();
+    for i in 0..400 {
+        exec(&db, &format!("INSERT INTO t VALUES ({i}, 'a note long enough to fill segments quickly {i}')")).unwrap();
+    }
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let checkpoints = names.iter().filter(|n| n.starts_with("checkpoint-")).count();
+    let segments = names.iter().filter(|n| n.starts_with("wal-")).count();
+    assert!(checkpoints <= 2, "{names:?}");
+    assert!(segments < 40, "segments pile up: {names:?}");
+    drop(db);
+    assert_eq!(rows(&Database::open(dir.path()).unwrap()), 400);
+}
