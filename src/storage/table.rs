@@ -155,6 +155,42 @@ pub struct Table {
     pub next_rowid: i64,
 }
 
+/// An index's entries taking the rows in the order given by positions, if that order
+/// covers every row once and is the index's order.
+fn entries_in_order(index: &Index, rows: &[(RowKey, Row)], order: &[u32]) -> Option<Vec<IndexEntry>> {
+    if order.len() != rows.len() {
+        return None;
+    }
+    let entries: Vec<IndexEntry> = order
+        .iter()
+        .map(|&p| rows.get(p as usize).map(|(k, r)| IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) }))
+        .collect::<Option<_>>()?;
+    // Strictly ascending and as many as the rows: every row exactly once, in order.
+    entries.windows(2).all(|w| w[0] < w[1]).then_some(entries)
+}
+
+/// An index's entries for these rows (given in row key order), or the key values that
+/// occur twice in a unique index.
+fn index_entries<'a>(
+    index: &Index,
+    rows: impl Iterator<Item = (&'a RowKey, &'a Row)>,
+) -> std::result::Result<OrdSet<IndexEntry>, Vec<Value>> {
+    let mut entries: Vec<IndexEntry> =
+        rows.map(|(key, row)| IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) }).collect();
+    // Sorted first, so that the set is built by appending and duplicates sit together.
+    // Rows come in key order, so a stable sort by the index key alone leaves equal keys
+    // ordered by row key, as the set orders them.
+    entries.sort_by(|a, b| a.key.cmp(&b.key));
+    if index.unique {
+        let clash =
+            entries.windows(2).find(|w| w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null));
+        if let Some(w) = clash {
+            return Err(w[0].key.as_slice().to_vec());
+        }
+    }
+    Ok(entries.into_iter().collect())
+}
+
 impl Table {
     pub fn new(schema: TableSchema) -> Table {
         let uniques = schema.uniques.iter().map(|u| Index::new(u.name.clone(), u.columns.clone(), true));
@@ -250,29 +286,21 @@ impl Table {
 
     /// Fills an empty index from the table's rows, checking uniqueness.
     fn build_index(&self, index: &mut Index) -> Result<()> {
-        // Sorted first, so that the set is built by appending and duplicates sit together.
-        let mut entries: Vec<IndexEntry> = self
-            .rows
-            .iter()
-            .map(|(key, row)| IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) })
-            .collect();
-        // Rows come in key order, so a stable sort by the index key alone leaves equal keys
-        // ordered by row key, as the set orders them.
-        entries.sort_by(|a, b| a.key.cmp(&b.key));
-        if index.unique {
-            let clash =
-                entries.windows(2).find(|w| w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null));
-            if let Some(w) = clash {
-                return Err(self.constraint_error("UNIQUE", &index.columns, w[0].key.as_slice()));
-            }
-        }
-        index.entries = entries.into_iter().collect();
+        let entries = index_entries(index, self.rows.iter());
+        index.entries = entries.map_err(|clash| self.constraint_error("UNIQUE", &index.columns, &clash))?;
         Ok(())
     }
 
     /// A table rebuilt from stored rows (a checkpoint), which must be in ascending key
-    /// order; its indexes are built from them.
-    pub fn load(schema: TableSchema, next_rowid: i64, rows: Vec<(RowKey, Row)>) -> Result<Table> {
+    /// order; its indexes are built from them. `orders` may give, for each index, the
+    /// positions of the rows in the index's order; an order that turns out wrong (or is
+    /// missing) is replaced by sorting.
+    pub fn load(
+        schema: TableSchema,
+        next_rowid: i64,
+        rows: Vec<(RowKey, Row)>,
+        orders: Vec<Vec<u32>>,
+    ) -> Result<Table> {
         let mut table = Table::new(schema);
         if let Some(w) = rows.windows(2).find(|w| w[0].0 >= w[1].0) {
             return Err(Error::invalid(format!("table {}: row key {} is out of order", table.name(), w[1].0)));
@@ -280,11 +308,30 @@ impl Table {
         for (_, row) in &rows {
             table.check_width(row)?;
         }
-        table.rows = rows.into_iter().collect();
         table.next_rowid = next_rowid;
+        // The row map and each index are built on threads of their own: on load they are
+        // most of the time it takes to open a database.
         let mut indexes = std::mem::take(&mut table.indexes);
-        for index in &mut indexes {
-            table.build_index(index)?;
+        let (map, built) = std::thread::scope(|s| {
+            let workers: Vec<_> = indexes
+                .iter()
+                .enumerate()
+                .map(|(i, index)| {
+                    let (rows, order) = (&rows, orders.get(i));
+                    s.spawn(move || match order.and_then(|o| entries_in_order(index, rows, o)) {
+                        Some(entries) => Ok(entries.into_iter().collect()),
+                        None => index_entries(index, rows.iter().map(|(k, r)| (k, r))),
+                    })
+                })
+                .collect();
+            let map: OrdMap<RowKey, Row> = rows.iter().cloned().collect();
+            let built: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
+            (map, built)
+        });
+        table.rows = map;
+        for (index, entries) in indexes.iter_mut().zip(built) {
+            let entries = entries.map_err(|_| Error::invalid("building an index failed"))?;
+            index.entries = entries.map_err(|clash| table.constraint_error("UNIQUE", &index.columns, &clash))?;
         }
         table.indexes = indexes;
         Ok(table)

@@ -20,10 +20,28 @@ pub enum Value {
     Null,
     Integer(i64),
     Real(f64),
-    Text(Arc<str>),
+    Text(#[serde(deserialize_with = "shared_str")] Arc<str>),
     Boolean(bool),
     /// Microseconds since 1970-01-01 00:00:00 UTC.
     Timestamp(i64),
+}
+
+/// Reads text straight into its shared allocation, borrowing from the input when the
+/// format allows (checkpoints and log records do), instead of through a `String`.
+fn shared_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+    struct SharedStr;
+    impl serde::de::Visitor<'_> for SharedStr {
+        type Value = Arc<str>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Arc<str>, E> {
+            Ok(Arc::from(s))
+        }
+    }
+    d.deserialize_str(SharedStr)
 }
 
 impl Value {
