@@ -80,7 +80,14 @@ struct TableIn<'a> {
     orders: Vec<Vec<u32>>,
 }
 
-fn encode_table(t: &Table) -> Result<(Vec<Vec<u8>>, Vec<Vec<u32>>), String> {
+/// A table's rows encoded in chunks, and its indexes' orders.
+struct Encoded<'a> {
+    table: &'a Table,
+    chunks: Vec<Vec<u8>>,
+    orders: Vec<Vec<u32>>,
+}
+
+fn encode_table(t: &Table) -> Result<Encoded<'_>, String> {
     let rows: Vec<(&RowKey, &Row)> = t.rows.iter().collect();
     let chunks = rows
         .chunks(CHUNK_ROWS)
@@ -105,7 +112,7 @@ fn encode_table(t: &Table) -> Result<(Vec<Vec<u8>>, Vec<Vec<u32>>), String> {
             })
             .collect()
     };
-    Ok((chunks, orders))
+    Ok(Encoded { table: t, chunks, orders })
 }
 
 /// A row read straight into its one shared allocation (through a reused buffer rather
@@ -144,17 +151,14 @@ impl<'de> Deserialize<'de> for StoredRow {
 
 /// The bytes of a checkpoint of `state` at `version`.
 pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
-    let encoded: Vec<(&Table, Vec<Vec<u8>>, Vec<Vec<u32>>)> = state
-        .tables()
-        .map(|t| encode_table(t).map(|(chunks, orders)| (t, chunks, orders)))
-        .collect::<Result<_, _>>()?;
+    let encoded: Vec<Encoded> = state.tables().map(encode_table).collect::<Result<_, _>>()?;
     let tables: Vec<TableOut> = encoded
         .iter()
-        .map(|(t, chunks, orders)| TableOut {
-            schema: &t.schema,
-            next_rowid: t.next_rowid,
-            chunks: chunks.iter().map(|c| Bytes(c)).collect(),
-            orders: orders.clone(),
+        .map(|e| TableOut {
+            schema: &e.table.schema,
+            next_rowid: e.table.next_rowid,
+            chunks: e.chunks.iter().map(|c| Bytes(c)).collect(),
+            orders: e.orders.clone(),
         })
         .collect();
     let buf =
