@@ -119,3 +119,32 @@ fn review_asks_before_accepting() {
     assert!(snap.contains("> SELECT 10 AS one;"), "{snap}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn data_directive_runs_on_a_copy_of_a_durable_database() {
+    let dir = std::env::temp_dir().join(format!("amberdb-test-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    {
+        let db = amberdb::Database::open(dir.join("fixture")).unwrap();
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (n INTEGER)", &[]).unwrap();
+        s.execute("INSERT INTO t VALUES (1), (2)", &[]).unwrap();
+    }
+    std::fs::write(dir.join("grow.q"), "-- data: fixture\nINSERT INTO t VALUES (3);\nSELECT count(*) AS n FROM t;\n")
+        .unwrap();
+    std::fs::write(dir.join("missing.q"), "-- data: nowhere\nSELECT 1;\n").unwrap();
+    let first = amberdb_test(&dir, &["--accept"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stdout));
+    let snap = std::fs::read_to_string(dir.join("grow.q.snap")).unwrap();
+    assert!(snap.contains("│ 3 │"), "the script saw the fixture's rows: {snap}");
+    let missing = std::fs::read_to_string(dir.join("missing.q.snap")).unwrap();
+    assert!(missing.contains("cannot copy the data directory") && missing.contains("nowhere"), "{missing}");
+    // The fixture itself is unchanged, so the script passes again.
+    let again = amberdb_test(&dir, &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
+    let db = amberdb::Database::open(dir.join("fixture")).unwrap();
+    assert_eq!(db.session().query("SELECT count(*) AS n FROM t", &[]).unwrap().get::<i64>(0, "n").unwrap(), 2);
+    drop(db);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -82,3 +82,38 @@ fn help_version_and_bad_arguments() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("cannot read /no/such/file.q"));
 }
+
+#[test]
+fn data_directory_keeps_commits_locks_and_reports_recovery() {
+    let dir = std::env::temp_dir().join(format!("amberdb-cli-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.to_str().unwrap();
+    let out = amberdb(&["--data", data], "CREATE TABLE t (n INTEGER);\nINSERT INTO t VALUES (1), (2);\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = amberdb(&["--data", data, "--mode", "csv", "-c", "SELECT sum(n) AS s FROM t"], "");
+    assert_eq!(text(&out.stdout), "s\r\n3\r\n");
+
+    // A second process gets an error naming the directory and the holder.
+    let held = amberdb::Database::open(&dir).unwrap();
+    let out = amberdb(&["--data", data, "-c", "SELECT 1"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains(data) && err.contains(&format!("process {}", std::process::id())), "{err}");
+    drop(held);
+
+    // A torn tail is cut off and reported.
+    let segment = dir.join("wal-00000000000000000001.log");
+    let bytes = std::fs::read(&segment).unwrap();
+    std::fs::write(&segment, &bytes[..bytes.len() - 3]).unwrap();
+    let out = amberdb(&["--data", data, "--mode", "csv", "-c", "SELECT count(*) AS c FROM t"], "");
+    assert!(text(&out.stderr).contains("recovered to version 1 (1 log records); dropped"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "c\r\n0\r\n");
+
+    // --as-of opens a past version read-only.
+    amberdb(&["--data", data], "INSERT INTO t VALUES (5);\nINSERT INTO t VALUES (6);\n");
+    let out = amberdb(&["--data", data, "--as-of", "2", "--mode", "csv", "-c", "SELECT sum(n) AS s FROM t"], "");
+    assert_eq!(text(&out.stdout), "s\r\n5\r\n", "{}", text(&out.stderr));
+    let out = amberdb(&["--as-of", "2", "-c", "SELECT 1"], "");
+    assert!(!out.status.success(), "--as-of needs --data");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

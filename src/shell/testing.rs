@@ -5,6 +5,8 @@
 //! beside it. A difference fails the run and prints a line diff; a missing snapshot is
 //! written as `NAME.q.snap.new`. Directives in leading comments:
 //! - `-- setup: PATH` runs another script first (relative to this one), unrecorded;
+//! - `-- data: DIR` opens a copy of the durable database in DIR (relative to the
+//!   script) instead of an empty one, so the script can change it freely;
 //! - `-- sort` sorts every result's rows, for queries without ORDER BY.
 
 use std::cell::RefCell;
@@ -77,6 +79,7 @@ impl Write for Buffer {
 #[derive(Default)]
 struct Directives {
     setup: Vec<PathBuf>,
+    data: Option<PathBuf>,
     sort: bool,
 }
 
@@ -86,6 +89,8 @@ fn directives(script: &str, dir: &Path) -> Directives {
         let body = line.trim_start_matches('-').trim();
         if let Some(path) = body.strip_prefix("setup:") {
             d.setup.push(dir.join(path.trim()));
+        } else if let Some(path) = body.strip_prefix("data:") {
+            d.data = Some(dir.join(path.trim()));
         } else if body == "sort" {
             d.sort = true;
         }
@@ -97,7 +102,22 @@ fn directives(script: &str, dir: &Path) -> Directives {
 pub fn transcript(script: &str, name: &str, dir: &Path) -> String {
     let buf = Buffer::default();
     let d = directives(script, dir);
-    let session = Database::open_in_memory().session();
+    let copy = match &d.data {
+        None => None,
+        Some(data) => match DataCopy::new(data) {
+            Ok(copy) => Some(copy),
+            Err(e) => return format!("error: cannot copy the data directory {}: {e}\n", data.display()),
+        },
+    };
+    let db = match &copy {
+        None => Database::open_in_memory(),
+        Some(copy) => match Database::open(&copy.0) {
+            Ok(db) => db,
+            Err(e) => return format!("error: {e}\n"),
+        },
+    };
+    let session = db.session();
+    drop(db);
     let mut runner = Runner::new(session, Settings::default(), Box::new(std::io::sink()), Box::new(std::io::sink()));
     for setup in &d.setup {
         match std::fs::read_to_string(setup) {
@@ -114,7 +134,36 @@ pub fn transcript(script: &str, name: &str, dir: &Path) -> String {
     runner.sort_results = d.sort;
     runner.run_script(script, name);
     drop(runner);
+    drop(copy);
     buf.text()
+}
+
+/// A private copy of a data directory, removed when dropped.
+struct DataCopy(PathBuf);
+
+impl DataCopy {
+    fn new(from: &Path) -> std::io::Result<DataCopy> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let to = std::env::temp_dir().join(format!("amberdb-test-data-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&to);
+        std::fs::create_dir_all(&to)?;
+        let copy = DataCopy(to);
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if entry.file_type()?.is_file() && name != "LOCK" {
+                std::fs::copy(entry.path(), copy.0.join(&name))?;
+            }
+        }
+        Ok(copy)
+    }
+}
+
+impl Drop for DataCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn snapshot_path(script: &Path, suffix: &str) -> PathBuf {
