@@ -148,6 +148,28 @@ pub struct TableSchema {
 }
 
 impl TableSchema {
+    /// Checks that every column number the schema holds names one of its columns, so
+    /// that a schema read from a file cannot make a row be indexed out of range.
+    pub fn check_consistent(&self) -> std::result::Result<(), String> {
+        let n = self.columns.len();
+        let lists = std::iter::once(&self.primary_key)
+            .chain(self.uniques.iter().map(|u| &u.columns))
+            .chain(self.indexes.iter().map(|i| &i.columns))
+            .chain(self.foreign_keys.iter().map(|f| &f.columns));
+        for list in lists {
+            if let Some(bad) = list.iter().find(|&&c| c >= n) {
+                return Err(format!("table {} refers to column {bad} but has {n} columns", self.name));
+            }
+        }
+        if self.indexes.iter().any(|i| i.desc.len() != i.columns.len()) {
+            return Err(format!("table {} has an index whose column orders do not match", self.name));
+        }
+        if self.foreign_keys.iter().any(|f| f.parent_columns.len() != f.columns.len()) {
+            return Err(format!("table {} has a foreign key with mismatched columns", self.name));
+        }
+        Ok(())
+    }
+
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
     }

@@ -125,6 +125,16 @@ impl State {
     pub fn apply(&mut self, op: &WriteOp) -> Result<()> {
         match op {
             WriteOp::CreateTable(schema) => {
+                schema.check_consistent().map_err(Error::Invalid)?;
+                for fk in &schema.foreign_keys {
+                    let width = self.table(&fk.parent).map(|p| p.schema.columns.len());
+                    if let Some(bad) = fk.parent_columns.iter().find(|&&c| width.is_some_and(|w| c >= w)) {
+                        return Err(Error::invalid(format!(
+                            "table {} refers to column {bad} of {}, which it does not have",
+                            schema.name, fk.parent
+                        )));
+                    }
+                }
                 let key = schema.name.to_ascii_lowercase();
                 if self.tables.contains_key(&key) {
                     return Err(Error::TableExists(schema.name.clone()));
@@ -139,6 +149,10 @@ impl State {
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
             WriteOp::CreateIndex { table, index } => {
+                let width = self.table_mut(table)?.schema.columns.len();
+                if index.columns.is_empty() || index.columns.iter().any(|&c| c >= width) {
+                    return Err(Error::invalid(format!("index {} refers to columns table {table} lacks", index.name)));
+                }
                 if let Some(t) = self.index_owner(&index.name) {
                     return Err(Error::invalid(format!("index {} already exists on table {t}", index.name)));
                 }

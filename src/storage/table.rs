@@ -301,6 +301,7 @@ impl Table {
         rows: Vec<(RowKey, Row)>,
         orders: Vec<Vec<u32>>,
     ) -> Result<Table> {
+        schema.check_consistent().map_err(Error::Invalid)?;
         let mut table = Table::new(schema);
         if let Some(w) = rows.windows(2).find(|w| w[0].0 >= w[1].0) {
             return Err(Error::invalid(format!("table {}: row key {} is out of order", table.name(), w[1].0)));
