@@ -469,7 +469,7 @@ mod damaged_files {
         let db = Database::open(dir).unwrap();
         run_all(&db, &workload(11, 40));
         let done = db.checkpoint().unwrap();
-        run_all(&db, &workload(12, 10)[5..].to_vec());
+        run_all(&db, &workload(12, 10)[5..]);
         drop(db);
         let checkpoint = dir.join(format!("checkpoint-{:020}.amber", done.version));
         let segment = dir.join(format!("wal-{:020}.log", done.version + 1));
