@@ -59,14 +59,16 @@ fn sigkill_at_random_moments_loses_no_acknowledged_commit() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let wait = Duration::from_millis(5 + seed % 120);
+        // Once commits are flowing (however slowly the machine starts the process), kill
+        // at a random moment among them.
         let started = Instant::now();
-        while started.elapsed() < wait {
+        while acked.load(Ordering::SeqCst) == 0 && started.elapsed() < Duration::from_secs(20) {
             if child.try_wait().unwrap().is_some() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+        std::thread::sleep(Duration::from_micros(seed % 60_000));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         reader.join().unwrap();

@@ -2,25 +2,34 @@
 //! distinct → sort → offset/limit.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
-use crate::sql::plan::{SelectPlan, SortExpr, SortKey, Source};
+use crate::sql::plan::{JoinPlan, SelectPlan, SortExpr, SortKey, Source};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
 
 /// Calls `f` with every row the source yields until it returns `false`.
 fn for_each_row(plan: &SelectPlan, state: &State, ctx: &Ctx, mut f: impl FnMut(&Row) -> Result<bool>) -> Result<()> {
-    let covering = plan.covering;
-    match &plan.source {
-        Source::Single => {
-            f(&Row::from(Vec::new()))?;
-        }
-        Source::Scan { table, as_of, access } => {
+    source_rows(&plan.source, plan.covering, state, ctx, &mut f).map(|_| ())
+}
+
+/// Calls `f` with every row of `source` until it returns `false`; returns whether it
+/// never did.
+fn source_rows(
+    source: &Source,
+    covering: bool,
+    state: &State,
+    ctx: &Ctx,
+    f: &mut dyn FnMut(&Row) -> Result<bool>,
+) -> Result<bool> {
+    match source {
+        Source::Single => f(&Row::from(Vec::new())),
+        Source::Scan { table, as_of, access, filter } => {
             let past;
             let state = match as_of {
                 Some(at) => {
@@ -29,10 +38,115 @@ fn for_each_row(plan: &SelectPlan, state: &State, ctx: &Ctx, mut f: impl FnMut(&
                 }
                 None => state,
             };
-            super::access::scan(state.table_or_err(table)?, access, covering, ctx, |_, row| f(row))?;
+            let mut more = true;
+            super::access::scan(state.table_or_err(table)?, access, covering, ctx, |_, row| {
+                if let Some(cond) = filter {
+                    if !is_true(cond, &Env { row, aggs: &[], ctx })? {
+                        return Ok(true);
+                    }
+                }
+                more = f(row)?;
+                Ok(more)
+            })?;
+            Ok(more)
+        }
+        Source::Join(j) => join_rows(j, state, ctx, f),
+    }
+}
+
+/// A value as a hash key that two values share whenever `=` holds between them: numbers
+/// by numeric value, text that reads as a timestamp by its time. Rows found by the key
+/// are checked against the whole condition, so sharing a key is not enough to match.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum JoinKey {
+    Int(i64),
+    Real(u64),
+    Time(i64),
+    Text(std::sync::Arc<str>),
+}
+
+fn join_key(v: &Value) -> Option<JoinKey> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Integer(i) => JoinKey::Int(*i),
+        Value::Boolean(b) => JoinKey::Int(*b as i64),
+        Value::Real(r) if r.fract() == 0.0 && r.abs() < 9.2e18 => JoinKey::Int(*r as i64),
+        Value::Real(r) => JoinKey::Real(r.to_bits()),
+        Value::Timestamp(t) => JoinKey::Time(*t),
+        Value::Text(s) => match crate::storage::time::parse_timestamp(s) {
+            Some(t) => JoinKey::Time(t),
+            None => JoinKey::Text(s.clone()),
+        },
+    })
+}
+
+fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(&Row) -> Result<bool>) -> Result<bool> {
+    // The right side is read once; with equality keys it is hashed by them.
+    let mut right: Vec<Row> = Vec::new();
+    source_rows(&j.right, false, state, ctx, &mut |r| {
+        right.push(r.clone());
+        Ok(true)
+    })?;
+    let mut table: HashMap<Vec<JoinKey>, Vec<usize>> = HashMap::new();
+    if !j.keys.is_empty() {
+        for (i, r) in right.iter().enumerate() {
+            let env = Env { row: r, aggs: &[], ctx };
+            let key: Option<Vec<JoinKey>> =
+                j.keys.iter().map(|(_, e)| eval(e, &env).map(|v| join_key(&v))).collect::<Result<_>>()?;
+            if let Some(key) = key {
+                table.entry(key).or_default().push(i);
+            }
         }
     }
-    Ok(())
+    let all: Vec<usize> = if j.keys.is_empty() { (0..right.len()).collect() } else { Vec::new() };
+    let nulls = vec![Value::Null; j.right_width];
+    let mut buf: Vec<Value> = Vec::new();
+    let emit = |buf: &[Value], f: &mut dyn FnMut(&Row) -> Result<bool>| -> Result<bool> {
+        let row = Row::from(buf);
+        if let Some(after) = &j.after {
+            if !is_true(after, &Env { row: &row, aggs: &[], ctx })? {
+                return Ok(true);
+            }
+        }
+        f(&row)
+    };
+    let mut seen = 0usize;
+    source_rows(&j.left, false, state, ctx, &mut |left| {
+        let candidates: &[usize] = if j.keys.is_empty() {
+            &all
+        } else {
+            let env = Env { row: left, aggs: &[], ctx };
+            let key: Option<Vec<JoinKey>> =
+                j.keys.iter().map(|(e, _)| eval(e, &env).map(|v| join_key(&v))).collect::<Result<_>>()?;
+            key.and_then(|k| table.get(&k)).map_or(&[], Vec::as_slice)
+        };
+        let mut matched = false;
+        for &i in candidates {
+            seen += 1;
+            if seen.is_multiple_of(4096) {
+                ctx.check_interrupt()?;
+            }
+            buf.clear();
+            buf.extend(left.iter().cloned());
+            buf.extend(right[i].iter().cloned());
+            if let Some(on) = &j.on {
+                if !is_true(on, &Env { row: &buf, aggs: &[], ctx })? {
+                    continue;
+                }
+            }
+            matched = true;
+            if !emit(&buf, f)? {
+                return Ok(false);
+            }
+        }
+        if !matched && j.left_join {
+            buf.clear();
+            buf.extend(left.iter().cloned());
+            buf.extend(nulls.iter().cloned());
+            return emit(&buf, f);
+        }
+        Ok(true)
+    })
 }
 
 /// The state of a past version or snapshot.
@@ -46,6 +160,7 @@ fn past_state(ctx: &Ctx, at: &AsOf) -> Result<State> {
 fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
     Ok(match source {
         Source::Single => 0,
+        Source::Join(j) => source_width(&j.left, state, ctx)? + j.right_width,
         Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
         Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
     })

@@ -62,7 +62,8 @@ pub enum Statement {
 pub struct Select {
     pub distinct: bool,
     pub columns: Vec<SelectItem>,
-    pub from: Option<TableRef>,
+    /// The comma-separated FROM list; empty without FROM.
+    pub from: Vec<FromTerm>,
     pub filter: Option<Expr>,
     pub group_by: Vec<Expr>,
     pub having: Option<Expr>,
@@ -85,6 +86,64 @@ pub enum SelectItem {
 }
 
 #[derive(Clone, Debug, PartialEq)]
+pub struct FromTerm {
+    pub table: TableRef,
+    pub joins: Vec<JoinClause>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Cross,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoinClause {
+    pub kind: JoinKind,
+    pub natural: bool,
+    pub table: TableRef,
+    pub on: Option<Expr>,
+    pub using: Vec<String>,
+}
+
+impl fmt::Display for TableRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&quote_ident(&self.name))?;
+        if let Some(at) = &self.as_of {
+            write!(f, " AS OF {at}")?;
+        }
+        if let Some(a) = &self.alias {
+            write!(f, " AS {}", quote_ident(a))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for FromTerm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.table)?;
+        for j in &self.joins {
+            let natural = if j.natural { "NATURAL " } else { "" };
+            let kind = match j.kind {
+                JoinKind::Inner => "JOIN",
+                JoinKind::Left => "LEFT JOIN",
+                JoinKind::Cross => "CROSS JOIN",
+            };
+            write!(f, " {natural}{kind} {}", j.table)?;
+            if let Some(on) = &j.on {
+                write!(f, " ON {on}")?;
+            }
+            if !j.using.is_empty() {
+                let names: Vec<String> = j.using.iter().map(|u| quote_ident(u)).collect();
+                write!(f, " USING ({})", names.join(", "))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct TableRef {
     pub name: String,
     pub alias: Option<String>,
@@ -386,14 +445,8 @@ impl fmt::Display for Select {
             f.write_str("DISTINCT ")?;
         }
         f.write_str(&comma(&self.columns))?;
-        if let Some(t) = &self.from {
-            write!(f, " FROM {}", quote_ident(&t.name))?;
-            if let Some(at) = &t.as_of {
-                write!(f, " AS OF {at}")?;
-            }
-            if let Some(a) = &t.alias {
-                write!(f, " AS {}", quote_ident(a))?;
-            }
+        if !self.from.is_empty() {
+            write!(f, " FROM {}", comma(&self.from))?;
         }
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;

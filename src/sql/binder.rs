@@ -13,6 +13,9 @@ pub struct ScopeTable {
     pub alias: Option<String>,
     pub columns: Vec<String>,
     pub offset: usize,
+    /// Columns joined by USING (or NATURAL) to an earlier table's: unqualified names and
+    /// `*` mean the earlier table's.
+    pub hidden: Vec<String>,
 }
 
 impl ScopeTable {
@@ -47,6 +50,9 @@ impl Scope {
         let mut found = None;
         for t in &self.tables {
             if table.is_some_and(|q| !t.answers_to(q)) {
+                continue;
+            }
+            if table.is_none() && t.hidden.iter().any(|h| h.eq_ignore_ascii_case(name)) {
                 continue;
             }
             if let Some(i) = t.columns.iter().position(|c| c.eq_ignore_ascii_case(name)) {

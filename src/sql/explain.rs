@@ -241,13 +241,46 @@ pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
     if let Some(w) = &plan.filter {
         nodes.push(format!("Filter: {}", show(w)));
     }
-    nodes.push(match &plan.source {
-        Source::Single => "Values: one row".to_string(),
-        Source::Scan { table, as_of: None, access } if plan.covering => {
-            format!("{}, covering", access_line(table, access, state))
-        }
-        Source::Scan { table, as_of: None, access } => access_line(table, access, state),
-        Source::Scan { table, as_of: Some(at), access } => format!("{} as of {at}", access_line(table, access, state)),
-    });
+    source_lines(&plan.source, plan.covering, state, names, &mut nodes);
     tree(nodes)
+}
+
+/// The lines of a source: a scan is one line; a join is its own line, then the right
+/// table's scan, then the left side.
+fn source_lines(source: &Source, covering: bool, state: &State, names: &[String], nodes: &mut Vec<String>) {
+    let show = |e: &BExpr| Named(e, names).to_string();
+    match source {
+        Source::Single => nodes.push("Values: one row".to_string()),
+        Source::Scan { table, as_of, access, filter } => {
+            let mut line = access_line(table, access, state);
+            if covering {
+                line.push_str(", covering");
+            }
+            if let Some(at) = as_of {
+                line.push_str(&format!(" as of {at}"));
+            }
+            if let Some(f) = filter {
+                let own: Vec<String> = state
+                    .table(table)
+                    .map(|t| t.schema.columns.iter().map(|c| c.name.clone()).collect())
+                    .unwrap_or_default();
+                line.push_str(&format!(", filter {}", Named(f, &own)));
+            }
+            nodes.push(line);
+        }
+        Source::Join(j) => {
+            let kind = if j.left_join { "Left join" } else { "Join" };
+            let how = if j.keys.is_empty() { "nested loop" } else { "hash" };
+            let mut line = format!("{kind} ({how})");
+            if let Some(on) = &j.on {
+                line.push_str(&format!(" on {}", show(on)));
+            }
+            if let Some(after) = &j.after {
+                line.push_str(&format!(", then filter {}", show(after)));
+            }
+            nodes.push(line);
+            source_lines(&j.right, false, state, names, nodes);
+            source_lines(&j.left, false, state, names, nodes);
+        }
+    }
 }

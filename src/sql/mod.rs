@@ -19,6 +19,7 @@ pub mod alter;
 pub mod ast;
 pub mod binder;
 pub mod explain;
+pub mod join;
 pub mod parser;
 pub mod plan;
 pub mod planner;

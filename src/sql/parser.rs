@@ -63,7 +63,7 @@ pub fn parse(sql: &str) -> Result<Statement> {
 pub fn parse_expr(sql: &str) -> Result<Expr> {
     let stmt = parse(&format!("SELECT {sql}"))?;
     match stmt {
-        Statement::Select(s) if s.from.is_none() && s.columns.len() == 1 => match s.columns.into_iter().next() {
+        Statement::Select(s) if s.from.is_empty() && s.columns.len() == 1 => match s.columns.into_iter().next() {
             Some(SelectItem::Expr { expr, alias: None, .. }) => Ok(expr),
             _ => Err(Error::Parse { message: "expected one expression".into(), offset: 0 }),
         },
@@ -246,6 +246,42 @@ impl Builder {
         Ok(select)
     }
 
+    fn join_clause(&self, p: Pair<Rule>) -> Result<JoinClause> {
+        let mut join = JoinClause {
+            kind: JoinKind::Inner,
+            natural: false,
+            table: TableRef::default(),
+            on: None,
+            using: Vec::new(),
+        };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::join_op => {
+                    for k in q.into_inner() {
+                        match k.as_rule() {
+                            Rule::natural => join.natural = true,
+                            Rule::left_join => join.kind = JoinKind::Left,
+                            Rule::K_CROSS => join.kind = JoinKind::Cross,
+                            _ => {}
+                        }
+                    }
+                }
+                Rule::table_ref => join.table = table_ref(q)?,
+                Rule::join_constraint => {
+                    for k in q.into_inner() {
+                        match k.as_rule() {
+                            Rule::expr => join.on = Some(self.expr(k)?),
+                            Rule::ident => join.using.push(unquote_ident(k.as_str())),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(join)
+    }
+
     /// The last `expr` child of a pair.
     fn last_expr(&self, p: Pair<Rule>) -> Result<Expr> {
         let e = p.into_inner().filter(|i| i.as_rule() == Rule::expr).last();
@@ -262,17 +298,15 @@ impl Builder {
                     }
                 }
                 Rule::from_clause => {
-                    let table_ref = q.into_inner().find(|i| i.as_rule() == Rule::table_ref);
-                    let mut parts = table_ref.expect("FROM names a table").into_inner();
-                    let name = unquote_ident(parts.next().expect("table name").as_str());
-                    let mut table = TableRef { name, alias: None, as_of: None };
-                    for q in parts {
-                        match q.as_rule() {
-                            Rule::as_of => table.as_of = Some(as_of(q)?),
-                            _ => table.alias = Some(alias_name(q)),
+                    for term in q.into_inner().filter(|i| i.as_rule() == Rule::from_term) {
+                        let mut parts = term.into_inner();
+                        let table = table_ref(parts.next().expect("a FROM term starts with a table"))?;
+                        let mut joins = Vec::new();
+                        for j in parts {
+                            joins.push(self.join_clause(j)?);
                         }
+                        select.from.push(FromTerm { table, joins });
                     }
-                    select.from = Some(table);
                 }
                 Rule::where_clause => select.filter = Some(self.last_expr(q)?),
                 Rule::group_by => {
@@ -660,6 +694,19 @@ fn version_ref(p: Pair<Rule>) -> Result<AsOf> {
         }
     }
     unreachable!("a version reference is HEAD, a number or a name")
+}
+
+fn table_ref(p: Pair<Rule>) -> Result<TableRef> {
+    let mut parts = p.into_inner();
+    let name = unquote_ident(parts.next().expect("a table reference starts with a name").as_str());
+    let mut table = TableRef { name, alias: None, as_of: None };
+    for q in parts {
+        match q.as_rule() {
+            Rule::as_of => table.as_of = Some(as_of(q)?),
+            _ => table.alias = Some(alias_name(q)),
+        }
+    }
+    Ok(table)
 }
 
 fn alias_name(p: Pair<Rule>) -> String {

@@ -53,6 +53,67 @@ pub enum BExpr {
     Func(Func, Vec<BExpr>),
 }
 
+impl BExpr {
+    /// The expressions directly inside this one.
+    pub fn children_mut(&mut self) -> Vec<&mut BExpr> {
+        match self {
+            BExpr::Const(_) | BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => Vec::new(),
+            BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => vec![a],
+            BExpr::And(a, b)
+            | BExpr::Or(a, b)
+            | BExpr::Compare(_, a, b)
+            | BExpr::Is(a, b, _)
+            | BExpr::Arith(_, a, b)
+            | BExpr::Concat(a, b) => vec![a, b],
+            BExpr::Between { expr, low, high, .. } => vec![expr, low, high],
+            BExpr::InList { expr, list, .. } => std::iter::once(&mut **expr).chain(list.iter_mut()).collect(),
+            BExpr::Like { expr, pattern, .. } => vec![expr, pattern],
+            BExpr::Case { operand, whens, else_ } => {
+                let mut out: Vec<&mut BExpr> = Vec::new();
+                if let Some(o) = operand {
+                    out.push(o);
+                }
+                for (w, t) in whens {
+                    out.push(w);
+                    out.push(t);
+                }
+                if let Some(e) = else_ {
+                    out.push(e);
+                }
+                out
+            }
+            BExpr::Func(_, args) => args.iter_mut().collect(),
+        }
+    }
+
+    /// Renumbers every column reference.
+    pub fn map_columns(&mut self, f: &dyn Fn(usize) -> usize) {
+        if let BExpr::Column(c) = self {
+            *c = f(*c);
+        }
+        for child in self.children_mut() {
+            child.map_columns(f);
+        }
+    }
+
+    /// Every column the expression reads.
+    pub fn columns(&self) -> Vec<usize> {
+        let mut copy = self.clone();
+        let mut out = Vec::new();
+        copy.visit_columns(&mut |c| out.push(c));
+        out
+    }
+
+    fn visit_columns(&mut self, f: &mut dyn FnMut(usize)) {
+        if let BExpr::Column(c) = self {
+            f(*c);
+        }
+        for child in self.children_mut() {
+            child.visit_columns(f);
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmpOp {
     Eq,
@@ -124,15 +185,53 @@ pub struct AggCall {
     pub distinct: bool,
 }
 
-/// Where rows come from. Joins will add variants whose rows are the concatenation of
-/// their inputs' rows; column positions are already offsets into that concatenation.
+/// Where rows come from. A join's rows are the concatenation of its inputs' rows, and
+/// column positions are offsets into that concatenation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
     /// One row with no columns (`SELECT` without `FROM`).
     Single,
-    /// Rows of a table found by `access`; `as_of` reads the table as it was at a past
-    /// version.
-    Scan { table: String, as_of: Option<AsOf>, access: Access },
+    /// Rows of a table found by `access`, kept when `filter` (over the table's own
+    /// columns) holds; `as_of` reads the table as it was at a past version.
+    Scan {
+        table: String,
+        as_of: Option<AsOf>,
+        access: Access,
+        filter: Option<BExpr>,
+    },
+    Join(Box<JoinPlan>),
+}
+
+impl Source {
+    /// Every table the source scans, with its `AS OF`.
+    pub fn scans(&self) -> Vec<(&str, Option<&AsOf>)> {
+        match self {
+            Source::Single => Vec::new(),
+            Source::Scan { table, as_of, .. } => vec![(table.as_str(), as_of.as_ref())],
+            Source::Join(j) => {
+                let mut out = j.left.scans();
+                out.extend(j.right.scans());
+                out
+            }
+        }
+    }
+}
+
+/// A join of everything so far (`left`) with one more table (`right`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoinPlan {
+    pub left: Source,
+    pub right: Source,
+    /// LEFT JOIN: a left row that matches nothing is kept with NULLs on the right.
+    pub left_join: bool,
+    pub right_width: usize,
+    /// Equalities that match rows through a hash table: an expression over the left row
+    /// and one over the right row.
+    pub keys: Vec<(BExpr, BExpr)>,
+    /// The whole join condition, over the combined row.
+    pub on: Option<BExpr>,
+    /// WHERE terms for the joined rows, applied after unmatched rows are kept.
+    pub after: Option<BExpr>,
 }
 
 /// Bounds on one column: each a value and whether it is included.
@@ -308,20 +407,17 @@ pub enum RowChange {
     Remove(usize),
 }
 
-/// The table a select scans at the head, if any.
-fn scanned(p: &SelectPlan) -> Option<&str> {
-    match &p.source {
-        Source::Scan { table, as_of: None, .. } => Some(table.as_str()),
-        _ => None,
-    }
+/// The tables a select scans at the head.
+fn scanned(p: &SelectPlan) -> Vec<&str> {
+    p.source.scans().into_iter().filter(|(_, at)| at.is_none()).map(|(t, _)| t).collect()
 }
 
 impl Plan {
     /// The tables whose current rows the statement reads (for SERIALIZABLE validation).
     pub fn read_tables(&self) -> Vec<&str> {
         match self {
-            Plan::Select(p) => scanned(p).into_iter().collect(),
-            Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => scanned(p).into_iter().collect(),
+            Plan::Select(p) => scanned(p),
+            Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => scanned(p),
             Plan::Update(p) => vec![p.table.as_str()],
             Plan::Delete(p) => vec![p.table.as_str()],
             _ => Vec::new(),
@@ -331,7 +427,7 @@ impl Plan {
     /// False for plans that read past versions: a snapshot name can be redefined, so
     /// such plans are made afresh each time.
     pub fn cacheable(&self) -> bool {
-        let past = |p: &SelectPlan| matches!(p.source, Source::Scan { as_of: Some(_), .. });
+        let past = |p: &SelectPlan| p.source.scans().iter().any(|(_, at)| at.is_some());
         match self {
             Plan::Select(p) | Plan::Explain(p) => !past(p),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => !past(p),

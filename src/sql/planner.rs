@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::access;
 use super::ast::*;
 use super::binder::{has_aggregate, ordinal, Binder, Scope, ScopeTable};
+use super::join;
 use super::plan::*;
 use crate::error::{closest, Error, Result};
 use crate::storage::schema::{CheckConstraint, ForeignKey, IndexDef, UniqueConstraint};
@@ -109,6 +110,7 @@ pub(super) fn table_scope(state: &State, name: &str, alias: Option<&String>) -> 
             alias: alias.cloned(),
             columns: schema.columns.iter().map(|c| c.name.clone()).collect(),
             offset: 0,
+            hidden: Vec::new(),
         }],
     };
     Ok((scope, schema.name.to_ascii_lowercase()))
@@ -125,7 +127,8 @@ fn expand_columns(items: &[SelectItem], scope: &Scope) -> Result<Vec<(Expr, Stri
                     return Err(Error::invalid("SELECT * needs a FROM clause"));
                 }
                 for t in &scope.tables {
-                    out.extend(t.columns.iter().map(|c| (column(t, c), c.clone(), None)));
+                    let shown = t.columns.iter().filter(|c| !t.hidden.iter().any(|h| h.eq_ignore_ascii_case(c)));
+                    out.extend(shown.map(|c| (column(t, c), c.clone(), None)));
                 }
             }
             SelectItem::TableWildcard(q) => {
@@ -165,21 +168,12 @@ fn output_ref(e: &Expr, cols: &[(Expr, String, Option<String>)], clause: &str) -
 }
 
 fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
-    let past;
-    let table = match &s.from {
-        Some(t) => {
-            let state = match &t.as_of {
-                Some(at) => {
-                    past = cx.history.state_at(at)?;
-                    &past
-                }
-                None => cx.state,
-            };
-            Some((state.table_or_err(&t.name)?, table_scope(state, &t.name, t.alias.as_ref())?.0))
-        }
-        None => None,
+    let items = join::from_items(s, cx.state, cx.history)?;
+    let scope = join::scope_of(&items);
+    let table = match items.as_slice() {
+        [only] => Some(&only.table),
+        _ => None,
     };
-    let scope = table.as_ref().map(|t| t.1.clone()).unwrap_or_default();
     let cols = expand_columns(&s.columns, &scope)?;
     let filter = s.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
 
@@ -224,8 +218,9 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
 
     let mut ordered = false;
     let mut covering = false;
-    let source = match (&s.from, table) {
-        (Some(t), Some((table, _))) => {
+    let mut filter = filter;
+    let source = match (items.first(), table) {
+        (Some(t), Some(table)) => {
             let mut access = access::choose(table, filter.as_ref());
             // ORDER BY … LIMIT k over a key or index order reads k rows instead of sorting.
             if matches!(access, Access::Full { .. }) && limit.is_some() && !is_aggregate && !s.distinct {
@@ -245,7 +240,17 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
             let aggs = calls.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()));
             exprs.chain(sorts).chain(&group_by).chain(aggs).for_each(|e| columns_used(e, &mut used));
             covering = access::covers(table, &access, &used);
-            Source::Scan { table: table.schema.name.to_ascii_lowercase(), as_of: t.as_of.clone(), access }
+            Source::Scan {
+                table: table.schema.name.to_ascii_lowercase(),
+                as_of: t.tref.as_of.clone(),
+                access,
+                filter: None,
+            }
+        }
+        (Some(_), None) => {
+            let (source, rest) = join::join_source(&items, &scope, filter.take())?;
+            filter = rest;
+            source
         }
         _ => Source::Single,
     };
@@ -455,7 +460,9 @@ pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<TableSchema>
         schema.columns.push(Column { name: def.name.clone(), ty, not_null: false, default: None });
     }
     let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
-    let scope = Scope { tables: vec![ScopeTable { name: c.name.clone(), alias: None, columns: names, offset: 0 }] };
+    let scope = Scope {
+        tables: vec![ScopeTable { name: c.name.clone(), alias: None, columns: names, offset: 0, hidden: Vec::new() }],
+    };
     let resolve = |list: &[String]| list.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>();
     let check = |schema: &mut TableSchema, e: &Expr| -> Result<()> {
         Binder::new(&scope, "not allowed in CHECK").bind(e)?;

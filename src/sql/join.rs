@@ -1,0 +1,261 @@
+//! Planning FROM lists with joins: the tables in FROM order, each joined to everything
+//! before it (left-deep). WHERE and ON terms are split at AND and each is placed where it
+//! can first be decided: on one table alone it filters that table's scan (and may pick
+//! its index); on several it joins them, and an equality between the new table and the
+//! earlier ones makes that join a hash join. A WHERE term on the right side of a LEFT
+//! JOIN waits until the unmatched rows have been added.
+
+use super::access;
+use super::ast::{Expr, JoinKind, Select, TableRef};
+use super::binder::{Binder, Scope, ScopeTable};
+use super::plan::{BExpr, CmpOp, JoinPlan, Source};
+use crate::error::{Error, Result};
+use crate::storage::{History, State, Table};
+
+/// One table of a FROM list, with how it joins the ones before it.
+pub struct FromItem {
+    pub table: Table,
+    pub tref: TableRef,
+    pub kind: JoinKind,
+    pub on: Option<Expr>,
+    /// USING columns, NATURAL ones included.
+    pub using: Vec<String>,
+}
+
+/// The tables of a SELECT's FROM list in order (none without FROM).
+pub fn from_items(s: &Select, state: &State, history: &dyn History) -> Result<Vec<FromItem>> {
+    let mut items: Vec<FromItem> = Vec::new();
+    let load = |t: &TableRef| -> Result<Table> {
+        match &t.as_of {
+            Some(at) => Ok(history.state_at(at)?.table_or_err(&t.name)?.clone()),
+            None => Ok(state.table_or_err(&t.name)?.clone()),
+        }
+    };
+    for term in &s.from {
+        // A comma is a cross join whose conditions come from WHERE.
+        items.push(FromItem {
+            table: load(&term.table)?,
+            tref: term.table.clone(),
+            kind: JoinKind::Cross,
+            on: None,
+            using: Vec::new(),
+        });
+        for j in &term.joins {
+            let table = load(&j.table)?;
+            let mut using = j.using.clone();
+            if j.natural {
+                if j.on.is_some() || !j.using.is_empty() {
+                    return Err(Error::invalid("a NATURAL join cannot have an ON or USING clause"));
+                }
+                using = table
+                    .schema
+                    .columns
+                    .iter()
+                    .filter(|c| items.iter().any(|i| i.table.schema.column_index(&c.name).is_some()))
+                    .map(|c| c.name.clone())
+                    .collect();
+            }
+            items.push(FromItem { table, tref: j.table.clone(), kind: j.kind, on: j.on.clone(), using });
+        }
+    }
+    let mut labels: Vec<String> = Vec::new();
+    for item in &items {
+        let label = item.tref.alias.as_deref().unwrap_or(&item.tref.name).to_ascii_lowercase();
+        if labels.contains(&label) {
+            return Err(Error::invalid(format!(
+                "the table name {label} appears twice in FROM: give one of them an alias (… AS other)"
+            )));
+        }
+        labels.push(label);
+    }
+    Ok(items)
+}
+
+/// The scope the FROM list makes: each table's columns at its offset in the joined row.
+pub fn scope_of(items: &[FromItem]) -> Scope {
+    let mut scope = Scope::default();
+    let mut offset = 0;
+    for item in items {
+        let columns: Vec<String> = item.table.schema.columns.iter().map(|c| c.name.clone()).collect();
+        let width = columns.len();
+        scope.tables.push(ScopeTable {
+            name: item.table.schema.name.clone(),
+            alias: item.tref.alias.clone(),
+            columns,
+            offset,
+            hidden: item.using.clone(),
+        });
+        offset += width;
+    }
+    scope
+}
+
+fn conjuncts(e: BExpr, out: &mut Vec<BExpr>) {
+    match e {
+        BExpr::And(a, b) => {
+            conjuncts(*a, out);
+            conjuncts(*b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+fn and_all(terms: Vec<BExpr>) -> Option<BExpr> {
+    terms.into_iter().reduce(|a, b| BExpr::And(Box::new(a), Box::new(b)))
+}
+
+/// The join tree for the FROM list, and what is left of `filter` to apply on top (terms
+/// that could not be placed).
+pub fn join_source(items: &[FromItem], scope: &Scope, filter: Option<BExpr>) -> Result<(Source, Option<BExpr>)> {
+    let offsets: Vec<usize> = scope.tables.iter().map(|t| t.offset).collect();
+    let widths: Vec<usize> = scope.tables.iter().map(|t| t.columns.len()).collect();
+    let table_of = |c: usize| offsets.iter().rposition(|&o| o <= c).unwrap_or(0);
+    // The last table a term reads (0 when it reads none), and whether it reads only that one.
+    let reach = |e: &BExpr| {
+        let tables: Vec<usize> = e.columns().into_iter().map(table_of).collect();
+        let last = tables.iter().copied().max().unwrap_or(0);
+        (last, tables.iter().all(|&t| t == last))
+    };
+    let n = items.len();
+    let mut scan_filters: Vec<Vec<BExpr>> = vec![Vec::new(); n];
+    let mut on: Vec<Vec<BExpr>> = vec![Vec::new(); n];
+    let mut after: Vec<Vec<BExpr>> = vec![Vec::new(); n];
+
+    for (i, item) in items.iter().enumerate() {
+        let mut terms = Vec::new();
+        if let Some(e) = &item.on {
+            conjuncts(Binder::new(scope, "not allowed in ON").bind(e)?, &mut terms);
+        }
+        for name in &item.using {
+            let right = scope.tables[i].columns.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
+                Error::invalid(format!("cannot join using column {name}: table {} has no such column", item.tref.name))
+            })?;
+            let left = (0..i)
+                .find_map(|t| {
+                    let cols = &scope.tables[t].columns;
+                    cols.iter().position(|c| c.eq_ignore_ascii_case(name)).map(|p| offsets[t] + p)
+                })
+                .ok_or_else(|| Error::invalid(format!("cannot join using column {name}: no earlier table has it")))?;
+            terms.push(BExpr::Compare(
+                CmpOp::Eq,
+                Box::new(BExpr::Column(left)),
+                Box::new(BExpr::Column(offsets[i] + right)),
+            ));
+        }
+        for term in terms {
+            let (last, alone) = reach(&term);
+            if item.kind == JoinKind::Left && last > i {
+                return Err(Error::invalid(format!(
+                    "the ON clause of the join with {} reads a table that comes later in FROM",
+                    item.tref.name
+                )));
+            }
+            if item.kind == JoinKind::Left {
+                // ON terms decide which rows match; on the new table alone they can
+                // filter its scan.
+                if alone && last == i && !term.columns().is_empty() {
+                    scan_filters[i].push(term);
+                } else {
+                    on[i].push(term);
+                }
+            } else if i == 0 {
+                scan_filters[0].push(term);
+            } else {
+                place_where(term, last, alone, items, &mut scan_filters, &mut on, &mut after);
+            }
+        }
+    }
+    let mut rest = Vec::new();
+    if let Some(f) = filter {
+        let mut terms = Vec::new();
+        conjuncts(f, &mut terms);
+        for term in terms {
+            if term.columns().is_empty() {
+                // Constant terms (parameters, literals) are decided once, on top.
+                rest.push(term);
+                continue;
+            }
+            let (last, alone) = reach(&term);
+            place_where(term, last, alone, items, &mut scan_filters, &mut on, &mut after);
+        }
+    }
+
+    let scan = |i: usize, terms: Vec<BExpr>| -> Source {
+        let local = and_all(terms).map(|mut e| {
+            let base = offsets[i];
+            e.map_columns(&|c| c - base);
+            e
+        });
+        let access = access::choose(&items[i].table, local.as_ref());
+        Source::Scan {
+            table: items[i].table.schema.name.to_ascii_lowercase(),
+            as_of: items[i].tref.as_of.clone(),
+            access,
+            filter: local,
+        }
+    };
+    let mut scan_filters = scan_filters.into_iter();
+    let mut source = scan(0, scan_filters.next().unwrap_or_default());
+    for (i, terms) in scan_filters.enumerate().map(|(k, t)| (k + 1, t)) {
+        let right = scan(i, terms);
+        let mut keys = Vec::new();
+        for term in &on[i] {
+            if let BExpr::Compare(CmpOp::Eq, a, b) = term {
+                let side = |e: &BExpr| {
+                    let cols = e.columns();
+                    if cols.is_empty() {
+                        None
+                    } else if cols.iter().all(|&c| table_of(c) == i) {
+                        Some(true)
+                    } else if cols.iter().all(|&c| table_of(c) < i) {
+                        Some(false)
+                    } else {
+                        None
+                    }
+                };
+                let pair = match (side(a), side(b)) {
+                    (Some(false), Some(true)) => Some(((**a).clone(), (**b).clone())),
+                    (Some(true), Some(false)) => Some(((**b).clone(), (**a).clone())),
+                    _ => None,
+                };
+                if let Some((left, mut right)) = pair {
+                    let base = offsets[i];
+                    right.map_columns(&|c| c - base);
+                    keys.push((left, right));
+                }
+            }
+        }
+        source = Source::Join(Box::new(JoinPlan {
+            left: source,
+            right,
+            left_join: items[i].kind == JoinKind::Left,
+            right_width: widths[i],
+            keys,
+            on: and_all(std::mem::take(&mut on[i])),
+            after: and_all(std::mem::take(&mut after[i])),
+        }));
+    }
+    Ok((source, and_all(rest)))
+}
+
+/// Places a WHERE term (or an inner join's ON term, which means the same) at the last
+/// table it reads: the table's scan when it reads no other, the join otherwise. When a
+/// LEFT JOIN brings that table in, the term waits until unmatched rows have their NULLs.
+fn place_where(
+    term: BExpr,
+    last: usize,
+    alone: bool,
+    items: &[FromItem],
+    scan_filters: &mut [Vec<BExpr>],
+    on: &mut [Vec<BExpr>],
+    after: &mut [Vec<BExpr>],
+) {
+    let outer = last > 0 && items[last].kind == JoinKind::Left;
+    if outer {
+        after[last].push(term);
+    } else if alone || last == 0 {
+        scan_filters[last].push(term);
+    } else {
+        on[last].push(term);
+    }
+}
