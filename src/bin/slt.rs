@@ -226,7 +226,9 @@ fn parse(text: &str) -> (Vec<Record>, usize) {
                     line: start + 1,
                 })
             }
-            Some("hash-threshold") => Some(Record::HashThreshold(words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0))),
+            Some("hash-threshold") => {
+                Some(Record::HashThreshold(words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0)))
+            }
             Some("halt") => Some(Record::Halt),
             _ => None,
         };
@@ -309,7 +311,9 @@ fn run_file(path: &Path, engine: &mut dyn Engine, verbose: bool) -> Counts {
                 let types: Vec<char> = types.chars().collect();
                 let mut rendered: Vec<Vec<String>> = rows
                     .iter()
-                    .map(|r| r.iter().enumerate().map(|(i, c)| render(c, types.get(i).copied().unwrap_or('T'))).collect())
+                    .map(|r| {
+                        r.iter().enumerate().map(|(i, c)| render(c, types.get(i).copied().unwrap_or('T'))).collect()
+                    })
                     .collect();
                 let mut values: Vec<String> = match sort {
                     Sort::Rows => {
@@ -436,7 +440,10 @@ fn main() -> ExitCode {
         total.skipped += c.skipped;
         total.time += c.time;
     }
-    println!("{} passed, {} failed, {} skipped ({:.2?}, {engine_name})", total.passed, total.failed, total.skipped, total.time);
+    println!(
+        "{} passed, {} failed, {} skipped ({:.2?}, {engine_name})",
+        total.passed, total.failed, total.skipped, total.time
+    );
     if total.failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -6,10 +6,15 @@ use std::cmp::Ordering;
 use std::sync::atomic::AtomicBool;
 
 use super::functions::call;
+use super::select::run_select;
 use crate::error::{Error, Result};
+use crate::sql::plan::SelectPlan;
 use crate::sql::plan::{ArithOp, BExpr, CmpOp};
 use crate::storage::convert::{cast, to_number};
-use crate::storage::{History, Value};
+use crate::storage::{History, State, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What evaluation needs besides the row: parameters, the statement's clock reading and
 /// the interrupt flag that a long query checks.
@@ -23,6 +28,84 @@ pub struct Ctx<'a> {
     pub version: u64,
     /// Past versions and snapshots, for `AS OF`.
     pub history: Option<&'a dyn History>,
+    /// The state subqueries read, and what they need while the statement runs; set by
+    /// `exec::execute`.
+    pub state: Option<&'a State>,
+    pub sub: Option<&'a SubState>,
+}
+
+/// Subquery bookkeeping for one statement: the rows of the queries a correlated
+/// subquery is running inside (innermost last), and the results of the subqueries that
+/// read no outer row, computed once.
+#[derive(Default)]
+pub struct SubState {
+    outer: RefCell<Vec<Vec<Value>>>,
+    cache: RefCell<HashMap<usize, Cached>>,
+}
+
+#[derive(Clone)]
+enum Cached {
+    Scalar(Value),
+    Exists(bool),
+    /// The values of an IN subquery, sorted, without NULLs; and whether it had NULLs.
+    Set(Arc<Vec<Value>>, bool),
+}
+
+fn no_subqueries() -> Error {
+    Error::invalid("a subquery cannot be evaluated here")
+}
+
+/// Runs a subquery; a correlated one sees the current row as its enclosing row.
+fn run_subquery(plan: &SelectPlan, correlated: bool, env: &Env) -> Result<Vec<Vec<Value>>> {
+    let ctx = env.ctx;
+    let (state, sub) = ctx.state.zip(ctx.sub).ok_or_else(no_subqueries)?;
+    if !correlated {
+        return Ok(run_select(plan, state, ctx)?.rows);
+    }
+    sub.outer.borrow_mut().push(env.row.to_vec());
+    let result = run_select(plan, state, ctx);
+    sub.outer.borrow_mut().pop();
+    Ok(result?.rows)
+}
+
+/// A subquery's result in the form `make` gives it, from the statement's cache when the
+/// subquery reads no enclosing row.
+fn subquery_result(
+    plan: &Arc<SelectPlan>,
+    correlated: bool,
+    env: &Env,
+    make: impl Fn(Vec<Vec<Value>>) -> Cached,
+) -> Result<Cached> {
+    if correlated {
+        return Ok(make(run_subquery(plan, true, env)?));
+    }
+    let sub = env.ctx.sub.ok_or_else(no_subqueries)?;
+    let key = Arc::as_ptr(plan) as usize;
+    if let Some(c) = sub.cache.borrow().get(&key) {
+        return Ok(c.clone());
+    }
+    let made = make(run_subquery(plan, false, env)?);
+    sub.cache.borrow_mut().insert(key, made.clone());
+    Ok(made)
+}
+
+fn first_value(rows: Vec<Vec<Value>>) -> Cached {
+    Cached::Scalar(rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Value::Null))
+}
+
+fn value_set(rows: Vec<Vec<Value>>) -> Cached {
+    let mut has_null = false;
+    let mut values: Vec<Value> = rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .filter(|v| {
+            has_null |= v.is_null();
+            !v.is_null()
+        })
+        .collect();
+    values.sort_by(|a, b| a.total_cmp(b));
+    values.dedup_by(|a, b| a.total_cmp(b) == Ordering::Equal);
+    Cached::Set(Arc::new(values), has_null)
 }
 
 impl Ctx<'_> {
@@ -64,6 +147,40 @@ pub fn is_true(e: &BExpr, env: &Env) -> Result<bool> {
 pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
     Ok(match e {
         BExpr::Const(v) => v.clone(),
+        BExpr::Outer { depth, column } => {
+            let sub = env.ctx.sub.ok_or_else(no_subqueries)?;
+            let stack = sub.outer.borrow();
+            let row = stack.len().checked_sub(*depth).and_then(|i| stack.get(i)).ok_or_else(no_subqueries)?;
+            row.get(*column).cloned().unwrap_or(Value::Null)
+        }
+        BExpr::Subquery(plan, correlated) => match subquery_result(plan, *correlated, env, first_value)? {
+            Cached::Scalar(v) => v,
+            _ => Value::Null,
+        },
+        BExpr::Exists(plan, correlated) => {
+            match subquery_result(plan, *correlated, env, |rows| Cached::Exists(!rows.is_empty()))? {
+                Cached::Exists(b) => Value::Boolean(b),
+                _ => Value::Null,
+            }
+        }
+        BExpr::InSubquery { expr, plan, correlated, negated } => {
+            let v = eval(expr, env)?;
+            let Cached::Set(values, has_null) = subquery_result(plan, *correlated, env, value_set)? else {
+                return Ok(Value::Null);
+            };
+            let found = if values.is_empty() && !has_null {
+                Some(false)
+            } else if v.is_null() {
+                None
+            } else if values.binary_search_by(|x| x.total_cmp(&v)).is_ok() {
+                Some(true)
+            } else if has_null {
+                None
+            } else {
+                Some(false)
+            };
+            bool_or_null(found.map(|b| b != *negated))
+        }
         BExpr::Column(i) => env.row[*i].clone(),
         BExpr::Param(i) => env.ctx.params.get(*i).cloned().ok_or(Error::MissingParameter(i + 1))?,
         BExpr::Agg(i) => env.aggs[*i].clone(),

@@ -134,7 +134,7 @@ impl<T: FromValue> FromValue for Option<T> {
 /// Evaluates an expression that reads no row (a DEFAULT, a constant).
 pub fn eval_constant(e: &BExpr) -> Result<Value> {
     let now = std::cell::OnceCell::new();
-    let ctx = Ctx { params: &[], now: &now, interrupt: None, version: 0, history: None };
+    let ctx = Ctx { params: &[], now: &now, interrupt: None, version: 0, history: None, state: None, sub: None };
     eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &ctx })
 }
 
@@ -154,6 +154,8 @@ fn plan_rows(lines: Vec<String>) -> Output {
 
 /// Runs a data plan (not a transaction-control one) against a state.
 pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
+    let sub = eval::SubState::default();
+    let ctx = &Ctx { state: Some(state), sub: Some(&sub), ..*ctx };
     Ok(match plan {
         Plan::Select(p) => Output::Rows(select::run_select(p, state, ctx)?),
         Plan::Explain(p) => plan_rows(crate::sql::explain::explain(p, state)),

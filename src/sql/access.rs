@@ -23,7 +23,9 @@ struct ColumnFacts {
 /// A value the statement knows before reading rows: constants and parameters.
 fn is_value(e: &BExpr) -> bool {
     match e {
-        BExpr::Param(_) => true,
+        // A row of an enclosing query is fixed while this one runs, and a subquery that
+        // reads none runs once.
+        BExpr::Param(_) | BExpr::Outer { .. } | BExpr::Subquery(_, false) => true,
         BExpr::Column(_) | BExpr::Agg(_) => false,
         e => is_constant(e) || params_only(e),
     }

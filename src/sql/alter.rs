@@ -134,7 +134,8 @@ fn mentions(e: &Expr, column: &str) -> bool {
 fn visit(e: &mut Expr, f: &mut impl FnMut(&mut Expr)) {
     f(e);
     match e {
-        Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => {}
+        Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) | Expr::Subquery(_) | Expr::Exists(_) => {}
+        Expr::InSelect { expr, .. } => visit(expr, f),
         Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => visit(expr, f),
         Expr::Binary { left, right, .. } => {
             visit(left, f);

@@ -339,6 +339,16 @@ pub enum Expr {
         list: Vec<Expr>,
         negated: bool,
     },
+    /// `expr [NOT] IN (SELECT …)`.
+    InSelect {
+        expr: Box<Expr>,
+        query: Box<Select>,
+        negated: bool,
+    },
+    /// `(SELECT …)`: the first column of the first row, or NULL.
+    Subquery(Box<Select>),
+    /// `EXISTS (SELECT …)`.
+    Exists(Box<Select>),
     Case {
         operand: Option<Box<Expr>>,
         whens: Vec<(Expr, Expr)>,
@@ -387,6 +397,12 @@ impl fmt::Display for Expr {
                 let not = if *negated { "NOT " } else { "" };
                 write!(f, "({expr} {not}IN ({}))", comma(list))
             }
+            Expr::InSelect { expr, query, negated } => {
+                let not = if *negated { "NOT " } else { "" };
+                write!(f, "({expr} {not}IN ({query}))")
+            }
+            Expr::Subquery(q) => write!(f, "({q})"),
+            Expr::Exists(q) => write!(f, "EXISTS ({q})"),
             Expr::Case { operand, whens, else_ } => {
                 f.write_str("CASE")?;
                 if let Some(o) = operand {

@@ -1,8 +1,11 @@
 //! Name resolution and expression binding: AST expressions become [`BExpr`]s whose
 //! columns are positions, whose functions are enums, and whose aggregates are slots.
 
-use super::ast::{BinaryOp, Expr, UnaryOp};
-use super::plan::{AggCall, AggFunc, ArithOp, BExpr, CmpOp, Func};
+use std::cell::Cell;
+use std::sync::Arc;
+
+use super::ast::{BinaryOp, Expr, Select, UnaryOp};
+use super::plan::{AggCall, AggFunc, ArithOp, BExpr, CmpOp, Func, SelectPlan};
 use crate::error::{closest, Error, Result};
 use crate::storage::{DataType, Value};
 
@@ -131,6 +134,9 @@ pub fn has_aggregate(e: &Expr) -> bool {
         Expr::Binary { left, right, .. } => has_aggregate(left) || has_aggregate(right),
         Expr::Between { expr, low, high, .. } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
         Expr::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
+        // A subquery's aggregates are its own.
+        Expr::InSelect { expr, .. } => has_aggregate(expr),
+        Expr::Subquery(_) | Expr::Exists(_) => false,
         Expr::Case { operand, whens, else_ } => {
             operand.as_deref().is_some_and(has_aggregate)
                 || whens.iter().any(|(w, t)| has_aggregate(w) || has_aggregate(t))
@@ -146,15 +152,83 @@ pub struct Binder<'a> {
     pub aggs: Option<&'a mut Vec<AggCall>>,
     /// Names the clause in errors ("in WHERE").
     pub clause: &'static str,
+    /// How to plan subqueries, and the queries this one is nested in; `None` where
+    /// subqueries are not allowed.
+    pub sub: Option<Nesting<'a>>,
+}
+
+/// Plans the SELECT of a subquery, nested in the given queries.
+pub trait SubqueryPlanner {
+    fn plan_subquery(&self, query: &Select, outer: &[OuterScope]) -> Result<SelectPlan>;
+}
+
+/// A query that encloses a subquery: its scope, and the flag that marks the subquery
+/// just inside it as reading its rows.
+#[derive(Clone, Copy)]
+pub struct OuterScope<'a> {
+    pub scope: &'a Scope,
+    pub correlated: &'a Cell<bool>,
+}
+
+/// Where a binder sits: the planner for its subqueries and its enclosing queries,
+/// nearest first.
+#[derive(Clone, Copy)]
+pub struct Nesting<'a> {
+    pub planner: &'a dyn SubqueryPlanner,
+    pub outer: &'a [OuterScope<'a>],
 }
 
 impl<'a> Binder<'a> {
     pub fn new(scope: &'a Scope, clause: &'static str) -> Binder<'a> {
-        Binder { scope, aggs: None, clause }
+        Binder { scope, aggs: None, clause, sub: None }
     }
 
     pub fn with_aggregates(scope: &'a Scope, aggs: &'a mut Vec<AggCall>, clause: &'static str) -> Binder<'a> {
-        Binder { scope, aggs: Some(aggs), clause }
+        Binder { scope, aggs: Some(aggs), clause, sub: None }
+    }
+
+    /// Allows subqueries, nested as given.
+    pub fn nested(mut self, sub: Option<Nesting<'a>>) -> Binder<'a> {
+        self.sub = sub;
+        self
+    }
+
+    /// A column of this query, or else of an enclosing one (marking the subqueries in
+    /// between as correlated).
+    fn column(&self, table: Option<&str>, name: &str) -> Result<BExpr> {
+        match self.scope.resolve(table, name) {
+            Ok(c) => Ok(BExpr::Column(c)),
+            Err(e @ (Error::NoSuchColumn { .. } | Error::NoSuchTable { .. })) => {
+                let outer = self.sub.map(|s| s.outer).unwrap_or_default();
+                for (i, o) in outer.iter().enumerate() {
+                    if let Ok(c) = o.scope.resolve(table, name) {
+                        outer[..=i].iter().for_each(|o| o.correlated.set(true));
+                        return Ok(BExpr::Outer { depth: i + 1, column: c });
+                    }
+                }
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Plans a subquery; `one_column` for scalar and IN subqueries, `first_row` for the
+    /// ones whose value needs no more than their first row.
+    fn subquery(&self, query: &Select, one_column: bool, first_row: bool) -> Result<(Arc<SelectPlan>, bool)> {
+        let Some(sub) = self.sub else {
+            return Err(Error::invalid(format!("subqueries are {}", self.clause)));
+        };
+        let flag = Cell::new(false);
+        let mut outer = vec![OuterScope { scope: self.scope, correlated: &flag }];
+        outer.extend_from_slice(sub.outer);
+        let mut plan = sub.planner.plan_subquery(query, &outer)?;
+        if first_row && plan.limit.is_none() && plan.offset.is_none() {
+            plan.limit = Some(BExpr::Const(Value::Integer(1)));
+        }
+        if one_column && plan.columns.len() != 1 {
+            return Err(Error::invalid(format!("sub-select returns {} columns - expected 1", plan.columns.len())));
+        }
+        Ok((Arc::new(plan), flag.get()))
     }
 
     fn boxed(&mut self, e: &Expr) -> Result<Box<BExpr>> {
@@ -164,7 +238,20 @@ impl<'a> Binder<'a> {
     pub fn bind(&mut self, e: &Expr) -> Result<BExpr> {
         Ok(match e {
             Expr::Literal(v) => BExpr::Const(v.clone()),
-            Expr::Column { table, name } => BExpr::Column(self.scope.resolve(table.as_deref(), name)?),
+            Expr::Column { table, name } => self.column(table.as_deref(), name)?,
+            Expr::Subquery(q) => {
+                let (plan, correlated) = self.subquery(q, true, true)?;
+                BExpr::Subquery(plan, correlated)
+            }
+            Expr::Exists(q) => {
+                let (plan, correlated) = self.subquery(q, false, true)?;
+                BExpr::Exists(plan, correlated)
+            }
+            Expr::InSelect { expr, query, negated } => {
+                let expr = self.boxed(expr)?;
+                let (plan, correlated) = self.subquery(query, true, false)?;
+                BExpr::InSubquery { expr, plan, correlated, negated: *negated }
+            }
             Expr::Param(n) => BExpr::Param(n - 1),
             Expr::Unary { op, expr } => {
                 let inner = self.boxed(expr)?;
@@ -289,6 +376,7 @@ pub fn is_constant(e: &BExpr) -> bool {
     match e {
         BExpr::Const(_) => true,
         BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => false,
+        BExpr::Outer { .. } | BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => false,
         BExpr::Func(Func::Now | Func::Random | Func::CurrentVersion, _) => false,
         BExpr::Func(_, args) => args.iter().all(is_constant),
         BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => is_constant(a),

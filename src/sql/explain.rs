@@ -79,6 +79,14 @@ impl fmt::Display for Named<'_> {
             BExpr::InList { expr, list, negated } => write!(f, "{} {}IN ({})", c(expr), not(negated), self.list(list)),
             BExpr::Like { expr, pattern, negated } => write!(f, "{} {}LIKE {}", c(expr), not(negated), c(pattern)),
             BExpr::Case { .. } => f.write_str("CASE … END"),
+            BExpr::Outer { depth, column } => write!(f, "outer{depth}#{column}"),
+            BExpr::Subquery(_, correlated) => {
+                f.write_str(if *correlated { "(correlated subquery)" } else { "(subquery)" })
+            }
+            BExpr::Exists(_, correlated) => {
+                f.write_str(if *correlated { "EXISTS (correlated subquery)" } else { "EXISTS (subquery)" })
+            }
+            BExpr::InSubquery { expr, negated, .. } => write!(f, "{} {}IN (subquery)", c(expr), not(negated)),
             BExpr::Cast(a, ty) => write!(f, "CAST({} AS {ty})", c(a)),
             BExpr::Func(func, args) => write!(f, "{}({})", format!("{func:?}").to_ascii_lowercase(), self.list(args)),
         }

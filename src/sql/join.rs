@@ -7,7 +7,7 @@
 
 use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
-use super::binder::{Binder, Scope, ScopeTable};
+use super::binder::{Binder, Nesting, Scope, ScopeTable};
 use super::plan::{BExpr, CmpOp, JoinPlan, Source};
 use crate::error::{Error, Result};
 use crate::storage::{History, State, Table};
@@ -106,7 +106,12 @@ fn and_all(terms: Vec<BExpr>) -> Option<BExpr> {
 
 /// The join tree for the FROM list, and what is left of `filter` to apply on top (terms
 /// that could not be placed).
-pub fn join_source(items: &[FromItem], scope: &Scope, filter: Option<BExpr>) -> Result<(Source, Option<BExpr>)> {
+pub fn join_source(
+    items: &[FromItem],
+    scope: &Scope,
+    filter: Option<BExpr>,
+    nest: Option<Nesting>,
+) -> Result<(Source, Option<BExpr>)> {
     let offsets: Vec<usize> = scope.tables.iter().map(|t| t.offset).collect();
     let widths: Vec<usize> = scope.tables.iter().map(|t| t.columns.len()).collect();
     let table_of = |c: usize| offsets.iter().rposition(|&o| o <= c).unwrap_or(0);
@@ -124,7 +129,7 @@ pub fn join_source(items: &[FromItem], scope: &Scope, filter: Option<BExpr>) -> 
     for (i, item) in items.iter().enumerate() {
         let mut terms = Vec::new();
         if let Some(e) = &item.on {
-            conjuncts(Binder::new(scope, "not allowed in ON").bind(e)?, &mut terms);
+            conjuncts(Binder::new(scope, "not allowed in ON").nested(nest).bind(e)?, &mut terms);
         }
         for name in &item.using {
             let right = scope.tables[i].columns.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
@@ -170,8 +175,9 @@ pub fn join_source(items: &[FromItem], scope: &Scope, filter: Option<BExpr>) -> 
         let mut terms = Vec::new();
         conjuncts(f, &mut terms);
         for term in terms {
-            if term.columns().is_empty() {
-                // Constant terms (parameters, literals) are decided once, on top.
+            if term.columns().is_empty() || term.has_subquery() {
+                // Constant terms (parameters, literals) are decided once, on top; so are
+                // terms with subqueries, which may read any column of the joined row.
                 rest.push(term);
                 continue;
             }

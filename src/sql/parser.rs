@@ -523,14 +523,19 @@ impl Builder {
             _ => {
                 let mut negated = false;
                 let mut list = Vec::new();
+                let mut query = None;
                 for q in op.into_inner() {
                     match q.as_rule() {
                         Rule::negated => negated = true,
                         Rule::expr_list => list = self.expr_list(q)?,
+                        Rule::select_stmt => query = Some(Box::new(self.select(q)?)),
                         _ => {}
                     }
                 }
-                Expr::InList { expr, list, negated }
+                match query {
+                    Some(query) => Expr::InSelect { expr, query, negated },
+                    None => Expr::InList { expr, list, negated },
+                }
             }
         })
     }
@@ -550,6 +555,11 @@ impl Builder {
             }
             Rule::param => Expr::Param(self.param(p.as_str(), offset)?),
             Rule::paren_expr => self.expr(p.into_inner().next().expect("parenthesised expr"))?,
+            Rule::subquery => Expr::Subquery(Box::new(self.select(p.into_inner().next().expect("a subquery"))?)),
+            Rule::exists_expr => {
+                let q = p.into_inner().find(|q| q.as_rule() == Rule::select_stmt).expect("EXISTS has a query");
+                Expr::Exists(Box::new(self.select(q)?))
+            }
             Rule::column_ref => {
                 let mut parts: Vec<String> = p.into_inner().map(|i| unquote_ident(i.as_str())).collect();
                 let name = parts.pop().expect("a column reference has a name");

@@ -51,13 +51,37 @@ pub enum BExpr {
     },
     Cast(Box<BExpr>, DataType),
     Func(Func, Vec<BExpr>),
+    /// A column of an enclosing query's row: `depth` 1 is the query just outside.
+    Outer {
+        depth: usize,
+        column: usize,
+    },
+    /// `(SELECT …)`. A subquery that reads no enclosing row is run once per statement.
+    Subquery(Arc<SelectPlan>, Correlated),
+    Exists(Arc<SelectPlan>, Correlated),
+    InSubquery {
+        expr: Box<BExpr>,
+        plan: Arc<SelectPlan>,
+        correlated: Correlated,
+        negated: bool,
+    },
 }
+
+/// Whether a subquery reads a row of an enclosing query (and so runs once per row).
+pub type Correlated = bool;
 
 impl BExpr {
     /// The expressions directly inside this one.
     pub fn children_mut(&mut self) -> Vec<&mut BExpr> {
         match self {
-            BExpr::Const(_) | BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => Vec::new(),
+            BExpr::Const(_)
+            | BExpr::Column(_)
+            | BExpr::Param(_)
+            | BExpr::Agg(_)
+            | BExpr::Outer { .. }
+            | BExpr::Subquery(..)
+            | BExpr::Exists(..) => Vec::new(),
+            BExpr::InSubquery { expr, .. } => vec![expr],
             BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => vec![a],
             BExpr::And(a, b)
             | BExpr::Or(a, b)
@@ -93,6 +117,14 @@ impl BExpr {
         }
         for child in self.children_mut() {
             child.map_columns(f);
+        }
+    }
+
+    /// Whether the expression holds a subquery.
+    pub fn has_subquery(&self) -> bool {
+        match self {
+            BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
+            other => other.clone().children_mut().iter().any(|c| c.has_subquery()),
         }
     }
 

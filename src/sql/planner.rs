@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::access;
 use super::ast::*;
-use super::binder::{has_aggregate, ordinal, Binder, Scope, ScopeTable};
+use super::binder::{has_aggregate, ordinal, Binder, Nesting, OuterScope, Scope, ScopeTable, SubqueryPlanner};
 use super::join;
 use super::plan::*;
 use crate::error::{closest, Error, Result};
@@ -21,8 +21,8 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::Explain(s) => Plan::Explain(plan_select(s, &cx)?),
         Statement::ExplainWrite(s) => Plan::ExplainWrite(Box::new(plan(s, state, history)?)),
         Statement::Insert(i) => Plan::Insert(plan_insert(i, &cx)?),
-        Statement::Update(u) => Plan::Update(plan_update(u, state)?),
-        Statement::Delete(d) => Plan::Delete(plan_delete(d, state)?),
+        Statement::Update(u) => Plan::Update(plan_update(u, &cx)?),
+        Statement::Delete(d) => Plan::Delete(plan_delete(d, &cx)?),
         Statement::CreateTable(c) => {
             Plan::CreateTable { schema: Arc::new(plan_create(c, state)?), if_not_exists: c.if_not_exists }
         }
@@ -168,6 +168,18 @@ fn output_ref(e: &Expr, cols: &[(Expr, String, Option<String>)], clause: &str) -
 }
 
 fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
+    plan_select_in(s, cx, &[])
+}
+
+impl SubqueryPlanner for Cx<'_> {
+    fn plan_subquery(&self, query: &Select, outer: &[OuterScope]) -> Result<SelectPlan> {
+        plan_select_in(query, self, outer)
+    }
+}
+
+/// Plans a SELECT nested in the given queries (none for a statement's own SELECT).
+fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPlan> {
+    let nest = Some(Nesting { planner: cx, outer });
     let items = join::from_items(s, cx.state, cx.history)?;
     let scope = join::scope_of(&items);
     let table = match items.as_slice() {
@@ -175,7 +187,8 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
         _ => None,
     };
     let cols = expand_columns(&s.columns, &scope)?;
-    let filter = s.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
+    let filter =
+        s.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
 
     let is_aggregate = !s.group_by.is_empty()
         || cols.iter().any(|(e, ..)| has_aggregate(e))
@@ -192,13 +205,13 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
             Some(i) => &cols[i].0,
             None => g,
         };
-        group_by.push(Binder::new(&scope, "not allowed in GROUP BY").bind(term)?);
+        group_by.push(Binder::new(&scope, "not allowed in GROUP BY").nested(nest).bind(term)?);
     }
 
     let mut binder = if is_aggregate {
-        Binder::with_aggregates(&scope, &mut calls, "not allowed here")
+        Binder::with_aggregates(&scope, &mut calls, "not allowed here").nested(nest)
     } else {
-        Binder::new(&scope, "not allowed here")
+        Binder::new(&scope, "not allowed here").nested(nest)
     };
     let projection = cols.iter().map(|(e, ..)| binder.bind(e)).collect::<Result<Vec<_>>>()?;
     let having = s.having.as_ref().map(|h| binder.bind(h)).transpose()?;
@@ -239,7 +252,9 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
             });
             let aggs = calls.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()));
             exprs.chain(sorts).chain(&group_by).chain(aggs).for_each(|e| columns_used(e, &mut used));
-            covering = access::covers(table, &access, &used);
+            // A subquery may read any column of the row through its outer references.
+            let subqueries = filter.iter().chain(&projection).chain(having.iter()).any(BExpr::has_subquery);
+            covering = !subqueries && access::covers(table, &access, &used);
             Source::Scan {
                 table: table.schema.name.to_ascii_lowercase(),
                 as_of: t.tref.as_of.clone(),
@@ -248,7 +263,7 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
             }
         }
         (Some(_), None) => {
-            let (source, rest) = join::join_source(&items, &scope, filter.take())?;
+            let (source, rest) = join::join_source(&items, &scope, filter.take(), nest)?;
             filter = rest;
             source
         }
@@ -274,39 +289,7 @@ fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
 
 /// Collects the input columns an expression reads.
 fn columns_used(e: &BExpr, out: &mut Vec<usize>) {
-    match e {
-        BExpr::Column(c) => out.push(*c),
-        BExpr::Const(_) | BExpr::Param(_) | BExpr::Agg(_) => {}
-        BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => {
-            columns_used(a, out)
-        }
-        BExpr::And(a, b)
-        | BExpr::Or(a, b)
-        | BExpr::Compare(_, a, b)
-        | BExpr::Is(a, b, _)
-        | BExpr::Arith(_, a, b)
-        | BExpr::Concat(a, b) => {
-            columns_used(a, out);
-            columns_used(b, out);
-        }
-        BExpr::Between { expr, low, high, .. } => [expr, low, high].into_iter().for_each(|x| columns_used(x, out)),
-        BExpr::InList { expr, list, .. } => {
-            columns_used(expr, out);
-            list.iter().for_each(|x| columns_used(x, out));
-        }
-        BExpr::Like { expr, pattern, .. } => {
-            columns_used(expr, out);
-            columns_used(pattern, out);
-        }
-        BExpr::Case { operand, whens, else_ } => {
-            operand.iter().chain(else_.iter()).for_each(|x| columns_used(x, out));
-            whens.iter().for_each(|(w, t)| {
-                columns_used(w, out);
-                columns_used(t, out);
-            });
-        }
-        BExpr::Func(_, args) => args.iter().for_each(|x| columns_used(x, out)),
-    }
+    out.extend(e.columns());
 }
 
 /// The plain columns an ORDER BY sorts by, when every key is a column in the same
@@ -398,10 +381,11 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     Ok(InsertPlan { table: key, mapping, source, checks })
 }
 
-fn plan_update(u: &Update, state: &State) -> Result<UpdatePlan> {
+fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
+    let state = cx.state;
     let (scope, key) = table_scope(state, &u.table, None)?;
     let schema = &state.table_or_err(&u.table)?.schema;
-    let mut binder = Binder::new(&scope, "not allowed in UPDATE");
+    let mut binder = Binder::new(&scope, "not allowed in UPDATE").nested(Some(Nesting { planner: cx, outer: &[] }));
     let mut assignments = Vec::new();
     for (name, e) in &u.assignments {
         let col = scope.resolve(None, name)?;
@@ -413,9 +397,12 @@ fn plan_update(u: &Update, state: &State) -> Result<UpdatePlan> {
     Ok(UpdatePlan { table: key, access, assignments, filter, checks })
 }
 
-fn plan_delete(d: &Delete, state: &State) -> Result<DeletePlan> {
+fn plan_delete(d: &Delete, cx: &Cx) -> Result<DeletePlan> {
+    let state = cx.state;
     let (scope, key) = table_scope(state, &d.table, None)?;
-    let filter = d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").bind(w)).transpose()?;
+    let nest = Some(Nesting { planner: cx, outer: &[] });
+    let filter =
+        d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
     let access = access::choose(state.table_or_err(&d.table)?, filter.as_ref());
     Ok(DeletePlan { table: key, access, filter })
 }

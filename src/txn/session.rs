@@ -171,7 +171,15 @@ impl Session {
             return Ok(out);
         }
         let now = std::cell::OnceCell::new();
-        let ctx = Ctx { params, now: &now, interrupt: Some(&self.interrupt), version, history: Some(&self.db) };
+        let ctx = Ctx {
+            params,
+            now: &now,
+            interrupt: Some(&self.interrupt),
+            version,
+            history: Some(&self.db),
+            state: None,
+            sub: None,
+        };
         if let Some(txn) = &mut self.txn {
             if txn.serializable {
                 txn.reads.extend(plan.read_tables().into_iter().map(str::to_string));
