@@ -8,7 +8,7 @@ use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
-use crate::sql::plan::{JoinPlan, SelectPlan, SortExpr, SortKey, Source};
+use crate::sql::plan::{JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
@@ -203,7 +203,7 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
     // Rows that come out in their final order can stop the scan early; otherwise a
     // LIMIT keeps only the best rows seen so far (top-k) instead of sorting them all.
     let in_order = plan.order_by.is_empty() || plan.ordered;
-    let plain = !plan.distinct && plan.aggregate.is_none();
+    let plain = !plan.distinct && plan.aggregate.is_none() && plan.compound.is_empty();
     let keep = match limit {
         Some(l) if plain && in_order => Keep::First(offset.saturating_add(l)),
         Some(l) if plain => Keep::Best(offset.saturating_add(l)),
@@ -217,11 +217,59 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
         let mut seen = HashSet::new();
         rows.retain(|r| seen.insert(r.values.clone()));
     }
+    if !plan.compound.is_empty() {
+        rows = combine(plan, rows, state, ctx)?;
+    }
     if !in_order {
         rows.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
     }
     let rows = rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX));
     Ok(ResultSet { columns: plan.columns.clone(), rows: rows.map(|r| r.values).collect() })
+}
+
+/// The rows of a compound SELECT before ORDER BY: each part's rows combined with the
+/// ones so far, left to right.
+fn combine(plan: &SelectPlan, first: Vec<OutRow>, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
+    let distinct = |rows: Vec<Vec<Value>>| {
+        let mut seen = HashSet::new();
+        rows.into_iter().filter(|r| seen.insert(r.clone())).collect::<Vec<_>>()
+    };
+    let mut rows: Vec<Vec<Value>> = first.into_iter().map(|r| r.values).collect();
+    for (op, arm) in &plan.compound {
+        let other = run_select(arm, state, ctx)?.rows;
+        rows = match op {
+            SetOp::UnionAll => {
+                rows.extend(other);
+                rows
+            }
+            SetOp::Union => {
+                rows.extend(other);
+                distinct(rows)
+            }
+            SetOp::Intersect => {
+                let other: HashSet<Vec<Value>> = other.into_iter().collect();
+                distinct(rows).into_iter().filter(|r| other.contains(r)).collect()
+            }
+            SetOp::Except => {
+                let other: HashSet<Vec<Value>> = other.into_iter().collect();
+                distinct(rows).into_iter().filter(|r| !other.contains(r)).collect()
+            }
+        };
+    }
+    Ok(rows
+        .into_iter()
+        .map(|values| {
+            let keys = plan
+                .order_by
+                .iter()
+                .map(|k| match &k.expr {
+                    SortExpr::Output(i) => values.get(*i).cloned().unwrap_or(Value::Null),
+                    SortExpr::Expr(_) => Value::Null,
+                })
+                .collect();
+            OutRow { values, keys }
+        })
+        .collect())
 }
 
 /// How many projected rows a select needs to keep.

@@ -64,6 +64,9 @@ pub struct Select {
     pub columns: Vec<SelectItem>,
     /// The comma-separated FROM list; empty without FROM.
     pub from: Vec<FromTerm>,
+    /// `UNION [ALL]` / `INTERSECT` / `EXCEPT` and the SELECTs that follow, in order; the
+    /// ORDER BY and LIMIT of this select apply to the whole.
+    pub compound: Vec<(SetOp, Select)>,
     pub filter: Option<Expr>,
     pub group_by: Vec<Expr>,
     pub having: Option<Expr>,
@@ -89,6 +92,25 @@ pub enum SelectItem {
 pub struct FromTerm {
     pub table: TableRef,
     pub joins: Vec<JoinClause>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    Union,
+    UnionAll,
+    Intersect,
+    Except,
+}
+
+impl fmt::Display for SetOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SetOp::Union => "UNION",
+            SetOp::UnionAll => "UNION ALL",
+            SetOp::Intersect => "INTERSECT",
+            SetOp::Except => "EXCEPT",
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -472,6 +494,9 @@ impl fmt::Display for Select {
         }
         if let Some(h) = &self.having {
             write!(f, " HAVING {h}")?;
+        }
+        for (op, s) in &self.compound {
+            write!(f, " {op} {s}")?;
         }
         if !self.order_by.is_empty() {
             write!(f, " ORDER BY {}", comma(&self.order_by))?;

@@ -217,9 +217,25 @@ impl Builder {
 
     fn select(&self, p: Pair<Rule>) -> Result<Select> {
         let mut select = Select::default();
+        let mut op = None;
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::select_core => self.select_core(q, &mut select)?,
+                Rule::select_core => match op.take() {
+                    None => self.select_core(q, &mut select)?,
+                    Some(op) => {
+                        let mut arm = Select::default();
+                        self.select_core(q, &mut arm)?;
+                        select.compound.push((op, arm));
+                    }
+                },
+                Rule::compound_op => {
+                    op = Some(match q.into_inner().next().map(|k| k.as_rule()) {
+                        Some(Rule::union_all) => SetOp::UnionAll,
+                        Some(Rule::K_INTERSECT) => SetOp::Intersect,
+                        Some(Rule::K_EXCEPT) => SetOp::Except,
+                        _ => SetOp::Union,
+                    })
+                }
                 Rule::order_by => {
                     for item in q.into_inner().filter(|i| i.as_rule() == Rule::order_item) {
                         select.order_by.push(self.order_item(item)?);

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+pub use super::ast::SetOp;
 use crate::storage::schema::IndexDef;
 use crate::storage::{AsOf, DataType, TableSchema, Value};
 
@@ -330,6 +331,9 @@ pub struct SelectPlan {
     pub order_by: Vec<SortKey>,
     pub limit: Option<BExpr>,
     pub offset: Option<BExpr>,
+    /// SELECTs combined with this one by UNION, INTERSECT or EXCEPT, in order. Then
+    /// `order_by` (output columns only), `limit` and `offset` apply to the combination.
+    pub compound: Vec<(SetOp, SelectPlan)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

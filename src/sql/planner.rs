@@ -167,6 +167,51 @@ fn output_ref(e: &Expr, cols: &[(Expr, String, Option<String>)], clause: &str) -
     Ok(None)
 }
 
+/// A compound SELECT: each part planned on its own, then ORDER BY over output columns
+/// and LIMIT for the whole.
+fn plan_compound(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPlan> {
+    let core =
+        |sel: &Select| Select { compound: Vec::new(), order_by: Vec::new(), limit: None, offset: None, ..sel.clone() };
+    let mut first = plan_select_in(&core(s), cx, outer)?;
+    let mut arms = Vec::with_capacity(s.compound.len());
+    for (op, arm) in &s.compound {
+        let plan = plan_select_in(&core(arm), cx, outer)?;
+        if plan.columns.len() != first.columns.len() {
+            return Err(Error::invalid(format!(
+                "SELECTs to the left and right of {op} do not have the same number of result columns"
+            )));
+        }
+        arms.push((*op, plan));
+    }
+    let names = first.columns.clone();
+    let mut order_by = Vec::new();
+    for (n, o) in s.order_by.iter().enumerate() {
+        let by_name = |name: &str| names.iter().position(|c| c.eq_ignore_ascii_case(name));
+        let i = match (ordinal(&o.expr), &o.expr) {
+            (Some(k), _) if k >= 1 && (k as usize) <= names.len() => Some(k as usize - 1),
+            (Some(_), _) => None,
+            (None, Expr::Column { name, .. }) => by_name(name),
+            (None, e) => by_name(&e.to_string()),
+        };
+        let i = i.ok_or_else(|| {
+            Error::invalid(format!("ORDER BY term {} does not match any column in the result set", n + 1))
+        })?;
+        order_by.push(SortKey {
+            expr: SortExpr::Output(i),
+            desc: o.desc,
+            nulls_first: o.nulls_first.unwrap_or(!o.desc),
+        });
+    }
+    let empty = Scope::default();
+    let mut constant = Binder::new(&empty, "not allowed in LIMIT");
+    first.limit = s.limit.as_ref().map(|l| constant.bind(l)).transpose()?;
+    first.offset = s.offset.as_ref().map(|l| constant.bind(l)).transpose()?;
+    first.order_by = order_by;
+    first.ordered = false;
+    first.compound = arms;
+    Ok(first)
+}
+
 fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
     plan_select_in(s, cx, &[])
 }
@@ -179,6 +224,9 @@ impl SubqueryPlanner for Cx<'_> {
 
 /// Plans a SELECT nested in the given queries (none for a statement's own SELECT).
 fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPlan> {
+    if !s.compound.is_empty() {
+        return plan_compound(s, cx, outer);
+    }
     let nest = Some(Nesting { planner: cx, outer });
     let items = join::from_items(s, cx.state, cx.history)?;
     let scope = join::scope_of(&items);
@@ -284,6 +332,7 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
         order_by,
         limit,
         offset,
+        compound: Vec::new(),
     })
 }
 
