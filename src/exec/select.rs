@@ -51,6 +51,10 @@ fn source_rows(
             Ok(more)
         }
         Source::Join(j) => join_rows(j, state, ctx, f),
+        Source::Reorder { source, columns } => source_rows(source, false, state, ctx, &mut |row| {
+            let row: Row = columns.iter().map(|&c| row[c].clone()).collect();
+            f(&row)
+        }),
     }
 }
 
@@ -161,6 +165,7 @@ fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
     Ok(match source {
         Source::Single => 0,
         Source::Join(j) => source_width(&j.left, state, ctx)? + j.right_width,
+        Source::Reorder { columns, .. } => columns.len(),
         Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
         Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
     })

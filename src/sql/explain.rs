@@ -276,6 +276,10 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
             }
             nodes.push(line);
         }
+        Source::Reorder { source, .. } => {
+            nodes.push("Join order chosen by the planner; columns put back in FROM order".to_string());
+            source_lines(source, false, state, names, nodes);
+        }
         Source::Join(j) => {
             let kind = if j.left_join { "Left join" } else { "Join" };
             let how = if j.keys.is_empty() { "nested loop" } else { "hash" };

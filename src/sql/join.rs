@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::storage::{History, State, Table};
 
 /// One table of a FROM list, with how it joins the ones before it.
+#[derive(Clone)]
 pub struct FromItem {
     pub table: Table,
     pub tref: TableRef,
@@ -105,8 +106,110 @@ fn and_all(terms: Vec<BExpr>) -> Option<BExpr> {
 }
 
 /// The join tree for the FROM list, and what is left of `filter` to apply on top (terms
-/// that could not be placed).
+/// that could not be placed). Inner joins of three or more tables are done in the
+/// order that keeps intermediate results small (see [`join_order`]); the rows are put
+/// back in FROM order at the end.
 pub fn join_source(
+    items: &[FromItem],
+    scope: &Scope,
+    filter: Option<BExpr>,
+    nest: Option<Nesting>,
+) -> Result<(Source, Option<BExpr>)> {
+    let reorderable = items.len() >= 3 && items.iter().all(|i| i.kind != JoinKind::Left && i.using.is_empty());
+    if !reorderable {
+        return join_in_order(items, scope, filter, nest);
+    }
+    // Every ON term of an inner join is a WHERE term.
+    let mut terms = Vec::new();
+    if let Some(f) = filter {
+        conjuncts(f, &mut terms);
+    }
+    for item in items {
+        if let Some(e) = &item.on {
+            conjuncts(Binder::new(scope, "not allowed in ON").nested(nest).bind(e)?, &mut terms);
+        }
+    }
+    let order = join_order(items, scope, &terms);
+    if order.iter().enumerate().all(|(k, &i)| k == i) {
+        let plain: Vec<FromItem> = items.iter().map(|i| FromItem { on: None, ..i.clone() }).collect();
+        return join_in_order(&plain, scope, and_all(terms), nest);
+    }
+    let reordered: Vec<FromItem> = order.iter().map(|&i| FromItem { on: None, ..items[i].clone() }).collect();
+    let inner = scope_of(&reordered);
+    // Where each column of the FROM-order row sits in the join-order row, and back.
+    let mut to_join = vec![0; scope.width()];
+    for (k, &i) in order.iter().enumerate() {
+        for c in 0..scope.tables[i].columns.len() {
+            to_join[scope.tables[i].offset + c] = inner.tables[k].offset + c;
+        }
+    }
+    let mut to_from = vec![0; scope.width()];
+    for (p, &q) in to_join.iter().enumerate() {
+        to_from[q] = p;
+    }
+    let filter = and_all(terms).map(|mut f| {
+        f.map_columns(&|c| to_join[c]);
+        f
+    });
+    let (source, rest) = join_in_order(&reordered, &inner, filter, nest)?;
+    let rest = rest.map(|mut r| {
+        r.map_columns(&|c| to_from[c]);
+        r
+    });
+    Ok((Source::Reorder { source: Box::new(source), columns: to_join }, rest))
+}
+
+/// A join order for inner joins: start from a table pinned by an equality with a
+/// constant (or else filtered, or else the smallest), then keep adding a table that a
+/// term connects to the ones joined so far, preferring pinned, filtered and small
+/// tables; a table nothing connects comes last.
+pub fn join_order(items: &[FromItem], scope: &Scope, terms: &[BExpr]) -> Vec<usize> {
+    let table_of = |c: usize| scope.tables.iter().rposition(|t| t.offset <= c).unwrap_or(0);
+    let tables: Vec<Vec<usize>> = terms
+        .iter()
+        .map(|t| {
+            let mut ts: Vec<usize> = t.columns().into_iter().map(table_of).collect();
+            ts.sort_unstable();
+            ts.dedup();
+            ts
+        })
+        .collect();
+    let n = items.len();
+    let mut pinned = vec![false; n];
+    let mut filtered = vec![false; n];
+    for (term, ts) in terms.iter().zip(&tables) {
+        if let [t] = ts.as_slice() {
+            filtered[*t] = true;
+            if let BExpr::Compare(CmpOp::Eq, a, b) = term {
+                if a.columns().is_empty() || b.columns().is_empty() {
+                    pinned[*t] = true;
+                }
+            }
+        }
+    }
+    let rank = |t: usize| (!pinned[t], !filtered[t], items[t].table.rows.len(), t);
+    let mut order = Vec::with_capacity(n);
+    let mut joined = vec![false; n];
+    while order.len() < n {
+        let connected = |t: usize| {
+            tables
+                .iter()
+                .any(|ts| ts.contains(&t) && ts.iter().any(|&u| joined[u]) && ts.iter().all(|&u| u == t || joined[u]))
+        };
+        let remaining = (0..n).filter(|&t| !joined[t]);
+        let pick = remaining
+            .clone()
+            .filter(|&t| connected(t))
+            .min_by_key(|&t| rank(t))
+            .or_else(|| remaining.min_by_key(|&t| rank(t)));
+        let Some(t) = pick else { break };
+        joined[t] = true;
+        order.push(t);
+    }
+    order
+}
+
+fn join_in_order(
     items: &[FromItem],
     scope: &Scope,
     filter: Option<BExpr>,

@@ -233,6 +233,12 @@ pub enum Source {
         filter: Option<BExpr>,
     },
     Join(Box<JoinPlan>),
+    /// The rows of `source` with their columns rearranged: column `p` of the result is
+    /// column `columns[p]` of the source's row (a join done in another order than FROM's).
+    Reorder {
+        source: Box<Source>,
+        columns: Vec<usize>,
+    },
 }
 
 impl Source {
@@ -246,6 +252,7 @@ impl Source {
                 out.extend(j.right.scans());
                 out
             }
+            Source::Reorder { source, .. } => source.scans(),
         }
     }
 }
