@@ -76,6 +76,8 @@ fn describe(rule: Rule) -> String {
         | Rule::func_call
         | Rule::column_ref
         | Rule::paren_expr
+        | Rule::subquery
+        | Rule::exists_expr
         | Rule::op_neg
         | Rule::op_not
         | Rule::op_pos
@@ -151,7 +153,8 @@ pub(super) fn syntax_error(sql: &str, e: pest::error::Error<Rule>) -> Error {
     // with a name or a keyword: say only what tells the reader something.
     const OPERATOR_WORDS: &[&str] =
         &["an operator", "more input", "`AND`", "`OR`", "`IS`", "`ISNULL`", "`NOTNULL`", "`LIKE`", "`BETWEEN`", "`IN`"];
-    const EXPRESSION_STARTS: &[&str] = &["a name", "`CASE`", "`CAST`", "`NOT`", "`NULL`", "`TRUE`", "`FALSE`"];
+    const EXPRESSION_STARTS: &[&str] =
+        &["a name", "`CASE`", "`CAST`", "`NOT`", "`NULL`", "`TRUE`", "`FALSE`", "`EXISTS`"];
     if wanted.iter().any(|w| w == "an expression") {
         wanted.retain(|w| !EXPRESSION_STARTS.contains(&w.as_str()));
     }
