@@ -28,6 +28,8 @@ fn assert_same(expected: &State, actual: &State) {
     assert!(diff::diff(expected, actual).is_empty(), "rows differ: {:?}", diff::diff(expected, actual));
     let names = |s: &State| s.tables().map(|t| t.name().to_string()).collect::<Vec<_>>();
     assert_eq!(names(expected), names(actual));
+    let views = |s: &State| s.views().map(|v| v.to_sql()).collect::<Vec<_>>();
+    assert_eq!(views(expected), views(actual));
     for t in expected.tables() {
         let u = actual.table(t.name()).unwrap();
         assert_eq!(t.schema, u.schema, "schema of {}", t.name());
@@ -61,6 +63,7 @@ fn workload(seed: u64, n: usize) -> Vec<String> {
         "CREATE TABLE c (k1 TEXT, k2 INTEGER, v TEXT, PRIMARY KEY (k1, k2))".to_string(),
         "CREATE TABLE d (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id) ON DELETE CASCADE)".to_string(),
         "CREATE INDEX b_x ON b (x)".to_string(),
+        "CREATE VIEW va (id, label) AS SELECT id, name FROM a WHERE ok".to_string(),
     ];
     for i in 0..n {
         let k = rng.below(60);

@@ -22,6 +22,7 @@ fn setup() -> Database {
         "INSERT INTO notes VALUES ('a', 1), ('b', 2.5), ('c', 'text'), (NULL, NULL), ('a', 1)",
         "DELETE FROM notes WHERE body = 'b'",
         "INSERT INTO pairs VALUES ('x', 2), ('x', 1), ('', -7)",
+        "CREATE VIEW heavy (name, kg) AS SELECT owners.name, pets.weight FROM owners JOIN pets ON pets.owner = owners.id",
     ] {
         s.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -44,6 +45,9 @@ fn contents(state: &State) -> Vec<(String, String, Vec<Vec<Value>>)> {
 }
 
 fn assert_identical(a: &State, b: &State) {
+    let views = |s: &State| s.views().map(|v| v.to_sql()).collect::<Vec<_>>();
+    assert_eq!(views(a), views(b));
+    assert_eq!(views(a).len(), 1);
     let (ca, cb) = (contents(a), contents(b));
     assert_eq!(ca, cb);
     // Exactly the same types too (1 and 1.0 compare equal).

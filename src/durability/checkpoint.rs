@@ -10,7 +10,8 @@
 //! version: u64 LE
 //! length:  u64 LE   bytes in payload
 //! crc:     u32 LE   CRC-32 (IEEE) of payload
-//! payload:          postcard: for each table its schema, next rowid and rows in key order
+//! payload:          postcard: for each table its schema, next rowid, rows in key order
+//!                   (in chunks) and its indexes' orders; then the views
 //! ```
 //!
 //! Indexes are not stored: they are rebuilt from the rows on load, so they always agree
@@ -32,7 +33,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::fs::Fs;
 use crate::storage::schema::TableSchema;
 use crate::storage::table::Slot;
-use crate::storage::{Row, RowKey, State, Table, Value};
+use crate::storage::{Row, RowKey, State, Table, Value, ViewDef};
 
 const MAGIC: &[u8; 8] = b"AMBERCK1";
 const HEADER: usize = 28;
@@ -161,8 +162,9 @@ pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
             orders: e.orders.clone(),
         })
         .collect();
-    let buf =
-        postcard::to_extend(&tables, vec![0u8; HEADER]).map_err(|e| format!("cannot encode a checkpoint: {e}"))?;
+    let views: Vec<&ViewDef> = state.views().map(|v| &**v).collect();
+    let buf = postcard::to_extend(&(tables, views), vec![0u8; HEADER])
+        .map_err(|e| format!("cannot encode a checkpoint: {e}"))?;
     let mut buf = buf;
     let len = (buf.len() - HEADER) as u64;
     let crc = crc32fast::hash(&buf[HEADER..]);
@@ -192,13 +194,14 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
     if crc32fast::hash(payload) != crc {
         return Err("checksum mismatch".into());
     }
-    let images: Vec<TableIn> = postcard::from_bytes(payload).map_err(|e| format!("undecodable: {e}"))?;
+    let (images, views): (Vec<TableIn>, Vec<ViewDef>) =
+        postcard::from_bytes(payload).map_err(|e| format!("undecodable: {e}"))?;
     let mut tables = Vec::with_capacity(images.len());
     for image in images {
         let rows = decode_rows(&image.chunks)?;
         tables.push(Table::load(image.schema, image.next_rowid, rows, image.orders).map_err(|e| e.to_string())?);
     }
-    Ok((version, State::from_tables(tables)))
+    Ok((version, State::from_tables(tables).with_views(views)))
 }
 
 /// Decodes a table's row chunks on a few threads and joins them in order.

@@ -40,6 +40,9 @@ struct Export {
     format: u32,
     version: u64,
     tables: Vec<TableExport>,
+    /// `CREATE VIEW` statements, created after the tables.
+    #[serde(default)]
+    views: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -88,7 +91,8 @@ pub fn export(state: &State, version: u64) -> Result<String> {
             rows: t.rows.values().map(|r| r.to_vec()).collect(),
         })
         .collect();
-    let doc = Export { format: FORMAT, version, tables };
+    let views = state.views().map(|v| v.to_sql()).collect();
+    let doc = Export { format: FORMAT, version, tables, views };
     let config = ron::ser::PrettyConfig::new().depth_limit(4);
     ron::ser::to_string_pretty(&doc, config).map_err(|e| Error::Io(format!("cannot write the export: {e}")))
 }
@@ -139,6 +143,9 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
             session.execute(sql, &[]).map_err(at)?;
         }
     }
+    for sql in &doc.views {
+        session.execute(sql, &[]).map_err(|e| Error::Io(format!("{source}: view: {e}")))?;
+    }
     Ok(count)
 }
 
@@ -174,6 +181,10 @@ pub fn dump(state: &State) -> String {
             out.push_str(&sql);
             out.push('\n');
         }
+    }
+    for v in state.views() {
+        out.push_str(&v.to_sql());
+        out.push('\n');
     }
     out.push_str("COMMIT;\n");
     out

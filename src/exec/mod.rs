@@ -202,6 +202,20 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
                 Output::Rows(ResultSet { columns, rows })
             }
         }
+        Plan::CreateView { view, if_not_exists } => {
+            if *if_not_exists && state.view(&view.name).is_some() {
+                Output::Nothing
+            } else {
+                Output::Written(write::run_ddl(WriteOp::CreateView(view.clone()), state)?, "view created")
+            }
+        }
+        Plan::DropView { name, if_exists } => {
+            if *if_exists && state.view(name).is_none() {
+                Output::Nothing
+            } else {
+                Output::Written(write::run_ddl(WriteOp::DropView(name.clone()), state)?, "view dropped")
+            }
+        }
         Plan::DropTable { name, if_exists } => {
             if *if_exists && state.table(name).is_none() {
                 Output::Nothing

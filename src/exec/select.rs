@@ -51,6 +51,20 @@ fn source_rows(
             Ok(more)
         }
         Source::Join(j) => join_rows(j, state, ctx, f),
+        Source::Derived { plan, filter } => {
+            for values in run_select(plan, state, ctx)?.rows {
+                let row = Row::from(values);
+                if let Some(cond) = filter {
+                    if !is_true(cond, &Env { row: &row, aggs: &[], ctx })? {
+                        continue;
+                    }
+                }
+                if !f(&row)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
         Source::Reorder { source, columns } => source_rows(source, false, state, ctx, &mut |row| {
             let row: Row = columns.iter().map(|&c| row[c].clone()).collect();
             f(&row)
@@ -166,6 +180,7 @@ fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
         Source::Single => 0,
         Source::Join(j) => source_width(&j.left, state, ctx)? + j.right_width,
         Source::Reorder { columns, .. } => columns.len(),
+        Source::Derived { plan, .. } => plan.columns.len(),
         Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
         Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
     })

@@ -52,6 +52,16 @@ pub enum Statement {
     RestoreSnapshot(String),
     Diff(AsOf, AsOf),
     CheckDatabase,
+    CreateView {
+        name: String,
+        columns: Vec<String>,
+        query: Box<Select>,
+        if_not_exists: bool,
+    },
+    DropView {
+        name: String,
+        if_exists: bool,
+    },
     /// `CHECKPOINT`: write the state to the data directory now.
     Checkpoint,
     /// `BACKUP TO 'dir'`: copy the database to a new data directory.
@@ -131,7 +141,10 @@ pub struct JoinClause {
 
 impl fmt::Display for TableRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&quote_ident(&self.name))?;
+        match &self.subquery {
+            Some(q) => write!(f, "({q})")?,
+            None => f.write_str(&quote_ident(&self.name))?,
+        }
         if let Some(at) = &self.as_of {
             write!(f, " AS OF {at}")?;
         }
@@ -167,6 +180,8 @@ impl fmt::Display for FromTerm {
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct TableRef {
+    /// `FROM (SELECT …) [AS alias]`: a derived table (then `name` is empty).
+    pub subquery: Option<Box<Select>>,
     pub name: String,
     pub alias: Option<String>,
     /// `AS OF VERSION n` / `AS OF SNAPSHOT name`: read the table as it was then.

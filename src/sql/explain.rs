@@ -276,6 +276,9 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
             }
             nodes.push(line);
         }
+        Source::Derived { plan, .. } => {
+            nodes.push(format!("Subquery: {}", plan.columns.join(", ")));
+        }
         Source::Reorder { source, .. } => {
             nodes.push("Join order chosen by the planner; columns put back in FROM order".to_string());
             source_lines(source, false, state, names, nodes);

@@ -8,14 +8,17 @@
 use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
 use super::binder::{Binder, Nesting, Scope, ScopeTable};
-use super::plan::{BExpr, CmpOp, JoinPlan, Source};
+use super::plan::{BExpr, CmpOp, JoinPlan, SelectPlan, Source};
 use crate::error::{Error, Result};
-use crate::storage::{History, State, Table};
+use crate::storage::{Column, DataType, History, State, Table, TableSchema};
 
 /// One table of a FROM list, with how it joins the ones before it.
 #[derive(Clone)]
 pub struct FromItem {
+    /// The table; for a subquery or view, an empty stand-in with its column names.
     pub table: Table,
+    /// The plan of a subquery in FROM, or of a view.
+    pub derived: Option<Box<SelectPlan>>,
     pub tref: TableRef,
     pub kind: JoinKind,
     pub on: Option<Expr>,
@@ -24,25 +27,57 @@ pub struct FromItem {
 }
 
 /// The tables of a SELECT's FROM list in order (none without FROM).
-pub fn from_items(s: &Select, state: &State, history: &dyn History) -> Result<Vec<FromItem>> {
+pub fn from_items(
+    s: &Select,
+    state: &State,
+    history: &dyn History,
+    plan_query: &dyn Fn(&Select) -> Result<SelectPlan>,
+) -> Result<Vec<FromItem>> {
     let mut items: Vec<FromItem> = Vec::new();
-    let load = |t: &TableRef| -> Result<Table> {
+    // A subquery (or view) stands in as a table with its columns and no rows.
+    let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Box<SelectPlan>>) {
+        let names: Vec<String> = if columns.is_empty() { plan.columns.to_vec() } else { columns.to_vec() };
+        let schema = TableSchema {
+            name: name.to_string(),
+            columns: names
+                .into_iter()
+                .map(|name| Column { name, ty: DataType::Any, not_null: false, default: None })
+                .collect(),
+            ..TableSchema::default()
+        };
+        (Table::new(schema), Some(Box::new(plan)))
+    };
+    let load = |t: &TableRef| -> Result<(Table, Option<Box<SelectPlan>>)> {
+        if let Some(q) = &t.subquery {
+            return Ok(derived(t.alias.as_deref().unwrap_or("subquery"), plan_query(q)?, &[]));
+        }
+        if t.as_of.is_none() && state.table(&t.name).is_none() {
+            if let Some(view) = state.view(&t.name) {
+                let query = match super::parser::parse(&view.sql)? {
+                    super::ast::Statement::Select(q) => q,
+                    _ => return Err(Error::invalid(format!("view {} does not hold a SELECT", view.name))),
+                };
+                return Ok(derived(&view.name, plan_query(&query)?, &view.columns));
+            }
+        }
         match &t.as_of {
-            Some(at) => Ok(history.state_at(at)?.table_or_err(&t.name)?.clone()),
-            None => Ok(state.table_or_err(&t.name)?.clone()),
+            Some(at) => Ok((history.state_at(at)?.table_or_err(&t.name)?.clone(), None)),
+            None => Ok((state.table_or_err(&t.name)?.clone(), None)),
         }
     };
     for term in &s.from {
         // A comma is a cross join whose conditions come from WHERE.
+        let (table, derived) = load(&term.table)?;
         items.push(FromItem {
-            table: load(&term.table)?,
+            table,
+            derived,
             tref: term.table.clone(),
             kind: JoinKind::Cross,
             on: None,
             using: Vec::new(),
         });
         for j in &term.joins {
-            let table = load(&j.table)?;
+            let (table, derived) = load(&j.table)?;
             let mut using = j.using.clone();
             if j.natural {
                 if j.on.is_some() || !j.using.is_empty() {
@@ -56,12 +91,12 @@ pub fn from_items(s: &Select, state: &State, history: &dyn History) -> Result<Ve
                     .map(|c| c.name.clone())
                     .collect();
             }
-            items.push(FromItem { table, tref: j.table.clone(), kind: j.kind, on: j.on.clone(), using });
+            items.push(FromItem { table, derived, tref: j.table.clone(), kind: j.kind, on: j.on.clone(), using });
         }
     }
     let mut labels: Vec<String> = Vec::new();
     for item in &items {
-        let label = item.tref.alias.as_deref().unwrap_or(&item.tref.name).to_ascii_lowercase();
+        let label = item.tref.alias.as_deref().unwrap_or(&item.table.schema.name).to_ascii_lowercase();
         if labels.contains(&label) {
             return Err(Error::invalid(format!(
                 "the table name {label} appears twice in FROM: give one of them an alias (… AS other)"
@@ -295,6 +330,9 @@ fn join_in_order(
             e.map_columns(&|c| c - base);
             e
         });
+        if let Some(plan) = &items[i].derived {
+            return Source::Derived { plan: plan.clone(), filter: local };
+        }
         let access = access::choose(&items[i].table, local.as_ref());
         Source::Scan {
             table: items[i].table.schema.name.to_ascii_lowercase(),

@@ -161,6 +161,30 @@ impl Builder {
                 Statement::DropIndex { name: last_ident(p), if_exists }
             }
             Rule::check_database => Statement::CheckDatabase,
+            Rule::create_view => {
+                let (mut name, mut columns, mut query, mut if_not_exists) = (String::new(), Vec::new(), None, false);
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::if_not_exists => if_not_exists = true,
+                        Rule::ident => name = unquote_ident(q.as_str()),
+                        Rule::column_list => {
+                            columns = q
+                                .into_inner()
+                                .filter(|i| i.as_rule() == Rule::ident)
+                                .map(|i| unquote_ident(i.as_str()))
+                                .collect()
+                        }
+                        Rule::select_stmt => query = Some(Box::new(self.select(q)?)),
+                        _ => {}
+                    }
+                }
+                let query = query.expect("CREATE VIEW has a query");
+                Statement::CreateView { name, columns, query, if_not_exists }
+            }
+            Rule::drop_view => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropView { name: last_ident(p), if_exists }
+            }
             Rule::checkpoint_stmt => Statement::Checkpoint,
             Rule::backup_stmt => {
                 let path = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("BACKUP TO names a directory");
@@ -282,7 +306,7 @@ impl Builder {
                         }
                     }
                 }
-                Rule::table_ref => join.table = table_ref(q)?,
+                Rule::table_ref => join.table = table_ref(self, q)?,
                 Rule::join_constraint => {
                     for k in q.into_inner() {
                         match k.as_rule() {
@@ -316,7 +340,7 @@ impl Builder {
                 Rule::from_clause => {
                     for term in q.into_inner().filter(|i| i.as_rule() == Rule::from_term) {
                         let mut parts = term.into_inner();
-                        let table = table_ref(parts.next().expect("a FROM term starts with a table"))?;
+                        let table = table_ref(self, parts.next().expect("a FROM term starts with a table"))?;
                         let mut joins = Vec::new();
                         for j in parts {
                             joins.push(self.join_clause(j)?);
@@ -722,10 +746,16 @@ fn version_ref(p: Pair<Rule>) -> Result<AsOf> {
     unreachable!("a version reference is HEAD, a number or a name")
 }
 
-fn table_ref(p: Pair<Rule>) -> Result<TableRef> {
+fn table_ref(parser: &Builder, p: Pair<Rule>) -> Result<TableRef> {
     let mut parts = p.into_inner();
-    let name = unquote_ident(parts.next().expect("a table reference starts with a name").as_str());
-    let mut table = TableRef { name, alias: None, as_of: None };
+    let first = parts.next().expect("a table reference starts with a name or a subquery");
+    let mut table = TableRef::default();
+    if first.as_rule() == Rule::derived {
+        let q = first.into_inner().find(|q| q.as_rule() == Rule::select_stmt).expect("a derived table has a query");
+        table.subquery = Some(Box::new(parser.select(q)?));
+    } else {
+        table.name = unquote_ident(first.as_str());
+    }
     for q in parts {
         match q.as_rule() {
             Rule::as_of => table.as_of = Some(as_of(q)?),

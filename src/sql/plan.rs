@@ -239,6 +239,11 @@ pub enum Source {
         source: Box<Source>,
         columns: Vec<usize>,
     },
+    /// The rows of a subquery in FROM (or a view), kept when `filter` holds.
+    Derived {
+        plan: Box<SelectPlan>,
+        filter: Option<BExpr>,
+    },
 }
 
 impl Source {
@@ -253,6 +258,7 @@ impl Source {
                 out
             }
             Source::Reorder { source, .. } => source.scans(),
+            Source::Derived { plan, .. } => plan.source.scans(),
         }
     }
 }
@@ -432,6 +438,14 @@ pub enum Plan {
     RestoreSnapshot(String),
     Diff(AsOf, AsOf),
     CheckDatabase,
+    CreateView {
+        view: Arc<crate::storage::ViewDef>,
+        if_not_exists: bool,
+    },
+    DropView {
+        name: String,
+        if_exists: bool,
+    },
     Checkpoint,
     Backup(String),
     /// The table is rebuilt under `schema`, each row passed through `rows`.
@@ -487,6 +501,8 @@ impl Plan {
                 | Plan::Delete(_)
                 | Plan::CreateTable { .. }
                 | Plan::DropTable { .. }
+                | Plan::CreateView { .. }
+                | Plan::DropView { .. }
                 | Plan::CreateIndex { .. }
                 | Plan::DropIndex { .. }
                 | Plan::AlterTable { .. }

@@ -89,6 +89,32 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::RestoreSnapshot(n) => Plan::RestoreSnapshot(n.clone()),
         Statement::Diff(a, b) => Plan::Diff(a.clone(), b.clone()),
         Statement::CheckDatabase => Plan::CheckDatabase,
+        Statement::CreateView { name, columns, query, if_not_exists } => {
+            if !if_not_exists {
+                if state.view(name).is_some() {
+                    return Err(Error::invalid(format!("view {name} already exists")));
+                }
+                if state.table(name).is_some() {
+                    return Err(Error::TableExists(name.clone()));
+                }
+            }
+            let plan = plan_select(query, &cx)?;
+            if !columns.is_empty() && columns.len() != plan.columns.len() {
+                return Err(Error::invalid(format!(
+                    "view {name} has {} columns but its SELECT gives {}",
+                    columns.len(),
+                    plan.columns.len()
+                )));
+            }
+            let view = crate::storage::ViewDef { name: name.clone(), columns: columns.clone(), sql: query.to_string() };
+            Plan::CreateView { view: Arc::new(view), if_not_exists: *if_not_exists }
+        }
+        Statement::DropView { name, if_exists } => {
+            if !if_exists && state.view(name).is_none() {
+                return Err(Error::invalid(format!("no such view: {name}")));
+            }
+            Plan::DropView { name: name.clone(), if_exists: *if_exists }
+        }
         Statement::Checkpoint => Plan::Checkpoint,
         Statement::Backup(dir) => Plan::Backup(dir.clone()),
         Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action)?,
@@ -228,10 +254,10 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
         return plan_compound(s, cx, outer);
     }
     let nest = Some(Nesting { planner: cx, outer });
-    let items = join::from_items(s, cx.state, cx.history)?;
+    let items = join::from_items(s, cx.state, cx.history, &|q: &Select| plan_select_in(q, cx, &[]))?;
     let scope = join::scope_of(&items);
     let table = match items.as_slice() {
-        [only] => Some(&only.table),
+        [only] if only.derived.is_none() => Some(&only.table),
         _ => None,
     };
     let cols = expand_columns(&s.columns, &scope)?;

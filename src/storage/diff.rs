@@ -107,10 +107,20 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
             }
         }
     }
+    for v in from.views() {
+        if to.view(&v.name) != Some(v) {
+            ops.push(WriteOp::DropView(v.name.clone()));
+        }
+    }
+    for v in to.views() {
+        if from.view(&v.name) != Some(v) {
+            ops.push(WriteOp::CreateView(v.clone()));
+        }
+    }
     // Catalog changes first, then every delete before any insert.
     ops.sort_by_key(|op| match op {
-        WriteOp::DropTable(_) => 0,
-        WriteOp::CreateTable(_) | WriteOp::CreateIndex { .. } | WriteOp::DropIndex { .. } => 1,
+        WriteOp::DropTable(_) | WriteOp::DropView(_) => 0,
+        WriteOp::CreateTable(_) | WriteOp::CreateIndex { .. } | WriteOp::DropIndex { .. } | WriteOp::CreateView(_) => 1,
         WriteOp::Row { change: Change::Delete, .. } => 2,
         WriteOp::Row { .. } => 3,
     });

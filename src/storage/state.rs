@@ -32,6 +32,29 @@ pub enum WriteOp {
     CreateIndex { table: String, index: IndexDef },
     DropIndex { table: String, name: String },
     Row { table: String, key: RowKey, change: Change },
+    CreateView(Arc<ViewDef>),
+    DropView(String),
+}
+
+/// A view: a named SELECT, kept as its SQL text and planned where it is used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ViewDef {
+    pub name: String,
+    /// Column names given with `CREATE VIEW v (a, b)`; else the SELECT's.
+    pub columns: Vec<String>,
+    pub sql: String,
+}
+
+impl ViewDef {
+    pub fn to_sql(&self) -> String {
+        let cols = if self.columns.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = self.columns.iter().map(|c| super::schema::quote_ident(c)).collect();
+            format!(" ({})", names.join(", "))
+        };
+        format!("CREATE VIEW {}{cols} AS {};", super::schema::quote_ident(&self.name), self.sql)
+    }
 }
 
 /// The changes a statement or transaction made, in order.
@@ -79,6 +102,7 @@ static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Clone, Debug, Default)]
 pub struct State {
     tables: OrdMap<String, Table>,
+    views: OrdMap<String, Arc<ViewDef>>,
     /// Changes whenever any table's schema changes; plans are cached against it.
     schema_id: u64,
 }
@@ -91,7 +115,7 @@ impl State {
     /// A state holding these tables (from a checkpoint or an import).
     pub fn from_tables(tables: impl IntoIterator<Item = Table>) -> State {
         let tables = tables.into_iter().map(|t| (t.name().to_ascii_lowercase(), t)).collect();
-        State { tables, schema_id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed) }
+        State { tables, views: OrdMap::new(), schema_id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed) }
     }
 
     pub fn schema_id(&self) -> u64 {
@@ -114,6 +138,22 @@ impl State {
         self.tables.values()
     }
 
+    pub fn view(&self, name: &str) -> Option<&Arc<ViewDef>> {
+        self.views.get(&name.to_ascii_lowercase())
+    }
+
+    pub fn views(&self) -> impl Iterator<Item = &Arc<ViewDef>> {
+        self.views.values()
+    }
+
+    /// A state with these views added (from a checkpoint).
+    pub fn with_views(mut self, views: impl IntoIterator<Item = ViewDef>) -> State {
+        for v in views {
+            self.views.insert(v.name.to_ascii_lowercase(), Arc::new(v));
+        }
+        self
+    }
+
     fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
         self.tables
             .get_mut(&name.to_ascii_lowercase())
@@ -124,6 +164,20 @@ impl State {
     /// clone and keep it only when every op succeeded.
     pub fn apply(&mut self, op: &WriteOp) -> Result<()> {
         match op {
+            WriteOp::CreateView(view) => {
+                let key = view.name.to_ascii_lowercase();
+                if self.tables.contains_key(&key) || self.views.contains_key(&key) {
+                    return Err(Error::TableExists(view.name.clone()));
+                }
+                self.views.insert(key, view.clone());
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::DropView(name) => {
+                if self.views.remove(&name.to_ascii_lowercase()).is_none() {
+                    return Err(Error::invalid(format!("no such view: {name}")));
+                }
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
             WriteOp::CreateTable(schema) => {
                 schema.check_consistent().map_err(Error::Invalid)?;
                 for fk in &schema.foreign_keys {
@@ -136,7 +190,7 @@ impl State {
                     }
                 }
                 let key = schema.name.to_ascii_lowercase();
-                if self.tables.contains_key(&key) {
+                if self.tables.contains_key(&key) || self.views.contains_key(&key) {
                     return Err(Error::TableExists(schema.name.clone()));
                 }
                 self.tables.insert(key, Table::new((**schema).clone()));

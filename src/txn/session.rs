@@ -410,7 +410,9 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
             WriteOp::CreateTable(_)
             | WriteOp::DropTable(_)
             | WriteOp::CreateIndex { .. }
-            | WriteOp::DropIndex { .. } => {
+            | WriteOp::DropIndex { .. }
+            | WriteOp::CreateView(_)
+            | WriteOp::DropView(_) => {
                 if head.schema_id() != txn.base.schema_id() {
                     return Err(Error::Conflict(
                         "the schema was changed by another transaction since this one began".into(),
@@ -473,6 +475,8 @@ fn finish(out: Output) -> Result<Outcome> {
         Output::Written(_, "index created") => Outcome::Done("CREATE INDEX"),
         Output::Written(_, "index dropped") => Outcome::Done("DROP INDEX"),
         Output::Written(_, "altered") => Outcome::Done("ALTER TABLE"),
+        Output::Written(_, "view created") => Outcome::Done("CREATE VIEW"),
+        Output::Written(_, "view dropped") => Outcome::Done("DROP VIEW"),
         Output::Written(w, verb) => Outcome::Changed { verb, count: w.count },
         Output::Nothing => Outcome::Done("OK"),
     })

@@ -1,0 +1,21 @@
+-- Views, subqueries in FROM, scalar / IN / EXISTS subqueries (correlated too), compound SELECTs.
+CREATE TABLE t (a INTEGER, b TEXT);
+INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, 'x'), (4, NULL);
+CREATE VIEW v AS SELECT b, count(*) AS n FROM t GROUP BY b;
+SELECT * FROM v ORDER BY b;
+CREATE VIEW w (k, total) AS SELECT b, sum(a) FROM t GROUP BY b;
+SELECT * FROM w JOIN v ON v.b = w.k ORDER BY k;
+SELECT * FROM (SELECT a * 10 AS ten FROM t) AS s WHERE ten > 10 ORDER BY ten;
+SELECT a, (SELECT count(*) FROM t AS u WHERE u.a < t.a) AS below FROM t ORDER BY a;
+SELECT a FROM t WHERE a IN (SELECT a + 1 FROM t) ORDER BY a;
+SELECT a FROM t WHERE EXISTS (SELECT 1 FROM t AS u WHERE u.b = t.b AND u.a <> t.a) ORDER BY a;
+SELECT a FROM t WHERE 9 NOT IN (SELECT a FROM t);
+SELECT b FROM t UNION SELECT 'z' ORDER BY 1;
+SELECT a FROM t EXCEPT SELECT 2 ORDER BY a DESC LIMIT 2;
+SELECT a FROM t INTERSECT SELECT a + 1 FROM t;
+SELECT a FROM t UNION ALL SELECT a, b FROM t;
+SELECT (SELECT a, b FROM t);
+CREATE VIEW v AS SELECT 1;
+DROP VIEW v;
+DROP VIEW v;
+EXPLAIN SELECT * FROM t AS x, t AS y, t AS z WHERE z.a = 1 AND y.a = z.a AND x.a = y.a;
