@@ -230,3 +230,16 @@ fn concurrent_transactions_cannot_orphan_a_child() {
         }
     }
 }
+
+#[test]
+fn the_longest_allowed_expression_chain_runs_on_a_test_thread_stack() {
+    // 999 operators: just under the limit, in the debug build, on a test thread's 2 MiB
+    // stack (and on a SELECT's WHERE, where evaluation recurses through the chain).
+    let db = amberdb::Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (a INTEGER)", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1), (2)", &[]).unwrap();
+    let chain = vec!["a = 3"; 499].join(" OR ");
+    let rows = s.query(&format!("SELECT a FROM t WHERE {chain} OR a = 2"), &[]).unwrap();
+    assert_eq!(rows.rows, vec![vec![amberdb::Value::Integer(2)]]);
+}

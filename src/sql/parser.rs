@@ -286,6 +286,22 @@ impl Builder {
         Ok(select)
     }
 
+    /// A FROM term; a parenthesised join is flattened into the joins around it.
+    fn from_term(&self, p: Pair<Rule>) -> Result<FromTerm> {
+        let mut parts = p.into_inner();
+        let first = parts.next().expect("a FROM term starts with a table");
+        let mut term = if first.as_rule() == Rule::paren_join {
+            let inner = first.into_inner().find(|q| q.as_rule() == Rule::from_term).expect("a parenthesised join");
+            self.from_term(inner)?
+        } else {
+            FromTerm { table: table_ref(self, first)?, joins: Vec::new() }
+        };
+        for j in parts {
+            term.joins.push(self.join_clause(j)?);
+        }
+        Ok(term)
+    }
+
     fn join_clause(&self, p: Pair<Rule>) -> Result<JoinClause> {
         let mut join = JoinClause {
             kind: JoinKind::Inner,
@@ -339,13 +355,7 @@ impl Builder {
                 }
                 Rule::from_clause => {
                     for term in q.into_inner().filter(|i| i.as_rule() == Rule::from_term) {
-                        let mut parts = term.into_inner();
-                        let table = table_ref(self, parts.next().expect("a FROM term starts with a table"))?;
-                        let mut joins = Vec::new();
-                        for j in parts {
-                            joins.push(self.join_clause(j)?);
-                        }
-                        select.from.push(FromTerm { table, joins });
+                        select.from.push(self.from_term(term)?);
                     }
                 }
                 Rule::where_clause => select.filter = Some(self.last_expr(q)?),
@@ -569,6 +579,16 @@ impl Builder {
                         Rule::negated => negated = true,
                         Rule::expr_list => list = self.expr_list(q)?,
                         Rule::select_stmt => query = Some(Box::new(self.select(q)?)),
+                        // `x IN t`: the values of a one-column table.
+                        Rule::in_table => {
+                            let table = TableRef { name: unquote_ident(q.as_str()), ..TableRef::default() };
+                            let from = vec![FromTerm { table, joins: Vec::new() }];
+                            query = Some(Box::new(Select {
+                                columns: vec![SelectItem::Wildcard],
+                                from,
+                                ..Select::default()
+                            }));
+                        }
                         _ => {}
                     }
                 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 /// How deeply parentheses may nest in one statement.
 const MAX_NESTING: usize = 100;
 /// How many operators one expression (between commas) may chain.
-const MAX_CHAIN: usize = 500;
+const MAX_CHAIN: usize = 1000;
 
 /// Refuses statements whose expressions nest or chain so deeply that parsing and
 /// evaluating them would exhaust the stack. A lexical pass, before pest runs.
