@@ -287,12 +287,12 @@ impl Builder {
     }
 
     /// A FROM term; a parenthesised join is flattened into the joins around it.
-    fn from_term(&self, p: Pair<Rule>) -> Result<FromTerm> {
+    fn parse_from_term(&self, p: Pair<Rule>) -> Result<FromTerm> {
         let mut parts = p.into_inner();
         let first = parts.next().expect("a FROM term starts with a table");
         let mut term = if first.as_rule() == Rule::paren_join {
             let inner = first.into_inner().find(|q| q.as_rule() == Rule::from_term).expect("a parenthesised join");
-            self.from_term(inner)?
+            self.parse_from_term(inner)?
         } else {
             FromTerm { table: table_ref(self, first)?, joins: Vec::new() }
         };
@@ -355,7 +355,7 @@ impl Builder {
                 }
                 Rule::from_clause => {
                     for term in q.into_inner().filter(|i| i.as_rule() == Rule::from_term) {
-                        select.from.push(self.from_term(term)?);
+                        select.from.push(self.parse_from_term(term)?);
                     }
                 }
                 Rule::where_clause => select.filter = Some(self.last_expr(q)?),

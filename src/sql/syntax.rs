@@ -63,7 +63,14 @@ fn describe(rule: Rule) -> String {
     match rule {
         Rule::EOI => "the end of the statement",
         Rule::rparen => "`)`",
-        Rule::ident | Rule::bare_ident | Rule::quoted_ident | Rule::table_ref | Rule::column_list => "a name",
+        Rule::ident
+        | Rule::bare_ident
+        | Rule::quoted_ident
+        | Rule::table_ref
+        | Rule::column_list
+        | Rule::from_term
+        | Rule::paren_join
+        | Rule::derived => "a name",
         Rule::number | Rule::decimal | Rule::hex_number | Rule::signed_number => "a number",
         Rule::string => "a string",
         Rule::type_word | Rule::type_name => "a type name",
