@@ -202,6 +202,7 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
                 Output::Rows(ResultSet { columns, rows })
             }
         }
+        Plan::Nothing => Output::Nothing,
         Plan::CreateView { view, if_not_exists } => {
             if *if_not_exists && state.view(&view.name).is_some() {
                 Output::Nothing

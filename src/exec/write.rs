@@ -117,8 +117,13 @@ pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
         }
-        let op =
-            insert_row(plan, &schema, src, &mut working, ctx).map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
+        let op = insert_row(plan, &schema, src, &mut working, &mut writes, ctx).map_err(|e| {
+            if multi {
+                e.in_row(n + 1)
+            } else {
+                e
+            }
+        })?;
         if let WriteOp::Row { key, .. } = &op {
             fks.stored(&working, &plan.table, key);
         }
@@ -133,6 +138,7 @@ fn insert_row(
     schema: &TableSchema,
     src: &[Value],
     working: &mut State,
+    writes: &mut WriteSet,
     ctx: &Ctx,
 ) -> Result<WriteOp> {
     let mut row: Vec<Value> = plan
@@ -148,6 +154,31 @@ fn insert_row(
         .collect();
     let key = new_key(working, &plan.table, schema, &mut row)?;
     validate(schema, &mut row, &plan.checks, ctx)?;
+    if plan.replace {
+        // The rows the new one would clash with, by key or by any unique column set.
+        let table = working.table_or_err(&plan.table)?;
+        let mut doomed: Vec<RowKey> = Vec::new();
+        if table.rows.contains_key(&key) {
+            doomed.push(key.clone());
+        }
+        let uniques = schema.uniques.iter().map(|u| &u.columns);
+        for cols in uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)) {
+            let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
+            if vals.iter().any(Value::is_null) {
+                continue;
+            }
+            for k in table.keys_where(cols, &vals) {
+                if !doomed.contains(&k) {
+                    doomed.push(k);
+                }
+            }
+        }
+        for k in doomed {
+            let op = WriteOp::Row { table: plan.table.clone(), key: k, change: Change::Delete };
+            working.apply(&op)?;
+            writes.ops.push(op);
+        }
+    }
     let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(Row::from(row)) };
     working.apply(&op)?;
     Ok(op)

@@ -62,6 +62,9 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
+    /// `REINDEX [name]`: indexes never go stale here, so it checks the name and does
+    /// nothing else.
+    Reindex(Option<String>),
     /// `CHECKPOINT`: write the state to the data directory now.
     Checkpoint,
     /// `BACKUP TO 'dir'`: copy the database to a new data directory.
@@ -206,6 +209,9 @@ pub enum InsertSource {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Insert {
+    /// `INSERT OR REPLACE` / `REPLACE`: rows whose key or unique values clash with a new
+    /// row are deleted first.
+    pub replace: bool,
     pub table: String,
     pub columns: Option<Vec<String>>,
     pub source: InsertSource,

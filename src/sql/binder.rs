@@ -358,6 +358,9 @@ impl<'a> Binder<'a> {
         }
         let mut inner = Binder::new(scope, "not allowed inside another aggregate");
         let arg = args.first().map(|a| inner.bind(a)).transpose()?;
+        if distinct && args.len() > 1 {
+            return Err(Error::invalid("DISTINCT aggregates must have exactly one argument"));
+        }
         let separator = args.get(1).map(|a| inner.bind(a)).transpose()?;
         let call = AggCall { func, arg, separator, distinct };
         let slot = match aggs.iter().position(|c| *c == call) {

@@ -186,6 +186,9 @@ impl Builder {
                 Statement::DropView { name: last_ident(p), if_exists }
             }
             Rule::checkpoint_stmt => Statement::Checkpoint,
+            Rule::reindex_stmt => Statement::Reindex(
+                p.into_inner().find(|q| q.as_rule() == Rule::ident).map(|q| unquote_ident(q.as_str())),
+            ),
             Rule::backup_stmt => {
                 let path = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("BACKUP TO names a directory");
                 Statement::Backup(unquote_string(path.as_str()))
@@ -404,8 +407,10 @@ impl Builder {
         let mut table = String::new();
         let mut columns = None;
         let mut source = InsertSource::DefaultValues;
+        let mut replace = false;
         for q in p.into_inner() {
             match q.as_rule() {
+                Rule::or_replace | Rule::replace => replace = true,
                 Rule::ident => table = unquote_ident(q.as_str()),
                 Rule::column_list => columns = Some(idents(q)),
                 Rule::values_clause => {
@@ -421,7 +426,7 @@ impl Builder {
                 _ => {}
             }
         }
-        Ok(Insert { table, columns, source })
+        Ok(Insert { replace, table, columns, source })
     }
 
     fn update(&self, p: Pair<Rule>) -> Result<Update> {
@@ -779,6 +784,8 @@ fn table_ref(parser: &Builder, p: Pair<Rule>) -> Result<TableRef> {
     for q in parts {
         match q.as_rule() {
             Rule::as_of => table.as_of = Some(as_of(q)?),
+            // Index hints only steer SQLite's planner; AmberDB's choice stands.
+            Rule::index_hint => {}
             _ => table.alias = Some(alias_name(q)),
         }
     }

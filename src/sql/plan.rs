@@ -364,6 +364,8 @@ pub enum InsertSourcePlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct InsertPlan {
     pub table: String,
+    /// INSERT OR REPLACE: clashing rows are deleted first.
+    pub replace: bool,
     /// For each table column, the position of its value in a source row, or `None` for
     /// its default.
     pub mapping: Vec<Option<usize>>,
@@ -438,6 +440,8 @@ pub enum Plan {
     RestoreSnapshot(String),
     Diff(AsOf, AsOf),
     CheckDatabase,
+    /// A statement that needs no work (REINDEX).
+    Nothing,
     CreateView {
         view: Arc<crate::storage::ViewDef>,
         if_not_exists: bool,

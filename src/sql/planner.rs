@@ -116,6 +116,14 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
             Plan::DropView { name: name.clone(), if_exists: *if_exists }
         }
         Statement::Checkpoint => Plan::Checkpoint,
+        Statement::Reindex(name) => {
+            if let Some(n) = name {
+                if state.table(n).is_none() && state.index_owner(n).is_none() {
+                    return Err(Error::invalid(format!("unable to identify the object to be reindexed: {n}")));
+                }
+            }
+            Plan::Nothing
+        }
         Statement::Backup(dir) => Plan::Backup(dir.clone()),
         Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action)?,
     })
@@ -453,7 +461,7 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
         }
     };
     let checks = plan_checks(schema, &scope)?;
-    Ok(InsertPlan { table: key, mapping, source, checks })
+    Ok(InsertPlan { table: key, replace: i.replace, mapping, source, checks })
 }
 
 fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
