@@ -279,9 +279,16 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
         Source::Derived { plan, .. } => {
             nodes.push(format!("Subquery: {}", plan.columns.join(", ")));
         }
-        Source::Reorder { source, .. } => {
+        Source::Reorder { source, columns } => {
             nodes.push("Join order chosen by the planner; columns put back in FROM order".to_string());
-            source_lines(source, false, state, names, nodes);
+            // Below this node columns sit in join order: name them from where they go.
+            let mut inner = vec![String::new(); columns.len()];
+            for (p, &q) in columns.iter().enumerate() {
+                if let (Some(slot), Some(name)) = (inner.get_mut(q), names.get(p)) {
+                    *slot = name.clone();
+                }
+            }
+            source_lines(source, false, state, &inner, nodes);
         }
         Source::Join(j) => {
             let kind = if j.left_join { "Left join" } else { "Join" };

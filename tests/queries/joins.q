@@ -17,3 +17,5 @@ SELECT a.name, c.v FROM a LEFT JOIN b AS c ON c.a_id = a.id AND c.v > 2 ORDER BY
 SELECT * FROM a NATURAL JOIN b;
 SELECT id, name FROM a JOIN b USING (id) WHERE id > 0;
 EXPLAIN SELECT a.name, b.v FROM a JOIN b ON b.a_id = a.id WHERE a.id = 1;
+CREATE TABLE c (id INTEGER PRIMARY KEY, b_id INTEGER, tag TEXT);
+EXPLAIN SELECT a.name, c.tag FROM a, b, c WHERE c.tag = 'q' AND c.b_id = b.id AND b.a_id = a.id;
