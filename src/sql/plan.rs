@@ -121,27 +121,55 @@ impl BExpr {
         }
     }
 
+    /// The expressions directly inside this one, for reading.
+    pub fn children(&self) -> Vec<&BExpr> {
+        match self {
+            BExpr::Const(_)
+            | BExpr::Column(_)
+            | BExpr::Param(_)
+            | BExpr::Agg(_)
+            | BExpr::Outer { .. }
+            | BExpr::Subquery(..)
+            | BExpr::Exists(..) => Vec::new(),
+            BExpr::InSubquery { expr, .. } => vec![expr],
+            BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => vec![a],
+            BExpr::And(a, b)
+            | BExpr::Or(a, b)
+            | BExpr::Compare(_, a, b)
+            | BExpr::Is(a, b, _)
+            | BExpr::Arith(_, a, b)
+            | BExpr::Concat(a, b) => vec![a, b],
+            BExpr::Between { expr, low, high, .. } => vec![expr, low, high],
+            BExpr::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
+            BExpr::Like { expr, pattern, .. } => vec![expr, pattern],
+            BExpr::Case { operand, whens, else_ } => {
+                let pairs = whens.iter().flat_map(|(w, t)| [w, t]);
+                operand.as_deref().into_iter().chain(pairs).chain(else_.as_deref()).collect()
+            }
+            BExpr::Func(_, args) => args.iter().collect(),
+        }
+    }
+
     /// Whether the expression holds a subquery.
     pub fn has_subquery(&self) -> bool {
         match self {
             BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
-            other => other.clone().children_mut().iter().any(|c| c.has_subquery()),
+            other => other.children().into_iter().any(BExpr::has_subquery),
         }
     }
 
     /// Every column the expression reads.
     pub fn columns(&self) -> Vec<usize> {
-        let mut copy = self.clone();
         let mut out = Vec::new();
-        copy.visit_columns(&mut |c| out.push(c));
+        self.visit_columns(&mut |c| out.push(c));
         out
     }
 
-    fn visit_columns(&mut self, f: &mut dyn FnMut(usize)) {
+    fn visit_columns(&self, f: &mut dyn FnMut(usize)) {
         if let BExpr::Column(c) = self {
             f(*c);
         }
-        for child in self.children_mut() {
+        for child in self.children() {
             child.visit_columns(f);
         }
     }

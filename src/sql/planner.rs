@@ -333,7 +333,7 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
                 SortExpr::Output(_) => None,
             });
             let aggs = calls.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()));
-            exprs.chain(sorts).chain(&group_by).chain(aggs).for_each(|e| columns_used(e, &mut used));
+            exprs.chain(sorts).chain(&group_by).chain(aggs).for_each(|e| used.extend(e.columns()));
             // A subquery may read any column of the row through its outer references.
             let subqueries = filter.iter().chain(&projection).chain(having.iter()).any(BExpr::has_subquery);
             covering = !subqueries && access::covers(table, &access, &used);
@@ -368,11 +368,6 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
         offset,
         compound: Vec::new(),
     })
-}
-
-/// Collects the input columns an expression reads.
-fn columns_used(e: &BExpr, out: &mut Vec<usize>) {
-    out.extend(e.columns());
 }
 
 /// The plain columns an ORDER BY sorts by, when every key is a column in the same
