@@ -71,44 +71,79 @@ pub enum BExpr {
 /// Whether a subquery reads a row of an enclosing query (and so runs once per row).
 pub type Correlated = bool;
 
-impl BExpr {
-    /// The expressions directly inside this one.
-    pub fn children_mut(&mut self) -> Vec<&mut BExpr> {
-        match self {
+/// Pushes the expressions directly inside `$e` onto `$out`: shared or mutable borrows,
+/// as `$e` is one or the other, so that both walkers list the variants once.
+macro_rules! push_children {
+    ($e:expr, $out:ident) => {
+        match $e {
             BExpr::Const(_)
             | BExpr::Column(_)
             | BExpr::Param(_)
             | BExpr::Agg(_)
             | BExpr::Outer { .. }
             | BExpr::Subquery(..)
-            | BExpr::Exists(..) => Vec::new(),
-            BExpr::InSubquery { expr, .. } => vec![expr],
-            BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => vec![a],
+            | BExpr::Exists(..) => {}
+            BExpr::InSubquery { expr: a, .. }
+            | BExpr::Not(a)
+            | BExpr::Neg(a)
+            | BExpr::BitNot(a)
+            | BExpr::IsNull(a, _)
+            | BExpr::Cast(a, _) => $out.push(a),
             BExpr::And(a, b)
             | BExpr::Or(a, b)
             | BExpr::Compare(_, a, b)
             | BExpr::Is(a, b, _)
             | BExpr::Arith(_, a, b)
-            | BExpr::Concat(a, b) => vec![a, b],
-            BExpr::Between { expr, low, high, .. } => vec![expr, low, high],
-            BExpr::InList { expr, list, .. } => std::iter::once(&mut **expr).chain(list.iter_mut()).collect(),
-            BExpr::Like { expr, pattern, .. } => vec![expr, pattern],
+            | BExpr::Concat(a, b)
+            | BExpr::Like { expr: a, pattern: b, .. } => {
+                $out.push(a);
+                $out.push(b);
+            }
+            BExpr::Between { expr, low, high, .. } => {
+                $out.push(expr);
+                $out.push(low);
+                $out.push(high);
+            }
+            BExpr::InList { expr, list, .. } => {
+                $out.push(expr);
+                for x in list {
+                    $out.push(x);
+                }
+            }
             BExpr::Case { operand, whens, else_ } => {
-                let mut out: Vec<&mut BExpr> = Vec::new();
                 if let Some(o) = operand {
-                    out.push(o);
+                    $out.push(o);
                 }
                 for (w, t) in whens {
-                    out.push(w);
-                    out.push(t);
+                    $out.push(w);
+                    $out.push(t);
                 }
                 if let Some(e) = else_ {
-                    out.push(e);
+                    $out.push(e);
                 }
-                out
             }
-            BExpr::Func(_, args) => args.iter_mut().collect(),
+            BExpr::Func(_, args) => {
+                for x in args {
+                    $out.push(x);
+                }
+            }
         }
+    };
+}
+
+impl BExpr {
+    /// The expressions directly inside this one.
+    pub fn children(&self) -> Vec<&BExpr> {
+        let mut out: Vec<&BExpr> = Vec::new();
+        push_children!(self, out);
+        out
+    }
+
+    /// The expressions directly inside this one, to change.
+    pub fn children_mut(&mut self) -> Vec<&mut BExpr> {
+        let mut out: Vec<&mut BExpr> = Vec::new();
+        push_children!(self, out);
+        out
     }
 
     /// Renumbers every column reference.
@@ -118,35 +153,6 @@ impl BExpr {
         }
         for child in self.children_mut() {
             child.map_columns(f);
-        }
-    }
-
-    /// The expressions directly inside this one, for reading.
-    pub fn children(&self) -> Vec<&BExpr> {
-        match self {
-            BExpr::Const(_)
-            | BExpr::Column(_)
-            | BExpr::Param(_)
-            | BExpr::Agg(_)
-            | BExpr::Outer { .. }
-            | BExpr::Subquery(..)
-            | BExpr::Exists(..) => Vec::new(),
-            BExpr::InSubquery { expr, .. } => vec![expr],
-            BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => vec![a],
-            BExpr::And(a, b)
-            | BExpr::Or(a, b)
-            | BExpr::Compare(_, a, b)
-            | BExpr::Is(a, b, _)
-            | BExpr::Arith(_, a, b)
-            | BExpr::Concat(a, b) => vec![a, b],
-            BExpr::Between { expr, low, high, .. } => vec![expr, low, high],
-            BExpr::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
-            BExpr::Like { expr, pattern, .. } => vec![expr, pattern],
-            BExpr::Case { operand, whens, else_ } => {
-                let pairs = whens.iter().flat_map(|(w, t)| [w, t]);
-                operand.as_deref().into_iter().chain(pairs).chain(else_.as_deref()).collect()
-            }
-            BExpr::Func(_, args) => args.iter().collect(),
         }
     }
 
