@@ -6,12 +6,14 @@
 //! digits. It holds:
 //!
 //! ```text
-//! magic:   8 bytes  "AMBERCK1"
+//! magic:   8 bytes  "AMBERCK2"
 //! version: u64 LE
 //! length:  u64 LE   bytes in payload
 //! crc:     u32 LE   CRC-32 (IEEE) of payload
 //! payload:          postcard: for each table its schema, next rowid, rows in key order
-//!                   (in chunks) and its indexes' orders; then the views
+//!                   (in chunks), its indexes' orders and its rows' expiry times; then
+//!                   the views, the namespaces, and each namespace's messages in
+//!                   global order
 //! ```
 //!
 //! Indexes are not stored: they are rebuilt from the rows on load, so they always agree
@@ -32,10 +34,11 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::fs::Fs;
 use crate::storage::schema::TableSchema;
+use crate::storage::streams::{Message, MessageStore};
 use crate::storage::table::Slot;
 use crate::storage::{Row, RowKey, State, Table, Value, ViewDef};
 
-const MAGIC: &[u8; 8] = b"AMBERCK1";
+const MAGIC: &[u8; 8] = b"AMBERCK2";
 const HEADER: usize = 28;
 
 pub fn checkpoint_name(version: u64) -> String {
@@ -69,6 +72,8 @@ struct TableOut<'a> {
     /// For each index, the positions of its rows (in key order) in the index's order,
     /// so that loading does not sort; an empty list means "sort".
     orders: Vec<Vec<u32>>,
+    /// When rows expire.
+    expiry: Vec<(&'a RowKey, i64)>,
 }
 
 /// A table read back; the chunks are borrowed from the file's bytes.
@@ -79,7 +84,10 @@ struct TableIn<'a> {
     #[serde(borrow)]
     chunks: Vec<&'a [u8]>,
     orders: Vec<Vec<u32>>,
+    expiry: Vec<(RowKey, i64)>,
 }
+
+type Streams<'a> = Vec<(&'a String, Vec<&'a Message>)>;
 
 /// A table's rows encoded in chunks, and its indexes' orders.
 struct Encoded<'a> {
@@ -160,10 +168,13 @@ pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
             next_rowid: e.table.next_rowid,
             chunks: e.chunks.iter().map(|c| Bytes(c)).collect(),
             orders: e.orders.clone(),
+            expiry: e.table.expiry.iter().map(|(k, &at)| (k, at)).collect(),
         })
         .collect();
     let views: Vec<&ViewDef> = state.views().map(|v| &**v).collect();
-    let buf = postcard::to_extend(&(tables, views), vec![0u8; HEADER])
+    let namespaces: Vec<&String> = state.namespaces().collect();
+    let streams: Streams = state.message_stores().map(|(ns, s)| (ns, s.messages().map(|m| &**m).collect())).collect();
+    let buf = postcard::to_extend(&(tables, views, namespaces, streams), vec![0u8; HEADER])
         .map_err(|e| format!("cannot encode a checkpoint: {e}"))?;
     let mut buf = buf;
     let len = (buf.len() - HEADER) as u64;
@@ -194,14 +205,30 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
     if crc32fast::hash(payload) != crc {
         return Err("checksum mismatch".into());
     }
-    let (images, views): (Vec<TableIn>, Vec<ViewDef>) =
+    type Payload<'a> = (Vec<TableIn<'a>>, Vec<ViewDef>, Vec<String>, Vec<(String, Vec<Message>)>);
+    let (images, views, namespaces, streams): Payload =
         postcard::from_bytes(payload).map_err(|e| format!("undecodable: {e}"))?;
     let mut tables = Vec::with_capacity(images.len());
     for image in images {
         let rows = decode_rows(&image.chunks)?;
-        tables.push(Table::load(image.schema, image.next_rowid, rows, image.orders).map_err(|e| e.to_string())?);
+        let mut table = Table::load(image.schema, image.next_rowid, rows, image.orders).map_err(|e| e.to_string())?;
+        for (key, at) in image.expiry {
+            if !table.rows.contains_key(&key) {
+                return Err(format!("table {}: an expiry for missing row {key}", table.name()));
+            }
+            table.set_expiry(&key, Some(at));
+        }
+        tables.push(table);
     }
-    Ok((version, State::from_tables(tables).with_views(views)))
+    let mut stores = Vec::with_capacity(streams.len());
+    for (ns, messages) in streams {
+        let mut store = MessageStore::default();
+        for m in &messages {
+            store.append(m).map_err(|e| format!("namespace {ns}: {e}"))?;
+        }
+        stores.push((ns, store));
+    }
+    Ok((version, State::from_tables(tables).with_views(views).with_namespaces(namespaces, stores)))
 }
 
 /// Decodes a table's row chunks on a few threads and joins them in order.

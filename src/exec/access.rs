@@ -136,7 +136,14 @@ pub fn scan(
 ) -> Result<()> {
     let mut seen = 0usize;
     let mut f = f;
+    // Rows that have expired are invisible from the moment they expire.
+    let now = (!table.expiry.is_empty()).then(|| ctx.now());
     let mut visit = |k: &RowKey, r: &Row| -> Result<bool> {
+        if let Some(now) = now {
+            if !table.is_live(k, now) {
+                return Ok(true);
+            }
+        }
         if seen.is_multiple_of(INTERRUPT_EVERY) {
             ctx.check_interrupt()?;
         }

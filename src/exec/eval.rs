@@ -41,6 +41,32 @@ pub struct Ctx<'a> {
 pub struct SubState {
     outer: RefCell<Vec<Vec<Value>>>,
     cache: RefCell<HashMap<usize, Cached>>,
+    /// Messages `write_message` wrote in this statement, with their namespaces.
+    messages: RefCell<Vec<(String, crate::storage::streams::Message)>>,
+}
+
+impl SubState {
+    /// How many messages this statement wrote to a stream so far.
+    pub fn pending_in(&self, namespace: &str, stream: &str) -> usize {
+        self.messages.borrow().iter().filter(|(ns, m)| ns == namespace && m.stream_name == stream).count()
+    }
+
+    pub fn has_pending_id(&self, id: &str) -> bool {
+        self.messages.borrow().iter().any(|(_, m)| m.id == id)
+    }
+
+    pub fn push_message(&self, namespace: String, message: crate::storage::streams::Message) {
+        self.messages.borrow_mut().push((namespace, message));
+    }
+
+    /// The messages written, in order, as write operations.
+    pub fn take_messages(&self) -> Vec<crate::storage::WriteOp> {
+        let messages = std::mem::take(&mut *self.messages.borrow_mut());
+        messages
+            .into_iter()
+            .map(|(namespace, m)| crate::storage::WriteOp::Message { namespace, message: std::sync::Arc::new(m) })
+            .collect()
+    }
 }
 
 #[derive(Clone)]

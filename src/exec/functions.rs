@@ -31,6 +31,24 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::Now => Value::Timestamp(ctx.now()),
         Func::Random => Value::Integer(random()),
         Func::CurrentVersion => Value::Integer(ctx.version as i64),
+        Func::WriteMessage => super::streams::write_message(&args, ctx)?,
+        Func::StreamVersion => super::streams::stream_version(&args, ctx)?,
+        Func::TtlRemaining => match args[0] {
+            Value::Timestamp(at) => Value::Real((at - ctx.now()).max(0) as f64 / 1e6),
+            _ => Value::Null,
+        },
+        Func::StreamId | Func::CardinalId | Func::Category | Func::IsCategory | Func::Hash64 => {
+            use crate::storage::streams;
+            let Value::Text(name) = &args[0] else { return Ok(Value::Null) };
+            let text = |s: Option<&str>| s.map_or(Value::Null, Value::text);
+            match f {
+                Func::StreamId => text(streams::stream_id(name)),
+                Func::CardinalId => text(streams::cardinal_id(name)),
+                Func::Category => Value::text(streams::category(name)),
+                Func::IsCategory => Value::Boolean(streams::is_category(name)),
+                _ => Value::Integer(streams::hash_64(name)),
+            }
+        }
         _ if null_in && !matches!(f, Func::Typeof) => Value::Null,
         Func::Typeof => Value::text(args[0].type_name()),
         Func::Abs => match to_number(&args[0]) {

@@ -16,6 +16,7 @@ pub mod eval;
 pub mod foreign;
 pub mod functions;
 pub mod select;
+pub mod streams;
 pub mod write;
 
 pub use eval::Ctx;
@@ -142,6 +143,8 @@ pub fn eval_constant(e: &BExpr) -> Result<Value> {
 pub enum Output {
     Rows(ResultSet),
     Written(Written, &'static str),
+    /// A SELECT that wrote messages: its rows and its writes.
+    RowsWritten(ResultSet, Written),
     /// The statement changed nothing (`CREATE TABLE IF NOT EXISTS` on an existing table).
     Nothing,
 }
@@ -156,8 +159,34 @@ fn plan_rows(lines: Vec<String>) -> Output {
 pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
     let sub = eval::SubState::default();
     let ctx = &Ctx { state: Some(state), sub: Some(&sub), ..*ctx };
+    let out = run(plan, state, ctx)?;
+    // Messages written by `write_message` join the statement's writes.
+    let messages = sub.take_messages();
+    if messages.is_empty() {
+        return Ok(out);
+    }
+    let with_messages = |mut w: Written| -> Result<Written> {
+        for op in &messages {
+            w.state.apply(op)?;
+        }
+        w.count += messages.len();
+        w.writes.ops.extend(messages.iter().cloned());
+        Ok(w)
+    };
+    Ok(match out {
+        Output::Rows(rows) => {
+            let w = Written { state: state.clone(), writes: Default::default(), count: 0, reads: Vec::new() };
+            Output::RowsWritten(rows, with_messages(w)?)
+        }
+        Output::RowsWritten(rows, w) => Output::RowsWritten(rows, with_messages(w)?),
+        Output::Written(w, verb) => Output::Written(with_messages(w)?, verb),
+        Output::Nothing => Output::Nothing,
+    })
+}
+
+fn run(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
     Ok(match plan {
-        Plan::Select(p) => Output::Rows(select::run_select(p, state, ctx)?),
+        Plan::Select(p) | Plan::WritingSelect(p) => Output::Rows(select::run_select(p, state, ctx)?),
         Plan::Explain(p) => plan_rows(crate::sql::explain::explain(p, state)),
         Plan::ExplainWrite(p) => plan_rows(crate::sql::explain::explain_write(p, state)),
         Plan::Insert(p) => Output::Written(write::run_insert(p, state, ctx)?, "inserted"),
@@ -215,6 +244,20 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
                 Output::Nothing
             } else {
                 Output::Written(write::run_ddl(WriteOp::DropView(name.clone()), state)?, "view dropped")
+            }
+        }
+        Plan::CreateNamespace { name, if_not_exists } => {
+            if *if_not_exists && state.has_namespace(name) {
+                Output::Nothing
+            } else {
+                Output::Written(write::run_ddl(WriteOp::CreateNamespace(name.clone()), state)?, "namespace created")
+            }
+        }
+        Plan::DropNamespace { name, if_exists } => {
+            if *if_exists && !state.has_namespace(name) {
+                Output::Nothing
+            } else {
+                Output::Written(write::run_ddl(WriteOp::DropNamespace(name.clone()), state)?, "namespace dropped")
             }
         }
         Plan::DropTable { name, if_exists } => {

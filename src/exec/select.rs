@@ -29,7 +29,7 @@ fn source_rows(
 ) -> Result<bool> {
     match source {
         Source::Single => f(&Row::from(Vec::new())),
-        Source::Scan { table, as_of, access, filter } => {
+        Source::Scan { table, as_of, access, filter, expiry } => {
             let past;
             let state = match as_of {
                 Some(at) => {
@@ -39,7 +39,16 @@ fn source_rows(
                 None => state,
             };
             let mut more = true;
-            super::access::scan(state.table_or_err(table)?, access, covering, ctx, |_, row| {
+            let t = state.table_or_err(table)?;
+            super::access::scan(t, access, covering, ctx, |key, row| {
+                let extended;
+                let row = if *expiry {
+                    let at = t.expiry.get(key).map_or(Value::Null, |&at| Value::Timestamp(at));
+                    extended = row.iter().cloned().chain([at]).collect::<Row>();
+                    &extended
+                } else {
+                    row
+                };
                 if let Some(cond) = filter {
                     if !is_true(cond, &Env { row, aggs: &[], ctx })? {
                         return Ok(true);
@@ -51,6 +60,14 @@ fn source_rows(
             Ok(more)
         }
         Source::Join(j) => join_rows(j, state, ctx, f),
+        Source::Messages { read, args, filter } => super::streams::read_messages(*read, args, state, ctx, &mut |row| {
+            if let Some(cond) = filter {
+                if !is_true(cond, &Env { row, aggs: &[], ctx })? {
+                    return Ok(true);
+                }
+            }
+            f(row)
+        }),
         Source::Derived { plan, filter } => {
             for values in run_select(plan, state, ctx)?.rows {
                 let row = Row::from(values);
@@ -181,6 +198,7 @@ fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
         Source::Join(j) => source_width(&j.left, state, ctx)? + j.right_width,
         Source::Reorder { columns, .. } => columns.len(),
         Source::Derived { plan, .. } => plan.columns.len(),
+        Source::Messages { .. } => crate::sql::plan::MESSAGE_COLUMNS.len(),
         Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
         Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
     })

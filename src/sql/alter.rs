@@ -31,6 +31,7 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
                 if_not_exists: false,
                 columns: vec![def.clone()],
                 constraints: vec![],
+                options: vec![],
             };
             let added = plan_create(&single, state)?;
             if !added.foreign_keys.is_empty() {

@@ -69,6 +69,16 @@ pub enum Statement {
     Checkpoint,
     /// `BACKUP TO 'dir'`: copy the database to a new data directory.
     Backup(String),
+    CreateNamespace {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropNamespace {
+        name: String,
+        if_exists: bool,
+    },
+    /// `USE n`: the namespace unqualified names refer to in this session.
+    Use(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -144,9 +154,10 @@ pub struct JoinClause {
 
 impl fmt::Display for TableRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.subquery {
-            Some(q) => write!(f, "({q})")?,
-            None => f.write_str(&quote_ident(&self.name))?,
+        match (&self.subquery, &self.function) {
+            (Some(q), _) => write!(f, "({q})")?,
+            (None, Some(args)) => write!(f, "{}({})", quote_ident(&self.name), comma(args))?,
+            (None, None) => f.write_str(&quote_ident(&self.name))?,
         }
         if let Some(at) = &self.as_of {
             write!(f, " AS OF {at}")?;
@@ -189,6 +200,8 @@ pub struct TableRef {
     pub alias: Option<String>,
     /// `AS OF VERSION n` / `AS OF SNAPSHOT name`: read the table as it was then.
     pub as_of: Option<AsOf>,
+    /// `FROM name(args)`: the rows a table-valued function returns (message reads).
+    pub function: Option<Vec<Expr>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -215,6 +228,8 @@ pub struct Insert {
     pub table: String,
     pub columns: Option<Vec<String>>,
     pub source: InsertSource,
+    /// `WITH TTL 'interval'` (`Some(Some(_))`) or `WITH TTL NULL` (`Some(None)`).
+    pub ttl: Option<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -222,6 +237,8 @@ pub struct Update {
     pub table: String,
     pub assignments: Vec<(String, Expr)>,
     pub filter: Option<Expr>,
+    /// As for INSERT: a new expiry for the updated rows, or none.
+    pub ttl: Option<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -236,6 +253,8 @@ pub struct CreateTable {
     pub if_not_exists: bool,
     pub columns: Vec<ColumnDef>,
     pub constraints: Vec<TableConstraint>,
+    /// `WITH (name = value, …)`: table options (`ttl`).
+    pub options: Vec<(String, Value)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -529,5 +548,58 @@ impl fmt::Display for Select {
             write!(f, " OFFSET {o}")?;
         }
         Ok(())
+    }
+}
+
+impl Select {
+    /// Whether `f` holds for some expression of this query, its subqueries included.
+    pub fn any_expr(&self, f: &mut dyn FnMut(&Expr) -> bool) -> bool {
+        let tables = self.from.iter().flat_map(|t| std::iter::once(&t.table).chain(t.joins.iter().map(|j| &j.table)));
+        for t in tables {
+            if t.subquery.as_ref().is_some_and(|q| q.any_expr(f)) {
+                return true;
+            }
+            if t.function.iter().flatten().any(|e| e.any(f)) {
+                return true;
+            }
+        }
+        let items = self.columns.iter().filter_map(|c| match c {
+            SelectItem::Expr { expr, .. } => Some(expr),
+            _ => None,
+        });
+        let ons = self.from.iter().flat_map(|t| t.joins.iter().filter_map(|j| j.on.as_ref()));
+        let clauses = [&self.filter, &self.having, &self.limit, &self.offset].into_iter().flatten();
+        let mut all =
+            items.chain(ons).chain(clauses).chain(&self.group_by).chain(self.order_by.iter().map(|o| &o.expr));
+        all.any(|e| e.any(f)) || self.compound.iter().any(|(_, s)| s.any_expr(f))
+    }
+
+    /// Whether the query calls the named function anywhere.
+    pub fn calls(&self, function: &str) -> bool {
+        self.any_expr(&mut |e| matches!(e, Expr::Function { name, .. } if name.eq_ignore_ascii_case(function)))
+    }
+}
+
+impl Expr {
+    /// Whether `f` holds for this expression or one inside it (subqueries included).
+    pub fn any(&self, f: &mut dyn FnMut(&Expr) -> bool) -> bool {
+        if f(self) {
+            return true;
+        }
+        match self {
+            Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => false,
+            Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => expr.any(f),
+            Expr::Binary { left, right, .. } => left.any(f) || right.any(f),
+            Expr::Between { expr, low, high, .. } => expr.any(f) || low.any(f) || high.any(f),
+            Expr::InList { expr, list, .. } => expr.any(f) || list.iter().any(|x| x.any(f)),
+            Expr::InSelect { expr, query, .. } => expr.any(f) || query.any_expr(f),
+            Expr::Subquery(q) | Expr::Exists(q) => q.any_expr(f),
+            Expr::Case { operand, whens, else_ } => {
+                operand.as_ref().is_some_and(|o| o.any(f))
+                    || whens.iter().any(|(w, t)| w.any(f) || t.any(f))
+                    || else_.as_ref().is_some_and(|x| x.any(f))
+            }
+            Expr::Function { args, .. } => args.iter().any(|a| a.any(f)),
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use super::ast::{BinaryOp, Expr, Select, UnaryOp};
-use super::plan::{AggCall, AggFunc, ArithOp, BExpr, CmpOp, Func, SelectPlan};
+use super::plan::{AggCall, AggFunc, ArithOp, BExpr, CmpOp, Func, MessageRead, SelectPlan};
 use crate::error::{closest, Error, Result};
 use crate::storage::{DataType, Value};
 
@@ -38,6 +38,9 @@ impl ScopeTable {
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
     pub tables: Vec<ScopeTable>,
+    /// The column that holds each row's expiry time, when the query reads one table
+    /// and asks `ttl_remaining()`.
+    pub expiry: Option<usize>,
 }
 
 impl Scope {
@@ -103,6 +106,14 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("sign", Func::Sign, 1, 1),
     ("random", Func::Random, 0, 0),
     ("current_version", Func::CurrentVersion, 0, 0),
+    // Stream functions that need a namespace get it as a first, hidden argument.
+    ("write_message", Func::WriteMessage, 5, 7),
+    ("stream_version", Func::StreamVersion, 2, 2),
+    ("id", Func::StreamId, 1, 1),
+    ("cardinal_id", Func::CardinalId, 1, 1),
+    ("category", Func::Category, 1, 1),
+    ("is_category", Func::IsCategory, 1, 1),
+    ("hash_64", Func::Hash64, 1, 1),
 ];
 
 const AGGREGATES: &[&str] = &["count", "sum", "total", "avg", "min", "max", "group_concat"];
@@ -330,11 +341,27 @@ impl<'a> Binder<'a> {
         if star || distinct {
             return Err(Error::invalid(format!("{name}() is not an aggregate function")));
         }
+        if lower == "ttl_remaining" {
+            return match (args.is_empty(), self.scope.expiry) {
+                (true, Some(c)) => Ok(BExpr::Func(Func::TtlRemaining, vec![BExpr::Column(c)])),
+                (true, None) => Err(Error::invalid("ttl_remaining() works in a SELECT from one table")),
+                (false, _) => Err(Error::Arity { name: lower, expected: "0 arguments".into() }),
+            };
+        }
+        if MessageRead::by_name(&lower).is_some() {
+            return Err(Error::invalid(format!("{lower}() returns rows: use it in FROM (SELECT * FROM {lower}(…))")));
+        }
         let Some(&(_, func, min, max)) = SCALARS.iter().find(|(n, ..)| *n == lower) else {
             let names = SCALARS.iter().map(|s| s.0).chain(AGGREGATES.iter().copied());
             return Err(Error::NoSuchFunction { name: name.to_string(), suggestion: closest(name, names) });
         };
         if args.len() < min || args.len() > max {
+            // Say what the caller wrote: without the hidden namespace argument.
+            let (min, max) = if crate::sql::namespace::is_stream_function(&lower) {
+                (min - 1, max.saturating_sub(1))
+            } else {
+                (min, max)
+            };
             let expected = match (min, max) {
                 (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
                 (a, usize::MAX) => format!("at least {a} arguments"),
@@ -374,13 +401,39 @@ impl<'a> Binder<'a> {
     }
 }
 
+/// Binds an expression over one row of the named columns (a message read's
+/// `condition`).
+pub fn bind_over_columns(columns: &[&str], expr: &Expr) -> Result<BExpr> {
+    let table = ScopeTable {
+        name: "messages".into(),
+        alias: None,
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        offset: 0,
+        hidden: Vec::new(),
+    };
+    let scope = Scope { tables: vec![table], expiry: None };
+    let bound = Binder::new(&scope, "not allowed in a condition").bind(expr)?;
+    if matches!(bound, BExpr::Func(Func::WriteMessage, _)) {
+        return Err(Error::invalid("a condition cannot write messages"));
+    }
+    Ok(bound)
+}
+
 /// True when the bound expression depends on nothing but constants.
 pub fn is_constant(e: &BExpr) -> bool {
     match e {
         BExpr::Const(_) => true,
         BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => false,
         BExpr::Outer { .. } | BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => false,
-        BExpr::Func(Func::Now | Func::Random | Func::CurrentVersion, _) => false,
+        BExpr::Func(
+            Func::Now
+            | Func::Random
+            | Func::CurrentVersion
+            | Func::WriteMessage
+            | Func::StreamVersion
+            | Func::TtlRemaining,
+            _,
+        ) => false,
         BExpr::Func(_, args) => args.iter().all(is_constant),
         BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => is_constant(a),
         BExpr::And(a, b)

@@ -259,7 +259,7 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
     let show = |e: &BExpr| Named(e, names).to_string();
     match source {
         Source::Single => nodes.push("Values: one row".to_string()),
-        Source::Scan { table, as_of, access, filter } => {
+        Source::Scan { table, as_of, access, filter, .. } => {
             let mut line = access_line(table, access, state);
             if covering {
                 line.push_str(", covering");
@@ -278,6 +278,14 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
         }
         Source::Derived { plan, .. } => {
             nodes.push(format!("Subquery: {}", plan.columns.join(", ")));
+        }
+        Source::Messages { read, filter, .. } => {
+            let mut line = format!("Messages: {}", read.name());
+            if let Some(f) = filter {
+                let own: Vec<String> = crate::sql::plan::MESSAGE_COLUMNS.iter().map(|c| c.to_string()).collect();
+                line.push_str(&format!(", filter {}", Named(f, &own)));
+            }
+            nodes.push(line);
         }
         Source::Reorder { source, columns } => {
             nodes.push("Join order chosen by the planner; columns put back in FROM order".to_string());

@@ -8,7 +8,7 @@
 use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
 use super::binder::{Binder, Nesting, Scope, ScopeTable};
-use super::plan::{BExpr, CmpOp, JoinPlan, SelectPlan, Source};
+use super::plan::{BExpr, CmpOp, JoinPlan, MessageRead, SelectPlan, Source, MESSAGE_COLUMNS};
 use crate::error::{Error, Result};
 use crate::storage::{Column, DataType, History, State, Table, TableSchema};
 
@@ -19,6 +19,8 @@ pub struct FromItem {
     pub table: Table,
     /// The plan of a subquery in FROM, or of a view.
     pub derived: Option<Box<SelectPlan>>,
+    /// A message read in FROM, with its arguments (the namespace first).
+    pub function: Option<(MessageRead, Vec<BExpr>)>,
     pub tref: TableRef,
     pub kind: JoinKind,
     pub on: Option<Expr>,
@@ -35,19 +37,20 @@ pub fn from_items(
 ) -> Result<Vec<FromItem>> {
     let mut items: Vec<FromItem> = Vec::new();
     // A subquery (or view) stands in as a table with its columns and no rows.
+    let stand_in = |name: &str, names: Vec<String>| {
+        let columns =
+            names.into_iter().map(|name| Column { name, ty: DataType::Any, not_null: false, default: None }).collect();
+        Table::new(TableSchema { name: name.to_string(), columns, ..TableSchema::default() })
+    };
     let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Box<SelectPlan>>) {
         let names: Vec<String> = if columns.is_empty() { plan.columns.to_vec() } else { columns.to_vec() };
-        let schema = TableSchema {
-            name: name.to_string(),
-            columns: names
-                .into_iter()
-                .map(|name| Column { name, ty: DataType::Any, not_null: false, default: None })
-                .collect(),
-            ..TableSchema::default()
-        };
-        (Table::new(schema), Some(Box::new(plan)))
+        (stand_in(name, names), Some(Box::new(plan)))
     };
     let load = |t: &TableRef| -> Result<(Table, Option<Box<SelectPlan>>)> {
+        if t.function.is_some() {
+            let columns = MESSAGE_COLUMNS.iter().map(|c| c.to_string()).collect();
+            return Ok((stand_in(&t.name.to_ascii_lowercase(), columns), None));
+        }
         if let Some(q) = &t.subquery {
             return Ok(derived(t.alias.as_deref().unwrap_or("subquery"), plan_query(q)?, &[]));
         }
@@ -71,6 +74,7 @@ pub fn from_items(
         items.push(FromItem {
             table,
             derived,
+            function: message_read(&term.table)?,
             tref: term.table.clone(),
             kind: JoinKind::Cross,
             on: None,
@@ -91,7 +95,9 @@ pub fn from_items(
                     .map(|c| c.name.clone())
                     .collect();
             }
-            items.push(FromItem { table, derived, tref: j.table.clone(), kind: j.kind, on: j.on.clone(), using });
+            let function = message_read(&j.table)?;
+            let (tref, kind, on) = (j.table.clone(), j.kind, j.on.clone());
+            items.push(FromItem { table, derived, function, tref, kind, on, using });
         }
     }
     let mut labels: Vec<String> = Vec::new();
@@ -105,6 +111,28 @@ pub fn from_items(
         labels.push(label);
     }
     Ok(items)
+}
+
+/// The message function a FROM item calls, with its arguments bound (they may hold
+/// constants and parameters, not columns).
+fn message_read(t: &TableRef) -> Result<Option<(MessageRead, Vec<BExpr>)>> {
+    let Some(args) = &t.function else { return Ok(None) };
+    let Some((read, min, max)) = MessageRead::by_name(&t.name) else {
+        return Err(Error::invalid(format!(
+            "no such table function: {} (there are get_stream_messages, get_category_messages and \
+             get_last_stream_message)",
+            t.name
+        )));
+    };
+    // The first argument is the namespace the resolver added.
+    let given = args.len().saturating_sub(1);
+    if given < min || given > max {
+        return Err(Error::Arity { name: read.name().to_string(), expected: format!("{min} to {max} arguments") });
+    }
+    let empty = Scope::default();
+    let mut binder = Binder::new(&empty, "not allowed in a table function's arguments");
+    let bound = args.iter().map(|a| binder.bind(a)).collect::<Result<Vec<_>>>()?;
+    Ok(Some((read, bound)))
 }
 
 /// The scope the FROM list makes: each table's columns at its offset in the joined row.
@@ -333,12 +361,16 @@ fn join_in_order(
         if let Some(plan) = &items[i].derived {
             return Source::Derived { plan: plan.clone(), filter: local };
         }
+        if let Some((read, args)) = &items[i].function {
+            return Source::Messages { read: *read, args: args.clone(), filter: local };
+        }
         let access = access::choose(&items[i].table, local.as_ref());
         Source::Scan {
             table: items[i].table.schema.name.to_ascii_lowercase(),
             as_of: items[i].tref.as_of.clone(),
             access,
             filter: local,
+            expiry: false,
         }
     };
     let mut scan_filters = scan_filters.into_iter();

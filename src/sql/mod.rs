@@ -20,6 +20,7 @@ pub mod ast;
 pub mod binder;
 pub mod explain;
 pub mod join;
+pub mod namespace;
 pub mod parser;
 pub mod plan;
 pub mod planner;

@@ -129,7 +129,7 @@ impl Builder {
                 for q in p.into_inner() {
                     match q.as_rule() {
                         Rule::if_exists => if_exists = true,
-                        Rule::ident => name = unquote_ident(q.as_str()),
+                        Rule::qname => name = qname(q),
                         _ => {}
                     }
                 }
@@ -142,7 +142,7 @@ impl Builder {
                     match q.as_rule() {
                         Rule::unique => unique = true,
                         Rule::if_not_exists => if_not_exists = true,
-                        Rule::ident => names.push(unquote_ident(q.as_str())),
+                        Rule::qname => names.push(qname(q)),
                         Rule::index_column => {
                             let mut parts = q.into_inner();
                             let col = unquote_ident(parts.next().expect("indexed column").as_str());
@@ -158,7 +158,7 @@ impl Builder {
             }
             Rule::drop_index => {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
-                Statement::DropIndex { name: last_ident(p), if_exists }
+                Statement::DropIndex { name: last_qname(p), if_exists }
             }
             Rule::check_database => Statement::CheckDatabase,
             Rule::create_view => {
@@ -166,7 +166,7 @@ impl Builder {
                 for q in p.into_inner() {
                     match q.as_rule() {
                         Rule::if_not_exists => if_not_exists = true,
-                        Rule::ident => name = unquote_ident(q.as_str()),
+                        Rule::qname => name = qname(q),
                         Rule::column_list => {
                             columns = q
                                 .into_inner()
@@ -183,19 +183,26 @@ impl Builder {
             }
             Rule::drop_view => {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
-                Statement::DropView { name: last_ident(p), if_exists }
+                Statement::DropView { name: last_qname(p), if_exists }
             }
             Rule::checkpoint_stmt => Statement::Checkpoint,
-            Rule::reindex_stmt => Statement::Reindex(
-                p.into_inner().find(|q| q.as_rule() == Rule::ident).map(|q| unquote_ident(q.as_str())),
-            ),
+            Rule::reindex_stmt => Statement::Reindex(p.into_inner().find(|q| q.as_rule() == Rule::qname).map(qname)),
+            Rule::create_namespace => {
+                let if_not_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_not_exists);
+                Statement::CreateNamespace { name: last_ident(p), if_not_exists }
+            }
+            Rule::drop_namespace => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropNamespace { name: last_ident(p), if_exists }
+            }
+            Rule::use_stmt => Statement::Use(last_ident(p)),
             Rule::backup_stmt => {
                 let path = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("BACKUP TO names a directory");
                 Statement::Backup(unquote_string(path.as_str()))
             }
             Rule::alter_table => {
                 let mut inner = p.into_inner().filter(|q| !matches!(q.as_rule(), Rule::K_ALTER | Rule::K_TABLE));
-                let table = unquote_ident(inner.next().expect("ALTER TABLE names a table").as_str());
+                let table = qname(inner.next().expect("ALTER TABLE names a table"));
                 let action = inner.next().expect("ALTER TABLE has an action");
                 let names: Vec<String> = action
                     .clone()
@@ -408,10 +415,12 @@ impl Builder {
         let mut columns = None;
         let mut source = InsertSource::DefaultValues;
         let mut replace = false;
+        let mut ttl = None;
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::or_replace | Rule::replace => replace = true,
-                Rule::ident => table = unquote_ident(q.as_str()),
+                Rule::qname => table = qname(q),
+                Rule::with_ttl => ttl = Some(with_ttl(q)),
                 Rule::column_list => columns = Some(idents(q)),
                 Rule::values_clause => {
                     let mut rows = Vec::new();
@@ -426,14 +435,15 @@ impl Builder {
                 _ => {}
             }
         }
-        Ok(Insert { replace, table, columns, source })
+        Ok(Insert { replace, table, columns, source, ttl })
     }
 
     fn update(&self, p: Pair<Rule>) -> Result<Update> {
-        let mut update = Update { table: String::new(), assignments: Vec::new(), filter: None };
+        let mut update = Update { table: String::new(), assignments: Vec::new(), filter: None, ttl: None };
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::ident => update.table = unquote_ident(q.as_str()),
+                Rule::qname => update.table = qname(q),
+                Rule::with_ttl => update.ttl = Some(with_ttl(q)),
                 Rule::assignment => {
                     let mut inner = q.into_inner();
                     let col = unquote_ident(inner.next().expect("assigned column").as_str());
@@ -451,7 +461,7 @@ impl Builder {
         let mut delete = Delete { table: String::new(), filter: None };
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::ident => delete.table = unquote_ident(q.as_str()),
+                Rule::qname => delete.table = qname(q),
                 Rule::where_clause => delete.filter = Some(self.last_expr(q)?),
                 _ => {}
             }
@@ -460,12 +470,29 @@ impl Builder {
     }
 
     fn create_table(&self, p: Pair<Rule>) -> Result<CreateTable> {
-        let mut ct =
-            CreateTable { name: String::new(), if_not_exists: false, columns: Vec::new(), constraints: Vec::new() };
+        let mut ct = CreateTable {
+            name: String::new(),
+            if_not_exists: false,
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            options: Vec::new(),
+        };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::if_not_exists => ct.if_not_exists = true,
-                Rule::ident => ct.name = unquote_ident(q.as_str()),
+                Rule::qname => ct.name = qname(q),
+                Rule::table_options => {
+                    for option in q.into_inner().filter(|o| o.as_rule() == Rule::table_option) {
+                        let mut parts = option.into_inner();
+                        let name = unquote_ident(parts.next().expect("an option has a name").as_str());
+                        let value = parts.next().expect("an option has a value");
+                        let value = match value.as_rule() {
+                            Rule::string => Value::text(&unquote_string(value.as_str())),
+                            _ => parse_number(value.as_str().trim_start_matches('+'), value.as_span().start())?,
+                        };
+                        ct.options.push((name.to_ascii_lowercase(), value));
+                    }
+                }
                 Rule::column_def => ct.columns.push(self.column_def(q)?),
                 Rule::table_constraint => ct.constraints.push(self.table_constraint(q)?),
                 _ => {}
@@ -586,7 +613,8 @@ impl Builder {
                         Rule::select_stmt => query = Some(Box::new(self.select(q)?)),
                         // `x IN t`: the values of a one-column table.
                         Rule::in_table => {
-                            let table = TableRef { name: unquote_ident(q.as_str()), ..TableRef::default() };
+                            let name = qname(q.into_inner().next().expect("IN names a table"));
+                            let table = TableRef { name, ..TableRef::default() };
                             let from = vec![FromTerm { table, joins: Vec::new() }];
                             query = Some(Box::new(Select {
                                 columns: vec![SelectItem::Wildcard],
@@ -714,7 +742,7 @@ fn references(p: Pair<Rule>, columns: Vec<String>) -> ForeignKeyDef {
     };
     for q in p.into_inner() {
         match q.as_rule() {
-            Rule::ident => fk.parent = unquote_ident(q.as_str()),
+            Rule::qname => fk.parent = qname(q),
             Rule::column_list => fk.parent_columns = idents(q),
             Rule::fk_action => {
                 let on_delete = q.clone().into_inner().any(|k| k.as_rule() == Rule::K_DELETE);
@@ -734,6 +762,21 @@ fn references(p: Pair<Rule>, columns: Vec<String>) -> ForeignKeyDef {
         }
     }
     fk
+}
+
+/// A possibly qualified name, `n.t` or `t`, as one string.
+fn qname(p: Pair<Rule>) -> String {
+    let parts: Vec<String> = p.into_inner().map(|i| unquote_ident(i.as_str())).collect();
+    parts.join(".")
+}
+
+fn last_qname(p: Pair<Rule>) -> String {
+    qname(p.into_inner().filter(|q| q.as_rule() == Rule::qname).last().expect("the statement names something"))
+}
+
+/// `WITH TTL 'interval'` or `WITH TTL NULL`.
+fn with_ttl(p: Pair<Rule>) -> Option<String> {
+    p.into_inner().find(|q| q.as_rule() == Rule::string).map(|s| unquote_string(s.as_str()))
 }
 
 fn last_ident(p: Pair<Rule>) -> String {
@@ -775,11 +818,21 @@ fn table_ref(parser: &Builder, p: Pair<Rule>) -> Result<TableRef> {
     let mut parts = p.into_inner();
     let first = parts.next().expect("a table reference starts with a name or a subquery");
     let mut table = TableRef::default();
-    if first.as_rule() == Rule::derived {
-        let q = first.into_inner().find(|q| q.as_rule() == Rule::select_stmt).expect("a derived table has a query");
-        table.subquery = Some(Box::new(parser.select(q)?));
-    } else {
-        table.name = unquote_ident(first.as_str());
+    match first.as_rule() {
+        Rule::derived => {
+            let q = first.into_inner().find(|q| q.as_rule() == Rule::select_stmt).expect("a derived table has a query");
+            table.subquery = Some(Box::new(parser.select(q)?));
+        }
+        Rule::table_func => {
+            let mut inner = first.into_inner();
+            table.name = unquote_ident(inner.next().expect("a table function has a name").as_str());
+            let args = match inner.next() {
+                Some(list) if list.as_rule() == Rule::expr_list => parser.expr_list(list)?,
+                _ => Vec::new(),
+            };
+            table.function = Some(args);
+        }
+        _ => table.name = qname(first),
     }
     for q in parts {
         match q.as_rule() {

@@ -228,7 +228,55 @@ pub enum Func {
     Sign,
     Random,
     CurrentVersion,
+    /// `write_message(ns, id, stream, type, data [, metadata [, expected_version]])`.
+    WriteMessage,
+    /// `stream_version(ns, stream)`.
+    StreamVersion,
+    StreamId,
+    CardinalId,
+    Category,
+    IsCategory,
+    Hash64,
+    /// Seconds until the row expires, from its expiry column.
+    TtlRemaining,
 }
+
+/// The table-valued functions that read a namespace's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageRead {
+    /// `get_stream_messages(stream [, position [, batch_size [, condition]]])`
+    Stream,
+    /// `get_category_messages(category [, position [, batch_size [, correlation
+    /// [, consumer_group_member [, consumer_group_size [, condition]]]]]])`
+    Category,
+    /// `get_last_stream_message(stream [, type])`
+    Last,
+}
+
+impl MessageRead {
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageRead::Stream => "get_stream_messages",
+            MessageRead::Category => "get_category_messages",
+            MessageRead::Last => "get_last_stream_message",
+        }
+    }
+
+    /// The function of this name, with the number of arguments it takes after the
+    /// namespace.
+    pub fn by_name(name: &str) -> Option<(MessageRead, usize, usize)> {
+        match name.to_ascii_lowercase().as_str() {
+            "get_stream_messages" => Some((MessageRead::Stream, 1, 4)),
+            "get_category_messages" => Some((MessageRead::Category, 1, 7)),
+            "get_last_stream_message" => Some((MessageRead::Last, 1, 2)),
+            _ => None,
+        }
+    }
+}
+
+/// The columns message reads return, as Message DB's functions do.
+pub const MESSAGE_COLUMNS: [&str; 8] =
+    ["id", "stream_name", "type", "position", "global_position", "data", "metadata", "time"];
 
 /// Aggregate functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,8 +313,17 @@ pub enum Source {
         as_of: Option<AsOf>,
         access: Access,
         filter: Option<BExpr>,
+        /// Each row gets one more column: when it expires (for `ttl_remaining()`).
+        expiry: bool,
     },
     Join(Box<JoinPlan>),
+    /// The messages a table-valued message function returns; `args` start with the
+    /// namespace.
+    Messages {
+        read: MessageRead,
+        args: Vec<BExpr>,
+        filter: Option<BExpr>,
+    },
     /// The rows of `source` with their columns rearranged: column `p` of the result is
     /// column `columns[p]` of the source's row (a join done in another order than FROM's).
     Reorder {
@@ -284,7 +341,7 @@ impl Source {
     /// Every table the source scans, with its `AS OF`.
     pub fn scans(&self) -> Vec<(&str, Option<&AsOf>)> {
         match self {
-            Source::Single => Vec::new(),
+            Source::Single | Source::Messages { .. } => Vec::new(),
             Source::Scan { table, as_of, .. } => vec![(table.as_str(), as_of.as_ref())],
             Source::Join(j) => {
                 let mut out = j.left.scans();
@@ -405,6 +462,9 @@ pub struct InsertPlan {
     pub mapping: Vec<Option<usize>>,
     pub source: InsertSourcePlan,
     pub checks: Vec<CheckPlan>,
+    /// How long the new rows live: `None` for the table's default, `Some(None)` for
+    /// ever.
+    pub ttl: Option<Option<i64>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -422,6 +482,8 @@ pub struct UpdatePlan {
     pub assignments: Vec<(usize, BExpr)>,
     pub filter: Option<BExpr>,
     pub checks: Vec<CheckPlan>,
+    /// `WITH TTL`: a new lifetime for the updated rows (`Some(None)`: no expiry).
+    pub ttl: Option<Option<i64>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -434,6 +496,8 @@ pub struct DeletePlan {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
     Select(SelectPlan),
+    /// A SELECT that writes messages (`write_message`): run as a write.
+    WritingSelect(SelectPlan),
     Explain(SelectPlan),
     /// The plan of an UPDATE or DELETE, shown instead of run.
     ExplainWrite(Box<Plan>),
@@ -486,6 +550,15 @@ pub enum Plan {
     },
     Checkpoint,
     Backup(String),
+    CreateNamespace {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropNamespace {
+        name: String,
+        if_exists: bool,
+    },
+    Use(String),
     /// The table is rebuilt under `schema`, each row passed through `rows`.
     AlterTable {
         table: String,
@@ -511,7 +584,7 @@ impl Plan {
     /// The tables whose current rows the statement reads (for SERIALIZABLE validation).
     pub fn read_tables(&self) -> Vec<&str> {
         match self {
-            Plan::Select(p) => scanned(p),
+            Plan::Select(p) | Plan::WritingSelect(p) => scanned(p),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => scanned(p),
             Plan::Update(p) => vec![p.table.as_str()],
             Plan::Delete(p) => vec![p.table.as_str()],
@@ -524,7 +597,7 @@ impl Plan {
     pub fn cacheable(&self) -> bool {
         let past = |p: &SelectPlan| p.source.scans().iter().any(|(_, at)| at.is_some());
         match self {
-            Plan::Select(p) | Plan::Explain(p) => !past(p),
+            Plan::Select(p) | Plan::Explain(p) | Plan::WritingSelect(p) => !past(p),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => !past(p),
             _ => true,
         }
@@ -535,6 +608,7 @@ impl Plan {
         matches!(
             self,
             Plan::Insert(_)
+                | Plan::WritingSelect(_)
                 | Plan::Update(_)
                 | Plan::Delete(_)
                 | Plan::CreateTable { .. }
@@ -544,6 +618,8 @@ impl Plan {
                 | Plan::CreateIndex { .. }
                 | Plan::DropIndex { .. }
                 | Plan::AlterTable { .. }
+                | Plan::CreateNamespace { .. }
+                | Plan::DropNamespace { .. }
         )
     }
 }

@@ -17,6 +17,7 @@ use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchem
 pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Plan> {
     let cx = Cx { state, history };
     Ok(match stmt {
+        Statement::Select(s) if s.calls("write_message") => Plan::WritingSelect(plan_select(s, &cx)?),
         Statement::Select(s) => Plan::Select(plan_select(s, &cx)?),
         Statement::Explain(s) => Plan::Explain(plan_select(s, &cx)?),
         Statement::ExplainWrite(s) => Plan::ExplainWrite(Box::new(plan(s, state, history)?)),
@@ -98,6 +99,9 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
                     return Err(Error::TableExists(name.clone()));
                 }
             }
+            if query.calls("write_message") {
+                return Err(Error::invalid("a view cannot write messages (write_message)"));
+            }
             let plan = plan_select(query, &cx)?;
             if !columns.is_empty() && columns.len() != plan.columns.len() {
                 return Err(Error::invalid(format!(
@@ -125,6 +129,19 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
             Plan::Nothing
         }
         Statement::Backup(dir) => Plan::Backup(dir.clone()),
+        Statement::CreateNamespace { name, if_not_exists } => {
+            if state.has_namespace(name) && !if_not_exists {
+                return Err(Error::invalid(format!("namespace {name} already exists")));
+            }
+            Plan::CreateNamespace { name: name.to_ascii_lowercase(), if_not_exists: *if_not_exists }
+        }
+        Statement::DropNamespace { name, if_exists } => {
+            if !state.has_namespace(name) && !if_exists {
+                return Err(Error::invalid(format!("no such namespace: {name}")));
+            }
+            Plan::DropNamespace { name: name.to_ascii_lowercase(), if_exists: *if_exists }
+        }
+        Statement::Use(name) => Plan::Use(name.clone()),
         Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action)?,
     })
 }
@@ -146,6 +163,7 @@ pub(super) fn table_scope(state: &State, name: &str, alias: Option<&String>) -> 
             offset: 0,
             hidden: Vec::new(),
         }],
+        expiry: None,
     };
     Ok((scope, schema.name.to_ascii_lowercase()))
 }
@@ -263,11 +281,16 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
     }
     let nest = Some(Nesting { planner: cx, outer });
     let items = join::from_items(s, cx.state, cx.history, &|q: &Select| plan_select_in(q, cx, &[]))?;
-    let scope = join::scope_of(&items);
+    let mut scope = join::scope_of(&items);
     let table = match items.as_slice() {
-        [only] if only.derived.is_none() => Some(&only.table),
+        [only] if only.derived.is_none() && only.function.is_none() => Some(&only.table),
         _ => None,
     };
+    // `ttl_remaining()` reads an extra column the scan adds: when each row expires.
+    let expiry = table.is_some() && s.calls("ttl_remaining");
+    if let (true, Some(t)) = (expiry, table) {
+        scope.expiry = Some(t.schema.columns.len());
+    }
     let cols = expand_columns(&s.columns, &scope)?;
     let filter =
         s.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
@@ -336,12 +359,13 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
             exprs.chain(sorts).chain(&group_by).chain(aggs).for_each(|e| used.extend(e.columns()));
             // A subquery may read any column of the row through its outer references.
             let subqueries = filter.iter().chain(&projection).chain(having.iter()).any(BExpr::has_subquery);
-            covering = !subqueries && access::covers(table, &access, &used);
+            covering = !subqueries && !expiry && access::covers(table, &access, &used);
             Source::Scan {
                 table: table.schema.name.to_ascii_lowercase(),
                 as_of: t.tref.as_of.clone(),
                 access,
                 filter: None,
+                expiry,
             }
         }
         (Some(_), None) => {
@@ -456,7 +480,8 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
         }
     };
     let checks = plan_checks(schema, &scope)?;
-    Ok(InsertPlan { table: key, replace: i.replace, mapping, source, checks })
+    let ttl = plan_ttl(&i.ttl, &key, state)?;
+    Ok(InsertPlan { table: key, replace: i.replace, mapping, source, checks, ttl })
 }
 
 fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
@@ -472,7 +497,44 @@ fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
     let filter = u.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
     let checks = plan_checks(schema, &scope)?;
     let access = access::choose(state.table_or_err(&u.table)?, filter.as_ref());
-    Ok(UpdatePlan { table: key, access, assignments, filter, checks })
+    let ttl = plan_ttl(&u.ttl, &key, state)?;
+    Ok(UpdatePlan { table: key, access, assignments, filter, checks, ttl })
+}
+
+/// A duration given as an interval text or a number of seconds.
+fn duration(v: &crate::storage::Value, what: &str) -> Result<i64> {
+    let micros = match v {
+        crate::storage::Value::Text(t) => crate::storage::time::parse_interval(t),
+        crate::storage::Value::Integer(i) if *i >= 0 => i.checked_mul(1_000_000),
+        crate::storage::Value::Real(r) if *r >= 0.0 && *r < 9.2e12 => Some((r * 1e6).round() as i64),
+        _ => None,
+    };
+    micros.ok_or_else(|| {
+        let shown = crate::storage::schema::literal_sql(v);
+        Error::invalid(format!("{what}: {shown} is not a duration (try '30 seconds', '10 minutes' or '1 hour')"))
+    })
+}
+
+/// The table (if any) whose foreign key refers to `table`: rows that expire are removed
+/// without foreign key actions, so a referenced table cannot have them.
+fn referrer(state: &State, table: &str) -> Option<String> {
+    state
+        .tables()
+        .find(|t| t.schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(table)))
+        .map(|t| t.name().to_string())
+}
+
+/// `WITH TTL …` of an INSERT or UPDATE.
+fn plan_ttl(spec: &Option<Option<String>>, table: &str, state: &State) -> Result<Option<Option<i64>>> {
+    let Some(spec) = spec else { return Ok(None) };
+    let Some(text) = spec else { return Ok(Some(None)) };
+    let micros = duration(&crate::storage::Value::text(text), "WITH TTL")?;
+    if let Some(child) = referrer(state, table) {
+        return Err(Error::invalid(format!(
+            "rows of {table} cannot expire: table {child} has a foreign key that references it"
+        )));
+    }
+    Ok(Some(Some(micros)))
 }
 
 fn plan_delete(d: &Delete, cx: &Cx) -> Result<DeletePlan> {
@@ -527,6 +589,7 @@ pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<TableSchema>
     let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
     let scope = Scope {
         tables: vec![ScopeTable { name: c.name.clone(), alias: None, columns: names, offset: 0, hidden: Vec::new() }],
+        expiry: None,
     };
     let resolve = |list: &[String]| list.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>();
     let check = |schema: &mut TableSchema, e: &Expr| -> Result<()> {
@@ -578,7 +641,23 @@ pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<TableSchema>
     for fk in &foreign {
         let columns = resolve(&fk.columns)?;
         let resolved = foreign_key(&schema, columns, fk, state)?;
+        let parent = state.table(&resolved.parent);
+        if parent.is_some_and(|p| p.schema.ttl.is_some() || !p.expiry.is_empty()) {
+            return Err(Error::invalid(format!(
+                "table {} has rows that expire (TTL), so a foreign key cannot reference it",
+                resolved.parent
+            )));
+        }
         schema.foreign_keys.push(resolved);
+    }
+    for (name, value) in &c.options {
+        match name.as_str() {
+            "ttl" => schema.ttl = Some(duration(value, "WITH (ttl = …)")?),
+            other => return Err(Error::invalid(format!("unknown table option {other} (known: ttl)"))),
+        }
+    }
+    if schema.ttl.is_some() && schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(&c.name)) {
+        return Err(Error::invalid(format!("table {} refers to itself, so its rows cannot expire (TTL)", c.name)));
     }
     Ok(schema)
 }

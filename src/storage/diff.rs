@@ -10,6 +10,7 @@ use std::sync::Arc;
 use imbl::ordmap::DiffItem;
 
 use super::state::{Change, State, WriteOp, WriteSet};
+use super::streams::{Message, MessageStore};
 use super::table::{Row, RowKey, Table};
 
 /// How one row differs.
@@ -69,9 +70,44 @@ pub fn diff(old: &State, new: &State) -> Vec<RowDiff> {
     out
 }
 
+/// A message written (`added`) or gone between two states.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageDiff {
+    pub namespace: String,
+    pub message: Arc<Message>,
+    pub added: bool,
+}
+
+/// The messages of `new` that `old` lacks and the other way round, per namespace.
+pub fn message_diff(old: &State, new: &State) -> Vec<MessageDiff> {
+    let empty = MessageStore::default();
+    let mut names: Vec<&String> = old.message_stores().chain(new.message_stores()).map(|(n, _)| n).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut out = Vec::new();
+    for ns in names {
+        let (a, b) = (old.messages(ns).unwrap_or(&empty), new.messages(ns).unwrap_or(&empty));
+        let common = a.common_prefix(b);
+        let entry = |m: &Arc<Message>, added| MessageDiff { namespace: ns.clone(), message: m.clone(), added };
+        out.extend(a.messages().skip(common).map(|m| entry(m, false)));
+        out.extend(b.messages().skip(common).map(|m| entry(m, true)));
+    }
+    out
+}
+
 /// The write set that turns `from` into `to`.
 pub fn write_set_between(from: &State, to: &State) -> WriteSet {
     let mut ops = Vec::new();
+    for ns in from.namespaces() {
+        if !to.has_namespace(ns) {
+            ops.push(WriteOp::DropNamespace(ns.clone()));
+        }
+    }
+    for ns in to.namespaces() {
+        if !from.has_namespace(ns) {
+            ops.push(WriteOp::CreateNamespace(ns.clone()));
+        }
+    }
     for t in from.tables() {
         match to.table(t.name()) {
             Some(u) if same_schema(t, u) => {}
@@ -86,15 +122,41 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
                     continue;
                 }
                 let op = |key: &RowKey, change| WriteOp::Row { table: table.clone(), key: key.clone(), change };
+                let expire = |key: &RowKey, at| WriteOp::Expire { table: table.clone(), key: key.clone(), at };
+                let mut touched = std::collections::BTreeSet::new();
                 for item in t.rows.diff(&u.rows) {
                     match item {
-                        DiffItem::Add(k, v) => ops.push(op(k, Change::Insert(v.clone()))),
-                        DiffItem::Remove(k, _) => ops.push(op(k, Change::Delete)),
+                        DiffItem::Add(k, v) => {
+                            ops.push(op(k, Change::Insert(v.clone())));
+                            touched.insert(k);
+                        }
+                        DiffItem::Remove(k, _) => {
+                            ops.push(op(k, Change::Delete));
+                            touched.insert(k);
+                        }
                         // A changed row is removed and added again, so that rows swapping
                         // unique values never clash half-way.
                         DiffItem::Update { new: (k, v), .. } => {
                             ops.push(op(k, Change::Delete));
                             ops.push(op(k, Change::Insert(v.clone())));
+                            touched.insert(k);
+                        }
+                    }
+                }
+                // Rows stored again get their expiry back; others change only theirs.
+                for k in &touched {
+                    if let Some(&at) = u.expiry.get(*k) {
+                        ops.push(expire(k, Some(at)));
+                    }
+                }
+                if !t.expiry.ptr_eq(&u.expiry) {
+                    for item in t.expiry.diff(&u.expiry) {
+                        match item {
+                            DiffItem::Add(k, &at) | DiffItem::Update { new: (k, &at), .. } if !touched.contains(k) => {
+                                ops.push(expire(k, Some(at)))
+                            }
+                            DiffItem::Remove(k, _) if !touched.contains(k) => ops.push(expire(k, None)),
+                            _ => {}
                         }
                     }
                 }
@@ -103,6 +165,9 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
                 ops.push(WriteOp::CreateTable(u.schema.clone()));
                 for (k, v) in u.rows.iter() {
                     ops.push(WriteOp::Row { table: table.clone(), key: k.clone(), change: Change::Insert(v.clone()) });
+                }
+                for (k, &at) in u.expiry.iter() {
+                    ops.push(WriteOp::Expire { table: table.clone(), key: k.clone(), at: Some(at) });
                 }
             }
         }
@@ -117,12 +182,30 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
             ops.push(WriteOp::CreateView(v.clone()));
         }
     }
-    // Catalog changes first, then every delete before any insert.
+    let empty = MessageStore::default();
+    for (ns, _) in to.message_stores().chain(from.message_stores().filter(|(ns, _)| to.messages(ns).is_none())) {
+        let a = from.messages(ns).unwrap_or(&empty);
+        let b = to.messages(ns).unwrap_or(&empty);
+        let common = a.common_prefix(b);
+        if a.len() > common {
+            ops.push(WriteOp::TruncateMessages { namespace: ns.clone(), keep: common as u64 });
+        }
+        for m in b.messages().skip(common) {
+            ops.push(WriteOp::Message { namespace: ns.clone(), message: m.clone() });
+        }
+    }
+    // Catalog changes first, then every delete before any insert, then expiry and
+    // messages.
     ops.sort_by_key(|op| match op {
         WriteOp::DropTable(_) | WriteOp::DropView(_) => 0,
-        WriteOp::CreateTable(_) | WriteOp::CreateIndex { .. } | WriteOp::DropIndex { .. } | WriteOp::CreateView(_) => 1,
-        WriteOp::Row { change: Change::Delete, .. } => 2,
-        WriteOp::Row { .. } => 3,
+        WriteOp::DropNamespace(_) => 1,
+        WriteOp::CreateNamespace(_) => 2,
+        WriteOp::CreateTable(_) | WriteOp::CreateIndex { .. } | WriteOp::DropIndex { .. } | WriteOp::CreateView(_) => 3,
+        WriteOp::Row { change: Change::Delete, .. } => 4,
+        WriteOp::Row { .. } => 5,
+        WriteOp::Expire { .. } => 6,
+        WriteOp::TruncateMessages { .. } => 7,
+        WriteOp::Message { .. } => 8,
     });
     WriteSet { ops }
 }

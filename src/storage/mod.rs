@@ -17,6 +17,7 @@ pub mod convert;
 pub mod diff;
 pub mod schema;
 pub mod state;
+pub mod streams;
 pub mod table;
 pub mod time;
 pub mod value;

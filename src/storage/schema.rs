@@ -145,6 +145,9 @@ pub struct TableSchema {
     pub checks: Vec<CheckConstraint>,
     pub indexes: Vec<IndexDef>,
     pub foreign_keys: Vec<ForeignKey>,
+    /// `WITH (ttl = …)`: rows inserted expire this many microseconds later unless the
+    /// statement says otherwise.
+    pub ttl: Option<i64>,
 }
 
 impl TableSchema {
@@ -212,7 +215,11 @@ impl TableSchema {
             }
             parts.push(s);
         }
-        format!("CREATE TABLE {} (\n  {}\n);", quote_ident(&self.name), parts.join(",\n  "))
+        let options = match self.ttl {
+            Some(micros) => format!(" WITH (ttl = '{}')", super::time::format_interval(micros)),
+            None => String::new(),
+        };
+        format!("CREATE TABLE {} (\n  {}\n){options};", quote_ident(&self.name), parts.join(",\n  "))
     }
 
     /// `CREATE INDEX` statements for the secondary indexes.

@@ -9,10 +9,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use imbl::OrdMap;
+use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
 use super::schema::{IndexDef, TableSchema};
+use super::streams::{Message, MessageStore};
 use super::table::{Row, RowKey, Table};
 use crate::error::{closest, Error, Result};
 
@@ -29,11 +30,49 @@ pub enum Change {
 pub enum WriteOp {
     CreateTable(Arc<TableSchema>),
     DropTable(String),
-    CreateIndex { table: String, index: IndexDef },
-    DropIndex { table: String, name: String },
-    Row { table: String, key: RowKey, change: Change },
+    CreateIndex {
+        table: String,
+        index: IndexDef,
+    },
+    DropIndex {
+        table: String,
+        name: String,
+    },
+    Row {
+        table: String,
+        key: RowKey,
+        change: Change,
+    },
     CreateView(Arc<ViewDef>),
     DropView(String),
+    CreateNamespace(String),
+    /// Removes a namespace with its tables, views and streams.
+    DropNamespace(String),
+    /// Appends a message to a stream of a namespace; its global position is assigned
+    /// as it is stored.
+    Message {
+        namespace: String,
+        message: Arc<Message>,
+    },
+    /// Removes the messages of a namespace after the first `keep` (RESTORE SNAPSHOT).
+    TruncateMessages {
+        namespace: String,
+        keep: u64,
+    },
+    /// Sets or clears when a row expires.
+    Expire {
+        table: String,
+        key: RowKey,
+        at: Option<i64>,
+    },
+}
+
+/// The namespace every database has, whose tables are named without a prefix.
+pub const MAIN: &str = "main";
+
+/// The namespace part of a stored table, view or index name (`n.t` is in `n`).
+pub fn namespace_of(name: &str) -> &str {
+    name.split_once('.').map_or(MAIN, |(ns, _)| ns)
 }
 
 /// A view: a named SELECT, kept as its SQL text and planned where it is used.
@@ -103,6 +142,11 @@ static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);
 pub struct State {
     tables: OrdMap<String, Table>,
     views: OrdMap<String, Arc<ViewDef>>,
+    /// Namespaces other than `main` (lower case). Their tables and views are stored
+    /// under `namespace.name`.
+    namespaces: OrdSet<String>,
+    /// Each namespace's messages.
+    streams: OrdMap<String, MessageStore>,
     /// Changes whenever any table's schema changes; plans are cached against it.
     schema_id: u64,
 }
@@ -115,7 +159,7 @@ impl State {
     /// A state holding these tables (from a checkpoint or an import).
     pub fn from_tables(tables: impl IntoIterator<Item = Table>) -> State {
         let tables = tables.into_iter().map(|t| (t.name().to_ascii_lowercase(), t)).collect();
-        State { tables, views: OrdMap::new(), schema_id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed) }
+        State { tables, schema_id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed), ..State::default() }
     }
 
     pub fn schema_id(&self) -> u64 {
@@ -154,6 +198,47 @@ impl State {
         self
     }
 
+    /// A state with these namespaces and message stores added (from a checkpoint).
+    pub fn with_namespaces(
+        mut self,
+        namespaces: impl IntoIterator<Item = String>,
+        streams: impl IntoIterator<Item = (String, MessageStore)>,
+    ) -> State {
+        self.namespaces.extend(namespaces);
+        self.streams.extend(streams);
+        self
+    }
+
+    /// Whether a namespace exists (`main` always does).
+    pub fn has_namespace(&self, name: &str) -> bool {
+        name.eq_ignore_ascii_case(MAIN) || self.namespaces.contains(&name.to_ascii_lowercase())
+    }
+
+    /// The namespaces other than `main`.
+    pub fn namespaces(&self) -> impl Iterator<Item = &String> {
+        self.namespaces.iter()
+    }
+
+    /// The messages of a namespace (empty when none were written).
+    pub fn messages(&self, namespace: &str) -> Option<&MessageStore> {
+        self.streams.get(namespace)
+    }
+
+    /// Every namespace's message store.
+    pub fn message_stores(&self) -> impl Iterator<Item = (&String, &MessageStore)> {
+        self.streams.iter()
+    }
+
+    /// The stored names of the tables and views in a namespace.
+    fn names_in(&self, namespace: &str) -> (Vec<String>, Vec<String>) {
+        let prefix = format!("{namespace}.");
+        let pick = |k: &String| k.starts_with(&prefix).then(|| k.clone());
+        let from = prefix.clone();
+        let tables = self.tables.range(from.clone()..).map(|(k, _)| k).map_while(pick).collect();
+        let views = self.views.range(from..).map(|(k, _)| k).map_while(pick).collect();
+        (tables, views)
+    }
+
     fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
         self.tables
             .get_mut(&name.to_ascii_lowercase())
@@ -164,6 +249,66 @@ impl State {
     /// clone and keep it only when every op succeeded.
     pub fn apply(&mut self, op: &WriteOp) -> Result<()> {
         match op {
+            WriteOp::CreateNamespace(name) => {
+                let key = name.to_ascii_lowercase();
+                if self.has_namespace(&key) {
+                    return Err(Error::invalid(format!("namespace {name} already exists")));
+                }
+                if key.contains('.') || key.is_empty() {
+                    return Err(Error::invalid(format!("{name:?} cannot name a namespace")));
+                }
+                self.namespaces.insert(key);
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::DropNamespace(name) => {
+                let key = name.to_ascii_lowercase();
+                if key == MAIN {
+                    return Err(Error::invalid("the main namespace cannot be dropped"));
+                }
+                if !self.namespaces.contains(&key) {
+                    return Err(Error::invalid(format!("no such namespace: {name}")));
+                }
+                let (tables, views) = self.names_in(&key);
+                let outside = self.tables.values().filter(|t| namespace_of(&t.name().to_ascii_lowercase()) != key);
+                for t in outside {
+                    if let Some(fk) =
+                        t.schema.foreign_keys.iter().find(|f| namespace_of(&f.parent.to_ascii_lowercase()) == key)
+                    {
+                        return Err(Error::invalid(format!(
+                            "cannot drop namespace {name}: table {} refers to its table {}",
+                            t.name(),
+                            fk.parent
+                        )));
+                    }
+                }
+                for t in tables {
+                    self.tables.remove(&t);
+                }
+                for v in views {
+                    self.views.remove(&v);
+                }
+                self.streams.remove(&key);
+                self.namespaces.remove(&key);
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::Message { namespace, message } => {
+                if !self.has_namespace(namespace) {
+                    return Err(Error::invalid(format!("no such namespace: {namespace}")));
+                }
+                self.streams.entry(namespace.to_ascii_lowercase()).or_default().append(message)?;
+            }
+            WriteOp::TruncateMessages { namespace, keep } => {
+                if let Some(store) = self.streams.get_mut(&namespace.to_ascii_lowercase()) {
+                    store.truncate(*keep as usize);
+                }
+            }
+            WriteOp::Expire { table, key, at } => {
+                let t = self.table_mut(table)?;
+                if at.is_some() && !t.rows.contains_key(key) {
+                    return Err(Error::invalid(format!("no row with key {key} in table {table}")));
+                }
+                t.set_expiry(key, *at);
+            }
             WriteOp::CreateView(view) => {
                 let key = view.name.to_ascii_lowercase();
                 if self.tables.contains_key(&key) || self.views.contains_key(&key) {

@@ -153,6 +153,10 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// The next hidden rowid (or integer key when inserted as NULL).
     pub next_rowid: i64,
+    /// When rows expire (microseconds since the epoch), for the rows that do.
+    pub expiry: OrdMap<RowKey, i64>,
+    /// The same, ordered by time: the sweeper's index.
+    pub expiry_order: OrdSet<(i64, RowKey)>,
 }
 
 /// An index's entries taking the rows in the order given by positions, if that order
@@ -196,7 +200,14 @@ impl Table {
         let uniques = schema.uniques.iter().map(|u| Index::new(u.name.clone(), u.columns.clone(), true));
         let secondary = schema.indexes.iter().map(|i| Index::new(i.name.clone(), i.columns.clone(), i.unique));
         let indexes = uniques.chain(secondary).collect();
-        Table { schema: Arc::new(schema), rows: OrdMap::new(), indexes, next_rowid: 1 }
+        Table {
+            schema: Arc::new(schema),
+            rows: OrdMap::new(),
+            indexes,
+            next_rowid: 1,
+            expiry: OrdMap::new(),
+            expiry_order: OrdSet::new(),
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -430,7 +441,36 @@ impl Table {
             return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
         };
         self.index_remove(key, &old);
+        self.set_expiry(key, None);
         Ok(old)
+    }
+
+    /// Sets (or with `None` clears) the time a stored row expires.
+    pub fn set_expiry(&mut self, key: &RowKey, at: Option<i64>) {
+        if let Some(old) = self.expiry.remove(key) {
+            self.expiry_order.remove(&(old, key.clone()));
+        }
+        if let Some(at) = at {
+            self.expiry.insert(key.clone(), at);
+            self.expiry_order.insert((at, key.clone()));
+        }
+    }
+
+    /// Whether the row under `key` is visible at `now`: not expired.
+    #[inline]
+    pub fn is_live(&self, key: &RowKey, now: i64) -> bool {
+        self.expiry.is_empty() || self.expiry.get(key).is_none_or(|&at| at > now)
+    }
+
+    /// True when some row has expired by `now`.
+    pub fn has_expired(&self, now: i64) -> bool {
+        self.expiry_order.get_min().is_some_and(|(at, _)| *at <= now)
+    }
+
+    /// The keys of the rows expired by `now`, soonest first: the cost follows their
+    /// number, not the table's size.
+    pub fn expired_keys(&self, now: i64) -> Vec<RowKey> {
+        self.expiry_order.iter().take_while(|(at, _)| *at <= now).map(|(_, k)| k.clone()).collect()
     }
 }
 

@@ -150,9 +150,117 @@ pub fn now_micros() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
+/// Where the time comes from: `now()`, message times and row expiry read it, so tests
+/// can move time without sleeping.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Microseconds since the epoch.
+    fn now(&self) -> i64;
+}
+
+/// The system's clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        now_micros()
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn new(micros: i64) -> ManualClock {
+        ManualClock(std::sync::atomic::AtomicI64::new(micros))
+    }
+
+    pub fn advance(&self, micros: i64) {
+        self.0.fetch_add(micros, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn set(&self, micros: i64) {
+        self.0.store(micros, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+const UNITS: [(&[&str], i64); 6] = [
+    (&["ms", "msec", "millisecond", "milliseconds"], 1_000),
+    (&["s", "sec", "secs", "second", "seconds"], MICROS_PER_SEC),
+    (&["m", "min", "mins", "minute", "minutes"], 60 * MICROS_PER_SEC),
+    (&["h", "hr", "hrs", "hour", "hours"], 3_600 * MICROS_PER_SEC),
+    (&["d", "day", "days"], SECS_PER_DAY * MICROS_PER_SEC),
+    (&["w", "week", "weeks"], 7 * SECS_PER_DAY * MICROS_PER_SEC),
+];
+
+/// A duration such as `30 seconds`, `10 minutes`, `1 hour 30 minutes`, `1.5h` or a bare
+/// number of seconds, in microseconds; `None` when it is not one or is negative.
+pub fn parse_interval(text: &str) -> Option<i64> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let amount: f64 = rest[..num_len].parse().ok()?;
+        rest = rest[num_len..].trim_start();
+        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let unit = rest[..unit_len].to_ascii_lowercase();
+        rest = rest[unit_len..].trim_start().trim_start_matches(',').trim_start();
+        let scale = if unit.is_empty() {
+            MICROS_PER_SEC
+        } else {
+            UNITS.iter().find(|(names, _)| names.contains(&unit.as_str()))?.1
+        };
+        total += amount * scale as f64;
+    }
+    (total.is_finite() && total >= 0.0 && total < i64::MAX as f64 / 2.0).then_some(total.round() as i64)
+}
+
+/// A duration in the largest unit that states it exactly: `10 minutes`, `90 seconds`.
+pub fn format_interval(micros: i64) -> String {
+    let names = ["milliseconds", "seconds", "minutes", "hours", "days", "weeks"];
+    for (i, (_, scale)) in UNITS.iter().enumerate().rev() {
+        if micros != 0 && micros % scale == 0 {
+            let n = micros / scale;
+            let name = names[i];
+            return format!("{n} {}", if n == 1 { &name[..name.len() - 1] } else { name });
+        }
+    }
+    format!("{} seconds", micros as f64 / MICROS_PER_SEC as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intervals_parse_and_print() {
+        assert_eq!(parse_interval("30 seconds"), Some(30_000_000));
+        assert_eq!(parse_interval("10 minutes"), Some(600_000_000));
+        assert_eq!(parse_interval("1 hour 30 minutes"), Some(5_400_000_000));
+        assert_eq!(parse_interval("1.5h"), Some(5_400_000_000));
+        assert_eq!(parse_interval("250ms"), Some(250_000));
+        assert_eq!(parse_interval("45"), Some(45_000_000));
+        assert_eq!(parse_interval("2 fortnights"), None);
+        assert_eq!(parse_interval("-5 seconds"), None);
+        assert_eq!(parse_interval(""), None);
+        assert_eq!(format_interval(600_000_000), "10 minutes");
+        assert_eq!(format_interval(90_000_000), "90 seconds");
+        assert_eq!(format_interval(3_600_000_000), "1 hour");
+        assert_eq!(format_interval(1_500), "0.0015 seconds");
+        for s in ["10 minutes", "90 seconds", "1 hour", "250 milliseconds", "3 days"] {
+            assert_eq!(format_interval(parse_interval(s).unwrap()), s);
+        }
+    }
 
     #[test]
     fn round_trips() {

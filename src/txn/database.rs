@@ -11,6 +11,7 @@ use crate::durability::{self, Checkpointed, Log, Options, RecoveryReport};
 use crate::error::{closest, Error, Result};
 use crate::sql::plan::Plan;
 use crate::sql::{parser, planner};
+use crate::storage::state::MAIN;
 use crate::storage::time::now_micros;
 use crate::storage::{AsOf, History, State, WriteSet};
 
@@ -337,20 +338,26 @@ impl Database {
 
     /// The plan for `sql` against the schemas of `state`, from the cache when it holds
     /// one planned against the same schemas.
-    pub(crate) fn plan(&self, sql: &str, state: &State) -> Result<Arc<Plan>> {
+    /// A session in another namespace than `main` caches its plans under the
+    /// namespace too, since the same text names other tables there.
+    pub(crate) fn plan(&self, sql: &str, state: &State, namespace: &str) -> Result<Arc<Plan>> {
         let schema_id = state.schema_id();
-        if let Some((id, plan)) = lock(&self.inner.plans).get(sql) {
+        let key: std::borrow::Cow<str> =
+            if namespace == MAIN { sql.into() } else { format!("{namespace}\u{0}{sql}").into() };
+        if let Some((id, plan)) = lock(&self.inner.plans).get(&*key) {
             if *id == schema_id {
                 return Ok(plan.clone());
             }
         }
-        let plan = Arc::new(planner::plan(&parser::parse(sql)?, state, self)?);
+        let mut stmt = parser::parse(sql)?;
+        crate::sql::namespace::resolve(&mut stmt, namespace, state)?;
+        let plan = Arc::new(planner::plan(&stmt, state, self)?);
         if plan.cacheable() {
             let mut cache = lock(&self.inner.plans);
             if cache.len() >= PLAN_CACHE_LIMIT {
                 cache.clear();
             }
-            cache.insert(sql.to_string(), (schema_id, plan.clone()));
+            cache.insert(key.into_owned(), (schema_id, plan.clone()));
         }
         Ok(plan)
     }

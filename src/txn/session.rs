@@ -11,6 +11,7 @@ use crate::exec::{self, Ctx, Output, Read, ResultSet};
 use crate::sql::plan::Plan;
 use crate::storage::diff::{diff, write_set_between, RowChange};
 use crate::storage::schema::literal_sql;
+use crate::storage::state::MAIN;
 use crate::storage::{AsOf, History, Row, State, Value, WriteOp, WriteSet};
 
 /// What a statement did.
@@ -63,6 +64,7 @@ pub struct Prepared {
     sql: String,
     plan: Arc<Plan>,
     schema_id: u64,
+    namespace: String,
 }
 
 /// One connection: its open transaction, if any, and its interrupt flag.
@@ -71,6 +73,8 @@ pub struct Session {
     txn: Option<Txn>,
     interrupt: Arc<AtomicBool>,
     last_commit: Option<u64>,
+    /// The namespace unqualified names refer to (`USE`).
+    namespace: String,
 }
 
 fn no_txn() -> Error {
@@ -79,7 +83,18 @@ fn no_txn() -> Error {
 
 impl Session {
     pub(crate) fn new(db: Database) -> Session {
-        Session { db, txn: None, interrupt: Arc::new(AtomicBool::new(false)), last_commit: None }
+        Session {
+            db,
+            txn: None,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            last_commit: None,
+            namespace: MAIN.to_string(),
+        }
+    }
+
+    /// The namespace unqualified names refer to.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     pub fn database(&self) -> &Database {
@@ -116,7 +131,7 @@ impl Session {
     /// Runs one statement with parameters (`?`, `?N`, `$N`; the first is `params[0]`).
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Outcome> {
         let (state, version) = self.snapshot();
-        let plan = self.db.plan(sql, &state)?;
+        let plan = self.db.plan(sql, &state, &self.namespace)?;
         self.run(sql, &plan, state, version, params)
     }
 
@@ -128,17 +143,17 @@ impl Session {
     /// Parses and plans a statement for repeated use.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
         let state = self.state();
-        let plan = self.db.plan(sql, &state)?;
-        Ok(Prepared { sql: sql.to_string(), plan, schema_id: state.schema_id() })
+        let plan = self.db.plan(sql, &state, &self.namespace)?;
+        Ok(Prepared { sql: sql.to_string(), plan, schema_id: state.schema_id(), namespace: self.namespace.clone() })
     }
 
     /// Runs a prepared statement; it is planned again only if the schema changed.
     pub fn execute_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<Outcome> {
         let (state, version) = self.snapshot();
-        if state.schema_id() == p.schema_id {
+        if state.schema_id() == p.schema_id && p.namespace == self.namespace {
             self.run(&p.sql, &p.plan, state, version, params)
         } else {
-            let plan = self.db.plan(&p.sql, &state)?;
+            let plan = self.db.plan(&p.sql, &state, &self.namespace)?;
             self.run(&p.sql, &plan, state, version, params)
         }
     }
@@ -190,7 +205,7 @@ impl Session {
         }
         if let Some(txn) = &mut self.txn {
             let out = exec::execute(plan, &txn.working, &ctx)?;
-            if let Output::Written(w, _) = &out {
+            if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
                 txn.working = w.state.clone();
                 txn.writes.extend(w.writes.clone());
                 txn.constraint_reads.extend(w.reads.iter().cloned());
@@ -205,11 +220,11 @@ impl Session {
         let plan = if head.schema_id() == state.schema_id() {
             plan
         } else {
-            replanned = self.db.plan(sql, &head)?;
+            replanned = self.db.plan(sql, &head, &self.namespace)?;
             &*replanned
         };
         let out = exec::execute(plan, &head, &ctx)?;
-        if let Output::Written(w, _) = &out {
+        if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
             if !w.writes.is_empty() {
                 self.last_commit = Some(self.db.publish(guard, w.state.clone(), &w.writes)?);
             }
@@ -227,6 +242,13 @@ impl Session {
                 "ROLLBACK"
             }
             Plan::Savepoint(name) => self.savepoint(name),
+            Plan::Use(name) => {
+                if !self.state().has_namespace(name) {
+                    return Err(Error::invalid(format!("no such namespace: {name}")));
+                }
+                self.namespace = name.to_ascii_lowercase();
+                "USE"
+            }
             Plan::RollbackTo(name) => self.rollback_to(name)?,
             Plan::Release(name) => self.release(name)?,
             Plan::CreateSnapshot(name) => {
@@ -412,13 +434,18 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
             | WriteOp::CreateIndex { .. }
             | WriteOp::DropIndex { .. }
             | WriteOp::CreateView(_)
-            | WriteOp::DropView(_) => {
+            | WriteOp::DropView(_)
+            | WriteOp::CreateNamespace(_)
+            | WriteOp::DropNamespace(_) => {
                 if head.schema_id() != txn.base.schema_id() {
                     return Err(Error::Conflict(
                         "the schema was changed by another transaction since this one began".into(),
                     ));
                 }
             }
+            // Appending checks the stream's position when the write set is applied to
+            // the newest state; an expiry goes with a row write checked above.
+            WriteOp::Message { .. } | WriteOp::TruncateMessages { .. } | WriteOp::Expire { .. } => {}
         }
     }
     for read in &txn.constraint_reads {
@@ -469,7 +496,7 @@ fn rows_of(out: Outcome) -> Result<ResultSet> {
 
 fn finish(out: Output) -> Result<Outcome> {
     Ok(match out {
-        Output::Rows(r) => Outcome::Rows(r),
+        Output::Rows(r) | Output::RowsWritten(r, _) => Outcome::Rows(r),
         Output::Written(_, "created") => Outcome::Done("CREATE TABLE"),
         Output::Written(_, "dropped") => Outcome::Done("DROP TABLE"),
         Output::Written(_, "index created") => Outcome::Done("CREATE INDEX"),
@@ -477,6 +504,8 @@ fn finish(out: Output) -> Result<Outcome> {
         Output::Written(_, "altered") => Outcome::Done("ALTER TABLE"),
         Output::Written(_, "view created") => Outcome::Done("CREATE VIEW"),
         Output::Written(_, "view dropped") => Outcome::Done("DROP VIEW"),
+        Output::Written(_, "namespace created") => Outcome::Done("CREATE NAMESPACE"),
+        Output::Written(_, "namespace dropped") => Outcome::Done("DROP NAMESPACE"),
         Output::Written(w, verb) => Outcome::Changed { verb, count: w.count },
         Output::Nothing => Outcome::Done("OK"),
     })

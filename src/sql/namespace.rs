@@ -1,0 +1,264 @@
+//! Namespaces: every table, view and index name of a statement is rewritten to the name
+//! it is stored under before planning.
+//!
+//! Tables of `main` are stored under their own name; those of namespace `n` under
+//! `n.name`. An unqualified name means the session's namespace (`USE n`); `n.t` names
+//! another one, `main.t` the default one. There is no fallback: a table of one namespace
+//! is invisible from another unless qualified. A table read as `n.t` keeps `t` as its
+//! name in the query (`SELECT t.x FROM n.t`). Functions that read or write streams get
+//! the namespace as a first, hidden argument, so their plans need no session.
+
+use super::ast::*;
+use crate::error::{Error, Result};
+use crate::storage::state::MAIN;
+use crate::storage::{State, Value};
+
+/// The functions that work on a namespace's message store.
+pub const STREAM_FUNCTIONS: [&str; 5] =
+    ["write_message", "get_stream_messages", "get_category_messages", "get_last_stream_message", "stream_version"];
+
+pub fn is_stream_function(name: &str) -> bool {
+    STREAM_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(name))
+}
+
+struct Resolver<'a> {
+    namespace: &'a str,
+    state: &'a State,
+}
+
+/// Rewrites the names in `stmt` for a session whose namespace is `namespace`.
+pub fn resolve(stmt: &mut Statement, namespace: &str, state: &State) -> Result<()> {
+    Resolver { namespace, state }.statement(stmt)
+}
+
+/// The name a table, view or index is stored under, for a session in `namespace`.
+pub fn stored_name(name: &str, namespace: &str, state: &State) -> Result<String> {
+    Resolver { namespace, state }.key(name)
+}
+
+impl Resolver<'_> {
+    fn key(&self, name: &str) -> Result<String> {
+        match name.split_once('.') {
+            Some((ns, rest)) if ns.eq_ignore_ascii_case(MAIN) => Ok(rest.to_string()),
+            Some((ns, rest)) if self.state.has_namespace(ns) => Ok(format!("{}.{rest}", ns.to_ascii_lowercase())),
+            Some((ns, _)) => Err(Error::invalid(format!("no such namespace: {ns}"))),
+            None if self.namespace == MAIN => Ok(name.to_string()),
+            None => Ok(format!("{}.{name}", self.namespace)),
+        }
+    }
+
+    fn rename(&self, name: &mut String) -> Result<()> {
+        *name = self.key(name)?;
+        Ok(())
+    }
+
+    fn statement(&self, stmt: &mut Statement) -> Result<()> {
+        match stmt {
+            Statement::Select(s) | Statement::Explain(s) => self.select(s)?,
+            Statement::ExplainWrite(s) => self.statement(s)?,
+            Statement::Insert(i) => {
+                self.rename(&mut i.table)?;
+                match &mut i.source {
+                    InsertSource::Values(rows) => {
+                        for e in rows.iter_mut().flatten() {
+                            self.expr(e)?;
+                        }
+                    }
+                    InsertSource::Select(s) => self.select(s)?,
+                    InsertSource::DefaultValues => {}
+                }
+            }
+            Statement::Update(u) => {
+                self.rename(&mut u.table)?;
+                for (_, e) in &mut u.assignments {
+                    self.expr(e)?;
+                }
+                self.opt(&mut u.filter)?;
+            }
+            Statement::Delete(d) => {
+                self.rename(&mut d.table)?;
+                self.opt(&mut d.filter)?;
+            }
+            Statement::CreateTable(c) => {
+                self.rename(&mut c.name)?;
+                for col in &mut c.columns {
+                    for con in &mut col.constraints {
+                        if let ColumnConstraint::References(fk) = con {
+                            self.rename(&mut fk.parent)?;
+                        }
+                    }
+                }
+                for con in &mut c.constraints {
+                    if let TableConstraint::ForeignKey(fk) = con {
+                        self.rename(&mut fk.parent)?;
+                    }
+                }
+            }
+            Statement::DropTable { name, .. }
+            | Statement::DropIndex { name, .. }
+            | Statement::DropView { name, .. }
+            | Statement::Reindex(Some(name)) => self.rename(name)?,
+            Statement::CreateIndex { name, table, .. } => {
+                self.rename(name)?;
+                self.rename(table)?;
+            }
+            Statement::AlterTable { table, action } => {
+                self.rename(table)?;
+                if let AlterAction::RenameTable(to) = action {
+                    if to.contains('.') {
+                        return Err(Error::invalid("RENAME TO takes a name without a namespace"));
+                    }
+                    if let Some((ns, _)) = table.split_once('.') {
+                        *to = format!("{ns}.{to}");
+                    }
+                }
+            }
+            Statement::CreateView { name, query, .. } => {
+                self.rename(name)?;
+                self.select(query)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn opt(&self, e: &mut Option<Expr>) -> Result<()> {
+        match e {
+            Some(e) => self.expr(e),
+            None => Ok(()),
+        }
+    }
+
+    fn select(&self, s: &mut Select) -> Result<()> {
+        for term in &mut s.from {
+            self.table_ref(&mut term.table)?;
+            for j in &mut term.joins {
+                self.table_ref(&mut j.table)?;
+                self.opt(&mut j.on)?;
+            }
+        }
+        for item in &mut s.columns {
+            if let SelectItem::Expr { expr, .. } = item {
+                self.expr(expr)?;
+            }
+        }
+        self.opt(&mut s.filter)?;
+        for e in &mut s.group_by {
+            self.expr(e)?;
+        }
+        self.opt(&mut s.having)?;
+        for o in &mut s.order_by {
+            self.expr(&mut o.expr)?;
+        }
+        self.opt(&mut s.limit)?;
+        self.opt(&mut s.offset)?;
+        for (_, arm) in &mut s.compound {
+            self.select(arm)?;
+        }
+        Ok(())
+    }
+
+    fn table_ref(&self, t: &mut TableRef) -> Result<()> {
+        if let Some(q) = &mut t.subquery {
+            return self.select(q);
+        }
+        if let Some(args) = &mut t.function {
+            for a in args.iter_mut() {
+                self.expr(a)?;
+            }
+            if is_stream_function(&t.name) {
+                args.insert(0, Expr::Literal(Value::text(self.namespace)));
+            }
+            return Ok(());
+        }
+        let key = self.key(&t.name)?;
+        if let Some((_, bare)) = key.split_once('.') {
+            if t.alias.is_none() {
+                t.alias = Some(bare.to_string());
+            }
+        }
+        t.name = key;
+        Ok(())
+    }
+
+    fn expr(&self, e: &mut Expr) -> Result<()> {
+        match e {
+            Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => {}
+            Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => self.expr(expr)?,
+            Expr::Binary { left, right, .. } => {
+                self.expr(left)?;
+                self.expr(right)?;
+            }
+            Expr::Between { expr, low, high, .. } => {
+                self.expr(expr)?;
+                self.expr(low)?;
+                self.expr(high)?;
+            }
+            Expr::InList { expr, list, .. } => {
+                self.expr(expr)?;
+                for x in list {
+                    self.expr(x)?;
+                }
+            }
+            Expr::InSelect { expr, query, .. } => {
+                self.expr(expr)?;
+                self.select(query)?;
+            }
+            Expr::Subquery(q) | Expr::Exists(q) => self.select(q)?,
+            Expr::Case { operand, whens, else_ } => {
+                if let Some(o) = operand {
+                    self.expr(o)?;
+                }
+                for (w, t) in whens {
+                    self.expr(w)?;
+                    self.expr(t)?;
+                }
+                if let Some(x) = else_ {
+                    self.expr(x)?;
+                }
+            }
+            Expr::Function { name, args, .. } => {
+                for a in args.iter_mut() {
+                    self.expr(a)?;
+                }
+                if is_stream_function(name) {
+                    args.insert(0, Expr::Literal(Value::text(self.namespace)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::WriteOp;
+
+    fn state() -> State {
+        let mut s = State::new();
+        s.apply(&WriteOp::CreateNamespace("app".into())).unwrap();
+        s
+    }
+
+    #[test]
+    fn names_resolve_by_session_namespace() {
+        let s = state();
+        assert_eq!(stored_name("t", MAIN, &s).unwrap(), "t");
+        assert_eq!(stored_name("t", "app", &s).unwrap(), "app.t");
+        assert_eq!(stored_name("APP.t", MAIN, &s).unwrap(), "app.t");
+        assert_eq!(stored_name("main.t", "app", &s).unwrap(), "t");
+        assert!(stored_name("nope.t", MAIN, &s).unwrap_err().to_string().contains("no such namespace: nope"));
+    }
+
+    #[test]
+    fn qualified_tables_keep_their_short_name() {
+        let s = state();
+        let mut stmt = crate::sql::parser::parse("SELECT t.a FROM app.t WHERE a IN (SELECT b FROM u)").unwrap();
+        resolve(&mut stmt, "app", &s).unwrap();
+        let Statement::Select(sel) = stmt else { panic!("a select") };
+        assert_eq!(sel.from[0].table.name, "app.t");
+        assert_eq!(sel.from[0].table.alias.as_deref(), Some("t"));
+        assert!(sel.filter.unwrap().to_string().contains("\"app.u\""));
+    }
+}

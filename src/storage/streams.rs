@@ -1,0 +1,264 @@
+//! Message streams with Message DB's semantics, held in the versioned state.
+//!
+//! A namespace has one [`MessageStore`]: every message in global order (global position
+//! `g` sits at index `g - 1`), and for each stream and each category the global
+//! positions of its messages in order. All of it is built from `imbl` vectors and maps,
+//! so a snapshot of the state holds its streams as they were at no cost.
+//!
+//! Stream names follow Message DB: the category is the part before the first `-`, the
+//! id the rest, and the cardinal id the id before its first `+`.
+
+use std::sync::Arc;
+
+use imbl::{HashMap, OrdMap, Vector};
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// One message, as Message DB's `messages` table holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub stream_name: String,
+    /// The message type (`type` in SQL).
+    pub kind: String,
+    /// Position within its stream, from 0.
+    pub position: i64,
+    /// Position among all messages of the namespace, from 1; assigned when the message
+    /// is stored.
+    pub global_position: i64,
+    /// JSON text.
+    pub data: String,
+    /// JSON text, or none.
+    pub metadata: Option<String>,
+    /// Microseconds since the epoch (UTC), when it was written.
+    pub time: i64,
+}
+
+/// The part of a stream name before the first `-` (the whole name when there is none).
+pub fn category(stream: &str) -> &str {
+    stream.split_once('-').map_or(stream, |(c, _)| c)
+}
+
+/// The part after the first `-`, if there is one.
+pub fn stream_id(stream: &str) -> Option<&str> {
+    stream.split_once('-').map(|(_, id)| id)
+}
+
+/// The id before its first `+` (the id of a compound id's first part).
+pub fn cardinal_id(stream: &str) -> Option<&str> {
+    stream_id(stream).map(|id| id.split_once('+').map_or(id, |(c, _)| c))
+}
+
+/// A name without `-` names a category, not a stream.
+pub fn is_category(name: &str) -> bool {
+    !name.contains('-')
+}
+
+/// Message DB's `hash_64`: the first 8 bytes of the MD5 of the text, as a big-endian
+/// signed 64-bit integer.
+pub fn hash_64(text: &str) -> i64 {
+    let digest = Md5::digest(text.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// The member of a consumer group of `size` members that a stream belongs to: Message
+/// DB's `@hash_64(cardinal_id(stream_name)) % size`.
+pub fn consumer_group_member(stream: &str, size: i64) -> i64 {
+    let key = cardinal_id(stream).unwrap_or(stream);
+    let hash = hash_64(key) as i128;
+    (hash.abs() % size as i128) as i64
+}
+
+/// The category of `metadata.correlationStreamName`, if the metadata names one.
+pub fn correlation_category(metadata: Option<&str>) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(metadata?).ok()?;
+    let name = doc.get("correlationStreamName")?.as_str()?;
+    Some(category(name).to_string())
+}
+
+/// The messages of one namespace.
+#[derive(Clone, Debug, Default)]
+pub struct MessageStore {
+    messages: Vector<Arc<Message>>,
+    /// Stream name to the global positions of its messages, by stream position.
+    streams: OrdMap<String, Vector<i64>>,
+    /// Category to the global positions of its messages, ascending.
+    categories: OrdMap<String, Vector<i64>>,
+    /// Message id to global position: ids are unique.
+    ids: HashMap<String, i64>,
+}
+
+impl MessageStore {
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// The position of the stream's last message; `None` for a stream with none.
+    pub fn stream_version(&self, stream: &str) -> Option<i64> {
+        self.streams.get(stream).map(|s| s.len() as i64 - 1)
+    }
+
+    /// Whether a message with this id was written.
+    pub fn has_id(&self, id: &str) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    pub fn stream_count(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// The message at a global position.
+    pub fn get(&self, global_position: i64) -> Option<&Arc<Message>> {
+        usize::try_from(global_position - 1).ok().and_then(|i| self.messages.get(i))
+    }
+
+    /// Every message in global order.
+    pub fn messages(&self) -> impl Iterator<Item = &Arc<Message>> {
+        self.messages.iter()
+    }
+
+    /// Stores a message at the end of its stream, giving it the next global position.
+    /// Its `position` must be the stream's next one (else another writer got there
+    /// first) and its id must be new.
+    pub fn append(&mut self, message: &Message) -> Result<i64> {
+        let next = self.stream_version(&message.stream_name).map_or(0, |v| v + 1);
+        if message.position != next {
+            return Err(Error::Conflict(format!(
+                "stream {} was written by another transaction (this message was for position {}, the stream is at \
+                 version {})",
+                message.stream_name,
+                message.position,
+                next - 1
+            )));
+        }
+        if self.ids.contains_key(&message.id) {
+            return Err(Error::invalid(format!("a message with id {} already exists", message.id)));
+        }
+        let global = self.messages.len() as i64 + 1;
+        let stored = Arc::new(Message { global_position: global, ..message.clone() });
+        self.streams.entry(stored.stream_name.clone()).or_default().push_back(global);
+        self.categories.entry(category(&stored.stream_name).to_string()).or_default().push_back(global);
+        self.ids.insert(stored.id.clone(), global);
+        self.messages.push_back(stored);
+        Ok(global)
+    }
+
+    /// Removes every message after global position `keep` (restoring a snapshot).
+    pub fn truncate(&mut self, keep: usize) {
+        while self.messages.len() > keep {
+            let Some(m) = self.messages.pop_back() else { break };
+            remove_last(&mut self.streams, &m.stream_name);
+            remove_last(&mut self.categories, category(&m.stream_name));
+            self.ids.remove(&m.id);
+        }
+    }
+
+    /// The stream's messages from `position` on, in order.
+    pub fn stream_from(&self, stream: &str, position: i64) -> impl Iterator<Item = &Arc<Message>> + '_ {
+        let globals = self.streams.get(stream).map(|s| s.skip((position.max(0) as usize).min(s.len())));
+        globals.into_iter().flat_map(move |g| g.into_iter().filter_map(move |p| self.get(p)))
+    }
+
+    /// The category's messages from global position `from` on, in order.
+    pub fn category_from(&self, category: &str, from: i64) -> impl Iterator<Item = &Arc<Message>> + '_ {
+        let globals = self.categories.get(category).map(|c| {
+            let start = c.binary_search(&from).unwrap_or_else(|i| i);
+            c.skip(start)
+        });
+        globals.into_iter().flat_map(move |g| g.into_iter().filter_map(move |p| self.get(p)))
+    }
+
+    /// The stream's messages from the last back.
+    pub fn stream_rev(&self, stream: &str) -> impl Iterator<Item = &Arc<Message>> + '_ {
+        let globals = self.streams.get(stream).cloned().unwrap_or_default();
+        globals.into_iter().rev().filter_map(move |p| self.get(p))
+    }
+
+    /// The stream's last message.
+    pub fn last_of(&self, stream: &str) -> Option<&Arc<Message>> {
+        self.streams.get(stream).and_then(|s| s.last()).and_then(|&g| self.get(g))
+    }
+
+    /// The number of messages two stores share from the start (the same writes).
+    pub fn common_prefix(&self, other: &MessageStore) -> usize {
+        self.messages.iter().zip(other.messages.iter()).take_while(|(a, b)| Arc::ptr_eq(a, b) || a == b).count()
+    }
+}
+
+fn remove_last(map: &mut OrdMap<String, Vector<i64>>, key: &str) {
+    if let Some(list) = map.get_mut(key) {
+        list.pop_back();
+        if list.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(stream: &str, position: i64, id: &str) -> Message {
+        Message {
+            id: id.into(),
+            stream_name: stream.into(),
+            kind: "Ran".into(),
+            position,
+            global_position: 0,
+            data: "{}".into(),
+            metadata: None,
+            time: 0,
+        }
+    }
+
+    #[test]
+    fn names_split_as_message_db_does() {
+        assert_eq!(category("account-123"), "account");
+        assert_eq!(category("account:command-123"), "account:command");
+        assert_eq!(category("account"), "account");
+        assert_eq!(stream_id("account-123+456"), Some("123+456"));
+        assert_eq!(cardinal_id("account-123+456"), Some("123"));
+        assert_eq!(cardinal_id("account"), None);
+        assert_eq!(stream_id("account-a-b"), Some("a-b"));
+        assert!(is_category("account") && !is_category("account-1"));
+    }
+
+    #[test]
+    fn hash_64_matches_message_db() {
+        // md5('abc') = 900150983cd24fb0…; Message DB reads the first 16 hex digits as
+        // a signed big-endian 64-bit integer.
+        assert_eq!(hash_64("abc"), 0x9001_5098_3cd2_4fb0_u64 as i64);
+        assert!(hash_64("abc") < 0);
+        for size in 1..8 {
+            let m = consumer_group_member("account-abc+x", size);
+            assert!((0..size).contains(&m));
+            assert_eq!(m, consumer_group_member("account-abc", size));
+        }
+    }
+
+    #[test]
+    fn append_numbers_and_truncate_undoes() {
+        let mut store = MessageStore::default();
+        assert_eq!(store.append(&message("a-1", 0, "i1")).unwrap(), 1);
+        assert_eq!(store.append(&message("b-1", 0, "i2")).unwrap(), 2);
+        assert_eq!(store.append(&message("a-1", 1, "i3")).unwrap(), 3);
+        assert!(store.append(&message("a-1", 1, "i4")).unwrap_err().to_string().contains("version 1"));
+        assert!(store.append(&message("a-2", 0, "i1")).is_err(), "ids are unique");
+        assert_eq!(store.stream_version("a-1"), Some(1));
+        let positions: Vec<i64> = store.category_from("a", 2).map(|m| m.global_position).collect();
+        assert_eq!(positions, vec![3]);
+        let before = store.clone();
+        store.truncate(1);
+        assert_eq!((store.len(), store.stream_version("a-1"), store.stream_version("b-1")), (1, Some(0), None));
+        assert!(!store.has_id("i3") && before.has_id("i3"));
+        assert_eq!(before.common_prefix(&store), 1);
+    }
+}
