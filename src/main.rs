@@ -115,6 +115,8 @@ fn main() -> ExitCode {
         eprintln!("amberdb: {}: {report}", args.data.as_deref().unwrap_or(std::path::Path::new(".")).display());
     }
     db.set_history_limit(args.history);
+    // Expired rows are invisible at once; the sweeper frees them every second.
+    let _sweeper = db.start_sweeper(std::time::Duration::from_secs(1));
     let session = db.session();
     let mut runner = Runner::new(session, settings, Box::new(std::io::stdout()), Box::new(std::io::stderr()));
     runner.bail = args.bail;

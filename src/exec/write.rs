@@ -124,10 +124,19 @@ pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written
                 e
             }
         })?;
-        if let WriteOp::Row { key, .. } = &op {
-            fks.stored(&working, &plan.table, key);
-        }
+        let key = match &op {
+            WriteOp::Row { key, .. } => Some(key.clone()),
+            _ => None,
+        };
         writes.ops.push(op);
+        if let Some(key) = key {
+            fks.stored(&working, &plan.table, &key);
+            if let Some(ttl) = plan.ttl.unwrap_or(schema.ttl) {
+                let op = WriteOp::Expire { table: plan.table.clone(), key, at: Some(ctx.now().saturating_add(ttl)) };
+                working.apply(&op)?;
+                writes.ops.push(op);
+            }
+        }
     }
     fks.finish(&working)?;
     Ok(Written { state: working, writes, count: source.len(), reads: fks.reads })
@@ -154,34 +163,52 @@ fn insert_row(
         .collect();
     let key = new_key(working, &plan.table, schema, &mut row)?;
     validate(schema, &mut row, &plan.checks, ctx)?;
-    if plan.replace {
-        // The rows the new one would clash with, by key or by any unique column set.
-        let table = working.table_or_err(&plan.table)?;
-        let mut doomed: Vec<RowKey> = Vec::new();
-        if table.rows.contains_key(&key) {
-            doomed.push(key.clone());
+    // INSERT OR REPLACE deletes the rows the new one clashes with; so does every insert
+    // for clashing rows that have expired (they are gone for every reader already).
+    let table = working.table_or_err(&plan.table)?;
+    if plan.replace || table.has_expired(ctx.now()) {
+        let mut doomed = clashing(table, &key, &row, None);
+        if !plan.replace {
+            let now = ctx.now();
+            doomed.retain(|k| !table.is_live(k, now));
         }
-        let uniques = schema.uniques.iter().map(|u| &u.columns);
-        for cols in uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)) {
-            let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
-            if vals.iter().any(Value::is_null) {
-                continue;
-            }
-            for k in table.keys_where(cols, &vals) {
-                if !doomed.contains(&k) {
-                    doomed.push(k);
-                }
-            }
-        }
-        for k in doomed {
-            let op = WriteOp::Row { table: plan.table.clone(), key: k, change: Change::Delete };
-            working.apply(&op)?;
-            writes.ops.push(op);
-        }
+        remove_rows(working, &plan.table, doomed, writes)?;
     }
     let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(Row::from(row)) };
     working.apply(&op)?;
     Ok(op)
+}
+
+/// The rows a row stored under `key` would clash with, by key or by any unique column
+/// set (other than the row under `except`).
+fn clashing(table: &Table, key: &RowKey, row: &[Value], except: Option<&RowKey>) -> Vec<RowKey> {
+    let schema = &table.schema;
+    let mut out: Vec<RowKey> = Vec::new();
+    if table.rows.contains_key(key) && Some(key) != except {
+        out.push(key.clone());
+    }
+    let uniques = schema.uniques.iter().map(|u| &u.columns);
+    for cols in uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)) {
+        let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
+        if vals.iter().any(Value::is_null) {
+            continue;
+        }
+        for k in table.keys_where(cols, &vals) {
+            if !out.contains(&k) && Some(&k) != except {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+fn remove_rows(working: &mut State, table: &str, keys: Vec<RowKey>, writes: &mut WriteSet) -> Result<()> {
+    for k in keys {
+        let op = WriteOp::Row { table: table.to_string(), key: k, change: Change::Delete };
+        working.apply(&op)?;
+        writes.ops.push(op);
+    }
+    Ok(())
 }
 
 pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written> {
@@ -200,6 +227,13 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
         validate(&schema, &mut new, &plan.checks, ctx)?;
         let table_now = working.table_or_err(&plan.table)?;
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
+        let old_expiry = table_now.expiry.get(key).copied();
+        let now = ctx.now();
+        if table_now.has_expired(now) {
+            let mut expired = clashing(table_now, &new_key, &new, Some(key));
+            expired.retain(|k| !table_now.is_live(k, now));
+            remove_rows(&mut working, &plan.table, expired, &mut writes)?;
+        }
         let new: Row = Arc::from(new);
         let ops = if &new_key == key {
             vec![WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new.clone()) }]
@@ -210,6 +244,17 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
             ]
         };
         for op in ops {
+            working.apply(&op)?;
+            writes.ops.push(op);
+        }
+        // WITH TTL sets a new expiry; otherwise a row keeps its own, also under a new key.
+        let expiry = match plan.ttl {
+            Some(ttl) => Some(ttl.map(|t| now.saturating_add(t))),
+            None if new_key != *key => old_expiry.map(Some),
+            None => None,
+        };
+        if let Some(at) = expiry {
+            let op = WriteOp::Expire { table: plan.table.clone(), key: new_key.clone(), at };
             working.apply(&op)?;
             writes.ops.push(op);
         }

@@ -6,6 +6,7 @@ use super::render::Mode;
 pub enum DotCommand {
     Help,
     Tables,
+    Namespaces,
     Indexes(Option<String>),
     Schema(Option<String>),
     Mode(Mode),
@@ -41,6 +42,7 @@ pub const HELP: &str = "\
 .export FILE      write every table's schema and rows to FILE (RON)
 .import FILE      load a file written by .export, all or nothing
 .tables           list the tables
+.namespaces       list the namespaces with their tables and streams
 .indexes [TABLE]  list the indexes (and the unique constraints behind them)
 .timer on|off     show how long each statement took
 ";
@@ -61,6 +63,7 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
     let cmd_ok = match cmd.as_str() {
         "help" => DotCommand::Help,
         "tables" => DotCommand::Tables,
+        "namespaces" => DotCommand::Namespaces,
         "indexes" | "indices" => DotCommand::Indexes(arg.map(str::to_string)),
         "schema" => DotCommand::Schema(arg.map(str::to_string)),
         "mode" => {
@@ -88,7 +91,7 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         _ => {
             return Err(format!(
                 "unknown command .{cmd}; the commands are .check .diff .dump .exit .export .headers .help .import \
-                 .indexes .mode .quit .read .schema .session .snapshots .tables .timer"
+                 .indexes .mode .namespaces .quit .read .schema .session .snapshots .tables .timer"
             ))
         }
     };

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::exec::ResultSet;
 use crate::sql::split::{line_col, split, Piece};
 use crate::storage::schema::quote_ident;
+use crate::storage::state::{namespace_of, MAIN};
 use crate::storage::{Table, Value};
 use crate::txn::{Outcome, Session};
 
@@ -155,6 +156,27 @@ impl Runner {
                 for n in names {
                     let _ = writeln!(self.out, "{n}");
                 }
+            }
+            DotCommand::Namespaces => {
+                let names = std::iter::once(MAIN.to_string()).chain(state.namespaces().cloned());
+                let rows = names
+                    .map(|ns| {
+                        let tables =
+                            state.tables().filter(|t| namespace_of(&t.name().to_ascii_lowercase()) == ns).count();
+                        let store = state.messages(&ns);
+                        let current = if ns == self.session.namespace() { "*" } else { "" };
+                        vec![
+                            Value::text(&ns),
+                            Value::Integer(tables as i64),
+                            Value::Integer(store.map_or(0, |s| s.stream_count()) as i64),
+                            Value::Integer(store.map_or(0, |s| s.len()) as i64),
+                            Value::text(current),
+                        ]
+                    })
+                    .collect();
+                let columns = ["namespace", "tables", "streams", "messages", "current"].map(String::from).to_vec();
+                let text = render(&ResultSet { columns: columns.into(), rows }, &self.settings);
+                let _ = self.out.write_all(text.as_bytes());
             }
             DotCommand::Schema(None) => {
                 for t in state.tables() {

@@ -13,7 +13,8 @@ use crate::sql::plan::Plan;
 use crate::sql::{parser, planner};
 use crate::storage::state::MAIN;
 use crate::storage::time::now_micros;
-use crate::storage::{AsOf, History, State, WriteSet};
+use crate::storage::time::{Clock, SystemClock};
+use crate::storage::{AsOf, Change, History, State, WriteOp, WriteSet};
 
 /// A committed state and its version.
 #[derive(Clone)]
@@ -63,6 +64,23 @@ struct Inner {
     snapshots: Mutex<BTreeMap<String, Snapshot>>,
     /// Plans by statement text, each with the schema id it was planned against.
     plans: Mutex<HashMap<String, (u64, Arc<Plan>)>>,
+    /// Where statements read the time: `now()`, message times, row expiry.
+    clock: RwLock<Arc<dyn Clock>>,
+}
+
+/// A background thread that removes expired rows until dropped.
+pub struct Sweeper {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -88,6 +106,64 @@ pub struct Database {
 }
 
 impl Database {
+    /// Makes statements read the time from `clock` (tests move a `ManualClock`).
+    pub fn set_clock(&self, clock: Arc<dyn Clock>) {
+        *self.inner.clock.write().unwrap_or_else(PoisonError::into_inner) = clock;
+    }
+
+    /// The time now, by the database's clock (microseconds since the epoch).
+    pub fn now(&self) -> i64 {
+        self.inner.clock.read().unwrap_or_else(PoisonError::into_inner).now()
+    }
+
+    /// Removes the rows that have expired, as one ordinary commit; returns how many. The
+    /// cost follows the number of expired rows (each table keeps them ordered by time).
+    pub fn sweep_expired(&self) -> Result<usize> {
+        if self.inner.read_only.is_some() {
+            return Ok(0);
+        }
+        let guard = self.lock_commits();
+        let now = self.now();
+        let mut ops = Vec::new();
+        for t in guard.state.tables().filter(|t| t.has_expired(now)) {
+            let table = t.name().to_ascii_lowercase();
+            for key in t.expired_keys(now) {
+                ops.push(WriteOp::Row { table: table.clone(), key, change: Change::Delete });
+            }
+        }
+        if ops.is_empty() {
+            return Ok(0);
+        }
+        let count = ops.len();
+        let writes = WriteSet { ops };
+        let next = guard.state.applied(&writes)?;
+        self.publish(guard, next, &writes)?;
+        Ok(count)
+    }
+
+    /// Starts a thread that sweeps expired rows every `every` until the returned handle
+    /// is dropped. Expired rows are invisible to reads before any sweep; sweeping only
+    /// frees their memory.
+    pub fn start_sweeper(&self, every: std::time::Duration) -> Sweeper {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (db, flag) = (self.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let tick = std::time::Duration::from_millis(20).min(every);
+            let mut waited = std::time::Duration::ZERO;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                waited += tick;
+                if waited >= every {
+                    waited = std::time::Duration::ZERO;
+                    // A failed sweep (a failing disk) is tried again at the next tick;
+                    // the rows stay invisible meanwhile.
+                    let _ = db.sweep_expired();
+                }
+            }
+        });
+        Sweeper { stop, thread: Some(thread) }
+    }
+
     /// A new, empty database held in memory only.
     pub fn open_in_memory() -> Database {
         let head = Head { state: State::new(), version: 0 };
@@ -113,6 +189,7 @@ impl Database {
                 history_limit: AtomicUsize::new(DEFAULT_HISTORY),
                 snapshots: Mutex::new(BTreeMap::new()),
                 plans: Mutex::new(HashMap::new()),
+                clock: RwLock::new(Arc::new(SystemClock)),
             }),
         }
     }

@@ -186,6 +186,7 @@ impl Session {
             return Ok(out);
         }
         let now = std::cell::OnceCell::new();
+        let _ = now.set(self.db.now());
         let ctx = Ctx {
             params,
             now: &now,
