@@ -100,7 +100,7 @@ fn a_background_sweeper_runs_until_dropped() {
     clock.advance(2 * SECOND);
     let sweeper = db.start_sweeper(std::time::Duration::from_millis(10));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while db.state().table("t").unwrap().rows.len() != 0 {
+    while !db.state().table("t").unwrap().rows.is_empty() {
         assert!(std::time::Instant::now() < deadline, "the sweeper never ran");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }

@@ -43,6 +43,56 @@ struct Export {
     /// `CREATE VIEW` statements, created after the tables.
     #[serde(default)]
     views: Vec<String>,
+    /// Namespaces other than `main`, created first.
+    #[serde(default)]
+    namespaces: Vec<String>,
+    /// Every namespace's messages in global order, written again last.
+    #[serde(default)]
+    messages: Vec<MessageExport>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MessageExport {
+    namespace: String,
+    id: String,
+    stream_name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    position: i64,
+    data: String,
+    #[serde(default)]
+    metadata: Option<String>,
+}
+
+fn messages_of(state: &State) -> Vec<MessageExport> {
+    state
+        .message_stores()
+        .flat_map(|(ns, store)| {
+            store.messages().map(move |m| MessageExport {
+                namespace: ns.clone(),
+                id: m.id.clone(),
+                stream_name: m.stream_name.clone(),
+                kind: m.kind.clone(),
+                position: m.position,
+                data: m.data.clone(),
+                metadata: m.metadata.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The statement that writes a message again at the same stream position.
+fn write_sql(m: &MessageExport) -> String {
+    let text = |s: &str| crate::storage::schema::literal_sql(&Value::text(s));
+    let metadata = m.metadata.as_deref().map_or("NULL".to_string(), text);
+    format!(
+        "SELECT write_message({}, {}, {}, {}, {metadata}, {});",
+        text(&m.id),
+        text(&m.stream_name),
+        text(&m.kind),
+        text(&m.data),
+        m.position - 1
+    )
 }
 
 #[derive(Serialize, Deserialize)]
@@ -92,7 +142,8 @@ pub fn export(state: &State, version: u64) -> Result<String> {
         })
         .collect();
     let views = state.views().map(|v| v.to_sql()).collect();
-    let doc = Export { format: FORMAT, version, tables, views };
+    let namespaces = state.namespaces().cloned().collect();
+    let doc = Export { format: FORMAT, version, tables, views, namespaces, messages: messages_of(state) };
     let config = ron::ser::PrettyConfig::new().depth_limit(4);
     ron::ser::to_string_pretty(&doc, config).map_err(|e| Error::Io(format!("cannot write the export: {e}")))
 }
@@ -123,6 +174,11 @@ pub fn import(session: &mut Session, text: &str, source: &str) -> Result<usize> 
 
 fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<usize> {
     let mut count = 0;
+    for ns in &doc.namespaces {
+        session
+            .execute(&format!("CREATE NAMESPACE {}", quote_ident(ns)), &[])
+            .map_err(|e| Error::Io(format!("{source}: namespace {ns}: {e}")))?;
+    }
     for t in &doc.tables {
         let at = |e: Error| Error::Io(format!("{source}: table {}: {e}", t.name));
         session.execute(&t.create, &[]).map_err(at)?;
@@ -146,6 +202,15 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
     for sql in &doc.views {
         session.execute(sql, &[]).map_err(|e| Error::Io(format!("{source}: view: {e}")))?;
     }
+    let home = session.namespace().to_string();
+    for (n, m) in doc.messages.iter().enumerate() {
+        let at = |e: Error| Error::Io(format!("{source}: message {}: {e}", n + 1));
+        if session.namespace() != m.namespace {
+            session.execute(&format!("USE {}", quote_ident(&m.namespace)), &[]).map_err(at)?;
+        }
+        session.execute(&write_sql(m), &[]).map_err(at)?;
+    }
+    session.execute(&format!("USE {}", quote_ident(&home)), &[])?;
     Ok(count)
 }
 
@@ -169,6 +234,9 @@ fn exact_literal(v: &Value) -> String {
 /// SQL that rebuilds the state: schemas, rows, indexes, in one transaction.
 pub fn dump(state: &State) -> String {
     let mut out = String::from("BEGIN;\n");
+    for ns in state.namespaces() {
+        out.push_str(&format!("CREATE NAMESPACE {};\n", quote_ident(ns)));
+    }
     for t in tables_in_dependency_order(state) {
         out.push_str(&create_sql(&t.schema));
         out.push('\n');
@@ -185,6 +253,19 @@ pub fn dump(state: &State) -> String {
     for v in state.views() {
         out.push_str(&v.to_sql());
         out.push('\n');
+    }
+    let messages = messages_of(state);
+    let mut namespace = crate::storage::state::MAIN;
+    for m in &messages {
+        if m.namespace != namespace {
+            namespace = &m.namespace;
+            out.push_str(&format!("USE {};\n", quote_ident(namespace)));
+        }
+        out.push_str(&write_sql(m));
+        out.push('\n');
+    }
+    if namespace != crate::storage::state::MAIN {
+        out.push_str("USE main;\n");
     }
     out.push_str("COMMIT;\n");
     out

@@ -60,14 +60,24 @@ fn source_rows(
             Ok(more)
         }
         Source::Join(j) => join_rows(j, state, ctx, f),
-        Source::Messages { read, args, filter } => super::streams::read_messages(*read, args, state, ctx, &mut |row| {
-            if let Some(cond) = filter {
-                if !is_true(cond, &Env { row, aggs: &[], ctx })? {
-                    return Ok(true);
+        Source::Messages { read, args, filter, as_of } => {
+            let past;
+            let state = match as_of {
+                Some(at) => {
+                    past = past_state(ctx, at)?;
+                    &past
                 }
-            }
-            f(row)
-        }),
+                None => state,
+            };
+            super::streams::read_messages(*read, args, state, ctx, &mut |row| {
+                if let Some(cond) = filter {
+                    if !is_true(cond, &Env { row, aggs: &[], ctx })? {
+                        return Ok(true);
+                    }
+                }
+                f(row)
+            })
+        }
         Source::Derived { plan, filter } => {
             for values in run_select(plan, state, ctx)?.rows {
                 let row = Row::from(values);

@@ -362,7 +362,8 @@ fn join_in_order(
             return Source::Derived { plan: plan.clone(), filter: local };
         }
         if let Some((read, args)) = &items[i].function {
-            return Source::Messages { read: *read, args: args.clone(), filter: local };
+            let as_of = items[i].tref.as_of.clone();
+            return Source::Messages { read: *read, args: args.clone(), filter: local, as_of };
         }
         let access = access::choose(&items[i].table, local.as_ref());
         Source::Scan {

@@ -323,6 +323,8 @@ pub enum Source {
         read: MessageRead,
         args: Vec<BExpr>,
         filter: Option<BExpr>,
+        /// Read the messages as they were at a past version.
+        as_of: Option<AsOf>,
     },
     /// The rows of `source` with their columns rearranged: column `p` of the result is
     /// column `columns[p]` of the source's row (a join done in another order than FROM's).
@@ -341,7 +343,9 @@ impl Source {
     /// Every table the source scans, with its `AS OF`.
     pub fn scans(&self) -> Vec<(&str, Option<&AsOf>)> {
         match self {
-            Source::Single | Source::Messages { .. } => Vec::new(),
+            Source::Single | Source::Messages { as_of: None, .. } => Vec::new(),
+            // Past messages make the plan uncacheable, as past tables do.
+            Source::Messages { as_of: Some(at), .. } => vec![("", Some(at))],
             Source::Scan { table, as_of, .. } => vec![(table.as_str(), as_of.as_ref())],
             Source::Join(j) => {
                 let mut out = j.left.scans();

@@ -9,7 +9,7 @@ use super::database::Database;
 use crate::error::{Error, Result};
 use crate::exec::{self, Ctx, Output, Read, ResultSet};
 use crate::sql::plan::Plan;
-use crate::storage::diff::{diff, write_set_between, RowChange};
+use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
 use crate::storage::schema::literal_sql;
 use crate::storage::state::MAIN;
 use crate::storage::{AsOf, History, Row, State, Value, WriteOp, WriteSet};
@@ -384,7 +384,7 @@ impl Session {
     fn diff(&self, a: &AsOf, b: &AsOf) -> Result<ResultSet> {
         let (old, new) = (self.db.state_at(a)?, self.db.state_at(b)?);
         let text = |r: &Row| format!("({})", r.iter().map(literal_sql).collect::<Vec<_>>().join(", "));
-        let rows = diff(&old, &new)
+        let rows: Vec<Vec<Value>> = diff(&old, &new)
             .into_iter()
             .map(|d| {
                 let (change, old, new) = match &d.change {
@@ -395,6 +395,19 @@ impl Session {
                 vec![Value::text(&d.table), Value::text(change), Value::text(&d.key.to_string()), old, new]
             })
             .collect();
+        // Messages written (or undone) between the two show as rows of their stream.
+        let mut rows = rows;
+        for d in message_diff(&old, &new) {
+            let m = &d.message;
+            let stream = match d.namespace.as_str() {
+                MAIN => format!("stream {}", m.stream_name),
+                ns => format!("stream {ns}.{}", m.stream_name),
+            };
+            let body = Value::text(&format!("({}, {})", literal_sql(&Value::text(&m.kind)), m.data));
+            let (change, old, new) =
+                if d.added { ("added", Value::Null, body) } else { ("removed", body, Value::Null) };
+            rows.push(vec![Value::text(&stream), Value::text(change), Value::Integer(m.position), old, new]);
+        }
         let columns = ["table", "change", "key", "old", "new"].map(String::from).to_vec();
         Ok(ResultSet { columns: columns.into(), rows })
     }
