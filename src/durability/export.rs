@@ -70,12 +70,12 @@ fn messages_of(state: &State) -> Vec<MessageExport> {
         .flat_map(|(ns, store)| {
             store.messages().map(move |m| MessageExport {
                 namespace: ns.clone(),
-                id: m.id.clone(),
-                stream_name: m.stream_name.clone(),
-                kind: m.kind.clone(),
+                id: m.id.to_string(),
+                stream_name: m.stream_name.to_string(),
+                kind: m.kind.to_string(),
                 position: m.position,
-                data: m.data.clone(),
-                metadata: m.metadata.clone(),
+                data: m.data.to_string(),
+                metadata: m.metadata.as_deref().map(str::to_string),
             })
         })
         .collect()

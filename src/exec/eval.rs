@@ -48,11 +48,11 @@ pub struct SubState {
 impl SubState {
     /// How many messages this statement wrote to a stream so far.
     pub fn pending_in(&self, namespace: &str, stream: &str) -> usize {
-        self.messages.borrow().iter().filter(|(ns, m)| ns == namespace && m.stream_name == stream).count()
+        self.messages.borrow().iter().filter(|(ns, m)| ns == namespace && *m.stream_name == *stream).count()
     }
 
     pub fn has_pending_id(&self, id: &str) -> bool {
-        self.messages.borrow().iter().any(|(_, m)| m.id == id)
+        self.messages.borrow().iter().any(|(_, m)| *m.id == *id)
     }
 
     pub fn push_message(&self, namespace: String, message: crate::storage::streams::Message) {

@@ -36,12 +36,6 @@ fn int_arg(args: &[Value], i: usize, what: &str, function: &str) -> Result<Optio
     }
 }
 
-/// A message id is a UUID, as in Message DB (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`).
-fn is_uuid(id: &str) -> bool {
-    let groups: Vec<&str> = id.split('-').collect();
-    groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
 
 fn check_json(text: &str, what: &str) -> Result<()> {
     serde_json::from_str::<serde::de::IgnoredAny>(text)
@@ -74,7 +68,8 @@ pub fn write_message(args: &[Value], ctx: &Ctx) -> Result<Value> {
     let data = required(args, 4, "data", F)?;
     let metadata = text_arg(args, 5, "metadata", F)?;
     let expected = int_arg(args, 6, "expected_version", F)?;
-    if !is_uuid(&id) {
+    // A message id is a UUID, as in Message DB.
+    if streams::uuid_bits(&id).is_none() {
         return Err(Error::invalid(format!("write_message: id {id:?} is not a UUID")));
     }
     check_json(&data, "data")?;
@@ -97,7 +92,17 @@ pub fn write_message(args: &[Value], ctx: &Ctx) -> Result<Value> {
         return Err(Error::invalid(format!("write_message: a message with id {id} already exists")));
     }
     let position = version + 1;
-    let message = Message { id, stream_name, kind, position, global_position: 0, data, metadata, time: ctx.now() };
+    let message = Message {
+        id: id.into(),
+        stream_name: stream_name.into(),
+        kind: kind.into(),
+        position,
+        global_position: 0,
+        data: data.into(),
+        metadata: metadata.map(Into::into),
+        time: ctx.now(),
+        group_hash: 0,
+    };
     sub.push_message(namespace, message);
     Ok(Value::Integer(position))
 }
@@ -110,14 +115,14 @@ pub fn stream_version(args: &[Value], ctx: &Ctx) -> Result<Value> {
 }
 
 fn row_of(m: &Message) -> Row {
-    let metadata = m.metadata.as_deref().map_or(Value::Null, Value::text);
+    let metadata = m.metadata.clone().map_or(Value::Null, Value::Text);
     Row::from(vec![
-        Value::text(&m.id),
-        Value::text(&m.stream_name),
-        Value::text(&m.kind),
+        Value::Text(m.id.clone()),
+        Value::Text(m.stream_name.clone()),
+        Value::Text(m.kind.clone()),
         Value::Integer(m.position),
         Value::Integer(m.global_position),
-        Value::text(&m.data),
+        Value::Text(m.data.clone()),
         metadata,
         Value::Timestamp(m.time),
     ])
@@ -210,7 +215,7 @@ pub fn read_messages(
                     streams::correlation_category(m.metadata.as_deref()).as_deref() == Some(c.as_str())
                 });
                 let ours =
-                    group.is_none_or(|(member, size)| streams::consumer_group_member(&m.stream_name, size) == member);
+                    group.is_none_or(|(member, size)| streams::member_of(m.group_hash, size) == member);
                 correlated && ours
             };
             run(&mut store.category_from(&category, position), &keep, limit, cond)
@@ -220,7 +225,7 @@ pub fn read_messages(
             let kind = text_arg(&args, 2, "type", name)?;
             let last = match &kind {
                 None => store.last_of(&stream),
-                Some(k) => store.stream_rev(&stream).find(|m| &m.kind == k),
+                Some(k) => store.stream_rev(&stream).find(|m| *m.kind == **k),
             };
             run(&mut last.into_iter(), &|_| true, 1, None)
         }

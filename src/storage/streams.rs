@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use imbl::{HashMap, OrdMap, Vector};
+use imbl::{OrdMap, Vector};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
@@ -19,21 +19,36 @@ use crate::error::{Error, Result};
 /// One message, as Message DB's `messages` table holds it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Message {
-    pub id: String,
-    pub stream_name: String,
+    pub id: Arc<str>,
+    pub stream_name: Arc<str>,
     /// The message type (`type` in SQL).
-    pub kind: String,
+    pub kind: Arc<str>,
     /// Position within its stream, from 0.
     pub position: i64,
     /// Position among all messages of the namespace, from 1; assigned when the message
     /// is stored.
     pub global_position: i64,
     /// JSON text.
-    pub data: String,
+    pub data: Arc<str>,
     /// JSON text, or none.
-    pub metadata: Option<String>,
+    pub metadata: Option<Arc<str>>,
     /// Microseconds since the epoch (UTC), when it was written.
     pub time: i64,
+    /// `hash_64` of the stream's cardinal id, for consumer groups; worked out when the
+    /// message is stored, not kept on disk.
+    #[serde(skip)]
+    pub group_hash: i64,
+}
+
+/// The 128 bits of a UUID written `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, if it is one.
+pub fn uuid_bits(id: &str) -> Option<u128> {
+    let groups: Vec<&str> = id.split('-').collect();
+    let shaped = groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !shaped {
+        return None;
+    }
+    u128::from_str_radix(&groups.concat(), 16).ok()
 }
 
 /// The part of a stream name before the first `-` (the whole name when there is none).
@@ -68,9 +83,18 @@ pub fn hash_64(text: &str) -> i64 {
 /// The member of a consumer group of `size` members that a stream belongs to: Message
 /// DB's `@hash_64(cardinal_id(stream_name)) % size`.
 pub fn consumer_group_member(stream: &str, size: i64) -> i64 {
-    let key = cardinal_id(stream).unwrap_or(stream);
-    let hash = hash_64(key) as i128;
-    (hash.abs() % size as i128) as i64
+    member_of(group_hash(stream), size)
+}
+
+/// The hash a stream's consumer group member follows: of its cardinal id, or of the
+/// whole name when it has no id.
+pub fn group_hash(stream: &str) -> i64 {
+    hash_64(cardinal_id(stream).unwrap_or(stream))
+}
+
+/// `@hash % size`.
+pub fn member_of(hash: i64, size: i64) -> i64 {
+    ((hash as i128).abs() % size as i128) as i64
 }
 
 /// The category of `metadata.correlationStreamName`, if the metadata names one.
@@ -85,11 +109,11 @@ pub fn correlation_category(metadata: Option<&str>) -> Option<String> {
 pub struct MessageStore {
     messages: Vector<Arc<Message>>,
     /// Stream name to the global positions of its messages, by stream position.
-    streams: OrdMap<String, Vector<i64>>,
+    streams: OrdMap<Arc<str>, Vector<i64>>,
     /// Category to the global positions of its messages, ascending.
-    categories: OrdMap<String, Vector<i64>>,
-    /// Message id to global position: ids are unique.
-    ids: HashMap<String, i64>,
+    categories: OrdMap<Arc<str>, Vector<i64>>,
+    /// Message id (a UUID's bits) to global position: ids are unique.
+    ids: OrdMap<u128, i64>,
 }
 
 impl MessageStore {
@@ -108,7 +132,7 @@ impl MessageStore {
 
     /// Whether a message with this id was written.
     pub fn has_id(&self, id: &str) -> bool {
-        self.ids.contains_key(id)
+        uuid_bits(id).is_some_and(|bits| self.ids.contains_key(&bits))
     }
 
     pub fn stream_count(&self) -> usize {
@@ -139,14 +163,18 @@ impl MessageStore {
                 next - 1
             )));
         }
-        if self.ids.contains_key(&message.id) {
+        let Some(bits) = uuid_bits(&message.id) else {
+            return Err(Error::invalid(format!("message id {:?} is not a UUID", message.id)));
+        };
+        if self.ids.contains_key(&bits) {
             return Err(Error::invalid(format!("a message with id {} already exists", message.id)));
         }
         let global = self.messages.len() as i64 + 1;
-        let stored = Arc::new(Message { global_position: global, ..message.clone() });
-        self.streams.entry(stored.stream_name.clone()).or_default().push_back(global);
-        self.categories.entry(category(&stored.stream_name).to_string()).or_default().push_back(global);
-        self.ids.insert(stored.id.clone(), global);
+        let group_hash = group_hash(&message.stream_name);
+        let stored = Arc::new(Message { global_position: global, group_hash, ..message.clone() });
+        push_global(&mut self.streams, &stored.stream_name, global);
+        push_global(&mut self.categories, category(&stored.stream_name), global);
+        self.ids.insert(bits, global);
         self.messages.push_back(stored);
         Ok(global)
     }
@@ -157,7 +185,9 @@ impl MessageStore {
             let Some(m) = self.messages.pop_back() else { break };
             remove_last(&mut self.streams, &m.stream_name);
             remove_last(&mut self.categories, category(&m.stream_name));
-            self.ids.remove(&m.id);
+            if let Some(bits) = uuid_bits(&m.id) {
+                self.ids.remove(&bits);
+            }
         }
     }
 
@@ -193,7 +223,16 @@ impl MessageStore {
     }
 }
 
-fn remove_last(map: &mut OrdMap<String, Vector<i64>>, key: &str) {
+fn push_global(map: &mut OrdMap<Arc<str>, Vector<i64>>, key: &str, global: i64) {
+    match map.get_mut(key) {
+        Some(list) => list.push_back(global),
+        None => {
+            map.insert(Arc::from(key), Vector::unit(global));
+        }
+    }
+}
+
+fn remove_last(map: &mut OrdMap<Arc<str>, Vector<i64>>, key: &str) {
     if let Some(list) = map.get_mut(key) {
         list.pop_back();
         if list.is_empty() {
@@ -208,7 +247,7 @@ mod tests {
 
     fn message(stream: &str, position: i64, id: &str) -> Message {
         Message {
-            id: id.into(),
+            id: format!("00000000-0000-4000-8000-{id:0>12}").into(),
             stream_name: stream.into(),
             kind: "Ran".into(),
             position,
@@ -216,6 +255,7 @@ mod tests {
             data: "{}".into(),
             metadata: None,
             time: 0,
+            group_hash: 0,
         }
     }
 
@@ -247,18 +287,19 @@ mod tests {
     #[test]
     fn append_numbers_and_truncate_undoes() {
         let mut store = MessageStore::default();
-        assert_eq!(store.append(&message("a-1", 0, "i1")).unwrap(), 1);
-        assert_eq!(store.append(&message("b-1", 0, "i2")).unwrap(), 2);
-        assert_eq!(store.append(&message("a-1", 1, "i3")).unwrap(), 3);
-        assert!(store.append(&message("a-1", 1, "i4")).unwrap_err().to_string().contains("version 1"));
-        assert!(store.append(&message("a-2", 0, "i1")).is_err(), "ids are unique");
+        assert_eq!(store.append(&message("a-1", 0, "1")).unwrap(), 1);
+        assert_eq!(store.append(&message("b-1", 0, "2")).unwrap(), 2);
+        assert_eq!(store.append(&message("a-1", 1, "3")).unwrap(), 3);
+        assert!(store.append(&message("a-1", 1, "4")).unwrap_err().to_string().contains("version 1"));
+        assert!(store.append(&message("a-2", 0, "1")).is_err(), "ids are unique");
         assert_eq!(store.stream_version("a-1"), Some(1));
         let positions: Vec<i64> = store.category_from("a", 2).map(|m| m.global_position).collect();
         assert_eq!(positions, vec![3]);
         let before = store.clone();
         store.truncate(1);
         assert_eq!((store.len(), store.stream_version("a-1"), store.stream_version("b-1")), (1, Some(0), None));
-        assert!(!store.has_id("i3") && before.has_id("i3"));
+        assert!(!store.has_id("00000000-0000-4000-8000-000000000003"));
+        assert!(before.has_id("00000000-0000-4000-8000-000000000003"));
         assert_eq!(before.common_prefix(&store), 1);
     }
 }
