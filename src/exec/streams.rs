@@ -36,7 +36,6 @@ fn int_arg(args: &[Value], i: usize, what: &str, function: &str) -> Result<Optio
     }
 }
 
-
 fn check_json(text: &str, what: &str) -> Result<()> {
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map(|_| ())
@@ -214,8 +213,7 @@ pub fn read_messages(
                 let correlated = correlation.as_ref().is_none_or(|c| {
                     streams::correlation_category(m.metadata.as_deref()).as_deref() == Some(c.as_str())
                 });
-                let ours =
-                    group.is_none_or(|(member, size)| streams::member_of(m.group_hash, size) == member);
+                let ours = group.is_none_or(|(member, size)| streams::member_of(m.group_hash, size) == member);
                 correlated && ours
             };
             run(&mut store.category_from(&category, position), &keep, limit, cond)

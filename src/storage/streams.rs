@@ -42,13 +42,22 @@ pub struct Message {
 
 /// The 128 bits of a UUID written `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, if it is one.
 pub fn uuid_bits(id: &str) -> Option<u128> {
-    let groups: Vec<&str> = id.split('-').collect();
-    let shaped = groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
-    if !shaped {
+    let bytes = id.as_bytes();
+    if bytes.len() != 36 {
         return None;
     }
-    u128::from_str_radix(&groups.concat(), 16).ok()
+    let mut bits: u128 = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let digit = (b as char).to_digit(16)?;
+        bits = bits << 4 | digit as u128;
+    }
+    Some(bits)
 }
 
 /// The part of a stream name before the first `-` (the whole name when there is none).
@@ -108,10 +117,12 @@ pub fn correlation_category(metadata: Option<&str>) -> Option<String> {
 #[derive(Clone, Debug, Default)]
 pub struct MessageStore {
     messages: Vector<Arc<Message>>,
-    /// Stream name to the global positions of its messages, by stream position.
-    streams: OrdMap<Arc<str>, Vector<i64>>,
+    /// Stream name to the global positions of its messages, by stream position. Each
+    /// list sits behind an `Arc`, so copying a map node on write bumps one count per
+    /// entry rather than cloning every list's chunk pointers.
+    streams: OrdMap<Arc<str>, Arc<Vector<i64>>>,
     /// Category to the global positions of its messages, ascending.
-    categories: OrdMap<Arc<str>, Vector<i64>>,
+    categories: OrdMap<Arc<str>, Arc<Vector<i64>>>,
     /// Message id (a UUID's bits) to global position: ids are unique.
     ids: OrdMap<u128, i64>,
 }
@@ -193,23 +204,34 @@ impl MessageStore {
 
     /// The stream's messages from `position` on, in order.
     pub fn stream_from(&self, stream: &str, position: i64) -> impl Iterator<Item = &Arc<Message>> + '_ {
-        let globals = self.streams.get(stream).map(|s| s.skip((position.max(0) as usize).min(s.len())));
-        globals.into_iter().flat_map(move |g| g.into_iter().filter_map(move |p| self.get(p)))
+        let start = position.max(0) as usize;
+        self.globals_from(self.streams.get(stream), move |_| start)
+    }
+
+    /// The messages at the global positions `list` holds from index `start(list)` on;
+    /// a focus walks the list without copying it.
+    fn globals_from<'a>(
+        &'a self,
+        list: Option<&'a Arc<Vector<i64>>>,
+        start: impl FnOnce(&Vector<i64>) -> usize,
+    ) -> impl Iterator<Item = &'a Arc<Message>> + 'a {
+        let list = list.map(|l| &**l);
+        let (focus, from, to) = match list {
+            Some(l) => (Some(l.focus()), start(l).min(l.len()), l.len()),
+            None => (None, 0, 0),
+        };
+        let mut focus = focus;
+        (from..to).filter_map(move |i| focus.as_mut().and_then(|f| f.get(i)).and_then(|&g| self.get(g)))
     }
 
     /// The category's messages from global position `from` on, in order.
     pub fn category_from(&self, category: &str, from: i64) -> impl Iterator<Item = &Arc<Message>> + '_ {
-        let globals = self.categories.get(category).map(|c| {
-            let start = c.binary_search(&from).unwrap_or_else(|i| i);
-            c.skip(start)
-        });
-        globals.into_iter().flat_map(move |g| g.into_iter().filter_map(move |p| self.get(p)))
+        self.globals_from(self.categories.get(category), move |c| c.binary_search(&from).unwrap_or_else(|i| i))
     }
 
     /// The stream's messages from the last back.
     pub fn stream_rev(&self, stream: &str) -> impl Iterator<Item = &Arc<Message>> + '_ {
-        let globals = self.streams.get(stream).cloned().unwrap_or_default();
-        globals.into_iter().rev().filter_map(move |p| self.get(p))
+        self.streams.get(stream).into_iter().flat_map(|s| s.iter().rev()).filter_map(move |&p| self.get(p))
     }
 
     /// The stream's last message.
@@ -223,18 +245,18 @@ impl MessageStore {
     }
 }
 
-fn push_global(map: &mut OrdMap<Arc<str>, Vector<i64>>, key: &str, global: i64) {
+fn push_global(map: &mut OrdMap<Arc<str>, Arc<Vector<i64>>>, key: &str, global: i64) {
     match map.get_mut(key) {
-        Some(list) => list.push_back(global),
+        Some(list) => Arc::make_mut(list).push_back(global),
         None => {
-            map.insert(Arc::from(key), Vector::unit(global));
+            map.insert(Arc::from(key), Arc::new(Vector::unit(global)));
         }
     }
 }
 
-fn remove_last(map: &mut OrdMap<Arc<str>, Vector<i64>>, key: &str) {
+fn remove_last(map: &mut OrdMap<Arc<str>, Arc<Vector<i64>>>, key: &str) {
     if let Some(list) = map.get_mut(key) {
-        list.pop_back();
+        Arc::make_mut(list).pop_back();
         if list.is_empty() {
             map.remove(key);
         }
