@@ -30,14 +30,7 @@ fn source_rows(
     match source {
         Source::Single => f(&Row::from(Vec::new())),
         Source::Scan { table, as_of, access, filter, expiry } => {
-            let past;
-            let state = match as_of {
-                Some(at) => {
-                    past = past_state(ctx, at)?;
-                    &past
-                }
-                None => state,
-            };
+            let state = &state_at(ctx, as_of.as_ref(), state)?;
             let mut more = true;
             let t = state.table_or_err(table)?;
             super::access::scan(t, access, covering, ctx, |key, row| {
@@ -61,14 +54,7 @@ fn source_rows(
         }
         Source::Join(j) => join_rows(j, state, ctx, f),
         Source::Messages { read, args, filter, as_of } => {
-            let past;
-            let state = match as_of {
-                Some(at) => {
-                    past = past_state(ctx, at)?;
-                    &past
-                }
-                None => state,
-            };
+            let state = &state_at(ctx, as_of.as_ref(), state)?;
             super::streams::read_messages(*read, args, state, ctx, &mut |row| {
                 if let Some(cond) = filter {
                     if !is_true(cond, &Env { row, aggs: &[], ctx })? {
@@ -195,6 +181,15 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(&Row) -> 
 }
 
 /// The state of a past version or snapshot.
+/// The state a source reads: `state` itself, or a past one for `AS OF` (a copy of a
+/// state is a few reference counts).
+fn state_at(ctx: &Ctx, as_of: Option<&AsOf>, state: &State) -> Result<State> {
+    match as_of {
+        Some(at) => past_state(ctx, at),
+        None => Ok(state.clone()),
+    }
+}
+
 fn past_state(ctx: &Ctx, at: &AsOf) -> Result<State> {
     match ctx.history {
         Some(h) => h.state_at(at),
