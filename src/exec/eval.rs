@@ -23,6 +23,8 @@ pub struct Ctx<'a> {
     pub params: &'a [Value],
     /// The statement's clock reading, taken the first time something asks for it.
     pub now: &'a OnceCell<i64>,
+    /// Where that reading comes from (the database's clock); the system clock if none.
+    pub clock: Option<&'a dyn Fn() -> i64>,
     pub interrupt: Option<&'a AtomicBool>,
     /// The version the statement reads (`current_version()`).
     pub version: u64,
@@ -137,7 +139,7 @@ fn value_set(rows: Vec<Vec<Value>>) -> Cached {
 impl Ctx<'_> {
     /// The statement's time: every `now()` in one statement agrees.
     pub fn now(&self) -> i64 {
-        *self.now.get_or_init(crate::storage::time::now_micros)
+        *self.now.get_or_init(|| self.clock.map_or_else(crate::storage::time::now_micros, |c| c()))
     }
 
     /// Fails with `Interrupted` once the flag is raised (Ctrl-C in the shell).

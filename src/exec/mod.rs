@@ -135,7 +135,8 @@ impl<T: FromValue> FromValue for Option<T> {
 /// Evaluates an expression that reads no row (a DEFAULT, a constant).
 pub fn eval_constant(e: &BExpr) -> Result<Value> {
     let now = std::cell::OnceCell::new();
-    let ctx = Ctx { params: &[], now: &now, interrupt: None, version: 0, history: None, state: None, sub: None };
+    let ctx =
+        Ctx { params: &[], now: &now, clock: None, interrupt: None, version: 0, history: None, state: None, sub: None };
     eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &ctx })
 }
 

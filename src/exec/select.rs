@@ -8,7 +8,7 @@ use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
-use crate::sql::plan::{JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
+use crate::sql::plan::{BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
@@ -218,7 +218,11 @@ struct OutRow {
 fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
     let mut values = Vec::with_capacity(plan.projection.len());
     for e in &plan.projection {
-        values.push(eval(e, env)?);
+        // Plain columns (`SELECT *` and most lists) are copied without the evaluator.
+        values.push(match e {
+            BExpr::Column(i) if *i < env.row.len() => env.row[*i].clone(),
+            e => eval(e, env)?,
+        });
     }
     let mut keys = Vec::with_capacity(plan.order_by.len());
     for k in &plan.order_by {

@@ -186,10 +186,12 @@ impl Session {
             return Ok(out);
         }
         let now = std::cell::OnceCell::new();
-        let _ = now.set(self.db.now());
+        let db = self.db.clone();
+        let clock = move || db.now();
         let ctx = Ctx {
             params,
             now: &now,
+            clock: Some(&clock),
             interrupt: Some(&self.interrupt),
             version,
             history: Some(&self.db),
