@@ -15,15 +15,16 @@ use crate::storage::{Row, State, Value};
 
 const DEFAULT_BATCH: i64 = 1000;
 
-fn text_arg(args: &[Value], i: usize, what: &str, function: &str) -> Result<Option<String>> {
+/// A text argument, shared with the value it came in (no copy).
+fn text_arg(args: &[Value], i: usize, what: &str, function: &str) -> Result<Option<Arc<str>>> {
     match args.get(i) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Text(t)) => Ok(Some(t.to_string())),
+        Some(Value::Text(t)) => Ok(Some(t.clone())),
         Some(v) => Err(Error::invalid(format!("{function}: {what} must be text, not {}", v.type_name()))),
     }
 }
 
-fn required(args: &[Value], i: usize, what: &str, function: &str) -> Result<String> {
+fn required(args: &[Value], i: usize, what: &str, function: &str) -> Result<Arc<str>> {
     text_arg(args, i, what, function)?.ok_or_else(|| Error::invalid(format!("{function}: {what} must not be NULL")))
 }
 
@@ -91,18 +92,9 @@ pub fn write_message(args: &[Value], ctx: &Ctx) -> Result<Value> {
         return Err(Error::invalid(format!("write_message: a message with id {id} already exists")));
     }
     let position = version + 1;
-    let message = Message {
-        id: id.into(),
-        stream_name: stream_name.into(),
-        kind: kind.into(),
-        position,
-        global_position: 0,
-        data: data.into(),
-        metadata: metadata.map(Into::into),
-        time: ctx.now(),
-        group_hash: 0,
-    };
-    sub.push_message(namespace, message);
+    let message =
+        Message { id, stream_name, kind, position, global_position: 0, data, metadata, time: ctx.now(), group_hash: 0 };
+    sub.push_message(namespace.to_string(), message);
     Ok(Value::Integer(position))
 }
 
@@ -128,7 +120,7 @@ fn row_of(m: &Message) -> Row {
 }
 
 /// A `condition` argument: an expression over the message columns, checked per message.
-fn condition(text: Option<String>) -> Result<Option<BExpr>> {
+fn condition(text: Option<Arc<str>>) -> Result<Option<BExpr>> {
     let Some(text) = text else { return Ok(None) };
     let expr = crate::sql::parser::parse_expr(&text)?;
     crate::sql::binder::bind_over_columns(&MESSAGE_COLUMNS, &expr).map(Some)
@@ -210,9 +202,9 @@ pub fn read_messages(
             let group = consumer_group(member, size)?;
             let cond = condition(text_arg(&args, 7, "condition", name)?)?;
             let keep = |m: &Message| {
-                let correlated = correlation.as_ref().is_none_or(|c| {
-                    streams::correlation_category(m.metadata.as_deref()).as_deref() == Some(c.as_str())
-                });
+                let correlated = correlation
+                    .as_ref()
+                    .is_none_or(|c| streams::correlation_category(m.metadata.as_deref()).as_deref() == Some(&**c));
                 let ours = group.is_none_or(|(member, size)| streams::member_of(m.group_hash, size) == member);
                 correlated && ours
             };
