@@ -653,10 +653,19 @@ impl Builder {
                 let q = p.into_inner().find(|q| q.as_rule() == Rule::select_stmt).expect("EXISTS has a query");
                 Expr::Exists(Box::new(self.select(q)?))
             }
-            Rule::column_ref => {
-                let mut parts: Vec<String> = p.into_inner().map(|i| unquote_ident(i.as_str())).collect();
-                let name = parts.pop().expect("a column reference has a name");
-                Expr::Column { table: parts.pop(), name }
+            Rule::name_ref => {
+                let mut inner = p.into_inner();
+                let first = inner.next().expect("a name reference starts with a name");
+                match inner.next() {
+                    Some(call) if call.as_rule() == Rule::call_args => {
+                        self.function_parts(first, call.into_inner().find(|q| q.as_rule() == Rule::func_args))?
+                    }
+                    Some(column) => Expr::Column {
+                        table: Some(unquote_ident(first.as_str())),
+                        name: unquote_ident(column.as_str()),
+                    },
+                    None => Expr::Column { table: None, name: unquote_ident(first.as_str()) },
+                }
             }
             Rule::cast_expr => {
                 let mut expr = None;
@@ -715,9 +724,14 @@ impl Builder {
 
     fn function(&self, p: Pair<Rule>) -> Result<Expr> {
         let mut inner = p.into_inner();
-        let name = unquote_ident(inner.next().expect("function name").as_str());
+        let name = inner.next().expect("function name");
+        self.function_parts(name, inner.find(|q| q.as_rule() == Rule::func_args))
+    }
+
+    /// A call from its name and its arguments (none for `f()`).
+    fn function_parts(&self, name: Pair<Rule>, args: Option<Pair<Rule>>) -> Result<Expr> {
+        let name = unquote_ident(name.as_str());
         let mut f = Expr::Function { name, args: vec![], distinct: false, star: false };
-        let args = inner.find(|q| q.as_rule() == Rule::func_args);
         if let (Some(args), Expr::Function { args: a, distinct, star, .. }) = (args, &mut f) {
             for q in args.into_inner() {
                 match q.as_rule() {

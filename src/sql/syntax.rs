@@ -67,6 +67,7 @@ fn describe(rule: Rule) -> String {
         | Rule::bare_ident
         | Rule::quoted_ident
         | Rule::table_ref
+        | Rule::qname
         | Rule::column_list
         | Rule::from_term
         | Rule::paren_join
@@ -81,7 +82,7 @@ fn describe(rule: Rule) -> String {
         | Rule::case_expr
         | Rule::cast_expr
         | Rule::func_call
-        | Rule::column_ref
+        | Rule::name_ref
         | Rule::paren_expr
         | Rule::subquery
         | Rule::exists_expr
