@@ -117,12 +117,13 @@ pub fn correlation_category(metadata: Option<&str>) -> Option<String> {
 #[derive(Clone, Debug, Default)]
 pub struct MessageStore {
     messages: Vector<Arc<Message>>,
-    /// Stream name to the global positions of its messages, by stream position. Each
-    /// list sits behind an `Arc`, so copying a map node on write bumps one count per
-    /// entry rather than cloning every list's chunk pointers.
-    streams: OrdMap<Arc<str>, Arc<Vector<i64>>>,
-    /// Category to the global positions of its messages, ascending.
-    categories: OrdMap<Arc<str>, Arc<Vector<i64>>>,
+    /// Stream name to its messages, by stream position. The lists hold the messages
+    /// themselves, so a read walks one list without looking each one up again; each
+    /// sits behind an `Arc`, so copying a map node on write bumps one count per entry
+    /// rather than cloning every list's chunk pointers.
+    streams: OrdMap<Arc<str>, Arc<Vector<Arc<Message>>>>,
+    /// Category to its messages, by global position.
+    categories: OrdMap<Arc<str>, Arc<Vector<Arc<Message>>>>,
     /// Message id (a UUID's bits) to global position: ids are unique.
     ids: OrdMap<u128, i64>,
 }
@@ -183,8 +184,8 @@ impl MessageStore {
         let global = self.messages.len() as i64 + 1;
         let group_hash = group_hash(&message.stream_name);
         let stored = Arc::new(Message { global_position: global, group_hash, ..message.clone() });
-        push_global(&mut self.streams, &stored.stream_name, global);
-        push_global(&mut self.categories, category(&stored.stream_name), global);
+        push_message(&mut self.streams, &stored.stream_name, &stored);
+        push_message(&mut self.categories, category(&stored.stream_name), &stored);
         self.ids.insert(bits, global);
         self.messages.push_back(stored);
         Ok(global)
@@ -205,38 +206,24 @@ impl MessageStore {
     /// The stream's messages from `position` on, in order.
     pub fn stream_from(&self, stream: &str, position: i64) -> impl Iterator<Item = &Arc<Message>> + '_ {
         let start = position.max(0) as usize;
-        self.globals_from(self.streams.get(stream), move |_| start)
-    }
-
-    /// The messages at the global positions `list` holds from index `start(list)` on;
-    /// a focus walks the list without copying it.
-    fn globals_from<'a>(
-        &'a self,
-        list: Option<&'a Arc<Vector<i64>>>,
-        start: impl FnOnce(&Vector<i64>) -> usize,
-    ) -> impl Iterator<Item = &'a Arc<Message>> + 'a {
-        let list = list.map(|l| &**l);
-        let (focus, from, to) = match list {
-            Some(l) => (Some(l.focus()), start(l).min(l.len()), l.len()),
-            None => (None, 0, 0),
-        };
-        let mut focus = focus;
-        (from..to).filter_map(move |i| focus.as_mut().and_then(|f| f.get(i)).and_then(|&g| self.get(g)))
+        from_index(self.streams.get(stream), move |_| start)
     }
 
     /// The category's messages from global position `from` on, in order.
     pub fn category_from(&self, category: &str, from: i64) -> impl Iterator<Item = &Arc<Message>> + '_ {
-        self.globals_from(self.categories.get(category), move |c| c.binary_search(&from).unwrap_or_else(|i| i))
+        from_index(self.categories.get(category), move |c| {
+            c.binary_search_by(|m| m.global_position.cmp(&from)).unwrap_or_else(|i| i)
+        })
     }
 
     /// The stream's messages from the last back.
     pub fn stream_rev(&self, stream: &str) -> impl Iterator<Item = &Arc<Message>> + '_ {
-        self.streams.get(stream).into_iter().flat_map(|s| s.iter().rev()).filter_map(move |&p| self.get(p))
+        self.streams.get(stream).into_iter().flat_map(|s| s.iter().rev())
     }
 
     /// The stream's last message.
     pub fn last_of(&self, stream: &str) -> Option<&Arc<Message>> {
-        self.streams.get(stream).and_then(|s| s.last()).and_then(|&g| self.get(g))
+        self.streams.get(stream).and_then(|s| s.last())
     }
 
     /// The number of messages two stores share from the start (the same writes).
@@ -245,16 +232,29 @@ impl MessageStore {
     }
 }
 
-fn push_global(map: &mut OrdMap<Arc<str>, Arc<Vector<i64>>>, key: &str, global: i64) {
+type Lists = OrdMap<Arc<str>, Arc<Vector<Arc<Message>>>>;
+
+/// The messages of a list from index `start(list)` on; a focus walks the list without
+/// copying it.
+fn from_index<'a>(
+    list: Option<&'a Arc<Vector<Arc<Message>>>>,
+    start: impl FnOnce(&Vector<Arc<Message>>) -> usize,
+) -> impl Iterator<Item = &'a Arc<Message>> + 'a {
+    let list = list.map(|l| &**l);
+    let from = list.map(|l| start(l).min(l.len()));
+    list.zip(from).into_iter().flat_map(|(l, from)| l.focus().narrow(from..).into_iter())
+}
+
+fn push_message(map: &mut Lists, key: &str, message: &Arc<Message>) {
     match map.get_mut(key) {
-        Some(list) => Arc::make_mut(list).push_back(global),
+        Some(list) => Arc::make_mut(list).push_back(message.clone()),
         None => {
-            map.insert(Arc::from(key), Arc::new(Vector::unit(global)));
+            map.insert(Arc::from(key), Arc::new(Vector::unit(message.clone())));
         }
     }
 }
 
-fn remove_last(map: &mut OrdMap<Arc<str>, Arc<Vector<i64>>>, key: &str) {
+fn remove_last(map: &mut Lists, key: &str) {
     if let Some(list) = map.get_mut(key) {
         Arc::make_mut(list).pop_back();
         if list.is_empty() {
