@@ -186,8 +186,8 @@ impl Session {
             return Ok(out);
         }
         let now = std::cell::OnceCell::new();
-        let db = self.db.clone();
-        let clock = move || db.now();
+        let db = &self.db;
+        let clock = || db.now();
         let ctx = Ctx {
             params,
             now: &now,
