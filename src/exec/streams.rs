@@ -43,13 +43,9 @@ fn check_json(text: &str, what: &str) -> Result<()> {
         .map_err(|e| Error::invalid(format!("write_message: {what} is not valid JSON: {e}")))
 }
 
-fn store<'a>(state: &'a State, namespace: &str) -> Option<&'a MessageStore> {
-    state.messages(namespace)
-}
-
 /// The stream's version counting the messages this statement wrote to it so far.
 fn version_now(ctx: &Ctx, namespace: &str, stream: &str) -> Option<i64> {
-    let stored = ctx.state.and_then(|s| store(s, namespace)).and_then(|m| m.stream_version(stream));
+    let stored = ctx.state.and_then(|s| s.messages(namespace)).and_then(|m| m.stream_version(stream));
     let pending = ctx.sub.map_or(0, |sub| sub.pending_in(namespace, stream));
     match (stored, pending) {
         (v, 0) => v,
@@ -87,7 +83,8 @@ pub fn write_message(args: &[Value], ctx: &Ctx) -> Result<Value> {
             )));
         }
     }
-    let taken = ctx.state.and_then(|s| store(s, &namespace)).is_some_and(|m| m.has_id(&id)) || sub.has_pending_id(&id);
+    let taken =
+        ctx.state.and_then(|s| s.messages(&namespace)).is_some_and(|m| m.has_id(&id)) || sub.has_pending_id(&id);
     if taken {
         return Err(Error::invalid(format!("write_message: a message with id {id} already exists")));
     }
@@ -139,7 +136,7 @@ pub fn read_messages(
     let name = read.name();
     let namespace = required(&args, 0, "namespace", name)?;
     let empty = MessageStore::default();
-    let store = store(state, &namespace).unwrap_or(&empty);
+    let store = state.messages(&namespace).unwrap_or(&empty);
     let limit = |batch: Option<i64>| match batch.unwrap_or(DEFAULT_BATCH) {
         -1 => Ok(usize::MAX),
         n if n >= 0 => Ok(n as usize),

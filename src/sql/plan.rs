@@ -343,9 +343,7 @@ impl Source {
     /// Every table the source scans, with its `AS OF`.
     pub fn scans(&self) -> Vec<(&str, Option<&AsOf>)> {
         match self {
-            Source::Single | Source::Messages { as_of: None, .. } => Vec::new(),
-            // Past messages make the plan uncacheable, as past tables do.
-            Source::Messages { as_of: Some(at), .. } => vec![("", Some(at))],
+            Source::Single | Source::Messages { .. } => Vec::new(),
             Source::Scan { table, as_of, .. } => vec![(table.as_str(), as_of.as_ref())],
             Source::Join(j) => {
                 let mut out = j.left.scans();
@@ -354,6 +352,17 @@ impl Source {
             }
             Source::Reorder { source, .. } => source.scans(),
             Source::Derived { plan, .. } => plan.source.scans(),
+        }
+    }
+
+    /// Whether the source reads a past version (tables or messages `AS OF`).
+    pub fn reads_past(&self) -> bool {
+        match self {
+            Source::Single => false,
+            Source::Scan { as_of, .. } | Source::Messages { as_of, .. } => as_of.is_some(),
+            Source::Join(j) => j.left.reads_past() || j.right.reads_past(),
+            Source::Reorder { source, .. } => source.reads_past(),
+            Source::Derived { plan, .. } => plan.source.reads_past(),
         }
     }
 }
@@ -599,7 +608,7 @@ impl Plan {
     /// False for plans that read past versions: a snapshot name can be redefined, so
     /// such plans are made afresh each time.
     pub fn cacheable(&self) -> bool {
-        let past = |p: &SelectPlan| p.source.scans().iter().any(|(_, at)| at.is_some());
+        let past = |p: &SelectPlan| p.source.reads_past();
         match self {
             Plan::Select(p) | Plan::Explain(p) | Plan::WritingSelect(p) => !past(p),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => !past(p),

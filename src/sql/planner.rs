@@ -31,14 +31,9 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
             if !if_exists {
                 state.table_or_err(name)?;
             }
-            let child = state.tables().find(|t| {
-                !t.name().eq_ignore_ascii_case(name)
-                    && t.schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(name))
-            });
-            if let Some(child) = child {
+            if let Some(child) = referrer(state, name, false) {
                 return Err(Error::invalid(format!(
-                    "cannot drop table {name}: table {} has a foreign key that references it",
-                    child.name()
+                    "cannot drop table {name}: table {child} has a foreign key that references it"
                 )));
             }
             Plan::DropTable { name: name.clone(), if_exists: *if_exists }
@@ -515,11 +510,12 @@ fn duration(v: &crate::storage::Value, what: &str) -> Result<i64> {
     })
 }
 
-/// The table (if any) whose foreign key refers to `table`: rows that expire are removed
-/// without foreign key actions, so a referenced table cannot have them.
-fn referrer(state: &State, table: &str) -> Option<String> {
+/// A table (if any) whose foreign key refers to `table`; with `itself`, the table's own
+/// foreign keys count too.
+fn referrer(state: &State, table: &str, itself: bool) -> Option<String> {
     state
         .tables()
+        .filter(|t| itself || !t.name().eq_ignore_ascii_case(table))
         .find(|t| t.schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(table)))
         .map(|t| t.name().to_string())
 }
@@ -529,7 +525,9 @@ fn plan_ttl(spec: &Option<Option<String>>, table: &str, state: &State) -> Result
     let Some(spec) = spec else { return Ok(None) };
     let Some(text) = spec else { return Ok(Some(None)) };
     let micros = duration(&crate::storage::Value::text(text), "WITH TTL")?;
-    if let Some(child) = referrer(state, table) {
+    // Rows that expire are removed without foreign key actions, so a referenced table
+    // (even by itself) cannot have them.
+    if let Some(child) = referrer(state, table, true) {
         return Err(Error::invalid(format!(
             "rows of {table} cannot expire: table {child} has a foreign key that references it"
         )));
