@@ -226,6 +226,7 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
         for m in &messages {
             store.append(m).map_err(|e| format!("namespace {ns}: {e}"))?;
         }
+        store.seal();
         stores.push((ns, store));
     }
     Ok((version, State::from_tables(tables).with_views(views).with_namespaces(namespaces, stores)))

@@ -224,6 +224,18 @@ impl State {
         self.streams.get(namespace)
     }
 
+    /// Moves the messages this state wrote into its namespaces' shared logs; done when
+    /// the state becomes the head, so later versions share them.
+    pub fn seal_messages(&mut self) {
+        let unsealed: Vec<String> =
+            self.streams.iter().filter(|(_, s)| s.has_unsealed()).map(|(ns, _)| ns.clone()).collect();
+        for ns in unsealed {
+            if let Some(store) = self.streams.get_mut(&ns) {
+                store.seal();
+            }
+        }
+    }
+
     /// Every namespace's message store.
     pub fn message_stores(&self) -> impl Iterator<Item = (&String, &MessageStore)> {
         self.streams.iter()

@@ -219,7 +219,9 @@ impl Database {
     pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Database> {
         let dir = dir.as_ref();
         let recovered = durability::open(dir, &options, DEFAULT_HISTORY)?;
-        let head = Head { state: recovered.state, version: recovered.version };
+        let mut state = recovered.state;
+        state.seal_messages();
+        let head = Head { state, version: recovered.version };
         let history = recovered.history.into_iter().map(|(version, state)| Head { state, version }).collect();
         let read_only = options
             .as_of
@@ -376,10 +378,11 @@ impl Database {
     /// Commits `state`, reached from the guard's state by `writes`: logs it when there is
     /// a data directory, makes it visible, and returns its version. Under `--sync
     /// always` it returns once the log is fsynced; other commits can begin meanwhile.
-    pub(crate) fn publish(&self, mut guard: MutexGuard<'_, Head>, state: State, writes: &WriteSet) -> Result<u64> {
+    pub(crate) fn publish(&self, mut guard: MutexGuard<'_, Head>, mut state: State, writes: &WriteSet) -> Result<u64> {
         if let Some(why) = &self.inner.read_only {
             return Err(Error::ReadOnly(why.clone()));
         }
+        state.seal_messages();
         let version = guard.version + 1;
         let Some(log) = &self.inner.log else {
             *guard = Head { state: state.clone(), version };
