@@ -175,16 +175,84 @@ fn entries_in_order(index: &Index, rows: &[(RowKey, Row)], order: &[u32]) -> Opt
 
 /// An index's entries for these rows (given in row key order), or the key values that
 /// occur twice in a unique index.
+/// Entries sorted by index key, equal keys in the order given, with two threads for a
+/// large list: each sorts half, and the halves are merged.
+fn sort_by_key_stable(mut entries: Vec<IndexEntry>) -> Vec<IndexEntry> {
+    const PARALLEL_FROM: usize = 50_000;
+    if entries.len() < PARALLEL_FROM {
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
+        return entries;
+    }
+    let mut right = entries.split_off(entries.len() / 2);
+    let mut left = entries;
+    std::thread::scope(|s| {
+        s.spawn(|| right.sort_by(|a, b| a.key.cmp(&b.key)));
+        left.sort_by(|a, b| a.key.cmp(&b.key));
+    });
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    loop {
+        // Ties go to the left half, which holds the earlier rows.
+        let take_left = match (l.peek(), r.peek()) {
+            (Some(a), Some(b)) => a.key <= b.key,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        merged.extend(if take_left { l.next() } else { r.next() });
+    }
+    merged
+}
+
+/// The entries of a one-column index whose values are all integers, sorted as plain
+/// `(value, row key)` pairs (the set's order); `None` when a value is not an integer or
+/// `row_key` does not apply.
+fn integer_entries<'a, K: Ord>(
+    rows: impl Iterator<Item = (&'a RowKey, &'a Row)>,
+    column: usize,
+    unique: bool,
+    row_key: impl Fn(&RowKey) -> Option<K>,
+    into_key: impl Fn(K) -> RowKey,
+) -> Option<std::result::Result<OrdSet<IndexEntry>, Vec<Value>>> {
+    let mut pairs: Vec<(i64, K)> = rows
+        .map(|(key, row)| match row.get(column) {
+            Some(Value::Integer(v)) => Some((*v, row_key(key)?)),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    pairs.sort_unstable();
+    if let Some(w) = pairs.windows(2).find(|w| unique && w[0].0 == w[1].0) {
+        return Some(Err(vec![Value::Integer(w[0].0)]));
+    }
+    let entry = |(v, k): (i64, K)| IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(into_key(k)) };
+    Some(Ok(pairs.into_iter().map(entry).collect()))
+}
+
+/// An index's entries for these rows (given in row-key order), or the key values two
+/// rows share in a unique index.
 fn index_entries<'a>(
     index: &Index,
-    rows: impl Iterator<Item = (&'a RowKey, &'a Row)>,
+    rows: impl Iterator<Item = (&'a RowKey, &'a Row)> + Clone,
 ) -> std::result::Result<OrdSet<IndexEntry>, Vec<Value>> {
-    let mut entries: Vec<IndexEntry> =
-        rows.map(|(key, row)| IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) }).collect();
-    // Sorted first, so that the set is built by appending and duplicates sit together.
-    // Rows come in key order, so a stable sort by the index key alone leaves equal keys
-    // ordered by row key, as the set orders them.
-    entries.sort_by(|a, b| a.key.cmp(&b.key));
+    // Entries are sorted first, so that the set is built by appending and duplicates sit
+    // together. A stable sort by the index key alone leaves equal keys ordered by row
+    // key, as the set orders them. Integer keys (the common case) sort as plain
+    // `(value, row key)` pairs, which is the set's order.
+    if let [column] = index.columns[..] {
+        // With integer row keys too, the pairs are two plain integers.
+        let int_rows = |k: &RowKey| match k {
+            RowKey::Int(k) => Some(*k),
+            RowKey::Tuple(_) => None,
+        };
+        if let Some(set) = integer_entries(rows.clone(), column, index.unique, int_rows, RowKey::Int) {
+            return set;
+        }
+        if let Some(set) = integer_entries(rows.clone(), column, index.unique, |k| Some(k.clone()), |k| k) {
+            return set;
+        }
+    }
+    let entries = rows.map(|(key, row)| IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) });
+    let entries = sort_by_key_stable(entries.collect());
     if index.unique {
         let clash =
             entries.windows(2).find(|w| w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null));
@@ -492,6 +560,41 @@ mod tests {
 
     fn row(id: i64, email: &str) -> Row {
         Arc::from(vec![Value::Integer(id), Value::text(email)])
+    }
+
+    #[test]
+    fn index_builds_agree_with_inserting_one_by_one() {
+        let ints: Vec<(RowKey, Row)> =
+            (0..1_000).map(|i| (RowKey::Int(i), Arc::from(vec![Value::Integer((i * 7919) % 97 - 40)]))).collect();
+        // Mixed keys, enough of them for the two-thread sort.
+        let mixed: Vec<(RowKey, Row)> = (0..60_000)
+            .map(|i| {
+                let v = match i % 3 {
+                    0 => Value::Integer(i % 501),
+                    1 => Value::Real((i % 307) as f64 / 2.0),
+                    _ => Value::text(&format!("k{}", i % 211)),
+                };
+                (RowKey::Int(i), Arc::from(vec![v]))
+            })
+            .collect();
+        // Integer values under composite row keys.
+        let tuples: Vec<(RowKey, Row)> = (0..1_000)
+            .map(|i| {
+                (
+                    RowKey::Tuple(Arc::from(vec![Value::text(&format!("{i:04}"))])),
+                    Arc::from(vec![Value::Integer(i % 10)]),
+                )
+            })
+            .collect();
+        let index = Index::new("i".into(), vec![0], false);
+        for rows in [ints, mixed, tuples] {
+            let built = index_entries(&index, rows.iter().map(|(k, r)| (k, r))).unwrap();
+            let one_by_one: OrdSet<IndexEntry> =
+                rows.iter().map(|(k, r)| IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) }).collect();
+            assert_eq!(built, one_by_one);
+            let unique = Index::new("u".into(), vec![0], true);
+            assert!(index_entries(&unique, rows.iter().map(|(k, r)| (k, r))).is_err(), "keys repeat");
+        }
     }
 
     #[test]
