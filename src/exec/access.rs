@@ -71,8 +71,11 @@ fn step(key: &[Value], prefix: &[Value], (lo, hi): &Bounds) -> Step {
 }
 
 /// The start of an ordered walk: the prefix followed by the low bound.
-fn start(prefix: &[Value], lo: &Option<(Value, bool)>) -> Vec<Value> {
-    prefix.iter().cloned().chain(lo.as_ref().map(|(v, _)| v.clone())).collect()
+fn start(prefix: &[Value], lo: &Option<(Value, bool)>) -> IndexKey {
+    match (prefix, lo) {
+        ([one], None) | ([], Some((one, _))) => IndexKey::One(one.clone()),
+        _ => IndexKey::from_vec(prefix.iter().cloned().chain(lo.as_ref().map(|(v, _)| v.clone())).collect()),
+    }
 }
 
 fn as_int(v: &Value) -> Option<i64> {
@@ -195,7 +198,7 @@ pub fn scan(
                 return Ok(());
             }
             let prefix = values(prefix, ctx)?;
-            for (k, r) in table.rows.range(RowKey::Tuple(start(&prefix, &b.0).into())..) {
+            for (k, r) in table.rows.range(RowKey::Tuple(start(&prefix, &b.0).as_slice().into())..) {
                 let RowKey::Tuple(key) = k else { continue };
                 match step(key, &prefix, &b) {
                     Step::Stop => break,
@@ -301,7 +304,7 @@ fn walk_index(
     b: &Bounds,
     visit: &mut impl FnMut(&RowKey, &Row) -> Result<bool>,
 ) -> Result<bool> {
-    let from = IndexEntry { key: IndexKey::from_vec(start(prefix, &b.0)), slot: Slot::Lo };
+    let from = IndexEntry { key: start(prefix, &b.0), slot: Slot::Lo };
     for e in fetch.index.entries.range(from..) {
         match step(e.key.as_slice(), prefix, b) {
             Step::Stop => break,
