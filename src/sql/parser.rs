@@ -90,7 +90,7 @@ fn unquote_string(s: &str) -> String {
     s[1..s.len() - 1].replace("''", "'")
 }
 
-fn parse_number(text: &str, offset: usize) -> Result<Value> {
+pub(crate) fn parse_number(text: &str, offset: usize) -> Result<Value> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         return u64::from_str_radix(hex, 16)
             .map(|u| Value::Integer(u as i64))

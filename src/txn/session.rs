@@ -131,6 +131,16 @@ impl Session {
     /// Runs one statement with parameters (`?`, `?N`, `$N`; the first is `params[0]`).
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Outcome> {
         let (state, version) = self.snapshot();
+        // Statements that differ only in their values share the plan of their shape;
+        // a shape that does not plan leaves the text to be planned as written, so that
+        // its errors are the statement's own.
+        if params.is_empty() {
+            if let Some(shape) = crate::sql::shape::shape(sql) {
+                if let Ok(plan) = self.db.plan(&shape.text, &state, &self.namespace) {
+                    return self.run(&shape.text, &plan, state, version, &shape.values);
+                }
+            }
+        }
         let plan = self.db.plan(sql, &state, &self.namespace)?;
         self.run(sql, &plan, state, version, params)
     }

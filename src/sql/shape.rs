@@ -1,0 +1,288 @@
+//! The shape of a statement: its text with the literal values taken out.
+//!
+//! Statements sent as text often differ only in their values (`… WHERE id = 17`, then
+//! `… WHERE id = 18`; a bulk load's `INSERT … VALUES (…)` batches). [`shape`] replaces
+//! such literals with `?` and returns their values, so that every statement of one
+//! shape shares one cached plan and skips the parser; the values run as parameters.
+//!
+//! Only literals whose replacement cannot change what the statement means are taken:
+//! - only in `SELECT`, `INSERT`, `REPLACE`, `UPDATE` and `DELETE`, and only once the
+//!   statement's own `FROM`, `WHERE`, `VALUES` or `SET` has begun, so result column
+//!   names (taken from the text of the select list) stay as written;
+//! - nothing from the first `ORDER`, `GROUP`, `LIMIT`, `OFFSET`, `OF`, `WITH`, `LIKE`,
+//!   `GLOB`, `COLLATE`, `ESCAPE`, `RETURNING` or `DEFAULT` on, where a literal can be an
+//!   ordinal, a bound the planner reads, a pattern it turns into an index range, or not
+//!   an expression at all;
+//! - no number written right after a `-` (the parser reads `-9223372036854775808`
+//!   whole), nor one glued to a name character.
+//!
+//! A statement with parameters of its own, a blob literal, or nothing to take gives
+//! `None`, and so does anything the scanner does not follow; the caller then parses the
+//! text as written. The caller also falls back to the text when the shape does not plan,
+//! so errors are always those of the statement as written.
+
+use crate::storage::Value;
+
+/// A statement's text with `?` for each literal taken out, and their values in order.
+#[derive(Debug, PartialEq)]
+pub struct Shape {
+    pub text: String,
+    pub values: Vec<Value>,
+}
+
+const KINDS: &[&str] = &["select", "insert", "replace", "update", "delete"];
+const STARTS: &[&str] = &["from", "where", "values", "set"];
+const STOPS: &[&str] = &[
+    "order",
+    "group",
+    "limit",
+    "offset",
+    "of",
+    "with",
+    "like",
+    "glob",
+    "collate",
+    "escape",
+    "returning",
+    "default",
+];
+
+/// The statement's shape, when it has literals that can be taken out.
+pub fn shape(sql: &str) -> Option<Shape> {
+    let bytes = sql.as_bytes();
+    let mut text = String::with_capacity(sql.len());
+    let mut values = Vec::new();
+    let (mut i, mut depth) = (0usize, 0i32);
+    let (mut first_word, mut taking, mut stopped) = (true, false, false);
+    // The last byte that was not white space or a comment, to tell a negative number.
+    let mut last_significant = 0u8;
+    // `IS [NOT] DISTINCT FROM` is an operator, not the start of a FROM clause.
+    let mut after_distinct = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let start = i;
+        match b {
+            b' ' | b'\t'..=b'\r' => {
+                i += 1;
+                text.push_str(&sql[start..i]);
+                continue;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                text.push_str(&sql[start..i]);
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+                text.push_str(&sql[start..i]);
+                continue;
+            }
+            b'\'' => {
+                i = end_of_quoted(bytes, i, b'\'')?;
+                let literal = &sql[start..i];
+                if taking && !stopped {
+                    values.push(Value::text(&literal[1..literal.len() - 1].replace("''", "'")));
+                    text.push('?');
+                } else {
+                    text.push_str(literal);
+                }
+            }
+            b'"' | b'`' => {
+                i = end_of_quoted(bytes, i, b)?;
+                text.push_str(&sql[start..i]);
+            }
+            b'[' => {
+                i = sql[i..].find(']').map(|n| i + n + 1)?;
+                text.push_str(&sql[start..i]);
+            }
+            b'0'..=b'9' | b'.' if b != b'.' || bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                i = end_of_number(bytes, i);
+                if bytes.get(i).is_some_and(|&c| is_name_char(c) || c == b'.') {
+                    return None;
+                }
+                let literal = &sql[start..i];
+                if taking && !stopped && last_significant != b'-' {
+                    values.push(number(literal)?);
+                    text.push('?');
+                } else {
+                    text.push_str(literal);
+                }
+            }
+            b'?' | b'$' | b':' | b'@' | b'#' => return None,
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                while i < bytes.len() && is_name_char(bytes[i]) {
+                    i += 1;
+                }
+                let word = &sql[start..i];
+                if bytes.get(i) == Some(&b'\'') {
+                    // X'…' (a blob) or another prefixed string.
+                    return None;
+                }
+                let is = |set: &[&str]| set.iter().any(|w| word.eq_ignore_ascii_case(w));
+                if first_word {
+                    if !is(KINDS) {
+                        return None;
+                    }
+                    first_word = false;
+                } else if is(STOPS) {
+                    stopped = true;
+                } else if depth == 0 && is(STARTS) && !after_distinct {
+                    taking = true;
+                }
+                after_distinct = word.eq_ignore_ascii_case("distinct");
+                text.push_str(word);
+            }
+            b'(' => {
+                depth += 1;
+                i += 1;
+                text.push('(');
+            }
+            b')' => {
+                depth -= 1;
+                i += 1;
+                text.push(')');
+            }
+            c if c.is_ascii() => {
+                i += 1;
+                text.push(c as char);
+            }
+            _ => {
+                // Some non-ASCII character outside quotes: copy it whole.
+                let len = sql[i..].chars().next().map_or(1, char::len_utf8);
+                i += len;
+                text.push_str(&sql[start..i]);
+            }
+        }
+        last_significant = bytes[i - 1];
+    }
+    (!values.is_empty()).then_some(Shape { text, values })
+}
+
+fn is_name_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+}
+
+/// The index just past a quoted token opening at `i` (a doubled quote stands for one).
+fn end_of_quoted(bytes: &[u8], mut i: usize, quote: u8) -> Option<usize> {
+    i += 1;
+    loop {
+        match bytes.get(i)? {
+            &c if c == quote => {
+                if bytes.get(i + 1) == Some(&quote) {
+                    i += 2;
+                } else {
+                    return Some(i + 1);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// The index just past a number starting at `i`: digits, a fraction, an exponent, or a
+/// hexadecimal `0x…`.
+fn end_of_number(bytes: &[u8], mut i: usize) -> usize {
+    let digits = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    if bytes[i] == b'0' && matches!(bytes.get(i + 1), Some(b'x' | b'X')) {
+        i += 2;
+        while bytes.get(i).is_some_and(u8::is_ascii_hexdigit) {
+            i += 1;
+        }
+        return i;
+    }
+    i = digits(i);
+    if bytes.get(i) == Some(&b'.') {
+        i = digits(i + 1);
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(bytes.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if bytes.get(j).is_some_and(u8::is_ascii_digit) {
+            i = digits(j);
+        }
+    }
+    i
+}
+
+/// The value the parser gives this number, or `None` for one it would refuse.
+fn number(text: &str) -> Option<Value> {
+    super::parser::parse_number(text, 0).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taken(sql: &str) -> Option<(String, Vec<Value>)> {
+        shape(sql).map(|s| (s.text, s.values))
+    }
+
+    #[test]
+    fn values_and_conditions_are_taken() {
+        assert_eq!(
+            taken("INSERT INTO t VALUES(0, 96, 49.43, 'it''s', -5, NULL)"),
+            Some((
+                "INSERT INTO t VALUES(?, ?, ?, ?, -5, NULL)".into(),
+                vec![Value::Integer(0), Value::Integer(96), Value::Real(49.43), Value::text("it's")]
+            ))
+        );
+        assert_eq!(
+            taken("SELECT name FROM t WHERE id = 0x10 AND x > 1e3"),
+            Some(("SELECT name FROM t WHERE id = ? AND x > ?".into(), vec![Value::Integer(16), Value::Real(1000.0)]))
+        );
+        assert_eq!(
+            taken("UPDATE t SET a = 'b' WHERE id = 2"),
+            Some(("UPDATE t SET a = ? WHERE id = ?".into(), vec![Value::text("b"), Value::Integer(2)]))
+        );
+    }
+
+    #[test]
+    fn literals_that_name_or_steer_stay() {
+        // The select list names the result columns.
+        assert_eq!(
+            taken("SELECT 1 + 2, (SELECT 3 FROM u WHERE v = 4) FROM t WHERE a = 5"),
+            Some(("SELECT 1 + 2, (SELECT 3 FROM u WHERE v = 4) FROM t WHERE a = ?".into(), vec![Value::Integer(5)]))
+        );
+        // Ordinals, limits, patterns and everything after them stay as written.
+        assert_eq!(
+            taken("SELECT a IS DISTINCT FROM 1 AS d FROM t WHERE b = 2"),
+            Some(("SELECT a IS DISTINCT FROM 1 AS d FROM t WHERE b = ?".into(), vec![Value::Integer(2)]))
+        );
+        assert_eq!(
+            taken("SELECT a FROM t WHERE b = 1 ORDER BY 1 LIMIT 2"),
+            Some(("SELECT a FROM t WHERE b = ? ORDER BY 1 LIMIT 2".into(), vec![Value::Integer(1)]))
+        );
+        assert_eq!(taken("SELECT a FROM t WHERE b LIKE 'x%' AND c = 1"), None);
+        assert_eq!(taken("SELECT * FROM t AS OF VERSION 3 WHERE a = 1"), None);
+        assert_eq!(taken("INSERT INTO t VALUES (1) WITH TTL '1 minute'").map(|s| s.1.len()), Some(1));
+        // Names with digits, quoted names, comments.
+        assert_eq!(
+            taken("SELECT col1 FROM \"tab 1\" -- 5\n WHERE [c 2] = 'x' /* 6 */"),
+            Some(("SELECT col1 FROM \"tab 1\" -- 5\n WHERE [c 2] = ? /* 6 */".into(), vec![Value::text("x")]))
+        );
+    }
+
+    #[test]
+    fn what_it_does_not_follow_is_left_to_the_parser() {
+        for sql in [
+            "SELECT a FROM t WHERE id = ?",
+            "SELECT a FROM t WHERE id = $1",
+            "SELECT a FROM t WHERE b = X'00'",
+            "SELECT a FROM t WHERE b = 12abc",
+            "SELECT a FROM t WHERE b = 'unterminated",
+            "CREATE TABLE t (a INTEGER DEFAULT 5)",
+            "EXPLAIN SELECT a FROM t WHERE b = 1",
+            "SELECT a FROM t",
+            "",
+        ] {
+            assert_eq!(taken(sql), None, "{sql}");
+        }
+    }
+}
