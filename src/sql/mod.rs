@@ -23,7 +23,7 @@ pub mod join;
 pub mod namespace;
 pub mod parser;
 pub mod plan;
-pub mod shape;
 pub mod planner;
+pub mod shape;
 pub mod split;
 pub mod syntax;

@@ -32,20 +32,8 @@ pub struct Shape {
 
 const KINDS: &[&str] = &["select", "insert", "replace", "update", "delete"];
 const STARTS: &[&str] = &["from", "where", "values", "set"];
-const STOPS: &[&str] = &[
-    "order",
-    "group",
-    "limit",
-    "offset",
-    "of",
-    "with",
-    "like",
-    "glob",
-    "collate",
-    "escape",
-    "returning",
-    "default",
-];
+const STOPS: &[&str] =
+    &["order", "group", "limit", "offset", "of", "with", "like", "glob", "collate", "escape", "returning", "default"];
 
 /// The statement's shape, when it has literals that can be taken out.
 pub fn shape(sql: &str) -> Option<Shape> {
