@@ -272,7 +272,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
         }
         BExpr::Like { expr, pattern, negated } => match (eval(expr, env)?, eval(pattern, env)?) {
             (Value::Null, _) | (_, Value::Null) => Value::Null,
-            (v, p) => Value::Boolean(like(&p.to_string(), &v.to_string()) != *negated),
+            (v, p) => Value::Boolean(like(&as_text(&p), &as_text(&v)) != *negated),
         },
         BExpr::Case { operand, whens, else_ } => {
             let subject = operand.as_deref().map(|o| eval(o, env)).transpose()?;
@@ -425,28 +425,56 @@ fn shift(v: i64, by: i64) -> i64 {
     }
 }
 
+/// A value as text, borrowed when it is text already.
+fn as_text(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v {
+        Value::Text(s) => std::borrow::Cow::Borrowed(s),
+        v => std::borrow::Cow::Owned(v.to_string()),
+    }
+}
+
 /// SQL LIKE: `%` matches any run, `_` one character; ASCII letters match either case.
+/// It walks the UTF-8 bytes without allocating: a literal byte of the pattern matches
+/// the same byte (ASCII letters either case), `_` takes a whole character, and a `%`
+/// retried further on moves by whole characters.
 pub fn like(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    // The index just past the character starting at `i`.
+    let next_char = |i: usize| {
+        let mut j = i + 1;
+        while t.get(j).is_some_and(|b| b & 0xC0 == 0x80) {
+            j += 1;
+        }
+        j
+    };
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && p[pi] == '%' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && (p[pi] == '_' || p[pi].eq_ignore_ascii_case(&t[ti])) {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+        match p.get(pi) {
+            Some(b'%') => {
+                star = Some((pi, ti));
+                pi += 1;
+                continue;
+            }
+            Some(b'_') => {
+                pi += 1;
+                ti = next_char(ti);
+                continue;
+            }
+            Some(c) if c.eq_ignore_ascii_case(&t[ti]) => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            _ => {}
         }
+        let Some((sp, st)) = star else { return false };
+        let retry = next_char(st);
+        pi = sp + 1;
+        ti = retry;
+        star = Some((sp, retry));
     }
-    p[pi..].iter().all(|&c| c == '%')
+    p[pi.min(p.len())..].iter().all(|&c| c == b'%')
 }
 
 #[cfg(test)]
@@ -463,6 +491,31 @@ mod tests {
         assert_eq!(arith(ArithOp::Add, &Value::text("3"), &Value::Integer(4)), Value::Integer(7));
     }
 
+    /// LIKE over characters, straightforwardly: the byte matcher must agree with it.
+    fn like_by_chars(pattern: &str, text: &str) -> bool {
+        fn go(p: &[char], t: &[char]) -> bool {
+            match p.split_first() {
+                None => t.is_empty(),
+                Some(('%', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
+                Some((&c, rest)) => {
+                    t.split_first().is_some_and(|(&d, t)| (c == '_' || c.eq_ignore_ascii_case(&d)) && go(rest, t))
+                }
+            }
+        }
+        go(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn like_agrees_with_matching_by_characters(
+            pattern in proptest::collection::vec(proptest::sample::select(vec!['a', 'B', 'é', '%', '_', '€']), 0..7),
+            text in proptest::collection::vec(proptest::sample::select(vec!['a', 'b', 'A', 'é', '€', 'x']), 0..9),
+        ) {
+            let (pattern, text): (String, String) = (pattern.into_iter().collect(), text.into_iter().collect());
+            proptest::prop_assert_eq!(like(&pattern, &text), like_by_chars(&pattern, &text), "{} LIKE {}", text, pattern);
+        }
+    }
+
     #[test]
     fn like_matches_sqlite() {
         assert!(like("a%", "ABC"));
@@ -471,5 +524,10 @@ mod tests {
         assert!(like("%", ""));
         assert!(like("%a%a%", "banana"));
         assert!(!like("%x%", "banana"));
+        // `_` is one character, however many bytes it takes.
+        assert!(like("_", "é") && like("a_c", "aéc") && !like("a__c", "aéc"));
+        assert!(like("%é%", "caféine") && like("%_ine", "caféine") && like("%f_i%", "caféine"));
+        assert!(!like("%É%", "café"), "only ASCII letters match either case");
+        assert!(like("%ABC%", "xxabcxx") && like("a%c", "abbbc") && !like("a%c", "abbbd"));
     }
 }
