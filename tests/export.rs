@@ -61,7 +61,7 @@ fn assert_identical(a: &State, b: &State) {
 #[test]
 fn export_then_import_gives_identical_data() {
     let db = setup();
-    let text = export::export(&db.state(), db.version()).unwrap();
+    let text = export::export(&db.state(), db.version(), db.now()).unwrap();
     assert!(text.contains("create: \"CREATE TABLE owners"), "{text}");
     let fresh = Database::open_in_memory();
     let rows = export::import(&mut fresh.session(), &text, "pets.ron").unwrap();
@@ -73,7 +73,7 @@ fn export_then_import_gives_identical_data() {
 #[test]
 fn a_dump_replayed_gives_identical_data() {
     let db = setup();
-    let sql = export::dump(&db.state());
+    let sql = export::dump(&db.state(), db.now());
     assert!(sql.starts_with("BEGIN;\n") && sql.ends_with("COMMIT;\n"), "{sql}");
     let fresh = Database::open_in_memory();
     let mut s = fresh.session();
@@ -94,7 +94,7 @@ fn import_err(text: &str) -> (String, Database) {
 #[test]
 fn a_bad_import_names_where_it_is_bad_and_changes_nothing() {
     let db = setup();
-    let good = export::export(&db.state(), 1).unwrap();
+    let good = export::export(&db.state(), 1, db.now()).unwrap();
     // Into a fresh database, so the tables are new; then spoil one thing at a time.
     let fresh = |text: &str| {
         let db = Database::open_in_memory();

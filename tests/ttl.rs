@@ -151,3 +151,37 @@ fn expiry_survives_snapshots_restore_and_reopening() {
     let t = db.state();
     assert_eq!(t.table("t").unwrap().expiry.len(), 3, "checkpoint and log both carry expiry");
 }
+
+#[test]
+fn dump_and_export_keep_the_time_rows_have_left_and_leave_out_expired_rows() {
+    let (db, clock) = db();
+    let mut s = db.session();
+    s.execute("CREATE TABLE cache (k TEXT PRIMARY KEY, v TEXT) WITH (ttl = '10 minutes')", &[]).unwrap();
+    s.execute("INSERT INTO cache VALUES ('default', '1')", &[]).unwrap();
+    s.execute("INSERT INTO cache VALUES ('short', '2') WITH TTL '30 seconds'", &[]).unwrap();
+    s.execute("INSERT INTO cache VALUES ('forever', '3') WITH TTL NULL", &[]).unwrap();
+    s.execute("INSERT INTO cache VALUES ('gone', '4') WITH TTL '5 seconds'", &[]).unwrap();
+    s.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY)", &[]).unwrap();
+    s.execute("INSERT INTO plain VALUES (1)", &[]).unwrap();
+    clock.advance(10 * SECOND);
+    let sql = amberdb::durability::export::dump(&db.state(), db.now());
+    assert!(!sql.contains("'gone'"), "an expired row is not dumped:\n{sql}");
+    assert!(sql.contains("INSERT INTO plain VALUES (1);"), "rows that never expire need no clause:\n{sql}");
+    let ron = amberdb::durability::export::export(&db.state(), db.version(), db.now()).unwrap();
+
+    let left = |db: &Database| -> Vec<Value> {
+        keys(db, "SELECT k || ':' || coalesce(CAST(ttl_remaining() AS INTEGER), -1) FROM cache ORDER BY k")
+    };
+    let expected = text(&["default:590", "forever:-1", "short:20"]);
+    let (from_dump, dump_clock) = self::db();
+    dump_clock.advance(1_000 * SECOND);
+    let mut s = from_dump.session();
+    for stmt in amberdb::sql::split::split(&sql) {
+        s.execute(stmt.text, &[]).unwrap();
+    }
+    assert_eq!(left(&from_dump), expected);
+    let (from_export, _) = self::db();
+    amberdb::durability::export::import(&mut from_export.session(), &ron, "export").unwrap();
+    assert_eq!(left(&from_export), expected);
+    assert_eq!(keys(&from_export, "SELECT id FROM plain"), vec![Value::Integer(1)]);
+}

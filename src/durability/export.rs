@@ -103,6 +103,31 @@ struct TableExport {
     indexes: Vec<String>,
     #[serde(default)]
     rows: Vec<Vec<Value>>,
+    /// For a table whose rows can expire, one entry per row: the microseconds it had
+    /// left when exported, or none for a row that never expires. Empty otherwise.
+    #[serde(default)]
+    ttl: Vec<Option<i64>>,
+}
+
+/// The rows of a table that are live at `now`, each with the time it has left (`None`:
+/// it never expires). Rows that have expired but were not swept yet are left out.
+fn live_rows(t: &Table, now: i64) -> impl Iterator<Item = (&crate::storage::Row, Option<i64>)> {
+    t.rows.iter().filter(move |(k, _)| t.is_live(k, now)).map(move |(k, r)| (r, t.expiry.get(k).map(|at| at - now)))
+}
+
+/// Whether a table's rows need their expiry written out: some row expires, or rows
+/// inserted into the table get a default TTL that a row without one must refuse.
+fn keeps_expiry(t: &Table) -> bool {
+    t.schema.ttl.is_some() || !t.expiry.is_empty()
+}
+
+/// The `WITH TTL` clause that gives a reloaded row the time it had left.
+fn ttl_clause(left: Option<i64>) -> String {
+    match left {
+        // Whole milliseconds, rounded up, so a row does not expire before its time.
+        Some(micros) => format!(" WITH TTL '{} milliseconds'", (micros + 999) / 1000),
+        None => " WITH TTL NULL".to_string(),
+    }
 }
 
 /// The tables of a state, each after the tables its foreign keys point to.
@@ -130,15 +155,21 @@ fn create_sql(schema: &TableSchema) -> String {
     schema.to_sql()
 }
 
-/// The RON text of a whole state.
-pub fn export(state: &State, version: u64) -> Result<String> {
+/// The RON text of a whole state as it is at `now` (microseconds since the epoch): rows
+/// that expired are left out, and those that expire carry the time they have left.
+pub fn export(state: &State, version: u64, now: i64) -> Result<String> {
     let tables = tables_in_dependency_order(state)
         .into_iter()
-        .map(|t| TableExport {
-            name: t.name().to_string(),
-            create: create_sql(&t.schema),
-            indexes: t.schema.index_sql(),
-            rows: t.rows.values().map(|r| r.to_vec()).collect(),
+        .map(|t| {
+            let (rows, ttl): (Vec<Vec<Value>>, Vec<Option<i64>>) =
+                live_rows(t, now).map(|(r, left)| (r.to_vec(), left)).unzip();
+            TableExport {
+                name: t.name().to_string(),
+                create: create_sql(&t.schema),
+                indexes: t.schema.index_sql(),
+                rows,
+                ttl: if keeps_expiry(t) { ttl } else { Vec::new() },
+            }
         })
         .collect();
     let views = state.views().map(|v| v.to_sql()).collect();
@@ -185,14 +216,20 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
         let created = session.working_state().table_or_err(&t.name).map_err(at)?.schema.clone();
         let width = created.columns.len();
         let placeholders = vec!["?"; width].join(", ");
-        let insert = session.prepare(&format!("INSERT INTO {} VALUES ({placeholders})", quote_ident(&created.name)));
-        let insert = insert.map_err(at)?;
+        let insert_sql = format!("INSERT INTO {} VALUES ({placeholders})", quote_ident(&created.name));
+        let insert = session.prepare(&insert_sql).map_err(at)?;
+        if !t.ttl.is_empty() && t.ttl.len() != t.rows.len() {
+            return Err(at(Error::invalid(format!("{} TTL entries for {} rows", t.ttl.len(), t.rows.len()))));
+        }
         for (n, row) in t.rows.iter().enumerate() {
             let at_row = |e: Error| Error::Io(format!("{source}: table {}, row {}: {e}", t.name, n + 1));
             if row.len() != width {
                 return Err(at_row(Error::invalid(format!("{} values for {width} columns", row.len()))));
             }
-            session.execute_prepared(&insert, row).map_err(at_row)?;
+            match t.ttl.get(n) {
+                Some(left) => session.execute(&format!("{insert_sql}{}", ttl_clause(*left)), row).map_err(at_row)?,
+                None => session.execute_prepared(&insert, row).map_err(at_row)?,
+            };
             count += 1;
         }
         for sql in &t.indexes {
@@ -231,8 +268,9 @@ fn exact_literal(v: &Value) -> String {
     }
 }
 
-/// SQL that rebuilds the state: schemas, rows, indexes, in one transaction.
-pub fn dump(state: &State) -> String {
+/// SQL that rebuilds the state as it is at `now`: schemas, live rows (those that expire
+/// with the time they have left), indexes, views and messages, in one transaction.
+pub fn dump(state: &State, now: i64) -> String {
     let mut out = String::from("BEGIN;\n");
     for ns in state.namespaces() {
         out.push_str(&format!("CREATE NAMESPACE {};\n", quote_ident(ns)));
@@ -241,9 +279,11 @@ pub fn dump(state: &State) -> String {
         out.push_str(&create_sql(&t.schema));
         out.push('\n');
         let name = quote_ident(t.name());
-        for row in t.rows.values() {
+        let expiring = keeps_expiry(t);
+        for (row, left) in live_rows(t, now) {
             let values: Vec<String> = row.iter().map(exact_literal).collect();
-            out.push_str(&format!("INSERT INTO {name} VALUES ({});\n", values.join(", ")));
+            let ttl = if expiring { ttl_clause(left) } else { String::new() };
+            out.push_str(&format!("INSERT INTO {name} VALUES ({}){ttl};\n", values.join(", ")));
         }
         for sql in t.schema.index_sql() {
             out.push_str(&sql);

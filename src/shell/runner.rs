@@ -257,11 +257,12 @@ impl Runner {
                 return self.run_sql(&format!("DIFF {}, {}", side(&a), side(&b)));
             }
             DotCommand::Dump => {
-                let _ = self.out.write_all(export::dump(&state).as_bytes());
+                let now = self.session.database().now();
+                let _ = self.out.write_all(export::dump(&state, now).as_bytes());
             }
             DotCommand::Export(path) => {
                 let version = self.session.database().version();
-                let text = export::export(&state, version)?;
+                let text = export::export(&state, version, self.session.database().now())?;
                 std::fs::write(&path, text).map_err(|e| Error::Io(format!("cannot write {path}: {e}")))?;
                 let rows: usize = state.tables().map(|t| t.rows.len()).sum();
                 let _ = writeln!(self.out, "exported {} tables, {rows} rows to {path}", state.tables().count());
