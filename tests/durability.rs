@@ -64,6 +64,8 @@ fn workload(seed: u64, n: usize) -> Vec<String> {
         "CREATE TABLE d (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id) ON DELETE CASCADE)".to_string(),
         "CREATE INDEX b_x ON b (x)".to_string(),
         "CREATE VIEW va (id, label) AS SELECT id, name FROM a WHERE ok".to_string(),
+        "CREATE TABLE e (k INTEGER PRIMARY KEY, v BLOB)".to_string(),
+        "INSERT INTO e VALUES (1, x'00ff10'), (2, x''), (3, 'text')".to_string(),
     ];
     for i in 0..n {
         let k = rng.below(60);
@@ -92,6 +94,7 @@ fn workload(seed: u64, n: usize) -> Vec<String> {
         };
         out.push(s);
     }
+    out.push("UPDATE e SET v = x'deadbeef' WHERE k = 2".to_string());
     out
 }
 

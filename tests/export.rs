@@ -19,7 +19,7 @@ fn setup() -> Database {
         "INSERT INTO owners VALUES (1, 'Ada', '2020-01-02 03:04:05.678901'), (2, 'O''Brien', NULL), (5, 'Zoë ✓', '1999-12-31 23:59:59')",
         "INSERT INTO pets VALUES (1, 1, 'cat', 4.2, true, NULL), (2, 1, 'dog', 0.30000000000000004, false, 'x'), \
          (3, 2, 'eel', -1e300, NULL, 'line\nbreak'), (4, NULL, NULL, 5e-324, true, '')",
-        "INSERT INTO notes VALUES ('a', 1), ('b', 2.5), ('c', 'text'), (NULL, NULL), ('a', 1)",
+        "INSERT INTO notes VALUES ('a', 1), ('b', 2.5), ('c', 'text'), (NULL, NULL), ('a', 1), ('d', x'00ff10'), ('e', x'')",
         "DELETE FROM notes WHERE body = 'b'",
         "INSERT INTO pairs VALUES ('x', 2), ('x', 1), ('', -7)",
         "CREATE VIEW heavy (name, kg) AS SELECT owners.name, pets.weight FROM owners JOIN pets ON pets.owner = owners.id",
@@ -65,7 +65,7 @@ fn export_then_import_gives_identical_data() {
     assert!(text.contains("create: \"CREATE TABLE owners"), "{text}");
     let fresh = Database::open_in_memory();
     let rows = export::import(&mut fresh.session(), &text, "pets.ron").unwrap();
-    assert_eq!(rows, 3 + 4 + 4 + 3);
+    assert_eq!(rows, 3 + 4 + 6 + 3);
     assert_identical(&db.state(), &fresh.state());
     assert_eq!(fresh.version(), 1, "one transaction");
 }

@@ -68,7 +68,9 @@ impl Engine for Amber {
                         Value::Integer(i) => Cell::Int(i),
                         Value::Boolean(b) => Cell::Int(b as i64),
                         Value::Real(r) => Cell::Real(r),
-                        other @ (Value::Text(_) | Value::Timestamp(_)) => Cell::Text(other.to_string()),
+                        other @ (Value::Text(_) | Value::Timestamp(_) | Value::Blob(_)) => {
+                            Cell::Text(other.to_string())
+                        }
                     })
                     .collect()
             })

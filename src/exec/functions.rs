@@ -49,7 +49,16 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
                 _ => Value::Integer(streams::hash_64(name)),
             }
         }
+        // SQLite's hex(NULL) is the empty text.
+        Func::Hex if null_in => Value::text(""),
         _ if null_in && !matches!(f, Func::Typeof) => Value::Null,
+        Func::Hex => {
+            let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>();
+            match &args[0] {
+                Value::Blob(b) => Value::text(&hex(b)),
+                v => Value::text(&hex(v.to_string().as_bytes())),
+            }
+        }
         Func::Typeof => Value::text(args[0].type_name()),
         Func::Abs => match to_number(&args[0]) {
             Value::Integer(i) => Value::Integer(i.checked_abs().ok_or(Error::IntegerOverflow)?),
@@ -62,7 +71,11 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
             Value::Real(r) if r < 0.0 => Value::Integer(-1),
             _ => Value::Integer(0),
         },
-        Func::Length => Value::Integer(args[0].to_string().chars().count() as i64),
+        Func::Length => match &args[0] {
+            // A blob's length is its bytes.
+            Value::Blob(b) => Value::Integer(b.len() as i64),
+            v => Value::Integer(v.to_string().chars().count() as i64),
+        },
         Func::Lower => Value::text(&args[0].to_string().to_ascii_lowercase()),
         Func::Upper => Value::text(&args[0].to_string().to_ascii_uppercase()),
         Func::Substr => substr(&args),

@@ -94,6 +94,7 @@ enum JoinKey {
     Real(u64),
     Time(i64),
     Text(std::sync::Arc<str>),
+    Blob(std::sync::Arc<[u8]>),
 }
 
 fn join_key(v: &Value) -> Option<JoinKey> {
@@ -108,6 +109,7 @@ fn join_key(v: &Value) -> Option<JoinKey> {
             Some(t) => JoinKey::Time(t),
             None => JoinKey::Text(s.clone()),
         },
+        Value::Blob(b) => JoinKey::Blob(b.clone()),
     })
 }
 

@@ -207,7 +207,7 @@ fn json_value(v: &Value) -> String {
         Value::Real(r) if r.is_finite() => format_real(*r),
         Value::Real(_) => "null".into(),
         Value::Boolean(b) => b.to_string(),
-        Value::Text(_) | Value::Timestamp(_) => json_string(&v.to_string()),
+        Value::Text(_) | Value::Timestamp(_) | Value::Blob(_) => json_string(&v.to_string()),
     }
 }
 

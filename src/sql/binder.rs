@@ -88,6 +88,7 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("nullif", Func::NullIf, 2, 2),
     ("abs", Func::Abs, 1, 1),
     ("length", Func::Length, 1, 1),
+    ("hex", Func::Hex, 1, 1),
     ("lower", Func::Lower, 1, 1),
     ("upper", Func::Upper, 1, 1),
     ("substr", Func::Substr, 2, 3),

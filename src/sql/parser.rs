@@ -90,6 +90,24 @@ fn unquote_string(s: &str) -> String {
     s[1..s.len() - 1].replace("''", "'")
 }
 
+/// The bytes of `x'…'`: an even number of hexadecimal digits.
+fn parse_blob(text: &str, offset: usize) -> Result<Value> {
+    let digits = text.get(2..text.len() - 1).unwrap_or("");
+    let malformed = || Error::Parse {
+        message: format!("malformed blob literal {text}: expected an even number of hexadecimal digits"),
+        offset,
+    };
+    if digits.len() % 2 != 0 {
+        return Err(malformed());
+    }
+    let bytes = (0..digits.len())
+        .step_by(2)
+        .map(|i| digits.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(malformed)?;
+    Ok(Value::Blob(bytes.into()))
+}
+
 pub(crate) fn parse_number(text: &str, offset: usize) -> Result<Value> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         return u64::from_str_radix(hex, 16)
@@ -641,6 +659,7 @@ impl Builder {
                 Expr::Literal(match lit.as_rule() {
                     Rule::number => parse_number(lit.as_str(), offset)?,
                     Rule::string => Value::text(&unquote_string(lit.as_str())),
+                    Rule::blob => parse_blob(lit.as_str(), offset)?,
                     Rule::true_lit => Value::Boolean(true),
                     Rule::false_lit => Value::Boolean(false),
                     _ => Value::Null,

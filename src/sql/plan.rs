@@ -212,6 +212,7 @@ pub enum Func {
     NullIf,
     Abs,
     Length,
+    Hex,
     Lower,
     Upper,
     Substr,

@@ -87,6 +87,7 @@ pub fn to_number(v: &Value) -> Value {
         Value::Boolean(b) => Value::Integer(*b as i64),
         Value::Timestamp(t) => Value::Integer(*t),
         Value::Text(t) => text_to_number(t),
+        Value::Blob(b) => text_to_number(&String::from_utf8_lossy(b)),
     }
 }
 
@@ -122,6 +123,8 @@ pub fn store_as(v: Value, ty: DataType) -> Option<Value> {
     match (ty, v) {
         (_, Value::Null) => Some(Value::Null),
         (DataType::Any, v) => Some(v),
+        // A typed column holds no bytes: a blob goes into an untyped (or BLOB) column.
+        (_, Value::Blob(_)) => None,
         (DataType::Integer, Value::Integer(i)) => Some(Value::Integer(i)),
         (DataType::Integer, Value::Real(r)) => real_to_exact_int(r).map(Value::Integer),
         (DataType::Integer, Value::Boolean(b)) => Some(Value::Integer(b as i64)),

@@ -24,6 +24,8 @@ pub enum Value {
     Boolean(bool),
     /// Microseconds since 1970-01-01 00:00:00 UTC.
     Timestamp(i64),
+    /// Bytes, written `x'0a1b'`; shared like text.
+    Blob(Arc<[u8]>),
 }
 
 /// Reads text straight into its shared allocation, borrowing from the input when the
@@ -62,6 +64,7 @@ impl Value {
             Value::Text(_) => "text",
             Value::Boolean(_) => "boolean",
             Value::Timestamp(_) => "timestamp",
+            Value::Blob(_) => "blob",
         }
     }
 
@@ -81,6 +84,7 @@ impl Value {
             Value::Integer(_) | Value::Real(_) | Value::Boolean(_) => 1,
             Value::Timestamp(_) => 2,
             Value::Text(_) => 3,
+            Value::Blob(_) => 4,
         }
     }
 
@@ -97,6 +101,7 @@ impl Value {
         }
         match (self, other) {
             (Value::Text(a), Value::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (Value::Blob(a), Value::Blob(b)) => a.cmp(b),
             (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
             (Value::Timestamp(a), Value::Text(b)) => match time::parse_timestamp(b) {
                 Some(b) => a.cmp(&b),
@@ -129,6 +134,7 @@ impl Value {
             Value::Real(r) => Some(*r != 0.0),
             Value::Text(t) => Some(crate::storage::convert::text_to_real_prefix(t) != 0.0),
             Value::Timestamp(t) => Some(*t != 0),
+            Value::Blob(b) => Some(crate::storage::convert::text_to_real_prefix(&String::from_utf8_lossy(b)) != 0.0),
         }
     }
 }
@@ -201,6 +207,10 @@ impl Hash for Value {
                 2u8.hash(state);
                 t.hash(state)
             }
+            Value::Blob(b) => {
+                4u8.hash(state);
+                b.hash(state)
+            }
         }
     }
 }
@@ -214,6 +224,8 @@ impl fmt::Display for Value {
             Value::Text(t) => f.write_str(t),
             Value::Boolean(b) => f.write_str(if *b { "true" } else { "false" }),
             Value::Timestamp(t) => f.write_str(&time::format_timestamp(*t)),
+            // As SQLite's shell prints a blob: its bytes as text.
+            Value::Blob(b) => f.write_str(&String::from_utf8_lossy(b)),
         }
     }
 }
