@@ -227,6 +227,28 @@ proptest! {
         common::transcript(&String::from_utf8_lossy(&bytes), "fuzz.q");
     }
 
+    /// `ORDER BY … LIMIT k` keeps only the best rows as it scans (top-k, skipping rows
+    /// that cannot make it); it must give the first k rows of the full sort, ties in
+    /// scan order, NULLs where the full sort puts them.
+    #[test]
+    fn top_k_is_the_start_of_the_full_sort(
+        rows in prop::collection::vec((prop::option::of(0i64..6), prop::option::of(0i64..4)), 0..300),
+        k in 0usize..150,
+        order in prop::sample::select(vec!["a DESC, b", "a, b DESC", "b", "a DESC", "a * 2 + b DESC", "2 DESC, 3"]),
+    ) {
+        let db = Database::open_in_memory();
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER)", &[]).unwrap();
+        let insert = s.prepare("INSERT INTO t VALUES (?, ?, ?)").unwrap();
+        let value = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
+        for (i, (a, b)) in rows.iter().enumerate() {
+            s.execute_prepared(&insert, &[Value::Integer(i as i64), value(*a), value(*b)]).unwrap();
+        }
+        let all = s.query(&format!("SELECT id, a, b FROM t ORDER BY {order}"), &[]).unwrap().rows;
+        let top = s.query(&format!("SELECT id, a, b FROM t ORDER BY {order} LIMIT {k}"), &[]).unwrap().rows;
+        prop_assert_eq!(&top[..], &all[..k.min(all.len())]);
+    }
+
     #[test]
     fn token_soups_never_panic(tokens in prop::collection::vec(prop::sample::select(TOKENS), 0..16)) {
         let db = seeded();

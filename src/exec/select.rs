@@ -220,11 +220,7 @@ struct OutRow {
 fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
     let mut values = Vec::with_capacity(plan.projection.len());
     for e in &plan.projection {
-        // Plain columns (`SELECT *` and most lists) are copied without the evaluator.
-        values.push(match e {
-            BExpr::Column(i) if *i < env.row.len() => env.row[*i].clone(),
-            e => eval(e, env)?,
-        });
+        values.push(project(e, env)?);
     }
     let mut keys = Vec::with_capacity(plan.order_by.len());
     for k in &plan.order_by {
@@ -234,6 +230,28 @@ fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
         });
     }
     Ok(OutRow { values, keys })
+}
+
+/// One output value. Plain columns (`SELECT *` and most lists) are copied without the
+/// evaluator.
+fn project(e: &BExpr, env: &Env) -> Result<Value> {
+    match e {
+        BExpr::Column(i) if *i < env.row.len() => Ok(env.row[*i].clone()),
+        e => eval(e, env),
+    }
+}
+
+/// The values a row sorts by, worked out into `keys` before the row itself (for top-k).
+/// Only for projections of plain columns and constants, which can be evaluated twice.
+fn sort_keys(plan: &SelectPlan, env: &Env, keys: &mut Vec<Value>) -> Result<()> {
+    keys.clear();
+    for k in &plan.order_by {
+        keys.push(match &k.expr {
+            SortExpr::Output(i) => plan.projection.get(*i).map_or(Ok(Value::Null), |e| project(e, env))?,
+            SortExpr::Expr(e) => eval(e, env)?,
+        });
+    }
+    Ok(())
 }
 
 /// The row count LIMIT/OFFSET allow: `None` for no limit.
@@ -336,6 +354,13 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
     if let Keep::First(0) = keep {
         return Ok(out);
     }
+    // For top-k over plain columns, a row is built only if it sorts before the worst of
+    // the best rows kept so far (`bar`); a row that ties with it comes later in scan
+    // order and would sort after it.
+    let plain_columns =
+        plan.projection.iter().all(|e| matches!(e, BExpr::Column(_) | BExpr::Const(_) | BExpr::Param(_)));
+    let mut bar: Option<Vec<Value>> = None;
+    let mut keys = Vec::new();
     for_each_row(plan, state, ctx, |row: &Row| {
         let env = Env { row: &row[..], aggs: &[], ctx };
         if let Some(f) = &plan.filter {
@@ -343,13 +368,23 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
                 return Ok(true);
             }
         }
-        out.push(out_row(plan, &env)?);
+        if let (Keep::Best(_), true) = (keep, plain_columns) {
+            sort_keys(plan, &env, &mut keys)?;
+            if bar.as_ref().is_some_and(|bar| compare_keys(&plan.order_by, &keys, bar) != Ordering::Less) {
+                return Ok(true);
+            }
+            let values = plan.projection.iter().map(|e| project(e, &env)).collect::<Result<_>>()?;
+            out.push(OutRow { values, keys: std::mem::take(&mut keys) });
+        } else {
+            out.push(out_row(plan, &env)?);
+        }
         match keep {
             Keep::First(n) => Ok(out.len() < n),
             Keep::Best(n) if out.len() >= n.saturating_mul(2).max(64) => {
                 // A stable sort keeps scan order among equal keys, as the final sort does.
                 out.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
                 out.truncate(n);
+                bar = out.last().filter(|_| plain_columns && out.len() == n).map(|r| r.keys.clone());
                 Ok(true)
             }
             _ => Ok(true),
