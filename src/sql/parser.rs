@@ -86,7 +86,7 @@ fn unquote_ident(s: &str) -> String {
     }
 }
 
-fn unquote_string(s: &str) -> String {
+pub(crate) fn unquote_string(s: &str) -> String {
     s[1..s.len() - 1].replace("''", "'")
 }
 

@@ -21,6 +21,7 @@
 //! text as written. The caller also falls back to the text when the shape does not plan,
 //! so errors are always those of the statement as written.
 
+use super::parser::{parse_number, unquote_string};
 use crate::storage::Value;
 
 /// A statement's text with `?` for each literal taken out, and their values in order.
@@ -38,8 +39,17 @@ const STOPS: &[&str] =
 /// The statement's shape, when it has literals that can be taken out.
 pub fn shape(sql: &str) -> Option<Shape> {
     let bytes = sql.as_bytes();
-    let mut text = String::with_capacity(sql.len());
+    // The shape is built only once a literal is taken: `text` holds `sql` up to `copied`
+    // with `?` for each literal taken so far.
+    let mut text = String::new();
+    let mut copied = 0;
     let mut values = Vec::new();
+    let mut take = |value: Value, start: usize, end: usize, text: &mut String| {
+        text.push_str(&sql[copied..start]);
+        text.push('?');
+        copied = end;
+        values.push(value);
+    };
     let (mut i, mut depth) = (0usize, 0i32);
     let (mut first_word, mut taking, mut stopped) = (true, false, false);
     // The last byte that was not white space or a comment, to tell a negative number.
@@ -52,48 +62,31 @@ pub fn shape(sql: &str) -> Option<Shape> {
         match b {
             b' ' | b'\t'..=b'\r' => {
                 i += 1;
-                text.push_str(&sql[start..i]);
                 continue;
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                text.push_str(&sql[start..i]);
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i = sql[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
-                text.push_str(&sql[start..i]);
                 continue;
             }
             b'\'' => {
                 i = end_of_quoted(bytes, i, b'\'')?;
-                let literal = &sql[start..i];
                 if taking && !stopped {
-                    values.push(Value::text(&literal[1..literal.len() - 1].replace("''", "'")));
-                    text.push('?');
-                } else {
-                    text.push_str(literal);
+                    take(Value::text(&unquote_string(&sql[start..i])), start, i, &mut text);
                 }
             }
-            b'"' | b'`' => {
-                i = end_of_quoted(bytes, i, b)?;
-                text.push_str(&sql[start..i]);
-            }
-            b'[' => {
-                i = sql[i..].find(']').map(|n| i + n + 1)?;
-                text.push_str(&sql[start..i]);
-            }
+            b'"' | b'`' => i = end_of_quoted(bytes, i, b)?,
+            b'[' => i = sql[i..].find(']').map(|n| i + n + 1)?,
             b'0'..=b'9' | b'.' if b != b'.' || bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 i = end_of_number(bytes, i);
                 if bytes.get(i).is_some_and(|&c| is_name_char(c) || c == b'.') {
                     return None;
                 }
-                let literal = &sql[start..i];
                 if taking && !stopped && last_significant != b'-' {
-                    values.push(number(literal)?);
-                    text.push('?');
-                } else {
-                    text.push_str(literal);
+                    take(parse_number(&sql[start..i], 0).ok()?, start, i, &mut text);
                 }
             }
             b'?' | b'$' | b':' | b'@' | b'#' => return None,
@@ -118,32 +111,25 @@ pub fn shape(sql: &str) -> Option<Shape> {
                     taking = true;
                 }
                 after_distinct = word.eq_ignore_ascii_case("distinct");
-                text.push_str(word);
             }
             b'(' => {
                 depth += 1;
                 i += 1;
-                text.push('(');
             }
             b')' => {
                 depth -= 1;
                 i += 1;
-                text.push(')');
             }
-            c if c.is_ascii() => {
-                i += 1;
-                text.push(c as char);
-            }
-            _ => {
-                // Some non-ASCII character outside quotes: copy it whole.
-                let len = sql[i..].chars().next().map_or(1, char::len_utf8);
-                i += len;
-                text.push_str(&sql[start..i]);
-            }
+            // Any other character outside quotes, whole (it may take several bytes).
+            _ => i += sql[i..].chars().next().map_or(1, char::len_utf8),
         }
         last_significant = bytes[i - 1];
     }
-    (!values.is_empty()).then_some(Shape { text, values })
+    if values.is_empty() {
+        return None;
+    }
+    text.push_str(&sql[copied..]);
+    Some(Shape { text, values })
 }
 
 fn is_name_char(c: u8) -> bool {
@@ -197,11 +183,6 @@ fn end_of_number(bytes: &[u8], mut i: usize) -> usize {
         }
     }
     i
-}
-
-/// The value the parser gives this number, or `None` for one it would refuse.
-fn number(text: &str) -> Option<Value> {
-    super::parser::parse_number(text, 0).ok()
 }
 
 #[cfg(test)]
