@@ -173,8 +173,6 @@ fn entries_in_order(index: &Index, rows: &[(RowKey, Row)], order: &[u32]) -> Opt
     entries.windows(2).all(|w| w[0] < w[1]).then_some(entries)
 }
 
-/// An index's entries for these rows (given in row key order), or the key values that
-/// occur twice in a unique index.
 /// Entries sorted by index key, equal keys in the order given, with two threads for a
 /// large list: each sorts half, and the halves are merged.
 fn sort_by_key_stable(mut entries: Vec<IndexEntry>) -> Vec<IndexEntry> {
@@ -221,7 +219,7 @@ fn integer_entries<'a, K: Ord>(
         })
         .collect::<Option<_>>()?;
     pairs.sort_unstable();
-    if let Some(w) = pairs.windows(2).find(|w| unique && w[0].0 == w[1].0) {
+    if let Some(w) = unique.then(|| pairs.windows(2).find(|w| w[0].0 == w[1].0)).flatten() {
         return Some(Err(vec![Value::Integer(w[0].0)]));
     }
     let entry = |(v, k): (i64, K)| IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(into_key(k)) };
@@ -239,15 +237,21 @@ fn index_entries<'a>(
     // key, as the set orders them. Integer keys (the common case) sort as plain
     // `(value, row key)` pairs, which is the set's order.
     if let [column] = index.columns[..] {
-        // With integer row keys too, the pairs are two plain integers.
-        let int_rows = |k: &RowKey| match k {
-            RowKey::Int(k) => Some(*k),
-            RowKey::Tuple(_) => None,
+        // A table's row keys are all integers or all tuples; with integers, the pairs
+        // are two plain integers.
+        let built = match rows.clone().next() {
+            Some((RowKey::Tuple(_), _)) => {
+                integer_entries(rows.clone(), column, index.unique, |k| Some(k.clone()), |k| k)
+            }
+            _ => {
+                let int_key = |k: &RowKey| match k {
+                    RowKey::Int(k) => Some(*k),
+                    RowKey::Tuple(_) => None,
+                };
+                integer_entries(rows.clone(), column, index.unique, int_key, RowKey::Int)
+            }
         };
-        if let Some(set) = integer_entries(rows.clone(), column, index.unique, int_rows, RowKey::Int) {
-            return set;
-        }
-        if let Some(set) = integer_entries(rows.clone(), column, index.unique, |k| Some(k.clone()), |k| k) {
+        if let Some(set) = built {
             return set;
         }
     }
