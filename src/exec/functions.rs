@@ -52,13 +52,10 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         // SQLite's hex(NULL) is the empty text.
         Func::Hex if null_in => Value::text(""),
         _ if null_in && !matches!(f, Func::Typeof) => Value::Null,
-        Func::Hex => {
-            let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>();
-            match &args[0] {
-                Value::Blob(b) => Value::text(&hex(b)),
-                v => Value::text(&hex(v.to_string().as_bytes())),
-            }
-        }
+        Func::Hex => match &args[0] {
+            Value::Blob(b) => Value::text(&crate::storage::value::hex(b)),
+            v => Value::text(&crate::storage::value::hex(v.to_string().as_bytes())),
+        },
         Func::Typeof => Value::text(args[0].type_name()),
         Func::Abs => match to_number(&args[0]) {
             Value::Integer(i) => Value::Integer(i.checked_abs().ok_or(Error::IntegerOverflow)?),

@@ -218,10 +218,7 @@ struct OutRow {
 }
 
 fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
-    let mut values = Vec::with_capacity(plan.projection.len());
-    for e in &plan.projection {
-        values.push(project(e, env)?);
-    }
+    let values = out_values(plan, env)?;
     let mut keys = Vec::with_capacity(plan.order_by.len());
     for k in &plan.order_by {
         keys.push(match &k.expr {
@@ -230,6 +227,11 @@ fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
         });
     }
     Ok(OutRow { values, keys })
+}
+
+/// The row's output values.
+fn out_values(plan: &SelectPlan, env: &Env) -> Result<Vec<Value>> {
+    plan.projection.iter().map(|e| project(e, env)).collect()
 }
 
 /// One output value. Plain columns (`SELECT *` and most lists) are copied without the
@@ -373,8 +375,7 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
             if bar.as_ref().is_some_and(|bar| compare_keys(&plan.order_by, &keys, bar) != Ordering::Less) {
                 return Ok(true);
             }
-            let values = plan.projection.iter().map(|e| project(e, &env)).collect::<Result<_>>()?;
-            out.push(OutRow { values, keys: std::mem::take(&mut keys) });
+            out.push(OutRow { values: out_values(plan, &env)?, keys: std::mem::take(&mut keys) });
         } else {
             out.push(out_row(plan, &env)?);
         }
@@ -384,7 +385,7 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
                 // A stable sort keeps scan order among equal keys, as the final sort does.
                 out.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
                 out.truncate(n);
-                bar = out.last().filter(|_| plain_columns && out.len() == n).map(|r| r.keys.clone());
+                bar = out.last().filter(|_| plain_columns).map(|r| r.keys.clone());
                 Ok(true)
             }
             _ => Ok(true),

@@ -270,7 +270,7 @@ pub fn literal_sql(v: &Value) -> String {
     match v {
         Value::Text(t) => format!("'{}'", t.replace('\'', "''")),
         Value::Timestamp(_) => format!("'{v}'"),
-        Value::Blob(b) => format!("x'{}'", b.iter().map(|byte| format!("{byte:02x}")).collect::<String>()),
+        Value::Blob(b) => format!("x'{}'", super::value::hex(b).to_ascii_lowercase()),
         other => other.to_string(),
     }
 }

@@ -230,6 +230,11 @@ impl fmt::Display for Value {
     }
 }
 
+/// Bytes in hexadecimal, two upper-case digits each (SQLite's `hex()`).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
 /// Formats a real the way SQLite prints it: 15 significant digits, always with a
 /// decimal point or an exponent so that it reads back as a real.
 pub fn format_real(r: f64) -> String {
