@@ -1,6 +1,7 @@
 //! Expression evaluation with SQLite's semantics: three-valued logic, integer
 //! arithmetic that overflows into reals, division by zero giving NULL.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::sync::atomic::AtomicBool;
@@ -163,8 +164,65 @@ fn bool_or_null(b: Option<bool>) -> Value {
     b.map_or(Value::Null, Value::Boolean)
 }
 
+/// The truth of a condition. Comparisons and connectives, which most conditions are
+/// made of, are decided here without building a value for each step.
 pub fn truth(e: &BExpr, env: &Env) -> Result<Option<bool>> {
-    Ok(eval(e, env)?.truth())
+    Ok(match e {
+        BExpr::Compare(op, a, b) => operand(a, env)?.sql_cmp(&*operand(b, env)?).map(|o| compare(*op, o)),
+        BExpr::And(a, b) => match truth(a, env)? {
+            Some(false) => Some(false),
+            l => match (l, truth(b, env)?) {
+                (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+        },
+        BExpr::Or(a, b) => match truth(a, env)? {
+            Some(true) => Some(true),
+            l => match (l, truth(b, env)?) {
+                (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+        },
+        BExpr::Not(a) => truth(a, env)?.map(|b| !b),
+        BExpr::Between { expr, low, high, negated } => between(expr, low, high, env)?.map(|b| b != *negated),
+        BExpr::Like { expr, pattern, negated } => like_values(expr, pattern, env)?.map(|b| b != *negated),
+        _ => eval(e, env)?.truth(),
+    })
+}
+
+/// An operand as a reference where it is one already (a column, a constant, a
+/// parameter), so that comparing text copies nothing and counts no reference.
+fn operand<'a>(e: &'a BExpr, env: &Env<'a>) -> Result<Cow<'a, Value>> {
+    Ok(match e {
+        BExpr::Column(i) => Cow::Borrowed(&env.row[*i]),
+        BExpr::Const(v) => Cow::Borrowed(v),
+        BExpr::Param(i) => Cow::Borrowed(env.ctx.params.get(*i).ok_or(Error::MissingParameter(i + 1))?),
+        e => Cow::Owned(eval(e, env)?),
+    })
+}
+
+fn between<'a>(expr: &'a BExpr, low: &'a BExpr, high: &'a BExpr, env: &Env<'a>) -> Result<Option<bool>> {
+    let v = operand(expr, env)?;
+    let lo = v.sql_cmp(&*operand(low, env)?).map(|o| o != Ordering::Less);
+    if lo == Some(false) {
+        return Ok(Some(false));
+    }
+    let hi = v.sql_cmp(&*operand(high, env)?).map(|o| o != Ordering::Greater);
+    Ok(match (lo, hi) {
+        (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    })
+}
+
+fn like_values<'a>(expr: &'a BExpr, pattern: &'a BExpr, env: &Env<'a>) -> Result<Option<bool>> {
+    let (v, p) = (operand(expr, env)?, operand(pattern, env)?);
+    Ok(match (&*v, &*p) {
+        (Value::Null, _) | (_, Value::Null) => None,
+        (v, p) => Some(like(&as_text(p), &as_text(v))),
+    })
 }
 
 /// True only when the expression is true (NULL and false both filter a row out).
@@ -236,12 +294,9 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
                 _ => Value::Null,
             },
         },
-        BExpr::Compare(op, a, b) => {
-            let (a, b) = (eval(a, env)?, eval(b, env)?);
-            bool_or_null(a.sql_cmp(&b).map(|o| compare(*op, o)))
-        }
+        BExpr::Compare(..) => bool_or_null(truth(e, env)?),
         BExpr::Is(a, b, negated) => {
-            let (a, b) = (eval(a, env)?, eval(b, env)?);
+            let (a, b) = (operand(a, env)?, operand(b, env)?);
             let same = match (a.is_null(), b.is_null()) {
                 (true, true) => true,
                 (false, false) => a.total_cmp(&b) == Ordering::Equal,
@@ -255,25 +310,11 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             (a, b) => Value::text(&format!("{a}{b}")),
         },
         BExpr::IsNull(a, negated) => Value::Boolean(eval(a, env)?.is_null() != *negated),
-        BExpr::Between { expr, low, high, negated } => {
-            let v = eval(expr, env)?;
-            let lo = v.sql_cmp(&eval(low, env)?).map(|o| o != Ordering::Less);
-            let hi = v.sql_cmp(&eval(high, env)?).map(|o| o != Ordering::Greater);
-            let inside = match (lo, hi) {
-                (Some(false), _) | (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
-                _ => None,
-            };
-            bool_or_null(inside.map(|b| b != *negated))
-        }
+        BExpr::Between { .. } | BExpr::Like { .. } => bool_or_null(truth(e, env)?),
         BExpr::InList { expr, list, negated } => {
-            let v = eval(expr, env)?;
+            let v = operand(expr, env)?;
             bool_or_null(in_list(&v, list, env)?.map(|b| b != *negated))
         }
-        BExpr::Like { expr, pattern, negated } => match (eval(expr, env)?, eval(pattern, env)?) {
-            (Value::Null, _) | (_, Value::Null) => Value::Null,
-            (v, p) => Value::Boolean(like(&as_text(&p), &as_text(&v)) != *negated),
-        },
         BExpr::Case { operand, whens, else_ } => {
             let subject = operand.as_deref().map(|o| eval(o, env)).transpose()?;
             for (w, t) in whens {
@@ -315,7 +356,7 @@ fn in_list(v: &Value, list: &[BExpr], env: &Env) -> Result<Option<bool>> {
     }
     let mut saw_null = false;
     for item in list {
-        match v.sql_cmp(&eval(item, env)?) {
+        match v.sql_cmp(&*operand(item, env)?) {
             Some(Ordering::Equal) => return Ok(Some(true)),
             None => saw_null = true,
             _ => {}

@@ -157,14 +157,21 @@ fn plan_rows(lines: Vec<String>) -> Output {
 }
 
 /// Runs a data plan (not a transaction-control one) against a state.
-pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
+///
+/// The state is taken by value: a write changes it in place where nothing else holds
+/// it (a transaction's private copy), so that no B-tree path is copied per statement.
+/// On error the state is gone; a caller that needs it again keeps its own clone (at
+/// the price of that copying) or rebuilds it (a transaction replays its write set).
+/// When the output holds no state (a read, a statement that changed nothing), the
+/// state comes back unchanged beside it.
+pub fn execute(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> {
     let sub = eval::SubState::default();
-    let ctx = &Ctx { state: Some(state), sub: Some(&sub), ..*ctx };
-    let out = run(plan, state, ctx)?;
+    let ctx = &Ctx { sub: Some(&sub), ..*ctx };
+    let (out, state) = run(plan, state, ctx)?;
     // Messages written by `write_message` join the statement's writes.
     let messages = sub.take_messages();
     if messages.is_empty() {
-        return Ok(out);
+        return Ok((out, state));
     }
     let with_messages = |mut w: Written| -> Result<Written> {
         for op in &messages {
@@ -174,25 +181,38 @@ pub fn execute(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
         w.writes.ops.extend(messages.iter().cloned());
         Ok(w)
     };
-    Ok(match out {
-        Output::Rows(rows) => {
-            let w = Written { state: state.clone(), writes: Default::default(), count: 0, reads: Vec::new() };
-            Output::RowsWritten(rows, with_messages(w)?)
+    Ok(match (out, state) {
+        (Output::Rows(rows), Some(state)) => {
+            let w = Written { state, writes: Default::default(), count: 0, reads: Vec::new() };
+            (Output::RowsWritten(rows, with_messages(w)?), None)
         }
-        Output::RowsWritten(rows, w) => Output::RowsWritten(rows, with_messages(w)?),
-        Output::Written(w, verb) => Output::Written(with_messages(w)?, verb),
-        Output::Nothing => Output::Nothing,
+        (Output::RowsWritten(rows, w), state) => (Output::RowsWritten(rows, with_messages(w)?), state),
+        (Output::Written(w, verb), state) => (Output::Written(with_messages(w)?, verb), state),
+        (out, state) => (out, state),
     })
 }
 
-fn run(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
+/// Runs a plan; a read hands the state back (a SELECT that writes messages needs it).
+fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> {
+    let written = |w: Written, verb| Ok((Output::Written(w, verb), None));
+    match plan {
+        Plan::Insert(p) => return written(write::run_insert(p, state, ctx)?, "inserted"),
+        Plan::Update(p) => return written(write::run_update(p, state, ctx)?, "updated"),
+        Plan::Delete(p) => return written(write::run_delete(p, state, ctx)?, "deleted"),
+        _ => {}
+    }
+    let out = run_on(plan, &state, &Ctx { state: Some(&state), ..*ctx })?;
+    Ok(match out {
+        Output::Rows(_) | Output::Nothing => (out, Some(state)),
+        Output::Written(..) | Output::RowsWritten(..) => (out, None),
+    })
+}
+
+fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
     Ok(match plan {
         Plan::Select(p) | Plan::WritingSelect(p) => Output::Rows(select::run_select(p, state, ctx)?),
         Plan::Explain(p) => plan_rows(crate::sql::explain::explain(p, state)),
         Plan::ExplainWrite(p) => plan_rows(crate::sql::explain::explain_write(p, state)),
-        Plan::Insert(p) => Output::Written(write::run_insert(p, state, ctx)?, "inserted"),
-        Plan::Update(p) => Output::Written(write::run_update(p, state, ctx)?, "updated"),
-        Plan::Delete(p) => Output::Written(write::run_delete(p, state, ctx)?, "deleted"),
         Plan::CreateTable { schema, if_not_exists } => {
             if *if_not_exists && state.table(&schema.name).is_some() {
                 Output::Nothing

@@ -1,6 +1,12 @@
-//! INSERT, UPDATE, DELETE and DDL. Each runs against a private copy of the state and
-//! returns the new state with the write set that produced it; on any error the copy is
-//! dropped and the caller's state is untouched, so every statement is atomic.
+//! INSERT, UPDATE, DELETE and DDL. Each takes the state by value, changes it and
+//! returns it with the write set that produced it. On any error the changed state is
+//! dropped: a caller that keeps its own clone has it untouched, which is what makes
+//! every statement atomic (a transaction instead rebuilds its state from its write
+//! set, so that its private copy changes in place without copying B-tree paths).
+//!
+//! Expressions evaluated while rows change (CHECK, SET) see the state as it was before
+//! the statement when they read the database at all (subqueries, stream functions);
+//! only then is a copy of it kept for them.
 
 use std::sync::Arc;
 
@@ -36,13 +42,15 @@ pub enum Read {
 
 /// Converts a value for a typed column, or names the column and value that do not fit.
 pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<Value> {
-    let kind = v.type_name();
-    let shown = literal_sql(&v);
+    if ty == DataType::Any || matches!((&v, ty), (Value::Null, _) | (Value::Integer(_), DataType::Integer)) {
+        return Ok(v);
+    }
+    let (kind, shown) = (v.type_name(), v.clone());
     store_as(v, ty).ok_or_else(|| Error::TypeMismatch {
         table: table.to_string(),
         column: column.to_string(),
         ty: ty.name().to_string(),
-        value: shown,
+        value: literal_sql(&shown),
         kind,
     })
 }
@@ -93,24 +101,19 @@ fn new_key(state: &mut State, table: &str, schema: &TableSchema, row: &mut [Valu
     }
 }
 
-pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written> {
+/// The state before the statement, kept for expressions evaluated while rows change
+/// only if one of them reads the database.
+fn kept_for<'a>(state: &State, mut exprs: impl Iterator<Item = &'a BExpr>) -> Option<State> {
+    exprs.any(BExpr::reads_state).then(|| state.clone())
+}
+
+pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written> {
     let schema = state.table_or_err(&plan.table)?.schema.clone();
-    let source: Vec<Vec<Value>> = match &plan.source {
-        InsertSourcePlan::Values(rows) => {
-            let env = Env { row: &[], aggs: &[], ctx };
-            let multi = rows.len() > 1;
-            rows.iter()
-                .enumerate()
-                .map(|(n, r)| {
-                    let vals = r.iter().map(|e| eval(e, &env)).collect::<Result<Vec<_>>>();
-                    vals.map_err(|e| if multi { e.in_row(n + 1) } else { e })
-                })
-                .collect::<Result<_>>()?
-        }
-        InsertSourcePlan::Select(p) => run_select(p, state, ctx)?.rows,
-    };
+    let source = insert_source(plan, &state, &Ctx { state: Some(&state), ..*ctx })?;
+    let kept = kept_for(&state, plan.checks.iter().map(|c| &c.expr));
+    let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
     let multi = source.len() > 1;
-    let mut working = state.clone();
+    let mut working = state;
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
     for (n, src) in source.iter().enumerate() {
@@ -142,6 +145,24 @@ pub fn run_insert(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Written
     Ok(Written { state: working, writes, count: source.len(), reads: fks.reads })
 }
 
+/// The rows an INSERT stores, evaluated before any is stored.
+fn insert_source(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<Value>>> {
+    Ok(match &plan.source {
+        InsertSourcePlan::Values(rows) => {
+            let env = Env { row: &[], aggs: &[], ctx };
+            let multi = rows.len() > 1;
+            rows.iter()
+                .enumerate()
+                .map(|(n, r)| {
+                    let vals = r.iter().map(|e| eval(e, &env)).collect::<Result<Vec<_>>>();
+                    vals.map_err(|e| if multi { e.in_row(n + 1) } else { e })
+                })
+                .collect::<Result<_>>()?
+        }
+        InsertSourcePlan::Select(p) => run_select(p, state, ctx)?.rows,
+    })
+}
+
 fn insert_row(
     plan: &InsertPlan,
     schema: &TableSchema,
@@ -166,7 +187,7 @@ fn insert_row(
     // INSERT OR REPLACE deletes the rows the new one clashes with; so does every insert
     // for clashing rows that have expired (they are gone for every reader already).
     let table = working.table_or_err(&plan.table)?;
-    if plan.replace || table.has_expired(ctx.now()) {
+    if plan.replace || table.has_expired_by(|| ctx.now()) {
         let mut doomed = clashing(table, &key, &row, None);
         if !plan.replace {
             let now = ctx.now();
@@ -211,14 +232,18 @@ fn remove_rows(working: &mut State, table: &str, keys: Vec<RowKey>, writes: &mut
     Ok(())
 }
 
-pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written> {
+pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written> {
     let table = state.table_or_err(&plan.table)?;
     let schema = table.schema.clone();
-    let mut working = state.clone();
+    let rows = matching(table, &plan.access, plan.filter.as_ref(), &Ctx { state: Some(&state), ..*ctx })?;
+    let exprs = plan.assignments.iter().map(|(_, e)| e).chain(plan.checks.iter().map(|c| &c.expr));
+    let kept = kept_for(&state, exprs);
+    let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
+    let mut working = state;
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
     let mut count = 0;
-    for (key, row) in matching(table, &plan.access, plan.filter.as_ref(), ctx)? {
+    for (key, row) in rows {
         let (key, env) = (&key, Env { row: &row, aggs: &[], ctx });
         let mut new: Vec<Value> = row.to_vec();
         for (col, e) in &plan.assignments {
@@ -266,12 +291,12 @@ pub fn run_update(plan: &UpdatePlan, state: &State, ctx: &Ctx) -> Result<Written
     Ok(Written { state: working, writes, count, reads: fks.reads })
 }
 
-pub fn run_delete(plan: &DeletePlan, state: &State, ctx: &Ctx) -> Result<Written> {
+pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written> {
     let table = state.table_or_err(&plan.table)?;
-    let mut working = state.clone();
+    let rows = matching(table, &plan.access, plan.filter.as_ref(), &Ctx { state: Some(&state), ..*ctx })?;
+    let mut working = state;
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
-    let rows = matching(table, &plan.access, plan.filter.as_ref(), ctx)?;
     for (key, _) in &rows {
         fks.delete(&mut working, &plan.table, key, &mut writes.ops)?;
     }

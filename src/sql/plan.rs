@@ -164,6 +164,16 @@ impl BExpr {
         }
     }
 
+    /// Whether evaluating the expression reads the database: a subquery, or a stream
+    /// function that looks at the messages stored.
+    pub fn reads_state(&self) -> bool {
+        match self {
+            BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
+            BExpr::Func(Func::WriteMessage | Func::StreamVersion, _) => true,
+            other => other.children().into_iter().any(BExpr::reads_state),
+        }
+    }
+
     /// Every column the expression reads.
     pub fn columns(&self) -> Vec<usize> {
         let mut out = Vec::new();

@@ -252,9 +252,15 @@ impl State {
     }
 
     fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
-        self.tables
-            .get_mut(&name.to_ascii_lowercase())
-            .ok_or_else(|| Error::NoSuchTable { name: name.to_string(), suggestion: None })
+        // Names are stored in lower case, as statements' plans already carry them.
+        let lowered;
+        let key = if self.tables.contains_key(name) {
+            name
+        } else {
+            lowered = name.to_ascii_lowercase();
+            &lowered
+        };
+        self.tables.get_mut(key).ok_or_else(|| Error::NoSuchTable { name: name.to_string(), suggestion: None })
     }
 
     /// Applies one change. On error the state may be partly changed: callers apply to a

@@ -539,6 +539,11 @@ impl Table {
         self.expiry_order.get_min().is_some_and(|(at, _)| *at <= now)
     }
 
+    /// Like [`Table::has_expired`], reading the clock only when some row can expire.
+    pub fn has_expired_by(&self, now: impl FnOnce() -> i64) -> bool {
+        self.expiry_order.get_min().is_some_and(|(at, _)| *at <= now())
+    }
+
     /// The keys of the rows expired by `now`, soonest first: the cost follows their
     /// number, not the table's size.
     pub fn expired_keys(&self, now: i64) -> Vec<RowKey> {

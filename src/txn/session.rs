@@ -214,16 +214,18 @@ impl Session {
             }
         }
         if !plan.is_write() {
-            return finish(exec::execute(plan, &state, &ctx)?);
+            return finish(exec::execute(plan, state, &ctx)?.0);
         }
         if let Some(txn) = &mut self.txn {
-            let out = exec::execute(plan, &txn.working, &ctx)?;
-            if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
-                txn.working = w.state.clone();
-                txn.writes.extend(w.writes.clone());
-                txn.constraint_reads.extend(w.reads.iter().cloned());
-            }
-            return finish(out);
+            drop(state);
+            return match txn.run(plan, &ctx) {
+                Ok(out) => finish(out),
+                Err(Failed::Statement(e)) => Err(e),
+                Err(Failed::Transaction(e)) => {
+                    self.txn = None;
+                    Err(e)
+                }
+            };
         }
         // Autocommit: run against the newest head under the commit lock, then publish;
         // a plan made before a concurrent schema change is made again.
@@ -236,7 +238,7 @@ impl Session {
             replanned = self.db.plan(sql, &head, &self.namespace)?;
             &*replanned
         };
-        let out = exec::execute(plan, &head, &ctx)?;
+        let (out, _) = exec::execute(plan, head, &ctx)?;
         if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
             if !w.writes.is_empty() {
                 self.last_commit = Some(self.db.publish(guard, w.state.clone(), &w.writes)?);
@@ -511,6 +513,46 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// How a statement in a transaction failed.
+enum Failed {
+    /// The statement changed nothing; the transaction goes on.
+    Statement(Error),
+    /// The transaction's state could not be rebuilt: it is over.
+    Transaction(Error),
+}
+
+impl Txn {
+    /// Runs a write on the private copy, which changes in place: nothing else holds
+    /// it, so no B-tree path is copied (a savepoint's copy is shared until touched).
+    /// A statement that fails has left the copy half changed; it is rebuilt from the
+    /// state at BEGIN and the write set so far, so the statement changes nothing.
+    fn run(&mut self, plan: &Plan, ctx: &Ctx) -> std::result::Result<Output, Failed> {
+        let working = std::mem::take(&mut self.working);
+        match exec::execute(plan, working, ctx) {
+            Ok((mut out, unchanged)) => {
+                if let Output::Written(w, _) | Output::RowsWritten(_, w) = &mut out {
+                    self.working = std::mem::take(&mut w.state);
+                    self.writes.extend(std::mem::take(&mut w.writes));
+                    self.constraint_reads.append(&mut w.reads);
+                }
+                if let Some(state) = unchanged {
+                    self.working = state;
+                }
+                Ok(out)
+            }
+            Err(e) => match self.base.applied(&self.writes) {
+                Ok(state) => {
+                    self.working = state;
+                    Err(Failed::Statement(e))
+                }
+                Err(replay) => Err(Failed::Transaction(Error::Transaction(format!(
+                    "{e}; the transaction could not be restored ({replay}) and was rolled back"
+                )))),
+            },
+        }
+    }
 }
 
 fn rows_of(out: Outcome) -> Result<ResultSet> {
