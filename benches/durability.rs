@@ -18,6 +18,10 @@ use amberdb::durability::Options;
 use amberdb::{Database, Value};
 use rusqlite::{params, Connection};
 
+/// The allocator the `amberdb` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CREATE: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, name TEXT, score REAL)";
 
 fn report(name: &str, amber: Duration, lite: Duration) {

@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 use amberdb::{Database, Value};
 use rusqlite::{params, Connection};
 
+/// The allocator the `amberdb` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Engines {
     amber: amberdb::Session,
     lite: Connection,

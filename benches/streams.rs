@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 
 use amberdb::{Database, Session, Value};
 
+/// The allocator the `amberdb` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn uuid(n: u64) -> Value {
     Value::text(&format!("{:08x}-0000-4000-8000-{:012x}", n >> 48, n & 0xffff_ffff_ffff))
 }

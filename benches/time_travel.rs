@@ -9,6 +9,10 @@ use amberdb::storage::diff::diff;
 use amberdb::storage::{AsOf, History};
 use amberdb::{Database, Value};
 
+/// The allocator the `amberdb` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn load(rows: usize) -> Database {
     let db = Database::open_in_memory();
     let mut s = db.session();

@@ -8,15 +8,16 @@
 //! what AmberDB's allocations grew by (a counting allocator) against SQLite's
 //! `page_count * page_size`, each divided by the rows.
 
-use std::alloc::System;
 use std::time::{Duration, Instant};
 
 use amberdb::{Database, Session, Value};
+use cap::Cap;
+use mimalloc::MiMalloc;
 use rusqlite::{params, Connection};
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
+/// The allocator the `amberdb` binary uses (mimalloc), counting the bytes in use.
 #[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+static GLOBAL: Cap<MiMalloc> = Cap::new(MiMalloc, usize::MAX);
 
 const CREATE: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, name TEXT, score REAL)";
 
@@ -117,13 +118,12 @@ fn run(b: &mut Bench, n: usize, quick: bool) {
     let scans = if quick { 3 } else { 10 };
 
     // Loads, and memory per row.
-    let region = Region::new(GLOBAL);
+    let in_use = GLOBAL.allocated();
     let db = Database::open_in_memory();
     db.set_history_limit(1);
     let mut s = db.session();
     let amber = once(|| amber_load(&mut s, n));
-    let grown = region.change();
-    let amber_bytes = grown.bytes_allocated as f64 - grown.bytes_deallocated as f64;
+    let amber_bytes = GLOBAL.allocated() as f64 - in_use as f64;
     // Only the head counted toward memory; AS OF below needs the usual history.
     db.set_history_limit(1000);
     let c = Connection::open_in_memory().unwrap();

@@ -8,6 +8,12 @@ use clap::Parser;
 use amberdb::shell::{repl, Mode, Runner, Settings};
 use amberdb::Database;
 
+/// Rows and tree nodes are many small allocations; mimalloc keeps allocations of one
+/// size together, so the nodes of a tree sit side by side in memory and a scan walks
+/// them far faster than with the system allocator (see docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "amberdb",

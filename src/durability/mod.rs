@@ -43,7 +43,7 @@ use self::fs::{FileHandle, Fs, RealFs};
 use self::lock::DirLock;
 use self::wal::{parse_segment_name, segment_name};
 use crate::error::{Error, Result};
-use crate::storage::{State, WriteSet};
+use crate::storage::{Joined, State};
 
 /// When the log is fsynced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -359,7 +359,7 @@ impl Log {
 
     /// Appends one commit's record; under `Batch` also fsyncs when one is due. The caller
     /// holds the commit lock. On error nothing of the commit is acknowledged.
-    pub fn append(&self, version: u64, writes: &WriteSet) -> Result<()> {
+    pub fn append(&self, version: u64, writes: Joined) -> Result<()> {
         let record = wal::encode(version, writes).map_err(Error::Io)?;
         let mut w = lock(&self.writer);
         if let Some(why) = &w.broken {

@@ -22,7 +22,7 @@
 //! written whole (and, under `--sync always`, fsynced), so a torn record is a commit
 //! that was never acknowledged.
 
-use crate::storage::WriteSet;
+use crate::storage::{Joined, WriteSet};
 
 /// Bytes before a record's payload.
 pub const HEADER: usize = 8;
@@ -40,10 +40,10 @@ pub fn parse_segment_name(name: &str) -> Option<u64> {
 }
 
 /// Frames one commit as a record.
-pub fn encode(version: u64, writes: &WriteSet) -> Result<Vec<u8>, String> {
+pub fn encode(version: u64, writes: Joined) -> Result<Vec<u8>, String> {
     let mut buf = vec![0u8; HEADER];
     buf.extend_from_slice(&version.to_le_bytes());
-    let buf = postcard::to_extend(writes, buf).map_err(|e| format!("cannot encode a log record: {e}"))?;
+    let buf = postcard::to_extend(&writes, buf).map_err(|e| format!("cannot encode a log record: {e}"))?;
     let len =
         u32::try_from(buf.len() - HEADER).map_err(|_| "a commit larger than 4 GiB cannot be logged".to_string())?;
     let crc = crc32fast::hash(&buf[HEADER..]);
@@ -139,7 +139,7 @@ mod tests {
     fn records_round_trip_and_stop_at_damage() {
         let mut log = Vec::new();
         for v in 1..=3 {
-            log.extend(encode(v, &writes(v as i64)).unwrap());
+            log.extend(encode(v, Joined(&[writes(v as i64)])).unwrap());
         }
         let (records, stop) = read_segment(&log);
         assert_eq!(records.iter().map(|r| r.version).collect::<Vec<_>>(), vec![1, 2, 3]);
@@ -158,6 +158,28 @@ mod tests {
             assert_eq!(records.len(), 2, "flipped byte {i}");
             assert_eq!(stop.map(|s| s.offset()), Some(last));
         }
+    }
+
+    /// A transaction's statements are logged as one record holding all their changes,
+    /// byte for byte what one write set of them would be.
+    #[test]
+    fn joined_write_sets_are_logged_as_one() {
+        let parts = [writes(1), WriteSet::default(), writes(2), writes(3)];
+        let mut whole = WriteSet::default();
+        parts.iter().for_each(|w| whole.extend(w.clone()));
+        let joined = encode(7, Joined(&parts)).unwrap();
+        assert_eq!(joined, encode(7, Joined(std::slice::from_ref(&whole))).unwrap());
+        let (records, _) = read_segment(&joined);
+        let keys: Vec<String> = records[0]
+            .writes
+            .ops
+            .iter()
+            .map(|op| match op {
+                WriteOp::Row { key, .. } => key.to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(keys, ["1", "2", "3"]);
     }
 
     #[test]

@@ -23,6 +23,6 @@ pub mod time;
 pub mod value;
 
 pub use schema::{Column, ColumnDefault, DataType, TableSchema};
-pub use state::{AsOf, Change, History, State, ViewDef, WriteOp, WriteSet};
+pub use state::{AsOf, Change, History, Joined, State, ViewDef, WriteOp, WriteSet};
 pub use table::{Row, RowKey, Table};
 pub use value::Value;

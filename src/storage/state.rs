@@ -112,6 +112,43 @@ impl WriteSet {
     }
 }
 
+/// Several write sets that act as one, in order: a transaction's statements. It keeps
+/// each statement's own list, so a long transaction never copies its changes into an
+/// ever larger list, and it is logged as the one write set of their changes joined.
+#[derive(Clone, Copy, Debug)]
+pub struct Joined<'a>(pub &'a [WriteSet]);
+
+impl<'a> Joined<'a> {
+    pub fn ops(self) -> impl Iterator<Item = &'a WriteOp> {
+        self.0.iter().flat_map(|w| w.ops.iter())
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0.iter().all(WriteSet::is_empty)
+    }
+}
+
+/// Written exactly as a `WriteSet` holding every change.
+impl Serialize for Joined<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeStruct};
+        struct Ops<'a>(Joined<'a>);
+        impl Serialize for Ops<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let len = self.0 .0.iter().map(|w| w.ops.len()).sum();
+                let mut seq = s.serialize_seq(Some(len))?;
+                for op in self.0.ops() {
+                    seq.serialize_element(op)?;
+                }
+                seq.end()
+            }
+        }
+        let mut st = s.serialize_struct("WriteSet", 1)?;
+        st.serialize_field("ops", &Ops(*self))?;
+        st.end()
+    }
+}
+
 /// A past state to read: a committed version or a named snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AsOf {
@@ -396,8 +433,13 @@ impl State {
 
     /// Applies a whole write set to a copy; `self` is untouched on error.
     pub fn applied(&self, writes: &WriteSet) -> Result<State> {
+        self.applied_all(Joined(std::slice::from_ref(writes)))
+    }
+
+    /// Applies write sets one after the other to a copy; `self` is untouched on error.
+    pub fn applied_all(&self, writes: Joined) -> Result<State> {
         let mut next = self.clone();
-        for op in &writes.ops {
+        for op in writes.ops() {
             next.apply(op)?;
         }
         Ok(next)

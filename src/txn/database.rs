@@ -14,7 +14,7 @@ use crate::sql::{parser, planner};
 use crate::storage::state::MAIN;
 use crate::storage::time::now_micros;
 use crate::storage::time::{Clock, SystemClock};
-use crate::storage::{AsOf, Change, History, State, WriteOp, WriteSet};
+use crate::storage::{AsOf, Change, History, Joined, State, WriteOp, WriteSet};
 
 /// A committed state and its version.
 #[derive(Clone)]
@@ -137,7 +137,7 @@ impl Database {
         let count = ops.len();
         let writes = WriteSet { ops };
         let next = guard.state.applied(&writes)?;
-        self.publish(guard, next, &writes)?;
+        self.publish(guard, next, Joined(&[writes]))?;
         Ok(count)
     }
 
@@ -378,7 +378,7 @@ impl Database {
     /// Commits `state`, reached from the guard's state by `writes`: logs it when there is
     /// a data directory, makes it visible, and returns its version. Under `--sync
     /// always` it returns once the log is fsynced; other commits can begin meanwhile.
-    pub(crate) fn publish(&self, mut guard: MutexGuard<'_, Head>, mut state: State, writes: &WriteSet) -> Result<u64> {
+    pub(crate) fn publish(&self, mut guard: MutexGuard<'_, Head>, mut state: State, writes: Joined) -> Result<u64> {
         if let Some(why) = &self.inner.read_only {
             return Err(Error::ReadOnly(why.clone()));
         }

@@ -12,7 +12,7 @@ use crate::sql::plan::Plan;
 use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
 use crate::storage::schema::literal_sql;
 use crate::storage::state::MAIN;
-use crate::storage::{AsOf, History, Row, State, Value, WriteOp, WriteSet};
+use crate::storage::{AsOf, History, Joined, Row, State, Value, WriteOp, WriteSet};
 
 /// What a statement did.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +37,8 @@ struct Txn {
     base: State,
     base_version: u64,
     working: State,
-    writes: WriteSet,
+    /// Each statement's write set, in order.
+    writes: Vec<WriteSet>,
     serializable: bool,
     /// Tables read, for SERIALIZABLE validation.
     reads: BTreeSet<String>,
@@ -241,7 +242,8 @@ impl Session {
         let (out, _) = exec::execute(plan, head, &ctx)?;
         if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
             if !w.writes.is_empty() {
-                self.last_commit = Some(self.db.publish(guard, w.state.clone(), &w.writes)?);
+                self.last_commit =
+                    Some(self.db.publish(guard, w.state.clone(), Joined(std::slice::from_ref(&w.writes)))?);
             }
         }
         finish(out)
@@ -316,7 +318,7 @@ impl Session {
             working: head.state.clone(),
             base: head.state,
             base_version: head.version,
-            writes: WriteSet::default(),
+            writes: Vec::new(),
             serializable,
             reads: BTreeSet::new(),
             constraint_reads: Vec::new(),
@@ -334,7 +336,7 @@ impl Session {
             txn.savepoints.push(Savepoint {
                 name: name.to_string(),
                 working: txn.working.clone(),
-                writes: txn.writes.ops.len(),
+                writes: txn.writes.len(),
             });
         }
         "SAVEPOINT"
@@ -355,7 +357,7 @@ impl Session {
         txn.savepoints.truncate(i + 1);
         let sp = &txn.savepoints[i];
         txn.working = sp.working.clone();
-        txn.writes.ops.truncate(sp.writes);
+        txn.writes.truncate(sp.writes);
         Ok("ROLLBACK TO")
     }
 
@@ -369,7 +371,7 @@ impl Session {
 
     fn commit(&mut self) -> Result<&'static str> {
         let txn = self.txn.take().ok_or_else(no_txn)?;
-        if txn.writes.is_empty() {
+        if Joined(&txn.writes).is_empty() {
             return Ok("COMMIT");
         }
         let guard = self.db.lock_commits();
@@ -378,9 +380,9 @@ impl Session {
             txn.working
         } else {
             validate(&txn, &guard.state)?;
-            guard.state.applied(&txn.writes).map_err(|e| Error::Conflict(e.to_string()))?
+            guard.state.applied_all(Joined(&txn.writes)).map_err(|e| Error::Conflict(e.to_string()))?
         };
-        self.last_commit = Some(self.db.publish(guard, next, &txn.writes)?);
+        self.last_commit = Some(self.db.publish(guard, next, Joined(&txn.writes))?);
         Ok("COMMIT")
     }
 
@@ -391,7 +393,7 @@ impl Session {
         let guard = self.db.lock_commits();
         let writes = write_set_between(&guard.state, &target);
         let next = guard.state.applied(&writes)?;
-        self.last_commit = Some(self.db.publish(guard, next, &writes)?);
+        self.last_commit = Some(self.db.publish(guard, next, Joined(&[writes]))?);
         Ok("RESTORE SNAPSHOT")
     }
 
@@ -430,7 +432,7 @@ impl Session {
 /// First committer wins: every key this transaction wrote must be as it was when it
 /// began; under SERIALIZABLE, so must every table it read.
 fn validate(txn: &Txn, head: &State) -> Result<()> {
-    for op in &txn.writes.ops {
+    for op in Joined(&txn.writes).ops() {
         match op {
             WriteOp::Row { table, key, .. } => {
                 let schema = |s: &State| s.table(table).map(|t| t.schema.clone());
@@ -534,7 +536,7 @@ impl Txn {
             Ok((mut out, unchanged)) => {
                 if let Output::Written(w, _) | Output::RowsWritten(_, w) = &mut out {
                     self.working = std::mem::take(&mut w.state);
-                    self.writes.extend(std::mem::take(&mut w.writes));
+                    self.writes.push(std::mem::take(&mut w.writes));
                     self.constraint_reads.append(&mut w.reads);
                 }
                 if let Some(state) = unchanged {
@@ -542,7 +544,7 @@ impl Txn {
                 }
                 Ok(out)
             }
-            Err(e) => match self.base.applied(&self.writes) {
+            Err(e) => match self.base.applied_all(Joined(&self.writes)) {
                 Ok(state) => {
                     self.working = state;
                     Err(Failed::Statement(e))
