@@ -404,6 +404,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
     let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
     let new_group = |row: &Row| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), last: row.clone() };
     let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
+    let keep_last = reads_group_rows(plan);
     for_each_row(plan, state, ctx, |row: &Row| {
         let env = Env { row: &row[..], aggs: &[], ctx };
         if let Some(f) = &plan.filter {
@@ -416,7 +417,9 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
         for (acc, call) in group.accs.iter_mut().zip(&agg.calls) {
             acc.add(call, &env)?;
         }
-        group.last = row.clone();
+        if keep_last {
+            group.last = row.clone();
+        }
         Ok(true)
     })?;
     if groups.is_empty() && agg.group_by.is_empty() {
@@ -435,6 +438,18 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
         out.push(out_row(plan, &env)?);
     }
     Ok(out)
+}
+
+/// Whether what is worked out per group (output, HAVING, ORDER BY) reads a column of
+/// its rows, or runs a subquery that might: only then does a group keep its last row
+/// (otherwise it keeps the first, and a row is not counted again for every row seen).
+fn reads_group_rows(plan: &SelectPlan) -> bool {
+    let sort_exprs = plan.order_by.iter().filter_map(|k| match &k.expr {
+        SortExpr::Expr(e) => Some(e),
+        SortExpr::Output(_) => None,
+    });
+    let mut exprs = plan.projection.iter().chain(plan.having.iter()).chain(sort_exprs);
+    exprs.any(|e| e.has_subquery() || !e.columns().is_empty())
 }
 
 fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
