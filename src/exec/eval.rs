@@ -221,6 +221,7 @@ fn like_values<'a>(expr: &'a BExpr, pattern: &'a BExpr, env: &Env<'a>) -> Result
     let (v, p) = (operand(expr, env)?, operand(pattern, env)?);
     Ok(match (&*v, &*p) {
         (Value::Null, _) | (_, Value::Null) => None,
+        (Value::Text(v), Value::Text(p)) => Some(like_bytes(p.as_bytes(), v.as_bytes())),
         (v, p) => Some(like(&as_text(p), &as_text(v))),
     })
 }
@@ -479,7 +480,11 @@ fn as_text(v: &Value) -> std::borrow::Cow<'_, str> {
 /// the same byte (ASCII letters either case), `_` takes a whole character, and a `%`
 /// retried further on moves by whole characters.
 pub fn like(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    like_bytes(pattern.as_bytes(), text.as_bytes())
+}
+
+/// [`like`] over the UTF-8 bytes of pattern and text.
+fn like_bytes(p: &[u8], t: &[u8]) -> bool {
     // The index just past the character starting at `i`.
     let next_char = |i: usize| {
         let mut j = i + 1;

@@ -93,8 +93,8 @@ enum JoinKey {
     Int(i64),
     Real(u64),
     Time(i64),
-    Text(std::sync::Arc<str>),
-    Blob(std::sync::Arc<[u8]>),
+    Text(crate::storage::text::Text),
+    Blob(std::sync::Arc<Vec<u8>>),
 }
 
 fn join_key(v: &Value) -> Option<JoinKey> {

@@ -19,7 +19,7 @@ const DEFAULT_BATCH: i64 = 1000;
 fn text_arg(args: &[Value], i: usize, what: &str, function: &str) -> Result<Option<Arc<str>>> {
     match args.get(i) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Text(t)) => Ok(Some(t.clone())),
+        Some(Value::Text(t)) => Ok(Some(t.to_arc())),
         Some(v) => Err(Error::invalid(format!("{function}: {what} must be text, not {}", v.type_name()))),
     }
 }
@@ -103,14 +103,15 @@ pub fn stream_version(args: &[Value], ctx: &Ctx) -> Result<Value> {
 }
 
 fn row_of(m: &Message) -> Row {
-    let metadata = m.metadata.clone().map_or(Value::Null, Value::Text);
+    let text = |s: &Arc<str>| Value::Text(s.clone().into());
+    let metadata = m.metadata.as_ref().map_or(Value::Null, text);
     Row::from(vec![
-        Value::Text(m.id.clone()),
-        Value::Text(m.stream_name.clone()),
-        Value::Text(m.kind.clone()),
+        text(&m.id),
+        text(&m.stream_name),
+        text(&m.kind),
         Value::Integer(m.position),
         Value::Integer(m.global_position),
-        Value::Text(m.data.clone()),
+        text(&m.data),
         metadata,
         Value::Timestamp(m.time),
     ])

@@ -116,7 +116,8 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
     let mut working = state;
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
-    for (n, src) in source.iter().enumerate() {
+    let count = source.len();
+    for (n, src) in source.into_iter().enumerate() {
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
         }
@@ -142,11 +143,22 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
         }
     }
     fks.finish(&working)?;
-    Ok(Written { state: working, writes, count: source.len(), reads: fks.reads })
+    Ok(Written { state: working, writes, count, reads: fks.reads })
 }
 
 /// The rows an INSERT stores, evaluated before any is stored.
 fn insert_source(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<Value>>> {
+    if let InsertSourcePlan::Values(rows) = &plan.source {
+        if let [row] = &rows[..] {
+            // One row (a prepared insert): its values with no vector of rows around them.
+            let env = Env { row: &[], aggs: &[], ctx };
+            let mut values = Vec::with_capacity(row.len());
+            for e in row {
+                values.push(eval(e, &env)?);
+            }
+            return Ok(vec![values]);
+        }
+    }
     Ok(match &plan.source {
         InsertSourcePlan::Values(rows) => {
             let env = Env { row: &[], aggs: &[], ctx };
@@ -166,24 +178,32 @@ fn insert_source(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<
 fn insert_row(
     plan: &InsertPlan,
     schema: &TableSchema,
-    src: &[Value],
+    src: Vec<Value>,
     working: &mut State,
     writes: &mut WriteSet,
     ctx: &Ctx,
 ) -> Result<WriteOp> {
-    let mut row: Vec<Value> = plan
-        .mapping
-        .iter()
-        .zip(&schema.columns)
-        .map(|(m, col)| match (m, &col.default) {
-            (Some(i), _) => src[*i].clone(),
-            (None, Some(ColumnDefault::Value(v))) => v.clone(),
-            (None, Some(ColumnDefault::Now)) => Value::Timestamp(ctx.now()),
-            (None, None) => Value::Null,
-        })
-        .collect();
-    let key = new_key(working, &plan.table, schema, &mut row)?;
-    validate(schema, &mut row, &plan.checks, ctx)?;
+    // Checked in place while nobody else holds it. The source values become the row as
+    // they are when they are every column in order.
+    let in_order = src.len() == plan.mapping.len() && plan.mapping.iter().enumerate().all(|(i, m)| *m == Some(i));
+    let mut stored: Row = if in_order {
+        Row::from(src)
+    } else {
+        plan.mapping
+            .iter()
+            .zip(&schema.columns)
+            .map(|(m, col)| match (m, &col.default) {
+                (Some(i), _) => src[*i].clone(),
+                (None, Some(ColumnDefault::Value(v))) => v.clone(),
+                (None, Some(ColumnDefault::Now)) => Value::Timestamp(ctx.now()),
+                (None, None) => Value::Null,
+            })
+            .collect()
+    };
+    let row = Arc::get_mut(&mut stored).expect("a row just built is held by nobody else");
+    let key = new_key(working, &plan.table, schema, row)?;
+    validate(schema, row, &plan.checks, ctx)?;
+    let row = &*stored;
     // INSERT OR REPLACE deletes the rows the new one clashes with; so does every insert
     // for clashing rows that have expired (they are gone for every reader already).
     let table = working.table_or_err(&plan.table)?;
@@ -195,7 +215,7 @@ fn insert_row(
         }
         remove_rows(working, &plan.table, doomed, writes)?;
     }
-    let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(Row::from(row)) };
+    let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(stored) };
     working.apply(&op)?;
     Ok(op)
 }

@@ -5,6 +5,7 @@
 //! structure; changes go through [`state::WriteSet`] and [`state::State::apply`].
 //!
 //! - [`value`] — the `Value` enum, SQLite's ordering and number formatting
+//! - [`text`] — text values: short ones inline, longer ones shared
 //! - [`convert`] — storing into typed columns (exact) and CAST (forgiving)
 //! - [`time`] — ISO-8601 timestamps
 //! - [`schema`] — columns, types and constraints
@@ -19,6 +20,7 @@ pub mod schema;
 pub mod state;
 pub mod streams;
 pub mod table;
+pub mod text;
 pub mod time;
 pub mod value;
 

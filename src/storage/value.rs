@@ -12,43 +12,27 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::text::Text;
 use super::time;
 
-/// One SQL value. Text is shared (`Arc<str>`), so copying a value never copies bytes.
+/// One SQL value, 16 bytes. Text up to 14 bytes is held inline; longer text and blobs
+/// are shared, so copying a value never copies bytes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Value {
     Null,
     Integer(i64),
     Real(f64),
-    Text(#[serde(deserialize_with = "shared_str")] Arc<str>),
+    Text(Text),
     Boolean(bool),
     /// Microseconds since 1970-01-01 00:00:00 UTC.
     Timestamp(i64),
     /// Bytes, written `x'0a1b'`; shared like text.
-    Blob(Arc<[u8]>),
-}
-
-/// Reads text straight into its shared allocation, borrowing from the input when the
-/// format allows (checkpoints and log records do), instead of through a `String`.
-fn shared_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
-    struct SharedStr;
-    impl serde::de::Visitor<'_> for SharedStr {
-        type Value = Arc<str>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a string")
-        }
-
-        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Arc<str>, E> {
-            Ok(Arc::from(s))
-        }
-    }
-    d.deserialize_str(SharedStr)
+    Blob(Arc<Vec<u8>>),
 }
 
 impl Value {
     pub fn text(s: &str) -> Value {
-        Value::Text(Arc::from(s))
+        Value::Text(Text::new(s))
     }
 
     pub fn is_null(&self) -> bool {
