@@ -208,7 +208,7 @@ fn insert_row(
     // for clashing rows that have expired (they are gone for every reader already).
     let table = working.table_or_err(&plan.table)?;
     if plan.replace || table.has_expired_by(|| ctx.now()) {
-        let mut doomed = clashing(table, &key, &row, None);
+        let mut doomed = clashing(table, &key, row, None);
         if !plan.replace {
             let now = ctx.now();
             doomed.retain(|k| !table.is_live(k, now));
