@@ -117,6 +117,7 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
     let count = source.len();
+    writes.ops.reserve_exact(count);
     for (n, src) in source.into_iter().enumerate() {
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
