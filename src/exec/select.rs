@@ -2,7 +2,9 @@
 //! distinct → sort → offset/limit.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use rustc_hash::FxHashMap;
 
 use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
@@ -113,6 +115,21 @@ fn join_key(v: &Value) -> Option<JoinKey> {
     })
 }
 
+/// The end of a chain of rows sharing a join key.
+const NONE: usize = usize::MAX;
+
+/// A row's join key into `key`; false when a part of it is NULL (it matches nothing).
+fn join_keys<'a>(exprs: impl Iterator<Item = &'a BExpr>, env: &Env, key: &mut Vec<JoinKey>) -> Result<bool> {
+    key.clear();
+    for e in exprs {
+        match join_key(&eval(e, env)?) {
+            Some(k) => key.push(k),
+            None => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
 fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(&Row) -> Result<bool>) -> Result<bool> {
     // The right side is read once; with equality keys it is hashed by them.
     let mut right: Vec<Row> = Vec::new();
@@ -120,18 +137,21 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(&Row) -> 
         right.push(r.clone());
         Ok(true)
     })?;
-    let mut table: HashMap<Vec<JoinKey>, Vec<usize>> = HashMap::new();
+    // Each key's rows as a chain through `next`, in the order of `right` (built from the
+    // end so that every row goes in front of the ones after it).
+    let mut table: FxHashMap<Vec<JoinKey>, usize> = FxHashMap::default();
+    let mut next = vec![NONE; if j.keys.is_empty() { 0 } else { right.len() }];
+    let mut key = Vec::with_capacity(j.keys.len());
     if !j.keys.is_empty() {
-        for (i, r) in right.iter().enumerate() {
+        for (i, r) in right.iter().enumerate().rev() {
             let env = Env { row: r, aggs: &[], ctx };
-            let key: Option<Vec<JoinKey>> =
-                j.keys.iter().map(|(_, e)| eval(e, &env).map(|v| join_key(&v))).collect::<Result<_>>()?;
-            if let Some(key) = key {
-                table.entry(key).or_default().push(i);
+            if join_keys(j.keys.iter().map(|(_, e)| e), &env, &mut key)? {
+                let first = table.entry(key.clone()).or_insert(NONE);
+                next[i] = *first;
+                *first = i;
             }
         }
     }
-    let all: Vec<usize> = if j.keys.is_empty() { (0..right.len()).collect() } else { Vec::new() };
     let nulls = vec![Value::Null; j.right_width];
     let mut buf: Vec<Value> = Vec::new();
     let emit = |buf: &[Value], f: &mut dyn FnMut(&Row) -> Result<bool>| -> Result<bool> {
@@ -145,16 +165,17 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(&Row) -> 
     };
     let mut seen = 0usize;
     source_rows(&j.left, false, state, ctx, &mut |left| {
-        let candidates: &[usize] = if j.keys.is_empty() {
-            &all
+        let mut candidate = if j.keys.is_empty() {
+            0
+        } else if join_keys(j.keys.iter().map(|(e, _)| e), &Env { row: left, aggs: &[], ctx }, &mut key)? {
+            table.get(key.as_slice()).copied().unwrap_or(NONE)
         } else {
-            let env = Env { row: left, aggs: &[], ctx };
-            let key: Option<Vec<JoinKey>> =
-                j.keys.iter().map(|(e, _)| eval(e, &env).map(|v| join_key(&v))).collect::<Result<_>>()?;
-            key.and_then(|k| table.get(&k)).map_or(&[], Vec::as_slice)
+            NONE
         };
         let mut matched = false;
-        for &i in candidates {
+        while candidate < right.len() {
+            let i = candidate;
+            candidate = if j.keys.is_empty() { i + 1 } else { next[i] };
             seen += 1;
             if seen.is_multiple_of(4096) {
                 ctx.check_interrupt()?;
@@ -405,6 +426,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
     let new_group = |row: &Row| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), last: row.clone() };
     let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
     let keep_last = reads_group_rows(plan);
+    let mut key: Vec<Value> = Vec::with_capacity(agg.group_by.len());
     for_each_row(plan, state, ctx, |row: &Row| {
         let env = Env { row: &row[..], aggs: &[], ctx };
         if let Some(f) = &plan.filter {
@@ -412,8 +434,15 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
                 return Ok(true);
             }
         }
-        let key = agg.group_by.iter().map(|g| eval(g, &env)).collect::<Result<Vec<_>>>()?;
-        let group = groups.entry(key).or_insert_with(|| new_group(row));
+        // The key is worked out into one buffer; only a new group copies it.
+        key.clear();
+        for g in &agg.group_by {
+            key.push(eval(g, &env)?);
+        }
+        let group = match groups.get_mut(key.as_slice()) {
+            Some(group) => group,
+            None => groups.entry(key.clone()).or_insert_with(|| new_group(row)),
+        };
         for (acc, call) in group.accs.iter_mut().zip(&agg.calls) {
             acc.add(call, &env)?;
         }

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::eval::{eval, Ctx, Env};
+use super::eval::{eval, is_true, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::select::run_select;
 use crate::error::{Error, Result};
@@ -71,7 +71,7 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
     }
     let env = Env { row, aggs: &[], ctx };
     for check in checks {
-        if eval(&check.expr, &env)?.truth() == Some(false) {
+        if truth(&check.expr, &env)? == Some(false) {
             return Err(Error::Constraint {
                 kind: "CHECK",
                 table: schema.name.clone(),
@@ -330,7 +330,7 @@ fn matching(table: &Table, access: &Access, filter: Option<&BExpr>, ctx: &Ctx) -
     let mut out = Vec::new();
     super::access::scan(table, access, false, ctx, |key, row| {
         if let Some(f) = filter {
-            if eval(f, &Env { row, aggs: &[], ctx })?.truth() != Some(true) {
+            if !is_true(f, &Env { row, aggs: &[], ctx })? {
                 return Ok(true);
             }
         }
