@@ -198,7 +198,7 @@ fn operand<'a>(e: &'a BExpr, env: &Env<'a>) -> Result<Cow<'a, Value>> {
     Ok(match e {
         BExpr::Column(i) => Cow::Borrowed(&env.row[*i]),
         BExpr::Const(v) => Cow::Borrowed(v),
-        BExpr::Param(i) => Cow::Borrowed(env.ctx.params.get(*i).ok_or(Error::MissingParameter(i + 1))?),
+        BExpr::Param(i) => Cow::Borrowed(env.ctx.params.get(*i).ok_or_else(|| Error::MissingParameter(i + 1))?),
         e => Cow::Owned(eval(e, env)?),
     })
 }
@@ -269,7 +269,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             bool_or_null(found.map(|b| b != *negated))
         }
         BExpr::Column(i) => env.row[*i].clone(),
-        BExpr::Param(i) => env.ctx.params.get(*i).cloned().ok_or(Error::MissingParameter(i + 1))?,
+        BExpr::Param(i) => env.ctx.params.get(*i).cloned().ok_or_else(|| Error::MissingParameter(i + 1))?,
         BExpr::Agg(i) => env.aggs[*i].clone(),
         BExpr::Not(a) => bool_or_null(truth(a, env)?.map(|b| !b)),
         BExpr::Neg(a) => negate(eval(a, env)?),
