@@ -15,8 +15,36 @@ use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
 
+/// A row a source yields: a stored row, which is kept by counting a reference, or one
+/// built for the moment (a joined or reordered row), which is copied only if kept.
+#[derive(Clone, Copy)]
+enum RowRef<'a> {
+    Stored(&'a Row),
+    Built(&'a [Value]),
+}
+
+impl RowRef<'_> {
+    fn to_row(self) -> Row {
+        match self {
+            RowRef::Stored(r) => r.clone(),
+            RowRef::Built(values) => Row::from(values),
+        }
+    }
+}
+
+impl std::ops::Deref for RowRef<'_> {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        match self {
+            RowRef::Stored(r) => r,
+            RowRef::Built(values) => values,
+        }
+    }
+}
+
 /// Calls `f` with every row the source yields until it returns `false`.
-fn for_each_row(plan: &SelectPlan, state: &State, ctx: &Ctx, mut f: impl FnMut(&Row) -> Result<bool>) -> Result<()> {
+fn for_each_row(plan: &SelectPlan, state: &State, ctx: &Ctx, mut f: impl FnMut(RowRef) -> Result<bool>) -> Result<()> {
     source_rows(&plan.source, plan.covering, state, ctx, &mut f).map(|_| ())
 }
 
@@ -27,25 +55,25 @@ fn source_rows(
     covering: bool,
     state: &State,
     ctx: &Ctx,
-    f: &mut dyn FnMut(&Row) -> Result<bool>,
+    f: &mut dyn FnMut(RowRef) -> Result<bool>,
 ) -> Result<bool> {
     match source {
-        Source::Single => f(&Row::from(Vec::new())),
+        Source::Single => f(RowRef::Built(&[])),
         Source::Scan { table, as_of, access, filter, expiry } => {
             let state = &state_at(ctx, as_of.as_ref(), state)?;
             let mut more = true;
             let t = state.table_or_err(table)?;
             super::access::scan(t, access, covering, ctx, |key, row| {
-                let extended;
+                let extended: Vec<Value>;
                 let row = if *expiry {
                     let at = t.expiry.get(key).map_or(Value::Null, |&at| Value::Timestamp(at));
-                    extended = row.iter().cloned().chain([at]).collect::<Row>();
-                    &extended
+                    extended = row.iter().cloned().chain([at]).collect();
+                    RowRef::Built(&extended)
                 } else {
-                    row
+                    RowRef::Stored(row)
                 };
                 if let Some(cond) = filter {
-                    if !is_true(cond, &Env { row, aggs: &[], ctx })? {
+                    if !is_true(cond, &Env { row: &row, aggs: &[], ctx })? {
                         return Ok(true);
                     }
                 }
@@ -63,27 +91,30 @@ fn source_rows(
                         return Ok(true);
                     }
                 }
-                f(row)
+                f(RowRef::Stored(row))
             })
         }
         Source::Derived { plan, filter } => {
             for values in run_select(plan, state, ctx)?.rows {
-                let row = Row::from(values);
                 if let Some(cond) = filter {
-                    if !is_true(cond, &Env { row: &row, aggs: &[], ctx })? {
+                    if !is_true(cond, &Env { row: &values, aggs: &[], ctx })? {
                         continue;
                     }
                 }
-                if !f(&row)? {
+                if !f(RowRef::Built(&values))? {
                     return Ok(false);
                 }
             }
             Ok(true)
         }
-        Source::Reorder { source, columns } => source_rows(source, false, state, ctx, &mut |row| {
-            let row: Row = columns.iter().map(|&c| row[c].clone()).collect();
-            f(&row)
-        }),
+        Source::Reorder { source, columns } => {
+            let mut buf = Vec::with_capacity(columns.len());
+            source_rows(source, false, state, ctx, &mut |row| {
+                buf.clear();
+                buf.extend(columns.iter().map(|&c| row[c].clone()));
+                f(RowRef::Built(&buf))
+            })
+        }
     }
 }
 
@@ -130,11 +161,11 @@ fn join_keys<'a>(exprs: impl Iterator<Item = &'a BExpr>, env: &Env, key: &mut Ve
     Ok(true)
 }
 
-fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(&Row) -> Result<bool>) -> Result<bool> {
+fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -> Result<bool>) -> Result<bool> {
     // The right side is read once; with equality keys it is hashed by them.
     let mut right: Vec<Row> = Vec::new();
     source_rows(&j.right, false, state, ctx, &mut |r| {
-        right.push(r.clone());
+        right.push(r.to_row());
         Ok(true)
     })?;
     // Each key's rows as a chain through `next`, in the order of `right` (built from the
@@ -154,20 +185,19 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(&Row) -> 
     }
     let nulls = vec![Value::Null; j.right_width];
     let mut buf: Vec<Value> = Vec::new();
-    let emit = |buf: &[Value], f: &mut dyn FnMut(&Row) -> Result<bool>| -> Result<bool> {
-        let row = Row::from(buf);
+    let emit = |buf: &[Value], f: &mut dyn FnMut(RowRef) -> Result<bool>| -> Result<bool> {
         if let Some(after) = &j.after {
-            if !is_true(after, &Env { row: &row, aggs: &[], ctx })? {
+            if !is_true(after, &Env { row: buf, aggs: &[], ctx })? {
                 return Ok(true);
             }
         }
-        f(&row)
+        f(RowRef::Built(buf))
     };
     let mut seen = 0usize;
     source_rows(&j.left, false, state, ctx, &mut |left| {
         let mut candidate = if j.keys.is_empty() {
             0
-        } else if join_keys(j.keys.iter().map(|(e, _)| e), &Env { row: left, aggs: &[], ctx }, &mut key)? {
+        } else if join_keys(j.keys.iter().map(|(e, _)| e), &Env { row: &left, aggs: &[], ctx }, &mut key)? {
             table.get(key.as_slice()).copied().unwrap_or(NONE)
         } else {
             NONE
@@ -384,8 +414,8 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
         plan.projection.iter().all(|e| matches!(e, BExpr::Column(_) | BExpr::Const(_) | BExpr::Param(_)));
     let mut bar: Option<Vec<Value>> = None;
     let mut keys = Vec::new();
-    for_each_row(plan, state, ctx, |row: &Row| {
-        let env = Env { row: &row[..], aggs: &[], ctx };
+    for_each_row(plan, state, ctx, |row| {
+        let env = Env { row: &row, aggs: &[], ctx };
         if let Some(f) = &plan.filter {
             if !is_true(f, &env)? {
                 return Ok(true);
@@ -423,12 +453,12 @@ struct Group {
 
 fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
     let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
-    let new_group = |row: &Row| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), last: row.clone() };
+    let new_group = |row: RowRef| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), last: row.to_row() };
     let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
     let keep_last = reads_group_rows(plan);
     let mut key: Vec<Value> = Vec::with_capacity(agg.group_by.len());
-    for_each_row(plan, state, ctx, |row: &Row| {
-        let env = Env { row: &row[..], aggs: &[], ctx };
+    for_each_row(plan, state, ctx, |row| {
+        let env = Env { row: &row, aggs: &[], ctx };
         if let Some(f) = &plan.filter {
             if !is_true(f, &env)? {
                 return Ok(true);
@@ -447,13 +477,13 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
             acc.add(call, &env)?;
         }
         if keep_last {
-            group.last = row.clone();
+            group.last = row.to_row();
         }
         Ok(true)
     })?;
     if groups.is_empty() && agg.group_by.is_empty() {
         let nulls: Row = vec![Value::Null; source_width(&plan.source, state, ctx)?].into();
-        groups.insert(Vec::new(), new_group(&nulls));
+        groups.insert(Vec::new(), new_group(RowRef::Stored(&nulls)));
     }
     let mut out = Vec::with_capacity(groups.len());
     for group in groups.into_values() {
