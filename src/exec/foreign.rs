@@ -2,6 +2,8 @@
 //! as rows change; whether every reference points at a row is checked when the
 //! statement ends, so a statement may insert a child before its parent.
 
+use std::sync::Arc;
+
 use super::write::Read;
 use crate::error::{Error, Result};
 use crate::storage::schema::{literal_sql, FkAction, ForeignKey};
@@ -16,8 +18,11 @@ fn shown(vals: &[Value]) -> String {
     vals.iter().map(literal_sql).collect::<Vec<_>>().join(", ")
 }
 
+/// Foreign keys with the (lower-case) names of the tables that hold them.
+type Referencing = Arc<[(String, ForeignKey)]>;
+
 /// The foreign keys (with their tables) that reference `parent`.
-fn referencing(state: &State, parent: &str) -> Vec<(String, ForeignKey)> {
+fn referencing(state: &State, parent: &str) -> Referencing {
     state
         .tables()
         .flat_map(|t| {
@@ -44,6 +49,9 @@ pub struct ForeignKeys {
     stored: Vec<(String, RowKey)>,
     removed: Vec<Removed>,
     pub reads: Vec<Read>,
+    /// The keys referencing each table a row was removed from or changed in, found once
+    /// per statement (no statement that changes rows changes a schema).
+    referencing: Vec<(String, Referencing)>,
 }
 
 impl ForeignKeys {
@@ -64,7 +72,7 @@ impl ForeignKeys {
         new: Option<&Row>,
         ops: &mut Vec<WriteOp>,
     ) -> Result<()> {
-        for (child, fk) in referencing(working, table) {
+        for (child, fk) in self.referencing(working, table).iter().cloned() {
             let Some(old_vals) = values(old, &fk.parent_columns) else { continue };
             let new_vals = new.map(|n| fk.parent_columns.iter().map(|&c| n[c].clone()).collect::<Vec<_>>());
             if new_vals.as_ref() == Some(&old_vals) {
@@ -95,14 +103,21 @@ impl ForeignKeys {
         Ok(())
     }
 
+    fn referencing(&mut self, state: &State, parent: &str) -> Referencing {
+        if let Some((_, refs)) = self.referencing.iter().find(|(t, _)| t == parent) {
+            return refs.clone();
+        }
+        let refs = referencing(state, parent);
+        self.referencing.push((parent.to_string(), refs.clone()));
+        refs
+    }
+
     /// Deletes a row and runs the actions of the keys that reference it.
     pub fn delete(&mut self, working: &mut State, table: &str, key: &RowKey, ops: &mut Vec<WriteOp>) -> Result<()> {
-        let Some(old) = working.table(table).and_then(|t| t.rows.get(key)).cloned() else {
+        let Some(old) = working.remove_row(table, key)? else {
             return Ok(()); // already deleted by a cascade
         };
-        let op = WriteOp::Row { table: table.to_string(), key: key.clone(), change: Change::Delete };
-        working.apply(&op)?;
-        ops.push(op);
+        ops.push(WriteOp::Row { table: table.to_string(), key: key.clone(), change: Change::Delete });
         self.parent_changed(working, table, &old, None, ops)
     }
 

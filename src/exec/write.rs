@@ -264,13 +264,17 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
     let mut count = 0;
+    writes.ops.reserve_exact(rows.len());
     for (key, row) in rows {
         let (key, env) = (&key, Env { row: &row, aggs: &[], ctx });
-        let mut new: Vec<Value> = row.to_vec();
+        // The new row is allocated once, as what is stored, and changed in place while
+        // nobody else holds it.
+        let mut new = Row::from(&row[..]);
+        let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
         for (col, e) in &plan.assignments {
-            new[*col] = eval(e, &env)?;
+            values[*col] = eval(e, &env)?;
         }
-        validate(&schema, &mut new, &plan.checks, ctx)?;
+        validate(&schema, values, &plan.checks, ctx)?;
         let table_now = working.table_or_err(&plan.table)?;
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
         let old_expiry = table_now.expiry.get(key).copied();
@@ -280,19 +284,16 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
             expired.retain(|k| !table_now.is_live(k, now));
             remove_rows(&mut working, &plan.table, expired, &mut writes)?;
         }
-        let new: Row = Arc::from(new);
-        let ops = if &new_key == key {
-            vec![WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new.clone()) }]
-        } else {
-            vec![
-                WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete },
-                WriteOp::Row { table: plan.table.clone(), key: new_key.clone(), change: Change::Insert(new.clone()) },
-            ]
-        };
-        for op in ops {
+        let row_op = |key: &RowKey, change| WriteOp::Row { table: plan.table.clone(), key: key.clone(), change };
+        if &new_key != key {
+            let op = row_op(key, Change::Delete);
             working.apply(&op)?;
             writes.ops.push(op);
         }
+        let change = if &new_key == key { Change::Update(new.clone()) } else { Change::Insert(new.clone()) };
+        let op = row_op(&new_key, change);
+        working.apply(&op)?;
+        writes.ops.push(op);
         // WITH TTL sets a new expiry; otherwise a row keeps its own, also under a new key.
         let expiry = match plan.ttl {
             Some(ttl) => Some(ttl.map(|t| now.saturating_add(t))),

@@ -457,6 +457,12 @@ impl State {
         self.tables.values().find(|t| t.index(index).is_some()).map(|t| t.name().to_string())
     }
 
+    /// Removes a row, as applying its `Change::Delete` would, and returns it; `None`
+    /// when the table has no row under the key.
+    pub fn remove_row(&mut self, table: &str, key: &RowKey) -> Result<Option<Row>> {
+        Ok(self.table_mut(table)?.remove(key))
+    }
+
     /// Takes a rowid from a table of this state.
     pub fn allocate_rowid(&mut self, table: &str) -> Result<i64> {
         self.table_mut(table)?.allocate_rowid()

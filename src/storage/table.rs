@@ -509,12 +509,15 @@ impl Table {
 
     /// Removes the row stored under a key; removing a missing row is an error.
     pub fn delete(&mut self, key: &RowKey) -> Result<Row> {
-        let Some(old) = self.rows.remove(key) else {
-            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
-        };
+        self.remove(key).ok_or_else(|| Error::invalid(format!("no row with key {key} in table {}", self.name())))
+    }
+
+    /// Removes the row stored under a key, if there is one.
+    pub fn remove(&mut self, key: &RowKey) -> Option<Row> {
+        let old = self.rows.remove(key)?;
         self.index_remove(key, &old);
         self.set_expiry(key, None);
-        Ok(old)
+        Some(old)
     }
 
     /// Sets (or with `None` clears) the time a stored row expires.
