@@ -139,7 +139,7 @@ mod tests {
     fn records_round_trip_and_stop_at_damage() {
         let mut log = Vec::new();
         for v in 1..=3 {
-            log.extend(encode(v, Joined(&[writes(v as i64)])).unwrap());
+            log.extend(encode(v, Joined::one(&writes(v as i64))).unwrap());
         }
         let (records, stop) = read_segment(&log);
         assert_eq!(records.iter().map(|r| r.version).collect::<Vec<_>>(), vec![1, 2, 3]);
@@ -168,7 +168,7 @@ mod tests {
         let mut whole = WriteSet::default();
         parts.iter().for_each(|w| whole.extend(w.clone()));
         let joined = encode(7, Joined(&parts)).unwrap();
-        assert_eq!(joined, encode(7, Joined(std::slice::from_ref(&whole))).unwrap());
+        assert_eq!(joined, encode(7, Joined::one(&whole)).unwrap());
         let (records, _) = read_segment(&joined);
         let keys: Vec<String> = records[0]
             .writes

@@ -271,7 +271,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
         BExpr::Column(i) => env.row[*i].clone(),
         BExpr::Param(i) => env.ctx.params.get(*i).cloned().ok_or_else(|| Error::MissingParameter(i + 1))?,
         BExpr::Agg(i) => env.aggs[*i].clone(),
-        BExpr::Not(a) => bool_or_null(truth(a, env)?.map(|b| !b)),
+        BExpr::Not(..) => bool_or_null(truth(e, env)?),
         BExpr::Neg(a) => negate(eval(a, env)?),
         BExpr::BitNot(a) => match to_number(&eval(a, env)?) {
             Value::Null => Value::Null,
@@ -279,23 +279,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             Value::Real(r) => Value::Integer(!(r as i64)),
             _ => Value::Null,
         },
-        BExpr::And(a, b) => match truth(a, env)? {
-            Some(false) => Value::Boolean(false),
-            l => match (l, truth(b, env)?) {
-                (_, Some(false)) => Value::Boolean(false),
-                (Some(true), Some(true)) => Value::Boolean(true),
-                _ => Value::Null,
-            },
-        },
-        BExpr::Or(a, b) => match truth(a, env)? {
-            Some(true) => Value::Boolean(true),
-            l => match (l, truth(b, env)?) {
-                (_, Some(true)) => Value::Boolean(true),
-                (Some(false), Some(false)) => Value::Boolean(false),
-                _ => Value::Null,
-            },
-        },
-        BExpr::Compare(..) => bool_or_null(truth(e, env)?),
+        BExpr::And(..) | BExpr::Or(..) | BExpr::Compare(..) => bool_or_null(truth(e, env)?),
         BExpr::Is(a, b, negated) => {
             let (a, b) = (operand(a, env)?, operand(b, env)?);
             let same = match (a.is_null(), b.is_null()) {

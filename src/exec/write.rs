@@ -149,27 +149,21 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
 
 /// The rows an INSERT stores, evaluated before any is stored.
 fn insert_source(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<Value>>> {
-    if let InsertSourcePlan::Values(rows) = &plan.source {
-        if let [row] = &rows[..] {
-            // One row (a prepared insert): its values with no vector of rows around them.
-            let env = Env { row: &[], aggs: &[], ctx };
-            let mut values = Vec::with_capacity(row.len());
-            for e in row {
-                values.push(eval(e, &env)?);
-            }
-            return Ok(vec![values]);
+    // Each row's values go into a vector of exactly their number (it becomes the row).
+    let values = |r: &[BExpr], env: &Env| -> Result<Vec<Value>> {
+        let mut vals = Vec::with_capacity(r.len());
+        for e in r {
+            vals.push(eval(e, env)?);
         }
-    }
+        Ok(vals)
+    };
     Ok(match &plan.source {
         InsertSourcePlan::Values(rows) => {
             let env = Env { row: &[], aggs: &[], ctx };
             let multi = rows.len() > 1;
             rows.iter()
                 .enumerate()
-                .map(|(n, r)| {
-                    let vals = r.iter().map(|e| eval(e, &env)).collect::<Result<Vec<_>>>();
-                    vals.map_err(|e| if multi { e.in_row(n + 1) } else { e })
-                })
+                .map(|(n, r)| values(r, &env).map_err(|e| if multi { e.in_row(n + 1) } else { e }))
                 .collect::<Result<_>>()?
         }
         InsertSourcePlan::Select(p) => run_select(p, state, ctx)?.rows,

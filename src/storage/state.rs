@@ -119,6 +119,11 @@ impl WriteSet {
 pub struct Joined<'a>(pub &'a [WriteSet]);
 
 impl<'a> Joined<'a> {
+    /// One write set on its own.
+    pub fn one(writes: &'a WriteSet) -> Joined<'a> {
+        Joined(std::slice::from_ref(writes))
+    }
+
     pub fn ops(self) -> impl Iterator<Item = &'a WriteOp> {
         self.0.iter().flat_map(|w| w.ops.iter())
     }

@@ -137,7 +137,7 @@ impl Database {
         let count = ops.len();
         let writes = WriteSet { ops };
         let next = guard.state.applied(&writes)?;
-        self.publish(guard, next, Joined(&[writes]))?;
+        self.publish(guard, next, Joined::one(&writes))?;
         Ok(count)
     }
 

@@ -242,8 +242,7 @@ impl Session {
         let (out, _) = exec::execute(plan, head, &ctx)?;
         if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
             if !w.writes.is_empty() {
-                self.last_commit =
-                    Some(self.db.publish(guard, w.state.clone(), Joined(std::slice::from_ref(&w.writes)))?);
+                self.last_commit = Some(self.db.publish(guard, w.state.clone(), Joined::one(&w.writes))?);
             }
         }
         finish(out)
@@ -393,7 +392,7 @@ impl Session {
         let guard = self.db.lock_commits();
         let writes = write_set_between(&guard.state, &target);
         let next = guard.state.applied(&writes)?;
-        self.last_commit = Some(self.db.publish(guard, next, Joined(&[writes]))?);
+        self.last_commit = Some(self.db.publish(guard, next, Joined::one(&writes))?);
         Ok("RESTORE SNAPSHOT")
     }
 
