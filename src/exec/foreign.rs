@@ -117,7 +117,7 @@ impl ForeignKeys {
         let Some(old) = working.remove_row(table, key)? else {
             return Ok(()); // already deleted by a cascade
         };
-        ops.push(WriteOp::Row { table: table.to_string(), key: key.clone(), change: Change::Delete });
+        ops.push(WriteOp::Row { table: table.into(), key: key.clone(), change: Change::Delete });
         self.parent_changed(working, table, &old, None, ops)
     }
 
@@ -148,7 +148,8 @@ impl ForeignKeys {
             }
             let new_key = t.key_for(&new).unwrap_or_else(|| key.clone());
             let new: Row = new.into();
-            let change = |k: &RowKey, change| WriteOp::Row { table: table.to_string(), key: k.clone(), change };
+            let name: Arc<str> = table.into();
+            let change = |k: &RowKey, change| WriteOp::Row { table: name.clone(), key: k.clone(), change };
             let step = if &new_key == key {
                 vec![change(key, Change::Update(new.clone()))]
             } else {

@@ -224,7 +224,7 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             if *if_not_exists && state.index_owner(&index.name).is_some() {
                 Output::Nothing
             } else {
-                let op = WriteOp::CreateIndex { table: table.clone(), index: index.clone() };
+                let op = WriteOp::CreateIndex { table: table.clone(), index: Box::new(index.clone()) };
                 Output::Written(write::run_ddl(op, state)?, "index created")
             }
         }

@@ -240,7 +240,7 @@ fn clashing(table: &Table, key: &RowKey, row: &[Value], except: Option<&RowKey>)
 
 fn remove_rows(working: &mut State, table: &str, keys: Vec<RowKey>, writes: &mut WriteSet) -> Result<()> {
     for k in keys {
-        let op = WriteOp::Row { table: table.to_string(), key: k, change: Change::Delete };
+        let op = WriteOp::Row { table: table.into(), key: k, change: Change::Delete };
         working.apply(&op)?;
         writes.ops.push(op);
     }
@@ -339,7 +339,7 @@ fn matching(table: &Table, access: &Access, filter: Option<&BExpr>, ctx: &Ctx) -
 /// the ALTER says), all in one write set.
 pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, state: &State) -> Result<Written> {
     let old = state.table_or_err(table)?;
-    let new_name = schema.name.to_ascii_lowercase();
+    let new_name: Arc<str> = schema.name.to_ascii_lowercase().into();
     let mut ops = vec![WriteOp::DropTable(table.to_string()), WriteOp::CreateTable(schema.clone())];
     for (key, row) in old.rows.iter() {
         let row: Row = match change {
@@ -347,7 +347,7 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
             RowChange::Append(v) => row.iter().cloned().chain([v.clone()]).collect(),
             RowChange::Remove(i) => row.iter().enumerate().filter(|(c, _)| c != i).map(|(_, v)| v.clone()).collect(),
         };
-        ops.push(WriteOp::Row { table: new_name.clone(), key: key.clone(), change: Change::Insert(row) });
+        ops.push(WriteOp::Row { table: Arc::clone(&new_name), key: key.clone(), change: Change::Insert(row) });
     }
     let writes = WriteSet { ops };
     Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new() })

@@ -478,7 +478,7 @@ pub enum InsertSourcePlan {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct InsertPlan {
-    pub table: String,
+    pub table: Arc<str>,
     /// INSERT OR REPLACE: clashing rows are deleted first.
     pub replace: bool,
     /// For each table column, the position of its value in a source row, or `None` for
@@ -501,7 +501,7 @@ pub struct CheckPlan {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpdatePlan {
-    pub table: String,
+    pub table: Arc<str>,
     pub access: Access,
     pub assignments: Vec<(usize, BExpr)>,
     pub filter: Option<BExpr>,
@@ -512,7 +512,7 @@ pub struct UpdatePlan {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeletePlan {
-    pub table: String,
+    pub table: Arc<str>,
     pub access: Access,
     pub filter: Option<BExpr>,
 }
@@ -610,8 +610,8 @@ impl Plan {
         match self {
             Plan::Select(p) | Plan::WritingSelect(p) => scanned(p),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => scanned(p),
-            Plan::Update(p) => vec![p.table.as_str()],
-            Plan::Delete(p) => vec![p.table.as_str()],
+            Plan::Update(p) => vec![&*p.table],
+            Plan::Delete(p) => vec![&*p.table],
             _ => Vec::new(),
         }
     }

@@ -476,7 +476,7 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     };
     let checks = plan_checks(schema, &scope)?;
     let ttl = plan_ttl(&i.ttl, &key, state)?;
-    Ok(InsertPlan { table: key, replace: i.replace, mapping, source, checks, ttl })
+    Ok(InsertPlan { table: key.into(), replace: i.replace, mapping, source, checks, ttl })
 }
 
 fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
@@ -493,7 +493,7 @@ fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
     let checks = plan_checks(schema, &scope)?;
     let access = access::choose(state.table_or_err(&u.table)?, filter.as_ref());
     let ttl = plan_ttl(&u.ttl, &key, state)?;
-    Ok(UpdatePlan { table: key, access, assignments, filter, checks, ttl })
+    Ok(UpdatePlan { table: key.into(), access, assignments, filter, checks, ttl })
 }
 
 /// A duration given as an interval text or a number of seconds.
@@ -542,7 +542,7 @@ fn plan_delete(d: &Delete, cx: &Cx) -> Result<DeletePlan> {
     let filter =
         d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
     let access = access::choose(state.table_or_err(&d.table)?, filter.as_ref());
-    Ok(DeletePlan { table: key, access, filter })
+    Ok(DeletePlan { table: key.into(), access, filter })
 }
 
 /// A column DEFAULT, evaluated once at CREATE time (`now()` stays a marker).

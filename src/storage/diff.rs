@@ -115,7 +115,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
         }
     }
     for u in to.tables() {
-        let table = u.schema.name.to_ascii_lowercase();
+        let table: Arc<str> = u.schema.name.to_ascii_lowercase().into();
         match from.table(u.name()) {
             Some(t) if same_schema(t, u) => {
                 if t.rows.ptr_eq(&u.rows) {

@@ -32,14 +32,17 @@ pub enum WriteOp {
     DropTable(String),
     CreateIndex {
         table: String,
-        index: IndexDef,
+        /// Boxed: a write set is mostly row changes, and every entry is as large as the
+        /// largest kind (written to the log as if unboxed).
+        index: Box<IndexDef>,
     },
     DropIndex {
         table: String,
         name: String,
     },
     Row {
-        table: String,
+        /// Shared with the statement's plan, so a row change allocates no name.
+        table: Arc<str>,
         key: RowKey,
         change: Change,
     },
@@ -61,7 +64,7 @@ pub enum WriteOp {
     },
     /// Sets or clears when a row expires.
     Expire {
-        table: String,
+        table: Arc<str>,
         key: RowKey,
         at: Option<i64>,
     },
@@ -415,7 +418,7 @@ impl State {
                 if let Some(t) = self.index_owner(&index.name) {
                     return Err(Error::invalid(format!("index {} already exists on table {t}", index.name)));
                 }
-                self.table_mut(table)?.add_index(index.clone())?;
+                self.table_mut(table)?.add_index((**index).clone())?;
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
             WriteOp::DropIndex { table, name } => {

@@ -126,7 +126,7 @@ impl Database {
         let now = self.now();
         let mut ops = Vec::new();
         for t in guard.state.tables().filter(|t| t.has_expired(now)) {
-            let table = t.name().to_ascii_lowercase();
+            let table: Arc<str> = t.name().to_ascii_lowercase().into();
             for key in t.expired_keys(now) {
                 ops.push(WriteOp::Row { table: table.clone(), key, change: Change::Delete });
             }
