@@ -168,6 +168,19 @@ pub fn scan(
                 }
             }
         }
+        Access::Keys(tuples) if tuples.len() == 1 && table.schema.integer_key().is_some() => {
+            // One integer key (a point lookup): no list of keys to build, sort and dedup.
+            let env = Env { row: &[], aggs: &[], ctx };
+            let key = match tuples[0].first() {
+                Some(e) => as_int(&eval(e, &env)?),
+                None => None,
+            };
+            if let Some(k) = key.map(RowKey::Int) {
+                if let Some(r) = table.rows.get(&k) {
+                    visit(&k, r)?;
+                }
+            }
+        }
         Access::Keys(tuples) => {
             let mut keys = Vec::with_capacity(tuples.len());
             for t in tuples {

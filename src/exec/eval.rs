@@ -13,8 +13,8 @@ use crate::sql::plan::SelectPlan;
 use crate::sql::plan::{ArithOp, BExpr, CmpOp};
 use crate::storage::convert::{cast, to_number};
 use crate::storage::{History, State, Value};
+use rustc_hash::FxHashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What evaluation needs besides the row: parameters, the statement's clock reading and
@@ -43,7 +43,8 @@ pub struct Ctx<'a> {
 #[derive(Default)]
 pub struct SubState {
     outer: RefCell<Vec<Vec<Value>>>,
-    cache: RefCell<HashMap<usize, Cached>>,
+    /// Keyed by the subquery plan's address; FxHash needs no per-statement random seed.
+    cache: RefCell<FxHashMap<usize, Cached>>,
     /// Messages `write_message` wrote in this statement, with their namespaces.
     messages: RefCell<Vec<(String, crate::storage::streams::Message)>>,
 }
