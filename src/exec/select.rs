@@ -270,6 +270,10 @@ struct OutRow {
 
 fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
     let values = out_values(plan, env)?;
+    // Rows that arrive in ORDER BY order are never sorted: they need no sort keys.
+    if plan.ordered {
+        return Ok(OutRow { values, keys: Vec::new() });
+    }
     let mut keys = Vec::with_capacity(plan.order_by.len());
     for k in &plan.order_by {
         keys.push(match &k.expr {
@@ -282,7 +286,11 @@ fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
 
 /// The row's output values.
 fn out_values(plan: &SelectPlan, env: &Env) -> Result<Vec<Value>> {
-    plan.projection.iter().map(|e| project(e, env)).collect()
+    let mut values = Vec::with_capacity(plan.projection.len());
+    for e in &plan.projection {
+        values.push(project(e, env)?);
+    }
+    Ok(values)
 }
 
 /// One output value. Plain columns (`SELECT *` and most lists) are copied without the
