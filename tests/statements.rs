@@ -243,3 +243,33 @@ fn the_longest_allowed_expression_chain_runs_on_a_test_thread_stack() {
     let rows = s.query(&format!("SELECT a FROM t WHERE {chain} OR a = 2"), &[]).unwrap();
     assert_eq!(rows.rows, vec![vec![amberdb::Value::Integer(2)]]);
 }
+
+/// Inside a transaction each statement changes the private copy in place; a failing one
+/// is undone by rebuilding the copy, which must agree with savepoints taken before it.
+#[test]
+fn failing_statements_inside_a_transaction_with_savepoints_change_nothing() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1, 'one')", &[]).unwrap();
+    let names = |s: &mut amberdb::Session| -> Vec<String> {
+        let rows = s.query("SELECT name FROM t ORDER BY id", &[]).unwrap().rows;
+        rows.iter().map(|r| r[0].to_string()).collect()
+    };
+    s.execute("BEGIN", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (2, 'two')", &[]).unwrap();
+    s.execute("SAVEPOINT a", &[]).unwrap();
+    s.execute("UPDATE t SET name = name || '!'", &[]).unwrap();
+    // Fails on its second row, after the first was stored in the private copy.
+    assert!(s.execute("INSERT INTO t VALUES (3, 'three'), (4, 'one!')", &[]).is_err());
+    assert_eq!(names(&mut s), ["one!", "two!"]);
+    s.execute("ROLLBACK TO a", &[]).unwrap();
+    assert_eq!(names(&mut s), ["one", "two"]);
+    assert!(s.execute("UPDATE t SET id = 1 WHERE id = 2", &[]).is_err());
+    s.execute("INSERT INTO t VALUES (5, 'five')", &[]).unwrap();
+    assert_eq!(names(&mut s), ["one", "two", "five"]);
+    assert_eq!(count(&db, "t"), 1, "nothing is visible before COMMIT");
+    s.execute("COMMIT", &[]).unwrap();
+    assert_eq!(count(&db, "t"), 3);
+    assert_eq!(names(&mut db.session()), ["one", "two", "five"]);
+}
