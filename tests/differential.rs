@@ -287,3 +287,31 @@ fn short_and_long_text_behave_as_in_sqlite() {
         assert_eq!(amber_rows(&mut s, sql), sqlite_rows(&c, sql), "{sql}");
     }
 }
+
+/// Bare columns of an aggregate query read the group's first row, or with exactly one
+/// min() or max() the row that gave it, as SQLite picks them.
+#[test]
+fn bare_columns_read_the_row_sqlite_reads() {
+    let mut s = Database::open_in_memory().session();
+    let c = rusqlite::Connection::open_in_memory().unwrap();
+    let setup = [
+        "CREATE TABLE x (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, n INTEGER)",
+        "INSERT INTO x VALUES (1, 1, 'a', 5), (2, 2, 'z', 1), (3, 1, 'b', 9), (4, 1, 'c', NULL), (5, 2, 'y', 7)",
+    ];
+    for sql in setup {
+        s.execute(sql, &[]).unwrap();
+        c.execute(sql, []).unwrap();
+    }
+    let queries = [
+        "SELECT b, count(*) FROM x",
+        "SELECT a, b, count(*) FROM x GROUP BY a",
+        "SELECT a, b, max(n) FROM x GROUP BY a",
+        "SELECT a, b, min(n), count(*) FROM x GROUP BY a",
+        "SELECT b, max(b) FROM x",
+        "SELECT a, id FROM x GROUP BY a HAVING id > 1",
+        "SELECT a, b, sum(n) FROM x WHERE n IS NOT NULL GROUP BY a",
+    ];
+    for sql in queries {
+        assert_eq!(amber_rows(&mut s, sql), sqlite_rows(&c, sql), "{sql}");
+    }
+}

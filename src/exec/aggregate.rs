@@ -48,18 +48,19 @@ impl Accumulator {
         Accumulator { func: call.func, state, seen: call.distinct.then(HashSet::new) }
     }
 
-    /// Feeds one input row.
-    pub fn add(&mut self, call: &AggCall, env: &Env) -> Result<()> {
+    /// Feeds one input row; true when it became the group's min() or max() (whose row
+    /// bare columns then read, as in SQLite).
+    pub fn add(&mut self, call: &AggCall, env: &Env) -> Result<bool> {
         let v = match &call.arg {
             Some(a) => eval(a, env)?,
             None => Value::Integer(1),
         };
         if v.is_null() && self.func != AggFunc::CountStar {
-            return Ok(());
+            return Ok(false);
         }
         if let Some(seen) = &mut self.seen {
             if !seen.insert(v.clone()) {
-                return Ok(());
+                return Ok(false);
             }
         }
         match &mut self.state {
@@ -103,6 +104,7 @@ impl Accumulator {
                 };
                 if better {
                     *cur = Some(v);
+                    return Ok(true);
                 }
             }
             State::Concat(acc) => {
@@ -119,7 +121,7 @@ impl Accumulator {
                 }
             }
         }
-        Ok(())
+        Ok(false)
     }
 
     /// The aggregate's value for the group.

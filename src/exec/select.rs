@@ -10,7 +10,7 @@ use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
-use crate::sql::plan::{BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
+use crate::sql::plan::{AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
@@ -455,15 +455,17 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
 
 struct Group {
     accs: Vec<Accumulator>,
-    /// The last row of the group: what bare columns in an aggregate query read.
-    last: Row,
+    /// The row bare columns read, as SQLite picks it: the group's first row, or with
+    /// exactly one min() or max() the row that gave its value.
+    row: Row,
 }
 
 fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
     let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
-    let new_group = |row: RowRef| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), last: row.to_row() };
+    let new_group = |row: RowRef| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), row: row.to_row() };
     let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
-    let keep_last = reads_group_rows(plan);
+    let extremes = agg.calls.iter().filter(|c| matches!(c.func, AggFunc::Min | AggFunc::Max)).count();
+    let follow_extreme = extremes == 1 && reads_group_rows(plan);
     let mut key: Vec<Value> = Vec::with_capacity(agg.group_by.len());
     for_each_row(plan, state, ctx, |row| {
         let env = Env { row: &row, aggs: &[], ctx };
@@ -481,11 +483,12 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
             Some(group) => group,
             None => groups.entry(key.clone()).or_insert_with(|| new_group(row)),
         };
+        let mut extreme = false;
         for (acc, call) in group.accs.iter_mut().zip(&agg.calls) {
-            acc.add(call, &env)?;
+            extreme |= acc.add(call, &env)?;
         }
-        if keep_last {
-            group.last = row.to_row();
+        if extreme && follow_extreme {
+            group.row = row.to_row();
         }
         Ok(true)
     })?;
@@ -496,7 +499,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
     let mut out = Vec::with_capacity(groups.len());
     for group in groups.into_values() {
         let aggs = group.accs.iter().map(Accumulator::finish).collect::<Result<Vec<_>>>()?;
-        let env = Env { row: &group.last, aggs: &aggs, ctx };
+        let env = Env { row: &group.row, aggs: &aggs, ctx };
         if let Some(h) = &plan.having {
             if !is_true(h, &env)? {
                 continue;
@@ -508,8 +511,8 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
 }
 
 /// Whether what is worked out per group (output, HAVING, ORDER BY) reads a column of
-/// its rows, or runs a subquery that might: only then does a group keep its last row
-/// (otherwise it keeps the first, and a row is not counted again for every row seen).
+/// its rows, or runs a subquery that might: only then does a group follow the row of
+/// its min() or max().
 fn reads_group_rows(plan: &SelectPlan) -> bool {
     let sort_exprs = plan.order_by.iter().filter_map(|k| match &k.expr {
         SortExpr::Expr(e) => Some(e),
