@@ -250,7 +250,8 @@ fn remove_rows(working: &mut State, table: &str, keys: Vec<RowKey>, writes: &mut
 pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written> {
     let table = state.table_or_err(&plan.table)?;
     let schema = table.schema.clone();
-    let rows = matching(table, &plan.access, plan.filter.as_ref(), &Ctx { state: Some(&state), ..*ctx })?;
+    let at = &Ctx { state: Some(&state), ..*ctx };
+    let rows = matching(table, &plan.access, plan.filter.as_ref(), at, |k, r| (k.clone(), r.clone()))?;
     let exprs = plan.assignments.iter().map(|(_, e)| e).chain(plan.checks.iter().map(|c| &c.expr));
     let kept = kept_for(&state, exprs);
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
@@ -309,19 +310,27 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
 
 pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written> {
     let table = state.table_or_err(&plan.table)?;
-    let rows = matching(table, &plan.access, plan.filter.as_ref(), &Ctx { state: Some(&state), ..*ctx })?;
+    let at = &Ctx { state: Some(&state), ..*ctx };
+    let keys = matching(table, &plan.access, plan.filter.as_ref(), at, |k, _| k.clone())?;
     let mut working = state;
     let mut writes = WriteSet::default();
+    writes.ops.reserve_exact(keys.len());
     let mut fks = ForeignKeys::default();
-    for (key, _) in &rows {
+    for key in &keys {
         fks.delete(&mut working, &plan.table, key, &mut writes.ops)?;
     }
     fks.finish(&working)?;
-    Ok(Written { state: working, writes, count: rows.len(), reads: fks.reads })
+    Ok(Written { state: working, writes, count: keys.len(), reads: fks.reads })
 }
 
 /// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE.
-fn matching(table: &Table, access: &Access, filter: Option<&BExpr>, ctx: &Ctx) -> Result<Vec<(RowKey, Row)>> {
+fn matching<T>(
+    table: &Table,
+    access: &Access,
+    filter: Option<&BExpr>,
+    ctx: &Ctx,
+    take: impl Fn(&RowKey, &Row) -> T,
+) -> Result<Vec<T>> {
     let mut out = Vec::new();
     super::access::scan(table, access, false, ctx, |key, row| {
         if let Some(f) = filter {
@@ -329,7 +338,7 @@ fn matching(table: &Table, access: &Access, filter: Option<&BExpr>, ctx: &Ctx) -
                 return Ok(true);
             }
         }
-        out.push((key.clone(), row.clone()));
+        out.push(take(key, row));
         Ok(true)
     })?;
     Ok(out)
