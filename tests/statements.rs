@@ -273,3 +273,25 @@ fn failing_statements_inside_a_transaction_with_savepoints_change_nothing() {
     assert_eq!(count(&db, "t"), 3);
     assert_eq!(names(&mut db.session()), ["one", "two", "five"]);
 }
+
+/// An UPDATE moves only the index entries whose values changed; a value that compares
+/// equal but has another type (1 and 1.0) is a change, since covering reads show it.
+#[test]
+fn updates_keep_every_index_in_step_with_its_rows() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a, b TEXT, c INTEGER)", &[]).unwrap();
+    s.execute("CREATE INDEX t_a ON t (a)", &[]).unwrap();
+    s.execute("CREATE UNIQUE INDEX t_bc ON t (b, c)", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1, 1, 'x', 1), (2, 2, 'y', 2)", &[]).unwrap();
+    s.execute("UPDATE t SET c = c + 10", &[]).unwrap(); // t_a unchanged, t_bc moves
+    s.execute("UPDATE t SET a = 1.0 WHERE id = 1", &[]).unwrap(); // equal, not the same
+    s.execute("UPDATE t SET b = b", &[]).unwrap(); // nothing moves
+    let shown = |s: &mut amberdb::Session, sql: &str| -> Vec<String> {
+        s.query(sql, &[]).unwrap().rows.iter().map(|r| r.iter().map(|v| v.to_string()).collect()).collect()
+    };
+    assert_eq!(shown(&mut s, "SELECT a FROM t WHERE a = 1"), ["1.0"]);
+    assert_eq!(shown(&mut s, "SELECT b, c FROM t WHERE b = 'y' AND c = 12"), ["y12"]);
+    assert!(s.execute("UPDATE t SET c = 11, b = 'x' WHERE id = 2", &[]).is_err(), "a unique pair stays unique");
+    assert_eq!(shown(&mut s, "CHECK DATABASE"), ["ok"]);
+}

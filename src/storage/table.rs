@@ -17,6 +17,12 @@ use crate::error::{Error, Result};
 
 pub type Row = Arc<[Value]>;
 
+/// Whether two values are the same value of the same type: an index entry holding one
+/// can stand for the other (1 and 1.0 compare equal but print differently).
+fn same_value(a: &Value, b: &Value) -> bool {
+    a.type_name() == b.type_name() && a.total_cmp(b) == Ordering::Equal
+}
+
 /// The key a row is stored under.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RowKey {
@@ -501,8 +507,15 @@ impl Table {
             return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
         };
         self.check_unique(&row, Some(&key))?;
-        self.index_remove(&key, &old);
-        self.index_add(&key, &row);
+        // Only the indexes whose columns changed move their entry.
+        for index in &mut self.indexes {
+            let (was, now) = (index.key_of(&old), index.key_of(&row));
+            if was.as_slice().iter().zip(now.as_slice()).all(|(a, b)| same_value(a, b)) {
+                continue;
+            }
+            index.entries.remove(&IndexEntry { key: was, slot: Slot::Row(key.clone()) });
+            index.entries.insert(IndexEntry { key: now, slot: Slot::Row(key.clone()) });
+        }
         self.rows.insert(key, row);
         Ok(())
     }
