@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::write::Read;
 use crate::error::{Error, Result};
 use crate::storage::schema::{literal_sql, FkAction, ForeignKey};
-use crate::storage::{Change, Row, RowKey, State, Value, WriteOp};
+use crate::storage::{Change, Row, RowKey, State, TableSchema, Value, WriteOp};
 
 fn values(row: &[Value], cols: &[usize]) -> Option<Vec<Value>> {
     let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
@@ -56,8 +56,8 @@ pub struct ForeignKeys {
 
 impl ForeignKeys {
     /// Notes a row stored in `table`, whose references are checked at the end.
-    pub fn stored(&mut self, state: &State, table: &str, key: &RowKey) {
-        if state.table(table).is_some_and(|t| !t.schema.foreign_keys.is_empty()) {
+    pub fn stored(&mut self, schema: &TableSchema, table: &str, key: &RowKey) {
+        if !schema.foreign_keys.is_empty() {
             self.stored.push((table.to_string(), key.clone()));
         }
     }
@@ -159,7 +159,8 @@ impl ForeignKeys {
                 working.apply(&op)?;
                 ops.push(op);
             }
-            self.stored(working, table, &new_key);
+            let schema = working.table_or_err(table)?.schema.clone();
+            self.stored(&schema, table, &new_key);
             self.parent_changed(working, table, &old, Some(&new), ops)?;
         }
         Ok(())

@@ -135,7 +135,7 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
         };
         writes.ops.push(op);
         if let Some(key) = key {
-            fks.stored(&working, &plan.table, &key);
+            fks.stored(&schema, &plan.table, &key);
             if let Some(ttl) = plan.ttl.unwrap_or(schema.ttl) {
                 let op = WriteOp::Expire { table: plan.table.clone(), key, at: Some(ctx.now().saturating_add(ttl)) };
                 working.apply(&op)?;
@@ -300,7 +300,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
             working.apply(&op)?;
             writes.ops.push(op);
         }
-        fks.stored(&working, &plan.table, &new_key);
+        fks.stored(&schema, &plan.table, &new_key);
         fks.parent_changed(&mut working, &plan.table, &row, Some(&new), &mut writes.ops)?;
         count += 1;
     }
