@@ -43,15 +43,16 @@ pub enum Read {
 /// Converts a value for a typed column, or names the column and value that do not fit.
 pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<Value> {
     // A value already of the column's type (nearly every one) is stored as it is.
-    let stored_as_is = match (&v, ty) {
-        (_, DataType::Any) | (Value::Null, _) => true,
-        (Value::Integer(_), DataType::Integer)
-        | (Value::Real(_), DataType::Real)
-        | (Value::Text(_), DataType::Text)
-        | (Value::Boolean(_), DataType::Boolean)
-        | (Value::Timestamp(_), DataType::Timestamp) => true,
-        _ => false,
-    };
+    let stored_as_is = matches!(
+        (&v, ty),
+        (_, DataType::Any)
+            | (Value::Null, _)
+            | (Value::Integer(_), DataType::Integer)
+            | (Value::Real(_), DataType::Real)
+            | (Value::Text(_), DataType::Text)
+            | (Value::Boolean(_), DataType::Boolean)
+            | (Value::Timestamp(_), DataType::Timestamp)
+    );
     if stored_as_is {
         return Ok(v);
     }
