@@ -250,6 +250,13 @@ fn generated_queries_run() {
     assert!(rows >= 300, "the queries returned only {rows} rows in all");
 }
 
+/// Each query answers the same rows in both engines.
+fn same_answers(s: &mut amberdb::Session, c: &rusqlite::Connection, queries: &[&str]) {
+    for sql in queries {
+        assert_eq!(amber_rows(s, sql), sqlite_rows(c, sql), "{sql}");
+    }
+}
+
 /// Text is held inline up to 14 bytes and shared beyond: texts on both sides of that
 /// line (and multi-byte ones that cross it) must sort, compare, match and group as in
 /// SQLite.
@@ -283,9 +290,7 @@ fn short_and_long_text_behave_as_in_sqlite() {
         "SELECT t || t FROM w WHERE length(t) BETWEEN 6 AND 9",
         "SELECT id FROM w WHERE t IN ('ahovcjqxelszgnubip', 'éxéxéxé', '')",
     ];
-    for sql in queries {
-        assert_eq!(amber_rows(&mut s, sql), sqlite_rows(&c, sql), "{sql}");
-    }
+    same_answers(&mut s, &c, &queries);
 }
 
 /// Bare columns of an aggregate query read the group's first row, or with exactly one
@@ -311,7 +316,5 @@ fn bare_columns_read_the_row_sqlite_reads() {
         "SELECT a, id FROM x GROUP BY a HAVING id > 1",
         "SELECT a, b, sum(n) FROM x WHERE n IS NOT NULL GROUP BY a",
     ];
-    for sql in queries {
-        assert_eq!(amber_rows(&mut s, sql), sqlite_rows(&c, sql), "{sql}");
-    }
+    same_answers(&mut s, &c, &queries);
 }
