@@ -15,7 +15,7 @@ use super::foreign::ForeignKeys;
 use super::select::run_select;
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan};
-use crate::storage::convert::store_as;
+use crate::storage::convert::{fits, store_as};
 use crate::storage::schema::literal_sql;
 use crate::storage::{
     Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, Value, WriteOp, WriteSet,
@@ -43,17 +43,7 @@ pub enum Read {
 /// Converts a value for a typed column, or names the column and value that do not fit.
 pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<Value> {
     // A value already of the column's type (nearly every one) is stored as it is.
-    let stored_as_is = matches!(
-        (&v, ty),
-        (_, DataType::Any)
-            | (Value::Null, _)
-            | (Value::Integer(_), DataType::Integer)
-            | (Value::Real(_), DataType::Real)
-            | (Value::Text(_), DataType::Text)
-            | (Value::Boolean(_), DataType::Boolean)
-            | (Value::Timestamp(_), DataType::Timestamp)
-    );
-    if stored_as_is {
+    if fits(&v, ty) {
         return Ok(v);
     }
     let (kind, shown) = (v.type_name(), v.clone());

@@ -2,7 +2,7 @@
 //! key is duplicated, that every row sits under the key its values give, and that every
 //! value fits its column.
 
-use super::convert::store_as;
+use super::convert::fits;
 use super::state::State;
 use super::table::{IndexEntry, Slot, Table};
 use super::value::Value;
@@ -35,7 +35,7 @@ fn check_rows(t: &Table, out: &mut Vec<Problem>) {
             if col.not_null && v.is_null() {
                 out.push(problem(t, key, format!("column {} is NULL but declared NOT NULL", col.name)));
             }
-            if store_as(v.clone(), col.ty).is_none_or(|s| s.type_name() != v.type_name()) {
+            if !fits(v, col.ty) {
                 out.push(problem(
                     t,
                     key,

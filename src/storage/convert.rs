@@ -118,6 +118,20 @@ fn text_to_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Whether a column of type `ty` holds the value as it is (no conversion needed).
+pub fn fits(v: &Value, ty: DataType) -> bool {
+    matches!(
+        (v, ty),
+        (_, DataType::Any)
+            | (Value::Null, _)
+            | (Value::Integer(_), DataType::Integer)
+            | (Value::Real(_), DataType::Real)
+            | (Value::Text(_), DataType::Text)
+            | (Value::Boolean(_), DataType::Boolean)
+            | (Value::Timestamp(_), DataType::Timestamp)
+    )
+}
+
 /// Converts a value for storage in a column of type `ty`, only when exact.
 pub fn store_as(v: Value, ty: DataType) -> Option<Value> {
     match (ty, v) {
