@@ -87,13 +87,16 @@ fn as_int(v: &Value) -> Option<i64> {
     }
 }
 
-/// The row key for a whole primary key's values, if a row could have it.
-fn row_key(table: &Table, vals: Vec<Value>) -> Option<RowKey> {
+/// The row key a tuple of primary key values names, if a row could have it (none when
+/// a value is NULL). An integer key is read without a vector of values.
+fn tuple_key(table: &Table, tuple: &[BExpr], ctx: &Ctx) -> Result<Option<RowKey>> {
     if table.schema.integer_key().is_some() {
-        vals.first().and_then(as_int).map(RowKey::Int)
-    } else {
-        Some(RowKey::Tuple(vals.into()))
+        let env = Env { row: &[], aggs: &[], ctx };
+        let value = tuple.first().map(|e| eval(e, &env)).transpose()?;
+        return Ok(value.as_ref().and_then(as_int).map(RowKey::Int));
     }
+    let vals = values(tuple, ctx)?;
+    Ok((!vals.iter().any(Value::is_null)).then(|| RowKey::Tuple(vals.into())))
 }
 
 /// Integer key bounds that include every key a SQL comparison could accept.
@@ -168,14 +171,9 @@ pub fn scan(
                 }
             }
         }
-        Access::Keys(tuples) if tuples.len() == 1 && table.schema.integer_key().is_some() => {
-            // One integer key (a point lookup): no list of keys to build, sort and dedup.
-            let env = Env { row: &[], aggs: &[], ctx };
-            let key = match tuples[0].first() {
-                Some(e) => as_int(&eval(e, &env)?),
-                None => None,
-            };
-            if let Some(k) = key.map(RowKey::Int) {
+        Access::Keys(tuples) if tuples.len() == 1 => {
+            // A point lookup: no list of keys to build, sort and deduplicate.
+            if let Some(k) = tuple_key(table, &tuples[0], ctx)? {
                 if let Some(r) = table.rows.get(&k) {
                     visit(&k, r)?;
                 }
@@ -184,10 +182,7 @@ pub fn scan(
         Access::Keys(tuples) => {
             let mut keys = Vec::with_capacity(tuples.len());
             for t in tuples {
-                let vals = values(t, ctx)?;
-                if !vals.iter().any(Value::is_null) {
-                    keys.extend(row_key(table, vals));
-                }
+                keys.extend(tuple_key(table, t, ctx)?);
             }
             keys.sort();
             keys.dedup();

@@ -552,7 +552,7 @@ impl Table {
 
     /// True when some row has expired by `now`.
     pub fn has_expired(&self, now: i64) -> bool {
-        self.expiry_order.get_min().is_some_and(|(at, _)| *at <= now)
+        self.has_expired_by(|| now)
     }
 
     /// Like [`Table::has_expired`], reading the clock only when some row can expire.
