@@ -130,9 +130,11 @@ impl Ord for Text {
     }
 }
 
+/// Hashes as `str` does, from the bytes (no UTF-8 check on the way).
 impl Hash for Text {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state)
+        state.write(self.as_bytes());
+        state.write_u8(0xff);
     }
 }
 
@@ -195,6 +197,15 @@ mod tests {
             for b in cases {
                 assert_eq!(t.cmp(&Text::new(b)), a.as_bytes().cmp(b.as_bytes()), "{a:?} vs {b:?}");
             }
+        }
+    }
+
+    #[test]
+    fn text_hashes_as_its_str() {
+        use std::hash::BuildHasher;
+        let h = std::collections::hash_map::RandomState::new();
+        for s in ["", "ada", "a text longer than fourteen bytes"] {
+            assert_eq!(h.hash_one(Text::new(s)), h.hash_one(s));
         }
     }
 
