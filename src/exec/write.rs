@@ -274,8 +274,8 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         let table_now = working.table_or_err(&plan.table)?;
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
         let old_expiry = table_now.expiry.get(key).copied();
-        let now = ctx.now();
-        if table_now.has_expired(now) {
+        if table_now.has_expired_by(|| ctx.now()) {
+            let now = ctx.now();
             let mut expired = clashing(table_now, &new_key, &new, Some(key));
             expired.retain(|k| !table_now.is_live(k, now));
             remove_rows(&mut working, &plan.table, expired, &mut writes)?;
@@ -292,7 +292,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         writes.ops.push(op);
         // WITH TTL sets a new expiry; otherwise a row keeps its own, also under a new key.
         let expiry = match plan.ttl {
-            Some(ttl) => Some(ttl.map(|t| now.saturating_add(t))),
+            Some(ttl) => Some(ttl.map(|t| ctx.now().saturating_add(t))),
             None if new_key != *key => old_expiry.map(Some),
             None => None,
         };
