@@ -77,6 +77,11 @@ pub enum Error {
     #[error("{0}")]
     ReadOnly(String),
 
+    /// `RAISE(…)` in a trigger's body: IGNORE skips the row that fired it, the other
+    /// actions fail the statement with the message.
+    #[error("{message}")]
+    Raise { ignore: bool, message: String },
+
     /// A statement that is well-formed but makes no sense for the schema.
     #[error("{0}")]
     Invalid(String),

@@ -35,6 +35,8 @@ pub struct Ctx<'a> {
     /// `exec::execute`.
     pub state: Option<&'a State>,
     pub sub: Option<&'a SubState>,
+    /// The triggers running, innermost first; none outside a trigger's body.
+    pub firing: Option<&'a super::trigger::Firing<'a>>,
 }
 
 /// Subquery bookkeeping for one statement: the rows of the queries a correlated

@@ -29,6 +29,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
             .reduce(|a, b| if b.total_cmp(&a) == Ordering::Greater { b } else { a })
             .unwrap_or(Value::Null),
         Func::Now => Value::Timestamp(ctx.now()),
+        Func::Raise => return Err(super::trigger::raise(&args, ctx)),
         Func::Random => Value::Integer(random()),
         Func::CurrentVersion => Value::Integer(ctx.version as i64),
         Func::WriteMessage => super::streams::write_message(&args, ctx)?,

@@ -9,6 +9,7 @@
 //! - [`aggregate`] — aggregate accumulators
 //! - [`select`] — the select pipeline
 //! - [`write`] — INSERT, UPDATE, DELETE, CREATE, DROP
+//! - [`trigger`] — row triggers, fired from the writes
 
 pub mod access;
 pub mod aggregate;
@@ -17,6 +18,7 @@ pub mod foreign;
 pub mod functions;
 pub mod select;
 pub mod streams;
+pub mod trigger;
 pub mod write;
 
 pub use eval::Ctx;
@@ -135,8 +137,17 @@ impl<T: FromValue> FromValue for Option<T> {
 /// Evaluates an expression that reads no row (a DEFAULT, a constant).
 pub fn eval_constant(e: &BExpr) -> Result<Value> {
     let now = std::cell::OnceCell::new();
-    let ctx =
-        Ctx { params: &[], now: &now, clock: None, interrupt: None, version: 0, history: None, state: None, sub: None };
+    let ctx = Ctx {
+        params: &[],
+        now: &now,
+        clock: None,
+        interrupt: None,
+        version: 0,
+        history: None,
+        state: None,
+        sub: None,
+        firing: None,
+    };
     eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &ctx })
 }
 
@@ -265,6 +276,20 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
                 Output::Nothing
             } else {
                 Output::Written(write::run_ddl(WriteOp::DropView(name.clone()), state)?, "view dropped")
+            }
+        }
+        Plan::CreateTrigger { trigger, if_not_exists } => {
+            if *if_not_exists && state.trigger(&trigger.name).is_some() {
+                Output::Nothing
+            } else {
+                Output::Written(write::run_ddl(WriteOp::CreateTrigger(trigger.clone()), state)?, "trigger created")
+            }
+        }
+        Plan::DropTrigger { name, if_exists } => {
+            if *if_exists && state.trigger(name).is_none() {
+                Output::Nothing
+            } else {
+                Output::Written(write::run_ddl(WriteOp::DropTrigger(name.clone()), state)?, "trigger dropped")
             }
         }
         Plan::CreateNamespace { name, if_not_exists } => {

@@ -13,12 +13,13 @@ use std::sync::Arc;
 use super::eval::{eval, is_true, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::select::run_select;
+use super::trigger::{Event, Triggers};
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan};
 use crate::storage::convert::{fits, store_as};
 use crate::storage::schema::literal_sql;
 use crate::storage::{
-    Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, Value, WriteOp, WriteSet,
+    Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, TriggerTiming, Value, WriteOp, WriteSet,
 };
 
 /// A write statement's result: the new state, what changed, and how many rows.
@@ -113,39 +114,41 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
     let source = insert_source(plan, &state, &Ctx { state: Some(&state), ..*ctx })?;
     let kept = kept_for(&state, plan.checks.iter().map(|c| &c.expr));
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
+    let triggers = Triggers::load(&state, &plan.table, Event::Insert, ctx)?;
     let multi = source.len() > 1;
     let mut working = state;
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
-    let count = source.len();
-    writes.ops.reserve_exact(count);
+    let mut reads = Vec::new();
+    let mut count = 0;
+    writes.ops.reserve_exact(source.len());
     for (n, src) in source.into_iter().enumerate() {
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
         }
-        let op = insert_row(plan, &schema, src, &mut working, &mut writes, ctx).map_err(|e| {
-            if multi {
-                e.in_row(n + 1)
-            } else {
-                e
-            }
-        })?;
-        let key = match &op {
-            WriteOp::Row { key, .. } => Some(key.clone()),
-            _ => None,
-        };
-        writes.ops.push(op);
-        if let Some(key) = key {
+        let one = || -> Result<()> {
+            let Some((key, row)) =
+                insert_row(plan, &schema, src, &mut working, &mut writes, &mut reads, triggers.as_ref(), ctx)?
+            else {
+                return Ok(());
+            };
             fks.stored(&schema, &plan.table, &key);
             if let Some(ttl) = plan.ttl.unwrap_or(schema.ttl) {
                 let op = WriteOp::Expire { table: plan.table.clone(), key, at: Some(ctx.now().saturating_add(ttl)) };
                 working.apply(&op)?;
                 writes.ops.push(op);
             }
-        }
+            if let (Some(t), Some(row)) = (&triggers, row) {
+                t.fire(TriggerTiming::After, None, Some(&row), &mut working, &mut writes, &mut reads, ctx)?;
+            }
+            count += 1;
+            Ok(())
+        };
+        one().map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
     }
     fks.finish(&working)?;
-    Ok(Written { state: working, writes, count, reads: fks.reads })
+    reads.extend(fks.reads);
+    Ok(Written { state: working, writes, count, reads })
 }
 
 /// The rows an INSERT stores, evaluated before any is stored.
@@ -171,14 +174,20 @@ fn insert_source(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<
     })
 }
 
+/// Stores one row (after the BEFORE triggers), adding its change to the write set;
+/// its key (and the row, when there are triggers to read it), or `None` when a trigger
+/// said to leave it out.
+#[allow(clippy::too_many_arguments)]
 fn insert_row(
     plan: &InsertPlan,
     schema: &TableSchema,
     src: Vec<Value>,
     working: &mut State,
     writes: &mut WriteSet,
+    reads: &mut Vec<Read>,
+    triggers: Option<&Triggers>,
     ctx: &Ctx,
-) -> Result<WriteOp> {
+) -> Result<Option<(RowKey, Option<Row>)>> {
     // Checked in place while nobody else holds it. The source values become the row as
     // they are when they are every column in order.
     let in_order = src.len() == plan.mapping.len() && plan.mapping.iter().enumerate().all(|(i, m)| *m == Some(i));
@@ -196,6 +205,11 @@ fn insert_row(
             })
             .collect()
     };
+    if let Some(t) = triggers {
+        if !t.fire(TriggerTiming::Before, None, Some(&stored), working, writes, reads, ctx)? {
+            return Ok(None);
+        }
+    }
     let row = Arc::get_mut(&mut stored).expect("a row just built is held by nobody else");
     let key = new_key(working, &plan.table, schema, row)?;
     validate(schema, row, &plan.checks, ctx)?;
@@ -211,9 +225,12 @@ fn insert_row(
         }
         remove_rows(working, &plan.table, doomed, writes)?;
     }
+    // The row is handed back (shared) only for the AFTER triggers to read.
+    let done = (key.clone(), triggers.map(|_| Arc::clone(&stored)));
     let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(stored) };
     working.apply(&op)?;
-    Ok(op)
+    writes.ops.push(op);
+    Ok(Some(done))
 }
 
 /// The rows a row stored under `key` would clash with, by key or by any unique column
@@ -256,9 +273,12 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
     let exprs = plan.assignments.iter().map(|(_, e)| e).chain(plan.checks.iter().map(|c| &c.expr));
     let kept = kept_for(&state, exprs);
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
+    let set: Vec<usize> = plan.assignments.iter().map(|(c, _)| *c).collect();
+    let triggers = Triggers::load(&state, &plan.table, Event::Update(&set), ctx)?;
     let mut working = state;
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
+    let mut reads = Vec::new();
     let mut count = 0;
     writes.ops.reserve_exact(rows.len());
     for (key, row) in rows {
@@ -270,6 +290,12 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         for (col, e) in &plan.assignments {
             values[*col] = eval(e, &env)?;
         }
+        if let Some(t) = &triggers {
+            if !t.fire(TriggerTiming::Before, Some(&row), Some(&new), &mut working, &mut writes, &mut reads, ctx)? {
+                continue;
+            }
+        }
+        let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
         validate(&schema, values, &plan.checks, ctx)?;
         let table_now = working.table_or_err(&plan.table)?;
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
@@ -303,25 +329,47 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         }
         fks.stored(&schema, &plan.table, &new_key);
         fks.parent_changed(&mut working, &plan.table, &row, Some(&new), &mut writes.ops)?;
+        if let Some(t) = &triggers {
+            t.fire(TriggerTiming::After, Some(&row), Some(&new), &mut working, &mut writes, &mut reads, ctx)?;
+        }
         count += 1;
     }
     fks.finish(&working)?;
-    Ok(Written { state: working, writes, count, reads: fks.reads })
+    reads.extend(fks.reads);
+    Ok(Written { state: working, writes, count, reads })
 }
 
 pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written> {
     let table = state.table_or_err(&plan.table)?;
     let at = &Ctx { state: Some(&state), ..*ctx };
     let keys = matching(table, &plan.access, plan.filter.as_ref(), at, |k, _| k.clone())?;
+    let triggers = Triggers::load(&state, &plan.table, Event::Delete, ctx)?;
     let mut working = state;
     let mut writes = WriteSet::default();
     writes.ops.reserve_exact(keys.len());
     let mut fks = ForeignKeys::default();
+    let mut reads = Vec::new();
+    let mut count = 0;
     for key in &keys {
+        let Some(t) = &triggers else {
+            fks.delete(&mut working, &plan.table, key, &mut writes.ops)?;
+            count += 1;
+            continue;
+        };
+        // A row an earlier row's trigger removed is not there to delete.
+        let Some(old) = working.table_or_err(&plan.table)?.rows.get(key).cloned() else {
+            continue;
+        };
+        if !t.fire(TriggerTiming::Before, Some(&old), None, &mut working, &mut writes, &mut reads, ctx)? {
+            continue;
+        }
         fks.delete(&mut working, &plan.table, key, &mut writes.ops)?;
+        t.fire(TriggerTiming::After, Some(&old), None, &mut working, &mut writes, &mut reads, ctx)?;
+        count += 1;
     }
     fks.finish(&working)?;
-    Ok(Written { state: working, writes, count: keys.len(), reads: fks.reads })
+    reads.extend(fks.reads);
+    Ok(Written { state: working, writes, count, reads })
 }
 
 /// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE.

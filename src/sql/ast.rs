@@ -6,6 +6,7 @@ use std::fmt;
 pub use crate::storage::schema::FkAction;
 use crate::storage::schema::{literal_sql, quote_ident};
 use crate::storage::{AsOf, Value};
+pub use crate::storage::{TriggerEvent, TriggerTiming};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
@@ -59,6 +60,11 @@ pub enum Statement {
         if_not_exists: bool,
     },
     DropView {
+        name: String,
+        if_exists: bool,
+    },
+    CreateTrigger(Box<CreateTrigger>),
+    DropTrigger {
         name: String,
         if_exists: bool,
     },
@@ -245,6 +251,99 @@ pub struct Update {
 pub struct Delete {
     pub table: String,
     pub filter: Option<Expr>,
+}
+
+/// `CREATE TRIGGER name timing event ON table [WHEN expr] BEGIN step; … END`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateTrigger {
+    pub name: String,
+    pub if_not_exists: bool,
+    pub timing: TriggerTiming,
+    pub event: TriggerEvent,
+    pub table: String,
+    pub when: Option<Expr>,
+    /// INSERT, UPDATE, DELETE and SELECT statements, run in order for each row.
+    pub body: Vec<Statement>,
+}
+
+impl fmt::Display for CreateTrigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CREATE TRIGGER ")?;
+        if self.if_not_exists {
+            f.write_str("IF NOT EXISTS ")?;
+        }
+        write!(
+            f,
+            "{} {} {} ON {} FOR EACH ROW",
+            quote_ident(&self.name),
+            self.timing.sql(),
+            self.event.sql(),
+            quote_ident(&self.table)
+        )?;
+        if let Some(w) = &self.when {
+            write!(f, " WHEN {w}")?;
+        }
+        f.write_str(" BEGIN")?;
+        for step in &self.body {
+            match step {
+                Statement::Select(s) => write!(f, " {s};")?,
+                Statement::Insert(i) => write!(f, " {i};")?,
+                Statement::Update(u) => write!(f, " {u};")?,
+                Statement::Delete(d) => write!(f, " {d};")?,
+                _ => return Err(fmt::Error),
+            }
+        }
+        f.write_str(" END")
+    }
+}
+
+fn ttl_sql(ttl: &Option<Option<String>>) -> String {
+    match ttl {
+        None => String::new(),
+        Some(None) => " WITH TTL NULL".to_string(),
+        Some(Some(t)) => format!(" WITH TTL {}", literal_sql(&Value::text(t))),
+    }
+}
+
+impl fmt::Display for Insert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = if self.replace { "INSERT OR REPLACE" } else { "INSERT" };
+        write!(f, "{verb} INTO {}", quote_ident(&self.table))?;
+        if let Some(cols) = &self.columns {
+            let names: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
+            write!(f, " ({})", names.join(", "))?;
+        }
+        match &self.source {
+            InsertSource::Values(rows) => {
+                let rows: Vec<String> = rows.iter().map(|r| format!("({})", comma(r))).collect();
+                write!(f, " VALUES {}", rows.join(", "))?;
+            }
+            InsertSource::Select(s) => write!(f, " {s}")?,
+            InsertSource::DefaultValues => f.write_str(" DEFAULT VALUES")?,
+        }
+        f.write_str(&ttl_sql(&self.ttl))
+    }
+}
+
+impl fmt::Display for Update {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sets: Vec<String> = self.assignments.iter().map(|(c, e)| format!("{} = {e}", quote_ident(c))).collect();
+        write!(f, "UPDATE {} SET {}", quote_ident(&self.table), sets.join(", "))?;
+        if let Some(w) = &self.filter {
+            write!(f, " WHERE {w}")?;
+        }
+        f.write_str(&ttl_sql(&self.ttl))
+    }
+}
+
+impl fmt::Display for Delete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DELETE FROM {}", quote_ident(&self.table))?;
+        if let Some(w) = &self.filter {
+            write!(f, " WHERE {w}")?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -580,7 +679,108 @@ impl Select {
     }
 }
 
+impl Select {
+    /// Calls `f` on every expression of this query, its subqueries included.
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        for term in &mut self.from {
+            let tables = std::iter::once(&mut term.table).chain(term.joins.iter_mut().map(|j| &mut j.table));
+            for t in tables {
+                if let Some(q) = &mut t.subquery {
+                    q.walk_mut(f);
+                }
+                for e in t.function.iter_mut().flatten() {
+                    e.walk_mut(f);
+                }
+            }
+            for e in term.joins.iter_mut().filter_map(|j| j.on.as_mut()) {
+                e.walk_mut(f);
+            }
+        }
+        for c in &mut self.columns {
+            if let SelectItem::Expr { expr, .. } = c {
+                expr.walk_mut(f);
+            }
+        }
+        let clauses = [&mut self.filter, &mut self.having, &mut self.limit, &mut self.offset].into_iter().flatten();
+        for e in clauses.chain(&mut self.group_by).chain(self.order_by.iter_mut().map(|o| &mut o.expr)) {
+            e.walk_mut(f);
+        }
+        for (_, s) in &mut self.compound {
+            s.walk_mut(f);
+        }
+    }
+}
+
+impl Statement {
+    /// Calls `f` on every expression of an INSERT, UPDATE, DELETE or SELECT, subqueries
+    /// included; other statements have none it visits.
+    pub fn walk_exprs_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        match self {
+            Statement::Select(s) => s.walk_mut(f),
+            Statement::Insert(i) => match &mut i.source {
+                InsertSource::Values(rows) => rows.iter_mut().flatten().for_each(|e| e.walk_mut(f)),
+                InsertSource::Select(s) => s.walk_mut(f),
+                InsertSource::DefaultValues => {}
+            },
+            Statement::Update(u) => {
+                for (_, e) in &mut u.assignments {
+                    e.walk_mut(f);
+                }
+                if let Some(e) = &mut u.filter {
+                    e.walk_mut(f);
+                }
+            }
+            Statement::Delete(d) => {
+                if let Some(e) = &mut d.filter {
+                    e.walk_mut(f);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Expr {
+    /// Calls `f` on this expression, then on each one inside it (subqueries included).
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        f(self);
+        match self {
+            Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => {}
+            Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => expr.walk_mut(f),
+            Expr::Binary { left, right, .. } => {
+                left.walk_mut(f);
+                right.walk_mut(f);
+            }
+            Expr::Between { expr, low, high, .. } => {
+                expr.walk_mut(f);
+                low.walk_mut(f);
+                high.walk_mut(f);
+            }
+            Expr::InList { expr, list, .. } => {
+                expr.walk_mut(f);
+                list.iter_mut().for_each(|x| x.walk_mut(f));
+            }
+            Expr::InSelect { expr, query, .. } => {
+                expr.walk_mut(f);
+                query.walk_mut(f);
+            }
+            Expr::Subquery(q) | Expr::Exists(q) => q.walk_mut(f),
+            Expr::Case { operand, whens, else_ } => {
+                if let Some(o) = operand {
+                    o.walk_mut(f);
+                }
+                for (w, t) in whens {
+                    w.walk_mut(f);
+                    t.walk_mut(f);
+                }
+                if let Some(e) = else_ {
+                    e.walk_mut(f);
+                }
+            }
+            Expr::Function { args, .. } => args.iter_mut().for_each(|a| a.walk_mut(f)),
+        }
+    }
+
     /// Whether `f` holds for this expression or one inside it (subqueries included).
     pub fn any(&self, f: &mut dyn FnMut(&Expr) -> bool) -> bool {
         if f(self) {

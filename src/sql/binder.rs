@@ -115,6 +115,7 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("category", Func::Category, 1, 1),
     ("is_category", Func::IsCategory, 1, 1),
     ("hash_64", Func::Hash64, 1, 1),
+    ("raise", Func::Raise, 1, 2),
 ];
 
 const AGGREGATES: &[&str] = &["count", "sum", "total", "avg", "min", "max", "group_concat"];
@@ -432,7 +433,8 @@ pub fn is_constant(e: &BExpr) -> bool {
             | Func::CurrentVersion
             | Func::WriteMessage
             | Func::StreamVersion
-            | Func::TtlRemaining,
+            | Func::TtlRemaining
+            | Func::Raise,
             _,
         ) => false,
         BExpr::Func(_, args) => args.iter().all(is_constant),

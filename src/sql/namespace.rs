@@ -97,6 +97,7 @@ impl Resolver<'_> {
             Statement::DropTable { name, .. }
             | Statement::DropIndex { name, .. }
             | Statement::DropView { name, .. }
+            | Statement::DropTrigger { name, .. }
             | Statement::Reindex(Some(name)) => self.rename(name)?,
             Statement::CreateIndex { name, table, .. } => {
                 self.rename(name)?;
@@ -116,6 +117,14 @@ impl Resolver<'_> {
             Statement::CreateView { name, query, .. } => {
                 self.rename(name)?;
                 self.select(query)?;
+            }
+            Statement::CreateTrigger(t) => {
+                self.rename(&mut t.name)?;
+                self.rename(&mut t.table)?;
+                self.opt(&mut t.when)?;
+                for step in &mut t.body {
+                    self.statement(step)?;
+                }
             }
             _ => {}
         }

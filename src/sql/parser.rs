@@ -203,6 +203,11 @@ impl Builder {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
                 Statement::DropView { name: last_qname(p), if_exists }
             }
+            Rule::create_trigger => Statement::CreateTrigger(Box::new(self.create_trigger(p)?)),
+            Rule::drop_trigger => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropTrigger { name: last_qname(p), if_exists }
+            }
             Rule::checkpoint_stmt => Statement::Checkpoint,
             Rule::reindex_stmt => Statement::Reindex(p.into_inner().find(|q| q.as_rule() == Rule::qname).map(qname)),
             Rule::create_namespace => {
@@ -426,6 +431,54 @@ impl Builder {
             }
         }
         Ok(item)
+    }
+
+    fn create_trigger(&self, p: Pair<Rule>) -> Result<CreateTrigger> {
+        let offset = p.as_span().start();
+        let mut names = Vec::new();
+        let mut trigger = CreateTrigger {
+            name: String::new(),
+            if_not_exists: false,
+            timing: TriggerTiming::Before,
+            event: TriggerEvent::Insert,
+            table: String::new(),
+            when: None,
+            body: Vec::new(),
+        };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::if_not_exists => trigger.if_not_exists = true,
+                Rule::qname => names.push(qname(q)),
+                Rule::trigger_time => {
+                    trigger.timing = match q.into_inner().next().map(|k| k.as_rule()) {
+                        Some(Rule::K_AFTER) => TriggerTiming::After,
+                        Some(Rule::K_INSTEAD) => TriggerTiming::InsteadOf,
+                        _ => TriggerTiming::Before,
+                    }
+                }
+                Rule::trigger_event => {
+                    let mut inner = q.into_inner();
+                    trigger.event = match inner.next().map(|k| k.as_rule()) {
+                        Some(Rule::K_INSERT) => TriggerEvent::Insert,
+                        Some(Rule::K_DELETE) => TriggerEvent::Delete,
+                        _ => TriggerEvent::Update(
+                            inner.filter(|i| i.as_rule() == Rule::ident).map(|i| unquote_ident(i.as_str())).collect(),
+                        ),
+                    }
+                }
+                Rule::trigger_when => trigger.when = Some(self.last_expr(q)?),
+                Rule::select_stmt | Rule::insert_stmt | Rule::update_stmt | Rule::delete_stmt => {
+                    trigger.body.push(self.statement(q)?)
+                }
+                _ => {}
+            }
+        }
+        if self.next_param.get() > 0 {
+            return Err(Error::Parse { message: "a trigger cannot take parameters".into(), offset });
+        }
+        trigger.table = names.pop().expect("CREATE TRIGGER names a table");
+        trigger.name = names.pop().expect("CREATE TRIGGER names the trigger");
+        Ok(trigger)
     }
 
     fn insert(&self, p: Pair<Rule>) -> Result<Insert> {
@@ -699,6 +752,21 @@ impl Builder {
                 Expr::Cast { expr: Box::new(expr.expect("CAST has an operand")), type_name }
             }
             Rule::case_expr => self.case(p)?,
+            // RAISE(…) is the function `raise` with its action as text: printed back, it
+            // reads as the same call.
+            Rule::raise_expr => {
+                let mut args = Vec::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::raise_ignore | Rule::raise_action => {
+                            args.push(Expr::Literal(Value::text(&q.as_str().to_ascii_uppercase())))
+                        }
+                        Rule::expr => args.push(self.expr(q)?),
+                        _ => {}
+                    }
+                }
+                Expr::Function { name: "raise".to_string(), args, distinct: false, star: false }
+            }
             Rule::func_call => self.function(p)?,
             r => unreachable!("grammar rule {r:?} is not a primary expression"),
         })

@@ -250,6 +250,8 @@ pub enum Func {
     Hash64,
     /// Seconds until the row expires, from its expiry column.
     TtlRemaining,
+    /// `RAISE(action[, message])` in a trigger's body: its action as text.
+    Raise,
 }
 
 /// The table-valued functions that read a namespace's messages.
@@ -572,6 +574,14 @@ pub enum Plan {
         name: String,
         if_exists: bool,
     },
+    CreateTrigger {
+        trigger: Arc<crate::storage::TriggerDef>,
+        if_not_exists: bool,
+    },
+    DropTrigger {
+        name: String,
+        if_exists: bool,
+    },
     Checkpoint,
     Backup(String),
     CreateNamespace {
@@ -639,6 +649,8 @@ impl Plan {
                 | Plan::DropTable { .. }
                 | Plan::CreateView { .. }
                 | Plan::DropView { .. }
+                | Plan::CreateTrigger { .. }
+                | Plan::DropTrigger { .. }
                 | Plan::CreateIndex { .. }
                 | Plan::DropIndex { .. }
                 | Plan::AlterTable { .. }

@@ -114,6 +114,15 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
             }
             Plan::DropView { name: name.clone(), if_exists: *if_exists }
         }
+        Statement::CreateTrigger(t) => plan_create_trigger(t, state)?,
+        Statement::DropTrigger { name, if_exists } => {
+            if !if_exists && state.trigger(name).is_none() {
+                let hint = closest(name, state.triggers().map(|t| t.name.as_str()));
+                let hint = hint.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                return Err(Error::invalid(format!("no such trigger: {name}{hint}")));
+            }
+            Plan::DropTrigger { name: name.clone(), if_exists: *if_exists }
+        }
         Statement::Checkpoint => Plan::Checkpoint,
         Statement::Reindex(name) => {
             if let Some(n) = name {
@@ -142,6 +151,41 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
 }
 
 /// What planning reads: the current schemas and, for `AS OF`, past ones.
+/// Checks a trigger against the catalog and keeps its text. Its body is planned where
+/// it fires, so that it may name tables created after it, as in SQLite.
+fn plan_create_trigger(t: &CreateTrigger, state: &State) -> Result<Plan> {
+    if state.trigger(&t.name).is_some() && !t.if_not_exists {
+        return Err(Error::invalid(format!("trigger {} already exists", t.name)));
+    }
+    if state.view(&t.table).is_some() {
+        return Err(Error::invalid(format!(
+            "cannot create a trigger on view {}: views cannot be written, so INSTEAD OF triggers are not supported",
+            t.table
+        )));
+    }
+    if t.timing == TriggerTiming::InsteadOf {
+        return Err(Error::invalid(format!("cannot create INSTEAD OF trigger on table {}", t.table)));
+    }
+    let table = state.table_or_err(&t.table)?;
+    if let TriggerEvent::Update(columns) = &t.event {
+        for c in columns {
+            table.schema.column_index(c).ok_or_else(|| Error::NoSuchColumn {
+                name: format!("{}.{c}", t.table),
+                suggestion: closest(c, table.schema.columns.iter().map(|c| c.name.as_str())),
+            })?;
+        }
+    }
+    let stored = CreateTrigger { if_not_exists: false, table: t.table.to_ascii_lowercase(), ..t.clone() };
+    let trigger = crate::storage::TriggerDef {
+        name: t.name.clone(),
+        table: stored.table.clone(),
+        timing: t.timing,
+        event: t.event.clone(),
+        sql: stored.to_string(),
+    };
+    Ok(Plan::CreateTrigger { trigger: Arc::new(trigger), if_not_exists: t.if_not_exists })
+}
+
 struct Cx<'a> {
     state: &'a State,
     history: &'a dyn History,
@@ -451,7 +495,8 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     let source = match &i.source {
         InsertSource::Values(rows) => {
             let empty = Scope::default();
-            let mut binder = Binder::new(&empty, "not allowed in VALUES");
+            let nest = Some(Nesting { planner: cx, outer: &[] });
+            let mut binder = Binder::new(&empty, "not allowed in VALUES").nested(nest);
             let mut bound = Vec::with_capacity(rows.len());
             for (n, row) in rows.iter().enumerate() {
                 if row.len() != width {

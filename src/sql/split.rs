@@ -1,6 +1,8 @@
 //! Cuts script text into statements at the semicolons outside quotes and comments, so
 //! that one bad statement does not hide the ones after it. A line that starts with `.`
 //! where a statement would start is a dot-command and ends at the end of its line.
+//! A `CREATE TRIGGER` statement holds statements of its own: it ends at the `;` after
+//! its `END`, which comes right after the `;` of its last statement.
 
 /// One piece of a script: its text and where it starts in the whole script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,7 @@ pub fn split(script: &str) -> Vec<Piece<'_>> {
                 i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |n| i + n)
             }
             b'/' if b.get(i + 1) == Some(&b'*') => i = script[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2),
+            b';' if in_trigger_body(&script[start..i]) => i += 1,
             b';' => {
                 push_statement(&mut pieces, script, start, i + 1, true);
                 start = i + 1;
@@ -44,6 +47,43 @@ pub fn split(script: &str) -> Vec<Piece<'_>> {
     }
     push_statement(&mut pieces, script, start, b.len(), false);
     pieces
+}
+
+/// True when `text` is a CREATE TRIGGER statement whose body has not ended yet.
+fn in_trigger_body(text: &str) -> bool {
+    let mut rest = text;
+    let mut words = [""; 3];
+    for w in &mut words {
+        rest = skip_space_and_comments(rest);
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        (*w, rest) = rest.split_at(end);
+    }
+    let is = |w: &str, k: &str| w.eq_ignore_ascii_case(k);
+    let trigger = is(words[0], "create")
+        && (is(words[1], "trigger") || (is(words[1], "temp") || is(words[1], "temporary")) && is(words[2], "trigger"));
+    if !trigger {
+        return false;
+    }
+    let t = text.trim_end();
+    let ends = t.len() >= 3
+        && t.is_char_boundary(t.len() - 3)
+        && is(&t[t.len() - 3..], "end")
+        && !t[..t.len() - 3].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && t[..t.len() - 3].trim_end().ends_with(';');
+    !ends
+}
+
+fn skip_space_and_comments(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.find('\n').map_or("", |n| &r[n..]).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.find("*/").map_or("", |n| &r[n + 2..]).trim_start();
+        } else {
+            return rest;
+        }
+    }
 }
 
 fn utf8_width(first_byte: u8) -> usize {
@@ -81,19 +121,7 @@ fn push_statement<'a>(out: &mut Vec<Piece<'a>>, script: &'a str, start: usize, e
 
 /// True when the text holds nothing but whitespace and comments.
 pub fn only_space_and_comments(text: &str) -> bool {
-    let mut rest = text.trim_start();
-    loop {
-        if rest.is_empty() {
-            return true;
-        }
-        if let Some(r) = rest.strip_prefix("--") {
-            rest = r.find('\n').map_or("", |n| &r[n..]).trim_start();
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.find("*/").map_or("", |n| &r[n + 2..]).trim_start();
-        } else {
-            return false;
-        }
-    }
+    skip_space_and_comments(text).is_empty()
 }
 
 /// Line and column (both 1-based) of a byte offset.
@@ -125,6 +153,25 @@ mod tests {
         let p = split("SELECT é; ü\n.x");
         let texts: Vec<&str> = p.iter().map(|p| p.text).collect();
         assert_eq!(texts, ["SELECT é;", "ü\n.x"]);
+    }
+
+    #[test]
+    fn a_trigger_is_one_statement_with_its_body() {
+        let s = "CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES (1); \
+                 SELECT CASE WHEN 1 THEN 2 END; END; SELECT 1; create temp trigger u delete on a begin select 1; end";
+        let texts: Vec<&str> = split(s).iter().map(|p| p.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES (1); SELECT CASE WHEN 1 THEN 2 END; END;",
+                "SELECT 1;",
+                "create temp trigger u delete on a begin select 1; end"
+            ]
+        );
+        // Unfinished: the body's semicolons do not end it.
+        let p = split("CREATE TRIGGER t DELETE ON a BEGIN SELECT 1;");
+        assert_eq!(p.len(), 1);
+        assert!(!p[0].terminated);
     }
 
     #[test]

@@ -182,6 +182,24 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
             ops.push(WriteOp::CreateView(v.clone()));
         }
     }
+    // Dropping a table or view drops its triggers; the others change where they differ.
+    let dropped: Vec<String> = ops
+        .iter()
+        .filter_map(|op| match op {
+            WriteOp::DropTable(n) | WriteOp::DropView(n) => Some(n.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    for t in from.triggers() {
+        if to.trigger(&t.name) != Some(t) && !dropped.contains(&t.table) {
+            ops.push(WriteOp::DropTrigger(t.name.clone()));
+        }
+    }
+    for t in to.triggers() {
+        if from.trigger(&t.name) != Some(t) || dropped.contains(&t.table) {
+            ops.push(WriteOp::CreateTrigger(t.clone()));
+        }
+    }
     let empty = MessageStore::default();
     for (ns, _) in to.message_stores().chain(from.message_stores().filter(|(ns, _)| to.messages(ns).is_none())) {
         let a = from.messages(ns).unwrap_or(&empty);
@@ -194,18 +212,20 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
             ops.push(WriteOp::Message { namespace: ns.clone(), message: m.clone() });
         }
     }
-    // Catalog changes first, then every delete before any insert, then expiry and
+    // Catalog changes first (a trigger after what it watches), then every delete before any insert, then expiry and
     // messages.
     ops.sort_by_key(|op| match op {
-        WriteOp::DropTable(_) | WriteOp::DropView(_) => 0,
-        WriteOp::DropNamespace(_) => 1,
-        WriteOp::CreateNamespace(_) => 2,
-        WriteOp::CreateTable(_) | WriteOp::CreateIndex { .. } | WriteOp::DropIndex { .. } | WriteOp::CreateView(_) => 3,
-        WriteOp::Row { change: Change::Delete, .. } => 4,
-        WriteOp::Row { .. } => 5,
-        WriteOp::Expire { .. } => 6,
-        WriteOp::TruncateMessages { .. } => 7,
-        WriteOp::Message { .. } => 8,
+        WriteOp::DropTrigger(_) => 0,
+        WriteOp::DropTable(_) | WriteOp::DropView(_) => 1,
+        WriteOp::DropNamespace(_) => 2,
+        WriteOp::CreateNamespace(_) => 3,
+        WriteOp::CreateTable(_) | WriteOp::CreateIndex { .. } | WriteOp::DropIndex { .. } | WriteOp::CreateView(_) => 4,
+        WriteOp::CreateTrigger(_) => 5,
+        WriteOp::Row { change: Change::Delete, .. } => 6,
+        WriteOp::Row { .. } => 7,
+        WriteOp::Expire { .. } => 8,
+        WriteOp::TruncateMessages { .. } => 9,
+        WriteOp::Message { .. } => 10,
     });
     WriteSet { ops }
 }

@@ -11,6 +11,7 @@
 //! - [`schema`] — columns, types and constraints
 //! - [`table`] — rows by key, unique indexes
 //! - [`state`] — the whole database and the write set
+//! - [`trigger`] — triggers as the catalog keeps them
 //! - [`diff`] — differences between states, walking only what they do not share
 
 pub mod check;
@@ -22,9 +23,11 @@ pub mod streams;
 pub mod table;
 pub mod text;
 pub mod time;
+pub mod trigger;
 pub mod value;
 
 pub use schema::{Column, ColumnDefault, DataType, TableSchema};
 pub use state::{AsOf, Change, History, Joined, State, ViewDef, WriteOp, WriteSet};
 pub use table::{Row, RowKey, Table};
+pub use trigger::{TriggerDef, TriggerEvent, TriggerTiming};
 pub use value::Value;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::schema::{IndexDef, TableSchema};
 use super::streams::{Message, MessageStore};
 use super::table::{Row, RowKey, Table};
+use super::trigger::{TriggerDef, TriggerTiming};
 use crate::error::{closest, Error, Result};
 
 /// What happens to one row.
@@ -68,6 +69,9 @@ pub enum WriteOp {
         key: RowKey,
         at: Option<i64>,
     },
+    // New kinds go last: the log stores a kind by its position.
+    CreateTrigger(Arc<TriggerDef>),
+    DropTrigger(String),
 }
 
 /// The namespace every database has, whose tables are named without a prefix.
@@ -187,6 +191,8 @@ static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);
 pub struct State {
     tables: OrdMap<String, Table>,
     views: OrdMap<String, Arc<ViewDef>>,
+    /// Triggers by lower-case stored name.
+    triggers: OrdMap<String, Arc<TriggerDef>>,
     /// Namespaces other than `main` (lower case). Their tables and views are stored
     /// under `namespace.name`.
     namespaces: OrdSet<String>,
@@ -241,6 +247,40 @@ impl State {
             self.views.insert(v.name.to_ascii_lowercase(), Arc::new(v));
         }
         self
+    }
+
+    pub fn trigger(&self, name: &str) -> Option<&Arc<TriggerDef>> {
+        self.triggers.get(&name.to_ascii_lowercase())
+    }
+
+    pub fn triggers(&self) -> impl Iterator<Item = &Arc<TriggerDef>> {
+        self.triggers.values()
+    }
+
+    /// Whether any trigger watches the table (by stored, lower-case name): the one
+    /// question a write asks of the catalog when there are none.
+    pub fn has_triggers_on(&self, table: &str) -> bool {
+        !self.triggers.is_empty() && self.triggers.values().any(|t| t.table == table)
+    }
+
+    /// A state with these triggers added (from a checkpoint).
+    pub fn with_triggers(mut self, triggers: impl IntoIterator<Item = TriggerDef>) -> State {
+        for t in triggers {
+            self.triggers.insert(t.name.to_ascii_lowercase(), Arc::new(t));
+        }
+        self
+    }
+
+    /// Removes the triggers that watch a table or view (stored, lower-case name).
+    fn drop_triggers_on(&mut self, table: &str) {
+        self.drop_triggers_where(|_, t| t.table == table);
+    }
+
+    fn drop_triggers_where(&mut self, doomed: impl Fn(&str, &TriggerDef) -> bool) {
+        let names: Vec<String> = self.triggers.iter().filter(|(k, t)| doomed(k, t)).map(|(k, _)| k.clone()).collect();
+        for n in names {
+            self.triggers.remove(&n);
+        }
     }
 
     /// A state with these namespaces and message stores added (from a checkpoint).
@@ -350,6 +390,7 @@ impl State {
                 for v in views {
                     self.views.remove(&v);
                 }
+                self.drop_triggers_where(|name, _| namespace_of(name) == key);
                 self.streams.remove(&key);
                 self.namespaces.remove(&key);
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
@@ -381,9 +422,11 @@ impl State {
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
             WriteOp::DropView(name) => {
-                if self.views.remove(&name.to_ascii_lowercase()).is_none() {
+                let key = name.to_ascii_lowercase();
+                if self.views.remove(&key).is_none() {
                     return Err(Error::invalid(format!("no such view: {name}")));
                 }
+                self.drop_triggers_on(&key);
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
             WriteOp::CreateTable(schema) => {
@@ -405,8 +448,30 @@ impl State {
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
             WriteOp::DropTable(name) => {
-                if self.tables.remove(&name.to_ascii_lowercase()).is_none() {
+                let key = name.to_ascii_lowercase();
+                if self.tables.remove(&key).is_none() {
                     return Err(Error::NoSuchTable { name: name.clone(), suggestion: None });
+                }
+                self.drop_triggers_on(&key);
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::CreateTrigger(trigger) => {
+                let key = trigger.name.to_ascii_lowercase();
+                if self.triggers.contains_key(&key) {
+                    return Err(Error::invalid(format!("trigger {} already exists", trigger.name)));
+                }
+                if trigger.timing == TriggerTiming::InsteadOf || !self.tables.contains_key(&trigger.table) {
+                    return Err(Error::invalid(format!(
+                        "trigger {}: no table {} to watch (views take no triggers)",
+                        trigger.name, trigger.table
+                    )));
+                }
+                self.triggers.insert(key, trigger.clone());
+                self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
+            }
+            WriteOp::DropTrigger(name) => {
+                if self.triggers.remove(&name.to_ascii_lowercase()).is_none() {
+                    return Err(Error::invalid(format!("no such trigger: {name}")));
                 }
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }

@@ -208,6 +208,7 @@ impl Session {
             history: Some(&self.db),
             state: None,
             sub: None,
+            firing: None,
         };
         if let Some(txn) = &mut self.txn {
             if txn.serializable {
@@ -464,6 +465,8 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
             | WriteOp::DropIndex { .. }
             | WriteOp::CreateView(_)
             | WriteOp::DropView(_)
+            | WriteOp::CreateTrigger(_)
+            | WriteOp::DropTrigger(_)
             | WriteOp::CreateNamespace(_)
             | WriteOp::DropNamespace(_) => {
                 if head.schema_id() != txn.base.schema_id() {
@@ -573,6 +576,8 @@ fn finish(out: Output) -> Result<Outcome> {
         Output::Written(_, "altered") => Outcome::Done("ALTER TABLE"),
         Output::Written(_, "view created") => Outcome::Done("CREATE VIEW"),
         Output::Written(_, "view dropped") => Outcome::Done("DROP VIEW"),
+        Output::Written(_, "trigger created") => Outcome::Done("CREATE TRIGGER"),
+        Output::Written(_, "trigger dropped") => Outcome::Done("DROP TRIGGER"),
         Output::Written(_, "namespace created") => Outcome::Done("CREATE NAMESPACE"),
         Output::Written(_, "namespace dropped") => Outcome::Done("DROP NAMESPACE"),
         Output::Written(w, verb) => Outcome::Changed { verb, count: w.count },

@@ -1,0 +1,249 @@
+//! Row triggers (`CREATE TRIGGER … FOR EACH ROW`), fired by INSERT, UPDATE and DELETE.
+//!
+//! A write loads the triggers on its table once per statement: each is parsed from its
+//! stored text, `NEW.c` and `OLD.c` become parameters (the new row's columns first, then
+//! the old row's), and its WHEN clause and body are planned. For each row the write
+//! then runs the BEFORE triggers, changes the row, and runs the AFTER triggers, each
+//! body statement against the statement's working state, its changes joining the
+//! statement's write set — so a trigger's work is as atomic as the statement that
+//! fired it.
+//!
+//! As in SQLite (with `recursive_triggers` off): a trigger does not fire again from
+//! inside its own body; `RAISE(IGNORE)` abandons the rest of the row's triggers and, in
+//! a BEFORE trigger, the row's change; `RAISE(ABORT|FAIL|ROLLBACK, msg)` fails the
+//! statement with `msg`. Triggers on one event run in the order of their names.
+
+use super::eval::Ctx;
+use super::select::run_select;
+use super::write::Read;
+use super::{execute, Output};
+use crate::error::{Error, Result};
+use crate::sql::ast::{Expr, Select, SelectItem, Statement};
+use crate::sql::plan::{Plan, SelectPlan};
+use crate::sql::planner;
+use crate::storage::{AsOf, History, State, TableSchema, TriggerDef, TriggerEvent, TriggerTiming, Value, WriteSet};
+
+/// One trigger running, and those it runs inside.
+pub struct Firing<'a> {
+    name: &'a str,
+    outer: Option<&'a Firing<'a>>,
+}
+
+impl Firing<'_> {
+    fn runs(&self, name: &str) -> bool {
+        self.name == name || self.outer.is_some_and(|o| o.runs(name))
+    }
+}
+
+/// The error `RAISE(action[, message])` stops with.
+pub fn raise(args: &[Value], ctx: &Ctx) -> Error {
+    if ctx.firing.is_none() {
+        return Error::invalid("RAISE() may only be used within a trigger program");
+    }
+    let ignore = matches!(args.first(), Some(Value::Text(t)) if t.as_str() == "IGNORE");
+    let message = args.get(1).map(|m| if m.is_null() { String::new() } else { m.to_string() }).unwrap_or_default();
+    Error::Raise { ignore, message }
+}
+
+/// The kind of row change a write makes, with the columns an UPDATE sets.
+pub enum Event<'a> {
+    Insert,
+    Delete,
+    Update(&'a [usize]),
+}
+
+/// A trigger ready to fire.
+struct Ready {
+    name: String,
+    timing: TriggerTiming,
+    when: Option<SelectPlan>,
+    body: Vec<Plan>,
+    /// Whether its body can `RAISE(IGNORE)`: only then is the state kept before each
+    /// of its statements, to go back to.
+    ignores: bool,
+}
+
+/// The triggers one write statement fires, planned.
+pub struct Triggers {
+    ready: Vec<Ready>,
+    /// Columns of the table: a row's values are this many parameters.
+    width: usize,
+}
+
+/// No history: a trigger's body reads the current state (AS OF inside it still works
+/// through the statement's own history, when it has one).
+struct NoHistory;
+
+impl History for NoHistory {
+    fn state_at(&self, _: &AsOf) -> Result<State> {
+        Err(Error::NoSuchVersion("no past versions are available here".into()))
+    }
+}
+
+impl Triggers {
+    /// The triggers on `table` for `event`, or `None` when there are none (the common
+    /// case, which costs one look at the catalog).
+    pub fn load(state: &State, table: &str, event: Event, ctx: &Ctx) -> Result<Option<Triggers>> {
+        if !state.has_triggers_on(table) {
+            return Ok(None);
+        }
+        let schema = &state.table_or_err(table)?.schema;
+        let mut ready = Vec::new();
+        for def in state.triggers().filter(|t| t.table == table) {
+            let fires = match (&def.event, &event) {
+                (TriggerEvent::Insert, Event::Insert) | (TriggerEvent::Delete, Event::Delete) => true,
+                (TriggerEvent::Update(cols), Event::Update(set)) => {
+                    cols.is_empty() || cols.iter().any(|c| schema.column_index(c).is_some_and(|i| set.contains(&i)))
+                }
+                _ => false,
+            };
+            if !fires || ctx.firing.is_some_and(|f| f.runs(&def.name)) {
+                continue;
+            }
+            ready.push(prepare(def, schema, state, ctx).map_err(|e| in_trigger(&def.name, e))?);
+        }
+        Ok((!ready.is_empty()).then_some(Triggers { ready, width: schema.columns.len() }))
+    }
+
+    /// Runs the triggers of one timing for one row against the statement's working
+    /// state, adding their changes to `writes`. False when `RAISE(IGNORE)` said to
+    /// leave the row alone.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fire(
+        &self,
+        timing: TriggerTiming,
+        old: Option<&[Value]>,
+        new: Option<&[Value]>,
+        working: &mut State,
+        writes: &mut WriteSet,
+        reads: &mut Vec<Read>,
+        ctx: &Ctx,
+    ) -> Result<bool> {
+        let mut params = Vec::with_capacity(2 * self.width);
+        for row in [new, old] {
+            match row {
+                Some(r) => params.extend_from_slice(r),
+                None => params.extend(std::iter::repeat_n(Value::Null, self.width)),
+            }
+        }
+        for t in self.ready.iter().filter(|t| t.timing == timing) {
+            let firing = Firing { name: &t.name, outer: ctx.firing };
+            let ctx = &Ctx { params: &params, firing: Some(&firing), state: None, sub: None, ..*ctx };
+            match run_one(t, working, writes, reads, ctx) {
+                Ok(()) => {}
+                // Only a body that can raise IGNORE keeps the state to go back to.
+                Err(Error::Raise { ignore: true, .. }) if t.ignores => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Runs one trigger's WHEN and body. On `RAISE(IGNORE)` the state is as it was before
+/// the statement that raised it.
+fn run_one(t: &Ready, working: &mut State, writes: &mut WriteSet, reads: &mut Vec<Read>, ctx: &Ctx) -> Result<()> {
+    if let Some(when) = &t.when {
+        let rows = run_select(when, working, &Ctx { state: Some(working), ..*ctx })?.rows;
+        let yes = rows.first().and_then(|r| r.first()).and_then(Value::truth);
+        if yes != Some(true) {
+            return Ok(());
+        }
+    }
+    for plan in &t.body {
+        let kept = t.ignores.then(|| working.clone());
+        let state = std::mem::take(working);
+        let (out, state) = match execute(plan, state, ctx) {
+            Ok(done) => done,
+            Err(e) => {
+                if let Some(k) = kept {
+                    *working = k;
+                }
+                return Err(e);
+            }
+        };
+        match (out, state) {
+            (Output::Written(w, _) | Output::RowsWritten(_, w), _) => {
+                *working = w.state;
+                writes.extend(w.writes);
+                reads.extend(w.reads);
+            }
+            (_, Some(state)) => *working = state,
+            (_, None) => unreachable!("a statement that wrote nothing hands its state back"),
+        }
+    }
+    Ok(())
+}
+
+fn in_trigger(name: &str, e: Error) -> Error {
+    Error::invalid(format!("trigger {name}: {e}"))
+}
+
+/// Parses a trigger's text, turns `NEW.c`/`OLD.c` into parameters and plans it.
+fn prepare(def: &TriggerDef, schema: &TableSchema, state: &State, ctx: &Ctx) -> Result<Ready> {
+    let Statement::CreateTrigger(t) = crate::sql::parser::parse(&def.sql)? else {
+        return Err(Error::invalid("its stored text is not a CREATE TRIGGER statement"));
+    };
+    let t = *t;
+    let (has_new, has_old) = match def.event {
+        TriggerEvent::Insert => (true, false),
+        TriggerEvent::Delete => (false, true),
+        TriggerEvent::Update(_) => (true, true),
+    };
+    let width = schema.columns.len();
+    let mut bad: Option<Error> = None;
+    let mut bind = |e: &mut Expr| {
+        let Expr::Column { table: Some(q), name } = e else { return };
+        let offset = if q.eq_ignore_ascii_case("new") && has_new {
+            0
+        } else if q.eq_ignore_ascii_case("old") && has_old {
+            width
+        } else {
+            return;
+        };
+        match schema.column_index(name) {
+            Some(i) => *e = Expr::Param(offset + i + 1),
+            None => {
+                bad.get_or_insert(Error::NoSuchColumn { name: format!("{q}.{name}"), suggestion: None });
+            }
+        }
+    };
+    let history: &dyn History = ctx.history.unwrap_or(&NoHistory);
+    let mut when = t.when;
+    if let Some(w) = &mut when {
+        w.walk_mut(&mut bind);
+    }
+    let mut body = t.body;
+    for step in &mut body {
+        step.walk_exprs_mut(&mut bind);
+    }
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    let when = match when {
+        Some(expr) => {
+            let select = Select {
+                columns: vec![SelectItem::Expr { expr, alias: None, text: String::new() }],
+                ..Select::default()
+            };
+            match planner::plan(&Statement::Select(Box::new(select)), state, history)? {
+                Plan::Select(p) => Some(p),
+                _ => return Err(Error::invalid("its WHEN clause cannot write")),
+            }
+        }
+        None => None,
+    };
+    let ignores = body.iter_mut().any(|s| {
+        let mut found = false;
+        s.walk_exprs_mut(&mut |e| found |= raises_ignore(e));
+        found
+    });
+    let body = body.iter().map(|s| planner::plan(s, state, history)).collect::<Result<Vec<_>>>()?;
+    Ok(Ready { name: def.name.clone(), timing: def.timing, when, body, ignores })
+}
+
+fn raises_ignore(e: &Expr) -> bool {
+    matches!(e, Expr::Function { name, args, .. }
+        if name.eq_ignore_ascii_case("raise")
+            && matches!(args.first(), Some(Expr::Literal(Value::Text(t))) if t.as_str().eq_ignore_ascii_case("ignore")))
+}
