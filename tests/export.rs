@@ -23,6 +23,9 @@ fn setup() -> Database {
         "DELETE FROM notes WHERE body = 'b'",
         "INSERT INTO pairs VALUES ('x', 2), ('x', 1), ('', -7)",
         "CREATE VIEW heavy (name, kg) AS SELECT owners.name, pets.weight FROM owners JOIN pets ON pets.owner = owners.id",
+        // Created after the rows: an import must not fire it for them either.
+        "CREATE TRIGGER pets_noted AFTER INSERT ON pets WHEN NEW.kind IS NOT NULL \
+         BEGIN INSERT INTO notes VALUES ('pet: ' || NEW.kind, NEW.id); END",
     ] {
         s.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -48,6 +51,9 @@ fn assert_identical(a: &State, b: &State) {
     let views = |s: &State| s.views().map(|v| v.to_sql()).collect::<Vec<_>>();
     assert_eq!(views(a), views(b));
     assert_eq!(views(a).len(), 1);
+    let triggers = |s: &State| s.triggers().map(|t| (**t).clone()).collect::<Vec<_>>();
+    assert_eq!(triggers(a), triggers(b));
+    assert_eq!(triggers(a).len(), 1);
     let (ca, cb) = (contents(a), contents(b));
     assert_eq!(ca, cb);
     // Exactly the same types too (1 and 1.0 compare equal).

@@ -197,6 +197,11 @@ const TXN_STATEMENTS: &[&str] = &[
     "CREATE UNIQUE INDEX u_a ON u (a)",
     "ALTER TABLE u ADD COLUMN c INTEGER DEFAULT 7",
     "UPDATE u SET a = a * 2",
+    // Triggers whose writes join the statement's, some of which fail it part-way.
+    "CREATE TRIGGER t_copied AFTER INSERT ON t BEGIN INSERT INTO u VALUES (NEW.a, NEW.a > 4); END",
+    "CREATE TRIGGER t_guarded BEFORE UPDATE ON t WHEN NEW.a > 14 BEGIN SELECT RAISE(ABORT, 'too big'); END",
+    "CREATE TRIGGER t_kept BEFORE DELETE ON t WHEN OLD.b = 'x' BEGIN SELECT RAISE(IGNORE); END",
+    "DROP TRIGGER t_copied",
 ];
 
 /// Everything a database holds, as text, to tell whether anything changed.

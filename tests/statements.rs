@@ -295,3 +295,73 @@ fn updates_keep_every_index_in_step_with_its_rows() {
     assert!(s.execute("UPDATE t SET c = 11, b = 'x' WHERE id = 2", &[]).is_err(), "a unique pair stays unique");
     assert_eq!(shown(&mut s, "CHECK DATABASE"), ["ok"]);
 }
+
+#[test]
+fn a_trigger_failing_on_one_row_of_a_batch_changes_nothing_and_names_the_row() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)", &[]).unwrap();
+    s.execute("CREATE TABLE names (name TEXT UNIQUE)", &[]).unwrap();
+    // Every row writes a second table; row 7312 repeats a name, which that table refuses.
+    s.execute("CREATE TRIGGER users_named AFTER INSERT ON users BEGIN INSERT INTO names VALUES (NEW.name); END", &[])
+        .unwrap();
+    let err = s.execute(&big_insert(7312, "(7312, 'user1')"), &[]).unwrap_err();
+    assert_eq!(err.to_string(), "row 7312: UNIQUE constraint failed: names.name (duplicate value 'user1')");
+    assert_eq!((count(&db, "users"), count(&db, "names")), (0, 0));
+
+    s.execute(
+        "CREATE TRIGGER no_bob BEFORE INSERT ON users WHEN NEW.name = 'bob' BEGIN SELECT RAISE(FAIL, 'no bob'); END",
+        &[],
+    )
+    .unwrap();
+    let err = s.execute(&big_insert(9000, "(9000, 'bob')"), &[]).unwrap_err();
+    assert_eq!(err.to_string(), "row 9000: no bob");
+    assert_eq!((count(&db, "users"), count(&db, "names")), (0, 0));
+
+    let out = s.execute(&big_insert(0, ""), &[]).unwrap();
+    assert_eq!(out, Outcome::Changed { verb: "inserted", count: 10_000 });
+    assert_eq!((count(&db, "users"), count(&db, "names")), (10_000, 10_000));
+}
+
+#[test]
+fn what_triggers_write_takes_part_in_first_committer_wins() {
+    let db = Database::open_in_memory();
+    let mut setup = db.session();
+    setup.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, qty INTEGER)", &[]).unwrap();
+    setup.execute("CREATE TABLE totals (id INTEGER PRIMARY KEY, qty INTEGER)", &[]).unwrap();
+    setup.execute("INSERT INTO totals VALUES (1, 0)", &[]).unwrap();
+    setup
+        .execute(
+            "CREATE TRIGGER add_up AFTER INSERT ON orders BEGIN UPDATE totals SET qty = qty + NEW.qty WHERE id = 1; END",
+            &[],
+        )
+        .unwrap();
+
+    // Different order rows, the same total row: the second commit must not lose the first's.
+    let (mut a, mut b) = (db.session(), db.session());
+    a.execute("BEGIN", &[]).unwrap();
+    b.execute("BEGIN", &[]).unwrap();
+    a.execute("INSERT INTO orders VALUES (1, 5)", &[]).unwrap();
+    b.execute("INSERT INTO orders VALUES (2, 7)", &[]).unwrap();
+    a.execute("COMMIT", &[]).unwrap();
+    let err = b.execute("COMMIT", &[]).unwrap_err();
+    assert!(err.to_string().contains("row 1 of table totals was changed"), "{err}");
+
+    // In autocommit, threads that all fire the trigger lose no update.
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let db = db.clone();
+            thread::spawn(move || {
+                let mut s = db.session();
+                for i in 0..100 {
+                    s.execute(&format!("INSERT INTO orders VALUES ({}, 1)", 100 + w * 100 + i), &[]).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let rows = setup.query("SELECT qty FROM totals", &[]).unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::Integer(405)]]);
+}

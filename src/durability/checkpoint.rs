@@ -6,14 +6,14 @@
 //! digits. It holds:
 //!
 //! ```text
-//! magic:   8 bytes  "AMBERCK2"
+//! magic:   8 bytes  "AMBERCK3" (or "AMBERCK2": the same without triggers)
 //! version: u64 LE
 //! length:  u64 LE   bytes in payload
 //! crc:     u32 LE   CRC-32 (IEEE) of payload
 //! payload:          postcard: for each table its schema, next rowid, rows in key order
 //!                   (in chunks), its indexes' orders and its rows' expiry times; then
-//!                   the views, the namespaces, and each namespace's messages in
-//!                   global order
+//!                   the views, the namespaces, each namespace's messages in
+//!                   global order, and the triggers
 //! ```
 //!
 //! Indexes are not stored: they are rebuilt from the rows on load, so they always agree
@@ -36,9 +36,11 @@ use super::fs::Fs;
 use crate::storage::schema::TableSchema;
 use crate::storage::streams::{Message, MessageStore};
 use crate::storage::table::Slot;
-use crate::storage::{Row, RowKey, State, Table, Value, ViewDef};
+use crate::storage::{Row, RowKey, State, Table, TriggerDef, Value, ViewDef};
 
-const MAGIC: &[u8; 8] = b"AMBERCK2";
+const MAGIC: &[u8; 8] = b"AMBERCK3";
+/// Checkpoints written before triggers existed: read as they are.
+const MAGIC_V2: &[u8; 8] = b"AMBERCK2";
 const HEADER: usize = 28;
 
 pub fn checkpoint_name(version: u64) -> String {
@@ -174,7 +176,8 @@ pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
     let views: Vec<&ViewDef> = state.views().map(|v| &**v).collect();
     let namespaces: Vec<&String> = state.namespaces().collect();
     let streams: Streams = state.message_stores().map(|(ns, s)| (ns, s.messages().map(|m| &**m).collect())).collect();
-    let buf = postcard::to_extend(&(tables, views, namespaces, streams), vec![0u8; HEADER])
+    let triggers: Vec<&TriggerDef> = state.triggers().map(|t| &**t).collect();
+    let buf = postcard::to_extend(&(tables, views, namespaces, streams, triggers), vec![0u8; HEADER])
         .map_err(|e| format!("cannot encode a checkpoint: {e}"))?;
     let mut buf = buf;
     let len = (buf.len() - HEADER) as u64;
@@ -188,7 +191,7 @@ pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
 
 /// Reads a checkpoint back: its version and state, or why it cannot be used.
 pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
-    if bytes.len() < HEADER || &bytes[0..8] != MAGIC {
+    if bytes.len() < HEADER || (&bytes[0..8] != MAGIC && &bytes[0..8] != MAGIC_V2) {
         return Err("not a checkpoint file (bad header)".into());
     }
     let u64_at = |i: usize| {
@@ -206,8 +209,16 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
         return Err("checksum mismatch".into());
     }
     type Payload<'a> = (Vec<TableIn<'a>>, Vec<ViewDef>, Vec<String>, Vec<(String, Vec<Message>)>);
-    let (images, views, namespaces, streams): Payload =
-        postcard::from_bytes(payload).map_err(|e| format!("undecodable: {e}"))?;
+    let undecodable = |e: postcard::Error| format!("undecodable: {e}");
+    let (images, views, namespaces, streams, triggers) = if &bytes[0..8] == MAGIC_V2 {
+        let (images, views, namespaces, streams): Payload = postcard::from_bytes(payload).map_err(undecodable)?;
+        (images, views, namespaces, streams, Vec::new())
+    } else {
+        type WithTriggers<'a> =
+            (Vec<TableIn<'a>>, Vec<ViewDef>, Vec<String>, Vec<(String, Vec<Message>)>, Vec<TriggerDef>);
+        let full: WithTriggers = postcard::from_bytes(payload).map_err(undecodable)?;
+        full
+    };
     let mut tables = Vec::with_capacity(images.len());
     for image in images {
         let rows = decode_rows(&image.chunks)?;
@@ -229,7 +240,13 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
         store.seal();
         stores.push((ns, store));
     }
-    Ok((version, State::from_tables(tables).with_views(views).with_namespaces(namespaces, stores)))
+    for t in &triggers {
+        if !tables.iter().any(|table| table.name().eq_ignore_ascii_case(&t.table)) {
+            return Err(format!("trigger {} watches missing table {}", t.name, t.table));
+        }
+    }
+    let state = State::from_tables(tables).with_views(views).with_namespaces(namespaces, stores);
+    Ok((version, state.with_triggers(triggers)))
 }
 
 /// Decodes a table's row chunks on a few threads and joins them in order.
@@ -302,6 +319,32 @@ mod tests {
         flipped[HEADER + 3] ^= 1;
         assert_eq!(decode(&flipped).err().unwrap(), "checksum mismatch");
         assert!(decode(b"hello").is_err());
+    }
+
+    #[test]
+    fn triggers_are_kept_and_checkpoints_from_before_them_still_load() {
+        let db = Database::open_in_memory();
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)", &[]).unwrap();
+        s.execute("CREATE TABLE log (n INTEGER)", &[]).unwrap();
+        s.execute("INSERT INTO t VALUES (1, 10)", &[]).unwrap();
+        let before = encode(&db.state(), 3).unwrap();
+        s.execute("CREATE TRIGGER keep AFTER INSERT ON t BEGIN INSERT INTO log VALUES (NEW.n); END", &[]).unwrap();
+        let (_, state) = decode(&encode(&db.state(), 4).unwrap()).unwrap();
+        let kept: Vec<_> = state.triggers().map(|t| (**t).clone()).collect();
+        assert_eq!(kept, [(**db.state().trigger("keep").unwrap()).clone()]);
+
+        // The same checkpoint as the previous format wrote it: no trigger list at the end.
+        let mut old = before[..before.len() - 1].to_vec();
+        let len = (old.len() - HEADER) as u64;
+        let crc = crc32fast::hash(&old[HEADER..]);
+        old[0..8].copy_from_slice(MAGIC_V2);
+        old[16..24].copy_from_slice(&len.to_le_bytes());
+        old[24..28].copy_from_slice(&crc.to_le_bytes());
+        let (version, state) = decode(&old).unwrap();
+        assert_eq!(version, 3);
+        assert_eq!(state.triggers().count(), 0);
+        assert_eq!(state.table("t").unwrap().rows.len(), 1);
     }
 
     #[test]

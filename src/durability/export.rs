@@ -49,6 +49,9 @@ struct Export {
     /// Every namespace's messages in global order, written again last.
     #[serde(default)]
     messages: Vec<MessageExport>,
+    /// `CREATE TRIGGER` statements, created after the rows (which they do not fire for).
+    #[serde(default)]
+    triggers: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -174,7 +177,8 @@ pub fn export(state: &State, version: u64, now: i64) -> Result<String> {
         .collect();
     let views = state.views().map(|v| v.to_sql()).collect();
     let namespaces = state.namespaces().cloned().collect();
-    let doc = Export { format: FORMAT, version, tables, views, namespaces, messages: messages_of(state) };
+    let triggers = state.triggers().map(|t| t.sql.clone()).collect();
+    let doc = Export { format: FORMAT, version, tables, views, namespaces, messages: messages_of(state), triggers };
     let config = ron::ser::PrettyConfig::new().depth_limit(4);
     ron::ser::to_string_pretty(&doc, config).map_err(|e| Error::Io(format!("cannot write the export: {e}")))
 }
@@ -239,6 +243,9 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
     for sql in &doc.views {
         session.execute(sql, &[]).map_err(|e| Error::Io(format!("{source}: view: {e}")))?;
     }
+    for sql in &doc.triggers {
+        session.execute(sql, &[]).map_err(|e| Error::Io(format!("{source}: trigger: {e}")))?;
+    }
     let home = session.namespace().to_string();
     for (n, m) in doc.messages.iter().enumerate() {
         let at = |e: Error| Error::Io(format!("{source}: message {}: {e}", n + 1));
@@ -269,7 +276,8 @@ fn exact_literal(v: &Value) -> String {
 }
 
 /// SQL that rebuilds the state as it is at `now`: schemas, live rows (those that expire
-/// with the time they have left), indexes, views and messages, in one transaction.
+/// with the time they have left), indexes, views, triggers and messages, in one
+/// transaction.
 pub fn dump(state: &State, now: i64) -> String {
     let mut out = String::from("BEGIN;\n");
     for ns in state.namespaces() {
@@ -293,6 +301,10 @@ pub fn dump(state: &State, now: i64) -> String {
     for v in state.views() {
         out.push_str(&v.to_sql());
         out.push('\n');
+    }
+    for t in state.triggers() {
+        out.push_str(&t.sql);
+        out.push_str(";\n");
     }
     let messages = messages_of(state);
     let mut namespace = crate::storage::state::MAIN;

@@ -184,42 +184,10 @@ fn prepare(def: &TriggerDef, schema: &TableSchema, state: &State, ctx: &Ctx) -> 
     let Statement::CreateTrigger(t) = crate::sql::parser::parse(&def.sql)? else {
         return Err(Error::invalid("its stored text is not a CREATE TRIGGER statement"));
     };
-    let t = *t;
-    let (has_new, has_old) = match def.event {
-        TriggerEvent::Insert => (true, false),
-        TriggerEvent::Delete => (false, true),
-        TriggerEvent::Update(_) => (true, true),
-    };
-    let width = schema.columns.len();
-    let mut bad: Option<Error> = None;
-    let mut bind = |e: &mut Expr| {
-        let Expr::Column { table: Some(q), name } = e else { return };
-        let offset = if q.eq_ignore_ascii_case("new") && has_new {
-            0
-        } else if q.eq_ignore_ascii_case("old") && has_old {
-            width
-        } else {
-            return;
-        };
-        match schema.column_index(name) {
-            Some(i) => *e = Expr::Param(offset + i + 1),
-            None => {
-                bad.get_or_insert(Error::NoSuchColumn { name: format!("{q}.{name}"), suggestion: None });
-            }
-        }
-    };
+    let mut t = *t;
+    planner::bind_trigger_rows(&mut t, schema)?;
     let history: &dyn History = ctx.history.unwrap_or(&NoHistory);
-    let mut when = t.when;
-    if let Some(w) = &mut when {
-        w.walk_mut(&mut bind);
-    }
-    let mut body = t.body;
-    for step in &mut body {
-        step.walk_exprs_mut(&mut bind);
-    }
-    if let Some(e) = bad {
-        return Err(e);
-    }
+    let (when, mut body) = (t.when, t.body);
     let when = match when {
         Some(expr) => {
             let select = Select {

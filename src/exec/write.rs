@@ -407,6 +407,20 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
         };
         ops.push(WriteOp::Row { table: Arc::clone(&new_name), key: key.clone(), change: Change::Insert(row) });
     }
+    // Dropping the table dropped its triggers: they come back, on its new name.
+    let old_name = table.to_ascii_lowercase();
+    for t in state.triggers().filter(|t| t.table == old_name) {
+        let mut def = (**t).clone();
+        if *new_name != *old_name {
+            let crate::sql::ast::Statement::CreateTrigger(mut stmt) = crate::sql::parser::parse(&def.sql)? else {
+                return Err(Error::invalid(format!("trigger {}: its stored text is not CREATE TRIGGER", def.name)));
+            };
+            stmt.table = new_name.to_string();
+            def.sql = stmt.to_string();
+            def.table = new_name.to_string();
+        }
+        ops.push(WriteOp::CreateTrigger(Arc::new(def)));
+    }
     let writes = WriteSet { ops };
     Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new() })
 }

@@ -180,10 +180,10 @@ impl Runner {
             }
             DotCommand::Schema(None) => {
                 for t in state.tables() {
-                    self.write_schema(t);
+                    self.write_schema(t, &state);
                 }
             }
-            DotCommand::Schema(Some(name)) => self.write_schema(state.table_or_err(&name)?),
+            DotCommand::Schema(Some(name)) => self.write_schema(state.table_or_err(&name)?, &state),
             DotCommand::Indexes(table) => {
                 let tables: Vec<&Table> = match &table {
                     Some(name) => vec![state.table_or_err(name)?],
@@ -276,10 +276,15 @@ impl Runner {
         Ok(Flow::Continue)
     }
 
-    fn write_schema(&mut self, t: &Table) {
+    /// A table's CREATE statement, then its indexes' and its triggers'.
+    fn write_schema(&mut self, t: &Table, state: &crate::storage::State) {
         let _ = writeln!(self.out, "{}", t.schema.to_sql());
         for ix in t.schema.index_sql() {
             let _ = writeln!(self.out, "{ix}");
+        }
+        let name = t.name().to_ascii_lowercase();
+        for trigger in state.triggers().filter(|tr| tr.table == name) {
+            let _ = writeln!(self.out, "{};", trigger.sql);
         }
     }
 

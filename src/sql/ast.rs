@@ -578,6 +578,14 @@ impl fmt::Display for Expr {
                 f.write_str(" END")
             }
             Expr::Cast { expr, type_name } => write!(f, "CAST({expr} AS {type_name})"),
+            // RAISE(action[, message]) prints as it is written.
+            Expr::Function { name, args, .. } if raise_action(name, args).is_some() => {
+                let action = raise_action(name, args).unwrap_or_default();
+                match args.get(1) {
+                    Some(message) => write!(f, "RAISE({action}, {message})"),
+                    None => write!(f, "RAISE({action})"),
+                }
+            }
             Expr::Function { name, args, distinct, star } => {
                 let d = if *distinct { "DISTINCT " } else { "" };
                 if *star {
@@ -588,6 +596,15 @@ impl fmt::Display for Expr {
             }
         }
     }
+}
+
+/// The action of a `RAISE(…)` call, as the parser builds it.
+fn raise_action<'a>(name: &str, args: &'a [Expr]) -> Option<&'a str> {
+    let Some(Expr::Literal(Value::Text(action))) = args.first() else { return None };
+    let action = action.as_str();
+    let known = ["IGNORE", "ROLLBACK", "ABORT", "FAIL"].contains(&action);
+    let arity = if action == "IGNORE" { 1 } else { 2 };
+    (name.eq_ignore_ascii_case("raise") && known && args.len() == arity).then_some(action)
 }
 
 impl fmt::Display for SelectItem {

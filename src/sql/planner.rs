@@ -151,6 +151,41 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
 }
 
 /// What planning reads: the current schemas and, for `AS OF`, past ones.
+/// Turns a trigger's `NEW.c` and `OLD.c` into parameters: the new row's columns are
+/// the first `width`, the old row's the next `width`. A row the event lacks (`NEW` of a
+/// DELETE, `OLD` of an INSERT) or a column the table lacks is an error.
+pub fn bind_trigger_rows(t: &mut CreateTrigger, schema: &TableSchema) -> Result<()> {
+    let (has_new, has_old) = match t.event {
+        TriggerEvent::Insert => (true, false),
+        TriggerEvent::Delete => (false, true),
+        TriggerEvent::Update(_) => (true, true),
+    };
+    let width = schema.columns.len();
+    let mut bad: Option<Error> = None;
+    let mut bind = |e: &mut Expr| {
+        let Expr::Column { table: Some(q), name } = e else { return };
+        let (is_new, is_old) = (q.eq_ignore_ascii_case("new"), q.eq_ignore_ascii_case("old"));
+        if !is_new && !is_old {
+            return;
+        }
+        match schema.column_index(name) {
+            Some(i) if (is_new && has_new) || (is_old && has_old) => {
+                *e = Expr::Param(if is_new { i + 1 } else { width + i + 1 })
+            }
+            _ => {
+                bad.get_or_insert(Error::NoSuchColumn { name: format!("{q}.{name}"), suggestion: None });
+            }
+        }
+    };
+    if let Some(w) = &mut t.when {
+        w.walk_mut(&mut bind);
+    }
+    for step in &mut t.body {
+        step.walk_exprs_mut(&mut bind);
+    }
+    bad.map_or(Ok(()), Err)
+}
+
 /// Checks a trigger against the catalog and keeps its text. Its body is planned where
 /// it fires, so that it may name tables created after it, as in SQLite.
 fn plan_create_trigger(t: &CreateTrigger, state: &State) -> Result<Plan> {
@@ -175,6 +210,7 @@ fn plan_create_trigger(t: &CreateTrigger, state: &State) -> Result<Plan> {
             })?;
         }
     }
+    bind_trigger_rows(&mut t.clone(), &table.schema)?;
     let stored = CreateTrigger { if_not_exists: false, table: t.table.to_ascii_lowercase(), ..t.clone() };
     let trigger = crate::storage::TriggerDef {
         name: t.name.clone(),
