@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::ops::Bound;
-use std::sync::Arc;
 
 use super::eval::{eval, Ctx, Env};
 use crate::error::{Error, Result};
@@ -12,6 +11,34 @@ use crate::sql::plan::{Access, BExpr, Range};
 
 use crate::storage::table::{Index, IndexEntry, IndexKey, Slot};
 use crate::storage::{Row, RowKey, Table, Value};
+
+/// A row a source yields: a stored row, which is kept by counting a reference, or one
+/// built for the moment (a joined or reordered row), which is copied only if kept.
+#[derive(Clone, Copy)]
+pub enum RowRef<'a> {
+    Stored(&'a Row),
+    Built(&'a [Value]),
+}
+
+impl RowRef<'_> {
+    pub fn to_row(self) -> Row {
+        match self {
+            RowRef::Stored(r) => r.clone(),
+            RowRef::Built(values) => Row::from(values),
+        }
+    }
+}
+
+impl std::ops::Deref for RowRef<'_> {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        match self {
+            RowRef::Stored(r) => r,
+            RowRef::Built(values) => values,
+        }
+    }
+}
 
 /// How often (in rows) a scan checks the interrupt flag.
 const INTERRUPT_EVERY: usize = 4096;
@@ -138,13 +165,13 @@ pub fn scan(
     access: &Access,
     covering: bool,
     ctx: &Ctx,
-    f: impl FnMut(&RowKey, &Row) -> Result<bool>,
+    f: impl FnMut(&RowKey, RowRef) -> Result<bool>,
 ) -> Result<()> {
     let mut seen = 0usize;
     let mut f = f;
     // Rows that have expired are invisible from the moment they expire.
     let now = (!table.expiry.is_empty()).then(|| ctx.now());
-    let mut visit = |k: &RowKey, r: &Row| -> Result<bool> {
+    let mut visit = |k: &RowKey, r: RowRef| -> Result<bool> {
         if let Some(now) = now {
             if !table.is_live(k, now) {
                 return Ok(true);
@@ -159,14 +186,14 @@ pub fn scan(
     match access {
         Access::Full { reverse: false } => {
             for (k, r) in table.rows.iter() {
-                if !visit(k, r)? {
+                if !visit(k, RowRef::Stored(r))? {
                     break;
                 }
             }
         }
         Access::Full { reverse: true } => {
             for (k, r) in table.rows.iter().rev() {
-                if !visit(k, r)? {
+                if !visit(k, RowRef::Stored(r))? {
                     break;
                 }
             }
@@ -175,7 +202,7 @@ pub fn scan(
             // A point lookup: no list of keys to build, sort and deduplicate.
             if let Some(k) = tuple_key(table, &tuples[0], ctx)? {
                 if let Some(r) = table.rows.get(&k) {
-                    visit(&k, r)?;
+                    visit(&k, RowRef::Stored(r))?;
                 }
             }
         }
@@ -188,7 +215,7 @@ pub fn scan(
             keys.dedup();
             for k in keys {
                 if let Some(r) = table.rows.get(&k) {
-                    if !visit(&k, r)? {
+                    if !visit(&k, RowRef::Stored(r))? {
                         break;
                     }
                 }
@@ -199,7 +226,7 @@ pub fn scan(
             if table.schema.integer_key().is_some() {
                 let Some(range) = int_bounds(&b) else { return Ok(()) };
                 for (k, r) in table.rows.range(range) {
-                    if !visit(k, r)? {
+                    if !visit(k, RowRef::Stored(r))? {
                         break;
                     }
                 }
@@ -211,7 +238,7 @@ pub fn scan(
                 match step(key, &prefix, &b) {
                     Step::Stop => break,
                     Step::Skip => continue,
-                    Step::Take if !visit(k, r)? => break,
+                    Step::Take if !visit(k, RowRef::Stored(r))? => break,
                     Step::Take => {}
                 }
             }
@@ -255,45 +282,36 @@ fn index_of<'a>(table: &'a Table, name: &str) -> Result<&'a crate::storage::tabl
 struct Fetch<'a> {
     table: &'a Table,
     index: &'a Index,
-    covering: bool,
-    /// The last row built for a covering scan, reused when nobody kept it.
-    built: RefCell<Option<Row>>,
+    /// For a covering scan, the row built from each entry in turn: its index and key
+    /// columns are overwritten, the others stay NULL. Lent to the visitor, which copies
+    /// it if it keeps it.
+    built: Option<RefCell<Vec<Value>>>,
 }
 
 impl<'a> Fetch<'a> {
     fn new(table: &'a Table, index: &'a Index, covering: bool) -> Fetch<'a> {
-        Fetch { table, index, covering, built: RefCell::new(None) }
+        let built = covering.then(|| RefCell::new(vec![Value::Null; table.schema.columns.len()]));
+        Fetch { table, index, built }
     }
 }
 
 impl Fetch<'_> {
     /// Visits the row an index entry points at; false once the visitor wants no more.
-    fn visit(&self, e: &IndexEntry, visit: &mut impl FnMut(&RowKey, &Row) -> Result<bool>) -> Result<bool> {
+    fn visit(&self, e: &IndexEntry, visit: &mut impl FnMut(&RowKey, RowRef) -> Result<bool>) -> Result<bool> {
         let Slot::Row(k) = &e.slot else { return Ok(true) };
-        if self.covering {
-            return visit(k, &self.row_from(k, e));
+        if let Some(built) = &self.built {
+            let mut row = built.borrow_mut();
+            self.fill(&mut row, k, e);
+            return visit(k, RowRef::Built(&row));
         }
         match self.table.rows.get(k) {
-            Some(r) => visit(k, r),
+            Some(r) => visit(k, RowRef::Stored(r)),
             None => Ok(true),
         }
     }
 
-    /// A row holding the entry's index columns and key columns.
-    fn row_from(&self, key: &RowKey, e: &IndexEntry) -> Row {
-        let mut built = self.built.borrow_mut();
-        let mut row = match built.take() {
-            Some(row) if Arc::strong_count(&row) == 1 && Arc::weak_count(&row) == 0 => row,
-            _ => Row::from(vec![Value::Null; self.table.schema.columns.len()]),
-        };
-        let values = Arc::get_mut(&mut row).expect("a row nobody else holds can be changed in place");
-        self.fill(values, key, e);
-        *built = Some(row.clone());
-        row
-    }
-
+    /// Writes the entry's index columns and key columns into the row.
     fn fill(&self, row: &mut [Value], key: &RowKey, e: &IndexEntry) {
-        row.iter_mut().for_each(|v| *v = Value::Null);
         for (&c, v) in self.index.columns.iter().zip(e.key.as_slice()) {
             row[c] = v.clone();
         }
@@ -310,7 +328,7 @@ fn walk_index(
     fetch: &Fetch,
     prefix: &[Value],
     b: &Bounds,
-    visit: &mut impl FnMut(&RowKey, &Row) -> Result<bool>,
+    visit: &mut impl FnMut(&RowKey, RowRef) -> Result<bool>,
 ) -> Result<bool> {
     let from = IndexEntry { key: start(prefix, &b.0), slot: Slot::Lo };
     for e in fetch.index.entries.range(from..) {

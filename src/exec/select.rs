@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use rustc_hash::FxHashMap;
 
+use super::access::RowRef;
 use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
@@ -14,34 +15,6 @@ use crate::sql::plan::{AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, So
 use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
-
-/// A row a source yields: a stored row, which is kept by counting a reference, or one
-/// built for the moment (a joined or reordered row), which is copied only if kept.
-#[derive(Clone, Copy)]
-enum RowRef<'a> {
-    Stored(&'a Row),
-    Built(&'a [Value]),
-}
-
-impl RowRef<'_> {
-    fn to_row(self) -> Row {
-        match self {
-            RowRef::Stored(r) => r.clone(),
-            RowRef::Built(values) => Row::from(values),
-        }
-    }
-}
-
-impl std::ops::Deref for RowRef<'_> {
-    type Target = [Value];
-
-    fn deref(&self) -> &[Value] {
-        match self {
-            RowRef::Stored(r) => r,
-            RowRef::Built(values) => values,
-        }
-    }
-}
 
 /// Calls `f` with every row the source yields until it returns `false`.
 fn for_each_row(plan: &SelectPlan, state: &State, ctx: &Ctx, mut f: impl FnMut(RowRef) -> Result<bool>) -> Result<()> {
@@ -70,7 +43,7 @@ fn source_rows(
                     extended = row.iter().cloned().chain([at]).collect();
                     RowRef::Built(&extended)
                 } else {
-                    RowRef::Stored(row)
+                    row
                 };
                 if let Some(cond) = filter {
                     if !is_true(cond, &Env { row: &row, aggs: &[], ctx })? {

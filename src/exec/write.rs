@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use super::access::RowRef;
 use super::eval::{eval, is_true, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::select::run_select;
@@ -269,7 +270,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
     let table = state.table_or_err(&plan.table)?;
     let schema = table.schema.clone();
     let at = &Ctx { state: Some(&state), ..*ctx };
-    let rows = matching(table, &plan.access, plan.filter.as_ref(), at, |k, r| (k.clone(), r.clone()))?;
+    let rows = matching(table, &plan.access, plan.filter.as_ref(), at, |k, r| (k.clone(), r.to_row()))?;
     let exprs = plan.assignments.iter().map(|(_, e)| e).chain(plan.checks.iter().map(|c| &c.expr));
     let kept = kept_for(&state, exprs);
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
@@ -378,12 +379,12 @@ fn matching<T>(
     access: &Access,
     filter: Option<&BExpr>,
     ctx: &Ctx,
-    take: impl Fn(&RowKey, &Row) -> T,
+    take: impl Fn(&RowKey, RowRef) -> T,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
     super::access::scan(table, access, false, ctx, |key, row| {
         if let Some(f) = filter {
-            if !is_true(f, &Env { row, aggs: &[], ctx })? {
+            if !is_true(f, &Env { row: &row, aggs: &[], ctx })? {
                 return Ok(true);
             }
         }
