@@ -77,10 +77,10 @@ pub enum Error {
     #[error("{0}")]
     ReadOnly(String),
 
-    /// `RAISE(…)` in a trigger's body: IGNORE skips the row that fired it, the other
-    /// actions fail the statement with the message.
+    /// `RAISE(…)` in a trigger's body: IGNORE skips the row that fired it, ABORT and
+    /// FAIL fail the statement with the message, ROLLBACK the whole transaction.
     #[error("{message}")]
-    Raise { ignore: bool, message: String },
+    Raise { ignore: bool, rollback: bool, message: String },
 
     /// A statement that is well-formed but makes no sense for the schema.
     #[error("{0}")]
@@ -102,6 +102,15 @@ fn detail_suffix(d: &str) -> String {
 impl Error {
     pub fn invalid(msg: impl Into<String>) -> Error {
         Error::Invalid(msg.into())
+    }
+
+    /// True for `RAISE(ROLLBACK, …)`: the open transaction ends with the statement.
+    pub fn rolls_back(&self) -> bool {
+        match self {
+            Error::Raise { rollback, .. } => *rollback,
+            Error::InRow { source, .. } => source.rolls_back(),
+            _ => false,
+        }
     }
 
     /// Attaches the 1-based row number of a multi-row statement.

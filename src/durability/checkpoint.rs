@@ -240,12 +240,12 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
         store.seal();
         stores.push((ns, store));
     }
+    let state = State::from_tables(tables).with_views(views).with_namespaces(namespaces, stores);
     for t in &triggers {
-        if !tables.iter().any(|table| table.name().eq_ignore_ascii_case(&t.table)) {
+        if state.table(&t.table).is_none() && state.view(&t.table).is_none() {
             return Err(format!("trigger {} watches missing table {}", t.name, t.table));
         }
     }
-    let state = State::from_tables(tables).with_views(views).with_namespaces(namespaces, stores);
     Ok((version, state.with_triggers(triggers)))
 }
 

@@ -210,6 +210,14 @@ fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> 
         Plan::Insert(p) => return written(write::run_insert(p, state, ctx)?, "inserted"),
         Plan::Update(p) => return written(write::run_update(p, state, ctx)?, "updated"),
         Plan::Delete(p) => return written(write::run_delete(p, state, ctx)?, "deleted"),
+        Plan::ViewWrite(p) => {
+            let verb = match p.kind {
+                crate::sql::plan::ViewWrite::Insert { .. } => "inserted",
+                crate::sql::plan::ViewWrite::Update { .. } => "updated",
+                crate::sql::plan::ViewWrite::Delete { .. } => "deleted",
+            };
+            return written(trigger::run_view_write(p, state, ctx)?, verb);
+        }
         _ => {}
     }
     let out = run_on(plan, &state, &Ctx { state: Some(&state), ..*ctx })?;

@@ -13,15 +13,15 @@
 //! a BEFORE trigger, the row's change; `RAISE(ABORT|FAIL|ROLLBACK, msg)` fails the
 //! statement with `msg`. Triggers on one event run in the order of their names.
 
-use super::eval::Ctx;
+use super::eval::{eval, Ctx, Env};
 use super::select::run_select;
-use super::write::Read;
+use super::write::{Read, Written};
 use super::{execute, Output};
 use crate::error::{Error, Result};
 use crate::sql::ast::{Expr, Select, SelectItem, Statement};
-use crate::sql::plan::{Plan, SelectPlan};
+use crate::sql::plan::{InsertSourcePlan, Plan, SelectPlan, ViewWrite, ViewWritePlan};
 use crate::sql::planner;
-use crate::storage::{AsOf, History, State, TableSchema, TriggerDef, TriggerEvent, TriggerTiming, Value, WriteSet};
+use crate::storage::{AsOf, History, State, TriggerDef, TriggerEvent, TriggerTiming, Value, WriteSet};
 
 /// One trigger running, and those it runs inside.
 pub struct Firing<'a> {
@@ -40,9 +40,9 @@ pub fn raise(args: &[Value], ctx: &Ctx) -> Error {
     if ctx.firing.is_none() {
         return Error::invalid("RAISE() may only be used within a trigger program");
     }
-    let ignore = matches!(args.first(), Some(Value::Text(t)) if t.as_str() == "IGNORE");
+    let action = |a: &str| matches!(args.first(), Some(Value::Text(t)) if t.as_str() == a);
     let message = args.get(1).map(|m| if m.is_null() { String::new() } else { m.to_string() }).unwrap_or_default();
-    Error::Raise { ignore, message }
+    Error::Raise { ignore: action("IGNORE"), rollback: action("ROLLBACK"), message }
 }
 
 /// The kind of row change a write makes, with the columns an UPDATE sets.
@@ -87,22 +87,28 @@ impl Triggers {
         if !state.has_triggers_on(table) {
             return Ok(None);
         }
-        let schema = &state.table_or_err(table)?.schema;
+        let columns: Vec<String> = state.table_or_err(table)?.schema.columns.iter().map(|c| c.name.clone()).collect();
+        Triggers::load_on(state, table, &columns, event, ctx)
+    }
+
+    /// The triggers on a table or view whose rows have these columns.
+    fn load_on(state: &State, table: &str, columns: &[String], event: Event, ctx: &Ctx) -> Result<Option<Triggers>> {
         let mut ready = Vec::new();
         for def in state.triggers().filter(|t| t.table == table) {
             let fires = match (&def.event, &event) {
                 (TriggerEvent::Insert, Event::Insert) | (TriggerEvent::Delete, Event::Delete) => true,
                 (TriggerEvent::Update(cols), Event::Update(set)) => {
-                    cols.is_empty() || cols.iter().any(|c| schema.column_index(c).is_some_and(|i| set.contains(&i)))
+                    let position = |c: &String| columns.iter().position(|n| n.eq_ignore_ascii_case(c));
+                    cols.is_empty() || cols.iter().any(|c| position(c).is_some_and(|i| set.contains(&i)))
                 }
                 _ => false,
             };
             if !fires || ctx.firing.is_some_and(|f| f.runs(&def.name)) {
                 continue;
             }
-            ready.push(prepare(def, schema, state, ctx).map_err(|e| in_trigger(&def.name, e))?);
+            ready.push(prepare(def, columns, state, ctx).map_err(|e| in_trigger(&def.name, e))?);
         }
-        Ok((!ready.is_empty()).then_some(Triggers { ready, width: schema.columns.len() }))
+        Ok((!ready.is_empty()).then_some(Triggers { ready, width: columns.len() }))
     }
 
     /// Runs the triggers of one timing for one row against the statement's working
@@ -180,12 +186,12 @@ fn in_trigger(name: &str, e: Error) -> Error {
 }
 
 /// Parses a trigger's text, turns `NEW.c`/`OLD.c` into parameters and plans it.
-fn prepare(def: &TriggerDef, schema: &TableSchema, state: &State, ctx: &Ctx) -> Result<Ready> {
+fn prepare(def: &TriggerDef, columns: &[String], state: &State, ctx: &Ctx) -> Result<Ready> {
     let Statement::CreateTrigger(t) = crate::sql::parser::parse(&def.sql)? else {
         return Err(Error::invalid("its stored text is not a CREATE TRIGGER statement"));
     };
     let mut t = *t;
-    planner::bind_trigger_rows(&mut t, schema)?;
+    planner::bind_trigger_rows(&mut t, columns)?;
     let history: &dyn History = ctx.history.unwrap_or(&NoHistory);
     let (when, mut body) = (t.when, t.body);
     let when = match when {
@@ -208,6 +214,67 @@ fn prepare(def: &TriggerDef, schema: &TableSchema, state: &State, ctx: &Ctx) -> 
     });
     let body = body.iter().map(|s| planner::plan(s, state, history)).collect::<Result<Vec<_>>>()?;
     Ok(Ready { name: def.name.clone(), timing: def.timing, when, body, ignores })
+}
+
+/// INSERT, UPDATE or DELETE on a view: its INSTEAD OF triggers run for each row the
+/// statement names, and their changes are the statement's.
+pub fn run_view_write(plan: &ViewWritePlan, state: State, ctx: &Ctx) -> Result<Written> {
+    let event = match &plan.kind {
+        ViewWrite::Insert { .. } => Event::Insert,
+        ViewWrite::Update { set, .. } => Event::Update(set),
+        ViewWrite::Delete { .. } => Event::Delete,
+    };
+    let triggers = Triggers::load_on(&state, &plan.view, &plan.columns, event, ctx)?;
+    let at = &Ctx { state: Some(&state), ..*ctx };
+    let width = plan.columns.len();
+    type Pair = (Option<Vec<Value>>, Option<Vec<Value>>);
+    let pairs: Vec<Pair> = match &plan.kind {
+        ViewWrite::Insert { mapping, source } => {
+            let rows = match source {
+                InsertSourcePlan::Values(rows) => {
+                    let env = Env { row: &[], aggs: &[], ctx: at };
+                    rows.iter().map(|r| r.iter().map(|e| eval(e, &env)).collect()).collect::<Result<Vec<Vec<_>>>>()?
+                }
+                InsertSourcePlan::Select(p) => run_select(p, &state, at)?.rows,
+            };
+            let new = |src: &[Value]| mapping.iter().map(|m| m.map_or(Value::Null, |i| src[i].clone())).collect();
+            rows.iter().map(|src| (None, Some(new(src)))).collect()
+        }
+        ViewWrite::Update { rows, set } => run_select(rows, &state, at)?
+            .rows
+            .into_iter()
+            .map(|mut r| {
+                let values = r.split_off(width);
+                let mut new = r.clone();
+                for (&c, v) in set.iter().zip(values) {
+                    new[c] = v;
+                }
+                (Some(r), Some(new))
+            })
+            .collect(),
+        ViewWrite::Delete { rows } => run_select(rows, &state, at)?.rows.into_iter().map(|r| (Some(r), None)).collect(),
+    };
+    let mut working = state;
+    let mut writes = WriteSet::default();
+    let mut reads = Vec::new();
+    let mut count = 0;
+    if let Some(t) = triggers {
+        let multi = pairs.len() > 1;
+        for (n, (old, new)) in pairs.iter().enumerate() {
+            t.fire(
+                TriggerTiming::InsteadOf,
+                old.as_deref(),
+                new.as_deref(),
+                &mut working,
+                &mut writes,
+                &mut reads,
+                ctx,
+            )
+            .map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
+            count += 1;
+        }
+    }
+    Ok(Written { state: working, writes, count, reads })
 }
 
 fn raises_ignore(e: &Expr) -> bool {

@@ -179,6 +179,17 @@ pub fn explain_write(plan: &Plan, state: &State) -> Vec<String> {
             (&u.table, &u.access, &u.filter, format!("Update: {} set {}", u.table, names.unwrap_or_default()))
         }
         Plan::Delete(d) => (&d.table, &d.access, &d.filter, format!("Delete: {}", d.table)),
+        // A view's rows, each handed to its INSTEAD OF triggers.
+        Plan::ViewWrite(v) => {
+            let (verb, rows) = match &v.kind {
+                ViewWrite::Update { rows, .. } => ("Update", rows),
+                ViewWrite::Delete { rows } => ("Delete", rows),
+                ViewWrite::Insert { .. } => return vec![format!("Insert: view {} (INSTEAD OF triggers)", v.view)],
+            };
+            let mut lines = vec![format!("{verb}: view {} (INSTEAD OF triggers)", v.view)];
+            lines.extend(explain(rows, state).into_iter().map(|l| format!("   {l}")));
+            return lines;
+        }
         _ => return vec!["(only SELECT, UPDATE and DELETE can be explained)".to_string()],
     };
     let names: Vec<String> =

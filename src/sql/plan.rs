@@ -574,6 +574,8 @@ pub enum Plan {
         name: String,
         if_exists: bool,
     },
+    /// INSERT, UPDATE or DELETE on a view, done by its INSTEAD OF triggers.
+    ViewWrite(Box<ViewWritePlan>),
     CreateTrigger {
         trigger: Arc<crate::storage::TriggerDef>,
         if_not_exists: bool,
@@ -599,6 +601,26 @@ pub enum Plan {
         schema: Arc<TableSchema>,
         rows: RowChange,
     },
+}
+
+/// A write to a view: the rows it names, for the view's INSTEAD OF triggers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewWritePlan {
+    /// The view's stored name, in lower case.
+    pub view: String,
+    /// Its columns: what `NEW.c` and `OLD.c` name.
+    pub columns: Vec<String>,
+    pub kind: ViewWrite,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ViewWrite {
+    /// The new rows: for each view column, the position of its value in a source row.
+    Insert { mapping: Vec<Option<usize>>, source: InsertSourcePlan },
+    /// The view's matching rows, each followed by the values of the `set` columns.
+    Update { rows: SelectPlan, set: Vec<usize> },
+    /// The view's matching rows.
+    Delete { rows: SelectPlan },
 }
 
 /// How ALTER TABLE changes every row.
@@ -651,6 +673,7 @@ impl Plan {
                 | Plan::DropView { .. }
                 | Plan::CreateTrigger { .. }
                 | Plan::DropTrigger { .. }
+                | Plan::ViewWrite(_)
                 | Plan::CreateIndex { .. }
                 | Plan::DropIndex { .. }
                 | Plan::AlterTable { .. }

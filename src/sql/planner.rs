@@ -21,6 +21,9 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::Select(s) => Plan::Select(plan_select(s, &cx)?),
         Statement::Explain(s) => Plan::Explain(plan_select(s, &cx)?),
         Statement::ExplainWrite(s) => Plan::ExplainWrite(Box::new(plan(s, state, history)?)),
+        Statement::Insert(i) if state.view(&i.table).is_some() => plan_view_write(stmt, &i.table, &cx)?,
+        Statement::Update(u) if state.view(&u.table).is_some() => plan_view_write(stmt, &u.table, &cx)?,
+        Statement::Delete(d) if state.view(&d.table).is_some() => plan_view_write(stmt, &d.table, &cx)?,
         Statement::Insert(i) => Plan::Insert(plan_insert(i, &cx)?),
         Statement::Update(u) => Plan::Update(plan_update(u, &cx)?),
         Statement::Delete(d) => Plan::Delete(plan_delete(d, &cx)?),
@@ -114,7 +117,7 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
             }
             Plan::DropView { name: name.clone(), if_exists: *if_exists }
         }
-        Statement::CreateTrigger(t) => plan_create_trigger(t, state)?,
+        Statement::CreateTrigger(t) => plan_create_trigger(t, &cx)?,
         Statement::DropTrigger { name, if_exists } => {
             if !if_exists && state.trigger(name).is_none() {
                 let hint = closest(name, state.triggers().map(|t| t.name.as_str()));
@@ -154,13 +157,13 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
 /// Turns a trigger's `NEW.c` and `OLD.c` into parameters: the new row's columns are
 /// the first `width`, the old row's the next `width`. A row the event lacks (`NEW` of a
 /// DELETE, `OLD` of an INSERT) or a column the table lacks is an error.
-pub fn bind_trigger_rows(t: &mut CreateTrigger, schema: &TableSchema) -> Result<()> {
+pub fn bind_trigger_rows(t: &mut CreateTrigger, columns: &[String]) -> Result<()> {
     let (has_new, has_old) = match t.event {
         TriggerEvent::Insert => (true, false),
         TriggerEvent::Delete => (false, true),
         TriggerEvent::Update(_) => (true, true),
     };
-    let width = schema.columns.len();
+    let width = columns.len();
     let mut bad: Option<Error> = None;
     let mut bind = |e: &mut Expr| {
         let Expr::Column { table: Some(q), name } = e else { return };
@@ -168,7 +171,7 @@ pub fn bind_trigger_rows(t: &mut CreateTrigger, schema: &TableSchema) -> Result<
         if !is_new && !is_old {
             return;
         }
-        match schema.column_index(name) {
+        match columns.iter().position(|c| c.eq_ignore_ascii_case(name)) {
             Some(i) if (is_new && has_new) || (is_old && has_old) => {
                 *e = Expr::Param(if is_new { i + 1 } else { width + i + 1 })
             }
@@ -188,29 +191,32 @@ pub fn bind_trigger_rows(t: &mut CreateTrigger, schema: &TableSchema) -> Result<
 
 /// Checks a trigger against the catalog and keeps its text. Its body is planned where
 /// it fires, so that it may name tables created after it, as in SQLite.
-fn plan_create_trigger(t: &CreateTrigger, state: &State) -> Result<Plan> {
+fn plan_create_trigger(t: &CreateTrigger, cx: &Cx) -> Result<Plan> {
+    let state = cx.state;
     if state.trigger(&t.name).is_some() && !t.if_not_exists {
         return Err(Error::invalid(format!("trigger {} already exists", t.name)));
     }
-    if state.view(&t.table).is_some() {
-        return Err(Error::invalid(format!(
-            "cannot create a trigger on view {}: views cannot be written, so INSTEAD OF triggers are not supported",
-            t.table
-        )));
+    let on_view = state.view(&t.table).is_some();
+    match (t.timing, on_view) {
+        (TriggerTiming::InsteadOf, false) => {
+            return Err(Error::invalid(format!("cannot create INSTEAD OF trigger on table {}", t.table)))
+        }
+        (TriggerTiming::Before | TriggerTiming::After, true) => {
+            return Err(Error::invalid(format!("cannot create {} trigger on view {}", t.timing.sql(), t.table)))
+        }
+        _ => {}
     }
-    if t.timing == TriggerTiming::InsteadOf {
-        return Err(Error::invalid(format!("cannot create INSTEAD OF trigger on table {}", t.table)));
-    }
-    let table = state.table_or_err(&t.table)?;
-    if let TriggerEvent::Update(columns) = &t.event {
-        for c in columns {
-            table.schema.column_index(c).ok_or_else(|| Error::NoSuchColumn {
-                name: format!("{}.{c}", t.table),
-                suggestion: closest(c, table.schema.columns.iter().map(|c| c.name.as_str())),
-            })?;
+    let columns: Vec<String> = if on_view {
+        view_columns(&t.table, cx)?
+    } else {
+        state.table_or_err(&t.table)?.schema.columns.iter().map(|c| c.name.clone()).collect()
+    };
+    if let TriggerEvent::Update(names) = &t.event {
+        for c in names {
+            view_column(&columns, c, &t.table)?;
         }
     }
-    bind_trigger_rows(&mut t.clone(), &table.schema)?;
+    bind_trigger_rows(&mut t.clone(), &columns)?;
     let stored = CreateTrigger { if_not_exists: false, table: t.table.to_ascii_lowercase(), ..t.clone() };
     let trigger = crate::storage::TriggerDef {
         name: t.name.clone(),
@@ -222,7 +228,7 @@ fn plan_create_trigger(t: &CreateTrigger, state: &State) -> Result<Plan> {
     Ok(Plan::CreateTrigger { trigger: Arc::new(trigger), if_not_exists: t.if_not_exists })
 }
 
-struct Cx<'a> {
+pub struct Cx<'a> {
     state: &'a State,
     history: &'a dyn History,
 }
@@ -499,6 +505,141 @@ fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
         .collect()
 }
 
+/// The rows an INSERT's source gives, each `width` values; `None` for DEFAULT VALUES.
+fn insert_source(
+    source: &InsertSource,
+    width: usize,
+    width_error: &dyn Fn(usize) -> Error,
+    cx: &Cx,
+) -> Result<Option<InsertSourcePlan>> {
+    Ok(Some(match source {
+        InsertSource::Values(rows) => {
+            let empty = Scope::default();
+            let nest = Some(Nesting { planner: cx, outer: &[] });
+            let mut binder = Binder::new(&empty, "not allowed in VALUES").nested(nest);
+            let mut bound = Vec::with_capacity(rows.len());
+            for (n, row) in rows.iter().enumerate() {
+                if row.len() != width {
+                    let e = width_error(row.len());
+                    return Err(if rows.len() > 1 { e.in_row(n + 1) } else { e });
+                }
+                bound.push(row.iter().map(|e| binder.bind(e)).collect::<Result<Vec<_>>>()?);
+            }
+            InsertSourcePlan::Values(bound)
+        }
+        InsertSource::Select(s) => {
+            let plan = plan_select(s, cx)?;
+            if plan.columns.len() != width {
+                return Err(width_error(plan.columns.len()));
+            }
+            InsertSourcePlan::Select(Box::new(plan))
+        }
+        InsertSource::DefaultValues => return Ok(None),
+    }))
+}
+
+/// A write to a view: its INSTEAD OF triggers do the work, once for each row it names.
+fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<Plan> {
+    let columns = view_columns(view, cx)?;
+    let (event, kind) = match stmt {
+        Statement::Insert(i) => {
+            if i.replace || i.ttl.is_some() {
+                return Err(Error::invalid(format!("cannot use OR REPLACE or WITH TTL to insert into view {view}")));
+            }
+            let mut mapping = vec![None; columns.len()];
+            let width = match &i.columns {
+                Some(names) => {
+                    for (pos, name) in names.iter().enumerate() {
+                        let col = view_column(&columns, name, view)?;
+                        if mapping[col].replace(pos).is_some() {
+                            return Err(Error::invalid(format!("column {name} is named twice in INSERT")));
+                        }
+                    }
+                    names.len()
+                }
+                None => {
+                    mapping.iter_mut().enumerate().for_each(|(c, m)| *m = Some(c));
+                    columns.len()
+                }
+            };
+            let width_error = |got: usize| Error::invalid(format!("{got} values for {width} columns of view {view}"));
+            let source = match insert_source(&i.source, width, &width_error, cx)? {
+                Some(source) => source,
+                None => {
+                    mapping.iter_mut().for_each(|m| *m = None);
+                    InsertSourcePlan::Values(vec![vec![]])
+                }
+            };
+            ("INSERT", ViewWrite::Insert { mapping, source })
+        }
+        Statement::Update(u) => {
+            if u.ttl.is_some() {
+                return Err(Error::invalid(format!("cannot use WITH TTL to update view {view}")));
+            }
+            // The view's rows that match, each followed by its new values.
+            let mut items = vec![SelectItem::Wildcard];
+            let mut set = Vec::with_capacity(u.assignments.len());
+            for (name, e) in &u.assignments {
+                set.push(view_column(&columns, name, view)?);
+                items.push(SelectItem::Expr { expr: e.clone(), alias: None, text: String::new() });
+            }
+            let query =
+                Select { columns: items, from: vec![from_view(view)], filter: u.filter.clone(), ..Select::default() };
+            ("UPDATE", ViewWrite::Update { rows: plan_select(&query, cx)?, set })
+        }
+        Statement::Delete(d) => {
+            let query = Select {
+                columns: vec![SelectItem::Wildcard],
+                from: vec![from_view(view)],
+                filter: d.filter.clone(),
+                ..Select::default()
+            };
+            ("DELETE", ViewWrite::Delete { rows: plan_select(&query, cx)? })
+        }
+        _ => return Err(Error::invalid(format!("cannot write to view {view}"))),
+    };
+    let key = view.to_ascii_lowercase();
+    let set: &[usize] = match &kind {
+        ViewWrite::Update { set, .. } => set,
+        _ => &[],
+    };
+    let fires =
+        cx.state.triggers().filter(|t| t.table == key && t.timing == TriggerTiming::InsteadOf).any(|t| {
+            match &t.event {
+                TriggerEvent::Insert => event == "INSERT",
+                TriggerEvent::Delete => event == "DELETE",
+                TriggerEvent::Update(cols) => {
+                    event == "UPDATE"
+                        && (cols.is_empty()
+                            || cols.iter().any(|c| view_column(&columns, c, view).is_ok_and(|i| set.contains(&i))))
+                }
+            }
+        });
+    if !fires {
+        return Err(Error::invalid(format!(
+            "cannot modify {view} because it is a view (it has no INSTEAD OF {event} trigger)"
+        )));
+    }
+    Ok(Plan::ViewWrite(Box::new(ViewWritePlan { view: key, columns, kind })))
+}
+
+/// The names of a view's columns, as `SELECT *` from it gives them.
+pub fn view_columns(view: &str, cx: &Cx) -> Result<Vec<String>> {
+    let all = Select { columns: vec![SelectItem::Wildcard], from: vec![from_view(view)], ..Select::default() };
+    Ok(plan_select(&all, cx)?.columns.to_vec())
+}
+
+fn from_view(view: &str) -> FromTerm {
+    FromTerm { table: TableRef { name: view.to_string(), ..TableRef::default() }, joins: Vec::new() }
+}
+
+fn view_column(columns: &[String], name: &str, view: &str) -> Result<usize> {
+    columns.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| Error::NoSuchColumn {
+        name: format!("{view}.{name}"),
+        suggestion: closest(name, columns.iter().map(String::as_str)),
+    })
+}
+
 fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     let state = cx.state;
     let (scope, key) = table_scope(state, &i.table, None)?;
@@ -528,29 +669,9 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
             Error::invalid(format!("table {} has {width} columns but {got} values were supplied", schema.name))
         }
     };
-    let source = match &i.source {
-        InsertSource::Values(rows) => {
-            let empty = Scope::default();
-            let nest = Some(Nesting { planner: cx, outer: &[] });
-            let mut binder = Binder::new(&empty, "not allowed in VALUES").nested(nest);
-            let mut bound = Vec::with_capacity(rows.len());
-            for (n, row) in rows.iter().enumerate() {
-                if row.len() != width {
-                    let e = width_error(row.len());
-                    return Err(if rows.len() > 1 { e.in_row(n + 1) } else { e });
-                }
-                bound.push(row.iter().map(|e| binder.bind(e)).collect::<Result<Vec<_>>>()?);
-            }
-            InsertSourcePlan::Values(bound)
-        }
-        InsertSource::Select(s) => {
-            let plan = plan_select(s, cx)?;
-            if plan.columns.len() != width {
-                return Err(width_error(plan.columns.len()));
-            }
-            InsertSourcePlan::Select(Box::new(plan))
-        }
-        InsertSource::DefaultValues => {
+    let source = match insert_source(&i.source, width, &width_error, cx)? {
+        Some(source) => source,
+        None => {
             mapping.iter_mut().for_each(|m| *m = None);
             InsertSourcePlan::Values(vec![vec![]])
         }

@@ -460,9 +460,17 @@ impl State {
                 if self.triggers.contains_key(&key) {
                     return Err(Error::invalid(format!("trigger {} already exists", trigger.name)));
                 }
-                if trigger.timing == TriggerTiming::InsteadOf || !self.tables.contains_key(&trigger.table) {
+                // INSTEAD OF triggers watch views; the others, tables.
+                let on_view = trigger.timing == TriggerTiming::InsteadOf;
+                let watched = if on_view {
+                    self.views.contains_key(&trigger.table)
+                } else {
+                    self.tables.contains_key(&trigger.table)
+                };
+                if !watched {
+                    let kind = if on_view { "view" } else { "table" };
                     return Err(Error::invalid(format!(
-                        "trigger {}: no table {} to watch (views take no triggers)",
+                        "trigger {}: no {kind} {} to watch",
                         trigger.name, trigger.table
                     )));
                 }

@@ -546,6 +546,8 @@ impl Txn {
                 }
                 Ok(out)
             }
+            // RAISE(ROLLBACK) in a trigger ends the transaction, as ROLLBACK would.
+            Err(e) if e.rolls_back() => Err(Failed::Transaction(e)),
             Err(e) => match self.base.applied_all(Joined(&self.writes)) {
                 Ok(state) => {
                     self.working = state;

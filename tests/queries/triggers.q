@@ -62,7 +62,8 @@ CREATE TRIGGER IF NOT EXISTS accounts_opened AFTER INSERT ON accounts BEGIN SELE
 CREATE TRIGGER on_nothing AFTER INSERT ON missing BEGIN SELECT 1; END;
 CREATE TRIGGER on_a_column AFTER UPDATE OF nope ON accounts BEGIN SELECT 1; END;
 CREATE VIEW rich AS SELECT * FROM accounts WHERE balance > 50;
-CREATE TRIGGER on_a_view INSTEAD OF INSERT ON rich BEGIN SELECT 1; END;
+CREATE TRIGGER on_a_view BEFORE INSERT ON rich BEGIN SELECT 1; END;
+CREATE TRIGGER on_a_table INSTEAD OF INSERT ON accounts BEGIN SELECT 1; END;
 CREATE TRIGGER wrong_row AFTER DELETE ON accounts BEGIN INSERT INTO audit (account) VALUES (NEW.id); END;
 DELETE FROM accounts WHERE id = 3;
 DROP TRIGGER wrong_row;
@@ -73,3 +74,42 @@ DROP TRIGGER IF EXISTS drop_negative;
 DROP TRIGGER accounts_opened;
 INSERT INTO accounts VALUES (10, 'fay', 5);
 SELECT what, account FROM audit ORDER BY seq DESC LIMIT 1;
+
+-- INSTEAD OF triggers make a view writable: they do the work for each row it names.
+CREATE TABLE people (id INTEGER PRIMARY KEY, first TEXT, last TEXT);
+CREATE VIEW names AS SELECT id, first || ' ' || last AS full, last FROM people;
+INSERT INTO names VALUES (1, 'Ada Lovelace', 'Lovelace');
+CREATE TRIGGER names_in INSTEAD OF INSERT ON names BEGIN
+  INSERT INTO people VALUES (NEW.id, substr(NEW.full, 1, instr(NEW.full, ' ') - 1), NEW.last);
+END;
+CREATE TRIGGER names_up INSTEAD OF UPDATE OF last ON names BEGIN
+  UPDATE people SET last = NEW.last WHERE id = OLD.id;
+END;
+CREATE TRIGGER names_out INSTEAD OF DELETE ON names WHEN OLD.last <> 'Keep' BEGIN
+  DELETE FROM people WHERE id = OLD.id;
+END;
+INSERT INTO names VALUES (1, 'Ada Lovelace', 'Lovelace'), (2, 'Alan Turing', 'Turing'), (3, 'Kurt Keep', 'Keep');
+INSERT INTO names (id, full) VALUES (4, 'Grace Hopper');
+UPDATE names SET last = upper(last) WHERE id < 3;
+-- No INSTEAD OF trigger fires for an UPDATE of another column.
+UPDATE names SET full = 'no' WHERE id = 3;
+SELECT * FROM names ORDER BY id;
+EXPLAIN DELETE FROM names WHERE last = 'TURING';
+DELETE FROM names;
+SELECT * FROM people ORDER BY id;
+-- Dropping the view drops its triggers.
+DROP VIEW names;
+DROP TRIGGER names_in;
+
+-- RAISE(ROLLBACK) ends the open transaction with the statement; ABORT only the statement.
+CREATE TABLE stock (item TEXT PRIMARY KEY, qty INTEGER);
+CREATE TRIGGER stock_floor BEFORE UPDATE ON stock WHEN NEW.qty < 0 BEGIN SELECT RAISE(ROLLBACK, 'out of ' || OLD.item); END;
+CREATE TRIGGER stock_cap BEFORE UPDATE ON stock WHEN NEW.qty > 100 BEGIN SELECT RAISE(ABORT, 'too many'); END;
+INSERT INTO stock VALUES ('tea', 5);
+BEGIN;
+INSERT INTO stock VALUES ('jam', 1);
+UPDATE stock SET qty = 500;
+SELECT * FROM stock ORDER BY item;
+UPDATE stock SET qty = qty - 3;
+SELECT * FROM stock ORDER BY item;
+COMMIT;
