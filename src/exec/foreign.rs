@@ -1,13 +1,16 @@
 //! Foreign keys, enforced per statement as SQLite does: actions (CASCADE, SET NULL) run
 //! as rows change; whether every reference points at a row is checked when the
-//! statement ends, so a statement may insert a child before its parent.
+//! statement ends, so a statement may insert a child before its parent. A row an action
+//! deletes or changes fires the child table's DELETE or UPDATE triggers, as in SQLite.
 
 use std::sync::Arc;
 
+use super::eval::Ctx;
+use super::trigger::{Event, Triggers};
 use super::write::Read;
 use crate::error::{Error, Result};
 use crate::storage::schema::{literal_sql, FkAction, ForeignKey};
-use crate::storage::{Change, Row, RowKey, State, TableSchema, Value, WriteOp};
+use crate::storage::{Change, Row, RowKey, State, TableSchema, TriggerTiming, Value, WriteOp};
 
 fn values(row: &[Value], cols: &[usize]) -> Option<Vec<Value>> {
     let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
@@ -21,7 +24,8 @@ fn shown(vals: &[Value]) -> String {
 /// Foreign keys with the (lower-case) names of the tables that hold them.
 type Referencing = Arc<[(String, ForeignKey)]>;
 
-/// The foreign keys (with their tables) that reference `parent`.
+/// The foreign keys (with their tables) that reference `parent`; a table's keys last
+/// declared first, the order in which SQLite runs their actions.
 fn referencing(state: &State, parent: &str) -> Referencing {
     state
         .tables()
@@ -29,6 +33,7 @@ fn referencing(state: &State, parent: &str) -> Referencing {
             t.schema
                 .foreign_keys
                 .iter()
+                .rev()
                 .filter(|fk| fk.parent.eq_ignore_ascii_case(parent))
                 .map(|fk| (t.schema.name.to_ascii_lowercase(), fk.clone()))
         })
@@ -52,6 +57,9 @@ pub struct ForeignKeys {
     /// The keys referencing each table a row was removed from or changed in, found once
     /// per statement (no statement that changes rows changes a schema).
     referencing: Vec<(String, Referencing)>,
+    /// The triggers an action fires, loaded once per statement: by child table and the
+    /// columns an update sets (`None` for a delete).
+    triggers: Vec<((String, Option<Vec<usize>>), Option<Arc<Triggers>>)>,
 }
 
 impl ForeignKeys {
@@ -71,6 +79,7 @@ impl ForeignKeys {
         old: &Row,
         new: Option<&Row>,
         ops: &mut Vec<WriteOp>,
+        ctx: &Ctx,
     ) -> Result<()> {
         for (child, fk) in self.referencing(working, table).iter().cloned() {
             let Some(old_vals) = values(old, &fk.parent_columns) else { continue };
@@ -90,13 +99,13 @@ impl ForeignKeys {
                 }
                 (FkAction::Cascade, None) => {
                     for key in keys {
-                        self.delete(working, &child, &key, ops)?;
+                        self.cascade_delete(working, &child, &key, ops, ctx)?;
                     }
                 }
-                (FkAction::Cascade, Some(vals)) => self.set_columns(working, &child, &fk, &keys, vals, ops)?,
+                (FkAction::Cascade, Some(vals)) => self.set_columns(working, &child, &fk, &keys, vals, ops, ctx)?,
                 (FkAction::SetNull, _) => {
                     let nulls = vec![Value::Null; fk.columns.len()];
-                    self.set_columns(working, &child, &fk, &keys, &nulls, ops)?
+                    self.set_columns(working, &child, &fk, &keys, &nulls, ops, ctx)?
                 }
             }
         }
@@ -113,15 +122,69 @@ impl ForeignKeys {
     }
 
     /// Deletes a row and runs the actions of the keys that reference it.
-    pub fn delete(&mut self, working: &mut State, table: &str, key: &RowKey, ops: &mut Vec<WriteOp>) -> Result<()> {
+    pub fn delete(
+        &mut self,
+        working: &mut State,
+        table: &str,
+        key: &RowKey,
+        ops: &mut Vec<WriteOp>,
+        ctx: &Ctx,
+    ) -> Result<()> {
         let Some(old) = working.remove_row(table, key)? else {
             return Ok(()); // already deleted by a cascade
         };
         ops.push(WriteOp::Row { table: table.into(), key: key.clone(), change: Change::Delete });
-        self.parent_changed(working, table, &old, None, ops)
+        self.parent_changed(working, table, &old, None, ops, ctx)
     }
 
-    /// Sets a foreign key's columns in referencing rows (ON UPDATE CASCADE, SET NULL).
+    /// The triggers an action on `table` fires (`set`: the columns an update sets).
+    fn triggers(
+        &mut self,
+        state: &State,
+        table: &str,
+        set: Option<&[usize]>,
+        ctx: &Ctx,
+    ) -> Result<Option<Arc<Triggers>>> {
+        if !state.has_triggers_on(table) {
+            return Ok(None);
+        }
+        let key = (table.to_string(), set.map(<[usize]>::to_vec));
+        if let Some((_, t)) = self.triggers.iter().find(|(k, _)| *k == key) {
+            return Ok(t.clone());
+        }
+        let event = match set {
+            Some(cols) => Event::Update(cols),
+            None => Event::Delete,
+        };
+        let loaded = Triggers::load(state, table, event, ctx)?.map(Arc::new);
+        self.triggers.push((key, loaded.clone()));
+        Ok(loaded)
+    }
+
+    /// ON DELETE CASCADE: deletes a child row, firing its table's DELETE triggers.
+    fn cascade_delete(
+        &mut self,
+        working: &mut State,
+        table: &str,
+        key: &RowKey,
+        ops: &mut Vec<WriteOp>,
+        ctx: &Ctx,
+    ) -> Result<()> {
+        let Some(t) = self.triggers(working, table, None, ctx)? else {
+            return self.delete(working, table, key, ops, ctx);
+        };
+        let Some(old) = working.table_or_err(table)?.rows.get(key).cloned() else { return Ok(()) };
+        if !t.fire(TriggerTiming::Before, Some(&old), None, working, ops, &mut self.reads, ctx)? {
+            return Ok(());
+        }
+        self.delete(working, table, key, ops, ctx)?;
+        t.fire(TriggerTiming::After, Some(&old), None, working, ops, &mut self.reads, ctx)?;
+        Ok(())
+    }
+
+    /// Sets a foreign key's columns in referencing rows (ON UPDATE CASCADE, SET NULL),
+    /// firing the child table's UPDATE triggers.
+    #[allow(clippy::too_many_arguments)]
     fn set_columns(
         &mut self,
         working: &mut State,
@@ -130,7 +193,9 @@ impl ForeignKeys {
         keys: &[RowKey],
         vals: &[Value],
         ops: &mut Vec<WriteOp>,
+        ctx: &Ctx,
     ) -> Result<()> {
+        let triggers = self.triggers(working, table, Some(&fk.columns), ctx)?;
         for key in keys {
             let t = working.table_or_err(table)?;
             let Some(old) = t.rows.get(key).cloned() else { continue };
@@ -148,6 +213,11 @@ impl ForeignKeys {
             }
             let new_key = t.key_for(&new).unwrap_or_else(|| key.clone());
             let new: Row = new.into();
+            if let Some(t) = &triggers {
+                if !t.fire(TriggerTiming::Before, Some(&old), Some(&new), working, ops, &mut self.reads, ctx)? {
+                    continue;
+                }
+            }
             let name: Arc<str> = table.into();
             let change = |k: &RowKey, change| WriteOp::Row { table: name.clone(), key: k.clone(), change };
             let step = if &new_key == key {
@@ -161,7 +231,10 @@ impl ForeignKeys {
             }
             let schema = working.table_or_err(table)?.schema.clone();
             self.stored(&schema, table, &new_key);
-            self.parent_changed(working, table, &old, Some(&new), ops)?;
+            self.parent_changed(working, table, &old, Some(&new), ops, ctx)?;
+            if let Some(t) = &triggers {
+                t.fire(TriggerTiming::After, Some(&old), Some(&new), working, ops, &mut self.reads, ctx)?;
+            }
         }
         Ok(())
     }

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::sql::ast::{Expr, Select, SelectItem, Statement};
 use crate::sql::plan::{InsertSourcePlan, Plan, SelectPlan, ViewWrite, ViewWritePlan};
 use crate::sql::planner;
-use crate::storage::{AsOf, History, State, TriggerDef, TriggerEvent, TriggerTiming, Value, WriteSet};
+use crate::storage::{AsOf, History, State, TriggerDef, TriggerEvent, TriggerTiming, Value, WriteOp, WriteSet};
 
 /// One trigger running, and those it runs inside.
 pub struct Firing<'a> {
@@ -121,7 +121,7 @@ impl Triggers {
         old: Option<&[Value]>,
         new: Option<&[Value]>,
         working: &mut State,
-        writes: &mut WriteSet,
+        writes: &mut Vec<WriteOp>,
         reads: &mut Vec<Read>,
         ctx: &Ctx,
     ) -> Result<bool> {
@@ -148,7 +148,7 @@ impl Triggers {
 
 /// Runs one trigger's WHEN and body. On `RAISE(IGNORE)` the state is as it was before
 /// the statement that raised it.
-fn run_one(t: &Ready, working: &mut State, writes: &mut WriteSet, reads: &mut Vec<Read>, ctx: &Ctx) -> Result<()> {
+fn run_one(t: &Ready, working: &mut State, writes: &mut Vec<WriteOp>, reads: &mut Vec<Read>, ctx: &Ctx) -> Result<()> {
     if let Some(when) = &t.when {
         let rows = run_select(when, working, &Ctx { state: Some(working), ..*ctx })?.rows;
         let yes = rows.first().and_then(|r| r.first()).and_then(Value::truth);
@@ -171,7 +171,7 @@ fn run_one(t: &Ready, working: &mut State, writes: &mut WriteSet, reads: &mut Ve
         match (out, state) {
             (Output::Written(w, _) | Output::RowsWritten(_, w), _) => {
                 *working = w.state;
-                writes.extend(w.writes);
+                writes.extend(w.writes.ops);
                 reads.extend(w.reads);
             }
             (_, Some(state)) => *working = state,
@@ -266,7 +266,7 @@ pub fn run_view_write(plan: &ViewWritePlan, state: State, ctx: &Ctx) -> Result<W
                 old.as_deref(),
                 new.as_deref(),
                 &mut working,
-                &mut writes,
+                &mut writes.ops,
                 &mut reads,
                 ctx,
             )

@@ -140,7 +140,7 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
                 writes.ops.push(op);
             }
             if let (Some(t), Some(row)) = (&triggers, row) {
-                t.fire(TriggerTiming::After, None, Some(&row), &mut working, &mut writes, &mut reads, ctx)?;
+                t.fire(TriggerTiming::After, None, Some(&row), &mut working, &mut writes.ops, &mut reads, ctx)?;
             }
             count += 1;
             Ok(())
@@ -207,7 +207,7 @@ fn insert_row(
             .collect()
     };
     if let Some(t) = triggers {
-        if !t.fire(TriggerTiming::Before, None, Some(&stored), working, writes, reads, ctx)? {
+        if !t.fire(TriggerTiming::Before, None, Some(&stored), working, &mut writes.ops, reads, ctx)? {
             return Ok(None);
         }
     }
@@ -292,7 +292,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
             values[*col] = eval(e, &env)?;
         }
         if let Some(t) = &triggers {
-            if !t.fire(TriggerTiming::Before, Some(&row), Some(&new), &mut working, &mut writes, &mut reads, ctx)? {
+            if !t.fire(TriggerTiming::Before, Some(&row), Some(&new), &mut working, &mut writes.ops, &mut reads, ctx)? {
                 continue;
             }
         }
@@ -329,9 +329,9 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
             writes.ops.push(op);
         }
         fks.stored(&schema, &plan.table, &new_key);
-        fks.parent_changed(&mut working, &plan.table, &row, Some(&new), &mut writes.ops)?;
+        fks.parent_changed(&mut working, &plan.table, &row, Some(&new), &mut writes.ops, ctx)?;
         if let Some(t) = &triggers {
-            t.fire(TriggerTiming::After, Some(&row), Some(&new), &mut working, &mut writes, &mut reads, ctx)?;
+            t.fire(TriggerTiming::After, Some(&row), Some(&new), &mut working, &mut writes.ops, &mut reads, ctx)?;
         }
         count += 1;
     }
@@ -353,7 +353,7 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     let mut count = 0;
     for key in &keys {
         let Some(t) = &triggers else {
-            fks.delete(&mut working, &plan.table, key, &mut writes.ops)?;
+            fks.delete(&mut working, &plan.table, key, &mut writes.ops, ctx)?;
             count += 1;
             continue;
         };
@@ -361,11 +361,11 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
         let Some(old) = working.table_or_err(&plan.table)?.rows.get(key).cloned() else {
             continue;
         };
-        if !t.fire(TriggerTiming::Before, Some(&old), None, &mut working, &mut writes, &mut reads, ctx)? {
+        if !t.fire(TriggerTiming::Before, Some(&old), None, &mut working, &mut writes.ops, &mut reads, ctx)? {
             continue;
         }
-        fks.delete(&mut working, &plan.table, key, &mut writes.ops)?;
-        t.fire(TriggerTiming::After, Some(&old), None, &mut working, &mut writes, &mut reads, ctx)?;
+        fks.delete(&mut working, &plan.table, key, &mut writes.ops, ctx)?;
+        t.fire(TriggerTiming::After, Some(&old), None, &mut working, &mut writes.ops, &mut reads, ctx)?;
         count += 1;
     }
     fks.finish(&working)?;

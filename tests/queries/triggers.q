@@ -113,3 +113,18 @@ SELECT * FROM stock ORDER BY item;
 UPDATE stock SET qty = qty - 3;
 SELECT * FROM stock ORDER BY item;
 COMMIT;
+
+-- Rows that foreign-key actions delete or change fire their table's triggers.
+CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE players (id INTEGER PRIMARY KEY, team INTEGER REFERENCES teams (id) ON DELETE CASCADE ON UPDATE CASCADE, coach INTEGER REFERENCES teams (id) ON DELETE SET NULL);
+CREATE TABLE roster_log (what TEXT);
+CREATE TRIGGER players_gone AFTER DELETE ON players BEGIN INSERT INTO roster_log VALUES ('gone ' || OLD.id); END;
+CREATE TRIGGER players_moved AFTER UPDATE OF team ON players BEGIN INSERT INTO roster_log VALUES ('moved ' || OLD.id || ' to ' || NEW.team); END;
+CREATE TRIGGER players_coach BEFORE UPDATE OF coach ON players BEGIN INSERT INTO roster_log VALUES ('coach of ' || OLD.id || ' gone'); END;
+INSERT INTO teams VALUES (1, 'a'), (2, 'b'), (3, 'c');
+INSERT INTO players VALUES (10, 1, 3), (11, 1, 1), (12, 2, 3);
+UPDATE teams SET id = 5 WHERE id = 2;
+DELETE FROM teams WHERE id = 3;
+DELETE FROM teams WHERE id = 1;
+SELECT * FROM players;
+SELECT * FROM roster_log;
