@@ -40,6 +40,9 @@ fn referencing(state: &State, parent: &str) -> Referencing {
         .collect()
 }
 
+/// A child table and the columns an action sets in it (`None`: it deletes rows).
+type ActionOn = (String, Option<Vec<usize>>);
+
 /// A parent row removed (or re-keyed) while a RESTRICT key referenced it.
 struct Removed {
     parent: String,
@@ -59,7 +62,7 @@ pub struct ForeignKeys {
     referencing: Vec<(String, Referencing)>,
     /// The triggers an action fires, loaded once per statement: by child table and the
     /// columns an update sets (`None` for a delete).
-    triggers: Vec<((String, Option<Vec<usize>>), Option<Arc<Triggers>>)>,
+    triggers: Vec<(ActionOn, Option<Arc<Triggers>>)>,
 }
 
 impl ForeignKeys {
