@@ -707,7 +707,7 @@ impl Builder {
     fn primary(&self, p: Pair<Rule>) -> Result<Expr> {
         let offset = p.as_span().start();
         Ok(match p.as_rule() {
-            Rule::literal | Rule::blob_literal => {
+            Rule::literal | Rule::blob_literal | Rule::plain_literal => {
                 let lit = p.into_inner().next().expect("a literal has a kind");
                 Expr::Literal(match lit.as_rule() {
                     Rule::number => parse_number(lit.as_str(), offset)?,
