@@ -176,6 +176,12 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
             NONE
         };
         let mut matched = false;
+        // The left row is copied once; each candidate replaces only the right part.
+        buf.clear();
+        if candidate < right.len() {
+            buf.extend(left.iter().cloned());
+        }
+        let width = buf.len();
         while candidate < right.len() {
             let i = candidate;
             candidate = if j.keys.is_empty() { i + 1 } else { next[i] };
@@ -183,8 +189,7 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
             if seen.is_multiple_of(4096) {
                 ctx.check_interrupt()?;
             }
-            buf.clear();
-            buf.extend(left.iter().cloned());
+            buf.truncate(width);
             buf.extend(right[i].iter().cloned());
             if let Some(on) = &j.on {
                 if !is_true(on, &Env { row: &buf, aggs: &[], ctx })? {
