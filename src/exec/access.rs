@@ -14,17 +14,18 @@ use crate::storage::{Row, RowKey, Table, Value};
 
 /// A row a source yields: a stored row, which is kept by counting a reference, or one
 /// built for the moment (a joined or reordered row), which is copied only if kept.
+/// Two words (both are thin references), so it passes in registers row after row.
 #[derive(Clone, Copy)]
 pub enum RowRef<'a> {
     Stored(&'a Row),
-    Built(&'a [Value]),
+    Built(&'a Vec<Value>),
 }
 
 impl RowRef<'_> {
     pub fn to_row(self) -> Row {
         match self {
             RowRef::Stored(r) => r.clone(),
-            RowRef::Built(values) => Row::from(values),
+            RowRef::Built(values) => Row::from(values.as_slice()),
         }
     }
 }

@@ -31,7 +31,7 @@ fn source_rows(
     f: &mut dyn FnMut(RowRef) -> Result<bool>,
 ) -> Result<bool> {
     match source {
-        Source::Single => f(RowRef::Built(&[])),
+        Source::Single => f(RowRef::Built(&Vec::new())),
         Source::Scan { table, as_of, access, filter, expiry } => {
             let state = &state_at(ctx, as_of.as_ref(), state)?;
             let mut more = true;
@@ -158,7 +158,7 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
     }
     let nulls = vec![Value::Null; j.right_width];
     let mut buf: Vec<Value> = Vec::new();
-    let emit = |buf: &[Value], f: &mut dyn FnMut(RowRef) -> Result<bool>| -> Result<bool> {
+    let emit = |buf: &Vec<Value>, f: &mut dyn FnMut(RowRef) -> Result<bool>| -> Result<bool> {
         if let Some(after) = &j.after {
             if !is_true(after, &Env { row: buf, aggs: &[], ctx })? {
                 return Ok(true);
