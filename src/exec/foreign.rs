@@ -125,7 +125,7 @@ impl ForeignKeys {
     }
 
     /// Deletes a row and runs the actions of the keys that reference it.
-    pub fn delete(
+    fn delete(
         &mut self,
         working: &mut State,
         table: &str,
@@ -173,16 +173,33 @@ impl ForeignKeys {
         ops: &mut Vec<WriteOp>,
         ctx: &Ctx,
     ) -> Result<()> {
-        let Some(t) = self.triggers(working, table, None, ctx)? else {
-            return self.delete(working, table, key, ops, ctx);
+        let triggers = self.triggers(working, table, None, ctx)?;
+        self.delete_firing(working, table, key, triggers.as_deref(), ops, ctx).map(|_| ())
+    }
+
+    /// Deletes a row between its table's BEFORE and AFTER DELETE triggers. False when
+    /// there was no row to delete (an earlier trigger or action removed it) or a
+    /// trigger's RAISE(IGNORE) kept it; without triggers, the row is deleted if present.
+    pub fn delete_firing(
+        &mut self,
+        working: &mut State,
+        table: &str,
+        key: &RowKey,
+        triggers: Option<&Triggers>,
+        ops: &mut Vec<WriteOp>,
+        ctx: &Ctx,
+    ) -> Result<bool> {
+        let Some(t) = triggers else {
+            self.delete(working, table, key, ops, ctx)?;
+            return Ok(true);
         };
-        let Some(old) = working.table_or_err(table)?.rows.get(key).cloned() else { return Ok(()) };
+        let Some(old) = working.table_or_err(table)?.rows.get(key).cloned() else { return Ok(false) };
         if !t.fire(TriggerTiming::Before, Some(&old), None, working, ops, &mut self.reads, ctx)? {
-            return Ok(());
+            return Ok(false);
         }
         self.delete(working, table, key, ops, ctx)?;
         t.fire(TriggerTiming::After, Some(&old), None, working, ops, &mut self.reads, ctx)?;
-        Ok(())
+        Ok(true)
     }
 
     /// Sets a foreign key's columns in referencing rows (ON UPDATE CASCADE, SET NULL),

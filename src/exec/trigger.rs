@@ -175,7 +175,9 @@ fn run_one(t: &Ready, working: &mut State, writes: &mut Vec<WriteOp>, reads: &mu
                 reads.extend(w.reads);
             }
             (_, Some(state)) => *working = state,
-            (_, None) => unreachable!("a statement that wrote nothing hands its state back"),
+            // A statement that writes nothing hands its state back; were one not to,
+            // the statement fails rather than go on without it.
+            (_, None) => return Err(Error::invalid("a trigger's statement lost the state it ran on")),
         }
     }
     Ok(())

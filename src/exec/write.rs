@@ -274,8 +274,13 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
     let exprs = plan.assignments.iter().map(|(_, e)| e).chain(plan.checks.iter().map(|c| &c.expr));
     let kept = kept_for(&state, exprs);
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
-    let set: Vec<usize> = plan.assignments.iter().map(|(c, _)| *c).collect();
-    let triggers = Triggers::load(&state, &plan.table, Event::Update(&set), ctx)?;
+    let triggers = match state.has_triggers_on(&plan.table) {
+        true => {
+            let set: Vec<usize> = plan.assignments.iter().map(|(c, _)| *c).collect();
+            Triggers::load(&state, &plan.table, Event::Update(&set), ctx)?
+        }
+        false => None,
+    };
     let mut working = state;
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
@@ -349,28 +354,14 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     let mut writes = WriteSet::default();
     writes.ops.reserve_exact(keys.len());
     let mut fks = ForeignKeys::default();
-    let mut reads = Vec::new();
     let mut count = 0;
     for key in &keys {
-        let Some(t) = &triggers else {
-            fks.delete(&mut working, &plan.table, key, &mut writes.ops, ctx)?;
+        if fks.delete_firing(&mut working, &plan.table, key, triggers.as_ref(), &mut writes.ops, ctx)? {
             count += 1;
-            continue;
-        };
-        // A row an earlier row's trigger removed is not there to delete.
-        let Some(old) = working.table_or_err(&plan.table)?.rows.get(key).cloned() else {
-            continue;
-        };
-        if !t.fire(TriggerTiming::Before, Some(&old), None, &mut working, &mut writes.ops, &mut reads, ctx)? {
-            continue;
         }
-        fks.delete(&mut working, &plan.table, key, &mut writes.ops, ctx)?;
-        t.fire(TriggerTiming::After, Some(&old), None, &mut working, &mut writes.ops, &mut reads, ctx)?;
-        count += 1;
     }
     fks.finish(&working)?;
-    reads.extend(fks.reads);
-    Ok(Written { state: working, writes, count, reads })
+    Ok(Written { state: working, writes, count, reads: fks.reads })
 }
 
 /// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE.
