@@ -153,7 +153,6 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
     })
 }
 
-/// What planning reads: the current schemas and, for `AS OF`, past ones.
 /// Turns a trigger's `NEW.c` and `OLD.c` into parameters: the new row's columns are
 /// the first `width`, the old row's the next `width`. A row the event lacks (`NEW` of a
 /// DELETE, `OLD` of an INSERT) or a column the table lacks is an error.
@@ -228,7 +227,8 @@ fn plan_create_trigger(t: &CreateTrigger, cx: &Cx) -> Result<Plan> {
     Ok(Plan::CreateTrigger { trigger: Arc::new(trigger), if_not_exists: t.if_not_exists })
 }
 
-pub struct Cx<'a> {
+/// What planning reads: the current schemas and, for `AS OF`, past ones.
+struct Cx<'a> {
     state: &'a State,
     history: &'a dyn History,
 }
@@ -624,7 +624,7 @@ fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<Plan> {
 }
 
 /// The names of a view's columns, as `SELECT *` from it gives them.
-pub fn view_columns(view: &str, cx: &Cx) -> Result<Vec<String>> {
+fn view_columns(view: &str, cx: &Cx) -> Result<Vec<String>> {
     let all = Select { columns: vec![SelectItem::Wildcard], from: vec![from_view(view)], ..Select::default() };
     Ok(plan_select(&all, cx)?.columns.to_vec())
 }
