@@ -365,3 +365,33 @@ fn what_triggers_write_takes_part_in_first_committer_wins() {
     let rows = setup.query("SELECT qty FROM totals", &[]).unwrap();
     assert_eq!(rows.rows, vec![vec![Value::Integer(405)]]);
 }
+
+#[test]
+fn a_trigger_redefined_under_the_same_name_runs_its_new_body() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", &[]).unwrap();
+    s.execute("CREATE TABLE log (what TEXT)", &[]).unwrap();
+    let ins = s.prepare("INSERT INTO t (id, v) VALUES (?, ?)").unwrap();
+    s.execute("CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES ('first ' || NEW.v); END", &[])
+        .unwrap();
+    s.execute_prepared(&ins, &[Value::Integer(1), Value::Integer(10)]).unwrap();
+    s.execute_prepared(&ins, &[Value::Integer(2), Value::Integer(20)]).unwrap();
+    s.execute("DROP TRIGGER t_log", &[]).unwrap();
+    s.execute("CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES ('second ' || NEW.v); END", &[])
+        .unwrap();
+    s.execute_prepared(&ins, &[Value::Integer(3), Value::Integer(30)]).unwrap();
+    // A new column moves nothing the trigger reads, and a rollback of a redefinition
+    // brings the old body back.
+    s.execute("ALTER TABLE t ADD COLUMN note TEXT", &[]).unwrap();
+    s.execute("BEGIN", &[]).unwrap();
+    s.execute("DROP TRIGGER t_log", &[]).unwrap();
+    s.execute("CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES ('third ' || NEW.v); END", &[])
+        .unwrap();
+    s.execute("INSERT INTO t (id, v) VALUES (4, 40)", &[]).unwrap();
+    s.execute("ROLLBACK", &[]).unwrap();
+    s.execute("INSERT INTO t (id, v) VALUES (5, 50)", &[]).unwrap();
+    let rows = s.query("SELECT what FROM log", &[]).unwrap().rows;
+    let texts: Vec<Value> = rows.into_iter().map(|mut r| r.remove(0)).collect();
+    assert_eq!(texts, ["first 10", "first 20", "second 30", "second 50"].map(Value::text).to_vec(),);
+}

@@ -37,6 +37,8 @@ pub struct Ctx<'a> {
     pub sub: Option<&'a SubState>,
     /// The triggers running, innermost first; none outside a trigger's body.
     pub firing: Option<&'a super::trigger::Firing<'a>>,
+    /// The database's planned triggers, when there is a database.
+    pub triggers: Option<&'a super::trigger::TriggerCache>,
 }
 
 /// Subquery bookkeeping for one statement: the rows of the queries a correlated

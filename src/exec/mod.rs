@@ -147,6 +147,7 @@ pub fn eval_constant(e: &BExpr) -> Result<Value> {
         state: None,
         sub: None,
         firing: None,
+        triggers: None,
     };
     eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &ctx })
 }

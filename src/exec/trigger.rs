@@ -13,6 +13,10 @@
 //! a BEFORE trigger, the row's change; `RAISE(ABORT|FAIL|ROLLBACK, msg)` fails the
 //! statement with `msg`. Triggers on one event run in the order of their names.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustc_hash::FxHashMap;
+
 use super::eval::{eval, Ctx, Env};
 use super::select::run_select;
 use super::write::{Read, Written};
@@ -52,6 +56,33 @@ pub enum Event<'a> {
     Update(&'a [usize]),
 }
 
+/// Triggers planned for one catalog version, kept by the database so that a write does
+/// not parse and plan its table's triggers again while the schema stays as it is. A
+/// state's `schema_id` changes with every catalog change (and is never reused), so it
+/// and a trigger's name say which plan fits.
+#[derive(Default)]
+pub struct TriggerCache {
+    ready: Mutex<FxHashMap<(u64, String), Arc<Ready>>>,
+}
+
+/// Entries kept before the cache starts again (each schema change leaves old ones).
+const TRIGGER_CACHE_LIMIT: usize = 1024;
+
+impl TriggerCache {
+    fn get(&self, schema_id: u64, name: &str) -> Option<Arc<Ready>> {
+        let ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        ready.get(&(schema_id, name.to_string())).cloned()
+    }
+
+    fn put(&self, schema_id: u64, name: &str, ready: Arc<Ready>) {
+        let mut cache = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= TRIGGER_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert((schema_id, name.to_string()), ready);
+    }
+}
+
 /// A trigger ready to fire.
 struct Ready {
     name: String,
@@ -65,7 +96,7 @@ struct Ready {
 
 /// The triggers one write statement fires, planned.
 pub struct Triggers {
-    ready: Vec<Ready>,
+    ready: Vec<Arc<Ready>>,
     /// Columns of the table: a row's values are this many parameters.
     width: usize,
 }
@@ -106,7 +137,21 @@ impl Triggers {
             if !fires || ctx.firing.is_some_and(|f| f.runs(&def.name)) {
                 continue;
             }
-            ready.push(prepare(def, columns, state, ctx).map_err(|e| in_trigger(&def.name, e))?);
+            let cached = ctx.triggers.and_then(|c| c.get(state.schema_id(), &def.name));
+            let prepared = match cached {
+                Some(r) => r,
+                None => {
+                    let r = Arc::new(prepare(def, columns, state, ctx).map_err(|e| in_trigger(&def.name, e))?);
+                    // Plans that read past versions are made afresh, as statements' are.
+                    let cacheable =
+                        r.when.as_ref().is_none_or(|w| !w.source.reads_past()) && r.body.iter().all(Plan::cacheable);
+                    if let (Some(c), true) = (ctx.triggers, cacheable) {
+                        c.put(state.schema_id(), &def.name, r.clone());
+                    }
+                    r
+                }
+            };
+            ready.push(prepared);
         }
         Ok((!ready.is_empty()).then_some(Triggers { ready, width: columns.len() }))
     }

@@ -64,6 +64,8 @@ struct Inner {
     snapshots: Mutex<BTreeMap<String, Snapshot>>,
     /// Plans by statement text, each with the schema id it was planned against.
     plans: Mutex<HashMap<String, (u64, Arc<Plan>)>>,
+    /// Triggers planned for the schema they were planned against.
+    triggers: crate::exec::trigger::TriggerCache,
     /// Where statements read the time: `now()`, message times, row expiry.
     clock: RwLock<Arc<dyn Clock>>,
 }
@@ -189,6 +191,7 @@ impl Database {
                 history_limit: AtomicUsize::new(DEFAULT_HISTORY),
                 snapshots: Mutex::new(BTreeMap::new()),
                 plans: Mutex::new(HashMap::new()),
+                triggers: Default::default(),
                 clock: RwLock::new(Arc::new(SystemClock)),
             }),
         }
@@ -420,6 +423,10 @@ impl Database {
     /// one planned against the same schemas.
     /// A session in another namespace than `main` caches its plans under the
     /// namespace too, since the same text names other tables there.
+    pub(crate) fn trigger_cache(&self) -> &crate::exec::trigger::TriggerCache {
+        &self.inner.triggers
+    }
+
     pub(crate) fn plan(&self, sql: &str, state: &State, namespace: &str) -> Result<Arc<Plan>> {
         let schema_id = state.schema_id();
         let key: std::borrow::Cow<str> =

@@ -209,6 +209,7 @@ impl Session {
             state: None,
             sub: None,
             firing: None,
+            triggers: Some(self.db.trigger_cache()),
         };
         if let Some(txn) = &mut self.txn {
             if txn.serializable {
