@@ -202,6 +202,12 @@ const TXN_STATEMENTS: &[&str] = &[
     "CREATE TRIGGER t_guarded BEFORE UPDATE ON t WHEN NEW.a > 14 BEGIN SELECT RAISE(ABORT, 'too big'); END",
     "CREATE TRIGGER t_kept BEFORE DELETE ON t WHEN OLD.b = 'x' BEGIN SELECT RAISE(IGNORE); END",
     "DROP TRIGGER t_copied",
+    "CREATE TRIGGER t_then_fail AFTER UPDATE ON t WHEN NEW.b = 'zz' BEGIN INSERT INTO u VALUES (NEW.a, true); SELECT RAISE(FAIL, 'no zz'); END",
+    "UPDATE t SET b = 'zz' WHERE a = 1",
+    "CREATE VIEW tv AS SELECT a, b FROM t",
+    "CREATE TRIGGER tv_in INSTEAD OF INSERT ON tv BEGIN INSERT INTO t VALUES (NEW.a, NEW.b); INSERT INTO u VALUES (NEW.a, false); END",
+    "INSERT INTO tv VALUES (8, 'v'), (9, 'toolong')",
+    "INSERT INTO tv VALUES (10, 'w')",
 ];
 
 /// Everything a database holds, as text, to tell whether anything changed.
@@ -292,6 +298,18 @@ proptest! {
         }
         t.execute("COMMIT", &[]).unwrap();
         prop_assert_eq!(fingerprint(&auto), fingerprint(&txn));
+    }
+
+    /// Statements whose triggers write other tables and then fail: each statement is
+    /// atomic with its triggers' work.
+    #[test]
+    fn a_failing_statement_keeps_none_of_its_triggers_work(
+        statements in prop::collection::vec(prop::sample::select(TXN_STATEMENTS), 1..14),
+    ) {
+        let db = seeded();
+        for sql in &statements {
+            run_checked(&db, sql);
+        }
     }
 
     #[test]
