@@ -395,3 +395,84 @@ fn a_trigger_redefined_under_the_same_name_runs_its_new_body() {
     let texts: Vec<Value> = rows.into_iter().map(|mut r| r.remove(0)).collect();
     assert_eq!(texts, ["first 10", "first 20", "second 30", "second 50"].map(Value::text).to_vec(),);
 }
+
+/// A chain of triggers, each inserting into the next table: `n` tables, `n - 1` triggers.
+fn trigger_chain(n: usize) -> amberdb::Database {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    for i in 0..n {
+        s.execute(&format!("CREATE TABLE c{i} (x INTEGER)"), &[]).unwrap();
+    }
+    for i in 0..n - 1 {
+        let next = i + 1;
+        let sql = format!("CREATE TRIGGER g{i} AFTER INSERT ON c{i} BEGIN INSERT INTO c{next} VALUES (NEW.x + 1); END");
+        s.execute(&sql, &[]).unwrap();
+    }
+    db
+}
+
+#[test]
+fn triggers_firing_one_another_stop_at_a_depth_limit_on_a_test_thread_stack() {
+    use amberdb::exec::trigger::MAX_TRIGGER_DEPTH;
+    // The deepest allowed chain runs in the debug build on a test thread's 2 MiB stack.
+    let db = trigger_chain(MAX_TRIGGER_DEPTH + 1);
+    let mut s = db.session();
+    s.execute("INSERT INTO c0 VALUES (0)", &[]).unwrap();
+    assert_eq!(count(&db, &format!("c{MAX_TRIGGER_DEPTH}")), 1);
+    // One more level is refused, and the statement changes nothing.
+    let db = trigger_chain(MAX_TRIGGER_DEPTH + 2);
+    let mut s = db.session();
+    let err = s.execute("INSERT INTO c0 VALUES (0)", &[]).unwrap_err();
+    assert!(err.to_string().contains("too many levels of trigger recursion"), "{err}");
+    assert_eq!((count(&db, "c0"), count(&db, "c1")), (0, 0));
+}
+
+#[test]
+fn cascades_stop_at_a_depth_limit_on_a_test_thread_stack() {
+    use amberdb::exec::foreign::MAX_ACTION_DEPTH;
+    let chain = |n: usize| {
+        let db = Database::open_in_memory();
+        let mut s = db.session();
+        s.execute("CREATE TABLE n (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES n (id) ON DELETE CASCADE)", &[])
+            .unwrap();
+        let rows: Vec<String> =
+            (0..n).map(|i| if i == 0 { "(0, NULL)".to_string() } else { format!("({i}, {})", i - 1) }).collect();
+        s.execute(&format!("INSERT INTO n VALUES {}", rows.join(", ")), &[]).unwrap();
+        // Every row a cascade deletes fires a trigger too.
+        s.execute("CREATE TABLE gone (id INTEGER)", &[]).unwrap();
+        s.execute("CREATE TRIGGER n_gone AFTER DELETE ON n BEGIN INSERT INTO gone VALUES (OLD.id); END", &[]).unwrap();
+        db
+    };
+    // The longest chain allowed cascades all the way, in the dev build on a test
+    // thread's 2 MiB stack.
+    let db = chain(MAX_ACTION_DEPTH);
+    db.session().execute("DELETE FROM n WHERE id = 0", &[]).unwrap();
+    assert_eq!((count(&db, "n"), count(&db, "gone")), (0, MAX_ACTION_DEPTH as i64));
+    // A longer one is refused (as SQLite refuses it) and changes nothing.
+    let db = chain(MAX_ACTION_DEPTH + 2);
+    let err = db.session().execute("DELETE FROM n WHERE id = 0", &[]).unwrap_err();
+    assert!(err.to_string().contains("too many levels of foreign key actions"), "{err}");
+    assert_eq!((count(&db, "n"), count(&db, "gone")), (MAX_ACTION_DEPTH as i64 + 2, 0));
+}
+
+#[test]
+fn a_deep_cascade_on_a_small_thread_stack_fails_instead_of_overflowing() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE n (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES n (id) ON DELETE CASCADE)", &[])
+        .unwrap();
+    let rows: Vec<String> =
+        (0..450).map(|i| if i == 0 { "(0, NULL)".into() } else { format!("({i}, {})", i - 1) }).collect();
+    s.execute(&format!("INSERT INTO n VALUES {}", rows.join(", ")), &[]).unwrap();
+    // 450 levels need more than this thread's 384 KiB: an error, and nothing changed.
+    let worker = db.clone();
+    let result = thread::Builder::new()
+        .stack_size(384 * 1024)
+        .spawn(move || worker.session().execute("DELETE FROM n WHERE id = 0", &[]).map(|_| ()))
+        .unwrap()
+        .join()
+        .unwrap();
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("nested too deeply for this thread's stack"), "{err}");
+    assert_eq!(count(&db, "n"), 450);
+}

@@ -134,6 +134,21 @@ impl<T: FromValue> FromValue for Option<T> {
     }
 }
 
+/// Stack a nested statement keeps free before it runs.
+const STACK_RESERVE: usize = 256 * 1024;
+
+/// Triggers and foreign-key actions run statements inside statements, on the stack of
+/// the thread that runs the outermost one: each level first checks that room is left,
+/// so that a deep chain on a small thread stops with an error instead of overflowing.
+pub(crate) fn ensure_stack(what: &str) -> Result<()> {
+    match stacker::remaining_stack() {
+        Some(left) if left < STACK_RESERVE => {
+            Err(crate::error::Error::invalid(format!("{what} nested too deeply for this thread's stack")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Evaluates an expression that reads no row (a DEFAULT, a constant).
 pub fn eval_constant(e: &BExpr) -> Result<Value> {
     let now = std::cell::OnceCell::new();

@@ -30,8 +30,15 @@ use crate::storage::{AsOf, History, State, TriggerDef, TriggerEvent, TriggerTimi
 /// One trigger running, and those it runs inside.
 pub struct Firing<'a> {
     name: &'a str,
+    /// How many triggers run, this one included.
+    depth: usize,
     outer: Option<&'a Firing<'a>>,
 }
+
+/// How deeply triggers may fire one another. Each level runs a statement inside a
+/// statement, on the stack of the thread that runs the outermost one: this many fit
+/// a 2 MiB thread stack in the dev build four times over (SQLite allows 1,000).
+pub const MAX_TRIGGER_DEPTH: usize = 64;
 
 impl Firing<'_> {
     fn runs(&self, name: &str) -> bool {
@@ -177,8 +184,15 @@ impl Triggers {
                 None => params.extend(std::iter::repeat_n(Value::Null, self.width)),
             }
         }
+        super::ensure_stack("triggers")?;
+        let depth = ctx.firing.map_or(1, |f| f.depth + 1);
+        if depth > MAX_TRIGGER_DEPTH && self.ready.iter().any(|t| t.timing == timing) {
+            return Err(Error::invalid(format!(
+                "too many levels of trigger recursion (more than {MAX_TRIGGER_DEPTH} triggers firing one another)"
+            )));
+        }
         for t in self.ready.iter().filter(|t| t.timing == timing) {
-            let firing = Firing { name: &t.name, outer: ctx.firing };
+            let firing = Firing { name: &t.name, depth, outer: ctx.firing };
             let ctx = &Ctx { params: &params, firing: Some(&firing), state: None, sub: None, ..*ctx };
             match run_one(t, working, writes, reads, ctx) {
                 Ok(()) => {}
