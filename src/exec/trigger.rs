@@ -17,13 +17,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rustc_hash::FxHashMap;
 
-use super::eval::{eval, Ctx, Env};
+use super::eval::Ctx;
 use super::select::run_select;
 use super::write::{Read, Written};
 use super::{execute, Output};
 use crate::error::{Error, Result};
 use crate::sql::ast::{Expr, Select, SelectItem, Statement};
-use crate::sql::plan::{InsertSourcePlan, Plan, SelectPlan, ViewWrite, ViewWritePlan};
+use crate::sql::plan::{Plan, SelectPlan, ViewWrite, ViewWritePlan};
 use crate::sql::planner;
 use crate::storage::{AsOf, History, State, TriggerDef, TriggerEvent, TriggerTiming, Value, WriteOp, WriteSet};
 
@@ -291,13 +291,7 @@ pub fn run_view_write(plan: &ViewWritePlan, state: State, ctx: &Ctx) -> Result<W
     type Pair = (Option<Vec<Value>>, Option<Vec<Value>>);
     let pairs: Vec<Pair> = match &plan.kind {
         ViewWrite::Insert { mapping, source } => {
-            let rows = match source {
-                InsertSourcePlan::Values(rows) => {
-                    let env = Env { row: &[], aggs: &[], ctx: at };
-                    rows.iter().map(|r| r.iter().map(|e| eval(e, &env)).collect()).collect::<Result<Vec<Vec<_>>>>()?
-                }
-                InsertSourcePlan::Select(p) => run_select(p, &state, at)?.rows,
-            };
+            let rows = super::write::insert_source(source, &state, at)?;
             let new = |src: &[Value]| mapping.iter().map(|m| m.map_or(Value::Null, |i| src[i].clone())).collect();
             rows.iter().map(|src| (None, Some(new(src)))).collect()
         }

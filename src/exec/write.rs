@@ -112,7 +112,7 @@ fn kept_for<'a>(state: &State, mut exprs: impl Iterator<Item = &'a BExpr>) -> Op
 
 pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written> {
     let schema = state.table_or_err(&plan.table)?.schema.clone();
-    let source = insert_source(plan, &state, &Ctx { state: Some(&state), ..*ctx })?;
+    let source = insert_source(&plan.source, &state, &Ctx { state: Some(&state), ..*ctx })?;
     let kept = kept_for(&state, plan.checks.iter().map(|c| &c.expr));
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
     let triggers = Triggers::load(&state, &plan.table, Event::Insert, ctx)?;
@@ -152,8 +152,9 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
     Ok(Written { state: working, writes, count, reads })
 }
 
-/// The rows an INSERT stores, evaluated before any is stored.
-fn insert_source(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<Value>>> {
+/// The rows an INSERT stores (into a table or, through its triggers, a view), evaluated
+/// before any is stored.
+pub(super) fn insert_source(source: &InsertSourcePlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<Value>>> {
     // Each row's values go into a vector of exactly their number (it becomes the row).
     let values = |r: &[BExpr], env: &Env| -> Result<Vec<Value>> {
         let mut vals = Vec::with_capacity(r.len());
@@ -162,7 +163,7 @@ fn insert_source(plan: &InsertPlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<
         }
         Ok(vals)
     };
-    Ok(match &plan.source {
+    Ok(match source {
         InsertSourcePlan::Values(rows) => {
             let env = Env { row: &[], aggs: &[], ctx };
             let multi = rows.len() > 1;
