@@ -243,26 +243,28 @@ fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> 
     })
 }
 
+/// A catalog change, or nothing when IF [NOT] EXISTS says there is nothing to do.
+fn ddl(skip: bool, op: impl FnOnce() -> WriteOp, verb: &'static str, state: &State) -> Result<Output> {
+    Ok(if skip { Output::Nothing } else { Output::Written(write::run_ddl(op(), state)?, verb) })
+}
+
 fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
     Ok(match plan {
         Plan::Select(p) | Plan::WritingSelect(p) => Output::Rows(select::run_select(p, state, ctx)?),
         Plan::Explain(p) => plan_rows(crate::sql::explain::explain(p, state)),
         Plan::ExplainWrite(p) => plan_rows(crate::sql::explain::explain_write(p, state)),
-        Plan::CreateTable { schema, if_not_exists } => {
-            if *if_not_exists && state.table(&schema.name).is_some() {
-                Output::Nothing
-            } else {
-                Output::Written(write::run_ddl(WriteOp::CreateTable(schema.clone()), state)?, "created")
-            }
-        }
-        Plan::CreateIndex { table, index, if_not_exists } => {
-            if *if_not_exists && state.index_owner(&index.name).is_some() {
-                Output::Nothing
-            } else {
-                let op = WriteOp::CreateIndex { table: table.clone(), index: Box::new(index.clone()) };
-                Output::Written(write::run_ddl(op, state)?, "index created")
-            }
-        }
+        Plan::CreateTable { schema, if_not_exists } => ddl(
+            *if_not_exists && state.table(&schema.name).is_some(),
+            || WriteOp::CreateTable(schema.clone()),
+            "created",
+            state,
+        )?,
+        Plan::CreateIndex { table, index, if_not_exists } => ddl(
+            *if_not_exists && state.index_owner(&index.name).is_some(),
+            || WriteOp::CreateIndex { table: table.clone(), index: Box::new(index.clone()) },
+            "index created",
+            state,
+        )?,
         Plan::DropIndex { table: None, .. } => Output::Nothing,
         Plan::DropIndex { table: Some(table), name } => {
             let op = WriteOp::DropIndex { table: table.clone(), name: name.clone() };
@@ -288,54 +290,41 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             }
         }
         Plan::Nothing => Output::Nothing,
-        Plan::CreateView { view, if_not_exists } => {
-            if *if_not_exists && state.view(&view.name).is_some() {
-                Output::Nothing
-            } else {
-                Output::Written(write::run_ddl(WriteOp::CreateView(view.clone()), state)?, "view created")
-            }
-        }
+        Plan::CreateView { view, if_not_exists } => ddl(
+            *if_not_exists && state.view(&view.name).is_some(),
+            || WriteOp::CreateView(view.clone()),
+            "view created",
+            state,
+        )?,
         Plan::DropView { name, if_exists } => {
-            if *if_exists && state.view(name).is_none() {
-                Output::Nothing
-            } else {
-                Output::Written(write::run_ddl(WriteOp::DropView(name.clone()), state)?, "view dropped")
-            }
+            ddl(*if_exists && state.view(name).is_none(), || WriteOp::DropView(name.clone()), "view dropped", state)?
         }
-        Plan::CreateTrigger { trigger, if_not_exists } => {
-            if *if_not_exists && state.trigger(&trigger.name).is_some() {
-                Output::Nothing
-            } else {
-                Output::Written(write::run_ddl(WriteOp::CreateTrigger(trigger.clone()), state)?, "trigger created")
-            }
-        }
-        Plan::DropTrigger { name, if_exists } => {
-            if *if_exists && state.trigger(name).is_none() {
-                Output::Nothing
-            } else {
-                Output::Written(write::run_ddl(WriteOp::DropTrigger(name.clone()), state)?, "trigger dropped")
-            }
-        }
-        Plan::CreateNamespace { name, if_not_exists } => {
-            if *if_not_exists && state.has_namespace(name) {
-                Output::Nothing
-            } else {
-                Output::Written(write::run_ddl(WriteOp::CreateNamespace(name.clone()), state)?, "namespace created")
-            }
-        }
-        Plan::DropNamespace { name, if_exists } => {
-            if *if_exists && !state.has_namespace(name) {
-                Output::Nothing
-            } else {
-                Output::Written(write::run_ddl(WriteOp::DropNamespace(name.clone()), state)?, "namespace dropped")
-            }
-        }
+        Plan::CreateTrigger { trigger, if_not_exists } => ddl(
+            *if_not_exists && state.trigger(&trigger.name).is_some(),
+            || WriteOp::CreateTrigger(trigger.clone()),
+            "trigger created",
+            state,
+        )?,
+        Plan::DropTrigger { name, if_exists } => ddl(
+            *if_exists && state.trigger(name).is_none(),
+            || WriteOp::DropTrigger(name.clone()),
+            "trigger dropped",
+            state,
+        )?,
+        Plan::CreateNamespace { name, if_not_exists } => ddl(
+            *if_not_exists && state.has_namespace(name),
+            || WriteOp::CreateNamespace(name.clone()),
+            "namespace created",
+            state,
+        )?,
+        Plan::DropNamespace { name, if_exists } => ddl(
+            *if_exists && !state.has_namespace(name),
+            || WriteOp::DropNamespace(name.clone()),
+            "namespace dropped",
+            state,
+        )?,
         Plan::DropTable { name, if_exists } => {
-            if *if_exists && state.table(name).is_none() {
-                Output::Nothing
-            } else {
-                Output::Written(write::run_ddl(WriteOp::DropTable(name.clone()), state)?, "dropped")
-            }
+            ddl(*if_exists && state.table(name).is_none(), || WriteOp::DropTable(name.clone()), "dropped", state)?
         }
         _ => return Err(crate::error::Error::Transaction("transaction control needs a session".to_string())),
     })
