@@ -39,7 +39,7 @@ fn contents(state: &State) -> Vec<(String, String, Vec<Vec<Value>>)> {
     let mut out: Vec<_> = state
         .tables()
         .map(|t| {
-            let mut rows: Vec<Vec<Value>> = t.rows.values().map(|r| r.to_vec()).collect();
+            let mut rows: Vec<Vec<Value>> = t.rows.iter().map(|(_, r)| r.to_vec()).collect();
             rows.sort();
             (t.name().to_string(), t.schema.to_sql() + &t.schema.index_sql().join(""), rows)
         })

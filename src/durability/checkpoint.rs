@@ -99,15 +99,20 @@ struct Encoded<'a> {
 }
 
 fn encode_table(t: &Table) -> Result<Encoded<'_>, String> {
-    let rows: Vec<(&RowKey, &Row)> = t.rows.iter().collect();
-    let chunks = rows
-        .chunks(CHUNK_ROWS)
-        .map(|c| postcard::to_allocvec(c).map_err(|e| format!("cannot encode a checkpoint: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let orders = if t.indexes.is_empty() || rows.len() > u32::MAX as usize {
+    // Rows are decoded a chunk at a time, so that the whole table is never held twice.
+    let mut chunks = Vec::new();
+    let mut chunk: Vec<(&RowKey, Row)> = Vec::with_capacity(CHUNK_ROWS);
+    let mut rows = t.rows.iter().peekable();
+    while rows.peek().is_some() {
+        chunk.clear();
+        chunk.extend(rows.by_ref().take(CHUNK_ROWS));
+        chunks.push(postcard::to_allocvec(&chunk).map_err(|e| format!("cannot encode a checkpoint: {e}"))?);
+    }
+    let orders = if t.indexes.is_empty() || t.rows.len() > u32::MAX as usize {
         Vec::new()
     } else {
-        let position: HashMap<&RowKey, u32> = rows.iter().enumerate().map(|(i, (k, _))| (*k, i as u32)).collect();
+        let position: HashMap<&RowKey, u32> =
+            t.rows.iter_bytes().enumerate().map(|(i, (k, _))| (k, i as u32)).collect();
         t.indexes
             .iter()
             .map(|ix| {

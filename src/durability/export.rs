@@ -114,7 +114,7 @@ struct TableExport {
 
 /// The rows of a table that are live at `now`, each with the time it has left (`None`:
 /// it never expires). Rows that have expired but were not swept yet are left out.
-fn live_rows(t: &Table, now: i64) -> impl Iterator<Item = (&crate::storage::Row, Option<i64>)> {
+fn live_rows(t: &Table, now: i64) -> impl Iterator<Item = (crate::storage::Row, Option<i64>)> + '_ {
     t.rows.iter().filter(move |(k, _)| t.is_live(k, now)).map(move |(k, r)| (r, t.expiry.get(k).map(|at| at - now)))
 }
 

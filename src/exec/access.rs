@@ -9,6 +9,7 @@ use super::eval::{eval, Ctx, Env};
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, Range};
 
+use crate::storage::rows;
 use crate::storage::table::{Index, IndexEntry, IndexKey, Slot};
 use crate::storage::{Row, RowKey, Table, Value};
 
@@ -184,17 +185,28 @@ pub fn scan(
         seen += 1;
         f(k, r)
     };
+    // Stored rows are decoded, one at a time, into this row, lent to the visitor.
+    let mut row = Vec::with_capacity(table.schema.columns.len());
+    let mut stored = |k: &RowKey, bytes: &[u8]| -> Result<bool> {
+        if let Some(now) = now {
+            if !table.is_live(k, now) {
+                return Ok(true);
+            }
+        }
+        rows::decode_into(bytes, &mut row);
+        visit(k, RowRef::Built(&row))
+    };
     match access {
         Access::Full { reverse: false } => {
-            for (k, r) in table.rows.iter() {
-                if !visit(k, RowRef::Stored(r))? {
+            for (k, r) in table.rows.iter_bytes() {
+                if !stored(k, r)? {
                     break;
                 }
             }
         }
         Access::Full { reverse: true } => {
-            for (k, r) in table.rows.iter().rev() {
-                if !visit(k, RowRef::Stored(r))? {
+            for (k, r) in table.rows.iter_bytes().rev() {
+                if !stored(k, r)? {
                     break;
                 }
             }
@@ -202,8 +214,8 @@ pub fn scan(
         Access::Keys(tuples) if tuples.len() == 1 => {
             // A point lookup: no list of keys to build, sort and deduplicate.
             if let Some(k) = tuple_key(table, &tuples[0], ctx)? {
-                if let Some(r) = table.rows.get(&k) {
-                    visit(&k, RowRef::Stored(r))?;
+                if let Some(r) = table.rows.get_bytes(&k) {
+                    stored(&k, r)?;
                 }
             }
         }
@@ -215,8 +227,8 @@ pub fn scan(
             keys.sort();
             keys.dedup();
             for k in keys {
-                if let Some(r) = table.rows.get(&k) {
-                    if !visit(&k, RowRef::Stored(r))? {
+                if let Some(r) = table.rows.get_bytes(&k) {
+                    if !stored(&k, r)? {
                         break;
                     }
                 }
@@ -226,20 +238,21 @@ pub fn scan(
             let Some(b) = bounds(range, ctx)? else { return Ok(()) };
             if table.schema.integer_key().is_some() {
                 let Some(range) = int_bounds(&b) else { return Ok(()) };
-                for (k, r) in table.rows.range(range) {
-                    if !visit(k, RowRef::Stored(r))? {
+                for (k, r) in table.rows.range_bytes(range) {
+                    if !stored(k, r)? {
                         break;
                     }
                 }
                 return Ok(());
             }
             let prefix = values(prefix, ctx)?;
-            for (k, r) in table.rows.range(RowKey::Tuple(start(&prefix, &b.0).as_slice().into())..) {
+            let from = RowKey::Tuple(start(&prefix, &b.0).as_slice().into());
+            for (k, r) in table.rows.range_bytes(from..) {
                 let RowKey::Tuple(key) = k else { continue };
                 match step(key, &prefix, &b) {
                     Step::Stop => break,
                     Step::Skip => continue,
-                    Step::Take if !visit(k, RowRef::Stored(r))? => break,
+                    Step::Take if !stored(k, r)? => break,
                     Step::Take => {}
                 }
             }
@@ -287,12 +300,14 @@ struct Fetch<'a> {
     /// columns are overwritten, the others stay NULL. Lent to the visitor, which copies
     /// it if it keeps it.
     built: Option<RefCell<Vec<Value>>>,
+    /// Otherwise, the row each entry points at, decoded in turn.
+    decoded: RefCell<Vec<Value>>,
 }
 
 impl<'a> Fetch<'a> {
     fn new(table: &'a Table, index: &'a Index, covering: bool) -> Fetch<'a> {
         let built = covering.then(|| RefCell::new(vec![Value::Null; table.schema.columns.len()]));
-        Fetch { table, index, built }
+        Fetch { table, index, built, decoded: RefCell::new(Vec::new()) }
     }
 }
 
@@ -305,8 +320,12 @@ impl Fetch<'_> {
             self.fill(&mut row, k, e);
             return visit(k, RowRef::Built(&row));
         }
-        match self.table.rows.get(k) {
-            Some(r) => visit(k, RowRef::Stored(r)),
+        match self.table.rows.get_bytes(k) {
+            Some(bytes) => {
+                let mut row = self.decoded.borrow_mut();
+                rows::decode_into(bytes, &mut row);
+                visit(k, RowRef::Built(&row))
+            }
             None => Ok(true),
         }
     }

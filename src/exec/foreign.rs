@@ -229,7 +229,7 @@ impl ForeignKeys {
             self.delete(working, table, key, ops, ctx)?;
             return Ok(true);
         };
-        let Some(old) = working.table_or_err(table)?.rows.get(key).cloned() else { return Ok(false) };
+        let Some(old) = working.table_or_err(table)?.rows.get(key) else { return Ok(false) };
         if !t.fire(TriggerTiming::Before, Some(&old), None, working, ops, &mut self.reads, ctx)? {
             return Ok(false);
         }
@@ -254,7 +254,7 @@ impl ForeignKeys {
         let triggers = self.triggers(working, table, Some(&fk.columns), ctx)?;
         for key in keys {
             let t = working.table_or_err(table)?;
-            let Some(old) = t.rows.get(key).cloned() else { continue };
+            let Some(old) = t.rows.get(key) else { continue };
             let mut new = old.to_vec();
             for (&c, v) in fk.columns.iter().zip(vals) {
                 if v.is_null() && t.schema.columns[c].not_null {
@@ -302,7 +302,7 @@ impl ForeignKeys {
             let t = working.table_or_err(table)?;
             let Some(row) = t.rows.get(key) else { continue };
             for fk in &t.schema.foreign_keys {
-                let Some(vals) = values(row, &fk.columns) else { continue };
+                let Some(vals) = values(&row, &fk.columns) else { continue };
                 let parent = working.table_or_err(&fk.parent)?;
                 match parent.keys_where(&fk.parent_columns, &vals).first() {
                     Some(k) => self.reads.push(Read::Key(parent.schema.name.to_ascii_lowercase(), k.clone())),

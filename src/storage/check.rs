@@ -26,7 +26,7 @@ fn check_rows(t: &Table, out: &mut Vec<Problem>) {
             out.push(problem(t, key, format!("row has {} values for {} columns", row.len(), t.schema.columns.len())));
             continue;
         }
-        if let Some(expected) = t.key_for(row) {
+        if let Some(expected) = t.key_for(&row) {
             if &expected != key {
                 out.push(problem(t, key, format!("row is stored under key {key} but its key columns say {expected}")));
             }
@@ -49,7 +49,7 @@ fn check_rows(t: &Table, out: &mut Vec<Problem>) {
 fn check_indexes(t: &Table, out: &mut Vec<Problem>) {
     for index in &t.indexes {
         for (key, row) in t.rows.iter() {
-            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
+            let entry = IndexEntry { key: index.key_of(&row), slot: Slot::Row(key.clone()) };
             if !index.entries.contains(&entry) {
                 out.push(problem(t, key, format!("index {} has no entry for this row", index.name)));
             }
@@ -62,7 +62,7 @@ fn check_indexes(t: &Table, out: &mut Vec<Problem>) {
             };
             match t.rows.get(key) {
                 None => out.push(problem(t, key, format!("index {} points at a row that does not exist", index.name))),
-                Some(row) if index.key_of(row) != entry.key => {
+                Some(row) if index.key_of(&row) != entry.key => {
                     out.push(problem(t, key, format!("index {} holds stale values for this row", index.name)))
                 }
                 Some(_) => {}

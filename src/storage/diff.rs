@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use imbl::ordmap::DiffItem;
 
+use super::rows::RowDelta;
 use super::state::{Change, State, WriteOp, WriteSet};
 use super::streams::{Message, MessageStore};
 use super::table::{Row, RowKey, Table};
@@ -49,20 +50,18 @@ pub fn diff(old: &State, new: &State) -> Vec<RowDiff> {
                 }
                 for item in a.rows.diff(&b.rows) {
                     out.push(match item {
-                        DiffItem::Add(k, v) => row(k, RowChange::Added(v.clone())),
-                        DiffItem::Remove(k, v) => row(k, RowChange::Removed(v.clone())),
-                        DiffItem::Update { old: (k, o), new: (_, n) } => {
-                            row(k, RowChange::Changed { old: o.clone(), new: n.clone() })
-                        }
+                        RowDelta::Added(k, v) => row(&k, RowChange::Added(v)),
+                        RowDelta::Removed(k, v) => row(&k, RowChange::Removed(v)),
+                        RowDelta::Changed { key, old, new } => row(&key, RowChange::Changed { old, new }),
                     });
                 }
             }
             (a, b) => {
                 for (k, v) in a.iter().flat_map(|t| t.rows.iter()) {
-                    out.push(row(k, RowChange::Removed(v.clone())));
+                    out.push(row(k, RowChange::Removed(v)));
                 }
                 for (k, v) in b.iter().flat_map(|t| t.rows.iter()) {
-                    out.push(row(k, RowChange::Added(v.clone())));
+                    out.push(row(k, RowChange::Added(v)));
                 }
             }
         }
@@ -126,26 +125,26 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
                 let mut touched = std::collections::BTreeSet::new();
                 for item in t.rows.diff(&u.rows) {
                     match item {
-                        DiffItem::Add(k, v) => {
-                            ops.push(op(k, Change::Insert(v.clone())));
+                        RowDelta::Added(k, v) => {
+                            ops.push(op(&k, Change::Insert(v)));
                             touched.insert(k);
                         }
-                        DiffItem::Remove(k, _) => {
-                            ops.push(op(k, Change::Delete));
+                        RowDelta::Removed(k, _) => {
+                            ops.push(op(&k, Change::Delete));
                             touched.insert(k);
                         }
                         // A changed row is removed and added again, so that rows swapping
                         // unique values never clash half-way.
-                        DiffItem::Update { new: (k, v), .. } => {
-                            ops.push(op(k, Change::Delete));
-                            ops.push(op(k, Change::Insert(v.clone())));
-                            touched.insert(k);
+                        RowDelta::Changed { key, new, .. } => {
+                            ops.push(op(&key, Change::Delete));
+                            ops.push(op(&key, Change::Insert(new)));
+                            touched.insert(key);
                         }
                     }
                 }
                 // Rows stored again get their expiry back; others change only theirs.
                 for k in &touched {
-                    if let Some(&at) = u.expiry.get(*k) {
+                    if let Some(&at) = u.expiry.get(k) {
                         ops.push(expire(k, Some(at)));
                     }
                 }
@@ -164,7 +163,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
             _ => {
                 ops.push(WriteOp::CreateTable(u.schema.clone()));
                 for (k, v) in u.rows.iter() {
-                    ops.push(WriteOp::Row { table: table.clone(), key: k.clone(), change: Change::Insert(v.clone()) });
+                    ops.push(WriteOp::Row { table: table.clone(), key: k.clone(), change: Change::Insert(v) });
                 }
                 for (k, &at) in u.expiry.iter() {
                     ops.push(WriteOp::Expire { table: table.clone(), key: k.clone(), at: Some(at) });

@@ -9,7 +9,8 @@
 //! - [`convert`] — storing into typed columns (exact) and CAST (forgiving)
 //! - [`time`] — ISO-8601 timestamps
 //! - [`schema`] — columns, types and constraints
-//! - [`table`] — rows by key, unique indexes
+//! - [`rows`] — rows packed into pages, by key
+//! - [`table`] — a table: its rows and indexes
 //! - [`state`] — the whole database and the write set
 //! - [`trigger`] — triggers as the catalog keeps them
 //! - [`diff`] — differences between states, walking only what they do not share
@@ -20,6 +21,7 @@ pub mod diff;
 pub mod schema;
 pub mod state;
 pub mod streams;
+pub mod rows;
 pub mod table;
 pub mod text;
 pub mod time;

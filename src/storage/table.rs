@@ -11,6 +11,7 @@ use std::sync::Arc;
 use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
+use super::rows::{self, Rows};
 use super::schema::{IndexDef, TableSchema};
 use super::value::Value;
 use crate::error::{Error, Result};
@@ -155,7 +156,7 @@ impl Index {
 #[derive(Clone, Debug)]
 pub struct Table {
     pub schema: Arc<TableSchema>,
-    pub rows: OrdMap<RowKey, Row>,
+    pub rows: Rows,
     pub indexes: Vec<Index>,
     /// The next hidden rowid (or integer key when inserted as NULL).
     pub next_rowid: i64,
@@ -208,19 +209,13 @@ fn sort_by_key_stable(mut entries: Vec<IndexEntry>) -> Vec<IndexEntry> {
     merged
 }
 
-/// The entries of a one-column index whose values are all integers, sorted as plain
-/// `(value, row key)` pairs (the set's order); `None` when a value is not an integer or
-/// `row_key` does not apply.
-fn integer_entries<'a, K: Ord>(
-    rows: impl Iterator<Item = (&'a RowKey, &'a Row)>,
-    column: usize,
-    unique: bool,
-    row_key: impl Fn(&RowKey) -> Option<K>,
-    into_key: impl Fn(K) -> RowKey,
-) -> Option<std::result::Result<OrdSet<IndexEntry>, Vec<Value>>> {
-    let mut pairs: Vec<(i64, K)> = rows
-        .map(|(key, row)| match row.get(column) {
-            Some(Value::Integer(v)) => Some((*v, row_key(key)?)),
+/// The entries of a one-column index whose values and row keys are all integers, sorted
+/// as plain `(value, row key)` pairs (the set's order); `None` when some are not.
+fn integer_entries(entries: &[IndexEntry], unique: bool) -> Option<std::result::Result<OrdSet<IndexEntry>, Vec<Value>>> {
+    let mut pairs: Vec<(i64, i64)> = entries
+        .iter()
+        .map(|e| match (&e.key, &e.slot) {
+            (IndexKey::One(Value::Integer(v)), Slot::Row(RowKey::Int(k))) => Some((*v, *k)),
             _ => None,
         })
         .collect::<Option<_>>()?;
@@ -228,41 +223,21 @@ fn integer_entries<'a, K: Ord>(
     if let Some(w) = unique.then(|| pairs.windows(2).find(|w| w[0].0 == w[1].0)).flatten() {
         return Some(Err(vec![Value::Integer(w[0].0)]));
     }
-    let entry = |(v, k): (i64, K)| IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(into_key(k)) };
+    let entry = |(v, k): (i64, i64)| IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(RowKey::Int(k)) };
     Some(Ok(pairs.into_iter().map(entry).collect()))
 }
 
-/// An index's entries for these rows (given in row-key order), or the key values two
-/// rows share in a unique index.
-fn index_entries<'a>(
-    index: &Index,
-    rows: impl Iterator<Item = (&'a RowKey, &'a Row)> + Clone,
-) -> std::result::Result<OrdSet<IndexEntry>, Vec<Value>> {
+/// An index's entries for rows given in row-key order (`entries`, one per row), as a
+/// set, or the key values two rows share in a unique index.
+fn index_entries(index: &Index, entries: Vec<IndexEntry>) -> std::result::Result<OrdSet<IndexEntry>, Vec<Value>> {
     // Entries are sorted first, so that the set is built by appending and duplicates sit
     // together. A stable sort by the index key alone leaves equal keys ordered by row
     // key, as the set orders them. Integer keys (the common case) sort as plain
     // `(value, row key)` pairs, which is the set's order.
-    if let [column] = index.columns[..] {
-        // A table's row keys are all integers or all tuples; with integers, the pairs
-        // are two plain integers.
-        let built = match rows.clone().next() {
-            Some((RowKey::Tuple(_), _)) => {
-                integer_entries(rows.clone(), column, index.unique, |k| Some(k.clone()), |k| k)
-            }
-            _ => {
-                let int_key = |k: &RowKey| match k {
-                    RowKey::Int(k) => Some(*k),
-                    RowKey::Tuple(_) => None,
-                };
-                integer_entries(rows.clone(), column, index.unique, int_key, RowKey::Int)
-            }
-        };
-        if let Some(set) = built {
-            return set;
-        }
+    if let Some(set) = integer_entries(&entries, index.unique) {
+        return set;
     }
-    let entries = rows.map(|(key, row)| IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) });
-    let entries = sort_by_key_stable(entries.collect());
+    let entries = sort_by_key_stable(entries);
     if index.unique {
         let clash =
             entries.windows(2).find(|w| w[0].key == w[1].key && !w[0].key.as_slice().iter().any(Value::is_null));
@@ -273,6 +248,14 @@ fn index_entries<'a>(
     Ok(entries.into_iter().collect())
 }
 
+/// One entry per row, in row-key order.
+fn entries_of<'a, R: AsRef<[Value]>>(
+    index: &Index,
+    rows: impl Iterator<Item = (&'a RowKey, R)>,
+) -> Vec<IndexEntry> {
+    rows.map(|(k, r)| IndexEntry { key: index.key_of(r.as_ref()), slot: Slot::Row(k.clone()) }).collect()
+}
+
 impl Table {
     pub fn new(schema: TableSchema) -> Table {
         let uniques = schema.uniques.iter().map(|u| Index::new(u.name.clone(), u.columns.clone(), true));
@@ -280,7 +263,7 @@ impl Table {
         let indexes = uniques.chain(secondary).collect();
         Table {
             schema: Arc::new(schema),
-            rows: OrdMap::new(),
+            rows: Rows::new(),
             indexes,
             next_rowid: 1,
             expiry: OrdMap::new(),
@@ -308,8 +291,8 @@ impl Table {
 
     /// Takes the next automatic key, as SQLite does: one past the largest used.
     pub fn allocate_rowid(&mut self) -> Result<i64> {
-        let last = match self.rows.get_max() {
-            Some((RowKey::Int(k), _)) => *k,
+        let last = match self.rows.max_key() {
+            Some(RowKey::Int(k)) => *k,
             _ => 0,
         };
         let id = self.next_rowid.max(last.saturating_add(1));
@@ -375,7 +358,19 @@ impl Table {
 
     /// Fills an empty index from the table's rows, checking uniqueness.
     fn build_index(&self, index: &mut Index) -> Result<()> {
-        let entries = index_entries(index, self.rows.iter());
+        // Only the index's columns are decoded, into one row reused for each.
+        let mut wanted = vec![false; self.schema.columns.len()];
+        index.columns.iter().for_each(|&c| wanted[c] = true);
+        let mut row = vec![Value::Null; wanted.len()];
+        let entries = self
+            .rows
+            .iter_bytes()
+            .map(|(k, bytes)| {
+                rows::decode_some(bytes, &wanted, &mut row);
+                IndexEntry { key: index.key_of(&row), slot: Slot::Row(k.clone()) }
+            })
+            .collect();
+        let entries = index_entries(index, entries);
         index.entries = entries.map_err(|clash| self.constraint_error("UNIQUE", &index.columns, &clash))?;
         Ok(())
     }
@@ -410,11 +405,11 @@ impl Table {
                     let (rows, order) = (&rows, orders.get(i));
                     s.spawn(move || match order.and_then(|o| entries_in_order(index, rows, o)) {
                         Some(entries) => Ok(entries.into_iter().collect()),
-                        None => index_entries(index, rows.iter().map(|(k, r)| (k, r))),
+                        None => index_entries(index, entries_of(index, rows.iter().map(|(k, r)| (k, r)))),
                     })
                 })
                 .collect();
-            let map: OrdMap<RowKey, Row> = rows.iter().cloned().collect();
+            let map = Rows::from_sorted(rows.iter().map(|(k, r)| (k, &r[..])));
             let built: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
             (map, built)
         });
@@ -496,14 +491,14 @@ impl Table {
             self.next_rowid = self.next_rowid.max(k.saturating_add(1));
         }
         self.index_add(&key, &row);
-        self.rows.insert(key, row);
+        self.rows.insert(key, &row);
         Ok(())
     }
 
     /// Replaces the row stored under an existing key.
     pub fn update(&mut self, key: RowKey, row: Row) -> Result<()> {
         self.check_width(&row)?;
-        let Some(old) = self.rows.get(&key).cloned() else {
+        let Some(old) = self.rows.get(&key) else {
             return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
         };
         self.check_unique(&row, Some(&key))?;
@@ -516,7 +511,7 @@ impl Table {
             index.entries.remove(&IndexEntry { key: was, slot: Slot::Row(key.clone()) });
             index.entries.insert(IndexEntry { key: now, slot: Slot::Row(key.clone()) });
         }
-        self.rows.insert(key, row);
+        self.rows.insert(key, &row);
         Ok(())
     }
 
@@ -613,12 +608,12 @@ mod tests {
             .collect();
         let index = Index::new("i".into(), vec![0], false);
         for rows in [ints, mixed, tuples] {
-            let built = index_entries(&index, rows.iter().map(|(k, r)| (k, r))).unwrap();
+            let built = index_entries(&index, entries_of(&index, rows.iter().map(|(k, r)| (k, r)))).unwrap();
             let one_by_one: OrdSet<IndexEntry> =
                 rows.iter().map(|(k, r)| IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) }).collect();
             assert_eq!(built, one_by_one);
             let unique = Index::new("u".into(), vec![0], true);
-            assert!(index_entries(&unique, rows.iter().map(|(k, r)| (k, r))).is_err(), "keys repeat");
+            assert!(index_entries(&unique, entries_of(&unique, rows.iter().map(|(k, r)| (k, r)))).is_err(), "keys repeat");
         }
     }
 

@@ -447,10 +447,10 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                         "table {table} was created, dropped or altered by another transaction since this one began"
                     )));
                 }
-                let before = txn.base.table(table).and_then(|t| t.rows.get(key));
-                let now = head.table(table).and_then(|t| t.rows.get(key));
+                let before = txn.base.table(table).and_then(|t| t.rows.get_bytes(key));
+                let now = head.table(table).and_then(|t| t.rows.get_bytes(key));
                 let same = match (before, now) {
-                    (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+                    (Some(a), Some(b)) => a == b,
                     (None, None) => head.table(table).is_some(),
                     _ => false,
                 };
@@ -484,8 +484,8 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
     for read in &txn.constraint_reads {
         let unchanged = match read {
             Read::Key(table, key) => {
-                let before = txn.base.table(table).and_then(|t| t.rows.get(key));
-                let now = head.table(table).and_then(|t| t.rows.get(key));
+                let before = txn.base.table(table).and_then(|t| t.rows.get_bytes(key));
+                let now = head.table(table).and_then(|t| t.rows.get_bytes(key));
                 before.is_none() || before == now
             }
             Read::Table(table) => match (txn.base.table(table), head.table(table)) {
