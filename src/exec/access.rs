@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use super::eval::{eval, Ctx, Env};
+use super::eval::{eval, is_true, Ctx, Env};
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, Range};
 
@@ -40,6 +40,18 @@ impl std::ops::Deref for RowRef<'_> {
             RowRef::Built(values) => values,
         }
     }
+}
+
+/// Which columns of the rows a scan yields its caller reads.
+#[derive(Clone, Copy, Debug)]
+pub enum Columns<'a> {
+    All,
+    /// Only those marked: the others are not decoded and read as NULL.
+    Some(&'a [bool]),
+    /// Only the columns of the index the access path walks, and the key: rows are built
+    /// from index entries without fetching them. The planner asks for it only when the
+    /// statement reads nothing else.
+    Covering,
 }
 
 /// How often (in rows) a scan checks the interrupt flag.
@@ -157,15 +169,14 @@ fn int_bounds((lo, hi): &Bounds) -> Option<(Bound<RowKey>, Bound<RowKey>)> {
     Some((lo, hi))
 }
 
-/// Calls `f` with each row the access path yields until it returns `false`.
-///
-/// With `covering`, rows found through an index are built from its entries (index
-/// columns and key; other columns NULL) instead of being fetched: the planner sets it
-/// only when the statement reads nothing else.
+/// Calls `f` with each row the access path yields that `filter` keeps, until it returns
+/// `false`, with the `columns` it asks for. A stored row is decoded only as far as the
+/// filter reads it until the filter keeps it.
 pub fn scan(
     table: &Table,
     access: &Access,
-    covering: bool,
+    columns: Columns,
+    filter: Option<&BExpr>,
     ctx: &Ctx,
     f: impl FnMut(&RowKey, RowRef) -> Result<bool>,
 ) -> Result<()> {
@@ -173,7 +184,9 @@ pub fn scan(
     let mut f = f;
     // Rows that have expired are invisible from the moment they expire.
     let now = (!table.expiry.is_empty()).then(|| ctx.now());
-    let mut visit = |k: &RowKey, r: RowRef| -> Result<bool> {
+    let keeps = |row: &[Value]| filter.map_or(Ok(true), |cond| is_true(cond, &Env { row, aggs: &[], ctx }));
+    let mut decoder = Decoder::new(table, columns, filter);
+    let mut each = |k: &RowKey, found: Found| -> Result<bool> {
         if let Some(now) = now {
             if !table.is_live(k, now) {
                 return Ok(true);
@@ -183,34 +196,19 @@ pub fn scan(
             ctx.check_interrupt()?;
         }
         seen += 1;
-        f(k, r)
+        let row = match found {
+            Found::Stored(bytes) => match decoder.decode(bytes, &keeps)? {
+                Some(row) => RowRef::Built(row),
+                None => return Ok(true),
+            },
+            Found::Built(row) if keeps(row)? => RowRef::Built(row),
+            Found::Built(_) => return Ok(true),
+        };
+        f(k, row)
     };
-    // Stored rows are decoded, one at a time, into this row, lent to the visitor.
-    let mut row = Vec::with_capacity(table.schema.columns.len());
-    let mut stored = |k: &RowKey, bytes: &[u8]| -> Result<bool> {
-        if let Some(now) = now {
-            if !table.is_live(k, now) {
-                return Ok(true);
-            }
-        }
-        rows::decode_into(bytes, &mut row);
-        visit(k, RowRef::Built(&row))
-    };
+    let mut stored = |k: &RowKey, bytes: &[u8]| each(k, Found::Stored(bytes));
     match access {
-        Access::Full { reverse: false } => {
-            for (k, r) in table.rows.iter_bytes() {
-                if !stored(k, r)? {
-                    break;
-                }
-            }
-        }
-        Access::Full { reverse: true } => {
-            for (k, r) in table.rows.iter_bytes().rev() {
-                if !stored(k, r)? {
-                    break;
-                }
-            }
-        }
+        Access::Full { reverse } => table.rows.walk(.., *reverse, &mut stored)?,
         Access::Keys(tuples) if tuples.len() == 1 => {
             // A point lookup: no list of keys to build, sort and deduplicate.
             if let Some(k) = tuple_key(table, &tuples[0], ctx)? {
@@ -238,12 +236,7 @@ pub fn scan(
             let Some(b) = bounds(range, ctx)? else { return Ok(()) };
             if table.schema.integer_key().is_some() {
                 let Some(range) = int_bounds(&b) else { return Ok(()) };
-                for (k, r) in table.rows.range_bytes(range) {
-                    if !stored(k, r)? {
-                        break;
-                    }
-                }
-                return Ok(());
+                return table.rows.walk(range, false, &mut stored);
             }
             let prefix = values(prefix, ctx)?;
             let from = RowKey::Tuple(start(&prefix, &b.0).as_slice().into());
@@ -259,10 +252,10 @@ pub fn scan(
         }
         Access::Index { name, prefix, range, reverse } => {
             let index = index_of(table, name)?;
-            let fetch = Fetch::new(table, index, covering);
+            let fetch = Fetch::new(table, index, columns);
             if *reverse {
                 for e in index.entries.iter().rev() {
-                    if !fetch.visit(e, &mut visit)? {
+                    if !fetch.visit(e, &mut each)? {
                         break;
                     }
                 }
@@ -270,22 +263,28 @@ pub fn scan(
             }
             let Some(b) = bounds(range, ctx)? else { return Ok(()) };
             let prefix = values(prefix, ctx)?;
-            walk_index(&fetch, &prefix, &b, &mut visit)?;
+            walk_index(&fetch, &prefix, &b, &mut each)?;
         }
         Access::IndexKeys { name, keys } => {
             let index = index_of(table, name)?;
-            let fetch = Fetch::new(table, index, covering);
+            let fetch = Fetch::new(table, index, columns);
             let mut lists = keys.iter().map(|k| values(k, ctx)).collect::<Result<Vec<_>>>()?;
             lists.sort();
             lists.dedup();
             for prefix in lists.into_iter().filter(|p| !p.iter().any(Value::is_null)) {
-                if !walk_index(&fetch, &prefix, &(None, None), &mut visit)? {
+                if !walk_index(&fetch, &prefix, &(None, None), &mut each)? {
                     break;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// A row an access path found: stored (still encoded) or built from an index entry.
+enum Found<'a> {
+    Stored(&'a [u8]),
+    Built(&'a Vec<Value>),
 }
 
 fn index_of<'a>(table: &'a Table, name: &str) -> Result<&'a crate::storage::table::Index> {
@@ -300,32 +299,27 @@ struct Fetch<'a> {
     /// columns are overwritten, the others stay NULL. Lent to the visitor, which copies
     /// it if it keeps it.
     built: Option<RefCell<Vec<Value>>>,
-    /// Otherwise, the row each entry points at, decoded in turn.
-    decoded: RefCell<Vec<Value>>,
 }
 
 impl<'a> Fetch<'a> {
-    fn new(table: &'a Table, index: &'a Index, covering: bool) -> Fetch<'a> {
+    fn new(table: &'a Table, index: &'a Index, columns: Columns) -> Fetch<'a> {
+        let covering = matches!(columns, Columns::Covering);
         let built = covering.then(|| RefCell::new(vec![Value::Null; table.schema.columns.len()]));
-        Fetch { table, index, built, decoded: RefCell::new(Vec::new()) }
+        Fetch { table, index, built }
     }
 }
 
 impl Fetch<'_> {
     /// Visits the row an index entry points at; false once the visitor wants no more.
-    fn visit(&self, e: &IndexEntry, visit: &mut impl FnMut(&RowKey, RowRef) -> Result<bool>) -> Result<bool> {
+    fn visit(&self, e: &IndexEntry, visit: &mut impl FnMut(&RowKey, Found) -> Result<bool>) -> Result<bool> {
         let Slot::Row(k) = &e.slot else { return Ok(true) };
         if let Some(built) = &self.built {
             let mut row = built.borrow_mut();
             self.fill(&mut row, k, e);
-            return visit(k, RowRef::Built(&row));
+            return visit(k, Found::Built(&row));
         }
         match self.table.rows.get_bytes(k) {
-            Some(bytes) => {
-                let mut row = self.decoded.borrow_mut();
-                rows::decode_into(bytes, &mut row);
-                visit(k, RowRef::Built(&row))
-            }
+            Some(bytes) => visit(k, Found::Stored(bytes)),
             None => Ok(true),
         }
     }
@@ -344,11 +338,75 @@ impl Fetch<'_> {
     }
 }
 
+/// Decodes stored rows into one row, lent to the caller in turn. With a filter, the
+/// columns it reads come first and the rest only for the rows it keeps; columns the
+/// statement does not read are not decoded (they hold whatever they held).
+struct Decoder {
+    row: Vec<Value>,
+    /// The columns the filter reads, when there is a filter and it does not read them all.
+    first: Option<Vec<bool>>,
+    /// The other columns to decode; `None`: all of them.
+    rest: Option<Vec<bool>>,
+}
+
+impl Decoder {
+    fn new(table: &Table, columns: Columns, filter: Option<&BExpr>) -> Decoder {
+        let width = table.schema.columns.len();
+        let mut rest: Option<Vec<bool>> = match columns {
+            Columns::Some(mask) => Some((0..width).map(|c| mask.get(c).copied().unwrap_or(false)).collect()),
+            Columns::All | Columns::Covering => None,
+        };
+        let mut first = None;
+        // A subquery reads the row through outer references, which name no column here.
+        if let Some(cond) = filter.filter(|c| !c.has_subquery()) {
+            let mut mask = vec![false; width];
+            cond.visit_columns(&mut |c| {
+                if let Some(m) = mask.get_mut(c) {
+                    *m = true;
+                }
+            });
+            if !mask.iter().all(|&m| m) {
+                let others = rest.get_or_insert_with(|| vec![true; width]);
+                others.iter_mut().zip(&mask).for_each(|(o, &m)| *o &= !m);
+                first = Some(mask);
+            }
+        }
+        // Decoding stops after the last column wanted.
+        let trim = |m: &mut Vec<bool>| m.truncate(m.iter().rposition(|&w| w).map_or(0, |p| p + 1));
+        first.iter_mut().for_each(trim);
+        rest.iter_mut().for_each(trim);
+        if rest.as_ref().is_some_and(|r| first.is_none() && r.len() == width && r.iter().all(|&w| w)) {
+            rest = None;
+        }
+        let row = if first.is_some() || rest.is_some() { vec![Value::Null; width] } else { Vec::with_capacity(width) };
+        Decoder { row, first, rest }
+    }
+
+    /// The row `bytes` hold, if `keeps` keeps it.
+    fn decode(&mut self, bytes: &[u8], keeps: &impl Fn(&[Value]) -> Result<bool>) -> Result<Option<&Vec<Value>>> {
+        if let Some(first) = &self.first {
+            rows::decode_some(bytes, first, &mut self.row);
+            if !keeps(&self.row)? {
+                return Ok(None);
+            }
+            if let Some(rest) = &self.rest {
+                rows::decode_some(bytes, rest, &mut self.row);
+            }
+            return Ok(Some(&self.row));
+        }
+        match &self.rest {
+            Some(rest) => rows::decode_some(bytes, rest, &mut self.row),
+            None => rows::decode_into(bytes, &mut self.row),
+        }
+        Ok(keeps(&self.row)?.then_some(&self.row))
+    }
+}
+
 fn walk_index(
     fetch: &Fetch,
     prefix: &[Value],
     b: &Bounds,
-    visit: &mut impl FnMut(&RowKey, RowRef) -> Result<bool>,
+    visit: &mut impl FnMut(&RowKey, Found) -> Result<bool>,
 ) -> Result<bool> {
     let from = IndexEntry { key: start(prefix, &b.0), slot: Slot::Lo };
     for e in fetch.index.entries.range(from..) {

@@ -16,27 +16,55 @@ use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
 
-/// Calls `f` with every row the source yields until it returns `false`.
+/// Calls `f` with every row the source yields that the WHERE clause keeps, until it
+/// returns `false`.
 fn for_each_row(plan: &SelectPlan, state: &State, ctx: &Ctx, mut f: impl FnMut(RowRef) -> Result<bool>) -> Result<()> {
-    source_rows(&plan.source, plan.covering, state, ctx, &mut f).map(|_| ())
+    let source = SourceRows { source: &plan.source, covering: plan.covering, filter: plan.filter.as_ref() };
+    source_rows(source, state, ctx, &mut f).map(|_| ())
+}
+
+/// The rows a source yields for a statement.
+#[derive(Clone, Copy)]
+struct SourceRows<'a> {
+    source: &'a Source,
+    /// Whether an index holds every column the statement reads.
+    covering: bool,
+    /// The statement's WHERE clause over the source's rows. A table scan decides it
+    /// from the columns it reads before decoding the rest of a row.
+    filter: Option<&'a BExpr>,
+}
+
+impl<'a> SourceRows<'a> {
+    fn of(source: &'a Source) -> SourceRows<'a> {
+        SourceRows { source, covering: false, filter: None }
+    }
 }
 
 /// Calls `f` with every row of `source` until it returns `false`; returns whether it
 /// never did.
-fn source_rows(
-    source: &Source,
-    covering: bool,
-    state: &State,
-    ctx: &Ctx,
-    f: &mut dyn FnMut(RowRef) -> Result<bool>,
-) -> Result<bool> {
+fn source_rows(rows: SourceRows, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -> Result<bool>) -> Result<bool> {
+    let SourceRows { source, covering, filter: outer } = rows;
+    if let (Some(cond), false) = (outer, matches!(source, Source::Scan { expiry: false, .. })) {
+        // Rows other than a plain table's are checked as they come.
+        return source_rows(SourceRows { filter: None, ..rows }, state, ctx, &mut |row| {
+            if !is_true(cond, &Env { row: &row, aggs: &[], ctx })? {
+                return Ok(true);
+            }
+            f(row)
+        });
+    }
     match source {
         Source::Single => f(RowRef::Built(&Vec::new())),
-        Source::Scan { table, as_of, access, filter, expiry } => {
+        Source::Scan { table, as_of, access, filter, expiry, reads } => {
             let state = &state_at(ctx, as_of.as_ref(), state)?;
             let mut more = true;
             let t = state.table_or_err(table)?;
-            super::access::scan(t, access, covering, ctx, |key, row| {
+            let columns = match (covering, reads) {
+                (true, _) => super::access::Columns::Covering,
+                (false, Some(mask)) => super::access::Columns::Some(mask),
+                (false, None) => super::access::Columns::All,
+            };
+            super::access::scan(t, access, columns, outer, ctx, |key, row| {
                 let extended: Vec<Value>;
                 let row = if *expiry {
                     let at = t.expiry.get(key).map_or(Value::Null, |&at| Value::Timestamp(at));
@@ -82,7 +110,7 @@ fn source_rows(
         }
         Source::Reorder { source, columns } => {
             let mut buf = Vec::with_capacity(columns.len());
-            source_rows(source, false, state, ctx, &mut |row| {
+            source_rows(SourceRows::of(source), state, ctx, &mut |row| {
                 buf.clear();
                 buf.extend(columns.iter().map(|&c| row[c].clone()));
                 f(RowRef::Built(&buf))
@@ -137,7 +165,7 @@ fn join_keys<'a>(exprs: impl Iterator<Item = &'a BExpr>, env: &Env, key: &mut Ve
 fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -> Result<bool>) -> Result<bool> {
     // The right side is read once; with equality keys it is hashed by them.
     let mut right: Vec<Row> = Vec::new();
-    source_rows(&j.right, false, state, ctx, &mut |r| {
+    source_rows(SourceRows::of(&j.right), state, ctx, &mut |r| {
         right.push(r.to_row());
         Ok(true)
     })?;
@@ -167,7 +195,7 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
         f(RowRef::Built(buf))
     };
     let mut seen = 0usize;
-    source_rows(&j.left, false, state, ctx, &mut |left| {
+    source_rows(SourceRows::of(&j.left), state, ctx, &mut |left| {
         let mut candidate = if j.keys.is_empty() {
             0
         } else if join_keys(j.keys.iter().map(|(e, _)| e), &Env { row: &left, aggs: &[], ctx }, &mut key)? {
@@ -402,11 +430,6 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
     let mut keys = Vec::new();
     for_each_row(plan, state, ctx, |row| {
         let env = Env { row: &row, aggs: &[], ctx };
-        if let Some(f) = &plan.filter {
-            if !is_true(f, &env)? {
-                return Ok(true);
-            }
-        }
         if let (Keep::Best(_), true) = (keep, plain_columns) {
             sort_keys(plan, &env, &mut keys)?;
             if bar.as_ref().is_some_and(|bar| compare_keys(&plan.order_by, &keys, bar) != Ordering::Less) {
@@ -447,11 +470,6 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
     let mut key: Vec<Value> = Vec::with_capacity(agg.group_by.len());
     for_each_row(plan, state, ctx, |row| {
         let env = Env { row: &row, aggs: &[], ctx };
-        if let Some(f) = &plan.filter {
-            if !is_true(f, &env)? {
-                return Ok(true);
-            }
-        }
         // The key is worked out into one buffer; only a new group copies it.
         key.clear();
         for g in &agg.group_by {

@@ -374,7 +374,7 @@ fn matching<T>(
     take: impl Fn(&RowKey, RowRef) -> T,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    super::access::scan(table, access, false, ctx, |key, row| {
+    super::access::scan(table, access, super::access::Columns::All, None, ctx, |key, row| {
         if let Some(f) = filter {
             if !is_true(f, &Env { row: &row, aggs: &[], ctx })? {
                 return Ok(true);

@@ -372,6 +372,7 @@ fn join_in_order(
             access,
             filter: local,
             expiry: false,
+            reads: None,
         }
     };
     let mut scan_filters = scan_filters.into_iter();
@@ -409,6 +410,7 @@ fn join_in_order(
             left: source,
             right,
             left_join: items[i].kind == JoinKind::Left,
+            left_width: offsets[i],
             right_width: widths[i],
             keys,
             on: and_all(std::mem::take(&mut on[i])),

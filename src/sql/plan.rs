@@ -181,7 +181,7 @@ impl BExpr {
         out
     }
 
-    fn visit_columns(&self, f: &mut dyn FnMut(usize)) {
+    pub fn visit_columns(&self, f: &mut dyn FnMut(usize)) {
         if let BExpr::Column(c) = self {
             f(*c);
         }
@@ -328,6 +328,9 @@ pub enum Source {
         filter: Option<BExpr>,
         /// Each row gets one more column: when it expires (for `ttl_remaining()`).
         expiry: bool,
+        /// The columns the statement reads, when it names them all: only those are
+        /// decoded from stored rows (the others read as NULL). `None`: every column.
+        reads: Option<Vec<bool>>,
     },
     Join(Box<JoinPlan>),
     /// The messages a table-valued message function returns; `args` start with the
@@ -368,6 +371,53 @@ impl Source {
         }
     }
 
+    /// Marks, in each table scan, the columns a statement reads from this source's rows
+    /// (`needed`, over the source's row), with what the source itself reads to make
+    /// them (its filters, join conditions and keys).
+    pub fn restrict_reads(&mut self, needed: &[bool]) {
+        let needs = |e: &BExpr, out: &mut Vec<bool>| {
+            e.visit_columns(&mut |c| {
+                if c >= out.len() {
+                    out.resize(c + 1, false);
+                }
+                out[c] = true;
+            })
+        };
+        match self {
+            // A subquery may read any column through its outer references.
+            Source::Scan { filter: Some(f), .. } if f.has_subquery() => {}
+            Source::Join(j) if j.on.iter().chain(&j.after).any(BExpr::has_subquery) => {}
+            Source::Scan { filter, reads, .. } => {
+                let mut mask = needed.to_vec();
+                filter.iter().for_each(|f| needs(f, &mut mask));
+                *reads = Some(mask);
+            }
+            Source::Join(j) => {
+                let mut mask = needed.to_vec();
+                j.on.iter().chain(&j.after).for_each(|e| needs(e, &mut mask));
+                j.keys.iter().for_each(|(l, _)| needs(l, &mut mask));
+                let mut right: Vec<bool> = mask.get(j.left_width..).unwrap_or_default().to_vec();
+                j.keys.iter().for_each(|(_, r)| needs(r, &mut right));
+                mask.truncate(j.left_width);
+                j.left.restrict_reads(&mask);
+                j.right.restrict_reads(&right);
+            }
+            Source::Reorder { source, columns } => {
+                let mut mask = Vec::new();
+                for (out, &c) in columns.iter().enumerate() {
+                    if needed.get(out).copied().unwrap_or(false) {
+                        if c >= mask.len() {
+                            mask.resize(c + 1, false);
+                        }
+                        mask[c] = true;
+                    }
+                }
+                source.restrict_reads(&mask);
+            }
+            Source::Single | Source::Derived { .. } | Source::Messages { .. } => {}
+        }
+    }
+
     /// Whether the source reads a past version (tables or messages `AS OF`).
     pub fn reads_past(&self) -> bool {
         match self {
@@ -387,6 +437,8 @@ pub struct JoinPlan {
     pub right: Source,
     /// LEFT JOIN: a left row that matches nothing is kept with NULLs on the right.
     pub left_join: bool,
+    /// How many columns the left side's rows have (where the right side's start).
+    pub left_width: usize,
     pub right_width: usize,
     /// Equalities that match rows through a hash table: an expression over the left row
     /// and one over the right row.

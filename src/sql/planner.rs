@@ -447,6 +447,7 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
                 access,
                 filter: None,
                 expiry,
+                reads: None,
             }
         }
         (Some(_), None) => {
@@ -456,6 +457,28 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
         }
         _ => Source::Single,
     };
+    // Stored rows are decoded only as far as the statement reads them. A subquery may
+    // read any column through its outer references, so then every column is decoded.
+    let mut source = source;
+    let exprs = || {
+        let sorts = order_by.iter().filter_map(|k| match &k.expr {
+            SortExpr::Expr(e) => Some(e),
+            SortExpr::Output(_) => None,
+        });
+        let aggs = calls.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()));
+        filter.iter().chain(&projection).chain(having.iter()).chain(sorts).chain(&group_by).chain(aggs)
+    };
+    if !exprs().any(BExpr::has_subquery) {
+        let mut needed = vec![false; scope.width()];
+        exprs().for_each(|e| {
+            e.visit_columns(&mut |c| {
+                if let Some(n) = needed.get_mut(c) {
+                    *n = true;
+                }
+            })
+        });
+        source.restrict_reads(&needed);
+    }
 
     Ok(SelectPlan {
         source,

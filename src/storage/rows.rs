@@ -94,92 +94,81 @@ fn bytes_of(tag: u8, short: Option<u8>, bytes: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(bytes);
 }
 
-/// Reads an encoded row. The bytes come from [`encode`]: anything else is a broken
-/// invariant of this module.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let out = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
+/// The value whose tag is `tag`, its payload starting at `*pos` (moved past it). The
+/// bytes come from [`encode`]: anything else is a broken invariant of this module.
+#[inline(always)]
+fn read_value(tag: u8, bytes: &[u8], pos: &mut usize) -> Value {
+    fn array<const N: usize>(bytes: &[u8], pos: &mut usize) -> [u8; N] {
+        let out = bytes[*pos..*pos + N].try_into().expect("a slice of N bytes");
+        *pos += N;
         out
     }
-
-    fn array<const N: usize>(&mut self) -> [u8; N] {
-        self.take(N).try_into().expect("a slice of N bytes")
+    fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: usize) -> &'a [u8] {
+        let out = &bytes[*pos..*pos + n];
+        *pos += n;
+        out
     }
-
-    fn next_value(&mut self) -> Option<Value> {
-        let tag = *self.bytes.get(self.pos)?;
-        self.pos += 1;
-        Some(match tag {
-            NULL => Value::Null,
-            INT8 => Value::Integer(i8::from_le_bytes(self.array()) as i64),
-            INT16 => Value::Integer(i16::from_le_bytes(self.array()) as i64),
-            INT32 => Value::Integer(i32::from_le_bytes(self.array()) as i64),
-            INT64 => Value::Integer(i64::from_le_bytes(self.array())),
-            REAL => Value::Real(f64::from_bits(u64::from_le_bytes(self.array()))),
-            FALSE => Value::Boolean(false),
-            TRUE => Value::Boolean(true),
-            TIMESTAMP => Value::Timestamp(i64::from_le_bytes(self.array())),
-            TEXT => {
-                let n = u32::from_le_bytes(self.array()) as usize;
-                Value::Text(text(self.take(n)))
-            }
-            BLOB => {
-                let n = u32::from_le_bytes(self.array()) as usize;
-                Value::Blob(Arc::new(self.take(n).to_vec()))
-            }
-            short => Value::Text(text(self.take((short - SHORT_TEXT) as usize))),
-        })
+    match tag {
+        NULL => Value::Null,
+        INT8 => Value::Integer(i8::from_le_bytes(array(bytes, pos)) as i64),
+        INT16 => Value::Integer(i16::from_le_bytes(array(bytes, pos)) as i64),
+        INT32 => Value::Integer(i32::from_le_bytes(array(bytes, pos)) as i64),
+        INT64 => Value::Integer(i64::from_le_bytes(array(bytes, pos))),
+        REAL => Value::Real(f64::from_bits(u64::from_le_bytes(array(bytes, pos)))),
+        FALSE => Value::Boolean(false),
+        TRUE => Value::Boolean(true),
+        TIMESTAMP => Value::Timestamp(i64::from_le_bytes(array(bytes, pos))),
+        TEXT => {
+            let n = u32::from_le_bytes(array(bytes, pos)) as usize;
+            Value::Text(text(take(bytes, pos, n)))
+        }
+        BLOB => {
+            let n = u32::from_le_bytes(array(bytes, pos)) as usize;
+            Value::Blob(Arc::new(take(bytes, pos, n).to_vec()))
+        }
+        short => Value::Text(text(take(bytes, pos, (short - SHORT_TEXT) as usize))),
     }
+}
 
-    /// Steps over one value without building it.
-    fn skip(&mut self) -> bool {
-        let Some(&tag) = self.bytes.get(self.pos) else { return false };
-        self.pos += 1;
-        let n = match tag {
-            NULL | FALSE | TRUE => 0,
-            INT8 => 1,
-            INT16 => 2,
-            INT32 => 4,
-            INT64 | REAL | TIMESTAMP => 8,
-            TEXT | BLOB => u32::from_le_bytes(self.array()) as usize,
-            short => (short - SHORT_TEXT) as usize,
-        };
-        self.pos += n;
-        true
+/// How many payload bytes follow a tag (whose payload starts at `pos`).
+#[inline(always)]
+fn payload_len(tag: u8, bytes: &[u8], pos: usize) -> usize {
+    match tag {
+        NULL | FALSE | TRUE => 0,
+        INT8 => 1,
+        INT16 => 2,
+        INT32 => 4,
+        INT64 | REAL | TIMESTAMP => 8,
+        TEXT | BLOB => 4 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().expect("four bytes")) as usize,
+        short => (short - SHORT_TEXT) as usize,
     }
 }
 
 fn text(bytes: &[u8]) -> Text {
-    Text::new(std::str::from_utf8(bytes).expect("stored text was a str"))
+    Text::from_stored(bytes)
 }
 
 /// Decodes a row into `out` (replacing what it held).
 pub fn decode_into(bytes: &[u8], out: &mut Vec<Value>) {
     out.clear();
-    let mut r = Reader { bytes, pos: 0 };
-    while let Some(v) = r.next_value() {
-        out.push(v);
+    let mut pos = 0;
+    while let Some(&tag) = bytes.get(pos) {
+        pos += 1;
+        out.push(read_value(tag, bytes, &mut pos));
     }
 }
 
 /// Decodes only the columns `wanted` marks into `out`, which already has the row's
-/// width; the others keep what they held.
+/// width; the others (and those past the end of `wanted`) keep what they held.
 pub fn decode_some(bytes: &[u8], wanted: &[bool], out: &mut [Value]) {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut pos = 0;
     for (slot, &want) in out.iter_mut().zip(wanted) {
+        let Some(&tag) = bytes.get(pos) else { return };
+        pos += 1;
         if want {
-            match r.next_value() {
-                Some(v) => *slot = v,
-                None => return,
-            }
-        } else if !r.skip() {
-            return;
+            *slot = read_value(tag, bytes, &mut pos);
+        } else {
+            pos += payload_len(tag, bytes, pos);
         }
     }
 }
@@ -460,11 +449,11 @@ impl Rows {
         }
     }
 
-    /// The encoded rows whose keys fall in `range`, in key order (or reversed).
-    pub fn range_bytes<'a, R: RangeBounds<RowKey> + Clone + 'a>(
-        &'a self,
-        range: R,
-    ) -> impl DoubleEndedIterator<Item = (&'a RowKey, &'a [u8])> + 'a {
+    /// The pages that hold the keys of `range`, in key order.
+    fn pages_in<R: RangeBounds<RowKey>>(
+        &self,
+        range: &R,
+    ) -> impl DoubleEndedIterator<Item = (&RowKey, &Arc<Page>)> + '_ {
         // The first page is the one that holds the range's start; the last, its end.
         let first = match range.start_bound() {
             Bound::Included(k) | Bound::Excluded(k) => match self.pages.get_prev(k) {
@@ -473,9 +462,51 @@ impl Rows {
             },
             Bound::Unbounded => Bound::Unbounded,
         };
-        let last = range.end_bound().cloned();
-        let pages = self.pages.range((first, last));
-        pages.flat_map(|(_, p)| p.rows()).filter(move |(k, _)| range.contains(*k))
+        self.pages.range((first, range.end_bound().cloned()))
+    }
+
+    /// Calls `f` with each encoded row whose key falls in `range`, in key order (or
+    /// reversed), until it returns false. The hot loop of every table scan.
+    pub fn walk<E>(
+        &self,
+        range: impl RangeBounds<RowKey>,
+        reverse: bool,
+        mut f: impl FnMut(&RowKey, &[u8]) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let pages = self.pages_in(&range);
+        if reverse {
+            for (_, p) in pages.rev() {
+                let mut end = p.data.len();
+                for i in (0..p.len()).rev() {
+                    let start = p.start(i);
+                    let key = &p.keys[i];
+                    if range.contains(key) && !f(key, &p.data[start..end])? {
+                        return Ok(());
+                    }
+                    end = start;
+                }
+            }
+        } else {
+            for (_, p) in pages {
+                let mut start = 0;
+                for (key, &end) in p.keys.iter().zip(&p.ends) {
+                    let end = end as usize;
+                    if range.contains(key) && !f(key, &p.data[start..end])? {
+                        return Ok(());
+                    }
+                    start = end;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The encoded rows whose keys fall in `range`, in key order (or reversed).
+    pub fn range_bytes<'a, R: RangeBounds<RowKey> + Clone + 'a>(
+        &'a self,
+        range: R,
+    ) -> impl DoubleEndedIterator<Item = (&'a RowKey, &'a [u8])> + 'a {
+        self.pages_in(&range).flat_map(|(_, p)| p.rows()).filter(move |(k, _)| range.contains(*k))
     }
 
     /// Every encoded row in key order.

@@ -42,6 +42,19 @@ impl Text {
         Text::inline(s).unwrap_or_else(|| Text(Repr::Shared(Arc::new(Arc::from(s)))))
     }
 
+    /// Text from bytes that were a `str` when they were stored (a row's encoding). Short
+    /// text is copied as is: reading it as a `str` checks it, as for any inline text.
+    pub fn from_stored(bytes: &[u8]) -> Text {
+        if bytes.len() <= INLINE {
+            let mut inline = [0u8; INLINE];
+            for (to, from) in inline.iter_mut().zip(bytes) {
+                *to = *from;
+            }
+            return Text(Repr::Inline { len: bytes.len() as u8, bytes: inline });
+        }
+        Text::new(std::str::from_utf8(bytes).expect("stored text was a str"))
+    }
+
     fn inline(s: &str) -> Option<Text> {
         if s.len() > INLINE {
             return None;
