@@ -357,15 +357,18 @@ impl Decoder {
             Columns::All | Columns::Covering => None,
         };
         let mut first = None;
-        // A subquery reads the row through outer references, which name no column here.
-        if let Some(cond) = filter.filter(|c| !c.has_subquery()) {
+        if let Some(cond) = filter {
             let mut mask = vec![false; width];
             cond.visit_columns(&mut |c| {
                 if let Some(m) = mask.get_mut(c) {
                     *m = true;
                 }
             });
-            if !mask.iter().all(|&m| m) {
+            // A subquery reads the row through outer references, which name no column
+            // here: then the whole row is decoded before the filter runs.
+            if cond.has_subquery() || mask.iter().all(|&m| m) {
+                rest = None;
+            } else {
                 let others = rest.get_or_insert_with(|| vec![true; width]);
                 others.iter_mut().zip(&mask).for_each(|(o, &m)| *o &= !m);
                 first = Some(mask);

@@ -10,8 +10,8 @@
 
 use std::sync::Arc;
 
-use super::access::RowRef;
-use super::eval::{eval, is_true, truth, Ctx, Env};
+use super::access::{Columns, RowRef};
+use super::eval::{eval, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::select::run_select;
 use super::trigger::{Event, Triggers};
@@ -271,7 +271,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
     let table = state.table_or_err(&plan.table)?;
     let schema = table.schema.clone();
     let at = &Ctx { state: Some(&state), ..*ctx };
-    let rows = matching(table, &plan.access, plan.filter.as_ref(), at, |k, r| (k.clone(), r.to_row()))?;
+    let rows = matching(table, &plan.access, plan.filter.as_ref(), Columns::All, at, |k, r| (k.clone(), r.to_row()))?;
     let exprs = plan.assignments.iter().map(|(_, e)| e).chain(plan.checks.iter().map(|c| &c.expr));
     let kept = kept_for(&state, exprs);
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
@@ -349,7 +349,8 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
 pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written> {
     let table = state.table_or_err(&plan.table)?;
     let at = &Ctx { state: Some(&state), ..*ctx };
-    let keys = matching(table, &plan.access, plan.filter.as_ref(), at, |k, _| k.clone())?;
+    // Only the keys are kept: no column is decoded but those WHERE reads.
+    let keys = matching(table, &plan.access, plan.filter.as_ref(), Columns::Some(&[]), at, |k, _| k.clone())?;
     let triggers = Triggers::load(&state, &plan.table, Event::Delete, ctx)?;
     let mut working = state;
     let mut writes = WriteSet::default();
@@ -365,21 +366,18 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     Ok(Written { state: working, writes, count, reads: fks.reads })
 }
 
-/// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE.
+/// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE,
+/// with the columns `take` reads.
 fn matching<T>(
     table: &Table,
     access: &Access,
     filter: Option<&BExpr>,
+    columns: Columns,
     ctx: &Ctx,
     take: impl Fn(&RowKey, RowRef) -> T,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    super::access::scan(table, access, super::access::Columns::All, None, ctx, |key, row| {
-        if let Some(f) = filter {
-            if !is_true(f, &Env { row: &row, aggs: &[], ctx })? {
-                return Ok(true);
-            }
-        }
+    super::access::scan(table, access, columns, filter, ctx, |key, row| {
         out.push(take(key, row));
         Ok(true)
     })?;

@@ -46,6 +46,28 @@ const BLOB: u8 = 10;
 const SHORT_TEXT: u8 = 16;
 const SHORT_TEXT_MAX: usize = (u8::MAX - SHORT_TEXT) as usize;
 
+thread_local! {
+    /// Where rows are encoded on their way into a page.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with a row's encoding.
+fn with_encoded<T>(row: &[Value], f: impl FnOnce(&[u8]) -> T) -> T {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            encode(row, &mut buf);
+            f(&buf)
+        }
+        // Only a nested call finds it taken; it gets a buffer of its own.
+        Err(_) => {
+            let mut buf = Vec::new();
+            encode(row, &mut buf);
+            f(&buf)
+        }
+    })
+}
+
 /// Appends the encoding of a row's values.
 pub fn encode(row: &[Value], out: &mut Vec<u8>) {
     for v in row {
@@ -368,9 +390,20 @@ impl Rows {
 
     /// Stores a row under a key, replacing the row there; true when it replaced one.
     pub fn insert(&mut self, key: RowKey, row: &[Value]) -> bool {
-        let mut bytes = Vec::with_capacity(16 * row.len());
-        encode(row, &mut bytes);
-        self.insert_bytes(key, &bytes)
+        with_encoded(row, |bytes| self.insert_bytes(key, bytes))
+    }
+
+    /// Replaces the row stored under a key; false (and nothing changed) when there is none.
+    pub fn replace(&mut self, key: &RowKey, row: &[Value]) -> bool {
+        let Some((_, page)) = self.pages.get_prev_mut(key) else { return false };
+        let Ok(i) = page.find(key) else { return false };
+        let page = Arc::make_mut(page);
+        with_encoded(row, |bytes| page.replace_at(i, bytes));
+        if page.full() {
+            let right = page.split_off(page.len() / 2);
+            self.pages.insert(right.keys[0].clone(), Arc::new(right));
+        }
+        true
     }
 
     fn insert_bytes(&mut self, key: RowKey, bytes: &[u8]) -> bool {
