@@ -268,12 +268,24 @@ impl Page {
     /// Moves the rows from `at` on into a new page.
     fn split_off(&mut self, at: usize) -> Page {
         let cut = self.start(at);
-        let data = self.data.split_off(cut);
-        let mut ends = self.ends.split_off(at);
-        ends.iter_mut().for_each(|e| *e -= cut as u32);
-        let keys = self.keys.split_off(at);
+        let mut right = if at + 1 == self.len() {
+            // A page split off at its last row takes the rows that arrive after it: it
+            // gets room for as many as this page holds, so it grows without copying.
+            let mut page = Page::default();
+            page.keys.reserve_exact(MAX_ROWS + 1);
+            page.ends.reserve_exact(MAX_ROWS + 1);
+            page.data.reserve_exact(cut + cut / 8);
+            page.data.extend_from_slice(&self.data[cut..]);
+            self.data.truncate(cut);
+            page.keys.push(self.keys.pop().expect("the page has a row at `at`"));
+            page.ends.push(self.ends.pop().expect("the page has a row at `at`"));
+            page
+        } else {
+            Page { data: self.data.split_off(cut), ends: self.ends.split_off(at), keys: self.keys.split_off(at) }
+        };
+        right.ends.iter_mut().for_each(|e| *e -= cut as u32);
         self.shrink();
-        Page { keys, ends, data }
+        right
     }
 
     /// Takes every row of `next`, whose keys all follow this page's.
@@ -284,10 +296,15 @@ impl Page {
         self.keys.extend(next.keys.iter().cloned());
     }
 
+    /// Gives back room the page will not use soon (more than an eighth of its size).
     fn shrink(&mut self) {
-        self.data.shrink_to_fit();
-        self.ends.shrink_to_fit();
-        self.keys.shrink_to_fit();
+        if self.data.capacity() > self.data.len() + self.data.len() / 8 {
+            self.data.shrink_to_fit();
+        }
+        if self.keys.capacity() > self.keys.len() + self.keys.len() / 8 {
+            self.ends.shrink_to_fit();
+            self.keys.shrink_to_fit();
+        }
     }
 
     fn rows(&self) -> impl DoubleEndedIterator<Item = (&RowKey, &[u8])> + '_ {
@@ -295,10 +312,29 @@ impl Page {
     }
 }
 
+type Pages = OrdMap<RowKey, Arc<Page>>;
+
+/// The fence and page that hold `key` (if any page does). A key at or past the last
+/// page's fence (rows arriving in key order) is found without a search.
+fn fence_of<'a>(pages: &'a Pages, key: &RowKey) -> Option<(&'a RowKey, &'a Arc<Page>)> {
+    match pages.get_max() {
+        Some((fence, page)) if fence <= key => Some((fence, page)),
+        Some(_) => pages.get_prev(key),
+        None => None,
+    }
+}
+
+/// The page that holds `key`, to change, with its fence.
+fn page_mut<'a>(pages: &'a mut Pages, key: &RowKey) -> Option<(RowKey, &'a mut Arc<Page>)> {
+    let fence = fence_of(pages, key)?.0.clone();
+    let page = pages.get_mut(&fence)?;
+    Some((fence, page))
+}
+
 /// A table's rows by key.
 #[derive(Clone, Default)]
 pub struct Rows {
-    pages: OrdMap<RowKey, Arc<Page>>,
+    pages: Pages,
     len: usize,
 }
 
@@ -360,8 +396,10 @@ impl Rows {
         self.pages.ptr_eq(&other.pages)
     }
 
+    /// The fence and page that hold `key` (if any page does). A key at or past the last
+    /// page's fence (rows arriving in key order) is found without a search.
     fn page_of(&self, key: &RowKey) -> Option<&Page> {
-        self.pages.get_prev(key).map(|(_, p)| &**p)
+        fence_of(&self.pages, key).map(|(_, p)| &**p)
     }
 
     /// The encoded row under a key: equal bytes are the same row.
@@ -395,7 +433,7 @@ impl Rows {
 
     /// Replaces the row stored under a key; false (and nothing changed) when there is none.
     pub fn replace(&mut self, key: &RowKey, row: &[Value]) -> bool {
-        let Some((_, page)) = self.pages.get_prev_mut(key) else { return false };
+        let Some((_, page)) = page_mut(&mut self.pages, key) else { return false };
         let Ok(i) = page.find(key) else { return false };
         let page = Arc::make_mut(page);
         with_encoded(row, |bytes| page.replace_at(i, bytes));
@@ -407,7 +445,7 @@ impl Rows {
     }
 
     fn insert_bytes(&mut self, key: RowKey, bytes: &[u8]) -> bool {
-        let Some((_, page)) = self.pages.get_prev_mut(&key) else {
+        let Some((_, page)) = page_mut(&mut self.pages, &key) else {
             // Below every fence (or no page at all): the first page takes it and its key
             // becomes the fence.
             let mut page = match self.pages.get_min().map(|(f, _)| f.clone()) {
@@ -452,9 +490,8 @@ impl Rows {
 
     /// Removes the row under a key, returning it.
     pub fn remove(&mut self, key: &RowKey) -> Option<Row> {
-        let (fence, page) = self.pages.get_prev_mut(key)?;
+        let (fence, page) = page_mut(&mut self.pages, key)?;
         let i = page.find(key).ok()?;
-        let fence = fence.clone();
         let page = Arc::make_mut(page);
         let old = decode(page.bytes(i));
         page.remove_at(i);
