@@ -288,7 +288,10 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
     let mut reads = Vec::new();
     let mut count = 0;
     writes.ops.reserve_exact(rows.len());
-    for (key, row) in rows {
+    for (n, (key, row)) in rows.into_iter().enumerate() {
+        if n % 4096 == 4095 {
+            ctx.check_interrupt()?;
+        }
         let (key, env) = (&key, Env { row: &row, aggs: &[], ctx });
         // The new row is allocated once, as what is stored, and changed in place while
         // nobody else holds it.
@@ -357,7 +360,10 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     writes.ops.reserve_exact(keys.len());
     let mut fks = ForeignKeys::default();
     let mut count = 0;
-    for key in &keys {
+    for (n, key) in keys.iter().enumerate() {
+        if n % 4096 == 4095 {
+            ctx.check_interrupt()?;
+        }
         if fks.delete_firing(&mut working, &plan.table, key, triggers.as_ref(), &mut writes.ops, ctx)? {
             count += 1;
         }

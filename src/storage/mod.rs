@@ -18,10 +18,10 @@
 pub mod check;
 pub mod convert;
 pub mod diff;
+pub mod rows;
 pub mod schema;
 pub mod state;
 pub mod streams;
-pub mod rows;
 pub mod table;
 pub mod text;
 pub mod time;

@@ -417,11 +417,6 @@ impl Rows {
         self.get_bytes(key).map(decode)
     }
 
-    /// Whether the row under `key` is the same (or equally missing) in both.
-    pub fn same_row(&self, other: &Rows, key: &RowKey) -> bool {
-        self.get_bytes(key) == other.get_bytes(key)
-    }
-
     pub fn max_key(&self) -> Option<&RowKey> {
         self.pages.get_max().and_then(|(_, p)| p.keys.last())
     }
@@ -650,9 +645,9 @@ mod tests {
 
     fn same(a: &[Value], b: &[Value]) -> bool {
         a.len() == b.len()
-            && a.iter().zip(b).all(|(x, y)| {
-                x.type_name() == y.type_name() && x.total_cmp(y) == std::cmp::Ordering::Equal
-            })
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.type_name() == y.type_name() && x.total_cmp(y) == std::cmp::Ordering::Equal)
     }
 
     proptest! {
@@ -754,7 +749,7 @@ mod tests {
         let mut rows = Rows::new();
         let big = Value::text(&"y".repeat(3 * MAX_BYTES));
         for k in 0..5 {
-            rows.insert(RowKey::Int(k), &[big.clone()]);
+            rows.insert(RowKey::Int(k), std::slice::from_ref(&big));
         }
         assert_eq!(rows.page_count(), 5);
         assert_eq!(rows.get(&RowKey::Int(3)).unwrap()[0], big);

@@ -211,7 +211,10 @@ fn sort_by_key_stable(mut entries: Vec<IndexEntry>) -> Vec<IndexEntry> {
 
 /// The entries of a one-column index whose values and row keys are all integers, sorted
 /// as plain `(value, row key)` pairs (the set's order); `None` when some are not.
-fn integer_entries(entries: &[IndexEntry], unique: bool) -> Option<std::result::Result<OrdSet<IndexEntry>, Vec<Value>>> {
+fn integer_entries(
+    entries: &[IndexEntry],
+    unique: bool,
+) -> Option<std::result::Result<OrdSet<IndexEntry>, Vec<Value>>> {
     let mut pairs: Vec<(i64, i64)> = entries
         .iter()
         .map(|e| match (&e.key, &e.slot) {
@@ -223,7 +226,8 @@ fn integer_entries(entries: &[IndexEntry], unique: bool) -> Option<std::result::
     if let Some(w) = unique.then(|| pairs.windows(2).find(|w| w[0].0 == w[1].0)).flatten() {
         return Some(Err(vec![Value::Integer(w[0].0)]));
     }
-    let entry = |(v, k): (i64, i64)| IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(RowKey::Int(k)) };
+    let entry =
+        |(v, k): (i64, i64)| IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(RowKey::Int(k)) };
     Some(Ok(pairs.into_iter().map(entry).collect()))
 }
 
@@ -249,10 +253,7 @@ fn index_entries(index: &Index, entries: Vec<IndexEntry>) -> std::result::Result
 }
 
 /// One entry per row, in row-key order.
-fn entries_of<'a, R: AsRef<[Value]>>(
-    index: &Index,
-    rows: impl Iterator<Item = (&'a RowKey, R)>,
-) -> Vec<IndexEntry> {
+fn entries_of<'a, R: AsRef<[Value]>>(index: &Index, rows: impl Iterator<Item = (&'a RowKey, R)>) -> Vec<IndexEntry> {
     rows.map(|(k, r)| IndexEntry { key: index.key_of(r.as_ref()), slot: Slot::Row(k.clone()) }).collect()
 }
 
@@ -618,7 +619,10 @@ mod tests {
                 rows.iter().map(|(k, r)| IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) }).collect();
             assert_eq!(built, one_by_one);
             let unique = Index::new("u".into(), vec![0], true);
-            assert!(index_entries(&unique, entries_of(&unique, rows.iter().map(|(k, r)| (k, r)))).is_err(), "keys repeat");
+            assert!(
+                index_entries(&unique, entries_of(&unique, rows.iter().map(|(k, r)| (k, r)))).is_err(),
+                "keys repeat"
+            );
         }
     }
 
