@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use super::eval::{eval, is_true, Ctx, Env};
+use super::eval::{eval, Ctx, Env};
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, Range};
 
@@ -52,6 +52,15 @@ pub enum Columns<'a> {
     /// from index entries without fetching them. The planner asks for it only when the
     /// statement reads nothing else.
     Covering,
+}
+
+/// A condition a scan decides from some of a row's columns before decoding the rest.
+#[derive(Clone, Copy)]
+pub struct Check<'a> {
+    /// The columns `keeps` reads; `None` when it may read any (a subquery reads the row
+    /// through outer references, which name no column).
+    pub columns: Option<&'a [usize]>,
+    pub keeps: &'a dyn Fn(&[Value]) -> Result<bool>,
 }
 
 /// How often (in rows) a scan checks the interrupt flag.
@@ -169,14 +178,14 @@ fn int_bounds((lo, hi): &Bounds) -> Option<(Bound<RowKey>, Bound<RowKey>)> {
     Some((lo, hi))
 }
 
-/// Calls `f` with each row the access path yields that `filter` keeps, until it returns
+/// Calls `f` with each row the access path yields that `check` keeps, until it returns
 /// `false`, with the `columns` it asks for. A stored row is decoded only as far as the
-/// filter reads it until the filter keeps it.
+/// check reads it until the check keeps it.
 pub fn scan(
     table: &Table,
     access: &Access,
     columns: Columns,
-    filter: Option<&BExpr>,
+    check: Option<Check>,
     ctx: &Ctx,
     f: impl FnMut(&RowKey, RowRef) -> Result<bool>,
 ) -> Result<()> {
@@ -184,8 +193,8 @@ pub fn scan(
     let mut f = f;
     // Rows that have expired are invisible from the moment they expire.
     let now = (!table.expiry.is_empty()).then(|| ctx.now());
-    let keeps = |row: &[Value]| filter.map_or(Ok(true), |cond| is_true(cond, &Env { row, aggs: &[], ctx }));
-    let mut decoder = Decoder::new(table, columns, filter);
+    let keeps = |row: &[Value]| check.map_or(Ok(true), |c| (c.keeps)(row));
+    let mut decoder = Decoder::new(table, columns, check.map(|c| c.columns));
     let mut each = |k: &RowKey, found: Found| -> Result<bool> {
         if let Some(now) = now {
             if !table.is_live(k, now) {
@@ -350,23 +359,22 @@ struct Decoder {
 }
 
 impl Decoder {
-    fn new(table: &Table, columns: Columns, filter: Option<&BExpr>) -> Decoder {
+    fn new(table: &Table, columns: Columns, check: Option<Option<&[usize]>>) -> Decoder {
         let width = table.schema.columns.len();
         let mut rest: Option<Vec<bool>> = match columns {
             Columns::Some(mask) => Some((0..width).map(|c| mask.get(c).copied().unwrap_or(false)).collect()),
             Columns::All | Columns::Covering => None,
         };
         let mut first = None;
-        if let Some(cond) = filter {
+        if let Some(reads) = check {
             let mut mask = vec![false; width];
-            cond.visit_columns(&mut |c| {
+            for &c in reads.unwrap_or_default() {
                 if let Some(m) = mask.get_mut(c) {
                     *m = true;
                 }
-            });
-            // A subquery reads the row through outer references, which name no column
-            // here: then the whole row is decoded before the filter runs.
-            if cond.has_subquery() || mask.iter().all(|&m| m) {
+            }
+            // A check that may read any column gets the whole row.
+            if reads.is_none() || mask.iter().all(|&m| m) {
                 rest = None;
             } else {
                 let others = rest.get_or_insert_with(|| vec![true; width]);

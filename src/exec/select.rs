@@ -1,12 +1,13 @@
 //! Runs a select plan: source rows → filter → (aggregate → having) → projection →
 //! distinct → sort → offset/limit.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
 use rustc_hash::FxHashMap;
 
-use super::access::RowRef;
+use super::access::{Check, RowRef};
 use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
@@ -16,10 +17,40 @@ use crate::storage::convert::store_as;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
 
-/// Calls `f` with every row the source yields that the WHERE clause keeps, until it
-/// returns `false`.
-fn for_each_row(plan: &SelectPlan, state: &State, ctx: &Ctx, mut f: impl FnMut(RowRef) -> Result<bool>) -> Result<()> {
-    let source = SourceRows { source: &plan.source, covering: plan.covering, filter: plan.filter.as_ref() };
+/// Calls `f` with every row the source yields that the WHERE clause (and `extra`, a
+/// check the caller may also make) keeps, until it returns `false`.
+fn for_each_row(
+    plan: &SelectPlan,
+    state: &State,
+    ctx: &Ctx,
+    extra: Option<Check>,
+    mut f: impl FnMut(RowRef) -> Result<bool>,
+) -> Result<()> {
+    let filter = plan.filter.as_ref();
+    // The columns the two read, or `None` when either may read any.
+    let mut reads: Option<Vec<usize>> = Some(Vec::new());
+    if let Some(e) = filter {
+        match (&mut reads, e.has_subquery()) {
+            (Some(cols), false) => cols.extend(e.columns()),
+            _ => reads = None,
+        }
+    }
+    if let Some(check) = extra {
+        match (&mut reads, check.columns) {
+            (Some(cols), Some(more)) => cols.extend_from_slice(more),
+            _ => reads = None,
+        }
+    }
+    let keeps = |row: &[Value]| -> Result<bool> {
+        if let Some(e) = filter {
+            if !is_true(e, &Env { row, aggs: &[], ctx })? {
+                return Ok(false);
+            }
+        }
+        extra.map_or(Ok(true), |c| (c.keeps)(row))
+    };
+    let check = (filter.is_some() || extra.is_some()).then(|| Check { columns: reads.as_deref(), keeps: &keeps });
+    let source = SourceRows { source: &plan.source, covering: plan.covering, check };
     source_rows(source, state, ctx, &mut f).map(|_| ())
 }
 
@@ -29,25 +60,26 @@ struct SourceRows<'a> {
     source: &'a Source,
     /// Whether an index holds every column the statement reads.
     covering: bool,
-    /// The statement's WHERE clause over the source's rows. A table scan decides it
-    /// from the columns it reads before decoding the rest of a row.
-    filter: Option<&'a BExpr>,
+    /// The statement's WHERE clause (and what else the caller checks) over the source's
+    /// rows. A table scan decides it from the columns it reads before decoding the rest
+    /// of a row.
+    check: Option<Check<'a>>,
 }
 
 impl<'a> SourceRows<'a> {
     fn of(source: &'a Source) -> SourceRows<'a> {
-        SourceRows { source, covering: false, filter: None }
+        SourceRows { source, covering: false, check: None }
     }
 }
 
 /// Calls `f` with every row of `source` until it returns `false`; returns whether it
 /// never did.
 fn source_rows(rows: SourceRows, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -> Result<bool>) -> Result<bool> {
-    let SourceRows { source, covering, filter: outer } = rows;
-    if let (Some(cond), false) = (outer, matches!(source, Source::Scan { expiry: false, .. })) {
+    let SourceRows { source, covering, check: outer } = rows;
+    if let (Some(check), false) = (outer, matches!(source, Source::Scan { expiry: false, .. })) {
         // Rows other than a plain table's are checked as they come.
-        return source_rows(SourceRows { filter: None, ..rows }, state, ctx, &mut |row| {
-            if !is_true(cond, &Env { row: &row, aggs: &[], ctx })? {
+        return source_rows(SourceRows { check: None, ..rows }, state, ctx, &mut |row| {
+            if !(check.keeps)(&row)? {
                 return Ok(true);
             }
             f(row)
@@ -426,13 +458,35 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
     // order and would sort after it.
     let plain_columns =
         plan.projection.iter().all(|e| matches!(e, BExpr::Column(_) | BExpr::Const(_) | BExpr::Param(_)));
-    let mut bar: Option<Vec<Value>> = None;
+    let bar: RefCell<Option<Vec<Value>>> = RefCell::new(None);
     let mut keys = Vec::new();
-    for_each_row(plan, state, ctx, |row| {
+    // A row that does not sort before the bar is dropped by the scan, from its sort
+    // columns alone, before the rest of it is decoded.
+    let scratch = RefCell::new(Vec::new());
+    let beats_bar = |row: &[Value]| -> Result<bool> {
+        let bar = bar.borrow();
+        let Some(bar) = bar.as_ref() else { return Ok(true) };
+        let mut keys = scratch.borrow_mut();
+        sort_keys(plan, &Env { row, aggs: &[], ctx }, &mut keys)?;
+        Ok(compare_keys(&plan.order_by, &keys, bar) == Ordering::Less)
+    };
+    let sort_exprs = plan.order_by.iter().filter_map(|k| match &k.expr {
+        SortExpr::Output(i) => plan.projection.get(*i),
+        SortExpr::Expr(e) => Some(e),
+    });
+    let sort_reads: Option<Vec<usize>> = match keep {
+        Keep::Best(_) if plain_columns => {
+            let exprs: Vec<&BExpr> = sort_exprs.collect();
+            (!exprs.iter().any(|e| e.has_subquery())).then(|| exprs.iter().flat_map(|e| e.columns()).collect())
+        }
+        _ => None,
+    };
+    let extra = sort_reads.as_deref().map(|cols| Check { columns: Some(cols), keeps: &beats_bar });
+    for_each_row(plan, state, ctx, extra, |row| {
         let env = Env { row: &row, aggs: &[], ctx };
         if let (Keep::Best(_), true) = (keep, plain_columns) {
             sort_keys(plan, &env, &mut keys)?;
-            if bar.as_ref().is_some_and(|bar| compare_keys(&plan.order_by, &keys, bar) != Ordering::Less) {
+            if bar.borrow().as_ref().is_some_and(|bar| compare_keys(&plan.order_by, &keys, bar) != Ordering::Less) {
                 return Ok(true);
             }
             out.push(OutRow { values: out_values(plan, &env)?, keys: std::mem::take(&mut keys) });
@@ -445,7 +499,7 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
                 // A stable sort keeps scan order among equal keys, as the final sort does.
                 out.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
                 out.truncate(n);
-                bar = out.last().filter(|_| plain_columns).map(|r| r.keys.clone());
+                *bar.borrow_mut() = out.last().filter(|_| plain_columns).map(|r| r.keys.clone());
                 Ok(true)
             }
             _ => Ok(true),
@@ -468,7 +522,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
     let extremes = agg.calls.iter().filter(|c| matches!(c.func, AggFunc::Min | AggFunc::Max)).count();
     let follow_extreme = extremes == 1 && reads_group_rows(plan);
     let mut key: Vec<Value> = Vec::with_capacity(agg.group_by.len());
-    for_each_row(plan, state, ctx, |row| {
+    for_each_row(plan, state, ctx, None, |row| {
         let env = Env { row: &row, aggs: &[], ctx };
         // The key is worked out into one buffer; only a new group copies it.
         key.clear();

@@ -10,8 +10,8 @@
 
 use std::sync::Arc;
 
-use super::access::{Columns, RowRef};
-use super::eval::{eval, truth, Ctx, Env};
+use super::access::{Check, Columns, RowRef};
+use super::eval::{eval, is_true, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::select::run_select;
 use super::trigger::{Event, Triggers};
@@ -383,7 +383,10 @@ fn matching<T>(
     take: impl Fn(&RowKey, RowRef) -> T,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    super::access::scan(table, access, columns, filter, ctx, |key, row| {
+    let keeps = |row: &[Value]| filter.map_or(Ok(true), |f| is_true(f, &Env { row, aggs: &[], ctx }));
+    let reads = filter.filter(|f| !f.has_subquery()).map(BExpr::columns);
+    let check = filter.map(|_| Check { columns: reads.as_deref(), keeps: &keeps });
+    super::access::scan(table, access, columns, check, ctx, |key, row| {
         out.push(take(key, row));
         Ok(true)
     })?;
