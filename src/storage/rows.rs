@@ -587,23 +587,25 @@ impl Rows {
     /// The rows that differ from `self` to `new`, in key order. Only pages the two do
     /// not share are decoded.
     pub fn diff(&self, new: &Rows) -> Vec<RowDelta> {
-        use std::collections::BTreeMap;
-        let (mut old_rows, mut new_rows) = (BTreeMap::new(), BTreeMap::new());
+        // The pages either side does not share hold every row that differs. `diff`
+        // walks both maps in key order, so each side's pages come in key order and their
+        // rows can be merged; rows the two lists both hold unchanged are skipped.
+        let (mut old_pages, mut new_pages) = (Vec::new(), Vec::new());
         if !self.ptr_eq(new) {
             for item in self.pages.diff(&new.pages) {
                 match item {
-                    DiffItem::Add(_, p) => new_rows.extend(p.rows()),
-                    DiffItem::Remove(_, p) => old_rows.extend(p.rows()),
+                    DiffItem::Add(_, p) => new_pages.push(p),
+                    DiffItem::Remove(_, p) => old_pages.push(p),
                     DiffItem::Update { old: (_, a), new: (_, b) } => {
-                        old_rows.extend(a.rows());
-                        new_rows.extend(b.rows());
+                        old_pages.push(a);
+                        new_pages.push(b);
                     }
                 }
             }
         }
         let mut out = Vec::new();
-        let mut new_rows = new_rows.into_iter().peekable();
-        for (key, old) in old_rows {
+        let mut new_rows = new_pages.iter().flat_map(|p| p.rows()).peekable();
+        for (key, old) in old_pages.iter().flat_map(|p| p.rows()) {
             while let Some((k, b)) = new_rows.next_if(|(k, _)| *k < key) {
                 out.push(RowDelta::Added(k.clone(), decode(b)));
             }
