@@ -485,10 +485,20 @@ impl Rows {
 
     /// Removes the row under a key, returning it.
     pub fn remove(&mut self, key: &RowKey) -> Option<Row> {
+        self.take(key, true).flatten()
+    }
+
+    /// Removes the row under a key without decoding it; false when there is none.
+    pub fn discard(&mut self, key: &RowKey) -> bool {
+        self.take(key, false).is_some()
+    }
+
+    /// Removes the row under a key; `Some` when there was one, with the row if `decoded`.
+    fn take(&mut self, key: &RowKey, decoded: bool) -> Option<Option<Row>> {
         let (fence, page) = page_mut(&mut self.pages, key)?;
         let i = page.find(key).ok()?;
         let page = Arc::make_mut(page);
-        let old = decode(page.bytes(i));
+        let old = decoded.then(|| decode(page.bytes(i)));
         page.remove_at(i);
         self.len -= 1;
         if page.len() == 0 {

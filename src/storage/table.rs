@@ -522,8 +522,20 @@ impl Table {
     }
 
     /// Removes the row stored under a key; removing a missing row is an error.
-    pub fn delete(&mut self, key: &RowKey) -> Result<Row> {
-        self.remove(key).ok_or_else(|| Error::invalid(format!("no row with key {key} in table {}", self.name())))
+    pub fn delete(&mut self, key: &RowKey) -> Result<()> {
+        let found = if self.indexes.is_empty() {
+            // No index entry to remove: the row need not be decoded.
+            let found = self.rows.discard(key);
+            self.set_expiry(key, None);
+            found
+        } else {
+            self.remove(key).is_some()
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("no row with key {key} in table {}", self.name())))
+        }
     }
 
     /// Removes the row stored under a key, if there is one.
