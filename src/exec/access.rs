@@ -58,8 +58,8 @@ pub enum Columns<'a> {
 #[derive(Clone, Copy)]
 pub struct Check<'a> {
     /// The columns `keeps` reads; `None` when it may read any (a subquery reads the row
-    /// through outer references, which name no column).
-    pub columns: Option<&'a [usize]>,
+    /// through outer references, which name no column) or one past the 64th.
+    pub columns: Option<rows::Mask>,
     pub keeps: &'a dyn Fn(&[Value]) -> Result<bool>,
 }
 
@@ -194,7 +194,11 @@ pub fn scan(
     // Rows that have expired are invisible from the moment they expire.
     let now = (!table.expiry.is_empty()).then(|| ctx.now());
     let keeps = |row: &[Value]| check.map_or(Ok(true), |c| (c.keeps)(row));
-    let mut decoder = Decoder::new(table, columns, check.map(|c| c.columns));
+    // One row is decoded whole: working out what to leave out would cost more.
+    let mut decoder = match access {
+        Access::Keys(tuples) if tuples.len() == 1 => Decoder::whole(table),
+        _ => Decoder::new(table, columns, check.map(|c| c.columns)),
+    };
     let mut each = |k: &RowKey, found: Found| -> Result<bool> {
         if let Some(now) = now {
             if !table.is_live(k, now) {
@@ -347,46 +351,48 @@ impl Fetch<'_> {
     }
 }
 
-/// Decodes stored rows into one row, lent to the caller in turn. With a filter, the
+/// Decodes stored rows into one row, lent to the caller in turn. With a check, the
 /// columns it reads come first and the rest only for the rows it keeps; columns the
-/// statement does not read are not decoded (they hold whatever they held).
+/// statement does not read are not decoded (they hold whatever they held). Column sets
+/// are bit masks ([`rows::Mask`]), so setting up a scan allocates only its row.
 struct Decoder {
     row: Vec<Value>,
-    /// The columns the filter reads, when there is a filter and it does not read them all.
-    first: Option<Vec<bool>>,
+    /// The columns the check reads, when there is one and it does not read them all.
+    first: Option<rows::Mask>,
     /// The other columns to decode; `None`: all of them.
-    rest: Option<Vec<bool>>,
+    rest: Option<rows::Mask>,
 }
 
 impl Decoder {
-    fn new(table: &Table, columns: Columns, check: Option<Option<&[usize]>>) -> Decoder {
+    fn whole(table: &Table) -> Decoder {
+        Decoder { row: Vec::with_capacity(table.schema.columns.len()), first: None, rest: None }
+    }
+
+    fn new(table: &Table, columns: Columns, check: Option<Option<rows::Mask>>) -> Decoder {
         let width = table.schema.columns.len();
-        let mut rest: Option<Vec<bool>> = match columns {
-            Columns::Some(mask) => Some((0..width).map(|c| mask.get(c).copied().unwrap_or(false)).collect()),
+        let all = rows::Mask::all(width);
+        let mut rest = match columns {
+            Columns::Some(wanted) => {
+                rows::Mask::of(wanted.iter().take(width).enumerate().filter(|(_, &w)| w).map(|(c, _)| c))
+            }
             Columns::All | Columns::Covering => None,
         };
         let mut first = None;
-        if let Some(reads) = check {
-            let mut mask = vec![false; width];
-            for &c in reads.unwrap_or_default() {
-                if let Some(m) = mask.get_mut(c) {
-                    *m = true;
+        match check {
+            // A check that may read any column gets the whole row.
+            Some(None) => rest = None,
+            Some(Some(reads)) => {
+                let reads = reads.and(all);
+                if all.is_some_and(|all| reads == all) {
+                    rest = None;
+                } else {
+                    rest = rest.or(all).map(|r| r.without(reads));
+                    first = Some(reads);
                 }
             }
-            // A check that may read any column gets the whole row.
-            if reads.is_none() || mask.iter().all(|&m| m) {
-                rest = None;
-            } else {
-                let others = rest.get_or_insert_with(|| vec![true; width]);
-                others.iter_mut().zip(&mask).for_each(|(o, &m)| *o &= !m);
-                first = Some(mask);
-            }
+            None => {}
         }
-        // Decoding stops after the last column wanted.
-        let trim = |m: &mut Vec<bool>| m.truncate(m.iter().rposition(|&w| w).map_or(0, |p| p + 1));
-        first.iter_mut().for_each(trim);
-        rest.iter_mut().for_each(trim);
-        if rest.as_ref().is_some_and(|r| first.is_none() && r.len() == width && r.iter().all(|&w| w)) {
+        if first.is_none() && rest.is_some() && rest == all {
             rest = None;
         }
         let row = if first.is_some() || rest.is_some() { vec![Value::Null; width] } else { Vec::with_capacity(width) };
@@ -395,17 +401,17 @@ impl Decoder {
 
     /// The row `bytes` hold, if `keeps` keeps it.
     fn decode(&mut self, bytes: &[u8], keeps: &impl Fn(&[Value]) -> Result<bool>) -> Result<Option<&Vec<Value>>> {
-        if let Some(first) = &self.first {
+        if let Some(first) = self.first {
             rows::decode_some(bytes, first, &mut self.row);
             if !keeps(&self.row)? {
                 return Ok(None);
             }
-            if let Some(rest) = &self.rest {
+            if let Some(rest) = self.rest {
                 rows::decode_some(bytes, rest, &mut self.row);
             }
             return Ok(Some(&self.row));
         }
-        match &self.rest {
+        match self.rest {
             Some(rest) => rows::decode_some(bytes, rest, &mut self.row),
             None => rows::decode_into(bytes, &mut self.row),
         }

@@ -12,8 +12,9 @@ use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
-use crate::sql::plan::{AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
+use crate::sql::plan::{Access, AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
 use crate::storage::convert::store_as;
+use crate::storage::rows::Mask;
 use crate::storage::schema::literal_sql;
 use crate::storage::{AsOf, DataType, Row, State, Value};
 
@@ -27,19 +28,15 @@ fn for_each_row(
     mut f: impl FnMut(RowRef) -> Result<bool>,
 ) -> Result<()> {
     let filter = plan.filter.as_ref();
-    // The columns the two read, or `None` when either may read any.
-    let mut reads: Option<Vec<usize>> = Some(Vec::new());
+    // The columns the two read, or `None` when either may read any. A point lookup
+    // decodes its one row whole and needs no list.
+    let point = matches!(&plan.source, Source::Scan { access: Access::Keys(keys), .. } if keys.len() == 1);
+    let mut reads = (!point).then_some(Mask::EMPTY);
     if let Some(e) = filter {
-        match (&mut reads, e.has_subquery()) {
-            (Some(cols), false) => cols.extend(e.columns()),
-            _ => reads = None,
-        }
+        reads = reads.zip(columns_of(e)).map(|(a, b)| a.union(b));
     }
     if let Some(check) = extra {
-        match (&mut reads, check.columns) {
-            (Some(cols), Some(more)) => cols.extend_from_slice(more),
-            _ => reads = None,
-        }
+        reads = reads.zip(check.columns).map(|(a, b)| a.union(b));
     }
     let keeps = |row: &[Value]| -> Result<bool> {
         if let Some(e) = filter {
@@ -49,9 +46,18 @@ fn for_each_row(
         }
         extra.map_or(Ok(true), |c| (c.keeps)(row))
     };
-    let check = (filter.is_some() || extra.is_some()).then(|| Check { columns: reads.as_deref(), keeps: &keeps });
+    let check = (filter.is_some() || extra.is_some()).then_some(Check { columns: reads, keeps: &keeps });
     let source = SourceRows { source: &plan.source, covering: plan.covering, check };
     source_rows(source, state, ctx, &mut f).map(|_| ())
+}
+
+/// The columns an expression reads, when it names them all (a subquery reads its row
+/// through outer references) and they are among the first 64.
+pub(super) fn columns_of(e: &BExpr) -> Option<Mask> {
+    if e.has_subquery() {
+        return None;
+    }
+    Mask::of(e.columns())
 }
 
 /// The rows a source yields for a statement.
@@ -474,14 +480,13 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
         SortExpr::Output(i) => plan.projection.get(*i),
         SortExpr::Expr(e) => Some(e),
     });
-    let sort_reads: Option<Vec<usize>> = match keep {
+    let extra = match keep {
         Keep::Best(_) if plain_columns => {
-            let exprs: Vec<&BExpr> = sort_exprs.collect();
-            (!exprs.iter().any(|e| e.has_subquery())).then(|| exprs.iter().flat_map(|e| e.columns()).collect())
+            let reads = sort_exprs.map(columns_of).try_fold(Mask::EMPTY, |all, m| m.map(|m| all.union(m)));
+            reads.map(|reads| Check { columns: Some(reads), keeps: &beats_bar })
         }
         _ => None,
     };
-    let extra = sort_reads.as_deref().map(|cols| Check { columns: Some(cols), keeps: &beats_bar });
     for_each_row(plan, state, ctx, extra, |row| {
         let env = Env { row: &row, aggs: &[], ctx };
         if let (Keep::Best(_), true) = (keep, plain_columns) {

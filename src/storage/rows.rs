@@ -180,18 +180,57 @@ pub fn decode_into(bytes: &[u8], out: &mut Vec<Value>) {
     }
 }
 
-/// Decodes only the columns `wanted` marks into `out`, which already has the row's
-/// width; the others (and those past the end of `wanted`) keep what they held.
-pub fn decode_some(bytes: &[u8], wanted: &[bool], out: &mut [Value]) {
+/// A set of columns among a row's first 64, as bits (column `c` is bit `c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mask(u64);
+
+impl Mask {
+    pub const EMPTY: Mask = Mask(0);
+
+    /// The columns listed; `None` when one is past the 64th.
+    pub fn of(columns: impl IntoIterator<Item = usize>) -> Option<Mask> {
+        let mut bits = 0u64;
+        for c in columns {
+            bits |= 1u64.checked_shl(u32::try_from(c).ok()?)?;
+        }
+        Some(Mask(bits))
+    }
+
+    /// Every column of a row this wide; `None` past 64.
+    pub fn all(width: usize) -> Option<Mask> {
+        Mask::of(0..width)
+    }
+
+    pub fn and(self, other: Option<Mask>) -> Mask {
+        other.map_or(self, |o| Mask(self.0 & o.0))
+    }
+
+    pub fn without(self, other: Mask) -> Mask {
+        Mask(self.0 & !other.0)
+    }
+
+    pub fn union(self, other: Mask) -> Mask {
+        Mask(self.0 | other.0)
+    }
+}
+
+/// Decodes only the columns `wanted` holds into `out`, which already has the row's
+/// width; the others keep what they held. Decoding stops after the last one wanted.
+pub fn decode_some(bytes: &[u8], wanted: Mask, out: &mut [Value]) {
     let mut pos = 0;
-    for (slot, &want) in out.iter_mut().zip(wanted) {
+    let mut left = wanted.0;
+    for slot in out.iter_mut() {
+        if left == 0 {
+            return;
+        }
         let Some(&tag) = bytes.get(pos) else { return };
         pos += 1;
-        if want {
+        if left & 1 == 1 {
             *slot = read_value(tag, bytes, &mut pos);
         } else {
             pos += payload_len(tag, bytes, pos);
         }
+        left >>= 1;
     }
 }
 
@@ -668,11 +707,11 @@ mod tests {
             let mut bytes = Vec::new();
             encode(&row, &mut bytes);
             prop_assert!(same(&decode(&bytes), &row));
-            let wanted: Vec<bool> = (0..row.len()).map(|i| i % 2 == 1).collect();
+            let wanted = Mask::of((0..row.len()).filter(|i| i % 2 == 1)).unwrap();
             let mut some = vec![Value::Null; row.len()];
-            decode_some(&bytes, &wanted, &mut some);
+            decode_some(&bytes, wanted, &mut some);
             for (i, v) in some.iter().enumerate() {
-                let expect = if wanted[i] { row[i].clone() } else { Value::Null };
+                let expect = if i % 2 == 1 { row[i].clone() } else { Value::Null };
                 prop_assert!(same(std::slice::from_ref(v), std::slice::from_ref(&expect)));
             }
         }

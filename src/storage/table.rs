@@ -1,8 +1,9 @@
 //! Tables: rows in a persistent ordered map by key, plus their indexes.
 //!
-//! A row is one shared allocation (`Arc<[Value]>`). The row key is the integer primary
-//! key (or a hidden rowid) when there is one, compared as a plain `i64`; a composite or
-//! non-integer primary key is a tuple of values. Every UNIQUE constraint has an index,
+//! Rows are stored packed into pages ([`super::rows`]); a row read or written on its own
+//! is an `Arc<[Value]>`. The row key is the integer primary key (or a hidden rowid) when
+//! there is one, compared as a plain `i64`; a composite or non-integer primary key is a
+//! tuple of values. Every UNIQUE constraint has an index,
 //! an ordered set of `(key values, row key)` entries, updated in the same step as the row.
 
 use std::cmp::Ordering;
@@ -360,14 +361,16 @@ impl Table {
     /// Fills an empty index from the table's rows, checking uniqueness.
     fn build_index(&self, index: &mut Index) -> Result<()> {
         // Only the index's columns are decoded, into one row reused for each.
-        let mut wanted = vec![false; self.schema.columns.len()];
-        index.columns.iter().for_each(|&c| wanted[c] = true);
-        let mut row = vec![Value::Null; wanted.len()];
+        let wanted = rows::Mask::of(index.columns.iter().copied());
+        let mut row = vec![Value::Null; self.schema.columns.len()];
         let entries = self
             .rows
             .iter_bytes()
             .map(|(k, bytes)| {
-                rows::decode_some(bytes, &wanted, &mut row);
+                match wanted {
+                    Some(wanted) => rows::decode_some(bytes, wanted, &mut row),
+                    None => rows::decode_into(bytes, &mut row),
+                }
                 IndexEntry { key: index.key_of(&row), slot: Slot::Row(k.clone()) }
             })
             .collect();

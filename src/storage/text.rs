@@ -1,9 +1,10 @@
 //! Text values: short text held inline, longer text shared.
 //!
-//! A `Value` is 16 bytes, so a row of five columns is one allocation of 96 bytes. Text
-//! of up to 14 bytes (most names, codes and keys) lives inside the value itself and costs
-//! no allocation and no pointer to follow; longer text is one shared, reference-counted
-//! string behind a thin pointer, so copying a value never copies bytes.
+//! A `Value` is 16 bytes (a decoded row, a parameter, a result). Text of up to 14 bytes
+//! (most names, codes and keys) lives inside the value itself and costs no allocation
+//! and no pointer to follow; longer text is one shared, reference-counted string behind
+//! a thin pointer, so copying a value never copies bytes. (Stored rows keep their text
+//! as bytes in their page: see [`super::rows`].)
 //!
 //! ```
 //! use amberdb::storage::text::Text;
