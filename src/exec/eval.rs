@@ -472,8 +472,30 @@ pub fn like(pattern: &str, text: &str) -> bool {
     like_bytes(pattern.as_bytes(), text.as_bytes())
 }
 
+/// A pattern with `%` only at its ends (or none) and no `_` — `%abc%`, `abc%`, `%abc` —
+/// is a search for its middle part: `None` for any other pattern. A needle that is
+/// UTF-8 matches only at a character's start, so bytes can be compared.
+fn like_literal(p: &[u8], t: &[u8]) -> Option<bool> {
+    let lead = p.first() == Some(&b'%');
+    let trail = p.len() > 1 && p.last() == Some(&b'%');
+    let core = &p[lead as usize..p.len() - trail as usize];
+    if core.iter().any(|&c| c == b'%' || c == b'_') {
+        return None;
+    }
+    let n = core.len();
+    Some(match (lead, trail) {
+        (true, true) => n == 0 || t.windows(n).any(|w| w.eq_ignore_ascii_case(core)),
+        (true, false) => t.len() >= n && t[t.len() - n..].eq_ignore_ascii_case(core),
+        (false, true) => t.len() >= n && t[..n].eq_ignore_ascii_case(core),
+        (false, false) => t.eq_ignore_ascii_case(core),
+    })
+}
+
 /// [`like`] over the UTF-8 bytes of pattern and text.
 fn like_bytes(p: &[u8], t: &[u8]) -> bool {
+    if let Some(found) = like_literal(p, t) {
+        return found;
+    }
     // The index just past the character starting at `i`.
     let next_char = |i: usize| {
         let mut j = i + 1;

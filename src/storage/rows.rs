@@ -142,32 +142,47 @@ fn read_value(tag: u8, bytes: &[u8], pos: &mut usize) -> Value {
         TIMESTAMP => Value::Timestamp(i64::from_le_bytes(array(bytes, pos))),
         TEXT => {
             let n = u32::from_le_bytes(array(bytes, pos)) as usize;
-            Value::Text(text(take(bytes, pos, n)))
+            Value::Text(text(bytes, pos, n))
         }
         BLOB => {
             let n = u32::from_le_bytes(array(bytes, pos)) as usize;
             Value::Blob(Arc::new(take(bytes, pos, n).to_vec()))
         }
-        short => Value::Text(text(take(bytes, pos, (short - SHORT_TEXT) as usize))),
+        short => Value::Text(text(bytes, pos, (short - SHORT_TEXT) as usize)),
     }
 }
+
+/// The payload size of each tag below `SHORT_TEXT` whose size is fixed (text and blob
+/// have a length instead). A table rather than a `match`: integers of mixed widths in
+/// one column would make a jump mispredict.
+const FIXED_SIZE: [u8; SHORT_TEXT as usize] = {
+    let mut sizes = [0u8; SHORT_TEXT as usize];
+    sizes[INT8 as usize] = 1;
+    sizes[INT16 as usize] = 2;
+    sizes[INT32 as usize] = 4;
+    sizes[INT64 as usize] = 8;
+    sizes[REAL as usize] = 8;
+    sizes[TIMESTAMP as usize] = 8;
+    sizes
+};
 
 /// How many payload bytes follow a tag (whose payload starts at `pos`).
 #[inline(always)]
 fn payload_len(tag: u8, bytes: &[u8], pos: usize) -> usize {
-    match tag {
-        NULL | FALSE | TRUE => 0,
-        INT8 => 1,
-        INT16 => 2,
-        INT32 => 4,
-        INT64 | REAL | TIMESTAMP => 8,
-        TEXT | BLOB => 4 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().expect("four bytes")) as usize,
-        short => (short - SHORT_TEXT) as usize,
+    if tag >= SHORT_TEXT {
+        (tag - SHORT_TEXT) as usize
+    } else if tag == TEXT || tag == BLOB {
+        4 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().expect("four bytes")) as usize
+    } else {
+        FIXED_SIZE[tag as usize] as usize
     }
 }
 
-fn text(bytes: &[u8]) -> Text {
-    Text::from_stored(bytes)
+/// The text of `n` bytes at `*pos` (moved past it).
+fn text(bytes: &[u8], pos: &mut usize, n: usize) -> Text {
+    let text = Text::from_stored(&bytes[*pos..], n);
+    *pos += n;
+    text
 }
 
 /// Decodes a row into `out` (replacing what it held).

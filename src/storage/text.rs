@@ -43,17 +43,20 @@ impl Text {
         Text::inline(s).unwrap_or_else(|| Text(Repr::Shared(Arc::new(Arc::from(s)))))
     }
 
-    /// Text from bytes that were a `str` when they were stored (a row's encoding). Short
-    /// text is copied as is: reading it as a `str` checks it, as for any inline text.
-    pub fn from_stored(bytes: &[u8]) -> Text {
-        if bytes.len() <= INLINE {
+    /// Text of `len` bytes at the start of `bytes`, which were a `str` when they were
+    /// stored (a row's encoding); more bytes may follow. Short text is copied as is:
+    /// reading it as a `str` checks it, as for any inline text. When enough bytes
+    /// follow, a fixed 14 are copied in one move (what follows the text is never read).
+    pub fn from_stored(bytes: &[u8], len: usize) -> Text {
+        if len <= INLINE {
             let mut inline = [0u8; INLINE];
-            for (to, from) in inline.iter_mut().zip(bytes) {
-                *to = *from;
+            match bytes.get(..INLINE) {
+                Some(fixed) => inline.copy_from_slice(fixed),
+                None => inline[..len].copy_from_slice(&bytes[..len]),
             }
-            return Text(Repr::Inline { len: bytes.len() as u8, bytes: inline });
+            return Text(Repr::Inline { len: len as u8, bytes: inline });
         }
-        Text::new(std::str::from_utf8(bytes).expect("stored text was a str"))
+        Text::new(std::str::from_utf8(&bytes[..len]).expect("stored text was a str"))
     }
 
     fn inline(s: &str) -> Option<Text> {
