@@ -101,7 +101,7 @@ struct Encoded<'a> {
 fn encode_table(t: &Table) -> Result<Encoded<'_>, String> {
     // Rows are decoded a chunk at a time, so that the whole table is never held twice.
     let mut chunks = Vec::new();
-    let mut chunk: Vec<(&RowKey, Row)> = Vec::with_capacity(CHUNK_ROWS);
+    let mut chunk: Vec<(RowKey, Row)> = Vec::with_capacity(CHUNK_ROWS);
     let mut rows = t.rows.iter().peekable();
     while rows.peek().is_some() {
         chunk.clear();
@@ -111,8 +111,7 @@ fn encode_table(t: &Table) -> Result<Encoded<'_>, String> {
     let orders = if t.indexes.is_empty() || t.rows.len() > u32::MAX as usize {
         Vec::new()
     } else {
-        let position: HashMap<&RowKey, u32> =
-            t.rows.iter_bytes().enumerate().map(|(i, (k, _))| (k, i as u32)).collect();
+        let position: HashMap<RowKey, u32> = t.rows.iter_bytes().enumerate().map(|(i, (k, _))| (k, i as u32)).collect();
         t.indexes
             .iter()
             .map(|ix| {

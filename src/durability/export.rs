@@ -115,7 +115,7 @@ struct TableExport {
 /// The rows of a table that are live at `now`, each with the time it has left (`None`:
 /// it never expires). Rows that have expired but were not swept yet are left out.
 fn live_rows(t: &Table, now: i64) -> impl Iterator<Item = (crate::storage::Row, Option<i64>)> + '_ {
-    t.rows.iter().filter(move |(k, _)| t.is_live(k, now)).map(move |(k, r)| (r, t.expiry.get(k).map(|at| at - now)))
+    t.rows.iter().filter(move |(k, _)| t.is_live(k, now)).map(move |(k, r)| (r, t.expiry.get(&k).map(|at| at - now)))
 }
 
 /// Whether a table's rows need their expiry written out: some row expires, or rows

@@ -253,15 +253,14 @@ pub fn scan(
             }
             let prefix = values(prefix, ctx)?;
             let from = RowKey::Tuple(start(&prefix, &b.0).as_slice().into());
-            for (k, r) in table.rows.range_bytes(from..) {
-                let RowKey::Tuple(key) = k else { continue };
+            table.rows.walk(from.., false, |k, r| {
+                let RowKey::Tuple(key) = k else { return Ok(true) };
                 match step(key, &prefix, &b) {
-                    Step::Stop => break,
-                    Step::Skip => continue,
-                    Step::Take if !stored(k, r)? => break,
-                    Step::Take => {}
+                    Step::Stop => Ok(false),
+                    Step::Skip => Ok(true),
+                    Step::Take => stored(k, r),
                 }
-            }
+            })?;
         }
         Access::Index { name, prefix, range, reverse } => {
             let index = index_of(table, name)?;

@@ -22,6 +22,7 @@ fn problem(t: &Table, key: impl ToString, what: String) -> Problem {
 
 fn check_rows(t: &Table, out: &mut Vec<Problem>) {
     for (key, row) in t.rows.iter() {
+        let key = &key;
         if row.len() != t.schema.columns.len() {
             out.push(problem(t, key, format!("row has {} values for {} columns", row.len(), t.schema.columns.len())));
             continue;
@@ -49,6 +50,7 @@ fn check_rows(t: &Table, out: &mut Vec<Problem>) {
 fn check_indexes(t: &Table, out: &mut Vec<Problem>) {
     for index in &t.indexes {
         for (key, row) in t.rows.iter() {
+            let key = &key;
             let entry = IndexEntry { key: index.key_of(&row), slot: Slot::Row(key.clone()) };
             if !index.entries.contains(&entry) {
                 out.push(problem(t, key, format!("index {} has no entry for this row", index.name)));
@@ -85,6 +87,7 @@ fn check_references(state: &State, t: &Table, out: &mut Vec<Problem>) {
             continue;
         };
         for (key, row) in t.rows.iter() {
+            let key = &key;
             let vals: Vec<Value> = fk.columns.iter().map(|&c| row[c].clone()).collect();
             if vals.iter().any(Value::is_null) {
                 continue;

@@ -58,10 +58,10 @@ pub fn diff(old: &State, new: &State) -> Vec<RowDiff> {
             }
             (a, b) => {
                 for (k, v) in a.iter().flat_map(|t| t.rows.iter()) {
-                    out.push(row(k, RowChange::Removed(v)));
+                    out.push(row(&k, RowChange::Removed(v)));
                 }
                 for (k, v) in b.iter().flat_map(|t| t.rows.iter()) {
-                    out.push(row(k, RowChange::Added(v)));
+                    out.push(row(&k, RowChange::Added(v)));
                 }
             }
         }

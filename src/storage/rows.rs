@@ -256,11 +256,141 @@ pub fn decode(bytes: &[u8]) -> Row {
     Row::from(out)
 }
 
+/// A page's keys in order: plain integers when they all are (an integer primary key or
+/// hidden rowid: 8 bytes a key, copied as one block), row keys otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Keys {
+    Int(Vec<i64>),
+    Any(Vec<RowKey>),
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys::Int(Vec::new())
+    }
+}
+
+impl Keys {
+    fn len(&self) -> usize {
+        match self {
+            Keys::Int(v) => v.len(),
+            Keys::Any(v) => v.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get(&self, i: usize) -> RowKey {
+        match self {
+            Keys::Int(v) => RowKey::Int(v[i]),
+            Keys::Any(v) => v[i].clone(),
+        }
+    }
+
+    fn first(&self) -> Option<RowKey> {
+        (!self.is_empty()).then(|| self.get(0))
+    }
+
+    fn last(&self) -> Option<RowKey> {
+        self.len().checked_sub(1).map(|i| self.get(i))
+    }
+
+    fn find(&self, key: &RowKey) -> Result<usize, usize> {
+        match (self, key) {
+            (Keys::Int(v), RowKey::Int(k)) => v.binary_search(k),
+            // Tuples sort after every integer.
+            (Keys::Int(v), RowKey::Tuple(_)) => Err(v.len()),
+            (Keys::Any(v), key) => v.binary_search(key),
+        }
+    }
+
+    /// The keys as row keys, for a key that is not an integer.
+    fn widen(&mut self) -> &mut Vec<RowKey> {
+        if let Keys::Int(v) = self {
+            *self = Keys::Any(v.iter().map(|&k| RowKey::Int(k)).collect());
+        }
+        match self {
+            Keys::Any(v) => v,
+            Keys::Int(_) => unreachable!("widened above"),
+        }
+    }
+
+    fn insert(&mut self, i: usize, key: RowKey) {
+        match (&mut *self, key) {
+            (Keys::Int(v), RowKey::Int(k)) => v.insert(i, k),
+            (_, key) => self.widen().insert(i, key),
+        }
+    }
+
+    fn remove(&mut self, i: usize) {
+        match self {
+            Keys::Int(v) => {
+                v.remove(i);
+            }
+            Keys::Any(v) => {
+                v.remove(i);
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Option<RowKey> {
+        match self {
+            Keys::Int(v) => v.pop().map(RowKey::Int),
+            Keys::Any(v) => v.pop(),
+        }
+    }
+
+    fn push(&mut self, key: RowKey) {
+        let i = self.len();
+        self.insert(i, key);
+    }
+
+    fn split_off(&mut self, at: usize) -> Keys {
+        match self {
+            Keys::Int(v) => Keys::Int(v.split_off(at)),
+            Keys::Any(v) => Keys::Any(v.split_off(at)),
+        }
+    }
+
+    fn append(&mut self, other: &Keys) {
+        match (&mut *self, other) {
+            (Keys::Int(v), Keys::Int(w)) => v.extend_from_slice(w),
+            (_, other) => {
+                let more: Vec<RowKey> = (0..other.len()).map(|i| other.get(i)).collect();
+                self.widen().extend(more);
+            }
+        }
+    }
+
+    fn reserve_exact(&mut self, n: usize) {
+        match self {
+            Keys::Int(v) => v.reserve_exact(n),
+            Keys::Any(v) => v.reserve_exact(n),
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        match self {
+            Keys::Int(v) => v.capacity(),
+            Keys::Any(v) => v.capacity(),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            Keys::Int(v) => v.shrink_to_fit(),
+            Keys::Any(v) => v.shrink_to_fit(),
+        }
+    }
+}
+
 /// Up to `MAX_ROWS` rows in key order: their keys, where each row's bytes end, and the
 /// bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Page {
-    keys: Vec<RowKey>,
+    keys: Keys,
     ends: Vec<u32>,
     data: Vec<u8>,
 }
@@ -283,7 +413,7 @@ impl Page {
     }
 
     fn find(&self, key: &RowKey) -> Result<usize, usize> {
-        self.keys.binary_search(key)
+        self.keys.find(key)
     }
 
     fn full(&self) -> bool {
@@ -310,13 +440,13 @@ impl Page {
         self.ends[i..].iter_mut().for_each(|e| *e = (*e as i64 - old + new) as u32);
     }
 
-    fn remove_at(&mut self, i: usize) -> RowKey {
+    fn remove_at(&mut self, i: usize) {
         let (start, end) = (self.start(i), self.ends[i] as usize);
         self.data.drain(start..end);
         let n = (end - start) as u32;
         self.ends.remove(i);
         self.ends[i..].iter_mut().for_each(|e| *e -= n);
-        self.keys.remove(i)
+        self.keys.remove(i);
     }
 
     /// Moves the rows from `at` on into a new page.
@@ -347,7 +477,7 @@ impl Page {
         let base = self.data.len() as u32;
         self.data.extend_from_slice(&next.data);
         self.ends.extend(next.ends.iter().map(|e| e + base));
-        self.keys.extend(next.keys.iter().cloned());
+        self.keys.append(&next.keys);
     }
 
     /// Gives back room the page will not use soon (more than an eighth of its size).
@@ -361,8 +491,13 @@ impl Page {
         }
     }
 
-    fn rows(&self) -> impl DoubleEndedIterator<Item = (&RowKey, &[u8])> + '_ {
-        (0..self.len()).map(move |i| (&self.keys[i], self.bytes(i)))
+    fn rows(&self) -> impl DoubleEndedIterator<Item = (RowKey, &[u8])> + '_ {
+        (0..self.len()).map(move |i| (self.keys.get(i), self.bytes(i)))
+    }
+
+    /// The first key (a page is never left empty).
+    fn first_key(&self) -> RowKey {
+        self.keys.first().expect("a page holds a row")
     }
 }
 
@@ -434,7 +569,7 @@ impl Rows {
 
     fn push_page(&mut self, mut page: Page) {
         page.shrink();
-        self.pages.insert(page.keys[0].clone(), Arc::new(page));
+        self.pages.insert(page.first_key(), Arc::new(page));
     }
 
     pub fn len(&self) -> usize {
@@ -471,7 +606,7 @@ impl Rows {
         self.get_bytes(key).map(decode)
     }
 
-    pub fn max_key(&self) -> Option<&RowKey> {
+    pub fn max_key(&self) -> Option<RowKey> {
         self.pages.get_max().and_then(|(_, p)| p.keys.last())
     }
 
@@ -488,7 +623,7 @@ impl Rows {
         with_encoded(row, |bytes| page.replace_at(i, bytes));
         if page.full() {
             let right = page.split_off(page.len() / 2);
-            self.pages.insert(right.keys[0].clone(), Arc::new(right));
+            self.pages.insert(right.first_key(), Arc::new(right));
         }
         true
     }
@@ -506,7 +641,7 @@ impl Rows {
             let split = page.full().then(|| page.split_off(page.len() / 2));
             self.pages.insert(key, Arc::new(page));
             if let Some(right) = split {
-                self.pages.insert(right.keys[0].clone(), Arc::new(right));
+                self.pages.insert(right.first_key(), Arc::new(right));
             }
             return false;
         };
@@ -518,7 +653,7 @@ impl Rows {
                     return true;
                 }
                 let right = page.split_off(page.len() / 2);
-                self.pages.insert(right.keys[0].clone(), Arc::new(right));
+                self.pages.insert(right.first_key(), Arc::new(right));
                 true
             }
             Err(i) => {
@@ -531,7 +666,7 @@ impl Rows {
                 // Rows arriving in key order leave full pages behind them.
                 let at = if appending { page.len() - 1 } else { page.len() / 2 };
                 let right = page.split_off(at);
-                self.pages.insert(right.keys[0].clone(), Arc::new(right));
+                self.pages.insert(right.first_key(), Arc::new(right));
                 false
             }
         }
@@ -603,13 +738,22 @@ impl Rows {
         mut f: impl FnMut(&RowKey, &[u8]) -> Result<bool, E>,
     ) -> Result<(), E> {
         let pages = self.pages_in(&range);
+        // Integer keys are handed on as a row key built for the moment.
+        let mut visit = |p: &Page, i: usize, bytes: &[u8]| -> Result<bool, E> {
+            match &p.keys {
+                Keys::Int(keys) => {
+                    let key = RowKey::Int(keys[i]);
+                    Ok(!range.contains(&key) || f(&key, bytes)?)
+                }
+                Keys::Any(keys) => Ok(!range.contains(&keys[i]) || f(&keys[i], bytes)?),
+            }
+        };
         if reverse {
             for (_, p) in pages.rev() {
                 let mut end = p.data.len();
                 for i in (0..p.len()).rev() {
                     let start = p.start(i);
-                    let key = &p.keys[i];
-                    if range.contains(key) && !f(key, &p.data[start..end])? {
+                    if !visit(p, i, &p.data[start..end])? {
                         return Ok(());
                     }
                     end = start;
@@ -618,9 +762,9 @@ impl Rows {
         } else {
             for (_, p) in pages {
                 let mut start = 0;
-                for (key, &end) in p.keys.iter().zip(&p.ends) {
+                for (i, &end) in p.ends.iter().enumerate() {
                     let end = end as usize;
-                    if range.contains(key) && !f(key, &p.data[start..end])? {
+                    if !visit(p, i, &p.data[start..end])? {
                         return Ok(());
                     }
                     start = end;
@@ -634,17 +778,17 @@ impl Rows {
     pub fn range_bytes<'a, R: RangeBounds<RowKey> + Clone + 'a>(
         &'a self,
         range: R,
-    ) -> impl DoubleEndedIterator<Item = (&'a RowKey, &'a [u8])> + 'a {
-        self.pages_in(&range).flat_map(|(_, p)| p.rows()).filter(move |(k, _)| range.contains(*k))
+    ) -> impl DoubleEndedIterator<Item = (RowKey, &'a [u8])> + 'a {
+        self.pages_in(&range).flat_map(|(_, p)| p.rows()).filter(move |(k, _)| range.contains(k))
     }
 
     /// Every encoded row in key order.
-    pub fn iter_bytes(&self) -> impl DoubleEndedIterator<Item = (&RowKey, &[u8])> + '_ {
+    pub fn iter_bytes(&self) -> impl DoubleEndedIterator<Item = (RowKey, &[u8])> + '_ {
         self.pages.values().flat_map(|p| p.rows())
     }
 
     /// Every row, decoded, in key order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&RowKey, Row)> + '_ {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (RowKey, Row)> + '_ {
         self.iter_bytes().map(|(k, b)| (k, decode(b)))
     }
 
@@ -738,16 +882,19 @@ mod tests {
         fn rows_behave_as_an_ordered_map(
             ops in proptest::collection::vec((0u8..3, -500i64..500, 0usize..300), 0..1500),
             preload in 0usize..400,
+            tuples in any::<bool>(),
         ) {
+            // Integer keys, or one-value tuples (a composite primary key's keys).
+            let key_of = |k: i64| if tuples { RowKey::Tuple(Arc::from(vec![Value::Integer(k)])) } else { RowKey::Int(k) };
             let row = |k: i64, w: usize| vec![Value::Integer(k), Value::text(&"x".repeat(w))];
-            let keys: Vec<RowKey> = (0..preload as i64).map(|k| RowKey::Int(k * 3 - 600)).collect();
-            let first: Vec<Vec<Value>> = keys.iter().map(|k| match k { RowKey::Int(i) => row(*i, 5), _ => unreachable!() }).collect();
+            let keys: Vec<RowKey> = (0..preload as i64).map(|k| key_of(k * 3 - 600)).collect();
+            let first: Vec<Vec<Value>> = (0..preload as i64).map(|k| row(k * 3 - 600, 5)).collect();
             let mut rows = Rows::from_sorted(keys.iter().zip(first.iter().map(|r| r.as_slice())));
             let mut model: BTreeMap<RowKey, Vec<Value>> = keys.into_iter().zip(first).collect();
             let before = rows.clone();
             let model_before = model.clone();
             for (op, k, w) in ops {
-                let key = RowKey::Int(k);
+                let key = key_of(k);
                 match op {
                     0 | 1 => {
                         let replaced = rows.insert(key.clone(), &row(k, w));
@@ -761,24 +908,25 @@ mod tests {
                 }
             }
             prop_assert_eq!(rows.len(), model.len());
-            let all: Vec<(RowKey, Vec<Value>)> = rows.iter().map(|(k, r)| (k.clone(), r.to_vec())).collect();
+            let all: Vec<(RowKey, Vec<Value>)> = rows.iter().map(|(k, r)| (k, r.to_vec())).collect();
             let expect: Vec<(RowKey, Vec<Value>)> = model.iter().map(|(k, r)| (k.clone(), r.clone())).collect();
             prop_assert_eq!(&all, &expect);
-            let back: Vec<RowKey> = rows.iter().rev().map(|(k, _)| k.clone()).collect();
+            let back: Vec<RowKey> = rows.iter().rev().map(|(k, _)| k).collect();
             prop_assert!(back.iter().rev().eq(model.keys()));
             for (fence, page) in rows.pages.iter() {
                 prop_assert!(!page.keys.is_empty());
-                prop_assert!(page.keys[0] >= *fence);
-                prop_assert!(page.keys.windows(2).all(|w| w[0] < w[1]));
+                prop_assert!(page.first_key() >= *fence);
+                let keys: Vec<RowKey> = (0..page.len()).map(|i| page.keys.get(i)).collect();
+                prop_assert!(keys.windows(2).all(|w| w[0] < w[1]));
                 prop_assert!(page.len() <= MAX_ROWS);
             }
             for (lo, hi) in [(-100, 100), (-600, -550), (450, 600), (7, 8)] {
-                let (lo, hi) = (RowKey::Int(lo), RowKey::Int(hi));
-                let got: Vec<&RowKey> = rows.range_bytes(lo.clone()..=hi.clone()).map(|(k, _)| k).collect();
-                let want: Vec<&RowKey> = model.range(lo.clone()..=hi.clone()).map(|(k, _)| k).collect();
+                let (lo, hi) = (key_of(lo), key_of(hi));
+                let got: Vec<RowKey> = rows.range_bytes(lo.clone()..=hi.clone()).map(|(k, _)| k).collect();
+                let want: Vec<RowKey> = model.range(lo.clone()..=hi.clone()).map(|(k, _)| k.clone()).collect();
                 prop_assert_eq!(&got, &want);
-                let got: Vec<&RowKey> = rows.range_bytes((Bound::Excluded(lo.clone()), Bound::Excluded(hi.clone()))).rev().map(|(k, _)| k).collect();
-                let want: Vec<&RowKey> = model.range((Bound::Excluded(lo), Bound::Excluded(hi))).rev().map(|(k, _)| k).collect();
+                let got: Vec<RowKey> = rows.range_bytes((Bound::Excluded(lo.clone()), Bound::Excluded(hi.clone()))).rev().map(|(k, _)| k).collect();
+                let want: Vec<RowKey> = model.range((Bound::Excluded(lo), Bound::Excluded(hi))).rev().map(|(k, _)| k.clone()).collect();
                 prop_assert_eq!(got, want);
             }
             let mut expect = Vec::new();
@@ -808,6 +956,22 @@ mod tests {
             rows.insert(RowKey::Int(k), &[Value::Integer(k)]);
         }
         assert!(rows.page_count() <= 10_000 / (MAX_ROWS / 2) + 1, "{}", rows.page_count());
+    }
+
+    #[test]
+    fn a_page_of_integer_keys_takes_a_tuple_key_too() {
+        let mut rows = Rows::new();
+        for k in [5, 1, 3] {
+            rows.insert(RowKey::Int(k), &[Value::Integer(k)]);
+        }
+        let tuple = RowKey::Tuple(Arc::from(vec![Value::text("a")]));
+        rows.insert(tuple.clone(), &[Value::Null]);
+        rows.insert(RowKey::Int(2), &[Value::Integer(2)]);
+        let keys: Vec<RowKey> = rows.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, [RowKey::Int(1), RowKey::Int(2), RowKey::Int(3), RowKey::Int(5), tuple.clone()]);
+        assert!(rows.contains_key(&tuple) && !rows.contains_key(&RowKey::Int(4)));
+        assert_eq!(rows.remove(&RowKey::Int(3)).map(|r| r.to_vec()), Some(vec![Value::Integer(3)]));
+        assert_eq!(rows.len(), 4);
     }
 
     #[test]

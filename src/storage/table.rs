@@ -294,7 +294,7 @@ impl Table {
     /// Takes the next automatic key, as SQLite does: one past the largest used.
     pub fn allocate_rowid(&mut self) -> Result<i64> {
         let last = match self.rows.max_key() {
-            Some(RowKey::Int(k)) => *k,
+            Some(RowKey::Int(k)) => k,
             _ => 0,
         };
         let id = self.next_rowid.max(last.saturating_add(1));
