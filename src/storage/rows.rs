@@ -270,6 +270,21 @@ impl Default for Keys {
     }
 }
 
+/// Where `k` is (or would go) among ascending integers. Keys are often dense (a rowid,
+/// an autoincrement id), so the place the first and last key point to is tried first:
+/// one cache line instead of the several a binary search of a page's keys touches.
+fn find_int(v: &[i64], k: i64) -> Result<usize, usize> {
+    if let (Some(&lo), Some(&hi)) = (v.first(), v.last()) {
+        if lo < k && k < hi {
+            let guess = ((k as i128 - lo as i128) * (v.len() as i128 - 1) / (hi as i128 - lo as i128)) as usize;
+            if v.get(guess) == Some(&k) {
+                return Ok(guess);
+            }
+        }
+    }
+    v.binary_search(&k)
+}
+
 impl Keys {
     fn len(&self) -> usize {
         match self {
@@ -299,7 +314,7 @@ impl Keys {
 
     fn find(&self, key: &RowKey) -> Result<usize, usize> {
         match (self, key) {
-            (Keys::Int(v), RowKey::Int(k)) => v.binary_search(k),
+            (Keys::Int(v), RowKey::Int(k)) => find_int(v, *k),
             // Tuples sort after every integer.
             (Keys::Int(v), RowKey::Tuple(_)) => Err(v.len()),
             (Keys::Any(v), key) => v.binary_search(key),
