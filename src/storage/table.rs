@@ -216,20 +216,26 @@ fn integer_entries(
     entries: &[IndexEntry],
     unique: bool,
 ) -> Option<std::result::Result<OrdSet<IndexEntry>, Vec<Value>>> {
-    let mut pairs: Vec<(i64, i64)> = entries
+    let pairs: Vec<(i64, i64)> = entries
         .iter()
         .map(|e| match (&e.key, &e.slot) {
             (IndexKey::One(Value::Integer(v)), Slot::Row(RowKey::Int(k))) => Some((*v, *k)),
             _ => None,
         })
         .collect::<Option<_>>()?;
+    Some(integer_set(pairs, unique))
+}
+
+/// A one-column index of integers under integer row keys, from its `(value, row key)`
+/// pairs in any order, or the value two rows share in a unique index.
+fn integer_set(mut pairs: Vec<(i64, i64)>, unique: bool) -> std::result::Result<OrdSet<IndexEntry>, Vec<Value>> {
     pairs.sort_unstable();
     if let Some(w) = unique.then(|| pairs.windows(2).find(|w| w[0].0 == w[1].0)).flatten() {
-        return Some(Err(vec![Value::Integer(w[0].0)]));
+        return Err(vec![Value::Integer(w[0].0)]);
     }
     let entry =
         |(v, k): (i64, i64)| IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(RowKey::Int(k)) };
-    Some(Ok(pairs.into_iter().map(entry).collect()))
+    Ok(pairs.into_iter().map(entry).collect())
 }
 
 /// An index's entries for rows given in row-key order (`entries`, one per row), as a
@@ -363,18 +369,40 @@ impl Table {
         // Only the index's columns are decoded, into one row reused for each.
         let wanted = rows::Mask::of(index.columns.iter().copied());
         let mut row = vec![Value::Null; self.schema.columns.len()];
-        let entries = self
-            .rows
-            .iter_bytes()
-            .map(|(k, bytes)| {
-                match wanted {
-                    Some(wanted) => rows::decode_some(bytes, wanted, &mut row),
-                    None => rows::decode_into(bytes, &mut row),
+        let decode = |bytes: &[u8], row: &mut Vec<Value>| match wanted {
+            Some(wanted) => rows::decode_some(bytes, wanted, row),
+            None => rows::decode_into(bytes, row),
+        };
+        // Integers under integer keys (the common case) go straight to plain pairs.
+        let mut integers = None;
+        if let [column] = index.columns[..] {
+            let mut pairs = Vec::with_capacity(self.rows.len());
+            let all = self.rows.iter_bytes().all(|(k, bytes)| {
+                decode(bytes, &mut row);
+                match (&row[column], k) {
+                    (Value::Integer(v), RowKey::Int(k)) => {
+                        pairs.push((*v, k));
+                        true
+                    }
+                    _ => false,
                 }
-                IndexEntry { key: index.key_of(&row), slot: Slot::Row(k.clone()) }
-            })
-            .collect();
-        let entries = index_entries(index, entries);
+            });
+            integers = all.then(|| integer_set(pairs, index.unique));
+        }
+        let entries = match integers {
+            Some(built) => built,
+            None => {
+                let entries = self
+                    .rows
+                    .iter_bytes()
+                    .map(|(k, bytes)| {
+                        decode(bytes, &mut row);
+                        IndexEntry { key: index.key_of(&row), slot: Slot::Row(k) }
+                    })
+                    .collect();
+                index_entries(index, entries)
+            }
+        };
         index.entries = entries.map_err(|clash| self.constraint_error("UNIQUE", &index.columns, &clash))?;
         Ok(())
     }
