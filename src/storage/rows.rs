@@ -602,8 +602,9 @@ impl Rows {
 
     /// The fence and page that hold `key` (if any page does). A key at or past the last
     /// page's fence (rows arriving in key order) is found without a search.
+    /// The page that holds `key`, for a read: the nearest fence at or below it.
     fn page_of(&self, key: &RowKey) -> Option<&Page> {
-        fence_of(&self.pages, key).map(|(_, p)| &**p)
+        self.pages.get_prev(key).map(|(_, p)| &**p)
     }
 
     /// The encoded row under a key: equal bytes are the same row.
@@ -612,8 +613,10 @@ impl Rows {
         page.find(key).ok().map(|i| page.bytes(i))
     }
 
+    /// Whether a row is stored under `key`: asked before each insert, so a key past the
+    /// last fence (rows arriving in key order) is answered without a search.
     pub fn contains_key(&self, key: &RowKey) -> bool {
-        self.page_of(key).is_some_and(|p| p.find(key).is_ok())
+        fence_of(&self.pages, key).is_some_and(|(_, p)| p.find(key).is_ok())
     }
 
     /// The row under a key, decoded.
