@@ -792,14 +792,6 @@ impl Rows {
         Ok(())
     }
 
-    /// The encoded rows whose keys fall in `range`, in key order (or reversed).
-    pub fn range_bytes<'a, R: RangeBounds<RowKey> + Clone + 'a>(
-        &'a self,
-        range: R,
-    ) -> impl DoubleEndedIterator<Item = (RowKey, &'a [u8])> + 'a {
-        self.pages_in(&range).flat_map(|(_, p)| p.rows()).filter(move |(k, _)| range.contains(k))
-    }
-
     /// Every encoded row in key order.
     pub fn iter_bytes(&self) -> impl DoubleEndedIterator<Item = (RowKey, &[u8])> + '_ {
         self.pages.values().flat_map(|p| p.rows())
@@ -845,8 +837,9 @@ impl Rows {
         out
     }
 
-    /// How many pages hold the rows (for tests and statistics).
-    pub fn page_count(&self) -> usize {
+    /// How many pages hold the rows.
+    #[cfg(test)]
+    fn page_count(&self) -> usize {
         self.pages.len()
     }
 }
@@ -929,6 +922,11 @@ mod tests {
             let all: Vec<(RowKey, Vec<Value>)> = rows.iter().map(|(k, r)| (k, r.to_vec())).collect();
             let expect: Vec<(RowKey, Vec<Value>)> = model.iter().map(|(k, r)| (k.clone(), r.clone())).collect();
             prop_assert_eq!(&all, &expect);
+            // A walk stops when told to.
+            let mut seen = Vec::new();
+            rows.walk(.., true, |k, _| -> Result<bool, ()> { seen.push(k.clone()); Ok(false) }).unwrap();
+            prop_assert_eq!(seen.first(), model.keys().next_back());
+            prop_assert!(seen.len() <= 1);
             let back: Vec<RowKey> = rows.iter().rev().map(|(k, _)| k).collect();
             prop_assert!(back.iter().rev().eq(model.keys()));
             for (fence, page) in rows.pages.iter() {
@@ -940,10 +938,13 @@ mod tests {
             }
             for (lo, hi) in [(-100, 100), (-600, -550), (450, 600), (7, 8)] {
                 let (lo, hi) = (key_of(lo), key_of(hi));
-                let got: Vec<RowKey> = rows.range_bytes(lo.clone()..=hi.clone()).map(|(k, _)| k).collect();
+                let mut got = Vec::new();
+                rows.walk(lo.clone()..=hi.clone(), false, |k, _| -> Result<bool, ()> { got.push(k.clone()); Ok(true) }).unwrap();
                 let want: Vec<RowKey> = model.range(lo.clone()..=hi.clone()).map(|(k, _)| k.clone()).collect();
                 prop_assert_eq!(&got, &want);
-                let got: Vec<RowKey> = rows.range_bytes((Bound::Excluded(lo.clone()), Bound::Excluded(hi.clone()))).rev().map(|(k, _)| k).collect();
+                let mut got = Vec::new();
+                let open = (Bound::Excluded(lo.clone()), Bound::Excluded(hi.clone()));
+                rows.walk(open, true, |k, _| -> Result<bool, ()> { got.push(k.clone()); Ok(true) }).unwrap();
                 let want: Vec<RowKey> = model.range((Bound::Excluded(lo), Bound::Excluded(hi))).rev().map(|(k, _)| k.clone()).collect();
                 prop_assert_eq!(got, want);
             }
