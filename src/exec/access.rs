@@ -195,10 +195,8 @@ pub fn scan(
     let now = (!table.expiry.is_empty()).then(|| ctx.now());
     let keeps = |row: &[Value]| check.map_or(Ok(true), |c| (c.keeps)(row));
     // One row is decoded whole: working out what to leave out would cost more.
-    let mut decoder = match access {
-        Access::Keys(tuples) if tuples.len() == 1 => Decoder::whole(table),
-        _ => Decoder::new(table, columns, check.map(|c| c.columns)),
-    };
+    let mut decoder =
+        if access.is_point() { Decoder::whole(table) } else { Decoder::new(table, columns, check.map(|c| c.columns)) };
     let mut each = |k: &RowKey, found: Found| -> Result<bool> {
         if let Some(now) = now {
             if !table.is_live(k, now) {

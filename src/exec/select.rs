@@ -12,7 +12,7 @@ use super::aggregate::Accumulator;
 use super::eval::{eval, is_true, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
-use crate::sql::plan::{Access, AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
+use crate::sql::plan::{AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
 use crate::storage::convert::store_as;
 use crate::storage::rows::Mask;
 use crate::storage::schema::literal_sql;
@@ -30,7 +30,7 @@ fn for_each_row(
     let filter = plan.filter.as_ref();
     // The columns the two read, or `None` when either may read any. A point lookup
     // decodes its one row whole and needs no list.
-    let point = matches!(&plan.source, Source::Scan { access: Access::Keys(keys), .. } if keys.len() == 1);
+    let point = matches!(&plan.source, Source::Scan { access, .. } if access.is_point());
     let mut reads = (!point).then_some(Mask::EMPTY);
     if let Some(e) = filter {
         reads = reads.zip(columns_of(e)).map(|(a, b)| a.union(b));

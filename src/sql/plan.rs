@@ -479,6 +479,13 @@ pub enum Access {
     IndexKeys { name: String, keys: Vec<Vec<BExpr>> },
 }
 
+impl Access {
+    /// Whether the path finds at most one row by its whole primary key.
+    pub fn is_point(&self) -> bool {
+        matches!(self, Access::Keys(keys) if keys.len() == 1)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum SortExpr {
     /// An output column (ORDER BY ordinal or alias).
