@@ -430,17 +430,6 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
                     }
                 }
             }
-            let mut used = Vec::new();
-            let exprs = filter.iter().chain(&projection).chain(having.iter());
-            let sorts = order_by.iter().filter_map(|k| match &k.expr {
-                SortExpr::Expr(e) => Some(e),
-                SortExpr::Output(_) => None,
-            });
-            let aggs = calls.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()));
-            exprs.chain(sorts).chain(&group_by).chain(aggs).for_each(|e| used.extend(e.columns()));
-            // A subquery may read any column of the row through its outer references.
-            let subqueries = filter.iter().chain(&projection).chain(having.iter()).any(BExpr::has_subquery);
-            covering = !subqueries && !expiry && access::covers(table, &access, &used);
             Source::Scan {
                 table: table.schema.name.to_ascii_lowercase(),
                 as_of: t.tref.as_of.clone(),
@@ -457,8 +446,9 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
         }
         _ => Source::Single,
     };
-    // Stored rows are decoded only as far as the statement reads them. A subquery may
-    // read any column through its outer references, so then every column is decoded.
+    // An index holding every column the statement reads serves rows by itself (a
+    // covering scan), and stored rows are decoded only as far as the statement reads
+    // them. A subquery may read any column through its outer references: then neither.
     let mut source = source;
     let exprs = || {
         let sorts = order_by.iter().filter_map(|k| match &k.expr {
@@ -469,14 +459,13 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
         filter.iter().chain(&projection).chain(having.iter()).chain(sorts).chain(&group_by).chain(aggs)
     };
     if !exprs().any(BExpr::has_subquery) {
+        let mut used = Vec::new();
+        exprs().for_each(|e| used.extend(e.columns()));
+        if let (Source::Scan { access, .. }, Some(table)) = (&source, table) {
+            covering = !expiry && access::covers(table, access, &used);
+        }
         let mut needed = vec![false; scope.width()];
-        exprs().for_each(|e| {
-            e.visit_columns(&mut |c| {
-                if let Some(n) = needed.get_mut(c) {
-                    *n = true;
-                }
-            })
-        });
+        used.iter().for_each(|&c| needed.get_mut(c).into_iter().for_each(|n| *n = true));
         source.restrict_reads(&needed);
     }
 
