@@ -44,10 +44,10 @@ impl std::ops::Deref for RowRef<'_> {
 
 /// Which columns of the rows a scan yields its caller reads.
 #[derive(Clone, Copy, Debug)]
-pub enum Columns<'a> {
+pub enum Columns {
     All,
-    /// Only those marked: the others are not decoded and read as NULL.
-    Some(&'a [bool]),
+    /// Only these: the others are not decoded (they hold whatever they held).
+    Some(rows::Mask),
     /// Only the columns of the index the access path walks, and the key: rows are built
     /// from index entries without fetching them. The planner asks for it only when the
     /// statement reads nothing else.
@@ -369,9 +369,7 @@ impl Decoder {
         let width = table.schema.columns.len();
         let all = rows::Mask::all(width);
         let mut rest = match columns {
-            Columns::Some(wanted) => {
-                rows::Mask::of(wanted.iter().take(width).enumerate().filter(|(_, &w)| w).map(|(c, _)| c))
-            }
+            Columns::Some(wanted) => Some(wanted.and(all)),
             Columns::All | Columns::Covering => None,
         };
         let mut first = None;

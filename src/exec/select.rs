@@ -99,7 +99,7 @@ fn source_rows(rows: SourceRows, state: &State, ctx: &Ctx, f: &mut dyn FnMut(Row
             let t = state.table_or_err(table)?;
             let columns = match (covering, reads) {
                 (true, _) => super::access::Columns::Covering,
-                (false, Some(mask)) => super::access::Columns::Some(mask),
+                (false, Some(mask)) => super::access::Columns::Some(*mask),
                 (false, None) => super::access::Columns::All,
             };
             super::access::scan(t, access, columns, outer, ctx, |key, row| {

@@ -353,7 +353,14 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     let table = state.table_or_err(&plan.table)?;
     let at = &Ctx { state: Some(&state), ..*ctx };
     // Only the keys are kept: no column is decoded but those WHERE reads.
-    let keys = matching(table, &plan.access, plan.filter.as_ref(), Columns::Some(&[]), at, |k, _| k.clone())?;
+    let keys = matching(
+        table,
+        &plan.access,
+        plan.filter.as_ref(),
+        Columns::Some(crate::storage::rows::Mask::EMPTY),
+        at,
+        |k, _| k.clone(),
+    )?;
     let triggers = Triggers::load(&state, &plan.table, Event::Delete, ctx)?;
     let mut working = state;
     let mut writes = WriteSet::default();

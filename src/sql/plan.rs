@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 pub use super::ast::SetOp;
+use crate::storage::rows::Mask;
 use crate::storage::schema::IndexDef;
 use crate::storage::{AsOf, DataType, TableSchema, Value};
 
@@ -329,8 +330,9 @@ pub enum Source {
         /// Each row gets one more column: when it expires (for `ttl_remaining()`).
         expiry: bool,
         /// The columns the statement reads, when it names them all: only those are
-        /// decoded from stored rows (the others read as NULL). `None`: every column.
-        reads: Option<Vec<bool>>,
+        /// decoded from stored rows. `None`: every column (also when one the statement
+        /// reads is past the 64th).
+        reads: Option<Mask>,
     },
     Join(Box<JoinPlan>),
     /// The messages a table-valued message function returns; `args` start with the
@@ -390,7 +392,7 @@ impl Source {
             Source::Scan { filter, reads, .. } => {
                 let mut mask = needed.to_vec();
                 filter.iter().for_each(|f| needs(f, &mut mask));
-                *reads = Some(mask);
+                *reads = Mask::of(mask.iter().enumerate().filter(|(_, &w)| w).map(|(c, _)| c));
             }
             Source::Join(j) => {
                 let mut mask = needed.to_vec();
