@@ -210,25 +210,9 @@ fn sort_by_key_stable(mut entries: Vec<IndexEntry>) -> Vec<IndexEntry> {
     merged
 }
 
-/// The entries of a one-column index whose values and row keys are all integers, sorted
-/// as plain `(value, row key)` pairs (the set's order); `None` when some are not.
-fn integer_entries(
-    entries: &[IndexEntry],
-    unique: bool,
-) -> Option<std::result::Result<OrdSet<IndexEntry>, Vec<Value>>> {
-    let pairs: Vec<(i64, i64)> = entries
-        .iter()
-        .map(|e| match (&e.key, &e.slot) {
-            (IndexKey::One(Value::Integer(v)), Slot::Row(RowKey::Int(k))) => Some((*v, *k)),
-            _ => None,
-        })
-        .collect::<Option<_>>()?;
-    Some(integer_set(pairs, unique))
-}
-
 /// A one-column index of integers under integer row keys, from its `(value, row key)`
 /// pairs in any order, or the value two rows share in a unique index.
-fn integer_set(mut pairs: Vec<(i64, i64)>, unique: bool) -> std::result::Result<OrdSet<IndexEntry>, Vec<Value>> {
+fn integer_set(mut pairs: Vec<(i64, i64)>, unique: bool) -> Built {
     pairs.sort_unstable();
     if let Some(w) = unique.then(|| pairs.windows(2).find(|w| w[0].0 == w[1].0)).flatten() {
         return Err(vec![Value::Integer(w[0].0)]);
@@ -238,16 +222,40 @@ fn integer_set(mut pairs: Vec<(i64, i64)>, unique: bool) -> std::result::Result<
     Ok(pairs.into_iter().map(entry).collect())
 }
 
-/// An index's entries for rows given in row-key order (`entries`, one per row), as a
-/// set, or the key values two rows share in a unique index.
-fn index_entries(index: &Index, entries: Vec<IndexEntry>) -> std::result::Result<OrdSet<IndexEntry>, Vec<Value>> {
+/// An index's entries as a set, or the key values two rows share in a unique index.
+type Built = std::result::Result<OrdSet<IndexEntry>, Vec<Value>>;
+
+/// Builds an index over `len` rows. `rows` hands its visitor each row in row-key order
+/// (at least the index's columns filled) until the visitor returns false; it is called
+/// a second time when the first pass meets a value that is not an integer.
+fn index_set(index: &Index, len: usize, mut rows: impl FnMut(&mut dyn FnMut(&RowKey, &[Value]) -> bool)) -> Built {
+    // Integers under integer keys (the common case) sort as plain `(value, row key)`
+    // pairs, which is the set's order.
+    if let [column] = index.columns[..] {
+        let mut pairs = Vec::with_capacity(len);
+        let mut integers = true;
+        rows(&mut |key, row| match (&row[column], key) {
+            (Value::Integer(v), RowKey::Int(k)) => {
+                pairs.push((*v, *k));
+                true
+            }
+            _ => {
+                integers = false;
+                false
+            }
+        });
+        if integers {
+            return integer_set(pairs, index.unique);
+        }
+    }
     // Entries are sorted first, so that the set is built by appending and duplicates sit
     // together. A stable sort by the index key alone leaves equal keys ordered by row
-    // key, as the set orders them. Integer keys (the common case) sort as plain
-    // `(value, row key)` pairs, which is the set's order.
-    if let Some(set) = integer_entries(&entries, index.unique) {
-        return set;
-    }
+    // key, as the set orders them.
+    let mut entries = Vec::with_capacity(len);
+    rows(&mut |key, row| {
+        entries.push(IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) });
+        true
+    });
     let entries = sort_by_key_stable(entries);
     if index.unique {
         let clash =
@@ -259,9 +267,15 @@ fn index_entries(index: &Index, entries: Vec<IndexEntry>) -> std::result::Result
     Ok(entries.into_iter().collect())
 }
 
-/// One entry per row, in row-key order.
-fn entries_of<'a, R: AsRef<[Value]>>(index: &Index, rows: impl Iterator<Item = (&'a RowKey, R)>) -> Vec<IndexEntry> {
-    rows.map(|(k, r)| IndexEntry { key: index.key_of(r.as_ref()), slot: Slot::Row(k.clone()) }).collect()
+/// [`index_set`] over rows held in a list, in row-key order.
+fn index_set_of(index: &Index, rows: &[(RowKey, Row)]) -> Built {
+    index_set(index, rows.len(), |visit| {
+        for (key, row) in rows {
+            if !visit(key, row) {
+                break;
+            }
+        }
+    })
 }
 
 impl Table {
@@ -369,40 +383,16 @@ impl Table {
         // Only the index's columns are decoded, into one row reused for each.
         let wanted = rows::Mask::of(index.columns.iter().copied());
         let mut row = vec![Value::Null; self.schema.columns.len()];
-        let decode = |bytes: &[u8], row: &mut Vec<Value>| match wanted {
-            Some(wanted) => rows::decode_some(bytes, wanted, row),
-            None => rows::decode_into(bytes, row),
-        };
-        // Integers under integer keys (the common case) go straight to plain pairs.
-        let mut integers = None;
-        if let [column] = index.columns[..] {
-            let mut pairs = Vec::with_capacity(self.rows.len());
-            let all = self.rows.iter_bytes().all(|(k, bytes)| {
-                decode(bytes, &mut row);
-                match (&row[column], k) {
-                    (Value::Integer(v), RowKey::Int(k)) => {
-                        pairs.push((*v, k));
-                        true
-                    }
-                    _ => false,
+        let entries = index_set(index, self.rows.len(), |visit| {
+            let walked: std::result::Result<(), std::convert::Infallible> = self.rows.walk(.., false, |key, bytes| {
+                match wanted {
+                    Some(wanted) => rows::decode_some(bytes, wanted, &mut row),
+                    None => rows::decode_into(bytes, &mut row),
                 }
+                Ok(visit(key, &row))
             });
-            integers = all.then(|| integer_set(pairs, index.unique));
-        }
-        let entries = match integers {
-            Some(built) => built,
-            None => {
-                let entries = self
-                    .rows
-                    .iter_bytes()
-                    .map(|(k, bytes)| {
-                        decode(bytes, &mut row);
-                        IndexEntry { key: index.key_of(&row), slot: Slot::Row(k) }
-                    })
-                    .collect();
-                index_entries(index, entries)
-            }
-        };
+            let Ok(()) = walked;
+        });
         index.entries = entries.map_err(|clash| self.constraint_error("UNIQUE", &index.columns, &clash))?;
         Ok(())
     }
@@ -437,7 +427,7 @@ impl Table {
                     let (rows, order) = (&rows, orders.get(i));
                     s.spawn(move || match order.and_then(|o| entries_in_order(index, rows, o)) {
                         Some(entries) => Ok(entries.into_iter().collect()),
-                        None => index_entries(index, entries_of(index, rows.iter().map(|(k, r)| (k, r)))),
+                        None => index_set_of(index, rows),
                     })
                 })
                 .collect();
@@ -657,15 +647,12 @@ mod tests {
             .collect();
         let index = Index::new("i".into(), vec![0], false);
         for rows in [ints, mixed, tuples] {
-            let built = index_entries(&index, entries_of(&index, rows.iter().map(|(k, r)| (k, r)))).unwrap();
+            let built = index_set_of(&index, &rows).unwrap();
             let one_by_one: OrdSet<IndexEntry> =
                 rows.iter().map(|(k, r)| IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) }).collect();
             assert_eq!(built, one_by_one);
             let unique = Index::new("u".into(), vec![0], true);
-            assert!(
-                index_entries(&unique, entries_of(&unique, rows.iter().map(|(k, r)| (k, r)))).is_err(),
-                "keys repeat"
-            );
+            assert!(index_set_of(&unique, &rows).is_err(), "keys repeat");
         }
     }
 
