@@ -792,6 +792,22 @@ impl Rows {
         Ok(())
     }
 
+    /// Calls `f` with each row in key order until it returns false, decoding only
+    /// `columns` (every column when one is past the 64th) into one row of `width`
+    /// values, reused for each; the other values are not meaningful.
+    pub fn for_each_decoded(&self, columns: &[usize], width: usize, mut f: impl FnMut(&RowKey, &[Value]) -> bool) {
+        let wanted = Mask::of(columns.iter().copied());
+        let mut row = vec![Value::Null; width];
+        let walked: Result<(), std::convert::Infallible> = self.walk(.., false, |key, bytes| {
+            match wanted {
+                Some(wanted) => decode_some(bytes, wanted, &mut row),
+                None => decode_into(bytes, &mut row),
+            }
+            Ok(f(key, &row))
+        });
+        let Ok(()) = walked;
+    }
+
     /// Every encoded row in key order.
     pub fn iter_bytes(&self) -> impl DoubleEndedIterator<Item = (RowKey, &[u8])> + '_ {
         self.pages.values().flat_map(|p| p.rows())

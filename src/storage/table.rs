@@ -12,7 +12,7 @@ use std::sync::Arc;
 use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
-use super::rows::{self, Rows};
+use super::rows::Rows;
 use super::schema::{IndexDef, TableSchema};
 use super::value::Value;
 use crate::error::{Error, Result};
@@ -380,19 +380,10 @@ impl Table {
 
     /// Fills an empty index from the table's rows, checking uniqueness.
     fn build_index(&self, index: &mut Index) -> Result<()> {
-        // Only the index's columns are decoded, into one row reused for each.
-        let wanted = rows::Mask::of(index.columns.iter().copied());
-        let mut row = vec![Value::Null; self.schema.columns.len()];
-        let entries = index_set(index, self.rows.len(), |visit| {
-            let walked: std::result::Result<(), std::convert::Infallible> = self.rows.walk(.., false, |key, bytes| {
-                match wanted {
-                    Some(wanted) => rows::decode_some(bytes, wanted, &mut row),
-                    None => rows::decode_into(bytes, &mut row),
-                }
-                Ok(visit(key, &row))
-            });
-            let Ok(()) = walked;
-        });
+        // Only the index's columns are decoded.
+        let width = self.schema.columns.len();
+        let entries =
+            index_set(index, self.rows.len(), |visit| self.rows.for_each_decoded(&index.columns, width, visit));
         index.entries = entries.map_err(|clash| self.constraint_error("UNIQUE", &index.columns, &clash))?;
         Ok(())
     }
@@ -483,11 +474,14 @@ impl Table {
                 })
                 .collect();
         }
-        self.rows
-            .iter()
-            .filter(|(_, row)| cols.iter().zip(vals).all(|(&c, v)| row[c] == *v))
-            .map(|(k, _)| k.clone())
-            .collect()
+        let mut keys = Vec::new();
+        self.rows.for_each_decoded(cols, self.schema.columns.len(), |key, row| {
+            if cols.iter().zip(vals).all(|(&c, v)| row[c] == *v) {
+                keys.push(key.clone());
+            }
+            true
+        });
+        keys
     }
 
     /// Refuses a row whose width does not match the schema (a write planned against
