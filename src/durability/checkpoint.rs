@@ -370,7 +370,7 @@ mod tests {
 
         // An order that is not the index's order is not trusted.
         let t = db.state().table("t").unwrap().clone();
-        let rows: Vec<(RowKey, Row)> = t.rows.iter().map(|(k, r)| (k.clone(), r.clone())).collect();
+        let rows: Vec<(RowKey, Row)> = t.rows.iter().collect();
         let backwards: Vec<u32> = (0..rows.len() as u32).rev().collect();
         let loaded = Table::load((*t.schema).clone(), t.next_rowid, rows, vec![backwards]).unwrap();
         assert!(loaded.indexes[0].entries == t.indexes[0].entries);
