@@ -31,10 +31,7 @@ fn for_each_row(
     // The columns the two read, or `None` when either may read any. A point lookup
     // decodes its one row whole and needs no list.
     let point = matches!(&plan.source, Source::Scan { access, .. } if access.is_point());
-    let mut reads = (!point).then_some(Mask::EMPTY);
-    if let Some(e) = filter {
-        reads = reads.zip(columns_of(e)).map(|(a, b)| a.union(b));
-    }
+    let mut reads = if point { None } else { plan.filter_reads };
     if let Some(check) = extra {
         reads = reads.zip(check.columns).map(|(a, b)| a.union(b));
     }
@@ -49,15 +46,6 @@ fn for_each_row(
     let check = (filter.is_some() || extra.is_some()).then_some(Check { columns: reads, keeps: &keeps });
     let source = SourceRows { source: &plan.source, covering: plan.covering, check };
     source_rows(source, state, ctx, &mut f).map(|_| ())
-}
-
-/// The columns an expression reads, when it names them all (a subquery reads its row
-/// through outer references) and they are among the first 64.
-pub(super) fn columns_of(e: &BExpr) -> Option<Mask> {
-    if e.has_subquery() {
-        return None;
-    }
-    Mask::of(e.columns())
 }
 
 /// The rows a source yields for a statement.
@@ -482,7 +470,7 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
     });
     let extra = match keep {
         Keep::Best(_) if plain_columns => {
-            let reads = sort_exprs.map(columns_of).try_fold(Mask::EMPTY, |all, m| m.map(|m| all.union(m)));
+            let reads = sort_exprs.map(BExpr::reads).try_fold(Mask::EMPTY, |all, m| m.map(|m| all.union(m)));
             reads.map(|reads| Check { columns: Some(reads), keeps: &beats_bar })
         }
         _ => None,

@@ -391,7 +391,7 @@ fn matching<T>(
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
     let keeps = |row: &[Value]| filter.map_or(Ok(true), |f| is_true(f, &Env { row, aggs: &[], ctx }));
-    let check = filter.map(|f| Check { columns: super::select::columns_of(f), keeps: &keeps });
+    let check = filter.map(|f| Check { columns: f.reads(), keeps: &keeps });
     super::access::scan(table, access, columns, check, ctx, |key, row| {
         out.push(take(key, row));
         Ok(true)

@@ -175,6 +175,15 @@ impl BExpr {
         }
     }
 
+    /// The columns the expression reads, when it names them all (a subquery reads its
+    /// row through outer references) and they are among the first 64.
+    pub fn reads(&self) -> Option<Mask> {
+        if self.has_subquery() {
+            return None;
+        }
+        Mask::of(self.columns())
+    }
+
     /// Every column the expression reads.
     pub fn columns(&self) -> Vec<usize> {
         let mut out = Vec::new();
@@ -513,6 +522,9 @@ pub struct SelectPlan {
     /// built from index entries without fetching them.
     pub covering: bool,
     pub filter: Option<BExpr>,
+    /// The columns `filter` reads (none without one), worked out once here rather than
+    /// at every run; `None` when it may read any (it holds a subquery).
+    pub filter_reads: Option<Mask>,
     /// `Some` for an aggregate query: group keys (possibly none) and aggregates.
     pub aggregate: Option<Aggregate>,
     pub having: Option<BExpr>,

@@ -9,6 +9,7 @@ use super::binder::{has_aggregate, ordinal, Binder, Nesting, OuterScope, Scope, 
 use super::join;
 use super::plan::*;
 use crate::error::{closest, Error, Result};
+use crate::storage::rows::Mask;
 use crate::storage::schema::{CheckConstraint, ForeignKey, IndexDef, UniqueConstraint};
 use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchema};
 
@@ -474,6 +475,7 @@ fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPla
         input_columns: scope.tables.iter().flat_map(|t| t.columns.iter().cloned()).collect(),
         ordered,
         covering,
+        filter_reads: filter.as_ref().map_or(Some(Mask::EMPTY), BExpr::reads),
         filter,
         aggregate: is_aggregate.then_some(Aggregate { group_by, calls }),
         having,
