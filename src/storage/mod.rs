@@ -18,6 +18,7 @@
 pub mod check;
 pub mod convert;
 pub mod diff;
+pub mod pagemap;
 pub mod rows;
 pub mod schema;
 pub mod state;

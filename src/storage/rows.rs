@@ -20,7 +20,7 @@
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
-use imbl::{ordmap::DiffItem, OrdMap};
+use super::pagemap::PageMap;
 
 use super::table::{Row, RowKey};
 use super::text::Text;
@@ -516,23 +516,22 @@ impl Page {
     }
 }
 
-type Pages = OrdMap<RowKey, Arc<Page>>;
+type Pages = PageMap<RowKey, Arc<Page>>;
 
 /// The fence and page that hold `key` (if any page does). A key at or past the last
 /// page's fence (rows arriving in key order) is found without a search.
 fn fence_of<'a>(pages: &'a Pages, key: &RowKey) -> Option<(&'a RowKey, &'a Arc<Page>)> {
-    match pages.get_max() {
+    match pages.last() {
         Some((fence, page)) if fence <= key => Some((fence, page)),
-        Some(_) => pages.get_prev(key),
+        Some(_) => pages.floor(key),
         None => None,
     }
 }
 
 /// The page that holds `key`, to change, with its fence.
 fn page_mut<'a>(pages: &'a mut Pages, key: &RowKey) -> Option<(RowKey, &'a mut Arc<Page>)> {
-    let fence = fence_of(pages, key)?.0.clone();
-    let page = pages.get_mut(&fence)?;
-    Some((fence, page))
+    let (fence, page) = pages.floor_mut(key)?;
+    Some((fence.clone(), page))
 }
 
 /// A table's rows by key.
@@ -604,7 +603,7 @@ impl Rows {
     /// page's fence (rows arriving in key order) is found without a search.
     /// The page that holds `key`, for a read: the nearest fence at or below it.
     fn page_of(&self, key: &RowKey) -> Option<&Page> {
-        self.pages.get_prev(key).map(|(_, p)| &**p)
+        self.pages.floor(key).map(|(_, p)| &**p)
     }
 
     /// The encoded row under a key: equal bytes are the same row.
@@ -625,7 +624,7 @@ impl Rows {
     }
 
     pub fn max_key(&self) -> Option<RowKey> {
-        self.pages.get_max().and_then(|(_, p)| p.keys.last())
+        self.pages.last().and_then(|(_, p)| p.keys.last())
     }
 
     /// Stores a row under a key, replacing the row there; true when it replaced one.
@@ -650,7 +649,7 @@ impl Rows {
         let Some((_, page)) = page_mut(&mut self.pages, &key) else {
             // Below every fence (or no page at all): the first page takes it and its key
             // becomes the fence.
-            let mut page = match self.pages.get_min().map(|(f, _)| f.clone()) {
+            let mut page = match self.pages.first().map(|(f, _)| f.clone()) {
                 Some(first) => self.pages.remove(&first).map(Arc::unwrap_or_clone).unwrap_or_default(),
                 None => Page::default(),
             };
@@ -718,7 +717,7 @@ impl Rows {
 
     /// Joins the page under `fence` with the next one when both fit in one.
     fn merge_after(&mut self, fence: &RowKey) {
-        let next = self.pages.range::<_, RowKey>((Bound::Excluded(fence), Bound::Unbounded)).next();
+        let next = self.pages.range(Bound::Excluded(fence), Bound::Unbounded).next();
         let Some((next_fence, next)) = next else { return };
         let Some(page) = self.pages.get(fence) else { return };
         if page.len() + next.len() > MAX_ROWS || page.data.len() + next.data.len() > MAX_BYTES {
@@ -738,13 +737,13 @@ impl Rows {
     ) -> impl DoubleEndedIterator<Item = (&RowKey, &Arc<Page>)> + '_ {
         // The first page is the one that holds the range's start; the last, its end.
         let first = match range.start_bound() {
-            Bound::Included(k) | Bound::Excluded(k) => match self.pages.get_prev(k) {
-                Some((f, _)) => Bound::Included(f.clone()),
+            Bound::Included(k) | Bound::Excluded(k) => match self.pages.floor(k) {
+                Some((f, _)) => Bound::Included(f),
                 None => Bound::Unbounded,
             },
             Bound::Unbounded => Bound::Unbounded,
         };
-        self.pages.range((first, range.end_bound().cloned()))
+        self.pages.range(first, range.end_bound())
     }
 
     /// Calls `f` with each encoded row whose key falls in `range`, in key order (or
@@ -825,17 +824,9 @@ impl Rows {
         // walks both maps in key order, so each side's pages come in key order and their
         // rows can be merged; rows the two lists both hold unchanged are skipped.
         let (mut old_pages, mut new_pages) = (Vec::new(), Vec::new());
-        if !self.ptr_eq(new) {
-            for item in self.pages.diff(&new.pages) {
-                match item {
-                    DiffItem::Add(_, p) => new_pages.push(p),
-                    DiffItem::Remove(_, p) => old_pages.push(p),
-                    DiffItem::Update { old: (_, a), new: (_, b) } => {
-                        old_pages.push(a);
-                        new_pages.push(b);
-                    }
-                }
-            }
+        for (old, new) in self.pages.diff(&new.pages, Arc::ptr_eq) {
+            old_pages.extend(old);
+            new_pages.extend(new);
         }
         let mut out = Vec::new();
         let mut new_rows = new_pages.iter().flat_map(|p| p.rows()).peekable();

@@ -1,0 +1,593 @@
+//! The map from fence keys to pages: a persistent B+ tree whose every read is one
+//! descent from the root.
+//!
+//! A table finds the page that holds a key by its *floor*: the greatest fence at or
+//! below the key. `imbl::OrdMap` offers that only as a range (a cursor with its own
+//! stack, set up and torn down for one entry), which cost point reads about as much
+//! again as the lookup itself. Here a floor lookup is a plain walk down the tree, and a
+//! write finds and copies the path to its page in the same walk.
+//!
+//! Each branch keeps the smallest key of every child, so the child that holds a key's
+//! floor is the last one whose smallest key is at or below it. Nodes are shared
+//! between versions behind `Arc`s and copied on first change (`Arc::make_mut`), as in
+//! `imbl`: a snapshot is a clone of the root.
+
+use std::cmp::Ordering;
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// The most entries a leaf, or children a branch, holds before it splits.
+const MAX: usize = 32;
+/// A node with fewer joins a neighbour, when the two fit in one.
+const MIN: usize = MAX / 4;
+
+#[derive(Clone)]
+pub struct PageMap<K, V> {
+    root: Node<K, V>,
+    len: usize,
+}
+
+#[derive(Clone)]
+enum Node<K, V> {
+    Leaf(Arc<Leaf<K, V>>),
+    Branch(Arc<Branch<K, V>>),
+}
+
+#[derive(Clone)]
+struct Leaf<K, V> {
+    keys: Vec<K>,
+    vals: Vec<V>,
+}
+
+#[derive(Clone)]
+struct Branch<K, V> {
+    /// The smallest key under each child.
+    keys: Vec<K>,
+    kids: Vec<Node<K, V>>,
+}
+
+impl<K, V> Default for PageMap<K, V> {
+    fn default() -> Self {
+        PageMap { root: Node::Leaf(Arc::new(Leaf { keys: Vec::new(), vals: Vec::new() })), len: 0 }
+    }
+}
+
+impl<K, V> Node<K, V> {
+    fn len(&self) -> usize {
+        match self {
+            Node::Leaf(l) => l.keys.len(),
+            Node::Branch(b) => b.kids.len(),
+        }
+    }
+
+    fn min_key(&self) -> Option<&K> {
+        match self {
+            Node::Leaf(l) => l.keys.first(),
+            Node::Branch(b) => b.keys.first(),
+        }
+    }
+}
+
+impl<K: Ord + Clone, V: Clone> Node<K, V> {
+    /// Inserts or replaces; the old value, and the right half when the node split.
+    fn insert(&mut self, key: K, val: V) -> (Option<V>, Option<Node<K, V>>) {
+        match self {
+            Node::Leaf(leaf) => {
+                let leaf = Arc::make_mut(leaf);
+                match leaf.keys.binary_search(&key) {
+                    Ok(i) => (Some(std::mem::replace(&mut leaf.vals[i], val)), None),
+                    Err(i) => {
+                        leaf.keys.insert(i, key);
+                        leaf.vals.insert(i, val);
+                        if leaf.keys.len() <= MAX {
+                            return (None, None);
+                        }
+                        let at = split_point(i, leaf.keys.len());
+                        let right = Leaf { keys: leaf.keys.split_off(at), vals: leaf.vals.split_off(at) };
+                        (None, Some(Node::Leaf(Arc::new(right))))
+                    }
+                }
+            }
+            Node::Branch(branch) => {
+                let branch = Arc::make_mut(branch);
+                let i = branch.keys.partition_point(|k| *k <= key).saturating_sub(1);
+                if key < branch.keys[i] {
+                    branch.keys[i] = key.clone();
+                }
+                let (old, split) = branch.kids[i].insert(key, val);
+                let Some(right) = split else { return (old, None) };
+                let right_min = right.min_key().expect("a split-off node holds entries").clone();
+                branch.keys.insert(i + 1, right_min);
+                branch.kids.insert(i + 1, right);
+                if branch.kids.len() <= MAX {
+                    return (old, None);
+                }
+                let at = split_point(i + 1, branch.kids.len());
+                let right = Branch { keys: branch.keys.split_off(at), kids: branch.kids.split_off(at) };
+                (old, Some(Node::Branch(Arc::new(right))))
+            }
+        }
+    }
+
+    /// Removes the entry under `key`, which the caller knows is there.
+    fn remove(&mut self, key: &K) -> Option<V> {
+        match self {
+            Node::Leaf(leaf) => {
+                let i = leaf.keys.binary_search(key).ok()?;
+                let leaf = Arc::make_mut(leaf);
+                leaf.keys.remove(i);
+                Some(leaf.vals.remove(i))
+            }
+            Node::Branch(branch) => {
+                let i = branch.keys.partition_point(|k| k <= key).checked_sub(1)?;
+                let branch = Arc::make_mut(branch);
+                let old = branch.kids[i].remove(key)?;
+                match branch.kids[i].min_key() {
+                    None => {
+                        branch.kids.remove(i);
+                        branch.keys.remove(i);
+                    }
+                    Some(min) => {
+                        branch.keys[i] = min.clone();
+                        if branch.kids[i].len() < MIN && branch.kids.len() > 1 {
+                            let left = if i + 1 < branch.kids.len() { i } else { i - 1 };
+                            branch.merge(left);
+                        }
+                    }
+                }
+                Some(old)
+            }
+        }
+    }
+}
+
+/// Where a node that overflowed after an insert at `at` splits: entries arriving in key
+/// order (at the end) leave a full node behind them; others split it in half.
+fn split_point(at: usize, len: usize) -> usize {
+    if at == len - 1 {
+        len - 1
+    } else {
+        len / 2
+    }
+}
+
+impl<K: Clone, V: Clone> Branch<K, V> {
+    /// Joins child `i + 1` into child `i` when the two fit in one node.
+    fn merge(&mut self, i: usize) {
+        if self.kids[i].len() + self.kids[i + 1].len() > MAX {
+            return;
+        }
+        let right = self.kids.remove(i + 1);
+        self.keys.remove(i + 1);
+        match (&mut self.kids[i], right) {
+            (Node::Leaf(left), Node::Leaf(right)) => {
+                let left = Arc::make_mut(left);
+                left.keys.extend(right.keys.iter().cloned());
+                left.vals.extend(right.vals.iter().cloned());
+            }
+            (Node::Branch(left), Node::Branch(right)) => {
+                let left = Arc::make_mut(left);
+                left.keys.extend(right.keys.iter().cloned());
+                left.kids.extend(right.kids.iter().cloned());
+            }
+            _ => unreachable!("siblings are at one depth"),
+        }
+    }
+}
+
+impl<K: Ord + Clone, V: Clone> PageMap<K, V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether both are the same version (shared, not compared).
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        match (&self.root, &other.root) {
+            (Node::Leaf(a), Node::Leaf(b)) => Arc::ptr_eq(a, b),
+            (Node::Branch(a), Node::Branch(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// The entry with the greatest key at or below `key`.
+    pub fn floor(&self, key: &K) -> Option<(&K, &V)> {
+        let mut node = &self.root;
+        loop {
+            match node {
+                Node::Branch(b) => node = &b.kids[b.keys.partition_point(|k| k <= key).checked_sub(1)?],
+                Node::Leaf(l) => {
+                    let i = l.keys.partition_point(|k| k <= key).checked_sub(1)?;
+                    return Some((&l.keys[i], &l.vals[i]));
+                }
+            }
+        }
+    }
+
+    /// The entry with the greatest key at or below `key`, to change: the path to it is
+    /// copied where it is shared.
+    pub fn floor_mut(&mut self, key: &K) -> Option<(&K, &mut V)> {
+        // Below the smallest key there is no floor: no path is copied for nothing.
+        if self.root.min_key().is_none_or(|min| min > key) {
+            return None;
+        }
+        let mut node = &mut self.root;
+        loop {
+            match node {
+                Node::Branch(b) => {
+                    let i = b.keys.partition_point(|k| k <= key).checked_sub(1)?;
+                    node = &mut Arc::make_mut(b).kids[i];
+                }
+                Node::Leaf(l) => {
+                    let i = l.keys.partition_point(|k| k <= key).checked_sub(1)?;
+                    let l = Arc::make_mut(l);
+                    return Some((&l.keys[i], &mut l.vals[i]));
+                }
+            }
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.floor(key).filter(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.get(key)?;
+        self.floor_mut(key).map(|(_, v)| v)
+    }
+
+    pub fn first(&self) -> Option<(&K, &V)> {
+        let mut node = &self.root;
+        loop {
+            match node {
+                Node::Branch(b) => node = b.kids.first()?,
+                Node::Leaf(l) => return Some((l.keys.first()?, l.vals.first()?)),
+            }
+        }
+    }
+
+    pub fn last(&self) -> Option<(&K, &V)> {
+        let mut node = &self.root;
+        loop {
+            match node {
+                Node::Branch(b) => node = b.kids.last()?,
+                Node::Leaf(l) => return Some((l.keys.last()?, l.vals.last()?)),
+            }
+        }
+    }
+
+    /// Stores `val` under `key`, returning the value it replaced.
+    pub fn insert(&mut self, key: K, val: V) -> Option<V> {
+        let (old, split) = self.root.insert(key, val);
+        if let Some(right) = split {
+            let left = std::mem::take(&mut self.root);
+            let keys = [&left, &right].map(|n| n.min_key().expect("split halves hold entries").clone());
+            self.root = Node::Branch(Arc::new(Branch { keys: keys.to_vec(), kids: vec![left, right] }));
+        }
+        if old.is_none() {
+            self.len += 1;
+        }
+        old
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.get(key)?;
+        let old = self.root.remove(key)?;
+        self.len -= 1;
+        // A root with one child gives way to it.
+        while let Node::Branch(b) = &self.root {
+            match b.kids.len() {
+                0 => self.root = Node::default(),
+                1 => self.root = b.kids[0].clone(),
+                _ => break,
+            }
+        }
+        Some(old)
+    }
+
+    /// The entries with keys in the range, in key order (or from the back).
+    pub fn range(&self, lo: Bound<&K>, hi: Bound<&K>) -> Iter<'_, K, V> {
+        let mut leaves = Vec::new();
+        collect(&self.root, lo, hi, &mut leaves);
+        let Some((first, last)) = leaves.first().zip(leaves.last()) else { return Iter::default() };
+        let start = match lo {
+            Bound::Included(k) => first.keys.partition_point(|x| x < k),
+            Bound::Excluded(k) => first.keys.partition_point(|x| x <= k),
+            Bound::Unbounded => 0,
+        };
+        let end = match hi {
+            Bound::Included(k) => last.keys.partition_point(|x| x <= k),
+            Bound::Excluded(k) => last.keys.partition_point(|x| x < k),
+            Bound::Unbounded => last.keys.len(),
+        };
+        let back = (leaves.len() - 1, end);
+        Iter { leaves, front: (0, start), back }
+    }
+
+    /// Every entry in key order.
+    pub fn iter(&self) -> Iter<'_, K, V> {
+        self.range(Bound::Unbounded, Bound::Unbounded)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + '_ {
+        self.iter().map(|(_, v)| v)
+    }
+
+    /// The entries that differ from `self` to `new`, in key order, as (old, new) pairs:
+    /// `(Some, None)` removed, `(None, Some)` added, `(Some, Some)` changed. Leaves the two
+    /// share are skipped whole; `same` says whether two values are one.
+    pub fn diff<'a>(&'a self, new: &'a Self, same: impl Fn(&V, &V) -> bool) -> Vec<(Option<&'a V>, Option<&'a V>)> {
+        let mut out = Vec::new();
+        if self.ptr_eq(new) {
+            return out;
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        collect(&self.root, Bound::Unbounded, Bound::Unbounded, &mut a);
+        collect(&new.root, Bound::Unbounded, Bound::Unbounded, &mut b);
+        let (mut i, mut ia, mut j, mut jb) = (0, 0, 0, 0);
+        let step = |leaves: &[&Arc<Leaf<K, V>>], at: &mut usize, entry: &mut usize| {
+            *entry += 1;
+            if *entry == leaves[*at].keys.len() {
+                *at += 1;
+                *entry = 0;
+            }
+        };
+        loop {
+            if ia == 0 && jb == 0 && i < a.len() && j < b.len() && Arc::ptr_eq(a[i], b[j]) {
+                i += 1;
+                j += 1;
+                continue;
+            }
+            let x = a.get(i).map(|l| (&l.keys[ia], &l.vals[ia]));
+            let y = b.get(j).map(|l| (&l.keys[jb], &l.vals[jb]));
+            let order = match (x, y) {
+                (None, None) => break,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some((kx, _)), Some((ky, _))) => kx.cmp(ky),
+            };
+            match order {
+                Ordering::Less => {
+                    out.push((x.map(|e| e.1), None));
+                    step(&a, &mut i, &mut ia);
+                }
+                Ordering::Greater => {
+                    out.push((None, y.map(|e| e.1)));
+                    step(&b, &mut j, &mut jb);
+                }
+                Ordering::Equal => {
+                    let (vx, vy) = (x.map(|e| e.1), y.map(|e| e.1));
+                    if !vx.zip(vy).is_some_and(|(p, q)| same(p, q)) {
+                        out.push((vx, vy));
+                    }
+                    step(&a, &mut i, &mut ia);
+                    step(&b, &mut j, &mut jb);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl<K, V> Default for Node<K, V> {
+    fn default() -> Self {
+        Node::Leaf(Arc::new(Leaf { keys: Vec::new(), vals: Vec::new() }))
+    }
+}
+
+/// The non-empty leaves that may hold keys in the range, in key order.
+fn collect<'a, K: Ord, V>(node: &'a Node<K, V>, lo: Bound<&K>, hi: Bound<&K>, out: &mut Vec<&'a Arc<Leaf<K, V>>>) {
+    match node {
+        Node::Leaf(l) if !l.keys.is_empty() => out.push(l),
+        Node::Leaf(_) => {}
+        Node::Branch(b) => {
+            // Child i holds keys from keys[i] up to (not including) keys[i + 1].
+            let from = match lo {
+                Bound::Included(k) | Bound::Excluded(k) => b.keys.partition_point(|x| x <= k).saturating_sub(1),
+                Bound::Unbounded => 0,
+            };
+            let to = match hi {
+                Bound::Included(k) => b.keys.partition_point(|x| x <= k),
+                Bound::Excluded(k) => b.keys.partition_point(|x| x < k),
+                Bound::Unbounded => b.kids.len(),
+            };
+            for kid in b.kids.iter().take(to).skip(from) {
+                collect(kid, lo, hi, out);
+            }
+        }
+    }
+}
+
+/// Entries of a range: the leaves it spans, and the (leaf, entry) positions of its two
+/// ends (the back one exclusive).
+pub struct Iter<'a, K, V> {
+    leaves: Vec<&'a Arc<Leaf<K, V>>>,
+    front: (usize, usize),
+    back: (usize, usize),
+}
+
+impl<K, V> Default for Iter<'_, K, V> {
+    fn default() -> Self {
+        Iter { leaves: Vec::new(), front: (0, 0), back: (0, 0) }
+    }
+}
+
+impl<'a, K, V> Iterator for Iter<'a, K, V> {
+    type Item = (&'a K, &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.front >= self.back {
+                return None;
+            }
+            let leaf = self.leaves[self.front.0];
+            if self.front.1 < leaf.keys.len() {
+                let i = self.front.1;
+                self.front.1 += 1;
+                return Some((&leaf.keys[i], &leaf.vals[i]));
+            }
+            self.front = (self.front.0 + 1, 0);
+        }
+    }
+}
+
+impl<K, V> DoubleEndedIterator for Iter<'_, K, V> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.back <= self.front {
+                return None;
+            }
+            if self.back.1 > 0 {
+                self.back.1 -= 1;
+                let leaf = self.leaves[self.back.0];
+                return Some((&leaf.keys[self.back.1], &leaf.vals[self.back.1]));
+            }
+            let at = self.back.0 - 1;
+            self.back = (at, self.leaves[at].keys.len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(u16, u32),
+        Remove(u16),
+        Snapshot,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u16..600, any::<u32>()).prop_map(|(k, v)| Op::Insert(k, v)),
+            3 => (0u16..600).prop_map(Op::Remove),
+            1 => Just(Op::Snapshot),
+        ]
+    }
+
+    /// Every branch holds its children's smallest keys, in order; leaves sit at one
+    /// depth; no node but the root is empty or over full.
+    fn check(node: &Node<u16, u32>, root: bool) -> usize {
+        match node {
+            Node::Leaf(l) => {
+                assert!(l.keys.windows(2).all(|w| w[0] < w[1]));
+                assert!(l.keys.len() <= MAX && (root || !l.keys.is_empty()));
+                assert_eq!(l.keys.len(), l.vals.len());
+                0
+            }
+            Node::Branch(b) => {
+                assert!(b.kids.len() <= MAX && b.kids.len() >= if root { 2 } else { 1 });
+                assert_eq!(b.keys.len(), b.kids.len());
+                assert!(b.keys.windows(2).all(|w| w[0] < w[1]));
+                let depths: Vec<usize> = b.kids.iter().map(|k| check(k, false)).collect();
+                assert!(depths.windows(2).all(|w| w[0] == w[1]));
+                for (k, kid) in b.keys.iter().zip(&b.kids) {
+                    assert_eq!(Some(k), kid.min_key());
+                }
+                depths[0] + 1
+            }
+        }
+    }
+
+    fn bound(b: u8, k: u16) -> Bound<u16> {
+        match b % 3 {
+            0 => Bound::Included(k),
+            1 => Bound::Excluded(k),
+            _ => Bound::Unbounded,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn behaves_as_an_ordered_map(ops in prop::collection::vec(op(), 1..1500), probes in prop::collection::vec((0u16..620, 0u8..3, 0u16..620, 0u8..3), 12)) {
+            let mut map = PageMap::new();
+            let mut model = BTreeMap::new();
+            let mut snapshots = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Insert(k, v) => prop_assert_eq!(map.insert(k, v), model.insert(k, v)),
+                    Op::Remove(k) => prop_assert_eq!(map.remove(&k), model.remove(&k)),
+                    Op::Snapshot => snapshots.push((map.clone(), model.clone())),
+                }
+            }
+            check(&map.root, true);
+            prop_assert_eq!(map.len(), model.len());
+            prop_assert!(map.iter().map(|(k, v)| (*k, *v)).eq(model.iter().map(|(k, v)| (*k, *v))));
+            prop_assert!(map.iter().rev().map(|(k, _)| *k).eq(model.keys().rev().copied()));
+            prop_assert_eq!(map.first().map(|(k, _)| *k), model.keys().next().copied());
+            prop_assert_eq!(map.last().map(|(k, _)| *k), model.keys().next_back().copied());
+            for (a, ab, b, bb) in probes {
+                prop_assert_eq!(map.floor(&a).map(|(k, v)| (*k, *v)), model.range(..=a).next_back().map(|(k, v)| (*k, *v)));
+                prop_assert_eq!(map.get(&a), model.get(&a));
+                let (lo, hi) = (bound(ab, a.min(b)), bound(bb, a.max(b)));
+                if matches!((lo, hi), (Bound::Excluded(x), Bound::Excluded(y)) if x == y) {
+                    continue; // an empty range BTreeMap refuses
+                }
+                let got: Vec<u16> = map.range(lo.as_ref(), hi.as_ref()).map(|(k, _)| *k).collect();
+                let want: Vec<u16> = model.range((lo, hi)).map(|(k, _)| *k).collect();
+                prop_assert_eq!(&got, &want);
+                let back: Vec<u16> = map.range(lo.as_ref(), hi.as_ref()).rev().map(|(k, _)| *k).collect();
+                prop_assert!(back.iter().eq(want.iter().rev()));
+                // Taken from both ends at once, each entry comes out once.
+                let mut both = map.range(lo.as_ref(), hi.as_ref());
+                let mut seen = Vec::new();
+                while let Some((k, _)) = if seen.len() % 2 == 0 { both.next() } else { both.next_back() } {
+                    seen.push(*k);
+                }
+                seen.sort();
+                prop_assert_eq!(seen, want);
+                if let Some((k, _)) = map.floor(&a) {
+                    let k = *k;
+                    *map.floor_mut(&a).expect("a floor").1 += 1;
+                    *model.get_mut(&k).expect("in the model") += 1;
+                }
+            }
+            check(&map.root, true);
+            // Snapshots kept their contents through every later change, and diffs
+            // between them and now name exactly the entries that differ.
+            for (old, old_model) in &snapshots {
+                prop_assert!(old.iter().map(|(k, v)| (*k, *v)).eq(old_model.iter().map(|(k, v)| (*k, *v))));
+                let diff: Vec<(Option<u32>, Option<u32>)> =
+                    old.diff(&map, |a, b| a == b).into_iter().map(|(a, b)| (a.copied(), b.copied())).collect();
+                let keys: std::collections::BTreeSet<u16> = old_model.keys().chain(model.keys()).copied().collect();
+                let want: Vec<(Option<u32>, Option<u32>)> = keys
+                    .into_iter()
+                    .map(|k| (old_model.get(&k).copied(), model.get(&k).copied()))
+                    .filter(|(a, b)| a != b)
+                    .collect();
+                prop_assert_eq!(diff, want);
+            }
+        }
+    }
+
+    #[test]
+    fn keys_in_order_fill_their_leaves() {
+        let mut map = PageMap::new();
+        for k in 0..10_000u16 {
+            map.insert(k, u32::from(k));
+        }
+        check(&map.root, true);
+        let mut leaves = Vec::new();
+        collect(&map.root, Bound::Unbounded, Bound::Unbounded, &mut leaves);
+        assert_eq!(leaves.len(), 10_000usize.div_ceil(MAX));
+        assert_eq!(map.floor(&20_000).map(|(k, _)| *k), Some(9_999));
+        for k in 0..10_000u16 {
+            assert_eq!(map.remove(&k), Some(u32::from(k)));
+        }
+        assert!(map.is_empty() && map.first().is_none());
+        check(&map.root, true);
+    }
+}
