@@ -293,23 +293,27 @@ impl<K: Ord + Clone, V: Clone> PageMap<K, V> {
         Some(old)
     }
 
-    /// The entries with keys in the range, in key order (or from the back).
+    /// The entries with keys in the range, in key order (or from the back). Each end
+    /// is found by one descent; the entries between are walked as they are asked for.
     pub fn range(&self, lo: Bound<&K>, hi: Bound<&K>) -> Iter<'_, K, V> {
-        let mut leaves = Vec::new();
-        collect(&self.root, lo, hi, &mut leaves);
-        let Some((first, last)) = leaves.first().zip(leaves.last()) else { return Iter::default() };
-        let start = match lo {
-            Bound::Included(k) => first.keys.partition_point(|x| x < k),
-            Bound::Excluded(k) => first.keys.partition_point(|x| x <= k),
-            Bound::Unbounded => 0,
+        let mut front = Cursor::new(&self.root);
+        let mut back = Cursor::new(&self.root);
+        front.seek(&self.root, lo, false);
+        back.seek(&self.root, hi, true);
+        let mut done = true;
+        // The range is empty unless its first entry is within its end.
+        while front.at == front.leaf.keys.len() {
+            if !front.next_leaf() {
+                return Iter { front, back, done };
+            }
+        }
+        let first = &front.leaf.keys[front.at];
+        done = match hi {
+            Bound::Included(k) => first > k,
+            Bound::Excluded(k) => first >= k,
+            Bound::Unbounded => false,
         };
-        let end = match hi {
-            Bound::Included(k) => last.keys.partition_point(|x| x <= k),
-            Bound::Excluded(k) => last.keys.partition_point(|x| x < k),
-            Bound::Unbounded => last.keys.len(),
-        };
-        let back = (leaves.len() - 1, end);
-        Iter { leaves, front: (0, start), back }
+        Iter { front, back, done }
     }
 
     /// Every entry in key order.
@@ -330,8 +334,8 @@ impl<K: Ord + Clone, V: Clone> PageMap<K, V> {
             return out;
         }
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        collect(&self.root, Bound::Unbounded, Bound::Unbounded, &mut a);
-        collect(&new.root, Bound::Unbounded, Bound::Unbounded, &mut b);
+        collect(&self.root, &mut a);
+        collect(&new.root, &mut b);
         let (mut i, mut ia, mut j, mut jb) = (0, 0, 0, 0);
         let step = |leaves: &[&Arc<Leaf<K, V>>], at: &mut usize, entry: &mut usize| {
             *entry += 1;
@@ -383,76 +387,158 @@ impl<K, V> Default for Node<K, V> {
     }
 }
 
-/// The non-empty leaves that may hold keys in the range, in key order.
-fn collect<'a, K: Ord, V>(node: &'a Node<K, V>, lo: Bound<&K>, hi: Bound<&K>, out: &mut Vec<&'a Arc<Leaf<K, V>>>) {
+/// Every non-empty leaf, in key order.
+fn collect<'a, K, V>(node: &'a Node<K, V>, out: &mut Vec<&'a Arc<Leaf<K, V>>>) {
     match node {
         Node::Leaf(l) if !l.keys.is_empty() => out.push(l),
         Node::Leaf(_) => {}
-        Node::Branch(b) => {
-            // Child i holds keys from keys[i] up to (not including) keys[i + 1].
-            let from = match lo {
-                Bound::Included(k) | Bound::Excluded(k) => b.keys.partition_point(|x| x <= k).saturating_sub(1),
-                Bound::Unbounded => 0,
-            };
-            let to = match hi {
-                Bound::Included(k) => b.keys.partition_point(|x| x <= k),
-                Bound::Excluded(k) => b.keys.partition_point(|x| x < k),
-                Bound::Unbounded => b.kids.len(),
-            };
-            for kid in b.kids.iter().take(to).skip(from) {
-                collect(kid, lo, hi, out);
+        Node::Branch(b) => b.kids.iter().for_each(|kid| collect(kid, out)),
+    }
+}
+
+/// A position among the entries: the path from the root, and an entry of a leaf.
+struct Cursor<'a, K, V> {
+    stack: Vec<(&'a Branch<K, V>, usize)>,
+    leaf: &'a Leaf<K, V>,
+    at: usize,
+}
+
+impl<'a, K: Ord, V> Cursor<'a, K, V> {
+    fn new(root: &'a Node<K, V>) -> Self {
+        let mut node = root;
+        // Any leaf will do until the cursor seeks: the leftmost.
+        loop {
+            match node {
+                Node::Branch(b) => node = &b.kids[0],
+                Node::Leaf(l) => return Cursor { stack: Vec::new(), leaf: l, at: 0 },
             }
         }
     }
-}
 
-/// Entries of a range: the leaves it spans, and the (leaf, entry) positions of its two
-/// ends (the back one exclusive).
-pub struct Iter<'a, K, V> {
-    leaves: Vec<&'a Arc<Leaf<K, V>>>,
-    front: (usize, usize),
-    back: (usize, usize),
-}
+    /// Goes to the bound: for the front (`back` false) the first entry within it; for
+    /// the back, just past the last entry within it.
+    fn seek(&mut self, root: &'a Node<K, V>, bound: Bound<&K>, back: bool) {
+        let key = match bound {
+            Bound::Included(k) | Bound::Excluded(k) => k,
+            Bound::Unbounded if back => return self.descend(root, true),
+            Bound::Unbounded => return self.descend(root, false),
+        };
+        let mut node = root;
+        loop {
+            match node {
+                Node::Branch(b) => {
+                    let i = b.keys.partition_point(|k| k <= key).saturating_sub(1);
+                    self.stack.push((b, i));
+                    node = &b.kids[i];
+                }
+                Node::Leaf(l) => {
+                    self.leaf = l;
+                    self.at = match (bound, back) {
+                        (Bound::Included(_), false) | (Bound::Excluded(_), true) => l.keys.partition_point(|k| k < key),
+                        _ => l.keys.partition_point(|k| k <= key),
+                    };
+                    return;
+                }
+            }
+        }
+    }
 
-impl<K, V> Default for Iter<'_, K, V> {
-    fn default() -> Self {
-        Iter { leaves: Vec::new(), front: (0, 0), back: (0, 0) }
+    /// Goes down from `node` to its first entry, or just past its last (`last`).
+    fn descend(&mut self, mut node: &'a Node<K, V>, last: bool) {
+        loop {
+            match node {
+                Node::Branch(b) => {
+                    let i = if last { b.kids.len() - 1 } else { 0 };
+                    self.stack.push((b, i));
+                    node = &b.kids[i];
+                }
+                Node::Leaf(l) => {
+                    self.leaf = l;
+                    self.at = if last { l.keys.len() } else { 0 };
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Moves to the first entry of the next leaf; false at the last leaf.
+    fn next_leaf(&mut self) -> bool {
+        while let Some((b, i)) = self.stack.pop() {
+            if i + 1 < b.kids.len() {
+                self.stack.push((b, i + 1));
+                self.descend(&b.kids[i + 1], false);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Moves just past the last entry of the previous leaf; false at the first leaf.
+    fn prev_leaf(&mut self) -> bool {
+        while let Some((b, i)) = self.stack.pop() {
+            if i > 0 {
+                self.stack.push((b, i - 1));
+                self.descend(&b.kids[i - 1], true);
+                return true;
+            }
+        }
+        false
     }
 }
 
-impl<'a, K, V> Iterator for Iter<'a, K, V> {
+/// The entries of a range, from either end: the front cursor is at the next entry to
+/// give, the back cursor just past it; they have met when they are at one place.
+pub struct Iter<'a, K, V> {
+    front: Cursor<'a, K, V>,
+    back: Cursor<'a, K, V>,
+    done: bool,
+}
+
+impl<K, V> Iter<'_, K, V> {
+    fn met(&self) -> bool {
+        std::ptr::eq(self.front.leaf, self.back.leaf) && self.front.at >= self.back.at
+    }
+}
+
+impl<'a, K: Ord, V> Iterator for Iter<'a, K, V> {
     type Item = (&'a K, &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.front >= self.back {
-                return None;
+        while !self.done {
+            if self.met() {
+                break;
             }
-            let leaf = self.leaves[self.front.0];
-            if self.front.1 < leaf.keys.len() {
-                let i = self.front.1;
-                self.front.1 += 1;
+            let (leaf, i) = (self.front.leaf, self.front.at);
+            if i < leaf.keys.len() {
+                self.front.at += 1;
                 return Some((&leaf.keys[i], &leaf.vals[i]));
             }
-            self.front = (self.front.0 + 1, 0);
+            if !self.front.next_leaf() {
+                break;
+            }
         }
+        self.done = true;
+        None
     }
 }
 
-impl<K, V> DoubleEndedIterator for Iter<'_, K, V> {
+impl<K: Ord, V> DoubleEndedIterator for Iter<'_, K, V> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.back <= self.front {
-                return None;
+        while !self.done {
+            if self.met() {
+                break;
             }
-            if self.back.1 > 0 {
-                self.back.1 -= 1;
-                let leaf = self.leaves[self.back.0];
-                return Some((&leaf.keys[self.back.1], &leaf.vals[self.back.1]));
+            if self.back.at > 0 {
+                self.back.at -= 1;
+                let (leaf, i) = (self.back.leaf, self.back.at);
+                return Some((&leaf.keys[i], &leaf.vals[i]));
             }
-            let at = self.back.0 - 1;
-            self.back = (at, self.leaves[at].keys.len());
+            if !self.back.prev_leaf() {
+                break;
+            }
         }
+        self.done = true;
+        None
     }
 }
 
@@ -581,7 +667,7 @@ mod tests {
         }
         check(&map.root, true);
         let mut leaves = Vec::new();
-        collect(&map.root, Bound::Unbounded, Bound::Unbounded, &mut leaves);
+        collect(&map.root, &mut leaves);
         assert_eq!(leaves.len(), 10_000usize.div_ceil(MAX));
         assert_eq!(map.floor(&20_000).map(|(k, _)| *k), Some(9_999));
         for k in 0..10_000u16 {
