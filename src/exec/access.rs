@@ -421,7 +421,7 @@ fn walk_index(
     visit: &mut impl FnMut(&RowKey, Found) -> Result<bool>,
 ) -> Result<bool> {
     let from = IndexEntry { key: start(prefix, &b.0), slot: Slot::Lo };
-    for e in fetch.index.entries.range(from..) {
+    for e in fetch.index.entries.range(Bound::Included(&from), Bound::Unbounded) {
         match step(e.key.as_slice(), prefix, b) {
             Step::Stop => break,
             Step::Skip => continue,

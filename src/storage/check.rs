@@ -132,7 +132,7 @@ mod tests {
         // Corrupt the copy: drop the index entries behind the table's back.
         let mut broken = state.clone();
         let t = broken.table_for_repair("t").unwrap();
-        t.indexes[0].entries.clear();
+        t.indexes[0].entries = Default::default();
         let problems = check(&broken);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].what, "index t_a has no entry for this row");

@@ -7,11 +7,13 @@
 //! an ordered set of `(key values, row key)` entries, updated in the same step as the row.
 
 use std::cmp::Ordering;
+use std::ops::Bound;
 use std::sync::Arc;
 
 use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
+use super::pagemap::KeySet;
 use super::rows::Rows;
 use super::schema::{IndexDef, TableSchema};
 use super::value::Value;
@@ -128,12 +130,12 @@ pub struct Index {
     pub name: String,
     pub columns: Vec<usize>,
     pub unique: bool,
-    pub entries: OrdSet<IndexEntry>,
+    pub entries: KeySet<IndexEntry>,
 }
 
 impl Index {
     pub fn new(name: String, columns: Vec<usize>, unique: bool) -> Index {
-        Index { name, columns, unique, entries: OrdSet::new() }
+        Index { name, columns, unique, entries: KeySet::new() }
     }
 
     pub fn key_of(&self, row: &[Value]) -> IndexKey {
@@ -147,7 +149,7 @@ impl Index {
     pub fn lookup<'a>(&'a self, key: &IndexKey) -> impl Iterator<Item = &'a RowKey> + 'a {
         let lo = IndexEntry { key: key.clone(), slot: Slot::Lo };
         let hi = IndexEntry { key: key.clone(), slot: Slot::Hi };
-        self.entries.range(lo..=hi).filter_map(|e| match &e.slot {
+        self.entries.range(Bound::Included(&lo), Bound::Included(&hi)).filter_map(|e| match &e.slot {
             Slot::Row(k) => Some(k),
             _ => None,
         })
@@ -219,11 +221,11 @@ fn integer_set(mut pairs: Vec<(i64, i64)>, unique: bool) -> Built {
     }
     let entry =
         |(v, k): (i64, i64)| IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(RowKey::Int(k)) };
-    Ok(pairs.into_iter().map(entry).collect())
+    Ok(KeySet::from_sorted(pairs.into_iter().map(entry)))
 }
 
 /// An index's entries as a set, or the key values two rows share in a unique index.
-type Built = std::result::Result<OrdSet<IndexEntry>, Vec<Value>>;
+type Built = std::result::Result<KeySet<IndexEntry>, Vec<Value>>;
 
 /// Builds an index over `len` rows. `rows` hands its visitor each row in row-key order
 /// (at least the index's columns filled) until the visitor returns false; it is called
@@ -264,7 +266,7 @@ fn index_set(index: &Index, len: usize, mut rows: impl FnMut(&mut dyn FnMut(&Row
             return Err(w[0].key.as_slice().to_vec());
         }
     }
-    Ok(entries.into_iter().collect())
+    Ok(KeySet::from_sorted(entries))
 }
 
 /// [`index_set`] over rows held in a list, in row-key order.
@@ -417,7 +419,7 @@ impl Table {
                 .map(|(i, index)| {
                     let (rows, order) = (&rows, orders.get(i));
                     s.spawn(move || match order.and_then(|o| entries_in_order(index, rows, o)) {
-                        Some(entries) => Ok(entries.into_iter().collect()),
+                        Some(entries) => Ok(KeySet::from_sorted(entries)),
                         None => index_set_of(index, rows),
                     })
                 })
@@ -466,7 +468,7 @@ impl Table {
             let from = IndexEntry { key: IndexKey::from_vec(vals.to_vec()), slot: Slot::Lo };
             return index
                 .entries
-                .range(from..)
+                .range(Bound::Included(&from), Bound::Unbounded)
                 .take_while(|e| e.key.as_slice().starts_with(vals))
                 .filter_map(|e| match &e.slot {
                     Slot::Row(k) => Some(k.clone()),
@@ -642,8 +644,10 @@ mod tests {
         let index = Index::new("i".into(), vec![0], false);
         for rows in [ints, mixed, tuples] {
             let built = index_set_of(&index, &rows).unwrap();
-            let one_by_one: OrdSet<IndexEntry> =
-                rows.iter().map(|(k, r)| IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) }).collect();
+            let mut one_by_one = KeySet::new();
+            for (k, r) in &rows {
+                one_by_one.insert(IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) });
+            }
             assert_eq!(built, one_by_one);
             let unique = Index::new("u".into(), vec![0], true);
             assert!(index_set_of(&unique, &rows).is_err(), "keys repeat");
