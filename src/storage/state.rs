@@ -187,8 +187,29 @@ pub trait History {
 
 static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A version of the whole database. Cloning one (every statement takes the state it
+/// reads) counts a single reference; the first change to a shared one copies its maps'
+/// roots (`DerefMut`), which themselves share everything below.
 #[derive(Clone, Debug, Default)]
-pub struct State {
+pub struct State(Arc<StateData>);
+
+impl std::ops::Deref for State {
+    type Target = StateData;
+
+    fn deref(&self) -> &StateData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for State {
+    fn deref_mut(&mut self) -> &mut StateData {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// What a [`State`] holds.
+#[derive(Clone, Debug, Default)]
+pub struct StateData {
     tables: OrdMap<String, Table>,
     views: OrdMap<String, Arc<ViewDef>>,
     /// Triggers by lower-case stored name.
@@ -210,7 +231,11 @@ impl State {
     /// A state holding these tables (from a checkpoint or an import).
     pub fn from_tables(tables: impl IntoIterator<Item = Table>) -> State {
         let tables = tables.into_iter().map(|t| (t.name().to_ascii_lowercase(), t)).collect();
-        State { tables, schema_id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed), ..State::default() }
+        State(Arc::new(StateData {
+            tables,
+            schema_id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed),
+            ..StateData::default()
+        }))
     }
 
     pub fn schema_id(&self) -> u64 {
