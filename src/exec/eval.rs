@@ -484,11 +484,20 @@ fn like_literal(p: &[u8], t: &[u8]) -> Option<bool> {
     }
     let n = core.len();
     Some(match (lead, trail) {
-        (true, true) => n == 0 || t.windows(n).any(|w| w.eq_ignore_ascii_case(core)),
+        (true, true) => contains_ignore_ascii_case(t, core),
         (true, false) => t.len() >= n && t[t.len() - n..].eq_ignore_ascii_case(core),
         (false, true) => t.len() >= n && t[..n].eq_ignore_ascii_case(core),
         (false, false) => t.eq_ignore_ascii_case(core),
     })
+}
+
+/// Whether `needle` occurs in `hay`, ASCII letters matching either case. Only places
+/// whose first byte matches are compared further.
+fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    let first = first.to_ascii_lowercase();
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else { return false };
+    (0..=last_start).any(|i| hay[i].to_ascii_lowercase() == first && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 /// [`like`] over the UTF-8 bytes of pattern and text.
