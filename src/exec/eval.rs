@@ -497,7 +497,8 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else { return true };
     let first = first.to_ascii_lowercase();
     let Some(last_start) = hay.len().checked_sub(needle.len()) else { return false };
-    (0..=last_start).any(|i| hay[i].to_ascii_lowercase() == first && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+    (0..=last_start)
+        .any(|i| hay[i].to_ascii_lowercase() == first && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 /// [`like`] over the UTF-8 bytes of pattern and text.

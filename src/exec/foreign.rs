@@ -88,8 +88,8 @@ impl ForeignKeys {
         &mut self,
         working: &mut State,
         table: &str,
-        old: &Row,
-        new: Option<&Row>,
+        old: &[Value],
+        new: Option<&[Value]>,
         ops: &mut Vec<WriteOp>,
         ctx: &Ctx,
     ) -> Result<()> {
@@ -115,8 +115,8 @@ impl ForeignKeys {
         working: &mut State,
         table: &str,
         refs: &Referencing,
-        old: &Row,
-        new: Option<&Row>,
+        old: &[Value],
+        new: Option<&[Value]>,
         ops: &mut Vec<WriteOp>,
         ctx: &Ctx,
     ) -> Result<()> {
@@ -287,7 +287,7 @@ impl ForeignKeys {
             }
             let schema = working.table_or_err(table)?.schema.clone();
             self.stored(&schema, table, &new_key);
-            self.parent_changed(working, table, &old, Some(&new), ops, ctx)?;
+            self.parent_changed(working, table, &old, Some(&new[..]), ops, ctx)?;
             if let Some(t) = &triggers {
                 t.fire(TriggerTiming::After, Some(&old), Some(&new), working, ops, &mut self.reads, ctx)?;
             }

@@ -271,7 +271,6 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
     let table = state.table_or_err(&plan.table)?;
     let schema = table.schema.clone();
     let at = &Ctx { state: Some(&state), ..*ctx };
-    let rows = matching(table, &plan.access, plan.filter.as_ref(), Columns::All, at, |k, r| (k.clone(), r.to_row()))?;
     let exprs = plan.assignments.iter().map(|(_, e)| e).chain(plan.checks.iter().map(|c| &c.expr));
     let kept = kept_for(&state, exprs);
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
@@ -282,27 +281,26 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         }
         false => None,
     };
-    let mut working = state;
+    // The rows to change are those of the statement's own snapshot (`state`), read while
+    // the changes go to a copy of it: each is changed as the scan meets it, and the scan
+    // never sees a change.
+    let mut working = state.clone();
     let mut writes = WriteSet::default();
     let mut fks = ForeignKeys::default();
     let mut reads = Vec::new();
     let mut count = 0;
-    writes.ops.reserve_exact(rows.len());
-    for (n, (key, row)) in rows.into_iter().enumerate() {
-        if n % 4096 == 4095 {
-            ctx.check_interrupt()?;
-        }
-        let (key, env) = (&key, Env { row: &row, aggs: &[], ctx });
+    let mut each = |key: &RowKey, row: &[Value]| -> Result<()> {
+        let env = Env { row, aggs: &[], ctx };
         // The new row is allocated once, as what is stored, and changed in place while
         // nobody else holds it.
-        let mut new = Row::from(&row[..]);
+        let mut new = Row::from(row);
         let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
         for (col, e) in &plan.assignments {
             values[*col] = eval(e, &env)?;
         }
         if let Some(t) = &triggers {
-            if !t.fire(TriggerTiming::Before, Some(&row), Some(&new), &mut working, &mut writes.ops, &mut reads, ctx)? {
-                continue;
+            if !t.fire(TriggerTiming::Before, Some(row), Some(&new), &mut working, &mut writes.ops, &mut reads, ctx)? {
+                return Ok(());
             }
         }
         let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
@@ -338,12 +336,16 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
             writes.ops.push(op);
         }
         fks.stored(&schema, &plan.table, &new_key);
-        fks.parent_changed(&mut working, &plan.table, &row, Some(&new), &mut writes.ops, ctx)?;
+        fks.parent_changed(&mut working, &plan.table, row, Some(&new), &mut writes.ops, ctx)?;
         if let Some(t) = &triggers {
-            t.fire(TriggerTiming::After, Some(&row), Some(&new), &mut working, &mut writes.ops, &mut reads, ctx)?;
+            t.fire(TriggerTiming::After, Some(row), Some(&new), &mut working, &mut writes.ops, &mut reads, ctx)?;
         }
         count += 1;
-    }
+        Ok(())
+    };
+    let keeps = |row: &[Value]| plan.filter.as_ref().map_or(Ok(true), |f| is_true(f, &Env { row, aggs: &[], ctx: at }));
+    let check = plan.filter.as_ref().map(|f| Check { columns: f.reads(), keeps: &keeps });
+    super::access::scan(table, &plan.access, Columns::All, check, at, |key, row| each(key, &row).map(|()| true))?;
     fks.finish(&working)?;
     reads.extend(fks.reads);
     Ok(Written { state: working, writes, count, reads })
