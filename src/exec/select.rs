@@ -320,7 +320,10 @@ fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
 fn out_values(plan: &SelectPlan, env: &Env) -> Result<Vec<Value>> {
     let mut values = Vec::with_capacity(plan.projection.len());
     for e in &plan.projection {
-        values.push(project(e, env)?);
+        match e {
+            BExpr::Column(i) if *i < env.row.len() => values.push(env.row[*i].clone()),
+            e => values.push(eval(e, env)?),
+        }
     }
     Ok(values)
 }
