@@ -320,21 +320,20 @@ fn out_row(plan: &SelectPlan, env: &Env) -> Result<OutRow> {
 fn out_values(plan: &SelectPlan, env: &Env) -> Result<Vec<Value>> {
     let mut values = Vec::with_capacity(plan.projection.len());
     for e in &plan.projection {
-        match e {
-            BExpr::Column(i) if *i < env.row.len() => values.push(env.row[*i].clone()),
-            e => values.push(eval(e, env)?),
-        }
+        push_value(e, env, &mut values)?;
     }
     Ok(values)
 }
 
-/// One output value. Plain columns (`SELECT *` and most lists) are copied without the
-/// evaluator.
-fn project(e: &BExpr, env: &Env) -> Result<Value> {
+/// Adds an expression's value to a list. A plain column is copied straight into place:
+/// through a `Result` it costs a copy of the value that reads it back whole just after
+/// its parts were written (a stall on every value).
+fn push_value(e: &BExpr, env: &Env, out: &mut Vec<Value>) -> Result<()> {
     match e {
-        BExpr::Column(i) if *i < env.row.len() => Ok(env.row[*i].clone()),
-        e => eval(e, env),
+        BExpr::Column(i) if *i < env.row.len() => out.push(env.row[*i].clone()),
+        e => out.push(eval(e, env)?),
     }
+    Ok(())
 }
 
 /// The values a row sorts by, worked out into `keys` before the row itself (for top-k).
@@ -342,10 +341,17 @@ fn project(e: &BExpr, env: &Env) -> Result<Value> {
 fn sort_keys(plan: &SelectPlan, env: &Env, keys: &mut Vec<Value>) -> Result<()> {
     keys.clear();
     for k in &plan.order_by {
-        keys.push(match &k.expr {
-            SortExpr::Output(i) => plan.projection.get(*i).map_or(Ok(Value::Null), |e| project(e, env))?,
-            SortExpr::Expr(e) => eval(e, env)?,
-        });
+        let e = match &k.expr {
+            SortExpr::Output(i) => match plan.projection.get(*i) {
+                Some(e) => e,
+                None => {
+                    keys.push(Value::Null);
+                    continue;
+                }
+            },
+            SortExpr::Expr(e) => e,
+        };
+        push_value(e, env, keys)?;
     }
     Ok(())
 }
@@ -523,7 +529,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
         // The key is worked out into one buffer; only a new group copies it.
         key.clear();
         for g in &agg.group_by {
-            key.push(eval(g, &env)?);
+            push_value(g, &env, &mut key)?;
         }
         let group = match groups.get_mut(key.as_slice()) {
             Some(group) => group,
