@@ -1,8 +1,8 @@
 //! Storage: values, rows, tables with their indexes, and the `State` that holds them.
 //!
 //! This is the bottom layer: it names nothing above it. Everything here is a value built
-//! from persistent maps (`imbl`), so a copy of the whole database is O(1) and shares all
-//! structure; changes go through [`state::WriteSet`] and [`state::State::apply`].
+//! from persistent maps (`imbl`, and for rows and indexes our own B+ tree), so a copy of
+//! the whole database is O(1) and shares all structure; changes go through [`state::WriteSet`] and [`state::State::apply`].
 //!
 //! - [`value`] — the `Value` enum, SQLite's ordering and number formatting
 //! - [`text`] — text values: short ones inline, longer ones shared
@@ -10,6 +10,7 @@
 //! - [`time`] — ISO-8601 timestamps
 //! - [`schema`] — columns, types and constraints
 //! - [`rows`] — rows packed into pages, by key
+//! - [`pagemap`] — the persistent B+ tree that holds pages and index entries
 //! - [`table`] — a table: its rows and indexes
 //! - [`state`] — the whole database and the write set
 //! - [`trigger`] — triggers as the catalog keeps them

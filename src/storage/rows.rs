@@ -4,9 +4,9 @@
 //! [`MAX_BYTES`] bytes). A page holds its keys in one vector and its rows encoded one
 //! after another in one byte buffer, so a row costs its encoded bytes, its key and one
 //! offset — no allocation and no map entry of its own. The pages sit in a persistent
-//! ordered map under a fence key (no key of a page is below its fence, and every key
-//! below the next page's fence), so a copy of the rows is O(1) and a change copies one
-//! page and the path to it.
+//! B+ tree ([`super::pagemap`]) under a fence key (no key of a page is below its fence,
+//! and every key below the next page's fence), so a copy of the rows is O(1), a change
+//! copies one page and the path to it, and a key's page is found in one walk down.
 //!
 //! A row is encoded as a tag byte per value followed by its payload: integers in the
 //! fewest of 1, 2, 4 or 8 bytes, reals and timestamps in 8, booleans and NULL in the tag
