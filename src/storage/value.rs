@@ -74,7 +74,7 @@ impl Value {
 
     /// The total order used for sorting, grouping, DISTINCT and keys.
     /// Values of one kind compare inline (searching a B-tree compares many); the rest
-    /// in [`Value::mixed_cmp`].
+    /// out of line.
     #[inline]
     pub fn total_cmp(&self, other: &Value) -> Ordering {
         match (self, other) {
