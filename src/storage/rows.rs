@@ -599,9 +599,8 @@ impl Rows {
         self.pages.ptr_eq(&other.pages)
     }
 
-    /// The fence and page that hold `key` (if any page does). A key at or past the last
-    /// page's fence (rows arriving in key order) is found without a search.
-    /// The page that holds `key`, for a read: the nearest fence at or below it.
+    /// The page that holds `key`, for a read: the one under the nearest fence at or
+    /// below it.
     fn page_of(&self, key: &RowKey) -> Option<&Page> {
         self.pages.floor(key).map(|(_, p)| &**p)
     }
