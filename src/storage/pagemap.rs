@@ -1,5 +1,5 @@
-//! The map from fence keys to pages: a persistent B+ tree whose every read is one
-//! descent from the root.
+//! The map from fence keys to pages, and the set of an index's entries ([`KeySet`]): a
+//! persistent B+ tree whose every read is one descent from the root.
 //!
 //! A table finds the page that holds a key by its *floor*: the greatest fence at or
 //! below the key. `imbl::OrdMap` offers that only as a range (a cursor with its own
@@ -49,7 +49,7 @@ struct Branch<K, V> {
 
 impl<K, V> Default for PageMap<K, V> {
     fn default() -> Self {
-        PageMap { root: Node::Leaf(Arc::new(Leaf { keys: Vec::new(), vals: Vec::new() })), len: 0 }
+        PageMap { root: Node::default(), len: 0 }
     }
 }
 
