@@ -169,10 +169,18 @@ impl ForeignKeys {
         ops: &mut Vec<WriteOp>,
         ctx: &Ctx,
     ) -> Result<()> {
+        let op = || WriteOp::Row { table: table.into(), key: key.clone(), change: Change::Delete };
+        // A row no foreign key refers to is removed without being decoded.
+        if self.referencing(working, table).is_empty() {
+            if working.discard_row(table, key)? {
+                ops.push(op());
+            }
+            return Ok(()); // (or it was already deleted by a cascade)
+        }
         let Some(old) = working.remove_row(table, key)? else {
             return Ok(()); // already deleted by a cascade
         };
-        ops.push(WriteOp::Row { table: table.into(), key: key.clone(), change: Change::Delete });
+        ops.push(op());
         self.parent_changed(working, table, &old, None, ops, ctx)
     }
 

@@ -569,6 +569,11 @@ impl State {
         Ok(self.table_mut(table)?.remove(key))
     }
 
+    /// Removes a row without handing it back; false when there was none.
+    pub fn discard_row(&mut self, table: &str, key: &RowKey) -> Result<bool> {
+        Ok(self.table_mut(table)?.discard(key))
+    }
+
     /// Takes a rowid from a table of this state.
     pub fn allocate_rowid(&mut self, table: &str) -> Result<i64> {
         self.table_mut(table)?.allocate_rowid()

@@ -540,19 +540,22 @@ impl Table {
 
     /// Removes the row stored under a key; removing a missing row is an error.
     pub fn delete(&mut self, key: &RowKey) -> Result<()> {
-        let found = if self.indexes.is_empty() {
-            // No index entry to remove: the row need not be decoded.
-            let found = self.rows.discard(key);
-            self.set_expiry(key, None);
-            found
-        } else {
-            self.remove(key).is_some()
-        };
-        if found {
+        if self.discard(key) {
             Ok(())
         } else {
             Err(Error::invalid(format!("no row with key {key} in table {}", self.name())))
         }
+    }
+
+    /// Removes the row stored under a key, if there is one, without handing it back.
+    pub fn discard(&mut self, key: &RowKey) -> bool {
+        if !self.indexes.is_empty() {
+            return self.remove(key).is_some();
+        }
+        // No index entry to remove: the row need not be decoded.
+        let found = self.rows.discard(key);
+        self.set_expiry(key, None);
+        found
     }
 
     /// Removes the row stored under a key, if there is one.
