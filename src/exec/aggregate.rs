@@ -1,8 +1,9 @@
 //! Aggregate accumulators: one per aggregate call per group.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::eval::{eval, Env};
+use super::eval::{eval, in_place, Env};
 use crate::error::{Error, Result};
 use crate::sql::plan::{AggCall, AggFunc};
 use crate::storage::convert::to_number;
@@ -51,15 +52,19 @@ impl Accumulator {
     /// Feeds one input row; true when it became the group's min() or max() (whose row
     /// bare columns then read, as in SQLite).
     pub fn add(&mut self, call: &AggCall, env: &Env) -> Result<bool> {
-        let v = match &call.arg {
-            Some(a) => eval(a, env)?,
-            None => Value::Integer(1),
+        // A column (most arguments) is read in place, not through a `Result`.
+        let v: Cow<Value> = match &call.arg {
+            Some(a) => match in_place(a, env) {
+                Some(v) => Cow::Borrowed(v),
+                None => Cow::Owned(eval(a, env)?),
+            },
+            None => Cow::Owned(Value::Integer(1)),
         };
         if v.is_null() && self.func != AggFunc::CountStar {
             return Ok(false);
         }
         if let Some(seen) = &mut self.seen {
-            if !seen.insert(v.clone()) {
+            if !seen.insert(v.clone().into_owned()) {
                 return Ok(false);
             }
         }
@@ -103,7 +108,7 @@ impl Accumulator {
                     }
                 };
                 if better {
-                    *cur = Some(v);
+                    *cur = Some(v.into_owned());
                     return Ok(true);
                 }
             }

@@ -205,7 +205,7 @@ pub fn truth(e: &BExpr, env: &Env) -> Result<Option<bool>> {
 /// result holding a value is built in a stack slot and read back whole, which stalls
 /// (a filtered scan spent a quarter of its time there).
 #[inline]
-fn in_place<'a>(e: &'a BExpr, env: &Env<'a>) -> Option<&'a Value> {
+pub(super) fn in_place<'a>(e: &'a BExpr, env: &Env<'a>) -> Option<&'a Value> {
     match e {
         BExpr::Column(i) => env.row.get(*i),
         BExpr::Const(v) => Some(v),

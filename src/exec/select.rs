@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use super::access::{Check, RowRef};
 use super::aggregate::Accumulator;
-use super::eval::{eval, is_true, Ctx, Env};
+use super::eval::{eval, in_place, is_true, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
 use crate::sql::plan::{AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
@@ -180,7 +180,11 @@ const NONE: usize = usize::MAX;
 fn join_keys<'a>(exprs: impl Iterator<Item = &'a BExpr>, env: &Env, key: &mut Vec<JoinKey>) -> Result<bool> {
     key.clear();
     for e in exprs {
-        match join_key(&eval(e, env)?) {
+        let k = match in_place(e, env) {
+            Some(v) => join_key(v),
+            None => join_key(&eval(e, env)?),
+        };
+        match k {
             Some(k) => key.push(k),
             None => return Ok(false),
         }
