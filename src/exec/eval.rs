@@ -329,12 +329,15 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             };
             Value::Boolean(same != *negated)
         }
-        BExpr::Arith(op, a, b) => arith(*op, &eval(a, env)?, &eval(b, env)?),
+        BExpr::Arith(op, a, b) => match (in_place(a, env), in_place(b, env)) {
+            (Some(x), Some(y)) => arith(*op, x, y),
+            _ => arith(*op, &*operand(a, env)?, &*operand(b, env)?),
+        },
         BExpr::Concat(a, b) => match (eval(a, env)?, eval(b, env)?) {
             (Value::Null, _) | (_, Value::Null) => Value::Null,
             (a, b) => Value::text(&format!("{a}{b}")),
         },
-        BExpr::IsNull(a, negated) => Value::Boolean(eval(a, env)?.is_null() != *negated),
+        BExpr::IsNull(a, negated) => Value::Boolean(operand(a, env)?.is_null() != *negated),
         BExpr::Between { .. } | BExpr::Like { .. } => bool_or_null(truth(e, env)?),
         BExpr::InList { expr, list, negated } => {
             let v = operand(expr, env)?;
@@ -365,7 +368,10 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
         BExpr::Func(f, args) => {
             let mut vals = Vec::with_capacity(args.len());
             for a in args {
-                vals.push(eval(a, env)?);
+                match in_place(a, env) {
+                    Some(v) => vals.push(v.clone()),
+                    None => vals.push(eval(a, env)?),
+                }
             }
             call(*f, vals, env.ctx)?
         }
