@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use super::eval::{eval, Ctx, Env};
+use super::eval::{eval, in_place, push_value, Ctx, Env};
 use crate::error::{Error, Result};
 use crate::sql::plan::{Access, BExpr, Range};
 
@@ -70,7 +70,11 @@ type Bounds = (Option<(Value, bool)>, Option<(Value, bool)>);
 
 fn values(exprs: &[BExpr], ctx: &Ctx) -> Result<Vec<Value>> {
     let env = Env { row: &[], aggs: &[], ctx };
-    exprs.iter().map(|e| eval(e, &env)).collect()
+    let mut out = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        push_value(e, &env, &mut out)?;
+    }
+    Ok(out)
 }
 
 /// The bounds' values; `None` when a bound is NULL, which no row satisfies.
@@ -142,8 +146,14 @@ fn as_int(v: &Value) -> Option<i64> {
 fn tuple_key(table: &Table, tuple: &[BExpr], ctx: &Ctx) -> Result<Option<RowKey>> {
     if table.schema.integer_key().is_some() {
         let env = Env { row: &[], aggs: &[], ctx };
-        let value = tuple.first().map(|e| eval(e, &env)).transpose()?;
-        return Ok(value.as_ref().and_then(as_int).map(RowKey::Int));
+        let key = match tuple.first() {
+            Some(e) => match in_place(e, &env) {
+                Some(v) => as_int(v),
+                None => as_int(&eval(e, &env)?),
+            },
+            None => None,
+        };
+        return Ok(key.map(RowKey::Int));
     }
     let vals = values(tuple, ctx)?;
     Ok((!vals.iter().any(Value::is_null)).then(|| RowKey::Tuple(vals.into())))

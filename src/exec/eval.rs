@@ -214,6 +214,17 @@ pub(super) fn in_place<'a>(e: &'a BExpr, env: &Env<'a>) -> Option<&'a Value> {
     }
 }
 
+/// Adds an expression's value to a list. An operand that is a value already is copied
+/// straight into place: through a `Result` it would be written to a stack slot in parts
+/// and read back whole (a stall on every value).
+pub(super) fn push_value(e: &BExpr, env: &Env, out: &mut Vec<Value>) -> Result<()> {
+    match in_place(e, env) {
+        Some(v) => out.push(v.clone()),
+        None => out.push(eval(e, env)?),
+    }
+    Ok(())
+}
+
 /// An operand as a reference where it is one already (a column, a constant, a
 /// parameter), so that comparing text copies nothing and counts no reference.
 fn operand<'a>(e: &'a BExpr, env: &Env<'a>) -> Result<Cow<'a, Value>> {
@@ -368,10 +379,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
         BExpr::Func(f, args) => {
             let mut vals = Vec::with_capacity(args.len());
             for a in args {
-                match in_place(a, env) {
-                    Some(v) => vals.push(v.clone()),
-                    None => vals.push(eval(a, env)?),
-                }
+                push_value(a, env, &mut vals)?;
             }
             call(*f, vals, env.ctx)?
         }

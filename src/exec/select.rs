@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use super::access::{Check, RowRef};
 use super::aggregate::Accumulator;
-use super::eval::{eval, in_place, is_true, Ctx, Env};
+use super::eval::{eval, in_place, is_true, push_value, Ctx, Env};
 use super::ResultSet;
 use crate::error::{Error, Result};
 use crate::sql::plan::{AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
@@ -327,17 +327,6 @@ fn out_values(plan: &SelectPlan, env: &Env) -> Result<Vec<Value>> {
         push_value(e, env, &mut values)?;
     }
     Ok(values)
-}
-
-/// Adds an expression's value to a list. A plain column is copied straight into place:
-/// through a `Result` it costs a copy of the value that reads it back whole just after
-/// its parts were written (a stall on every value).
-fn push_value(e: &BExpr, env: &Env, out: &mut Vec<Value>) -> Result<()> {
-    match e {
-        BExpr::Column(i) if *i < env.row.len() => out.push(env.row[*i].clone()),
-        e => out.push(eval(e, env)?),
-    }
-    Ok(())
 }
 
 /// The values a row sorts by, worked out into `keys` before the row itself (for top-k).
