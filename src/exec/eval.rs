@@ -225,14 +225,13 @@ pub(super) fn push_value(e: &BExpr, env: &Env, out: &mut Vec<Value>) -> Result<(
     Ok(())
 }
 
-/// An operand as a reference where it is one already (a column, a constant, a
-/// parameter), so that comparing text copies nothing and counts no reference.
+/// An operand as a reference where it is one already ([`in_place`]), so that comparing
+/// text copies nothing and counts no reference; evaluated otherwise (which also reports
+/// a parameter that was not bound).
 fn operand<'a>(e: &'a BExpr, env: &Env<'a>) -> Result<Cow<'a, Value>> {
-    Ok(match e {
-        BExpr::Column(i) => Cow::Borrowed(&env.row[*i]),
-        BExpr::Const(v) => Cow::Borrowed(v),
-        BExpr::Param(i) => Cow::Borrowed(env.ctx.params.get(*i).ok_or_else(|| Error::MissingParameter(i + 1))?),
-        e => Cow::Owned(eval(e, env)?),
+    Ok(match in_place(e, env) {
+        Some(v) => Cow::Borrowed(v),
+        None => Cow::Owned(eval(e, env)?),
     })
 }
 
