@@ -343,9 +343,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         count += 1;
         Ok(())
     };
-    let keeps = |row: &[Value]| plan.filter.as_ref().map_or(Ok(true), |f| is_true(f, &Env { row, aggs: &[], ctx: at }));
-    let check = plan.filter.as_ref().map(|f| Check { columns: f.reads(), keeps: &keeps });
-    super::access::scan(table, &plan.access, Columns::All, check, at, |key, row| each(key, &row).map(|()| true))?;
+    matching(table, &plan.access, plan.filter.as_ref(), Columns::All, at, |key, row| each(key, &row))?;
     fks.finish(&working)?;
     reads.extend(fks.reads);
     Ok(Written { state: working, writes, count, reads })
@@ -355,13 +353,17 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     let table = state.table_or_err(&plan.table)?;
     let at = &Ctx { state: Some(&state), ..*ctx };
     // Only the keys are kept: no column is decoded but those WHERE reads.
-    let keys = matching(
+    let mut keys = Vec::new();
+    matching(
         table,
         &plan.access,
         plan.filter.as_ref(),
         Columns::Some(crate::storage::rows::Mask::EMPTY),
         at,
-        |k, _| k.clone(),
+        |k, _| {
+            keys.push(k.clone());
+            Ok(())
+        },
     )?;
     let triggers = Triggers::load(&state, &plan.table, Event::Delete, ctx)?;
     let mut working = state;
@@ -381,24 +383,19 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     Ok(Written { state: working, writes, count, reads: fks.reads })
 }
 
-/// The rows an UPDATE or DELETE changes: those its access path finds that pass WHERE,
-/// with the columns `take` reads.
-fn matching<T>(
+/// Calls `f` with each row an UPDATE or DELETE changes: those its access path finds that
+/// pass WHERE, with the columns asked for (WHERE's own are decoded first).
+fn matching(
     table: &Table,
     access: &Access,
     filter: Option<&BExpr>,
     columns: Columns,
     ctx: &Ctx,
-    take: impl Fn(&RowKey, RowRef) -> T,
-) -> Result<Vec<T>> {
-    let mut out = Vec::new();
+    mut f: impl FnMut(&RowKey, RowRef) -> Result<()>,
+) -> Result<()> {
     let keeps = |row: &[Value]| filter.map_or(Ok(true), |f| is_true(f, &Env { row, aggs: &[], ctx }));
     let check = filter.map(|f| Check { columns: f.reads(), keeps: &keeps });
-    super::access::scan(table, access, columns, check, ctx, |key, row| {
-        out.push(take(key, row));
-        Ok(true)
-    })?;
-    Ok(out)
+    super::access::scan(table, access, columns, check, ctx, |key, row| f(key, row).map(|()| true))
 }
 
 /// Rebuilds a table under a new schema: drop, create, and every row again (changed as
