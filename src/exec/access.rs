@@ -77,6 +77,35 @@ fn values(exprs: &[BExpr], ctx: &Ctx) -> Result<Vec<Value>> {
     Ok(out)
 }
 
+/// The values of an index walk's equality prefix: one value (the usual case) is held
+/// without a vector.
+enum Prefix {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Prefix {
+    fn of(exprs: &[BExpr], ctx: &Ctx) -> Result<Prefix> {
+        match exprs {
+            [one] => {
+                let env = Env { row: &[], aggs: &[], ctx };
+                Ok(Prefix::One(match in_place(one, &env) {
+                    Some(v) => v.clone(),
+                    None => eval(one, &env)?,
+                }))
+            }
+            _ => values(exprs, ctx).map(Prefix::Many),
+        }
+    }
+
+    fn as_slice(&self) -> &[Value] {
+        match self {
+            Prefix::One(v) => std::slice::from_ref(v),
+            Prefix::Many(vs) => vs,
+        }
+    }
+}
+
 /// The bounds' values; `None` when a bound is NULL, which no row satisfies.
 fn bounds(range: &Range, ctx: &Ctx) -> Result<Option<Bounds>> {
     let env = Env { row: &[], aggs: &[], ctx };
@@ -282,8 +311,8 @@ pub fn scan(
                 return Ok(());
             }
             let Some(b) = bounds(range, ctx)? else { return Ok(()) };
-            let prefix = values(prefix, ctx)?;
-            walk_index(&fetch, &prefix, &b, &mut each)?;
+            let prefix = Prefix::of(prefix, ctx)?;
+            walk_index(&fetch, prefix.as_slice(), &b, &mut each)?;
         }
         Access::IndexKeys { name, keys } => {
             let index = index_of(table, name)?;
@@ -363,7 +392,10 @@ impl Fetch<'_> {
 /// statement does not read are not decoded (they hold whatever they held). Column sets
 /// are bit masks ([`rows::Mask`]), so setting up a scan allocates only its row.
 struct Decoder {
+    /// Made at the first row, so that a scan that finds none (or only rows built from
+    /// index entries) allocates nothing.
     row: Vec<Value>,
+    width: usize,
     /// The columns the check reads, when there is one and it does not read them all.
     first: Option<rows::Mask>,
     /// The other columns to decode; `None`: all of them.
@@ -372,7 +404,7 @@ struct Decoder {
 
 impl Decoder {
     fn whole(table: &Table) -> Decoder {
-        Decoder { row: Vec::with_capacity(table.schema.columns.len()), first: None, rest: None }
+        Decoder { row: Vec::new(), width: table.schema.columns.len(), first: None, rest: None }
     }
 
     fn new(table: &Table, columns: Columns, check: Option<Option<rows::Mask>>) -> Decoder {
@@ -400,12 +432,19 @@ impl Decoder {
         if first.is_none() && rest.is_some() && rest == all {
             rest = None;
         }
-        let row = if first.is_some() || rest.is_some() { vec![Value::Null; width] } else { Vec::with_capacity(width) };
-        Decoder { row, first, rest }
+        Decoder { row: Vec::new(), width, first, rest }
     }
 
     /// The row `bytes` hold, if `keeps` keeps it.
     fn decode(&mut self, bytes: &[u8], keeps: &impl Fn(&[Value]) -> Result<bool>) -> Result<Option<&Vec<Value>>> {
+        if self.row.capacity() == 0 {
+            // Columns decoded one by one go into a row of the table's width.
+            if self.first.is_some() || self.rest.is_some() {
+                self.row = vec![Value::Null; self.width];
+            } else {
+                self.row.reserve_exact(self.width);
+            }
+        }
         if let Some(first) = self.first {
             rows::decode_some(bytes, first, &mut self.row);
             if !keeps(&self.row)? {

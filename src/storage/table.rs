@@ -35,6 +35,7 @@ pub enum RowKey {
 }
 
 impl Ord for RowKey {
+    #[inline]
     fn cmp(&self, other: &RowKey) -> Ordering {
         match (self, other) {
             (RowKey::Int(a), RowKey::Int(b)) => a.cmp(b),
@@ -46,6 +47,7 @@ impl Ord for RowKey {
 }
 
 impl PartialOrd for RowKey {
+    #[inline]
     fn partial_cmp(&self, other: &RowKey) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -65,11 +67,30 @@ impl std::fmt::Display for RowKey {
 
 /// Where an index entry sits among the entries of equal key values: `Lo` and `Hi`
 /// bracket all rows of one key, so a lookup is a range scan.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Slot {
     Lo,
     Row(RowKey),
     Hi,
+}
+
+impl Ord for Slot {
+    #[inline]
+    fn cmp(&self, other: &Slot) -> Ordering {
+        match (self, other) {
+            (Slot::Row(a), Slot::Row(b)) => a.cmp(b),
+            (Slot::Lo, Slot::Lo) | (Slot::Hi, Slot::Hi) => Ordering::Equal,
+            (Slot::Lo, _) | (_, Slot::Hi) => Ordering::Less,
+            (Slot::Hi, _) | (_, Slot::Lo) => Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for Slot {
+    #[inline]
+    fn partial_cmp(&self, other: &Slot) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// The indexed values of one row. A one-column key is held inline, so comparing keys
@@ -97,6 +118,7 @@ impl IndexKey {
 }
 
 impl PartialEq for IndexKey {
+    #[inline]
     fn eq(&self, other: &IndexKey) -> bool {
         self.cmp(other) == Ordering::Equal
     }
@@ -105,12 +127,14 @@ impl PartialEq for IndexKey {
 impl Eq for IndexKey {}
 
 impl PartialOrd for IndexKey {
+    #[inline]
     fn partial_cmp(&self, other: &IndexKey) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
 impl Ord for IndexKey {
+    #[inline]
     fn cmp(&self, other: &IndexKey) -> Ordering {
         match (self, other) {
             (IndexKey::One(a), IndexKey::One(b)) => a.total_cmp(b),
@@ -119,10 +143,26 @@ impl Ord for IndexKey {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// An index entry: the indexed values, then the row they belong to. Entries compare
+/// by both in turn (written out so that searches inline them).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexEntry {
     pub key: IndexKey,
     pub slot: Slot,
+}
+
+impl Ord for IndexEntry {
+    #[inline]
+    fn cmp(&self, other: &IndexEntry) -> Ordering {
+        self.key.cmp(&other.key).then_with(|| self.slot.cmp(&other.slot))
+    }
+}
+
+impl PartialOrd for IndexEntry {
+    #[inline]
+    fn partial_cmp(&self, other: &IndexEntry) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 #[derive(Clone, Debug)]
