@@ -61,8 +61,11 @@ pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<
 /// Types, NOT NULL and CHECK for a full row about to be stored.
 fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: &Ctx) -> Result<()> {
     for (col, v) in schema.columns.iter().zip(row.iter_mut()) {
-        let value = std::mem::replace(v, Value::Null);
-        *v = store_value(value, col.ty, &schema.name, &col.name)?;
+        // A value of the column's type (nearly every one) is left where it is.
+        if !fits(v, col.ty) {
+            let value = std::mem::replace(v, Value::Null);
+            *v = store_value(value, col.ty, &schema.name, &col.name)?;
+        }
         if col.not_null && v.is_null() {
             return Err(Error::Constraint {
                 kind: "NOT NULL",
@@ -111,7 +114,7 @@ fn kept_for<'a>(state: &State, mut exprs: impl Iterator<Item = &'a BExpr>) -> Op
 }
 
 pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written> {
-    let schema = state.table_or_err(&plan.table)?.schema.clone();
+    let schema = &plan.schema;
     let source = insert_source(&plan.source, &state, &Ctx { state: Some(&state), ..*ctx })?;
     let kept = kept_for(&state, plan.checks.iter().map(|c| &c.expr));
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
@@ -129,11 +132,11 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
         }
         let one = || -> Result<()> {
             let Some((key, row)) =
-                insert_row(plan, &schema, src, &mut working, &mut writes, &mut reads, triggers.as_ref(), ctx)?
+                insert_row(plan, schema, src, &mut working, &mut writes, &mut reads, triggers.as_ref(), ctx)?
             else {
                 return Ok(());
             };
-            fks.stored(&schema, &plan.table, &key);
+            fks.stored(schema, &plan.table, &key);
             if let Some(ttl) = plan.ttl.unwrap_or(schema.ttl) {
                 let op = WriteOp::Expire { table: plan.table.clone(), key, at: Some(ctx.now().saturating_add(ttl)) };
                 working.apply(&op)?;
@@ -190,11 +193,11 @@ fn insert_row(
     triggers: Option<&Triggers>,
     ctx: &Ctx,
 ) -> Result<Option<(RowKey, Option<Row>)>> {
-    // Checked in place while nobody else holds it. The source values become the row as
-    // they are when they are every column in order.
+    // Keyed and checked as a vector, shared as a row only once it is stored. The source
+    // values become the row as they are when they are every column in order.
     let in_order = src.len() == plan.mapping.len() && plan.mapping.iter().enumerate().all(|(i, m)| *m == Some(i));
-    let mut stored: Row = if in_order {
-        Row::from(src)
+    let mut row: Vec<Value> = if in_order {
+        src
     } else {
         plan.mapping
             .iter()
@@ -208,13 +211,13 @@ fn insert_row(
             .collect()
     };
     if let Some(t) = triggers {
-        if !t.fire(TriggerTiming::Before, None, Some(&stored), working, &mut writes.ops, reads, ctx)? {
+        if !t.fire(TriggerTiming::Before, None, Some(&row), working, &mut writes.ops, reads, ctx)? {
             return Ok(None);
         }
     }
-    let row = Arc::get_mut(&mut stored).expect("a row just built is held by nobody else");
-    let key = new_key(working, &plan.table, schema, row)?;
-    validate(schema, row, &plan.checks, ctx)?;
+    let key = new_key(working, &plan.table, schema, &mut row)?;
+    validate(schema, &mut row, &plan.checks, ctx)?;
+    let stored = Row::from(row);
     let row = &*stored;
     // INSERT OR REPLACE deletes the rows the new one clashes with; so does every insert
     // for clashing rows that have expired (they are gone for every reader already).

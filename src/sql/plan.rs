@@ -554,6 +554,10 @@ pub enum InsertSourcePlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct InsertPlan {
     pub table: Arc<str>,
+    /// The table's schema when the plan was made. A plan runs only against states of
+    /// the schema version it was made for, so this is the table's schema then too, and
+    /// each run borrows it instead of counting a reference to the table's.
+    pub schema: Arc<crate::storage::TableSchema>,
     /// INSERT OR REPLACE: clashing rows are deleted first.
     pub replace: bool,
     /// For each table column, the position of its value in a source row, or `None` for

@@ -692,7 +692,7 @@ fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     };
     let checks = plan_checks(schema, &scope)?;
     let ttl = plan_ttl(&i.ttl, &key, state)?;
-    Ok(InsertPlan { table: key.into(), replace: i.replace, mapping, source, checks, ttl })
+    Ok(InsertPlan { table: key.into(), schema: schema.clone(), replace: i.replace, mapping, source, checks, ttl })
 }
 
 fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {

@@ -190,8 +190,19 @@ static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);
 /// A version of the whole database. Cloning one (every statement takes the state it
 /// reads) counts a single reference; the first change to a shared one copies its maps'
 /// roots (`DerefMut`), which themselves share everything below.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct State(Arc<StateData>);
+
+/// The empty state every [`State::default`] shares. A transaction's state is taken out
+/// for each statement and put back, leaving a default behind: sharing one costs a
+/// reference count instead of a new state's allocation and its drop.
+static EMPTY: std::sync::LazyLock<State> = std::sync::LazyLock::new(|| State(Arc::new(StateData::default())));
+
+impl Default for State {
+    fn default() -> State {
+        EMPTY.clone()
+    }
+}
 
 impl std::ops::Deref for State {
     type Target = StateData;
@@ -526,8 +537,8 @@ impl State {
             WriteOp::Row { table, key, change } => {
                 let t = self.table_mut(table)?;
                 match change {
-                    Change::Insert(row) => t.insert(key.clone(), row.clone())?,
-                    Change::Update(row) => t.update(key.clone(), row.clone())?,
+                    Change::Insert(row) => t.insert(key.clone(), row)?,
+                    Change::Update(row) => t.update(key.clone(), row)?,
                     Change::Delete => {
                         t.delete(key)?;
                     }

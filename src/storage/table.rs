@@ -537,7 +537,7 @@ impl Table {
     }
 
     /// Adds a row under a key that must be new.
-    pub fn insert(&mut self, key: RowKey, row: Row) -> Result<()> {
+    pub fn insert(&mut self, key: RowKey, row: &[Value]) -> Result<()> {
         self.check_width(&row)?;
         if self.rows.contains_key(&key) {
             let pk = &self.schema.primary_key;
@@ -554,7 +554,7 @@ impl Table {
     }
 
     /// Replaces the row stored under an existing key.
-    pub fn update(&mut self, key: RowKey, row: Row) -> Result<()> {
+    pub fn update(&mut self, key: RowKey, row: &[Value]) -> Result<()> {
         self.check_width(&row)?;
         let missing = |t: &Table| Error::invalid(format!("no row with key {key} in table {}", t.name()));
         if self.indexes.is_empty() {
@@ -700,21 +700,21 @@ mod tests {
     #[test]
     fn unique_index_follows_rows() {
         let mut t = users();
-        t.insert(RowKey::Int(1), row(1, "a")).unwrap();
-        let err = t.insert(RowKey::Int(2), row(2, "a")).unwrap_err();
+        t.insert(RowKey::Int(1), &row(1, "a")).unwrap();
+        let err = t.insert(RowKey::Int(2), &row(2, "a")).unwrap_err();
         assert!(err.to_string().contains("UNIQUE constraint failed: users.email"), "{err}");
-        t.update(RowKey::Int(1), row(1, "b")).unwrap();
-        t.insert(RowKey::Int(2), row(2, "a")).unwrap();
+        t.update(RowKey::Int(1), &row(1, "b")).unwrap();
+        t.insert(RowKey::Int(2), &row(2, "a")).unwrap();
         t.delete(&RowKey::Int(1)).unwrap();
-        t.insert(RowKey::Int(3), row(3, "b")).unwrap();
+        t.insert(RowKey::Int(3), &row(3, "b")).unwrap();
         assert_eq!(t.indexes[0].entries.len(), 2);
     }
 
     #[test]
     fn duplicate_primary_key_is_refused() {
         let mut t = users();
-        t.insert(RowKey::Int(1), row(1, "a")).unwrap();
-        let err = t.insert(RowKey::Int(1), row(1, "z")).unwrap_err();
+        t.insert(RowKey::Int(1), &row(1, "a")).unwrap();
+        let err = t.insert(RowKey::Int(1), &row(1, "z")).unwrap_err();
         assert!(err.to_string().starts_with("PRIMARY KEY constraint failed: users.id"), "{err}");
         assert_eq!(t.allocate_rowid().unwrap(), 2);
     }

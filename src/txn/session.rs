@@ -138,12 +138,12 @@ impl Session {
         if params.is_empty() {
             if let Some(shape) = crate::sql::shape::shape(sql) {
                 if let Ok(plan) = self.db.plan(&shape.text, &state, &self.namespace) {
-                    return self.run(&shape.text, &plan, state, version, &shape.values);
+                    return self.run(&shape.text, &plan, Some(state), version, &shape.values);
                 }
             }
         }
         let plan = self.db.plan(sql, &state, &self.namespace)?;
-        self.run(sql, &plan, state, version, params)
+        self.run(sql, &plan, Some(state), version, params)
     }
 
     /// Runs a statement that returns rows.
@@ -160,12 +160,20 @@ impl Session {
 
     /// Runs a prepared statement; it is planned again only if the schema changed.
     pub fn execute_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<Outcome> {
+        // A write in a transaction changes the transaction's own state, so it takes no
+        // copy of it (a copy is a reference counted up and down again).
+        if let Some(t) = &self.txn {
+            if p.plan.is_write() && t.working.schema_id() == p.schema_id && p.namespace == self.namespace {
+                let version = t.base_version;
+                return self.run(&p.sql, &p.plan, None, version, params);
+            }
+        }
         let (state, version) = self.snapshot();
         if state.schema_id() == p.schema_id && p.namespace == self.namespace {
-            self.run(&p.sql, &p.plan, state, version, params)
+            self.run(&p.sql, &p.plan, Some(state), version, params)
         } else {
             let plan = self.db.plan(&p.sql, &state, &self.namespace)?;
-            self.run(&p.sql, &plan, state, version, params)
+            self.run(&p.sql, &plan, Some(state), version, params)
         }
     }
 
@@ -191,7 +199,9 @@ impl Session {
         }
     }
 
-    fn run(&mut self, sql: &str, plan: &Plan, state: State, version: u64, params: &[Value]) -> Result<Outcome> {
+    /// Runs a plan made against `state` (`None`: the transaction's own state, for a
+    /// write in a transaction, which reads nothing else).
+    fn run(&mut self, sql: &str, plan: &Plan, state: Option<State>, version: u64, params: &[Value]) -> Result<Outcome> {
         self.interrupt.store(false, Ordering::Relaxed);
         if let Some(out) = self.run_control(plan)? {
             return Ok(out);
@@ -217,6 +227,7 @@ impl Session {
             }
         }
         if !plan.is_write() {
+            let state = state.unwrap_or_else(|| self.snapshot().0);
             return finish(exec::execute(plan, state, &ctx)?.0);
         }
         if let Some(txn) = &mut self.txn {
@@ -235,7 +246,8 @@ impl Session {
         let guard = self.db.lock_commits();
         let head = guard.state.clone();
         let replanned;
-        let plan = if head.schema_id() == state.schema_id() {
+        let planned_for = state.map_or(head.schema_id(), |s| s.schema_id());
+        let plan = if head.schema_id() == planned_for {
             plan
         } else {
             replanned = self.db.plan(sql, &head, &self.namespace)?;
@@ -538,7 +550,7 @@ impl Txn {
         match exec::execute(plan, working, ctx) {
             Ok((mut out, unchanged)) => {
                 if let Output::Written(w, _) | Output::RowsWritten(_, w) = &mut out {
-                    self.working = std::mem::take(&mut w.state);
+                    std::mem::swap(&mut self.working, &mut w.state);
                     self.writes.push(std::mem::take(&mut w.writes));
                     self.constraint_reads.append(&mut w.reads);
                 }
