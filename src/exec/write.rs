@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::access::{Check, Columns, RowRef};
-use super::eval::{eval, is_true, truth, Ctx, Env};
+use super::eval::{eval, is_true, push_value, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::select::run_select;
 use super::trigger::{Event, Triggers};
@@ -158,11 +158,12 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
 /// The rows an INSERT stores (into a table or, through its triggers, a view), evaluated
 /// before any is stored.
 pub(super) fn insert_source(source: &InsertSourcePlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<Value>>> {
-    // Each row's values go into a vector of exactly their number (it becomes the row).
+    // Each row's values go into a vector of exactly their number (it becomes the row);
+    // parameters and constants are copied without an evaluation.
     let values = |r: &[BExpr], env: &Env| -> Result<Vec<Value>> {
         let mut vals = Vec::with_capacity(r.len());
         for e in r {
-            vals.push(eval(e, env)?);
+            push_value(e, env, &mut vals)?;
         }
         Ok(vals)
     };
@@ -170,10 +171,11 @@ pub(super) fn insert_source(source: &InsertSourcePlan, state: &State, ctx: &Ctx)
         InsertSourcePlan::Values(rows) => {
             let env = Env { row: &[], aggs: &[], ctx };
             let multi = rows.len() > 1;
-            rows.iter()
-                .enumerate()
-                .map(|(n, r)| values(r, &env).map_err(|e| if multi { e.in_row(n + 1) } else { e }))
-                .collect::<Result<_>>()?
+            let mut out = Vec::with_capacity(rows.len());
+            for (n, r) in rows.iter().enumerate() {
+                out.push(values(r, &env).map_err(|e| if multi { e.in_row(n + 1) } else { e })?);
+            }
+            out
         }
         InsertSourcePlan::Select(p) => run_select(p, state, ctx)?.rows,
     })
