@@ -192,23 +192,70 @@ fn join_keys<'a>(exprs: impl Iterator<Item = &'a BExpr>, env: &Env, key: &mut Ve
     Ok(true)
 }
 
+/// The rows of a join's right side, read once: their values one after another in one
+/// vector (no allocation per row), each row's start in `starts`.
+struct RightRows {
+    values: Vec<Value>,
+    starts: Vec<usize>,
+}
+
+impl RightRows {
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn row(&self, i: usize) -> &[Value] {
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.values.len());
+        &self.values[self.starts[i]..end]
+    }
+}
+
+/// The right rows by join key, each key's rows as a chain (see `join_rows`). A single
+/// key column (the usual case) is hashed as one key, without a vector per row.
+enum KeyTable {
+    One(FxHashMap<JoinKey, usize>),
+    Many(FxHashMap<Vec<JoinKey>, usize>),
+}
+
+impl KeyTable {
+    /// The first right row under the key, if any.
+    fn get(&self, key: &[JoinKey]) -> usize {
+        let found = match (self, key) {
+            (KeyTable::One(t), [k]) => t.get(k),
+            (KeyTable::Many(t), key) => t.get(key),
+            (KeyTable::One(_), _) => None,
+        };
+        found.copied().unwrap_or(NONE)
+    }
+
+    /// The entry for a key, to put a row in front of its chain.
+    fn entry(&mut self, key: &mut Vec<JoinKey>) -> &mut usize {
+        match self {
+            KeyTable::One(t) => t.entry(key.pop().expect("one key column")).or_insert(NONE),
+            KeyTable::Many(t) => t.entry(key.clone()).or_insert(NONE),
+        }
+    }
+}
+
 fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -> Result<bool>) -> Result<bool> {
     // The right side is read once; with equality keys it is hashed by them.
-    let mut right: Vec<Row> = Vec::new();
+    let mut right = RightRows { values: Vec::new(), starts: Vec::new() };
     source_rows(SourceRows::of(&j.right), state, ctx, &mut |r| {
-        right.push(r.to_row());
+        right.starts.push(right.values.len());
+        right.values.extend(r.iter().cloned());
         Ok(true)
     })?;
     // Each key's rows as a chain through `next`, in the order of `right` (built from the
     // end so that every row goes in front of the ones after it).
-    let mut table: FxHashMap<Vec<JoinKey>, usize> = FxHashMap::default();
+    let mut table =
+        if j.keys.len() == 1 { KeyTable::One(FxHashMap::default()) } else { KeyTable::Many(FxHashMap::default()) };
     let mut next = vec![NONE; if j.keys.is_empty() { 0 } else { right.len() }];
     let mut key = Vec::with_capacity(j.keys.len());
     if !j.keys.is_empty() {
-        for (i, r) in right.iter().enumerate().rev() {
-            let env = Env { row: r, aggs: &[], ctx };
+        for i in (0..right.len()).rev() {
+            let env = Env { row: right.row(i), aggs: &[], ctx };
             if join_keys(j.keys.iter().map(|(_, e)| e), &env, &mut key)? {
-                let first = table.entry(key.clone()).or_insert(NONE);
+                let first = table.entry(&mut key);
                 next[i] = *first;
                 *first = i;
             }
@@ -229,7 +276,7 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
         let mut candidate = if j.keys.is_empty() {
             0
         } else if join_keys(j.keys.iter().map(|(e, _)| e), &Env { row: &left, aggs: &[], ctx }, &mut key)? {
-            table.get(key.as_slice()).copied().unwrap_or(NONE)
+            table.get(&key)
         } else {
             NONE
         };
@@ -248,7 +295,7 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
                 ctx.check_interrupt()?;
             }
             buf.truncate(width);
-            buf.extend(right[i].iter().cloned());
+            buf.extend(right.row(i).iter().cloned());
             if let Some(on) = &j.on {
                 if !is_true(on, &Env { row: &buf, aggs: &[], ctx })? {
                     continue;
