@@ -94,16 +94,15 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
 }
 
 /// The key for a new row, assigning a rowid (or a NULL integer key) when needed.
-fn new_key(state: &mut State, table: &str, schema: &TableSchema, row: &mut [Value]) -> Result<RowKey> {
-    if let Some(k) = schema.integer_key() {
+fn new_key(table: &mut Table, row: &mut [Value]) -> Result<RowKey> {
+    if let Some(k) = table.schema.integer_key() {
         if row[k].is_null() {
-            row[k] = Value::Integer(state.allocate_rowid(table)?);
+            row[k] = Value::Integer(table.allocate_rowid()?);
         }
     }
-    let t: &Table = state.table_or_err(table)?;
-    match t.key_for(row) {
+    match table.key_for(row) {
         Some(key) => Ok(key),
-        None => Ok(RowKey::Int(state.allocate_rowid(table)?)),
+        None => Ok(RowKey::Int(table.allocate_rowid()?)),
     }
 }
 
@@ -217,27 +216,42 @@ fn insert_row(
             return Ok(None);
         }
     }
-    let key = new_key(working, &plan.table, schema, &mut row)?;
+    // The table is looked up once for the key, the checks and the row itself.
+    let table = working.table_mut(&plan.table)?;
+    let key = new_key(table, &mut row)?;
     validate(schema, &mut row, &plan.checks, ctx)?;
     let stored = Row::from(row);
-    let row = &*stored;
     // INSERT OR REPLACE deletes the rows the new one clashes with; so does every insert
     // for clashing rows that have expired (they are gone for every reader already).
-    let table = working.table_or_err(&plan.table)?;
-    if plan.replace || table.has_expired_by(|| ctx.now()) {
-        let mut doomed = clashing(table, &key, row, None);
-        if !plan.replace {
-            let now = ctx.now();
-            doomed.retain(|k| !table.is_live(k, now));
-        }
-        remove_rows(working, &plan.table, doomed, writes)?;
+    if !plan.replace && !table.has_expired_by(|| ctx.now()) {
+        table.insert(key.clone(), &stored)?;
+    } else {
+        replace_clashing(plan, &key, &stored, working, writes, ctx)?;
+        working.table_mut(&plan.table)?.insert(key.clone(), &stored)?;
     }
     // The row is handed back (shared) only for the AFTER triggers to read.
     let done = (key.clone(), triggers.map(|_| Arc::clone(&stored)));
-    let op = WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(stored) };
-    working.apply(&op)?;
-    writes.ops.push(op);
+    writes.ops.push(WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(stored) });
     Ok(Some(done))
+}
+
+/// Deletes the rows a new row under `key` clashes with: all of them for INSERT OR
+/// REPLACE, otherwise those that have expired.
+fn replace_clashing(
+    plan: &InsertPlan,
+    key: &RowKey,
+    row: &[Value],
+    working: &mut State,
+    writes: &mut WriteSet,
+    ctx: &Ctx,
+) -> Result<()> {
+    let table = working.table_or_err(&plan.table)?;
+    let mut doomed = clashing(table, key, row, None);
+    if !plan.replace {
+        let now = ctx.now();
+        doomed.retain(|k| !table.is_live(k, now));
+    }
+    remove_rows(working, &plan.table, doomed, writes)
 }
 
 /// The rows a row stored under `key` would clash with, by key or by any unique column

@@ -628,7 +628,13 @@ impl Rows {
 
     /// Stores a row under a key, replacing the row there; true when it replaced one.
     pub fn insert(&mut self, key: RowKey, row: &[Value]) -> bool {
-        with_encoded(row, |bytes| self.insert_bytes(key, bytes))
+        with_encoded(row, |bytes| self.insert_bytes(key, bytes, true))
+    }
+
+    /// Adds a row under a key no row has yet; false (and nothing changed) when one has.
+    /// One walk down, where asking first and then inserting would take two.
+    pub fn insert_new(&mut self, key: RowKey, row: &[Value]) -> bool {
+        with_encoded(row, |bytes| !self.insert_bytes(key, bytes, false))
     }
 
     /// Replaces the row stored under a key; false (and nothing changed) when there is none.
@@ -644,7 +650,9 @@ impl Rows {
         true
     }
 
-    fn insert_bytes(&mut self, key: RowKey, bytes: &[u8]) -> bool {
+    /// Stores a row's bytes under a key, replacing the row there only if `replace`;
+    /// whether a row was there.
+    fn insert_bytes(&mut self, key: RowKey, bytes: &[u8], replace: bool) -> bool {
         let Some((_, page)) = page_mut(&mut self.pages, &key) else {
             // Below every fence (or no page at all): the first page takes it and its key
             // becomes the fence.
@@ -663,6 +671,7 @@ impl Rows {
         };
         let page = Arc::make_mut(page);
         match page.find(&key) {
+            Ok(_) if !replace => true,
             Ok(i) => {
                 page.replace_at(i, bytes);
                 if !page.full() {

@@ -372,7 +372,7 @@ impl State {
         (tables, views)
     }
 
-    fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
+    pub fn table_mut(&mut self, name: &str) -> Result<&mut Table> {
         // Names are stored in lower case, as statements' plans already carry them.
         let lowered;
         let key = if self.tables.contains_key(name) {

@@ -538,43 +538,42 @@ impl Table {
 
     /// Adds a row under a key that must be new.
     pub fn insert(&mut self, key: RowKey, row: &[Value]) -> Result<()> {
-        self.check_width(&row)?;
-        if self.rows.contains_key(&key) {
+        self.check_width(row)?;
+        self.check_unique(row, None)?;
+        if !self.rows.insert_new(key.clone(), row) {
             let pk = &self.schema.primary_key;
             let values: Vec<Value> = pk.iter().map(|&i| row[i].clone()).collect();
             return Err(self.constraint_error("PRIMARY KEY", pk, &values));
         }
-        self.check_unique(&row, None)?;
         if let RowKey::Int(k) = key {
             self.next_rowid = self.next_rowid.max(k.saturating_add(1));
         }
-        self.index_add(&key, &row);
-        self.rows.insert(key, &row);
+        self.index_add(&key, row);
         Ok(())
     }
 
     /// Replaces the row stored under an existing key.
     pub fn update(&mut self, key: RowKey, row: &[Value]) -> Result<()> {
-        self.check_width(&row)?;
+        self.check_width(row)?;
         let missing = |t: &Table| Error::invalid(format!("no row with key {key} in table {}", t.name()));
         if self.indexes.is_empty() {
             // No index entry to move: the row is replaced in one step.
-            return if self.rows.replace(&key, &row) { Ok(()) } else { Err(missing(self)) };
+            return if self.rows.replace(&key, row) { Ok(()) } else { Err(missing(self)) };
         }
         let Some(old) = self.rows.get(&key) else {
             return Err(missing(self));
         };
-        self.check_unique(&row, Some(&key))?;
+        self.check_unique(row, Some(&key))?;
         // Only the indexes whose columns changed move their entry.
         for index in &mut self.indexes {
-            let (was, now) = (index.key_of(&old), index.key_of(&row));
+            let (was, now) = (index.key_of(&old), index.key_of(row));
             if was.as_slice().iter().zip(now.as_slice()).all(|(a, b)| same_value(a, b)) {
                 continue;
             }
             index.entries.remove(&IndexEntry { key: was, slot: Slot::Row(key.clone()) });
             index.entries.insert(IndexEntry { key: now, slot: Slot::Row(key.clone()) });
         }
-        self.rows.insert(key, &row);
+        self.rows.insert(key, row);
         Ok(())
     }
 
