@@ -311,8 +311,10 @@ impl<K: Ord + Clone, V: Clone> PageMap<K, V> {
         old
     }
 
+    /// Removes a key in one walk down, copying the shared nodes on its path as it
+    /// goes: a key that is not there has its path copied for nothing (callers remove
+    /// keys they know are there; asking first would cost every removal a second walk).
     pub fn remove(&mut self, key: &K) -> Option<V> {
-        self.get(key)?;
         let old = self.root.remove(key)?;
         self.len -= 1;
         // A root with one child gives way to it.
