@@ -639,15 +639,27 @@ impl Rows {
 
     /// Replaces the row stored under a key; false (and nothing changed) when there is none.
     pub fn replace(&mut self, key: &RowKey, row: &[Value]) -> bool {
-        let Some((_, page)) = page_mut(&mut self.pages, key) else { return false };
-        let Ok(i) = page.find(key) else { return false };
+        self.swap(key, row, false).is_some()
+    }
+
+    /// Replaces the row stored under a key and returns the old one decoded; `None`
+    /// (and nothing changed) when there is none. One walk down for both.
+    pub fn replace_returning(&mut self, key: &RowKey, row: &[Value]) -> Option<Row> {
+        self.swap(key, row, true).flatten()
+    }
+
+    /// Replaces the row under a key; `Some` when there was one, with it if `decoded`.
+    fn swap(&mut self, key: &RowKey, row: &[Value], decoded: bool) -> Option<Option<Row>> {
+        let (_, page) = page_mut(&mut self.pages, key)?;
+        let i = page.find(key).ok()?;
+        let old = decoded.then(|| decode(page.bytes(i)));
         let page = Arc::make_mut(page);
         with_encoded(row, |bytes| page.replace_at(i, bytes));
         if page.full() {
             let right = page.split_off(page.len() / 2);
             self.pages.insert(right.first_key(), Arc::new(right));
         }
-        true
+        Some(old)
     }
 
     /// Stores a row's bytes under a key, replacing the row there only if `replace`;

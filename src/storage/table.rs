@@ -560,10 +560,10 @@ impl Table {
             // No index entry to move: the row is replaced in one step.
             return if self.rows.replace(&key, row) { Ok(()) } else { Err(missing(self)) };
         }
-        let Some(old) = self.rows.get(&key) else {
+        self.check_unique(row, Some(&key))?;
+        let Some(old) = self.rows.replace_returning(&key, row) else {
             return Err(missing(self));
         };
-        self.check_unique(row, Some(&key))?;
         // Only the indexes whose columns changed move their entry.
         for index in &mut self.indexes {
             let (was, now) = (index.key_of(&old), index.key_of(row));
@@ -573,7 +573,6 @@ impl Table {
             index.entries.remove(&IndexEntry { key: was, slot: Slot::Row(key.clone()) });
             index.entries.insert(IndexEntry { key: now, slot: Slot::Row(key.clone()) });
         }
-        self.rows.insert(key, row);
         Ok(())
     }
 
