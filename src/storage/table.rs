@@ -13,7 +13,7 @@ use std::sync::Arc;
 use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
-use super::pagemap::KeySet;
+use super::pagemap::{fraction, Guess, KeySet};
 use super::rows::Rows;
 use super::schema::{IndexDef, TableSchema};
 use super::value::Value;
@@ -42,6 +42,16 @@ impl Ord for RowKey {
             (RowKey::Tuple(a), RowKey::Tuple(b)) => a.iter().cmp(b.iter()),
             (RowKey::Int(_), RowKey::Tuple(_)) => Ordering::Less,
             (RowKey::Tuple(_), RowKey::Int(_)) => Ordering::Greater,
+        }
+    }
+}
+
+impl Guess for RowKey {
+    #[inline]
+    fn fraction(lo: &RowKey, hi: &RowKey, key: &RowKey) -> Option<f64> {
+        match (lo, hi, key) {
+            (RowKey::Int(lo), RowKey::Int(hi), RowKey::Int(k)) => fraction(*lo as f64, *hi as f64, *k as f64),
+            _ => None,
         }
     }
 }
@@ -155,6 +165,21 @@ impl Ord for IndexEntry {
     #[inline]
     fn cmp(&self, other: &IndexEntry) -> Ordering {
         self.key.cmp(&other.key).then_with(|| self.slot.cmp(&other.slot))
+    }
+}
+
+impl Guess for IndexEntry {
+    /// Entries of one numeric column give an estimate (their rows do not matter to it).
+    #[inline]
+    fn fraction(lo: &IndexEntry, hi: &IndexEntry, key: &IndexEntry) -> Option<f64> {
+        use IndexKey::One;
+        match (&lo.key, &hi.key, &key.key) {
+            (One(Value::Integer(lo)), One(Value::Integer(hi)), One(Value::Integer(k))) => {
+                fraction(*lo as f64, *hi as f64, *k as f64)
+            }
+            (One(Value::Real(lo)), One(Value::Real(hi)), One(Value::Real(k))) => fraction(*lo, *hi, *k),
+            _ => None,
+        }
     }
 }
 
