@@ -160,6 +160,11 @@ impl ForeignKeys {
         refs
     }
 
+    /// Whether a foreign key refers to `table` (whose deletes then have actions to run).
+    pub fn is_referenced(&mut self, state: &State, table: &str) -> bool {
+        !self.referencing(state, table).is_empty()
+    }
+
     /// Deletes a row and runs the actions of the keys that reference it.
     fn delete(
         &mut self,

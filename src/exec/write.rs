@@ -324,25 +324,32 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         }
         let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
         validate(&schema, values, &plan.checks, ctx)?;
-        let table_now = working.table_or_err(&plan.table)?;
+        let row_op = |key: &RowKey, change| WriteOp::Row { table: plan.table.clone(), key: key.clone(), change };
+        let table_now = working.table_mut(&plan.table)?;
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
         let old_expiry = table_now.expiry.get(key).copied();
-        if table_now.has_expired_by(|| ctx.now()) {
-            let now = ctx.now();
-            let mut expired = clashing(table_now, &new_key, &new, Some(key));
-            expired.retain(|k| !table_now.is_live(k, now));
-            remove_rows(&mut working, &plan.table, expired, &mut writes)?;
-        }
-        let row_op = |key: &RowKey, change| WriteOp::Row { table: plan.table.clone(), key: key.clone(), change };
-        if &new_key != key {
-            let op = row_op(key, Change::Delete);
+        if &new_key == key && !table_now.has_expired_by(|| ctx.now()) {
+            // The usual change: the row keeps its key and no row has expired, so the
+            // table found above takes it.
+            table_now.update(key.clone(), &new)?;
+            writes.ops.push(row_op(key, Change::Update(new.clone())));
+        } else {
+            if table_now.has_expired_by(|| ctx.now()) {
+                let now = ctx.now();
+                let mut expired = clashing(table_now, &new_key, &new, Some(key));
+                expired.retain(|k| !table_now.is_live(k, now));
+                remove_rows(&mut working, &plan.table, expired, &mut writes)?;
+            }
+            if &new_key != key {
+                let op = row_op(key, Change::Delete);
+                working.apply(&op)?;
+                writes.ops.push(op);
+            }
+            let change = if &new_key == key { Change::Update(new.clone()) } else { Change::Insert(new.clone()) };
+            let op = row_op(&new_key, change);
             working.apply(&op)?;
             writes.ops.push(op);
         }
-        let change = if &new_key == key { Change::Update(new.clone()) } else { Change::Insert(new.clone()) };
-        let op = row_op(&new_key, change);
-        working.apply(&op)?;
-        writes.ops.push(op);
         // WITH TTL sets a new expiry; otherwise a row keeps its own, also under a new key.
         let expiry = match plan.ttl {
             Some(ttl) => Some(ttl.map(|t| ctx.now().saturating_add(t))),
@@ -390,6 +397,21 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     writes.ops.reserve_exact(keys.len());
     let mut fks = ForeignKeys::default();
     let mut count = 0;
+    if triggers.is_none() && !fks.is_referenced(&working, &plan.table) {
+        // Nothing fires and nothing refers to the rows: the table is found once and its
+        // rows go one after another, each change naming it by the plan's shared name.
+        let table = working.table_mut(&plan.table)?;
+        for (n, key) in keys.into_iter().enumerate() {
+            if n % 4096 == 4095 {
+                ctx.check_interrupt()?;
+            }
+            if table.discard(&key) {
+                writes.ops.push(WriteOp::Row { table: plan.table.clone(), key, change: Change::Delete });
+                count += 1;
+            }
+        }
+        return Ok(Written { state: working, writes, count, reads: fks.reads });
+    }
     for (n, key) in keys.iter().enumerate() {
         if n % 4096 == 4095 {
             ctx.check_interrupt()?;
