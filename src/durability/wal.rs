@@ -131,7 +131,7 @@ mod tests {
     use crate::storage::{Change, RowKey, Value, WriteOp};
 
     fn writes(n: i64) -> WriteSet {
-        let row: crate::storage::Row = vec![Value::Integer(n), Value::text("x")].into();
+        let row: Box<[Value]> = vec![Value::Integer(n), Value::text("x")].into();
         WriteSet { ops: vec![WriteOp::Row { table: "t".into(), key: RowKey::Int(n), change: Change::Insert(row) }] }
     }
 

@@ -292,7 +292,7 @@ impl ForeignKeys {
             let step = if &new_key == key {
                 vec![change(key, Change::Update(new.clone()))]
             } else {
-                vec![change(key, Change::Delete), change(&new_key, Change::Insert(new.clone()))]
+                vec![change(key, Change::Delete), change(&new_key, Change::Insert(new[..].into()))]
             };
             for op in step {
                 working.apply(&op)?;

@@ -194,8 +194,8 @@ fn insert_row(
     triggers: Option<&Triggers>,
     ctx: &Ctx,
 ) -> Result<Option<(RowKey, Option<Row>)>> {
-    // Keyed and checked as a vector, shared as a row only once it is stored. The source
-    // values become the row as they are when they are every column in order.
+    // Keyed and checked as a vector, which the write set then keeps. The source values
+    // become the row as they are when they are every column in order.
     let in_order = src.len() == plan.mapping.len() && plan.mapping.iter().enumerate().all(|(i, m)| *m == Some(i));
     let mut row: Vec<Value> = if in_order {
         src
@@ -220,7 +220,8 @@ fn insert_row(
     let table = working.table_mut(&plan.table)?;
     let key = new_key(table, &mut row)?;
     validate(schema, &mut row, &plan.checks, ctx)?;
-    let stored = Row::from(row);
+    // The values move into the write set as they are (a vector made to their number).
+    let stored = row.into_boxed_slice();
     // INSERT OR REPLACE deletes the rows the new one clashes with; so does every insert
     // for clashing rows that have expired (they are gone for every reader already).
     if !plan.replace && !table.has_expired_by(|| ctx.now()) {
@@ -229,8 +230,8 @@ fn insert_row(
         replace_clashing(plan, &key, &stored, working, writes, ctx)?;
         working.table_mut(&plan.table)?.insert(key.clone(), &stored)?;
     }
-    // The row is handed back (shared) only for the AFTER triggers to read.
-    let done = (key.clone(), triggers.map(|_| Arc::clone(&stored)));
+    // The row is handed back only for the AFTER triggers to read.
+    let done = (key.clone(), triggers.map(|_| Row::from(&stored[..])));
     writes.ops.push(WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(stored) });
     Ok(Some(done))
 }
@@ -345,7 +346,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
                 working.apply(&op)?;
                 writes.ops.push(op);
             }
-            let change = if &new_key == key { Change::Update(new.clone()) } else { Change::Insert(new.clone()) };
+            let change = if &new_key == key { Change::Update(new.clone()) } else { Change::Insert(new[..].into()) };
             let op = row_op(&new_key, change);
             working.apply(&op)?;
             writes.ops.push(op);
@@ -446,8 +447,8 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
     let new_name: Arc<str> = schema.name.to_ascii_lowercase().into();
     let mut ops = vec![WriteOp::DropTable(table.to_string()), WriteOp::CreateTable(schema.clone())];
     for (key, row) in old.rows.iter() {
-        let row: Row = match change {
-            RowChange::Keep => row.clone(),
+        let row: Box<[Value]> = match change {
+            RowChange::Keep => row[..].into(),
             RowChange::Append(v) => row.iter().cloned().chain([v.clone()]).collect(),
             RowChange::Remove(i) => row.iter().enumerate().filter(|(c, _)| c != i).map(|(_, v)| v.clone()).collect(),
         };

@@ -126,7 +126,7 @@ mod tests {
         };
         let mut state = State::new();
         state.apply(&WriteOp::CreateTable(Arc::new(schema))).unwrap();
-        let row = |v: i64| Change::Insert(Arc::from(vec![Value::Integer(v)]));
+        let row = |v: i64| Change::Insert(Box::from([Value::Integer(v)]));
         state.apply(&WriteOp::Row { table: "t".into(), key: RowKey::Int(1), change: row(5) }).unwrap();
         assert!(check(&state).is_empty());
         // Corrupt the copy: drop the index entries behind the table's back.

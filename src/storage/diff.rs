@@ -127,7 +127,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
                 for item in t.rows.diff(&u.rows) {
                     match item {
                         RowDelta::Added(k, v) => {
-                            ops.push(op(&k, Change::Insert(v)));
+                            ops.push(op(&k, Change::Insert(v[..].into())));
                             touched.insert(k);
                         }
                         RowDelta::Removed(k, _) => {
@@ -138,7 +138,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
                         // unique values never clash half-way.
                         RowDelta::Changed { key, new, .. } => {
                             ops.push(op(&key, Change::Delete));
-                            ops.push(op(&key, Change::Insert(new)));
+                            ops.push(op(&key, Change::Insert(new[..].into())));
                             touched.insert(key);
                         }
                     }
@@ -164,7 +164,11 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
             _ => {
                 ops.push(WriteOp::CreateTable(u.schema.clone()));
                 for (k, v) in u.rows.iter() {
-                    ops.push(WriteOp::Row { table: table.clone(), key: k.clone(), change: Change::Insert(v) });
+                    ops.push(WriteOp::Row {
+                        table: table.clone(),
+                        key: k.clone(),
+                        change: Change::Insert(v[..].into()),
+                    });
                 }
                 for (k, &at) in u.expiry.iter() {
                     ops.push(WriteOp::Expire { table: table.clone(), key: k.clone(), at: Some(at) });

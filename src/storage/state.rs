@@ -21,7 +21,9 @@ use crate::error::{closest, Error, Result};
 /// What happens to one row.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Change {
-    Insert(Row),
+    /// A new row's values, owned by the write set alone: an INSERT's values move here
+    /// as they are, with no shared copy made. (Written to the log as a row is.)
+    Insert(Box<[super::Value]>),
     Update(Row),
     Delete,
 }
