@@ -108,6 +108,10 @@ impl Prefix {
 
 /// The bounds' values; `None` when a bound is NULL, which no row satisfies.
 fn bounds(range: &Range, ctx: &Ctx) -> Result<Option<Bounds>> {
+    if range.is_empty() {
+        // An equality lookup: nothing to evaluate.
+        return Ok(Some((None, None)));
+    }
     let env = Env { row: &[], aggs: &[], ctx };
     let one = |b: &Option<(BExpr, bool)>| -> Result<Option<(Value, bool)>> {
         b.as_ref().map(|(e, incl)| Ok((eval(e, &env)?, *incl))).transpose()
@@ -168,6 +172,15 @@ fn as_int(v: &Value) -> Option<i64> {
         Value::Real(r) if r.fract() == 0.0 && r.abs() < 9.2e18 => Some(*r as i64),
         _ => None,
     }
+}
+
+/// The integer key a one-value tuple names when that value is one already (a parameter
+/// or constant): found without an evaluation's `Result`. `None` sends the caller to
+/// [`tuple_key`].
+fn int_key_in_place(table: &Table, tuple: &[BExpr], ctx: &Ctx) -> Option<RowKey> {
+    table.schema.integer_key()?;
+    let [one] = tuple else { return None };
+    as_int(in_place(one, &Env { row: &[], aggs: &[], ctx })?).map(RowKey::Int)
 }
 
 /// The row key a tuple of primary key values names, if a row could have it (none when
@@ -261,7 +274,11 @@ pub fn scan(
         Access::Full { reverse } => table.rows.walk(.., *reverse, &mut stored)?,
         Access::Keys(tuples) if tuples.len() == 1 => {
             // A point lookup: no list of keys to build, sort and deduplicate.
-            if let Some(k) = tuple_key(table, &tuples[0], ctx)? {
+            let key = match int_key_in_place(table, &tuples[0], ctx) {
+                Some(k) => Some(k),
+                None => tuple_key(table, &tuples[0], ctx)?,
+            };
+            if let Some(k) = key {
                 if let Some(r) = table.rows.get_bytes(&k) {
                     stored(&k, r)?;
                 }
