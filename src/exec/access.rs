@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use super::eval::{eval, in_place, push_value, Ctx, Env};
 use crate::error::{Error, Result};
@@ -198,7 +199,7 @@ fn tuple_key(table: &Table, tuple: &[BExpr], ctx: &Ctx) -> Result<Option<RowKey>
         return Ok(key.map(RowKey::Int));
     }
     let vals = values(tuple, ctx)?;
-    Ok((!vals.iter().any(Value::is_null)).then(|| RowKey::Tuple(vals.into())))
+    Ok((!vals.iter().any(Value::is_null)).then(|| RowKey::Tuple(Arc::new(vals))))
 }
 
 /// Integer key bounds that include every key a SQL comparison could accept.
@@ -306,7 +307,7 @@ pub fn scan(
                 return table.rows.walk(range, false, &mut stored);
             }
             let prefix = values(prefix, ctx)?;
-            let from = RowKey::Tuple(start(&prefix, &b.0).as_slice().into());
+            let from = RowKey::Tuple(Arc::new(start(&prefix, &b.0).as_slice().to_vec()));
             table.rows.walk(from.., false, |k, r| {
                 let RowKey::Tuple(key) = k else { return Ok(true) };
                 match step(key, &prefix, &b) {

@@ -923,7 +923,7 @@ mod tests {
             tuples in any::<bool>(),
         ) {
             // Integer keys, or one-value tuples (a composite primary key's keys).
-            let key_of = |k: i64| if tuples { RowKey::Tuple(Arc::from(vec![Value::Integer(k)])) } else { RowKey::Int(k) };
+            let key_of = |k: i64| if tuples { RowKey::Tuple(Arc::new(vec![Value::Integer(k)])) } else { RowKey::Int(k) };
             let row = |k: i64, w: usize| vec![Value::Integer(k), Value::text(&"x".repeat(w))];
             let keys: Vec<RowKey> = (0..preload as i64).map(|k| key_of(k * 3 - 600)).collect();
             let first: Vec<Vec<Value>> = (0..preload as i64).map(|k| row(k * 3 - 600, 5)).collect();
@@ -1010,7 +1010,7 @@ mod tests {
         for k in [5, 1, 3] {
             rows.insert(RowKey::Int(k), &[Value::Integer(k)]);
         }
-        let tuple = RowKey::Tuple(Arc::from(vec![Value::text("a")]));
+        let tuple = RowKey::Tuple(Arc::new(vec![Value::text("a")]));
         rows.insert(tuple.clone(), &[Value::Null]);
         rows.insert(RowKey::Int(2), &[Value::Integer(2)]);
         let keys: Vec<RowKey> = rows.iter().map(|(k, _)| k).collect();

@@ -31,7 +31,9 @@ fn same_value(a: &Value, b: &Value) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RowKey {
     Int(i64),
-    Tuple(Arc<[Value]>),
+    /// Behind a thin pointer: a key is 16 bytes with room in its tag for an index
+    /// entry's search sentinels ([`Slot`]), so an entry is 32 bytes.
+    Tuple(Arc<Vec<Value>>),
 }
 
 impl Ord for RowKey {
@@ -108,14 +110,16 @@ impl PartialOrd for Slot {
 #[derive(Clone, Debug)]
 pub enum IndexKey {
     One(Value),
-    Many(Arc<[Value]>),
+    /// Behind a thin pointer, so that a key is 16 bytes (the one-value variant's tag
+    /// has room for this one) and an index entry 40 (48 with a slice's fat pointer).
+    Many(Arc<Vec<Value>>),
 }
 
 impl IndexKey {
     pub fn from_vec(mut values: Vec<Value>) -> IndexKey {
         match values.len() {
             1 => IndexKey::One(values.pop().expect("one value")),
-            _ => IndexKey::Many(values.into()),
+            _ => IndexKey::Many(Arc::new(values)),
         }
     }
 
@@ -206,7 +210,7 @@ impl Index {
     pub fn key_of(&self, row: &[Value]) -> IndexKey {
         match self.columns.as_slice() {
             [c] => IndexKey::One(row[*c].clone()),
-            cols => IndexKey::Many(cols.iter().map(|&i| row[i].clone()).collect()),
+            cols => IndexKey::Many(Arc::new(cols.iter().map(|&i| row[i].clone()).collect())),
         }
     }
 
@@ -375,7 +379,7 @@ impl Table {
         if self.schema.primary_key.is_empty() {
             return None;
         }
-        Some(RowKey::Tuple(self.schema.primary_key.iter().map(|&i| row[i].clone()).collect()))
+        Some(RowKey::Tuple(Arc::new(self.schema.primary_key.iter().map(|&i| row[i].clone()).collect())))
     }
 
     /// Takes the next automatic key, as SQLite does: one past the largest used.
@@ -525,7 +529,7 @@ impl Table {
                     Value::Integer(i) => RowKey::Int(i),
                     _ => return Vec::new(),
                 },
-                None => RowKey::Tuple(vals.to_vec().into()),
+                None => RowKey::Tuple(Arc::new(vals.to_vec())),
             };
             return if self.rows.contains_key(&key) { vec![key] } else { Vec::new() };
         }
@@ -702,7 +706,7 @@ mod tests {
         let tuples: Vec<(RowKey, Row)> = (0..1_000)
             .map(|i| {
                 (
-                    RowKey::Tuple(Arc::from(vec![Value::text(&format!("{i:04}"))])),
+                    RowKey::Tuple(Arc::new(vec![Value::text(&format!("{i:04}"))])),
                     Arc::from(vec![Value::Integer(i % 10)]),
                 )
             })
@@ -740,5 +744,15 @@ mod tests {
         let err = t.insert(RowKey::Int(1), &row(1, "z")).unwrap_err();
         assert!(err.to_string().starts_with("PRIMARY KEY constraint failed: users.id"), "{err}");
         assert_eq!(t.allocate_rowid().unwrap(), 2);
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    #[test]
+    fn an_index_entry_is_four_words() {
+        assert_eq!(std::mem::size_of::<super::IndexKey>(), 16);
+        assert_eq!(std::mem::size_of::<super::RowKey>(), 16);
+        assert_eq!(std::mem::size_of::<super::IndexEntry>(), 32);
     }
 }
