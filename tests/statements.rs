@@ -41,6 +41,31 @@ fn a_10000_row_insert_with_one_bad_row_changes_nothing_and_names_it() {
 }
 
 #[test]
+fn a_key_clash_is_reported_before_a_unique_clash_and_a_failed_insert_leaves_nothing() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, e TEXT UNIQUE)", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1, 'a')", &[]).unwrap();
+    // Both the key and the unique column clash: the key is named, as SQLite does.
+    let err = s.execute("INSERT INTO t VALUES (1, 'a')", &[]).unwrap_err();
+    assert!(err.to_string().starts_with("PRIMARY KEY constraint failed: t.id"), "{err}");
+    // A new key with a clashing unique value, inside a transaction (prepared) and out.
+    let insert = s.prepare("INSERT INTO t VALUES (?, ?)").unwrap();
+    s.execute("BEGIN", &[]).unwrap();
+    let err = s.execute_prepared(&insert, &[Value::Integer(2), Value::text("a")]).unwrap_err();
+    assert!(err.to_string().starts_with("UNIQUE constraint failed: t.e"), "{err}");
+    s.execute_prepared(&insert, &[Value::Integer(3), Value::text("b")]).unwrap();
+    s.execute("COMMIT", &[]).unwrap();
+    let err = s.execute("INSERT INTO t VALUES (4, 'b')", &[]).unwrap_err();
+    assert!(err.to_string().starts_with("UNIQUE constraint failed: t.e"), "{err}");
+    assert_eq!(count(&db, "t"), 2);
+    let ids = s.query("SELECT id FROM t ORDER BY id", &[]).unwrap().rows;
+    assert_eq!(ids, vec![vec![Value::Integer(1)], vec![Value::Integer(3)]]);
+    let check = s.query("CHECK DATABASE", &[]).unwrap().rows;
+    assert_eq!(check, vec![vec![Value::text("ok")]]);
+}
+
+#[test]
 fn parameters_bind_by_position_and_number() {
     let db = Database::open_in_memory();
     let mut s = db.session();

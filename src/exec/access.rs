@@ -188,12 +188,11 @@ fn int_key_in_place(table: &Table, tuple: &[BExpr], ctx: &Ctx) -> Option<RowKey>
 /// a value is NULL). An integer key is read without a vector of values.
 fn tuple_key(table: &Table, tuple: &[BExpr], ctx: &Ctx) -> Result<Option<RowKey>> {
     if table.schema.integer_key().is_some() {
-        let env = Env { row: &[], aggs: &[], ctx };
+        if let Some(key) = int_key_in_place(table, tuple, ctx) {
+            return Ok(Some(key));
+        }
         let key = match tuple.first() {
-            Some(e) => match in_place(e, &env) {
-                Some(v) => as_int(v),
-                None => as_int(&eval(e, &env)?),
-            },
+            Some(e) => as_int(&eval(e, &Env { row: &[], aggs: &[], ctx })?),
             None => None,
         };
         return Ok(key.map(RowKey::Int));

@@ -231,7 +231,7 @@ impl KeyTable {
     /// The entry for a key, to put a row in front of its chain.
     fn entry(&mut self, key: &mut Vec<JoinKey>) -> &mut usize {
         match self {
-            KeyTable::One(t) => t.entry(key.pop().expect("one key column")).or_insert(NONE),
+            KeyTable::One(t) => t.entry(key.pop().expect("join_keys gives one key per key column")).or_insert(NONE),
             KeyTable::Many(t) => t.entry(key.clone()).or_insert(NONE),
         }
     }

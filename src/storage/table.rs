@@ -568,11 +568,16 @@ impl Table {
     /// Adds a row under a key that must be new.
     pub fn insert(&mut self, key: RowKey, row: &[Value]) -> Result<()> {
         self.check_width(row)?;
-        self.check_unique(row, None)?;
+        // The key is checked first (by the insert itself), as SQLite does for an integer
+        // key; a row that then breaks a unique index is taken out again.
         if !self.rows.insert_new(key.clone(), row) {
             let pk = &self.schema.primary_key;
             let values: Vec<Value> = pk.iter().map(|&i| row[i].clone()).collect();
             return Err(self.constraint_error("PRIMARY KEY", pk, &values));
+        }
+        if let Err(e) = self.check_unique(row, None) {
+            self.rows.discard(&key);
+            return Err(e);
         }
         if let RowKey::Int(k) = key {
             self.next_rowid = self.next_rowid.max(k.saturating_add(1));
