@@ -329,13 +329,14 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         let table_now = working.table_mut(&plan.table)?;
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
         let old_expiry = table_now.expiry.get(key).copied();
-        if &new_key == key && !table_now.has_expired_by(|| ctx.now()) {
+        let expired = table_now.has_expired_by(|| ctx.now());
+        if &new_key == key && !expired {
             // The usual change: the row keeps its key and no row has expired, so the
             // table found above takes it.
             table_now.update(key.clone(), &new)?;
             writes.ops.push(row_op(key, Change::Update(new.clone())));
         } else {
-            if table_now.has_expired_by(|| ctx.now()) {
+            if expired {
                 let now = ctx.now();
                 let mut expired = clashing(table_now, &new_key, &new, Some(key));
                 expired.retain(|k| !table_now.is_live(k, now));
