@@ -181,6 +181,206 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
     }
 }
 
+impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
+    /// Removes each of `keys` (ascending, distinct) found under this node; how many went.
+    /// Only the nodes that hold one are copied.
+    fn remove_sorted(&mut self, keys: &[K]) -> usize {
+        match self {
+            Node::Leaf(leaf) => {
+                let gone = positions(&leaf.keys, keys);
+                if gone == 0 {
+                    return 0;
+                }
+                match Arc::get_mut(leaf) {
+                    Some(l) => {
+                        retain_by(&mut l.keys, gone);
+                        retain_by(&mut l.vals, gone);
+                    }
+                    // A shared leaf is copied without the entries that go, not copied
+                    // whole and then shifted once per removal.
+                    None => *leaf = Arc::new(Leaf { keys: kept(&leaf.keys, gone), vals: kept(&leaf.vals, gone) }),
+                }
+                gone.count_ones() as usize
+            }
+            Node::Branch(branch) => {
+                // Keys below the first child's smallest are under no child.
+                let mut rest = &keys[keys.partition_point(|k| *k < branch.keys[0])..];
+                if rest.is_empty() {
+                    return 0;
+                }
+                let b = Arc::make_mut(branch);
+                let mut removed = 0;
+                let mut emptied = false;
+                while let Some(first) = rest.first() {
+                    let i = b.keys.partition_point(|k| k <= first) - 1;
+                    let end = b.keys.get(i + 1).map_or(rest.len(), |next| rest.partition_point(|k| k < next));
+                    let (mine, after) = rest.split_at(end);
+                    rest = after;
+                    removed += b.kids[i].remove_sorted(mine);
+                    match b.kids[i].min_key() {
+                        Some(min) if *min != b.keys[i] => b.keys[i] = min.clone(),
+                        Some(_) => {}
+                        None => emptied = true,
+                    }
+                }
+                if emptied {
+                    let mut i = 0;
+                    while i < b.kids.len() {
+                        if b.kids[i].len() == 0 {
+                            b.kids.remove(i);
+                            b.keys.remove(i);
+                        } else {
+                            i += 1;
+                        }
+                    }
+                }
+                // Children left small join a neighbour where the two fit in one.
+                let mut i = 0;
+                while i + 1 < b.kids.len() {
+                    let before = b.kids.len();
+                    if b.kids[i].len() < MIN || b.kids[i + 1].len() < MIN {
+                        b.merge(i);
+                    }
+                    if b.kids.len() == before {
+                        i += 1;
+                    }
+                }
+                removed
+            }
+        }
+    }
+
+    /// Adds the entries `entries` yields below `bound` (all of them without one), in
+    /// ascending key order, replacing those whose key is here; how many were new, and
+    /// the nodes split off to this one's right, in order.
+    fn insert_sorted<I: Iterator<Item = (K, V)>>(
+        &mut self,
+        entries: &mut std::iter::Peekable<I>,
+        bound: Option<&K>,
+    ) -> (usize, Vec<Node<K, V>>) {
+        match self {
+            Node::Leaf(leaf) => {
+                let (mut keys, mut vals, added) = match Arc::get_mut(leaf) {
+                    Some(l) => {
+                        let old = std::mem::take(&mut l.keys).into_iter().zip(std::mem::take(&mut l.vals));
+                        merged(old, entries, bound)
+                    }
+                    None => merged(leaf.keys.iter().cloned().zip(leaf.vals.iter().cloned()), entries, bound),
+                };
+                let right = cut(&mut keys, &mut vals);
+                match Arc::get_mut(leaf) {
+                    Some(l) => (l.keys, l.vals) = (keys, vals),
+                    None => *leaf = Arc::new(Leaf { keys, vals }),
+                }
+                (added, right.into_iter().map(|(keys, vals)| Node::Leaf(Arc::new(Leaf { keys, vals }))).collect())
+            }
+            Node::Branch(branch) => {
+                let Branch { keys, kids } = Arc::make_mut(branch);
+                let mut added = 0;
+                loop {
+                    let i = match entries.peek() {
+                        Some((next, _)) if bound.is_none_or(|b| next < b) => {
+                            keys.partition_point(|k| k <= next).saturating_sub(1)
+                        }
+                        _ => break,
+                    };
+                    let (n, right) = kids[i].insert_sorted(entries, keys.get(i + 1).or(bound));
+                    added += n;
+                    let min = kids[i].min_key().expect("a child holds entries");
+                    if *min != keys[i] {
+                        keys[i] = min.clone();
+                    }
+                    let mins: Vec<K> =
+                        right.iter().map(|n| n.min_key().expect("a split-off node holds entries").clone()).collect();
+                    keys.splice(i + 1..i + 1, mins);
+                    kids.splice(i + 1..i + 1, right);
+                }
+                let right = cut(keys, kids);
+                (added, right.into_iter().map(|(keys, kids)| Node::Branch(Arc::new(Branch { keys, kids }))).collect())
+            }
+        }
+    }
+}
+
+/// The positions in `have` (ascending) of the `keys` (ascending) found there, as bits.
+fn positions<K: Ord>(have: &[K], keys: &[K]) -> u128 {
+    const { assert!(MAX < 128, "a node's positions fit in 128 bits") };
+    let mut bits = 0u128;
+    let mut from = 0;
+    for key in keys {
+        match have[from..].binary_search(key) {
+            Ok(i) => {
+                bits |= 1 << (from + i);
+                from += i + 1;
+            }
+            Err(i) => from += i,
+        }
+    }
+    bits
+}
+
+/// Drops the items whose positions are set in `gone`.
+fn retain_by<T>(items: &mut Vec<T>, gone: u128) {
+    let mut i = 0;
+    items.retain(|_| {
+        i += 1;
+        gone >> (i - 1) & 1 == 0
+    });
+}
+
+/// Copies of the items whose positions are not set in `gone`.
+fn kept<T: Clone>(items: &[T], gone: u128) -> Vec<T> {
+    items.iter().enumerate().filter(|(i, _)| gone >> i & 1 == 0).map(|(_, x)| x.clone()).collect()
+}
+
+/// A leaf's entries (`old`) merged with those `entries` yields below `bound`, an
+/// incoming entry replacing an old one of its key; and how many were new.
+fn merged<K: Ord, V, I: Iterator<Item = (K, V)>>(
+    old: impl ExactSizeIterator<Item = (K, V)>,
+    entries: &mut std::iter::Peekable<I>,
+    bound: Option<&K>,
+) -> (Vec<K>, Vec<V>, usize) {
+    let mut old = old.peekable();
+    let room = old.len() + MAX / 4;
+    let (mut keys, mut vals) = (Vec::with_capacity(room), Vec::with_capacity(room));
+    let mut added = 0;
+    while let Some((k, v)) = entries.next_if(|(k, _)| bound.is_none_or(|b| k < b)) {
+        while let Some((ok, ov)) = old.next_if(|(ok, _)| *ok < k) {
+            keys.push(ok);
+            vals.push(ov);
+        }
+        if old.next_if(|(ok, _)| *ok == k).is_none() {
+            added += 1;
+        }
+        keys.push(k);
+        vals.push(v);
+    }
+    for (k, v) in old {
+        keys.push(k);
+        vals.push(v);
+    }
+    (keys, vals, added)
+}
+
+/// Cuts an overfull node's entries (two parallel lists) into as few pieces of at most
+/// `MAX` as hold them, of even sizes: the first stays, the rest are returned in order.
+fn cut<A, B>(a: &mut Vec<A>, b: &mut Vec<B>) -> Vec<(Vec<A>, Vec<B>)> {
+    let len = a.len();
+    if len <= MAX {
+        return Vec::new();
+    }
+    let parts = len.div_ceil(MAX);
+    let mut out: Vec<(Vec<A>, Vec<B>)> = (1..parts)
+        .rev()
+        .map(|p| {
+            let at = p * len / parts;
+            (a.split_off(at), b.split_off(at))
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
 /// Where a node that overflowed after an insert at `at` splits: entries arriving in key
 /// order (at the end) leave a full node behind them; others split it in half.
 fn split_point(at: usize, len: usize) -> usize {
@@ -350,13 +550,62 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
         old
     }
 
+    /// Adds entries given in strictly ascending key order (replacing the values of keys
+    /// already here), each node that takes some copied and merged once: for many
+    /// entries spread over the map, where one insert at a time would walk down and shift
+    /// a node's entries once per entry. How many were new.
+    pub fn insert_sorted(&mut self, entries: impl IntoIterator<Item = (K, V)>) -> usize {
+        let mut entries = entries.into_iter().peekable();
+        if entries.peek().is_none() {
+            return 0;
+        }
+        let (added, right) = self.root.insert_sorted(&mut entries, None);
+        let mut level = right;
+        if !level.is_empty() {
+            level.insert(0, std::mem::take(&mut self.root));
+        }
+        // The root's splits become a new root (or more levels, for a great many).
+        while level.len() > 1 {
+            let parts = level.len().div_ceil(MAX);
+            let len = level.len();
+            let mut nodes = level.into_iter();
+            level = (0..parts)
+                .map(|p| {
+                    let kids: Vec<Node<K, V>> = nodes.by_ref().take((p + 1) * len / parts - p * len / parts).collect();
+                    let keys = kids.iter().map(|k| k.min_key().expect("built nodes hold entries").clone()).collect();
+                    Node::Branch(Arc::new(Branch { keys, kids }))
+                })
+                .collect();
+        }
+        if let Some(root) = level.pop() {
+            self.root = root;
+        }
+        self.len += added;
+        added
+    }
+
+    /// Removes the keys given in strictly ascending order (callers name keys that are
+    /// here), each node that holds some copied and sifted once; how many went.
+    pub fn remove_sorted(&mut self, keys: &[K]) -> usize {
+        debug_assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys in ascending order");
+        let removed = self.root.remove_sorted(keys);
+        self.len -= removed;
+        self.collapse();
+        removed
+    }
+
     /// Removes a key in one walk down, copying the shared nodes on its path as it
     /// goes: a key that is not there has its path copied for nothing (callers remove
     /// keys they know are there; asking first would cost every removal a second walk).
     pub fn remove(&mut self, key: &K) -> Option<V> {
         let old = self.root.remove(key)?;
         self.len -= 1;
-        // A root with one child gives way to it.
+        self.collapse();
+        Some(old)
+    }
+
+    /// A root with one child gives way to it.
+    fn collapse(&mut self) {
         while let Node::Branch(b) = &self.root {
             match b.kids.len() {
                 0 => self.root = Node::default(),
@@ -364,7 +613,6 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
                 _ => break,
             }
         }
-        Some(old)
     }
 
     /// The entries with keys in the range, in key order (or from the back). Each
@@ -501,6 +749,16 @@ impl<K: Ord + Clone + Guess> KeySet<K> {
 
     pub fn contains(&self, key: &K) -> bool {
         self.0.get(key).is_some()
+    }
+
+    /// Adds keys given in strictly ascending order; how many were not there.
+    pub fn insert_sorted(&mut self, keys: impl IntoIterator<Item = K>) -> usize {
+        self.0.insert_sorted(keys.into_iter().map(|k| (k, ())))
+    }
+
+    /// Removes keys given in strictly ascending order; how many were there.
+    pub fn remove_sorted(&mut self, keys: &[K]) -> usize {
+        self.0.remove_sorted(keys)
     }
 
     /// The keys in the range, in order (or from the back).
@@ -713,14 +971,18 @@ mod tests {
     enum Op {
         Insert(u16, u32),
         Remove(u16),
+        InsertMany(BTreeMap<u16, u32>),
+        RemoveMany(std::collections::BTreeSet<u16>),
         Snapshot,
     }
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            4 => (0u16..600, any::<u32>()).prop_map(|(k, v)| Op::Insert(k, v)),
-            3 => (0u16..600).prop_map(Op::Remove),
-            1 => Just(Op::Snapshot),
+            40 => (0u16..600, any::<u32>()).prop_map(|(k, v)| Op::Insert(k, v)),
+            30 => (0u16..600).prop_map(Op::Remove),
+            1 => proptest::collection::btree_map(0u16..600, any::<u32>(), 0..300).prop_map(Op::InsertMany),
+            1 => proptest::collection::btree_set(0u16..600, 0..300).prop_map(Op::RemoveMany),
+            8 => Just(Op::Snapshot),
         ]
     }
 
@@ -780,6 +1042,18 @@ mod tests {
                 match op {
                     Op::Insert(k, v) => prop_assert_eq!(map.insert(k, v), model.insert(k, v)),
                     Op::Remove(k) => prop_assert_eq!(map.remove(&k), model.remove(&k)),
+                    Op::InsertMany(entries) => {
+                        let new = entries.keys().filter(|k| !model.contains_key(k)).count();
+                        prop_assert_eq!(map.insert_sorted(entries.clone()), new);
+                        model.extend(entries);
+                        check(&map.root, true);
+                    }
+                    Op::RemoveMany(keys) => {
+                        let keys: Vec<u16> = keys.into_iter().collect();
+                        let there = keys.iter().filter(|k| model.remove(k).is_some()).count();
+                        prop_assert_eq!(map.remove_sorted(&keys), there);
+                        check(&map.root, true);
+                    }
                     Op::Snapshot => snapshots.push((map.clone(), model.clone())),
                 }
             }
@@ -851,6 +1125,27 @@ mod tests {
             assert!(map.iter().map(|(k, _)| *k).eq(want.iter().copied()));
             assert_eq!(map.len(), want.len());
         }
+    }
+
+    #[test]
+    fn many_entries_at_once_grow_and_shrink_the_tree_by_levels() {
+        let mut map = PageMap::new();
+        assert_eq!(map.insert_sorted((0..20_000u16).map(|k| (k * 3, u32::from(k)))), 20_000);
+        check(&map.root, true);
+        let kept = map.clone();
+        // Every key between, then a third of all, then all of them again.
+        assert_eq!(map.insert_sorted((0..20_000u16).map(|k| (k * 3 + 1, 0))), 20_000);
+        check(&map.root, true);
+        let thirds: Vec<u16> = (0..60_000u16).step_by(3).collect();
+        assert_eq!(map.remove_sorted(&thirds), 20_000);
+        check(&map.root, true);
+        assert!(map.iter().map(|(k, _)| *k).eq((0..20_000u16).map(|k| k * 3 + 1)));
+        let all: Vec<u16> = map.iter().map(|(k, _)| *k).collect();
+        assert_eq!(map.remove_sorted(&all), 20_000);
+        assert!(map.is_empty() && map.first().is_none());
+        check(&map.root, true);
+        // The clone taken on the way saw none of it.
+        assert!(kept.iter().map(|(k, v)| (*k, *v)).eq((0..20_000u16).map(|k| (k * 3, u32::from(k)))));
     }
 
     #[test]

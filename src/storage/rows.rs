@@ -321,6 +321,16 @@ impl Keys {
         }
     }
 
+    /// Like [`Keys::find`], among the keys from position `from` on.
+    fn find_from(&self, from: usize, key: &RowKey) -> Result<usize, usize> {
+        let found = match (self, key) {
+            (Keys::Int(v), RowKey::Int(k)) => v[from..].binary_search(k),
+            (Keys::Int(v), RowKey::Tuple(_)) => Err(v.len() - from),
+            (Keys::Any(v), key) => v[from..].binary_search(key),
+        };
+        found.map(|i| i + from).map_err(|i| i + from)
+    }
+
     /// The keys as row keys, for a key that is not an integer.
     fn widen(&mut self) -> &mut Vec<RowKey> {
         if let Keys::Int(v) = self {
@@ -462,6 +472,34 @@ impl Page {
         self.ends.remove(i);
         self.ends[i..].iter_mut().for_each(|e| *e -= n);
         self.keys.remove(i);
+    }
+
+    /// A copy without the rows at the positions `gone` (ascending), its bytes packed.
+    fn without(&self, gone: &[usize]) -> Page {
+        let n = self.len() - gone.len();
+        let mut page = Page {
+            keys: match &self.keys {
+                Keys::Int(_) => Keys::Int(Vec::with_capacity(n)),
+                Keys::Any(_) => Keys::Any(Vec::with_capacity(n)),
+            },
+            ends: Vec::with_capacity(n),
+            data: Vec::with_capacity(self.data.len()),
+        };
+        let mut gone = gone.iter().peekable();
+        for i in 0..self.len() {
+            if gone.next_if_eq(&&i).is_some() {
+                continue;
+            }
+            page.data.extend_from_slice(self.bytes(i));
+            page.ends.push(page.data.len() as u32);
+            match (&mut page.keys, &self.keys) {
+                (Keys::Int(to), Keys::Int(from)) => to.push(from[i]),
+                (Keys::Any(to), Keys::Any(from)) => to.push(from[i].clone()),
+                _ => unreachable!("made of the same kind above"),
+            }
+        }
+        page.shrink();
+        page
     }
 
     /// Moves the rows from `at` on into a new page.
@@ -733,6 +771,59 @@ impl Rows {
             self.merge_after(&fence);
         }
         Some(old)
+    }
+
+    /// Removes the rows under `keys` (strictly ascending), calling `gone` with each one
+    /// removed (its key and bytes); how many were. Each page that holds some is copied
+    /// (or changed, when nothing shares it) once, its other rows packed in one pass: for
+    /// many rows spread over the table, where one removal at a time would walk down and
+    /// shift a page's bytes once per row.
+    pub fn remove_sorted(&mut self, keys: &[RowKey], mut gone: impl FnMut(&RowKey, &[u8])) -> usize {
+        debug_assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys in ascending order");
+        let mut rest = keys;
+        let mut removed = 0;
+        let mut at = Vec::new();
+        while let Some(first) = rest.first() {
+            // The keys that fall in this page: from its fence up to its last key.
+            let Some((fence, page)) = page_mut(&mut self.pages, first) else {
+                rest = &rest[1..];
+                continue;
+            };
+            let last = page.keys.last().expect("a page holds a row");
+            let end = rest.partition_point(|k| *k <= last).max(1);
+            let (mine, after) = rest.split_at(end);
+            rest = after;
+            at.clear();
+            let mut from = 0;
+            for key in mine {
+                match page.keys.find_from(from, key) {
+                    Ok(i) => {
+                        gone(key, page.bytes(i));
+                        at.push(i);
+                        from = i + 1;
+                    }
+                    Err(i) => from = i,
+                }
+            }
+            if at.is_empty() {
+                continue;
+            }
+            removed += at.len();
+            if at.len() == page.len() {
+                self.pages.remove(&fence);
+                continue;
+            }
+            let packed = page.without(&at);
+            match Arc::get_mut(page) {
+                Some(p) => *p = packed,
+                None => *page = Arc::new(packed),
+            }
+            if page.len() < MAX_ROWS / 4 {
+                self.merge_after(&fence);
+            }
+        }
+        self.len -= removed;
+        removed
     }
 
     /// Joins the page under `fence` with the next one when both fit in one.

@@ -630,6 +630,35 @@ impl Table {
         found
     }
 
+    /// Removes the rows under `keys` (strictly ascending), calling `removed` with the key
+    /// of each one there was; how many. Each page and index node is changed once however
+    /// many of its rows go (see [`Rows::remove_sorted`]).
+    pub fn remove_sorted(&mut self, keys: &[RowKey], mut removed: impl FnMut(&RowKey)) -> usize {
+        let mut entries: Vec<Vec<IndexEntry>> = self.indexes.iter().map(|_| Vec::with_capacity(keys.len())).collect();
+        let mut row = Vec::new();
+        let indexes = &self.indexes;
+        let count = self.rows.remove_sorted(keys, |key, bytes| {
+            removed(key);
+            if indexes.is_empty() {
+                return;
+            }
+            super::rows::decode_into(bytes, &mut row);
+            for (index, entries) in indexes.iter().zip(&mut entries) {
+                entries.push(IndexEntry { key: index.key_of(&row), slot: Slot::Row(key.clone()) });
+            }
+        });
+        for (index, mut entries) in self.indexes.iter_mut().zip(entries) {
+            entries.sort_unstable();
+            index.entries.remove_sorted(&entries);
+        }
+        if !self.expiry.is_empty() {
+            for key in keys {
+                self.set_expiry(key, None);
+            }
+        }
+        count
+    }
+
     /// Removes the row stored under a key, if there is one.
     pub fn remove(&mut self, key: &RowKey) -> Option<Row> {
         let old = self.rows.remove(key)?;
@@ -740,6 +769,37 @@ mod tests {
         t.delete(&RowKey::Int(1)).unwrap();
         t.insert(RowKey::Int(3), &row(3, "b")).unwrap();
         assert_eq!(t.indexes[0].entries.len(), 2);
+    }
+
+    #[test]
+    fn removing_many_rows_at_once_agrees_with_removing_them_one_by_one() {
+        let tuple = |i: i64| RowKey::Tuple(Arc::new(vec![Value::text(&format!("{i:05}"))]));
+        for key in [RowKey::Int as fn(i64) -> RowKey, tuple] {
+            let mut t = users();
+            for i in 0..3_000 {
+                t.insert(key(i), &row(i, &format!("user{}", i * 7 % 3_000))).unwrap();
+            }
+            let before = t.clone();
+            // Keys not there are passed over; every third row and a long run go.
+            let gone: Vec<RowKey> = (0..3_100).filter(|i| i % 3 == 0 || (1_000..1_900).contains(i)).map(key).collect();
+            let mut seen = Vec::new();
+            let mut many = t.clone();
+            assert_eq!(many.remove_sorted(&gone, |k| seen.push(k.clone())), 1_600);
+            let mut one_by_one = t;
+            for k in &gone {
+                one_by_one.discard(k);
+            }
+            assert_eq!(seen.len(), 1_600);
+            assert!(seen.iter().all(|k| before.rows.get(k).is_some() && many.rows.get(k).is_none()));
+            assert!(many.rows.iter().eq(one_by_one.rows.iter()));
+            assert_eq!(many.rows.len(), 1_400);
+            assert_eq!(many.indexes[0].entries, one_by_one.indexes[0].entries);
+            assert_eq!(many.indexes[0].entries.len(), 1_400);
+            // The copy taken before is untouched.
+            assert_eq!(before.rows.len(), 3_000);
+            assert_eq!(before.indexes[0].entries.len(), 3_000);
+            assert!(before.rows.iter().all(|(k, r)| many.rows.get(&k).is_none_or(|m| m == r)));
+        }
     }
 
     #[test]
