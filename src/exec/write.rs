@@ -309,6 +309,30 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
     let mut fks = ForeignKeys::default();
     let mut reads = Vec::new();
     let mut count = 0;
+    // When nothing fires, no foreign key is involved, no row expires and no unique key
+    // is assigned (so no row's change can clash with another's), rows that keep their
+    // key are changed all at once, after the scan or before a row that needs more: each
+    // page and index node then changes once. The order of checks and errors is a
+    // row-at-a-time update's.
+    let assigned = |cols: &[usize]| cols.iter().any(|c| plan.assignments.iter().any(|(a, _)| a == c));
+    let batched = triggers.is_none()
+        && plan.ttl.is_none()
+        && schema.foreign_keys.is_empty()
+        && table.expiry.is_empty()
+        && !table.indexes.iter().any(|i| i.unique && assigned(&i.columns))
+        && !fks.is_referenced(&state, &plan.table);
+    let mut pending: Vec<(RowKey, Row)> = Vec::new();
+    let flush = |working: &mut State, pending: &mut Vec<(RowKey, Row)>| -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if !pending.is_sorted_by(|a, b| a.0 < b.0) {
+            pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        }
+        working.table_mut(&plan.table)?.update_sorted(pending)?;
+        pending.clear();
+        Ok(())
+    };
     let mut each = |key: &RowKey, row: &[Value]| -> Result<()> {
         let env = Env { row, aggs: &[], ctx };
         // The new row is allocated once, as what is stored, and changed in place while
@@ -326,6 +350,16 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
         validate(&schema, values, &plan.checks, ctx)?;
         let row_op = |key: &RowKey, change| WriteOp::Row { table: plan.table.clone(), key: key.clone(), change };
+        if batched {
+            if table.key_for(&new).is_none_or(|k| &k == key) {
+                writes.ops.push(row_op(key, Change::Update(new.clone())));
+                pending.push((key.clone(), new));
+                count += 1;
+                return Ok(());
+            }
+            // A new key: the rows before it are changed first, as they would have been.
+            flush(&mut working, &mut pending)?;
+        }
         let table_now = working.table_mut(&plan.table)?;
         let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
         let old_expiry = table_now.expiry.get(key).copied();
@@ -372,6 +406,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         Ok(())
     };
     matching(table, &plan.access, plan.filter.as_ref(), Columns::All, at, |key, row| each(key, &row))?;
+    flush(&mut working, &mut pending)?;
     fks.finish(&working)?;
     reads.extend(fks.reads);
     Ok(Written { state: working, writes, count, reads })

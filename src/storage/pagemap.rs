@@ -253,9 +253,9 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
     /// Adds the entries `entries` yields below `bound` (all of them without one), in
     /// ascending key order, replacing those whose key is here; how many were new, and
     /// the nodes split off to this one's right, in order.
-    fn insert_sorted<I: Iterator<Item = (K, V)>>(
+    fn insert_sorted(
         &mut self,
-        entries: &mut std::iter::Peekable<I>,
+        entries: &mut std::vec::IntoIter<(K, V)>,
         bound: Option<&K>,
     ) -> (usize, Vec<Node<K, V>>) {
         match self {
@@ -278,7 +278,7 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
                 let Branch { keys, kids } = Arc::make_mut(branch);
                 let mut added = 0;
                 loop {
-                    let i = match entries.peek() {
+                    let i = match entries.as_slice().first() {
                         Some((next, _)) if bound.is_none_or(|b| next < b) => {
                             keys.partition_point(|k| k <= next).saturating_sub(1)
                         }
@@ -335,16 +335,20 @@ fn kept<T: Clone>(items: &[T], gone: u128) -> Vec<T> {
 
 /// A leaf's entries (`old`) merged with those `entries` yields below `bound`, an
 /// incoming entry replacing an old one of its key; and how many were new.
-fn merged<K: Ord, V, I: Iterator<Item = (K, V)>>(
+fn merged<K: Ord, V>(
     old: impl ExactSizeIterator<Item = (K, V)>,
-    entries: &mut std::iter::Peekable<I>,
+    entries: &mut std::vec::IntoIter<(K, V)>,
     bound: Option<&K>,
 ) -> (Vec<K>, Vec<V>, usize) {
     let mut old = old.peekable();
-    let room = old.len() + MAX / 4;
+    let incoming = match bound {
+        Some(b) => entries.as_slice().partition_point(|(k, _)| k < b),
+        None => entries.len(),
+    };
+    let room = old.len() + incoming;
     let (mut keys, mut vals) = (Vec::with_capacity(room), Vec::with_capacity(room));
     let mut added = 0;
-    while let Some((k, v)) = entries.next_if(|(k, _)| bound.is_none_or(|b| k < b)) {
+    for (k, v) in entries.take(incoming) {
         while let Some((ok, ov)) = old.next_if(|(ok, _)| *ok < k) {
             keys.push(ok);
             vals.push(ov);
@@ -554,11 +558,12 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
     /// already here), each node that takes some copied and merged once: for many
     /// entries spread over the map, where one insert at a time would walk down and shift
     /// a node's entries once per entry. How many were new.
-    pub fn insert_sorted(&mut self, entries: impl IntoIterator<Item = (K, V)>) -> usize {
-        let mut entries = entries.into_iter().peekable();
-        if entries.peek().is_none() {
+    pub fn insert_sorted(&mut self, entries: Vec<(K, V)>) -> usize {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0), "keys in ascending order");
+        if entries.is_empty() {
             return 0;
         }
+        let mut entries = entries.into_iter();
         let (added, right) = self.root.insert_sorted(&mut entries, None);
         let mut level = right;
         if !level.is_empty() {
@@ -752,8 +757,9 @@ impl<K: Ord + Clone + Guess> KeySet<K> {
     }
 
     /// Adds keys given in strictly ascending order; how many were not there.
-    pub fn insert_sorted(&mut self, keys: impl IntoIterator<Item = K>) -> usize {
-        self.0.insert_sorted(keys.into_iter().map(|k| (k, ())))
+    pub fn insert_sorted(&mut self, keys: Vec<K>) -> usize {
+        // Collected in place: a key and a key with `()` are laid out alike.
+        self.0.insert_sorted(keys.into_iter().map(|k| (k, ())).collect())
     }
 
     /// Removes keys given in strictly ascending order; how many were there.
@@ -1044,7 +1050,7 @@ mod tests {
                     Op::Remove(k) => prop_assert_eq!(map.remove(&k), model.remove(&k)),
                     Op::InsertMany(entries) => {
                         let new = entries.keys().filter(|k| !model.contains_key(k)).count();
-                        prop_assert_eq!(map.insert_sorted(entries.clone()), new);
+                        prop_assert_eq!(map.insert_sorted(entries.clone().into_iter().collect()), new);
                         model.extend(entries);
                         check(&map.root, true);
                     }
@@ -1130,11 +1136,11 @@ mod tests {
     #[test]
     fn many_entries_at_once_grow_and_shrink_the_tree_by_levels() {
         let mut map = PageMap::new();
-        assert_eq!(map.insert_sorted((0..20_000u16).map(|k| (k * 3, u32::from(k)))), 20_000);
+        assert_eq!(map.insert_sorted((0..20_000u16).map(|k| (k * 3, u32::from(k))).collect()), 20_000);
         check(&map.root, true);
         let kept = map.clone();
         // Every key between, then a third of all, then all of them again.
-        assert_eq!(map.insert_sorted((0..20_000u16).map(|k| (k * 3 + 1, 0))), 20_000);
+        assert_eq!(map.insert_sorted((0..20_000u16).map(|k| (k * 3 + 1, 0)).collect()), 20_000);
         check(&map.root, true);
         let thirds: Vec<u16> = (0..60_000u16).step_by(3).collect();
         assert_eq!(map.remove_sorted(&thirds), 20_000);

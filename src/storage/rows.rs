@@ -554,6 +554,20 @@ impl Page {
     }
 }
 
+/// Splits a page grown past its limits in halves until each fits: the first stays, the
+/// others are returned in key order.
+fn split_full(page: &mut Page) -> Vec<Page> {
+    if !page.full() {
+        return Vec::new();
+    }
+    let mut right = page.split_off(page.len() / 2);
+    let mut out = split_full(page);
+    let more = split_full(&mut right);
+    out.push(right);
+    out.extend(more);
+    out
+}
+
 type Pages = PageMap<RowKey, Arc<Page>>;
 
 /// The fence and page that hold `key` (if any page does). A key at or past the last
@@ -824,6 +838,40 @@ impl Rows {
         }
         self.len -= removed;
         removed
+    }
+
+    /// Replaces the rows under the keys of `rows` (strictly ascending), calling `old`
+    /// with each key, the bytes it held and its new row; each page that holds some is
+    /// copied (when shared) and found once. The first key with no row, if any: the
+    /// rows before it were replaced.
+    pub fn replace_sorted(
+        &mut self,
+        rows: &[(RowKey, Row)],
+        mut old: impl FnMut(&RowKey, &[u8], &[Value]),
+    ) -> Option<RowKey> {
+        debug_assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "keys in ascending order");
+        let mut rest = rows;
+        while let Some((first, _)) = rest.first() {
+            let Some((_, page)) = page_mut(&mut self.pages, first) else { return Some(first.clone()) };
+            let page = Arc::make_mut(page);
+            let last = page.keys.last().expect("a page holds a row");
+            let end = rest.partition_point(|(k, _)| *k <= last);
+            let mut from = 0;
+            for (key, row) in &rest[..end] {
+                let Ok(i) = page.keys.find_from(from, key) else { return Some(key.clone()) };
+                old(key, page.bytes(i), row);
+                with_encoded(row, |bytes| page.replace_at(i, bytes));
+                from = i + 1;
+            }
+            if end == 0 {
+                return Some(first.clone());
+            }
+            rest = &rest[end..];
+            for piece in split_full(page) {
+                self.pages.insert(piece.first_key(), Arc::new(piece));
+            }
+        }
+        None
     }
 
     /// Joins the page under `fence` with the next one when both fit in one.

@@ -165,6 +165,25 @@ pub struct IndexEntry {
     pub slot: Slot,
 }
 
+/// Sorts index entries. Those of one integer under an integer row key (the usual index
+/// of a rowid table) are sorted as pairs of integers, without a comparison that matches
+/// on value kinds at every step: a statement's moved entries are sorted before they go
+/// into the index all at once.
+fn sort_entries(entries: &mut [IndexEntry]) {
+    let pair = |e: &IndexEntry| match e {
+        IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(RowKey::Int(k)) } => Some((*v, *k)),
+        _ => None,
+    };
+    let Some(mut pairs) = entries.iter().map(pair).collect::<Option<Vec<(i64, i64)>>>() else {
+        entries.sort_unstable();
+        return;
+    };
+    pairs.sort_unstable();
+    for (e, (v, k)) in entries.iter_mut().zip(pairs) {
+        *e = IndexEntry { key: IndexKey::One(Value::Integer(v)), slot: Slot::Row(RowKey::Int(k)) };
+    }
+}
+
 impl Ord for IndexEntry {
     #[inline]
     fn cmp(&self, other: &IndexEntry) -> Ordering {
@@ -610,6 +629,58 @@ impl Table {
         Ok(())
     }
 
+    /// Replaces the rows under the keys of `rows` (strictly ascending), as many
+    /// [`Table::update`]s would, but each page once, and each index's moved entries
+    /// removed and added all at once (see [`KeySet::remove_sorted`]). Unique keys are
+    /// checked when all rows are changed: a clash is one the new rows have among
+    /// themselves or with the others.
+    pub fn update_sorted(&mut self, rows: &[(RowKey, Row)]) -> Result<()> {
+        for (_, row) in rows {
+            self.check_width(row)?;
+        }
+        let mut moved: Vec<(Vec<IndexEntry>, Vec<IndexEntry>)> =
+            self.indexes.iter().map(|_| (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()))).collect();
+        let indexes = &self.indexes;
+        let mut was = Vec::new();
+        let missing = self.rows.replace_sorted(rows, |key, bytes, row| {
+            if indexes.is_empty() {
+                return;
+            }
+            super::rows::decode_into(bytes, &mut was);
+            for (index, (gone, added)) in indexes.iter().zip(&mut moved) {
+                let (old, new) = (index.key_of(&was), index.key_of(row));
+                if old.as_slice().iter().zip(new.as_slice()).all(|(a, b)| same_value(a, b)) {
+                    continue;
+                }
+                gone.push(IndexEntry { key: old, slot: Slot::Row(key.clone()) });
+                added.push(IndexEntry { key: new, slot: Slot::Row(key.clone()) });
+            }
+        });
+        if let Some(key) = missing {
+            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
+        }
+        for (i, (mut gone, mut added)) in moved.into_iter().enumerate() {
+            if gone.is_empty() {
+                continue;
+            }
+            sort_entries(&mut gone);
+            sort_entries(&mut added);
+            let index = &mut self.indexes[i];
+            index.entries.remove_sorted(&gone);
+            if !index.unique {
+                index.entries.insert_sorted(added);
+                continue;
+            }
+            index.entries.insert_sorted(added.clone());
+            for entry in &added {
+                if !entry.key.as_slice().iter().any(Value::is_null) && index.lookup(&entry.key).nth(1).is_some() {
+                    return Err(self.constraint_error("UNIQUE", &self.indexes[i].columns, entry.key.as_slice()));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the row stored under a key; removing a missing row is an error.
     pub fn delete(&mut self, key: &RowKey) -> Result<()> {
         if self.discard(key) {
@@ -648,7 +719,7 @@ impl Table {
             }
         });
         for (index, mut entries) in self.indexes.iter_mut().zip(entries) {
-            entries.sort_unstable();
+            sort_entries(&mut entries);
             index.entries.remove_sorted(&entries);
         }
         if !self.expiry.is_empty() {
@@ -800,6 +871,39 @@ mod tests {
             assert_eq!(before.indexes[0].entries.len(), 3_000);
             assert!(before.rows.iter().all(|(k, r)| many.rows.get(&k).is_none_or(|m| m == r)));
         }
+    }
+
+    #[test]
+    fn changing_many_rows_at_once_moves_their_index_entries_and_checks_unique_keys() {
+        let mut t = users();
+        for i in 0..500 {
+            t.insert(RowKey::Int(i), &row(i, &format!("user{i}"))).unwrap();
+        }
+        let before = t.clone();
+        // Every other row gets a long new email: pages grow past their size and split.
+        let long = |i: i64| format!("someone.with.a.rather.long.address.number.{i}@example.com");
+        let changes: Vec<(RowKey, Row)> = (0..500).step_by(2).map(|i| (RowKey::Int(i), row(i, &long(i)))).collect();
+        let mut many = t.clone();
+        many.update_sorted(&changes).unwrap();
+        let mut one_by_one = t.clone();
+        for (k, r) in &changes {
+            one_by_one.update(k.clone(), r).unwrap();
+        }
+        assert!(many.rows.iter().eq(one_by_one.rows.iter()));
+        assert_eq!(many.indexes[0].entries, one_by_one.indexes[0].entries);
+        assert_eq!(many.rows.get(&RowKey::Int(4)), Some(row(4, &long(4))));
+        assert_eq!(before.rows.get(&RowKey::Int(4)), Some(row(4, "user4")));
+        // Two rows given one email, or a row given another's, break the unique key.
+        for clash in [
+            vec![(RowKey::Int(1), row(1, "x")), (RowKey::Int(3), row(3, "x"))],
+            vec![(RowKey::Int(1), row(1, "user2"))],
+        ] {
+            let err = t.clone().update_sorted(&clash).unwrap_err();
+            assert!(err.to_string().contains("UNIQUE constraint failed: users.email"), "{err}");
+        }
+        // A key with no row is named.
+        let err = t.update_sorted(&[(RowKey::Int(9_999), row(9_999, "z"))]).unwrap_err();
+        assert!(err.to_string().contains("no row with key 9999"), "{err}");
     }
 
     #[test]
