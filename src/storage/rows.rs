@@ -474,31 +474,33 @@ impl Page {
         self.keys.remove(i);
     }
 
-    /// A copy without the rows at the positions `gone` (ascending), its bytes packed.
+    /// A copy without the rows at the positions `gone` (ascending), its bytes packed:
+    /// the rows between two that go are copied as one run.
     fn without(&self, gone: &[usize]) -> Page {
         let n = self.len() - gone.len();
+        let dropped: usize = gone.iter().map(|&i| self.ends[i] as usize - self.start(i)).sum();
         let mut page = Page {
             keys: match &self.keys {
                 Keys::Int(_) => Keys::Int(Vec::with_capacity(n)),
                 Keys::Any(_) => Keys::Any(Vec::with_capacity(n)),
             },
             ends: Vec::with_capacity(n),
-            data: Vec::with_capacity(self.data.len()),
+            data: Vec::with_capacity(self.data.len() - dropped),
         };
-        let mut gone = gone.iter().peekable();
-        for i in 0..self.len() {
-            if gone.next_if_eq(&&i).is_some() {
-                continue;
+        let mut from = 0;
+        for end in gone.iter().copied().chain([self.len()]) {
+            if from < end {
+                let shift = (self.start(from) - page.data.len()) as u32;
+                page.data.extend_from_slice(&self.data[self.start(from)..self.start(end)]);
+                page.ends.extend(self.ends[from..end].iter().map(|e| e - shift));
+                match (&mut page.keys, &self.keys) {
+                    (Keys::Int(to), Keys::Int(keys)) => to.extend_from_slice(&keys[from..end]),
+                    (Keys::Any(to), Keys::Any(keys)) => to.extend_from_slice(&keys[from..end]),
+                    _ => unreachable!("made of the same kind above"),
+                }
             }
-            page.data.extend_from_slice(self.bytes(i));
-            page.ends.push(page.data.len() as u32);
-            match (&mut page.keys, &self.keys) {
-                (Keys::Int(to), Keys::Int(from)) => to.push(from[i]),
-                (Keys::Any(to), Keys::Any(from)) => to.push(from[i].clone()),
-                _ => unreachable!("made of the same kind above"),
-            }
+            from = end + 1;
         }
-        page.shrink();
         page
     }
 

@@ -14,7 +14,7 @@ use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
 use super::pagemap::{fraction, Guess, KeySet};
-use super::rows::Rows;
+use super::rows::{decode_into, decode_some, Mask, Rows};
 use super::schema::{IndexDef, TableSchema};
 use super::value::Value;
 use crate::error::{Error, Result};
@@ -646,7 +646,7 @@ impl Table {
             if indexes.is_empty() {
                 return;
             }
-            super::rows::decode_into(bytes, &mut was);
+            decode_into(bytes, &mut was);
             for (index, (gone, added)) in indexes.iter().zip(&mut moved) {
                 let (old, new) = (index.key_of(&was), index.key_of(row));
                 if old.as_slice().iter().zip(new.as_slice()).all(|(a, b)| same_value(a, b)) {
@@ -706,14 +706,19 @@ impl Table {
     /// many of its rows go (see [`Rows::remove_sorted`]).
     pub fn remove_sorted(&mut self, keys: &[RowKey], mut removed: impl FnMut(&RowKey)) -> usize {
         let mut entries: Vec<Vec<IndexEntry>> = self.indexes.iter().map(|_| Vec::with_capacity(keys.len())).collect();
-        let mut row = Vec::new();
+        // Only the indexes' columns are decoded.
+        let columns = Mask::of(self.indexes.iter().flat_map(|i| i.columns.iter().copied()));
+        let mut row = vec![Value::Null; self.schema.columns.len()];
         let indexes = &self.indexes;
         let count = self.rows.remove_sorted(keys, |key, bytes| {
             removed(key);
             if indexes.is_empty() {
                 return;
             }
-            super::rows::decode_into(bytes, &mut row);
+            match columns {
+                Some(columns) => decode_some(bytes, columns, &mut row),
+                None => decode_into(bytes, &mut row),
+            }
             for (index, entries) in indexes.iter().zip(&mut entries) {
                 entries.push(IndexEntry { key: index.key_of(&row), slot: Slot::Row(key.clone()) });
             }
