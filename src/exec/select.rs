@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use rustc_hash::FxHashMap;
 
@@ -234,6 +234,65 @@ impl KeyTable {
             KeyTable::One(t) => t.entry(key.pop().expect("join_keys gives one key per key column")).or_insert(NONE),
             KeyTable::Many(t) => t.entry(key.clone()).or_insert(NONE),
         }
+    }
+}
+
+/// The groups of an aggregate, in the order they were first met, found by hashing
+/// their key. A key hashes as a join key (`join_key`), which equal values share but
+/// unequal ones may too (two spellings of one time), so each hash leads to a chain of
+/// groups whose keys are compared. A single key column (the usual case) is hashed as
+/// one key, without a vector per row.
+struct Groups {
+    list: Vec<(Vec<Value>, Group)>,
+    /// The next group in the chain of each (`NONE` at its end).
+    next: Vec<usize>,
+    by_hash: GroupHash,
+    hashed: Vec<Option<JoinKey>>,
+}
+
+enum GroupHash {
+    One(FxHashMap<Option<JoinKey>, usize>),
+    Many(FxHashMap<Vec<Option<JoinKey>>, usize>),
+}
+
+impl Groups {
+    fn new(columns: usize) -> Groups {
+        let by_hash =
+            if columns <= 1 { GroupHash::One(FxHashMap::default()) } else { GroupHash::Many(FxHashMap::default()) };
+        Groups { list: Vec::new(), next: Vec::new(), by_hash, hashed: Vec::with_capacity(columns) }
+    }
+
+    /// The group of `key`, made with `new` when there is none yet.
+    fn get_or_add(&mut self, key: &[Value], new: impl FnOnce() -> Group) -> &mut Group {
+        let head = match &mut self.by_hash {
+            GroupHash::One(t) => t.entry(key.first().and_then(join_key)).or_insert(NONE),
+            GroupHash::Many(t) => {
+                self.hashed.clear();
+                self.hashed.extend(key.iter().map(join_key));
+                if !t.contains_key(self.hashed.as_slice()) {
+                    t.insert(self.hashed.clone(), NONE);
+                }
+                t.get_mut(self.hashed.as_slice()).expect("inserted above")
+            }
+        };
+        let mut at = *head;
+        while at != NONE && self.list[at].0.as_slice() != key {
+            at = self.next[at];
+        }
+        if at == NONE {
+            at = self.list.len();
+            self.next.push(*head);
+            *head = at;
+            self.list.push((key.to_vec(), new()));
+        }
+        &mut self.list[at].1
+    }
+
+    /// The groups in key order.
+    fn into_sorted(self) -> Vec<(Vec<Value>, Group)> {
+        let mut list = self.list;
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        list
     }
 }
 
@@ -560,7 +619,9 @@ struct Group {
 fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
     let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
     let new_group = |row: RowRef| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), row: row.to_row() };
-    let mut groups: BTreeMap<Vec<Value>, Group> = BTreeMap::new();
+    // Groups are found by hashing their key (as a join's are: equal values hash alike,
+    // see `join_key`), and put in key order once at the end.
+    let mut groups = Groups::new(agg.group_by.len());
     let extremes = agg.calls.iter().filter(|c| matches!(c.func, AggFunc::Min | AggFunc::Max)).count();
     let follow_extreme = extremes == 1 && reads_group_rows(plan);
     let mut key: Vec<Value> = Vec::with_capacity(agg.group_by.len());
@@ -571,10 +632,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
         for g in &agg.group_by {
             push_value(g, &env, &mut key)?;
         }
-        let group = match groups.get_mut(key.as_slice()) {
-            Some(group) => group,
-            None => groups.entry(key.clone()).or_insert_with(|| new_group(row)),
-        };
+        let group = groups.get_or_add(&key, || new_group(row));
         let mut extreme = false;
         for (acc, call) in group.accs.iter_mut().zip(&agg.calls) {
             extreme |= acc.add(call, &env)?;
@@ -584,12 +642,13 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
         }
         Ok(true)
     })?;
-    if groups.is_empty() && agg.group_by.is_empty() {
+    if groups.list.is_empty() && agg.group_by.is_empty() {
         let nulls: Row = vec![Value::Null; source_width(&plan.source, state, ctx)?].into();
-        groups.insert(Vec::new(), new_group(RowRef::Stored(&nulls)));
+        groups.get_or_add(&[], || new_group(RowRef::Stored(&nulls)));
     }
+    let groups = groups.into_sorted();
     let mut out = Vec::with_capacity(groups.len());
-    for group in groups.into_values() {
+    for (_, group) in groups {
         let aggs = group.accs.iter().map(Accumulator::finish).collect::<Result<Vec<_>>>()?;
         let env = Env { row: &group.row, aggs: &aggs, ctx };
         if let Some(h) = &plan.having {
