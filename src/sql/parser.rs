@@ -108,6 +108,16 @@ fn parse_blob(text: &str, offset: usize) -> Result<Value> {
     Ok(Value::Blob(bytes.into()))
 }
 
+/// Whether a minus sign stands right before the literal 9223372036854775808, which is
+/// too big for an integer alone but negated is the smallest one (as SQLite reads it).
+fn negates_to_min(minus: &Pair<Rule>, operand: &Expr) -> bool {
+    const DIGITS: &str = "9223372036854775808";
+    let after = minus.get_input()[minus.as_span().end()..].trim_start();
+    matches!(operand, Expr::Literal(Value::Real(r)) if *r == 9_223_372_036_854_775_808.0)
+        && after.starts_with(DIGITS)
+        && !after[DIGITS.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+}
+
 pub(crate) fn parse_number(text: &str, offset: usize) -> Result<Value> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         return u64::from_str_radix(hex, 16)
@@ -603,6 +613,9 @@ impl Builder {
                     b'+' => (false, &text[1..]),
                     _ => (false, text),
                 };
+                if neg && digits == "9223372036854775808" {
+                    return Ok(Expr::Literal(Value::Integer(i64::MIN)));
+                }
                 let v = parse_number(digits, p.as_span().start())?;
                 let lit = Expr::Literal(v);
                 Ok(if neg { Expr::Unary { op: UnaryOp::Neg, expr: Box::new(lit) } } else { lit })
@@ -638,13 +651,17 @@ impl Builder {
         PRATT
             .map_primary(|p| self.primary(p))
             .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                if op.as_rule() == Rule::op_neg && negates_to_min(&op, &rhs) {
+                    return Ok(Expr::Literal(Value::Integer(i64::MIN)));
+                }
                 let op = match op.as_rule() {
                     Rule::op_not => UnaryOp::Not,
                     Rule::op_neg => UnaryOp::Neg,
                     Rule::op_pos => UnaryOp::Plus,
                     _ => UnaryOp::BitNot,
                 };
-                Ok(Expr::Unary { op, expr: Box::new(rhs?) })
+                Ok(Expr::Unary { op, expr: Box::new(rhs) })
             })
             .map_infix(|lhs, op, rhs| {
                 let op = binary_op(op.as_rule());
