@@ -215,15 +215,36 @@ impl RightRows {
 enum KeyTable {
     One(FxHashMap<JoinKey, usize>),
     Many(FxHashMap<Vec<JoinKey>, usize>),
+    /// Integer keys spread over a range not much wider than their number (a key column
+    /// joined to: an id): the first row of key `k` at `k - min`, found without hashing.
+    Dense {
+        min: i64,
+        first: Vec<usize>,
+    },
 }
 
 impl KeyTable {
+    /// The table for one key column whose keys are all integers in a range at most
+    /// twice their number (and a little) wide; `None` otherwise.
+    fn dense(keys: &[Option<JoinKey>]) -> Option<KeyTable> {
+        let (mut min, mut max) = (i64::MAX, i64::MIN);
+        for k in keys.iter().flatten() {
+            let JoinKey::Int(k) = k else { return None };
+            (min, max) = (min.min(*k), max.max(*k));
+        }
+        let width = usize::try_from(max.checked_sub(min)?).ok()?.checked_add(1)?;
+        (width <= 2 * keys.len() + 1024).then(|| KeyTable::Dense { min, first: vec![NONE; width] })
+    }
+
     /// The first right row under the key, if any.
     fn get(&self, key: &[JoinKey]) -> usize {
         let found = match (self, key) {
             (KeyTable::One(t), [k]) => t.get(k),
             (KeyTable::Many(t), key) => t.get(key),
-            (KeyTable::One(_), _) => None,
+            (KeyTable::Dense { min, first }, [JoinKey::Int(k)]) => {
+                k.checked_sub(*min).and_then(|i| usize::try_from(i).ok()).and_then(|i| first.get(i))
+            }
+            (KeyTable::One(_) | KeyTable::Dense { .. }, _) => None,
         };
         found.copied().unwrap_or(NONE)
     }
@@ -233,6 +254,11 @@ impl KeyTable {
         match self {
             KeyTable::One(t) => t.entry(key.pop().expect("join_keys gives one key per key column")).or_insert(NONE),
             KeyTable::Many(t) => t.entry(key.clone()).or_insert(NONE),
+            KeyTable::Dense { min, first } => match key.as_slice() {
+                // `dense` made room for every key.
+                [JoinKey::Int(k)] => &mut first[(k - *min) as usize],
+                _ => unreachable!("a dense table is made for integer keys only"),
+            },
         }
     }
 }
@@ -306,11 +332,26 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
     })?;
     // Each key's rows as a chain through `next`, in the order of `right` (built from the
     // end so that every row goes in front of the ones after it).
-    let mut table =
-        if j.keys.len() == 1 { KeyTable::One(FxHashMap::default()) } else { KeyTable::Many(FxHashMap::default()) };
     let mut next = vec![NONE; if j.keys.is_empty() { 0 } else { right.len() }];
     let mut key = Vec::with_capacity(j.keys.len());
-    if !j.keys.is_empty() {
+    let mut table = KeyTable::Many(FxHashMap::default());
+    if let [(_, e)] = j.keys.as_slice() {
+        let mut keys = Vec::with_capacity(right.len());
+        for i in 0..right.len() {
+            let env = Env { row: right.row(i), aggs: &[], ctx };
+            keys.push(if join_keys(std::iter::once(e), &env, &mut key)? { key.pop() } else { None });
+        }
+        table = KeyTable::dense(&keys).unwrap_or_else(|| KeyTable::One(FxHashMap::default()));
+        for (i, k) in keys.into_iter().enumerate().rev() {
+            if let Some(k) = k {
+                key.clear();
+                key.push(k);
+                let first = table.entry(&mut key);
+                next[i] = *first;
+                *first = i;
+            }
+        }
+    } else if !j.keys.is_empty() {
         for i in (0..right.len()).rev() {
             let env = Env { row: right.row(i), aggs: &[], ctx };
             if join_keys(j.keys.iter().map(|(_, e)| e), &env, &mut key)? {

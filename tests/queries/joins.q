@@ -19,3 +19,12 @@ SELECT id, name FROM a JOIN b USING (id) WHERE id > 0;
 EXPLAIN SELECT a.name, b.v FROM a JOIN b ON b.a_id = a.id WHERE a.id = 1;
 CREATE TABLE c (id INTEGER PRIMARY KEY, b_id INTEGER, tag TEXT);
 EXPLAIN SELECT a.name, c.tag FROM a, b, c WHERE c.tag = 'q' AND c.b_id = b.id AND b.a_id = a.id;
+
+-- A join on integer keys in a narrow range finds rows by position, not by hash: keys
+-- below, above and far outside the range, reals equal to integers and NULLs.
+CREATE TABLE ids (id INTEGER PRIMARY KEY, name TEXT);
+INSERT INTO ids VALUES (-2, 'minus two'), (0, 'zero'), (1, 'one'), (3, 'three');
+CREATE TABLE refs (r);
+INSERT INTO refs VALUES (-3), (-2), (0), (1.0), (1), (2), (3), (4), (NULL), (9223372036854775807), (-9223372036854775808), ('one');
+SELECT refs.r, ids.name FROM refs JOIN ids ON ids.id = refs.r ORDER BY ids.id;
+SELECT refs.r, ids.name FROM refs LEFT JOIN ids ON ids.id = refs.r ORDER BY refs.r, ids.name;
