@@ -82,7 +82,7 @@ fn source_rows(rows: SourceRows, state: &State, ctx: &Ctx, f: &mut dyn FnMut(Row
     match source {
         Source::Single => f(RowRef::Built(&Vec::new())),
         Source::Scan { table, as_of, access, filter, expiry, reads } => {
-            let state = &state_at(ctx, as_of.as_ref(), state)?;
+            let state = &*state_at(ctx, as_of.as_ref(), state)?;
             let mut more = true;
             let t = state.table_or_err(table)?;
             let columns = match (covering, reads) {
@@ -111,7 +111,7 @@ fn source_rows(rows: SourceRows, state: &State, ctx: &Ctx, f: &mut dyn FnMut(Row
         }
         Source::Join(j) => join_rows(j, state, ctx, f),
         Source::Messages { read, args, filter, as_of } => {
-            let state = &state_at(ctx, as_of.as_ref(), state)?;
+            let state = &*state_at(ctx, as_of.as_ref(), state)?;
             super::streams::read_messages(*read, args, state, ctx, &mut |row| {
                 if let Some(cond) = filter {
                     if !is_true(cond, &Env { row, aggs: &[], ctx })? {
@@ -416,13 +416,12 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
     })
 }
 
-/// The state of a past version or snapshot.
-/// The state a source reads: `state` itself, or a past one for `AS OF` (a copy of a
-/// state is a few reference counts).
-fn state_at(ctx: &Ctx, as_of: Option<&AsOf>, state: &State) -> Result<State> {
+/// The state a source reads: `state` itself (borrowed: a statement reads many sources
+/// and each copy would count references), or a past one for `AS OF`.
+fn state_at<'a>(ctx: &Ctx, as_of: Option<&AsOf>, state: &'a State) -> Result<std::borrow::Cow<'a, State>> {
     match as_of {
-        Some(at) => past_state(ctx, at),
-        None => Ok(state.clone()),
+        Some(at) => past_state(ctx, at).map(std::borrow::Cow::Owned),
+        None => Ok(std::borrow::Cow::Borrowed(state)),
     }
 }
 
