@@ -303,17 +303,17 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
 }
 
 /// The positions in `have` (ascending) of the `keys` (ascending) found there, as bits.
-fn positions<K: Ord>(have: &[K], keys: &[K]) -> u128 {
+fn positions<K: Ord + Guess>(have: &[K], keys: &[K]) -> u128 {
     const { assert!(MAX < 128, "a node's positions fit in 128 bits") };
     let mut bits = 0u128;
     let mut from = 0;
     for key in keys {
-        match have[from..].binary_search(key) {
-            Ok(i) => {
-                bits |= 1 << (from + i);
-                from += i + 1;
-            }
-            Err(i) => from += i,
+        let i = from + count_before(&have[from..], key, false);
+        if have.get(i) == Some(key) {
+            bits |= 1 << i;
+            from = i + 1;
+        } else {
+            from = i;
         }
     }
     bits

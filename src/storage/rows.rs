@@ -324,7 +324,7 @@ impl Keys {
     /// Like [`Keys::find`], among the keys from position `from` on.
     fn find_from(&self, from: usize, key: &RowKey) -> Result<usize, usize> {
         let found = match (self, key) {
-            (Keys::Int(v), RowKey::Int(k)) => v[from..].binary_search(k),
+            (Keys::Int(v), RowKey::Int(k)) => find_int(&v[from..], *k),
             (Keys::Int(v), RowKey::Tuple(_)) => Err(v.len() - from),
             (Keys::Any(v), key) => v[from..].binary_search(key),
         };
