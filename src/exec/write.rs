@@ -327,7 +327,10 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
             return Ok(());
         }
         if !pending.is_sorted_by(|a, b| a.0 < b.0) {
-            pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            // A row met twice (by an access path that finds it twice) was changed from
+            // the same old row both times: once is enough.
+            pending.sort_by(|a, b| a.0.cmp(&b.0));
+            pending.dedup_by(|a, b| a.0 == b.0);
         }
         working.table_mut(&plan.table)?.update_sorted(pending)?;
         pending.clear();
