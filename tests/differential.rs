@@ -349,32 +349,36 @@ proptest! {
         rows in prop::collection::vec((int(), int(), text()), 0..400),
         writes in writes(),
     ) {
-        let schema = [
+        // An integer key (rows under plain integers), and a key of two columns (rows
+        // under tuples), each with a one-column and a two-column index.
+        let tables = [
             "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, c TEXT)",
-            "CREATE INDEX t_a ON t (a)",
-            "CREATE INDEX t_ba ON t (b, a)",
+            "CREATE TABLE t (id INTEGER, a INTEGER, b INTEGER, c TEXT, PRIMARY KEY (c, id))",
         ];
-        let mut amber = Database::open_in_memory().session();
-        let lite = rusqlite::Connection::open_in_memory().unwrap();
-        for sql in schema {
-            amber.execute(sql, &[]).unwrap();
-            lite.execute(sql, []).unwrap();
-        }
-        let v = |x: Option<i64>| x.map_or(Value::Null, Value::Integer);
-        for (id, (a, b, c)) in rows.iter().enumerate() {
-            let id = (id * 7) as i64;
-            let text = c.map_or(Value::Null, Value::text);
-            amber.execute("INSERT INTO t VALUES (?, ?, ?, ?)", &[Value::Integer(id), v(*a), v(*b), text]).unwrap();
-            lite.execute("INSERT INTO t VALUES (?, ?, ?, ?)", rusqlite::params![id, a, b, c]).unwrap();
-        }
-        let probes = ["SELECT * FROM t", "SELECT id FROM t WHERE a = 2", "SELECT id, a FROM t WHERE b = 1 AND a > 0"];
-        for sql in &writes {
-            let (x, y) = (amber.execute(sql, &[]).map(|_| ()), lite.execute(sql, []).map(|_| ()));
-            prop_assert!(x.is_ok() == y.is_ok(), "{sql}\namberdb: {x:?}\nsqlite:  {y:?}");
-            for probe in probes {
-                prop_assert_eq!(amber_rows(&mut amber, probe), sqlite_rows(&lite, probe), "{} after {}", probe, sql);
+        for table in tables {
+            let mut amber = Database::open_in_memory().session();
+            let lite = rusqlite::Connection::open_in_memory().unwrap();
+            for sql in [table, "CREATE INDEX t_a ON t (a)", "CREATE INDEX t_ba ON t (b, a)"] {
+                amber.execute(sql, &[]).unwrap();
+                lite.execute(sql, []).unwrap();
             }
+            let v = |x: Option<i64>| x.map_or(Value::Null, Value::Integer);
+            for (id, (a, b, c)) in rows.iter().enumerate() {
+                let id = (id * 7) as i64;
+                // A key column may not be NULL in AmberDB (SQLite allows it): text always.
+                let c = c.unwrap_or("");
+                amber.execute("INSERT INTO t VALUES (?, ?, ?, ?)", &[Value::Integer(id), v(*a), v(*b), Value::text(c)]).unwrap();
+                lite.execute("INSERT INTO t VALUES (?, ?, ?, ?)", rusqlite::params![id, a, b, c]).unwrap();
+            }
+            let probes = ["SELECT * FROM t", "SELECT id FROM t WHERE a = 2", "SELECT id, a FROM t WHERE b = 1 AND a > 0"];
+            for sql in &writes {
+                let (x, y) = (amber.execute(sql, &[]).map(|_| ()), lite.execute(sql, []).map(|_| ()));
+                prop_assert!(x.is_ok() == y.is_ok(), "{sql}\namberdb: {x:?}\nsqlite:  {y:?}");
+                for probe in probes {
+                    prop_assert_eq!(amber_rows(&mut amber, probe), sqlite_rows(&lite, probe), "{} after {} in {}", probe, sql, table);
+                }
+            }
+            prop_assert_eq!(amber_rows(&mut amber, "CHECK DATABASE"), Ok(vec!["ok".to_string()]));
         }
-        prop_assert_eq!(amber_rows(&mut amber, "CHECK DATABASE"), Ok(vec!["ok".to_string()]));
     }
 }
