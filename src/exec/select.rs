@@ -295,10 +295,10 @@ impl Groups {
             GroupHash::Many(t) => {
                 self.hashed.clear();
                 self.hashed.extend(key.iter().map(join_key));
-                if !t.contains_key(self.hashed.as_slice()) {
-                    t.insert(self.hashed.clone(), NONE);
+                match t.get_mut(self.hashed.as_slice()) {
+                    Some(head) => head,
+                    None => t.entry(self.hashed.clone()).or_insert(NONE),
                 }
-                t.get_mut(self.hashed.as_slice()).expect("inserted above")
             }
         };
         let mut at = *head;

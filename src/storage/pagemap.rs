@@ -224,15 +224,14 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
                     }
                 }
                 if emptied {
-                    let mut i = 0;
-                    while i < b.kids.len() {
-                        if b.kids[i].len() == 0 {
-                            b.kids.remove(i);
-                            b.keys.remove(i);
-                        } else {
-                            i += 1;
-                        }
-                    }
+                    let empty = b
+                        .kids
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, kid)| kid.len() == 0)
+                        .fold(0, |bits, (i, _)| bits | 1 << i);
+                    retain_by(&mut b.kids, empty);
+                    retain_by(&mut b.keys, empty);
                 }
                 // Children left small join a neighbour where the two fit in one.
                 let mut i = 0;
