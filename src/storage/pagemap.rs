@@ -803,9 +803,38 @@ fn collect<'a, K, V>(node: &'a Node<K, V>, out: &mut Vec<&'a Arc<Leaf<K, V>>>) {
     }
 }
 
+/// How deep a tree can be. A tree gains a level only when its root splits, with more
+/// than `MAX` children, each made by a split of a full node the level below: sixteen
+/// levels take more than 32^15 splits, far past what any program runs.
+const DEPTH: usize = 16;
+
+/// The branches from the root down to a leaf, each with the child taken: kept in place
+/// rather than in a vector, so that making a cursor (two for each range read) allocates
+/// nothing.
+struct Path<'a, K, V> {
+    steps: [Option<(&'a Branch<K, V>, usize)>; DEPTH],
+    len: usize,
+}
+
+impl<'a, K, V> Path<'a, K, V> {
+    fn new() -> Self {
+        Path { steps: [None; DEPTH], len: 0 }
+    }
+
+    fn push(&mut self, step: (&'a Branch<K, V>, usize)) {
+        self.steps[self.len] = Some(step);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<(&'a Branch<K, V>, usize)> {
+        self.len = self.len.checked_sub(1)?;
+        self.steps[self.len].take()
+    }
+}
+
 /// A position among the entries: the path from the root, and an entry of a leaf.
 struct Cursor<'a, K, V> {
-    stack: Vec<(&'a Branch<K, V>, usize)>,
+    stack: Path<'a, K, V>,
     leaf: &'a Leaf<K, V>,
     at: usize,
 }
@@ -813,7 +842,7 @@ struct Cursor<'a, K, V> {
 impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
     /// A cursor at the first entry (or just past the last, `last`).
     fn edge(root: &'a Node<K, V>, last: bool) -> Self {
-        let mut cursor = Cursor { stack: Vec::new(), leaf: Cursor::leftmost(root), at: 0 };
+        let mut cursor = Cursor { stack: Path::new(), leaf: Cursor::leftmost(root), at: 0 };
         cursor.descend(root, last);
         cursor
     }
@@ -834,7 +863,7 @@ impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
             Bound::Included(k) | Bound::Excluded(k) => k,
             Bound::Unbounded => return Cursor::edge(root, back),
         };
-        let mut stack = Vec::new();
+        let mut stack = Path::new();
         let mut node = root;
         loop {
             match node {
