@@ -233,6 +233,24 @@ impl Index {
         }
     }
 
+    /// The entry a row stored under `key` has in this index.
+    pub fn entry_of(&self, key: &RowKey, row: &[Value]) -> IndexEntry {
+        IndexEntry { key: self.key_of(row), slot: Slot::Row(key.clone()) }
+    }
+
+    /// The entry a row under `key` leaves and the one it takes when it changes from
+    /// `old` to `new`; `None` when its values here stay the same (of the same types).
+    pub fn moved(&self, key: &RowKey, old: &[Value], new: &[Value]) -> Option<(IndexEntry, IndexEntry)> {
+        let (was, now) = (self.key_of(old), self.key_of(new));
+        if was.as_slice().iter().zip(now.as_slice()).all(|(a, b)| same_value(a, b)) {
+            return None;
+        }
+        Some((
+            IndexEntry { key: was, slot: Slot::Row(key.clone()) },
+            IndexEntry { key: now, slot: Slot::Row(key.clone()) },
+        ))
+    }
+
     /// The row keys stored under exactly these key values.
     pub fn lookup<'a>(&'a self, key: &IndexKey) -> impl Iterator<Item = &'a RowKey> + 'a {
         let lo = IndexEntry { key: key.clone(), slot: Slot::Lo };
@@ -263,10 +281,8 @@ fn entries_in_order(index: &Index, rows: &[(RowKey, Row)], order: &[u32]) -> Opt
     if order.len() != rows.len() {
         return None;
     }
-    let entries: Vec<IndexEntry> = order
-        .iter()
-        .map(|&p| rows.get(p as usize).map(|(k, r)| IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) }))
-        .collect::<Option<_>>()?;
+    let entries: Vec<IndexEntry> =
+        order.iter().map(|&p| rows.get(p as usize).map(|(k, r)| index.entry_of(k, r))).collect::<Option<_>>()?;
     // Strictly ascending and as many as the rows: every row exactly once, in order.
     entries.windows(2).all(|w| w[0] < w[1]).then_some(entries)
 }
@@ -440,15 +456,13 @@ impl Table {
 
     fn index_add(&mut self, key: &RowKey, row: &[Value]) {
         for index in &mut self.indexes {
-            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
-            index.entries.insert(entry);
+            index.entries.insert(index.entry_of(key, row));
         }
     }
 
     fn index_remove(&mut self, key: &RowKey, row: &[Value]) {
         for index in &mut self.indexes {
-            let entry = IndexEntry { key: index.key_of(row), slot: Slot::Row(key.clone()) };
-            index.entries.remove(&entry);
+            index.entries.remove(&index.entry_of(key, row));
         }
     }
 
@@ -574,6 +588,10 @@ impl Table {
         keys
     }
 
+    fn no_row(&self, key: &RowKey) -> Error {
+        Error::invalid(format!("no row with key {key} in table {}", self.name()))
+    }
+
     /// Refuses a row whose width does not match the schema (a write planned against
     /// another version of the table).
     fn check_width(&self, row: &[Value]) -> Result<()> {
@@ -608,23 +626,20 @@ impl Table {
     /// Replaces the row stored under an existing key.
     pub fn update(&mut self, key: RowKey, row: &[Value]) -> Result<()> {
         self.check_width(row)?;
-        let missing = |t: &Table| Error::invalid(format!("no row with key {key} in table {}", t.name()));
         if self.indexes.is_empty() {
             // No index entry to move: the row is replaced in one step.
-            return if self.rows.replace(&key, row) { Ok(()) } else { Err(missing(self)) };
+            return if self.rows.replace(&key, row) { Ok(()) } else { Err(self.no_row(&key)) };
         }
         self.check_unique(row, Some(&key))?;
         let Some(old) = self.rows.replace_returning(&key, row) else {
-            return Err(missing(self));
+            return Err(self.no_row(&key));
         };
         // Only the indexes whose columns changed move their entry.
         for index in &mut self.indexes {
-            let (was, now) = (index.key_of(&old), index.key_of(row));
-            if was.as_slice().iter().zip(now.as_slice()).all(|(a, b)| same_value(a, b)) {
-                continue;
+            if let Some((was, now)) = index.moved(&key, &old, row) {
+                index.entries.remove(&was);
+                index.entries.insert(now);
             }
-            index.entries.remove(&IndexEntry { key: was, slot: Slot::Row(key.clone()) });
-            index.entries.insert(IndexEntry { key: now, slot: Slot::Row(key.clone()) });
         }
         Ok(())
     }
@@ -641,23 +656,21 @@ impl Table {
         let mut moved: Vec<(Vec<IndexEntry>, Vec<IndexEntry>)> =
             self.indexes.iter().map(|_| (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()))).collect();
         let indexes = &self.indexes;
-        let mut was = Vec::new();
+        let mut old = Vec::new();
         let missing = self.rows.replace_sorted(rows, |key, bytes, row| {
             if indexes.is_empty() {
                 return;
             }
-            decode_into(bytes, &mut was);
+            decode_into(bytes, &mut old);
             for (index, (gone, added)) in indexes.iter().zip(&mut moved) {
-                let (old, new) = (index.key_of(&was), index.key_of(row));
-                if old.as_slice().iter().zip(new.as_slice()).all(|(a, b)| same_value(a, b)) {
-                    continue;
+                if let Some((was, now)) = index.moved(key, &old, row) {
+                    gone.push(was);
+                    added.push(now);
                 }
-                gone.push(IndexEntry { key: old, slot: Slot::Row(key.clone()) });
-                added.push(IndexEntry { key: new, slot: Slot::Row(key.clone()) });
             }
         });
         if let Some(key) = missing {
-            return Err(Error::invalid(format!("no row with key {key} in table {}", self.name())));
+            return Err(self.no_row(&key));
         }
         for (i, (mut gone, mut added)) in moved.into_iter().enumerate() {
             if gone.is_empty() {
@@ -686,7 +699,7 @@ impl Table {
         if self.discard(key) {
             Ok(())
         } else {
-            Err(Error::invalid(format!("no row with key {key} in table {}", self.name())))
+            Err(self.no_row(key))
         }
     }
 
@@ -720,7 +733,7 @@ impl Table {
                 None => decode_into(bytes, &mut row),
             }
             for (index, entries) in indexes.iter().zip(&mut entries) {
-                entries.push(IndexEntry { key: index.key_of(&row), slot: Slot::Row(key.clone()) });
+                entries.push(index.entry_of(key, &row));
             }
         });
         for (index, mut entries) in self.indexes.iter_mut().zip(entries) {
@@ -826,7 +839,7 @@ mod tests {
             let built = index_set_of(&index, &rows).unwrap();
             let mut one_by_one = KeySet::new();
             for (k, r) in &rows {
-                one_by_one.insert(IndexEntry { key: index.key_of(r), slot: Slot::Row(k.clone()) });
+                one_by_one.insert(index.entry_of(k, r));
             }
             assert_eq!(built, one_by_one);
             let unique = Index::new("u".into(), vec![0], true);
