@@ -249,16 +249,12 @@ impl KeyTable {
         found.copied().unwrap_or(NONE)
     }
 
-    /// The entry for a key, to put a row in front of its chain.
-    fn entry(&mut self, key: &mut Vec<JoinKey>) -> &mut usize {
-        match self {
-            KeyTable::One(t) => t.entry(key.pop().expect("join_keys gives one key per key column")).or_insert(NONE),
-            KeyTable::Many(t) => t.entry(key.clone()).or_insert(NONE),
-            KeyTable::Dense { min, first } => match key.as_slice() {
-                // `dense` made room for every key.
-                [JoinKey::Int(k)] => &mut first[(k - *min) as usize],
-                _ => unreachable!("a dense table is made for integer keys only"),
-            },
+    /// The entry for a single column's key, to put a row in front of its chain.
+    fn entry(&mut self, key: JoinKey) -> &mut usize {
+        match (self, key) {
+            (KeyTable::Dense { min, first }, JoinKey::Int(k)) => &mut first[(k - *min) as usize],
+            (KeyTable::One(t), key) => t.entry(key).or_insert(NONE),
+            _ => unreachable!("a dense table is made for integer keys only, a one-key table is made for one"),
         }
     }
 }
@@ -334,33 +330,39 @@ fn join_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -
     // end so that every row goes in front of the ones after it).
     let mut next = vec![NONE; if j.keys.is_empty() { 0 } else { right.len() }];
     let mut key = Vec::with_capacity(j.keys.len());
-    let mut table = KeyTable::Many(FxHashMap::default());
-    if let [(_, e)] = j.keys.as_slice() {
-        let mut keys = Vec::with_capacity(right.len());
-        for i in 0..right.len() {
-            let env = Env { row: right.row(i), aggs: &[], ctx };
-            keys.push(if join_keys(std::iter::once(e), &env, &mut key)? { key.pop() } else { None });
-        }
-        table = KeyTable::dense(&keys).unwrap_or_else(|| KeyTable::One(FxHashMap::default()));
-        for (i, k) in keys.into_iter().enumerate().rev() {
-            if let Some(k) = k {
-                key.clear();
-                key.push(k);
-                let first = table.entry(&mut key);
-                next[i] = *first;
-                *first = i;
+    let table = match j.keys.as_slice() {
+        [(_, e)] => {
+            // One key column: its keys first, to see whether they are dense.
+            let mut keys = Vec::with_capacity(right.len());
+            for i in 0..right.len() {
+                let env = Env { row: right.row(i), aggs: &[], ctx };
+                keys.push(if join_keys(std::iter::once(e), &env, &mut key)? { key.pop() } else { None });
             }
-        }
-    } else if !j.keys.is_empty() {
-        for i in (0..right.len()).rev() {
-            let env = Env { row: right.row(i), aggs: &[], ctx };
-            if join_keys(j.keys.iter().map(|(_, e)| e), &env, &mut key)? {
-                let first = table.entry(&mut key);
-                next[i] = *first;
-                *first = i;
+            let mut table = KeyTable::dense(&keys).unwrap_or_else(|| KeyTable::One(FxHashMap::default()));
+            for (i, k) in keys.into_iter().enumerate().rev() {
+                if let Some(k) = k {
+                    let first = table.entry(k);
+                    next[i] = *first;
+                    *first = i;
+                }
             }
+            table
         }
-    }
+        // No key: every right row is a candidate, and no table is asked.
+        [] => KeyTable::Many(FxHashMap::default()),
+        keys => {
+            let mut table = FxHashMap::default();
+            for i in (0..right.len()).rev() {
+                let env = Env { row: right.row(i), aggs: &[], ctx };
+                if join_keys(keys.iter().map(|(_, e)| e), &env, &mut key)? {
+                    let first = table.entry(key.clone()).or_insert(NONE);
+                    next[i] = *first;
+                    *first = i;
+                }
+            }
+            KeyTable::Many(table)
+        }
+    };
     let nulls = vec![Value::Null; j.right_width];
     let mut buf: Vec<Value> = Vec::new();
     let emit = |buf: &Vec<Value>, f: &mut dyn FnMut(RowRef) -> Result<bool>| -> Result<bool> {

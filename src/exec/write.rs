@@ -438,9 +438,9 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
     let mut fks = ForeignKeys::default();
     let mut count = 0;
     if triggers.is_none() && !fks.is_referenced(&working, &plan.table) {
-        // Nothing fires and nothing refers to the rows: the table is found once and its
-        // rows go one after another, each change naming it by the plan's shared name.
-        // They go in key order, all at once: each page and index node changes once.
+        // Nothing fires and nothing refers to the rows: they go from the table found
+        // once, in key order and all at once (each page and index node changes once),
+        // each change naming the table by the plan's shared name.
         if !keys.is_sorted_by(|a, b| a < b) {
             keys.sort_unstable();
             keys.dedup();

@@ -108,14 +108,16 @@ fn parse_blob(text: &str, offset: usize) -> Result<Value> {
     Ok(Value::Blob(bytes.into()))
 }
 
-/// Whether a minus sign stands right before the literal 9223372036854775808, which is
-/// too big for an integer alone but negated is the smallest one (as SQLite reads it).
+/// The literal too big for an integer alone that, negated, is the smallest one (as
+/// SQLite reads `-9223372036854775808`).
+const MIN_DIGITS: &str = "9223372036854775808";
+
+/// Whether a minus sign stands right before the literal [`MIN_DIGITS`].
 fn negates_to_min(minus: &Pair<Rule>, operand: &Expr) -> bool {
-    const DIGITS: &str = "9223372036854775808";
     let after = minus.get_input()[minus.as_span().end()..].trim_start();
     matches!(operand, Expr::Literal(Value::Real(r)) if *r == 9_223_372_036_854_775_808.0)
-        && after.starts_with(DIGITS)
-        && !after[DIGITS.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        && after.starts_with(MIN_DIGITS)
+        && !after[MIN_DIGITS.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_')
 }
 
 pub(crate) fn parse_number(text: &str, offset: usize) -> Result<Value> {
@@ -613,7 +615,7 @@ impl Builder {
                     b'+' => (false, &text[1..]),
                     _ => (false, text),
                 };
-                if neg && digits == "9223372036854775808" {
+                if neg && digits == MIN_DIGITS {
                     return Ok(Expr::Literal(Value::Integer(i64::MIN)));
                 }
                 let v = parse_number(digits, p.as_span().start())?;
