@@ -633,7 +633,7 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
         let mut front = Cursor::seek(&self.root, lo, false);
         // The range is empty unless its first entry is within its end.
         while front.at == front.leaf.keys.len() {
-            if !front.next_leaf() {
+            if !front.next_leaf(&self.root) {
                 iter.done = true;
                 return iter;
             }
@@ -808,19 +808,14 @@ fn collect<'a, K, V>(node: &'a Node<K, V>, out: &mut Vec<&'a Arc<Leaf<K, V>>>) {
 /// levels take more than 32^15 splits, far past what any program runs.
 const DEPTH: usize = 16;
 
-/// The branches from the root down to a leaf, each with the child taken: kept in place
-/// rather than in a vector, so that making a cursor (two for each range read) allocates
-/// nothing.
+/// The branches from the root down to a leaf, each with the child taken, in place
+/// rather than in a vector of its own.
 struct Path<'a, K, V> {
     steps: [Option<(&'a Branch<K, V>, usize)>; DEPTH],
     len: usize,
 }
 
 impl<'a, K, V> Path<'a, K, V> {
-    fn new() -> Self {
-        Path { steps: [None; DEPTH], len: 0 }
-    }
-
     fn push(&mut self, step: (&'a Branch<K, V>, usize)) {
         self.steps[self.len] = Some(step);
         self.len += 1;
@@ -832,26 +827,25 @@ impl<'a, K, V> Path<'a, K, V> {
     }
 }
 
-/// A position among the entries: the path from the root, and an entry of a leaf.
+/// A position among the entries: a leaf, an entry of it (or just past its last), and,
+/// once the cursor has had to move to another leaf, the path to it from the root. A
+/// range read that stays in one leaf, as a point lookup does, builds no path; one
+/// that leaves it builds the path once, with one descent, and walks leaves from there.
 struct Cursor<'a, K, V> {
-    stack: Path<'a, K, V>,
     leaf: &'a Leaf<K, V>,
     at: usize,
+    path: Option<Box<Path<'a, K, V>>>,
 }
 
 impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
     /// A cursor at the first entry (or just past the last, `last`).
     fn edge(root: &'a Node<K, V>, last: bool) -> Self {
-        let mut cursor = Cursor { stack: Path::new(), leaf: Cursor::leftmost(root), at: 0 };
-        cursor.descend(root, last);
-        cursor
-    }
-
-    fn leftmost(mut node: &'a Node<K, V>) -> &'a Leaf<K, V> {
+        let mut node = root;
         loop {
             match node {
+                Node::Branch(b) if last => node = b.kids.last().expect("a branch has children"),
                 Node::Branch(b) => node = &b.kids[0],
-                Node::Leaf(l) => return l,
+                Node::Leaf(l) => return Cursor { leaf: l, at: if last { l.keys.len() } else { 0 }, path: None },
             }
         }
     }
@@ -863,50 +857,61 @@ impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
             Bound::Included(k) | Bound::Excluded(k) => k,
             Bound::Unbounded => return Cursor::edge(root, back),
         };
-        let mut stack = Path::new();
         let mut node = root;
         loop {
             match node {
-                Node::Branch(b) => {
-                    let i = count_before(&b.keys, key, true).saturating_sub(1);
-                    stack.push((&**b, i));
-                    node = &b.kids[i];
-                }
+                Node::Branch(b) => node = &b.kids[count_before(&b.keys, key, true).saturating_sub(1)],
                 Node::Leaf(l) => {
                     let at = match (bound, back) {
                         (Bound::Included(_), false) | (Bound::Excluded(_), true) => count_before(&l.keys, key, false),
                         _ => count_before(&l.keys, key, true),
                     };
-                    return Cursor { stack, leaf: l, at };
+                    return Cursor { leaf: l, at, path: None };
                 }
             }
         }
     }
 
-    /// Goes down from `node` to its first entry, or just past its last (`last`).
-    fn descend(&mut self, mut node: &'a Node<K, V>, last: bool) {
-        loop {
-            match node {
-                Node::Branch(b) => {
-                    let i = if last { b.kids.len() - 1 } else { 0 };
-                    self.stack.push((b, i));
+    /// The path from the root to this cursor's leaf, found by the leaf's first key
+    /// (only the root can be an empty leaf, and its path is empty).
+    fn path(&mut self, root: &'a Node<K, V>) -> &mut Path<'a, K, V> {
+        let leaf = self.leaf;
+        self.path.get_or_insert_with(|| {
+            let mut path = Box::new(Path { steps: [None; DEPTH], len: 0 });
+            if let Some(key) = leaf.keys.first() {
+                let mut node = root;
+                while let Node::Branch(b) = node {
+                    let i = count_before(&b.keys, key, true).saturating_sub(1);
+                    path.push((&**b, i));
                     node = &b.kids[i];
                 }
-                Node::Leaf(l) => {
-                    self.leaf = l;
-                    self.at = if last { l.keys.len() } else { 0 };
-                    return;
-                }
             }
+            path
+        })
+    }
+
+    /// Moves to the first leaf under the `i`th child of `b` (its last leaf, `last`),
+    /// taken from the branch at the end of the path: at its first entry, or just past
+    /// its last.
+    fn enter(&mut self, b: &'a Branch<K, V>, i: usize, last: bool) {
+        let path = self.path.as_mut().expect("a cursor moving between leaves has its path");
+        path.push((b, i));
+        let mut node = &b.kids[i];
+        while let Node::Branch(b) = node {
+            let i = if last { b.kids.len() - 1 } else { 0 };
+            path.push((&**b, i));
+            node = &b.kids[i];
         }
+        let Node::Leaf(l) = node else { unreachable!("the loop above ends at a leaf") };
+        self.leaf = l;
+        self.at = if last { l.keys.len() } else { 0 };
     }
 
     /// Moves to the first entry of the next leaf; false at the last leaf.
-    fn next_leaf(&mut self) -> bool {
-        while let Some((b, i)) = self.stack.pop() {
+    fn next_leaf(&mut self, root: &'a Node<K, V>) -> bool {
+        while let Some((b, i)) = self.path(root).pop() {
             if i + 1 < b.kids.len() {
-                self.stack.push((b, i + 1));
-                self.descend(&b.kids[i + 1], false);
+                self.enter(b, i + 1, false);
                 return true;
             }
         }
@@ -914,11 +919,10 @@ impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
     }
 
     /// Moves just past the last entry of the previous leaf; false at the first leaf.
-    fn prev_leaf(&mut self) -> bool {
-        while let Some((b, i)) = self.stack.pop() {
+    fn prev_leaf(&mut self, root: &'a Node<K, V>) -> bool {
+        while let Some((b, i)) = self.path(root).pop() {
             if i > 0 {
-                self.stack.push((b, i - 1));
-                self.descend(&b.kids[i - 1], true);
+                self.enter(b, i - 1, true);
                 return true;
             }
         }
@@ -959,7 +963,7 @@ impl<'a, K: Ord + Guess, V> Iterator for Iter<'a, K, V> {
                 front.at += 1;
                 return Some((&leaf.keys[i], &leaf.vals[i]));
             }
-            if !front.next_leaf() {
+            if !front.next_leaf(self.root) {
                 break;
             }
         }
@@ -980,7 +984,7 @@ impl<K: Ord + Guess, V> DoubleEndedIterator for Iter<'_, K, V> {
                 let (leaf, i) = (back.leaf, back.at);
                 return Some((&leaf.keys[i], &leaf.vals[i]));
             }
-            if !back.prev_leaf() {
+            if !back.prev_leaf(self.root) {
                 break;
             }
         }
