@@ -16,11 +16,24 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 use std::sync::Arc;
 
+use arrayvec::ArrayVec;
+
 /// The most entries a leaf, or children a branch, holds before it splits (64 measured
 /// best for point reads against 32 and 128).
 const MAX: usize = 64;
 /// A node with fewer joins a neighbour, when the two fit in one.
 const MIN: usize = MAX / 4;
+
+/// A node's entries, held in the node itself rather than behind a pointer of their
+/// own: a descent reads a node's keys at a place it knows as soon as it has the node,
+/// one wait on memory per level instead of two. Room for one more than `MAX`, which a
+/// node holds for the moment between an insert and its split.
+type Slots<T> = ArrayVec<T, { MAX + 1 }>;
+
+/// The entries from `at` on, taken out of `items`.
+fn split_off<T>(items: &mut Slots<T>, at: usize) -> Slots<T> {
+    items.drain(at..).collect()
+}
 
 /// Keys whose place between two others can be estimated (numbers spread over a range).
 /// A read's search in a node first looks where the key should be, as one looks a name
@@ -75,15 +88,15 @@ enum Node<K, V> {
 
 #[derive(Clone)]
 struct Leaf<K, V> {
-    keys: Vec<K>,
-    vals: Vec<V>,
+    keys: Slots<K>,
+    vals: Slots<V>,
 }
 
 #[derive(Clone)]
 struct Branch<K, V> {
     /// The smallest key under each child.
-    keys: Vec<K>,
-    kids: Vec<Node<K, V>>,
+    keys: Slots<K>,
+    kids: Slots<Node<K, V>>,
 }
 
 impl<K, V> Default for PageMap<K, V> {
@@ -123,7 +136,7 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
                             return (None, None);
                         }
                         let at = split_point(i, leaf.keys.len());
-                        let right = Leaf { keys: leaf.keys.split_off(at), vals: leaf.vals.split_off(at) };
+                        let right = Leaf { keys: split_off(&mut leaf.keys, at), vals: split_off(&mut leaf.vals, at) };
                         (None, Some(Node::Leaf(Arc::new(right))))
                     }
                 }
@@ -143,7 +156,7 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
                     return (old, None);
                 }
                 let at = split_point(i + 1, branch.kids.len());
-                let right = Branch { keys: branch.keys.split_off(at), kids: branch.kids.split_off(at) };
+                let right = Branch { keys: split_off(&mut branch.keys, at), kids: split_off(&mut branch.kids, at) };
                 (old, Some(Node::Branch(Arc::new(right))))
             }
         }
@@ -259,6 +272,27 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
     ) -> (usize, Vec<Node<K, V>>) {
         match self {
             Node::Leaf(leaf) => {
+                let incoming = match bound {
+                    Some(b) => entries.as_slice().partition_point(|(k, _)| k < b),
+                    None => entries.len(),
+                };
+                if leaf.keys.len() + incoming <= MAX {
+                    // They fit: each goes in at its place, the ones after it shifted.
+                    let l = Arc::make_mut(leaf);
+                    let (mut added, mut from) = (0, 0);
+                    for (k, v) in entries.take(incoming) {
+                        let i = from + l.keys[from..].partition_point(|old| *old < k);
+                        if l.keys.get(i) == Some(&k) {
+                            l.vals[i] = v;
+                        } else {
+                            l.keys.insert(i, k);
+                            l.vals.insert(i, v);
+                            added += 1;
+                        }
+                        from = i + 1;
+                    }
+                    return (added, Vec::new());
+                }
                 let (mut keys, mut vals, added) = match Arc::get_mut(leaf) {
                     Some(l) => {
                         let old = std::mem::take(&mut l.keys).into_iter().zip(std::mem::take(&mut l.vals));
@@ -267,14 +301,22 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
                     None => merged(leaf.keys.iter().cloned().zip(leaf.vals.iter().cloned()), entries, bound),
                 };
                 let right = cut(&mut keys, &mut vals);
+                let (keys, vals) = (keys.into_iter().collect(), vals.into_iter().collect());
                 match Arc::get_mut(leaf) {
                     Some(l) => (l.keys, l.vals) = (keys, vals),
                     None => *leaf = Arc::new(Leaf { keys, vals }),
                 }
-                (added, right.into_iter().map(|(keys, vals)| Node::Leaf(Arc::new(Leaf { keys, vals }))).collect())
+                let right = right.into_iter().map(|(keys, vals)| {
+                    Node::Leaf(Arc::new(Leaf { keys: keys.into_iter().collect(), vals: vals.into_iter().collect() }))
+                });
+                (added, right.collect())
             }
             Node::Branch(branch) => {
-                let Branch { keys, kids } = Arc::make_mut(branch);
+                // Worked on as lists: a child may split into more nodes than this
+                // one has room for, until it is cut into pieces below.
+                let b = Arc::make_mut(branch);
+                let mut keys: Vec<K> = std::mem::take(&mut b.keys).into_iter().collect();
+                let mut kids: Vec<Node<K, V>> = std::mem::take(&mut b.kids).into_iter().collect();
                 let mut added = 0;
                 loop {
                     let i = match entries.as_slice().first() {
@@ -294,8 +336,15 @@ impl<K: Ord + Clone + Guess, V: Clone> Node<K, V> {
                     keys.splice(i + 1..i + 1, mins);
                     kids.splice(i + 1..i + 1, right);
                 }
-                let right = cut(keys, kids);
-                (added, right.into_iter().map(|(keys, kids)| Node::Branch(Arc::new(Branch { keys, kids }))).collect())
+                let right = cut(&mut keys, &mut kids);
+                (b.keys, b.kids) = (keys.into_iter().collect(), kids.into_iter().collect());
+                let right = right.into_iter().map(|(keys, kids)| {
+                    Node::Branch(Arc::new(Branch {
+                        keys: keys.into_iter().collect(),
+                        kids: kids.into_iter().collect(),
+                    }))
+                });
+                (added, right.collect())
             }
         }
     }
@@ -319,7 +368,7 @@ fn positions<K: Ord + Guess>(have: &[K], keys: &[K]) -> u128 {
 }
 
 /// Drops the items whose positions are set in `gone`.
-fn retain_by<T>(items: &mut Vec<T>, gone: u128) {
+fn retain_by<T>(items: &mut Slots<T>, gone: u128) {
     let mut i = 0;
     items.retain(|_| {
         i += 1;
@@ -328,7 +377,7 @@ fn retain_by<T>(items: &mut Vec<T>, gone: u128) {
 }
 
 /// Copies of the items whose positions are not set in `gone`.
-fn kept<T: Clone>(items: &[T], gone: u128) -> Vec<T> {
+fn kept<T: Clone>(items: &[T], gone: u128) -> Slots<T> {
     items.iter().enumerate().filter(|(i, _)| gone >> i & 1 == 0).map(|(_, x)| x.clone()).collect()
 }
 
@@ -511,7 +560,7 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
     /// nodes (as rows arriving in key order would leave them).
     pub fn from_sorted(entries: impl IntoIterator<Item = (K, V)>) -> Self {
         let mut level: Vec<Node<K, V>> = Vec::new();
-        let mut leaf = Leaf { keys: Vec::with_capacity(MAX), vals: Vec::with_capacity(MAX) };
+        let mut leaf = Leaf { keys: Slots::new(), vals: Slots::new() };
         let mut len = 0;
         for (k, v) in entries {
             debug_assert!(leaf.keys.last().is_none_or(|last| *last < k), "keys in ascending order");
@@ -519,8 +568,7 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
             leaf.vals.push(v);
             len += 1;
             if leaf.keys.len() == MAX {
-                let full =
-                    std::mem::replace(&mut leaf, Leaf { keys: Vec::with_capacity(MAX), vals: Vec::with_capacity(MAX) });
+                let full = std::mem::replace(&mut leaf, Leaf { keys: Slots::new(), vals: Slots::new() });
                 level.push(Node::Leaf(Arc::new(full)));
             }
         }
@@ -532,7 +580,7 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
                 .chunks(MAX)
                 .map(|kids| {
                     let keys = kids.iter().map(|k| k.min_key().expect("built nodes hold entries").clone()).collect();
-                    Node::Branch(Arc::new(Branch { keys, kids: kids.to_vec() }))
+                    Node::Branch(Arc::new(Branch { keys, kids: kids.iter().cloned().collect() }))
                 })
                 .collect();
         }
@@ -545,7 +593,10 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
         if let Some(right) = split {
             let left = std::mem::take(&mut self.root);
             let keys = [&left, &right].map(|n| n.min_key().expect("split halves hold entries").clone());
-            self.root = Node::Branch(Arc::new(Branch { keys: keys.to_vec(), kids: vec![left, right] }));
+            self.root = Node::Branch(Arc::new(Branch {
+                keys: keys.into_iter().collect(),
+                kids: [left, right].into_iter().collect(),
+            }));
         }
         if old.is_none() {
             self.len += 1;
@@ -575,7 +626,8 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
             let mut nodes = level.into_iter();
             level = (0..parts)
                 .map(|p| {
-                    let kids: Vec<Node<K, V>> = nodes.by_ref().take((p + 1) * len / parts - p * len / parts).collect();
+                    let kids: Slots<Node<K, V>> =
+                        nodes.by_ref().take((p + 1) * len / parts - p * len / parts).collect();
                     let keys = kids.iter().map(|k| k.min_key().expect("built nodes hold entries").clone()).collect();
                     Node::Branch(Arc::new(Branch { keys, kids }))
                 })
@@ -790,7 +842,7 @@ impl<K: Ord + Clone + Guess + std::fmt::Debug> std::fmt::Debug for KeySet<K> {
 
 impl<K, V> Default for Node<K, V> {
     fn default() -> Self {
-        Node::Leaf(Arc::new(Leaf { keys: Vec::new(), vals: Vec::new() }))
+        Node::Leaf(Arc::new(Leaf { keys: Slots::new(), vals: Slots::new() }))
     }
 }
 
