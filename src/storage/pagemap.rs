@@ -56,19 +56,35 @@ pub fn fraction(lo: f64, hi: f64, key: f64) -> Option<f64> {
 /// How many of the ascending `keys` are below `key` (or at it too, if `inclusive`).
 #[inline]
 fn count_before<K: Ord + Guess>(keys: &[K], key: &K, inclusive: bool) -> usize {
+    count_within(keys, key, inclusive, None)
+}
+
+/// [`count_before`], for keys known to lie from `lo` up to below `hi` (a node's bounds,
+/// from its parent): the guess is made from them, without first reading the node's
+/// own first and last keys, which are a wait on memory of their own in a node not
+/// yet in cache. Without bounds the node's first and last keys are the bounds.
+#[inline]
+fn count_within<K: Ord + Guess>(keys: &[K], key: &K, inclusive: bool, bounds: Option<(&K, &K)>) -> usize {
     let before = |k: &K| if inclusive { k <= key } else { k < key };
-    if let [lo, .., hi] = keys {
-        if let Some(f) = K::fraction(lo, hi, key) {
-            // The answer is the first position whose key is not before `key`; the
-            // guess is right when it sits just there.
-            let g = ((keys.len() - 1) as f64 * f.clamp(0.0, 1.0)) as usize;
-            if before(&keys[g]) {
-                if keys.get(g + 1).is_none_or(|k| !before(k)) {
-                    return g + 1;
-                }
-            } else if g == 0 || before(&keys[g - 1]) {
-                return g;
+    let guess = match (bounds, keys) {
+        // Keys fill the span from `lo` up to `hi`, which is past the last of them.
+        (Some((lo, hi)), [_, _, ..]) => {
+            K::fraction(lo, hi, key).map(|f| (keys.len() as f64 * f.clamp(0.0, 1.0)) as usize)
+        }
+        (None, [lo, .., hi]) => {
+            K::fraction(lo, hi, key).map(|f| ((keys.len() - 1) as f64 * f.clamp(0.0, 1.0)) as usize)
+        }
+        _ => None,
+    };
+    if let Some(g) = guess.map(|g| g.min(keys.len() - 1)) {
+        // The answer is the first position whose key is not before `key`; the guess
+        // is right when it sits just there.
+        if before(&keys[g]) {
+            if keys.get(g + 1).is_none_or(|k| !before(k)) {
+                return g + 1;
             }
+        } else if g == 0 || before(&keys[g - 1]) {
+            return g;
         }
     }
     keys.partition_point(before)
@@ -493,11 +509,16 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
     /// The entry with the greatest key at or below `key`.
     pub fn floor(&self, key: &K) -> Option<(&K, &V)> {
         let mut node = &self.root;
+        let mut bounds = Bounds::default();
         loop {
             match node {
-                Node::Branch(b) => node = &b.kids[count_before(&b.keys, key, true).checked_sub(1)?],
+                Node::Branch(b) => {
+                    let i = count_within(&b.keys, key, true, bounds.get()).checked_sub(1)?;
+                    bounds.narrow(b, i);
+                    node = &b.kids[i];
+                }
                 Node::Leaf(l) => {
-                    let i = count_before(&l.keys, key, true).checked_sub(1)?;
+                    let i = count_within(&l.keys, key, true, bounds.get()).checked_sub(1)?;
                     return Some((&l.keys[i], &l.vals[i]));
                 }
             }
@@ -855,6 +876,33 @@ fn collect<'a, K, V>(node: &'a Node<K, V>, out: &mut Vec<&'a Arc<Leaf<K, V>>>) {
     }
 }
 
+/// The keys a node on the way down holds lie between: its smallest key as its parent
+/// has it, and the next child's smallest (or the bound the parent had itself).
+struct Bounds<'a, K> {
+    lo: Option<&'a K>,
+    hi: Option<&'a K>,
+}
+
+impl<K> Default for Bounds<'_, K> {
+    fn default() -> Self {
+        Bounds { lo: None, hi: None }
+    }
+}
+
+impl<'a, K> Bounds<'a, K> {
+    fn get(&self) -> Option<(&'a K, &'a K)> {
+        self.lo.zip(self.hi)
+    }
+
+    /// Moves down to child `i` of `b`.
+    fn narrow<V>(&mut self, b: &'a Branch<K, V>, i: usize) {
+        self.lo = Some(&b.keys[i]);
+        if let Some(next) = b.keys.get(i + 1) {
+            self.hi = Some(next);
+        }
+    }
+}
+
 /// How deep a tree can be. A tree gains a level only when its root splits, with more
 /// than `MAX` children, each made by a split of a full node the level below: sixteen
 /// levels take more than 32^15 splits, far past what any program runs.
@@ -910,14 +958,17 @@ impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
             Bound::Unbounded => return Cursor::edge(root, back),
         };
         let mut node = root;
+        let mut bounds = Bounds::default();
         loop {
             match node {
-                Node::Branch(b) => node = &b.kids[count_before(&b.keys, key, true).saturating_sub(1)],
+                Node::Branch(b) => {
+                    let i = count_within(&b.keys, key, true, bounds.get()).saturating_sub(1);
+                    bounds.narrow(b, i);
+                    node = &b.kids[i];
+                }
                 Node::Leaf(l) => {
-                    let at = match (bound, back) {
-                        (Bound::Included(_), false) | (Bound::Excluded(_), true) => count_before(&l.keys, key, false),
-                        _ => count_before(&l.keys, key, true),
-                    };
+                    let inclusive = !matches!((bound, back), (Bound::Included(_), false) | (Bound::Excluded(_), true));
+                    let at = count_within(&l.keys, key, inclusive, bounds.get());
                     return Cursor { leaf: l, at, path: None };
                 }
             }
