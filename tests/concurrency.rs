@@ -268,3 +268,46 @@ proptest! {
         }
     }
 }
+
+/// A session keeps the state its last read ran on for the next one: it must still see
+/// every commit made before that next read began, its own and other sessions'.
+#[test]
+fn a_read_sees_every_commit_made_before_it() {
+    let db = Database::open_in_memory();
+    let mut reader = db.session();
+    let mut writer = db.session();
+    writer.execute("CREATE TABLE c (id INTEGER PRIMARY KEY)", &[]).unwrap();
+    let count = |s: &mut amberdb::Session| s.query("SELECT count(*) FROM c", &[]).unwrap().rows[0][0].clone();
+    let prepared = reader.prepare("SELECT count(*) FROM c WHERE id >= ?").unwrap();
+    for i in 0..50 {
+        assert_eq!(count(&mut reader), Value::Integer(i));
+        writer.execute("INSERT INTO c VALUES (?)", &[Value::Integer(i)]).unwrap();
+        let rows = reader.query_prepared(&prepared, &[Value::Integer(0)]).unwrap().rows;
+        assert_eq!(rows[0][0], Value::Integer(i + 1), "the other session's commit {i}");
+        reader.execute("INSERT INTO c VALUES (?)", &[Value::Integer(1000 + i)]).unwrap();
+        assert_eq!(count(&mut reader), Value::Integer(i + 2), "the session's own commit");
+        reader.execute("DELETE FROM c WHERE id = ?", &[Value::Integer(1000 + i)]).unwrap();
+    }
+
+    // Under threads: a reader's counts never go back, and once the writer is done the
+    // reader's next read sees all of its rows.
+    let done = Arc::new(AtomicBool::new(false));
+    let writing = {
+        let (db, done) = (db.clone(), done.clone());
+        thread::spawn(move || {
+            let mut s = db.session();
+            for i in 0..2_000 {
+                s.execute("INSERT INTO c VALUES (?)", &[Value::Integer(10_000 + i)]).unwrap();
+            }
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    let mut last = 0;
+    while !done.load(Ordering::SeqCst) {
+        let Value::Integer(n) = count(&mut reader) else { panic!("count is an integer") };
+        assert!(n >= last, "a read saw {n} rows after one saw {last}");
+        last = n;
+    }
+    writing.join().unwrap();
+    assert_eq!(count(&mut reader), Value::Integer(2_050));
+}

@@ -70,6 +70,9 @@ impl SubState {
     /// The messages written, in order, as write operations.
     pub fn take_messages(&self) -> Vec<crate::storage::WriteOp> {
         let messages = std::mem::take(&mut *self.messages.borrow_mut());
+        if messages.is_empty() {
+            return Vec::new();
+        }
         messages
             .into_iter()
             .map(|(namespace, m)| crate::storage::WriteOp::Message { namespace, message: std::sync::Arc::new(m) })

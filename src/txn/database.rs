@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use super::session::Session;
@@ -50,6 +50,9 @@ pub struct SnapshotInfo {
 struct Inner {
     /// The newest state readers see: committed, and durable when there is a log.
     head: RwLock<Head>,
+    /// The head's version, readable without the lock: a session that kept the state
+    /// of this version reads it again without taking the lock or counting a reference.
+    head_version: AtomicU64,
     /// The commit lock, holding the newest logged state. It runs ahead of `head` while
     /// commits wait for their fsync.
     commit: Mutex<Head>,
@@ -184,6 +187,7 @@ impl Database {
             inner: Arc::new(Inner {
                 history: Mutex::new(history),
                 commit: Mutex::new(head.clone()),
+                head_version: AtomicU64::new(head.version),
                 head: RwLock::new(head),
                 log,
                 read_only,
@@ -372,6 +376,11 @@ impl Database {
         self.inner.head.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// The head's version (a newer head may be on its way).
+    pub(crate) fn head_version(&self) -> u64 {
+        self.inner.head_version.load(Ordering::Acquire)
+    }
+
     /// Holds the commit lock: at most one writer commits at a time. The guard holds the
     /// newest committed (logged) state, which new writes build on.
     pub(crate) fn lock_commits(&self) -> MutexGuard<'_, Head> {
@@ -413,7 +422,11 @@ impl Database {
     /// Makes a committed version the head readers see, and keeps it for `AS OF`.
     fn set_head(&self, version: u64, state: State) {
         let head = Head { state, version };
-        *self.inner.head.write().unwrap_or_else(PoisonError::into_inner) = head.clone();
+        {
+            let mut current = self.inner.head.write().unwrap_or_else(PoisonError::into_inner);
+            *current = head.clone();
+            self.inner.head_version.store(version, Ordering::Release);
+        }
         let mut history = lock(&self.inner.history);
         history.push_back(head);
         trim(&mut history, self.inner.history_limit.load(Ordering::Relaxed));

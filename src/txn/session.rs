@@ -76,6 +76,10 @@ pub struct Session {
     last_commit: Option<u64>,
     /// The namespace unqualified names refer to (`USE`).
     namespace: String,
+    /// The committed state this session's last read ran on, and its version, kept for
+    /// the next statement: while no commit has come since, it is the head, and reading
+    /// it takes neither the head's lock nor a reference count.
+    seen: Option<(State, u64)>,
 }
 
 fn no_txn() -> Error {
@@ -90,6 +94,7 @@ impl Session {
             interrupt: Arc::new(AtomicBool::new(false)),
             last_commit: None,
             namespace: MAIN.to_string(),
+            seen: None,
         }
     }
 
@@ -131,7 +136,7 @@ impl Session {
 
     /// Runs one statement with parameters (`?`, `?N`, `$N`; the first is `params[0]`).
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<Outcome> {
-        let (state, version) = self.snapshot();
+        let (state, version) = self.take_snapshot();
         // Statements that differ only in their values share the plan of their shape;
         // a shape that does not plan leaves the text to be planned as written, so that
         // its errors are the statement's own.
@@ -168,7 +173,7 @@ impl Session {
                 return self.run(&p.sql, &p.plan, None, version, params);
             }
         }
-        let (state, version) = self.snapshot();
+        let (state, version) = self.take_snapshot();
         if state.schema_id() == p.schema_id && p.namespace == self.namespace {
             self.run(&p.sql, &p.plan, Some(state), version, params)
         } else {
@@ -196,6 +201,25 @@ impl Session {
                 let head = self.db.head();
                 (head.state, head.version)
             }
+        }
+    }
+
+    /// [`Session::snapshot`], taking the state kept from the last read when it is still
+    /// the head; a read gives it back when it is done ([`Session::keep`]).
+    fn take_snapshot(&mut self) -> (State, u64) {
+        if self.txn.is_none() {
+            let head = self.db.head_version();
+            if let Some((state, version)) = self.seen.take().filter(|(_, v)| *v == head) {
+                return (state, version);
+            }
+        }
+        self.snapshot()
+    }
+
+    /// Keeps the committed state a read ran on for the next statement.
+    fn keep(&mut self, state: State, version: u64) {
+        if self.txn.is_none() {
+            self.seen = Some((state, version));
         }
     }
 
@@ -228,7 +252,11 @@ impl Session {
         }
         if !plan.is_write() {
             let state = state.unwrap_or_else(|| self.snapshot().0);
-            return finish(exec::execute(plan, state, &ctx)?.0);
+            let (out, state) = exec::execute(plan, state, &ctx)?;
+            if let Some(state) = state {
+                self.keep(state, version);
+            }
+            return finish(out);
         }
         if let Some(txn) = &mut self.txn {
             drop(state);
