@@ -508,21 +508,9 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
 
     /// The entry with the greatest key at or below `key`.
     pub fn floor(&self, key: &K) -> Option<(&K, &V)> {
-        let mut node = &self.root;
-        let mut bounds = Bounds::default();
-        loop {
-            match node {
-                Node::Branch(b) => {
-                    let i = count_within(&b.keys, key, true, bounds.get()).checked_sub(1)?;
-                    bounds.narrow(b, i);
-                    node = &b.kids[i];
-                }
-                Node::Leaf(l) => {
-                    let i = count_within(&l.keys, key, true, bounds.get()).checked_sub(1)?;
-                    return Some((&l.keys[i], &l.vals[i]));
-                }
-            }
-        }
+        let (l, bounds) = leaf_for(&self.root, key);
+        let i = count_within(&l.keys, key, true, bounds).checked_sub(1)?;
+        Some((&l.keys[i], &l.vals[i]))
     }
 
     /// The entry with the greatest key at or below `key`, to change: the path to it is
@@ -876,29 +864,21 @@ fn collect<'a, K, V>(node: &'a Node<K, V>, out: &mut Vec<&'a Arc<Leaf<K, V>>>) {
     }
 }
 
-/// The keys a node on the way down holds lie between: its smallest key as its parent
-/// has it, and the next child's smallest (or the bound the parent had itself).
-struct Bounds<'a, K> {
-    lo: Option<&'a K>,
-    hi: Option<&'a K>,
-}
-
-impl<K> Default for Bounds<'_, K> {
-    fn default() -> Self {
-        Bounds { lo: None, hi: None }
-    }
-}
-
-impl<'a, K> Bounds<'a, K> {
-    fn get(&self) -> Option<(&'a K, &'a K)> {
-        self.lo.zip(self.hi)
-    }
-
-    /// Moves down to child `i` of `b`.
-    fn narrow<V>(&mut self, b: &'a Branch<K, V>, i: usize) {
-        self.lo = Some(&b.keys[i]);
-        if let Some(next) = b.keys.get(i + 1) {
-            self.hi = Some(next);
+/// The leaf that holds `key`'s place (below every key: the first leaf), and the bounds
+/// its parent gives it: its smallest key as the parent has it and the next child's
+/// smallest (or the bound the parent had itself), which the search in each node down
+/// the way guesses from.
+fn leaf_for<'a, K: Ord + Guess, V>(root: &'a Node<K, V>, key: &K) -> (&'a Leaf<K, V>, Option<(&'a K, &'a K)>) {
+    let (mut node, mut lo, mut hi) = (root, None, None);
+    loop {
+        match node {
+            Node::Branch(b) => {
+                let i = count_within(&b.keys, key, true, lo.zip(hi)).saturating_sub(1);
+                lo = Some(&b.keys[i]);
+                hi = b.keys.get(i + 1).or(hi);
+                node = &b.kids[i];
+            }
+            Node::Leaf(l) => return (l, lo.zip(hi)),
         }
     }
 }
@@ -957,22 +937,9 @@ impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
             Bound::Included(k) | Bound::Excluded(k) => k,
             Bound::Unbounded => return Cursor::edge(root, back),
         };
-        let mut node = root;
-        let mut bounds = Bounds::default();
-        loop {
-            match node {
-                Node::Branch(b) => {
-                    let i = count_within(&b.keys, key, true, bounds.get()).saturating_sub(1);
-                    bounds.narrow(b, i);
-                    node = &b.kids[i];
-                }
-                Node::Leaf(l) => {
-                    let inclusive = !matches!((bound, back), (Bound::Included(_), false) | (Bound::Excluded(_), true));
-                    let at = count_within(&l.keys, key, inclusive, bounds.get());
-                    return Cursor { leaf: l, at, path: None };
-                }
-            }
-        }
+        let (leaf, bounds) = leaf_for(root, key);
+        let inclusive = !matches!((bound, back), (Bound::Included(_), false) | (Bound::Excluded(_), true));
+        Cursor { leaf, at: count_within(&leaf.keys, key, inclusive, bounds), path: None }
     }
 
     /// The path from the root to this cursor's leaf, found by the leaf's first key
