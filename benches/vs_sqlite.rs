@@ -284,55 +284,17 @@ fn run(b: &mut Bench, n: usize, quick: bool) {
     assert_eq!(amber_count(&mut s, "SELECT count(*) AS n FROM t"), sqlite_count(&c, "SELECT count(*) FROM t"));
 }
 
-/// Set in the process that runs one size: its row count, and where it writes its
-/// figures.
-const ONE_SIZE: &str = "AMBERDB_BENCH_ROWS";
-const ONE_SIZE_OUT: &str = "AMBERDB_BENCH_OUT";
-
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    if let (Some(n), Ok(out)) = (std::env::var(ONE_SIZE).ok().and_then(|v| v.parse().ok()), std::env::var(ONE_SIZE_OUT))
-    {
-        let mut bench = Bench { figures: Vec::new(), rows: n };
-        run(&mut bench, n, quick);
-        let json = serde_json::to_string(&figures_json(&bench.figures)).unwrap_or_default();
-        std::fs::write(&out, json).expect("the bench writes its figures");
-        return;
-    }
     let sizes: &[usize] = if quick { &[100_000] } else { &[100_000, 1_000_000] };
     println!("{:<46} {:>9} | {:>15} | {:>15} | {:>6}", "workload", "rows", "amberdb", "sqlite", "ratio");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("cannot make {}: {e}", dir.display());
-        return;
-    }
-    // Each size runs in a process of its own: memory the smaller one freed would
-    // otherwise be handed out again to the larger one's rows and tree nodes, scattered
-    // where a fresh process lays them side by side (see `benches/indexes.rs`).
-    let me = std::env::current_exe().expect("the bench knows its own path");
-    let mut json: Vec<serde_json::Value> = Vec::new();
+    let mut bench = Bench { figures: Vec::new(), rows: 0 };
     for &n in sizes {
-        let out = dir.join(format!("vs_sqlite.{n}.json"));
-        let status = std::process::Command::new(&me)
-            .args(std::env::args().skip(1))
-            .env(ONE_SIZE, n.to_string())
-            .env(ONE_SIZE_OUT, &out)
-            .status()
-            .expect("the bench runs itself for one size");
-        assert!(status.success(), "the {n}-row run failed");
-        let part = std::fs::read_to_string(&out).expect("the run wrote its figures");
-        json.extend(serde_json::from_str::<Vec<serde_json::Value>>(&part).expect("figures are JSON"));
-        let _ = std::fs::remove_file(&out);
+        bench.rows = n;
+        run(&mut bench, n, quick);
     }
-    let written = std::fs::write(dir.join("vs_sqlite.json"), serde_json::to_string_pretty(&json).unwrap_or_default());
-    match written {
-        Ok(()) => println!("figures written to {}", dir.join("vs_sqlite.json").display()),
-        Err(e) => eprintln!("cannot write target/bench/vs_sqlite.json: {e}"),
-    }
-}
-
-fn figures_json(figures: &[Figure]) -> Vec<serde_json::Value> {
-    figures
+    let json: Vec<serde_json::Value> = bench
+        .figures
         .iter()
         .map(|f| {
             serde_json::json!({
@@ -340,5 +302,13 @@ fn figures_json(figures: &[Figure]) -> Vec<serde_json::Value> {
                 "amberdb": f.amber, "sqlite": f.sqlite, "ratio": f.amber / f.sqlite,
             })
         })
-        .collect()
+        .collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let written = std::fs::create_dir_all(&dir).and_then(|_| {
+        std::fs::write(dir.join("vs_sqlite.json"), serde_json::to_string_pretty(&json).unwrap_or_default())
+    });
+    match written {
+        Ok(()) => println!("figures written to {}", dir.join("vs_sqlite.json").display()),
+        Err(e) => eprintln!("cannot write target/bench/vs_sqlite.json: {e}"),
+    }
 }
