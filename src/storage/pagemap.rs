@@ -960,9 +960,9 @@ impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
         })
     }
 
-    /// Moves to the first leaf under the `i`th child of `b` (its last leaf, `last`),
-    /// taken from the branch at the end of the path: at its first entry, or just past
-    /// its last.
+    /// Moves down child `i` of `b`, a branch just taken off the end of the path (it
+    /// goes back on, with `i`), to the child's first leaf at its first entry, or to its
+    /// last leaf just past its last entry (`last`).
     fn enter(&mut self, b: &'a Branch<K, V>, i: usize, last: bool) {
         let path = self.path.as_mut().expect("a cursor moving between leaves has its path");
         path.push((b, i));
