@@ -508,7 +508,7 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
 
     /// The entry with the greatest key at or below `key`.
     pub fn floor(&self, key: &K) -> Option<(&K, &V)> {
-        let (l, bounds) = leaf_for(&self.root, key);
+        let (l, bounds) = leaf_for(&self.root, key, |_, _| {});
         let i = count_within(&l.keys, key, true, bounds).checked_sub(1)?;
         Some((&l.keys[i], &l.vals[i]))
     }
@@ -867,13 +867,18 @@ fn collect<'a, K, V>(node: &'a Node<K, V>, out: &mut Vec<&'a Arc<Leaf<K, V>>>) {
 /// The leaf that holds `key`'s place (below every key: the first leaf), and the bounds
 /// its parent gives it: its smallest key as the parent has it and the next child's
 /// smallest (or the bound the parent had itself), which the search in each node down
-/// the way guesses from.
-fn leaf_for<'a, K: Ord + Guess, V>(root: &'a Node<K, V>, key: &K) -> (&'a Leaf<K, V>, Option<(&'a K, &'a K)>) {
+/// the way guesses from. `step` is told each branch on the way and the child taken.
+fn leaf_for<'a, K: Ord + Guess, V>(
+    root: &'a Node<K, V>,
+    key: &K,
+    mut step: impl FnMut(&'a Branch<K, V>, usize),
+) -> (&'a Leaf<K, V>, Option<(&'a K, &'a K)>) {
     let (mut node, mut lo, mut hi) = (root, None, None);
     loop {
         match node {
             Node::Branch(b) => {
                 let i = count_within(&b.keys, key, true, lo.zip(hi)).saturating_sub(1);
+                step(b, i);
                 lo = Some(&b.keys[i]);
                 hi = b.keys.get(i + 1).or(hi);
                 node = &b.kids[i];
@@ -937,7 +942,7 @@ impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
             Bound::Included(k) | Bound::Excluded(k) => k,
             Bound::Unbounded => return Cursor::edge(root, back),
         };
-        let (leaf, bounds) = leaf_for(root, key);
+        let (leaf, bounds) = leaf_for(root, key, |_, _| {});
         let inclusive = !matches!((bound, back), (Bound::Included(_), false) | (Bound::Excluded(_), true));
         Cursor { leaf, at: count_within(&leaf.keys, key, inclusive, bounds), path: None }
     }
@@ -949,12 +954,7 @@ impl<'a, K: Ord + Guess, V> Cursor<'a, K, V> {
         self.path.get_or_insert_with(|| {
             let mut path = Box::new(Path { steps: [None; DEPTH], len: 0 });
             if let Some(key) = leaf.keys.first() {
-                let mut node = root;
-                while let Node::Branch(b) = node {
-                    let i = count_before(&b.keys, key, true).saturating_sub(1);
-                    path.push((&**b, i));
-                    node = &b.kids[i];
-                }
+                leaf_for(root, key, |b, i| path.push((b, i)));
             }
             path
         })
