@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::eval::{eval, in_place, push_value, Ctx, Env};
 use crate::error::{Error, Result};
-use crate::sql::plan::{Access, BExpr, Range};
+use crate::sql::plan::{Access, BExpr, CmpOp, Range};
 
 use crate::storage::rows;
 use crate::storage::table::{Index, IndexEntry, IndexKey, Slot};
@@ -62,6 +62,69 @@ pub struct Check<'a> {
     /// through outer references, which name no column) or one past the 64th.
     pub columns: Option<rows::Mask>,
     pub keeps: &'a dyn Fn(&[Value]) -> Result<bool>,
+    /// The WHERE clause among what `keeps` decides: a row that fails a comparison of an
+    /// integer column with an integer it is made of is passed over before decoding.
+    pub filter: Option<&'a BExpr>,
+}
+
+/// Comparisons of a column with an integer or a real that a WHERE clause's conjuncts
+/// make, each answered from a stored row's bytes: a row failing one fails the clause and
+/// is not decoded. Only a column holding a number of the same kind answers (anything
+/// else is left to the clause), so the answer is the comparison SQL makes of the two.
+#[derive(Default)]
+struct Rejects(arrayvec::ArrayVec<(usize, CmpOp, rows::Num), 4>);
+
+impl Rejects {
+    fn of(filter: &BExpr, ctx: &Ctx) -> Rejects {
+        let mut out = Rejects::default();
+        out.collect(filter, ctx);
+        out
+    }
+
+    fn collect(&mut self, e: &BExpr, ctx: &Ctx) {
+        let num = |e: &BExpr| match in_place(e, &Env { row: &[], aggs: &[], ctx }) {
+            Some(Value::Integer(v)) => Some(rows::Num::Int(*v)),
+            Some(Value::Real(v)) => Some(rows::Num::Real(*v)),
+            _ => None,
+        };
+        let mut add = |column: usize, op: CmpOp, v: Option<rows::Num>| {
+            if let Some(v) = v {
+                let _ = self.0.try_push((column, op, v));
+            }
+        };
+        match e {
+            BExpr::And(a, b) => {
+                self.collect(a, ctx);
+                self.collect(b, ctx);
+            }
+            BExpr::Compare(op, a, b) => match (&**a, &**b) {
+                (BExpr::Column(c), v) => add(*c, *op, num(v)),
+                (v, BExpr::Column(c)) => add(*c, op.flipped(), num(v)),
+                _ => {}
+            },
+            BExpr::Between { expr, low, high, negated: false } => {
+                if let BExpr::Column(c) = &**expr {
+                    add(*c, CmpOp::GtEq, num(low));
+                    add(*c, CmpOp::LtEq, num(high));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[inline]
+    fn reject(&self, bytes: &[u8]) -> bool {
+        use rows::Num;
+        self.0.iter().any(|&(column, op, v)| {
+            let order = match (rows::num_at(bytes, column), v) {
+                (Some(Num::Int(x)), Num::Int(v)) => x.cmp(&v),
+                // As `Value::total_cmp` orders two reals.
+                (Some(Num::Real(x)), Num::Real(v)) => x.total_cmp(&v),
+                _ => return false,
+            };
+            !op.holds(order)
+        })
+    }
 }
 
 /// How often (in rows) a scan checks the interrupt flag.
@@ -207,7 +270,8 @@ fn int_bounds((lo, hi): &Bounds) -> Option<(Bound<RowKey>, Bound<RowKey>)> {
         None => Bound::Unbounded,
         Some((Value::Real(r), _)) => Bound::Included(RowKey::Int(r.floor() as i64)),
         Some((v, incl)) => {
-            let i = as_int(v)?; // text sorts after every number: no key is above it
+            // Timestamps, text and blobs sort after every number: no key is above one.
+            let i = as_int(v)?;
             if *incl {
                 Bound::Included(RowKey::Int(i))
             } else {
@@ -216,7 +280,8 @@ fn int_bounds((lo, hi): &Bounds) -> Option<(Bound<RowKey>, Bound<RowKey>)> {
         }
     };
     let hi = match hi {
-        None | Some((Value::Text(_), _)) => Bound::Unbounded,
+        // Timestamps, text and blobs sort after every number: no key is above one.
+        None | Some((Value::Timestamp(_) | Value::Text(_) | Value::Blob(_), _)) => Bound::Unbounded,
         Some((Value::Real(r), _)) => Bound::Included(RowKey::Int(r.ceil() as i64)),
         Some((v, incl)) => {
             let i = as_int(v)?;
@@ -249,6 +314,10 @@ pub fn scan(
     // One row is decoded whole: working out what to leave out would cost more.
     let mut decoder =
         if access.is_point() { Decoder::whole(table) } else { Decoder::new(table, columns, check.map(|c| c.columns)) };
+    let rejects = match check.and_then(|c| c.filter) {
+        Some(filter) if !access.is_point() => Rejects::of(filter, ctx),
+        _ => Rejects::default(),
+    };
     let mut each = |k: &RowKey, found: Found| -> Result<bool> {
         if let Some(now) = now {
             if !table.is_live(k, now) {
@@ -260,6 +329,7 @@ pub fn scan(
         }
         seen += 1;
         let row = match found {
+            Found::Stored(bytes) if rejects.reject(bytes) => return Ok(true),
             Found::Stored(bytes) => match decoder.decode(bytes, &keeps)? {
                 Some(row) => RowRef::Built(row),
                 None => return Ok(true),

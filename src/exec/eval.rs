@@ -10,7 +10,7 @@ use super::functions::call;
 use super::select::run_select;
 use crate::error::{Error, Result};
 use crate::sql::plan::SelectPlan;
-use crate::sql::plan::{ArithOp, BExpr, CmpOp};
+use crate::sql::plan::{ArithOp, BExpr};
 use crate::storage::convert::{cast, to_number};
 use crate::storage::{History, State, Value};
 use rustc_hash::FxHashMap;
@@ -177,8 +177,8 @@ fn bool_or_null(b: Option<bool>) -> Value {
 pub fn truth(e: &BExpr, env: &Env) -> Result<Option<bool>> {
     Ok(match e {
         BExpr::Compare(op, a, b) => match (in_place(a, env), in_place(b, env)) {
-            (Some(a), Some(b)) => a.sql_cmp(b).map(|o| compare(*op, o)),
-            _ => operand(a, env)?.sql_cmp(&*operand(b, env)?).map(|o| compare(*op, o)),
+            (Some(a), Some(b)) => a.sql_cmp(b).map(|o| op.holds(o)),
+            _ => operand(a, env)?.sql_cmp(&*operand(b, env)?).map(|o| op.holds(o)),
         },
         BExpr::And(a, b) => match truth(a, env)? {
             Some(false) => Some(false),
@@ -404,17 +404,6 @@ fn in_list(v: &Value, list: &[BExpr], env: &Env) -> Result<Option<bool>> {
         }
     }
     Ok(if saw_null { None } else { Some(false) })
-}
-
-fn compare(op: CmpOp, o: Ordering) -> bool {
-    match op {
-        CmpOp::Eq => o == Ordering::Equal,
-        CmpOp::NotEq => o != Ordering::Equal,
-        CmpOp::Lt => o == Ordering::Less,
-        CmpOp::LtEq => o != Ordering::Greater,
-        CmpOp::Gt => o == Ordering::Greater,
-        CmpOp::GtEq => o != Ordering::Less,
-    }
 }
 
 fn real(r: f64) -> Value {

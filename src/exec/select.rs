@@ -43,7 +43,7 @@ fn for_each_row(
         }
         extra.map_or(Ok(true), |c| (c.keeps)(row))
     };
-    let check = (filter.is_some() || extra.is_some()).then_some(Check { columns: reads, keeps: &keeps });
+    let check = (filter.is_some() || extra.is_some()).then_some(Check { columns: reads, keeps: &keeps, filter });
     let source = SourceRows { source: &plan.source, covering: plan.covering, check };
     source_rows(source, state, ctx, &mut f).map(|_| ())
 }
@@ -621,7 +621,7 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
     let extra = match keep {
         Keep::Best(_) if plain_columns => {
             let reads = sort_exprs.map(BExpr::reads).try_fold(Mask::EMPTY, |all, m| m.map(|m| all.union(m)));
-            reads.map(|reads| Check { columns: Some(reads), keeps: &beats_bar })
+            reads.map(|reads| Check { columns: Some(reads), keeps: &beats_bar, filter: None })
         }
         _ => None,
     };

@@ -478,7 +478,7 @@ fn matching(
     mut f: impl FnMut(&RowKey, RowRef) -> Result<()>,
 ) -> Result<()> {
     let keeps = |row: &[Value]| filter.map_or(Ok(true), |f| is_true(f, &Env { row, aggs: &[], ctx }));
-    let check = filter.map(|f| Check { columns: f.reads(), keeps: &keeps });
+    let check = filter.map(|f| Check { columns: f.reads(), keeps: &keeps, filter: Some(f) });
     super::access::scan(table, access, columns, check, ctx, |key, row| f(key, row).map(|()| true))
 }
 

@@ -50,16 +50,6 @@ fn conjuncts<'a>(e: &'a BExpr, out: &mut Vec<&'a BExpr>) {
     }
 }
 
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::LtEq => CmpOp::GtEq,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::GtEq => CmpOp::LtEq,
-        op => op,
-    }
-}
-
 /// The literal part of a LIKE pattern before its first wildcard.
 fn like_prefix(pattern: &BExpr) -> Option<String> {
     let BExpr::Const(Value::Text(p)) = pattern else { return None };
@@ -89,7 +79,7 @@ fn facts(filter: Option<&BExpr>, table: &Table) -> Vec<ColumnFacts> {
             BExpr::Compare(op, a, b) => {
                 let (col, op, v) = match (&**a, &**b) {
                     (BExpr::Column(c), v) if is_value(v) => (*c, *op, v),
-                    (v, BExpr::Column(c)) if is_value(v) => (*c, flip(*op), v),
+                    (v, BExpr::Column(c)) if is_value(v) => (*c, op.flipped(), v),
                     _ => continue,
                 };
                 let f = &mut facts[col];

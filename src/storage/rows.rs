@@ -249,6 +249,33 @@ pub fn decode_some(bytes: &[u8], wanted: Mask, out: &mut [Value]) {
     }
 }
 
+/// A number stored in a row, read from its bytes without decoding a value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Num {
+    Int(i64),
+    Real(f64),
+}
+
+/// The number column `column` of a row holds, if it holds one: read from the bytes, the
+/// columns before it skipped by their tags.
+pub fn num_at(bytes: &[u8], column: usize) -> Option<Num> {
+    let mut pos = 0;
+    for _ in 0..column {
+        let tag = *bytes.get(pos)?;
+        pos += 1 + payload_len(tag, bytes, pos + 1);
+    }
+    let tag = *bytes.get(pos)?;
+    let p = bytes.get(pos + 1..)?;
+    Some(match tag {
+        INT8 => Num::Int(i8::from_le_bytes(p.get(..1)?.try_into().ok()?) as i64),
+        INT16 => Num::Int(i16::from_le_bytes(p.get(..2)?.try_into().ok()?) as i64),
+        INT32 => Num::Int(i32::from_le_bytes(p.get(..4)?.try_into().ok()?) as i64),
+        INT64 => Num::Int(i64::from_le_bytes(p.get(..8)?.try_into().ok()?)),
+        REAL => Num::Real(f64::from_bits(u64::from_le_bytes(p.get(..8)?.try_into().ok()?))),
+        _ => return None,
+    })
+}
+
 /// Decodes a row into a new one.
 pub fn decode(bytes: &[u8]) -> Row {
     let mut out = Vec::with_capacity(8);
@@ -1040,6 +1067,26 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_number_is_read_from_the_bytes_as_it_decodes(row in proptest::collection::vec(value(), 0..8)) {
+            let mut bytes = Vec::new();
+            encode(&row, &mut bytes);
+            for (i, v) in row.iter().enumerate() {
+                let expected = match v {
+                    Value::Integer(x) => Some(Num::Int(*x)),
+                    Value::Real(x) => Some(Num::Real(*x)),
+                    _ => None,
+                };
+                // Bit for bit: a NaN reads back as the NaN it was.
+                let bits = |n: Option<Num>| n.map(|n| match n {
+                    Num::Int(x) => (0, x as u64),
+                    Num::Real(x) => (1, x.to_bits()),
+                });
+                prop_assert_eq!(bits(num_at(&bytes, i)), bits(expected));
+            }
+            prop_assert_eq!(num_at(&bytes, row.len()), None);
+        }
+
         #[test]
         fn a_row_decodes_to_what_was_encoded(row in proptest::collection::vec(value(), 0..8)) {
             let mut bytes = Vec::new();
