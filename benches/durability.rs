@@ -20,7 +20,7 @@ use rusqlite::{params, Connection};
 
 /// The allocator the `amberdb` binary uses.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: amberdb::alloc::Allocator = amberdb::alloc::Allocator;
 
 const CREATE: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, name TEXT, score REAL)";
 

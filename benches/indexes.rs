@@ -12,7 +12,7 @@ use rusqlite::{params, Connection};
 
 /// The allocator the `amberdb` binary uses.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: amberdb::alloc::Allocator = amberdb::alloc::Allocator;
 
 struct Engines {
     amber: amberdb::Session,

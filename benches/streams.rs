@@ -12,7 +12,7 @@ use amberdb::{Database, Session, Value};
 
 /// The allocator the `amberdb` binary uses.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: amberdb::alloc::Allocator = amberdb::alloc::Allocator;
 
 fn uuid(n: u64) -> Value {
     Value::text(&format!("{:08x}-0000-4000-8000-{:012x}", n >> 48, n & 0xffff_ffff_ffff))

@@ -11,7 +11,7 @@ use amberdb::{Database, Value};
 
 /// The allocator the `amberdb` binary uses.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: amberdb::alloc::Allocator = amberdb::alloc::Allocator;
 
 fn load(rows: usize) -> Database {
     let db = Database::open_in_memory();

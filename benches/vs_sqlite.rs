@@ -10,14 +10,14 @@
 
 use std::time::{Duration, Instant};
 
+use amberdb::alloc::Allocator;
 use amberdb::{Database, Session, Value};
 use cap::Cap;
-use mimalloc::MiMalloc;
 use rusqlite::{params, Connection};
 
 /// The allocator the `amberdb` binary uses (mimalloc), counting the bytes in use.
 #[global_allocator]
-static GLOBAL: Cap<MiMalloc> = Cap::new(MiMalloc, usize::MAX);
+static GLOBAL: Cap<Allocator> = Cap::new(Allocator, usize::MAX);
 
 const CREATE: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, name TEXT, score REAL)";
 

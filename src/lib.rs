@@ -16,6 +16,7 @@
 //! assert_eq!(out, Outcome::Changed { verb: "inserted", count: 2 });
 //! ```
 
+pub mod alloc;
 pub mod durability;
 pub mod error;
 pub mod exec;

@@ -12,7 +12,7 @@ use amberdb::Database;
 /// size together, so the nodes of a tree sit side by side in memory and a scan walks
 /// them far faster than with the system allocator (see docs/BENCHMARKS.md).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: amberdb::alloc::Allocator = amberdb::alloc::Allocator;
 
 #[derive(Parser)]
 #[command(

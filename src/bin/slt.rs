@@ -25,7 +25,7 @@ use md5::{Digest, Md5};
 /// size together, so the nodes of a tree sit side by side in memory and a scan walks
 /// them far faster than with the system allocator (see docs/BENCHMARKS.md).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: amberdb::alloc::Allocator = amberdb::alloc::Allocator;
 
 /// A result value as an engine returns it.
 #[derive(Clone, Debug)]
