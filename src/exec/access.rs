@@ -7,8 +7,9 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use super::eval::{eval, in_place, push_value, Ctx, Env};
+use super::reject::Rejects;
 use crate::error::{Error, Result};
-use crate::sql::plan::{Access, BExpr, CmpOp, Range};
+use crate::sql::plan::{Access, BExpr, Range};
 
 use crate::storage::rows;
 use crate::storage::table::{Index, IndexEntry, IndexKey, Slot};
@@ -65,66 +66,6 @@ pub struct Check<'a> {
     /// The WHERE clause among what `keeps` decides: a row that fails a comparison of an
     /// integer column with an integer it is made of is passed over before decoding.
     pub filter: Option<&'a BExpr>,
-}
-
-/// Comparisons of a column with an integer or a real that a WHERE clause's conjuncts
-/// make, each answered from a stored row's bytes: a row failing one fails the clause and
-/// is not decoded. Only a column holding a number of the same kind answers (anything
-/// else is left to the clause), so the answer is the comparison SQL makes of the two.
-#[derive(Default)]
-struct Rejects(arrayvec::ArrayVec<(usize, CmpOp, rows::Num), 4>);
-
-impl Rejects {
-    fn of(filter: &BExpr, ctx: &Ctx) -> Rejects {
-        let mut out = Rejects::default();
-        out.collect(filter, ctx);
-        out
-    }
-
-    fn collect(&mut self, e: &BExpr, ctx: &Ctx) {
-        let num = |e: &BExpr| match in_place(e, &Env { row: &[], aggs: &[], ctx }) {
-            Some(Value::Integer(v)) => Some(rows::Num::Int(*v)),
-            Some(Value::Real(v)) => Some(rows::Num::Real(*v)),
-            _ => None,
-        };
-        let mut add = |column: usize, op: CmpOp, v: Option<rows::Num>| {
-            if let Some(v) = v {
-                let _ = self.0.try_push((column, op, v));
-            }
-        };
-        match e {
-            BExpr::And(a, b) => {
-                self.collect(a, ctx);
-                self.collect(b, ctx);
-            }
-            BExpr::Compare(op, a, b) => match (&**a, &**b) {
-                (BExpr::Column(c), v) => add(*c, *op, num(v)),
-                (v, BExpr::Column(c)) => add(*c, op.flipped(), num(v)),
-                _ => {}
-            },
-            BExpr::Between { expr, low, high, negated: false } => {
-                if let BExpr::Column(c) = &**expr {
-                    add(*c, CmpOp::GtEq, num(low));
-                    add(*c, CmpOp::LtEq, num(high));
-                }
-            }
-            _ => {}
-        }
-    }
-
-    #[inline]
-    fn reject(&self, bytes: &[u8]) -> bool {
-        use rows::Num;
-        self.0.iter().any(|&(column, op, v)| {
-            let order = match (rows::num_at(bytes, column), v) {
-                (Some(Num::Int(x)), Num::Int(v)) => x.cmp(&v),
-                // As `Value::total_cmp` orders two reals.
-                (Some(Num::Real(x)), Num::Real(v)) => x.total_cmp(&v),
-                _ => return false,
-            };
-            !op.holds(order)
-        })
-    }
 }
 
 /// How often (in rows) a scan checks the interrupt flag.

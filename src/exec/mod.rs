@@ -16,6 +16,7 @@ pub mod aggregate;
 pub mod eval;
 pub mod foreign;
 pub mod functions;
+mod reject;
 pub mod select;
 pub mod streams;
 pub mod trigger;
