@@ -255,8 +255,10 @@ pub fn scan(
     // One row is decoded whole: working out what to leave out would cost more.
     let mut decoder =
         if access.is_point() { Decoder::whole(table) } else { Decoder::new(table, columns, check.map(|c| c.columns)) };
+    // A point lookup decodes its one row anyway; a covering walk builds rows from
+    // index entries and reads no stored row.
     let rejects = match check.and_then(|c| c.filter) {
-        Some(filter) if !access.is_point() => Rejects::of(filter, ctx),
+        Some(filter) if !access.is_point() && !matches!(columns, Columns::Covering) => Rejects::of(filter, ctx),
         _ => Rejects::default(),
     };
     let mut each = |k: &RowKey, found: Found| -> Result<bool> {
