@@ -43,8 +43,11 @@ fn table(rows: &[(usize, usize, usize)]) -> Session {
     // `i` and `r` hold what their types take (a value they cannot is left out);
     // `x` holds anything.
     s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER, r REAL, x)", &[]).unwrap();
+    // Joined to `t` by id, so that WHERE's conditions on `t` are its scan's own.
+    s.execute("CREATE TABLE u (k INTEGER)", &[]).unwrap();
     for (n, &(i, r, x)) in rows.iter().enumerate() {
         s.execute(&format!("INSERT INTO t (id, x) VALUES ({}, {})", n as i64 * 300 - 1000, VALUES[x]), &[]).unwrap();
+        s.execute(&format!("INSERT INTO u VALUES ({})", n as i64 * 300 - 1000), &[]).unwrap();
         let _ = s.execute(&format!("UPDATE t SET i = {} WHERE id = {}", VALUES[i], n as i64 * 300 - 1000), &[]);
         let _ = s.execute(&format!("UPDATE t SET r = {} WHERE id = {}", VALUES[r], n as i64 * 300 - 1000), &[]);
     }
@@ -91,6 +94,8 @@ proptest! {
         let read_early = ids(&mut s, &format!("SELECT id FROM t WHERE {cond} ORDER BY id"), &param);
         let decoded = ids(&mut s, &format!("SELECT id FROM t WHERE NOT NOT ({cond}) ORDER BY id"), &param);
         prop_assert_eq!(&read_early, &decoded, "WHERE {}", cond);
+        let joined = ids(&mut s, &format!("SELECT t.id FROM t JOIN u ON u.k = t.id WHERE {cond} ORDER BY t.id"), &param);
+        prop_assert_eq!(&joined, &decoded, "joined, WHERE {}", cond);
 
         // A DELETE finds its rows through the same scan.
         s.execute("BEGIN", &[]).unwrap();

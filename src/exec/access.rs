@@ -261,6 +261,7 @@ pub fn scan(
         Some(filter) if !access.is_point() && !matches!(columns, Columns::Covering) => Rejects::of(filter, ctx),
         _ => Rejects::default(),
     };
+    let rejecting = !rejects.is_empty();
     let mut each = |k: &RowKey, found: Found| -> Result<bool> {
         if let Some(now) = now {
             if !table.is_live(k, now) {
@@ -272,7 +273,7 @@ pub fn scan(
         }
         seen += 1;
         let row = match found {
-            Found::Stored(bytes) if rejects.reject(bytes) => return Ok(true),
+            Found::Stored(bytes) if rejecting && rejects.reject(bytes) => return Ok(true),
             Found::Stored(bytes) => match decoder.decode(bytes, &keeps)? {
                 Some(row) => RowRef::Built(row),
                 None => return Ok(true),

@@ -43,6 +43,10 @@ impl Rejects {
         out
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.single.is_empty() && self.multi.is_empty()
+    }
+
     /// Whether the row `bytes` hold fails WHERE, by one clause's comparisons all failing.
     #[inline(always)]
     pub(super) fn reject(&self, bytes: &[u8]) -> bool {

@@ -90,7 +90,17 @@ fn source_rows(rows: SourceRows, state: &State, ctx: &Ctx, f: &mut dyn FnMut(Row
                 (false, Some(mask)) => super::access::Columns::Some(*mask),
                 (false, None) => super::access::Columns::All,
             };
-            super::access::scan(t, access, columns, outer, ctx, |key, row| {
+            // A join's condition on this table alone is the scan's check when nothing
+            // else is: decided from the columns it reads before the rest are decoded,
+            // and from a row's bytes where it compares a column with a number.
+            let own = |row: &[Value]| filter.as_ref().map_or(Ok(true), |c| is_true(c, &Env { row, aggs: &[], ctx }));
+            let (check, filter) = match (outer, filter) {
+                (None, Some(cond)) if !*expiry => {
+                    (Some(Check { columns: cond.reads(), keeps: &own, filter: Some(cond) }), None)
+                }
+                _ => (outer, filter.as_ref()),
+            };
+            super::access::scan(t, access, columns, check, ctx, |key, row| {
                 let extended: Vec<Value>;
                 let row = if *expiry {
                     let at = t.expiry.get(key).map_or(Value::Null, |&at| Value::Timestamp(at));
