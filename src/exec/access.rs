@@ -63,8 +63,9 @@ pub struct Check<'a> {
     /// through outer references, which name no column) or one past the 64th.
     pub columns: Option<rows::Mask>,
     pub keeps: &'a dyn Fn(&[Value]) -> Result<bool>,
-    /// The WHERE clause among what `keeps` decides: a row that fails a comparison of an
-    /// integer column with an integer it is made of is passed over before decoding.
+    /// The condition among what `keeps` decides (WHERE, or a join's condition on this
+    /// table): its comparisons of columns with numbers are tried on a stored row's
+    /// bytes first, and a row they rule out is not decoded (`exec/reject.rs`).
     pub filter: Option<&'a BExpr>,
 }
 
