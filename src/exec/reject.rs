@@ -34,7 +34,7 @@ pub(super) struct Rejects {
 impl Rejects {
     pub(super) fn of(filter: &BExpr, ctx: &Ctx) -> Rejects {
         let mut out = Rejects::default();
-        for clause in clauses(filter, ctx) {
+        for clause in clauses(filter, ctx, MAX_DEPTH) {
             match clause.as_slice() {
                 [one] => out.single.push(*one),
                 _ => out.multi.push(clause),
@@ -67,8 +67,14 @@ fn fails(bytes: &[u8], &(column, op, v): &Test) -> bool {
     !op.holds(order)
 }
 
-/// Clauses `e` implies (none: it implies nothing this module can test).
-fn clauses(e: &BExpr, ctx: &Ctx) -> ArrayVec<Clause, 8> {
+/// How deep into ANDs and ORs the gathering looks. Each level holds its clauses on the
+/// stack (about a kilobyte each), and WHERE may chain hundreds of ORs; below this
+/// depth nothing is gathered, which is always allowed.
+const MAX_DEPTH: usize = 16;
+
+/// Clauses `e` implies (none: it implies nothing this module can test), looking at
+/// most `depth` levels into it.
+fn clauses(e: &BExpr, ctx: &Ctx, depth: usize) -> ArrayVec<Clause, 8> {
     let num = |e: &BExpr| match in_place(e, &Env { row: &[], aggs: &[], ctx }) {
         Some(Value::Integer(v)) => Some(Num::Int(*v)),
         Some(Value::Real(v)) => Some(Num::Real(*v)),
@@ -80,6 +86,7 @@ fn clauses(e: &BExpr, ctx: &Ctx) -> ArrayVec<Clause, 8> {
         Some(clause)
     };
     let mut out = ArrayVec::new();
+    let Some(depth) = depth.checked_sub(1) else { return out };
     // Past the room, a clause is left out (which is always allowed).
     let mut keep = |clause: Option<Clause>| {
         if let Some(clause) = clause {
@@ -88,14 +95,14 @@ fn clauses(e: &BExpr, ctx: &Ctx) -> ArrayVec<Clause, 8> {
     };
     match e {
         BExpr::And(a, b) => {
-            for clause in clauses(a, ctx).into_iter().chain(clauses(b, ctx)) {
+            for clause in clauses(a, ctx, depth).into_iter().chain(clauses(b, ctx, depth)) {
                 keep(Some(clause));
             }
         }
         // Each clause of one side OR each clause of the other.
         BExpr::Or(a, b) => {
-            let right = clauses(b, ctx);
-            for l in clauses(a, ctx) {
+            let right = clauses(b, ctx, depth);
+            for l in clauses(a, ctx, depth) {
                 for r in &right {
                     let mut clause = l.clone();
                     keep(clause.try_extend_from_slice(r).is_ok().then_some(clause));
@@ -129,4 +136,72 @@ fn clauses(e: &BExpr, ctx: &Ctx) -> ArrayVec<Clause, 8> {
         _ => {}
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eq(column: usize, v: i64) -> BExpr {
+        BExpr::Compare(CmpOp::Eq, Box::new(BExpr::Column(column)), Box::new(BExpr::Const(Value::Integer(v))))
+    }
+
+    fn ctx(now: &std::cell::OnceCell<i64>) -> Ctx<'_> {
+        Ctx {
+            params: &[],
+            now,
+            clock: None,
+            interrupt: None,
+            version: 0,
+            history: None,
+            state: None,
+            sub: None,
+            firing: None,
+            triggers: None,
+        }
+    }
+
+    fn row(values: &[Value]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        rows::encode(values, &mut bytes);
+        bytes
+    }
+
+    #[test]
+    fn an_or_rules_out_a_row_only_when_both_sides_do() {
+        let now = std::cell::OnceCell::new();
+        let ctx = ctx(&now);
+        // a = 1 OR (a = 2 AND b = 3)
+        let e = BExpr::Or(Box::new(eq(0, 1)), Box::new(BExpr::And(Box::new(eq(0, 2)), Box::new(eq(1, 3)))));
+        let r = Rejects::of(&e, &ctx);
+        let int = |a: i64, b: i64| row(&[Value::Integer(a), Value::Integer(b)]);
+        assert!(!r.reject(&int(1, 0)));
+        assert!(!r.reject(&int(2, 3)));
+        assert!(r.reject(&int(2, 4)));
+        assert!(r.reject(&int(5, 3)));
+        // Not numbers: nothing is ruled out.
+        assert!(!r.reject(&row(&[Value::Null, Value::Integer(4)])));
+        assert!(!r.reject(&row(&[Value::text("2"), Value::Integer(4)])));
+    }
+
+    #[test]
+    fn a_long_chain_of_ors_is_gathered_in_little_stack() {
+        // WHERE a = 0 OR a = 1 OR … nests as deep as it is long.
+        let mut e = eq(0, 0);
+        for v in 1..2000 {
+            e = BExpr::Or(Box::new(e), Box::new(eq(0, v)));
+        }
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let now = std::cell::OnceCell::new();
+                let r = Rejects::of(&e, &ctx(&now));
+                // Too deep to gather: no row is ruled out, which is always correct.
+                let kept = !r.reject(&row(&[Value::Integer(5000)]));
+                std::mem::forget(e);
+                kept
+            })
+            .unwrap();
+        assert!(handle.join().unwrap());
+    }
 }
