@@ -41,6 +41,25 @@ pub struct Ctx<'a> {
     pub triggers: Option<&'a super::trigger::TriggerCache>,
 }
 
+impl<'a> Ctx<'a> {
+    /// A context for expressions that read no row, table or parameter (a DEFAULT, a
+    /// constant): the time is read once, from the system clock.
+    pub fn for_constants(now: &'a OnceCell<i64>) -> Ctx<'a> {
+        Ctx {
+            params: &[],
+            now,
+            clock: None,
+            interrupt: None,
+            version: 0,
+            history: None,
+            state: None,
+            sub: None,
+            firing: None,
+            triggers: None,
+        }
+    }
+}
+
 /// Subquery bookkeeping for one statement: the rows of the queries a correlated
 /// subquery is running inside (innermost last), and the results of the subqueries that
 /// read no outer row, computed once.

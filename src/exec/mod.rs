@@ -153,19 +153,7 @@ pub(crate) fn ensure_stack(what: &str) -> Result<()> {
 /// Evaluates an expression that reads no row (a DEFAULT, a constant).
 pub fn eval_constant(e: &BExpr) -> Result<Value> {
     let now = std::cell::OnceCell::new();
-    let ctx = Ctx {
-        params: &[],
-        now: &now,
-        clock: None,
-        interrupt: None,
-        version: 0,
-        history: None,
-        state: None,
-        sub: None,
-        firing: None,
-        triggers: None,
-    };
-    eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &ctx })
+    eval::eval(e, &eval::Env { row: &[], aggs: &[], ctx: &Ctx::for_constants(&now) })
 }
 
 /// What a statement produced.

@@ -146,21 +146,6 @@ mod tests {
         BExpr::Compare(CmpOp::Eq, Box::new(BExpr::Column(column)), Box::new(BExpr::Const(Value::Integer(v))))
     }
 
-    fn ctx(now: &std::cell::OnceCell<i64>) -> Ctx<'_> {
-        Ctx {
-            params: &[],
-            now,
-            clock: None,
-            interrupt: None,
-            version: 0,
-            history: None,
-            state: None,
-            sub: None,
-            firing: None,
-            triggers: None,
-        }
-    }
-
     fn row(values: &[Value]) -> Vec<u8> {
         let mut bytes = Vec::new();
         rows::encode(values, &mut bytes);
@@ -170,7 +155,7 @@ mod tests {
     #[test]
     fn an_or_rules_out_a_row_only_when_both_sides_do() {
         let now = std::cell::OnceCell::new();
-        let ctx = ctx(&now);
+        let ctx = Ctx::for_constants(&now);
         // a = 1 OR (a = 2 AND b = 3)
         let e = BExpr::Or(Box::new(eq(0, 1)), Box::new(BExpr::And(Box::new(eq(0, 2)), Box::new(eq(1, 3)))));
         let r = Rejects::of(&e, &ctx);
@@ -195,7 +180,7 @@ mod tests {
             .stack_size(256 * 1024)
             .spawn(move || {
                 let now = std::cell::OnceCell::new();
-                let r = Rejects::of(&e, &ctx(&now));
+                let r = Rejects::of(&e, &Ctx::for_constants(&now));
                 // Too deep to gather: no row is ruled out, which is always correct.
                 let kept = !r.reject(&row(&[Value::Integer(5000)]));
                 std::mem::forget(e);
