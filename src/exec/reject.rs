@@ -5,16 +5,17 @@
 //! clause implies: `b = 7 OR b BETWEEN 20 AND 28` implies `b = 7 OR b >= 20` and
 //! `b = 7 OR b <= 28`. A stored row for which every comparison of one clause is false,
 //! each read from the row's bytes, cannot satisfy WHERE and is not decoded. A comparison
-//! is answered only when its column holds a number of the same kind (anything else, NULL
-//! included, answers nothing and leaves the row to WHERE), so it is the comparison SQL
-//! would make of the two values. Dropping a clause, or leaving out what is not such a
+//! is answered only when its column holds a number (anything else, NULL included,
+//! answers nothing and leaves the row to WHERE), compared with the constant as two
+//! values are (`value::Num`), so it is the comparison SQL would make. Dropping a clause, or leaving out what is not such a
 //! comparison, only passes over fewer rows: the gathering stops where its room ends.
 
 use arrayvec::ArrayVec;
 
 use super::eval::{in_place, Ctx, Env};
 use crate::sql::plan::{BExpr, CmpOp};
-use crate::storage::rows::{self, Num};
+use crate::storage::rows;
+use crate::storage::value::Num;
 use crate::storage::Value;
 
 /// A column compared with a number.
@@ -50,21 +51,20 @@ impl Rejects {
     /// Whether the row `bytes` hold fails WHERE, by one clause's comparisons all failing.
     #[inline(always)]
     pub(super) fn reject(&self, bytes: &[u8]) -> bool {
-        self.single.iter().any(|test| fails(bytes, test))
-            || self.multi.iter().any(|clause| clause.iter().all(|test| fails(bytes, test)))
+        for test in &self.single {
+            if fails(bytes, test) {
+                return true;
+            }
+        }
+        self.multi.iter().any(|clause| clause.iter().all(|test| fails(bytes, test)))
     }
 }
 
-/// Whether the comparison is false for the row (not NULL, not unknown here).
+/// Whether the comparison is false for the row (not NULL, not unknown here): the
+/// column holds a number, compared with the constant as two values are.
 #[inline(always)]
 fn fails(bytes: &[u8], &(column, op, v): &Test) -> bool {
-    let order = match (rows::num_at(bytes, column), v) {
-        (Some(Num::Int(x)), Num::Int(v)) => x.cmp(&v),
-        // As `Value::total_cmp` orders two reals.
-        (Some(Num::Real(x)), Num::Real(v)) => x.total_cmp(&v),
-        _ => return false,
-    };
-    !op.holds(order)
+    rows::num_at(bytes, column).is_some_and(|x| !op.holds(x.cmp(v)))
 }
 
 /// How deep into ANDs and ORs the gathering looks. Each level holds its clauses on the

@@ -24,7 +24,7 @@ use super::pagemap::PageMap;
 
 use super::table::{Row, RowKey};
 use super::text::Text;
-use super::value::Value;
+use super::value::{Num, Value};
 
 /// Most rows a page holds.
 pub const MAX_ROWS: usize = 64;
@@ -249,16 +249,9 @@ pub fn decode_some(bytes: &[u8], wanted: Mask, out: &mut [Value]) {
     }
 }
 
-/// A number stored in a row, read from its bytes without decoding a value.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Num {
-    Int(i64),
-    Real(f64),
-}
-
-/// The number column `column` of a row holds, if it holds one: read from the bytes, the
-/// columns before it skipped by their tags.
-pub fn num_at(bytes: &[u8], column: usize) -> Option<Num> {
+/// The number column `column` of a row holds, if it holds one: read from the bytes (no
+/// value decoded), the columns before it skipped by their tags.
+pub(crate) fn num_at(bytes: &[u8], column: usize) -> Option<Num> {
     let mut pos = 0;
     for _ in 0..column {
         let tag = *bytes.get(pos)?;

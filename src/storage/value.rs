@@ -130,14 +130,17 @@ impl Value {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Num {
+/// A number as values compare them (booleans are integers here).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Num {
     Int(i64),
     Real(f64),
 }
 
 impl Num {
-    fn cmp(self, other: Num) -> Ordering {
+    /// The order `Value::total_cmp` gives two numbers.
+    #[inline]
+    pub(crate) fn cmp(self, other: Num) -> Ordering {
         match (self, other) {
             (Num::Int(a), Num::Int(b)) => a.cmp(&b),
             (Num::Real(a), Num::Real(b)) => a.total_cmp(&b),
