@@ -108,6 +108,12 @@ struct Leaf<K, V> {
     vals: Slots<V>,
 }
 
+impl<K, V> Leaf<K, V> {
+    fn empty() -> Leaf<K, V> {
+        Leaf { keys: Slots::new(), vals: Slots::new() }
+    }
+}
+
 #[derive(Clone)]
 struct Branch<K, V> {
     /// The smallest key under each child.
@@ -569,7 +575,7 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
     /// nodes (as rows arriving in key order would leave them).
     pub fn from_sorted(entries: impl IntoIterator<Item = (K, V)>) -> Self {
         let mut level: Vec<Node<K, V>> = Vec::new();
-        let mut leaf = Leaf { keys: Slots::new(), vals: Slots::new() };
+        let mut leaf = Leaf::empty();
         let mut len = 0;
         for (k, v) in entries {
             debug_assert!(leaf.keys.last().is_none_or(|last| *last < k), "keys in ascending order");
@@ -577,7 +583,7 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
             leaf.vals.push(v);
             len += 1;
             if leaf.keys.len() == MAX {
-                let full = std::mem::replace(&mut leaf, Leaf { keys: Slots::new(), vals: Slots::new() });
+                let full = std::mem::replace(&mut leaf, Leaf::empty());
                 level.push(Node::Leaf(Arc::new(full)));
             }
         }
@@ -851,7 +857,7 @@ impl<K: Ord + Clone + Guess + std::fmt::Debug> std::fmt::Debug for KeySet<K> {
 
 impl<K, V> Default for Node<K, V> {
     fn default() -> Self {
-        Node::Leaf(Arc::new(Leaf { keys: Slots::new(), vals: Slots::new() }))
+        Node::Leaf(Arc::new(Leaf::empty()))
     }
 }
 
