@@ -28,7 +28,7 @@ pub use write::{store_value, Read, Written};
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::sql::plan::{BExpr, Plan};
+use crate::sql::plan::{BExpr, Plan, SelectPlan};
 use crate::storage::{State, Value, WriteOp};
 
 /// Rows with named columns.
@@ -206,6 +206,21 @@ pub fn execute(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<S
         (Output::Written(w, verb), state) => (Output::Written(with_messages(w)?, verb), state),
         (out, state) => (out, state),
     })
+}
+
+/// Runs a SELECT that writes nothing (`Plan::Select`; a `WritingSelect` goes through
+/// [`execute`]): its rows, with no output or messages to sort out after it.
+#[inline]
+pub fn query(plan: &SelectPlan, state: &State, ctx: Ctx) -> Result<ResultSet> {
+    let sub = eval::SubState::default();
+    let rows = select::run_select(plan, state, &Ctx { state: Some(state), sub: Some(&sub), ..ctx })?;
+    // The planner makes every SELECT that can reach write_message() a WritingSelect
+    // (a view cannot call it); should one get here all the same, it fails rather than
+    // drop what it wrote.
+    if !sub.take_messages().is_empty() {
+        return Err(crate::error::Error::invalid("write_message() ran in a statement planned as a read"));
+    }
+    Ok(rows)
 }
 
 /// Runs a plan; a read hands the state back (a SELECT that writes messages needs it).

@@ -520,12 +520,14 @@ fn bound(e: Option<&crate::sql::plan::BExpr>, ctx: &Ctx, what: &str) -> Result<O
 pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultSet> {
     let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?.filter(|l| *l >= 0).map(|l| l as usize);
     let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0).max(0) as usize;
-    // Rows that come out in their final order can stop the scan early; otherwise a
+    // Rows that come out in their final order stop the scan at the limit; otherwise a
     // LIMIT keeps only the best rows seen so far (top-k) instead of sorting them all.
     let in_order = plan.order_by.is_empty() || plan.ordered;
     let plain = !plan.distinct && plan.aggregate.is_none() && plan.compound.is_empty();
+    if plain && in_order {
+        return Ok(ResultSet { columns: plan.columns.clone(), rows: rows_in_order(plan, state, ctx, offset, limit)? });
+    }
     let keep = match limit {
-        Some(l) if plain && in_order => Keep::First(offset.saturating_add(l)),
         Some(l) if plain => Keep::Best(offset.saturating_add(l)),
         _ => Keep::All,
     };
@@ -545,6 +547,33 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
     }
     let rows = rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX));
     Ok(ResultSet { columns: plan.columns.clone(), rows: rows.map(|r| r.values).collect() })
+}
+
+/// The rows of a plain select (no aggregate, DISTINCT or compound) that arrive in
+/// their final order: each goes straight into the result, the scan stops at the limit,
+/// and the rows OFFSET skips are not worked out at all (as in SQLite, where an error
+/// in a skipped row's output is never raised).
+fn rows_in_order(
+    plan: &SelectPlan,
+    state: &State,
+    ctx: &Ctx,
+    offset: usize,
+    limit: Option<usize>,
+) -> Result<Vec<Vec<Value>>> {
+    let mut rows = Vec::new();
+    if limit == Some(0) {
+        return Ok(rows);
+    }
+    let mut skip = offset;
+    for_each_row(plan, state, ctx, None, |row| {
+        if skip > 0 {
+            skip -= 1;
+            return Ok(true);
+        }
+        rows.push(out_values(plan, &Env { row: &row, aggs: &[], ctx })?);
+        Ok(limit.is_none_or(|l| rows.len() < l))
+    })?;
+    Ok(rows)
 }
 
 /// The rows of a compound SELECT before ORDER BY: each part's rows combined with the
@@ -596,17 +625,12 @@ fn combine(plan: &SelectPlan, first: Vec<OutRow>, state: &State, ctx: &Ctx) -> R
 #[derive(Clone, Copy)]
 enum Keep {
     All,
-    /// The first n (rows arrive in their final order).
-    First(usize),
     /// The n that sort first.
     Best(usize),
 }
 
 fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Result<Vec<OutRow>> {
     let mut out = Vec::new();
-    if let Keep::First(0) = keep {
-        return Ok(out);
-    }
     // For top-k over plain columns, a row is built only if it sorts before the worst of
     // the best rows kept so far (`bar`); a row that ties with it comes later in scan
     // order and would sort after it.
@@ -647,7 +671,6 @@ fn project_rows(plan: &SelectPlan, state: &State, ctx: &Ctx, keep: Keep) -> Resu
             out.push(out_row(plan, &env)?);
         }
         match keep {
-            Keep::First(n) => Ok(out.len() < n),
             Keep::Best(n) if out.len() >= n.saturating_mul(2).max(64) => {
                 // A stable sort keeps scan order among equal keys, as the final sort does.
                 out.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));

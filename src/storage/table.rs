@@ -467,7 +467,12 @@ impl Table {
     }
 
     pub fn index(&self, name: &str) -> Option<&Index> {
-        self.indexes.iter().find(|i| i.name.eq_ignore_ascii_case(name))
+        // Plans name an index as it is stored: an exact match is found first, without
+        // folding case byte by byte.
+        self.indexes
+            .iter()
+            .find(|i| i.name == name)
+            .or_else(|| self.indexes.iter().find(|i| i.name.eq_ignore_ascii_case(name)))
     }
 
     /// Builds a new secondary index over the existing rows (refusing duplicates when it

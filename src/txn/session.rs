@@ -1,6 +1,7 @@
 //! Sessions: statement execution, autocommit, transactions with savepoints, snapshot
 //! isolation (optionally SERIALIZABLE), snapshots and diffs.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use super::database::Database;
 use crate::error::{Error, Result};
 use crate::exec::{self, Ctx, Output, Read, ResultSet};
-use crate::sql::plan::Plan;
+use crate::sql::plan::{Plan, SelectPlan};
 use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
 use crate::storage::schema::literal_sql;
 use crate::storage::state::MAIN;
@@ -184,6 +185,15 @@ impl Session {
 
     /// Runs a prepared statement that returns rows.
     pub fn query_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<ResultSet> {
+        if let (Plan::Select(select), true) = (&*p.plan, p.namespace == self.namespace) {
+            let (state, version) = self.take_snapshot();
+            if state.schema_id() == p.schema_id {
+                self.interrupt.store(false, Ordering::Relaxed);
+                self.note_reads(&p.plan);
+                return self.select(select, state, version, params);
+            }
+            self.keep(state, version);
+        }
         rows_of(self.execute_prepared(p, params)?)
     }
 
@@ -230,26 +240,15 @@ impl Session {
         if let Some(out) = self.run_control(plan)? {
             return Ok(out);
         }
-        let now = std::cell::OnceCell::new();
+        self.note_reads(plan);
+        if let Plan::Select(select) = plan {
+            let state = state.unwrap_or_else(|| self.snapshot().0);
+            return self.select(select, state, version, params).map(Outcome::Rows);
+        }
+        let now = OnceCell::new();
         let db = &self.db;
         let clock = || db.now();
-        let ctx = Ctx {
-            params,
-            now: &now,
-            clock: Some(&clock),
-            interrupt: Some(&self.interrupt),
-            version,
-            history: Some(&self.db),
-            state: None,
-            sub: None,
-            firing: None,
-            triggers: Some(self.db.trigger_cache()),
-        };
-        if let Some(txn) = &mut self.txn {
-            if txn.serializable {
-                txn.reads.extend(plan.read_tables().into_iter().map(str::to_string));
-            }
-        }
+        let ctx = context(db, &self.interrupt, params, &now, &clock, version);
         if !plan.is_write() {
             let state = state.unwrap_or_else(|| self.snapshot().0);
             let (out, state) = exec::execute(plan, state, &ctx)?;
@@ -288,6 +287,26 @@ impl Session {
             }
         }
         finish(out)
+    }
+
+    /// A SELECT that writes nothing: its rows go straight back from the select
+    /// pipeline, with no output to sort out after it, and the state it read is kept
+    /// for the next statement.
+    fn select(&mut self, plan: &SelectPlan, state: State, version: u64, params: &[Value]) -> Result<ResultSet> {
+        let now = OnceCell::new();
+        let clock = || self.db.now();
+        let rows = exec::query(plan, &state, context(&self.db, &self.interrupt, params, &now, &clock, version))?;
+        self.keep(state, version);
+        Ok(rows)
+    }
+
+    /// A serializable transaction remembers the tables its statements read.
+    fn note_reads(&mut self, plan: &Plan) {
+        if let Some(txn) = &mut self.txn {
+            if txn.serializable {
+                txn.reads.extend(plan.read_tables().into_iter().map(str::to_string));
+            }
+        }
     }
 
     /// Transaction control, snapshots and diffs; `None` for every other plan.
@@ -599,6 +618,30 @@ impl Txn {
                 )))),
             },
         }
+    }
+}
+
+/// The context a session's statement runs in (the session's database and interrupt
+/// flag are borrowed alone, leaving its transaction free to change).
+fn context<'a>(
+    db: &'a Database,
+    interrupt: &'a AtomicBool,
+    params: &'a [Value],
+    now: &'a OnceCell<i64>,
+    clock: &'a dyn Fn() -> i64,
+    version: u64,
+) -> Ctx<'a> {
+    Ctx {
+        params,
+        now,
+        clock: Some(clock),
+        interrupt: Some(interrupt),
+        version,
+        history: Some(db),
+        state: None,
+        sub: None,
+        firing: None,
+        triggers: Some(db.trigger_cache()),
     }
 }
 
