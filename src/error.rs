@@ -1,12 +1,54 @@
 //! The one error type. Each variant is a cause a user can act on, and its message says
 //! what was wrong and, where it helps, what was expected instead.
 
-use thiserror::Error;
-
 pub type Result<T> = std::result::Result<T, Error>;
 
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum Error {
+/// An error: what went wrong is its [`ErrorKind`], kept behind one pointer so that a
+/// `Result` is small. `Result<bool>`, returned for every row a scan visits, then comes
+/// back in two registers instead of through a hundred bytes of memory, and every `?`
+/// moves two words.
+#[derive(Clone, PartialEq)]
+pub struct Error(Box<ErrorKind>);
+
+impl Error {
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+}
+
+impl From<ErrorKind> for Error {
+    #[cold]
+    fn from(kind: ErrorKind) -> Error {
+        Error(Box::new(kind))
+    }
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// The causes of an [`Error`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ErrorKind {
     /// Text that is not a statement. `offset` is the byte offset in the statement text.
     #[error("{message}")]
     Parse { message: String, offset: usize },
@@ -45,7 +87,7 @@ pub enum Error {
 
     /// An error in one row of a multi-row statement (1-based).
     #[error("row {row}: {source}")]
-    InRow { row: usize, source: Box<Error> },
+    InRow { row: usize, source: Error },
 
     #[error("integer overflow")]
     IntegerOverflow,
@@ -100,24 +142,25 @@ fn detail_suffix(d: &str) -> String {
 }
 
 impl Error {
+    #[cold]
     pub fn invalid(msg: impl Into<String>) -> Error {
-        Error::Invalid(msg.into())
+        ErrorKind::Invalid(msg.into()).into()
     }
 
     /// True for `RAISE(ROLLBACK, …)`: the open transaction ends with the statement.
     pub fn rolls_back(&self) -> bool {
-        match self {
-            Error::Raise { rollback, .. } => *rollback,
-            Error::InRow { source, .. } => source.rolls_back(),
+        match self.kind() {
+            ErrorKind::Raise { rollback, .. } => *rollback,
+            ErrorKind::InRow { source, .. } => source.rolls_back(),
             _ => false,
         }
     }
 
     /// Attaches the 1-based row number of a multi-row statement.
     pub fn in_row(self, row: usize) -> Error {
-        match self {
-            e @ Error::InRow { .. } => e,
-            e => Error::InRow { row, source: Box::new(e) },
+        match self.kind() {
+            ErrorKind::InRow { .. } => self,
+            _ => ErrorKind::InRow { row, source: self }.into(),
         }
     }
 }

@@ -25,7 +25,7 @@ pub mod sql;
 pub mod storage;
 pub mod txn;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use exec::{FromValue, ResultSet};
 pub use storage::Value;
 pub use txn::{Database, Outcome, Prepared, Session};

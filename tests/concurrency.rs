@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 
 use amberdb::storage::{AsOf, History, RowKey};
-use amberdb::{Database, Error, Value};
+use amberdb::{Database, ErrorKind, Value};
 use proptest::prelude::*;
 
 const ACCOUNTS: i64 = 100;
@@ -141,7 +141,7 @@ fn reading_a_version_no_longer_kept_says_which_is_oldest() {
     }
     let err = s.query("SELECT * FROM t AS OF VERSION 1", &[]).unwrap_err();
     assert_eq!(err.to_string(), "version 1 is no longer kept: the oldest available is 4");
-    assert!(matches!(err, Error::NoSuchVersion(_)));
+    assert!(matches!(err.kind(), ErrorKind::NoSuchVersion(_)));
     assert_eq!(s.query("SELECT count(*) FROM t AS OF VERSION 4", &[]).unwrap().rows[0][0], Value::Integer(3));
 }
 

@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::storage::schema::{quote_ident, TableSchema};
 use crate::storage::{State, Table, Value};
 use crate::txn::Session;
@@ -180,18 +180,24 @@ pub fn export(state: &State, version: u64, now: i64) -> Result<String> {
     let triggers = state.triggers().map(|t| t.sql.clone()).collect();
     let doc = Export { format: FORMAT, version, tables, views, namespaces, messages: messages_of(state), triggers };
     let config = ron::ser::PrettyConfig::new().depth_limit(4);
-    ron::ser::to_string_pretty(&doc, config).map_err(|e| Error::Io(format!("cannot write the export: {e}")))
+    ron::ser::to_string_pretty(&doc, config).map_err(|e| ErrorKind::Io(format!("cannot write the export: {e}")).into())
 }
 
 /// Loads an export into the session's database in one transaction; `source` names the
 /// file in errors. Returns the number of rows imported.
 pub fn import(session: &mut Session, text: &str, source: &str) -> Result<usize> {
-    let doc: Export = ron::from_str(text).map_err(|e| Error::Io(format!("{source}:{e}")))?;
+    let doc: Export = ron::from_str(text).map_err(|e| ErrorKind::Io(format!("{source}:{e}")))?;
     if doc.format != FORMAT {
-        return Err(Error::Io(format!("{source}: export format {} is not supported (expected {FORMAT})", doc.format)));
+        return Err(ErrorKind::Io(format!(
+            "{source}: export format {} is not supported (expected {FORMAT})",
+            doc.format
+        ))
+        .into());
     }
     if session.in_transaction() {
-        return Err(Error::Transaction("cannot import inside a transaction; COMMIT or ROLLBACK first".into()));
+        return Err(
+            ErrorKind::Transaction("cannot import inside a transaction; COMMIT or ROLLBACK first".into()).into()
+        );
     }
     session.execute("BEGIN", &[])?;
     let result = import_tables(session, &doc, source);
@@ -212,10 +218,10 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
     for ns in &doc.namespaces {
         session
             .execute(&format!("CREATE NAMESPACE {}", quote_ident(ns)), &[])
-            .map_err(|e| Error::Io(format!("{source}: namespace {ns}: {e}")))?;
+            .map_err(|e| ErrorKind::Io(format!("{source}: namespace {ns}: {e}")))?;
     }
     for t in &doc.tables {
-        let at = |e: Error| Error::Io(format!("{source}: table {}: {e}", t.name));
+        let at = |e: Error| -> Error { ErrorKind::Io(format!("{source}: table {}: {e}", t.name)).into() };
         session.execute(&t.create, &[]).map_err(at)?;
         let created = session.working_state().table_or_err(&t.name).map_err(at)?.schema.clone();
         let width = created.columns.len();
@@ -226,7 +232,8 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
             return Err(at(Error::invalid(format!("{} TTL entries for {} rows", t.ttl.len(), t.rows.len()))));
         }
         for (n, row) in t.rows.iter().enumerate() {
-            let at_row = |e: Error| Error::Io(format!("{source}: table {}, row {}: {e}", t.name, n + 1));
+            let at_row =
+                |e: Error| -> Error { ErrorKind::Io(format!("{source}: table {}, row {}: {e}", t.name, n + 1)).into() };
             if row.len() != width {
                 return Err(at_row(Error::invalid(format!("{} values for {width} columns", row.len()))));
             }
@@ -241,14 +248,14 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
         }
     }
     for sql in &doc.views {
-        session.execute(sql, &[]).map_err(|e| Error::Io(format!("{source}: view: {e}")))?;
+        session.execute(sql, &[]).map_err(|e| ErrorKind::Io(format!("{source}: view: {e}")))?;
     }
     for sql in &doc.triggers {
-        session.execute(sql, &[]).map_err(|e| Error::Io(format!("{source}: trigger: {e}")))?;
+        session.execute(sql, &[]).map_err(|e| ErrorKind::Io(format!("{source}: trigger: {e}")))?;
     }
     let home = session.namespace().to_string();
     for (n, m) in doc.messages.iter().enumerate() {
-        let at = |e: Error| Error::Io(format!("{source}: message {}: {e}", n + 1));
+        let at = |e: Error| -> Error { ErrorKind::Io(format!("{source}: message {}: {e}", n + 1)).into() };
         if session.namespace() != m.namespace {
             session.execute(&format!("USE {}", quote_ident(&m.namespace)), &[]).map_err(at)?;
         }

@@ -9,7 +9,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 pub struct DirLock {
     _file: File,
@@ -18,7 +18,7 @@ pub struct DirLock {
 impl DirLock {
     pub fn acquire(dir: &Path) -> Result<DirLock> {
         let path = dir.join("LOCK");
-        let io = |e: std::io::Error| Error::Io(format!("cannot lock {}: {e}", path.display()));
+        let io = |e: std::io::Error| -> Error { ErrorKind::Io(format!("cannot lock {}: {e}", path.display())).into() };
         let mut file =
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
         match file.try_lock() {
@@ -28,7 +28,7 @@ impl DirLock {
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
                 let who = if holder.is_empty() { "another process".to_string() } else { format!("process {holder}") };
-                return Err(Error::Io(format!("database directory {} is in use by {who}", dir.display())));
+                return Err(ErrorKind::Io(format!("database directory {} is in use by {who}", dir.display())).into());
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }

@@ -42,7 +42,7 @@ use self::checkpoint::{checkpoint_name, parse_checkpoint_name};
 use self::fs::{FileHandle, Fs, RealFs};
 use self::lock::DirLock;
 use self::wal::{parse_segment_name, segment_name};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Joined, State};
 
 /// When the log is fsynced.
@@ -154,7 +154,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn io_error(what: impl fmt::Display, e: impl fmt::Display) -> Error {
-    Error::Io(format!("{what}: {e}"))
+    ErrorKind::Io(format!("{what}: {e}")).into()
 }
 
 /// Opens (creating when needed) a data directory and recovers its state.
@@ -197,10 +197,11 @@ pub(crate) fn open(dir: &Path, options: &Options, keep_history: usize) -> Result
     if let (Some(target), None) = (options.as_of, report.checkpoint) {
         if segments.first().is_some_and(|&s| s > 1) || (segments.is_empty() && !checkpoints.is_empty()) {
             let oldest = checkpoints.iter().min().copied().unwrap_or(0);
-            return Err(Error::NoSuchVersion(format!(
+            return Err(ErrorKind::NoSuchVersion(format!(
                 "version {target} is no longer kept in {}: the oldest version it can open is {oldest}",
                 dir.display()
-            )));
+            ))
+            .into());
         }
     }
 
@@ -208,13 +209,14 @@ pub(crate) fn open(dir: &Path, options: &Options, keep_history: usize) -> Result
     let first = segments.iter().rposition(|&s| s <= version + 1).unwrap_or(0);
     if let Some(&s) = segments.get(first) {
         if s > version + 1 {
-            return Err(Error::Io(format!(
+            return Err(ErrorKind::Io(format!(
                 "cannot recover {}: the log starts at version {s} but the newest usable checkpoint holds version \
                  {version}, so versions {} to {} are missing",
                 dir.display(),
                 version + 1,
                 s - 1
-            )));
+            ))
+            .into());
         }
     }
     let mut history = VecDeque::from([(version, state.clone())]);
@@ -277,10 +279,11 @@ pub(crate) fn open(dir: &Path, options: &Options, keep_history: usize) -> Result
 
     if let Some(target) = options.as_of {
         if version != target {
-            return Err(Error::NoSuchVersion(format!(
+            return Err(ErrorKind::NoSuchVersion(format!(
                 "version {target} is not in {}: the newest version it holds is {version}",
                 dir.display()
-            )));
+            ))
+            .into());
         }
         return Ok(Recovered { state, version, history, report, log: None });
     }
@@ -343,9 +346,10 @@ pub(crate) struct Log {
 }
 
 fn broken_error(why: &str) -> Error {
-    Error::ReadOnly(format!(
+    ErrorKind::ReadOnly(format!(
         "the database takes no more writes: {why}; nothing after the last acknowledged commit was kept; reopen it"
     ))
+    .into()
 }
 
 impl Log {
@@ -360,7 +364,7 @@ impl Log {
     /// Appends one commit's record; under `Batch` also fsyncs when one is due. The caller
     /// holds the commit lock. On error nothing of the commit is acknowledged.
     pub fn append(&self, version: u64, writes: Joined) -> Result<()> {
-        let record = wal::encode(version, writes).map_err(Error::Io)?;
+        let record = wal::encode(version, writes).map_err(ErrorKind::Io)?;
         let mut w = lock(&self.writer);
         if let Some(why) = &w.broken {
             return Err(broken_error(why));
@@ -371,7 +375,7 @@ impl Log {
         if let Err(e) = w.file.write_all(&record) {
             let why = format!("writing the log failed ({e})");
             w.broken = Some(why.clone());
-            return Err(Error::Io(format!("could not commit: {why}")));
+            return Err(ErrorKind::Io(format!("could not commit: {why}")).into());
         }
         w.segment_bytes += record.len() as u64;
         w.since_checkpoint += record.len() as u64;
@@ -383,7 +387,7 @@ impl Log {
             if let Err(e) = w.file.sync() {
                 let why = format!("fsync of the log failed ({e})");
                 w.broken = Some(why.clone());
-                return Err(Error::Io(format!("could not commit: {why}")));
+                return Err(ErrorKind::Io(format!("could not commit: {why}")).into());
             }
             w.last_sync = Instant::now();
         }
@@ -420,7 +424,7 @@ impl Log {
                 return Ok(());
             }
             if let Some(why) = &g.failed {
-                return Err(Error::Io(format!("could not commit: {why}")));
+                return Err(ErrorKind::Io(format!("could not commit: {why}")).into());
             }
             if g.syncing {
                 g = self.synced.wait(g).unwrap_or_else(PoisonError::into_inner);
@@ -547,7 +551,7 @@ pub fn write_backup(fs: &dyn Fs, dir: &Path, state: &State, version: u64) -> Res
     let err = |e: std::io::Error| io_error(format_args!("cannot back up to {}", dir.display()), e);
     fs.create_dir_all(dir).map_err(err)?;
     if !fs.list(dir).map_err(err)?.is_empty() {
-        return Err(Error::Io(format!("cannot back up to {}: the directory is not empty", dir.display())));
+        return Err(ErrorKind::Io(format!("cannot back up to {}: the directory is not empty", dir.display())).into());
     }
     let bytes = checkpoint::write(fs, dir, state, version).map_err(err)?;
     let segment = fs.create(&dir.join(segment_name(version + 1))).map_err(err)?;

@@ -385,7 +385,7 @@ struct Fetch<'a> {
 impl<'a> Fetch<'a> {
     fn new(table: &'a Table, index: &'a Index, columns: Columns) -> Fetch<'a> {
         let covering = matches!(columns, Columns::Covering);
-        let built = covering.then(|| RefCell::new(vec![Value::Null; table.schema.columns.len()]));
+        let built = covering.then(|| RefCell::new(Value::nulls(table.schema.columns.len())));
         Fetch { table, index, built }
     }
 }
@@ -472,7 +472,7 @@ impl Decoder {
         if self.row.capacity() == 0 {
             // Columns decoded one by one go into a row of the table's width.
             if self.first.is_some() || self.rest.is_some() {
-                self.row = vec![Value::Null; self.width];
+                self.row = Value::nulls(self.width);
             } else {
                 self.row.reserve_exact(self.width);
             }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::eval::{eval, in_place, Env};
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::sql::plan::{AggCall, AggFunc};
 use crate::storage::convert::to_number;
 use crate::storage::Value;
@@ -137,7 +137,7 @@ impl Accumulator {
                 AggFunc::Total => Value::Real(*real),
                 _ if !seen => Value::Null,
                 _ if *is_real => Value::Real(*real),
-                _ if *overflow => return Err(Error::IntegerOverflow),
+                _ if *overflow => return Err(ErrorKind::IntegerOverflow.into()),
                 _ => Value::Integer(*int),
             },
             State::Avg { n: 0, .. } => Value::Null,

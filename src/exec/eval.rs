@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::functions::call;
 use super::select::run_select;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::sql::plan::SelectPlan;
 use crate::sql::plan::{ArithOp, BExpr};
 use crate::storage::convert::{cast, to_number};
@@ -173,7 +173,7 @@ impl Ctx<'_> {
     /// Fails with `Interrupted` once the flag is raised (Ctrl-C in the shell).
     pub fn check_interrupt(&self) -> Result<()> {
         match self.interrupt {
-            Some(flag) if flag.load(std::sync::atomic::Ordering::Relaxed) => Err(Error::Interrupted),
+            Some(flag) if flag.load(std::sync::atomic::Ordering::Relaxed) => Err(ErrorKind::Interrupted.into()),
             _ => Ok(()),
         }
     }
@@ -341,7 +341,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             bool_or_null(found.map(|b| b != *negated))
         }
         BExpr::Column(i) => env.row[*i].clone(),
-        BExpr::Param(i) => env.ctx.params.get(*i).cloned().ok_or_else(|| Error::MissingParameter(i + 1))?,
+        BExpr::Param(i) => env.ctx.params.get(*i).cloned().ok_or_else(|| ErrorKind::MissingParameter(i + 1))?,
         BExpr::Agg(i) => env.aggs[*i].clone(),
         BExpr::Not(..) => bool_or_null(truth(e, env)?),
         BExpr::Neg(a) => negate(eval(a, env)?),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::eval::Ctx;
 use super::trigger::{Event, Triggers};
 use super::write::Read;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::storage::schema::{literal_sql, FkAction, ForeignKey};
 use crate::storage::{Change, Row, RowKey, State, TableSchema, TriggerTiming, Value, WriteOp};
 
@@ -271,12 +271,13 @@ impl ForeignKeys {
             let mut new = old.to_vec();
             for (&c, v) in fk.columns.iter().zip(vals) {
                 if v.is_null() && t.schema.columns[c].not_null {
-                    return Err(Error::Constraint {
+                    return Err(ErrorKind::Constraint {
                         kind: "NOT NULL",
                         table: t.schema.name.clone(),
                         columns: t.schema.columns[c].name.clone(),
                         detail: format!("set by ON DELETE/UPDATE SET NULL of {}", fk.name),
-                    });
+                    }
+                    .into());
                 }
                 new[c] = v.clone();
             }
@@ -320,7 +321,7 @@ impl ForeignKeys {
                 match parent.keys_where(&fk.parent_columns, &vals).first() {
                     Some(k) => self.reads.push(Read::Key(parent.schema.name.to_ascii_lowercase(), k.clone())),
                     None => {
-                        return Err(Error::Constraint {
+                        return Err(ErrorKind::Constraint {
                             kind: "FOREIGN KEY",
                             table: t.schema.name.clone(),
                             columns: t.schema.column_names(&fk.columns),
@@ -330,7 +331,8 @@ impl ForeignKeys {
                                 parent.schema.column_names(&fk.parent_columns),
                                 shown(&vals)
                             ),
-                        })
+                        }
+                        .into())
                     }
                 }
             }
@@ -342,7 +344,7 @@ impl ForeignKeys {
             }
             let child = working.table_or_err(&r.child)?;
             if let Some(k) = child.keys_where(&r.fk.columns, &r.vals).first() {
-                return Err(Error::Constraint {
+                return Err(ErrorKind::Constraint {
                     kind: "FOREIGN KEY",
                     table: child.schema.name.clone(),
                     columns: child.schema.column_names(&r.fk.columns),
@@ -352,7 +354,8 @@ impl ForeignKeys {
                         parent.schema.column_names(&r.fk.parent_columns),
                         shown(&r.vals)
                     ),
-                });
+                }
+                .into());
             }
         }
         Ok(())

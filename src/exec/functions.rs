@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use super::eval::Ctx;
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::sql::plan::Func;
 use crate::storage::convert::to_number;
 use crate::storage::Value;
@@ -59,7 +59,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         },
         Func::Typeof => Value::text(args[0].type_name()),
         Func::Abs => match to_number(&args[0]) {
-            Value::Integer(i) => Value::Integer(i.checked_abs().ok_or(Error::IntegerOverflow)?),
+            Value::Integer(i) => Value::Integer(i.checked_abs().ok_or(ErrorKind::IntegerOverflow)?),
             Value::Real(r) => Value::Real(r.abs()),
             v => v,
         },

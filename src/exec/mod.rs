@@ -57,7 +57,7 @@ impl ResultSet {
 
     /// The value at `row` in the named column, converted to a Rust type.
     pub fn get<T: FromValue>(&self, row: usize, column: &str) -> Result<T> {
-        let col = self.column(column).ok_or_else(|| crate::error::Error::NoSuchColumn {
+        let col = self.column(column).ok_or_else(|| crate::error::ErrorKind::NoSuchColumn {
             name: column.to_string(),
             suggestion: crate::error::closest(column, self.columns.iter().map(String::as_str)),
         })?;
@@ -330,6 +330,6 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
         Plan::DropTable { name, if_exists } => {
             ddl(*if_exists && state.table(name).is_none(), || WriteOp::DropTable(name.clone()), "dropped", state)?
         }
-        _ => return Err(crate::error::Error::Transaction("transaction control needs a session".to_string())),
+        _ => return Err(crate::error::ErrorKind::Transaction("transaction control needs a session".to_string()).into()),
     })
 }

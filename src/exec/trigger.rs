@@ -21,7 +21,7 @@ use super::eval::Ctx;
 use super::select::run_select;
 use super::write::{Read, Written};
 use super::{execute, Output};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::sql::ast::{Expr, Select, SelectItem, Statement};
 use crate::sql::plan::{Plan, SelectPlan, ViewWrite, ViewWritePlan};
 use crate::sql::planner;
@@ -53,7 +53,7 @@ pub fn raise(args: &[Value], ctx: &Ctx) -> Error {
     }
     let action = |a: &str| matches!(args.first(), Some(Value::Text(t)) if t.as_str() == a);
     let message = args.get(1).map(|m| if m.is_null() { String::new() } else { m.to_string() }).unwrap_or_default();
-    Error::Raise { ignore: action("IGNORE"), rollback: action("ROLLBACK"), message }
+    ErrorKind::Raise { ignore: action("IGNORE"), rollback: action("ROLLBACK"), message }.into()
 }
 
 /// The kind of row change a write makes, with the columns an UPDATE sets.
@@ -114,7 +114,7 @@ struct NoHistory;
 
 impl History for NoHistory {
     fn state_at(&self, _: &AsOf) -> Result<State> {
-        Err(Error::NoSuchVersion("no past versions are available here".into()))
+        Err(ErrorKind::NoSuchVersion("no past versions are available here".into()).into())
     }
 }
 
@@ -197,7 +197,7 @@ impl Triggers {
             match run_one(t, working, writes, reads, ctx) {
                 Ok(()) => {}
                 // Only a body that can raise IGNORE keeps the state to go back to.
-                Err(Error::Raise { ignore: true, .. }) if t.ignores => return Ok(false),
+                Err(e) if t.ignores && matches!(e.kind(), ErrorKind::Raise { ignore: true, .. }) => return Ok(false),
                 Err(e) => return Err(e),
             }
         }

@@ -15,7 +15,7 @@ use super::eval::{eval, is_true, push_value, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::select::run_select;
 use super::trigger::{Event, Triggers};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::sql::plan::{Access, BExpr, CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan};
 use crate::storage::convert::{fits, store_as};
 use crate::storage::schema::literal_sql;
@@ -49,12 +49,15 @@ pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<
         return Ok(v);
     }
     let (kind, shown) = (v.type_name(), v.clone());
-    store_as(v, ty).ok_or_else(|| Error::TypeMismatch {
-        table: table.to_string(),
-        column: column.to_string(),
-        ty: ty.name().to_string(),
-        value: literal_sql(&shown),
-        kind,
+    store_as(v, ty).ok_or_else(|| {
+        ErrorKind::TypeMismatch {
+            table: table.to_string(),
+            column: column.to_string(),
+            ty: ty.name().to_string(),
+            value: literal_sql(&shown),
+            kind,
+        }
+        .into()
     })
 }
 
@@ -67,18 +70,19 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
             *v = store_value(value, col.ty, &schema.name, &col.name)?;
         }
         if col.not_null && v.is_null() {
-            return Err(Error::Constraint {
+            return Err(ErrorKind::Constraint {
                 kind: "NOT NULL",
                 table: schema.name.clone(),
                 columns: col.name.clone(),
                 detail: String::new(),
-            });
+            }
+            .into());
         }
     }
     let env = Env { row, aggs: &[], ctx };
     for check in checks {
         if truth(&check.expr, &env)? == Some(false) {
-            return Err(Error::Constraint {
+            return Err(ErrorKind::Constraint {
                 kind: "CHECK",
                 table: schema.name.clone(),
                 columns: check.name.clone(),
@@ -87,7 +91,8 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
                     check.sql,
                     row.iter().map(literal_sql).collect::<Vec<_>>().join(", ")
                 ),
-            });
+            }
+            .into());
         }
     }
     Ok(())

@@ -14,7 +14,7 @@ use owo_colors::OwoColorize;
 use super::dot::{self, DotCommand};
 use super::render::{render, Mode, Settings};
 use crate::durability::export;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::exec::ResultSet;
 use crate::sql::split::{line_col, split, Piece};
 use crate::storage::schema::quote_ident;
@@ -97,7 +97,7 @@ impl Runner {
         let result = if piece.is_dot {
             match dot::parse(piece.text) {
                 Ok(cmd) => self.run_dot(cmd),
-                Err(msg) => Err(Error::Invalid(msg)),
+                Err(msg) => Err(ErrorKind::Invalid(msg).into()),
             }
         } else {
             self.run_sql(piece.text)
@@ -263,12 +263,13 @@ impl Runner {
             DotCommand::Export(path) => {
                 let version = self.session.database().version();
                 let text = export::export(&state, version, self.session.database().now())?;
-                std::fs::write(&path, text).map_err(|e| Error::Io(format!("cannot write {path}: {e}")))?;
+                std::fs::write(&path, text).map_err(|e| ErrorKind::Io(format!("cannot write {path}: {e}")))?;
                 let rows: usize = state.tables().map(|t| t.rows.len()).sum();
                 let _ = writeln!(self.out, "exported {} tables, {rows} rows to {path}", state.tables().count());
             }
             DotCommand::Import(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| Error::Io(format!("cannot read {path}: {e}")))?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| ErrorKind::Io(format!("cannot read {path}: {e}")))?;
                 let rows = export::import(&mut self.session, &text, &path)?;
                 let _ = writeln!(self.out, "imported {rows} rows from {path}");
             }
@@ -304,8 +305,8 @@ impl Runner {
     }
 
     fn report(&mut self, e: &Error, piece: &Piece, text: &str, source: &str) {
-        let offset = match e {
-            Error::Parse { offset, .. } => piece.offset + offset,
+        let offset = match e.kind() {
+            ErrorKind::Parse { offset, .. } => piece.offset + offset,
             // Point at the statement's first word, past any comments before it.
             _ => piece.offset + leading_trivia(piece.text),
         };
@@ -313,7 +314,7 @@ impl Runner {
         let label = if self.settings.color { "error:".red().bold().to_string() } else { "error:".to_string() };
         let mut msg =
             if self.interactive { format!("{label} {e}\n") } else { format!("{source}:{line}:{col}: {label} {e}\n") };
-        if matches!(e, Error::Parse { .. }) {
+        if matches!(e.kind(), ErrorKind::Parse { .. }) {
             let src_line = text.lines().nth(line - 1).unwrap_or("");
             // Show at most 100 characters of a long line, keeping the caret's place.
             let skip = col.saturating_sub(60);

@@ -7,7 +7,7 @@ use super::ast::{AlterAction, CreateTable, Expr};
 use super::parser::parse_expr;
 use super::plan::{Plan, RowChange};
 use super::planner::plan_create;
-use crate::error::{closest, Error, Result};
+use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::schema::CheckConstraint;
 use crate::storage::{ColumnDefault, State, TableSchema, Value};
 
@@ -16,7 +16,7 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
     let mut schema: TableSchema = (*t.schema).clone();
     let key = schema.name.to_ascii_lowercase();
     let column = |name: &str| {
-        schema.column_index(name).ok_or_else(|| Error::NoSuchColumn {
+        schema.column_index(name).ok_or_else(|| ErrorKind::NoSuchColumn {
             name: name.to_string(),
             suggestion: closest(name, schema.columns.iter().map(|c| c.name.as_str())),
         })
@@ -73,7 +73,7 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
         }
         AlterAction::RenameTable(to) => {
             if state.table(to).is_some() {
-                return Err(Error::TableExists(to.clone()));
+                return Err(ErrorKind::TableExists(to.clone()).into());
             }
             schema.name = to.clone();
             RowChange::Keep

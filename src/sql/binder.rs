@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::ast::{BinaryOp, Expr, Select, UnaryOp};
 use super::plan::{AggCall, AggFunc, ArithOp, BExpr, CmpOp, Func, MessageRead, SelectPlan};
-use crate::error::{closest, Error, Result};
+use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::{DataType, Value};
 
 /// One table visible to expressions, and where its columns start in the input row.
@@ -63,20 +63,21 @@ impl Scope {
             }
             if let Some(i) = t.columns.iter().position(|c| c.eq_ignore_ascii_case(name)) {
                 if found.is_some() {
-                    return Err(Error::AmbiguousColumn(name.to_string()));
+                    return Err(ErrorKind::AmbiguousColumn(name.to_string()).into());
                 }
                 found = Some(t.offset + i);
             }
         }
         found.ok_or_else(|| {
             let all = self.tables.iter().flat_map(|t| t.columns.iter().map(String::as_str));
-            Error::NoSuchColumn {
+            ErrorKind::NoSuchColumn {
                 name: match table {
                     Some(q) => format!("{q}.{name}"),
                     None => name.to_string(),
                 },
                 suggestion: closest(name, all),
             }
+            .into()
         })
     }
 }
@@ -211,7 +212,7 @@ impl<'a> Binder<'a> {
     fn column(&self, table: Option<&str>, name: &str) -> Result<BExpr> {
         match self.scope.resolve(table, name) {
             Ok(c) => Ok(BExpr::Column(c)),
-            Err(e @ (Error::NoSuchColumn { .. } | Error::NoSuchTable { .. })) => {
+            Err(e) if matches!(e.kind(), ErrorKind::NoSuchColumn { .. } | ErrorKind::NoSuchTable { .. }) => {
                 let outer = self.sub.map(|s| s.outer).unwrap_or_default();
                 for (i, o) in outer.iter().enumerate() {
                     if let Ok(c) = o.scope.resolve(table, name) {
@@ -347,7 +348,7 @@ impl<'a> Binder<'a> {
             return match (args.is_empty(), self.scope.expiry) {
                 (true, Some(c)) => Ok(BExpr::Func(Func::TtlRemaining, vec![BExpr::Column(c)])),
                 (true, None) => Err(Error::invalid("ttl_remaining() works in a SELECT from one table")),
-                (false, _) => Err(Error::Arity { name: lower, expected: "0 arguments".into() }),
+                (false, _) => Err(ErrorKind::Arity { name: lower, expected: "0 arguments".into() }.into()),
             };
         }
         if MessageRead::by_name(&lower).is_some() {
@@ -355,7 +356,7 @@ impl<'a> Binder<'a> {
         }
         let Some(&(_, func, min, max)) = SCALARS.iter().find(|(n, ..)| *n == lower) else {
             let names = SCALARS.iter().map(|s| s.0).chain(AGGREGATES.iter().copied());
-            return Err(Error::NoSuchFunction { name: name.to_string(), suggestion: closest(name, names) });
+            return Err(ErrorKind::NoSuchFunction { name: name.to_string(), suggestion: closest(name, names) }.into());
         };
         if args.len() < min || args.len() > max {
             // Say what the caller wrote: without the hidden namespace argument.
@@ -369,7 +370,7 @@ impl<'a> Binder<'a> {
                 (a, usize::MAX) => format!("at least {a} arguments"),
                 (a, b) => format!("{a} to {b} arguments"),
             };
-            return Err(Error::Arity { name: lower, expected });
+            return Err(ErrorKind::Arity { name: lower, expected }.into());
         }
         let args = args.iter().map(|a| self.bind(a)).collect::<Result<_>>()?;
         Ok(BExpr::Func(func, args))
@@ -378,12 +379,12 @@ impl<'a> Binder<'a> {
     fn aggregate(&mut self, name: &str, func: AggFunc, args: &[Expr], distinct: bool) -> Result<BExpr> {
         let scope = self.scope;
         let Some(aggs) = self.aggs.as_deref_mut() else {
-            return Err(Error::AggregateMisuse(name.to_string(), self.clause));
+            return Err(ErrorKind::AggregateMisuse(name.to_string(), self.clause).into());
         };
         let max_args = if func == AggFunc::GroupConcat { 2 } else { 1 };
         if args.len() > max_args {
             let expected = format!("{max_args} argument{}", if max_args == 1 { "" } else { "s" });
-            return Err(Error::Arity { name: name.to_string(), expected });
+            return Err(ErrorKind::Arity { name: name.to_string(), expected }.into());
         }
         let mut inner = Binder::new(scope, "not allowed inside another aggregate");
         let arg = args.first().map(|a| inner.bind(a)).transpose()?;

@@ -9,7 +9,7 @@ use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
 use super::binder::{Binder, Nesting, Scope, ScopeTable};
 use super::plan::{BExpr, CmpOp, JoinPlan, MessageRead, SelectPlan, Source, MESSAGE_COLUMNS};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Column, DataType, History, State, Table, TableSchema};
 
 /// One table of a FROM list, with how it joins the ones before it.
@@ -127,7 +127,9 @@ fn message_read(t: &TableRef) -> Result<Option<(MessageRead, Vec<BExpr>)>> {
     // The first argument is the namespace the resolver added.
     let given = args.len().saturating_sub(1);
     if given < min || given > max {
-        return Err(Error::Arity { name: read.name().to_string(), expected: format!("{min} to {max} arguments") });
+        return Err(
+            ErrorKind::Arity { name: read.name().to_string(), expected: format!("{min} to {max} arguments") }.into()
+        );
     }
     let empty = Scope::default();
     let mut binder = Binder::new(&empty, "not allowed in a table function's arguments");

@@ -10,7 +10,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 
 use super::ast::*;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{AsOf, Value};
 
 #[derive(pest_derive::Parser)]
@@ -65,9 +65,9 @@ pub fn parse_expr(sql: &str) -> Result<Expr> {
     match stmt {
         Statement::Select(s) if s.from.is_empty() && s.columns.len() == 1 => match s.columns.into_iter().next() {
             Some(SelectItem::Expr { expr, alias: None, .. }) => Ok(expr),
-            _ => Err(Error::Parse { message: "expected one expression".into(), offset: 0 }),
+            _ => Err(ErrorKind::Parse { message: "expected one expression".into(), offset: 0 }.into()),
         },
-        _ => Err(Error::Parse { message: "expected one expression".into(), offset: 0 }),
+        _ => Err(ErrorKind::Parse { message: "expected one expression".into(), offset: 0 }.into()),
     }
 }
 
@@ -93,9 +93,12 @@ pub(crate) fn unquote_string(s: &str) -> String {
 /// The bytes of `x'…'`: an even number of hexadecimal digits.
 fn parse_blob(text: &str, offset: usize) -> Result<Value> {
     let digits = text.get(2..text.len() - 1).unwrap_or("");
-    let malformed = || Error::Parse {
-        message: format!("malformed blob literal {text}: expected an even number of hexadecimal digits"),
-        offset,
+    let malformed = || -> Error {
+        ErrorKind::Parse {
+            message: format!("malformed blob literal {text}: expected an even number of hexadecimal digits"),
+            offset,
+        }
+        .into()
     };
     if digits.len() % 2 != 0 {
         return Err(malformed());
@@ -124,7 +127,7 @@ pub(crate) fn parse_number(text: &str, offset: usize) -> Result<Value> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         return u64::from_str_radix(hex, 16)
             .map(|u| Value::Integer(u as i64))
-            .map_err(|_| Error::Parse { message: format!("hex literal too big: {text}"), offset });
+            .map_err(|_| ErrorKind::Parse { message: format!("hex literal too big: {text}"), offset }.into());
     }
     let is_int = text.bytes().all(|b| b.is_ascii_digit());
     if is_int {
@@ -134,7 +137,7 @@ pub(crate) fn parse_number(text: &str, offset: usize) -> Result<Value> {
     }
     text.parse::<f64>()
         .map(Value::Real)
-        .map_err(|_| Error::Parse { message: format!("malformed number {text}"), offset })
+        .map_err(|_| ErrorKind::Parse { message: format!("malformed number {text}"), offset }.into())
 }
 
 impl Builder {
@@ -486,7 +489,7 @@ impl Builder {
             }
         }
         if self.next_param.get() > 0 {
-            return Err(Error::Parse { message: "a trigger cannot take parameters".into(), offset });
+            return Err(ErrorKind::Parse { message: "a trigger cannot take parameters".into(), offset }.into());
         }
         trigger.table = names.pop().expect("CREATE TRIGGER names a table");
         trigger.name = names.pop().expect("CREATE TRIGGER names the trigger");
@@ -800,7 +803,7 @@ impl Builder {
                 Ok(n) if (1..=999).contains(&n) => n,
                 _ => {
                     let message = format!("parameter number must be between 1 and 999: {text}");
-                    return Err(Error::Parse { message, offset });
+                    return Err(ErrorKind::Parse { message, offset }.into());
                 }
             }
         };
@@ -905,9 +908,9 @@ fn last_ident(p: Pair<Rule>) -> String {
 }
 
 fn version_number(p: &Pair<Rule>) -> Result<u64> {
-    p.as_str().parse().map_err(|_| Error::Parse {
-        message: format!("version number too large: {}", p.as_str()),
-        offset: p.as_span().start(),
+    p.as_str().parse().map_err(|_| {
+        ErrorKind::Parse { message: format!("version number too large: {}", p.as_str()), offset: p.as_span().start() }
+            .into()
     })
 }
 

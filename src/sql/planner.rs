@@ -8,7 +8,7 @@ use super::ast::*;
 use super::binder::{has_aggregate, ordinal, Binder, Nesting, OuterScope, Scope, ScopeTable, SubqueryPlanner};
 use super::join;
 use super::plan::*;
-use crate::error::{closest, Error, Result};
+use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::rows::Mask;
 use crate::storage::schema::{CheckConstraint, ForeignKey, IndexDef, UniqueConstraint};
 use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchema};
@@ -95,7 +95,7 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
                     return Err(Error::invalid(format!("view {name} already exists")));
                 }
                 if state.table(name).is_some() {
-                    return Err(Error::TableExists(name.clone()));
+                    return Err(ErrorKind::TableExists(name.clone()).into());
                 }
             }
             if query.calls("write_message") {
@@ -176,7 +176,7 @@ pub fn bind_trigger_rows(t: &mut CreateTrigger, columns: &[String]) -> Result<()
                 *e = Expr::Param(if is_new { i + 1 } else { width + i + 1 })
             }
             _ => {
-                bad.get_or_insert(Error::NoSuchColumn { name: format!("{q}.{name}"), suggestion: None });
+                bad.get_or_insert(ErrorKind::NoSuchColumn { name: format!("{q}.{name}"), suggestion: None }.into());
             }
         }
     };
@@ -266,7 +266,7 @@ fn expand_columns(items: &[SelectItem], scope: &Scope) -> Result<Vec<(Expr, Stri
                 }
             }
             SelectItem::TableWildcard(q) => {
-                let t = scope.find_table(q).ok_or_else(|| Error::NoSuchTable {
+                let t = scope.find_table(q).ok_or_else(|| ErrorKind::NoSuchTable {
                     name: q.clone(),
                     suggestion: closest(q, scope.tables.iter().map(|t| t.label())),
                 })?;
@@ -648,9 +648,12 @@ fn from_view(view: &str) -> FromTerm {
 }
 
 fn view_column(columns: &[String], name: &str, view: &str) -> Result<usize> {
-    columns.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| Error::NoSuchColumn {
-        name: format!("{view}.{name}"),
-        suggestion: closest(name, columns.iter().map(String::as_str)),
+    columns.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
+        ErrorKind::NoSuchColumn {
+            name: format!("{view}.{name}"),
+            suggestion: closest(name, columns.iter().map(String::as_str)),
+        }
+        .into()
     })
 }
 
@@ -797,7 +800,7 @@ pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<TableSchema>
             return Err(Error::invalid(format!("duplicate column name: {}", def.name)));
         }
         let ty = DataType::from_declared(&def.type_name)
-            .ok_or_else(|| Error::UnknownType { column: def.name.clone(), ty: def.type_name.clone() })?;
+            .ok_or_else(|| ErrorKind::UnknownType { column: def.name.clone(), ty: def.type_name.clone() })?;
         schema.columns.push(Column { name: def.name.clone(), ty, not_null: false, default: None });
     }
     let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
@@ -892,9 +895,11 @@ fn foreign_key(schema: &TableSchema, columns: Vec<usize>, fk: &ForeignKeyDef, st
         fk.parent_columns
             .iter()
             .map(|n| {
-                parent.column_index(n).ok_or_else(|| Error::NoSuchColumn {
-                    name: format!("{}.{n}", parent.name),
-                    suggestion: closest(n, parent.columns.iter().map(|c| c.name.as_str())),
+                parent.column_index(n).ok_or_else(|| {
+                    Error::from(ErrorKind::NoSuchColumn {
+                        name: format!("{}.{n}", parent.name),
+                        suggestion: closest(n, parent.columns.iter().map(|c| c.name.as_str())),
+                    })
                 })
             })
             .collect::<Result<Vec<_>>>()?

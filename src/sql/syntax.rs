@@ -3,7 +3,7 @@
 //! exhausting the stack.
 
 use super::parser::Rule;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// How deeply parentheses may nest in one statement.
 const MAX_NESTING: usize = 100;
@@ -27,7 +27,7 @@ pub(super) fn check_depth(sql: &str) -> Result<()> {
                 depth += 1;
                 if depth > MAX_NESTING {
                     let message = format!("expression nested too deeply (more than {MAX_NESTING} parentheses)");
-                    return Err(Error::Parse { message, offset: i });
+                    return Err(ErrorKind::Parse { message, offset: i }.into());
                 }
             }
             b')' => depth = depth.saturating_sub(1),
@@ -47,7 +47,7 @@ pub(super) fn check_depth(sql: &str) -> Result<()> {
         }
         if chain > MAX_CHAIN {
             let message = format!("expression too long (more than {MAX_CHAIN} operators in a row)");
-            return Err(Error::Parse { message, offset: i });
+            return Err(ErrorKind::Parse { message, offset: i }.into());
         }
         i += 1;
     }
@@ -183,5 +183,5 @@ pub(super) fn syntax_error(sql: &str, e: pest::error::Error<Rule>) -> Error {
         Some(prev) => format!("expected {expected} after `{prev}`, {found}"),
         None => format!("expected {expected}, {found}"),
     };
-    Error::Parse { message, offset }
+    ErrorKind::Parse { message, offset }.into()
 }

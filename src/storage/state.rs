@@ -16,7 +16,7 @@ use super::schema::{IndexDef, TableSchema};
 use super::streams::{Message, MessageStore};
 use super::table::{Row, RowKey, Table};
 use super::trigger::{TriggerDef, TriggerTiming};
-use crate::error::{closest, Error, Result};
+use crate::error::{closest, Error, ErrorKind, Result};
 
 /// What happens to one row.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -261,9 +261,12 @@ impl State {
 
     /// The table, or an error that names it and suggests the closest existing name.
     pub fn table_or_err(&self, name: &str) -> Result<&Table> {
-        self.table(name).ok_or_else(|| Error::NoSuchTable {
-            name: name.to_string(),
-            suggestion: closest(name, self.tables.values().map(Table::name)),
+        self.table(name).ok_or_else(|| {
+            ErrorKind::NoSuchTable {
+                name: name.to_string(),
+                suggestion: closest(name, self.tables.values().map(Table::name)),
+            }
+            .into()
         })
     }
 
@@ -383,7 +386,9 @@ impl State {
             lowered = name.to_ascii_lowercase();
             &lowered
         };
-        self.tables.get_mut(key).ok_or_else(|| Error::NoSuchTable { name: name.to_string(), suggestion: None })
+        self.tables
+            .get_mut(key)
+            .ok_or_else(|| ErrorKind::NoSuchTable { name: name.to_string(), suggestion: None }.into())
     }
 
     /// Applies one change. On error the state may be partly changed: callers apply to a
@@ -454,7 +459,7 @@ impl State {
             WriteOp::CreateView(view) => {
                 let key = view.name.to_ascii_lowercase();
                 if self.tables.contains_key(&key) || self.views.contains_key(&key) {
-                    return Err(Error::TableExists(view.name.clone()));
+                    return Err(ErrorKind::TableExists(view.name.clone()).into());
                 }
                 self.views.insert(key, view.clone());
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
@@ -468,7 +473,7 @@ impl State {
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
             WriteOp::CreateTable(schema) => {
-                schema.check_consistent().map_err(Error::Invalid)?;
+                schema.check_consistent().map_err(ErrorKind::Invalid)?;
                 for fk in &schema.foreign_keys {
                     let width = self.table(&fk.parent).map(|p| p.schema.columns.len());
                     if let Some(bad) = fk.parent_columns.iter().find(|&&c| width.is_some_and(|w| c >= w)) {
@@ -480,7 +485,7 @@ impl State {
                 }
                 let key = schema.name.to_ascii_lowercase();
                 if self.tables.contains_key(&key) || self.views.contains_key(&key) {
-                    return Err(Error::TableExists(schema.name.clone()));
+                    return Err(ErrorKind::TableExists(schema.name.clone()).into());
                 }
                 self.tables.insert(key, Table::new((**schema).clone()));
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
@@ -488,7 +493,7 @@ impl State {
             WriteOp::DropTable(name) => {
                 let key = name.to_ascii_lowercase();
                 if self.tables.remove(&key).is_none() {
-                    return Err(Error::NoSuchTable { name: name.clone(), suggestion: None });
+                    return Err(ErrorKind::NoSuchTable { name: name.clone(), suggestion: None }.into());
                 }
                 self.drop_triggers_on(&key);
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);

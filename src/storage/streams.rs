@@ -17,7 +17,7 @@ use imbl::{OrdMap, Vector};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// One message, as Message DB's `messages` table holds it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -216,13 +216,14 @@ impl MessageStore {
     pub fn append(&mut self, message: &Message) -> Result<i64> {
         let next = self.stream_version(&message.stream_name).map_or(0, |v| v + 1);
         if message.position != next {
-            return Err(Error::Conflict(format!(
+            return Err(ErrorKind::Conflict(format!(
                 "stream {} was written by another transaction (this message was for position {}, the stream is at \
                  version {})",
                 message.stream_name,
                 message.position,
                 next - 1
-            )));
+            ))
+            .into());
         }
         let Some(bits) = uuid_bits(&message.id) else {
             return Err(Error::invalid(format!("message id {:?} is not a UUID", message.id)));

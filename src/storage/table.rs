@@ -17,7 +17,7 @@ use super::pagemap::{fraction, Guess, KeySet};
 use super::rows::{decode_into, decode_some, Mask, Rows};
 use super::schema::{IndexDef, TableSchema};
 use super::value::Value;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 pub type Row = Arc<[Value]>;
 
@@ -151,6 +151,8 @@ impl Ord for IndexKey {
     #[inline]
     fn cmp(&self, other: &IndexKey) -> Ordering {
         match (self, other) {
+            // Integers (most indexed values) compare here, inlined into the search.
+            (IndexKey::One(Value::Integer(a)), IndexKey::One(Value::Integer(b))) => a.cmp(b),
             (IndexKey::One(a), IndexKey::One(b)) => a.total_cmp(b),
             _ => self.as_slice().cmp(other.as_slice()),
         }
@@ -433,12 +435,13 @@ impl Table {
 
     fn constraint_error(&self, kind: &'static str, cols: &[usize], values: &[Value]) -> Error {
         let detail = values.iter().map(super::schema::literal_sql).collect::<Vec<_>>().join(", ");
-        Error::Constraint {
+        ErrorKind::Constraint {
             kind,
             table: self.schema.name.clone(),
             columns: self.schema.column_names(cols),
             detail: format!("duplicate value {detail}"),
         }
+        .into()
     }
 
     fn check_unique(&self, row: &[Value], except: Option<&RowKey>) -> Result<()> {
@@ -507,7 +510,7 @@ impl Table {
         rows: Vec<(RowKey, Row)>,
         orders: Vec<Vec<u32>>,
     ) -> Result<Table> {
-        schema.check_consistent().map_err(Error::Invalid)?;
+        schema.check_consistent().map_err(ErrorKind::Invalid)?;
         let mut table = Table::new(schema);
         if let Some(w) = rows.windows(2).find(|w| w[0].0 >= w[1].0) {
             return Err(Error::invalid(format!("table {}: row key {} is out of order", table.name(), w[1].0)));
@@ -603,7 +606,7 @@ impl Table {
         if row.len() == self.schema.columns.len() {
             Ok(())
         } else {
-            Err(Error::Conflict(format!("table {} was altered while the statement ran", self.name())))
+            Err(ErrorKind::Conflict(format!("table {} was altered while the statement ran", self.name())).into())
         }
     }
 

@@ -31,6 +31,12 @@ pub enum Value {
 }
 
 impl Value {
+    /// A row of `n` NULLs. Made by writing each NULL, where `vec![Value::Null; n]`
+    /// clones one through a match on its kind, element by element.
+    pub fn nulls(n: usize) -> Vec<Value> {
+        std::iter::repeat_with(|| Value::Null).take(n).collect()
+    }
+
     pub fn text(s: &str) -> Value {
         Value::Text(Text::new(s))
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use super::session::Session;
 use crate::durability::{self, Checkpointed, Log, Options, RecoveryReport};
-use crate::error::{closest, Error, Result};
+use crate::error::{closest, Error, ErrorKind, Result};
 use crate::sql::plan::Plan;
 use crate::sql::{parser, planner};
 use crate::storage::state::MAIN;
@@ -321,7 +321,7 @@ impl Database {
             let result = f(&mut session).and_then(|v| session.execute("COMMIT", &[]).map(|_| v));
             match result {
                 Ok(v) => return Ok(v),
-                Err(e @ Error::Conflict(_)) => last = Some(e),
+                Err(e) if matches!(e.kind(), ErrorKind::Conflict(_)) => last = Some(e),
                 Err(e) => {
                     if session.in_transaction() {
                         session.execute("ROLLBACK", &[])?;
@@ -330,7 +330,7 @@ impl Database {
                 }
             }
         }
-        Err(last.unwrap_or_else(|| Error::Transaction("the transaction was not attempted".into())))
+        Err(last.unwrap_or_else(|| ErrorKind::Transaction("the transaction was not attempted".into()).into()))
     }
 
     /// The named snapshots, by name.
@@ -369,7 +369,7 @@ impl Database {
         let snaps = lock(&self.inner.snapshots);
         let suggestion = closest(name, snaps.keys().map(String::as_str));
         let hint = suggestion.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
-        Error::NoSuchVersion(format!("no such snapshot: {name}{hint}"))
+        ErrorKind::NoSuchVersion(format!("no such snapshot: {name}{hint}")).into()
     }
 
     pub(crate) fn head(&self) -> Head {
@@ -392,7 +392,7 @@ impl Database {
     /// always` it returns once the log is fsynced; other commits can begin meanwhile.
     pub(crate) fn publish(&self, mut guard: MutexGuard<'_, Head>, mut state: State, writes: Joined) -> Result<u64> {
         if let Some(why) = &self.inner.read_only {
-            return Err(Error::ReadOnly(why.clone()));
+            return Err(ErrorKind::ReadOnly(why.clone()).into());
         }
         state.seal_messages();
         let version = guard.version + 1;
@@ -482,15 +482,17 @@ impl History for Database {
                 let newest = history.back().map_or(0, |h| h.version);
                 let oldest = history.front().map_or(0, |h| h.version);
                 if *v > newest {
-                    return Err(Error::NoSuchVersion(format!(
+                    return Err(ErrorKind::NoSuchVersion(format!(
                         "version {v} does not exist yet: the newest is {newest}"
-                    )));
+                    ))
+                    .into());
                 }
                 match history.binary_search_by_key(v, |h| h.version) {
                     Ok(i) => Ok(history[i].state.clone()),
-                    Err(_) => Err(Error::NoSuchVersion(format!(
+                    Err(_) => Err(ErrorKind::NoSuchVersion(format!(
                         "version {v} is no longer kept: the oldest available is {oldest}"
-                    ))),
+                    ))
+                    .into()),
                 }
             }
         }

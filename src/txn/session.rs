@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::database::Database;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{self, Ctx, Output, Read, ResultSet};
 use crate::sql::plan::{Plan, SelectPlan};
 use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
@@ -84,7 +84,7 @@ pub struct Session {
 }
 
 fn no_txn() -> Error {
-    Error::Transaction("no transaction is open".into())
+    ErrorKind::Transaction("no transaction is open".into()).into()
 }
 
 impl Session {
@@ -364,14 +364,16 @@ impl Session {
 
     fn outside_transaction(&self, what: &str) -> Result<()> {
         match self.txn {
-            Some(_) => Err(Error::Transaction(format!("{what} is not allowed inside a transaction"))),
+            Some(_) => Err(ErrorKind::Transaction(format!("{what} is not allowed inside a transaction")).into()),
             None => Ok(()),
         }
     }
 
     fn begin(&mut self, serializable: bool) -> Result<&'static str> {
         if self.txn.is_some() {
-            return Err(Error::Transaction("a transaction is already open; COMMIT or ROLLBACK it first".into()));
+            return Err(
+                ErrorKind::Transaction("a transaction is already open; COMMIT or ROLLBACK it first".into()).into()
+            );
         }
         let head = self.db.head();
         self.txn = Some(Txn {
@@ -407,7 +409,7 @@ impl Session {
         txn.savepoints
             .iter()
             .rposition(|s| s.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| Error::Transaction(format!("no such savepoint: {name}")))
+            .ok_or_else(|| ErrorKind::Transaction(format!("no such savepoint: {name}")).into())
     }
 
     /// Undoes everything after the savepoint, which stays in place.
@@ -440,7 +442,7 @@ impl Session {
             txn.working
         } else {
             validate(&txn, &guard.state)?;
-            guard.state.applied_all(Joined(&txn.writes)).map_err(|e| Error::Conflict(e.to_string()))?
+            guard.state.applied_all(Joined(&txn.writes)).map_err(|e| ErrorKind::Conflict(e.to_string()))?
         };
         self.last_commit = Some(self.db.publish(guard, next, Joined(&txn.writes))?);
         Ok("COMMIT")
@@ -502,9 +504,10 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                     _ => false,
                 };
                 if !same_schema {
-                    return Err(Error::Conflict(format!(
+                    return Err(ErrorKind::Conflict(format!(
                         "table {table} was created, dropped or altered by another transaction since this one began"
-                    )));
+                    ))
+                    .into());
                 }
                 let before = txn.base.table(table).and_then(|t| t.rows.get_bytes(key));
                 let now = head.table(table).and_then(|t| t.rows.get_bytes(key));
@@ -514,9 +517,10 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                     _ => false,
                 };
                 if !same {
-                    return Err(Error::Conflict(format!(
+                    return Err(ErrorKind::Conflict(format!(
                         "row {key} of table {table} was changed by another transaction since this one began"
-                    )));
+                    ))
+                    .into());
                 }
             }
             WriteOp::CreateTable(_)
@@ -530,9 +534,10 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
             | WriteOp::CreateNamespace(_)
             | WriteOp::DropNamespace(_) => {
                 if head.schema_id() != txn.base.schema_id() {
-                    return Err(Error::Conflict(
+                    return Err(ErrorKind::Conflict(
                         "the schema was changed by another transaction since this one began".into(),
-                    ));
+                    )
+                    .into());
                 }
             }
             // Appending checks the stream's position when the write set is applied to
@@ -557,9 +562,10 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                 Read::Key(table, key) => format!("row {key} of table {table}"),
                 Read::Table(table) => format!("table {table}"),
             };
-            return Err(Error::Conflict(format!(
+            return Err(ErrorKind::Conflict(format!(
                 "{what}, which a foreign key of this transaction relies on, was changed by another transaction"
-            )));
+            ))
+            .into());
         }
     }
     if txn.serializable {
@@ -570,9 +576,10 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                 _ => false,
             };
             if !unchanged {
-                return Err(Error::Conflict(format!(
+                return Err(ErrorKind::Conflict(format!(
                     "table {table}, which this SERIALIZABLE transaction read, was changed by another transaction"
-                )));
+                ))
+                .into());
             }
         }
     }
@@ -613,9 +620,12 @@ impl Txn {
                     self.working = state;
                     Err(Failed::Statement(e))
                 }
-                Err(replay) => Err(Failed::Transaction(Error::Transaction(format!(
-                    "{e}; the transaction could not be restored ({replay}) and was rolled back"
-                )))),
+                Err(replay) => Err(Failed::Transaction(
+                    ErrorKind::Transaction(format!(
+                        "{e}; the transaction could not be restored ({replay}) and was rolled back"
+                    ))
+                    .into(),
+                )),
             },
         }
     }
