@@ -196,6 +196,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_error_is_one_pointer_and_a_result_two_words() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<bool>>(), 2 * size_of::<usize>());
+        assert_eq!(size_of::<Result<crate::Value>>(), size_of::<crate::Value>());
+    }
+
+    #[test]
+    fn a_row_number_is_attached_once_and_the_cause_kept() {
+        let e = Error::from(ErrorKind::IntegerOverflow).in_row(3).in_row(9);
+        assert!(
+            matches!(e.kind(), ErrorKind::InRow { row: 3, source } if *source.kind() == ErrorKind::IntegerOverflow)
+        );
+        assert_eq!(e.to_string(), "row 3: integer overflow");
+        assert!(std::error::Error::source(&e).is_some());
+        let raised = ErrorKind::Raise { ignore: false, rollback: true, message: "no".into() };
+        assert!(Error::from(raised).in_row(2).rolls_back());
+    }
+
+    #[test]
     fn suggests_close_names_only() {
         assert_eq!(closest("nmae", ["name", "id"]), Some("name".into()));
         assert_eq!(closest("usres", ["users", "orders"]), Some("users".into()));

@@ -551,3 +551,28 @@ fn statements_see_every_column_they_read_through_partial_decoding() {
     // Every row still reads back whole. (Expected values are sqlite3's.)
     assert_eq!(shown(&mut s, "SELECT * FROM t WHERE id = 16"), ["16,2,b1,5.5,1"]);
 }
+
+#[test]
+fn a_prepared_select_reads_its_transaction_and_counts_as_a_serializable_read() {
+    let db = Database::open_in_memory();
+    let (mut a, mut b) = (db.session(), db.session());
+    a.execute("CREATE TABLE doctors (name TEXT PRIMARY KEY, on_call BOOLEAN)", &[]).unwrap();
+    a.execute("INSERT INTO doctors VALUES ('alice', true), ('bob', true)", &[]).unwrap();
+    let on_call = |s: &mut amberdb::Session, p: &amberdb::Prepared| -> i64 {
+        s.query_prepared(p, &[]).unwrap().get(0, "n").unwrap()
+    };
+    let (pa, pb) = (a.prepare(COUNT_ON_CALL).unwrap(), b.prepare(COUNT_ON_CALL).unwrap());
+    a.execute("BEGIN ISOLATION LEVEL SERIALIZABLE", &[]).unwrap();
+    assert_eq!(on_call(&mut a, &pa), 2);
+    a.execute("UPDATE doctors SET on_call = false WHERE name = 'alice'", &[]).unwrap();
+    // The transaction's own write, which no one else sees yet.
+    assert_eq!(on_call(&mut a, &pa), 1);
+    assert_eq!(on_call(&mut b, &pb), 2);
+    b.execute("UPDATE doctors SET on_call = false WHERE name = 'bob'", &[]).unwrap();
+    // `a` read the table through the prepared statement, and `b` has changed it since.
+    let err = a.execute("COMMIT", &[]).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Conflict(_)), "{err}");
+    assert_eq!(on_call(&mut a, &pa), 1);
+}
+
+const COUNT_ON_CALL: &str = "SELECT count(*) AS n FROM doctors WHERE on_call";
