@@ -565,6 +565,13 @@ pub struct SelectPlan {
     pub compound: Vec<(SetOp, SelectPlan)>,
 }
 
+impl SelectPlan {
+    /// The tables whose current rows the query reads (for SERIALIZABLE validation).
+    pub fn read_tables(&self) -> Vec<&str> {
+        self.source.scans().into_iter().filter(|(_, at)| at.is_none()).map(|(t, _)| t).collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Aggregate {
     pub group_by: Vec<BExpr>,
@@ -735,16 +742,12 @@ pub enum RowChange {
 }
 
 /// The tables a select scans at the head.
-fn scanned(p: &SelectPlan) -> Vec<&str> {
-    p.source.scans().into_iter().filter(|(_, at)| at.is_none()).map(|(t, _)| t).collect()
-}
-
 impl Plan {
     /// The tables whose current rows the statement reads (for SERIALIZABLE validation).
     pub fn read_tables(&self) -> Vec<&str> {
         match self {
-            Plan::Select(p) | Plan::WritingSelect(p) => scanned(p),
-            Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => scanned(p),
+            Plan::Select(p) | Plan::WritingSelect(p) => p.read_tables(),
+            Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => p.read_tables(),
             Plan::Update(p) => vec![&*p.table],
             Plan::Delete(p) => vec![&*p.table],
             _ => Vec::new(),

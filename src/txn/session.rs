@@ -188,8 +188,6 @@ impl Session {
         if let (Plan::Select(select), true) = (&*p.plan, p.namespace == self.namespace) {
             let (state, version) = self.take_snapshot();
             if state.schema_id() == p.schema_id {
-                self.interrupt.store(false, Ordering::Relaxed);
-                self.note_reads(&p.plan);
                 return self.select(select, state, version, params);
             }
             self.keep(state, version);
@@ -236,15 +234,15 @@ impl Session {
     /// Runs a plan made against `state` (`None`: the transaction's own state, for a
     /// write in a transaction, which reads nothing else).
     fn run(&mut self, sql: &str, plan: &Plan, state: Option<State>, version: u64, params: &[Value]) -> Result<Outcome> {
-        self.interrupt.store(false, Ordering::Relaxed);
-        if let Some(out) = self.run_control(plan)? {
-            return Ok(out);
-        }
-        self.note_reads(plan);
         if let Plan::Select(select) = plan {
             let state = state.unwrap_or_else(|| self.snapshot().0);
             return self.select(select, state, version, params).map(Outcome::Rows);
         }
+        self.interrupt.store(false, Ordering::Relaxed);
+        if let Some(out) = self.run_control(plan)? {
+            return Ok(out);
+        }
+        self.note_reads(|| plan.read_tables());
         let now = OnceCell::new();
         let db = &self.db;
         let clock = || db.now();
@@ -293,6 +291,8 @@ impl Session {
     /// pipeline, with no output to sort out after it, and the state it read is kept
     /// for the next statement.
     fn select(&mut self, plan: &SelectPlan, state: State, version: u64, params: &[Value]) -> Result<ResultSet> {
+        self.interrupt.store(false, Ordering::Relaxed);
+        self.note_reads(|| plan.read_tables());
         let now = OnceCell::new();
         let clock = || self.db.now();
         let rows = exec::query(plan, &state, context(&self.db, &self.interrupt, params, &now, &clock, version))?;
@@ -301,10 +301,10 @@ impl Session {
     }
 
     /// A serializable transaction remembers the tables its statements read.
-    fn note_reads(&mut self, plan: &Plan) {
+    fn note_reads<'p>(&mut self, tables: impl FnOnce() -> Vec<&'p str>) {
         if let Some(txn) = &mut self.txn {
             if txn.serializable {
-                txn.reads.extend(plan.read_tables().into_iter().map(str::to_string));
+                txn.reads.extend(tables().into_iter().map(str::to_string));
             }
         }
     }
