@@ -526,15 +526,21 @@ impl<K: Ord + Clone + Guess, V: Clone> PageMap<K, V> {
         if self.root.min_key().is_none_or(|min| min > key) {
             return None;
         }
+        // Appends (ascending keys, the usual load) find their place past a node's last
+        // key with one comparison instead of a search.
+        let floor = |keys: &[K]| match keys.last() {
+            Some(last) if last <= key => Some(keys.len() - 1),
+            _ => keys.partition_point(|k| k <= key).checked_sub(1),
+        };
         let mut node = &mut self.root;
         loop {
             match node {
                 Node::Branch(b) => {
-                    let i = b.keys.partition_point(|k| k <= key).checked_sub(1)?;
+                    let i = floor(&b.keys)?;
                     node = &mut Arc::make_mut(b).kids[i];
                 }
                 Node::Leaf(l) => {
-                    let i = l.keys.partition_point(|k| k <= key).checked_sub(1)?;
+                    let i = floor(&l.keys)?;
                     let l = Arc::make_mut(l);
                     return Some((&l.keys[i], &mut l.vals[i]));
                 }

@@ -293,8 +293,27 @@ impl Default for Keys {
 /// Where `k` is (or would go) among ascending integers. Keys are often dense (a rowid,
 /// an autoincrement id), so the place the first and last key point to is tried first:
 /// one cache line instead of the several a binary search of a page's keys touches.
+/// Replaces `data[start..end]` with `bytes`, moving what follows by one copy (what
+/// `Vec::splice` does a byte at a time through an iterator).
+fn splice_bytes(data: &mut Vec<u8>, start: usize, end: usize, bytes: &[u8]) {
+    let len = data.len();
+    let (old, new) = (end - start, bytes.len());
+    if new > old {
+        data.resize(len + new - old, 0);
+        data.copy_within(end..len, start + new);
+    } else if new < old {
+        data.copy_within(end..len, start + new);
+        data.truncate(len - (old - new));
+    }
+    data[start..start + new].copy_from_slice(bytes);
+}
+
 fn find_int(v: &[i64], k: i64) -> Result<usize, usize> {
     if let (Some(&lo), Some(&hi)) = (v.first(), v.last()) {
+        // Past the last key: an append, the usual insert.
+        if k > hi {
+            return Err(v.len());
+        }
         if lo < k && k < hi {
             let guess = ((k as i128 - lo as i128) * (v.len() as i128 - 1) / (hi as i128 - lo as i128)) as usize;
             if v.get(guess) == Some(&k) {
@@ -467,7 +486,7 @@ impl Page {
 
     fn insert_at(&mut self, i: usize, key: RowKey, bytes: &[u8]) {
         let at = self.start(i);
-        self.data.splice(at..at, bytes.iter().copied());
+        splice_bytes(&mut self.data, at, at, bytes);
         let n = bytes.len() as u32;
         self.ends[i..].iter_mut().for_each(|e| *e += n);
         self.ends.insert(i, at as u32 + n);
@@ -480,7 +499,7 @@ impl Page {
             self.data[start..end].copy_from_slice(bytes);
             return;
         }
-        self.data.splice(start..end, bytes.iter().copied());
+        splice_bytes(&mut self.data, start, end, bytes);
         let (old, new) = ((end - start) as i64, bytes.len() as i64);
         self.ends[i..].iter_mut().for_each(|e| *e = (*e as i64 - old + new) as u32);
     }
@@ -1060,6 +1079,21 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn bytes_are_spliced_as_vec_splice_does(
+            data in proptest::collection::vec(any::<u8>(), 0..40),
+            bytes in proptest::collection::vec(any::<u8>(), 0..40),
+            a in 0usize..41,
+            b in 0usize..41,
+        ) {
+            let (start, end) = (a.min(b).min(data.len()), a.max(b).min(data.len()));
+            let mut expected = data.clone();
+            expected.splice(start..end, bytes.iter().copied());
+            let mut got = data;
+            splice_bytes(&mut got, start, end, &bytes);
+            prop_assert_eq!(got, expected);
+        }
+
         #[test]
         fn a_number_is_read_from_the_bytes_as_it_decodes(row in proptest::collection::vec(value(), 0..8)) {
             let mut bytes = Vec::new();
