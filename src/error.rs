@@ -1,5 +1,6 @@
-//! The one error type. Each variant is a cause a user can act on, and its message says
-//! what was wrong and, where it helps, what was expected instead.
+//! The one error type, [`Error`], and the causes it names, [`ErrorKind`]. Each cause is
+//! one a user can act on, and its message says what was wrong and, where it helps,
+//! what was expected instead.
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -30,13 +31,13 @@ impl From<ErrorKind> for Error {
 
 impl std::fmt::Debug for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        std::fmt::Debug::fmt(&*self.0, f)
     }
 }
 
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        std::fmt::Display::fmt(&*self.0, f)
     }
 }
 
@@ -210,6 +211,7 @@ mod tests {
             matches!(e.kind(), ErrorKind::InRow { row: 3, source } if *source.kind() == ErrorKind::IntegerOverflow)
         );
         assert_eq!(e.to_string(), "row 3: integer overflow");
+        assert_eq!(format!("{e:?}"), "InRow { row: 3, source: IntegerOverflow }");
         assert!(std::error::Error::source(&e).is_some());
         let raised = ErrorKind::Raise { ignore: false, rollback: true, message: "no".into() };
         assert!(Error::from(raised).in_row(2).rolls_back());
