@@ -169,13 +169,13 @@ impl Session {
         // A write in a transaction changes the transaction's own state, so it takes no
         // copy of it (a copy is a reference counted up and down again).
         if let Some(t) = &self.txn {
-            if p.plan.is_write() && t.working.schema_id() == p.schema_id && p.namespace == self.namespace {
+            if p.plan.is_write() && self.fits(p, &t.working) {
                 let version = t.base_version;
                 return self.run(&p.sql, &p.plan, None, version, params);
             }
         }
         let (state, version) = self.take_snapshot();
-        if state.schema_id() == p.schema_id && p.namespace == self.namespace {
+        if self.fits(p, &state) {
             self.run(&p.sql, &p.plan, Some(state), version, params)
         } else {
             let plan = self.db.plan(&p.sql, &state, &self.namespace)?;
@@ -185,14 +185,20 @@ impl Session {
 
     /// Runs a prepared statement that returns rows.
     pub fn query_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<ResultSet> {
-        if let (Plan::Select(select), true) = (&*p.plan, p.namespace == self.namespace) {
+        if let Plan::Select(select) = &*p.plan {
             let (state, version) = self.take_snapshot();
-            if state.schema_id() == p.schema_id {
+            if self.fits(p, &state) {
                 return self.select(select, state, version, params);
             }
             self.keep(state, version);
         }
         rows_of(self.execute_prepared(p, params)?)
+    }
+
+    /// Whether a prepared plan still holds for `state`: made against its schema, in
+    /// the namespace the session is in now.
+    fn fits(&self, p: &Prepared, state: &State) -> bool {
+        state.schema_id() == p.schema_id && p.namespace == self.namespace
     }
 
     /// The state this session's next statement reads: its transaction's private copy, or
