@@ -1,0 +1,71 @@
+//! INSERT, UPDATE and DELETE.
+
+use pest::iterators::Pair;
+
+use super::*;
+
+impl Builder {
+    pub(super) fn insert(&self, p: Pair<Rule>) -> Result<Insert> {
+        let mut table = String::new();
+        let mut columns = None;
+        let mut source = InsertSource::DefaultValues;
+        let mut replace = false;
+        let mut ttl = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::or_replace | Rule::replace => replace = true,
+                Rule::qname => table = qname(q),
+                Rule::with_ttl => ttl = Some(with_ttl(q)),
+                Rule::column_list => columns = Some(idents(q)),
+                Rule::values_clause => {
+                    let mut rows = Vec::new();
+                    for row in q.into_inner().filter(|r| r.as_rule() == Rule::values_row) {
+                        let list = row.into_inner().next().expect("a VALUES row has a list");
+                        rows.push(self.expr_list(list)?);
+                    }
+                    source = InsertSource::Values(rows);
+                }
+                Rule::select_stmt => source = InsertSource::Select(Box::new(self.select(q)?)),
+                Rule::default_values => source = InsertSource::DefaultValues,
+                _ => {}
+            }
+        }
+        Ok(Insert { replace, table, columns, source, ttl })
+    }
+
+    pub(super) fn update(&self, p: Pair<Rule>) -> Result<Update> {
+        let mut update = Update { table: String::new(), assignments: Vec::new(), filter: None, ttl: None };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::qname => update.table = qname(q),
+                Rule::with_ttl => update.ttl = Some(with_ttl(q)),
+                Rule::assignment => {
+                    let mut inner = q.into_inner();
+                    let col = unquote_ident(inner.next().expect("assigned column").as_str());
+                    let value = self.expr(inner.next().expect("assigned value"))?;
+                    update.assignments.push((col, value));
+                }
+                Rule::where_clause => update.filter = Some(self.last_expr(q)?),
+                _ => {}
+            }
+        }
+        Ok(update)
+    }
+
+    pub(super) fn delete(&self, p: Pair<Rule>) -> Result<Delete> {
+        let mut delete = Delete { table: String::new(), filter: None };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::qname => delete.table = qname(q),
+                Rule::where_clause => delete.filter = Some(self.last_expr(q)?),
+                _ => {}
+            }
+        }
+        Ok(delete)
+    }
+}
+
+/// `WITH TTL 'interval'` or `WITH TTL NULL`.
+pub(super) fn with_ttl(p: Pair<Rule>) -> Option<String> {
+    p.into_inner().find(|q| q.as_rule() == Rule::string).map(|s| unquote_string(s.as_str()))
+}

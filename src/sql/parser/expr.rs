@@ -1,0 +1,334 @@
+//! Expressions: folded by precedence with pest's Pratt parser (SQLite's precedence
+//! table), literals, parameters, CASE and function calls.
+
+use std::sync::LazyLock;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::*;
+use crate::error::Error;
+use crate::storage::Value;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_is, Assoc::Left)
+            | Op::infix(Rule::op_is_not, Assoc::Left)
+            | Op::infix(Rule::op_is_distinct, Assoc::Left)
+            | Op::infix(Rule::op_is_not_distinct, Assoc::Left)
+            | Op::infix(Rule::op_like, Assoc::Left)
+            | Op::infix(Rule::op_not_like, Assoc::Left)
+            | Op::postfix(Rule::op_between)
+            | Op::postfix(Rule::op_in)
+            | Op::postfix(Rule::op_isnull)
+            | Op::postfix(Rule::op_notnull))
+        .op(Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left))
+        .op(Op::infix(Rule::op_bitand, Assoc::Left)
+            | Op::infix(Rule::op_bitor, Assoc::Left)
+            | Op::infix(Rule::op_shl, Assoc::Left)
+            | Op::infix(Rule::op_shr, Assoc::Left))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left)
+            | Op::infix(Rule::op_div, Assoc::Left)
+            | Op::infix(Rule::op_mod, Assoc::Left))
+        .op(Op::infix(Rule::op_concat, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_pos) | Op::prefix(Rule::op_bitnot))
+});
+
+/// The bytes of `x'…'`: an even number of hexadecimal digits.
+fn parse_blob(text: &str, offset: usize) -> Result<Value> {
+    let digits = text.get(2..text.len() - 1).unwrap_or("");
+    let malformed = || -> Error {
+        ErrorKind::Parse {
+            message: format!("malformed blob literal {text}: expected an even number of hexadecimal digits"),
+            offset,
+        }
+        .into()
+    };
+    if digits.len() % 2 != 0 {
+        return Err(malformed());
+    }
+    let bytes = (0..digits.len())
+        .step_by(2)
+        .map(|i| digits.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(malformed)?;
+    Ok(Value::Blob(bytes.into()))
+}
+
+/// The literal too big for an integer alone that, negated, is the smallest one (as
+/// SQLite reads `-9223372036854775808`).
+pub(super) const MIN_DIGITS: &str = "9223372036854775808";
+
+/// Whether a minus sign stands right before the literal [`MIN_DIGITS`].
+fn negates_to_min(minus: &Pair<Rule>, operand: &Expr) -> bool {
+    let after = minus.get_input()[minus.as_span().end()..].trim_start();
+    matches!(operand, Expr::Literal(Value::Real(r)) if *r == 9_223_372_036_854_775_808.0)
+        && after.starts_with(MIN_DIGITS)
+        && !after[MIN_DIGITS.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+}
+
+pub(crate) fn parse_number(text: &str, offset: usize) -> Result<Value> {
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16)
+            .map(|u| Value::Integer(u as i64))
+            .map_err(|_| ErrorKind::Parse { message: format!("hex literal too big: {text}"), offset }.into());
+    }
+    let is_int = text.bytes().all(|b| b.is_ascii_digit());
+    if is_int {
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Integer(i));
+        }
+    }
+    text.parse::<f64>()
+        .map(Value::Real)
+        .map_err(|_| ErrorKind::Parse { message: format!("malformed number {text}"), offset }.into())
+}
+
+impl Builder {
+    pub(super) fn expr_list(&self, p: Pair<Rule>) -> Result<Vec<Expr>> {
+        p.into_inner().map(|e| self.expr(e)).collect()
+    }
+
+    pub(super) fn expr(&self, p: Pair<Rule>) -> Result<Expr> {
+        self.fold(p.into_inner())
+    }
+
+    pub(super) fn fold(&self, pairs: Pairs<Rule>) -> Result<Expr> {
+        PRATT
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                if op.as_rule() == Rule::op_neg && negates_to_min(&op, &rhs) {
+                    return Ok(Expr::Literal(Value::Integer(i64::MIN)));
+                }
+                let op = match op.as_rule() {
+                    Rule::op_not => UnaryOp::Not,
+                    Rule::op_neg => UnaryOp::Neg,
+                    Rule::op_pos => UnaryOp::Plus,
+                    _ => UnaryOp::BitNot,
+                };
+                Ok(Expr::Unary { op, expr: Box::new(rhs) })
+            })
+            .map_infix(|lhs, op, rhs| {
+                let op = binary_op(op.as_rule());
+                Ok(Expr::Binary { op, left: Box::new(lhs?), right: Box::new(rhs?) })
+            })
+            .map_postfix(|lhs, op| self.postfix(lhs?, op))
+            .parse(pairs)
+    }
+
+    pub(super) fn postfix(&self, lhs: Expr, op: Pair<Rule>) -> Result<Expr> {
+        let expr = Box::new(lhs);
+        Ok(match op.as_rule() {
+            Rule::op_isnull => Expr::IsNull { expr, negated: false },
+            Rule::op_notnull => Expr::IsNull { expr, negated: true },
+            Rule::op_between => {
+                let mut negated = false;
+                let mut bounds = Vec::new();
+                for q in op.into_inner() {
+                    match q.as_rule() {
+                        Rule::negated => negated = true,
+                        Rule::bound => bounds.push(self.fold(q.into_inner())?),
+                        _ => {}
+                    }
+                }
+                let high = Box::new(bounds.pop().expect("BETWEEN has a high bound"));
+                let low = Box::new(bounds.pop().expect("BETWEEN has a low bound"));
+                Expr::Between { expr, low, high, negated }
+            }
+            _ => {
+                let mut negated = false;
+                let mut list = Vec::new();
+                let mut query = None;
+                for q in op.into_inner() {
+                    match q.as_rule() {
+                        Rule::negated => negated = true,
+                        Rule::expr_list => list = self.expr_list(q)?,
+                        Rule::select_stmt => query = Some(Box::new(self.select(q)?)),
+                        // `x IN t`: the values of a one-column table.
+                        Rule::in_table => {
+                            let name = qname(q.into_inner().next().expect("IN names a table"));
+                            let table = TableRef { name, ..TableRef::default() };
+                            let from = vec![FromTerm { table, joins: Vec::new() }];
+                            query = Some(Box::new(Select {
+                                columns: vec![SelectItem::Wildcard],
+                                from,
+                                ..Select::default()
+                            }));
+                        }
+                        _ => {}
+                    }
+                }
+                match query {
+                    Some(query) => Expr::InSelect { expr, query, negated },
+                    None => Expr::InList { expr, list, negated },
+                }
+            }
+        })
+    }
+
+    pub(super) fn primary(&self, p: Pair<Rule>) -> Result<Expr> {
+        let offset = p.as_span().start();
+        Ok(match p.as_rule() {
+            Rule::literal | Rule::blob_literal | Rule::plain_literal => {
+                let lit = p.into_inner().next().expect("a literal has a kind");
+                Expr::Literal(match lit.as_rule() {
+                    Rule::number => parse_number(lit.as_str(), offset)?,
+                    Rule::string => Value::text(&unquote_string(lit.as_str())),
+                    Rule::blob => parse_blob(lit.as_str(), offset)?,
+                    Rule::true_lit => Value::Boolean(true),
+                    Rule::false_lit => Value::Boolean(false),
+                    _ => Value::Null,
+                })
+            }
+            Rule::param => Expr::Param(self.param(p.as_str(), offset)?),
+            Rule::paren_expr => self.expr(p.into_inner().next().expect("parenthesised expr"))?,
+            Rule::subquery => Expr::Subquery(Box::new(self.select(p.into_inner().next().expect("a subquery"))?)),
+            Rule::exists_expr => {
+                let q = p.into_inner().find(|q| q.as_rule() == Rule::select_stmt).expect("EXISTS has a query");
+                Expr::Exists(Box::new(self.select(q)?))
+            }
+            Rule::name_ref => {
+                let mut inner = p.into_inner();
+                let first = inner.next().expect("a name reference starts with a name");
+                match inner.next() {
+                    Some(call) if call.as_rule() == Rule::call_args => {
+                        self.function_parts(first, call.into_inner().find(|q| q.as_rule() == Rule::func_args))?
+                    }
+                    Some(column) => Expr::Column {
+                        table: Some(unquote_ident(first.as_str())),
+                        name: unquote_ident(column.as_str()),
+                    },
+                    None => Expr::Column { table: None, name: unquote_ident(first.as_str()) },
+                }
+            }
+            Rule::cast_expr => {
+                let mut expr = None;
+                let mut type_name = String::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::expr => expr = Some(self.expr(q)?),
+                        Rule::type_name => type_name = type_name_text(q),
+                        _ => {}
+                    }
+                }
+                Expr::Cast { expr: Box::new(expr.expect("CAST has an operand")), type_name }
+            }
+            Rule::case_expr => self.case(p)?,
+            // RAISE(…) is the function `raise` with its action as text: printed back, it
+            // reads as the same call.
+            Rule::raise_expr => {
+                let mut args = Vec::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::raise_ignore | Rule::raise_action => {
+                            args.push(Expr::Literal(Value::text(&q.as_str().to_ascii_uppercase())))
+                        }
+                        Rule::expr => args.push(self.expr(q)?),
+                        _ => {}
+                    }
+                }
+                Expr::Function { name: "raise".to_string(), args, distinct: false, star: false }
+            }
+            Rule::func_call => self.function(p)?,
+            r => unreachable!("grammar rule {r:?} is not a primary expression"),
+        })
+    }
+
+    pub(super) fn param(&self, text: &str, offset: usize) -> Result<usize> {
+        let digits = text.trim_start_matches(['?', '$']);
+        let n = if digits.is_empty() {
+            self.next_param.get() + 1
+        } else {
+            match digits.parse::<usize>() {
+                Ok(n) if (1..=999).contains(&n) => n,
+                _ => {
+                    let message = format!("parameter number must be between 1 and 999: {text}");
+                    return Err(ErrorKind::Parse { message, offset }.into());
+                }
+            }
+        };
+        self.next_param.set(self.next_param.get().max(n));
+        Ok(n)
+    }
+
+    pub(super) fn case(&self, p: Pair<Rule>) -> Result<Expr> {
+        let mut operand = None;
+        let mut whens = Vec::new();
+        let mut else_ = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::case_operand => operand = Some(Box::new(self.last_expr(q)?)),
+                Rule::case_when => {
+                    let mut parts = q.into_inner().filter(|i| i.as_rule() == Rule::expr);
+                    let w = self.expr(parts.next().expect("WHEN condition"))?;
+                    let t = self.expr(parts.next().expect("THEN result"))?;
+                    whens.push((w, t));
+                }
+                Rule::case_else => else_ = Some(Box::new(self.last_expr(q)?)),
+                _ => {}
+            }
+        }
+        Ok(Expr::Case { operand, whens, else_ })
+    }
+
+    pub(super) fn function(&self, p: Pair<Rule>) -> Result<Expr> {
+        let mut inner = p.into_inner();
+        let name = inner.next().expect("function name");
+        self.function_parts(name, inner.find(|q| q.as_rule() == Rule::func_args))
+    }
+
+    /// A call from its name and its arguments (none for `f()`).
+    pub(super) fn function_parts(&self, name: Pair<Rule>, args: Option<Pair<Rule>>) -> Result<Expr> {
+        let name = unquote_ident(name.as_str());
+        let mut f = Expr::Function { name, args: vec![], distinct: false, star: false };
+        if let (Some(args), Expr::Function { args: a, distinct, star, .. }) = (args, &mut f) {
+            for q in args.into_inner() {
+                match q.as_rule() {
+                    Rule::star => *star = true,
+                    Rule::distinct => *distinct = q.as_str().eq_ignore_ascii_case("distinct"),
+                    Rule::expr_list => *a = self.expr_list(q)?,
+                    _ => {}
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+fn binary_op(rule: Rule) -> BinaryOp {
+    match rule {
+        Rule::op_or => BinaryOp::Or,
+        Rule::op_and => BinaryOp::And,
+        Rule::op_eq => BinaryOp::Eq,
+        Rule::op_ne => BinaryOp::NotEq,
+        Rule::op_lt => BinaryOp::Lt,
+        Rule::op_le => BinaryOp::LtEq,
+        Rule::op_gt => BinaryOp::Gt,
+        Rule::op_ge => BinaryOp::GtEq,
+        Rule::op_is | Rule::op_is_not_distinct => BinaryOp::Is,
+        Rule::op_is_not | Rule::op_is_distinct => BinaryOp::IsNot,
+        Rule::op_like => BinaryOp::Like,
+        Rule::op_not_like => BinaryOp::NotLike,
+        Rule::op_concat => BinaryOp::Concat,
+        Rule::op_add => BinaryOp::Add,
+        Rule::op_sub => BinaryOp::Sub,
+        Rule::op_mul => BinaryOp::Mul,
+        Rule::op_div => BinaryOp::Div,
+        Rule::op_mod => BinaryOp::Mod,
+        Rule::op_bitand => BinaryOp::BitAnd,
+        Rule::op_bitor => BinaryOp::BitOr,
+        Rule::op_shl => BinaryOp::ShiftLeft,
+        Rule::op_shr => BinaryOp::ShiftRight,
+        r => unreachable!("grammar rule {r:?} is not a binary operator"),
+    }
+}

@@ -1,0 +1,153 @@
+//! Which statement a parse is; the statements small enough to build here.
+
+use pest::iterators::Pair;
+
+use super::*;
+
+impl Builder {
+    pub(super) fn statement(&self, p: Pair<Rule>) -> Result<Statement> {
+        Ok(match p.as_rule() {
+            Rule::select_stmt => Statement::Select(Box::new(self.select(p)?)),
+            Rule::explain_stmt => {
+                let inner = p.into_inner().find(|q| q.as_rule() != Rule::K_EXPLAIN);
+                let inner = inner.expect("EXPLAIN holds a statement");
+                match inner.as_rule() {
+                    Rule::select_stmt => Statement::Explain(Box::new(self.select(inner)?)),
+                    _ => Statement::ExplainWrite(Box::new(self.statement(inner)?)),
+                }
+            }
+            Rule::insert_stmt => Statement::Insert(self.insert(p)?),
+            Rule::update_stmt => Statement::Update(self.update(p)?),
+            Rule::delete_stmt => Statement::Delete(self.delete(p)?),
+            Rule::create_table => Statement::CreateTable(self.create_table(p)?),
+            Rule::drop_table => {
+                let mut if_exists = false;
+                let mut name = String::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::if_exists => if_exists = true,
+                        Rule::qname => name = qname(q),
+                        _ => {}
+                    }
+                }
+                Statement::DropTable { name, if_exists }
+            }
+            Rule::create_index => {
+                let (mut names, mut columns) = (Vec::new(), Vec::new());
+                let (mut unique, mut if_not_exists) = (false, false);
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::unique => unique = true,
+                        Rule::if_not_exists => if_not_exists = true,
+                        Rule::qname => names.push(qname(q)),
+                        Rule::index_column => {
+                            let mut parts = q.into_inner();
+                            let col = unquote_ident(parts.next().expect("indexed column").as_str());
+                            let desc = parts.next().is_some_and(|d| d.as_str().eq_ignore_ascii_case("desc"));
+                            columns.push((col, desc));
+                        }
+                        _ => {}
+                    }
+                }
+                let table = names.pop().expect("CREATE INDEX names a table");
+                let name = names.pop().expect("CREATE INDEX names the index");
+                Statement::CreateIndex { name, table, columns, unique, if_not_exists }
+            }
+            Rule::drop_index => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropIndex { name: last_qname(p), if_exists }
+            }
+            Rule::check_database => Statement::CheckDatabase,
+            Rule::create_view => {
+                let (mut name, mut columns, mut query, mut if_not_exists) = (String::new(), Vec::new(), None, false);
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::if_not_exists => if_not_exists = true,
+                        Rule::qname => name = qname(q),
+                        Rule::column_list => {
+                            columns = q
+                                .into_inner()
+                                .filter(|i| i.as_rule() == Rule::ident)
+                                .map(|i| unquote_ident(i.as_str()))
+                                .collect()
+                        }
+                        Rule::select_stmt => query = Some(Box::new(self.select(q)?)),
+                        _ => {}
+                    }
+                }
+                let query = query.expect("CREATE VIEW has a query");
+                Statement::CreateView { name, columns, query, if_not_exists }
+            }
+            Rule::drop_view => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropView { name: last_qname(p), if_exists }
+            }
+            Rule::create_trigger => Statement::CreateTrigger(Box::new(self.create_trigger(p)?)),
+            Rule::drop_trigger => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropTrigger { name: last_qname(p), if_exists }
+            }
+            Rule::checkpoint_stmt => Statement::Checkpoint,
+            Rule::reindex_stmt => Statement::Reindex(p.into_inner().find(|q| q.as_rule() == Rule::qname).map(qname)),
+            Rule::create_namespace => {
+                let if_not_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_not_exists);
+                Statement::CreateNamespace { name: last_ident(p), if_not_exists }
+            }
+            Rule::drop_namespace => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropNamespace { name: last_ident(p), if_exists }
+            }
+            Rule::use_stmt => Statement::Use(last_ident(p)),
+            Rule::backup_stmt => {
+                let path = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("BACKUP TO names a directory");
+                Statement::Backup(unquote_string(path.as_str()))
+            }
+            Rule::alter_table => {
+                let mut inner = p.into_inner().filter(|q| !matches!(q.as_rule(), Rule::K_ALTER | Rule::K_TABLE));
+                let table = qname(inner.next().expect("ALTER TABLE names a table"));
+                let action = inner.next().expect("ALTER TABLE has an action");
+                let names: Vec<String> = action
+                    .clone()
+                    .into_inner()
+                    .filter(|q| q.as_rule() == Rule::ident)
+                    .map(|q| unquote_ident(q.as_str()))
+                    .collect();
+                let action = match action.as_rule() {
+                    Rule::add_column => {
+                        let def = action.into_inner().find(|q| q.as_rule() == Rule::column_def);
+                        AlterAction::AddColumn(self.column_def(def.expect("ADD COLUMN defines a column"))?)
+                    }
+                    Rule::rename_column => AlterAction::RenameColumn { from: names[0].clone(), to: names[1].clone() },
+                    Rule::rename_table => AlterAction::RenameTable(names[0].clone()),
+                    _ => AlterAction::DropColumn(names[0].clone()),
+                };
+                Statement::AlterTable { table, action }
+            }
+            Rule::begin_stmt => {
+                let level = p.into_inner().find(|q| q.as_rule() == Rule::isolation);
+                let serializable = level.is_some_and(|l| l.as_str().eq_ignore_ascii_case("serializable"));
+                Statement::Begin { serializable }
+            }
+            Rule::commit_stmt => Statement::Commit,
+            Rule::rollback_stmt => match p.into_inner().find(|q| q.as_rule() == Rule::ident) {
+                Some(name) => Statement::RollbackTo(unquote_ident(name.as_str())),
+                None => Statement::Rollback,
+            },
+            Rule::savepoint_stmt => Statement::Savepoint(last_ident(p)),
+            Rule::release_stmt => Statement::Release(last_ident(p)),
+            Rule::create_snapshot => Statement::CreateSnapshot(last_ident(p)),
+            Rule::restore_snapshot => Statement::RestoreSnapshot(last_ident(p)),
+            Rule::drop_snapshot => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropSnapshot { name: last_ident(p), if_exists }
+            }
+            Rule::diff_stmt => {
+                let mut refs = p.into_inner().filter(|q| q.as_rule() == Rule::version_ref).map(version_ref);
+                let a = refs.next().expect("DIFF has a first side")?;
+                let b = refs.next().expect("DIFF has a second side")?;
+                Statement::Diff(a, b)
+            }
+            r => unreachable!("grammar rule {r:?} is not a statement"),
+        })
+    }
+}
