@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use amberdb::durability::fs::{Fault, FaultyFs};
-use amberdb::durability::Options;
+use amberdb::fs::{Fault, FaultyFs};
+use amberdb::Options;
 use amberdb::{Database, Value};
 use rusqlite::{params, Connection};
 

@@ -201,7 +201,7 @@ mod tests {
         use std::mem::size_of;
         assert_eq!(size_of::<Error>(), size_of::<usize>());
         assert_eq!(size_of::<Result<bool>>(), 2 * size_of::<usize>());
-        assert_eq!(size_of::<Result<crate::Value>>(), size_of::<crate::Value>());
+        assert_eq!(size_of::<Result<crate::storage::Value>>(), size_of::<crate::storage::Value>());
     }
 
     #[test]

@@ -1,11 +1,26 @@
 //! AmberDB: an in-memory SQL database whose whole state is one immutable value, so
 //! snapshots are cheap clones and transactions are private copies applied at commit.
 //!
-//! Layers, each reaching only downward:
-//! - [`shell`] — the interactive console, scripts, output modes
-//! - [`txn`] — [`Database`], [`Session`], transactions
-//! - [`sql`] and [`exec`]: the language (parse, bind, plan) and the executor
-//! - [`storage`] — values, rows, tables, the `State` and its write sets
+//! # Layers
+//!
+//! Each layer reaches only downward, and `tests/layers.rs` checks every `crate::` path
+//! in the sources against this list:
+//!
+//! | layer        | may use                                            |
+//! |--------------|----------------------------------------------------|
+//! | `shell`      | `txn`, `error` and this file's public API          |
+//! | `server`     | `txn`, `error` and this file's public API          |
+//! | `txn`        | `exec`, `sql`, `durability`, `storage`, `error`    |
+//! | `durability` | `storage`, `error`                                 |
+//! | `exec`       | `sql`, `storage`, `error`                          |
+//! | `sql`        | `storage`, `error`                                 |
+//! | `storage`    | `error`                                            |
+//! | `error`      | `storage` (the values an error names)              |
+//!
+//! Only this file chooses what a library user sees: the language, executor, durability
+//! and transaction layers are private, and what a program needs of them is re-exported
+//! below. `storage` stays public as the data model: [`Database::state`] hands out a
+//! [`storage::State`], whose tables, versions and diffs a program may read.
 //!
 //! ```
 //! use amberdb::{Database, Outcome};
@@ -17,15 +32,23 @@
 //! ```
 
 pub mod alloc;
-pub mod durability;
+mod durability;
 pub mod error;
-pub mod exec;
+mod exec;
 pub mod shell;
-pub mod sql;
+mod sql;
 pub mod storage;
-pub mod txn;
+mod txn;
 
+pub use durability::fs;
+pub use durability::{Checkpointed, Options, RecoveryReport, SyncMode};
 pub use error::{Error, ErrorKind, Result};
-pub use exec::{FromValue, ResultSet};
+pub use exec::{FromValue, ResultSet, MAX_ACTION_DEPTH, MAX_TRIGGER_DEPTH};
+pub use sql::ast;
+pub use sql::parser::{parse, parse_expr};
+pub use sql::split::{line_col, only_space_and_comments, split, Piece};
+pub use storage::schema::quote_ident;
+pub use storage::value::format_real;
 pub use storage::Value;
-pub use txn::{Database, Outcome, Prepared, Session};
+pub use txn::export;
+pub use txn::{Database, Exported, Outcome, Prepared, Session, SnapshotInfo, DEFAULT_HISTORY};

@@ -43,12 +43,12 @@ struct Args {
     /// When the log is fsynced: always (before each commit is acknowledged), batch
     /// (every 100 ms) or off.
     #[arg(long, value_name = "MODE", default_value = "always", requires = "data")]
-    sync: amberdb::durability::SyncMode,
+    sync: amberdb::SyncMode,
     /// Open the data directory read-only as it was at this version.
     #[arg(long, value_name = "VERSION", requires = "data")]
     as_of: Option<u64>,
     /// How many committed versions stay readable with AS OF VERSION.
-    #[arg(long, value_name = "N", default_value_t = amberdb::txn::DEFAULT_HISTORY)]
+    #[arg(long, value_name = "N", default_value_t = amberdb::DEFAULT_HISTORY)]
     history: usize,
 }
 
@@ -107,7 +107,7 @@ fn main() -> ExitCode {
     let db = match &args.data {
         None => Database::open_in_memory(),
         Some(dir) => {
-            let options = amberdb::durability::Options { sync: args.sync, as_of: args.as_of, ..Default::default() };
+            let options = amberdb::Options { sync: args.sync, as_of: args.as_of, ..Default::default() };
             match Database::open_with(dir, options) {
                 Ok(db) => db,
                 Err(e) => {

@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use amberdb::durability::fs::{Fault, FaultyFs};
-use amberdb::durability::{Options, SyncMode};
+use amberdb::fs::{Fault, FaultyFs};
 use amberdb::storage::{check, diff, State};
 use amberdb::{Database, Error, ErrorKind, Value};
+use amberdb::{Options, SyncMode};
 
 fn options(fs: Option<FaultyFs>) -> Options {
     let mut o = Options { checkpoint_after: 4096, segment_size: 1024, ..Options::default() };
@@ -109,7 +109,7 @@ fn workload(seed: u64, n: usize) -> Vec<String> {
 fn run_all(db: &Database, statements: &[String]) {
     let mut s = db.session();
     for stmt in statements {
-        for part in amberdb::sql::split::split(stmt) {
+        for part in amberdb::split(stmt) {
             let _ = s.execute(part.text, &[]);
         }
         if s.in_transaction() {

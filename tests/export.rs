@@ -1,8 +1,8 @@
 //! `.export`/`.import` (RON) and `.dump` (SQL): round trips that give identical data,
 //! and import files that are bad in each way, which change nothing.
 
-use amberdb::durability::export;
-use amberdb::sql::split::split;
+use amberdb::export;
+use amberdb::split;
 use amberdb::storage::State;
 use amberdb::{Database, Value};
 

@@ -155,7 +155,7 @@ fn dump_and_export_carry_namespaces_and_messages() {
     s.query("SELECT write_message('00000000-0000-4000-8000-000000000001', 'a-1', 'T', '{\"k\": 1}', '{}')", &[])
         .unwrap();
     let state = db.state();
-    let dump = amberdb::durability::export::dump(&state, db.now());
+    let dump = amberdb::export::dump(&state, db.now());
     let copy = Database::open_in_memory();
     let mut c = copy.session();
     let mut runner = amberdb::shell::runner::Runner::new(
@@ -169,10 +169,10 @@ fn dump_and_export_carry_namespaces_and_messages() {
     assert_eq!(column(&mut c, "SELECT v FROM app.t"), vec![Value::text("x")]);
     c.execute("USE app", &[]).unwrap();
     assert_eq!(column(&mut c, "SELECT data FROM get_stream_messages('a-1')"), vec![Value::text("{\"k\": 1}")]);
-    let text = amberdb::durability::export::export(&state, db.version(), db.now()).unwrap();
+    let text = amberdb::export::export(&state, db.version(), db.now()).unwrap();
     let other = Database::open_in_memory();
     let mut o = other.session();
-    amberdb::durability::export::import(&mut o, &text, "export.ron").unwrap();
+    amberdb::export::import(&mut o, &text, "export.ron").unwrap();
     assert_eq!(column(&mut o, "SELECT v FROM app.t WHERE v = 'x'"), vec![Value::text("x")]);
     o.execute("USE app", &[]).unwrap();
     assert_eq!(column(&mut o, "SELECT metadata FROM get_stream_messages('a-1')"), vec![Value::text("{}")]);

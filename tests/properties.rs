@@ -3,8 +3,8 @@
 
 mod common;
 
-use amberdb::sql::ast::{BinaryOp, Expr, UnaryOp};
-use amberdb::sql::parser::parse_expr;
+use amberdb::ast::{BinaryOp, Expr, UnaryOp};
+use amberdb::parse_expr;
 use amberdb::{Database, Value};
 use proptest::prelude::*;
 

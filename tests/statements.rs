@@ -448,7 +448,7 @@ fn trigger_chain(n: usize) -> amberdb::Database {
 
 #[test]
 fn triggers_firing_one_another_stop_at_a_depth_limit_on_a_test_thread_stack() {
-    use amberdb::exec::trigger::MAX_TRIGGER_DEPTH;
+    use amberdb::MAX_TRIGGER_DEPTH;
     // The deepest allowed chain runs in the debug build on a test thread's 2 MiB stack.
     let db = trigger_chain(MAX_TRIGGER_DEPTH + 1);
     let mut s = db.session();
@@ -464,7 +464,7 @@ fn triggers_firing_one_another_stop_at_a_depth_limit_on_a_test_thread_stack() {
 
 #[test]
 fn cascades_stop_at_a_depth_limit_on_a_test_thread_stack() {
-    use amberdb::exec::foreign::MAX_ACTION_DEPTH;
+    use amberdb::MAX_ACTION_DEPTH;
     let chain = |n: usize| {
         let db = Database::open_in_memory();
         let mut s = db.session();

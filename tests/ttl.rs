@@ -164,10 +164,10 @@ fn dump_and_export_keep_the_time_rows_have_left_and_leave_out_expired_rows() {
     s.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY)", &[]).unwrap();
     s.execute("INSERT INTO plain VALUES (1)", &[]).unwrap();
     clock.advance(10 * SECOND);
-    let sql = amberdb::durability::export::dump(&db.state(), db.now());
+    let sql = amberdb::export::dump(&db.state(), db.now());
     assert!(!sql.contains("'gone'"), "an expired row is not dumped:\n{sql}");
     assert!(sql.contains("INSERT INTO plain VALUES (1);"), "rows that never expire need no clause:\n{sql}");
-    let ron = amberdb::durability::export::export(&db.state(), db.version(), db.now()).unwrap();
+    let ron = amberdb::export::export(&db.state(), db.version(), db.now()).unwrap();
 
     let left = |db: &Database| -> Vec<Value> {
         keys(db, "SELECT k || ':' || coalesce(CAST(ttl_remaining() AS INTEGER), -1) FROM cache ORDER BY k")
@@ -176,12 +176,12 @@ fn dump_and_export_keep_the_time_rows_have_left_and_leave_out_expired_rows() {
     let (from_dump, dump_clock) = self::db();
     dump_clock.advance(1_000 * SECOND);
     let mut s = from_dump.session();
-    for stmt in amberdb::sql::split::split(&sql) {
+    for stmt in amberdb::split(&sql) {
         s.execute(stmt.text, &[]).unwrap();
     }
     assert_eq!(left(&from_dump), expected);
     let (from_export, _) = self::db();
-    amberdb::durability::export::import(&mut from_export.session(), &ron, "export").unwrap();
+    amberdb::export::import(&mut from_export.session(), &ron, "export").unwrap();
     assert_eq!(left(&from_export), expected);
     assert_eq!(keys(&from_export, "SELECT id FROM plain"), vec![Value::Integer(1)]);
 }

@@ -53,8 +53,8 @@ impl Amber {
 
 impl Engine for Amber {
     fn run(&mut self, sql: &str) -> Result<(), String> {
-        for piece in amberdb::sql::split::split(sql) {
-            if !amberdb::sql::split::only_space_and_comments(piece.text) {
+        for piece in amberdb::split(sql) {
+            if !amberdb::only_space_and_comments(piece.text) {
                 self.session.execute(piece.text, &[]).map_err(|e| e.to_string())?;
             }
         }

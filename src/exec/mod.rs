@@ -23,7 +23,9 @@ pub mod trigger;
 pub mod write;
 
 pub use eval::Ctx;
-pub use write::{store_value, Read, Written};
+pub use foreign::MAX_ACTION_DEPTH;
+pub use trigger::MAX_TRIGGER_DEPTH;
+pub use write::{Read, Written};
 
 use std::sync::Arc;
 
@@ -257,12 +259,14 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
         Plan::Select(p) | Plan::WritingSelect(p) => Output::Rows(select::run_select(p, state, ctx)?),
         Plan::Explain(p) => plan_rows(crate::sql::explain::explain(p, state)),
         Plan::ExplainWrite(p) => plan_rows(crate::sql::explain::explain_write(p, state)),
-        Plan::CreateTable { schema, if_not_exists } => ddl(
-            *if_not_exists && state.table(&schema.name).is_some(),
-            || WriteOp::CreateTable(schema.clone()),
-            "created",
-            state,
-        )?,
+        Plan::CreateTable { schema, if_not_exists, defaults } => {
+            if *if_not_exists && state.table(&schema.name).is_some() {
+                Output::Nothing
+            } else {
+                let op = WriteOp::CreateTable(write::with_defaults(schema, defaults)?);
+                Output::Written(write::run_ddl(op, state)?, "created")
+            }
+        }
         Plan::CreateIndex { table, index, if_not_exists } => ddl(
             *if_not_exists && state.index_owner(&index.name).is_some(),
             || WriteOp::CreateIndex { table: table.clone(), index: Box::new(index.clone()) },
@@ -274,8 +278,9 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             let op = WriteOp::DropIndex { table: table.clone(), name: name.clone() };
             Output::Written(write::run_ddl(op, state)?, "index dropped")
         }
-        Plan::AlterTable { table, schema, rows } => {
-            Output::Written(write::run_alter(table, schema, rows, state)?, "altered")
+        Plan::AlterTable { table, schema, rows, defaults } => {
+            let schema = write::with_defaults(schema, defaults)?;
+            Output::Written(write::run_alter(table, &schema, rows, state)?, "altered")
         }
         Plan::CheckDatabase => {
             let problems = crate::storage::check::check(state);

@@ -16,11 +16,13 @@ use super::foreign::ForeignKeys;
 use super::select::run_select;
 use super::trigger::{Event, Triggers};
 use crate::error::{Error, ErrorKind, Result};
-use crate::sql::plan::{Access, BExpr, CheckPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan};
-use crate::storage::convert::{fits, store_as};
+use crate::sql::plan::{
+    Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan,
+};
+use crate::storage::convert::{fits, store_value};
 use crate::storage::schema::literal_sql;
 use crate::storage::{
-    Change, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, TriggerTiming, Value, WriteOp, WriteSet,
+    Change, ColumnDefault, Row, RowKey, State, Table, TableSchema, TriggerTiming, Value, WriteOp, WriteSet,
 };
 
 /// A write statement's result: the new state, what changed, and how many rows.
@@ -40,25 +42,6 @@ pub enum Read {
     Key(String, RowKey),
     /// Every row of a table.
     Table(String),
-}
-
-/// Converts a value for a typed column, or names the column and value that do not fit.
-pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<Value> {
-    // A value already of the column's type (nearly every one) is stored as it is.
-    if fits(&v, ty) {
-        return Ok(v);
-    }
-    let (kind, shown) = (v.type_name(), v.clone());
-    store_as(v, ty).ok_or_else(|| {
-        ErrorKind::TypeMismatch {
-            table: table.to_string(),
-            column: column.to_string(),
-            ty: ty.name().to_string(),
-            value: literal_sql(&shown),
-            kind,
-        }
-        .into()
-    })
 }
 
 /// Types, NOT NULL and CHECK for a full row about to be stored.
@@ -487,16 +470,43 @@ fn matching(
     super::access::scan(table, access, columns, check, ctx, |key, row| f(key, row).map(|()| true))
 }
 
+/// The schema with its DEFAULT expressions evaluated and stored (each once, as the
+/// table is created or the column added).
+pub fn with_defaults(schema: &Arc<TableSchema>, defaults: &[DefaultPlan]) -> Result<Arc<TableSchema>> {
+    if defaults.is_empty() {
+        return Ok(Arc::clone(schema));
+    }
+    let mut filled = (**schema).clone();
+    for d in defaults {
+        let value = super::eval_constant(&d.expr)?;
+        let col = &filled.columns[d.column];
+        let stored = store_value(value, col.ty, &filled.name, &col.name)?;
+        filled.columns[d.column].default = Some(ColumnDefault::Value(stored));
+    }
+    Ok(Arc::new(filled))
+}
+
 /// Rebuilds a table under a new schema: drop, create, and every row again (changed as
 /// the ALTER says), all in one write set.
 pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, state: &State) -> Result<Written> {
     let old = state.table_or_err(table)?;
+    let fill = match schema.columns.last().and_then(|c| c.default.as_ref()) {
+        _ if *change != RowChange::AddColumn => Value::Null,
+        Some(ColumnDefault::Value(v)) => v.clone(),
+        Some(ColumnDefault::Now) => Value::Timestamp(crate::storage::time::now_micros()),
+        None => Value::Null,
+    };
+    if let (RowChange::AddColumn, Some(col)) = (change, schema.columns.last()) {
+        if col.not_null && fill.is_null() && !old.rows.is_empty() {
+            return Err(Error::invalid(format!("cannot add NOT NULL column {} without a default value", col.name)));
+        }
+    }
     let new_name: Arc<str> = schema.name.to_ascii_lowercase().into();
     let mut ops = vec![WriteOp::DropTable(table.to_string()), WriteOp::CreateTable(schema.clone())];
     for (key, row) in old.rows.iter() {
         let row: Box<[Value]> = match change {
             RowChange::Keep => row[..].into(),
-            RowChange::Append(v) => row.iter().cloned().chain([v.clone()]).collect(),
+            RowChange::AddColumn => row.iter().cloned().chain([fill.clone()]).collect(),
             RowChange::Remove(i) => row.iter().enumerate().filter(|(c, _)| c != i).map(|(_, v)| v.clone()).collect(),
         };
         ops.push(WriteOp::Row { table: Arc::clone(&new_name), key: key.clone(), change: Change::Insert(row) });

@@ -11,7 +11,7 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
-use crate::sql::split::{only_space_and_comments, split};
+use crate::{only_space_and_comments, split};
 
 pub const KEYWORDS: &[&str] = &[
     "SELECT",

@@ -5,9 +5,7 @@ use std::fmt::Write as _;
 
 use owo_colors::OwoColorize;
 
-use crate::exec::ResultSet;
-use crate::storage::value::format_real;
-use crate::storage::Value;
+use crate::{format_real, ResultSet, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

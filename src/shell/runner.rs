@@ -13,14 +13,9 @@ use owo_colors::OwoColorize;
 
 use super::dot::{self, DotCommand};
 use super::render::{render, Mode, Settings};
-use crate::durability::export;
 use crate::error::{Error, ErrorKind};
-use crate::exec::ResultSet;
-use crate::sql::split::{line_col, split, Piece};
-use crate::storage::schema::quote_ident;
-use crate::storage::state::{namespace_of, MAIN};
-use crate::storage::{Table, Value};
 use crate::txn::{Outcome, Session};
+use crate::{line_col, quote_ident, split, Piece, ResultSet};
 
 /// Whether to keep going after a piece.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,70 +140,22 @@ impl Runner {
     }
 
     fn run_dot(&mut self, cmd: DotCommand) -> Result<Flow, Error> {
-        let state = self.session.state();
         match cmd {
             DotCommand::Help => {
                 let _ = self.out.write_all(dot::HELP.as_bytes());
             }
             DotCommand::Tables => {
-                let mut names: Vec<&str> = state.tables().map(|t| t.name()).collect();
-                names.sort_unstable();
-                for n in names {
+                for n in self.session.table_names() {
                     let _ = writeln!(self.out, "{n}");
                 }
             }
-            DotCommand::Namespaces => {
-                let names = std::iter::once(MAIN.to_string()).chain(state.namespaces().cloned());
-                let rows = names
-                    .map(|ns| {
-                        let tables =
-                            state.tables().filter(|t| namespace_of(&t.name().to_ascii_lowercase()) == ns).count();
-                        let store = state.messages(&ns);
-                        let current = if ns == self.session.namespace() { "*" } else { "" };
-                        vec![
-                            Value::text(&ns),
-                            Value::Integer(tables as i64),
-                            Value::Integer(store.map_or(0, |s| s.stream_count()) as i64),
-                            Value::Integer(store.map_or(0, |s| s.len()) as i64),
-                            Value::text(current),
-                        ]
-                    })
-                    .collect();
-                let columns = ["namespace", "tables", "streams", "messages", "current"].map(String::from).to_vec();
-                let text = render(&ResultSet { columns: columns.into(), rows }, &self.settings);
-                let _ = self.out.write_all(text.as_bytes());
-            }
-            DotCommand::Schema(None) => {
-                for t in state.tables() {
-                    self.write_schema(t, &state);
+            DotCommand::Namespaces => self.write_rows(&self.session.namespace_listing()),
+            DotCommand::Schema(table) => {
+                for line in self.session.schema_sql(table.as_deref())? {
+                    let _ = writeln!(self.out, "{line}");
                 }
             }
-            DotCommand::Schema(Some(name)) => self.write_schema(state.table_or_err(&name)?, &state),
-            DotCommand::Indexes(table) => {
-                let tables: Vec<&Table> = match &table {
-                    Some(name) => vec![state.table_or_err(name)?],
-                    None => state.tables().collect(),
-                };
-                let mut rows = Vec::new();
-                for t in tables {
-                    for ix in &t.indexes {
-                        let cols = t.schema.column_names(&ix.columns);
-                        let kind =
-                            if t.schema.indexes.iter().any(|d| d.name == ix.name) { "index" } else { "constraint" };
-                        rows.push(vec![
-                            Value::text(&ix.name),
-                            Value::text(t.name()),
-                            Value::text(&cols),
-                            Value::Boolean(ix.unique),
-                            Value::text(kind),
-                            Value::Integer(ix.entries.len() as i64),
-                        ]);
-                    }
-                }
-                let columns = ["name", "table", "columns", "unique", "kind", "entries"].map(String::from).to_vec();
-                let text = render(&ResultSet { columns: columns.into(), rows }, &self.settings);
-                let _ = self.out.write_all(text.as_bytes());
-            }
+            DotCommand::Indexes(table) => self.write_rows(&self.session.index_listing(table.as_deref())?),
             DotCommand::Mode(m) => self.settings.mode = m,
             DotCommand::Headers(on) => self.settings.headers = on,
             DotCommand::Timer(on) => self.settings.timer = on,
@@ -228,25 +175,7 @@ impl Runner {
                 let _ = writeln!(self.out, "{}", self.session_name);
             }
             DotCommand::Session(Some(name)) => self.switch_session(&name),
-            DotCommand::Snapshots => {
-                let rows = self
-                    .session
-                    .database()
-                    .snapshots()
-                    .into_iter()
-                    .map(|s| {
-                        vec![
-                            Value::text(&s.name),
-                            Value::Integer(s.version as i64),
-                            Value::Timestamp(s.created),
-                            Value::Integer(s.rows as i64),
-                        ]
-                    })
-                    .collect();
-                let columns = ["name", "version", "created", "rows"].map(String::from).to_vec();
-                let text = render(&ResultSet { columns: columns.into(), rows }, &self.settings);
-                let _ = self.out.write_all(text.as_bytes());
-            }
+            DotCommand::Snapshots => self.write_rows(&self.session.snapshot_listing()),
             DotCommand::Check => return self.run_sql("CHECK DATABASE"),
             DotCommand::Diff(a, b) => {
                 let side = |s: &str| match s.parse::<u64>() {
@@ -257,36 +186,27 @@ impl Runner {
                 return self.run_sql(&format!("DIFF {}, {}", side(&a), side(&b)));
             }
             DotCommand::Dump => {
-                let now = self.session.database().now();
-                let _ = self.out.write_all(export::dump(&state, now).as_bytes());
+                let _ = self.out.write_all(self.session.dump().as_bytes());
             }
             DotCommand::Export(path) => {
-                let version = self.session.database().version();
-                let text = export::export(&state, version, self.session.database().now())?;
-                std::fs::write(&path, text).map_err(|e| ErrorKind::Io(format!("cannot write {path}: {e}")))?;
-                let rows: usize = state.tables().map(|t| t.rows.len()).sum();
-                let _ = writeln!(self.out, "exported {} tables, {rows} rows to {path}", state.tables().count());
+                let done = self.session.export()?;
+                std::fs::write(&path, done.text).map_err(|e| ErrorKind::Io(format!("cannot write {path}: {e}")))?;
+                let _ = writeln!(self.out, "exported {} tables, {} rows to {path}", done.tables, done.rows);
             }
             DotCommand::Import(path) => {
                 let text =
                     std::fs::read_to_string(&path).map_err(|e| ErrorKind::Io(format!("cannot read {path}: {e}")))?;
-                let rows = export::import(&mut self.session, &text, &path)?;
+                let rows = self.session.import(&text, &path)?;
                 let _ = writeln!(self.out, "imported {rows} rows from {path}");
             }
         }
         Ok(Flow::Continue)
     }
 
-    /// A table's CREATE statement, then its indexes' and its triggers'.
-    fn write_schema(&mut self, t: &Table, state: &crate::storage::State) {
-        let _ = writeln!(self.out, "{}", t.schema.to_sql());
-        for ix in t.schema.index_sql() {
-            let _ = writeln!(self.out, "{ix}");
-        }
-        let name = t.name().to_ascii_lowercase();
-        for trigger in state.triggers().filter(|tr| tr.table == name) {
-            let _ = writeln!(self.out, "{};", trigger.sql);
-        }
+    /// A listing drawn in the current output mode.
+    fn write_rows(&mut self, rows: &ResultSet) {
+        let text = render(rows, &self.settings);
+        let _ = self.out.write_all(text.as_bytes());
     }
 
     /// Makes `name` the current session, opening it on the same database if needed.

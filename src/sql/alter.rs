@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use super::ast::{AlterAction, CreateTable, Expr};
 use super::parser::parse_expr;
-use super::plan::{Plan, RowChange};
+use super::plan::{DefaultPlan, Plan, RowChange};
 use super::planner::plan_create;
 use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::schema::CheckConstraint;
-use crate::storage::{ColumnDefault, State, TableSchema, Value};
+use crate::storage::{State, TableSchema};
 
 pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Plan> {
     let t = state.table_or_err(table)?;
@@ -21,6 +21,7 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
             suggestion: closest(name, schema.columns.iter().map(|c| c.name.as_str())),
         })
     };
+    let mut defaults = Vec::new();
     let rows = match action {
         AlterAction::AddColumn(def) => {
             if schema.column_index(&def.name).is_some() {
@@ -33,7 +34,7 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
                 constraints: vec![],
                 options: vec![],
             };
-            let added = plan_create(&single, state)?;
+            let (added, added_defaults) = plan_create(&single, state)?;
             if !added.foreign_keys.is_empty() {
                 return Err(Error::invalid("ADD COLUMN cannot add a FOREIGN KEY column yet; recreate the table"));
             }
@@ -43,20 +44,14 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
                 ));
             }
             let col = added.columns.into_iter().next().expect("the added table has the one column");
-            let fill = match &col.default {
-                Some(ColumnDefault::Value(v)) => v.clone(),
-                Some(ColumnDefault::Now) => Value::Timestamp(crate::storage::time::now_micros()),
-                None => Value::Null,
-            };
-            if col.not_null && fill.is_null() && !t.rows.is_empty() {
-                return Err(Error::invalid(format!("cannot add NOT NULL column {} without a default value", col.name)));
-            }
+            let at = schema.columns.len();
+            defaults = added_defaults.into_iter().map(|d| DefaultPlan { column: at, ..d }).collect();
             schema.columns.push(col);
             for c in added.checks {
                 let name = format!("{}_check{}", schema.name, schema.checks.len() + 1);
                 schema.checks.push(CheckConstraint { name, sql: c.sql });
             }
-            RowChange::Append(fill)
+            RowChange::AddColumn
         }
         AlterAction::RenameColumn { from, to } => {
             let i = column(from)?;
@@ -107,7 +102,7 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
             RowChange::Remove(i)
         }
     };
-    Ok(Plan::AlterTable { table: key, schema: Arc::new(schema), rows })
+    Ok(Plan::AlterTable { table: key, schema: Arc::new(schema), rows, defaults })
 }
 
 /// Renames every reference to a column.

@@ -9,9 +9,9 @@
 //! - [`explain`] — a plan printed as a tree
 //!
 //! ```
-//! use amberdb::sql::parser::parse;
+//! use amberdb::parse;
 //! let stmt = parse("SELECT 1 + 2 AS three").unwrap();
-//! assert!(matches!(stmt, amberdb::sql::ast::Statement::Select(_)));
+//! assert!(matches!(stmt, amberdb::ast::Statement::Select(_)));
 //! ```
 
 pub mod access;

@@ -643,6 +643,8 @@ pub enum Plan {
     CreateTable {
         schema: Arc<TableSchema>,
         if_not_exists: bool,
+        /// DEFAULT expressions, which the executor evaluates into the schema.
+        defaults: Vec<DefaultPlan>,
     },
     DropTable {
         name: String,
@@ -710,6 +712,8 @@ pub enum Plan {
         table: String,
         schema: Arc<TableSchema>,
         rows: RowChange,
+        /// DEFAULT expressions of an added column, evaluated by the executor.
+        defaults: Vec<DefaultPlan>,
     },
 }
 
@@ -737,8 +741,18 @@ pub enum ViewWrite {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RowChange {
     Keep,
-    Append(Value),
+    /// A column was added last: every row gains its default.
+    AddColumn,
     Remove(usize),
+}
+
+/// A column's DEFAULT expression. The planner binds it and checks that it is constant;
+/// the executor evaluates it once, when the table is created or the column added, and
+/// stores the value in the schema (so the planner never runs an expression).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefaultPlan {
+    pub column: usize,
+    pub expr: BExpr,
 }
 
 /// The tables a select scans at the head.

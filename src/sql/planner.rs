@@ -29,7 +29,8 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
         Statement::Update(u) => Plan::Update(plan_update(u, &cx)?),
         Statement::Delete(d) => Plan::Delete(plan_delete(d, &cx)?),
         Statement::CreateTable(c) => {
-            Plan::CreateTable { schema: Arc::new(plan_create(c, state)?), if_not_exists: c.if_not_exists }
+            let (schema, defaults) = plan_create(c, state)?;
+            Plan::CreateTable { schema: Arc::new(schema), if_not_exists: c.if_not_exists, defaults }
         }
         Statement::DropTable { name, if_exists } => {
             if !if_exists {
@@ -764,25 +765,31 @@ fn plan_delete(d: &Delete, cx: &Cx) -> Result<DeletePlan> {
     Ok(DeletePlan { table: key.into(), access, filter })
 }
 
-/// A column DEFAULT, evaluated once at CREATE time (`now()` stays a marker).
-fn default_of(e: &Expr, col: &str, ty: DataType, table: &str) -> Result<ColumnDefault> {
+/// A column DEFAULT: `now()` is a marker kept in the schema; anything else is bound
+/// and left to the executor to evaluate once, at CREATE time.
+fn default_of(e: &Expr, column: usize, col: &str) -> Result<Default> {
     if let Expr::Function { name, args, .. } = e {
         let lower = name.to_ascii_lowercase();
         if args.is_empty() && (lower == "now" || lower == "current_timestamp") {
-            return Ok(ColumnDefault::Now);
+            return Ok(Default::Marker(ColumnDefault::Now));
         }
     }
     let empty = Scope::default();
-    let bound = Binder::new(&empty, "not allowed in DEFAULT").bind(e)?;
-    if !super::binder::is_constant(&bound) {
+    let expr = Binder::new(&empty, "not allowed in DEFAULT").bind(e)?;
+    if !super::binder::is_constant(&expr) {
         return Err(Error::invalid(format!("default value of column {col} is not constant")));
     }
-    let v = crate::exec::eval_constant(&bound)?;
-    let stored = crate::exec::store_value(v, ty, table, col)?;
-    Ok(ColumnDefault::Value(stored))
+    Ok(Default::Expr(DefaultPlan { column, expr }))
 }
 
-pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<TableSchema> {
+enum Default {
+    Marker(ColumnDefault),
+    Expr(DefaultPlan),
+}
+
+/// A table's schema, and the DEFAULT expressions the executor fills into it.
+pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<(TableSchema, Vec<DefaultPlan>)> {
+    let mut defaults = Vec::new();
     let mut schema =
         TableSchema { name: c.name.clone(), columns: Vec::new(), primary_key: Vec::new(), ..TableSchema::default() };
     let mut pk_declared = false;
@@ -824,10 +831,10 @@ pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<TableSchema>
                 ColumnConstraint::Unique => schema
                     .uniques
                     .push(UniqueConstraint { name: format!("{}_{}_unique", c.name, def.name), columns: vec![i] }),
-                ColumnConstraint::Default(e) => {
-                    let ty = schema.columns[i].ty;
-                    schema.columns[i].default = Some(default_of(e, &def.name, ty, &c.name)?);
-                }
+                ColumnConstraint::Default(e) => match default_of(e, i, &def.name)? {
+                    Default::Marker(marker) => schema.columns[i].default = Some(marker),
+                    Default::Expr(pending) => defaults.push(pending),
+                },
                 ColumnConstraint::Check(e) => check(&mut schema, e)?,
                 ColumnConstraint::References(fk) => {
                     let fk = ForeignKeyDef { columns: vec![def.name.clone()], ..fk.clone() };
@@ -876,7 +883,7 @@ pub(super) fn plan_create(c: &CreateTable, state: &State) -> Result<TableSchema>
     if schema.ttl.is_some() && schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(&c.name)) {
         return Err(Error::invalid(format!("table {} refers to itself, so its rows cannot expire (TTL)", c.name)));
     }
-    Ok(schema)
+    Ok((schema, defaults))
 }
 
 /// Resolves a FOREIGN KEY against its parent (which may be the table being created).

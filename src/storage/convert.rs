@@ -6,9 +6,10 @@
 //! - **CAST** and arithmetic ([`cast`], [`to_number`]) follow SQLite and always produce a
 //!   value (`CAST('12abc' AS INTEGER)` is 12, `'abc' + 1` is 1).
 
-use super::schema::DataType;
+use super::schema::{literal_sql, DataType};
 use super::time;
 use super::value::{format_real, Value};
+use crate::error::{ErrorKind, Result};
 
 /// Length of the longest prefix of `s` that reads as a number, and whether it is a real.
 fn numeric_prefix(s: &str) -> (usize, bool) {
@@ -130,6 +131,25 @@ pub fn fits(v: &Value, ty: DataType) -> bool {
             | (Value::Boolean(_), DataType::Boolean)
             | (Value::Timestamp(_), DataType::Timestamp)
     )
+}
+
+/// Converts a value for a typed column, or names the column and value that do not fit.
+pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<Value> {
+    // A value already of the column's type (nearly every one) is stored as it is.
+    if fits(&v, ty) {
+        return Ok(v);
+    }
+    let (kind, shown) = (v.type_name(), v.clone());
+    store_as(v, ty).ok_or_else(|| {
+        ErrorKind::TypeMismatch {
+            table: table.to_string(),
+            column: column.to_string(),
+            ty: ty.name().to_string(),
+            value: literal_sql(&shown),
+            kind,
+        }
+        .into()
+    })
 }
 
 /// Converts a value for storage in a column of type `ty`, only when exact.

@@ -18,8 +18,11 @@
 //! assert_eq!(rows.rows, vec![vec![Value::Integer(1), Value::text("ada")]]);
 //! ```
 
+mod catalog;
 mod database;
+pub mod export;
 mod session;
 
+pub use catalog::Exported;
 pub use database::{Database, SnapshotInfo, DEFAULT_HISTORY};
 pub use session::{Outcome, Prepared, Session};

@@ -28,10 +28,10 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::Session;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::schema::{quote_ident, TableSchema};
 use crate::storage::{State, Table, Value};
-use crate::txn::Session;
 
 const FORMAT: u32 = 1;
 

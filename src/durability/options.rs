@@ -1,0 +1,60 @@
+//! How a data directory is used: when the log is fsynced, when checkpoints are taken.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::fs::{Fs, RealFs};
+
+/// When the log is fsynced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SyncMode {
+    /// Before a commit is acknowledged (concurrent commits share one fsync).
+    #[default]
+    Always,
+    /// At most every 100 ms: a power failure can lose the last moments of commits, a
+    /// process crash cannot.
+    Batch,
+    /// Never (only at checkpoints and when the database closes).
+    Off,
+}
+
+impl FromStr for SyncMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<SyncMode, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Ok(SyncMode::Always),
+            "batch" => Ok(SyncMode::Batch),
+            "off" => Ok(SyncMode::Off),
+            _ => Err(format!("unknown sync mode {s}: expected always, batch or off")),
+        }
+    }
+}
+
+pub(super) const BATCH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How a data directory is used.
+#[derive(Clone)]
+pub struct Options {
+    pub sync: SyncMode,
+    /// A checkpoint is taken after this many bytes of log since the last one.
+    pub checkpoint_after: u64,
+    /// A log segment is closed and the next begun once it is this large.
+    pub segment_size: u64,
+    /// Opens the database read-only as it was at this version.
+    pub as_of: Option<u64>,
+    pub fs: Arc<dyn Fs>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            sync: SyncMode::Always,
+            checkpoint_after: 64 << 20,
+            segment_size: 16 << 20,
+            as_of: None,
+            fs: Arc::new(RealFs),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! What the catalog holds, as the shell and the server show it: table names, schemas,
+//! indexes, namespaces and snapshots as result sets or SQL text, and the database as a
+//! dump or an export. Interfaces ask a [`Session`] for these rather than reading the
+//! state's types themselves.
+
+use super::export;
+use super::Session;
+use crate::error::Result;
+use crate::exec::ResultSet;
+use crate::storage::state::{namespace_of, MAIN};
+use crate::storage::{Table, Value};
+
+/// What an export wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exported {
+    /// The RON document.
+    pub text: String,
+    pub tables: usize,
+    pub rows: usize,
+}
+
+fn listing(columns: &[&str], rows: Vec<Vec<Value>>) -> ResultSet {
+    ResultSet { columns: columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().into(), rows }
+}
+
+impl Session {
+    /// The tables' names, sorted (`.tables`).
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.state().tables().map(|t| t.name().to_string()).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Each namespace with its tables, streams and messages; `*` marks this session's.
+    pub fn namespace_listing(&self) -> ResultSet {
+        let state = self.state();
+        let names = std::iter::once(MAIN.to_string()).chain(state.namespaces().cloned());
+        let rows = names
+            .map(|ns| {
+                let tables = state.tables().filter(|t| namespace_of(&t.name().to_ascii_lowercase()) == ns).count();
+                let store = state.messages(&ns);
+                let current = if ns == self.namespace() { "*" } else { "" };
+                vec![
+                    Value::text(&ns),
+                    Value::Integer(tables as i64),
+                    Value::Integer(store.map_or(0, |s| s.stream_count()) as i64),
+                    Value::Integer(store.map_or(0, |s| s.len()) as i64),
+                    Value::text(current),
+                ]
+            })
+            .collect();
+        listing(&["namespace", "tables", "streams", "messages", "current"], rows)
+    }
+
+    /// The statements that create a table (or every table): its CREATE TABLE, then its
+    /// indexes' and its triggers' (`.schema`).
+    pub fn schema_sql(&self, table: Option<&str>) -> Result<Vec<String>> {
+        let state = self.state();
+        let tables: Vec<&Table> = match table {
+            Some(name) => vec![state.table_or_err(name)?],
+            None => state.tables().collect(),
+        };
+        let mut lines = Vec::new();
+        for t in tables {
+            lines.push(t.schema.to_sql());
+            lines.extend(t.schema.index_sql());
+            let name = t.name().to_ascii_lowercase();
+            lines.extend(state.triggers().filter(|tr| tr.table == name).map(|tr| format!("{};", tr.sql)));
+        }
+        Ok(lines)
+    }
+
+    /// The indexes of a table (or of every table), with what backs them (`.indexes`).
+    pub fn index_listing(&self, table: Option<&str>) -> Result<ResultSet> {
+        let state = self.state();
+        let tables: Vec<&Table> = match table {
+            Some(name) => vec![state.table_or_err(name)?],
+            None => state.tables().collect(),
+        };
+        let mut rows = Vec::new();
+        for t in tables {
+            for ix in &t.indexes {
+                let kind = if t.schema.indexes.iter().any(|d| d.name == ix.name) { "index" } else { "constraint" };
+                rows.push(vec![
+                    Value::text(&ix.name),
+                    Value::text(t.name()),
+                    Value::text(&t.schema.column_names(&ix.columns)),
+                    Value::Boolean(ix.unique),
+                    Value::text(kind),
+                    Value::Integer(ix.entries.len() as i64),
+                ]);
+            }
+        }
+        Ok(listing(&["name", "table", "columns", "unique", "kind", "entries"], rows))
+    }
+
+    /// The named snapshots (`.snapshots`).
+    pub fn snapshot_listing(&self) -> ResultSet {
+        let rows = self
+            .database()
+            .snapshots()
+            .into_iter()
+            .map(|s| {
+                vec![
+                    Value::text(&s.name),
+                    Value::Integer(s.version as i64),
+                    Value::Timestamp(s.created),
+                    Value::Integer(s.rows as i64),
+                ]
+            })
+            .collect();
+        listing(&["name", "version", "created", "rows"], rows)
+    }
+
+    /// The database as SQL statements that rebuild it (`.dump`).
+    pub fn dump(&self) -> String {
+        export::dump(&self.state(), self.database().now())
+    }
+
+    /// The database as a RON document (`.export`).
+    pub fn export(&self) -> Result<Exported> {
+        let state = self.state();
+        let text = export::export(&state, self.database().version(), self.database().now())?;
+        let rows = state.tables().map(|t| t.rows.len()).sum();
+        Ok(Exported { text, tables: state.tables().count(), rows })
+    }
+
+    /// Loads a RON document made by [`Session::export`], in one transaction; the rows
+    /// it inserted (`.import`). `source` names the document in errors.
+    pub fn import(&mut self, text: &str, source: &str) -> Result<usize> {
+        export::import(self, text, source)
+    }
+}
