@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::eval::{eval, in_place, push_value, Ctx, Env};
 use super::reject::Rejects;
 use crate::error::{Error, Result};
-use crate::sql::plan::{Access, BExpr, Range};
+use crate::sql::plan::{Access, BExpr, Range, RangeEnd};
 
 use crate::storage::rows;
 use crate::storage::table::{Index, IndexEntry, IndexKey, Slot};
@@ -119,8 +119,8 @@ fn bounds(range: &Range, ctx: &Ctx) -> Result<Option<Bounds>> {
         return Ok(Some((None, None)));
     }
     let env = Env { row: &[], aggs: &[], ctx };
-    let one = |b: &Option<(BExpr, bool)>| -> Result<Option<(Value, bool)>> {
-        b.as_ref().map(|(e, incl)| Ok((eval(e, &env)?, *incl))).transpose()
+    let one = |b: &Option<RangeEnd>| -> Result<Option<(Value, bool)>> {
+        b.as_ref().map(|b| Ok((eval(&b.value, &env)?, b.inclusive))).transpose()
     };
     let (lo, hi) = (one(&range.lo)?, one(&range.hi)?);
     if lo.iter().chain(hi.iter()).any(|(v, _)| v.is_null()) {

@@ -352,7 +352,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             _ => Value::Null,
         },
         BExpr::And(..) | BExpr::Or(..) | BExpr::Compare(..) => bool_or_null(truth(e, env)?),
-        BExpr::Is(a, b, negated) => {
+        BExpr::Is { left: a, right: b, negated } => {
             let (a, b) = (operand(a, env)?, operand(b, env)?);
             let same = match (a.is_null(), b.is_null()) {
                 (true, true) => true,
@@ -369,7 +369,7 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             (Value::Null, _) | (_, Value::Null) => Value::Null,
             (a, b) => Value::text(&format!("{a}{b}")),
         },
-        BExpr::IsNull(a, negated) => Value::Boolean(operand(a, env)?.is_null() != *negated),
+        BExpr::IsNull { expr: a, negated } => Value::Boolean(operand(a, env)?.is_null() != *negated),
         BExpr::Between { .. } | BExpr::Like { .. } => bool_or_null(truth(e, env)?),
         BExpr::InList { expr, list, negated } => {
             let v = operand(expr, env)?;

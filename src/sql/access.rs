@@ -8,15 +8,15 @@
 //! wrong, only slower.
 
 use super::binder::is_constant;
-use super::plan::{Access, BExpr, CmpOp, Range};
+use super::plan::{Access, BExpr, CmpOp, Range, RangeEnd};
 use crate::storage::{DataType, Table, Value};
 
 /// What the WHERE clause says about one column.
 #[derive(Default, Clone)]
 struct ColumnFacts {
     eq: Option<BExpr>,
-    lo: Option<(BExpr, bool)>,
-    hi: Option<(BExpr, bool)>,
+    lo: Option<RangeEnd>,
+    hi: Option<RangeEnd>,
     list: Option<Vec<BExpr>>,
 }
 
@@ -85,8 +85,12 @@ fn facts(filter: Option<&BExpr>, table: &Table) -> Vec<ColumnFacts> {
                 let f = &mut facts[col];
                 match op {
                     CmpOp::Eq => f.eq = f.eq.take().or(Some(v.clone())),
-                    CmpOp::Gt | CmpOp::GtEq => f.lo = f.lo.take().or(Some((v.clone(), op == CmpOp::GtEq))),
-                    CmpOp::Lt | CmpOp::LtEq => f.hi = f.hi.take().or(Some((v.clone(), op == CmpOp::LtEq))),
+                    CmpOp::Gt | CmpOp::GtEq => {
+                        f.lo = f.lo.take().or(Some(RangeEnd { value: v.clone(), inclusive: op == CmpOp::GtEq }))
+                    }
+                    CmpOp::Lt | CmpOp::LtEq => {
+                        f.hi = f.hi.take().or(Some(RangeEnd { value: v.clone(), inclusive: op == CmpOp::LtEq }))
+                    }
                     CmpOp::NotEq => {}
                 }
             }
@@ -94,8 +98,8 @@ fn facts(filter: Option<&BExpr>, table: &Table) -> Vec<ColumnFacts> {
                 if let BExpr::Column(c) = &**expr {
                     if is_value(low) && is_value(high) {
                         let f = &mut facts[*c];
-                        f.lo = f.lo.take().or(Some(((**low).clone(), true)));
-                        f.hi = f.hi.take().or(Some(((**high).clone(), true)));
+                        f.lo = f.lo.take().or(Some(RangeEnd { value: (**low).clone(), inclusive: true }));
+                        f.hi = f.hi.take().or(Some(RangeEnd { value: (**high).clone(), inclusive: true }));
                     }
                 }
             }
@@ -113,8 +117,8 @@ fn facts(filter: Option<&BExpr>, table: &Table) -> Vec<ColumnFacts> {
                         // and the lower-case spelling of the prefix.
                         let lo = Value::text(&prefix.to_ascii_uppercase());
                         let hi = successor(&prefix.to_ascii_lowercase());
-                        facts[*c].lo = Some((BExpr::Const(lo), true));
-                        facts[*c].hi = Some((BExpr::Const(Value::text(&hi)), false));
+                        facts[*c].lo = Some(RangeEnd { value: BExpr::Const(lo), inclusive: true });
+                        facts[*c].hi = Some(RangeEnd { value: BExpr::Const(Value::text(&hi)), inclusive: false });
                     }
                 }
             }

@@ -277,7 +277,7 @@ impl<'a> Binder<'a> {
                 }
             }
             Expr::Binary { op, left, right } => self.binary(*op, left, right)?,
-            Expr::IsNull { expr, negated } => BExpr::IsNull(self.boxed(expr)?, *negated),
+            Expr::IsNull { expr, negated } => BExpr::IsNull { expr: self.boxed(expr)?, negated: *negated },
             Expr::Between { expr, low, high, negated } => BExpr::Between {
                 expr: self.boxed(expr)?,
                 low: self.boxed(low)?,
@@ -319,8 +319,8 @@ impl<'a> Binder<'a> {
             BinaryOp::LtEq => cmp(CmpOp::LtEq),
             BinaryOp::Gt => cmp(CmpOp::Gt),
             BinaryOp::GtEq => cmp(CmpOp::GtEq),
-            BinaryOp::Is => BExpr::Is(l, r, false),
-            BinaryOp::IsNot => BExpr::Is(l, r, true),
+            BinaryOp::Is => BExpr::Is { left: l, right: r, negated: false },
+            BinaryOp::IsNot => BExpr::Is { left: l, right: r, negated: true },
             BinaryOp::Like => BExpr::Like { expr: l, pattern: r, negated: false },
             BinaryOp::NotLike => BExpr::Like { expr: l, pattern: r, negated: true },
             BinaryOp::Concat => BExpr::Concat(l, r),
@@ -439,11 +439,13 @@ pub fn is_constant(e: &BExpr) -> bool {
             _,
         ) => false,
         BExpr::Func(_, args) => args.iter().all(is_constant),
-        BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull(a, _) | BExpr::Cast(a, _) => is_constant(a),
+        BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull { expr: a, .. } | BExpr::Cast(a, _) => {
+            is_constant(a)
+        }
         BExpr::And(a, b)
         | BExpr::Or(a, b)
         | BExpr::Compare(_, a, b)
-        | BExpr::Is(a, b, _)
+        | BExpr::Is { left: a, right: b, .. }
         | BExpr::Arith(_, a, b)
         | BExpr::Concat(a, b) => is_constant(a) && is_constant(b),
         BExpr::Like { expr, pattern, .. } => is_constant(expr) && is_constant(pattern),

@@ -69,10 +69,10 @@ impl fmt::Display for Named<'_> {
             BExpr::And(a, b) => write!(f, "({} AND {})", c(a), c(b)),
             BExpr::Or(a, b) => write!(f, "({} OR {})", c(a), c(b)),
             BExpr::Compare(op, a, b) => write!(f, "{} {} {}", c(a), cmp_sql(*op), c(b)),
-            BExpr::Is(a, b, neg) => write!(f, "{} IS {}{}", c(a), not(neg), c(b)),
+            BExpr::Is { left: a, right: b, negated: neg } => write!(f, "{} IS {}{}", c(a), not(neg), c(b)),
             BExpr::Arith(op, a, b) => write!(f, "({} {} {})", c(a), arith_sql(*op), c(b)),
             BExpr::Concat(a, b) => write!(f, "({} || {})", c(a), c(b)),
-            BExpr::IsNull(a, neg) => write!(f, "{} IS {}NULL", c(a), not(neg)),
+            BExpr::IsNull { expr: a, negated: neg } => write!(f, "{} IS {}NULL", c(a), not(neg)),
             BExpr::Between { expr, low, high, negated } => {
                 write!(f, "{} {}BETWEEN {} AND {}", c(expr), not(negated), c(low), c(high))
             }
@@ -105,11 +105,11 @@ fn conditions(names: &[String], prefix: &[BExpr], range: &Range) -> String {
     let shown = |e: &BExpr| Named(e, &none).to_string();
     let mut parts: Vec<String> = prefix.iter().zip(names).map(|(v, n)| format!("{n} = {}", shown(v))).collect();
     if let Some(next) = names.get(prefix.len()) {
-        if let Some((v, incl)) = &range.lo {
-            parts.push(format!("{next} {} {}", if *incl { ">=" } else { ">" }, shown(v)));
+        if let Some(lo) = &range.lo {
+            parts.push(format!("{next} {} {}", if lo.inclusive { ">=" } else { ">" }, shown(&lo.value)));
         }
-        if let Some((v, incl)) = &range.hi {
-            parts.push(format!("{next} {} {}", if *incl { "<=" } else { "<" }, shown(v)));
+        if let Some(hi) = &range.hi {
+            parts.push(format!("{next} {} {}", if hi.inclusive { "<=" } else { "<" }, shown(&hi.value)));
         }
     }
     parts.join(" AND ")

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::ast::Control;
 pub use super::ast::SetOp;
 use crate::storage::rows::Mask;
 use crate::storage::schema::IndexDef;
@@ -26,10 +27,18 @@ pub enum BExpr {
     Or(Box<BExpr>, Box<BExpr>),
     Compare(CmpOp, Box<BExpr>, Box<BExpr>),
     /// `IS` (`negated`: `IS NOT`): comparison in which NULL equals NULL.
-    Is(Box<BExpr>, Box<BExpr>, bool),
+    Is {
+        left: Box<BExpr>,
+        right: Box<BExpr>,
+        negated: bool,
+    },
     Arith(ArithOp, Box<BExpr>, Box<BExpr>),
     Concat(Box<BExpr>, Box<BExpr>),
-    IsNull(Box<BExpr>, bool),
+    /// `IS NULL` (`negated`: `IS NOT NULL`).
+    IsNull {
+        expr: Box<BExpr>,
+        negated: bool,
+    },
     Between {
         expr: Box<BExpr>,
         low: Box<BExpr>,
@@ -88,12 +97,12 @@ macro_rules! push_children {
             | BExpr::Not(a)
             | BExpr::Neg(a)
             | BExpr::BitNot(a)
-            | BExpr::IsNull(a, _)
+            | BExpr::IsNull { expr: a, .. }
             | BExpr::Cast(a, _) => $out.push(a),
             BExpr::And(a, b)
             | BExpr::Or(a, b)
             | BExpr::Compare(_, a, b)
-            | BExpr::Is(a, b, _)
+            | BExpr::Is { left: a, right: b, .. }
             | BExpr::Arith(_, a, b)
             | BExpr::Concat(a, b)
             | BExpr::Like { expr: a, pattern: b, .. } => {
@@ -486,11 +495,18 @@ pub struct JoinPlan {
     pub after: Option<BExpr>,
 }
 
-/// Bounds on one column: each a value and whether it is included.
+/// Bounds on one column.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Range {
-    pub lo: Option<(BExpr, bool)>,
-    pub hi: Option<(BExpr, bool)>,
+    pub lo: Option<RangeEnd>,
+    pub hi: Option<RangeEnd>,
+}
+
+/// One end of a [`Range`]: a value, and whether the value itself is in the range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RangeEnd {
+    pub value: BExpr,
+    pub inclusive: bool,
 }
 
 impl Range {
@@ -660,21 +676,8 @@ pub enum Plan {
         table: Option<String>,
         name: String,
     },
-    Begin {
-        serializable: bool,
-    },
-    Commit,
-    Rollback,
-    Savepoint(String),
-    RollbackTo(String),
-    Release(String),
-    CreateSnapshot(String),
-    DropSnapshot {
-        name: String,
-        if_exists: bool,
-    },
-    RestoreSnapshot(String),
-    Diff(AsOf, AsOf),
+    /// Transaction control and the like, which the session runs itself.
+    Control(Control),
     CheckDatabase,
     /// A statement that needs no work (REINDEX).
     Nothing,
@@ -696,8 +699,6 @@ pub enum Plan {
         name: String,
         if_exists: bool,
     },
-    Checkpoint,
-    Backup(String),
     CreateNamespace {
         name: String,
         if_not_exists: bool,
@@ -706,7 +707,6 @@ pub enum Plan {
         name: String,
         if_exists: bool,
     },
-    Use(String),
     /// The table is rebuilt under `schema`, each row passed through `rows`.
     AlterTable {
         table: String,

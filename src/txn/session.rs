@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::database::Database;
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{self, Ctx, Output, Read, ResultSet};
+use crate::sql::ast::Control;
 use crate::sql::plan::{Plan, SelectPlan};
 use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
 use crate::storage::schema::literal_sql;
@@ -317,35 +318,36 @@ impl Session {
 
     /// Transaction control, snapshots and diffs; `None` for every other plan.
     fn run_control(&mut self, plan: &Plan) -> Result<Option<Outcome>> {
-        let done = match plan {
-            Plan::Begin { serializable } => self.begin(*serializable)?,
-            Plan::Commit => self.commit()?,
-            Plan::Rollback => {
+        let Plan::Control(control) = plan else { return Ok(None) };
+        let done = match control {
+            Control::Begin { serializable } => self.begin(*serializable)?,
+            Control::Commit => self.commit()?,
+            Control::Rollback => {
                 self.txn.take().ok_or_else(no_txn)?;
                 "ROLLBACK"
             }
-            Plan::Savepoint(name) => self.savepoint(name),
-            Plan::Use(name) => {
+            Control::Savepoint(name) => self.savepoint(name),
+            Control::Use(name) => {
                 if !self.state().has_namespace(name) {
                     return Err(Error::invalid(format!("no such namespace: {name}")));
                 }
                 self.namespace = name.to_ascii_lowercase();
                 "USE"
             }
-            Plan::RollbackTo(name) => self.rollback_to(name)?,
-            Plan::Release(name) => self.release(name)?,
-            Plan::CreateSnapshot(name) => {
+            Control::RollbackTo(name) => self.rollback_to(name)?,
+            Control::Release(name) => self.release(name)?,
+            Control::CreateSnapshot(name) => {
                 self.outside_transaction("CREATE SNAPSHOT")?;
                 self.db.create_snapshot(name)?;
                 "CREATE SNAPSHOT"
             }
-            Plan::DropSnapshot { name, if_exists } => {
+            Control::DropSnapshot { name, if_exists } => {
                 self.db.drop_snapshot(name, *if_exists)?;
                 "DROP SNAPSHOT"
             }
-            Plan::RestoreSnapshot(name) => self.restore(name)?,
-            Plan::Diff(a, b) => return Ok(Some(Outcome::Rows(self.diff(a, b)?))),
-            Plan::Checkpoint => {
+            Control::RestoreSnapshot(name) => self.restore(name)?,
+            Control::Diff(a, b) => return Ok(Some(Outcome::Rows(self.diff(a, b)?))),
+            Control::Checkpoint => {
                 self.outside_transaction("CHECKPOINT")?;
                 let done = self.db.checkpoint()?;
                 let rows = vec![vec![
@@ -356,14 +358,13 @@ impl Session {
                 let columns = ["version", "bytes", "ms"].map(String::from).to_vec().into();
                 return Ok(Some(Outcome::Rows(ResultSet { columns, rows })));
             }
-            Plan::Backup(dir) => {
+            Control::Backup(dir) => {
                 self.outside_transaction("BACKUP")?;
                 let version = self.db.backup(dir)?;
                 let rows = vec![vec![Value::text(dir), Value::Integer(version as i64)]];
                 let columns = ["backup", "version"].map(String::from).to_vec().into();
                 return Ok(Some(Outcome::Rows(ResultSet { columns, rows })));
             }
-            _ => return Ok(None),
         };
         Ok(Some(Outcome::Done(done)))
     }

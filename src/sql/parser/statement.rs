@@ -87,7 +87,7 @@ impl Builder {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
                 Statement::DropTrigger { name: last_qname(p), if_exists }
             }
-            Rule::checkpoint_stmt => Statement::Checkpoint,
+            Rule::checkpoint_stmt => Statement::Control(Control::Checkpoint),
             Rule::reindex_stmt => Statement::Reindex(p.into_inner().find(|q| q.as_rule() == Rule::qname).map(qname)),
             Rule::create_namespace => {
                 let if_not_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_not_exists);
@@ -97,10 +97,10 @@ impl Builder {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
                 Statement::DropNamespace { name: last_ident(p), if_exists }
             }
-            Rule::use_stmt => Statement::Use(last_ident(p)),
+            Rule::use_stmt => Statement::Control(Control::Use(last_ident(p))),
             Rule::backup_stmt => {
                 let path = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("BACKUP TO names a directory");
-                Statement::Backup(unquote_string(path.as_str()))
+                Statement::Control(Control::Backup(unquote_string(path.as_str())))
             }
             Rule::alter_table => {
                 let mut inner = p.into_inner().filter(|q| !matches!(q.as_rule(), Rule::K_ALTER | Rule::K_TABLE));
@@ -126,26 +126,26 @@ impl Builder {
             Rule::begin_stmt => {
                 let level = p.into_inner().find(|q| q.as_rule() == Rule::isolation);
                 let serializable = level.is_some_and(|l| l.as_str().eq_ignore_ascii_case("serializable"));
-                Statement::Begin { serializable }
+                Statement::Control(Control::Begin { serializable })
             }
-            Rule::commit_stmt => Statement::Commit,
+            Rule::commit_stmt => Statement::Control(Control::Commit),
             Rule::rollback_stmt => match p.into_inner().find(|q| q.as_rule() == Rule::ident) {
-                Some(name) => Statement::RollbackTo(unquote_ident(name.as_str())),
-                None => Statement::Rollback,
+                Some(name) => Statement::Control(Control::RollbackTo(unquote_ident(name.as_str()))),
+                None => Statement::Control(Control::Rollback),
             },
-            Rule::savepoint_stmt => Statement::Savepoint(last_ident(p)),
-            Rule::release_stmt => Statement::Release(last_ident(p)),
-            Rule::create_snapshot => Statement::CreateSnapshot(last_ident(p)),
-            Rule::restore_snapshot => Statement::RestoreSnapshot(last_ident(p)),
+            Rule::savepoint_stmt => Statement::Control(Control::Savepoint(last_ident(p))),
+            Rule::release_stmt => Statement::Control(Control::Release(last_ident(p))),
+            Rule::create_snapshot => Statement::Control(Control::CreateSnapshot(last_ident(p))),
+            Rule::restore_snapshot => Statement::Control(Control::RestoreSnapshot(last_ident(p))),
             Rule::drop_snapshot => {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
-                Statement::DropSnapshot { name: last_ident(p), if_exists }
+                Statement::Control(Control::DropSnapshot { name: last_ident(p), if_exists })
             }
             Rule::diff_stmt => {
                 let mut refs = p.into_inner().filter(|q| q.as_rule() == Rule::version_ref).map(version_ref);
                 let a = refs.next().expect("DIFF has a first side")?;
                 let b = refs.next().expect("DIFF has a second side")?;
-                Statement::Diff(a, b)
+                Statement::Control(Control::Diff(a, b))
             }
             r => unreachable!("grammar rule {r:?} is not a statement"),
         })

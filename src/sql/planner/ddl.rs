@@ -1,0 +1,282 @@
+//! CREATE TABLE into a checked schema (defaults, keys, constraints, foreign keys) and
+//! CREATE TRIGGER.
+
+use super::*;
+
+/// Turns a trigger's `NEW.c` and `OLD.c` into parameters: the new row's columns are
+/// the first `width`, the old row's the next `width`. A row the event lacks (`NEW` of a
+/// DELETE, `OLD` of an INSERT) or a column the table lacks is an error.
+pub fn bind_trigger_rows(t: &mut CreateTrigger, columns: &[String]) -> Result<()> {
+    let (has_new, has_old) = match t.event {
+        TriggerEvent::Insert => (true, false),
+        TriggerEvent::Delete => (false, true),
+        TriggerEvent::Update(_) => (true, true),
+    };
+    let width = columns.len();
+    let mut bad: Option<Error> = None;
+    let mut bind = |e: &mut Expr| {
+        let Expr::Column { table: Some(q), name } = e else { return };
+        let (is_new, is_old) = (q.eq_ignore_ascii_case("new"), q.eq_ignore_ascii_case("old"));
+        if !is_new && !is_old {
+            return;
+        }
+        match columns.iter().position(|c| c.eq_ignore_ascii_case(name)) {
+            Some(i) if (is_new && has_new) || (is_old && has_old) => {
+                *e = Expr::Param(if is_new { i + 1 } else { width + i + 1 })
+            }
+            _ => {
+                bad.get_or_insert(ErrorKind::NoSuchColumn { name: format!("{q}.{name}"), suggestion: None }.into());
+            }
+        }
+    };
+    if let Some(w) = &mut t.when {
+        w.walk_mut(&mut bind);
+    }
+    for step in &mut t.body {
+        step.walk_exprs_mut(&mut bind);
+    }
+    bad.map_or(Ok(()), Err)
+}
+
+/// Checks a trigger against the catalog and keeps its text. Its body is planned where
+/// it fires, so that it may name tables created after it, as in SQLite.
+pub(in crate::sql) fn plan_create_trigger(t: &CreateTrigger, cx: &Cx) -> Result<Plan> {
+    let state = cx.state;
+    if state.trigger(&t.name).is_some() && !t.if_not_exists {
+        return Err(Error::invalid(format!("trigger {} already exists", t.name)));
+    }
+    let on_view = state.view(&t.table).is_some();
+    match (t.timing, on_view) {
+        (TriggerTiming::InsteadOf, false) => {
+            return Err(Error::invalid(format!("cannot create INSTEAD OF trigger on table {}", t.table)))
+        }
+        (TriggerTiming::Before | TriggerTiming::After, true) => {
+            return Err(Error::invalid(format!("cannot create {} trigger on view {}", t.timing.sql(), t.table)))
+        }
+        _ => {}
+    }
+    let columns: Vec<String> = if on_view {
+        view_columns(&t.table, cx)?
+    } else {
+        state.table_or_err(&t.table)?.schema.columns.iter().map(|c| c.name.clone()).collect()
+    };
+    if let TriggerEvent::Update(names) = &t.event {
+        for c in names {
+            view_column(&columns, c, &t.table)?;
+        }
+    }
+    bind_trigger_rows(&mut t.clone(), &columns)?;
+    let stored = CreateTrigger { if_not_exists: false, table: t.table.to_ascii_lowercase(), ..t.clone() };
+    let trigger = crate::storage::TriggerDef {
+        name: t.name.clone(),
+        table: stored.table.clone(),
+        timing: t.timing,
+        event: t.event.clone(),
+        sql: stored.to_string(),
+    };
+    Ok(Plan::CreateTrigger { trigger: Arc::new(trigger), if_not_exists: t.if_not_exists })
+}
+
+/// A column DEFAULT: `now()` is a marker kept in the schema; anything else is bound
+/// and left to the executor to evaluate once, at CREATE time.
+pub(super) fn default_of(e: &Expr, column: usize, col: &str) -> Result<Default> {
+    if let Expr::Function { name, args, .. } = e {
+        let lower = name.to_ascii_lowercase();
+        if args.is_empty() && (lower == "now" || lower == "current_timestamp") {
+            return Ok(Default::Marker(ColumnDefault::Now));
+        }
+    }
+    let empty = Scope::default();
+    let expr = Binder::new(&empty, "not allowed in DEFAULT").bind(e)?;
+    if !crate::sql::binder::is_constant(&expr) {
+        return Err(Error::invalid(format!("default value of column {col} is not constant")));
+    }
+    Ok(Default::Expr(DefaultPlan { column, expr }))
+}
+
+pub(super) enum Default {
+    Marker(ColumnDefault),
+    Expr(DefaultPlan),
+}
+
+/// A table's schema, and the DEFAULT expressions the executor fills into it.
+pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(TableSchema, Vec<DefaultPlan>)> {
+    let mut defaults = Vec::new();
+    let mut schema =
+        TableSchema { name: c.name.clone(), columns: Vec::new(), primary_key: Vec::new(), ..TableSchema::default() };
+    let mut pk_declared = false;
+    let mut foreign: Vec<ForeignKeyDef> = Vec::new();
+    let mut set_pk = |schema: &mut TableSchema, cols: Vec<usize>| -> Result<()> {
+        if pk_declared {
+            return Err(Error::invalid(format!("table {} has more than one primary key", c.name)));
+        }
+        pk_declared = true;
+        schema.primary_key = cols;
+        Ok(())
+    };
+    for def in &c.columns {
+        if schema.column_index(&def.name).is_some() {
+            return Err(Error::invalid(format!("duplicate column name: {}", def.name)));
+        }
+        let ty = DataType::from_declared(&def.type_name)
+            .ok_or_else(|| ErrorKind::UnknownType { column: def.name.clone(), ty: def.type_name.clone() })?;
+        schema.columns.push(Column { name: def.name.clone(), ty, not_null: false, default: None });
+    }
+    let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
+    let scope = Scope {
+        tables: vec![ScopeTable { name: c.name.clone(), alias: None, columns: names, offset: 0, hidden: Vec::new() }],
+        expiry: None,
+    };
+    let resolve = |list: &[String]| list.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>();
+    let check = |schema: &mut TableSchema, e: &Expr| -> Result<()> {
+        Binder::new(&scope, "not allowed in CHECK").bind(e)?;
+        let name = format!("{}_check{}", c.name, schema.checks.len() + 1);
+        schema.checks.push(CheckConstraint { name, sql: strip_outer_parens(&e.to_string()) });
+        Ok(())
+    };
+    for (i, def) in c.columns.iter().enumerate() {
+        for cons in &def.constraints {
+            match cons {
+                ColumnConstraint::PrimaryKey => set_pk(&mut schema, vec![i])?,
+                ColumnConstraint::NotNull => schema.columns[i].not_null = true,
+                ColumnConstraint::Null => {}
+                ColumnConstraint::Unique => schema
+                    .uniques
+                    .push(UniqueConstraint { name: format!("{}_{}_unique", c.name, def.name), columns: vec![i] }),
+                ColumnConstraint::Default(e) => match default_of(e, i, &def.name)? {
+                    Default::Marker(marker) => schema.columns[i].default = Some(marker),
+                    Default::Expr(pending) => defaults.push(pending),
+                },
+                ColumnConstraint::Check(e) => check(&mut schema, e)?,
+                ColumnConstraint::References(fk) => {
+                    let fk = ForeignKeyDef { columns: vec![def.name.clone()], ..fk.clone() };
+                    foreign.push(fk);
+                }
+            }
+        }
+    }
+    for cons in &c.constraints {
+        match cons {
+            TableConstraint::PrimaryKey(list) => {
+                let cols = resolve(list)?;
+                set_pk(&mut schema, cols)?;
+            }
+            TableConstraint::Unique(list) => {
+                let columns = resolve(list)?;
+                let name = format!("{}_{}_unique", c.name, list.join("_"));
+                schema.uniques.push(UniqueConstraint { name, columns });
+            }
+            TableConstraint::Check(e) => check(&mut schema, e)?,
+            TableConstraint::ForeignKey(fk) => foreign.push(fk.clone()),
+        }
+    }
+    // Primary key columns never hold NULL (an INTEGER key inserted as NULL is assigned).
+    for &k in &schema.primary_key.clone() {
+        schema.columns[k].not_null = true;
+    }
+    for fk in &foreign {
+        let columns = resolve(&fk.columns)?;
+        let resolved = foreign_key(&schema, columns, fk, state)?;
+        let parent = state.table(&resolved.parent);
+        if parent.is_some_and(|p| p.schema.ttl.is_some() || !p.expiry.is_empty()) {
+            return Err(Error::invalid(format!(
+                "table {} has rows that expire (TTL), so a foreign key cannot reference it",
+                resolved.parent
+            )));
+        }
+        schema.foreign_keys.push(resolved);
+    }
+    for (name, value) in &c.options {
+        match name.as_str() {
+            "ttl" => schema.ttl = Some(duration(value, "WITH (ttl = …)")?),
+            other => return Err(Error::invalid(format!("unknown table option {other} (known: ttl)"))),
+        }
+    }
+    if schema.ttl.is_some() && schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(&c.name)) {
+        return Err(Error::invalid(format!("table {} refers to itself, so its rows cannot expire (TTL)", c.name)));
+    }
+    Ok((schema, defaults))
+}
+
+/// Resolves a FOREIGN KEY against its parent (which may be the table being created).
+pub(super) fn foreign_key(
+    schema: &TableSchema,
+    columns: Vec<usize>,
+    fk: &ForeignKeyDef,
+    state: &State,
+) -> Result<ForeignKey> {
+    let parent =
+        if fk.parent.eq_ignore_ascii_case(&schema.name) { schema } else { &state.table_or_err(&fk.parent)?.schema };
+    let parent_columns = if fk.parent_columns.is_empty() {
+        if parent.primary_key.is_empty() {
+            return Err(Error::invalid(format!(
+                "table {} has no primary key: name the columns the foreign key references",
+                parent.name
+            )));
+        }
+        parent.primary_key.clone()
+    } else {
+        fk.parent_columns
+            .iter()
+            .map(|n| {
+                parent.column_index(n).ok_or_else(|| {
+                    Error::from(ErrorKind::NoSuchColumn {
+                        name: format!("{}.{n}", parent.name),
+                        suggestion: closest(n, parent.columns.iter().map(|c| c.name.as_str())),
+                    })
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
+    if parent_columns.len() != columns.len() {
+        return Err(Error::invalid(format!(
+            "foreign key has {} columns but references {} columns of {}",
+            columns.len(),
+            parent_columns.len(),
+            parent.name
+        )));
+    }
+    let keyed = parent.primary_key == parent_columns
+        || parent.uniques.iter().any(|u| u.columns == parent_columns)
+        || parent.indexes.iter().any(|i| i.unique && i.columns == parent_columns);
+    if !keyed {
+        return Err(Error::invalid(format!(
+            "foreign key must reference the primary key or a unique key of {} ({} is neither)",
+            parent.name,
+            parent.column_names(&parent_columns)
+        )));
+    }
+    let names: Vec<&str> = columns.iter().map(|&c| schema.columns[c].name.as_str()).collect();
+    Ok(ForeignKey {
+        name: format!("{}_{}_fkey", schema.name, names.join("_")),
+        columns,
+        parent: parent.name.clone(),
+        parent_names: parent_columns.iter().map(|&c| parent.columns[c].name.clone()).collect(),
+        parent_columns,
+        on_delete: fk.on_delete,
+        on_update: fk.on_update,
+    })
+}
+
+/// `(a > 0)` to `a > 0`, when the first parenthesis closes at the very end.
+pub(in crate::sql) fn strip_outer_parens(sql: &str) -> String {
+    let Some(inner) = sql.strip_prefix('(').and_then(|s| s.strip_suffix(')')) else {
+        return sql.to_string();
+    };
+    let mut depth = 0i32;
+    let mut in_quote = false;
+    for c in inner.chars() {
+        match c {
+            '\'' => in_quote = !in_quote,
+            '(' if !in_quote => depth += 1,
+            ')' if !in_quote => {
+                depth -= 1;
+                if depth < 0 {
+                    return sql.to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+    inner.to_string()
+}

@@ -1,0 +1,261 @@
+//! INSERT, UPDATE and DELETE, their CHECK constraints and TTLs, and writes to views
+//! (handed to the view's INSTEAD OF triggers).
+
+use super::*;
+
+pub(super) fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
+    schema
+        .checks
+        .iter()
+        .map(|c| {
+            let expr = crate::sql::parser::parse_expr(&c.sql)?;
+            let expr = Binder::new(scope, "not allowed in CHECK").bind(&expr)?;
+            Ok(CheckPlan { name: c.name.clone(), sql: c.sql.clone(), expr })
+        })
+        .collect()
+}
+
+/// The rows an INSERT's source gives, each `width` values; `None` for DEFAULT VALUES.
+pub(super) fn insert_source(
+    source: &InsertSource,
+    width: usize,
+    width_error: &dyn Fn(usize) -> Error,
+    cx: &Cx,
+) -> Result<Option<InsertSourcePlan>> {
+    Ok(Some(match source {
+        InsertSource::Values(rows) => {
+            let empty = Scope::default();
+            let nest = Some(Nesting { planner: cx, outer: &[] });
+            let mut binder = Binder::new(&empty, "not allowed in VALUES").nested(nest);
+            let mut bound = Vec::with_capacity(rows.len());
+            for (n, row) in rows.iter().enumerate() {
+                if row.len() != width {
+                    let e = width_error(row.len());
+                    return Err(if rows.len() > 1 { e.in_row(n + 1) } else { e });
+                }
+                bound.push(row.iter().map(|e| binder.bind(e)).collect::<Result<Vec<_>>>()?);
+            }
+            InsertSourcePlan::Values(bound)
+        }
+        InsertSource::Select(s) => {
+            let plan = plan_select(s, cx)?;
+            if plan.columns.len() != width {
+                return Err(width_error(plan.columns.len()));
+            }
+            InsertSourcePlan::Select(Box::new(plan))
+        }
+        InsertSource::DefaultValues => return Ok(None),
+    }))
+}
+
+/// A write to a view: its INSTEAD OF triggers do the work, once for each row it names.
+pub(super) fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<Plan> {
+    let columns = view_columns(view, cx)?;
+    let (event, kind) = match stmt {
+        Statement::Insert(i) => {
+            if i.replace || i.ttl.is_some() {
+                return Err(Error::invalid(format!("cannot use OR REPLACE or WITH TTL to insert into view {view}")));
+            }
+            let mut mapping = vec![None; columns.len()];
+            let width = match &i.columns {
+                Some(names) => {
+                    for (pos, name) in names.iter().enumerate() {
+                        let col = view_column(&columns, name, view)?;
+                        if mapping[col].replace(pos).is_some() {
+                            return Err(Error::invalid(format!("column {name} is named twice in INSERT")));
+                        }
+                    }
+                    names.len()
+                }
+                None => {
+                    mapping.iter_mut().enumerate().for_each(|(c, m)| *m = Some(c));
+                    columns.len()
+                }
+            };
+            let width_error = |got: usize| Error::invalid(format!("{got} values for {width} columns of view {view}"));
+            let source = match insert_source(&i.source, width, &width_error, cx)? {
+                Some(source) => source,
+                None => {
+                    mapping.iter_mut().for_each(|m| *m = None);
+                    InsertSourcePlan::Values(vec![vec![]])
+                }
+            };
+            ("INSERT", ViewWrite::Insert { mapping, source })
+        }
+        Statement::Update(u) => {
+            if u.ttl.is_some() {
+                return Err(Error::invalid(format!("cannot use WITH TTL to update view {view}")));
+            }
+            // The view's rows that match, each followed by its new values.
+            let mut items = vec![SelectItem::Wildcard];
+            let mut set = Vec::with_capacity(u.assignments.len());
+            for (name, e) in &u.assignments {
+                set.push(view_column(&columns, name, view)?);
+                items.push(SelectItem::Expr { expr: e.clone(), alias: None, text: String::new() });
+            }
+            let query =
+                Select { columns: items, from: vec![from_view(view)], filter: u.filter.clone(), ..Select::default() };
+            ("UPDATE", ViewWrite::Update { rows: plan_select(&query, cx)?, set })
+        }
+        Statement::Delete(d) => {
+            let query = Select {
+                columns: vec![SelectItem::Wildcard],
+                from: vec![from_view(view)],
+                filter: d.filter.clone(),
+                ..Select::default()
+            };
+            ("DELETE", ViewWrite::Delete { rows: plan_select(&query, cx)? })
+        }
+        _ => return Err(Error::invalid(format!("cannot write to view {view}"))),
+    };
+    let key = view.to_ascii_lowercase();
+    let set: &[usize] = match &kind {
+        ViewWrite::Update { set, .. } => set,
+        _ => &[],
+    };
+    let fires =
+        cx.state.triggers().filter(|t| t.table == key && t.timing == TriggerTiming::InsteadOf).any(|t| {
+            match &t.event {
+                TriggerEvent::Insert => event == "INSERT",
+                TriggerEvent::Delete => event == "DELETE",
+                TriggerEvent::Update(cols) => {
+                    event == "UPDATE"
+                        && (cols.is_empty()
+                            || cols.iter().any(|c| view_column(&columns, c, view).is_ok_and(|i| set.contains(&i))))
+                }
+            }
+        });
+    if !fires {
+        return Err(Error::invalid(format!(
+            "cannot modify {view} because it is a view (it has no INSTEAD OF {event} trigger)"
+        )));
+    }
+    Ok(Plan::ViewWrite(Box::new(ViewWritePlan { view: key, columns, kind })))
+}
+
+/// The names of a view's columns, as `SELECT *` from it gives them.
+pub(super) fn view_columns(view: &str, cx: &Cx) -> Result<Vec<String>> {
+    let all = Select { columns: vec![SelectItem::Wildcard], from: vec![from_view(view)], ..Select::default() };
+    Ok(plan_select(&all, cx)?.columns.to_vec())
+}
+
+pub(super) fn from_view(view: &str) -> FromTerm {
+    FromTerm { table: TableRef { name: view.to_string(), ..TableRef::default() }, joins: Vec::new() }
+}
+
+pub(super) fn view_column(columns: &[String], name: &str, view: &str) -> Result<usize> {
+    columns.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
+        ErrorKind::NoSuchColumn {
+            name: format!("{view}.{name}"),
+            suggestion: closest(name, columns.iter().map(String::as_str)),
+        }
+        .into()
+    })
+}
+
+pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
+    let state = cx.state;
+    let (scope, key) = table_scope(state, &i.table, None)?;
+    let schema = &state.table_or_err(&i.table)?.schema;
+    let ncols = schema.columns.len();
+    let mut mapping = vec![None; ncols];
+    let width = match &i.columns {
+        Some(names) => {
+            for (pos, name) in names.iter().enumerate() {
+                let col = scope.resolve(None, name)?;
+                if mapping[col].is_some() {
+                    return Err(Error::invalid(format!("column {name} is named twice in INSERT")));
+                }
+                mapping[col] = Some(pos);
+            }
+            names.len()
+        }
+        None => {
+            mapping.iter_mut().enumerate().for_each(|(c, m)| *m = Some(c));
+            ncols
+        }
+    };
+    let width_error = |got: usize| {
+        if i.columns.is_some() {
+            Error::invalid(format!("{got} values for {width} columns"))
+        } else {
+            Error::invalid(format!("table {} has {width} columns but {got} values were supplied", schema.name))
+        }
+    };
+    let source = match insert_source(&i.source, width, &width_error, cx)? {
+        Some(source) => source,
+        None => {
+            mapping.iter_mut().for_each(|m| *m = None);
+            InsertSourcePlan::Values(vec![vec![]])
+        }
+    };
+    let checks = plan_checks(schema, &scope)?;
+    let ttl = plan_ttl(&i.ttl, &key, state)?;
+    Ok(InsertPlan { table: key.into(), schema: schema.clone(), replace: i.replace, mapping, source, checks, ttl })
+}
+
+pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
+    let state = cx.state;
+    let (scope, key) = table_scope(state, &u.table, None)?;
+    let schema = &state.table_or_err(&u.table)?.schema;
+    let mut binder = Binder::new(&scope, "not allowed in UPDATE").nested(Some(Nesting { planner: cx, outer: &[] }));
+    let mut assignments = Vec::new();
+    for (name, e) in &u.assignments {
+        let col = scope.resolve(None, name)?;
+        assignments.push((col, binder.bind(e)?));
+    }
+    let filter = u.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
+    let checks = plan_checks(schema, &scope)?;
+    let access = access::choose(state.table_or_err(&u.table)?, filter.as_ref());
+    let ttl = plan_ttl(&u.ttl, &key, state)?;
+    Ok(UpdatePlan { table: key.into(), access, assignments, filter, checks, ttl })
+}
+
+/// A duration given as an interval text or a number of seconds.
+pub(super) fn duration(v: &crate::storage::Value, what: &str) -> Result<i64> {
+    let micros = match v {
+        crate::storage::Value::Text(t) => crate::storage::time::parse_interval(t),
+        crate::storage::Value::Integer(i) if *i >= 0 => i.checked_mul(1_000_000),
+        crate::storage::Value::Real(r) if *r >= 0.0 && *r < 9.2e12 => Some((r * 1e6).round() as i64),
+        _ => None,
+    };
+    micros.ok_or_else(|| {
+        let shown = crate::storage::schema::literal_sql(v);
+        Error::invalid(format!("{what}: {shown} is not a duration (try '30 seconds', '10 minutes' or '1 hour')"))
+    })
+}
+
+/// A table (if any) whose foreign key refers to `table`; with `itself`, the table's own
+/// foreign keys count too.
+pub(super) fn referrer(state: &State, table: &str, itself: bool) -> Option<String> {
+    state
+        .tables()
+        .filter(|t| itself || !t.name().eq_ignore_ascii_case(table))
+        .find(|t| t.schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(table)))
+        .map(|t| t.name().to_string())
+}
+
+/// `WITH TTL …` of an INSERT or UPDATE.
+pub(super) fn plan_ttl(spec: &Option<Option<String>>, table: &str, state: &State) -> Result<Option<Option<i64>>> {
+    let Some(spec) = spec else { return Ok(None) };
+    let Some(text) = spec else { return Ok(Some(None)) };
+    let micros = duration(&crate::storage::Value::text(text), "WITH TTL")?;
+    // Rows that expire are removed without foreign key actions, so a referenced table
+    // (even by itself) cannot have them.
+    if let Some(child) = referrer(state, table, true) {
+        return Err(Error::invalid(format!(
+            "rows of {table} cannot expire: table {child} has a foreign key that references it"
+        )));
+    }
+    Ok(Some(Some(micros)))
+}
+
+pub(super) fn plan_delete(d: &Delete, cx: &Cx) -> Result<DeletePlan> {
+    let state = cx.state;
+    let (scope, key) = table_scope(state, &d.table, None)?;
+    let nest = Some(Nesting { planner: cx, outer: &[] });
+    let filter =
+        d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
+    let access = access::choose(state.table_or_err(&d.table)?, filter.as_ref());
+    Ok(DeletePlan { table: key.into(), access, filter })
+}

@@ -1,0 +1,181 @@
+//! AST to [`Plan`]: resolves tables and columns against the state's schemas, expands
+//! `*`, binds every clause, and turns CREATE TABLE into a checked schema.
+//!
+//! - this file — which plan a statement becomes; the small statements
+//! - `select` — SELECT: columns, clauses, compound selects, access paths
+//! - `dml` — INSERT, UPDATE, DELETE, and writes to views
+//! - `ddl` — CREATE TABLE and CREATE TRIGGER
+
+mod ddl;
+mod dml;
+mod select;
+
+pub use ddl::bind_trigger_rows;
+use ddl::*;
+pub(in crate::sql) use ddl::{plan_create, strip_outer_parens};
+use dml::*;
+use select::*;
+
+use std::sync::Arc;
+
+use super::access;
+use super::ast::*;
+use super::binder::{has_aggregate, ordinal, Binder, Nesting, OuterScope, Scope, ScopeTable, SubqueryPlanner};
+use super::join;
+use super::plan::*;
+use crate::error::{closest, Error, ErrorKind, Result};
+use crate::storage::rows::Mask;
+use crate::storage::schema::{CheckConstraint, ForeignKey, IndexDef, UniqueConstraint};
+use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchema};
+
+/// Plans one statement against the schemas of `state`; `history` provides the schemas of
+/// past versions for `AS OF`.
+pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Plan> {
+    let cx = Cx { state, history };
+    Ok(match stmt {
+        Statement::Select(s) if s.calls("write_message") => Plan::WritingSelect(plan_select(s, &cx)?),
+        Statement::Select(s) => Plan::Select(plan_select(s, &cx)?),
+        Statement::Explain(s) => Plan::Explain(plan_select(s, &cx)?),
+        Statement::ExplainWrite(s) => Plan::ExplainWrite(Box::new(plan(s, state, history)?)),
+        Statement::Insert(i) if state.view(&i.table).is_some() => plan_view_write(stmt, &i.table, &cx)?,
+        Statement::Update(u) if state.view(&u.table).is_some() => plan_view_write(stmt, &u.table, &cx)?,
+        Statement::Delete(d) if state.view(&d.table).is_some() => plan_view_write(stmt, &d.table, &cx)?,
+        Statement::Insert(i) => Plan::Insert(plan_insert(i, &cx)?),
+        Statement::Update(u) => Plan::Update(plan_update(u, &cx)?),
+        Statement::Delete(d) => Plan::Delete(plan_delete(d, &cx)?),
+        Statement::CreateTable(c) => {
+            let (schema, defaults) = plan_create(c, state)?;
+            Plan::CreateTable { schema: Arc::new(schema), if_not_exists: c.if_not_exists, defaults }
+        }
+        Statement::DropTable { name, if_exists } => {
+            if !if_exists {
+                state.table_or_err(name)?;
+            }
+            if let Some(child) = referrer(state, name, false) {
+                return Err(Error::invalid(format!(
+                    "cannot drop table {name}: table {child} has a foreign key that references it"
+                )));
+            }
+            Plan::DropTable { name: name.clone(), if_exists: *if_exists }
+        }
+        Statement::CreateIndex { name, table, columns, unique, if_not_exists } => {
+            let (scope, key) = table_scope(state, table, None)?;
+            let cols = columns.iter().map(|(c, _)| scope.resolve(None, c)).collect::<Result<Vec<_>>>()?;
+            if let Some(owner) = state.index_owner(name) {
+                if !if_not_exists {
+                    return Err(Error::invalid(format!("index {name} already exists on table {owner}")));
+                }
+            }
+            let index = IndexDef {
+                name: name.clone(),
+                columns: cols,
+                desc: columns.iter().map(|c| c.1).collect(),
+                unique: *unique,
+            };
+            Plan::CreateIndex { table: key, index, if_not_exists: *if_not_exists }
+        }
+        Statement::DropIndex { name, if_exists } => {
+            let owner = state.index_owner(name);
+            let secondary = owner
+                .as_ref()
+                .and_then(|t| state.table(t))
+                .is_some_and(|t| t.schema.indexes.iter().any(|i| i.name.eq_ignore_ascii_case(name)));
+            match owner {
+                Some(_) if !secondary => {
+                    return Err(Error::invalid(format!(
+                        "index {name} belongs to a UNIQUE or PRIMARY KEY constraint and cannot be dropped"
+                    )))
+                }
+                None if !if_exists => {
+                    let names = state.tables().flat_map(|t| t.indexes.iter().map(|i| i.name.as_str()));
+                    let hint = closest(name, names).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                    return Err(Error::invalid(format!("no such index: {name}{hint}")));
+                }
+                owner => Plan::DropIndex { table: owner.map(|t| t.to_ascii_lowercase()), name: name.clone() },
+            }
+        }
+        Statement::Control(c) => Plan::Control(c.clone()),
+        Statement::CheckDatabase => Plan::CheckDatabase,
+        Statement::CreateView { name, columns, query, if_not_exists } => {
+            if !if_not_exists {
+                if state.view(name).is_some() {
+                    return Err(Error::invalid(format!("view {name} already exists")));
+                }
+                if state.table(name).is_some() {
+                    return Err(ErrorKind::TableExists(name.clone()).into());
+                }
+            }
+            if query.calls("write_message") {
+                return Err(Error::invalid("a view cannot write messages (write_message)"));
+            }
+            let plan = plan_select(query, &cx)?;
+            if !columns.is_empty() && columns.len() != plan.columns.len() {
+                return Err(Error::invalid(format!(
+                    "view {name} has {} columns but its SELECT gives {}",
+                    columns.len(),
+                    plan.columns.len()
+                )));
+            }
+            let view = crate::storage::ViewDef { name: name.clone(), columns: columns.clone(), sql: query.to_string() };
+            Plan::CreateView { view: Arc::new(view), if_not_exists: *if_not_exists }
+        }
+        Statement::DropView { name, if_exists } => {
+            if !if_exists && state.view(name).is_none() {
+                return Err(Error::invalid(format!("no such view: {name}")));
+            }
+            Plan::DropView { name: name.clone(), if_exists: *if_exists }
+        }
+        Statement::CreateTrigger(t) => plan_create_trigger(t, &cx)?,
+        Statement::DropTrigger { name, if_exists } => {
+            if !if_exists && state.trigger(name).is_none() {
+                let hint = closest(name, state.triggers().map(|t| t.name.as_str()));
+                let hint = hint.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
+                return Err(Error::invalid(format!("no such trigger: {name}{hint}")));
+            }
+            Plan::DropTrigger { name: name.clone(), if_exists: *if_exists }
+        }
+        Statement::Reindex(name) => {
+            if let Some(n) = name {
+                if state.table(n).is_none() && state.index_owner(n).is_none() {
+                    return Err(Error::invalid(format!("unable to identify the object to be reindexed: {n}")));
+                }
+            }
+            Plan::Nothing
+        }
+        Statement::CreateNamespace { name, if_not_exists } => {
+            if state.has_namespace(name) && !if_not_exists {
+                return Err(Error::invalid(format!("namespace {name} already exists")));
+            }
+            Plan::CreateNamespace { name: name.to_ascii_lowercase(), if_not_exists: *if_not_exists }
+        }
+        Statement::DropNamespace { name, if_exists } => {
+            if !state.has_namespace(name) && !if_exists {
+                return Err(Error::invalid(format!("no such namespace: {name}")));
+            }
+            Plan::DropNamespace { name: name.to_ascii_lowercase(), if_exists: *if_exists }
+        }
+        Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action)?,
+    })
+}
+
+/// What planning reads: the current schemas and, for `AS OF`, past ones.
+struct Cx<'a> {
+    state: &'a State,
+    history: &'a dyn History,
+}
+
+pub(in crate::sql) fn table_scope(state: &State, name: &str, alias: Option<&String>) -> Result<(Scope, String)> {
+    let table = state.table_or_err(name)?;
+    let schema = &table.schema;
+    let scope = Scope {
+        tables: vec![ScopeTable {
+            name: schema.name.clone(),
+            alias: alias.cloned(),
+            columns: schema.columns.iter().map(|c| c.name.clone()).collect(),
+            offset: 0,
+            hidden: Vec::new(),
+        }],
+        expiry: None,
+    };
+    Ok((scope, schema.name.to_ascii_lowercase()))
+}
