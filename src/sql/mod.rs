@@ -1,12 +1,19 @@
 //! The language: text to AST to plan.
 //!
+//! The life of a statement, in the order these modules see it:
+//!
 //! - [`split`] — cuts a script into statements and dot-commands
-//! - [`parser`] — pest grammar (`grammar/amber.pest`) to [`ast`]
-//! - [`syntax`] — syntax errors in words, nesting limits
+//! - [`shape`] — takes the literals out of a statement's text, so that statements that
+//!   differ only in their values share one cached plan
+//! - [`syntax`] — nesting limits before parsing; syntax errors in words
+//! - [`parser`] — pest grammar (`grammar/amber.pest`) to [`ast`] (with `Display` back to SQL)
+//! - [`namespace`] — every name rewritten to the name it is stored under
 //! - [`binder`] — names to column positions, functions to enums
-//! - [`planner`] — AST to [`plan::Plan`]
+//! - [`planner`] — AST to [`plan::Plan`]; [`alter`] for ALTER TABLE, [`join`] for FROM lists
 //! - [`access`] — access paths: keys, indexes, ordered scans
 //! - [`explain`] — a plan printed as a tree
+//!
+//! The executor (`exec`) runs the plan; the session (`txn`) caches it by shape.
 //!
 //! ```
 //! use amberdb::parse;

@@ -15,6 +15,8 @@
 //! - [`state`] — the whole database and the write set
 //! - [`trigger`] — triggers as the catalog keeps them
 //! - [`diff`] — differences between states, walking only what they do not share
+//! - [`streams`] — message streams: every message in order, by stream and category
+//! - [`check`] — `CHECK DATABASE`: indexes agree with rows, keys and types hold
 
 pub mod check;
 pub mod convert;

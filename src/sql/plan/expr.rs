@@ -1,0 +1,352 @@
+//! Bound expressions: what a clause becomes once its names are column positions and its
+//! functions enums, with the operators, functions and aggregates they call.
+
+use super::*;
+
+/// A bound expression, evaluated against one row (and the aggregates of its group).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BExpr {
+    Const(Value),
+    /// A column of the input row, by position.
+    Column(usize),
+    /// A statement parameter, 0-based.
+    Param(usize),
+    /// The result of an aggregate of the current group, by position.
+    Agg(usize),
+    Not(Box<BExpr>),
+    Neg(Box<BExpr>),
+    BitNot(Box<BExpr>),
+    And(Box<BExpr>, Box<BExpr>),
+    Or(Box<BExpr>, Box<BExpr>),
+    Compare(CmpOp, Box<BExpr>, Box<BExpr>),
+    /// `IS` (`negated`: `IS NOT`): comparison in which NULL equals NULL.
+    Is {
+        left: Box<BExpr>,
+        right: Box<BExpr>,
+        negated: bool,
+    },
+    Arith(ArithOp, Box<BExpr>, Box<BExpr>),
+    Concat(Box<BExpr>, Box<BExpr>),
+    /// `IS NULL` (`negated`: `IS NOT NULL`).
+    IsNull {
+        expr: Box<BExpr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<BExpr>,
+        low: Box<BExpr>,
+        high: Box<BExpr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<BExpr>,
+        list: Vec<BExpr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<BExpr>,
+        pattern: Box<BExpr>,
+        negated: bool,
+    },
+    Case {
+        operand: Option<Box<BExpr>>,
+        whens: Vec<(BExpr, BExpr)>,
+        else_: Option<Box<BExpr>>,
+    },
+    Cast(Box<BExpr>, DataType),
+    Func(Func, Vec<BExpr>),
+    /// A column of an enclosing query's row: `depth` 1 is the query just outside.
+    Outer {
+        depth: usize,
+        column: usize,
+    },
+    /// `(SELECT …)`. A subquery that reads no enclosing row is run once per statement.
+    Subquery(Arc<SelectPlan>, Correlated),
+    Exists(Arc<SelectPlan>, Correlated),
+    InSubquery {
+        expr: Box<BExpr>,
+        plan: Arc<SelectPlan>,
+        correlated: Correlated,
+        negated: bool,
+    },
+}
+
+/// Whether a subquery reads a row of an enclosing query (and so runs once per row).
+pub type Correlated = bool;
+
+/// Pushes the expressions directly inside `$e` onto `$out`: shared or mutable borrows,
+/// as `$e` is one or the other, so that both walkers list the variants once.
+macro_rules! push_children {
+    ($e:expr, $out:ident) => {
+        match $e {
+            BExpr::Const(_)
+            | BExpr::Column(_)
+            | BExpr::Param(_)
+            | BExpr::Agg(_)
+            | BExpr::Outer { .. }
+            | BExpr::Subquery(..)
+            | BExpr::Exists(..) => {}
+            BExpr::InSubquery { expr: a, .. }
+            | BExpr::Not(a)
+            | BExpr::Neg(a)
+            | BExpr::BitNot(a)
+            | BExpr::IsNull { expr: a, .. }
+            | BExpr::Cast(a, _) => $out.push(a),
+            BExpr::And(a, b)
+            | BExpr::Or(a, b)
+            | BExpr::Compare(_, a, b)
+            | BExpr::Is { left: a, right: b, .. }
+            | BExpr::Arith(_, a, b)
+            | BExpr::Concat(a, b)
+            | BExpr::Like { expr: a, pattern: b, .. } => {
+                $out.push(a);
+                $out.push(b);
+            }
+            BExpr::Between { expr, low, high, .. } => {
+                $out.push(expr);
+                $out.push(low);
+                $out.push(high);
+            }
+            BExpr::InList { expr, list, .. } => {
+                $out.push(expr);
+                for x in list {
+                    $out.push(x);
+                }
+            }
+            BExpr::Case { operand, whens, else_ } => {
+                if let Some(o) = operand {
+                    $out.push(o);
+                }
+                for (w, t) in whens {
+                    $out.push(w);
+                    $out.push(t);
+                }
+                if let Some(e) = else_ {
+                    $out.push(e);
+                }
+            }
+            BExpr::Func(_, args) => {
+                for x in args {
+                    $out.push(x);
+                }
+            }
+        }
+    };
+}
+
+impl BExpr {
+    /// The expressions directly inside this one.
+    pub fn children(&self) -> Vec<&BExpr> {
+        let mut out: Vec<&BExpr> = Vec::new();
+        push_children!(self, out);
+        out
+    }
+
+    /// The expressions directly inside this one, to change.
+    pub fn children_mut(&mut self) -> Vec<&mut BExpr> {
+        let mut out: Vec<&mut BExpr> = Vec::new();
+        push_children!(self, out);
+        out
+    }
+
+    /// Renumbers every column reference.
+    pub fn map_columns(&mut self, f: &dyn Fn(usize) -> usize) {
+        if let BExpr::Column(c) = self {
+            *c = f(*c);
+        }
+        for child in self.children_mut() {
+            child.map_columns(f);
+        }
+    }
+
+    /// Whether the expression holds a subquery.
+    pub fn has_subquery(&self) -> bool {
+        match self {
+            BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
+            other => other.children().into_iter().any(BExpr::has_subquery),
+        }
+    }
+
+    /// Whether evaluating the expression reads the database: a subquery, or a stream
+    /// function that looks at the messages stored.
+    pub fn reads_state(&self) -> bool {
+        match self {
+            BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
+            BExpr::Func(Func::WriteMessage | Func::StreamVersion, _) => true,
+            other => other.children().into_iter().any(BExpr::reads_state),
+        }
+    }
+
+    /// The columns the expression reads, when it names them all (a subquery reads its
+    /// row through outer references) and they are among the first 64.
+    pub fn reads(&self) -> Option<Mask> {
+        if self.has_subquery() {
+            return None;
+        }
+        Mask::of(self.columns())
+    }
+
+    /// Every column the expression reads.
+    pub fn columns(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.visit_columns(&mut |c| out.push(c));
+        out
+    }
+
+    pub fn visit_columns(&self, f: &mut dyn FnMut(usize)) {
+        if let BExpr::Column(c) = self {
+            f(*c);
+        }
+        for child in self.children() {
+            child.visit_columns(f);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+impl CmpOp {
+    /// Whether `a op b` holds when `a` compares to `b` as `o`.
+    pub fn holds(self, o: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => o == Equal,
+            CmpOp::NotEq => o != Equal,
+            CmpOp::Lt => o == Less,
+            CmpOp::LtEq => o != Greater,
+            CmpOp::Gt => o == Greater,
+            CmpOp::GtEq => o != Less,
+        }
+    }
+
+    /// The operator with its operands swapped: `a < b` is `b > a`.
+    pub fn flipped(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::LtEq => CmpOp::GtEq,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::GtEq => CmpOp::LtEq,
+            op => op,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    BitAnd,
+    BitOr,
+    ShiftLeft,
+    ShiftRight,
+}
+
+/// Scalar functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    Coalesce,
+    IfNull,
+    NullIf,
+    Abs,
+    Length,
+    Hex,
+    Lower,
+    Upper,
+    Substr,
+    Trim,
+    LTrim,
+    RTrim,
+    Round,
+    Typeof,
+    Min,
+    Max,
+    Now,
+    Replace,
+    Instr,
+    Sign,
+    Random,
+    CurrentVersion,
+    /// `write_message(ns, id, stream, type, data [, metadata [, expected_version]])`.
+    WriteMessage,
+    /// `stream_version(ns, stream)`.
+    StreamVersion,
+    StreamId,
+    CardinalId,
+    Category,
+    IsCategory,
+    Hash64,
+    /// Seconds until the row expires, from its expiry column.
+    TtlRemaining,
+    /// `RAISE(action[, message])` in a trigger's body: its action as text.
+    Raise,
+}
+
+/// The table-valued functions that read a namespace's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageRead {
+    /// `get_stream_messages(stream [, position [, batch_size [, condition]]])`
+    Stream,
+    /// `get_category_messages(category [, position [, batch_size [, correlation
+    /// [, consumer_group_member [, consumer_group_size [, condition]]]]]])`
+    Category,
+    /// `get_last_stream_message(stream [, type])`
+    Last,
+}
+
+impl MessageRead {
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageRead::Stream => "get_stream_messages",
+            MessageRead::Category => "get_category_messages",
+            MessageRead::Last => "get_last_stream_message",
+        }
+    }
+
+    /// The function of this name, with the number of arguments it takes after the
+    /// namespace.
+    pub fn by_name(name: &str) -> Option<(MessageRead, usize, usize)> {
+        match name.to_ascii_lowercase().as_str() {
+            "get_stream_messages" => Some((MessageRead::Stream, 1, 4)),
+            "get_category_messages" => Some((MessageRead::Category, 1, 7)),
+            "get_last_stream_message" => Some((MessageRead::Last, 1, 2)),
+            _ => None,
+        }
+    }
+}
+
+/// The columns message reads return, as Message DB's functions do.
+pub const MESSAGE_COLUMNS: [&str; 8] =
+    ["id", "stream_name", "type", "position", "global_position", "data", "metadata", "time"];
+
+/// Aggregate functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFunc {
+    CountStar,
+    Count,
+    Sum,
+    Total,
+    Avg,
+    Min,
+    Max,
+    GroupConcat,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggCall {
+    pub func: AggFunc,
+    pub arg: Option<BExpr>,
+    /// The separator of `group_concat`.
+    pub separator: Option<BExpr>,
+    pub distinct: bool,
+}
