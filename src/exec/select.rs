@@ -132,7 +132,7 @@ fn source_rows(rows: SourceRows, state: &State, ctx: &Ctx, f: &mut dyn FnMut(Row
             })
         }
         Source::Derived { plan, filter } => {
-            for values in run_select(plan, state, ctx)?.rows {
+            for values in crate::storage::stack::grow(|| run_select(plan, state, ctx))?.rows {
                 if let Some(cond) = filter {
                     if !is_true(cond, &Env { row: &values, aggs: &[], ctx })? {
                         continue;

@@ -5,6 +5,8 @@
 //! earlier ones makes that join a hash join. A WHERE term on the right side of a LEFT
 //! JOIN waits until the unmatched rows have been added.
 
+use std::sync::Arc;
+
 use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
 use super::binder::{Binder, Nesting, Scope, ScopeTable};
@@ -18,7 +20,7 @@ pub struct FromItem {
     /// The table; for a subquery or view, an empty stand-in with its column names.
     pub table: Table,
     /// The plan of a subquery in FROM, or of a view.
-    pub derived: Option<Box<SelectPlan>>,
+    pub derived: Option<Arc<SelectPlan>>,
     /// A message read in FROM, with its arguments (the namespace first).
     pub function: Option<(MessageRead, Vec<BExpr>)>,
     pub tref: TableRef,
@@ -42,11 +44,11 @@ pub fn from_items(
             names.into_iter().map(|name| Column { name, ty: DataType::Any, not_null: false, default: None }).collect();
         Table::new(TableSchema { name: name.to_string(), columns, ..TableSchema::default() })
     };
-    let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Box<SelectPlan>>) {
+    let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Arc<SelectPlan>>) {
         let names: Vec<String> = if columns.is_empty() { plan.columns.to_vec() } else { columns.to_vec() };
-        (stand_in(name, names), Some(Box::new(plan)))
+        (stand_in(name, names), Some(Arc::new(plan)))
     };
-    let load = |t: &TableRef| -> Result<(Table, Option<Box<SelectPlan>>)> {
+    let load = |t: &TableRef| -> Result<(Table, Option<Arc<SelectPlan>>)> {
         if t.function.is_some() {
             let columns = MESSAGE_COLUMNS.iter().map(|c| c.to_string()).collect();
             return Ok((stand_in(&t.name.to_ascii_lowercase(), columns), None));
@@ -361,7 +363,7 @@ fn join_in_order(
             e
         });
         if let Some(plan) = &items[i].derived {
-            return Source::Derived { plan: plan.clone(), filter: local };
+            return Source::Derived { plan: Arc::clone(plan), filter: local };
         }
         if let Some((read, args)) = &items[i].function {
             let as_of = items[i].tref.as_of.clone();

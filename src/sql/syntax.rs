@@ -5,13 +5,20 @@
 use super::parser::Rule;
 use crate::error::{Error, ErrorKind, Result};
 
-/// How deeply parentheses may nest in one statement.
-const MAX_NESTING: usize = 100;
+/// How deeply parentheses and `CASE … END` may nest in one statement.
+pub const MAX_NESTING: usize = 100;
 /// How many operators one expression (between commas) may chain.
 const MAX_CHAIN: usize = 1000;
 
+fn too_deep(offset: usize) -> Error {
+    let message = format!("expression nested too deeply (more than {MAX_NESTING} levels of parentheses or CASE)");
+    ErrorKind::Parse { message, offset }.into()
+}
+
 /// Refuses statements whose expressions nest or chain so deeply that parsing and
-/// evaluating them would exhaust the stack. A lexical pass, before pest runs.
+/// evaluating them would exhaust the stack. A lexical pass, before pest runs: it skips
+/// quoted text and comments (an apostrophe in a comment opens nothing), and counts
+/// each `(` and each `CASE` as a level, each `)` and `END` as the end of one.
 pub(super) fn check_depth(sql: &str) -> Result<()> {
     let b = sql.as_bytes();
     let (mut depth, mut chain, mut i) = (0usize, 0usize, 0usize);
@@ -23,22 +30,45 @@ pub(super) fn check_depth(sql: &str) -> Result<()> {
                     i += 1;
                 }
             }
+            b'[' => {
+                while i < b.len() && b[i] != b']' {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
             b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    let message = format!("expression nested too deeply (more than {MAX_NESTING} parentheses)");
-                    return Err(ErrorKind::Parse { message, offset: i }.into());
+                    return Err(too_deep(i));
                 }
             }
             b')' => depth = depth.saturating_sub(1),
             b',' | b';' => chain = 0,
             b'+' | b'-' | b'*' | b'/' | b'%' | b'<' | b'>' | b'=' | b'|' | b'&' | b'~' | b'!' => chain += 1,
-            c if c.is_ascii_alphabetic() => {
+            c if c.is_ascii_alphabetic() || c == b'_' => {
                 let end =
                     b[i..].iter().position(|c| !c.is_ascii_alphanumeric() && *c != b'_').map_or(b.len(), |n| i + n);
                 let word = &sql[i..end];
                 if ["and", "or", "not", "is", "like", "between", "in"].iter().any(|k| word.eq_ignore_ascii_case(k)) {
                     chain += 1;
+                } else if word.eq_ignore_ascii_case("case") {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Err(too_deep(i));
+                    }
+                } else if word.eq_ignore_ascii_case("end") {
+                    depth = depth.saturating_sub(1);
                 }
                 i = end;
                 continue;

@@ -16,6 +16,7 @@
 //! - [`trigger`] — triggers as the catalog keeps them
 //! - [`diff`] — differences between states, walking only what they do not share
 //! - [`streams`] — message streams: every message in order, by stream and category
+//! - [`stack`] — more stack for recursion the input decides (chains of views)
 //! - [`check`] — `CHECK DATABASE`: indexes agree with rows, keys and types hold
 
 pub mod check;
@@ -24,6 +25,7 @@ pub mod diff;
 pub mod pagemap;
 pub mod rows;
 pub mod schema;
+pub mod stack;
 pub mod state;
 pub mod streams;
 pub mod table;

@@ -54,8 +54,10 @@ pub enum Source {
         columns: Vec<usize>,
     },
     /// The rows of a subquery in FROM (or a view), kept when `filter` holds.
+    /// The plan is shared: a view nested in views is planned once and handed up, not
+    /// copied at each level.
     Derived {
-        plan: Box<SelectPlan>,
+        plan: Arc<SelectPlan>,
         filter: Option<BExpr>,
     },
 }

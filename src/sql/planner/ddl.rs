@@ -79,11 +79,11 @@ pub(in crate::sql) fn plan_create_trigger(t: &CreateTrigger, cx: &Cx) -> Result<
 
 /// A column DEFAULT: `now()` is a marker kept in the schema; anything else is bound
 /// and left to the executor to evaluate once, at CREATE time.
-pub(super) fn default_of(e: &Expr, column: usize, col: &str) -> Result<Default> {
+pub(super) fn default_of(e: &Expr, column: usize, col: &str) -> Result<DefaultKind> {
     if let Expr::Function { name, args, .. } = e {
         let lower = name.to_ascii_lowercase();
         if args.is_empty() && (lower == "now" || lower == "current_timestamp") {
-            return Ok(Default::Marker(ColumnDefault::Now));
+            return Ok(DefaultKind::Marker(ColumnDefault::Now));
         }
     }
     let empty = Scope::default();
@@ -91,10 +91,10 @@ pub(super) fn default_of(e: &Expr, column: usize, col: &str) -> Result<Default> 
     if !crate::sql::binder::is_constant(&expr) {
         return Err(Error::invalid(format!("default value of column {col} is not constant")));
     }
-    Ok(Default::Expr(DefaultPlan { column, expr }))
+    Ok(DefaultKind::Expr(DefaultPlan { column, expr }))
 }
 
-pub(super) enum Default {
+pub(super) enum DefaultKind {
     Marker(ColumnDefault),
     Expr(DefaultPlan),
 }
@@ -144,8 +144,8 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
                     .uniques
                     .push(UniqueConstraint { name: format!("{}_{}_unique", c.name, def.name), columns: vec![i] }),
                 ColumnConstraint::Default(e) => match default_of(e, i, &def.name)? {
-                    Default::Marker(marker) => schema.columns[i].default = Some(marker),
-                    Default::Expr(pending) => defaults.push(pending),
+                    DefaultKind::Marker(marker) => schema.columns[i].default = Some(marker),
+                    DefaultKind::Expr(pending) => defaults.push(pending),
                 },
                 ColumnConstraint::Check(e) => check(&mut schema, e)?,
                 ColumnConstraint::References(fk) => {

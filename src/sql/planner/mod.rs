@@ -31,7 +31,7 @@ use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchem
 /// Plans one statement against the schemas of `state`; `history` provides the schemas of
 /// past versions for `AS OF`.
 pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Plan> {
-    let cx = Cx { state, history };
+    let cx = Cx { state, history, depth: Default::default() };
     Ok(match stmt {
         Statement::Select(s) if s.calls("write_message") => Plan::WritingSelect(plan_select(s, &cx)?),
         Statement::Select(s) => Plan::Select(plan_select(s, &cx)?),
@@ -108,7 +108,8 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
             if query.calls("write_message") {
                 return Err(Error::invalid("a view cannot write messages (write_message)"));
             }
-            let plan = plan_select(query, &cx)?;
+            // Planned one level down, as a query that reads the view will plan it.
+            let plan = cx.nested(|| plan_select(query, &cx))?;
             if !columns.is_empty() && columns.len() != plan.columns.len() {
                 return Err(Error::invalid(format!(
                     "view {name} has {} columns but its SELECT gives {}",
@@ -162,6 +163,30 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
 struct Cx<'a> {
     state: &'a State,
     history: &'a dyn History,
+    /// How many queries (subqueries, views) the one being planned sits inside.
+    depth: std::cell::Cell<usize>,
+}
+
+/// How deeply subqueries and views may nest in one statement (a view over a view over
+/// … counts a level for each).
+pub const MAX_QUERY_DEPTH: usize = 1000;
+
+impl Cx<'_> {
+    /// Plans a query nested in the current one: one level deeper, refused past
+    /// [`MAX_QUERY_DEPTH`], and on more stack when little is left (planning a chain of
+    /// views recurses once per view).
+    fn nested<T>(&self, plan: impl FnOnce() -> Result<T>) -> Result<T> {
+        let depth = self.depth.get();
+        if depth >= MAX_QUERY_DEPTH {
+            return Err(Error::invalid(format!(
+                "subqueries and views nested too deeply (more than {MAX_QUERY_DEPTH} levels)"
+            )));
+        }
+        self.depth.set(depth + 1);
+        let planned = crate::storage::stack::grow(plan);
+        self.depth.set(depth);
+        planned
+    }
 }
 
 pub(in crate::sql) fn table_scope(state: &State, name: &str, alias: Option<&String>) -> Result<(Scope, String)> {

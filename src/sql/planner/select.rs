@@ -105,7 +105,7 @@ pub(super) fn plan_select(s: &Select, cx: &Cx) -> Result<SelectPlan> {
 
 impl SubqueryPlanner for Cx<'_> {
     fn plan_subquery(&self, query: &Select, outer: &[OuterScope]) -> Result<SelectPlan> {
-        plan_select_in(query, self, outer)
+        self.nested(|| plan_select_in(query, self, outer))
     }
 }
 
@@ -115,7 +115,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         return plan_compound(s, cx, outer);
     }
     let nest = Some(Nesting { planner: cx, outer });
-    let items = join::from_items(s, cx.state, cx.history, &|q: &Select| plan_select_in(q, cx, &[]))?;
+    let items = join::from_items(s, cx.state, cx.history, &|q: &Select| cx.nested(|| plan_select_in(q, cx, &[])))?;
     let mut scope = join::scope_of(&items);
     let table = match items.as_slice() {
         [only] if only.derived.is_none() && only.function.is_none() => Some(&only.table),
