@@ -93,6 +93,11 @@ pub enum ErrorKind {
     #[error("integer overflow")]
     IntegerOverflow,
 
+    /// A string or blob a function or operator would build is longer than the
+    /// database's maximum length (`Database::set_max_length`), as SQLite's limit.
+    #[error("string or blob too big (the limit is {limit} bytes)")]
+    TooBig { limit: usize },
+
     #[error("query interrupted; nothing was changed")]
     Interrupted,
 

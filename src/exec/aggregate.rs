@@ -117,12 +117,15 @@ impl Accumulator {
                     Some(s) => eval(s, env)?.to_string(),
                     None => ",".to_string(),
                 };
+                let v = v.to_string();
+                let len = acc.as_ref().map_or(0, |s| s.len() + sep.len()) + v.len();
+                env.ctx.check_length(len)?;
                 match acc {
                     Some(s) => {
                         s.push_str(&sep);
-                        s.push_str(&v.to_string());
+                        s.push_str(&v);
                     }
-                    None => *acc = Some(v.to_string()),
+                    None => *acc = Some(v),
                 }
             }
         }

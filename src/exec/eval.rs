@@ -39,6 +39,21 @@ pub struct Ctx<'a> {
     pub firing: Option<&'a super::trigger::Firing<'a>>,
     /// The database's planned triggers, when there is a database.
     pub triggers: Option<&'a super::trigger::TriggerCache>,
+    /// The longest string or blob a function or operator may build, in bytes.
+    pub max_length: usize,
+}
+
+/// The longest string or blob unless a database sets less: SQLite's default.
+pub const MAX_LENGTH: usize = 1_000_000_000;
+
+impl Ctx<'_> {
+    /// Refuses a string or blob of `len` bytes past the limit, before it is built.
+    pub fn check_length(&self, len: usize) -> Result<()> {
+        if len > self.max_length {
+            return Err(ErrorKind::TooBig { limit: self.max_length }.into());
+        }
+        Ok(())
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -56,6 +71,7 @@ impl<'a> Ctx<'a> {
             sub: None,
             firing: None,
             triggers: None,
+            max_length: MAX_LENGTH,
         }
     }
 }
@@ -367,7 +383,11 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
         },
         BExpr::Concat(a, b) => match (eval(a, env)?, eval(b, env)?) {
             (Value::Null, _) | (_, Value::Null) => Value::Null,
-            (a, b) => Value::text(&format!("{a}{b}")),
+            (a, b) => {
+                let (a, b) = (a.to_string(), b.to_string());
+                env.ctx.check_length(a.len() + b.len())?;
+                Value::text(&(a + &b))
+            }
         },
         BExpr::IsNull { expr: a, negated } => Value::Boolean(operand(a, env)?.is_null() != *negated),
         BExpr::Between { .. } | BExpr::Like { .. } => bool_or_null(truth(e, env)?),

@@ -53,10 +53,14 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         // SQLite's hex(NULL) is the empty text.
         Func::Hex if null_in => Value::text(""),
         _ if null_in && !matches!(f, Func::Typeof) => Value::Null,
-        Func::Hex => match &args[0] {
-            Value::Blob(b) => Value::text(&crate::storage::value::hex(b)),
-            v => Value::text(&crate::storage::value::hex(v.to_string().as_bytes())),
-        },
+        Func::Hex => {
+            let text = match &args[0] {
+                Value::Blob(b) => std::borrow::Cow::Borrowed(&b[..]),
+                v => std::borrow::Cow::Owned(v.to_string().into_bytes()),
+            };
+            ctx.check_length(text.len().saturating_mul(2))?;
+            Value::text(&crate::storage::value::hex(&text))
+        }
         Func::Typeof => Value::text(args[0].type_name()),
         Func::Abs => match to_number(&args[0]) {
             Value::Integer(i) => Value::Integer(i.checked_abs().ok_or(ErrorKind::IntegerOverflow)?),
@@ -84,6 +88,10 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
             if from.is_empty() {
                 Value::text(&s)
             } else {
+                if to.len() > from.len() {
+                    let grows = s.matches(&from).count().saturating_mul(to.len() - from.len());
+                    ctx.check_length(s.len().saturating_add(grows))?;
+                }
                 Value::text(&s.replace(&from, &to))
             }
         }

@@ -32,7 +32,7 @@ pub mod write;
 
 pub(crate) use dispatch::ensure_stack;
 pub use dispatch::{eval_constant, execute, query, Output};
-pub use eval::Ctx;
+pub use eval::{Ctx, MAX_LENGTH};
 pub use foreign::MAX_ACTION_DEPTH;
 pub use result::{FromValue, ResultSet};
 pub use trigger::MAX_TRIGGER_DEPTH;

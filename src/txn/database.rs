@@ -64,6 +64,8 @@ struct Inner {
     /// Recent committed states, oldest first; the last one is the head.
     history: Mutex<VecDeque<Head>>,
     history_limit: AtomicUsize,
+    /// The longest string or blob a statement may build.
+    max_length: AtomicUsize,
     snapshots: Mutex<BTreeMap<String, Snapshot>>,
     /// Plans by statement text, each with the schema id it was planned against.
     plans: Mutex<HashMap<String, (u64, Arc<Plan>)>>,
@@ -193,6 +195,7 @@ impl Database {
                 read_only,
                 recovery,
                 history_limit: AtomicUsize::new(DEFAULT_HISTORY),
+                max_length: AtomicUsize::new(crate::exec::MAX_LENGTH),
                 snapshots: Mutex::new(BTreeMap::new()),
                 plans: Mutex::new(HashMap::new()),
                 triggers: Default::default(),
@@ -289,6 +292,19 @@ impl Database {
     /// The version of the newest commit (0 for a new database).
     pub fn version(&self) -> u64 {
         self.head().version
+    }
+
+    /// Sets the longest string or blob, in bytes, that a function or operator may build
+    /// (`replace`, `||`, `group_concat`, `hex`); past it a statement fails with "string
+    /// or blob too big". The default is SQLite's, 1,000,000,000; it cannot be raised
+    /// above that.
+    pub fn set_max_length(&self, bytes: usize) {
+        self.inner.max_length.store(bytes.min(crate::exec::MAX_LENGTH), Ordering::Relaxed);
+    }
+
+    /// The longest string or blob a statement may build (see [`Database::set_max_length`]).
+    pub fn max_length(&self) -> usize {
+        self.inner.max_length.load(Ordering::Relaxed)
     }
 
     /// Keeps the newest `versions` committed versions (at least 1) readable with

@@ -659,6 +659,7 @@ fn context<'a>(
         sub: None,
         firing: None,
         triggers: Some(db.trigger_cache()),
+        max_length: db.max_length(),
     }
 }
 
