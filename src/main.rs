@@ -1,6 +1,6 @@
 //! `amberdb`: the shell, or a script runner when given a file, `-c`, or piped input.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -50,6 +50,15 @@ struct Args {
     /// How many committed versions stay readable with AS OF VERSION.
     #[arg(long, value_name = "N", default_value_t = amberdb::DEFAULT_HISTORY)]
     history: usize,
+
+    /// The longest string or blob a statement may build, in bytes (at most the default,
+    /// 1,000,000,000).
+    #[arg(long, value_name = "BYTES")]
+    max_length: Option<usize>,
+
+    /// The longest statement a script or piped input may hold, in bytes (default 1 GiB).
+    #[arg(long, value_name = "BYTES")]
+    max_statement: Option<usize>,
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -121,18 +130,24 @@ fn main() -> ExitCode {
         eprintln!("amberdb: {}: {report}", args.data.as_deref().unwrap_or(std::path::Path::new(".")).display());
     }
     db.set_history_limit(args.history);
+    if let Some(bytes) = args.max_length {
+        db.set_max_length(bytes);
+    }
     // Expired rows are invisible at once; the sweeper frees them every second.
     let _sweeper = db.start_sweeper(std::time::Duration::from_secs(1));
     let session = db.session();
     let mut runner = Runner::new(session, settings, Box::new(std::io::stdout()), Box::new(std::io::stderr()));
     runner.bail = args.bail;
+    if let Some(bytes) = args.max_statement {
+        runner.max_statement = bytes;
+    }
 
     if let Some(sql) = &args.command {
         runner.run_script(sql, "<command>");
     } else if let Some(path) = &args.file {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                runner.run_script(&text, path);
+        match std::fs::File::open(path) {
+            Ok(file) => {
+                runner.run_reader(&mut std::io::BufReader::new(file), path);
             }
             Err(e) => {
                 eprintln!("amberdb: cannot read {path}: {e}");
@@ -140,12 +155,7 @@ fn main() -> ExitCode {
             }
         }
     } else if !std::io::stdin().is_terminal() {
-        let mut text = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            eprintln!("amberdb: cannot read standard input: {e}");
-            return ExitCode::FAILURE;
-        }
-        runner.run_script(&text, "<stdin>");
+        runner.run_reader(&mut std::io::stdin().lock(), "<stdin>");
     } else if let Err(e) = repl::run(&mut runner) {
         eprintln!("amberdb: {e}");
         return ExitCode::FAILURE;

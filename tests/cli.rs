@@ -117,3 +117,52 @@ fn data_directory_keeps_commits_locks_and_reports_recovery() {
     assert!(!out.status.success(), "--as-of needs --data");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn piped_input_runs_each_statement_as_it_arrives() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amberdb"))
+        .args(["--mode", "csv", "--no-headers"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // The first answer comes while the input is still open: the pipe is not read to its end first.
+    stdin.write_all(b"SELECT 1;\n").unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim_end(), "1");
+    stdin.write_all(b"SELECT\n  2;\n").unwrap();
+    drop(stdin);
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim_end(), "2");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn endless_or_binary_input_is_refused_without_reading_it_whole() {
+    for dot in [".read /dev/zero", ".import /dev/zero"] {
+        let out = amberdb(&[], &format!("{dot}\nSELECT 'after';\n"));
+        assert!(!out.status.success(), "{dot}");
+        assert!(text(&out.stderr).contains("NUL byte"), "{dot}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("after"), "{dot}: the script goes on");
+    }
+    // A statement longer than the limit is refused, named by its line, and skipped.
+    let long = format!("SELECT 1;\nSELECT '{}';\nSELECT 3;\n", "x".repeat(500));
+    let out = amberdb(&["--max-statement", "100", "--mode", "csv", "--no-headers"], &long);
+    assert!(!out.status.success());
+    assert_eq!(text(&out.stderr), "<stdin>:2: error: statement too long (more than 100 bytes); skipped\n");
+    assert_eq!(text(&out.stdout), "1\r\n3\r\n");
+}
+
+#[test]
+fn errors_in_a_streamed_script_name_the_line_in_the_whole_file() {
+    let out = amberdb(&["--mode", "csv", "--no-headers"], "SELECT 1;\n\n-- a comment\nSELECT\n  2 +;\nSELECT 3;\n");
+    assert_eq!(text(&out.stdout), "1\r\n3\r\n");
+    assert!(text(&out.stderr).starts_with("<stdin>:5:6: error:"), "{}", text(&out.stderr));
+}

@@ -1,6 +1,7 @@
 //! The shell: the interactive console, script running and result rendering.
 //!
 //! - [`runner`] — runs script text statement by statement and reports errors
+//! - [`input`] — scripts read as a stream, each line bounded
 //! - [`repl`] — the interactive loop (rustyline)
 //! - [`helper`] — completion, highlighting, multi-line input
 //! - [`dot`] — dot-commands parsed into an enum
@@ -9,6 +10,7 @@
 
 pub mod dot;
 pub mod helper;
+pub mod input;
 pub mod render;
 pub mod repl;
 pub mod runner;

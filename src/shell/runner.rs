@@ -6,16 +6,17 @@
 //! unless `bail` is set, as sqlite3 does.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use owo_colors::OwoColorize;
 
 use super::dot::{self, DotCommand};
+use super::input::{read_line, LineError, MAX_STATEMENT};
 use super::render::{render, Mode, Settings};
 use crate::error::{Error, ErrorKind};
 use crate::txn::{Outcome, Session};
-use crate::{line_col, quote_ident, split, Piece, ResultSet};
+use crate::{line_col, only_space_and_comments, quote_ident, split, Piece, ResultSet};
 
 /// Whether to keep going after a piece.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,9 +45,14 @@ pub struct Runner {
     pub errors: usize,
     /// Sort every result's rows (compare results as sets; `amberdb test`'s `-- sort`).
     pub sort_results: bool,
+    /// The longest statement a script read as a stream may hold.
+    pub max_statement: usize,
     out: Box<dyn Write>,
     err: Box<dyn Write>,
     depth: usize,
+    /// Lines of the current source before the text being run (a stream runs its text a
+    /// statement at a time), so errors name the line in the whole source.
+    line_base: usize,
 }
 
 impl Runner {
@@ -61,9 +67,11 @@ impl Runner {
             interactive: false,
             errors: 0,
             sort_results: false,
+            max_statement: MAX_STATEMENT,
             out,
             err,
             depth: 0,
+            line_base: 0,
         }
     }
 
@@ -80,6 +88,96 @@ impl Runner {
             }
         }
         Flow::Continue
+    }
+
+    /// Runs the statements of `input` as they arrive: each one as soon as the line that
+    /// ends it is read, so a pipe is answered statement by statement, and only the
+    /// statement being read is held (at most [`Runner::max_statement`] bytes; a longer
+    /// one is refused and skipped). Input holding a NUL byte is not SQL text: reading
+    /// it stops with an error.
+    pub fn run_reader(&mut self, input: &mut dyn BufRead, source: &str) -> Flow {
+        let saved_base = self.line_base;
+        let flow = self.stream(input, source);
+        self.line_base = saved_base;
+        flow
+    }
+
+    fn stream(&mut self, input: &mut dyn BufRead, source: &str) -> Flow {
+        // The statement being read, and the number of the source's line it starts on.
+        let mut pending = String::new();
+        let mut first_line = 1;
+        let (mut number, mut line) = (0usize, Vec::new());
+        loop {
+            line.clear();
+            let room = self.max_statement.saturating_sub(pending.len());
+            let more = match read_line(input, &mut line, room) {
+                Ok(more) => more,
+                Err(LineError::TooLong) => {
+                    number += 1;
+                    let what = format!("statement too long (more than {} bytes); skipped", self.max_statement);
+                    if self.input_error(source, number, &what) == Flow::Stop {
+                        return Flow::Stop;
+                    }
+                    pending.clear();
+                    continue;
+                }
+                Err(LineError::Nul) => {
+                    let what = "the input holds a NUL byte: it is not SQL text; reading it stopped";
+                    return self.input_error(source, number + 1, what);
+                }
+                Err(LineError::Io(e)) => return self.input_error(source, number + 1, &format!("cannot read: {e}")),
+            };
+            if !more {
+                break;
+            }
+            number += 1;
+            let Ok(text) = std::str::from_utf8(&line) else {
+                return self.input_error(source, number, "the input is not UTF-8 text; reading it stopped");
+            };
+            if pending.is_empty() {
+                first_line = number;
+            }
+            pending.push_str(text);
+            // Only a line with a `;` (or a dot-command's line) can end a statement.
+            if !text.contains(';') && !pending.trim_start().starts_with('.') {
+                continue;
+            }
+            let pieces = split(&pending);
+            let done = pieces.iter().take_while(|p| p.terminated || p.is_dot).count();
+            let Some(last) = done.checked_sub(1).map(|i| &pieces[i]) else { continue };
+            let consumed = last.offset + last.text.len();
+            self.line_base = first_line - 1;
+            for piece in &pieces[..done] {
+                if self.run_piece(piece, &pending, source) == Flow::Stop {
+                    return Flow::Stop;
+                }
+            }
+            first_line += pending[..consumed].matches('\n').count();
+            pending.drain(..consumed);
+            if only_space_and_comments(&pending) && pending.ends_with('\n') {
+                first_line += pending.matches('\n').count();
+                pending.clear();
+            }
+        }
+        self.line_base = first_line - 1;
+        for piece in split(&pending) {
+            if self.run_piece(&piece, &pending, source) == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Reports a problem with the input itself, at a line of it.
+    fn input_error(&mut self, source: &str, line: usize, what: &str) -> Flow {
+        self.errors += 1;
+        let _ = writeln!(self.err, "{source}:{line}: error: {what}");
+        let _ = self.err.flush();
+        if self.bail {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
     }
 
     fn run_piece(&mut self, piece: &Piece, text: &str, source: &str) -> Flow {
@@ -163,10 +261,10 @@ impl Runner {
                 if self.depth >= MAX_READ_DEPTH {
                     return Err(Error::invalid(format!(".read nested more than {MAX_READ_DEPTH} deep")));
                 }
-                let text =
-                    std::fs::read_to_string(&path).map_err(|e| Error::invalid(format!("cannot read {path}: {e}")))?;
+                let file =
+                    std::fs::File::open(&path).map_err(|e| Error::invalid(format!("cannot read {path}: {e}")))?;
                 self.depth += 1;
-                let flow = self.run_script(&text, &path);
+                let flow = self.run_reader(&mut std::io::BufReader::new(file), &path);
                 self.depth -= 1;
                 return Ok(flow);
             }
@@ -194,8 +292,7 @@ impl Runner {
                 let _ = writeln!(self.out, "exported {} tables, {} rows to {path}", done.tables, done.rows);
             }
             DotCommand::Import(path) => {
-                let text =
-                    std::fs::read_to_string(&path).map_err(|e| ErrorKind::Io(format!("cannot read {path}: {e}")))?;
+                let text = super::input::read_text(&path, self.max_statement).map_err(ErrorKind::Io)?;
                 let rows = self.session.import(&text, &path)?;
                 let _ = writeln!(self.out, "imported {rows} rows from {path}");
             }
@@ -231,9 +328,13 @@ impl Runner {
             _ => piece.offset + leading_trivia(piece.text),
         };
         let (line, col) = line_col(text, offset);
+        let shown_line = line + self.line_base;
         let label = if self.settings.color { "error:".red().bold().to_string() } else { "error:".to_string() };
-        let mut msg =
-            if self.interactive { format!("{label} {e}\n") } else { format!("{source}:{line}:{col}: {label} {e}\n") };
+        let mut msg = if self.interactive {
+            format!("{label} {e}\n")
+        } else {
+            format!("{source}:{shown_line}:{col}: {label} {e}\n")
+        };
         if matches!(e.kind(), ErrorKind::Parse { .. }) {
             let src_line = text.lines().nth(line - 1).unwrap_or("");
             // Show at most 100 characters of a long line, keeping the caret's place.
