@@ -88,6 +88,42 @@ struct TestArgs {
     junit: Option<std::path::PathBuf>,
 }
 
+/// `amberdb recover --data DIR [--discard-after-damage]`: opens a data directory and
+/// says what recovery found; with the flag, a log damaged in the middle is cut at the
+/// damage (a copy of what is cut is kept in the directory) so that the database opens.
+#[derive(Parser)]
+#[command(
+    name = "amberdb recover",
+    about = "Open a data directory, report what recovery found, and repair a damaged log"
+)]
+struct RecoverArgs {
+    /// The data directory.
+    #[arg(long, value_name = "DIR")]
+    data: std::path::PathBuf,
+    /// Cut a log damaged in the middle at the damage, dropping the commits after it
+    /// (kept as a copy in DIR/discarded-<time>/).
+    #[arg(long)]
+    discard_after_damage: bool,
+}
+
+fn run_recover() -> ExitCode {
+    let args = RecoverArgs::parse_from(std::env::args().skip(1));
+    let options = amberdb::Options { discard_after_damage: args.discard_after_damage, ..Default::default() };
+    match Database::open_with(&args.data, options) {
+        Ok(db) => {
+            match db.recovery_report() {
+                Some(report) => println!("{}: {report}", args.data.display()),
+                None => println!("{}: opened at version {}", args.data.display(), db.version()),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("amberdb: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn run_tests() -> ExitCode {
     let args = TestArgs::parse_from(std::env::args().skip(1));
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -104,8 +140,10 @@ fn run_tests() -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("test") {
-        return run_tests();
+    match std::env::args().nth(1).as_deref() {
+        Some("test") => return run_tests(),
+        Some("recover") => return run_recover(),
+        _ => {}
     }
     let args = Args::parse();
     let stdout_tty = std::io::stdout().is_terminal();

@@ -166,3 +166,53 @@ fn errors_in_a_streamed_script_name_the_line_in_the_whole_file() {
     assert_eq!(text(&out.stdout), "1\r\n3\r\n");
     assert!(text(&out.stderr).starts_with("<stdin>:5:6: error:"), "{}", text(&out.stderr));
 }
+
+/// Runs amberdb with its standard output on `/dev/full`, a device every write to which
+/// fails as on a full disk.
+fn amberdb_to_full_disk(args: &[&str], stdin: &str) -> Output {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists on Linux");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amberdb"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn output_to_a_full_disk_is_an_error_and_the_exit_status_says_so() {
+    let out = amberdb_to_full_disk(&["-c", "SELECT 1"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot write the output: No space left on device"), "{}", text(&out.stderr));
+    let out = amberdb_to_full_disk(&[], "CREATE TABLE t (a INTEGER);\nINSERT INTO t VALUES (1);\n.dump\n");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot write the output"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn an_export_that_cannot_be_written_whole_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.ron");
+    // The export goes to `out.ron.tmp` first: made a link to /dev/full, its write fails
+    // as a full disk's would, part way through.
+    std::os::unix::fs::symlink("/dev/full", dir.path().join("out.ron.tmp")).unwrap();
+    let script = format!(
+        "CREATE TABLE t (a INTEGER);\nINSERT INTO t VALUES (1), (2);\n.export {}\nSELECT 'after';\n",
+        target.display()
+    );
+    let out = amberdb(&["--mode", "csv", "--no-headers"], &script);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("No space left on device"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("nothing was written"), "{}", text(&out.stderr));
+    assert!(!target.exists(), "no partial export");
+    assert!(!dir.path().join("out.ron.tmp").exists(), "the temporary file is removed");
+    assert_eq!(text(&out.stdout), "after\r\n");
+    // With room, the export is whole.
+    let script = format!("CREATE TABLE t (a INTEGER);\nINSERT INTO t VALUES (1), (2);\n.export {}\n", target.display());
+    let out = amberdb(&[], &script);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(&target).unwrap().contains("CREATE TABLE t"));
+}

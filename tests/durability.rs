@@ -193,9 +193,10 @@ fn a_torn_last_record_is_dropped_at_every_byte() {
         assert_eq!(rows(&db), expected, "cut at {cut}: {report}");
         assert_eq!(report.version, expected as u64 + 1);
         if cut > last && cut < full.len() {
-            assert_eq!(report.dropped.as_deref(), Some("a torn record"), "cut at {cut}");
+            let torn = "a record that runs past the end of its segment (torn, or its length damaged)";
+            assert_eq!(report.dropped.as_deref(), Some(torn), "cut at {cut}");
             assert_eq!(report.dropped_bytes, (cut - last) as u64);
-            assert!(report.to_string().contains(&format!("dropped {} bytes of a torn record", cut - last)));
+            assert!(report.to_string().contains(&format!("dropped {} bytes of {torn}", cut - last)));
         }
         assert_clean(&db);
         // The log was truncated at the tear, so the next commit follows on cleanly.
@@ -245,9 +246,149 @@ fn a_damaged_newest_checkpoint_falls_back_to_the_previous_one() {
     let db = Database::open(dir.path()).unwrap();
     let report = db.recovery_report().unwrap().clone();
     assert_eq!(report.checkpoint, Some(newest.version - 1), "{report}");
-    assert!(report.to_string().contains("skipped damaged checkpoint"), "{report}");
+    assert!(report.to_string().contains(&format!("set damaged checkpoint {} aside", newest.version)), "{report}");
+    // Set aside at once, under a name no later checkpoint counts on.
+    assert!(!path.exists());
+    assert!(dir.path().join(format!("checkpoint-{:020}.amber.damaged", newest.version)).exists());
     assert_eq!(rows(&db), 3);
     assert_clean(&db);
+}
+
+/// The segment's bytes, and where each of its records begins.
+fn record_offsets(segment: &Path) -> (Vec<u8>, Vec<usize>) {
+    let bytes = std::fs::read(segment).unwrap();
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        offsets.push(at);
+        at += 8 + u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    }
+    (bytes, offsets)
+}
+
+#[test]
+fn damage_in_the_middle_of_the_log_is_refused_not_truncated() {
+    let base = tempfile::tempdir().unwrap();
+    let (segment, _) = committed(base.path(), 20);
+    let (full, offsets) = record_offsets(&segment);
+    assert_eq!(offsets.len(), 21, "CREATE TABLE and 20 inserts");
+    let victim = offsets[10]; // version 11
+    let name = segment.file_name().unwrap();
+    // A flipped byte in the payload, the checksum, or the length field (made too long,
+    // which a torn record also looks like), each with whole records after it.
+    for (at, flip) in [(victim + 12, 0x01u8), (victim + 5, 0x80), (victim + 2, 0x10)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = full.clone();
+        bytes[at] ^= flip;
+        std::fs::write(dir.path().join(name), &bytes).unwrap();
+        let err = Database::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains(&format!("damaged at byte {victim} of wal-00000000000000000001.log")), "{err}");
+        assert!(err.contains("where version 11 should begin"), "{err}");
+        assert!(err.contains("10 acknowledged commits after it (versions 12 to 21) are intact"), "{err}");
+        assert!(err.contains("amberdb recover --data") && err.contains("--discard-after-damage"), "{err}");
+        // Nothing on disk was changed by the refusal.
+        assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), bytes);
+
+        // The way out cuts the log at the damage and keeps a copy of what it cut.
+        let options = Options { discard_after_damage: true, ..Options::default() };
+        let db = Database::open_with(dir.path(), options).unwrap();
+        let report = db.recovery_report().unwrap().clone();
+        assert_eq!(report.version, 10, "{report}");
+        assert_eq!(rows(&db), 9);
+        assert_clean(&db);
+        let kept: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("discarded-"))
+            .collect();
+        assert_eq!(kept.len(), 1, "{report}");
+        let copy = std::fs::read(kept[0].join("wal-00000000000000000001.log.from-damage")).unwrap();
+        assert_eq!(copy, &bytes[victim..]);
+        assert!(report.to_string().contains("a copy of what was discarded is in"), "{report}");
+        drop(db);
+        assert_eq!(rows(&Database::open(dir.path()).unwrap()), 9);
+    }
+}
+
+#[test]
+fn a_damaged_fallback_checkpoint_is_set_aside_and_never_kept_in_place_of_a_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    exec(&db, "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)").unwrap();
+    exec(&db, "INSERT INTO t VALUES (1, 'one')").unwrap();
+    let good = db.checkpoint().unwrap();
+    exec(&db, "INSERT INTO t VALUES (2, 'two')").unwrap();
+    let damaged = db.checkpoint().unwrap();
+    let damaged_path = dir.path().join(format!("checkpoint-{:020}.amber", damaged.version));
+    let mut bytes = std::fs::read(&damaged_path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&damaged_path, bytes).unwrap();
+    exec(&db, "INSERT INTO t VALUES (3, 'three')").unwrap();
+    // This checkpoint would keep the damaged one as its fallback and remove the good one
+    // and the log it needs; instead the damaged one is set aside and the good one kept.
+    let newest = db.checkpoint().unwrap();
+    exec(&db, "INSERT INTO t VALUES (4, 'four')").unwrap();
+    drop(db);
+    assert!(dir.path().join(format!("checkpoint-{:020}.amber", good.version)).exists());
+    assert!(!damaged_path.exists());
+    // One more damaged file — the newest checkpoint — and the database still opens whole.
+    let newest_path = dir.path().join(format!("checkpoint-{:020}.amber", newest.version));
+    let mut bytes = std::fs::read(&newest_path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&newest_path, bytes).unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    assert_eq!(db.recovery_report().unwrap().checkpoint, Some(good.version));
+    assert_eq!(rows(&db), 4);
+    assert_clean(&db);
+}
+
+#[test]
+fn after_a_failed_log_write_every_sync_mode_refuses_checkpoints_until_reopened() {
+    for sync in [SyncMode::Always, SyncMode::Batch, SyncMode::Off] {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = FaultyFs::new();
+        let db = Database::open_with(dir.path(), Options { sync, ..options(Some(fs.clone())) }).unwrap();
+        prepare(&db);
+        let good = db.checkpoint().unwrap();
+        fs.fail_at(0, Fault::Tear); // the record's write: half of it reaches the file (a full disk)
+        assert!(exec(&db, "INSERT INTO t VALUES (3, 'three')").is_err(), "{sync:?}");
+        let err = db.checkpoint().unwrap_err().to_string();
+        assert!(err.contains("takes no more writes") && err.contains("reopen"), "{sync:?}: {err}");
+        assert!(exec(&db, "INSERT INTO t VALUES (4, 'four')").is_err(), "{sync:?}");
+        drop(db);
+        // Reopened (the disk has room again): the acknowledged commits are there, the
+        // failed one is not, and new commits and checkpoints follow on.
+        let db = Database::open(dir.path()).unwrap();
+        assert_eq!(rows(&db), 2, "{sync:?}");
+        for i in 5..8 {
+            exec(&db, &format!("INSERT INTO t VALUES ({i}, 'n{i}')")).unwrap();
+        }
+        db.checkpoint().unwrap();
+        drop(db);
+        // Even falling back to the checkpoint before the failure, no torn record hides
+        // inside the log it replays: every acknowledged commit comes back.
+        let newest = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().into_string().ok())
+            .filter(|n| n.starts_with("checkpoint-") && n.ends_with(".amber"))
+            .max()
+            .unwrap();
+        assert_ne!(newest, format!("checkpoint-{:020}.amber", good.version));
+        std::fs::write(dir.path().join(&newest), b"damaged").unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        assert_eq!(rows(&db), 5, "{sync:?}: {}", db.recovery_report().unwrap());
+    }
+}
+
+#[test]
+fn as_of_on_a_missing_directory_creates_nothing() {
+    let base = tempfile::tempdir().unwrap();
+    let missing = base.path().join("nope");
+    let err = Database::open_with(&missing, Options { as_of: Some(1), ..Options::default() }).unwrap_err();
+    assert!(err.to_string().contains("no such data directory"), "{err}");
+    assert!(!missing.exists());
 }
 
 #[test]

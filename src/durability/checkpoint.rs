@@ -193,8 +193,9 @@ pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-/// Reads a checkpoint back: its version and state, or why it cannot be used.
-pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
+/// Checks a checkpoint's header, length and checksum without decoding it: its version,
+/// or why it cannot be used.
+pub fn verify(bytes: &[u8]) -> Result<u64, String> {
     if bytes.len() < HEADER || (&bytes[0..8] != MAGIC && &bytes[0..8] != MAGIC_V2) {
         return Err("not a checkpoint file (bad header)".into());
     }
@@ -208,10 +209,16 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
     if len != (bytes.len() - HEADER) as u64 {
         return Err(format!("length {} does not match the header's {len}", bytes.len() - HEADER));
     }
-    let payload = &bytes[HEADER..];
-    if crc32fast::hash(payload) != crc {
+    if crc32fast::hash(&bytes[HEADER..]) != crc {
         return Err("checksum mismatch".into());
     }
+    Ok(version)
+}
+
+/// Reads a checkpoint back: its version and state, or why it cannot be used.
+pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
+    let version = verify(bytes)?;
+    let payload = &bytes[HEADER..];
     type Payload<'a> = (Vec<TableIn<'a>>, Vec<ViewDef>, Vec<String>, Vec<(String, Vec<Message>)>);
     let undecodable = |e: postcard::Error| format!("undecodable: {e}");
     let (images, views, namespaces, streams, triggers) = if &bytes[0..8] == MAGIC_V2 {

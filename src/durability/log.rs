@@ -105,6 +105,9 @@ impl Log {
         if let Err(e) = w.file.write_all(&record) {
             let why = format!("writing the log failed ({e})");
             w.broken = Some(why.clone());
+            // Best effort: take back what part of the record reached the file, so that
+            // no torn record stays inside the log should a later segment follow it.
+            let _ = self.fs.truncate(&self.dir.join(segment_name(w.segment_first)), w.segment_bytes);
             return Err(ErrorKind::Io(format!("could not commit: {why}")).into());
         }
         w.segment_bytes += record.len() as u64;
@@ -220,6 +223,11 @@ impl Log {
         let started = Instant::now();
         let (state, version) = {
             let (guard, state, version) = commits();
+            // After a failed write or fsync the log is not to be trusted, under every
+            // sync mode: no checkpoint (and no new segment) until the database is reopened.
+            if let Some(why) = &lock(&self.writer).broken {
+                return Err(broken_error(why));
+            }
             self.sync_all(version, publish)?;
             let mut w = lock(&self.writer);
             self.rotate(&mut w, version + 1)?;
@@ -233,12 +241,26 @@ impl Log {
         Ok(Checkpointed { version, bytes, elapsed: started.elapsed() })
     }
 
-    /// Keeps the two newest checkpoints and the log from the older of them on.
+    /// Keeps the newest checkpoint, the newest older one that reads back whole (its
+    /// fallback), and the log from the fallback on. An older checkpoint found damaged is
+    /// set aside (renamed `….damaged`), never kept in place of a good one; with no good
+    /// fallback nothing is removed.
     fn remove_old(&self, newest: u64) -> std::io::Result<()> {
         let names = self.fs.list(&self.dir)?;
         let mut checkpoints: Vec<u64> = names.iter().filter_map(|n| parse_checkpoint_name(n)).collect();
         checkpoints.sort_unstable_by(|a, b| b.cmp(a));
-        let Some(&older) = checkpoints.iter().find(|&&c| c < newest) else { return Ok(()) };
+        let mut older = None;
+        for &c in checkpoints.iter().filter(|&&c| c < newest) {
+            let path = self.dir.join(checkpoint_name(c));
+            match self.fs.read(&path).map_err(|e| e.to_string()).and_then(|b| checkpoint::verify(&b)) {
+                Ok(v) if v == c => {
+                    older = Some(c);
+                    break;
+                }
+                _ => self.fs.rename(&path, &self.dir.join(format!("{}.damaged", checkpoint_name(c))))?,
+            }
+        }
+        let Some(older) = older else { return Ok(()) };
         for &c in checkpoints.iter().filter(|&&c| c < older) {
             self.fs.remove(&self.dir.join(checkpoint_name(c)))?;
         }

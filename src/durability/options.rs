@@ -44,6 +44,9 @@ pub struct Options {
     pub segment_size: u64,
     /// Opens the database read-only as it was at this version.
     pub as_of: Option<u64>,
+    /// Opens a log damaged in the middle by cutting it at the damage (a copy of what is
+    /// cut is kept in the directory); without it such a log is refused.
+    pub discard_after_damage: bool,
     pub fs: Arc<dyn Fs>,
 }
 
@@ -54,6 +57,7 @@ impl Default for Options {
             checkpoint_after: 64 << 20,
             segment_size: 16 << 20,
             as_of: None,
+            discard_after_damage: false,
             fs: Arc::new(RealFs),
         }
     }

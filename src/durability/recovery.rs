@@ -3,10 +3,11 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::checkpoint::{self, checkpoint_name, parse_checkpoint_name};
+use super::fs::Fs;
 use super::lock::DirLock;
 use super::log::Log;
 use super::wal::{self, parse_segment_name, segment_name};
@@ -68,6 +69,11 @@ pub(crate) struct Recovered {
 /// Opens (creating when needed) a data directory and recovers its state.
 pub(crate) fn open(dir: &Path, options: &Options, keep_history: usize) -> Result<Recovered> {
     let fs = options.fs.clone();
+    if options.as_of.is_some() && fs.list(dir).is_err() {
+        return Err(
+            ErrorKind::Io(format!("cannot open {} as of a version: no such data directory", dir.display())).into()
+        );
+    }
     fs.create_dir_all(dir).map_err(|e| io_error(format_args!("cannot create {}", dir.display()), e))?;
     let dir_lock = DirLock::acquire(dir)?;
     let names = fs.list(dir).map_err(|e| io_error(format_args!("cannot list {}", dir.display()), e))?;
@@ -95,8 +101,8 @@ pub(crate) fn open(dir: &Path, options: &Options, keep_history: usize) -> Result
                 base = Some((v, state));
                 break;
             }
-            Ok((v, _)) => report.notes.push(format!("skipped checkpoint {c}, which holds version {v}")),
-            Err(e) => report.notes.push(format!("skipped damaged checkpoint {c} ({e})")),
+            Ok((v, _)) => report.notes.push(set_aside(&*fs, dir, c, read_only, &format!("it holds version {v}"))),
+            Err(e) => report.notes.push(set_aside(&*fs, dir, c, read_only, &e)),
         }
     }
     report.checkpoint = base.as_ref().map(|(v, _)| *v);
@@ -168,6 +174,26 @@ pub(crate) fn open(dir: &Path, options: &Options, keep_history: usize) -> Result
                 break;
             }
             let later: Vec<u64> = segments[i + 1..].to_vec();
+            let intact = intact_after(&*fs, dir, &bytes, offset, version, &later)?;
+            if let (Some(first), Some(last), false) = (intact.first(), intact.last(), options.discard_after_damage) {
+                return Err(ErrorKind::Io(format!(
+                    "cannot open {dir}: the log is damaged at byte {offset} of {segment} (where version {next} \
+                     should begin: {what}), and {count} acknowledged commit{s} after it (versions {first} to \
+                     {last}) are intact. Nothing was changed. To open the database at version {version} without \
+                     them, run `amberdb recover --data {dir} --discard-after-damage`, which keeps a copy of what \
+                     it discards",
+                    dir = dir.display(),
+                    segment = segment_name(seg),
+                    next = version + 1,
+                    count = intact.len(),
+                    s = if intact.len() == 1 { "" } else { "s" },
+                ))
+                .into());
+            }
+            if options.discard_after_damage {
+                let kept = keep_discarded(&*fs, dir, seg, &bytes[offset..], &later)?;
+                report.notes.push(format!("a copy of what was discarded is in {}", kept.display()));
+            }
             let mut dropped = bytes.len() as u64 - offset as u64;
             fs.truncate(&path, offset as u64)
                 .map_err(|e| io_error(format_args!("cannot truncate {}", path.display()), e))?;
@@ -204,4 +230,60 @@ pub(crate) fn open(dir: &Path, options: &Options, keep_history: usize) -> Result
     }
     let log = Log::new(dir, options, Arc::from(file), (segment_first, segment_bytes), version, dir_lock);
     Ok(Recovered { state, version, history, report, log: Some(log) })
+}
+
+/// Sets a checkpoint that cannot be used aside, renamed to `….damaged` so that no later
+/// checkpoint counts on it or keeps it in place of a good one; the note for the report.
+/// Opened read-only, nothing on disk is touched.
+fn set_aside(fs: &dyn Fs, dir: &Path, version: u64, read_only: bool, why: &str) -> String {
+    let name = checkpoint_name(version);
+    if read_only {
+        return format!("skipped damaged checkpoint {version} ({why})");
+    }
+    let damaged = format!("{name}.damaged");
+    match fs.rename(&dir.join(&name), &dir.join(&damaged)) {
+        Ok(()) => format!("set damaged checkpoint {version} aside as {damaged} ({why})"),
+        Err(e) => format!("skipped damaged checkpoint {version} ({why}); it could not be set aside: {e}"),
+    }
+}
+
+/// The versions of the whole records that follow damage at `offset` of a segment: in the
+/// rest of that segment (found by their header, version and checksum) and in the later
+/// segments. Damage with nothing whole after it is a torn end of the log: a commit that
+/// was never acknowledged. Damage followed by whole records is not.
+fn intact_after(fs: &dyn Fs, dir: &Path, bytes: &[u8], offset: usize, version: u64, later: &[u64]) -> Result<Vec<u64>> {
+    let mut versions = Vec::new();
+    if let Some(at) = wal::next_record(bytes, offset + 1, version) {
+        versions.extend(wal::read_segment(&bytes[at..]).0.iter().map(|r| r.version));
+    }
+    for &s in later {
+        let p = dir.join(segment_name(s));
+        let later_bytes = fs.read(&p).map_err(|e| io_error(format_args!("cannot read {}", p.display()), e))?;
+        if let Some(at) = wal::next_record(&later_bytes, 0, version) {
+            versions.extend(wal::read_segment(&later_bytes[at..]).0.iter().map(|r| r.version));
+        }
+    }
+    Ok(versions)
+}
+
+/// Copies what recovery is about to discard — the damaged segment from the damage on,
+/// and every later segment — into `discarded-<time>/` in the data directory, fsynced.
+fn keep_discarded(fs: &dyn Fs, dir: &Path, segment: u64, tail: &[u8], later: &[u64]) -> Result<PathBuf> {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let folder = dir.join(format!("discarded-{stamp}"));
+    let err = |e: std::io::Error| io_error(format_args!("cannot keep a copy in {}", folder.display()), e);
+    fs.create_dir_all(&folder).map_err(err)?;
+    let copy = |name: String, bytes: &[u8]| -> Result<()> {
+        let file = fs.create(&folder.join(name)).map_err(err)?;
+        file.write_all(bytes).map_err(err)?;
+        file.sync().map_err(err)
+    };
+    copy(format!("{}.from-damage", segment_name(segment)), tail)?;
+    for &s in later {
+        let bytes = fs.read(&dir.join(segment_name(s))).map_err(err)?;
+        copy(segment_name(s), &bytes)?;
+    }
+    fs.sync_dir(&folder).map_err(err)?;
+    fs.sync_dir(dir).map_err(err)?;
+    Ok(folder)
 }

@@ -17,10 +17,14 @@
 //!
 //! Records are read in order until the first one that is torn (its header or payload runs
 //! past the end of the file), corrupt (CRC mismatch, undecodable payload) or out of
-//! sequence. Everything before it is kept; it and everything after it is dropped, and the
-//! segment is truncated where it began. A record is only acknowledged after it was
-//! written whole (and, under `--sync always`, fsynced), so a torn record is a commit
-//! that was never acknowledged.
+//! sequence. A record is only acknowledged after it was written whole (and, under
+//! `--sync always`, fsynced), so a torn record can only be the last thing in the log:
+//! when nothing whole follows the bad record, it is a commit that was never
+//! acknowledged, and the segment is truncated where it began. When whole records do
+//! follow it (in its segment or in later ones), it is damage, not a crash: opening is
+//! refused, naming the record and the versions after it, until
+//! `amberdb recover --discard-after-damage` cuts the log there, keeping a copy of what it
+//! cuts.
 
 use crate::storage::{Joined, WriteSet};
 
@@ -79,7 +83,9 @@ impl Stop {
 
     pub fn describe(&self) -> String {
         match self {
-            Stop::Torn { .. } => "a torn record".to_string(),
+            Stop::Torn { .. } => {
+                "a record that runs past the end of its segment (torn, or its length damaged)".to_string()
+            }
             Stop::Corrupt { why, .. } => format!("a corrupt record ({why})"),
         }
     }
@@ -123,6 +129,27 @@ fn read_record(bytes: &[u8], offset: usize) -> Result<Record, Stop> {
     let writes: WriteSet = postcard::from_bytes(&payload[8..])
         .map_err(|e| Stop::Corrupt { offset, why: format!("undecodable write set: {e}") })?;
     Ok(Record { version: u64::from_le_bytes(v), writes, offset, end: offset + HEADER + len })
+}
+
+/// Where the first whole record at or after `from` begins whose version is past
+/// `after`: each offset is tried by its header's length and the version in its payload
+/// (a commit's version is past the last one replayed, and not billions past it) before
+/// its checksum is worked out, so scanning damaged bytes costs little.
+pub fn next_record(bytes: &[u8], from: usize, after: u64) -> Option<usize> {
+    (from..=bytes.len().saturating_sub(HEADER + 8)).find(|&at| {
+        let rest = &bytes[at..];
+        if rest.len() < HEADER + 8 {
+            return false;
+        }
+        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        if !(8..=rest.len() - HEADER).contains(&len) {
+            return false;
+        }
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&rest[HEADER..HEADER + 8]);
+        let version = u64::from_le_bytes(v);
+        version > after && version - after < 1 << 32 && read_record(bytes, at).is_ok()
+    })
 }
 
 #[cfg(test)]

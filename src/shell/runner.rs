@@ -47,7 +47,7 @@ pub struct Runner {
     pub sort_results: bool,
     /// The longest statement a script read as a stream may hold.
     pub max_statement: usize,
-    out: Box<dyn Write>,
+    out: Checked,
     err: Box<dyn Write>,
     depth: usize,
     /// Lines of the current source before the text being run (a stream runs its text a
@@ -68,7 +68,7 @@ impl Runner {
             errors: 0,
             sort_results: false,
             max_statement: MAX_STATEMENT,
-            out,
+            out: Checked { inner: out, failed: None },
             err,
             depth: 0,
             line_base: 0,
@@ -77,7 +77,7 @@ impl Runner {
 
     /// The same runner (session, settings, counts) writing somewhere else.
     pub fn with_output(self, out: Box<dyn Write>, err: Box<dyn Write>) -> Runner {
-        Runner { out, err, ..self }
+        Runner { out: Checked { inner: out, failed: None }, err, ..self }
     }
 
     /// Runs every statement and dot-command of `text`; `source` names it in errors.
@@ -214,6 +214,16 @@ impl Runner {
             let _ = writeln!(self.out);
         }
         let _ = self.out.flush();
+        // Output that could not be written (a full disk, a closed pipe) is an error of
+        // the statement that made it: reported, counted, and the exit status says so.
+        if let Some(e) = self.out.failed.take() {
+            self.errors += 1;
+            let _ = writeln!(self.err, "{source}: error: cannot write the output: {e}");
+            let _ = self.err.flush();
+            if self.bail {
+                return Flow::Stop;
+            }
+        }
         flow
     }
 
@@ -288,7 +298,8 @@ impl Runner {
             }
             DotCommand::Export(path) => {
                 let done = self.session.export()?;
-                std::fs::write(&path, done.text).map_err(|e| ErrorKind::Io(format!("cannot write {path}: {e}")))?;
+                write_whole(&path, done.text.as_bytes())
+                    .map_err(|e| ErrorKind::Io(format!("cannot write {path}: {e}; nothing was written")))?;
                 let _ = writeln!(self.out, "exported {} tables, {} rows to {path}", done.tables, done.rows);
             }
             DotCommand::Import(path) => {
@@ -345,7 +356,7 @@ impl Runner {
             msg.push_str(&format!("  {lead}{shown}\n  {}^\n", " ".repeat(caret)));
         }
         // In echo mode errors go with the output, so a golden file shows them in place.
-        let sink = if self.echo { &mut self.out } else { &mut self.err };
+        let sink: &mut dyn Write = if self.echo { &mut self.out } else { &mut self.err };
         let _ = sink.write_all(msg.as_bytes());
         let _ = sink.flush();
     }
@@ -363,5 +374,52 @@ fn leading_trivia(text: &str) -> usize {
         } else {
             return text.len() - trimmed.len();
         }
+    }
+}
+
+/// Writes a file whole or not at all: into `PATH.tmp`, fsynced, then renamed over
+/// `PATH`. On any failure the temporary file is removed and `PATH` is untouched.
+fn write_whole(path: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = format!("{path}.tmp");
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// The output, remembering the first write that failed (every write after it is
+/// dropped) until the runner reports it.
+struct Checked {
+    inner: Box<dyn Write>,
+    failed: Option<std::io::Error>,
+}
+
+impl Write for Checked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed.is_some() {
+            return Ok(buf.len());
+        }
+        match self.inner.write_all(buf) {
+            Ok(()) => Ok(buf.len()),
+            Err(e) => {
+                self.failed = Some(e);
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.failed.is_none() {
+            if let Err(e) = self.inner.flush() {
+                self.failed = Some(e);
+            }
+        }
+        Ok(())
     }
 }

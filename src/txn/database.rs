@@ -112,6 +112,12 @@ pub struct Database {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("version", &self.version()).field("data_dir", &self.data_dir()).finish()
+    }
+}
+
 impl Database {
     /// Makes statements read the time from `clock` (tests move a `ManualClock`).
     pub fn set_clock(&self, clock: Arc<dyn Clock>) {
