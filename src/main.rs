@@ -164,6 +164,8 @@ fn main() -> ExitCode {
             }
         }
     };
+    // Recovery read a checkpoint and a log into buffers it has freed: return them now.
+    amberdb::alloc::collect();
     if let Some(report) = db.recovery_report().filter(|r| r.is_eventful()) {
         eprintln!("amberdb: {}: {report}", args.data.as_deref().unwrap_or(std::path::Path::new(".")).display());
     }

@@ -232,8 +232,9 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
     };
     let mut tables = Vec::with_capacity(images.len());
     for image in images {
-        let rows = decode_rows(&image.chunks)?;
-        let mut table = Table::load(image.schema, image.next_rowid, rows, image.orders).map_err(|e| e.to_string())?;
+        let batches = row_batches(&image.chunks);
+        let mut table =
+            Table::load_batches(image.schema, image.next_rowid, batches, image.orders).map_err(|e| e.to_string())?;
         for (key, at) in image.expiry {
             if !table.rows.contains_key(&key) {
                 return Err(format!("table {}: an expiry for missing row {key}", table.name()));
@@ -260,33 +261,26 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
     Ok((version, state.with_triggers(triggers)))
 }
 
-/// Decodes a table's row chunks on a few threads and joins them in order.
-fn decode_rows(chunks: &[&[u8]]) -> Result<Vec<(RowKey, Row)>, String> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4).min(chunks.len().max(1));
-    type Decoded = Result<Vec<Vec<(RowKey, StoredRow)>>, String>;
-    let parts: Vec<Decoded> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                s.spawn(move || {
-                    chunks
-                        .iter()
-                        .skip(w)
-                        .step_by(workers)
-                        .map(|c| postcard::from_bytes(c).map_err(|e| format!("undecodable rows: {e}")))
-                        .collect()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a decoding thread failed".into()))).collect()
-    });
-    let mut parts: Vec<std::vec::IntoIter<Vec<(RowKey, StoredRow)>>> =
-        parts.into_iter().map(|p| p.map(Vec::into_iter)).collect::<Result<_, _>>()?;
-    let mut rows = Vec::with_capacity(chunks.len() * CHUNK_ROWS);
-    for i in 0..chunks.len() {
-        let chunk = parts[i % workers].next().ok_or("a chunk went missing")?;
-        rows.extend(chunk.into_iter().map(|(k, r)| (k, r.0)));
-    }
-    Ok(rows)
+/// A table's rows, a few chunks at a time: each group of chunks is decoded on as many
+/// threads, joined in order and handed on before the next group is decoded, so that
+/// loading never holds a whole table decoded.
+fn row_batches<'a>(chunks: &'a [&'a [u8]]) -> impl Iterator<Item = crate::error::Result<Vec<(RowKey, Row)>>> + 'a {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    chunks.chunks(workers).map(|group| {
+        type Decoded = Result<Vec<(RowKey, StoredRow)>, String>;
+        let parts: Vec<Decoded> = std::thread::scope(|s| {
+            let handles: Vec<_> = group
+                .iter()
+                .map(|c| s.spawn(move || postcard::from_bytes(c).map_err(|e| format!("undecodable rows: {e}"))))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a decoding thread failed".into()))).collect()
+        });
+        let mut rows = Vec::with_capacity(group.len() * CHUNK_ROWS);
+        for part in parts {
+            rows.extend(part.map_err(crate::error::Error::invalid)?.into_iter().map(|(k, r)| (k, r.0)));
+        }
+        Ok(rows)
+    })
 }
 
 /// Writes a checkpoint into `dir` the safe way: temp file, fsync, rename, fsync the

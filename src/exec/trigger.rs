@@ -15,8 +15,6 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rustc_hash::FxHashMap;
-
 use super::eval::Ctx;
 use super::select::run_select;
 use super::write::{Read, Written};
@@ -25,6 +23,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::sql::ast::{Expr, Select, SelectItem, Statement};
 use crate::sql::plan::{Plan, SelectPlan, ViewWrite, ViewWritePlan};
 use crate::sql::planner;
+use crate::storage::lru::Lru;
 use crate::storage::{AsOf, History, State, TriggerDef, TriggerEvent, TriggerTiming, Value, WriteOp, WriteSet};
 
 /// One trigger running, and those it runs inside.
@@ -67,26 +66,30 @@ pub enum Event<'a> {
 /// not parse and plan its table's triggers again while the schema stays as it is. A
 /// state's `schema_id` changes with every catalog change (and is never reused), so it
 /// and a trigger's name say which plan fits.
-#[derive(Default)]
 pub struct TriggerCache {
-    ready: Mutex<FxHashMap<(u64, String), Arc<Ready>>>,
+    ready: Mutex<Lru<(u64, String), Arc<Ready>>>,
 }
 
-/// Entries kept before the cache starts again (each schema change leaves old ones).
-const TRIGGER_CACHE_LIMIT: usize = 1024;
+/// The bytes the trigger cache may hold (by its estimate; each schema change leaves old
+/// entries, which go least recently used first).
+const TRIGGER_CACHE_BYTES: usize = 8 << 20;
+
+impl Default for TriggerCache {
+    fn default() -> TriggerCache {
+        TriggerCache { ready: Mutex::new(Lru::new(TRIGGER_CACHE_BYTES)) }
+    }
+}
 
 impl TriggerCache {
     fn get(&self, schema_id: u64, name: &str) -> Option<Arc<Ready>> {
-        let ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
         ready.get(&(schema_id, name.to_string())).cloned()
     }
 
-    fn put(&self, schema_id: u64, name: &str, ready: Arc<Ready>) {
+    /// Keeps a planned trigger, counted by its text (a plan holds a few times as much).
+    fn put(&self, schema_id: u64, def: &TriggerDef, ready: Arc<Ready>) {
         let mut cache = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= TRIGGER_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert((schema_id, name.to_string()), ready);
+        cache.insert((schema_id, def.name.clone()), ready, 1024 + 9 * def.sql.len());
     }
 }
 
@@ -153,7 +156,7 @@ impl Triggers {
                     let cacheable =
                         r.when.as_ref().is_none_or(|w| !w.source.reads_past()) && r.body.iter().all(Plan::cacheable);
                     if let (Some(c), true) = (ctx.triggers, cacheable) {
-                        c.put(state.schema_id(), &def.name, r.clone());
+                        c.put(state.schema_id(), def, r.clone());
                     }
                     r
                 }

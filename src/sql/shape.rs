@@ -13,8 +13,12 @@
 //!   `GLOB`, `COLLATE`, `ESCAPE`, `RETURNING` or `DEFAULT` on, where a literal can be an
 //!   ordinal, a bound the planner reads, a pattern it turns into an index range, or not
 //!   an expression at all;
-//! - no number written right after a `-` (the parser reads `-9223372036854775808`
-//!   whole), nor one glued to a name character.
+//! - a number right after a `-` that is a unary minus (after an operator, `(`, `,` or a
+//!   keyword) is taken with its sign, as one negative value: the minus binds tighter
+//!   than any operator, so `-5` is a value as `5` is (and `-9223372036854775808` is the
+//!   smallest integer, as the parser reads it); after a binary minus (`a - 5`) the
+//!   number alone is taken. A negation that does not fit (`-0x8000000000000000`) stays;
+//! - no number glued to a name character.
 //!
 //! A statement with parameters of its own, a blob literal, or nothing to take gives
 //! `None`, and so does anything the scanner does not follow; the caller then parses the
@@ -56,6 +60,10 @@ pub fn shape(sql: &str) -> Option<Shape> {
     let mut last_significant = 0u8;
     // `IS [NOT] DISTINCT FROM` is an operator, not the start of a FROM clause.
     let mut after_distinct = false;
+    // The last word, when the last token was one (a keyword before `-` makes it unary).
+    let mut last_word: Option<&str> = None;
+    // Where the last token, a `-`, began, when it is a unary minus.
+    let mut unary_minus: Option<usize> = None;
     while i < bytes.len() {
         let b = bytes[i];
         let start = i;
@@ -85,8 +93,16 @@ pub fn shape(sql: &str) -> Option<Shape> {
                 if bytes.get(i).is_some_and(|&c| is_name_char(c) || c == b'.') {
                     return None;
                 }
-                if taking && !stopped && last_significant != b'-' {
-                    take(parse_number(&sql[start..i], 0).ok()?, start, i, &mut text);
+                if taking && !stopped {
+                    let digits = &sql[start..i];
+                    match unary_minus {
+                        Some(minus) => {
+                            if let Some(v) = negated(digits) {
+                                take(v, minus, i, &mut text);
+                            }
+                        }
+                        None => take(parse_number(digits, 0).ok()?, start, i, &mut text),
+                    }
                 }
             }
             b'?' | b'$' | b':' | b'@' | b'#' => return None,
@@ -111,6 +127,22 @@ pub fn shape(sql: &str) -> Option<Shape> {
                     taking = true;
                 }
                 after_distinct = word.eq_ignore_ascii_case("distinct");
+                last_word = Some(word);
+                last_significant = bytes[i - 1];
+                unary_minus = None;
+                continue;
+            }
+            b'-' => {
+                let unary = match last_significant {
+                    0 | b'(' | b',' | b'=' | b'<' | b'>' | b'+' | b'-' | b'*' | b'/' | b'%' | b'|' | b'&' | b'~'
+                    | b'!' => true,
+                    _ => last_word.is_some_and(|w| UNARY_AFTER.iter().any(|k| w.eq_ignore_ascii_case(k))),
+                };
+                i += 1;
+                last_significant = b'-';
+                last_word = None;
+                unary_minus = unary.then_some(start);
+                continue;
             }
             b'(' => {
                 depth += 1;
@@ -124,12 +156,33 @@ pub fn shape(sql: &str) -> Option<Shape> {
             _ => i += sql[i..].chars().next().map_or(1, char::len_utf8),
         }
         last_significant = bytes[i - 1];
+        last_word = None;
+        unary_minus = None;
     }
     if values.is_empty() {
         return None;
     }
     text.push_str(&sql[copied..]);
     Some(Shape { text, values })
+}
+
+/// Keywords after which a `-` is a sign, not a subtraction.
+const UNARY_AFTER: &[&str] = &[
+    "and", "or", "not", "where", "set", "values", "select", "between", "when", "then", "else", "is", "in", "on",
+    "case", "distinct", "all", "having", "return",
+];
+
+/// The value of a number literal with a minus before it, as the parser reads `-digits`;
+/// `None` when the negation does not fit (it is left in the text).
+fn negated(digits: &str) -> Option<Value> {
+    if digits == "9223372036854775808" {
+        return Some(Value::Integer(i64::MIN));
+    }
+    match parse_number(digits, 0).ok()? {
+        Value::Integer(i) => i.checked_neg().map(Value::Integer),
+        Value::Real(r) => Some(Value::Real(-r)),
+        _ => None,
+    }
 }
 
 fn is_name_char(c: u8) -> bool {
@@ -198,8 +251,14 @@ mod tests {
         assert_eq!(
             taken("INSERT INTO t VALUES(0, 96, 49.43, 'it''s', -5, NULL)"),
             Some((
-                "INSERT INTO t VALUES(?, ?, ?, ?, -5, NULL)".into(),
-                vec![Value::Integer(0), Value::Integer(96), Value::Real(49.43), Value::text("it's")]
+                "INSERT INTO t VALUES(?, ?, ?, ?, ?, NULL)".into(),
+                vec![
+                    Value::Integer(0),
+                    Value::Integer(96),
+                    Value::Real(49.43),
+                    Value::text("it's"),
+                    Value::Integer(-5)
+                ]
             ))
         );
         assert_eq!(
@@ -210,6 +269,37 @@ mod tests {
             taken("UPDATE t SET a = 'b' WHERE id = 2"),
             Some(("UPDATE t SET a = ? WHERE id = ?".into(), vec![Value::text("b"), Value::Integer(2)]))
         );
+    }
+
+    /// Statements that differ only in the sign of a value share one shape, so a load of
+    /// negative numbers plans once (it made a new plan per statement before).
+    #[test]
+    fn signed_numbers_are_taken_with_their_sign() {
+        assert_eq!(
+            taken("INSERT INTO t VALUES (-1, - 2.5, -9223372036854775808, -0x10)"),
+            Some((
+                "INSERT INTO t VALUES (?, ?, ?, ?)".into(),
+                vec![Value::Integer(-1), Value::Real(-2.5), Value::Integer(i64::MIN), Value::Integer(-16)]
+            ))
+        );
+        assert_eq!(
+            taken("SELECT a FROM t WHERE a > -5 AND -3 < b AND c = a - 2 AND d = (-1) * -e"),
+            Some((
+                "SELECT a FROM t WHERE a > ? AND ? < b AND c = a - ? AND d = (?) * -e".into(),
+                vec![Value::Integer(-5), Value::Integer(-3), Value::Integer(2), Value::Integer(-1)]
+            ))
+        );
+        assert_eq!(
+            taken("UPDATE t SET a = a-1, b = -1 WHERE id = --x\n-7"),
+            Some((
+                "UPDATE t SET a = a-?, b = ? WHERE id = --x\n?".into(),
+                vec![Value::Integer(1), Value::Integer(-1), Value::Integer(-7)]
+            ))
+        );
+        // A negation that does not fit stays as written.
+        assert_eq!(taken("SELECT a FROM t WHERE a = -0x8000000000000000"), None);
+        let one = taken("INSERT INTO t VALUES (1, -2, 'x')").unwrap().0;
+        assert_eq!(one, taken("INSERT INTO t VALUES (-1, 2, 'y')").unwrap().0);
     }
 
     #[test]

@@ -16,12 +16,14 @@
 //! - [`trigger`] — triggers as the catalog keeps them
 //! - [`diff`] — differences between states, walking only what they do not share
 //! - [`streams`] — message streams: every message in order, by stream and category
+//! - [`lru`] — a cache bounded in bytes, least recently used out first
 //! - [`stack`] — more stack for recursion the input decides (chains of views)
 //! - [`check`] — `CHECK DATABASE`: indexes agree with rows, keys and types hold
 
 pub mod check;
 pub mod convert;
 pub mod diff;
+pub mod lru;
 pub mod pagemap;
 pub mod rows;
 pub mod schema;

@@ -72,6 +72,36 @@ pub struct Rows {
     len: usize,
 }
 
+/// Rows pushed one at a time in strictly ascending key order, packed into full pages:
+/// what loading a checkpoint fills, a batch of rows at a time.
+#[derive(Default)]
+pub struct RowsBuilder {
+    rows: Rows,
+    page: Page,
+    scratch: Vec<u8>,
+}
+
+impl RowsBuilder {
+    /// Appends a row; its key must be greater than every key pushed before.
+    pub fn push(&mut self, key: &RowKey, row: &[Value]) {
+        if self.page.len() >= MAX_ROWS || self.page.data.len() >= MAX_BYTES {
+            self.rows.push_page(std::mem::take(&mut self.page));
+        }
+        self.scratch.clear();
+        encode(row, &mut self.scratch);
+        let i = self.page.len();
+        self.page.insert_at(i, key.clone(), &self.scratch);
+        self.rows.len += 1;
+    }
+
+    pub fn finish(mut self) -> Rows {
+        if self.page.len() > 0 {
+            self.rows.push_page(self.page);
+        }
+        self.rows
+    }
+}
+
 impl std::fmt::Debug for Rows {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
@@ -93,23 +123,11 @@ impl Rows {
 
     /// Rows from a list in strictly ascending key order, in full pages.
     pub fn from_sorted<'a>(rows: impl IntoIterator<Item = (&'a RowKey, &'a [Value])>) -> Rows {
-        let mut out = Rows::new();
-        let mut page = Page::default();
-        let mut scratch = Vec::new();
+        let mut builder = RowsBuilder::default();
         for (key, row) in rows {
-            if page.len() >= MAX_ROWS || page.data.len() >= MAX_BYTES {
-                out.push_page(std::mem::take(&mut page));
-            }
-            scratch.clear();
-            encode(row, &mut scratch);
-            let i = page.len();
-            page.insert_at(i, key.clone(), &scratch);
-            out.len += 1;
+            builder.push(key, row);
         }
-        if page.len() > 0 {
-            out.push_page(page);
-        }
-        out
+        builder.finish()
     }
 
     fn push_page(&mut self, mut page: Page) {

@@ -54,12 +54,11 @@ impl Index {
 
 /// An index's entries taking the rows in the order given by positions, if that order
 /// covers every row once and is the index's order.
-pub(super) fn entries_in_order(index: &Index, rows: &[(RowKey, Row)], order: &[u32]) -> Option<Vec<IndexEntry>> {
-    if order.len() != rows.len() {
+pub(super) fn entries_in_order(by_row: &[IndexEntry], order: &[u32]) -> Option<Vec<IndexEntry>> {
+    if order.len() != by_row.len() {
         return None;
     }
-    let entries: Vec<IndexEntry> =
-        order.iter().map(|&p| rows.get(p as usize).map(|(k, r)| index.entry_of(k, r))).collect::<Option<_>>()?;
+    let entries: Vec<IndexEntry> = order.iter().map(|&p| by_row.get(p as usize).cloned()).collect::<Option<_>>()?;
     // Strictly ascending and as many as the rows: every row exactly once, in order.
     entries.windows(2).all(|w| w[0] < w[1]).then_some(entries)
 }
@@ -154,7 +153,8 @@ pub(super) fn index_set(
     Ok(KeySet::from_sorted(entries))
 }
 
-/// [`index_set`] over rows held in a list, in row-key order.
+/// An index's entries for a list of rows (tests build sets this way).
+#[cfg(test)]
 pub(super) fn index_set_of(index: &Index, rows: &[(RowKey, Row)]) -> Built {
     index_set(index, rows.len(), |visit| {
         for (key, row) in rows {

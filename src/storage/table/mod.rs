@@ -17,7 +17,7 @@ use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
 use super::pagemap::{fraction, Guess, KeySet};
-use super::rows::{decode_into, decode_some, Mask, Rows};
+use super::rows::{decode_into, decode_some, Mask, Rows, RowsBuilder};
 use super::schema::{IndexDef, TableSchema};
 use super::value::Value;
 use crate::error::{Error, ErrorKind, Result};
@@ -157,48 +157,61 @@ impl Table {
         Ok(())
     }
 
-    /// A table rebuilt from stored rows (a checkpoint), which must be in ascending key
-    /// order; its indexes are built from them. `orders` may give, for each index, the
-    /// positions of the rows in the index's order; an order that turns out wrong (or is
-    /// missing) is replaced by sorting.
+    /// A table from its rows in strictly ascending key order (a checkpoint's).
     pub fn load(
         schema: TableSchema,
         next_rowid: i64,
         rows: Vec<(RowKey, Row)>,
         orders: Vec<Vec<u32>>,
     ) -> Result<Table> {
+        Table::load_batches(schema, next_rowid, std::iter::once(Ok(rows)), orders)
+    }
+
+    /// A table from its rows in strictly ascending key order, arriving a batch at a time
+    /// (a checkpoint's chunks, decoded as they are needed): besides the pages being
+    /// filled and the index entries, only one batch is held decoded, so loading takes
+    /// about the memory the table will take. `orders` gives, for each index, the
+    /// positions of the rows in the index's order, so that loading need not sort; an
+    /// order that does not check out is sorted instead.
+    pub fn load_batches(
+        schema: TableSchema,
+        next_rowid: i64,
+        batches: impl IntoIterator<Item = Result<Vec<(RowKey, Row)>>>,
+        orders: Vec<Vec<u32>>,
+    ) -> Result<Table> {
         schema.check_consistent().map_err(ErrorKind::Invalid)?;
         let mut table = Table::new(schema);
-        if let Some(w) = rows.windows(2).find(|w| w[0].0 >= w[1].0) {
-            return Err(Error::invalid(format!("table {}: row key {} is out of order", table.name(), w[1].0)));
-        }
-        for (_, row) in &rows {
-            table.check_width(row)?;
-        }
         table.next_rowid = next_rowid;
-        // The row map and each index are built on threads of their own: on load they are
-        // most of the time it takes to open a database.
+        let mut builder = RowsBuilder::default();
+        let mut by_row: Vec<Vec<IndexEntry>> = table.indexes.iter().map(|_| Vec::new()).collect();
+        let mut last: Option<RowKey> = None;
+        for batch in batches {
+            for (key, row) in batch? {
+                if last.as_ref().is_some_and(|l| *l >= key) {
+                    return Err(Error::invalid(format!("table {}: row key {key} is out of order", table.name())));
+                }
+                table.check_width(&row)?;
+                for (entries, index) in by_row.iter_mut().zip(&table.indexes) {
+                    entries.push(index.entry_of(&key, &row));
+                }
+                builder.push(&key, &row);
+                last = Some(key);
+            }
+        }
+        table.rows = builder.finish();
         let mut indexes = std::mem::take(&mut table.indexes);
-        let (map, built) = std::thread::scope(|s| {
-            let workers: Vec<_> = indexes
-                .iter()
-                .enumerate()
-                .map(|(i, index)| {
-                    let (rows, order) = (&rows, orders.get(i));
-                    s.spawn(move || match order.and_then(|o| entries_in_order(index, rows, o)) {
-                        Some(entries) => Ok(KeySet::from_sorted(entries)),
-                        None => index_set_of(index, rows),
+        for (i, (index, entries)) in indexes.iter_mut().zip(by_row).enumerate() {
+            let built = match orders.get(i).and_then(|o| entries_in_order(&entries, o)) {
+                Some(sorted) => Ok(KeySet::from_sorted(sorted)),
+                None => {
+                    drop(entries);
+                    let width = table.schema.columns.len();
+                    index_set(index, table.rows.len(), |visit| {
+                        table.rows.for_each_decoded(&index.columns, width, |key, row| visit(key, row))
                     })
-                })
-                .collect();
-            let map = Rows::from_sorted(rows.iter().map(|(k, r)| (k, &r[..])));
-            let built: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
-            (map, built)
-        });
-        table.rows = map;
-        for (index, entries) in indexes.iter_mut().zip(built) {
-            let entries = entries.map_err(|_| Error::invalid("building an index failed"))?;
-            index.entries = entries.map_err(|clash| table.constraint_error("UNIQUE", &index.columns, &clash))?;
+                }
+            };
+            index.entries = built.map_err(|clash| table.constraint_error("UNIQUE", &index.columns, &clash))?;
         }
         table.indexes = indexes;
         Ok(table)
