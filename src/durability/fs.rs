@@ -25,6 +25,10 @@ pub trait Fs: Send + Sync {
     /// The names of the files in `dir`.
     fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// A file to read from start to end without holding it whole (a checkpoint).
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn io::Read + Send>> {
+        Ok(Box::new(io::Cursor::new(self.read(path)?)))
+    }
     /// Opens a file for appending, creating it when missing.
     fn append(&self, path: &Path) -> io::Result<Box<dyn FileHandle>>;
     /// Creates a file, replacing one of the same name.
@@ -72,6 +76,10 @@ impl Fs for RealFs {
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn io::Read + Send>> {
+        Ok(Box::new(io::BufReader::with_capacity(1 << 20, File::open(path)?)))
     }
 
     fn append(&self, path: &Path) -> io::Result<Box<dyn FileHandle>> {

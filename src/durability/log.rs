@@ -252,7 +252,7 @@ impl Log {
         let mut older = None;
         for &c in checkpoints.iter().filter(|&&c| c < newest) {
             let path = self.dir.join(checkpoint_name(c));
-            match self.fs.read(&path).map_err(|e| e.to_string()).and_then(|b| checkpoint::verify(&b)) {
+            match self.fs.open_read(&path).map_err(|e| e.to_string()).and_then(checkpoint::verify_stream) {
                 Ok(v) if v == c => {
                     older = Some(c);
                     break;

@@ -95,7 +95,7 @@ pub(crate) fn open(dir: &Path, options: &Options, keep_history: usize) -> Result
             continue;
         }
         let path = dir.join(checkpoint_name(c));
-        let loaded = fs.read(&path).map_err(|e| e.to_string()).and_then(|b| checkpoint::decode(&b));
+        let loaded = fs.open_read(&path).map_err(|e| e.to_string()).and_then(checkpoint::load);
         match loaded {
             Ok((v, state)) if v == c => {
                 base = Some((v, state));
