@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use super::fs::Fs;
 use crate::storage::schema::TableSchema;
 use crate::storage::streams::{Message, MessageStore};
-use crate::storage::table::Slot;
+use crate::storage::table::{Part, PartBuilder, Slot};
 use crate::storage::{Row, RowKey, State, Table, TriggerDef, Value, ViewDef};
 
 const MAGIC_V4: &[u8; 8] = b"AMBERCK4";
@@ -139,40 +139,6 @@ fn encode_table(t: &Table) -> Result<Encoded, String> {
             .collect()
     };
     Ok(Encoded { chunks, orders })
-}
-
-/// A row read straight into its one shared allocation (through a reused buffer rather
-/// than a `Vec` of its own per row).
-struct StoredRow(Row);
-
-impl<'de> Deserialize<'de> for StoredRow {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StoredRow, D::Error> {
-        struct RowVisitor;
-        impl<'de> serde::de::Visitor<'de> for RowVisitor {
-            type Value = StoredRow;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a row of values")
-            }
-
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StoredRow, A::Error> {
-                thread_local! {
-                    static BUFFER: std::cell::RefCell<Vec<Value>> = const { std::cell::RefCell::new(Vec::new()) };
-                }
-                BUFFER.with(|b| {
-                    let mut buf = b.take();
-                    buf.clear();
-                    while let Some(v) = seq.next_element::<Value>()? {
-                        buf.push(v);
-                    }
-                    let row: Row = buf.drain(..).collect();
-                    b.replace(buf);
-                    Ok(StoredRow(row))
-                })
-            }
-        }
-        d.deserialize_seq(RowVisitor)
-    }
 }
 
 /// One table's first frame when written.
@@ -287,19 +253,16 @@ fn decode_framed(mut input: impl std::io::Read) -> Result<(u64, State), String> 
     let mut tables = Vec::new();
     for _ in 0..count {
         let head: TableHeadIn = frames.decoded()?;
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        let empty = Table::new(head.schema);
+        let mut parts = Vec::new();
         let mut left = head.chunks as usize;
-        let frames = &mut frames;
-        let batches = std::iter::from_fn(move || {
-            if left == 0 {
-                return None;
-            }
-            let group: Result<Vec<Vec<u8>>, String> = (0..workers.min(left)).map(|_| frames.next()).collect();
-            left -= workers.min(left);
-            Some(group.map_err(crate::error::Error::invalid).and_then(|g| decode_group(&g)))
-        });
-        let mut table =
-            Table::load_batches(head.schema, head.next_rowid, batches, head.orders).map_err(|e| e.to_string())?;
+        while left > 0 {
+            let n = workers().min(left);
+            let group = (0..n).map(|_| frames.next()).collect::<Result<Vec<Vec<u8>>, String>>()?;
+            parts.extend(decode_parts(&empty, &group));
+            left -= n;
+        }
+        let mut table = empty.load_parts(head.next_rowid, parts, head.orders).map_err(|e| e.to_string())?;
         for (key, at) in head.expiry {
             if !table.rows.contains_key(&key) {
                 return Err(format!("table {}: an expiry for missing row {key}", table.name()));
@@ -409,9 +372,9 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
     };
     let mut tables = Vec::with_capacity(images.len());
     for image in images {
-        let batches = row_batches(&image.chunks);
-        let mut table =
-            Table::load_batches(image.schema, image.next_rowid, batches, image.orders).map_err(|e| e.to_string())?;
+        let empty = Table::new(image.schema);
+        let parts: Vec<_> = image.chunks.chunks(workers()).flat_map(|g| decode_parts(&empty, g)).collect();
+        let mut table = empty.load_parts(image.next_rowid, parts, image.orders).map_err(|e| e.to_string())?;
         for (key, at) in image.expiry {
             if !table.rows.contains_key(&key) {
                 return Err(format!("table {}: an expiry for missing row {key}", table.name()));
@@ -451,29 +414,114 @@ fn finish(
     Ok((version, state.with_triggers(triggers)))
 }
 
-/// A table's rows, a few chunks at a time: each group of chunks is decoded on as many
-/// threads, joined in order and handed on before the next group is decoded, so that
-/// loading never holds a whole table decoded.
-fn row_batches<'a>(chunks: &'a [&'a [u8]]) -> impl Iterator<Item = crate::error::Result<Vec<(RowKey, Row)>>> + 'a {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    chunks.chunks(workers).map(decode_group)
+/// A chunk of rows decoded straight into pages of `table`'s, with its index entries:
+/// no row is built as a value of its own on the way.
+fn decode_part(table: &Table, chunk: &[u8]) -> crate::error::Result<Part> {
+    let mut part = table.part();
+    let mut row = Vec::new();
+    let mut input = postcard::Deserializer::from_bytes(chunk);
+    serde::de::DeserializeSeed::deserialize(ChunkSeed { part: &mut part, row: &mut row }, &mut input)
+        .map_err(|e| crate::error::Error::invalid(format!("undecodable rows: {e}")))?;
+    Ok(part.finish())
 }
 
-/// Chunks of rows decoded each on a thread of its own, joined in order.
-fn decode_group(group: &[impl AsRef<[u8]> + Sync]) -> crate::error::Result<Vec<(RowKey, Row)>> {
-    type Decoded = Result<Vec<(RowKey, StoredRow)>, String>;
-    let parts: Vec<Decoded> = std::thread::scope(|s| {
-        let handles: Vec<_> = group
-            .iter()
-            .map(|c| s.spawn(move || postcard::from_bytes(c.as_ref()).map_err(|e| format!("undecodable rows: {e}"))))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a decoding thread failed".into()))).collect()
-    });
-    let mut rows = Vec::with_capacity(group.len() * CHUNK_ROWS);
-    for part in parts {
-        rows.extend(part.map_err(crate::error::Error::invalid)?.into_iter().map(|(k, r)| (k, r.0)));
+/// Chunks decoded each on a thread of its own, in order.
+fn decode_parts(table: &Table, group: &[impl AsRef<[u8]> + Sync]) -> Vec<crate::error::Result<Part>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = group.iter().map(|c| s.spawn(move || decode_part(table, c.as_ref()))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(crate::error::Error::invalid("a decoding thread failed"))))
+            .collect()
+    })
+}
+
+/// How many chunks are decoded at once.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+}
+
+/// A chunk: a sequence of `(key, row)`, each pushed into the part as it is read.
+struct ChunkSeed<'p, 'a> {
+    part: &'p mut PartBuilder<'a>,
+    row: &'p mut Vec<Value>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ChunkSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
     }
-    Ok(rows)
+}
+
+impl<'de> serde::de::Visitor<'de> for ChunkSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a chunk of rows")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(RowSeed { part: &mut *self.part, row: &mut *self.row })?.is_some() {}
+        Ok(())
+    }
+}
+
+/// One `(key, row)`, its values read into a reused buffer.
+struct RowSeed<'p, 'a> {
+    part: &'p mut PartBuilder<'a>,
+    row: &'p mut Vec<Value>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RowSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_tuple(2, self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RowSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key and a row")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        let key: RowKey = seq.next_element()?.ok_or_else(|| A::Error::custom("a row without its key"))?;
+        self.row.clear();
+        seq.next_element_seed(Values(&mut *self.row))?.ok_or_else(|| A::Error::custom("a key without its row"))?;
+        self.part.push(key, self.row).map_err(A::Error::custom)
+    }
+}
+
+/// A row's values, into a buffer.
+struct Values<'p>(&'p mut Vec<Value>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Values<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Values<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a row of values")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<Value>()? {
+            self.0.push(v);
+        }
+        Ok(())
+    }
 }
 
 /// Writes a checkpoint into `dir` the safe way: temp file, fsync, rename, fsync the

@@ -94,6 +94,19 @@ impl RowsBuilder {
         self.rows.len += 1;
     }
 
+    /// Appends rows built apart, every key of which is greater than every key pushed
+    /// before (a part of a table loaded on another thread); their pages are kept as
+    /// they are.
+    pub fn append(&mut self, rows: Rows) {
+        if self.page.len() > 0 {
+            self.rows.push_page(std::mem::take(&mut self.page));
+        }
+        self.rows.len += rows.len;
+        for (fence, page) in rows.pages.iter() {
+            self.rows.pages.insert(fence.clone(), Arc::clone(page));
+        }
+    }
+
     pub fn finish(mut self) -> Rows {
         if self.page.len() > 0 {
             self.rows.push_page(self.page);

@@ -168,53 +168,85 @@ impl Table {
     }
 
     /// A table from its rows in strictly ascending key order, arriving a batch at a time
-    /// (a checkpoint's chunks, decoded as they are needed): besides the pages being
-    /// filled and the index entries, only one batch is held decoded, so loading takes
-    /// about the memory the table will take. `orders` gives, for each index, the
-    /// positions of the rows in the index's order, so that loading need not sort; an
-    /// order that does not check out is sorted instead.
+    /// (decoded as they are needed): besides the pages being filled and the index
+    /// entries, only one batch is held decoded. See [`Table::load_parts`].
     pub fn load_batches(
         schema: TableSchema,
         next_rowid: i64,
         batches: impl IntoIterator<Item = Result<Vec<(RowKey, Row)>>>,
         orders: Vec<Vec<u32>>,
     ) -> Result<Table> {
-        schema.check_consistent().map_err(ErrorKind::Invalid)?;
-        let mut table = Table::new(schema);
-        table.next_rowid = next_rowid;
-        let mut builder = RowsBuilder::default();
-        let mut by_row: Vec<Vec<IndexEntry>> = table.indexes.iter().map(|_| Vec::new()).collect();
-        let mut last: Option<RowKey> = None;
+        let table = Table::new(schema);
+        let mut part = table.part();
         for batch in batches {
             for (key, row) in batch? {
-                if last.as_ref().is_some_and(|l| *l >= key) {
-                    return Err(Error::invalid(format!("table {}: row key {key} is out of order", table.name())));
-                }
-                table.check_width(&row)?;
-                for (entries, index) in by_row.iter_mut().zip(&table.indexes) {
-                    entries.push(index.entry_of(&key, &row));
-                }
-                builder.push(&key, &row);
-                last = Some(key);
+                part.push(key, &row)?;
             }
         }
-        table.rows = builder.finish();
-        let mut indexes = std::mem::take(&mut table.indexes);
+        let part = part.finish();
+        table.load_parts(next_rowid, std::iter::once(Ok(part)), orders)
+    }
+
+    /// A builder for part of this (empty) table's rows: a checkpoint's chunk, built on a
+    /// thread of its own straight into pages.
+    pub fn part(&self) -> PartBuilder<'_> {
+        PartBuilder {
+            indexes: &self.indexes,
+            width: self.schema.columns.len(),
+            name: self.name(),
+            rows: RowsBuilder::default(),
+            entries: self.indexes.iter().map(|_| Vec::new()).collect(),
+            first: None,
+            last: None,
+        }
+    }
+
+    /// This empty table filled with its rows, built in parts in ascending key order.
+    /// `orders` gives, for each index, the positions of the rows in the index's order,
+    /// so that loading need not sort; an order that does not check out is sorted
+    /// instead. Loading takes about the memory the table will take: parts are pages
+    /// already, and only the index entries are gathered beside them.
+    pub fn load_parts(
+        mut self,
+        next_rowid: i64,
+        parts: impl IntoIterator<Item = Result<Part>>,
+        orders: Vec<Vec<u32>>,
+    ) -> Result<Table> {
+        self.schema.check_consistent().map_err(ErrorKind::Invalid)?;
+        self.next_rowid = next_rowid;
+        let mut builder = RowsBuilder::default();
+        let mut by_row: Vec<Vec<IndexEntry>> = self.indexes.iter().map(|_| Vec::new()).collect();
+        let mut last: Option<RowKey> = None;
+        for part in parts {
+            let part = part?;
+            if let (Some(l), Some(first)) = (&last, &part.first) {
+                if l >= first {
+                    return Err(Error::invalid(format!("table {}: row key {first} is out of order", self.name())));
+                }
+            }
+            last = part.last.or(last);
+            for (all, mut some) in by_row.iter_mut().zip(part.entries) {
+                all.append(&mut some);
+            }
+            builder.append(part.rows);
+        }
+        self.rows = builder.finish();
+        let mut indexes = std::mem::take(&mut self.indexes);
         for (i, (index, entries)) in indexes.iter_mut().zip(by_row).enumerate() {
             let built = match orders.get(i).and_then(|o| entries_in_order(&entries, o)) {
                 Some(sorted) => Ok(KeySet::from_sorted(sorted)),
                 None => {
                     drop(entries);
-                    let width = table.schema.columns.len();
-                    index_set(index, table.rows.len(), |visit| {
-                        table.rows.for_each_decoded(&index.columns, width, |key, row| visit(key, row))
+                    let width = self.schema.columns.len();
+                    index_set(index, self.rows.len(), |visit| {
+                        self.rows.for_each_decoded(&index.columns, width, |key, row| visit(key, row))
                     })
                 }
             };
-            index.entries = built.map_err(|clash| table.constraint_error("UNIQUE", &index.columns, &clash))?;
+            index.entries = built.map_err(|clash| self.constraint_error("UNIQUE", &index.columns, &clash))?;
         }
-        table.indexes = indexes;
-        Ok(table)
+        self.indexes = indexes;
+        Ok(self)
     }
 
     /// Removes a secondary index.
@@ -619,5 +651,56 @@ mod layout {
         assert_eq!(std::mem::size_of::<super::IndexKey>(), 16);
         assert_eq!(std::mem::size_of::<super::RowKey>(), 16);
         assert_eq!(std::mem::size_of::<super::IndexEntry>(), 32);
+    }
+}
+
+/// Part of a table's rows built apart: their pages, each index's entries for them in row
+/// order, and their first and last keys.
+pub struct Part {
+    rows: Rows,
+    entries: Vec<Vec<IndexEntry>>,
+    first: Option<RowKey>,
+    last: Option<RowKey>,
+}
+
+/// Rows of one part pushed in strictly ascending key order (see [`Table::part`]).
+pub struct PartBuilder<'a> {
+    indexes: &'a [Index],
+    width: usize,
+    name: &'a str,
+    rows: RowsBuilder,
+    entries: Vec<Vec<IndexEntry>>,
+    first: Option<RowKey>,
+    last: Option<RowKey>,
+}
+
+impl PartBuilder<'_> {
+    /// Adds a row; its key must be greater than the last one's, and it must have as many
+    /// values as the table has columns.
+    pub fn push(&mut self, key: RowKey, row: &[Value]) -> Result<()> {
+        if self.last.as_ref().is_some_and(|l| *l >= key) {
+            return Err(Error::invalid(format!("table {}: row key {key} is out of order", self.name)));
+        }
+        if row.len() != self.width {
+            return Err(Error::invalid(format!(
+                "table {}: a row of {} values for {} columns",
+                self.name,
+                row.len(),
+                self.width
+            )));
+        }
+        for (entries, index) in self.entries.iter_mut().zip(self.indexes) {
+            entries.push(index.entry_of(&key, row));
+        }
+        self.rows.push(&key, row);
+        if self.first.is_none() {
+            self.first = Some(key.clone());
+        }
+        self.last = Some(key);
+        Ok(())
+    }
+
+    pub fn finish(self) -> Part {
+        Part { rows: self.rows.finish(), entries: self.entries, first: self.first, last: self.last }
     }
 }
