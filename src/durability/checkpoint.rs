@@ -56,6 +56,12 @@ pub fn checkpoint_name(version: u64) -> String {
     format!("checkpoint-{version:020}.amber")
 }
 
+/// The name a damaged checkpoint is set aside under: no longer a checkpoint's name, so
+/// nothing counts on it or removes it.
+pub fn damaged_name(version: u64) -> String {
+    format!("{}.damaged", checkpoint_name(version))
+}
+
 pub fn parse_checkpoint_name(name: &str) -> Option<u64> {
     name.strip_prefix("checkpoint-")?.strip_suffix(".amber")?.parse().ok()
 }

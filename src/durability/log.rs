@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::checkpoint::{self, checkpoint_name, parse_checkpoint_name};
+use super::checkpoint::{self, checkpoint_name, damaged_name, parse_checkpoint_name};
 use super::fs::{FileHandle, Fs};
 use super::lock::DirLock;
 use super::options::BATCH_INTERVAL;
@@ -257,7 +257,7 @@ impl Log {
                     older = Some(c);
                     break;
                 }
-                _ => self.fs.rename(&path, &self.dir.join(format!("{}.damaged", checkpoint_name(c))))?,
+                _ => self.fs.rename(&path, &self.dir.join(damaged_name(c)))?,
             }
         }
         let Some(older) = older else { return Ok(()) };

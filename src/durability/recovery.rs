@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::checkpoint::{self, checkpoint_name, parse_checkpoint_name};
+use super::checkpoint::{self, checkpoint_name, damaged_name, parse_checkpoint_name};
 use super::fs::Fs;
 use super::lock::DirLock;
 use super::log::Log;
@@ -240,7 +240,7 @@ fn set_aside(fs: &dyn Fs, dir: &Path, version: u64, read_only: bool, why: &str) 
     if read_only {
         return format!("skipped damaged checkpoint {version} ({why})");
     }
-    let damaged = format!("{name}.damaged");
+    let damaged = damaged_name(version);
     match fs.rename(&dir.join(&name), &dir.join(&damaged)) {
         Ok(()) => format!("set damaged checkpoint {version} aside as {damaged} ({why})"),
         Err(e) => format!("skipped damaged checkpoint {version} ({why}); it could not be set aside: {e}"),

@@ -3,13 +3,11 @@
 //! statement is new. The bytes of an entry are its caller's estimate.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::Hash;
 
 pub struct Lru<K, V> {
     entries: HashMap<K, Entry<V>>,
-    /// Keys by when they were last used (ticks only grow).
-    order: BTreeMap<u64, K>,
     tick: u64,
     bytes: usize,
     limit: usize,
@@ -18,16 +16,18 @@ pub struct Lru<K, V> {
 struct Entry<V> {
     value: V,
     bytes: usize,
+    /// When it was last used (ticks only grow).
     used: u64,
 }
 
 impl<K: Hash + Eq + Clone, V> Lru<K, V> {
     /// An empty cache that holds at most `limit` bytes.
     pub fn new(limit: usize) -> Lru<K, V> {
-        Lru { entries: HashMap::new(), order: BTreeMap::new(), tick: 0, bytes: 0, limit }
+        Lru { entries: HashMap::new(), tick: 0, bytes: 0, limit }
     }
 
-    /// The value under `key`, now the most recently used.
+    /// The value under `key`, now the most recently used. A hit costs one hash lookup
+    /// and a store: the order of use is worked out only when something must go.
     pub fn get<Q>(&mut self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
@@ -35,37 +35,30 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
     {
         self.tick += 1;
         let entry = self.entries.get_mut(key)?;
-        if let Some(k) = self.order.remove(&entry.used) {
-            self.order.insert(self.tick, k);
-        }
         entry.used = self.tick;
         Some(&entry.value)
     }
 
     /// Keeps `value` under `key`, counted as `bytes`, evicting the least recently used
-    /// entries until it fits; a value larger than the whole cache is not kept.
+    /// entries until it fits (each found by one pass over the entries: a miss that
+    /// evicts pays for keeping hits to one hash lookup); a value larger than the whole
+    /// cache is not kept.
     pub fn insert(&mut self, key: K, value: V, bytes: usize) {
-        self.remove(&key);
+        if let Some(old) = self.entries.remove(&key) {
+            self.bytes -= old.bytes;
+        }
         if bytes > self.limit {
             return;
         }
         while self.bytes + bytes > self.limit {
-            let Some((_, oldest)) = self.order.pop_first() else { break };
+            let Some(oldest) = self.entries.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else { break };
             if let Some(e) = self.entries.remove(&oldest) {
                 self.bytes -= e.bytes;
             }
         }
         self.tick += 1;
-        self.order.insert(self.tick, key.clone());
         self.entries.insert(key, Entry { value, bytes, used: self.tick });
         self.bytes += bytes;
-    }
-
-    fn remove(&mut self, key: &K) {
-        if let Some(e) = self.entries.remove(key) {
-            self.order.remove(&e.used);
-            self.bytes -= e.bytes;
-        }
     }
 
     /// The bytes held, by the callers' estimates.
