@@ -59,6 +59,10 @@ struct Args {
     /// The longest statement a script or piped input may hold, in bytes (default 1 GiB).
     #[arg(long, value_name = "BYTES")]
     max_statement: Option<usize>,
+
+    /// The most rows one recursive CTE may make before it fails (default 10,000,000).
+    #[arg(long, value_name = "ROWS")]
+    max_cte_rows: Option<usize>,
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -170,6 +174,9 @@ fn main() -> ExitCode {
         eprintln!("amberdb: {}: {report}", args.data.as_deref().unwrap_or(std::path::Path::new(".")).display());
     }
     db.set_history_limit(args.history);
+    if let Some(rows) = args.max_cte_rows {
+        db.set_max_cte_rows(rows);
+    }
     if let Some(bytes) = args.max_length {
         db.set_max_length(bytes);
     }

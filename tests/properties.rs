@@ -59,13 +59,44 @@ fn expr() -> impl Strategy<Value = Expr> {
             (
                 prop::sample::select(vec!["abs", "coalesce", "count", "my_func"]),
                 prop::collection::vec(inner.clone(), 0..3),
-                any::<bool>()
+                any::<bool>(),
+                prop::option::of(b()),
+                prop::option::of((
+                    prop::collection::vec(inner.clone(), 0..2),
+                    prop::collection::vec((inner.clone(), any::<bool>()), 0..2),
+                    prop::option::of((0..3u8, inner.clone(), 0..4u8)),
+                )),
             )
-                .prop_map(|(name, args, distinct)| Expr::Function {
+                .prop_map(|(name, args, distinct, filter, over)| Expr::Function {
                     name: name.to_string(),
                     distinct: distinct && !args.is_empty(),
                     args,
-                    star: false
+                    star: false,
+                    filter,
+                    over: over.map(|(partition_by, order, frame)| {
+                        Box::new(amberdb::ast::WindowSpec {
+                            base: None,
+                            partition_by,
+                            order_by: order
+                                .into_iter()
+                                .map(|(expr, desc)| amberdb::ast::OrderItem { expr, desc, nulls_first: None })
+                                .collect(),
+                            frame: frame.map(|(units, offset, exclude)| {
+                                use amberdb::ast::{Frame, FrameBound, FrameExclude, FrameUnits};
+                                Frame {
+                                    units: [FrameUnits::Rows, FrameUnits::Range, FrameUnits::Groups][units as usize],
+                                    start: FrameBound::Preceding(offset),
+                                    end: FrameBound::CurrentRow,
+                                    exclude: [
+                                        FrameExclude::NoOthers,
+                                        FrameExclude::CurrentRow,
+                                        FrameExclude::Group,
+                                        FrameExclude::Ties,
+                                    ][exclude as usize],
+                                }
+                            }),
+                        })
+                    }),
                 }),
         ]
     })

@@ -52,6 +52,11 @@ impl Accumulator {
     /// Feeds one input row; true when it became the group's min() or max() (whose row
     /// bare columns then read, as in SQLite).
     pub fn add(&mut self, call: &AggCall, env: &Env) -> Result<bool> {
+        if let Some(f) = &call.filter {
+            if !super::eval::is_true(f, env)? {
+                return Ok(false);
+            }
+        }
         // A column (most arguments) is read in place, not through a `Result`.
         let v: Cow<Value> = match &call.arg {
             Some(a) => match in_place(a, env) {

@@ -41,6 +41,8 @@ pub struct Ctx<'a> {
     pub triggers: Option<&'a super::trigger::TriggerCache>,
     /// The longest string or blob a function or operator may build, in bytes.
     pub max_length: usize,
+    /// The most rows a recursive CTE may make.
+    pub max_cte_rows: usize,
 }
 
 /// The longest string or blob unless a database sets less: SQLite's default.
@@ -72,6 +74,7 @@ impl<'a> Ctx<'a> {
             firing: None,
             triggers: None,
             max_length: MAX_LENGTH,
+            max_cte_rows: super::cte::MAX_CTE_ROWS,
         }
     }
 }
@@ -86,6 +89,34 @@ pub struct SubState {
     cache: RefCell<FxHashMap<usize, Cached>>,
     /// Messages `write_message` wrote in this statement, with their namespaces.
     messages: RefCell<Vec<(String, crate::storage::streams::Message)>>,
+    /// The rows of CTEs read more than once, keyed by their plan's address.
+    ctes: RefCell<FxHashMap<usize, Arc<Vec<Vec<Value>>>>>,
+    /// The rows each running recursive CTE added last, by its id.
+    working: RefCell<FxHashMap<usize, Arc<Vec<Vec<Value>>>>>,
+}
+
+type Rows = Arc<Vec<Vec<Value>>>;
+
+impl SubState {
+    pub fn cte(&self, key: usize) -> Option<Rows> {
+        self.ctes.borrow().get(&key).cloned()
+    }
+
+    pub fn keep_cte(&self, key: usize, rows: Rows) {
+        self.ctes.borrow_mut().insert(key, rows);
+    }
+
+    pub fn working(&self, id: usize) -> Option<Rows> {
+        self.working.borrow().get(&id).cloned()
+    }
+
+    pub fn set_working(&self, id: usize, rows: Rows) {
+        self.working.borrow_mut().insert(id, rows);
+    }
+
+    pub fn clear_working(&self, id: usize) {
+        self.working.borrow_mut().remove(&id);
+    }
 }
 
 impl SubState {

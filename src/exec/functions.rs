@@ -50,6 +50,25 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
                 _ => Value::Integer(streams::hash_64(name)),
             }
         }
+        Func::Date(d) => super::datetime::call(d, &args, ctx)?,
+        Func::Printf => super::printf::printf(&args, ctx)?,
+        Func::Iif => match args.first().and_then(Value::truth) {
+            Some(true) => args.get(1).cloned().unwrap_or(Value::Null),
+            _ => args.get(2).cloned().unwrap_or(Value::Null),
+        },
+        Func::Glob
+        | Func::Like
+        | Func::Concat
+        | Func::ConcatWs
+        | Func::Quote
+        | Func::Char
+        | Func::Unicode
+        | Func::RandomBlob
+        | Func::ZeroBlob
+        | Func::Unhex
+        | Func::Likelihood
+        | Func::OctetLength
+        | Func::Math(_) => super::scalars::call(f, &args, ctx)?,
         // SQLite's hex(NULL) is the empty text.
         Func::Hex if null_in => Value::text(""),
         _ if null_in && !matches!(f, Func::Typeof) => Value::Null,
@@ -180,7 +199,7 @@ fn round(args: &[Value]) -> Value {
 static SEED: AtomicU64 = AtomicU64::new(0);
 
 /// A pseudo-random integer (xorshift*), seeded from the clock on first use.
-fn random() -> i64 {
+pub(super) fn random() -> i64 {
     let mut s = SEED.load(AtomicOrdering::Relaxed);
     if s == 0 {
         s = crate::storage::time::now_micros() as u64 | 1;

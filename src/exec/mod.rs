@@ -7,11 +7,14 @@
 //! - [`dispatch`] — the entry points: which operator runs a plan, what it produced
 //! - [`result`] — rows with named columns, and their values as Rust types
 //! - [`eval`] — expressions, three-valued logic
-//! - [`functions`] — scalar functions
+//! - [`functions`] — scalar functions; `scalars` (GLOB, text and blob builders, math),
+//!   `printf` and `datetime` (SQLite's date and time functions) hold the larger ones
 //! - [`aggregate`] — aggregate accumulators
 //! - [`access`] — rows from a table by an access path, decoded as far as needed
 //! - `reject` — early row tests on a stored row's bytes
 //! - [`select`] — the select pipeline: scans, joins, groups, sorting, limits
+//! - `window` — window functions over partitions and frames
+//! - `cte` — common table expressions, recursive ones included
 //! - [`write`] — INSERT, UPDATE, DELETE, CREATE, DROP, ALTER
 //! - [`foreign`] — foreign-key actions and checks
 //! - [`trigger`] — row triggers, fired from the writes; writes to views
@@ -19,17 +22,23 @@
 
 pub mod access;
 pub mod aggregate;
+mod cte;
+mod datetime;
 mod dispatch;
 pub mod eval;
 pub mod foreign;
 pub mod functions;
+mod printf;
 mod reject;
 mod result;
+mod scalars;
 pub mod select;
 pub mod streams;
 pub mod trigger;
+mod window;
 pub mod write;
 
+pub use cte::MAX_CTE_ROWS;
 pub(crate) use dispatch::ensure_stack;
 pub use dispatch::{eval_constant, execute, query, Output};
 pub use eval::{Ctx, MAX_LENGTH};

@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use super::access::{Check, RowRef};
 use super::aggregate::Accumulator;
 use super::eval::{eval, in_place, is_true, push_value, Ctx, Env};
+use super::window::WinRow;
 use super::ResultSet;
 use crate::error::{Error, Result};
 use crate::sql::plan::{AggFunc, BExpr, JoinPlan, SelectPlan, SetOp, SortExpr, SortKey, Source};
@@ -139,6 +140,28 @@ fn source_rows(rows: SourceRows, state: &State, ctx: &Ctx, f: &mut dyn FnMut(Row
                     }
                 }
                 if !f(RowRef::Built(&values))? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Source::Cte { cte, filter } => super::cte::cte_rows(cte, state, ctx, &mut |values| {
+            if let Some(cond) = filter {
+                if !is_true(cond, &Env { row: values, aggs: &[], ctx })? {
+                    return Ok(true);
+                }
+            }
+            f(RowRef::Built(values))
+        }),
+        Source::Working { id, filter, .. } => {
+            let rows = ctx.sub.and_then(|s| s.working(*id)).unwrap_or_default();
+            for values in rows.iter() {
+                if let Some(cond) = filter {
+                    if !is_true(cond, &Env { row: values, aggs: &[], ctx })? {
+                        continue;
+                    }
+                }
+                if !f(RowRef::Built(values))? {
                     return Ok(false);
                 }
             }
@@ -450,6 +473,8 @@ fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
         Source::Join(j) => source_width(&j.left, state, ctx)? + j.right_width,
         Source::Reorder { columns, .. } => columns.len(),
         Source::Derived { plan, .. } => plan.columns.len(),
+        Source::Cte { cte, .. } => cte.columns.len(),
+        Source::Working { width, .. } => *width,
         Source::Messages { .. } => crate::sql::plan::MESSAGE_COLUMNS.len(),
         Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
         Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
@@ -508,7 +533,7 @@ fn sort_keys(plan: &SelectPlan, env: &Env, keys: &mut Vec<Value>) -> Result<()> 
 }
 
 /// The row count LIMIT/OFFSET allow: `None` for no limit.
-fn bound(e: Option<&crate::sql::plan::BExpr>, ctx: &Ctx, what: &str) -> Result<Option<i64>> {
+pub(super) fn bound(e: Option<&crate::sql::plan::BExpr>, ctx: &Ctx, what: &str) -> Result<Option<i64>> {
     let Some(e) = e else { return Ok(None) };
     let v = eval(e, &Env { row: &[], aggs: &[], ctx })?;
     match store_as(v.clone(), DataType::Integer) {
@@ -523,7 +548,7 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
     // Rows that come out in their final order stop the scan at the limit; otherwise a
     // LIMIT keeps only the best rows seen so far (top-k) instead of sorting them all.
     let in_order = plan.order_by.is_empty() || plan.ordered;
-    let plain = !plan.distinct && plan.aggregate.is_none() && plan.compound.is_empty();
+    let plain = !plan.distinct && plan.aggregate.is_none() && plan.compound.is_empty() && plan.windows.is_empty();
     if plain && in_order {
         return Ok(ResultSet { columns: plan.columns.clone(), rows: rows_in_order(plan, state, ctx, offset, limit)? });
     }
@@ -532,6 +557,7 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
         _ => Keep::All,
     };
     let mut rows = match &plan.aggregate {
+        _ if !plan.windows.is_empty() => window_rows(plan, state, ctx)?,
         None => project_rows(plan, state, ctx, keep)?,
         Some(_) => aggregate_rows(plan, state, ctx)?,
     };
@@ -691,7 +717,34 @@ struct Group {
     row: Row,
 }
 
+/// The rows of a query with window functions: its rows (or groups) with each call's
+/// value added, then projected.
+fn window_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
+    let mut rows = Vec::new();
+    match &plan.aggregate {
+        None => for_each_row(plan, state, ctx, None, |row| {
+            rows.push(WinRow { row: row.to_vec(), aggs: Vec::new() });
+            Ok(true)
+        })?,
+        Some(_) => {
+            for (row, aggs) in aggregate_groups(plan, state, ctx)? {
+                rows.push(WinRow { row: row.to_vec(), aggs });
+            }
+        }
+    }
+    super::window::add_windows(&plan.windows, &mut rows, ctx)?;
+    rows.iter().map(|r| out_row(plan, &Env { row: &r.row, aggs: &r.aggs, ctx })).collect()
+}
+
 fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
+    aggregate_groups(plan, state, ctx)?
+        .into_iter()
+        .map(|(row, aggs)| out_row(plan, &Env { row: &row, aggs: &aggs, ctx }))
+        .collect()
+}
+
+/// Each group's row (as bare columns read it) and its aggregates, HAVING applied.
+fn aggregate_groups(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<(Row, Vec<Value>)>> {
     let agg = plan.aggregate.as_ref().expect("aggregate_rows runs aggregate plans");
     let new_group = |row: RowRef| Group { accs: agg.calls.iter().map(Accumulator::new).collect(), row: row.to_row() };
     // Groups are found by hashing their key (as a join's are: equal values hash alike,
@@ -731,7 +784,7 @@ fn aggregate_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<Out
                 continue;
             }
         }
-        out.push(out_row(plan, &env)?);
+        out.push((group.row, aggs));
     }
     Ok(out)
 }
@@ -748,7 +801,7 @@ fn reads_group_rows(plan: &SelectPlan) -> bool {
     exprs.any(|e| e.has_subquery() || !e.columns().is_empty())
 }
 
-fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
+pub(super) fn compare_keys(keys: &[SortKey], a: &[Value], b: &[Value]) -> Ordering {
     for (k, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
         let o = match (x.is_null(), y.is_null()) {
             (true, true) => Ordering::Equal,

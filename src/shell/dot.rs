@@ -5,6 +5,8 @@ use super::render::Mode;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DotCommand {
     Help,
+    /// `.help functions`: every function with its argument counts.
+    HelpFunctions,
     Tables,
     Namespaces,
     Indexes(Option<String>),
@@ -30,6 +32,7 @@ pub enum DotCommand {
 pub const HELP: &str = "\
 .headers on|off   show or hide column names
 .help             show this list
+.help functions   list every function (also SELECT * FROM amber_functions())
 .mode MODE        output mode: table, box, csv, json, markdown, line
 .quit, .exit      leave the shell
 .read FILE        run the statements in FILE
@@ -61,6 +64,7 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
     let cmd = words.next().unwrap_or("").to_ascii_lowercase();
     let arg = words.next();
     let cmd_ok = match cmd.as_str() {
+        "help" if arg.is_some_and(|a| a.eq_ignore_ascii_case("functions")) => DotCommand::HelpFunctions,
         "help" => DotCommand::Help,
         "tables" => DotCommand::Tables,
         "namespaces" => DotCommand::Namespaces,

@@ -252,6 +252,10 @@ impl Runner {
             DotCommand::Help => {
                 let _ = self.out.write_all(dot::HELP.as_bytes());
             }
+            DotCommand::HelpFunctions => {
+                let rows = self.session.query("SELECT * FROM amber_functions()", &[])?;
+                self.write_rows(&rows);
+            }
             DotCommand::Tables => {
                 for n in self.session.table_names() {
                     let _ = writeln!(self.out, "{n}");

@@ -8,7 +8,7 @@
 //! wrong, only slower.
 
 use super::binder::is_constant;
-use super::plan::{Access, BExpr, CmpOp, Range, RangeEnd};
+use super::plan::{Access, BExpr, CmpOp, Func, Range, RangeEnd};
 use crate::storage::{DataType, Table, Value};
 
 /// What the WHERE clause says about one column.
@@ -108,6 +108,22 @@ fn facts(filter: Option<&BExpr>, table: &Table) -> Vec<ColumnFacts> {
                     if !list.is_empty() && list.iter().all(is_value) {
                         facts[*c].list = Some(list.clone());
                     }
+                }
+            }
+            // `c GLOB 'abc*'`: the matches lie from the prefix to its successor.
+            BExpr::Func(Func::Glob, args) => {
+                let (Some(BExpr::Const(Value::Text(p))), Some(BExpr::Column(c))) = (args.first(), args.get(1)) else {
+                    continue;
+                };
+                let prefix: String = p.chars().take_while(|c| !matches!(c, '*' | '?' | '[')).collect();
+                if !prefix.is_empty()
+                    && prefix.is_ascii()
+                    && table.schema.columns[*c].ty == DataType::Text
+                    && facts[*c].lo.is_none()
+                {
+                    let hi = successor(&prefix);
+                    facts[*c].lo = Some(RangeEnd { value: BExpr::Const(Value::text(&prefix)), inclusive: true });
+                    facts[*c].hi = Some(RangeEnd { value: BExpr::Const(Value::text(&hi)), inclusive: false });
                 }
             }
             BExpr::Like { expr, pattern, negated: false } => {

@@ -4,8 +4,11 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use super::ast::{BinaryOp, Expr, Select, UnaryOp};
-use super::plan::{AggCall, AggFunc, ArithOp, BExpr, CmpOp, Func, MessageRead, SelectPlan};
+use super::ast::{BinaryOp, Expr, FrameBound, FrameUnits, Select, UnaryOp, WindowSpec};
+use super::plan::{
+    AggCall, AggFunc, ArithOp, BExpr, CmpOp, DateFunc, FrameEdge, FramePlan, Func, MathFunc, MessageRead, SelectPlan,
+    SortExpr, SortKey, WindowCall, WindowFunc,
+};
 use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::{DataType, Value};
 
@@ -117,7 +120,86 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("is_category", Func::IsCategory, 1, 1),
     ("hash_64", Func::Hash64, 1, 1),
     ("raise", Func::Raise, 1, 2),
+    ("glob", Func::Glob, 2, 2),
+    ("like", Func::Like, 2, 3),
+    ("iif", Func::Iif, 3, 3),
+    ("printf", Func::Printf, 1, usize::MAX),
+    ("format", Func::Printf, 1, usize::MAX),
+    ("concat", Func::Concat, 1, usize::MAX),
+    ("concat_ws", Func::ConcatWs, 2, usize::MAX),
+    ("quote", Func::Quote, 1, 1),
+    ("char", Func::Char, 0, usize::MAX),
+    ("unicode", Func::Unicode, 1, 1),
+    ("randomblob", Func::RandomBlob, 1, 1),
+    ("zeroblob", Func::ZeroBlob, 1, 1),
+    ("unhex", Func::Unhex, 1, 2),
+    ("likelihood", Func::Likelihood, 2, 2),
+    ("likely", Func::Likelihood, 1, 1),
+    ("unlikely", Func::Likelihood, 1, 1),
+    ("octet_length", Func::OctetLength, 1, 1),
+    ("date", Func::Date(DateFunc::Date), 0, usize::MAX),
+    ("time", Func::Date(DateFunc::Time), 0, usize::MAX),
+    ("datetime", Func::Date(DateFunc::DateTime), 0, usize::MAX),
+    ("julianday", Func::Date(DateFunc::JulianDay), 0, usize::MAX),
+    ("unixepoch", Func::Date(DateFunc::UnixEpoch), 0, usize::MAX),
+    ("strftime", Func::Date(DateFunc::Strftime), 1, usize::MAX),
+    ("timediff", Func::Date(DateFunc::TimeDiff), 2, 2),
+    ("sqrt", Func::Math(MathFunc::Sqrt), 1, 1),
+    ("pow", Func::Math(MathFunc::Pow), 2, 2),
+    ("power", Func::Math(MathFunc::Pow), 2, 2),
+    ("exp", Func::Math(MathFunc::Exp), 1, 1),
+    ("ln", Func::Math(MathFunc::Ln), 1, 1),
+    ("log", Func::Math(MathFunc::Log), 1, 2),
+    ("log10", Func::Math(MathFunc::Log10), 1, 1),
+    ("log2", Func::Math(MathFunc::Log2), 1, 1),
+    ("floor", Func::Math(MathFunc::Floor), 1, 1),
+    ("ceil", Func::Math(MathFunc::Ceil), 1, 1),
+    ("ceiling", Func::Math(MathFunc::Ceil), 1, 1),
+    ("trunc", Func::Math(MathFunc::Trunc), 1, 1),
+    ("mod", Func::Math(MathFunc::Mod), 2, 2),
+    ("pi", Func::Math(MathFunc::Pi), 0, 0),
+    ("sin", Func::Math(MathFunc::Sin), 1, 1),
+    ("cos", Func::Math(MathFunc::Cos), 1, 1),
+    ("tan", Func::Math(MathFunc::Tan), 1, 1),
+    ("asin", Func::Math(MathFunc::Asin), 1, 1),
+    ("acos", Func::Math(MathFunc::Acos), 1, 1),
+    ("atan", Func::Math(MathFunc::Atan), 1, 1),
+    ("atan2", Func::Math(MathFunc::Atan2), 2, 2),
+    ("sinh", Func::Math(MathFunc::Sinh), 1, 1),
+    ("cosh", Func::Math(MathFunc::Cosh), 1, 1),
+    ("tanh", Func::Math(MathFunc::Tanh), 1, 1),
+    ("asinh", Func::Math(MathFunc::Asinh), 1, 1),
+    ("acosh", Func::Math(MathFunc::Acosh), 1, 1),
+    ("atanh", Func::Math(MathFunc::Atanh), 1, 1),
+    ("degrees", Func::Math(MathFunc::Degrees), 1, 1),
+    ("radians", Func::Math(MathFunc::Radians), 1, 1),
 ];
+
+/// Every scalar and aggregate function by name with its argument counts, and the
+/// window functions: for `.help functions` and `amber_functions()`.
+pub fn function_list() -> Vec<(&'static str, &'static str, usize, usize)> {
+    let mut out: Vec<(&str, &str, usize, usize)> = SCALARS
+        .iter()
+        .filter(|s| !matches!(s.1, Func::Raise | Func::TtlRemaining))
+        .map(|&(name, _, min, max)| (name, "scalar", min, max))
+        .collect();
+    for name in AGGREGATES {
+        let max = if *name == "group_concat" { 2 } else { 1 };
+        out.push((name, "aggregate", usize::from(*name != "count"), max));
+    }
+    for name in ["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"] {
+        if let Some((_, min, max)) = WindowFunc::by_name(name) {
+            out.push((name, "window", min, max));
+        }
+    }
+    for name in ["first_value", "last_value", "nth_value"] {
+        if let Some((_, min, max)) = WindowFunc::by_name(name) {
+            out.push((name, "window", min, max));
+        }
+    }
+    out.sort();
+    out
+}
 
 const AGGREGATES: &[&str] = &["count", "sum", "total", "avg", "min", "max", "group_concat"];
 
@@ -140,6 +222,13 @@ fn aggregate_of(name: &str, nargs: usize, star: bool) -> Option<AggFunc> {
 /// True when the expression calls an aggregate anywhere.
 pub fn has_aggregate(e: &Expr) -> bool {
     match e {
+        // A window function's aggregate is its own; its arguments and window may hold
+        // the query's.
+        Expr::Function { args, over: Some(over), filter, .. } => {
+            args.iter().any(has_aggregate)
+                || filter.as_deref().is_some_and(has_aggregate)
+                || over.exprs().into_iter().any(has_aggregate)
+        }
         Expr::Function { name, args, star, .. } => {
             aggregate_of(&name.to_ascii_lowercase(), args.len(), *star).is_some() || args.iter().any(has_aggregate)
         }
@@ -169,6 +258,11 @@ pub struct Binder<'a> {
     /// How to plan subqueries, and the queries this one is nested in; `None` where
     /// subqueries are not allowed.
     pub sub: Option<Nesting<'a>>,
+    /// Where window function calls go, when the clause may hold them, and the column
+    /// of the row their values start at.
+    pub windows: Option<(&'a mut Vec<WindowCall>, usize)>,
+    /// The query's `WINDOW name AS (…)` definitions.
+    pub named: &'a [(String, WindowSpec)],
 }
 
 /// Plans the SELECT of a subquery, nested in the given queries.
@@ -194,11 +288,23 @@ pub struct Nesting<'a> {
 
 impl<'a> Binder<'a> {
     pub fn new(scope: &'a Scope, clause: &'static str) -> Binder<'a> {
-        Binder { scope, aggs: None, clause, sub: None }
+        Binder { scope, aggs: None, clause, sub: None, windows: None, named: &[] }
     }
 
     pub fn with_aggregates(scope: &'a Scope, aggs: &'a mut Vec<AggCall>, clause: &'static str) -> Binder<'a> {
-        Binder { scope, aggs: Some(aggs), clause, sub: None }
+        Binder { scope, aggs: Some(aggs), clause, sub: None, windows: None, named: &[] }
+    }
+
+    /// Allows window functions: call `k`'s value is column `base + k`.
+    pub fn with_windows(
+        mut self,
+        windows: &'a mut Vec<WindowCall>,
+        base: usize,
+        named: &'a [(String, WindowSpec)],
+    ) -> Binder<'a> {
+        self.windows = Some((windows, base));
+        self.named = named;
+        self
     }
 
     /// Allows subqueries, nested as given.
@@ -302,7 +408,12 @@ impl<'a> Binder<'a> {
                 })?;
                 BExpr::Cast(self.boxed(expr)?, ty)
             }
-            Expr::Function { name, args, distinct, star } => self.function(name, args, *distinct, *star)?,
+            Expr::Function { name, args, distinct, star, filter, over: Some(over) } => {
+                self.window(name, args, *distinct, *star, filter.as_deref(), over)?
+            }
+            Expr::Function { name, args, distinct, star, filter, over: None } => {
+                self.function(name, args, *distinct, *star, filter.as_deref())?
+            }
         })
     }
 
@@ -323,6 +434,9 @@ impl<'a> Binder<'a> {
             BinaryOp::IsNot => BExpr::Is { left: l, right: r, negated: true },
             BinaryOp::Like => BExpr::Like { expr: l, pattern: r, negated: false },
             BinaryOp::NotLike => BExpr::Like { expr: l, pattern: r, negated: true },
+            // `x GLOB p` is `glob(p, x)`.
+            BinaryOp::Glob => BExpr::Func(Func::Glob, vec![*r, *l]),
+            BinaryOp::NotGlob => BExpr::Not(Box::new(BExpr::Func(Func::Glob, vec![*r, *l]))),
             BinaryOp::Concat => BExpr::Concat(l, r),
             BinaryOp::Add => arith(ArithOp::Add),
             BinaryOp::Sub => arith(ArithOp::Sub),
@@ -336,10 +450,23 @@ impl<'a> Binder<'a> {
         })
     }
 
-    fn function(&mut self, name: &str, args: &[Expr], distinct: bool, star: bool) -> Result<BExpr> {
+    fn function(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        distinct: bool,
+        star: bool,
+        filter: Option<&Expr>,
+    ) -> Result<BExpr> {
         let lower = name.to_ascii_lowercase();
         if let Some(func) = aggregate_of(&lower, args.len(), star) {
-            return self.aggregate(&lower, func, args, distinct);
+            return self.aggregate(&lower, func, args, distinct, filter);
+        }
+        if WindowFunc::by_name(&lower).is_some() {
+            return Err(Error::invalid(format!("misuse of window function {lower}(): it needs an OVER clause")));
+        }
+        if filter.is_some() {
+            return Err(Error::invalid(format!("FILTER may only be used with aggregate functions, not {lower}()")));
         }
         if star || distinct {
             return Err(Error::invalid(format!("{name}() is not an aggregate function")));
@@ -372,27 +499,34 @@ impl<'a> Binder<'a> {
             };
             return Err(ErrorKind::Arity { name: lower, expected }.into());
         }
-        let args = args.iter().map(|a| self.bind(a)).collect::<Result<_>>()?;
-        Ok(BExpr::Func(func, args))
+        let mut args: Vec<BExpr> = args.iter().map(|a| self.bind(a)).collect::<Result<_>>()?;
+        Ok(match func {
+            // iif evaluates only the branch it takes, as CASE does.
+            Func::Iif => {
+                let else_ = args.pop().map(Box::new);
+                let then = args.pop().unwrap_or(BExpr::Const(Value::Null));
+                let cond = args.pop().unwrap_or(BExpr::Const(Value::Null));
+                BExpr::Case { operand: None, whens: vec![(cond, then)], else_ }
+            }
+            Func::Likelihood if args.len() == 1 => args.pop().unwrap_or(BExpr::Const(Value::Null)),
+            _ => BExpr::Func(func, args),
+        })
     }
 
-    fn aggregate(&mut self, name: &str, func: AggFunc, args: &[Expr], distinct: bool) -> Result<BExpr> {
+    fn aggregate(
+        &mut self,
+        name: &str,
+        func: AggFunc,
+        args: &[Expr],
+        distinct: bool,
+        filter: Option<&Expr>,
+    ) -> Result<BExpr> {
         let scope = self.scope;
         let Some(aggs) = self.aggs.as_deref_mut() else {
             return Err(ErrorKind::AggregateMisuse(name.to_string(), self.clause).into());
         };
-        let max_args = if func == AggFunc::GroupConcat { 2 } else { 1 };
-        if args.len() > max_args {
-            let expected = format!("{max_args} argument{}", if max_args == 1 { "" } else { "s" });
-            return Err(ErrorKind::Arity { name: name.to_string(), expected }.into());
-        }
         let mut inner = Binder::new(scope, "not allowed inside another aggregate");
-        let arg = args.first().map(|a| inner.bind(a)).transpose()?;
-        if distinct && args.len() > 1 {
-            return Err(Error::invalid("DISTINCT aggregates must have exactly one argument"));
-        }
-        let separator = args.get(1).map(|a| inner.bind(a)).transpose()?;
-        let call = AggCall { func, arg, separator, distinct };
+        let call = agg_call(&mut inner, name, func, args, distinct, filter)?;
         let slot = match aggs.iter().position(|c| *c == call) {
             Some(i) => i,
             None => {
@@ -401,6 +535,176 @@ impl<'a> Binder<'a> {
             }
         };
         Ok(BExpr::Agg(slot))
+    }
+}
+
+/// An aggregate call, its arguments bound by `binder`.
+fn agg_call(
+    binder: &mut Binder,
+    name: &str,
+    func: AggFunc,
+    args: &[Expr],
+    distinct: bool,
+    filter: Option<&Expr>,
+) -> Result<AggCall> {
+    let max_args = if func == AggFunc::GroupConcat { 2 } else { 1 };
+    if args.len() > max_args {
+        let expected = format!("{max_args} argument{}", if max_args == 1 { "" } else { "s" });
+        return Err(ErrorKind::Arity { name: name.to_string(), expected }.into());
+    }
+    let arg = args.first().map(|a| binder.bind(a)).transpose()?;
+    if distinct && args.len() > 1 {
+        return Err(Error::invalid("DISTINCT aggregates must have exactly one argument"));
+    }
+    let separator = args.get(1).map(|a| binder.bind(a)).transpose()?;
+    let filter = filter.map(|f| binder.bind(f)).transpose()?;
+    Ok(AggCall { func, arg, separator, distinct, filter })
+}
+
+impl Binder<'_> {
+    /// A window function call: its value is a column the executor adds to each row.
+    fn window(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        distinct: bool,
+        star: bool,
+        filter: Option<&Expr>,
+        over: &WindowSpec,
+    ) -> Result<BExpr> {
+        let lower = name.to_ascii_lowercase();
+        if self.windows.is_none() {
+            return Err(Error::invalid(format!(
+                "misuse of window function {lower}(): window functions are {}",
+                self.clause
+            )));
+        }
+        let spec = self.resolve_window(over)?;
+        // Window functions do not nest: their parts are bound without the list.
+        let saved = self.windows.take();
+        let call = self.window_call(&lower, args, distinct, star, filter, &spec);
+        self.windows = saved;
+        let call = call?;
+        let (list, base) = self.windows.as_mut().expect("checked above");
+        list.push(call);
+        Ok(BExpr::Column(*base + list.len() - 1))
+    }
+
+    /// The window `OVER` names or defines, with what it takes from a named window.
+    fn resolve_window(&self, over: &WindowSpec) -> Result<WindowSpec> {
+        let Some(base) = &over.base else { return Ok(over.clone()) };
+        let named = self.named.iter().find(|(n, _)| n.eq_ignore_ascii_case(base));
+        let Some((_, named)) = named else {
+            return Err(Error::invalid(format!("no such window: {base}")));
+        };
+        let mut spec = self.resolve_window(named)?;
+        if !over.partition_by.is_empty() {
+            return Err(Error::invalid(format!("cannot override PARTITION BY of window {base}")));
+        }
+        if !over.order_by.is_empty() {
+            if !spec.order_by.is_empty() {
+                return Err(Error::invalid(format!("cannot override ORDER BY of window {base}")));
+            }
+            spec.order_by = over.order_by.clone();
+        }
+        if over.frame.is_some() {
+            if spec.frame.is_some() {
+                return Err(Error::invalid(format!("cannot override frame specification of window {base}")));
+            }
+            spec.frame = over.frame.clone();
+        }
+        spec.base = None;
+        Ok(spec)
+    }
+
+    fn window_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        distinct: bool,
+        star: bool,
+        filter: Option<&Expr>,
+        spec: &WindowSpec,
+    ) -> Result<WindowCall> {
+        let (func, agg, args) = match aggregate_of(name, args.len(), star) {
+            Some(agg) => {
+                if distinct {
+                    return Err(Error::invalid("DISTINCT is not supported for window functions"));
+                }
+                (WindowFunc::Aggregate, Some(agg_call(self, name, agg, args, false, filter)?), Vec::new())
+            }
+            None => {
+                let Some((func, min, max)) = WindowFunc::by_name(name) else {
+                    return Err(Error::invalid(format!("{name}() may not be used as a window function")));
+                };
+                if filter.is_some() {
+                    return Err(Error::invalid(format!(
+                        "FILTER may only be used with aggregate window functions, not {name}()"
+                    )));
+                }
+                if args.len() < min || args.len() > max || star || distinct {
+                    let expected = match (min, max) {
+                        (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
+                        (a, b) => format!("{a} to {b} arguments"),
+                    };
+                    return Err(ErrorKind::Arity { name: name.to_string(), expected }.into());
+                }
+                let args = args.iter().map(|a| self.bind(a)).collect::<Result<Vec<_>>>()?;
+                (func, None, args)
+            }
+        };
+        let partition_by = spec.partition_by.iter().map(|e| self.bind(e)).collect::<Result<Vec<_>>>()?;
+        let mut order_by = Vec::new();
+        for o in &spec.order_by {
+            let expr = SortExpr::Expr(self.bind(&o.expr)?);
+            order_by.push(SortKey { expr, desc: o.desc, nulls_first: o.nulls_first.unwrap_or(!o.desc) });
+        }
+        let frame = self.frame(spec)?;
+        Ok(WindowCall { func, args, agg, partition_by, order_by, frame, name: name.to_string() })
+    }
+
+    fn frame(&self, spec: &WindowSpec) -> Result<FramePlan> {
+        use super::ast::FrameExclude;
+        let Some(frame) = &spec.frame else {
+            // Without a frame: from the partition's start to the current row's last
+            // peer (every row is a peer without ORDER BY).
+            return Ok(FramePlan {
+                units: FrameUnits::Range,
+                start: FrameEdge::UnboundedPreceding,
+                end: FrameEdge::CurrentRow,
+                exclude: FrameExclude::NoOthers,
+            });
+        };
+        let unsupported = || Error::invalid("unsupported frame specification");
+        let rank = |b: &FrameBound| match b {
+            FrameBound::UnboundedPreceding => 0,
+            FrameBound::Preceding(_) => 1,
+            FrameBound::CurrentRow => 2,
+            FrameBound::Following(_) => 3,
+            FrameBound::UnboundedFollowing => 4,
+        };
+        if matches!(frame.start, FrameBound::UnboundedFollowing)
+            || matches!(frame.end, FrameBound::UnboundedPreceding)
+            || rank(&frame.start) > rank(&frame.end)
+        {
+            return Err(unsupported());
+        }
+        let offset = [&frame.start, &frame.end].iter().any(|b| rank(b) == 1 || rank(b) == 3);
+        if frame.units == FrameUnits::Range && offset && spec.order_by.len() != 1 {
+            return Err(Error::invalid("RANGE with offset PRECEDING/FOLLOWING requires one ORDER BY term"));
+        }
+        let empty = Scope::default();
+        let edge = |b: &FrameBound| -> Result<FrameEdge> {
+            let mut constant = Binder::new(&empty, "not allowed in a window frame");
+            Ok(match b {
+                FrameBound::UnboundedPreceding => FrameEdge::UnboundedPreceding,
+                FrameBound::Preceding(e) => FrameEdge::Preceding(constant.bind(e)?),
+                FrameBound::CurrentRow => FrameEdge::CurrentRow,
+                FrameBound::Following(e) => FrameEdge::Following(constant.bind(e)?),
+                FrameBound::UnboundedFollowing => FrameEdge::UnboundedFollowing,
+            })
+        };
+        Ok(FramePlan { units: frame.units, start: edge(&frame.start)?, end: edge(&frame.end)?, exclude: frame.exclude })
     }
 }
 
@@ -430,6 +734,8 @@ pub fn is_constant(e: &BExpr) -> bool {
         BExpr::Outer { .. } | BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => false,
         BExpr::Func(
             Func::Now
+            | Func::Date(_)
+            | Func::RandomBlob
             | Func::Random
             | Func::CurrentVersion
             | Func::WriteMessage

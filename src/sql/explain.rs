@@ -240,6 +240,10 @@ pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
         nodes.push("Distinct".into());
     }
     nodes.push(format!("Project: {}", plan.columns.join(", ")));
+    if !plan.windows.is_empty() {
+        let calls: Vec<String> = plan.windows.iter().map(|w| window_sql(w, &show)).collect();
+        nodes.push(format!("Window: {}", calls.join(", ")));
+    }
     if let Some(h) = &plan.having {
         nodes.push(format!("Filter: {}", show(h)));
     }
@@ -262,6 +266,31 @@ pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
     }
     source_lines(&plan.source, plan.covering, state, names, &mut nodes);
     tree(nodes)
+}
+
+/// A window call in words: `rank() over (partition by k order by v DESC)`.
+fn window_sql(w: &WindowCall, show: &dyn Fn(&BExpr) -> String) -> String {
+    let args: Vec<String> = match &w.agg {
+        Some(c) => c.arg.iter().map(show).collect(),
+        None => w.args.iter().map(show).collect(),
+    };
+    let mut over = Vec::new();
+    if !w.partition_by.is_empty() {
+        over.push(format!("partition by {}", w.partition_by.iter().map(show).collect::<Vec<_>>().join(", ")));
+    }
+    if !w.order_by.is_empty() {
+        let keys: Vec<String> = w
+            .order_by
+            .iter()
+            .map(|k| match &k.expr {
+                SortExpr::Expr(e) if k.desc => format!("{} DESC", show(e)),
+                SortExpr::Expr(e) => show(e),
+                SortExpr::Output(i) => format!("#{i}"),
+            })
+            .collect();
+        over.push(format!("order by {}", keys.join(", ")));
+    }
+    format!("{}({}) over ({})", w.name, args.join(", "), over.join(" "))
 }
 
 /// The lines of a source: a scan is one line; a join is its own line, then the right
@@ -290,6 +319,15 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
         Source::Derived { plan, .. } => {
             nodes.push(format!("Subquery: {}", plan.columns.join(", ")));
         }
+        Source::Cte { cte, .. } => {
+            let kind = match (&cte.recursion, cte.shared) {
+                (Some(r), _) => format!("recursive, UNION{}", if r.union_all { " ALL" } else { "" }),
+                (None, true) => "worked out once".to_string(),
+                (None, false) => "in place".to_string(),
+            };
+            nodes.push(format!("CTE: {} ({}) [{kind}]", cte.name, cte.columns.join(", ")));
+        }
+        Source::Working { .. } => nodes.push("Recursive CTE: the rows added last".to_string()),
         Source::Messages { read, filter, .. } => {
             let mut line = format!("Messages: {}", read.name());
             if let Some(f) = filter {

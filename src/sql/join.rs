@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
 use super::binder::{Binder, Nesting, Scope, ScopeTable};
-use super::plan::{BExpr, CmpOp, JoinPlan, MessageRead, SelectPlan, Source, MESSAGE_COLUMNS};
+use super::plan::{BExpr, CmpOp, CtePlan, JoinPlan, MessageRead, SelectPlan, Source, MESSAGE_COLUMNS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Column, DataType, History, State, Table, TableSchema};
 
@@ -19,8 +19,8 @@ use crate::storage::{Column, DataType, History, State, Table, TableSchema};
 pub struct FromItem {
     /// The table; for a subquery or view, an empty stand-in with its column names.
     pub table: Table,
-    /// The plan of a subquery in FROM, or of a view.
-    pub derived: Option<Arc<SelectPlan>>,
+    /// The plan of a subquery in FROM, a view or a common table expression.
+    pub derived: Option<Derived>,
     /// A message read in FROM, with its arguments (the namespace first).
     pub function: Option<(MessageRead, Vec<BExpr>)>,
     pub tref: TableRef,
@@ -30,12 +30,27 @@ pub struct FromItem {
     pub using: Vec<String>,
 }
 
+/// Rows that come from a query rather than a table.
+#[derive(Clone)]
+pub enum Derived {
+    /// A subquery in FROM, a view, or a CTE read once: planned in place.
+    Query(Arc<SelectPlan>),
+    /// A CTE worked out once for the statement, or a recursive one.
+    Cte(Arc<CtePlan>),
+    /// The working rows of the recursive CTE being planned, by id.
+    Working(usize),
+}
+
+/// A CTE a FROM item names: its column names and its rows.
+pub type CteLookup<'a> = &'a dyn Fn(&TableRef) -> Option<Result<(Vec<String>, Derived)>>;
+
 /// The tables of a SELECT's FROM list in order (none without FROM).
 pub fn from_items(
     s: &Select,
     state: &State,
     history: &dyn History,
     plan_query: &dyn Fn(&Select) -> Result<SelectPlan>,
+    cte: CteLookup,
 ) -> Result<Vec<FromItem>> {
     let mut items: Vec<FromItem> = Vec::new();
     // A subquery (or view) stands in as a table with its columns and no rows.
@@ -44,11 +59,22 @@ pub fn from_items(
             names.into_iter().map(|name| Column { name, ty: DataType::Any, not_null: false, default: None }).collect();
         Table::new(TableSchema { name: name.to_string(), columns, ..TableSchema::default() })
     };
-    let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Arc<SelectPlan>>) {
+    let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Derived>) {
         let names: Vec<String> = if columns.is_empty() { plan.columns.to_vec() } else { columns.to_vec() };
-        (stand_in(name, names), Some(Arc::new(plan)))
+        (stand_in(name, names), Some(Derived::Query(Arc::new(plan))))
     };
-    let load = |t: &TableRef| -> Result<(Table, Option<Arc<SelectPlan>>)> {
+    let load = |t: &TableRef| -> Result<(Table, Option<Derived>)> {
+        if t.function.is_some() && t.name.eq_ignore_ascii_case(FUNCTIONS) {
+            if t.function.as_ref().is_some_and(|a| !a.is_empty()) {
+                return Err(ErrorKind::Arity { name: FUNCTIONS.to_string(), expected: "0 arguments".into() }.into());
+            }
+            let plan = plan_query(&function_listing())?;
+            return Ok(derived(FUNCTIONS, plan, &[]));
+        }
+        if let Some(found) = cte(t) {
+            let (columns, rows) = found?;
+            return Ok((stand_in(&t.name, columns), Some(rows)));
+        }
         if t.function.is_some() {
             let columns = MESSAGE_COLUMNS.iter().map(|c| c.to_string()).collect();
             return Ok((stand_in(&t.name.to_ascii_lowercase(), columns), None));
@@ -115,14 +141,41 @@ pub fn from_items(
     Ok(items)
 }
 
+/// The table function that lists every function.
+const FUNCTIONS: &str = "amber_functions";
+
+/// `amber_functions()` as a query: name, kind, least and most arguments (NULL for any
+/// number), one row per function.
+fn function_listing() -> Select {
+    use super::ast::SelectItem;
+    use crate::storage::Value;
+    let mut rows = super::binder::function_list().into_iter().map(|(name, kind, min, max)| {
+        let max = if max == usize::MAX { Value::Null } else { Value::Integer(max as i64) };
+        let cells = [Value::text(name), Value::text(kind), Value::Integer(min as i64), max];
+        let names = ["name", "kind", "min_args", "max_args"];
+        let columns = cells
+            .into_iter()
+            .zip(names)
+            .map(|(v, n)| SelectItem::Expr { text: n.to_string(), expr: Expr::Literal(v), alias: Some(n.to_string()) })
+            .collect();
+        Select { columns, ..Select::default() }
+    });
+    let mut first = rows.next().unwrap_or_default();
+    first.compound = rows.map(|r| (super::ast::SetOp::UnionAll, r)).collect();
+    first
+}
+
 /// The message function a FROM item calls, with its arguments bound (they may hold
 /// constants and parameters, not columns).
 fn message_read(t: &TableRef) -> Result<Option<(MessageRead, Vec<BExpr>)>> {
     let Some(args) = &t.function else { return Ok(None) };
+    if t.name.eq_ignore_ascii_case(FUNCTIONS) {
+        return Ok(None);
+    }
     let Some((read, min, max)) = MessageRead::by_name(&t.name) else {
         return Err(Error::invalid(format!(
-            "no such table function: {} (there are get_stream_messages, get_category_messages and \
-             get_last_stream_message)",
+            "no such table function: {} (there are get_stream_messages, get_category_messages, \
+             get_last_stream_message and amber_functions)",
             t.name
         )));
     };
@@ -362,8 +415,13 @@ fn join_in_order(
             e.map_columns(&|c| c - base);
             e
         });
-        if let Some(plan) = &items[i].derived {
-            return Source::Derived { plan: Arc::clone(plan), filter: local };
+        match &items[i].derived {
+            Some(Derived::Query(plan)) => return Source::Derived { plan: Arc::clone(plan), filter: local },
+            Some(Derived::Cte(cte)) => return Source::Cte { cte: Arc::clone(cte), filter: local },
+            Some(Derived::Working(id)) => {
+                return Source::Working { id: *id, width: widths[i], filter: local };
+            }
+            None => {}
         }
         if let Some((read, args)) = &items[i].function {
             let as_of = items[i].tref.as_of.clone();

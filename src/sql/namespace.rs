@@ -24,17 +24,19 @@ pub fn is_stream_function(name: &str) -> bool {
 struct Resolver<'a> {
     namespace: &'a str,
     state: &'a State,
+    /// CTE names in scope: a FROM item naming one is not a table.
+    ctes: std::cell::RefCell<Vec<String>>,
 }
 
 /// Rewrites the names in `stmt` for a session whose namespace is `namespace`.
 pub fn resolve(stmt: &mut Statement, namespace: &str, state: &State) -> Result<()> {
-    Resolver { namespace, state }.statement(stmt)
+    Resolver { namespace, state, ctes: Default::default() }.statement(stmt)
 }
 
 /// The name a table, view or index is stored under, for a session in `namespace`.
 #[cfg(test)]
 pub fn stored_name(name: &str, namespace: &str, state: &State) -> Result<String> {
-    Resolver { namespace, state }.key(name)
+    Resolver { namespace, state, ctes: Default::default() }.key(name)
 }
 
 impl Resolver<'_> {
@@ -54,6 +56,30 @@ impl Resolver<'_> {
     }
 
     fn statement(&self, stmt: &mut Statement) -> Result<()> {
+        let depth = self.ctes.borrow().len();
+        if let Some(with) = stmt.with_mut() {
+            self.with(with)?;
+        }
+        let out = self.statement_body(stmt);
+        self.ctes.borrow_mut().truncate(depth);
+        out
+    }
+
+    /// Brings a WITH clause's names into scope (a recursive CTE sees its own name).
+    fn with(&self, with: &mut With) -> Result<()> {
+        for c in &mut with.ctes {
+            if with.recursive {
+                self.ctes.borrow_mut().push(c.name.to_ascii_lowercase());
+            }
+            self.select(&mut c.query)?;
+            if !with.recursive {
+                self.ctes.borrow_mut().push(c.name.to_ascii_lowercase());
+            }
+        }
+        Ok(())
+    }
+
+    fn statement_body(&self, stmt: &mut Statement) -> Result<()> {
         match stmt {
             Statement::Select(s) | Statement::Explain(s) => self.select(s)?,
             Statement::ExplainWrite(s) => self.statement(s)?,
@@ -140,6 +166,21 @@ impl Resolver<'_> {
     }
 
     fn select(&self, s: &mut Select) -> Result<()> {
+        let depth = self.ctes.borrow().len();
+        if let Some(with) = &mut s.with {
+            self.with(with)?;
+        }
+        let out = self.select_body(s);
+        self.ctes.borrow_mut().truncate(depth);
+        out
+    }
+
+    fn select_body(&self, s: &mut Select) -> Result<()> {
+        for (_, w) in &mut s.windows {
+            for e in w.exprs_mut() {
+                self.expr(e)?;
+            }
+        }
         for term in &mut s.from {
             self.table_ref(&mut term.table)?;
             for j in &mut term.joins {
@@ -179,6 +220,9 @@ impl Resolver<'_> {
             if is_stream_function(&t.name) {
                 args.insert(0, Expr::Literal(Value::text(self.namespace)));
             }
+            return Ok(());
+        }
+        if t.as_of.is_none() && self.ctes.borrow().iter().any(|c| c.eq_ignore_ascii_case(&t.name)) {
             return Ok(());
         }
         let key = self.key(&t.name)?;
@@ -227,9 +271,17 @@ impl Resolver<'_> {
                     self.expr(x)?;
                 }
             }
-            Expr::Function { name, args, .. } => {
+            Expr::Function { name, args, filter, over, .. } => {
                 for a in args.iter_mut() {
                     self.expr(a)?;
+                }
+                if let Some(f) = filter {
+                    self.expr(f)?;
+                }
+                if let Some(w) = over {
+                    for e in w.exprs_mut() {
+                        self.expr(e)?;
+                    }
                 }
                 if is_stream_function(name) {
                     args.insert(0, Expr::Literal(Value::text(self.namespace)));

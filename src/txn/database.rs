@@ -80,6 +80,7 @@ struct Inner {
     history_limit: AtomicUsize,
     /// The longest string or blob a statement may build.
     max_length: AtomicUsize,
+    max_cte_rows: AtomicUsize,
     snapshots: Mutex<BTreeMap<String, Snapshot>>,
     /// Plans by statement text, each with the schema id it was planned against.
     plans: Mutex<Lru<String, (u64, Arc<Plan>)>>,
@@ -216,6 +217,7 @@ impl Database {
                 recovery,
                 history_limit: AtomicUsize::new(DEFAULT_HISTORY),
                 max_length: AtomicUsize::new(crate::exec::MAX_LENGTH),
+                max_cte_rows: AtomicUsize::new(crate::exec::MAX_CTE_ROWS),
                 snapshots: Mutex::new(BTreeMap::new()),
                 plans: Mutex::new(Lru::new(PLAN_CACHE_BYTES)),
                 triggers: Default::default(),
@@ -320,6 +322,17 @@ impl Database {
     /// above that.
     pub fn set_max_length(&self, bytes: usize) {
         self.inner.max_length.store(bytes.min(crate::exec::MAX_LENGTH), Ordering::Relaxed);
+    }
+
+    /// Caps the rows one recursive CTE may make (10 million unless set): a recursion
+    /// past it fails with an error instead of using up memory.
+    pub fn set_max_cte_rows(&self, rows: usize) {
+        self.inner.max_cte_rows.store(rows, Ordering::Relaxed);
+    }
+
+    /// The most rows one recursive CTE may make (see [`Database::set_max_cte_rows`]).
+    pub fn max_cte_rows(&self) -> usize {
+        self.inner.max_cte_rows.load(Ordering::Relaxed)
     }
 
     /// The longest string or blob a statement may build (see [`Database::set_max_length`]).

@@ -660,6 +660,7 @@ fn context<'a>(
         firing: None,
         triggers: Some(db.trigger_cache()),
         max_length: db.max_length(),
+        max_cte_rows: db.max_cte_rows(),
     }
 }
 

@@ -97,6 +97,9 @@ fn ttl_sql(ttl: &Option<Option<String>>) -> String {
 
 impl fmt::Display for Insert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(w) = &self.with {
+            write!(f, "{w} ")?;
+        }
         let verb = if self.replace { "INSERT OR REPLACE" } else { "INSERT" };
         write!(f, "{verb} INTO {}", quote_ident(&self.table))?;
         if let Some(cols) = &self.columns {
@@ -117,6 +120,9 @@ impl fmt::Display for Insert {
 
 impl fmt::Display for Update {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(w) = &self.with {
+            write!(f, "{w} ")?;
+        }
         let sets: Vec<String> = self.assignments.iter().map(|(c, e)| format!("{} = {e}", quote_ident(c))).collect();
         write!(f, "UPDATE {} SET {}", quote_ident(&self.table), sets.join(", "))?;
         if let Some(w) = &self.filter {
@@ -128,6 +134,9 @@ impl fmt::Display for Update {
 
 impl fmt::Display for Delete {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(w) = &self.with {
+            write!(f, "{w} ")?;
+        }
         write!(f, "DELETE FROM {}", quote_ident(&self.table))?;
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
@@ -195,13 +204,20 @@ impl fmt::Display for Expr {
                     None => write!(f, "RAISE({action})"),
                 }
             }
-            Expr::Function { name, args, distinct, star } => {
+            Expr::Function { name, args, distinct, star, filter, over } => {
                 let d = if *distinct { "DISTINCT " } else { "" };
                 if *star {
-                    write!(f, "{}(*)", quote_ident(name))
+                    write!(f, "{}(*)", quote_ident(name))?;
                 } else {
-                    write!(f, "{}({d}{})", quote_ident(name), comma(args))
+                    write!(f, "{}({d}{})", quote_ident(name), comma(args))?;
                 }
+                if let Some(w) = filter {
+                    write!(f, " FILTER (WHERE {w})")?;
+                }
+                if let Some(w) = over {
+                    write!(f, " OVER ({w})")?;
+                }
+                Ok(())
             }
         }
     }
@@ -241,8 +257,72 @@ impl fmt::Display for OrderItem {
     }
 }
 
+impl fmt::Display for With {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.recursive { "WITH RECURSIVE " } else { "WITH " })?;
+        for (i, c) in self.ctes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(&quote_ident(&c.name))?;
+            if !c.columns.is_empty() {
+                let names: Vec<String> = c.columns.iter().map(|c| quote_ident(c)).collect();
+                write!(f, " ({})", names.join(", "))?;
+            }
+            f.write_str(" AS ")?;
+            match c.materialized {
+                Some(true) => f.write_str("MATERIALIZED ")?,
+                Some(false) => f.write_str("NOT MATERIALIZED ")?,
+                None => {}
+            }
+            write!(f, "({})", c.query)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for WindowSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(b) = &self.base {
+            parts.push(quote_ident(b));
+        }
+        if !self.partition_by.is_empty() {
+            parts.push(format!("PARTITION BY {}", comma(&self.partition_by)));
+        }
+        if !self.order_by.is_empty() {
+            parts.push(format!("ORDER BY {}", comma(&self.order_by)));
+        }
+        if let Some(frame) = &self.frame {
+            let units = match frame.units {
+                FrameUnits::Rows => "ROWS",
+                FrameUnits::Range => "RANGE",
+                FrameUnits::Groups => "GROUPS",
+            };
+            let bound = |b: &FrameBound| match b {
+                FrameBound::UnboundedPreceding => "UNBOUNDED PRECEDING".to_string(),
+                FrameBound::Preceding(e) => format!("{e} PRECEDING"),
+                FrameBound::CurrentRow => "CURRENT ROW".to_string(),
+                FrameBound::Following(e) => format!("{e} FOLLOWING"),
+                FrameBound::UnboundedFollowing => "UNBOUNDED FOLLOWING".to_string(),
+            };
+            let exclude = match frame.exclude {
+                FrameExclude::NoOthers => "",
+                FrameExclude::CurrentRow => " EXCLUDE CURRENT ROW",
+                FrameExclude::Group => " EXCLUDE GROUP",
+                FrameExclude::Ties => " EXCLUDE TIES",
+            };
+            parts.push(format!("{units} BETWEEN {} AND {}{exclude}", bound(&frame.start), bound(&frame.end)));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
 impl fmt::Display for Select {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(w) = &self.with {
+            write!(f, "{w} ")?;
+        }
         f.write_str("SELECT ")?;
         if self.distinct {
             f.write_str("DISTINCT ")?;
@@ -259,6 +339,10 @@ impl fmt::Display for Select {
         }
         if let Some(h) = &self.having {
             write!(f, " HAVING {h}")?;
+        }
+        if !self.windows.is_empty() {
+            let defs: Vec<String> = self.windows.iter().map(|(n, w)| format!("{} AS ({w})", quote_ident(n))).collect();
+            write!(f, " WINDOW {}", defs.join(", "))?;
         }
         for (op, s) in &self.compound {
             write!(f, " {op} {s}")?;

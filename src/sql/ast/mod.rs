@@ -97,8 +97,70 @@ pub enum Control {
     Use(String),
 }
 
+/// `WITH [RECURSIVE] name [(columns)] AS (select), …` before a statement.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct With {
+    pub recursive: bool,
+    pub ctes: Vec<Cte>,
+}
+
+/// One common table expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cte {
+    pub name: String,
+    /// The column names given after the name; empty for the query's own.
+    pub columns: Vec<String>,
+    /// `MATERIALIZED` (`Some(true)`), `NOT MATERIALIZED` (`Some(false)`) or neither.
+    pub materialized: Option<bool>,
+    pub query: Box<Select>,
+}
+
+/// `OVER (…)` or a `WINDOW name AS (…)` definition.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct WindowSpec {
+    /// The named window this one extends (`OVER w`, `OVER (w ORDER BY …)`).
+    pub base: Option<String>,
+    pub partition_by: Vec<Expr>,
+    pub order_by: Vec<OrderItem>,
+    pub frame: Option<Frame>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    pub units: FrameUnits,
+    pub start: FrameBound,
+    pub end: FrameBound,
+    pub exclude: FrameExclude,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameUnits {
+    Rows,
+    Range,
+    Groups,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameBound {
+    UnboundedPreceding,
+    Preceding(Expr),
+    CurrentRow,
+    Following(Expr),
+    UnboundedFollowing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameExclude {
+    NoOthers,
+    CurrentRow,
+    Group,
+    Ties,
+}
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Select {
+    /// Common table expressions the query (and its subqueries) may read.
+    pub with: Option<Box<With>>,
     pub distinct: bool,
     pub columns: Vec<SelectItem>,
     /// The comma-separated FROM list; empty without FROM.
@@ -112,6 +174,8 @@ pub struct Select {
     pub order_by: Vec<OrderItem>,
     pub limit: Option<Expr>,
     pub offset: Option<Expr>,
+    /// `WINDOW name AS (…), …`: windows the query's `OVER` clauses may name.
+    pub windows: Vec<(String, WindowSpec)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -187,6 +251,7 @@ pub enum InsertSource {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Insert {
+    pub with: Option<With>,
     /// `INSERT OR REPLACE` / `REPLACE`: rows whose key or unique values clash with a new
     /// row are deleted first.
     pub replace: bool,
@@ -199,6 +264,7 @@ pub struct Insert {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Update {
+    pub with: Option<With>,
     pub table: String,
     pub assignments: Vec<(String, Expr)>,
     pub filter: Option<Expr>,
@@ -208,6 +274,7 @@ pub struct Update {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delete {
+    pub with: Option<With>,
     pub table: String,
     pub filter: Option<Expr>,
 }
@@ -305,6 +372,8 @@ pub enum BinaryOp {
     IsNot,
     Like,
     NotLike,
+    Glob,
+    NotGlob,
     Concat,
     Add,
     Sub,
@@ -332,6 +401,8 @@ impl BinaryOp {
             BinaryOp::IsNot => "IS NOT",
             BinaryOp::Like => "LIKE",
             BinaryOp::NotLike => "NOT LIKE",
+            BinaryOp::Glob => "GLOB",
+            BinaryOp::NotGlob => "NOT GLOB",
             BinaryOp::Concat => "||",
             BinaryOp::Add => "+",
             BinaryOp::Sub => "-",
@@ -403,12 +474,22 @@ pub enum Expr {
         args: Vec<Expr>,
         distinct: bool,
         star: bool,
+        /// `FILTER (WHERE …)` on an aggregate.
+        filter: Option<Box<Expr>>,
+        /// `OVER (…)`: a window function.
+        over: Option<Box<WindowSpec>>,
     },
 }
 
 impl Select {
     /// Whether `f` holds for some expression of this query, its subqueries included.
     pub fn any_expr(&self, f: &mut dyn FnMut(&Expr) -> bool) -> bool {
+        if self.with.as_ref().is_some_and(|w| w.ctes.iter().any(|c| c.query.any_expr(f))) {
+            return true;
+        }
+        if self.windows.iter().any(|(_, w)| w.exprs().into_iter().any(|e| e.any(f))) {
+            return true;
+        }
         let tables = self.from.iter().flat_map(|t| std::iter::once(&t.table).chain(t.joins.iter().map(|j| &j.table)));
         for t in tables {
             if t.subquery.as_ref().is_some_and(|q| q.any_expr(f)) {
@@ -438,6 +519,12 @@ impl Select {
 impl Select {
     /// Calls `f` on every expression of this query, its subqueries included.
     pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        if let Some(w) = &mut self.with {
+            w.ctes.iter_mut().for_each(|c| c.query.walk_mut(f));
+        }
+        for (_, w) in &mut self.windows {
+            w.exprs_mut().into_iter().for_each(|e| e.walk_mut(f));
+        }
         for term in &mut self.from {
             let tables = std::iter::once(&mut term.table).chain(term.joins.iter_mut().map(|j| &mut j.table));
             for t in tables {
@@ -467,10 +554,51 @@ impl Select {
     }
 }
 
+impl WindowSpec {
+    /// The expressions of the window: partition keys, sort keys, frame offsets.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        let mut out: Vec<&Expr> = self.partition_by.iter().chain(self.order_by.iter().map(|o| &o.expr)).collect();
+        if let Some(frame) = &self.frame {
+            for b in [&frame.start, &frame.end] {
+                if let FrameBound::Preceding(e) | FrameBound::Following(e) = b {
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn exprs_mut(&mut self) -> Vec<&mut Expr> {
+        let mut out: Vec<&mut Expr> =
+            self.partition_by.iter_mut().chain(self.order_by.iter_mut().map(|o| &mut o.expr)).collect();
+        if let Some(frame) = &mut self.frame {
+            for b in [&mut frame.start, &mut frame.end] {
+                if let FrameBound::Preceding(e) | FrameBound::Following(e) = b {
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+}
+
 impl Statement {
+    /// The WITH clause of an INSERT, UPDATE or DELETE.
+    pub fn with_mut(&mut self) -> Option<&mut With> {
+        match self {
+            Statement::Insert(Insert { with, .. })
+            | Statement::Update(Update { with, .. })
+            | Statement::Delete(Delete { with, .. }) => with.as_mut(),
+            _ => None,
+        }
+    }
+
     /// Calls `f` on every expression of an INSERT, UPDATE, DELETE or SELECT, subqueries
     /// included; other statements have none it visits.
     pub fn walk_exprs_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        if let Some(w) = self.with_mut() {
+            w.ctes.iter_mut().for_each(|c| c.query.walk_mut(f));
+        }
         match self {
             Statement::Select(s) => s.walk_mut(f),
             Statement::Insert(i) => match &mut i.source {
@@ -533,7 +661,11 @@ impl Expr {
                     e.walk_mut(f);
                 }
             }
-            Expr::Function { args, .. } => args.iter_mut().for_each(|a| a.walk_mut(f)),
+            Expr::Function { args, filter, over, .. } => {
+                args.iter_mut().for_each(|a| a.walk_mut(f));
+                filter.iter_mut().for_each(|e| e.walk_mut(f));
+                over.iter_mut().for_each(|w| w.exprs_mut().into_iter().for_each(|e| e.walk_mut(f)));
+            }
         }
     }
 
@@ -555,7 +687,11 @@ impl Expr {
                     || whens.iter().any(|(w, t)| w.any(f) || t.any(f))
                     || else_.as_ref().is_some_and(|x| x.any(f))
             }
-            Expr::Function { args, .. } => args.iter().any(|a| a.any(f)),
+            Expr::Function { args, filter, over, .. } => {
+                args.iter().any(|a| a.any(f))
+                    || filter.as_ref().is_some_and(|e| e.any(f))
+                    || over.as_ref().is_some_and(|w| w.exprs().into_iter().any(|e| e.any(f)))
+            }
         }
     }
 }

@@ -11,8 +11,10 @@ impl Builder {
         let mut source = InsertSource::DefaultValues;
         let mut replace = false;
         let mut ttl = None;
+        let mut with = None;
         for q in p.into_inner() {
             match q.as_rule() {
+                Rule::with_clause => with = Some(self.with_clause(q)?),
                 Rule::or_replace | Rule::replace => replace = true,
                 Rule::qname => table = qname(q),
                 Rule::with_ttl => ttl = Some(with_ttl(q)),
@@ -30,13 +32,14 @@ impl Builder {
                 _ => {}
             }
         }
-        Ok(Insert { replace, table, columns, source, ttl })
+        Ok(Insert { with, replace, table, columns, source, ttl })
     }
 
     pub(super) fn update(&self, p: Pair<Rule>) -> Result<Update> {
-        let mut update = Update { table: String::new(), assignments: Vec::new(), filter: None, ttl: None };
+        let mut update = Update { with: None, table: String::new(), assignments: Vec::new(), filter: None, ttl: None };
         for q in p.into_inner() {
             match q.as_rule() {
+                Rule::with_clause => update.with = Some(self.with_clause(q)?),
                 Rule::qname => update.table = qname(q),
                 Rule::with_ttl => update.ttl = Some(with_ttl(q)),
                 Rule::assignment => {
@@ -53,9 +56,10 @@ impl Builder {
     }
 
     pub(super) fn delete(&self, p: Pair<Rule>) -> Result<Delete> {
-        let mut delete = Delete { table: String::new(), filter: None };
+        let mut delete = Delete { with: None, table: String::new(), filter: None };
         for q in p.into_inner() {
             match q.as_rule() {
+                Rule::with_clause => delete.with = Some(self.with_clause(q)?),
                 Rule::qname => delete.table = qname(q),
                 Rule::where_clause => delete.filter = Some(self.last_expr(q)?),
                 _ => {}

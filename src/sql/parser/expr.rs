@@ -23,6 +23,8 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_is_not_distinct, Assoc::Left)
             | Op::infix(Rule::op_like, Assoc::Left)
             | Op::infix(Rule::op_not_like, Assoc::Left)
+            | Op::infix(Rule::op_glob, Assoc::Left)
+            | Op::infix(Rule::op_not_glob, Assoc::Left)
             | Op::postfix(Rule::op_between)
             | Op::postfix(Rule::op_in)
             | Op::postfix(Rule::op_isnull)
@@ -197,13 +199,16 @@ impl Builder {
                 let q = p.into_inner().find(|q| q.as_rule() == Rule::select_stmt).expect("EXISTS has a query");
                 Expr::Exists(Box::new(self.select(q)?))
             }
+            Rule::keyword_call => {
+                let mut inner = p.into_inner();
+                let name = inner.next().expect("a keyword call has a name");
+                self.call(name, inner.next().expect("a keyword call has arguments"))?
+            }
             Rule::name_ref => {
                 let mut inner = p.into_inner();
                 let first = inner.next().expect("a name reference starts with a name");
                 match inner.next() {
-                    Some(call) if call.as_rule() == Rule::call_args => {
-                        self.function_parts(first, call.into_inner().find(|q| q.as_rule() == Rule::func_args))?
-                    }
+                    Some(call) if call.as_rule() == Rule::call_args => self.call(first, call)?,
                     Some(column) => Expr::Column {
                         table: Some(unquote_ident(first.as_str())),
                         name: unquote_ident(column.as_str()),
@@ -237,11 +242,42 @@ impl Builder {
                         _ => {}
                     }
                 }
-                Expr::Function { name: "raise".to_string(), args, distinct: false, star: false }
+                Expr::Function {
+                    name: "raise".to_string(),
+                    args,
+                    distinct: false,
+                    star: false,
+                    filter: None,
+                    over: None,
+                }
             }
             Rule::func_call => self.function(p)?,
             r => unreachable!("grammar rule {r:?} is not a primary expression"),
         })
+    }
+
+    /// A call: its name, then `(args) [FILTER (…)] [OVER …]`.
+    fn call(&self, first: Pair<Rule>, call: Pair<Rule>) -> Result<Expr> {
+        let parts: Vec<Pair<Rule>> = call.into_inner().collect();
+        let args = parts.iter().find(|q| q.as_rule() == Rule::func_args).cloned();
+        let mut f = self.function_parts(first, args)?;
+        if let Expr::Function { filter, over, .. } = &mut f {
+            for q in parts {
+                match q.as_rule() {
+                    Rule::filter_clause => *filter = Some(Box::new(self.last_expr(q)?)),
+                    Rule::over_clause => {
+                        let inner = q.into_inner().find(|i| i.as_rule() != Rule::K_OVER);
+                        let inner = inner.expect("OVER names or defines a window");
+                        *over = Some(Box::new(match inner.as_rule() {
+                            Rule::window_spec => self.window_spec(inner)?,
+                            _ => WindowSpec { base: Some(unquote_ident(inner.as_str())), ..WindowSpec::default() },
+                        }));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(f)
     }
 
     pub(super) fn param(&self, text: &str, offset: usize) -> Result<usize> {
@@ -290,7 +326,7 @@ impl Builder {
     /// A call from its name and its arguments (none for `f()`).
     pub(super) fn function_parts(&self, name: Pair<Rule>, args: Option<Pair<Rule>>) -> Result<Expr> {
         let name = unquote_ident(name.as_str());
-        let mut f = Expr::Function { name, args: vec![], distinct: false, star: false };
+        let mut f = Expr::Function { name, args: vec![], distinct: false, star: false, filter: None, over: None };
         if let (Some(args), Expr::Function { args: a, distinct, star, .. }) = (args, &mut f) {
             for q in args.into_inner() {
                 match q.as_rule() {
@@ -319,6 +355,8 @@ fn binary_op(rule: Rule) -> BinaryOp {
         Rule::op_is_not | Rule::op_is_distinct => BinaryOp::IsNot,
         Rule::op_like => BinaryOp::Like,
         Rule::op_not_like => BinaryOp::NotLike,
+        Rule::op_glob => BinaryOp::Glob,
+        Rule::op_not_glob => BinaryOp::NotGlob,
         Rule::op_concat => BinaryOp::Concat,
         Rule::op_add => BinaryOp::Add,
         Rule::op_sub => BinaryOp::Sub,

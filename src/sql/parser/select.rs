@@ -9,16 +9,49 @@ impl Builder {
     pub(super) fn select(&self, p: Pair<Rule>) -> Result<Select> {
         let mut select = Select::default();
         let mut op = None;
+        let mut first = true;
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::select_core => match op.take() {
-                    None => self.select_core(q, &mut select)?,
-                    Some(op) => {
-                        let mut arm = Select::default();
-                        self.select_core(q, &mut arm)?;
-                        select.compound.push((op, arm));
+                Rule::with_clause => select.with = Some(Box::new(self.with_clause(q)?)),
+                Rule::select_core if first => {
+                    first = false;
+                    self.select_core(q, &mut select)?
+                }
+                Rule::select_core => {
+                    let mut arm = Select::default();
+                    self.select_core(q, &mut arm)?;
+                    select.compound.push((op.take().unwrap_or(SetOp::Union), arm));
+                }
+                // VALUES is a SELECT per row, joined by UNION ALL; the first names the
+                // columns column1, column2, ….
+                Rule::values_core => {
+                    let mut rows = Vec::new();
+                    for row in q.into_inner().filter(|r| r.as_rule() == Rule::values_row) {
+                        let list = row.into_inner().next().expect("a VALUES row has a list");
+                        rows.push(self.expr_list(list)?);
                     }
-                },
+                    for (k, row) in rows.into_iter().enumerate() {
+                        let columns = row
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, expr)| SelectItem::Expr {
+                                text: expr.to_string(),
+                                expr,
+                                alias: Some(format!("column{}", i + 1)),
+                            })
+                            .collect();
+                        let arm = Select { columns, ..Select::default() };
+                        if first {
+                            first = false;
+                            let with = select.with.take();
+                            select = Select { with, ..arm };
+                        } else if k == 0 {
+                            select.compound.push((op.take().unwrap_or(SetOp::Union), arm));
+                        } else {
+                            select.compound.push((SetOp::UnionAll, arm));
+                        }
+                    }
+                }
                 Rule::compound_op => {
                     op = Some(match q.into_inner().next().map(|k| k.as_rule()) {
                         Some(Rule::union_all) => SetOp::UnionAll,
@@ -131,6 +164,14 @@ impl Builder {
                     select.group_by = self.expr_list(list.expect("GROUP BY list"))?;
                 }
                 Rule::having => select.having = Some(self.last_expr(q)?),
+                Rule::window_clause => {
+                    for def in q.into_inner().filter(|i| i.as_rule() == Rule::window_def) {
+                        let mut inner = def.into_inner().filter(|i| i.as_rule() != Rule::K_AS);
+                        let name = unquote_ident(inner.next().expect("a window has a name").as_str());
+                        let spec = self.window_spec(inner.next().expect("a window has a definition"))?;
+                        select.windows.push((name, spec));
+                    }
+                }
                 _ => {}
             }
         }
@@ -165,6 +206,104 @@ impl Builder {
             }
         }
         Ok(item)
+    }
+}
+
+impl Builder {
+    pub(super) fn with_clause(&self, p: Pair<Rule>) -> Result<With> {
+        let mut with = With::default();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::recursive => with.recursive = true,
+                Rule::cte => {
+                    let mut cte =
+                        Cte { name: String::new(), columns: Vec::new(), materialized: None, query: Box::default() };
+                    for part in q.into_inner() {
+                        match part.as_rule() {
+                            Rule::ident => cte.name = unquote_ident(part.as_str()),
+                            Rule::column_list => cte.columns = idents(part),
+                            Rule::materialized => {
+                                let not = part.into_inner().any(|k| k.as_rule() == Rule::not_materialized);
+                                cte.materialized = Some(!not);
+                            }
+                            Rule::select_stmt => cte.query = Box::new(self.select(part)?),
+                            _ => {}
+                        }
+                    }
+                    with.ctes.push(cte);
+                }
+                _ => {}
+            }
+        }
+        Ok(with)
+    }
+
+    pub(super) fn window_spec(&self, p: Pair<Rule>) -> Result<WindowSpec> {
+        let mut spec = WindowSpec::default();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::window_base => spec.base = Some(unquote_ident(q.as_str().trim())),
+                Rule::partition_by => {
+                    let list = q.into_inner().find(|i| i.as_rule() == Rule::expr_list);
+                    spec.partition_by = self.expr_list(list.expect("PARTITION BY list"))?;
+                }
+                Rule::order_by => {
+                    for item in q.into_inner().filter(|i| i.as_rule() == Rule::order_item) {
+                        spec.order_by.push(self.order_item(item)?);
+                    }
+                }
+                Rule::frame_spec => spec.frame = Some(self.frame(q)?),
+                _ => {}
+            }
+        }
+        Ok(spec)
+    }
+
+    fn frame(&self, p: Pair<Rule>) -> Result<Frame> {
+        let mut units = FrameUnits::Range;
+        let mut bounds = Vec::new();
+        let mut exclude = FrameExclude::NoOthers;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::frame_units => {
+                    units = match q.into_inner().next().map(|k| k.as_rule()) {
+                        Some(Rule::K_ROWS) => FrameUnits::Rows,
+                        Some(Rule::K_GROUPS) => FrameUnits::Groups,
+                        _ => FrameUnits::Range,
+                    }
+                }
+                Rule::frame_bound => {
+                    let mut inner = q.into_inner();
+                    let first = inner.next().expect("a frame bound has a kind");
+                    bounds.push(match first.as_rule() {
+                        Rule::unbounded_preceding => FrameBound::UnboundedPreceding,
+                        Rule::unbounded_following => FrameBound::UnboundedFollowing,
+                        Rule::current_row => FrameBound::CurrentRow,
+                        _ => {
+                            let e = self.fold(first.into_inner())?;
+                            match inner.next().map(|k| k.as_rule()) {
+                                Some(Rule::preceding) => FrameBound::Preceding(e),
+                                _ => FrameBound::Following(e),
+                            }
+                        }
+                    });
+                }
+                Rule::frame_exclude => {
+                    exclude = match q.into_inner().find(|k| k.as_rule() != Rule::K_EXCLUDE).map(|k| k.as_rule()) {
+                        Some(Rule::exclude_current_row) => FrameExclude::CurrentRow,
+                        Some(Rule::K_GROUP) => FrameExclude::Group,
+                        Some(Rule::K_TIES) => FrameExclude::Ties,
+                        _ => FrameExclude::NoOthers,
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut bounds = bounds.into_iter();
+        let start = bounds.next().unwrap_or(FrameBound::UnboundedPreceding);
+        // A frame with one bound ends at the current row.
+        let end = bounds.next().unwrap_or(FrameBound::CurrentRow);
+        Ok(Frame { units, start, end, exclude })
     }
 }
 

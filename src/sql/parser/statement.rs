@@ -9,7 +9,9 @@ impl Builder {
         Ok(match p.as_rule() {
             Rule::select_stmt => Statement::Select(Box::new(self.select(p)?)),
             Rule::explain_stmt => {
-                let inner = p.into_inner().find(|q| q.as_rule() != Rule::K_EXPLAIN);
+                // EXPLAIN QUERY PLAN is EXPLAIN: both show the plan.
+                let inner =
+                    p.into_inner().find(|q| !matches!(q.as_rule(), Rule::K_EXPLAIN | Rule::K_QUERY | Rule::K_PLAN));
                 let inner = inner.expect("EXPLAIN holds a statement");
                 match inner.as_rule() {
                     Rule::select_stmt => Statement::Explain(Box::new(self.select(inner)?)),

@@ -290,6 +290,66 @@ pub enum Func {
     TtlRemaining,
     /// `RAISE(action[, message])` in a trigger's body: its action as text.
     Raise,
+    Glob,
+    Like,
+    Iif,
+    Printf,
+    Concat,
+    ConcatWs,
+    Quote,
+    Char,
+    Unicode,
+    RandomBlob,
+    ZeroBlob,
+    Unhex,
+    Likelihood,
+    OctetLength,
+    Math(MathFunc),
+    Date(DateFunc),
+}
+
+/// Math functions of one or two real arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathFunc {
+    Sqrt,
+    Pow,
+    Exp,
+    Ln,
+    Log,
+    Log10,
+    Log2,
+    Floor,
+    Ceil,
+    Trunc,
+    Mod,
+    Pi,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Atan2,
+    Sinh,
+    Cosh,
+    Tanh,
+    Asinh,
+    Acosh,
+    Atanh,
+    Degrees,
+    Radians,
+}
+
+/// Date and time functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateFunc {
+    Date,
+    Time,
+    DateTime,
+    JulianDay,
+    UnixEpoch,
+    Strftime,
+    TimeDiff,
 }
 
 /// The table-valued functions that read a namespace's messages.
@@ -349,4 +409,78 @@ pub struct AggCall {
     /// The separator of `group_concat`.
     pub separator: Option<BExpr>,
     pub distinct: bool,
+    /// `FILTER (WHERE …)`: only rows for which it holds are added.
+    pub filter: Option<BExpr>,
+}
+
+/// Window functions that are not aggregates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowFunc {
+    RowNumber,
+    Rank,
+    DenseRank,
+    PercentRank,
+    CumeDist,
+    Ntile,
+    Lag,
+    Lead,
+    FirstValue,
+    LastValue,
+    NthValue,
+    /// An aggregate over the frame (its call is in [`WindowCall::agg`]).
+    Aggregate,
+}
+
+impl WindowFunc {
+    /// The function of this name, with its allowed argument counts.
+    pub fn by_name(name: &str) -> Option<(WindowFunc, usize, usize)> {
+        Some(match name {
+            "row_number" => (WindowFunc::RowNumber, 0, 0),
+            "rank" => (WindowFunc::Rank, 0, 0),
+            "dense_rank" => (WindowFunc::DenseRank, 0, 0),
+            "percent_rank" => (WindowFunc::PercentRank, 0, 0),
+            "cume_dist" => (WindowFunc::CumeDist, 0, 0),
+            "ntile" => (WindowFunc::Ntile, 1, 1),
+            "lag" => (WindowFunc::Lag, 1, 3),
+            "lead" => (WindowFunc::Lead, 1, 3),
+            "first_value" => (WindowFunc::FirstValue, 1, 1),
+            "last_value" => (WindowFunc::LastValue, 1, 1),
+            "nth_value" => (WindowFunc::NthValue, 2, 2),
+            _ => return None,
+        })
+    }
+}
+
+/// One window function call: what it computes, over which rows, in which order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowCall {
+    pub func: WindowFunc,
+    pub args: Vec<BExpr>,
+    /// The aggregate, for an aggregate used as a window function.
+    pub agg: Option<AggCall>,
+    pub partition_by: Vec<BExpr>,
+    /// Sort keys (each a `SortExpr::Expr`).
+    pub order_by: Vec<super::SortKey>,
+    pub frame: FramePlan,
+    /// The function's name, for errors.
+    pub name: String,
+}
+
+pub use super::super::ast::{FrameExclude, FrameUnits};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FramePlan {
+    pub units: FrameUnits,
+    pub start: FrameEdge,
+    pub end: FrameEdge,
+    pub exclude: FrameExclude,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameEdge {
+    UnboundedPreceding,
+    Preceding(BExpr),
+    CurrentRow,
+    Following(BExpr),
+    UnboundedFollowing,
 }

@@ -60,6 +60,42 @@ pub enum Source {
         plan: Arc<SelectPlan>,
         filter: Option<BExpr>,
     },
+    /// The rows of a common table expression: worked out once per statement when it is
+    /// read more than once.
+    Cte {
+        cte: Arc<CtePlan>,
+        filter: Option<BExpr>,
+    },
+    /// The rows a recursive CTE's step reads: those the previous step added.
+    Working {
+        id: usize,
+        width: usize,
+        filter: Option<BExpr>,
+    },
+}
+
+/// A common table expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CtePlan {
+    pub name: String,
+    pub columns: Arc<[String]>,
+    /// The query; for a recursive CTE, the SELECTs before the first that reads it.
+    pub anchor: SelectPlan,
+    pub recursion: Option<Recursion>,
+    /// Read more than once in the statement: its rows are kept for the next read.
+    pub shared: bool,
+}
+
+/// The recursive part of a CTE: steps run on the rows added last until none are new.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recursion {
+    /// Names the working rows the steps read (`Source::Working`).
+    pub id: usize,
+    pub steps: Vec<SelectPlan>,
+    /// UNION ALL keeps every row; UNION drops rows seen before.
+    pub union_all: bool,
+    pub limit: Option<BExpr>,
+    pub offset: Option<BExpr>,
 }
 
 impl Source {
@@ -75,6 +111,14 @@ impl Source {
             }
             Source::Reorder { source, .. } => source.scans(),
             Source::Derived { plan, .. } => plan.source.scans(),
+            Source::Cte { cte, .. } => {
+                let mut out = cte.anchor.source.scans();
+                for step in cte.recursion.iter().flat_map(|r| &r.steps) {
+                    out.extend(step.source.scans());
+                }
+                out
+            }
+            Source::Working { .. } => Vec::new(),
         }
     }
 
@@ -121,7 +165,11 @@ impl Source {
                 }
                 source.restrict_reads(&mask);
             }
-            Source::Single | Source::Derived { .. } | Source::Messages { .. } => {}
+            Source::Single
+            | Source::Derived { .. }
+            | Source::Messages { .. }
+            | Source::Cte { .. }
+            | Source::Working { .. } => {}
         }
     }
 
@@ -133,6 +181,11 @@ impl Source {
             Source::Join(j) => j.left.reads_past() || j.right.reads_past(),
             Source::Reorder { source, .. } => source.reads_past(),
             Source::Derived { plan, .. } => plan.source.reads_past(),
+            Source::Cte { cte, .. } => {
+                cte.anchor.source.reads_past()
+                    || cte.recursion.iter().flat_map(|r| &r.steps).any(|s| s.source.reads_past())
+            }
+            Source::Working { .. } => false,
         }
     }
 }
@@ -237,6 +290,9 @@ pub struct SelectPlan {
     pub order_by: Vec<SortKey>,
     pub limit: Option<BExpr>,
     pub offset: Option<BExpr>,
+    /// Window function calls, worked out after grouping (and HAVING): call `k`'s value
+    /// is column `width + k` of the row, where `width` is the source's.
+    pub windows: Vec<WindowCall>,
     /// SELECTs combined with this one by UNION, INTERSECT or EXCEPT, in order. Then
     /// `order_by` (output columns only), `limit` and `offset` apply to the combination.
     pub compound: Vec<(SetOp, SelectPlan)>,

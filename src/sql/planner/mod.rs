@@ -5,7 +5,9 @@
 //! - `select` — SELECT: columns, clauses, compound selects, access paths
 //! - `dml` — INSERT, UPDATE, DELETE, and writes to views
 //! - `ddl` — CREATE TABLE and CREATE TRIGGER
+//! - `cte` — WITH: common table expressions, recursive ones included
 
+mod cte;
 mod ddl;
 mod dml;
 mod select;
@@ -31,18 +33,35 @@ use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchem
 /// Plans one statement against the schemas of `state`; `history` provides the schemas of
 /// past versions for `AS OF`.
 pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Plan> {
-    let cx = Cx { state, history, depth: Default::default() };
+    let cx = Cx { state, history, depth: Default::default(), ctes: Default::default() };
+    let with = match stmt {
+        Statement::Insert(Insert { with: Some(w), table, .. })
+        | Statement::Update(Update { with: Some(w), table, .. })
+        | Statement::Delete(Delete { with: Some(w), table, .. }) => Some((w, table)),
+        _ => None,
+    };
+    if let Some((w, table)) = with {
+        if state.view(table).is_some() {
+            return Err(Error::invalid(format!("WITH before a write to view {table} is not supported")));
+        }
+        return cx.with_ctes(w, None, || plan_in(stmt, &cx));
+    }
+    plan_in(stmt, &cx)
+}
+
+fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
+    let (state, history) = (cx.state, cx.history);
     Ok(match stmt {
-        Statement::Select(s) if s.calls("write_message") => Plan::WritingSelect(plan_select(s, &cx)?),
-        Statement::Select(s) => Plan::Select(plan_select(s, &cx)?),
-        Statement::Explain(s) => Plan::Explain(plan_select(s, &cx)?),
+        Statement::Select(s) if s.calls("write_message") => Plan::WritingSelect(plan_select(s, cx)?),
+        Statement::Select(s) => Plan::Select(plan_select(s, cx)?),
+        Statement::Explain(s) => Plan::Explain(plan_select(s, cx)?),
         Statement::ExplainWrite(s) => Plan::ExplainWrite(Box::new(plan(s, state, history)?)),
-        Statement::Insert(i) if state.view(&i.table).is_some() => plan_view_write(stmt, &i.table, &cx)?,
-        Statement::Update(u) if state.view(&u.table).is_some() => plan_view_write(stmt, &u.table, &cx)?,
-        Statement::Delete(d) if state.view(&d.table).is_some() => plan_view_write(stmt, &d.table, &cx)?,
-        Statement::Insert(i) => Plan::Insert(plan_insert(i, &cx)?),
-        Statement::Update(u) => Plan::Update(plan_update(u, &cx)?),
-        Statement::Delete(d) => Plan::Delete(plan_delete(d, &cx)?),
+        Statement::Insert(i) if state.view(&i.table).is_some() => plan_view_write(stmt, &i.table, cx)?,
+        Statement::Update(u) if state.view(&u.table).is_some() => plan_view_write(stmt, &u.table, cx)?,
+        Statement::Delete(d) if state.view(&d.table).is_some() => plan_view_write(stmt, &d.table, cx)?,
+        Statement::Insert(i) => Plan::Insert(plan_insert(i, cx)?),
+        Statement::Update(u) => Plan::Update(plan_update(u, cx)?),
+        Statement::Delete(d) => Plan::Delete(plan_delete(d, cx)?),
         Statement::CreateTable(c) => {
             let (schema, defaults) = plan_create(c, state)?;
             Plan::CreateTable { schema: Arc::new(schema), if_not_exists: c.if_not_exists, defaults }
@@ -109,7 +128,7 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
                 return Err(Error::invalid("a view cannot write messages (write_message)"));
             }
             // Planned one level down, as a query that reads the view will plan it.
-            let plan = cx.nested(|| plan_select(query, &cx))?;
+            let plan = cx.nested(|| plan_select(query, cx))?;
             if !columns.is_empty() && columns.len() != plan.columns.len() {
                 return Err(Error::invalid(format!(
                     "view {name} has {} columns but its SELECT gives {}",
@@ -126,7 +145,7 @@ pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Pl
             }
             Plan::DropView { name: name.clone(), if_exists: *if_exists }
         }
-        Statement::CreateTrigger(t) => plan_create_trigger(t, &cx)?,
+        Statement::CreateTrigger(t) => plan_create_trigger(t, cx)?,
         Statement::DropTrigger { name, if_exists } => {
             if !if_exists && state.trigger(name).is_none() {
                 let hint = closest(name, state.triggers().map(|t| t.name.as_str()));
@@ -165,6 +184,8 @@ struct Cx<'a> {
     history: &'a dyn History,
     /// How many queries (subqueries, views) the one being planned sits inside.
     depth: std::cell::Cell<usize>,
+    /// The common table expressions in scope, innermost last.
+    ctes: std::cell::RefCell<Vec<std::rc::Rc<cte::CteBinding>>>,
 }
 
 /// How deeply subqueries and views may nest in one statement (a view over a view over

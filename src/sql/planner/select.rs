@@ -111,11 +111,21 @@ impl SubqueryPlanner for Cx<'_> {
 
 /// Plans a SELECT nested in the given queries (none for a statement's own SELECT).
 pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Result<SelectPlan> {
+    if let Some(with) = &s.with {
+        let body = Select { with: None, ..s.clone() };
+        return cx.with_ctes(with, Some(&body), || plan_select_in(&body, cx, outer));
+    }
     if !s.compound.is_empty() {
         return plan_compound(s, cx, outer);
     }
     let nest = Some(Nesting { planner: cx, outer });
-    let items = join::from_items(s, cx.state, cx.history, &|q: &Select| cx.nested(|| plan_select_in(q, cx, &[])))?;
+    let items = join::from_items(
+        s,
+        cx.state,
+        cx.history,
+        &|q: &Select| cx.nested(|| plan_select_in(q, cx, &[])),
+        &|t: &TableRef| cx.cte(t),
+    )?;
     let mut scope = join::scope_of(&items);
     let table = match items.as_slice() {
         [only] if only.derived.is_none() && only.function.is_none() => Some(&only.table),
@@ -148,13 +158,20 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         group_by.push(Binder::new(&scope, "not allowed in GROUP BY").nested(nest).bind(term)?);
     }
 
+    let mut windows = Vec::new();
     let mut binder = if is_aggregate {
         Binder::with_aggregates(&scope, &mut calls, "not allowed here").nested(nest)
     } else {
         Binder::new(&scope, "not allowed here").nested(nest)
     };
+    binder = binder.with_windows(&mut windows, scope.width(), &s.windows);
     let projection = cols.iter().map(|(e, ..)| binder.bind(e)).collect::<Result<Vec<_>>>()?;
+    // Window functions are worked out after HAVING, so it cannot read them.
+    let allowed = binder.windows.take();
+    binder.clause = "not allowed in HAVING";
     let having = s.having.as_ref().map(|h| binder.bind(h)).transpose()?;
+    binder.windows = allowed;
+    binder.clause = "not allowed here";
     let mut order_by = Vec::new();
     for o in &s.order_by {
         let expr = match output_ref(&o.expr, &cols, "ORDER BY")? {
@@ -209,12 +226,22 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
             SortExpr::Expr(e) => Some(e),
             SortExpr::Output(_) => None,
         });
-        let aggs = calls.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()));
-        filter.iter().chain(&projection).chain(having.iter()).chain(sorts).chain(&group_by).chain(aggs)
+        let aggs = calls.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()).chain(c.filter.iter()));
+        filter.iter().chain(&projection).chain(having.iter()).chain(sorts).chain(&group_by).chain(aggs).chain(
+            windows.iter().flat_map(|w| {
+                let agg = w.agg.iter().flat_map(|c| c.arg.iter().chain(c.separator.iter()).chain(c.filter.iter()));
+                let keys = w.order_by.iter().filter_map(|k| match &k.expr {
+                    SortExpr::Expr(e) => Some(e),
+                    SortExpr::Output(_) => None,
+                });
+                w.args.iter().chain(agg).chain(&w.partition_by).chain(keys)
+            }),
+        )
     };
     if !exprs().any(BExpr::has_subquery) {
         let mut used = Vec::new();
-        exprs().for_each(|e| used.extend(e.columns()));
+        // Columns past the source's are window function values, added later.
+        exprs().for_each(|e| used.extend(e.columns().into_iter().filter(|&c| c < scope.width())));
         if let (Source::Scan { access, .. }, Some(table)) = (&source, table) {
             covering = !expiry && access::covers(table, access, &used);
         }
@@ -238,6 +265,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         order_by,
         limit,
         offset,
+        windows,
         compound: Vec::new(),
     })
 }
