@@ -38,8 +38,12 @@ fn load(n: usize) -> (Database, Connection) {
     s.execute("BEGIN", &[]).unwrap();
     let ins = s.prepare("INSERT INTO t VALUES (?, ?, ?, ?)").unwrap();
     for i in 0..n {
-        let row =
-            [Value::Integer(i as i64), Value::Integer((i % 1000) as i64), Value::Integer(value(i)), Value::text(&timestamp(i))];
+        let row = [
+            Value::Integer(i as i64),
+            Value::Integer((i % 1000) as i64),
+            Value::Integer(value(i)),
+            Value::text(&timestamp(i)),
+        ];
         s.execute_prepared(&ins, &row).unwrap();
     }
     s.execute("COMMIT", &[]).unwrap();
@@ -99,17 +103,28 @@ fn main() {
             "row_number() OVER (PARTITION BY k ORDER BY v)",
             "SELECT sum(rn) FROM (SELECT row_number() OVER (PARTITION BY k ORDER BY v) AS rn FROM t)",
         ),
-        ("running sum: sum(v) OVER (ORDER BY id)", "SELECT max(rs) FROM (SELECT sum(v) OVER (ORDER BY id) AS rs FROM t)"),
+        (
+            "running sum: sum(v) OVER (ORDER BY id)",
+            "SELECT max(rs) FROM (SELECT sum(v) OVER (ORDER BY id) AS rs FROM t)",
+        ),
         (
             "rank() top-10 per group",
             "SELECT count(*), sum(v) FROM (SELECT k, v, rank() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM t) \
              WHERE r <= 10",
         ),
         ("recursive CTE counting to the row count", &recursive),
-        ("GROUP BY date(ts)", "SELECT count(*), max(n) FROM (SELECT date(ts) AS day, count(*) AS n FROM t GROUP BY date(ts))"),
+        (
+            "GROUP BY date(ts)",
+            "SELECT count(*), max(n) FROM (SELECT date(ts) AS day, count(*) AS n FROM t GROUP BY date(ts))",
+        ),
     ];
     println!("{:<46} {:>9} | {:>12} | {:>12} | {:>6}", "workload", "rows", "amberdb", "sqlite", "ratio");
+    // Any other argument keeps only the workloads whose label contains it.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     for (label, sql) in workloads {
+        if !only.is_empty() && !only.iter().any(|o| label.contains(o.as_str())) {
+            continue;
+        }
         // Both engines must agree before either is timed.
         let mut amber = String::new();
         let mut lite = Vec::new();

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::eval::Ctx;
-use super::select::{bound, run_select};
+use super::select::{bound, is_simple_step, run_select, simple_step};
 use crate::error::{Error, Result};
 use crate::sql::plan::{CtePlan, Recursion};
 use crate::storage::{State, Value};
@@ -105,12 +105,21 @@ impl<'a> Recursive<'a> {
         if let Some(end) = self.admit_all(anchor, &mut batch, f)? {
             return Ok(end);
         }
+        // Steps that only filter and project read the rows straight from the batch.
+        let simple = self.rec.steps.iter().all(is_simple_step);
         while !batch.is_empty() {
             ctx.check_interrupt()?;
-            sub.set_working(self.rec.id, Arc::new(std::mem::take(&mut batch)));
+            let rows = Arc::new(std::mem::take(&mut batch));
+            if !simple {
+                sub.set_working(self.rec.id, Arc::clone(&rows));
+            }
             let mut next = Vec::new();
             for step in &self.rec.steps {
-                let rows = crate::storage::stack::grow(|| run_select(step, state, ctx))?.rows;
+                let rows = if simple {
+                    simple_step(step, &rows, ctx)?
+                } else {
+                    crate::storage::stack::grow(|| run_select(step, state, ctx))?.rows
+                };
                 if let Some(end) = self.admit_all(rows, &mut next, f)? {
                     sub.clear_working(self.rec.id);
                     return Ok(end);

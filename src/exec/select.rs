@@ -542,6 +542,44 @@ pub(super) fn bound(e: Option<&crate::sql::plan::BExpr>, ctx: &Ctx, what: &str) 
     }
 }
 
+/// A recursive CTE's step that only filters and projects the rows added last (the
+/// counter, the walk down a tree): its rows worked out straight from `rows`, without
+/// the set-up of a whole select, which each generation would otherwise pay. Only for
+/// steps [`is_simple_step`] accepts (checked once, before the first generation); any
+/// other (joins, groups, sorts, limits) runs as a select.
+pub fn simple_step(plan: &SelectPlan, rows: &[Vec<Value>], ctx: &Ctx) -> Result<Vec<Vec<Value>>> {
+    let filter = match &plan.source {
+        Source::Working { filter, .. } => filter,
+        _ => &None,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    'rows: for row in rows {
+        let env = Env { row, aggs: &[], ctx };
+        for cond in [filter, &plan.filter].into_iter().flatten() {
+            if !is_true(cond, &env)? {
+                continue 'rows;
+            }
+        }
+        out.push(out_values(plan, &env)?);
+    }
+    Ok(out)
+}
+
+/// Whether [`simple_step`] runs the step: it reads only the rows added last, through
+/// expressions without subqueries (so nothing else needs to see those rows).
+pub fn is_simple_step(plan: &SelectPlan) -> bool {
+    let Source::Working { filter, .. } = &plan.source else { return false };
+    plan.aggregate.is_none()
+        && plan.having.is_none()
+        && !plan.distinct
+        && plan.order_by.is_empty()
+        && plan.limit.is_none()
+        && plan.offset.is_none()
+        && plan.windows.is_empty()
+        && plan.compound.is_empty()
+        && [filter, &plan.filter].into_iter().flatten().chain(&plan.projection).all(|e| !e.has_subquery())
+}
+
 pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultSet> {
     let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?.filter(|l| *l >= 0).map(|l| l as usize);
     let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0).max(0) as usize;
@@ -721,14 +759,20 @@ struct Group {
 /// value added, then projected.
 fn window_rows(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<OutRow>> {
     let mut rows = Vec::new();
+    // Room for the window values, so that adding them copies no row.
+    let with_room = |row: &[Value]| {
+        let mut values = Vec::with_capacity(row.len() + plan.windows.len());
+        values.extend_from_slice(row);
+        values
+    };
     match &plan.aggregate {
         None => for_each_row(plan, state, ctx, None, |row| {
-            rows.push(WinRow { row: row.to_vec(), aggs: Vec::new() });
+            rows.push(WinRow { row: with_room(&row), aggs: Vec::new() });
             Ok(true)
         })?,
         Some(_) => {
             for (row, aggs) in aggregate_groups(plan, state, ctx)? {
-                rows.push(WinRow { row: row.to_vec(), aggs });
+                rows.push(WinRow { row: with_room(&row), aggs });
             }
         }
     }

@@ -57,12 +57,30 @@ pub fn add_windows(calls: &[WindowCall], rows: &mut [WinRow], ctx: &Ctx) -> Resu
     Ok(())
 }
 
+/// Values worked out for each row, `width` per row, in one buffer (rather than a
+/// vector per row).
+struct Table {
+    values: Vec<Value>,
+    width: usize,
+    rows: usize,
+}
+
+impl Table {
+    fn new(width: usize, rows: usize) -> Table {
+        Table { values: Vec::with_capacity(width * rows), width, rows }
+    }
+
+    fn row(&self, i: usize) -> &[Value] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+}
+
 /// The rows in window order, cut into partitions.
 struct Sorted {
     /// Row indexes in partition, then window, order.
     order: Vec<usize>,
     /// Each row's sort key values, by row index.
-    keys: Vec<Vec<Value>>,
+    keys: Table,
     /// Where each partition starts in `order`, and the end.
     bounds: Vec<usize>,
     sort: Vec<SortKey>,
@@ -70,18 +88,36 @@ struct Sorted {
 
 impl Sorted {
     fn new(call: &WindowCall, rows: &[WinRow], ctx: &Ctx) -> Result<Sorted> {
-        let mut parts = Vec::with_capacity(rows.len());
-        let mut keys = Vec::with_capacity(rows.len());
+        let mut parts = Table::new(call.partition_by.len(), rows.len());
+        let mut keys = Table::new(call.order_by.len(), rows.len());
         for r in rows {
             let env = r.env(ctx);
-            let part = call.partition_by.iter().map(|e| eval(e, &env)).collect::<Result<Vec<_>>>()?;
-            let key = call.order_by.iter().map(|k| sort_value(k, &env)).collect::<Result<Vec<_>>>()?;
-            parts.push(part);
-            keys.push(key);
+            for e in &call.partition_by {
+                parts.values.push(eval(e, &env)?);
+            }
+            for k in &call.order_by {
+                keys.values.push(sort_value(k, &env)?);
+            }
         }
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        let by_partition = |a: &usize, b: &usize| compare_values(&parts[*a], &parts[*b]);
-        order.sort_by(|a, b| by_partition(a, b).then_with(|| compare_keys(&call.order_by, &keys[*a], &keys[*b])));
+        let by_partition = |a: &usize, b: &usize| compare_values(parts.row(*a), parts.row(*b));
+        let in_order = |a: &usize, b: &usize| {
+            by_partition(a, b).then_with(|| compare_keys(&call.order_by, keys.row(*a), keys.row(*b)))
+                != Ordering::Greater
+        };
+        // Rows from an index or key order that fits arrive sorted: confirming it is
+        // one pass, and stops at the first row out of order otherwise.
+        let sorted = (1..rows.len()).all(|i| in_order(&(i - 1), &i));
+        let order = if sorted {
+            (0..rows.len()).collect()
+        } else if let Some(order) = packed_order(&parts, &keys, &call.order_by) {
+            order
+        } else {
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by(|a, b| {
+                by_partition(a, b).then_with(|| compare_keys(&call.order_by, keys.row(*a), keys.row(*b)))
+            });
+            order
+        };
         let mut bounds = vec![0];
         for i in 1..order.len() {
             if by_partition(&order[i - 1], &order[i]) != Ordering::Equal {
@@ -102,7 +138,7 @@ impl Sorted {
         for w in self.bounds.windows(2) {
             let part = &self.order[w[0]..w[1]];
             let peers = Peers::of(part, &self.keys, &self.sort);
-            let null = |p: &usize| self.keys[*p].first().is_none_or(Value::is_null);
+            let null = |p: &usize| self.keys.row(*p).first().is_none_or(Value::is_null);
             let lo = part.iter().position(|p| !null(p)).unwrap_or(part.len());
             let hi = part[lo..].iter().position(null).map_or(part.len(), |k| lo + k);
             let values = (lo, hi);
@@ -110,6 +146,33 @@ impl Sorted {
         }
         Ok(out)
     }
+}
+
+/// The window order when every partition and sort value is an integer and there are
+/// at most three of them (the usual `PARTITION BY k ORDER BY v`): each row's values are
+/// packed into fixed-size integer keys (a descending one bit-inverted, which reverses
+/// its order without overflow) and sorted without comparing values one by one. Ties keep
+/// row order, as the stable sort of the general path does.
+fn packed_order(parts: &Table, keys: &Table, sort: &[SortKey]) -> Option<Vec<usize>> {
+    if parts.width + keys.width > 3 || u32::try_from(parts.rows).is_err() {
+        return None;
+    }
+    let mut packed = Vec::with_capacity(parts.rows);
+    for i in 0..parts.rows {
+        let (part, key) = (parts.row(i), keys.row(i));
+        let mut k = [0i64; 3];
+        for (slot, v) in part.iter().enumerate() {
+            let Value::Integer(x) = v else { return None };
+            k[slot] = *x;
+        }
+        for (j, (s, v)) in sort.iter().zip(key).enumerate() {
+            let Value::Integer(x) = v else { return None };
+            k[part.len() + j] = if s.desc { !*x } else { *x };
+        }
+        packed.push((k, i as u32));
+    }
+    packed.sort_unstable();
+    Some(packed.into_iter().map(|(_, i)| i as usize).collect())
 }
 
 fn sort_value(k: &SortKey, env: &Env) -> Result<Value> {
@@ -144,11 +207,11 @@ struct Peers {
 }
 
 impl Peers {
-    fn of(part: &[usize], keys: &[Vec<Value>], sort: &[SortKey]) -> Peers {
+    fn of(part: &[usize], keys: &Table, sort: &[SortKey]) -> Peers {
         let mut group = Vec::with_capacity(part.len());
         let mut starts = Vec::new();
         for (j, &i) in part.iter().enumerate() {
-            if j == 0 || compare_keys(sort, &keys[part[j - 1]], &keys[i]) != Ordering::Equal {
+            if j == 0 || compare_keys(sort, keys.row(part[j - 1]), keys.row(i)) != Ordering::Equal {
                 starts.push(j);
             }
             group.push(starts.len() - 1);
@@ -416,7 +479,7 @@ impl Partition<'_> {
     /// value: the first position of the frame (`is_end` false) or the one past it.
     fn range_edge(&self, j: usize, offset: Option<&Value>, preceding: bool, is_end: bool) -> Result<usize> {
         let key = &self.sorted.sort[0];
-        let value_at = |p: usize| &self.sorted.keys[self.part[p]][0];
+        let value_at = |p: usize| &self.sorted.keys.row(self.part[p])[0];
         let v = value_at(j);
         let g = self.peers.group[j];
         if v.is_null() {

@@ -242,7 +242,8 @@ pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
     nodes.push(format!("Project: {}", plan.columns.join(", ")));
     if !plan.windows.is_empty() {
         let calls: Vec<String> = plan.windows.iter().map(|w| window_sql(w, &show)).collect();
-        nodes.push(format!("Window: {}", calls.join(", ")));
+        let order = if plan.window_ordered { " (rows arrive in window order: no sort)" } else { "" };
+        nodes.push(format!("Window: {}{order}", calls.join(", ")));
     }
     if let Some(h) = &plan.having {
         nodes.push(format!("Filter: {}", show(h)));

@@ -31,3 +31,7 @@ SELECT abs(points) OVER () FROM scores;
 SELECT ntile(0) OVER (ORDER BY points) FROM scores;
 SELECT sum(points) OVER (ORDER BY points ROWS BETWEEN -1 PRECEDING AND CURRENT ROW) FROM scores;
 SELECT count(*) FROM scores;
+-- A window's partition and order served by an index: its sort finds the rows in order.
+CREATE INDEX scores_team_points ON scores (team, points);
+EXPLAIN SELECT player, row_number() OVER (PARTITION BY team ORDER BY points) FROM scores;
+SELECT player, row_number() OVER (PARTITION BY team ORDER BY points) AS n FROM scores;

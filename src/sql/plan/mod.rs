@@ -293,6 +293,10 @@ pub struct SelectPlan {
     /// Window function calls, worked out after grouping (and HAVING): call `k`'s value
     /// is column `width + k` of the row, where `width` is the source's.
     pub windows: Vec<WindowCall>,
+    /// True when the access path was chosen to yield rows in the first window's
+    /// partition and order (an index or the primary key), so its sort finds them in
+    /// order and does no work.
+    pub window_ordered: bool,
     /// SELECTs combined with this one by UNION, INTERSECT or EXCEPT, in order. Then
     /// `order_by` (output columns only), `limit` and `offset` apply to the combination.
     pub compound: Vec<(SetOp, SelectPlan)>,

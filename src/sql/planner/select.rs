@@ -187,6 +187,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
     let offset = s.offset.as_ref().map(|l| constant.bind(l)).transpose()?;
 
     let mut ordered = false;
+    let mut window_ordered = false;
     let mut covering = false;
     let mut filter = filter;
     let source = match (items.first(), table) {
@@ -198,6 +199,16 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
                     if let Some(path) = access::ordered(table, &columns, desc) {
                         access = path;
                         ordered = true;
+                    }
+                }
+            }
+            // A window's partition and order over a key or index order: rows arrive
+            // sorted, and the window's sort only confirms it.
+            if matches!(access, Access::Full { reverse: false }) && !ordered && !is_aggregate {
+                if let Some((columns, desc)) = windows.first().and_then(window_columns) {
+                    if let Some(path) = access::ordered(table, &columns, desc) {
+                        access = path;
+                        window_ordered = true;
                     }
                 }
             }
@@ -266,8 +277,22 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         limit,
         offset,
         windows,
+        window_ordered,
         compound: Vec::new(),
     })
+}
+
+/// The plain columns a window sorts its rows by (partition, then order) when an index
+/// order can serve them: every order key a column in one direction, and partitions
+/// (which the window sorts ascending) only under an ascending order.
+fn window_columns(w: &WindowCall) -> Option<(Vec<usize>, bool)> {
+    let desc = w.order_by.first().is_some_and(|k| k.desc);
+    if desc && !w.partition_by.is_empty() {
+        return None;
+    }
+    let partition = w.partition_by.iter().map(|e| SortKey { expr: SortExpr::Expr(e.clone()), desc, nulls_first: true });
+    let keys: Vec<SortKey> = partition.chain(w.order_by.iter().cloned()).collect();
+    order_columns(&keys, &[])
 }
 
 /// The plain columns an ORDER BY sorts by, when every key is a column in the same
