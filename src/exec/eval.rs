@@ -2,7 +2,7 @@
 //! arithmetic that overflows into reals, division by zero giving NULL.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::cmp::Ordering;
 use std::sync::atomic::AtomicBool;
 
@@ -43,6 +43,63 @@ pub struct Ctx<'a> {
     pub max_length: usize,
     /// The most rows a recursive CTE may make.
     pub max_cte_rows: usize,
+    /// The session's `last_insert_rowid()`, `changes()` and `total_changes()`.
+    pub counters: Option<&'a Counters>,
+}
+
+/// What a session's last writes did, for `last_insert_rowid()`, `changes()` and
+/// `total_changes()`. A statement's inserts are noted as pending and count only once
+/// it succeeds (a failed statement changes nothing, these included); rows a trigger
+/// inserts are not noted, as in SQLite.
+#[derive(Debug, Default)]
+pub struct Counters {
+    last_rowid: Cell<i64>,
+    pending_rowid: Cell<Option<i64>>,
+    changes: Cell<i64>,
+    total: Cell<i64>,
+}
+
+impl Counters {
+    /// The integer key of the last row inserted (this statement's so far, else an
+    /// earlier one's); 0 before any.
+    pub fn last_insert_rowid(&self) -> i64 {
+        self.pending_rowid.get().unwrap_or(self.last_rowid.get())
+    }
+
+    /// The rows the last INSERT, UPDATE or DELETE changed.
+    pub fn changes(&self) -> i64 {
+        self.changes.get()
+    }
+
+    /// The rows every INSERT, UPDATE and DELETE of the session changed.
+    pub fn total_changes(&self) -> i64 {
+        self.total.get()
+    }
+
+    pub fn inserted(&self, rowid: i64) {
+        self.pending_rowid.set(Some(rowid));
+    }
+
+    /// A statement finished: `changed` is how many rows it changed when it was a write.
+    pub fn finished(&self, changed: Option<usize>) {
+        if let Some(rowid) = self.pending_rowid.take() {
+            self.last_rowid.set(rowid);
+        }
+        if let Some(n) = changed {
+            let n = i64::try_from(n).unwrap_or(i64::MAX);
+            self.changes.set(n);
+            self.total.set(self.total.get().saturating_add(n));
+        }
+    }
+
+    /// A statement failed: what it noted is forgotten, and a failed write changed no
+    /// rows.
+    pub fn failed(&self, write: bool) {
+        self.pending_rowid.set(None);
+        if write {
+            self.changes.set(0);
+        }
+    }
 }
 
 /// The longest string or blob unless a database sets less: SQLite's default.
@@ -75,6 +132,7 @@ impl<'a> Ctx<'a> {
             triggers: None,
             max_length: MAX_LENGTH,
             max_cte_rows: super::cte::MAX_CTE_ROWS,
+            counters: None,
         }
     }
 }

@@ -123,6 +123,9 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
             else {
                 return Ok(());
             };
+            if let (RowKey::Int(rowid), Some(c), None) = (&key, ctx.counters, ctx.firing) {
+                c.inserted(*rowid);
+            }
             fks.stored(schema, &plan.table, &key);
             if let Some(ttl) = plan.ttl.unwrap_or(schema.ttl) {
                 let op = WriteOp::Expire { table: plan.table.clone(), key, at: Some(ctx.now().saturating_add(ttl)) };

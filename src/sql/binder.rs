@@ -22,6 +22,8 @@ pub struct ScopeTable {
     /// Columns joined by USING (or NATURAL) to an earlier table's: unqualified names and
     /// `*` mean the earlier table's.
     pub hidden: Vec<String>,
+    /// The column `rowid`, `oid` and `_rowid_` name: the table's integer primary key.
+    pub rowid: Option<usize>,
 }
 
 impl ScopeTable {
@@ -71,6 +73,15 @@ impl Scope {
                 found = Some(t.offset + i);
             }
         }
+        if found.is_none() && ROWID_NAMES.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            for t in &self.tables {
+                let Some(i) = t.rowid.filter(|_| table.is_none_or(|q| t.answers_to(q))) else { continue };
+                if found.is_some() {
+                    return Err(ErrorKind::AmbiguousColumn(name.to_string()).into());
+                }
+                found = Some(t.offset + i);
+            }
+        }
         found.ok_or_else(|| {
             let all = self.tables.iter().flat_map(|t| t.columns.iter().map(String::as_str));
             ErrorKind::NoSuchColumn {
@@ -84,6 +95,9 @@ impl Scope {
         })
     }
 }
+
+/// The names of a table's integer key when no column has them (SQLite's rowid).
+const ROWID_NAMES: [&str; 3] = ["rowid", "oid", "_rowid_"];
 
 /// Scalar functions by name, with their allowed argument counts.
 const SCALARS: &[(&str, Func, usize, usize)] = &[
@@ -110,6 +124,9 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("instr", Func::Instr, 2, 2),
     ("sign", Func::Sign, 1, 1),
     ("random", Func::Random, 0, 0),
+    ("last_insert_rowid", Func::LastInsertRowid, 0, 0),
+    ("changes", Func::Changes, 0, 0),
+    ("total_changes", Func::TotalChanges, 0, 0),
     ("current_version", Func::CurrentVersion, 0, 0),
     // Stream functions that need a namespace get it as a first, hidden argument.
     ("write_message", Func::WriteMessage, 5, 7),
@@ -717,6 +734,7 @@ pub fn bind_over_columns(columns: &[&str], expr: &Expr) -> Result<BExpr> {
         columns: columns.iter().map(|c| c.to_string()).collect(),
         offset: 0,
         hidden: Vec::new(),
+        rowid: None,
     };
     let scope = Scope { tables: vec![table], expiry: None };
     let bound = Binder::new(&scope, "not allowed in a condition").bind(expr)?;
@@ -737,6 +755,9 @@ pub fn is_constant(e: &BExpr) -> bool {
             | Func::Date(_)
             | Func::RandomBlob
             | Func::Random
+            | Func::LastInsertRowid
+            | Func::Changes
+            | Func::TotalChanges
             | Func::CurrentVersion
             | Func::WriteMessage
             | Func::StreamVersion

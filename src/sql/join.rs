@@ -10,9 +10,10 @@ use std::sync::Arc;
 use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
 use super::binder::{Binder, Nesting, Scope, ScopeTable};
+use super::catalog::{self, Listing};
 use super::plan::{BExpr, CmpOp, CtePlan, JoinPlan, MessageRead, SelectPlan, Source, MESSAGE_COLUMNS};
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::{Column, DataType, History, State, Table, TableSchema};
+use crate::storage::{Column, DataType, History, State, Table, TableSchema, Value};
 
 /// One table of a FROM list, with how it joins the ones before it.
 #[derive(Clone)]
@@ -68,8 +69,21 @@ pub fn from_items(
             if t.function.as_ref().is_some_and(|a| !a.is_empty()) {
                 return Err(ErrorKind::Arity { name: FUNCTIONS.to_string(), expected: "0 arguments".into() }.into());
             }
-            let plan = plan_query(&function_listing())?;
+            let plan = plan_query(&listing_query(function_listing()))?;
             return Ok(derived(FUNCTIONS, plan, &[]));
+        }
+        if t.function.is_some() && catalog::is_pragma_function(&t.name) {
+            let listing = catalog::pragma(&t.name, &constant_args(t)?, state)?;
+            let name = t.name.to_ascii_lowercase();
+            return Ok(derived(&name, plan_query(&listing_query(listing))?, &[]));
+        }
+        if t.function.is_none()
+            && t.as_of.is_none()
+            && catalog::is_schema_table(&t.name)
+            && state.table(&t.name).is_none()
+        {
+            let name = t.name.to_ascii_lowercase();
+            return Ok(derived(&name, plan_query(&listing_query(catalog::schema_table(state)))?, &[]));
         }
         if let Some(found) = cte(t) {
             let (columns, rows) = found?;
@@ -144,38 +158,67 @@ pub fn from_items(
 /// The table function that lists every function.
 const FUNCTIONS: &str = "amber_functions";
 
-/// `amber_functions()` as a query: name, kind, least and most arguments (NULL for any
-/// number), one row per function.
-fn function_listing() -> Select {
+/// `amber_functions()`: name, kind, least and most arguments (NULL for any number),
+/// one row per function.
+fn function_listing() -> Listing {
+    let rows = super::binder::function_list()
+        .into_iter()
+        .map(|(name, kind, min, max)| {
+            let max = if max == usize::MAX { Value::Null } else { Value::Integer(max as i64) };
+            vec![Value::text(name), Value::text(kind), Value::Integer(min as i64), max]
+        })
+        .collect();
+    Listing { columns: &["name", "kind", "min_args", "max_args"], rows }
+}
+
+/// Rows made at planning time as a query: a SELECT of constants per row, joined by
+/// UNION ALL (a row of NULLs that WHERE drops when there are none).
+fn listing_query(listing: Listing) -> Select {
     use super::ast::SelectItem;
-    use crate::storage::Value;
-    let mut rows = super::binder::function_list().into_iter().map(|(name, kind, min, max)| {
-        let max = if max == usize::MAX { Value::Null } else { Value::Integer(max as i64) };
-        let cells = [Value::text(name), Value::text(kind), Value::Integer(min as i64), max];
-        let names = ["name", "kind", "min_args", "max_args"];
+    let select = |cells: Vec<Value>| {
         let columns = cells
             .into_iter()
-            .zip(names)
+            .zip(listing.columns)
             .map(|(v, n)| SelectItem::Expr { text: n.to_string(), expr: Expr::Literal(v), alias: Some(n.to_string()) })
             .collect();
         Select { columns, ..Select::default() }
-    });
-    let mut first = rows.next().unwrap_or_default();
-    first.compound = rows.map(|r| (super::ast::SetOp::UnionAll, r)).collect();
-    first
+    };
+    let mut rows = listing.rows.into_iter().map(select);
+    match rows.next() {
+        Some(mut first) => {
+            first.compound = rows.map(|r| (super::ast::SetOp::UnionAll, r)).collect();
+            first
+        }
+        None => Select {
+            filter: Some(Expr::Literal(Value::Boolean(false))),
+            ..select(vec![Value::Null; listing.columns.len()])
+        },
+    }
+}
+
+/// The constant arguments of a pragma table function.
+fn constant_args(t: &TableRef) -> Result<Vec<Value>> {
+    let args = t.function.as_deref().unwrap_or_default();
+    args.iter()
+        .map(|a| match a {
+            Expr::Literal(v) => Ok(v.clone()),
+            _ => Err(Error::invalid(format!("the arguments of {}() must be constants", t.name))),
+        })
+        .collect()
 }
 
 /// The message function a FROM item calls, with its arguments bound (they may hold
 /// constants and parameters, not columns).
 fn message_read(t: &TableRef) -> Result<Option<(MessageRead, Vec<BExpr>)>> {
     let Some(args) = &t.function else { return Ok(None) };
-    if t.name.eq_ignore_ascii_case(FUNCTIONS) {
+    if t.name.eq_ignore_ascii_case(FUNCTIONS) || catalog::is_pragma_function(&t.name) {
         return Ok(None);
     }
     let Some((read, min, max)) = MessageRead::by_name(&t.name) else {
         return Err(Error::invalid(format!(
             "no such table function: {} (there are get_stream_messages, get_category_messages, \
-             get_last_stream_message and amber_functions)",
+             get_last_stream_message, amber_functions and pragma_table_info, pragma_index_list, \
+             pragma_index_info, pragma_foreign_key_list, pragma_table_list)",
             t.name
         )));
     };
@@ -205,6 +248,7 @@ pub fn scope_of(items: &[FromItem]) -> Scope {
             columns,
             offset,
             hidden: item.using.clone(),
+            rowid: item.table.schema.integer_key(),
         });
         offset += width;
     }

@@ -25,6 +25,7 @@ pub mod access;
 pub mod alter;
 pub mod ast;
 pub mod binder;
+pub mod catalog;
 pub mod explain;
 pub mod join;
 pub mod namespace;

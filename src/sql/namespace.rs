@@ -220,6 +220,15 @@ impl Resolver<'_> {
             if is_stream_function(&t.name) {
                 args.insert(0, Expr::Literal(Value::text(self.namespace)));
             }
+            // A pragma names a table of the current namespace, as FROM does.
+            let names_table =
+                super::catalog::is_pragma_function(&t.name) && !t.name.eq_ignore_ascii_case("pragma_index_info");
+            if let (true, [Expr::Literal(Value::Text(name))]) = (names_table, args.as_mut_slice()) {
+                *name = self.key(name)?.as_str().into();
+            }
+            return Ok(());
+        }
+        if t.as_of.is_none() && super::catalog::is_schema_table(&t.name) && self.state.table(&t.name).is_none() {
             return Ok(());
         }
         if t.as_of.is_none() && self.ctes.borrow().iter().any(|c| c.eq_ignore_ascii_case(&t.name)) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::database::Database;
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::{self, Ctx, Output, Read, ResultSet};
+use crate::exec::{self, Counters, Ctx, Output, Read, ResultSet};
 use crate::sql::ast::Control;
 use crate::sql::plan::{Plan, SelectPlan};
 use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
@@ -82,6 +82,8 @@ pub struct Session {
     /// the next statement: while no commit has come since, it is the head, and reading
     /// it takes neither the head's lock nor a reference count.
     seen: Option<(State, u64)>,
+    /// `last_insert_rowid()`, `changes()` and `total_changes()`.
+    counters: Counters,
 }
 
 fn no_txn() -> Error {
@@ -97,6 +99,7 @@ impl Session {
             last_commit: None,
             namespace: MAIN.to_string(),
             seen: None,
+            counters: Counters::default(),
         }
     }
 
@@ -241,6 +244,23 @@ impl Session {
     /// Runs a plan made against `state` (`None`: the transaction's own state, for a
     /// write in a transaction, which reads nothing else).
     fn run(&mut self, sql: &str, plan: &Plan, state: Option<State>, version: u64, params: &[Value]) -> Result<Outcome> {
+        let out = self.run_counted(sql, plan, state, version, params);
+        match &out {
+            Ok(Outcome::Changed { count, .. }) => self.counters.finished(Some(*count)),
+            Ok(_) => self.counters.finished(None),
+            Err(_) => self.counters.failed(plan.is_write()),
+        }
+        out
+    }
+
+    fn run_counted(
+        &mut self,
+        sql: &str,
+        plan: &Plan,
+        state: Option<State>,
+        version: u64,
+        params: &[Value],
+    ) -> Result<Outcome> {
         if let Plan::Select(select) = plan {
             let state = state.unwrap_or_else(|| self.snapshot().0);
             return self.select(select, state, version, params).map(Outcome::Rows);
@@ -253,7 +273,7 @@ impl Session {
         let now = OnceCell::new();
         let db = &self.db;
         let clock = || db.now();
-        let ctx = context(db, &self.interrupt, params, &now, &clock, version);
+        let ctx = context(db, &self.interrupt, &self.counters, params, &now, &clock, version);
         if !plan.is_write() {
             let state = state.unwrap_or_else(|| self.snapshot().0);
             let (out, state) = exec::execute(plan, state, &ctx)?;
@@ -302,7 +322,11 @@ impl Session {
         self.note_reads(|| plan.read_tables());
         let now = OnceCell::new();
         let clock = || self.db.now();
-        let rows = exec::query(plan, &state, context(&self.db, &self.interrupt, params, &now, &clock, version))?;
+        let rows = exec::query(
+            plan,
+            &state,
+            context(&self.db, &self.interrupt, &self.counters, params, &now, &clock, version),
+        )?;
         self.keep(state, version);
         Ok(rows)
     }
@@ -643,6 +667,7 @@ impl Txn {
 fn context<'a>(
     db: &'a Database,
     interrupt: &'a AtomicBool,
+    counters: &'a Counters,
     params: &'a [Value],
     now: &'a OnceCell<i64>,
     clock: &'a dyn Fn() -> i64,
@@ -661,6 +686,7 @@ fn context<'a>(
         triggers: Some(db.trigger_cache()),
         max_length: db.max_length(),
         max_cte_rows: db.max_cte_rows(),
+        counters: Some(counters),
     }
 }
 

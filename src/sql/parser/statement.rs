@@ -100,6 +100,7 @@ impl Builder {
                 Statement::DropNamespace { name: last_ident(p), if_exists }
             }
             Rule::use_stmt => Statement::Control(Control::Use(last_ident(p))),
+            Rule::pragma_stmt => Statement::Select(Box::new(pragma_query(p)?)),
             Rule::backup_stmt => {
                 let path = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("BACKUP TO names a directory");
                 Statement::Control(Control::Backup(unquote_string(path.as_str())))
@@ -152,4 +153,34 @@ impl Builder {
             r => unreachable!("grammar rule {r:?} is not a statement"),
         })
     }
+}
+
+/// `PRAGMA name[(arg)]` as the query it stands for: `SELECT * FROM pragma_name('arg')`.
+/// Only the pragmas that read the schema exist; setting one is not supported.
+fn pragma_query(p: Pair<Rule>) -> Result<Select> {
+    let offset = p.as_span().start();
+    let mut inner = p.into_inner().filter(|q| q.as_rule() != Rule::K_PRAGMA);
+    let name = super::unquote_ident(inner.next().expect("PRAGMA names a pragma").as_str());
+    let function = format!("pragma_{}", name.to_ascii_lowercase());
+    if !crate::sql::catalog::is_pragma_function(&function) {
+        let message = format!(
+            "unknown pragma {name}: the pragmas are table_info, index_list, index_info, foreign_key_list and table_list"
+        );
+        return Err(ErrorKind::Parse { message, offset }.into());
+    }
+    let args = inner
+        .next()
+        .map(|a| {
+            let text =
+                if a.as_rule() == Rule::string { unquote_string(a.as_str()) } else { super::unquote_ident(a.as_str()) };
+            Expr::Literal(Value::text(&text))
+        })
+        .into_iter()
+        .collect();
+    let table = TableRef { name: function, function: Some(args), ..TableRef::default() };
+    Ok(Select {
+        columns: vec![SelectItem::Wildcard],
+        from: vec![FromTerm { table, joins: Vec::new() }],
+        ..Select::default()
+    })
 }

@@ -276,6 +276,9 @@ pub enum Func {
     Instr,
     Sign,
     Random,
+    LastInsertRowid,
+    Changes,
+    TotalChanges,
     CurrentVersion,
     /// `write_message(ns, id, stream, type, data [, metadata [, expected_version]])`.
     WriteMessage,

@@ -124,7 +124,14 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
     }
     let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
     let scope = Scope {
-        tables: vec![ScopeTable { name: c.name.clone(), alias: None, columns: names, offset: 0, hidden: Vec::new() }],
+        tables: vec![ScopeTable {
+            name: c.name.clone(),
+            alias: None,
+            columns: names,
+            offset: 0,
+            hidden: Vec::new(),
+            rowid: None,
+        }],
         expiry: None,
     };
     let resolve = |list: &[String]| list.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>();

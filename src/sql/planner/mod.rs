@@ -220,6 +220,7 @@ pub(in crate::sql) fn table_scope(state: &State, name: &str, alias: Option<&Stri
             columns: schema.columns.iter().map(|c| c.name.clone()).collect(),
             offset: 0,
             hidden: Vec::new(),
+            rowid: schema.integer_key(),
         }],
         expiry: None,
     };
