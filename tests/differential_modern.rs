@@ -1,6 +1,6 @@
 //! Differential testing of the SQL SQLite users write today — CTEs (recursive ones
 //! too), window functions with every frame kind, date arithmetic, printf and the other
-//! newer scalar functions — against bundled SQLite, on random tables with NULLs.
+//! newer scalar functions, COLLATE — against bundled SQLite, on random tables with NULLs.
 //!
 //! Each case loads one random table into both engines and runs ten generated queries;
 //! the results must agree as multisets of rows (every query either orders by a unique
@@ -191,6 +191,11 @@ fn function_query() -> impl Strategy<Value = String> {
         "likely(v)",
         "v IS DISTINCT FROM g",
         "v IS NOT DISTINCT FROM g",
+        "s COLLATE NOCASE = 'zed'",
+        "s < 'Y' COLLATE NOCASE",
+        "s COLLATE NOCASE IN ('X', 'zED')",
+        "s COLLATE RTRIM = 'x '",
+        "rowid",
     ]);
     (call, prop::option::of(prop::sample::select(vec!["v > 0", "s IS NOT NULL", "g = 1"]))).prop_map(|(c, w)| {
         let w = w.map(|w| format!(" WHERE {w}")).unwrap_or_default();
@@ -198,8 +203,20 @@ fn function_query() -> impl Strategy<Value = String> {
     })
 }
 
+/// Sorting and grouping under a collation: a unique key breaks ties.
+fn collate_query() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "SELECT id, s FROM t ORDER BY s COLLATE NOCASE, id",
+        "SELECT id FROM t ORDER BY s COLLATE NOCASE DESC, id",
+        "SELECT lower(s), count(*) FROM t GROUP BY s COLLATE NOCASE",
+        "SELECT id, rank() OVER (ORDER BY s COLLATE NOCASE) FROM t",
+        "SELECT id FROM t WHERE s COLLATE NOCASE BETWEEN 'x' AND 'Y'",
+    ])
+    .prop_map(str::to_string)
+}
+
 fn query() -> impl Strategy<Value = String> {
-    prop_oneof![4 => window_query(), 2 => cte_query(), 2 => date_query(), 2 => function_query()]
+    prop_oneof![4 => window_query(), 2 => cte_query(), 2 => date_query(), 2 => function_query(), 1 => collate_query()]
 }
 
 fn load(rows: &[Row]) -> (amberdb::Session, rusqlite::Connection) {

@@ -31,6 +31,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::Now => Value::Timestamp(ctx.now()),
         Func::Raise => return Err(super::trigger::raise(&args, ctx)),
         Func::Random => Value::Integer(random()),
+        Func::Collate(c) => collate(c, &args[0]),
         Func::LastInsertRowid => Value::Integer(ctx.counters.map_or(0, |c| c.last_insert_rowid())),
         Func::Changes => Value::Integer(ctx.counters.map_or(0, |c| c.changes())),
         Func::TotalChanges => Value::Integer(ctx.counters.map_or(0, |c| c.total_changes())),
@@ -239,5 +240,17 @@ mod tests {
         assert_eq!(round(&[Value::Real(1.23456), Value::Integer(2)]), Value::Real(1.23));
         assert_eq!(trim(Func::Trim, &[t("  x  ")]), t("x"));
         assert_eq!(trim(Func::LTrim, &[t("xxaxx"), t("x")]), t("axx"));
+    }
+}
+
+/// A value as collation `c` compares it: NOCASE folds ASCII capitals to small letters,
+/// RTRIM drops trailing spaces; other values stay as they are.
+fn collate(c: crate::sql::ast::Collation, v: &Value) -> Value {
+    use crate::sql::ast::Collation;
+    let Value::Text(t) = v else { return v.clone() };
+    match c {
+        Collation::NoCase if t.bytes().any(|b| b.is_ascii_uppercase()) => Value::text(&t.to_ascii_lowercase()),
+        Collation::RTrim if t.ends_with(' ') => Value::text(t.trim_end_matches(' ')),
+        _ => v.clone(),
     }
 }

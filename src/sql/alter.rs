@@ -132,7 +132,9 @@ fn visit(e: &mut Expr, f: &mut impl FnMut(&mut Expr)) {
     match e {
         Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) | Expr::Subquery(_) | Expr::Exists(_) => {}
         Expr::InSelect { expr, .. } => visit(expr, f),
-        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => visit(expr, f),
+        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } | Expr::Collate { expr, .. } => {
+            visit(expr, f)
+        }
         Expr::Binary { left, right, .. } => {
             visit(left, f);
             visit(right, f);

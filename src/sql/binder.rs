@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use super::ast::{BinaryOp, Expr, FrameBound, FrameUnits, Select, UnaryOp, WindowSpec};
+use super::ast::{BinaryOp, Collation, Expr, FrameBound, FrameUnits, Select, UnaryOp, WindowSpec};
 use super::plan::{
     AggCall, AggFunc, ArithOp, BExpr, CmpOp, DateFunc, FrameEdge, FramePlan, Func, MathFunc, MessageRead, SelectPlan,
     SortExpr, SortKey, WindowCall, WindowFunc,
@@ -250,7 +250,9 @@ pub fn has_aggregate(e: &Expr) -> bool {
             aggregate_of(&name.to_ascii_lowercase(), args.len(), *star).is_some() || args.iter().any(has_aggregate)
         }
         Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => false,
-        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => has_aggregate(expr),
+        Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } | Expr::Collate { expr, .. } => {
+            has_aggregate(expr)
+        }
         Expr::Binary { left, right, .. } => has_aggregate(left) || has_aggregate(right),
         Expr::Between { expr, low, high, .. } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
         Expr::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
@@ -401,17 +403,25 @@ impl<'a> Binder<'a> {
             }
             Expr::Binary { op, left, right } => self.binary(*op, left, right)?,
             Expr::IsNull { expr, negated } => BExpr::IsNull { expr: self.boxed(expr)?, negated: *negated },
-            Expr::Between { expr, low, high, negated } => BExpr::Between {
-                expr: self.boxed(expr)?,
-                low: self.boxed(low)?,
-                high: self.boxed(high)?,
-                negated: *negated,
-            },
-            Expr::InList { expr, list, negated } => BExpr::InList {
-                expr: self.boxed(expr)?,
-                list: list.iter().map(|e| self.bind(e)).collect::<Result<_>>()?,
-                negated: *negated,
-            },
+            Expr::Between { expr, low, high, negated } => {
+                let c = collation_of(&[expr, low, high]);
+                BExpr::Between {
+                    expr: Box::new(self.collated(expr, c)?),
+                    low: Box::new(self.collated(low, c)?),
+                    high: Box::new(self.collated(high, c)?),
+                    negated: *negated,
+                }
+            }
+            Expr::InList { expr, list, negated } => {
+                let c = collation_of(&[expr]);
+                BExpr::InList {
+                    expr: Box::new(self.collated(expr, c)?),
+                    list: list.iter().map(|e| self.collated(e, c)).collect::<Result<_>>()?,
+                    negated: *negated,
+                }
+            }
+            // Where no comparison reads it, a collation leaves the value as it is.
+            Expr::Collate { expr, .. } => self.bind(expr)?,
             Expr::Case { operand, whens, else_ } => BExpr::Case {
                 operand: operand.as_deref().map(|o| self.boxed(o)).transpose()?,
                 whens: whens.iter().map(|(w, t)| Ok((self.bind(w)?, self.bind(t)?))).collect::<Result<_>>()?,
@@ -434,8 +444,35 @@ impl<'a> Binder<'a> {
         })
     }
 
+    /// An expression bound as a comparison reads it under collation `c`: text folded
+    /// so that comparing folded values compares under the collation.
+    fn collated(&mut self, e: &Expr, c: Option<Collation>) -> Result<BExpr> {
+        let bound = self.bind(e)?;
+        Ok(match c {
+            None | Some(Collation::Binary) => bound,
+            Some(c) => BExpr::Func(Func::Collate(c), vec![bound]),
+        })
+    }
+
+    /// A sort or group key: `x COLLATE NOCASE` sorts and groups folded.
+    pub fn bind_key(&mut self, e: &Expr) -> Result<BExpr> {
+        self.collated(e, collation_of(&[e]))
+    }
+
     fn binary(&mut self, op: BinaryOp, left: &Expr, right: &Expr) -> Result<BExpr> {
-        let (l, r) = (self.boxed(left)?, self.boxed(right)?);
+        let compares = matches!(
+            op,
+            BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::LtEq
+                | BinaryOp::Gt
+                | BinaryOp::GtEq
+                | BinaryOp::Is
+                | BinaryOp::IsNot
+        );
+        let c = if compares { collation_of(&[left, right]) } else { None };
+        let (l, r) = (Box::new(self.collated(left, c)?), Box::new(self.collated(right, c)?));
         let cmp = |c| BExpr::Compare(c, l.clone(), r.clone());
         let arith = |a| BExpr::Arith(a, l.clone(), r.clone());
         Ok(match op {
@@ -670,10 +707,10 @@ impl Binder<'_> {
                 (func, None, args)
             }
         };
-        let partition_by = spec.partition_by.iter().map(|e| self.bind(e)).collect::<Result<Vec<_>>>()?;
+        let partition_by = spec.partition_by.iter().map(|e| self.bind_key(e)).collect::<Result<Vec<_>>>()?;
         let mut order_by = Vec::new();
         for o in &spec.order_by {
-            let expr = SortExpr::Expr(self.bind(&o.expr)?);
+            let expr = SortExpr::Expr(self.bind_key(&o.expr)?);
             order_by.push(SortKey { expr, desc: o.desc, nulls_first: o.nulls_first.unwrap_or(!o.desc) });
         }
         let frame = self.frame(spec)?;
@@ -742,6 +779,15 @@ pub fn bind_over_columns(columns: &[&str], expr: &Expr) -> Result<BExpr> {
         return Err(Error::invalid("a condition cannot write messages"));
     }
     Ok(bound)
+}
+
+/// The collation a comparison of these operands uses: the first explicit `COLLATE`,
+/// as in SQLite (the left operand's before the right's).
+fn collation_of(operands: &[&Expr]) -> Option<Collation> {
+    operands.iter().find_map(|e| match e {
+        Expr::Collate { collation, .. } => Some(*collation),
+        _ => None,
+    })
 }
 
 /// True when the bound expression depends on nothing but constants.

@@ -247,7 +247,10 @@ impl Resolver<'_> {
     fn expr(&self, e: &mut Expr) -> Result<()> {
         match e {
             Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => {}
-            Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => self.expr(expr)?,
+            Expr::Unary { expr, .. }
+            | Expr::IsNull { expr, .. }
+            | Expr::Cast { expr, .. }
+            | Expr::Collate { expr, .. } => self.expr(expr)?,
             Expr::Binary { left, right, .. } => {
                 self.expr(left)?;
                 self.expr(right)?;

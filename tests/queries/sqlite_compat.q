@@ -28,3 +28,11 @@ SELECT * FROM pragma_table_info();
 CREATE TABLE codes (code TEXT PRIMARY KEY);
 SELECT rowid FROM codes;
 SELECT count(*) FROM sqlite_master;
+-- COLLATE: how text compares, sorts and groups.
+CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);
+INSERT INTO people VALUES (1, 'alice'), (2, 'Bob'), (3, 'ALICE'), (4, 'carol  '), (5, 'bob');
+SELECT 'a' COLLATE NOCASE = 'A', 'a' = 'A', 'x  ' COLLATE RTRIM = 'x', 'B' COLLATE NOCASE < 'a';
+SELECT id FROM people WHERE name = 'alice' COLLATE NOCASE ORDER BY id;
+SELECT name FROM people ORDER BY name COLLATE NOCASE, id;
+SELECT lower(name) AS name, count(*) FROM people GROUP BY name COLLATE NOCASE ORDER BY 1;
+SELECT 'a' COLLATE klingon = 'A';

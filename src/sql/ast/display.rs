@@ -196,6 +196,7 @@ impl fmt::Display for Expr {
                 f.write_str(" END")
             }
             Expr::Cast { expr, type_name } => write!(f, "CAST({expr} AS {type_name})"),
+            Expr::Collate { expr, collation } => write!(f, "{expr} COLLATE {}", collation.name()),
             // RAISE(action[, message]) prints as it is written.
             Expr::Function { name, args, .. } if raise_action(name, args).is_some() => {
                 let action = raise_action(name, args).unwrap_or_default();

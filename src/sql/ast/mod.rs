@@ -469,6 +469,12 @@ pub enum Expr {
         expr: Box<Expr>,
         type_name: String,
     },
+    /// `expr COLLATE name`: how the value compares where it is compared, sorted or
+    /// grouped; its value is unchanged.
+    Collate {
+        expr: Box<Expr>,
+        collation: Collation,
+    },
     Function {
         name: String,
         args: Vec<Expr>,
@@ -630,7 +636,10 @@ impl Expr {
         f(self);
         match self {
             Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => {}
-            Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => expr.walk_mut(f),
+            Expr::Unary { expr, .. }
+            | Expr::IsNull { expr, .. }
+            | Expr::Cast { expr, .. }
+            | Expr::Collate { expr, .. } => expr.walk_mut(f),
             Expr::Binary { left, right, .. } => {
                 left.walk_mut(f);
                 right.walk_mut(f);
@@ -676,7 +685,10 @@ impl Expr {
         }
         match self {
             Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => false,
-            Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => expr.any(f),
+            Expr::Unary { expr, .. }
+            | Expr::IsNull { expr, .. }
+            | Expr::Cast { expr, .. }
+            | Expr::Collate { expr, .. } => expr.any(f),
             Expr::Binary { left, right, .. } => left.any(f) || right.any(f),
             Expr::Between { expr, low, high, .. } => expr.any(f) || low.any(f) || high.any(f),
             Expr::InList { expr, list, .. } => expr.any(f) || list.iter().any(|x| x.any(f)),
@@ -692,6 +704,36 @@ impl Expr {
                     || filter.as_ref().is_some_and(|e| e.any(f))
                     || over.as_ref().is_some_and(|w| w.exprs().into_iter().any(|e| e.any(f)))
             }
+        }
+    }
+}
+
+/// SQLite's built-in collations: how text compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Collation {
+    /// Byte by byte (the default).
+    Binary,
+    /// ASCII letters without regard to case.
+    NoCase,
+    /// Trailing spaces ignored.
+    RTrim,
+}
+
+impl Collation {
+    pub fn by_name(name: &str) -> Option<Collation> {
+        match name.to_ascii_lowercase().as_str() {
+            "binary" => Some(Collation::Binary),
+            "nocase" => Some(Collation::NoCase),
+            "rtrim" => Some(Collation::RTrim),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Collation::Binary => "BINARY",
+            Collation::NoCase => "NOCASE",
+            Collation::RTrim => "RTRIM",
         }
     }
 }

@@ -43,6 +43,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_mod, Assoc::Left))
         .op(Op::infix(Rule::op_concat, Assoc::Left))
         .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_pos) | Op::prefix(Rule::op_bitnot))
+        .op(Op::postfix(Rule::op_collate))
 });
 
 /// The bytes of `x'…'`: an even number of hexadecimal digits.
@@ -132,6 +133,16 @@ impl Builder {
         let expr = Box::new(lhs);
         Ok(match op.as_rule() {
             Rule::op_isnull => Expr::IsNull { expr, negated: false },
+            Rule::op_collate => {
+                let name = op.into_inner().find(|q| q.as_rule() == Rule::ident).expect("COLLATE names a collation");
+                let offset = name.as_span().start();
+                let name = super::unquote_ident(name.as_str());
+                let collation = Collation::by_name(&name).ok_or_else(|| ErrorKind::Parse {
+                    message: format!("no such collation sequence: {name} (there are BINARY, NOCASE and RTRIM)"),
+                    offset,
+                })?;
+                Expr::Collate { expr, collation }
+            }
             Rule::op_notnull => Expr::IsNull { expr, negated: true },
             Rule::op_between => {
                 let mut negated = false;

@@ -276,6 +276,8 @@ pub enum Func {
     Instr,
     Sign,
     Random,
+    /// A value as a collation compares it: text folded (`COLLATE NOCASE`, `RTRIM`).
+    Collate(crate::sql::ast::Collation),
     LastInsertRowid,
     Changes,
     TotalChanges,

@@ -155,7 +155,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
             Some(i) => &cols[i].0,
             None => g,
         };
-        group_by.push(Binder::new(&scope, "not allowed in GROUP BY").nested(nest).bind(term)?);
+        group_by.push(Binder::new(&scope, "not allowed in GROUP BY").nested(nest).bind_key(term)?);
     }
 
     let mut windows = Vec::new();
@@ -174,9 +174,14 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
     binder.clause = "not allowed here";
     let mut order_by = Vec::new();
     for o in &s.order_by {
-        let expr = match output_ref(&o.expr, &cols, "ORDER BY")? {
-            Some(i) => SortExpr::Output(i),
-            None => SortExpr::Expr(binder.bind(&o.expr)?),
+        let expr = match (output_ref(&o.expr, &cols, "ORDER BY")?, &o.expr) {
+            (Some(i), _) => SortExpr::Output(i),
+            // `ORDER BY alias COLLATE NOCASE`: the output column, folded.
+            (None, Expr::Collate { expr, collation }) if output_ref(expr, &cols, "ORDER BY")?.is_some() => {
+                let i = output_ref(expr, &cols, "ORDER BY")?.expect("just matched");
+                SortExpr::Expr(BExpr::Func(Func::Collate(*collation), vec![projection[i].clone()]))
+            }
+            (None, _) => SortExpr::Expr(binder.bind_key(&o.expr)?),
         };
         let nulls_first = o.nulls_first.unwrap_or(!o.desc);
         order_by.push(SortKey { expr, desc: o.desc, nulls_first });
