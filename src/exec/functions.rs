@@ -215,6 +215,18 @@ pub(super) fn random() -> i64 {
     s.wrapping_mul(0x2545_F491_4F6C_DD1D) as i64
 }
 
+/// A value as collation `c` compares it: NOCASE folds ASCII capitals to small letters,
+/// RTRIM drops trailing spaces; other values stay as they are.
+fn collate(c: crate::sql::ast::Collation, v: &Value) -> Value {
+    use crate::sql::ast::Collation;
+    let Value::Text(t) = v else { return v.clone() };
+    match c {
+        Collation::NoCase if t.bytes().any(|b| b.is_ascii_uppercase()) => Value::text(&t.to_ascii_lowercase()),
+        Collation::RTrim if t.ends_with(' ') => Value::text(t.trim_end_matches(' ')),
+        _ => v.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,17 +252,5 @@ mod tests {
         assert_eq!(round(&[Value::Real(1.23456), Value::Integer(2)]), Value::Real(1.23));
         assert_eq!(trim(Func::Trim, &[t("  x  ")]), t("x"));
         assert_eq!(trim(Func::LTrim, &[t("xxaxx"), t("x")]), t("axx"));
-    }
-}
-
-/// A value as collation `c` compares it: NOCASE folds ASCII capitals to small letters,
-/// RTRIM drops trailing spaces; other values stay as they are.
-fn collate(c: crate::sql::ast::Collation, v: &Value) -> Value {
-    use crate::sql::ast::Collation;
-    let Value::Text(t) = v else { return v.clone() };
-    match c {
-        Collation::NoCase if t.bytes().any(|b| b.is_ascii_uppercase()) => Value::text(&t.to_ascii_lowercase()),
-        Collation::RTrim if t.ends_with(' ') => Value::text(t.trim_end_matches(' ')),
-        _ => v.clone(),
     }
 }
