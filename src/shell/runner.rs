@@ -337,8 +337,17 @@ impl Runner {
     }
 
     fn report(&mut self, e: &Error, piece: &Piece, text: &str, source: &str) {
-        let offset = match e.kind() {
-            ErrorKind::Parse { offset, .. } => piece.offset + offset,
+        // A misuse "not allowed in WHERE" is looked for after the WHERE.
+        let clause = e.to_string().split_once("not allowed in ").and_then(|(_, c)| {
+            let word = c.split(|ch: char| !ch.is_ascii_alphabetic()).next()?.to_string();
+            find_word(piece.text, &word, false).map(|at| at + word.len())
+        });
+        let from = clause.unwrap_or(0);
+        let near = subject(e).and_then(|(word, call)| find_word(&piece.text[from..], &word, call)).map(|at| from + at);
+        let offset = match (e.kind(), near) {
+            (ErrorKind::Parse { offset, .. }, _) => piece.offset + offset,
+            // A name the error is about: the first place the statement says it.
+            (_, Some(at)) => piece.offset + at,
             // Point at the statement's first word, past any comments before it.
             _ => piece.offset + leading_trivia(piece.text),
         };
@@ -350,7 +359,7 @@ impl Runner {
         } else {
             format!("{source}:{shown_line}:{col}: {label} {e}\n")
         };
-        if matches!(e.kind(), ErrorKind::Parse { .. }) {
+        if matches!(e.kind(), ErrorKind::Parse { .. }) || near.is_some() {
             let src_line = text.lines().nth(line - 1).unwrap_or("");
             // Show at most 100 characters of a long line, keeping the caret's place.
             let skip = col.saturating_sub(60);
@@ -364,6 +373,64 @@ impl Runner {
         let _ = sink.write_all(msg.as_bytes());
         let _ = sink.flush();
     }
+}
+
+/// The name an error is about, and whether it is a function's (then the statement
+/// calls it, `name(`): from the error's kind, or from a call (`rank()`, `ntile(`) or
+/// a `no such …: name` in its message.
+fn subject(e: &Error) -> Option<(String, bool)> {
+    let message = match e.kind() {
+        ErrorKind::NoSuchColumn { name, .. } => return Some((name.rsplit('.').next()?.to_string(), false)),
+        ErrorKind::AmbiguousColumn(name) => return Some((name.clone(), false)),
+        ErrorKind::NoSuchTable { name, .. } => return Some((name.rsplit('.').next()?.to_string(), false)),
+        ErrorKind::NoSuchFunction { name, .. } | ErrorKind::Arity { name, .. } => return Some((name.clone(), true)),
+        ErrorKind::AggregateMisuse(name, _) => return Some((name.clone(), true)),
+        ErrorKind::Invalid(message) => message,
+        _ => return None,
+    };
+    let word_end = |w: &str| w.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(w.len());
+    if let Some(rest) = message.strip_prefix("no such ").and_then(|r| r.split_once(": ")).map(|(_, n)| n) {
+        return Some((rest[..word_end(rest)].to_string(), false));
+    }
+    // The first word of the message written as a call.
+    let mut words = message.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '('));
+    let call = words.find_map(|w| w.strip_suffix("()").or_else(|| w.strip_suffix('(')).filter(|n| !n.is_empty()))?;
+    Some((call.to_string(), true))
+}
+
+/// Where `word` first stands as a whole word in `text`, outside quotes (followed by
+/// `(` when `call`), case ignored.
+fn find_word(text: &str, word: &str, call: bool) -> Option<usize> {
+    if word.is_empty() {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut quote = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if text.is_char_boundary(i)
+                && text[i..].len() >= word.len()
+                && text.is_char_boundary(i + word.len())
+                && text[i..i + word.len()].eq_ignore_ascii_case(word)
+                && (i == 0 || !is_ident(bytes[i - 1]))
+                && bytes.get(i + word.len()).is_none_or(|&n| !is_ident(n)) =>
+            {
+                let after = text[i + word.len()..].trim_start();
+                if !call || after.starts_with('(') {
+                    return Some(i);
+                }
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Bytes of whitespace and comments at the start of a statement.
