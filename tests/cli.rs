@@ -57,7 +57,7 @@ fn piped_input_is_a_script_named_stdin() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("│ one │") && stdout.contains("1 row"), "{stdout}");
     assert!(!stdout.contains('\x1b'), "no colors when stdout is not a terminal");
-    assert_eq!(text(&out.stderr), "<stdin>:2:1: error: no such column: nope\n");
+    assert_eq!(text(&out.stderr), "<stdin>:2:8: error: no such column: nope\n  SELECT nope;\n         ^\n");
 }
 
 #[test]

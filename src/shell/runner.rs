@@ -494,3 +494,28 @@ impl Write for Checked {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_whole_words_outside_quotes() {
+        let sql = "SELECT 'nmae', xnmae, nmae FROM t";
+        assert_eq!(find_word(sql, "nmae", false), Some(22));
+        assert_eq!(find_word("SELECT rank, rank () OVER ()", "RANK", true), Some(13));
+        assert_eq!(find_word("SELECT é, nope", "nope", false), Some(11));
+        assert_eq!(find_word("SELECT 1", "", false), None);
+        assert_eq!(find_word("SELECT \"x\"", "x", false), None);
+    }
+
+    #[test]
+    fn names_the_subject_of_an_error() {
+        let column: Error = ErrorKind::NoSuchColumn { name: "u.nmae".into(), suggestion: None }.into();
+        assert_eq!(subject(&column), Some(("nmae".into(), false)));
+        let call = Error::invalid("misuse of window function rank(): it needs an OVER clause");
+        assert_eq!(subject(&call), Some(("rank".into(), true)));
+        assert_eq!(subject(&Error::invalid("no such index: ix_a")), Some(("ix_a".into(), false)));
+        assert_eq!(subject(&Error::invalid("frame starting offset must be a non-negative integer")), None);
+    }
+}
