@@ -34,6 +34,24 @@ fn is_value(e: &BExpr) -> bool {
 fn params_only(e: &BExpr) -> bool {
     match e {
         BExpr::Param(_) | BExpr::Const(_) => true,
+        // A function of such values gives one value for the whole statement (`now` and
+        // the date functions read the statement's clock once), except those that
+        // answer differently at each call or read what the statement changes.
+        BExpr::Func(f, args) => {
+            let varies = matches!(
+                f,
+                Func::Random
+                    | Func::RandomBlob
+                    | Func::WriteMessage
+                    | Func::StreamVersion
+                    | Func::TtlRemaining
+                    | Func::Raise
+                    | Func::LastInsertRowid
+                    | Func::Changes
+                    | Func::TotalChanges
+            );
+            !varies && args.iter().all(params_only)
+        }
         BExpr::Neg(a) | BExpr::Cast(a, _) => params_only(a),
         BExpr::Arith(_, a, b) | BExpr::Concat(a, b) => params_only(a) && params_only(b),
         _ => false,

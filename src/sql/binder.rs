@@ -781,6 +781,11 @@ pub fn bind_over_columns(columns: &[&str], expr: &Expr) -> Result<BExpr> {
     Ok(bound)
 }
 
+/// The name a scalar function is called by (its first, when it has several).
+pub fn scalar_name(f: &Func) -> Option<&'static str> {
+    SCALARS.iter().find(|(_, g, ..)| g == f).map(|(name, ..)| *name)
+}
+
 /// The collation a comparison of these operands uses: the first explicit `COLLATE`,
 /// as in SQLite (the left operand's before the right's).
 fn collation_of(operands: &[&Expr]) -> Option<Collation> {

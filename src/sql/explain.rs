@@ -88,7 +88,11 @@ impl fmt::Display for Named<'_> {
             }
             BExpr::InSubquery { expr, negated, .. } => write!(f, "{} {}IN (subquery)", c(expr), not(negated)),
             BExpr::Cast(a, ty) => write!(f, "CAST({} AS {ty})", c(a)),
-            BExpr::Func(func, args) => write!(f, "{}({})", format!("{func:?}").to_ascii_lowercase(), self.list(args)),
+            BExpr::Func(Func::Collate(c), args) => write!(f, "{} COLLATE {}", self.list(args), c.name()),
+            BExpr::Func(func, args) => match super::binder::scalar_name(func) {
+                Some(name) => write!(f, "{name}({})", self.list(args)),
+                None => write!(f, "{}({})", format!("{func:?}").to_ascii_lowercase(), self.list(args)),
+            },
         }
     }
 }

@@ -13,6 +13,10 @@ INSERT INTO visits VALUES (1, '2024-05-01 08:00:00'), (2, '2024-05-01 17:30:00')
 SELECT date(at) AS day, count(*) AS visits FROM visits GROUP BY date(at) ORDER BY day;
 SELECT strftime('%Y-%m', at) AS month, count(*) FROM visits GROUP BY 1;
 SELECT id FROM visits WHERE at >= date('2024-05-02') AND at < date('2024-05-02', '+3 days') ORDER BY id;
+-- With an index on the TIMESTAMP column, a range of dates reads only its rows.
+CREATE INDEX visits_at ON visits (at);
+EXPLAIN SELECT id FROM visits WHERE at >= date('2024-05-02') AND at < date('2024-05-02', '+3 days');
+SELECT id FROM visits WHERE at >= date('2024-05-02') AND at < date('2024-05-02', '+3 days') ORDER BY id;
 SELECT id, datetime(at, '+30 minutes') FROM visits WHERE id = 4;
 -- printf and friends.
 SELECT printf('%05d|%-6s|%6.2f|%x|%o|%e', 42, 'ab', 3.14159, 255, 8, 12345.678);
