@@ -343,7 +343,10 @@ impl Runner {
             find_word(piece.text, &word, false).map(|at| at + word.len())
         });
         let from = clause.unwrap_or(0);
-        let near = subject(e).and_then(|(word, call)| find_word(&piece.text[from..], &word, call)).map(|at| from + at);
+        let near = subject(e)
+            .into_iter()
+            .find_map(|(word, call)| find_word(&piece.text[from..], &word, call))
+            .map(|at| from + at);
         let offset = match (e.kind(), near) {
             (ErrorKind::Parse { offset, .. }, _) => piece.offset + offset,
             // A name the error is about: the first place the statement says it.
@@ -375,19 +378,27 @@ impl Runner {
     }
 }
 
-/// The name an error is about, and whether it is a function's (then the statement
-/// calls it, `name(`): from the error's kind, or from a call (`rank()`, `ntile(`) or
-/// a `no such …: name` in its message.
-fn subject(e: &Error) -> Option<(String, bool)> {
+/// The words an error is about, most telling first, each with whether it names a
+/// function (then the statement calls it, `name(`): from the error's kind, or from a
+/// call (`rank()`, `ntile(`), a `no such …: name` or a frame in its message.
+fn subject(e: &Error) -> Vec<(String, bool)> {
+    let last = |name: &str| name.rsplit('.').next().unwrap_or(name).to_string();
     let message = match e.kind() {
-        ErrorKind::NoSuchColumn { name, .. } => return Some((name.rsplit('.').next()?.to_string(), false)),
-        ErrorKind::AmbiguousColumn(name) => return Some((name.clone(), false)),
-        ErrorKind::NoSuchTable { name, .. } => return Some((name.rsplit('.').next()?.to_string(), false)),
-        ErrorKind::NoSuchFunction { name, .. } | ErrorKind::Arity { name, .. } => return Some((name.clone(), true)),
-        ErrorKind::AggregateMisuse(name, _) => return Some((name.clone(), true)),
+        ErrorKind::NoSuchColumn { name, .. } | ErrorKind::NoSuchTable { name, .. } => return vec![(last(name), false)],
+        ErrorKind::AmbiguousColumn(name) => return vec![(name.clone(), false)],
+        ErrorKind::NoSuchFunction { name, .. } | ErrorKind::Arity { name, .. } => return vec![(name.clone(), true)],
+        ErrorKind::AggregateMisuse(name, _) => return vec![(name.clone(), true)],
         ErrorKind::Invalid(message) => message,
-        _ => return None,
+        _ => return Vec::new(),
     };
+    if message.contains("frame") {
+        return ["ROWS", "RANGE", "GROUPS"].iter().map(|w| (w.to_string(), false)).collect();
+    }
+    called(message).into_iter().collect()
+}
+
+/// The name in `no such …: name`, or the first word of a message written as a call.
+fn called(message: &str) -> Option<(String, bool)> {
     let word_end = |w: &str| w.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(w.len());
     if let Some(rest) = message.strip_prefix("no such ").and_then(|r| r.split_once(": ")).map(|(_, n)| n) {
         return Some((rest[..word_end(rest)].to_string(), false));
@@ -512,10 +523,12 @@ mod tests {
     #[test]
     fn names_the_subject_of_an_error() {
         let column: Error = ErrorKind::NoSuchColumn { name: "u.nmae".into(), suggestion: None }.into();
-        assert_eq!(subject(&column), Some(("nmae".into(), false)));
+        assert_eq!(subject(&column), [("nmae".into(), false)]);
         let call = Error::invalid("misuse of window function rank(): it needs an OVER clause");
-        assert_eq!(subject(&call), Some(("rank".into(), true)));
-        assert_eq!(subject(&Error::invalid("no such index: ix_a")), Some(("ix_a".into(), false)));
-        assert_eq!(subject(&Error::invalid("frame starting offset must be a non-negative integer")), None);
+        assert_eq!(subject(&call), [("rank".into(), true)]);
+        assert_eq!(subject(&Error::invalid("no such index: ix_a")), [("ix_a".into(), false)]);
+        let frame = subject(&Error::invalid("frame starting offset must be a non-negative integer"));
+        assert_eq!(frame.first(), Some(&("ROWS".into(), false)));
+        assert!(subject(&Error::invalid("integer overflow")).is_empty());
     }
 }
