@@ -15,7 +15,8 @@
 
 use amberdb::{Database, Value};
 use proptest::prelude::*;
-use rusqlite::types::ValueRef;
+
+mod agree;
 
 const SCHEMA: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, g INTEGER, v INTEGER, s TEXT, d TEXT)";
 
@@ -245,46 +246,11 @@ fn show_real(r: f64) -> String {
 }
 
 fn amber_rows(s: &mut amberdb::Session, sql: &str) -> Result<Vec<String>, String> {
-    let rs = s.query(sql, &[]).map_err(|e| e.to_string())?;
-    let mut rows: Vec<String> = rs
-        .rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| match v {
-                    Value::Null => "NULL".to_string(),
-                    Value::Integer(i) => i.to_string(),
-                    Value::Boolean(b) => (*b as i64).to_string(),
-                    Value::Real(r) => show_real(*r),
-                    Value::Blob(b) => String::from_utf8_lossy(b).into_owned(),
-                    other => other.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect();
-    rows.sort();
-    Ok(rows)
+    agree::amber_rows(s, sql, show_real)
 }
 
 fn sqlite_rows(c: &rusqlite::Connection, sql: &str) -> Result<Vec<String>, String> {
-    let mut stmt = c.prepare(sql).map_err(|e| e.to_string())?;
-    let n = stmt.column_count();
-    let mut q = stmt.query([]).map_err(|e| e.to_string())?;
-    let mut rows = Vec::new();
-    while let Some(r) = q.next().map_err(|e| e.to_string())? {
-        let cells: Vec<String> = (0..n)
-            .map(|i| match r.get_ref(i).unwrap() {
-                ValueRef::Null => "NULL".to_string(),
-                ValueRef::Integer(i) => i.to_string(),
-                ValueRef::Real(r) => show_real(r),
-                ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned(),
-            })
-            .collect();
-        rows.push(cells.join("|"));
-    }
-    rows.sort();
-    Ok(rows)
+    agree::sqlite_rows(c, sql, show_real)
 }
 
 fn cases() -> u32 {

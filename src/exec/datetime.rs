@@ -549,69 +549,41 @@ fn timediff(args: &[Value], ctx: &Ctx) -> Value {
         d.tz = 0;
         d.compute_jd();
     };
-    let sign;
-    let (mut y, mut m);
-    if d1.jd >= d2.jd {
-        sign = '+';
-        y = d1.y - d2.y;
-        if y != 0 {
-            d2.y = d1.y;
-            recompute(&mut d2);
-        }
-        m = d1.m - d2.m;
-        if m < 0 {
-            y -= 1;
-            m += 12;
-        }
-        if m != 0 {
-            d2.m = d1.m;
-            recompute(&mut d2);
-        }
-        while d1.jd < d2.jd {
-            m -= 1;
-            if m < 0 {
-                m = 11;
-                y -= 1;
-            }
-            d2.m -= 1;
-            if d2.m < 1 {
-                d2.m = 12;
-                d2.y -= 1;
-            }
-            recompute(&mut d2);
-        }
-        d1.jd -= d2.jd;
-    } else {
-        sign = '-';
-        y = d2.y - d1.y;
-        if y != 0 {
-            d2.y = d1.y;
-            recompute(&mut d2);
-        }
-        m = d2.m - d1.m;
-        if m < 0 {
-            y -= 1;
-            m += 12;
-        }
-        if m != 0 {
-            d2.m = d1.m;
-            recompute(&mut d2);
-        }
-        while d1.jd > d2.jd {
-            m -= 1;
-            if m < 0 {
-                m = 11;
-                y -= 1;
-            }
-            d2.m += 1;
-            if d2.m > 12 {
-                d2.m = 1;
-                d2.y += 1;
-            }
-            recompute(&mut d2);
-        }
-        d1.jd = d2.jd - d1.jd;
+    // Whole years, then months, are counted from the later time back to the earlier
+    // (`dir` is 1 when the first argument is the later one), then what is left is a
+    // span of days and time.
+    let (sign, dir) = if d1.jd >= d2.jd { ('+', 1) } else { ('-', -1) };
+    let mut y = dir * (d1.y - d2.y);
+    if y != 0 {
+        d2.y = d1.y;
+        recompute(&mut d2);
     }
+    let mut m = dir * (d1.m - d2.m);
+    if m < 0 {
+        y -= 1;
+        m += 12;
+    }
+    if m != 0 {
+        d2.m = d1.m;
+        recompute(&mut d2);
+    }
+    while dir * (d1.jd - d2.jd) < 0 {
+        m -= 1;
+        if m < 0 {
+            m = 11;
+            y -= 1;
+        }
+        d2.m -= dir;
+        if d2.m < 1 {
+            d2.m = 12;
+            d2.y -= 1;
+        } else if d2.m > 12 {
+            d2.m = 1;
+            d2.y += 1;
+        }
+        recompute(&mut d2);
+    }
+    d1.jd = dir * (d1.jd - d2.jd);
     d1.jd += 148_699_540_800_000;
     d1.clear_ymd_hms();
     d1.compute_all();
