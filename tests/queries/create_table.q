@@ -14,3 +14,11 @@ CREATE TABLE "Mixed Case" ("first name" TEXT DEFAULT 'n/a', "select" INT);
 INSERT INTO "Mixed Case" ("select") VALUES (1);
 SELECT "first name", "select" FROM "Mixed Case";
 .tables
+-- SQLite's STRICT and WITHOUT ROWID: accepted (AmberDB's columns are typed already).
+CREATE TABLE strict_t (id INTEGER PRIMARY KEY, label TEXT, anything ANY) STRICT;
+INSERT INTO strict_t VALUES (1, 'a', 'text'), (2, 'b', 2.5);
+SELECT id, label, anything, typeof(anything) FROM strict_t;
+CREATE TABLE keyed (code TEXT PRIMARY KEY, n INTEGER) STRICT, WITHOUT ROWID;
+CREATE TABLE loose (id INTEGER PRIMARY KEY, name VARCHAR(20)) STRICT;
+CREATE TABLE untyped (id INTEGER PRIMARY KEY, name) STRICT;
+CREATE TABLE keyless (a INTEGER) WITHOUT ROWID;

@@ -62,10 +62,22 @@ impl Builder {
             constraints: Vec::new(),
             options: Vec::new(),
         };
+        let mut strict = false;
+        let mut without_rowid = None;
+        let mut offsets = Vec::new();
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::if_not_exists => ct.if_not_exists = true,
                 Rule::qname => ct.name = qname(q),
+                Rule::table_flags => {
+                    for f in q.into_inner().flatten() {
+                        match f.as_rule() {
+                            Rule::strict => strict = true,
+                            Rule::K_WITHOUT => without_rowid = Some(f.as_span().start()),
+                            _ => {}
+                        }
+                    }
+                }
                 Rule::table_options => {
                     for option in q.into_inner().filter(|o| o.as_rule() == Rule::table_option) {
                         let mut parts = option.into_inner();
@@ -78,10 +90,22 @@ impl Builder {
                         ct.options.push((name.to_ascii_lowercase(), value));
                     }
                 }
-                Rule::column_def => ct.columns.push(self.column_def(q)?),
+                Rule::column_def => {
+                    offsets.push(q.as_span().start());
+                    ct.columns.push(self.column_def(q)?);
+                }
                 Rule::table_constraint => ct.constraints.push(self.table_constraint(q)?),
                 _ => {}
             }
+        }
+        if strict {
+            strict_types(&ct, &offsets)?;
+        }
+        let keyed = ct.columns.iter().any(|c| c.constraints.contains(&ColumnConstraint::PrimaryKey))
+            || ct.constraints.iter().any(|c| matches!(c, TableConstraint::PrimaryKey(_)));
+        if let (Some(offset), false) = (without_rowid, keyed) {
+            let message = format!("PRIMARY KEY missing on table {}: a WITHOUT ROWID table needs one", ct.name);
+            return Err(ErrorKind::Parse { message, offset }.into());
         }
         Ok(ct)
     }
@@ -174,4 +198,29 @@ pub(super) fn references(p: Pair<Rule>, columns: Vec<String>) -> ForeignKeyDef {
         }
     }
     fk
+}
+
+/// A STRICT table's columns each declare one of the types STRICT allows: SQLite's
+/// `INT`, `INTEGER`, `REAL`, `TEXT`, `BLOB`, `ANY`, and AmberDB's `BOOLEAN` and
+/// `TIMESTAMP`. (Every AmberDB column is strict about its values already.)
+fn strict_types(ct: &CreateTable, offsets: &[usize]) -> Result<()> {
+    const ALLOWED: [&str; 8] = ["INT", "INTEGER", "REAL", "TEXT", "BLOB", "ANY", "BOOLEAN", "TIMESTAMP"];
+    for (c, &offset) in ct.columns.iter().zip(offsets) {
+        let problem = if c.type_name.is_empty() {
+            "missing datatype"
+        } else if !ALLOWED.iter().any(|t| t.eq_ignore_ascii_case(&c.type_name)) {
+            "unknown datatype"
+        } else {
+            continue;
+        };
+        let message = format!(
+            "{problem} for {}.{}{}: a STRICT table's columns are INT, INTEGER, REAL, TEXT, BLOB, ANY, BOOLEAN or \
+             TIMESTAMP",
+            ct.name,
+            c.name,
+            if c.type_name.is_empty() { String::new() } else { format!(" ({})", c.type_name) },
+        );
+        return Err(ErrorKind::Parse { message, offset }.into());
+    }
+    Ok(())
 }
