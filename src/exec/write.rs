@@ -191,16 +191,19 @@ fn insert_row(
     let mut row: Vec<Value> = if in_order {
         src
     } else {
+        let env = Env { row: &[], aggs: &[], ctx };
         plan.mapping
             .iter()
             .zip(&schema.columns)
-            .map(|(m, col)| match (m, &col.default) {
-                (Some(i), _) => src[*i].clone(),
-                (None, Some(ColumnDefault::Value(v))) => v.clone(),
-                (None, Some(ColumnDefault::Now)) => Value::Timestamp(ctx.now()),
-                (None, None) => Value::Null,
+            .zip(&plan.defaults)
+            .map(|((m, col), expr)| match (m, &col.default, expr) {
+                (Some(i), ..) => Ok(src[*i].clone()),
+                (None, Some(ColumnDefault::Value(v)), _) => Ok(v.clone()),
+                (None, Some(ColumnDefault::Now), _) => Ok(Value::Timestamp(ctx.now())),
+                (None, Some(ColumnDefault::Expr(_)), Some(e)) => eval(e, &env),
+                (None, ..) => Ok(Value::Null),
             })
-            .collect()
+            .collect::<Result<_>>()?
     };
     if let Some(t) = triggers {
         if !t.fire(TriggerTiming::Before, None, Some(&row), working, &mut writes.ops, reads, ctx)? {
@@ -497,6 +500,11 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
         _ if *change != RowChange::AddColumn => Value::Null,
         Some(ColumnDefault::Value(v)) => v.clone(),
         Some(ColumnDefault::Now) => Value::Timestamp(crate::storage::time::now_micros()),
+        Some(ColumnDefault::Expr(sql)) => {
+            return Err(Error::invalid(format!(
+                "cannot add a column with a non-constant default ({sql}): add it without one, then UPDATE"
+            )))
+        }
         None => Value::Null,
     };
     if let (RowChange::AddColumn, Some(col)) = (change, schema.columns.last()) {

@@ -89,6 +89,7 @@ fn table_info(t: &Table) -> Listing {
             let default = match &c.default {
                 None => Value::Null,
                 Some(ColumnDefault::Now) => Value::text("now()"),
+                Some(ColumnDefault::Expr(sql)) => Value::text(&format!("({sql})")),
                 Some(ColumnDefault::Value(v)) => Value::text(&literal_sql(v)),
             };
             let pk = s.primary_key.iter().position(|&k| k == i).map_or(0, |p| p + 1);

@@ -64,6 +64,11 @@ pub enum ColumnDefault {
     Value(Value),
     /// The statement's time (`DEFAULT now()` / `DEFAULT CURRENT_TIMESTAMP`).
     Now,
+    /// An expression worked out for each row that takes it (`DEFAULT
+    /// (datetime('now', '+1 day'))`, `DEFAULT (random())`), kept as SQL text and bound
+    /// by the planner of each INSERT, as CHECK constraints are. (Last, so that schemas
+    /// written before it existed still decode.)
+    Expr(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -256,6 +261,7 @@ fn column_sql(c: &Column) -> String {
     }
     match &c.default {
         Some(ColumnDefault::Now) => s.push_str(" DEFAULT now()"),
+        Some(ColumnDefault::Expr(sql)) => s.push_str(&format!(" DEFAULT ({sql})")),
         Some(ColumnDefault::Value(v)) => {
             s.push_str(" DEFAULT ");
             s.push_str(&literal_sql(v));

@@ -22,3 +22,9 @@ CREATE TABLE keyed (code TEXT PRIMARY KEY, n INTEGER) STRICT, WITHOUT ROWID;
 CREATE TABLE loose (id INTEGER PRIMARY KEY, name VARCHAR(20)) STRICT;
 CREATE TABLE untyped (id INTEGER PRIMARY KEY, name) STRICT;
 CREATE TABLE keyless (a INTEGER) WITHOUT ROWID;
+-- DEFAULT (expression): worked out for each row that takes it.
+CREATE TABLE stamped (id INTEGER PRIMARY KEY, made TEXT DEFAULT (datetime('now')), due TEXT DEFAULT (date('2024-01-31', '+1 month')), n INTEGER DEFAULT (6 * 7));
+INSERT INTO stamped (id) VALUES (1), (2);
+SELECT id, length(made), due, n FROM stamped;
+CREATE TABLE nested (a INTEGER DEFAULT ((SELECT 1)));
+ALTER TABLE stamped ADD COLUMN later TEXT DEFAULT (datetime('now'));

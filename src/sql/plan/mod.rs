@@ -334,6 +334,8 @@ pub struct InsertPlan {
     /// its default.
     pub mapping: Vec<Option<usize>>,
     pub source: InsertSourcePlan,
+    /// For each column whose DEFAULT is an expression, that expression bound.
+    pub defaults: Vec<Option<BExpr>>,
     pub checks: Vec<CheckPlan>,
     /// How long the new rows live: `None` for the table's default, `Some(None)` for
     /// ever.

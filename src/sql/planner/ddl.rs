@@ -77,9 +77,10 @@ pub(in crate::sql) fn plan_create_trigger(t: &CreateTrigger, cx: &Cx) -> Result<
     Ok(Plan::CreateTrigger { trigger: Arc::new(trigger), if_not_exists: t.if_not_exists })
 }
 
-/// A column DEFAULT: `now()` is a marker kept in the schema; anything else is bound
-/// and left to the executor to evaluate once, at CREATE time.
-pub(super) fn default_of(e: &Expr, column: usize, col: &str) -> Result<DefaultKind> {
+/// A column DEFAULT: `now()` is a marker kept in the schema, and so is an expression
+/// that is not constant (worked out per row); a constant one is bound and left to the
+/// executor to evaluate once, at CREATE time.
+pub(super) fn default_of(e: &Expr, column: usize) -> Result<DefaultKind> {
     if let Expr::Function { name, args, .. } = e {
         let lower = name.to_ascii_lowercase();
         if args.is_empty() && (lower == "now" || lower == "current_timestamp") {
@@ -89,7 +90,8 @@ pub(super) fn default_of(e: &Expr, column: usize, col: &str) -> Result<DefaultKi
     let empty = Scope::default();
     let expr = Binder::new(&empty, "not allowed in DEFAULT").bind(e)?;
     if !crate::sql::binder::is_constant(&expr) {
-        return Err(Error::invalid(format!("default value of column {col} is not constant")));
+        // Worked out for each row (`datetime('now')`, `random()`).
+        return Ok(DefaultKind::Marker(ColumnDefault::Expr(e.to_string())));
     }
     Ok(DefaultKind::Expr(DefaultPlan { column, expr }))
 }
@@ -150,7 +152,7 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
                 ColumnConstraint::Unique => schema
                     .uniques
                     .push(UniqueConstraint { name: format!("{}_{}_unique", c.name, def.name), columns: vec![i] }),
-                ColumnConstraint::Default(e) => match default_of(e, i, &def.name)? {
+                ColumnConstraint::Default(e) => match default_of(e, i)? {
                     DefaultKind::Marker(marker) => schema.columns[i].default = Some(marker),
                     DefaultKind::Expr(pending) => defaults.push(pending),
                 },

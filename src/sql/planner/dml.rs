@@ -15,6 +15,22 @@ pub(super) fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<Che
         .collect()
 }
 
+/// The expression DEFAULTs of a table's columns, bound (over no columns).
+pub(super) fn plan_defaults(schema: &TableSchema) -> Result<Vec<Option<BExpr>>> {
+    let empty = Scope::default();
+    schema
+        .columns
+        .iter()
+        .map(|c| match &c.default {
+            Some(ColumnDefault::Expr(sql)) => {
+                let expr = crate::sql::parser::parse_expr(sql)?;
+                Binder::new(&empty, "not allowed in DEFAULT").bind(&expr).map(Some)
+            }
+            _ => Ok(None),
+        })
+        .collect()
+}
+
 /// The rows an INSERT's source gives, each `width` values; `None` for DEFAULT VALUES.
 pub(super) fn insert_source(
     source: &InsertSource,
@@ -191,7 +207,17 @@ pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     };
     let checks = plan_checks(schema, &scope)?;
     let ttl = plan_ttl(&i.ttl, &key, state)?;
-    Ok(InsertPlan { table: key.into(), schema: schema.clone(), replace: i.replace, mapping, source, checks, ttl })
+    let defaults = plan_defaults(schema)?;
+    Ok(InsertPlan {
+        table: key.into(),
+        schema: schema.clone(),
+        replace: i.replace,
+        mapping,
+        source,
+        defaults,
+        checks,
+        ttl,
+    })
 }
 
 pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
