@@ -13,9 +13,6 @@ use crate::error::{Error, Result};
 use crate::sql::plan::{CtePlan, Recursion};
 use crate::storage::{State, Value};
 
-/// The most rows a recursive CTE may make unless a database sets otherwise.
-pub const MAX_CTE_ROWS: usize = 10_000_000;
-
 /// Calls `f` with each row of the CTE until it returns false; returns whether it never
 /// did.
 pub fn cte_rows(

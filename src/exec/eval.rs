@@ -102,6 +102,9 @@ impl Counters {
     }
 }
 
+/// The most rows a recursive CTE may make unless a database sets otherwise.
+pub const MAX_CTE_ROWS: usize = 10_000_000;
+
 /// The longest string or blob unless a database sets less: SQLite's default.
 pub const MAX_LENGTH: usize = 1_000_000_000;
 
@@ -131,7 +134,7 @@ impl<'a> Ctx<'a> {
             firing: None,
             triggers: None,
             max_length: MAX_LENGTH,
-            max_cte_rows: super::cte::MAX_CTE_ROWS,
+            max_cte_rows: MAX_CTE_ROWS,
             counters: None,
         }
     }

@@ -38,10 +38,9 @@ pub mod trigger;
 mod window;
 pub mod write;
 
-pub use cte::MAX_CTE_ROWS;
 pub(crate) use dispatch::ensure_stack;
 pub use dispatch::{eval_constant, execute, query, Output};
-pub use eval::{Counters, Ctx, MAX_LENGTH};
+pub use eval::{Counters, Ctx, MAX_CTE_ROWS, MAX_LENGTH};
 pub use foreign::MAX_ACTION_DEPTH;
 pub use result::{FromValue, ResultSet};
 pub use trigger::MAX_TRIGGER_DEPTH;
