@@ -190,11 +190,12 @@ fn table_list(state: &State) -> Listing {
         rows.push(row(t.name(), "table", t.schema.columns.len()));
     }
     for v in state.views() {
-        rows.push(row(&v.name, "view", v.columns.len()));
+        let mut r = row(&v.name, "view", v.columns.len());
         if v.columns.is_empty() {
             // A view named no columns: how many its query makes is known only when planned.
-            rows.last_mut().expect("just pushed")[3] = Value::Null;
+            r[3] = Value::Null;
         }
+        rows.push(r);
     }
     Listing { columns: &["schema", "name", "type", "ncol", "wr", "strict"], rows }
 }
