@@ -130,6 +130,10 @@ pub enum ErrorKind {
     #[error("{message}")]
     Raise { ignore: bool, rollback: bool, message: String },
 
+    /// A constraint error under `INSERT OR ROLLBACK`: the open transaction ends with it.
+    #[error("{0}; the transaction was rolled back")]
+    RolledBack(Error),
+
     /// A statement that is well-formed but makes no sense for the schema.
     #[error("{0}")]
     Invalid(String),
@@ -157,7 +161,19 @@ impl Error {
     pub fn rolls_back(&self) -> bool {
         match self.kind() {
             ErrorKind::Raise { rollback, .. } => *rollback,
+            ErrorKind::RolledBack(_) => true,
             ErrorKind::InRow { source, .. } => source.rolls_back(),
+            _ => false,
+        }
+    }
+
+    /// True for an error that `INSERT OR IGNORE` skips the row for: a UNIQUE, PRIMARY
+    /// KEY, NOT NULL or CHECK constraint, or a value its column's type refuses (not a
+    /// foreign key, as in SQLite).
+    pub fn breaks_row_constraint(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Constraint { kind, .. } => *kind != "FOREIGN KEY",
+            ErrorKind::TypeMismatch { .. } => true,
             _ => false,
         }
     }

@@ -16,6 +16,7 @@ use super::foreign::ForeignKeys;
 use super::select::run_select;
 use super::trigger::{Event, Triggers};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::ast::Conflict;
 use crate::sql::plan::{
     Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan,
 };
@@ -118,9 +119,23 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written>
             ctx.check_interrupt()?;
         }
         let one = || -> Result<()> {
-            let Some((key, row)) =
-                insert_row(plan, schema, src, &mut working, &mut writes, &mut reads, triggers.as_ref(), ctx)?
-            else {
+            // OR IGNORE: a row that breaks a constraint is left out with everything its
+            // BEFORE triggers did (the state is persistent: keeping it is a clone).
+            let before = (plan.conflict == Conflict::Ignore).then(|| (working.clone(), writes.ops.len(), reads.len()));
+            let stored = insert_row(plan, schema, src, &mut working, &mut writes, &mut reads, triggers.as_ref(), ctx);
+            let stored = match (stored, before) {
+                (Err(e), Some((state, ops, read))) if e.breaks_row_constraint() => {
+                    working = state;
+                    writes.ops.truncate(ops);
+                    reads.truncate(read);
+                    return Ok(());
+                }
+                (Err(e), _) if plan.conflict == Conflict::Rollback && e.breaks_row_constraint() => {
+                    return Err(ErrorKind::RolledBack(e).into());
+                }
+                (stored, _) => stored?,
+            };
+            let Some((key, row)) = stored else {
                 return Ok(());
             };
             if let (RowKey::Int(rowid), Some(c), None) = (&key, ctx.counters, ctx.firing) {
@@ -218,7 +233,7 @@ fn insert_row(
     let stored = row.into_boxed_slice();
     // INSERT OR REPLACE deletes the rows the new one clashes with; so does every insert
     // for clashing rows that have expired (they are gone for every reader already).
-    if !plan.replace && !table.has_expired_by(|| ctx.now()) {
+    if !plan.replaces() && !table.has_expired_by(|| ctx.now()) {
         table.insert(key.clone(), &stored)?;
     } else {
         replace_clashing(plan, &key, &stored, working, writes, ctx)?;
@@ -242,7 +257,7 @@ fn replace_clashing(
 ) -> Result<()> {
     let table = working.table_or_err(&plan.table)?;
     let mut doomed = clashing(table, key, row, None);
-    if !plan.replace {
+    if !plan.replaces() {
         let now = ctx.now();
         doomed.retain(|k| !table.is_live(k, now));
     }

@@ -100,7 +100,10 @@ impl fmt::Display for Insert {
         if let Some(w) = &self.with {
             write!(f, "{w} ")?;
         }
-        let verb = if self.replace { "INSERT OR REPLACE" } else { "INSERT" };
+        let verb = match self.conflict {
+            Conflict::Abort => "INSERT",
+            other => other.sql(),
+        };
         write!(f, "{verb} INTO {}", quote_ident(&self.table))?;
         if let Some(cols) = &self.columns {
             let names: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();

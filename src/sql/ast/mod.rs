@@ -249,12 +249,37 @@ pub enum InsertSource {
     DefaultValues,
 }
 
+/// `INSERT OR …`: what happens to a row that breaks a UNIQUE, PRIMARY KEY, NOT NULL or
+/// CHECK constraint (or whose value its column's type refuses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Conflict {
+    /// The statement fails and changes nothing (the default).
+    #[default]
+    Abort,
+    /// The row is skipped; the statement goes on.
+    Ignore,
+    /// Rows whose key or unique values clash with the new row are deleted first.
+    Replace,
+    /// The statement fails and the open transaction is rolled back.
+    Rollback,
+}
+
+impl Conflict {
+    pub fn sql(self) -> &'static str {
+        match self {
+            Conflict::Abort => "INSERT OR ABORT",
+            Conflict::Ignore => "INSERT OR IGNORE",
+            Conflict::Replace => "INSERT OR REPLACE",
+            Conflict::Rollback => "INSERT OR ROLLBACK",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Insert {
     pub with: Option<With>,
-    /// `INSERT OR REPLACE` / `REPLACE`: rows whose key or unique values clash with a new
-    /// row are deleted first.
-    pub replace: bool,
+    /// `INSERT OR …` / `REPLACE`: what a row that breaks a constraint does.
+    pub conflict: Conflict,
     pub table: String,
     pub columns: Option<Vec<String>>,
     pub source: InsertSource,

@@ -9,13 +9,28 @@ impl Builder {
         let mut table = String::new();
         let mut columns = None;
         let mut source = InsertSource::DefaultValues;
-        let mut replace = false;
+        let mut conflict = Conflict::Abort;
         let mut ttl = None;
         let mut with = None;
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::with_clause => with = Some(self.with_clause(q)?),
-                Rule::or_replace | Rule::replace => replace = true,
+                Rule::replace => conflict = Conflict::Replace,
+                Rule::or_conflict => {
+                    let word = q.into_inner().last().expect("OR names a conflict action");
+                    conflict = match word.as_rule() {
+                        Rule::K_REPLACE => Conflict::Replace,
+                        Rule::K_IGNORE => Conflict::Ignore,
+                        Rule::K_FAIL => {
+                            let message = "INSERT OR FAIL is not supported yet: OR ABORT (the default) changes \
+                                           nothing, OR IGNORE skips the rows that break a constraint"
+                                .to_string();
+                            return Err(ErrorKind::Parse { message, offset: word.as_span().start() }.into());
+                        }
+                        Rule::K_ROLLBACK => Conflict::Rollback,
+                        _ => Conflict::Abort,
+                    };
+                }
                 Rule::qname => table = qname(q),
                 Rule::with_ttl => ttl = Some(with_ttl(q)),
                 Rule::column_list => columns = Some(idents(q)),
@@ -32,7 +47,7 @@ impl Builder {
                 _ => {}
             }
         }
-        Ok(Insert { with, replace, table, columns, source, ttl })
+        Ok(Insert { with, conflict, table, columns, source, ttl })
     }
 
     pub(super) fn update(&self, p: Pair<Rule>) -> Result<Update> {

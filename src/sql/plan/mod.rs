@@ -328,8 +328,8 @@ pub struct InsertPlan {
     /// the schema version it was made for, so this is the table's schema then too, and
     /// each run borrows it instead of counting a reference to the table's.
     pub schema: Arc<crate::storage::TableSchema>,
-    /// INSERT OR REPLACE: clashing rows are deleted first.
-    pub replace: bool,
+    /// What a row that breaks a constraint does (`INSERT OR IGNORE|ROLLBACK|…`).
+    pub conflict: crate::sql::ast::Conflict,
     /// For each table column, the position of its value in a source row, or `None` for
     /// its default.
     pub mapping: Vec<Option<usize>>,
@@ -340,6 +340,13 @@ pub struct InsertPlan {
     /// How long the new rows live: `None` for the table's default, `Some(None)` for
     /// ever.
     pub ttl: Option<Option<i64>>,
+}
+
+impl InsertPlan {
+    /// INSERT OR REPLACE: clashing rows are deleted first.
+    pub fn replaces(&self) -> bool {
+        self.conflict == crate::sql::ast::Conflict::Replace
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -69,7 +69,7 @@ pub(super) fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<P
     let columns = view_columns(view, cx)?;
     let (event, kind) = match stmt {
         Statement::Insert(i) => {
-            if i.replace || i.ttl.is_some() {
+            if i.conflict == Conflict::Replace || i.ttl.is_some() {
                 return Err(Error::invalid(format!("cannot use OR REPLACE or WITH TTL to insert into view {view}")));
             }
             let mut mapping = vec![None; columns.len()];
@@ -211,7 +211,7 @@ pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     Ok(InsertPlan {
         table: key.into(),
         schema: schema.clone(),
-        replace: i.replace,
+        conflict: i.conflict,
         mapping,
         source,
         defaults,
