@@ -3,7 +3,7 @@
 use super::eval::{self, Ctx};
 use super::{select, trigger, write, ResultSet, Written};
 use crate::error::Result;
-use crate::sql::plan::{BExpr, Plan, SelectPlan};
+use crate::sql::plan::{BExpr, Plan, ReturningPlan, SelectPlan};
 use crate::storage::{State, Value, WriteOp};
 
 /// Stack a nested statement keeps free before it runs.
@@ -97,10 +97,15 @@ pub fn query(plan: &SelectPlan, state: &State, ctx: Ctx) -> Result<ResultSet> {
 /// Runs a plan; a read hands the state back (a SELECT that writes messages needs it).
 fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> {
     let written = |w: Written, verb| Ok((Output::Written(w, verb), None));
+    // A write with RETURNING gives its rows beside its changes.
+    let returning = |(w, rows): (Written, Vec<Vec<Value>>), plan: &Option<ReturningPlan>, verb| match plan {
+        Some(r) => Ok((Output::RowsWritten(ResultSet { columns: r.columns.clone(), rows }, w), None)),
+        None => written(w, verb),
+    };
     match plan {
-        Plan::Insert(p) => return written(write::run_insert(p, state, ctx)?, "inserted"),
-        Plan::Update(p) => return written(write::run_update(p, state, ctx)?, "updated"),
-        Plan::Delete(p) => return written(write::run_delete(p, state, ctx)?, "deleted"),
+        Plan::Insert(p) => return returning(write::run_insert(p, state, ctx)?, &p.returning, "inserted"),
+        Plan::Update(p) => return returning(write::run_update(p, state, ctx)?, &p.returning, "updated"),
+        Plan::Delete(p) => return returning(write::run_delete(p, state, ctx)?, &p.returning, "deleted"),
         Plan::ViewWrite(p) => {
             let verb = match p.kind {
                 crate::sql::plan::ViewWrite::Insert { .. } => "inserted",

@@ -247,6 +247,10 @@ impl Session {
         let out = self.run_counted(sql, plan, state, version, params);
         match &out {
             Ok(Outcome::Changed { count, .. }) => self.counters.finished(Some(*count)),
+            // A write with RETURNING gives one row for each row it changed.
+            Ok(Outcome::Rows(r)) if matches!(plan, Plan::Insert(_) | Plan::Update(_) | Plan::Delete(_)) => {
+                self.counters.finished(Some(r.rows.len()))
+            }
             Ok(_) => self.counters.finished(None),
             Err(_) => self.counters.failed(plan.is_write()),
         }

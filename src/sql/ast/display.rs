@@ -105,6 +105,9 @@ impl fmt::Display for Insert {
             other => other.sql(),
         };
         write!(f, "{verb} INTO {}", quote_ident(&self.table))?;
+        if let Some(a) = &self.alias {
+            write!(f, " AS {}", quote_ident(a))?;
+        }
         if let Some(cols) = &self.columns {
             let names: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
             write!(f, " ({})", names.join(", "))?;
@@ -117,7 +120,38 @@ impl fmt::Display for Insert {
             InsertSource::Select(s) => write!(f, " {s}")?,
             InsertSource::DefaultValues => f.write_str(" DEFAULT VALUES")?,
         }
-        f.write_str(&ttl_sql(&self.ttl))
+        for u in &self.upserts {
+            f.write_str(" ON CONFLICT")?;
+            if let Some(cols) = &u.target {
+                let names: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
+                write!(f, " ({})", names.join(", "))?;
+            }
+            if let Some(w) = &u.target_filter {
+                write!(f, " WHERE {w}")?;
+            }
+            match &u.update {
+                None => f.write_str(" DO NOTHING")?,
+                Some(up) => {
+                    write!(f, " DO UPDATE SET {}", assignments_sql(&up.assignments))?;
+                    if let Some(w) = &up.filter {
+                        write!(f, " WHERE {w}")?;
+                    }
+                }
+            }
+        }
+        f.write_str(&ttl_sql(&self.ttl))?;
+        f.write_str(&returning_sql(&self.returning))
+    }
+}
+
+fn assignments_sql(assignments: &[(String, Expr)]) -> String {
+    assignments.iter().map(|(c, e)| format!("{} = {e}", quote_ident(c))).collect::<Vec<_>>().join(", ")
+}
+
+fn returning_sql(items: &[SelectItem]) -> String {
+    match items.is_empty() {
+        true => String::new(),
+        false => format!(" RETURNING {}", comma(items)),
     }
 }
 
@@ -126,12 +160,12 @@ impl fmt::Display for Update {
         if let Some(w) = &self.with {
             write!(f, "{w} ")?;
         }
-        let sets: Vec<String> = self.assignments.iter().map(|(c, e)| format!("{} = {e}", quote_ident(c))).collect();
-        write!(f, "UPDATE {} SET {}", quote_ident(&self.table), sets.join(", "))?;
+        write!(f, "UPDATE {} SET {}", quote_ident(&self.table), assignments_sql(&self.assignments))?;
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
         }
-        f.write_str(&ttl_sql(&self.ttl))
+        f.write_str(&ttl_sql(&self.ttl))?;
+        f.write_str(&returning_sql(&self.returning))
     }
 }
 
@@ -144,7 +178,7 @@ impl fmt::Display for Delete {
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
         }
-        Ok(())
+        f.write_str(&returning_sql(&self.returning))
     }
 }
 

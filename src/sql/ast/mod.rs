@@ -281,10 +281,35 @@ pub struct Insert {
     /// `INSERT OR …` / `REPLACE`: what a row that breaks a constraint does.
     pub conflict: Conflict,
     pub table: String,
+    /// `INSERT INTO t AS alias`: the name upsert clauses know the table by.
+    pub alias: Option<String>,
     pub columns: Option<Vec<String>>,
     pub source: InsertSource,
+    /// `ON CONFLICT …` clauses, in the order they are tried.
+    pub upserts: Vec<Upsert>,
     /// `WITH TTL 'interval'` (`Some(Some(_))`) or `WITH TTL NULL` (`Some(None)`).
     pub ttl: Option<Option<String>>,
+    /// `RETURNING …` (empty when there is none).
+    pub returning: Vec<SelectItem>,
+}
+
+/// `ON CONFLICT [(cols) [WHERE …]] DO NOTHING | DO UPDATE SET … [WHERE …]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Upsert {
+    /// The columns of the PRIMARY KEY or UNIQUE constraint it answers for; `None` for
+    /// any (allowed on the last clause only).
+    pub target: Option<Vec<String>>,
+    pub target_filter: Option<Expr>,
+    /// `None` for DO NOTHING.
+    pub update: Option<UpsertUpdate>,
+}
+
+/// `DO UPDATE SET … [WHERE …]` of an upsert: over the row already stored, with the
+/// row that was to be inserted as `excluded`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpsertUpdate {
+    pub assignments: Vec<(String, Expr)>,
+    pub filter: Option<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -295,6 +320,7 @@ pub struct Update {
     pub filter: Option<Expr>,
     /// As for INSERT: a new expiry for the updated rows, or none.
     pub ttl: Option<Option<String>>,
+    pub returning: Vec<SelectItem>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -302,6 +328,8 @@ pub struct Delete {
     pub with: Option<With>,
     pub table: String,
     pub filter: Option<Expr>,
+    /// `RETURNING …` over each deleted row (empty when there is none).
+    pub returning: Vec<SelectItem>,
 }
 
 /// `CREATE TRIGGER name timing event ON table [WHEN expr] BEGIN step; … END`.
@@ -632,11 +660,20 @@ impl Statement {
         }
         match self {
             Statement::Select(s) => s.walk_mut(f),
-            Statement::Insert(i) => match &mut i.source {
-                InsertSource::Values(rows) => rows.iter_mut().flatten().for_each(|e| e.walk_mut(f)),
-                InsertSource::Select(s) => s.walk_mut(f),
-                InsertSource::DefaultValues => {}
-            },
+            Statement::Insert(i) => {
+                match &mut i.source {
+                    InsertSource::Values(rows) => rows.iter_mut().flatten().for_each(|e| e.walk_mut(f)),
+                    InsertSource::Select(s) => s.walk_mut(f),
+                    InsertSource::DefaultValues => {}
+                }
+                for u in &mut i.upserts {
+                    u.target_filter.iter_mut().for_each(|e| e.walk_mut(f));
+                    if let Some(up) = &mut u.update {
+                        up.assignments.iter_mut().for_each(|(_, e)| e.walk_mut(f));
+                        up.filter.iter_mut().for_each(|e| e.walk_mut(f));
+                    }
+                }
+            }
             Statement::Update(u) => {
                 for (_, e) in &mut u.assignments {
                     e.walk_mut(f);

@@ -12,6 +12,9 @@ impl Builder {
         let mut conflict = Conflict::Abort;
         let mut ttl = None;
         let mut with = None;
+        let mut upserts = Vec::new();
+        let mut returning = Vec::new();
+        let mut alias = None;
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::with_clause => with = Some(self.with_clause(q)?),
@@ -32,6 +35,11 @@ impl Builder {
                     };
                 }
                 Rule::qname => table = qname(q),
+                Rule::insert_alias => {
+                    alias = Some(unquote_ident(q.into_inner().last().expect("AS names the table").as_str()))
+                }
+                Rule::upsert => upserts.push(self.upsert(q)?),
+                Rule::returning => returning = self.returning(q)?,
                 Rule::with_ttl => ttl = Some(with_ttl(q)),
                 Rule::column_list => columns = Some(idents(q)),
                 Rule::values_clause => {
@@ -47,23 +55,76 @@ impl Builder {
                 _ => {}
             }
         }
-        Ok(Insert { with, conflict, table, columns, source, ttl })
+        if let Some(n) = upserts.iter().position(|u| u.target.is_none()) {
+            if n + 1 < upserts.len() {
+                let message = "only the last ON CONFLICT clause may leave out its conflict target".to_string();
+                return Err(ErrorKind::Parse { message, offset: 0 }.into());
+            }
+        }
+        Ok(Insert { with, conflict, table, alias, columns, source, upserts, ttl, returning })
+    }
+
+    /// `ON CONFLICT [(cols) [WHERE …]] DO NOTHING | DO UPDATE SET … [WHERE …]`.
+    fn upsert(&self, p: Pair<Rule>) -> Result<Upsert> {
+        let mut upsert = Upsert { target: None, target_filter: None, update: None };
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::conflict_target => {
+                    for t in q.into_inner() {
+                        match t.as_rule() {
+                            Rule::column_list => upsert.target = Some(idents(t)),
+                            Rule::where_clause => upsert.target_filter = Some(self.last_expr(t)?),
+                            _ => {}
+                        }
+                    }
+                }
+                Rule::upsert_update => {
+                    let mut update = UpsertUpdate { assignments: Vec::new(), filter: None };
+                    for t in q.into_inner() {
+                        match t.as_rule() {
+                            Rule::assignment => update.assignments.push(self.assignment(t)?),
+                            Rule::where_clause => update.filter = Some(self.last_expr(t)?),
+                            _ => {}
+                        }
+                    }
+                    upsert.update = Some(update);
+                }
+                _ => {}
+            }
+        }
+        Ok(upsert)
+    }
+
+    fn assignment(&self, p: Pair<Rule>) -> Result<(String, Expr)> {
+        let mut inner = p.into_inner();
+        let col = unquote_ident(inner.next().expect("assigned column").as_str());
+        let value = self.expr(inner.next().expect("assigned value"))?;
+        Ok((col, value))
+    }
+
+    /// `RETURNING item, …`.
+    fn returning(&self, p: Pair<Rule>) -> Result<Vec<SelectItem>> {
+        let cols = p.into_inner().find(|q| q.as_rule() == Rule::result_cols).expect("RETURNING has columns");
+        cols.into_inner().map(|c| self.result_col(c)).collect()
     }
 
     pub(super) fn update(&self, p: Pair<Rule>) -> Result<Update> {
-        let mut update = Update { with: None, table: String::new(), assignments: Vec::new(), filter: None, ttl: None };
+        let mut update = Update {
+            with: None,
+            table: String::new(),
+            assignments: Vec::new(),
+            filter: None,
+            ttl: None,
+            returning: Vec::new(),
+        };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::with_clause => update.with = Some(self.with_clause(q)?),
                 Rule::qname => update.table = qname(q),
                 Rule::with_ttl => update.ttl = Some(with_ttl(q)),
-                Rule::assignment => {
-                    let mut inner = q.into_inner();
-                    let col = unquote_ident(inner.next().expect("assigned column").as_str());
-                    let value = self.expr(inner.next().expect("assigned value"))?;
-                    update.assignments.push((col, value));
-                }
+                Rule::assignment => update.assignments.push(self.assignment(q)?),
                 Rule::where_clause => update.filter = Some(self.last_expr(q)?),
+                Rule::returning => update.returning = self.returning(q)?,
                 _ => {}
             }
         }
@@ -71,12 +132,13 @@ impl Builder {
     }
 
     pub(super) fn delete(&self, p: Pair<Rule>) -> Result<Delete> {
-        let mut delete = Delete { with: None, table: String::new(), filter: None };
+        let mut delete = Delete { with: None, table: String::new(), filter: None, returning: Vec::new() };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::with_clause => delete.with = Some(self.with_clause(q)?),
                 Rule::qname => delete.table = qname(q),
                 Rule::where_clause => delete.filter = Some(self.last_expr(q)?),
+                Rule::returning => delete.returning = self.returning(q)?,
                 _ => {}
             }
         }

@@ -340,6 +340,41 @@ pub struct InsertPlan {
     /// How long the new rows live: `None` for the table's default, `Some(None)` for
     /// ever.
     pub ttl: Option<Option<i64>>,
+    /// `ON CONFLICT …` clauses, in the order they are tried.
+    pub upserts: Vec<UpsertPlan>,
+    pub returning: Option<ReturningPlan>,
+}
+
+/// One `ON CONFLICT` clause of an INSERT.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpsertPlan {
+    /// The constraint it answers for; `None` for any.
+    pub target: Option<ConflictTarget>,
+    /// `None` for DO NOTHING.
+    pub update: Option<UpsertUpdatePlan>,
+}
+
+/// The PRIMARY KEY or UNIQUE constraint an `ON CONFLICT (cols)` names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConflictTarget {
+    Key,
+    /// A UNIQUE constraint's or unique index's columns, in its own order.
+    Unique(Vec<usize>),
+}
+
+/// `DO UPDATE SET … [WHERE …]`: expressions over the stored row's columns followed by
+/// the `excluded` row's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpsertUpdatePlan {
+    pub assignments: Vec<(usize, BExpr)>,
+    pub filter: Option<BExpr>,
+}
+
+/// `RETURNING …`: expressions over a changed row (the new one; the old one for DELETE).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReturningPlan {
+    pub columns: Arc<[String]>,
+    pub exprs: Vec<BExpr>,
 }
 
 impl InsertPlan {
@@ -366,6 +401,7 @@ pub struct UpdatePlan {
     pub checks: Vec<CheckPlan>,
     /// `WITH TTL`: a new lifetime for the updated rows (`Some(None)`: no expiry).
     pub ttl: Option<Option<i64>>,
+    pub returning: Option<ReturningPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -373,6 +409,7 @@ pub struct DeletePlan {
     pub table: Arc<str>,
     pub access: Access,
     pub filter: Option<BExpr>,
+    pub returning: Option<ReturningPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

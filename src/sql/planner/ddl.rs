@@ -65,6 +65,15 @@ pub(in crate::sql) fn plan_create_trigger(t: &CreateTrigger, cx: &Cx) -> Result<
             view_column(&columns, c, &t.table)?;
         }
     }
+    let returns = |step: &Statement| match step {
+        Statement::Insert(i) => !i.returning.is_empty(),
+        Statement::Update(u) => !u.returning.is_empty(),
+        Statement::Delete(d) => !d.returning.is_empty(),
+        _ => false,
+    };
+    if t.body.iter().any(returns) {
+        return Err(Error::invalid(format!("trigger {}: RETURNING is not allowed in a trigger's body", t.name)));
+    }
     bind_trigger_rows(&mut t.clone(), &columns)?;
     let stored = CreateTrigger { if_not_exists: false, table: t.table.to_ascii_lowercase(), ..t.clone() };
     let trigger = crate::storage::TriggerDef {

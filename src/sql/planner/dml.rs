@@ -66,11 +66,22 @@ pub(super) fn insert_source(
 
 /// A write to a view: its INSTEAD OF triggers do the work, once for each row it names.
 pub(super) fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<Plan> {
+    let returning = match stmt {
+        Statement::Insert(i) => &i.returning,
+        Statement::Update(u) => &u.returning,
+        Statement::Delete(d) => &d.returning,
+        _ => &Vec::new(),
+    };
+    if !returning.is_empty() {
+        return Err(Error::invalid(format!("cannot use RETURNING to write to view {view}")));
+    }
     let columns = view_columns(view, cx)?;
     let (event, kind) = match stmt {
         Statement::Insert(i) => {
-            if i.conflict == Conflict::Replace || i.ttl.is_some() {
-                return Err(Error::invalid(format!("cannot use OR REPLACE or WITH TTL to insert into view {view}")));
+            if i.conflict == Conflict::Replace || i.ttl.is_some() || !i.upserts.is_empty() {
+                return Err(Error::invalid(format!(
+                    "cannot use OR REPLACE, ON CONFLICT or WITH TTL to insert into view {view}"
+                )));
             }
             let mut mapping = vec![None; columns.len()];
             let width = match &i.columns {
@@ -171,7 +182,7 @@ pub(super) fn view_column(columns: &[String], name: &str, view: &str) -> Result<
 
 pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     let state = cx.state;
-    let (scope, key) = table_scope(state, &i.table, None)?;
+    let (scope, key) = table_scope(state, &i.table, i.alias.as_ref())?;
     let schema = &state.table_or_err(&i.table)?.schema;
     let ncols = schema.columns.len();
     let mut mapping = vec![None; ncols];
@@ -208,6 +219,8 @@ pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
     let checks = plan_checks(schema, &scope)?;
     let ttl = plan_ttl(&i.ttl, &key, state)?;
     let defaults = plan_defaults(schema)?;
+    let upserts = i.upserts.iter().map(|u| plan_upsert(u, schema, &scope, cx)).collect::<Result<_>>()?;
+    let returning = plan_returning(&i.returning, &scope, cx)?;
     Ok(InsertPlan {
         table: key.into(),
         schema: schema.clone(),
@@ -217,7 +230,79 @@ pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
         defaults,
         checks,
         ttl,
+        upserts,
+        returning,
     })
+}
+
+/// One `ON CONFLICT` clause: the constraint its columns name, and DO UPDATE's
+/// expressions over the stored row followed by the `excluded` one.
+fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Result<UpsertPlan> {
+    let target = match &u.target {
+        None => None,
+        Some(names) => {
+            let cols = names.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>()?;
+            let same = |c: &[usize]| c.len() == cols.len() && c.iter().all(|x| cols.contains(x));
+            if u.target_filter.is_some() {
+                return Err(Error::invalid(
+                    "ON CONFLICT (…) WHERE names a partial unique index, and AmberDB has none yet",
+                ));
+            }
+            let uniques = schema.uniques.iter().map(|u| &u.columns);
+            let unique =
+                uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)).find(|c| same(c));
+            match unique {
+                _ if !schema.primary_key.is_empty() && same(&schema.primary_key) => Some(ConflictTarget::Key),
+                Some(c) => Some(ConflictTarget::Unique(c.clone())),
+                None => {
+                    return Err(Error::invalid(format!(
+                        "ON CONFLICT ({}) does not match any PRIMARY KEY or UNIQUE constraint of table {}",
+                        names.join(", "),
+                        schema.name
+                    )))
+                }
+            }
+        }
+    };
+    let Some(update) = &u.update else {
+        return Ok(UpsertPlan { target, update: None });
+    };
+    // `excluded.col` names the row that was to be inserted; a bare name, the stored one.
+    let mut both = scope.clone();
+    let columns: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
+    both.tables.push(ScopeTable {
+        name: "excluded".into(),
+        alias: None,
+        hidden: columns.clone(),
+        columns,
+        offset: schema.columns.len(),
+        rowid: schema.integer_key(),
+    });
+    let nest = Some(Nesting { planner: cx, outer: &[] });
+    let mut binder = Binder::new(&both, "not allowed in ON CONFLICT DO UPDATE").nested(nest);
+    let mut assignments = Vec::with_capacity(update.assignments.len());
+    for (name, e) in &update.assignments {
+        let col = scope.resolve(None, name)?;
+        assignments.push((col, binder.bind(e)?));
+    }
+    let filter = update.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
+    Ok(UpsertPlan { target, update: Some(UpsertUpdatePlan { assignments, filter }) })
+}
+
+/// `RETURNING …`, bound over the table's columns (`*` is every one).
+fn plan_returning(items: &[SelectItem], scope: &Scope, cx: &Cx) -> Result<Option<ReturningPlan>> {
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let nest = Some(Nesting { planner: cx, outer: &[] });
+    let mut binder = Binder::new(scope, "not allowed in RETURNING").nested(nest);
+    let mut names = Vec::new();
+    let mut exprs = Vec::new();
+    for (e, name, _) in expand_columns(items, scope)? {
+        exprs.push(binder.bind(&e)?);
+        names.push(name);
+    }
+    Ok(Some(ReturningPlan { columns: names.into(), exprs }))
 }
 
 pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
@@ -234,7 +319,8 @@ pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
     let checks = plan_checks(schema, &scope)?;
     let access = access::choose(state.table_or_err(&u.table)?, filter.as_ref());
     let ttl = plan_ttl(&u.ttl, &key, state)?;
-    Ok(UpdatePlan { table: key.into(), access, assignments, filter, checks, ttl })
+    let returning = plan_returning(&u.returning, &scope, cx)?;
+    Ok(UpdatePlan { table: key.into(), access, assignments, filter, checks, ttl, returning })
 }
 
 /// A duration given as an interval text or a number of seconds.
@@ -283,5 +369,6 @@ pub(super) fn plan_delete(d: &Delete, cx: &Cx) -> Result<DeletePlan> {
     let filter =
         d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
     let access = access::choose(state.table_or_err(&d.table)?, filter.as_ref());
-    Ok(DeletePlan { table: key.into(), access, filter })
+    let returning = plan_returning(&d.returning, &scope, cx)?;
+    Ok(DeletePlan { table: key.into(), access, filter, returning })
 }

@@ -90,6 +90,14 @@ impl Table {
         Ok(id)
     }
 
+    /// Gives back the rowid [`Table::allocate_rowid`] just handed out, for a row that
+    /// was not stored after all.
+    pub fn release_rowid(&mut self, id: i64) {
+        if self.next_rowid == id.saturating_add(1) {
+            self.next_rowid = id;
+        }
+    }
+
     fn constraint_error(&self, kind: &'static str, cols: &[usize], values: &[Value]) -> Error {
         let detail = values.iter().map(super::schema::literal_sql).collect::<Vec<_>>().join(", ");
         ErrorKind::Constraint {

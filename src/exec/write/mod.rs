@@ -10,16 +10,17 @@
 
 use std::sync::Arc;
 
+mod insert;
+
+pub(super) use insert::insert_source;
+pub use insert::run_insert;
+
 use super::access::{Check, Columns, RowRef};
-use super::eval::{eval, is_true, push_value, truth, Ctx, Env};
+use super::eval::{eval, is_true, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
-use super::select::run_select;
 use super::trigger::{Event, Triggers};
 use crate::error::{Error, ErrorKind, Result};
-use crate::sql::ast::Conflict;
-use crate::sql::plan::{
-    Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, InsertPlan, InsertSourcePlan, RowChange, UpdatePlan,
-};
+use crate::sql::plan::{Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, ReturningPlan, RowChange, UpdatePlan};
 use crate::storage::convert::{fits, store_value};
 use crate::storage::schema::literal_sql;
 use crate::storage::{
@@ -82,16 +83,128 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
     Ok(())
 }
 
-/// The key for a new row, assigning a rowid (or a NULL integer key) when needed.
-fn new_key(table: &mut Table, row: &mut [Value]) -> Result<RowKey> {
+/// The key for a new row, assigning a rowid (or a NULL integer key) when needed; the
+/// rowid assigned, if one was.
+fn new_key(table: &mut Table, row: &mut [Value]) -> Result<(RowKey, Option<i64>)> {
     if let Some(k) = table.schema.integer_key() {
         if row[k].is_null() {
-            row[k] = Value::Integer(table.allocate_rowid()?);
+            let id = table.allocate_rowid()?;
+            row[k] = Value::Integer(id);
+            return Ok((RowKey::Int(id), Some(id)));
         }
     }
     match table.key_for(row) {
-        Some(key) => Ok(key),
-        None => Ok(RowKey::Int(table.allocate_rowid()?)),
+        Some(key) => Ok((key, None)),
+        None => {
+            let id = table.allocate_rowid()?;
+            Ok((RowKey::Int(id), Some(id)))
+        }
+    }
+}
+
+/// What a statement has changed so far: the state, the write set that made it, its
+/// foreign key work and what its constraint checks relied on.
+struct Work {
+    working: State,
+    writes: WriteSet,
+    fks: ForeignKeys,
+    reads: Vec<Read>,
+}
+
+impl Work {
+    fn new(state: State) -> Work {
+        Work { working: state, writes: WriteSet::default(), fks: ForeignKeys::default(), reads: Vec::new() }
+    }
+
+    /// The statement's result, once its deferred foreign key checks pass.
+    fn done(mut self, count: usize) -> Result<Written> {
+        self.fks.finish(&self.working)?;
+        self.reads.append(&mut self.fks.reads);
+        Ok(Written { state: self.working, writes: self.writes, count, reads: self.reads })
+    }
+}
+
+/// One RETURNING row: its expressions over a changed row.
+fn returned_row(plan: &ReturningPlan, row: &[Value], ctx: &Ctx) -> Result<Vec<Value>> {
+    let env = Env { row, aggs: &[], ctx };
+    plan.exprs.iter().map(|e| eval(e, &env)).collect()
+}
+
+/// How an UPDATE (or an upsert's DO UPDATE) changes one row.
+struct Changer<'a> {
+    table: &'a Arc<str>,
+    schema: &'a TableSchema,
+    checks: &'a [CheckPlan],
+    /// `WITH TTL`: a new lifetime for the changed rows.
+    ttl: Option<Option<i64>>,
+    triggers: Option<&'a Triggers>,
+}
+
+impl Changer<'_> {
+    /// Fires the BEFORE triggers and checks a row's new values (types, NOT NULL, CHECK);
+    /// false when a trigger said to leave the row alone.
+    fn prepare(&self, row: &[Value], new: &mut Row, work: &mut Work, ctx: &Ctx) -> Result<bool> {
+        if let Some(t) = self.triggers {
+            let (working, ops, reads) = (&mut work.working, &mut work.writes.ops, &mut work.reads);
+            if !t.fire(TriggerTiming::Before, Some(row), Some(new), working, ops, reads, ctx)? {
+                return Ok(false);
+            }
+        }
+        let values = Arc::get_mut(new).expect("a row just copied is held by nobody else");
+        validate(self.schema, values, self.checks, ctx)?;
+        Ok(true)
+    }
+
+    /// Stores a prepared row's new values: under a new key when its key changed, with
+    /// its expiry, its foreign key actions and its AFTER triggers.
+    fn store(&self, key: &RowKey, row: &[Value], new: &Row, work: &mut Work, ctx: &Ctx) -> Result<()> {
+        let row_op = |key: &RowKey, change| WriteOp::Row { table: self.table.clone(), key: key.clone(), change };
+        let working = &mut work.working;
+        let writes = &mut work.writes;
+        let table_now = working.table_mut(self.table)?;
+        let new_key = table_now.key_for(new).unwrap_or_else(|| key.clone());
+        let old_expiry = table_now.expiry.get(key).copied();
+        let expired = table_now.has_expired_by(|| ctx.now());
+        if &new_key == key && !expired {
+            // The usual change: the row keeps its key and no row has expired, so the
+            // table found above takes it.
+            table_now.update(key.clone(), new)?;
+            writes.ops.push(row_op(key, Change::Update(new.clone())));
+        } else {
+            if expired {
+                let now = ctx.now();
+                let mut expired = clashing(table_now, &new_key, new, Some(key));
+                expired.retain(|k| !table_now.is_live(k, now));
+                remove_rows(working, self.table, expired, writes)?;
+            }
+            if &new_key != key {
+                let op = row_op(key, Change::Delete);
+                working.apply(&op)?;
+                writes.ops.push(op);
+            }
+            let change = if &new_key == key { Change::Update(new.clone()) } else { Change::Insert(new[..].into()) };
+            let op = row_op(&new_key, change);
+            working.apply(&op)?;
+            writes.ops.push(op);
+        }
+        // WITH TTL sets a new expiry; otherwise a row keeps its own, also under a new key.
+        let expiry = match self.ttl {
+            Some(ttl) => Some(ttl.map(|t| ctx.now().saturating_add(t))),
+            None if new_key != *key => old_expiry.map(Some),
+            None => None,
+        };
+        if let Some(at) = expiry {
+            let op = WriteOp::Expire { table: self.table.clone(), key: new_key.clone(), at };
+            working.apply(&op)?;
+            writes.ops.push(op);
+        }
+        work.fks.stored(self.schema, self.table, &new_key);
+        work.fks.parent_changed(&mut work.working, self.table, row, Some(new), &mut work.writes.ops, ctx)?;
+        if let Some(t) = self.triggers {
+            let (working, ops, reads) = (&mut work.working, &mut work.writes.ops, &mut work.reads);
+            t.fire(TriggerTiming::After, Some(row), Some(new), working, ops, reads, ctx)?;
+        }
+        Ok(())
     }
 }
 
@@ -99,169 +212,6 @@ fn new_key(table: &mut Table, row: &mut [Value]) -> Result<RowKey> {
 /// only if one of them reads the database.
 fn kept_for<'a>(state: &State, mut exprs: impl Iterator<Item = &'a BExpr>) -> Option<State> {
     exprs.any(BExpr::reads_state).then(|| state.clone())
-}
-
-pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<Written> {
-    let schema = &plan.schema;
-    let source = insert_source(&plan.source, &state, &Ctx { state: Some(&state), ..*ctx })?;
-    let kept = kept_for(&state, plan.checks.iter().map(|c| &c.expr));
-    let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
-    let triggers = Triggers::load(&state, &plan.table, Event::Insert, ctx)?;
-    let multi = source.len() > 1;
-    let mut working = state;
-    let mut writes = WriteSet::default();
-    let mut fks = ForeignKeys::default();
-    let mut reads = Vec::new();
-    let mut count = 0;
-    writes.ops.reserve_exact(source.len());
-    for (n, src) in source.into_iter().enumerate() {
-        if n % 4096 == 0 {
-            ctx.check_interrupt()?;
-        }
-        let one = || -> Result<()> {
-            // OR IGNORE: a row that breaks a constraint is left out with everything its
-            // BEFORE triggers did (the state is persistent: keeping it is a clone).
-            let before = (plan.conflict == Conflict::Ignore).then(|| (working.clone(), writes.ops.len(), reads.len()));
-            let stored = insert_row(plan, schema, src, &mut working, &mut writes, &mut reads, triggers.as_ref(), ctx);
-            let stored = match (stored, before) {
-                (Err(e), Some((state, ops, read))) if e.breaks_row_constraint() => {
-                    working = state;
-                    writes.ops.truncate(ops);
-                    reads.truncate(read);
-                    return Ok(());
-                }
-                (Err(e), _) if plan.conflict == Conflict::Rollback && e.breaks_row_constraint() => {
-                    return Err(ErrorKind::RolledBack(e).into());
-                }
-                (stored, _) => stored?,
-            };
-            let Some((key, row)) = stored else {
-                return Ok(());
-            };
-            if let (RowKey::Int(rowid), Some(c), None) = (&key, ctx.counters, ctx.firing) {
-                c.inserted(*rowid);
-            }
-            fks.stored(schema, &plan.table, &key);
-            if let Some(ttl) = plan.ttl.unwrap_or(schema.ttl) {
-                let op = WriteOp::Expire { table: plan.table.clone(), key, at: Some(ctx.now().saturating_add(ttl)) };
-                working.apply(&op)?;
-                writes.ops.push(op);
-            }
-            if let (Some(t), Some(row)) = (&triggers, row) {
-                t.fire(TriggerTiming::After, None, Some(&row), &mut working, &mut writes.ops, &mut reads, ctx)?;
-            }
-            count += 1;
-            Ok(())
-        };
-        one().map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
-    }
-    fks.finish(&working)?;
-    reads.extend(fks.reads);
-    Ok(Written { state: working, writes, count, reads })
-}
-
-/// The rows an INSERT stores (into a table or, through its triggers, a view), evaluated
-/// before any is stored.
-pub(super) fn insert_source(source: &InsertSourcePlan, state: &State, ctx: &Ctx) -> Result<Vec<Vec<Value>>> {
-    // Each row's values go into a vector of exactly their number (it becomes the row);
-    // parameters and constants are copied without an evaluation.
-    let values = |r: &[BExpr], env: &Env| -> Result<Vec<Value>> {
-        let mut vals = Vec::with_capacity(r.len());
-        for e in r {
-            push_value(e, env, &mut vals)?;
-        }
-        Ok(vals)
-    };
-    Ok(match source {
-        InsertSourcePlan::Values(rows) => {
-            let env = Env { row: &[], aggs: &[], ctx };
-            let multi = rows.len() > 1;
-            let mut out = Vec::with_capacity(rows.len());
-            for (n, r) in rows.iter().enumerate() {
-                out.push(values(r, &env).map_err(|e| if multi { e.in_row(n + 1) } else { e })?);
-            }
-            out
-        }
-        InsertSourcePlan::Select(p) => run_select(p, state, ctx)?.rows,
-    })
-}
-
-/// Stores one row (after the BEFORE triggers), adding its change to the write set;
-/// its key (and the row, when there are triggers to read it), or `None` when a trigger
-/// said to leave it out.
-#[allow(clippy::too_many_arguments)]
-fn insert_row(
-    plan: &InsertPlan,
-    schema: &TableSchema,
-    src: Vec<Value>,
-    working: &mut State,
-    writes: &mut WriteSet,
-    reads: &mut Vec<Read>,
-    triggers: Option<&Triggers>,
-    ctx: &Ctx,
-) -> Result<Option<(RowKey, Option<Row>)>> {
-    // Keyed and checked as a vector, which the write set then keeps. The source values
-    // become the row as they are when they are every column in order.
-    let in_order = src.len() == plan.mapping.len() && plan.mapping.iter().enumerate().all(|(i, m)| *m == Some(i));
-    let mut row: Vec<Value> = if in_order {
-        src
-    } else {
-        let env = Env { row: &[], aggs: &[], ctx };
-        plan.mapping
-            .iter()
-            .zip(&schema.columns)
-            .zip(&plan.defaults)
-            .map(|((m, col), expr)| match (m, &col.default, expr) {
-                (Some(i), ..) => Ok(src[*i].clone()),
-                (None, Some(ColumnDefault::Value(v)), _) => Ok(v.clone()),
-                (None, Some(ColumnDefault::Now), _) => Ok(Value::Timestamp(ctx.now())),
-                (None, Some(ColumnDefault::Expr(_)), Some(e)) => eval(e, &env),
-                (None, ..) => Ok(Value::Null),
-            })
-            .collect::<Result<_>>()?
-    };
-    if let Some(t) = triggers {
-        if !t.fire(TriggerTiming::Before, None, Some(&row), working, &mut writes.ops, reads, ctx)? {
-            return Ok(None);
-        }
-    }
-    // The table is looked up once for the key, the checks and the row itself.
-    let table = working.table_mut(&plan.table)?;
-    let key = new_key(table, &mut row)?;
-    validate(schema, &mut row, &plan.checks, ctx)?;
-    // The values move into the write set as they are (a vector made to their number).
-    let stored = row.into_boxed_slice();
-    // INSERT OR REPLACE deletes the rows the new one clashes with; so does every insert
-    // for clashing rows that have expired (they are gone for every reader already).
-    if !plan.replaces() && !table.has_expired_by(|| ctx.now()) {
-        table.insert(key.clone(), &stored)?;
-    } else {
-        replace_clashing(plan, &key, &stored, working, writes, ctx)?;
-        working.table_mut(&plan.table)?.insert(key.clone(), &stored)?;
-    }
-    // The row is handed back only for the AFTER triggers to read.
-    let done = (key.clone(), triggers.map(|_| Row::from(&stored[..])));
-    writes.ops.push(WriteOp::Row { table: plan.table.clone(), key, change: Change::Insert(stored) });
-    Ok(Some(done))
-}
-
-/// Deletes the rows a new row under `key` clashes with: all of them for INSERT OR
-/// REPLACE, otherwise those that have expired.
-fn replace_clashing(
-    plan: &InsertPlan,
-    key: &RowKey,
-    row: &[Value],
-    working: &mut State,
-    writes: &mut WriteSet,
-    ctx: &Ctx,
-) -> Result<()> {
-    let table = working.table_or_err(&plan.table)?;
-    let mut doomed = clashing(table, key, row, None);
-    if !plan.replaces() {
-        let now = ctx.now();
-        doomed.retain(|k| !table.is_live(k, now));
-    }
-    remove_rows(working, &plan.table, doomed, writes)
 }
 
 /// The rows a row stored under `key` would clash with, by key or by any unique column
@@ -296,12 +246,12 @@ fn remove_rows(working: &mut State, table: &str, keys: Vec<RowKey>, writes: &mut
     Ok(())
 }
 
-pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written> {
+pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written, Vec<Vec<Value>>)> {
     let table = state.table_or_err(&plan.table)?;
     let schema = table.schema.clone();
     let at = &Ctx { state: Some(&state), ..*ctx };
     let exprs = plan.assignments.iter().map(|(_, e)| e).chain(plan.checks.iter().map(|c| &c.expr));
-    let kept = kept_for(&state, exprs);
+    let kept = kept_for(&state, exprs.chain(plan.returning.iter().flat_map(|r| &r.exprs)));
     let ctx = &Ctx { state: kept.as_ref(), ..*ctx };
     let triggers = match state.has_triggers_on(&plan.table) {
         true => {
@@ -310,14 +260,19 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         }
         false => None,
     };
+    let changer = Changer {
+        table: &plan.table,
+        schema: &schema,
+        checks: &plan.checks,
+        ttl: plan.ttl,
+        triggers: triggers.as_ref(),
+    };
     // The rows to change are those of the statement's own snapshot (`state`), read while
     // the changes go to a copy of it: each is changed as the scan meets it, and the scan
     // never sees a change.
-    let mut working = state.clone();
-    let mut writes = WriteSet::default();
-    let mut fks = ForeignKeys::default();
-    let mut reads = Vec::new();
+    let mut work = Work::new(state.clone());
     let mut count = 0;
+    let mut returned = Vec::new();
     // When nothing fires, no foreign key is involved, no row expires and no unique key
     // is assigned (so no row's change can clash with another's), rows that keep their
     // key are changed all at once, after the scan or before a row that needs more: each
@@ -329,7 +284,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         && schema.foreign_keys.is_empty()
         && table.expiry.is_empty()
         && !table.indexes.iter().any(|i| i.unique && assigned(&i.columns))
-        && !fks.is_referenced(&state, &plan.table);
+        && !work.fks.is_referenced(&state, &plan.table);
     let mut pending: Vec<(RowKey, Row)> = Vec::new();
     let flush = |working: &mut State, pending: &mut Vec<(RowKey, Row)>| -> Result<()> {
         if pending.is_empty() {
@@ -354,102 +309,69 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<Written>
         for (col, e) in &plan.assignments {
             values[*col] = eval(e, &env)?;
         }
-        if let Some(t) = &triggers {
-            if !t.fire(TriggerTiming::Before, Some(row), Some(&new), &mut working, &mut writes.ops, &mut reads, ctx)? {
-                return Ok(());
-            }
+        if !changer.prepare(row, &mut new, &mut work, ctx)? {
+            return Ok(());
         }
-        let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
-        validate(&schema, values, &plan.checks, ctx)?;
-        let row_op = |key: &RowKey, change| WriteOp::Row { table: plan.table.clone(), key: key.clone(), change };
+        if let Some(r) = &plan.returning {
+            returned.push(returned_row(r, &new, ctx)?);
+        }
+        count += 1;
         if batched {
             if table.key_for(&new).is_none_or(|k| &k == key) {
-                writes.ops.push(row_op(key, Change::Update(new.clone())));
+                let op =
+                    WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new.clone()) };
+                work.writes.ops.push(op);
                 pending.push((key.clone(), new));
-                count += 1;
                 return Ok(());
             }
             // A new key: the rows before it are changed first, as they would have been.
-            flush(&mut working, &mut pending)?;
+            flush(&mut work.working, &mut pending)?;
         }
-        let table_now = working.table_mut(&plan.table)?;
-        let new_key = table_now.key_for(&new).unwrap_or_else(|| key.clone());
-        let old_expiry = table_now.expiry.get(key).copied();
-        let expired = table_now.has_expired_by(|| ctx.now());
-        if &new_key == key && !expired {
-            // The usual change: the row keeps its key and no row has expired, so the
-            // table found above takes it.
-            table_now.update(key.clone(), &new)?;
-            writes.ops.push(row_op(key, Change::Update(new.clone())));
-        } else {
-            if expired {
-                let now = ctx.now();
-                let mut expired = clashing(table_now, &new_key, &new, Some(key));
-                expired.retain(|k| !table_now.is_live(k, now));
-                remove_rows(&mut working, &plan.table, expired, &mut writes)?;
-            }
-            if &new_key != key {
-                let op = row_op(key, Change::Delete);
-                working.apply(&op)?;
-                writes.ops.push(op);
-            }
-            let change = if &new_key == key { Change::Update(new.clone()) } else { Change::Insert(new[..].into()) };
-            let op = row_op(&new_key, change);
-            working.apply(&op)?;
-            writes.ops.push(op);
-        }
-        // WITH TTL sets a new expiry; otherwise a row keeps its own, also under a new key.
-        let expiry = match plan.ttl {
-            Some(ttl) => Some(ttl.map(|t| ctx.now().saturating_add(t))),
-            None if new_key != *key => old_expiry.map(Some),
-            None => None,
-        };
-        if let Some(at) = expiry {
-            let op = WriteOp::Expire { table: plan.table.clone(), key: new_key.clone(), at };
-            working.apply(&op)?;
-            writes.ops.push(op);
-        }
-        fks.stored(&schema, &plan.table, &new_key);
-        fks.parent_changed(&mut working, &plan.table, row, Some(&new), &mut writes.ops, ctx)?;
-        if let Some(t) = &triggers {
-            t.fire(TriggerTiming::After, Some(row), Some(&new), &mut working, &mut writes.ops, &mut reads, ctx)?;
-        }
-        count += 1;
-        Ok(())
+        changer.store(key, row, &new, &mut work, ctx)
     };
     matching(table, &plan.access, plan.filter.as_ref(), Columns::All, at, |key, row| each(key, &row))?;
-    flush(&mut working, &mut pending)?;
-    fks.finish(&working)?;
-    reads.extend(fks.reads);
-    Ok(Written { state: working, writes, count, reads })
+    flush(&mut work.working, &mut pending)?;
+    Ok((work.done(count)?, returned))
 }
 
-pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written> {
+pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<(Written, Vec<Vec<Value>>)> {
     let table = state.table_or_err(&plan.table)?;
     let at = &Ctx { state: Some(&state), ..*ctx };
-    // Only the keys are kept: no column is decoded but those WHERE reads.
+    // Only the keys are kept (no column is decoded but those WHERE reads), and the rows
+    // themselves when RETURNING reads them.
     let mut keys = Vec::new();
-    matching(
-        table,
-        &plan.access,
-        plan.filter.as_ref(),
-        Columns::Some(crate::storage::rows::Mask::EMPTY),
-        at,
-        |k, _| {
-            keys.push(k.clone());
-            Ok(())
-        },
-    )?;
+    let mut olds = Vec::new();
+    let columns = match plan.returning {
+        Some(_) => Columns::All,
+        None => Columns::Some(crate::storage::rows::Mask::EMPTY),
+    };
+    matching(table, &plan.access, plan.filter.as_ref(), columns, at, |k, row| {
+        keys.push(k.clone());
+        if plan.returning.is_some() {
+            olds.push(Row::from(&row[..]));
+        }
+        Ok(())
+    })?;
     let triggers = Triggers::load(&state, &plan.table, Event::Delete, ctx)?;
-    let mut working = state;
-    let mut writes = WriteSet::default();
-    writes.ops.reserve_exact(keys.len());
-    let mut fks = ForeignKeys::default();
+    let kept = plan.returning.as_ref().and_then(|r| kept_for(&state, r.exprs.iter()));
+    let returning_ctx = &Ctx { state: kept.as_ref(), ..*ctx };
+    let mut work = Work::new(state);
+    work.writes.ops.reserve_exact(keys.len());
     let mut count = 0;
-    if triggers.is_none() && !fks.is_referenced(&working, &plan.table) {
+    let mut returned = Vec::new();
+    if triggers.is_none() && !work.fks.is_referenced(&work.working, &plan.table) {
         // Nothing fires and nothing refers to the rows: they go from the table found
         // once, in key order and all at once (each page and index node changes once),
         // each change naming the table by the plan's shared name.
+        if let Some(r) = &plan.returning {
+            // Returned in the order the rows were found, each row once.
+            let mut seen = std::collections::HashSet::new();
+            for (key, old) in keys.iter().zip(&olds) {
+                if seen.insert(key) {
+                    returned.push(returned_row(r, old, returning_ctx)?);
+                }
+            }
+        }
         if !keys.is_sorted_by(|a, b| a < b) {
             keys.sort_unstable();
             keys.dedup();
@@ -457,23 +379,27 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<Written>
         // One pass, not stopped part way (a pass per chunk would change each page once
         // per chunk): Ctrl-C during it is answered as it ends, and nothing is kept.
         ctx.check_interrupt()?;
-        let table = working.table_mut(&plan.table)?;
+        let writes = &mut work.writes;
+        let table = work.working.table_mut(&plan.table)?;
         count = table.remove_sorted(&keys, |key| {
             writes.ops.push(WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete });
         });
         ctx.check_interrupt()?;
-        return Ok(Written { state: working, writes, count, reads: fks.reads });
+        return Ok((work.done(count)?, returned));
     }
     for (n, key) in keys.iter().enumerate() {
         if n % 4096 == 4095 {
             ctx.check_interrupt()?;
         }
-        if fks.delete_firing(&mut working, &plan.table, key, triggers.as_ref(), &mut writes.ops, ctx)? {
+        let (working, ops) = (&mut work.working, &mut work.writes.ops);
+        if work.fks.delete_firing(working, &plan.table, key, triggers.as_ref(), ops, ctx)? {
+            if let (Some(r), Some(old)) = (&plan.returning, olds.get(n)) {
+                returned.push(returned_row(r, old, returning_ctx)?);
+            }
             count += 1;
         }
     }
-    fks.finish(&working)?;
-    Ok(Written { state: working, writes, count, reads: fks.reads })
+    Ok((work.done(count)?, returned))
 }
 
 /// Calls `f` with each row an UPDATE or DELETE changes: those its access path finds that
