@@ -103,7 +103,10 @@ fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> 
         None => written(w, verb),
     };
     match plan {
-        Plan::Insert(p) => return returning(write::run_insert(p, state, ctx)?, &p.returning, "inserted"),
+        Plan::Insert(p) => {
+            let verb = if p.upserts.is_empty() { "inserted" } else { "inserted or updated" };
+            return returning(write::run_insert(p, state, ctx)?, &p.returning, verb);
+        }
         Plan::Update(p) => return returning(write::run_update(p, state, ctx)?, &p.returning, "updated"),
         Plan::Delete(p) => return returning(write::run_delete(p, state, ctx)?, &p.returning, "deleted"),
         Plan::ViewWrite(p) => {

@@ -181,10 +181,6 @@ fn insert_row(
     validate(schema, &mut row, &plan.checks, ctx)?;
     if !plan.upserts.is_empty() {
         if let Some((clause, existing)) = upsert_conflict(plan, table, &key, allocated.is_some(), &row, ctx) {
-            // The row is not stored: a key taken for it is given back.
-            if let Some(id) = allocated {
-                table.release_rowid(id);
-            }
             return match &clause.update {
                 None => Ok(Stored::Skipped),
                 Some(update) => upsert_update(update, changer, &existing, &row, work, ctx),
@@ -232,10 +228,17 @@ fn upsert_conflict<'p>(
         let found = match &clause.target {
             Some(ConflictTarget::Key) => on_key(),
             Some(ConflictTarget::Unique(cols)) => on_unique(cols),
-            None => on_key().or_else(|| {
+            // Any constraint, in SQLite's order: an integer key first, then the unique
+            // column sets newest first (a key of other columns being the oldest).
+            None => {
+                let rowid = schema.integer_key().is_some();
                 let uniques = schema.uniques.iter().map(|u| &u.columns);
-                uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)).find_map(on_unique)
-            }),
+                let mut sets: Vec<&Vec<usize>> =
+                    uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)).collect();
+                sets.reverse();
+                let first = if rowid { on_key() } else { None };
+                first.or_else(|| sets.into_iter().find_map(on_unique)).or_else(|| if rowid { None } else { on_key() })
+            }
         };
         if let Some(k) = found {
             return Some((clause, k));

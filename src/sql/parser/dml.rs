@@ -38,7 +38,14 @@ impl Builder {
                 Rule::insert_alias => {
                     alias = Some(unquote_ident(q.into_inner().last().expect("AS names the table").as_str()))
                 }
-                Rule::upsert => upserts.push(self.upsert(q)?),
+                Rule::upsert => {
+                    // Only the last clause may leave out its target.
+                    if upserts.last().is_some_and(|u: &Upsert| u.target.is_none()) {
+                        let message = "only the last ON CONFLICT clause may leave out its conflict target".to_string();
+                        return Err(ErrorKind::Parse { message, offset: q.as_span().start() }.into());
+                    }
+                    upserts.push(self.upsert(q)?)
+                }
                 Rule::returning => returning = self.returning(q)?,
                 Rule::with_ttl => ttl = Some(with_ttl(q)),
                 Rule::column_list => columns = Some(idents(q)),
@@ -53,12 +60,6 @@ impl Builder {
                 Rule::select_stmt => source = InsertSource::Select(Box::new(self.select(q)?)),
                 Rule::default_values => source = InsertSource::DefaultValues,
                 _ => {}
-            }
-        }
-        if let Some(n) = upserts.iter().position(|u| u.target.is_none()) {
-            if n + 1 < upserts.len() {
-                let message = "only the last ON CONFLICT clause may leave out its conflict target".to_string();
-                return Err(ErrorKind::Parse { message, offset: 0 }.into());
             }
         }
         Ok(Insert { with, conflict, table, alias, columns, source, upserts, ttl, returning })

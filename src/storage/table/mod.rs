@@ -76,26 +76,19 @@ impl Table {
         Some(RowKey::Tuple(Arc::new(self.schema.primary_key.iter().map(|&i| row[i].clone()).collect())))
     }
 
-    /// Takes the next automatic key, as SQLite does: one past the largest used.
+    /// Takes the next automatic key, as SQLite does: one past the largest in the table
+    /// (a key freed by deleting the last row is given again).
     pub fn allocate_rowid(&mut self) -> Result<i64> {
         let last = match self.rows.max_key() {
             Some(RowKey::Int(k)) => k,
             _ => 0,
         };
-        let id = self.next_rowid.max(last.saturating_add(1));
+        let id = last.saturating_add(1);
         if id == i64::MAX {
             return Err(Error::invalid(format!("table {} has run out of row ids", self.name())));
         }
         self.next_rowid = id + 1;
         Ok(id)
-    }
-
-    /// Gives back the rowid [`Table::allocate_rowid`] just handed out, for a row that
-    /// was not stored after all.
-    pub fn release_rowid(&mut self, id: i64) {
-        if self.next_rowid == id.saturating_add(1) {
-            self.next_rowid = id;
-        }
     }
 
     fn constraint_error(&self, kind: &'static str, cols: &[usize], values: &[Value]) -> Error {
