@@ -576,3 +576,39 @@ fn a_prepared_select_reads_its_transaction_and_counts_as_a_serializable_read() {
 }
 
 const COUNT_ON_CALL: &str = "SELECT count(*) AS n FROM doctors WHERE on_call";
+
+#[test]
+fn a_prepared_upsert_with_returning_gives_its_rows_through_query() {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute("CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT UNIQUE, uses INTEGER DEFAULT 1)", &[]).unwrap();
+    let get_or_create = s
+        .prepare(
+            "INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET uses = uses + 1 RETURNING id, uses",
+        )
+        .unwrap();
+    let mut ids = Vec::new();
+    for name in ["rust", "sql", "rust", "rust"] {
+        let rows = s.query_prepared(&get_or_create, &[Value::text(name)]).unwrap();
+        assert_eq!(&*rows.columns, ["id", "uses"]);
+        ids.push(rows.rows[0].clone());
+    }
+    let int = Value::Integer;
+    assert_eq!(ids, vec![vec![int(1), int(1)], vec![int(2), int(1)], vec![int(1), int(2)], vec![int(1), int(3)]]);
+    // Inside a transaction, and `execute` hands the rows back as rows too.
+    s.execute("BEGIN", &[]).unwrap();
+    let out = s.execute_prepared(&get_or_create, &[Value::text("db")]).unwrap();
+    assert_eq!(
+        out,
+        Outcome::Rows(amberdb::ResultSet {
+            columns: vec!["id".into(), "uses".into()].into(),
+            rows: vec![vec![int(3), int(1)]]
+        })
+    );
+    s.execute("ROLLBACK", &[]).unwrap();
+    assert_eq!(count(&db, "tags"), 2);
+    // A DELETE gives the rows as they were; changes() counts them.
+    let gone = s.query("DELETE FROM tags WHERE uses > 1 RETURNING name", &[]).unwrap();
+    assert_eq!(gone.rows, vec![vec![Value::text("rust")]]);
+    assert_eq!(s.query("SELECT changes()", &[]).unwrap().rows, vec![vec![int(1)]]);
+}

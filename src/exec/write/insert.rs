@@ -180,10 +180,10 @@ fn insert_row(
     let (key, allocated) = new_key(table, &mut row)?;
     validate(schema, &mut row, &plan.checks, ctx)?;
     if !plan.upserts.is_empty() {
-        if let Some((clause, existing)) = upsert_conflict(plan, table, &key, allocated.is_some(), &row, ctx) {
+        if let Some((clause, existing, old)) = upsert_conflict(plan, table, &key, allocated.is_some(), &row, ctx) {
             return match &clause.update {
                 None => Ok(Stored::Skipped),
-                Some(update) => upsert_update(update, changer, &existing, &row, work, ctx),
+                Some(update) => upsert_update(update, changer, &existing, old, &row, work, ctx),
             };
         }
     }
@@ -204,8 +204,9 @@ fn insert_row(
     Ok(done)
 }
 
-/// The first ON CONFLICT clause whose constraint a new row breaks, with the (live) row
-/// it clashes with. A key just allocated for the row clashes with nothing.
+/// The first ON CONFLICT clause whose constraint a new row breaks, with the key of the
+/// (live) row it clashes with, and that row when finding it read it. A key just
+/// allocated for the row clashes with nothing.
 fn upsert_conflict<'p>(
     plan: &'p InsertPlan,
     table: &Table,
@@ -213,15 +214,19 @@ fn upsert_conflict<'p>(
     allocated: bool,
     row: &[Value],
     ctx: &Ctx,
-) -> Option<(&'p UpsertPlan, RowKey)> {
+) -> Option<(&'p UpsertPlan, RowKey, Option<Row>)> {
     let live = |k: &RowKey| table.expiry.is_empty() || table.is_live(k, ctx.now());
-    let on_key = || (!allocated && table.rows.contains_key(key) && live(key)).then(|| key.clone());
+    // A clash on the key reads the row it clashes with: the update needs it next.
+    let on_key = || match allocated {
+        true => None,
+        false => table.rows.get(key).filter(|_| live(key)).map(|old| (key.clone(), Some(old))),
+    };
     let on_unique = |cols: &Vec<usize>| {
         let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
         if vals.iter().any(Value::is_null) {
             return None;
         }
-        table.keys_where(cols, &vals).into_iter().find(live)
+        table.keys_where(cols, &vals).into_iter().find(live).map(|k| (k, None))
     };
     let schema = &table.schema;
     for clause in &plan.upserts {
@@ -240,8 +245,8 @@ fn upsert_conflict<'p>(
                 first.or_else(|| sets.into_iter().find_map(on_unique)).or_else(|| if rowid { None } else { on_key() })
             }
         };
-        if let Some(k) = found {
-            return Some((clause, k));
+        if let Some((k, old)) = found {
+            return Some((clause, k, old));
         }
     }
     None
@@ -254,18 +259,27 @@ fn upsert_update(
     update: &UpsertUpdatePlan,
     changer: &Changer,
     key: &RowKey,
+    old: Option<Row>,
     excluded: &[Value],
     work: &mut Work,
     ctx: &Ctx,
 ) -> Result<Stored> {
-    let table = work.working.table_or_err(changer.table)?;
-    let Some(old) = table.rows.get(key) else {
-        return Err(crate::error::Error::invalid(format!("no row with key {key} in table {}", changer.table)));
+    let old =
+        match old {
+            Some(old) => old,
+            None => work.working.table_or_err(changer.table)?.rows.get(key).ok_or_else(|| {
+                crate::error::Error::invalid(format!("no row with key {key} in table {}", changer.table))
+            })?,
+        };
+    let both;
+    let row: &[Value] = match update.reads_excluded {
+        true => {
+            both = [&old[..], excluded].concat();
+            &both
+        }
+        false => &old,
     };
-    let mut both = Vec::with_capacity(old.len() + excluded.len());
-    both.extend_from_slice(&old);
-    both.extend_from_slice(excluded);
-    let env = Env { row: &both, aggs: &[], ctx };
+    let env = Env { row, aggs: &[], ctx };
     if let Some(f) = &update.filter {
         if !is_true(f, &env)? {
             return Ok(Stored::Skipped);

@@ -368,6 +368,9 @@ pub enum ConflictTarget {
 pub struct UpsertUpdatePlan {
     pub assignments: Vec<(usize, BExpr)>,
     pub filter: Option<BExpr>,
+    /// Whether SET or WHERE reads `excluded` (or a subquery might): otherwise they are
+    /// evaluated over the stored row alone.
+    pub reads_excluded: bool,
 }
 
 /// `RETURNING …`: expressions over a changed row (the new one; the old one for DELETE).

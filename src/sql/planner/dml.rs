@@ -286,7 +286,13 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
         assignments.push((col, binder.bind(e)?));
     }
     let filter = update.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
-    Ok(UpsertPlan { target, update: Some(UpsertUpdatePlan { assignments, filter }) })
+    let width = schema.columns.len();
+    let reads_excluded = assignments.iter().map(|(_, e)| e).chain(&filter).any(|e| {
+        let mut outside = e.has_subquery();
+        e.visit_columns(&mut |c| outside |= c >= width);
+        outside
+    });
+    Ok(UpsertPlan { target, update: Some(UpsertUpdatePlan { assignments, filter, reads_excluded }) })
 }
 
 /// `RETURNING …`, bound over the table's columns (`*` is every one).
