@@ -82,7 +82,10 @@ fn plain_insert() -> impl Strategy<Value = String> {
 fn update() -> impl Strategy<Value = String> {
     let set = prop::sample::select(vec!["a = a + 1", "b = b + 1", "k = k || 'y'", "u = u + 1", "a = NULL, b = 7"]);
     let filter = prop::sample::select(vec!["", " WHERE id < 3", " WHERE a > 10", " WHERE k IS NULL", " WHERE u = 1"]);
-    (set, filter, returning()).prop_map(|(s, w, r)| format!("UPDATE t SET {s}{w}{r}"))
+    let verb = prop::sample::select(vec!["UPDATE", "UPDATE", "UPDATE OR IGNORE", "UPDATE OR REPLACE"]);
+    let set =
+        prop_oneof![set.prop_map(str::to_string), (int(1, 7), key()).prop_map(|(i, k)| format!("id = {i}, k = {k}"))];
+    (verb, set, filter, returning()).prop_map(|(v, s, w, r)| format!("{v} t SET {s}{w}{r}"))
 }
 
 fn delete() -> impl Strategy<Value = String> {

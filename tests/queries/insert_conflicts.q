@@ -18,3 +18,14 @@ COMMIT;
 INSERT OR REPLACE INTO users VALUES (10, 'a@x', 31, 'ann again');
 SELECT id, email, name FROM users ORDER BY id;
 INSERT OR FAIL INTO users VALUES (11, 'z@x', 1, 'zed');
+-- UPDATE OR IGNORE skips the rows whose change breaks a constraint; OR REPLACE deletes the rows in the way.
+CREATE TABLE slots (id INTEGER PRIMARY KEY, code TEXT UNIQUE, n INTEGER CHECK (n < 10));
+INSERT INTO slots VALUES (1, 'a', 1), (2, 'b', 5), (3, 'c', 8);
+UPDATE OR IGNORE slots SET n = n * 2;
+SELECT * FROM slots ORDER BY id;
+UPDATE OR IGNORE slots SET code = 'c' WHERE id = 1;
+UPDATE OR REPLACE slots SET code = 'c' WHERE id = 1;
+SELECT * FROM slots ORDER BY id;
+-- A NULL integer key is a datatype mismatch, which IGNORE does not skip.
+UPDATE OR IGNORE slots SET id = NULL;
+UPDATE OR FAIL slots SET n = 0;

@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use super::{clashing, kept_for, new_key, remove_rows, returned_row, validate, Changer, Work, Written};
-use crate::error::{ErrorKind, Result};
+use super::{clashing, kept_for, new_key, remove_rows, returned_row, under_conflict, validate, Changer, Work, Written};
+use crate::error::Result;
 use crate::exec::eval::{eval, is_true, push_value, Ctx, Env};
 use crate::exec::select::run_select;
 use crate::exec::trigger::{Event, Triggers};
-use crate::sql::ast::Conflict;
 use crate::sql::plan::{BExpr, ConflictTarget, InsertPlan, InsertSourcePlan, UpsertPlan, UpsertUpdatePlan};
 use crate::storage::{Change, ColumnDefault, Row, RowKey, State, Table, TableSchema, TriggerTiming, Value, WriteOp};
 
@@ -46,8 +45,14 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<(Written
             Triggers::load(&state, &plan.table, Event::Update(&set), ctx)?
         }
     };
-    let changer =
-        Changer { table: &plan.table, schema, checks: &plan.checks, ttl: None, triggers: update_triggers.as_ref() };
+    let changer = Changer {
+        table: &plan.table,
+        schema,
+        checks: &plan.checks,
+        ttl: None,
+        triggers: update_triggers.as_ref(),
+        replace: false,
+    };
     let multi = source.len() > 1;
     let mut work = Work::new(state);
     let mut count = 0;
@@ -58,21 +63,12 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<(Written
             ctx.check_interrupt()?;
         }
         let one = || -> Result<()> {
-            // OR IGNORE: a row that breaks a constraint is left out with everything its
-            // BEFORE triggers did (the state is persistent: keeping it is a clone).
-            let before = (plan.conflict == Conflict::Ignore).then(|| work.mark());
-            let stored = insert_row(plan, schema, src, &mut work, triggers.as_ref(), &changer, ctx);
-            let stored = match (stored, before) {
-                (Err(e), Some(mark)) if e.breaks_row_constraint() => {
-                    work.restore(mark);
-                    return Ok(());
-                }
-                (Err(e), _) if plan.conflict == Conflict::Rollback && e.breaks_row_constraint() => {
-                    return Err(ErrorKind::RolledBack(e).into());
-                }
-                (stored, _) => stored?,
-            };
-            let row = match stored {
+            // OR IGNORE leaves out a row that breaks a constraint with everything its
+            // BEFORE triggers did.
+            let stored = under_conflict(plan.conflict, &mut work, |work| {
+                insert_row(plan, schema, src, work, triggers.as_ref(), &changer, ctx).map(Some)
+            })?;
+            let row = match stored.unwrap_or(Stored::Skipped) {
                 Stored::Skipped => return Ok(()),
                 Stored::Updated(row) => Some(row),
                 Stored::Inserted(key, row) => {
@@ -307,20 +303,4 @@ fn replace_clashing(plan: &InsertPlan, key: &RowKey, row: &[Value], work: &mut W
         doomed.retain(|k| !table.is_live(k, now));
     }
     remove_rows(&mut work.working, &plan.table, doomed, &mut work.writes)
-}
-
-/// A statement's state, and how long its write set and reads were, before a row.
-type Mark = (State, usize, usize);
-
-impl Work {
-    /// Where the statement is now, to come back to if the next row is left out.
-    fn mark(&self) -> Mark {
-        (self.working.clone(), self.writes.ops.len(), self.reads.len())
-    }
-
-    fn restore(&mut self, (state, ops, reads): Mark) {
-        self.working = state;
-        self.writes.ops.truncate(ops);
-        self.reads.truncate(reads);
-    }
 }

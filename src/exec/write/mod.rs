@@ -20,6 +20,7 @@ use super::eval::{eval, is_true, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::trigger::{Event, Triggers};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::ast::Conflict;
 use crate::sql::plan::{Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, ReturningPlan, RowChange, UpdatePlan};
 use crate::storage::convert::{fits, store_value};
 use crate::storage::schema::literal_sql;
@@ -48,6 +49,12 @@ pub enum Read {
 
 /// Types, NOT NULL and CHECK for a full row about to be stored.
 fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: &Ctx) -> Result<()> {
+    // An integer key set to NULL (by UPDATE: INSERT assigns one) is SQLite's datatype
+    // mismatch, which no `OR IGNORE` skips.
+    if let Some(k) = schema.integer_key().filter(|&k| row[k].is_null()) {
+        let column = &schema.columns[k].name;
+        return Err(Error::invalid(format!("datatype mismatch: integer key {}.{column} cannot be NULL", schema.name)));
+    }
     for (col, v) in schema.columns.iter().zip(row.iter_mut()) {
         // A value of the column's type (nearly every one) is left where it is.
         if !fits(v, col.ty) {
@@ -116,11 +123,47 @@ impl Work {
         Work { working: state, writes: WriteSet::default(), fks: ForeignKeys::default(), reads: Vec::new() }
     }
 
+    /// Where the statement is now, to come back to if the next row is left out (`OR
+    /// IGNORE`): the state is persistent, so keeping it is a clone.
+    fn mark(&self) -> Mark {
+        (self.working.clone(), self.writes.ops.len(), self.reads.len())
+    }
+
+    fn restore(&mut self, (state, ops, reads): Mark) {
+        self.working = state;
+        self.writes.ops.truncate(ops);
+        self.reads.truncate(reads);
+    }
+
     /// The statement's result, once its deferred foreign key checks pass.
     fn done(mut self, count: usize) -> Result<Written> {
         self.fks.finish(&self.working)?;
         self.reads.append(&mut self.fks.reads);
         Ok(Written { state: self.working, writes: self.writes, count, reads: self.reads })
+    }
+}
+
+/// A statement's state, and how long its write set and reads were, before a row.
+type Mark = (State, usize, usize);
+
+/// Runs one row's change under `OR IGNORE | ROLLBACK | ABORT`: a row that breaks a
+/// constraint is left out with everything done for it (IGNORE), or ends the
+/// transaction (ROLLBACK), or fails the statement (ABORT).
+fn under_conflict<T>(
+    conflict: Conflict,
+    work: &mut Work,
+    change: impl FnOnce(&mut Work) -> Result<Option<T>>,
+) -> Result<Option<T>> {
+    let mark = (conflict == Conflict::Ignore).then(|| work.mark());
+    match (change(work), mark) {
+        (Err(e), Some(mark)) if e.breaks_row_constraint() => {
+            work.restore(mark);
+            Ok(None)
+        }
+        (Err(e), _) if conflict == Conflict::Rollback && e.breaks_row_constraint() => {
+            Err(ErrorKind::RolledBack(e).into())
+        }
+        (done, _) => done,
     }
 }
 
@@ -138,6 +181,8 @@ struct Changer<'a> {
     /// `WITH TTL`: a new lifetime for the changed rows.
     ttl: Option<Option<i64>>,
     triggers: Option<&'a Triggers>,
+    /// `UPDATE OR REPLACE`: rows the new values clash with are deleted first.
+    replace: bool,
 }
 
 impl Changer<'_> {
@@ -165,6 +210,11 @@ impl Changer<'_> {
         let new_key = table_now.key_for(new).unwrap_or_else(|| key.clone());
         let old_expiry = table_now.expiry.get(key).copied();
         let expired = table_now.has_expired_by(|| ctx.now());
+        if self.replace {
+            let doomed = clashing(table_now, &new_key, new, Some(key));
+            remove_rows(working, self.table, doomed, writes)?;
+        }
+        let table_now = working.table_mut(self.table)?;
         if &new_key == key && !expired {
             // The usual change: the row keeps its key and no row has expired, so the
             // table found above takes it.
@@ -266,6 +316,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
         checks: &plan.checks,
         ttl: plan.ttl,
         triggers: triggers.as_ref(),
+        replace: plan.conflict == Conflict::Replace,
     };
     // The rows to change are those of the statement's own snapshot (`state`), read while
     // the changes go to a copy of it: each is changed as the scan meets it, and the scan
@@ -280,6 +331,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
     // row-at-a-time update's.
     let assigned = |cols: &[usize]| cols.iter().any(|c| plan.assignments.iter().any(|(a, _)| a == c));
     let batched = triggers.is_none()
+        && matches!(plan.conflict, Conflict::Abort | Conflict::Rollback)
         && plan.ttl.is_none()
         && schema.foreign_keys.is_empty()
         && table.expiry.is_empty()
@@ -301,33 +353,52 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
         Ok(())
     };
     let mut each = |key: &RowKey, row: &[Value]| -> Result<()> {
-        let env = Env { row, aggs: &[], ctx };
-        // The new row is allocated once, as what is stored, and changed in place while
-        // nobody else holds it.
-        let mut new = Row::from(row);
-        let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
-        for (col, e) in &plan.assignments {
-            values[*col] = eval(e, &env)?;
-        }
-        if !changer.prepare(row, &mut new, &mut work, ctx)? {
+        // Under OR REPLACE an earlier row's change may have deleted this one, or moved
+        // another under its key: the row is read again as it is now, as SQLite does.
+        let current;
+        let row = match plan.conflict {
+            Conflict::Replace => match work.working.table_or_err(&plan.table)?.rows.get(key) {
+                Some(now) => {
+                    current = now;
+                    &current[..]
+                }
+                None => return Ok(()),
+            },
+            _ => row,
+        };
+        let change = |work: &mut Work| -> Result<Option<Row>> {
+            let env = Env { row, aggs: &[], ctx };
+            // The new row is allocated once, as what is stored, and changed in place
+            // while nobody else holds it.
+            let mut new = Row::from(row);
+            let values = Arc::get_mut(&mut new).expect("a row just copied is held by nobody else");
+            for (col, e) in &plan.assignments {
+                values[*col] = eval(e, &env)?;
+            }
+            if !changer.prepare(row, &mut new, work, ctx)? {
+                return Ok(None);
+            }
+            if batched {
+                if table.key_for(&new).is_none_or(|k| &k == key) {
+                    let change = Change::Update(new.clone());
+                    work.writes.ops.push(WriteOp::Row { table: plan.table.clone(), key: key.clone(), change });
+                    pending.push((key.clone(), new.clone()));
+                    return Ok(Some(new));
+                }
+                // A new key: the rows before it are changed first, as they would have been.
+                flush(&mut work.working, &mut pending)?;
+            }
+            changer.store(key, row, &new, work, ctx)?;
+            Ok(Some(new))
+        };
+        let Some(new) = under_conflict(plan.conflict, &mut work, change)? else {
             return Ok(());
-        }
+        };
         if let Some(r) = &plan.returning {
             returned.push(returned_row(r, &new, ctx)?);
         }
         count += 1;
-        if batched {
-            if table.key_for(&new).is_none_or(|k| &k == key) {
-                let op =
-                    WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Update(new.clone()) };
-                work.writes.ops.push(op);
-                pending.push((key.clone(), new));
-                return Ok(());
-            }
-            // A new key: the rows before it are changed first, as they would have been.
-            flush(&mut work.working, &mut pending)?;
-        }
-        changer.store(key, row, &new, &mut work, ctx)
+        Ok(())
     };
     matching(table, &plan.access, plan.filter.as_ref(), Columns::All, at, |key, row| each(key, &row))?;
     flush(&mut work.working, &mut pending)?;

@@ -100,11 +100,10 @@ impl fmt::Display for Insert {
         if let Some(w) = &self.with {
             write!(f, "{w} ")?;
         }
-        let verb = match self.conflict {
-            Conflict::Abort => "INSERT",
-            other => other.sql(),
-        };
-        write!(f, "{verb} INTO {}", quote_ident(&self.table))?;
+        match self.conflict {
+            Conflict::Abort => write!(f, "INSERT INTO {}", quote_ident(&self.table))?,
+            other => write!(f, "INSERT OR {} INTO {}", other.sql(), quote_ident(&self.table))?,
+        }
         if let Some(a) = &self.alias {
             write!(f, " AS {}", quote_ident(a))?;
         }
@@ -160,7 +159,11 @@ impl fmt::Display for Update {
         if let Some(w) = &self.with {
             write!(f, "{w} ")?;
         }
-        write!(f, "UPDATE {} SET {}", quote_ident(&self.table), assignments_sql(&self.assignments))?;
+        f.write_str("UPDATE ")?;
+        if self.conflict != Conflict::Abort {
+            write!(f, "OR {} ", self.conflict.sql())?;
+        }
+        write!(f, "{} SET {}", quote_ident(&self.table), assignments_sql(&self.assignments))?;
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
         }

@@ -265,12 +265,13 @@ pub enum Conflict {
 }
 
 impl Conflict {
+    /// The words after `INSERT OR` / `UPDATE OR`.
     pub fn sql(self) -> &'static str {
         match self {
-            Conflict::Abort => "INSERT OR ABORT",
-            Conflict::Ignore => "INSERT OR IGNORE",
-            Conflict::Replace => "INSERT OR REPLACE",
-            Conflict::Rollback => "INSERT OR ROLLBACK",
+            Conflict::Abort => "ABORT",
+            Conflict::Ignore => "IGNORE",
+            Conflict::Replace => "REPLACE",
+            Conflict::Rollback => "ROLLBACK",
         }
     }
 }
@@ -315,6 +316,8 @@ pub struct UpsertUpdate {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Update {
     pub with: Option<With>,
+    /// `UPDATE OR …`: what a row whose change breaks a constraint does.
+    pub conflict: Conflict,
     pub table: String,
     pub assignments: Vec<(String, Expr)>,
     pub filter: Option<Expr>,

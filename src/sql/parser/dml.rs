@@ -19,21 +19,7 @@ impl Builder {
             match q.as_rule() {
                 Rule::with_clause => with = Some(self.with_clause(q)?),
                 Rule::replace => conflict = Conflict::Replace,
-                Rule::or_conflict => {
-                    let word = q.into_inner().last().expect("OR names a conflict action");
-                    conflict = match word.as_rule() {
-                        Rule::K_REPLACE => Conflict::Replace,
-                        Rule::K_IGNORE => Conflict::Ignore,
-                        Rule::K_FAIL => {
-                            let message = "INSERT OR FAIL is not supported yet: OR ABORT (the default) changes \
-                                           nothing, OR IGNORE skips the rows that break a constraint"
-                                .to_string();
-                            return Err(ErrorKind::Parse { message, offset: word.as_span().start() }.into());
-                        }
-                        Rule::K_ROLLBACK => Conflict::Rollback,
-                        _ => Conflict::Abort,
-                    };
-                }
+                Rule::or_conflict => conflict = or_conflict(q, "INSERT")?,
                 Rule::qname => table = qname(q),
                 Rule::insert_alias => {
                     alias = Some(unquote_ident(q.into_inner().last().expect("AS names the table").as_str()))
@@ -112,6 +98,7 @@ impl Builder {
     pub(super) fn update(&self, p: Pair<Rule>) -> Result<Update> {
         let mut update = Update {
             with: None,
+            conflict: Conflict::Abort,
             table: String::new(),
             assignments: Vec::new(),
             filter: None,
@@ -121,6 +108,7 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::with_clause => update.with = Some(self.with_clause(q)?),
+                Rule::or_conflict => update.conflict = or_conflict(q, "UPDATE")?,
                 Rule::qname => update.table = qname(q),
                 Rule::with_ttl => update.ttl = Some(with_ttl(q)),
                 Rule::assignment => update.assignments.push(self.assignment(q)?),
@@ -145,6 +133,24 @@ impl Builder {
         }
         Ok(delete)
     }
+}
+
+/// `OR REPLACE | IGNORE | ABORT | ROLLBACK` after INSERT or UPDATE.
+fn or_conflict(p: Pair<Rule>, verb: &str) -> Result<Conflict> {
+    let word = p.into_inner().last().expect("OR names a conflict action");
+    Ok(match word.as_rule() {
+        Rule::K_REPLACE => Conflict::Replace,
+        Rule::K_IGNORE => Conflict::Ignore,
+        Rule::K_ROLLBACK => Conflict::Rollback,
+        Rule::K_FAIL => {
+            let message = format!(
+                "{verb} OR FAIL is not supported yet: OR ABORT (the default) changes nothing, OR IGNORE skips the \
+                 rows that break a constraint"
+            );
+            return Err(ErrorKind::Parse { message, offset: word.as_span().start() }.into());
+        }
+        _ => Conflict::Abort,
+    })
 }
 
 /// `WITH TTL 'interval'` or `WITH TTL NULL`.

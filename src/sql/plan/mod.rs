@@ -398,6 +398,8 @@ pub struct CheckPlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpdatePlan {
     pub table: Arc<str>,
+    /// `UPDATE OR …`: what a row whose change breaks a constraint does.
+    pub conflict: crate::sql::ast::Conflict,
     pub access: Access,
     pub assignments: Vec<(usize, BExpr)>,
     pub filter: Option<BExpr>,

@@ -110,8 +110,8 @@ pub(super) fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<P
             ("INSERT", ViewWrite::Insert { mapping, source })
         }
         Statement::Update(u) => {
-            if u.ttl.is_some() {
-                return Err(Error::invalid(format!("cannot use WITH TTL to update view {view}")));
+            if u.ttl.is_some() || u.conflict != Conflict::Abort {
+                return Err(Error::invalid(format!("cannot use UPDATE OR … or WITH TTL to update view {view}")));
             }
             // The view's rows that match, each followed by its new values.
             let mut items = vec![SelectItem::Wildcard];
@@ -326,7 +326,7 @@ pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
     let access = access::choose(state.table_or_err(&u.table)?, filter.as_ref());
     let ttl = plan_ttl(&u.ttl, &key, state)?;
     let returning = plan_returning(&u.returning, &scope, cx)?;
-    Ok(UpdatePlan { table: key.into(), access, assignments, filter, checks, ttl, returning })
+    Ok(UpdatePlan { table: key.into(), conflict: u.conflict, access, assignments, filter, checks, ttl, returning })
 }
 
 /// A duration given as an interval text or a number of seconds.
