@@ -144,6 +144,10 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
                 Output::Written(write::run_ddl(op, state)?, "created")
             }
         }
+        Plan::CreateTableAs { name, query, declared } => {
+            let rows = select::run_select(query, state, ctx)?;
+            Output::Written(write::create_table_as(name, rows, declared, state)?, "created")
+        }
         Plan::CreateIndex { table, index, if_not_exists } => ddl(
             *if_not_exists && state.index_owner(&index.name).is_some(),
             || WriteOp::CreateIndex { table: table.clone(), index: Box::new(index.clone()) },

@@ -94,6 +94,20 @@ impl Resolver<'_> {
                     InsertSource::Select(s) => self.select(s)?,
                     InsertSource::DefaultValues => {}
                 }
+                // Upsert clauses name the table as it was written.
+                if let (None, Some((_, bare))) = (&i.alias, i.table.split_once('.')) {
+                    i.alias = Some(bare.to_string());
+                }
+                for u in &mut i.upserts {
+                    self.opt(&mut u.target_filter)?;
+                    if let Some(up) = &mut u.update {
+                        for (_, e) in &mut up.assignments {
+                            self.expr(e)?;
+                        }
+                        self.opt(&mut up.filter)?;
+                    }
+                }
+                self.items(&mut i.returning)?;
             }
             Statement::Update(u) => {
                 self.rename(&mut u.table)?;
@@ -101,10 +115,16 @@ impl Resolver<'_> {
                     self.expr(e)?;
                 }
                 self.opt(&mut u.filter)?;
+                self.items(&mut u.returning)?;
             }
             Statement::Delete(d) => {
                 self.rename(&mut d.table)?;
                 self.opt(&mut d.filter)?;
+                self.items(&mut d.returning)?;
+            }
+            Statement::CreateTableAs { name, query, .. } => {
+                self.rename(name)?;
+                self.select(query)?;
             }
             Statement::CreateTable(c) => {
                 self.rename(&mut c.name)?;
@@ -165,6 +185,15 @@ impl Resolver<'_> {
         }
     }
 
+    fn items(&self, items: &mut [SelectItem]) -> Result<()> {
+        for item in items {
+            if let SelectItem::Expr { expr, .. } = item {
+                self.expr(expr)?;
+            }
+        }
+        Ok(())
+    }
+
     fn select(&self, s: &mut Select) -> Result<()> {
         let depth = self.ctes.borrow().len();
         if let Some(with) = &mut s.with {
@@ -188,11 +217,7 @@ impl Resolver<'_> {
                 self.opt(&mut j.on)?;
             }
         }
-        for item in &mut s.columns {
-            if let SelectItem::Expr { expr, .. } = item {
-                self.expr(expr)?;
-            }
-        }
+        self.items(&mut s.columns)?;
         self.opt(&mut s.filter)?;
         for e in &mut s.group_by {
             self.expr(e)?;

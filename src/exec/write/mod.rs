@@ -20,12 +20,14 @@ use super::eval::{eval, is_true, truth, Ctx, Env};
 use super::foreign::ForeignKeys;
 use super::trigger::{Event, Triggers};
 use crate::error::{Error, ErrorKind, Result};
+use crate::exec::ResultSet;
 use crate::sql::ast::Conflict;
 use crate::sql::plan::{Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, ReturningPlan, RowChange, UpdatePlan};
 use crate::storage::convert::{fits, store_value};
 use crate::storage::schema::literal_sql;
 use crate::storage::{
-    Change, ColumnDefault, Row, RowKey, State, Table, TableSchema, TriggerTiming, Value, WriteOp, WriteSet,
+    Change, Column, ColumnDefault, DataType, Row, RowKey, State, Table, TableSchema, TriggerTiming, Value, WriteOp,
+    WriteSet,
 };
 
 /// A write statement's result: the new state, what changed, and how many rows.
@@ -550,6 +552,65 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
     }
     let writes = WriteSet { ops };
     Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new() })
+}
+
+/// `CREATE TABLE … AS query`: a table (keyed by a hidden rowid) of the query's columns,
+/// each of its declared type or else of the type its values share, and its rows.
+pub fn create_table_as(name: &str, result: ResultSet, declared: &[Option<DataType>], state: &State) -> Result<Written> {
+    let mut columns: Vec<Column> = Vec::with_capacity(result.columns.len());
+    for (i, shown) in result.columns.iter().enumerate() {
+        // A name given twice gets a number, as SQLite does (`a`, `a:1`).
+        let mut col = shown.clone();
+        let mut n = 0;
+        while columns.iter().any(|c| c.name.eq_ignore_ascii_case(&col)) {
+            n += 1;
+            col = format!("{shown}:{n}");
+        }
+        let ty = match declared.get(i).copied().flatten() {
+            Some(ty) => ty,
+            None => shared_type(result.rows.iter().map(|r| &r[i])),
+        };
+        columns.push(Column { name: col, ty, not_null: false, default: None });
+    }
+    let schema = Arc::new(TableSchema { name: name.to_string(), columns, ..TableSchema::default() });
+    let table: Arc<str> = name.to_ascii_lowercase().into();
+    let mut ops = Vec::with_capacity(result.rows.len() + 1);
+    ops.push(WriteOp::CreateTable(schema.clone()));
+    for (i, row) in result.rows.into_iter().enumerate() {
+        let row = row
+            .into_iter()
+            .zip(&schema.columns)
+            .map(|(v, c)| store_value(v, c.ty, name, &c.name))
+            .collect::<Result<Box<[Value]>>>()?;
+        let key = RowKey::Int(i as i64 + 1);
+        ops.push(WriteOp::Row { table: Arc::clone(&table), key, change: Change::Insert(row) });
+    }
+    let writes = WriteSet { ops };
+    Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new() })
+}
+
+/// The type every non-NULL value has (INTEGER and REAL together make REAL); ANY when
+/// they differ or there are none.
+fn shared_type<'a>(values: impl Iterator<Item = &'a Value>) -> DataType {
+    let mut ty = None;
+    for v in values {
+        let this = match v {
+            Value::Null => continue,
+            Value::Integer(_) => DataType::Integer,
+            Value::Real(_) => DataType::Real,
+            Value::Text(_) => DataType::Text,
+            Value::Boolean(_) => DataType::Boolean,
+            Value::Timestamp(_) => DataType::Timestamp,
+            _ => return DataType::Any,
+        };
+        ty = match (ty, this) {
+            (None, t) => Some(t),
+            (Some(a), b) if a == b => Some(a),
+            (Some(DataType::Integer | DataType::Real), DataType::Integer | DataType::Real) => Some(DataType::Real),
+            _ => return DataType::Any,
+        };
+    }
+    ty.unwrap_or(DataType::Any)
 }
 
 /// Applies one catalog change (CREATE/DROP) to a copy of the state.

@@ -17,6 +17,12 @@ pub enum Statement {
     Update(Update),
     Delete(Delete),
     CreateTable(CreateTable),
+    /// `CREATE TABLE name AS select`: a table of the query's columns and rows.
+    CreateTableAs {
+        name: String,
+        if_not_exists: bool,
+        query: Box<Select>,
+    },
     DropTable {
         name: String,
         if_exists: bool,

@@ -22,6 +22,19 @@ impl Builder {
             Rule::update_stmt => Statement::Update(self.update(p)?),
             Rule::delete_stmt => Statement::Delete(self.delete(p)?),
             Rule::create_table => Statement::CreateTable(self.create_table(p)?),
+            Rule::create_table_as => {
+                let (mut name, mut if_not_exists, mut query) = (String::new(), false, None);
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::qname => name = qname(q),
+                        Rule::if_not_exists => if_not_exists = true,
+                        Rule::select_stmt => query = Some(Box::new(self.select(q)?)),
+                        _ => {}
+                    }
+                }
+                let query = query.expect("CREATE TABLE … AS has a query");
+                Statement::CreateTableAs { name, if_not_exists, query }
+            }
             Rule::drop_table => {
                 let mut if_exists = false;
                 let mut name = String::new();

@@ -434,6 +434,13 @@ pub enum Plan {
         /// DEFAULT expressions, which the executor evaluates into the schema.
         defaults: Vec<DefaultPlan>,
     },
+    /// `CREATE TABLE … AS select`: each column's type is `declared` (the type of the
+    /// table column it names) or, when `None`, that of the values the query gives.
+    CreateTableAs {
+        name: String,
+        query: Box<SelectPlan>,
+        declared: Vec<Option<DataType>>,
+    },
     DropTable {
         name: String,
         if_exists: bool,
@@ -534,6 +541,7 @@ impl Plan {
         match self {
             Plan::Select(p) | Plan::WritingSelect(p) => p.read_tables(),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => p.read_tables(),
+            Plan::CreateTableAs { query, .. } => query.read_tables(),
             Plan::Update(p) => vec![&*p.table],
             Plan::Delete(p) => vec![&*p.table],
             _ => Vec::new(),
@@ -547,6 +555,7 @@ impl Plan {
         match self {
             Plan::Select(p) | Plan::Explain(p) | Plan::WritingSelect(p) => !past(p),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => !past(p),
+            Plan::CreateTableAs { query, .. } => !past(query),
             _ => true,
         }
     }
@@ -560,6 +569,7 @@ impl Plan {
                 | Plan::Update(_)
                 | Plan::Delete(_)
                 | Plan::CreateTable { .. }
+                | Plan::CreateTableAs { .. }
                 | Plan::DropTable { .. }
                 | Plan::CreateView { .. }
                 | Plan::DropView { .. }

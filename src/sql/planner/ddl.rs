@@ -298,3 +298,34 @@ pub(in crate::sql) fn strip_outer_parens(sql: &str) -> String {
     }
     inner.to_string()
 }
+
+/// The declared type of each column of `CREATE TABLE … AS query` that names a column
+/// of a table in the query's FROM (`None` for the others, typed by their values).
+pub(super) fn declared_types(query: &Select, state: &State) -> Vec<Option<DataType>> {
+    // Only a plain SELECT over tables is looked into.
+    let mut scope = Scope::default();
+    let mut types = Vec::new();
+    let tables = query.from.iter().flat_map(|t| std::iter::once(&t.table).chain(t.joins.iter().map(|j| &j.table)));
+    for t in tables {
+        let plain = t.subquery.is_none() && t.function.is_none() && t.as_of.is_none();
+        let Some(table) = state.table(&t.name).filter(|_| plain) else {
+            return Vec::new();
+        };
+        let Ok((mut one, _)) = table_scope(state, &t.name, t.alias.as_ref()) else { return Vec::new() };
+        let mut st = one.tables.remove(0);
+        st.offset = types.len();
+        types.extend(table.schema.columns.iter().map(|c| c.ty));
+        scope.tables.push(st);
+    }
+    if !query.compound.is_empty() {
+        return Vec::new();
+    }
+    let Ok(items) = expand_columns(&query.columns, &scope) else { return Vec::new() };
+    items
+        .iter()
+        .map(|(e, _, _)| match e {
+            Expr::Column { table, name } => scope.resolve(table.as_deref(), name).ok().map(|i| types[i]),
+            _ => None,
+        })
+        .collect()
+}

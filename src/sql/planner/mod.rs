@@ -62,6 +62,17 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
         Statement::Insert(i) => Plan::Insert(plan_insert(i, cx)?),
         Statement::Update(u) => Plan::Update(plan_update(u, cx)?),
         Statement::Delete(d) => Plan::Delete(plan_delete(d, cx)?),
+        Statement::CreateTableAs { name, if_not_exists, query } => {
+            if state.table(name).is_some() || state.view(name).is_some() {
+                if *if_not_exists {
+                    return Ok(Plan::Nothing);
+                }
+                return Err(Error::invalid(format!("table {name} already exists")));
+            }
+            let declared = declared_types(query, state);
+            let query = Box::new(plan_select(query, &cx)?);
+            Plan::CreateTableAs { name: name.clone(), query, declared }
+        }
         Statement::CreateTable(c) => {
             let (schema, defaults) = plan_create(c, state)?;
             Plan::CreateTable { schema: Arc::new(schema), if_not_exists: c.if_not_exists, defaults }
