@@ -22,7 +22,9 @@ use super::trigger::{Event, Triggers};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::ResultSet;
 use crate::sql::ast::Conflict;
-use crate::sql::plan::{Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, ReturningPlan, RowChange, UpdatePlan};
+use crate::sql::plan::{
+    Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, ReturningPlan, RowChange, RowLimitPlan, SortExpr, UpdatePlan,
+};
 use crate::storage::convert::{fits, store_value};
 use crate::storage::schema::literal_sql;
 use crate::storage::{
@@ -402,7 +404,14 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
         count += 1;
         Ok(())
     };
-    matching(table, &plan.access, plan.filter.as_ref(), Columns::All, at, |key, row| each(key, &row))?;
+    match &plan.limit {
+        None => matching(table, &plan.access, plan.filter.as_ref(), Columns::All, at, |key, row| each(key, &row))?,
+        Some(limit) => {
+            for (key, row) in limited(table, &plan.access, plan.filter.as_ref(), limit, at)? {
+                each(&key, &row)?;
+            }
+        }
+    }
     flush(&mut work.working, &mut pending)?;
     Ok((work.done(count)?, returned))
 }
@@ -418,13 +427,21 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<(Written
         Some(_) => Columns::All,
         None => Columns::Some(crate::storage::rows::Mask::EMPTY),
     };
-    matching(table, &plan.access, plan.filter.as_ref(), columns, at, |k, row| {
-        keys.push(k.clone());
-        if plan.returning.is_some() {
-            olds.push(Row::from(&row[..]));
+    match &plan.limit {
+        None => matching(table, &plan.access, plan.filter.as_ref(), columns, at, |k, row| {
+            keys.push(k.clone());
+            if plan.returning.is_some() {
+                olds.push(Row::from(&row[..]));
+            }
+            Ok(())
+        })?,
+        Some(limit) => {
+            for (key, row) in limited(table, &plan.access, plan.filter.as_ref(), limit, at)? {
+                keys.push(key);
+                olds.push(row);
+            }
         }
-        Ok(())
-    })?;
+    }
     let triggers = Triggers::load(&state, &plan.table, Event::Delete, ctx)?;
     let kept = plan.returning.as_ref().and_then(|r| kept_for(&state, r.exprs.iter()));
     let returning_ctx = &Ctx { state: kept.as_ref(), ..*ctx };
@@ -473,6 +490,45 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<(Written
         }
     }
     Ok((work.done(count)?, returned))
+}
+
+/// The rows an UPDATE or DELETE with `[ORDER BY …] LIMIT` changes: those that pass
+/// WHERE (each once), sorted when ORDER BY says so, from OFFSET on and LIMIT of them (a
+/// negative LIMIT is none).
+fn limited(
+    table: &Table,
+    access: &Access,
+    filter: Option<&BExpr>,
+    plan: &RowLimitPlan,
+    ctx: &Ctx,
+) -> Result<Vec<(RowKey, Row)>> {
+    let limit = super::select::bound(Some(&plan.limit), ctx, "LIMIT")?.filter(|l| *l >= 0);
+    let offset = super::select::bound(plan.offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0).max(0) as usize;
+    let mut seen = std::collections::HashSet::new();
+    let mut rows: Vec<(Vec<Value>, RowKey, Row)> = Vec::new();
+    matching(table, access, filter, Columns::All, ctx, |key, row| {
+        if seen.insert(key.clone()) {
+            let env = Env { row: &row, aggs: &[], ctx };
+            let sort = plan
+                .order_by
+                .iter()
+                .map(|k| match &k.expr {
+                    SortExpr::Expr(e) => eval(e, &env),
+                    SortExpr::Output(_) => Ok(Value::Null),
+                })
+                .collect::<Result<_>>()?;
+            rows.push((sort, key.clone(), Row::from(&row[..])));
+        }
+        Ok(())
+    })?;
+    if !plan.order_by.is_empty() {
+        rows.sort_by(|a, b| super::select::compare_keys(&plan.order_by, &a.0, &b.0));
+    }
+    let taken = rows.into_iter().skip(offset);
+    Ok(match limit {
+        Some(n) => taken.take(n as usize).map(|(_, k, r)| (k, r)).collect(),
+        None => taken.map(|(_, k, r)| (k, r)).collect(),
+    })
 }
 
 /// Calls `f` with each row an UPDATE or DELETE changes: those its access path finds that

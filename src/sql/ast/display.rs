@@ -168,8 +168,22 @@ impl fmt::Display for Update {
             write!(f, " WHERE {w}")?;
         }
         f.write_str(&ttl_sql(&self.ttl))?;
-        f.write_str(&returning_sql(&self.returning))
+        f.write_str(&returning_sql(&self.returning))?;
+        f.write_str(&limit_sql(&self.limit))
     }
+}
+
+fn limit_sql(limit: &Option<RowLimit>) -> String {
+    let Some(l) = limit else { return String::new() };
+    let mut out = String::new();
+    if !l.order_by.is_empty() {
+        out += &format!(" ORDER BY {}", comma(&l.order_by));
+    }
+    out += &format!(" LIMIT {}", l.limit);
+    if let Some(o) = &l.offset {
+        out += &format!(" OFFSET {o}");
+    }
+    out
 }
 
 impl fmt::Display for Delete {
@@ -181,7 +195,8 @@ impl fmt::Display for Delete {
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
         }
-        f.write_str(&returning_sql(&self.returning))
+        f.write_str(&returning_sql(&self.returning))?;
+        f.write_str(&limit_sql(&self.limit))
     }
 }
 

@@ -330,6 +330,15 @@ pub struct Update {
     /// As for INSERT: a new expiry for the updated rows, or none.
     pub ttl: Option<Option<String>>,
     pub returning: Vec<SelectItem>,
+    pub limit: Option<RowLimit>,
+}
+
+/// `[ORDER BY …] LIMIT n [OFFSET m]` of an UPDATE or DELETE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowLimit {
+    pub order_by: Vec<OrderItem>,
+    pub limit: Expr,
+    pub offset: Option<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -339,6 +348,7 @@ pub struct Delete {
     pub filter: Option<Expr>,
     /// `RETURNING …` over each deleted row (empty when there is none).
     pub returning: Vec<SelectItem>,
+    pub limit: Option<RowLimit>,
 }
 
 /// `CREATE TRIGGER name timing event ON table [WHEN expr] BEGIN step; … END`.

@@ -89,6 +89,25 @@ impl Builder {
         Ok((col, value))
     }
 
+    /// `[ORDER BY …] LIMIT n [OFFSET m]` of an UPDATE or DELETE.
+    fn row_limit(&self, p: Pair<Rule>) -> Result<RowLimit> {
+        let mut order_by = Vec::new();
+        let mut limit = (None, None);
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::order_by => {
+                    for item in q.into_inner().filter(|i| i.as_rule() == Rule::order_item) {
+                        order_by.push(self.order_item(item)?);
+                    }
+                }
+                Rule::limit_clause => limit = self.limit(q)?,
+                _ => {}
+            }
+        }
+        let (Some(limit), offset) = limit else { unreachable!("row_limit has a LIMIT") };
+        Ok(RowLimit { order_by, limit, offset })
+    }
+
     /// `RETURNING item, …`.
     fn returning(&self, p: Pair<Rule>) -> Result<Vec<SelectItem>> {
         let cols = p.into_inner().find(|q| q.as_rule() == Rule::result_cols).expect("RETURNING has columns");
@@ -104,6 +123,7 @@ impl Builder {
             filter: None,
             ttl: None,
             returning: Vec::new(),
+            limit: None,
         };
         for q in p.into_inner() {
             match q.as_rule() {
@@ -114,6 +134,7 @@ impl Builder {
                 Rule::assignment => update.assignments.push(self.assignment(q)?),
                 Rule::where_clause => update.filter = Some(self.last_expr(q)?),
                 Rule::returning => update.returning = self.returning(q)?,
+                Rule::row_limit => update.limit = Some(self.row_limit(q)?),
                 _ => {}
             }
         }
@@ -121,13 +142,14 @@ impl Builder {
     }
 
     pub(super) fn delete(&self, p: Pair<Rule>) -> Result<Delete> {
-        let mut delete = Delete { with: None, table: String::new(), filter: None, returning: Vec::new() };
+        let mut delete = Delete { with: None, table: String::new(), filter: None, returning: Vec::new(), limit: None };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::with_clause => delete.with = Some(self.with_clause(q)?),
                 Rule::qname => delete.table = qname(q),
                 Rule::where_clause => delete.filter = Some(self.last_expr(q)?),
                 Rule::returning => delete.returning = self.returning(q)?,
+                Rule::row_limit => delete.limit = Some(self.row_limit(q)?),
                 _ => {}
             }
         }

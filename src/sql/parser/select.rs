@@ -6,6 +6,17 @@ use super::*;
 use crate::error::Result;
 
 impl Builder {
+    /// `LIMIT n [OFFSET m]` or `LIMIT m, n`: the limit and the offset.
+    pub(super) fn limit(&self, p: Pair<Rule>) -> Result<(Option<Expr>, Option<Expr>)> {
+        let mut inner = p.into_inner().filter(|i| i.as_rule() != Rule::K_LIMIT);
+        let first = self.expr(inner.next().expect("LIMIT has an expression"))?;
+        Ok(match inner.next() {
+            Some(rest) if rest.as_rule() == Rule::limit_comma => (Some(self.last_expr(rest)?), Some(first)),
+            Some(rest) => (Some(first), Some(self.last_expr(rest)?)),
+            None => (Some(first), None),
+        })
+    }
+
     pub(super) fn select(&self, p: Pair<Rule>) -> Result<Select> {
         let mut select = Select::default();
         let mut op = None;
@@ -65,21 +76,7 @@ impl Builder {
                         select.order_by.push(self.order_item(item)?);
                     }
                 }
-                Rule::limit_clause => {
-                    let mut inner = q.into_inner().filter(|i| i.as_rule() != Rule::K_LIMIT);
-                    let first = self.expr(inner.next().expect("LIMIT has an expression"))?;
-                    match inner.next() {
-                        Some(rest) if rest.as_rule() == Rule::limit_comma => {
-                            select.offset = Some(first);
-                            select.limit = Some(self.last_expr(rest)?);
-                        }
-                        Some(rest) => {
-                            select.limit = Some(first);
-                            select.offset = Some(self.last_expr(rest)?);
-                        }
-                        None => select.limit = Some(first),
-                    }
-                }
+                Rule::limit_clause => (select.limit, select.offset) = self.limit(q)?,
                 _ => {}
             }
         }

@@ -407,6 +407,16 @@ pub struct UpdatePlan {
     /// `WITH TTL`: a new lifetime for the updated rows (`Some(None)`: no expiry).
     pub ttl: Option<Option<i64>>,
     pub returning: Option<ReturningPlan>,
+    pub limit: Option<RowLimitPlan>,
+}
+
+/// `[ORDER BY …] LIMIT n [OFFSET m]` of an UPDATE or DELETE: the rows that pass WHERE
+/// are sorted (or taken in scan order) and only those in the window change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowLimitPlan {
+    pub order_by: Vec<SortKey>,
+    pub limit: BExpr,
+    pub offset: Option<BExpr>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -415,6 +425,7 @@ pub struct DeletePlan {
     pub access: Access,
     pub filter: Option<BExpr>,
     pub returning: Option<ReturningPlan>,
+    pub limit: Option<RowLimitPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -110,7 +110,7 @@ pub(super) fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<P
             ("INSERT", ViewWrite::Insert { mapping, source })
         }
         Statement::Update(u) => {
-            if u.ttl.is_some() || u.conflict != Conflict::Abort {
+            if u.ttl.is_some() || u.conflict != Conflict::Abort || u.limit.is_some() {
                 return Err(Error::invalid(format!("cannot use UPDATE OR … or WITH TTL to update view {view}")));
             }
             // The view's rows that match, each followed by its new values.
@@ -125,6 +125,9 @@ pub(super) fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<P
             ("UPDATE", ViewWrite::Update { rows: plan_select(&query, cx)?, set })
         }
         Statement::Delete(d) => {
+            if d.limit.is_some() {
+                return Err(Error::invalid(format!("cannot use LIMIT to delete from view {view}")));
+            }
             let query = Select {
                 columns: vec![SelectItem::Wildcard],
                 from: vec![from_view(view)],
@@ -295,6 +298,22 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
     Ok(UpsertPlan { target, update: Some(UpsertUpdatePlan { assignments, filter, reads_excluded }) })
 }
 
+/// `[ORDER BY …] LIMIT n [OFFSET m]` of an UPDATE or DELETE.
+fn plan_limit(limit: &Option<RowLimit>, scope: &Scope, cx: &Cx) -> Result<Option<RowLimitPlan>> {
+    let Some(l) = limit else { return Ok(None) };
+    let nest = Some(Nesting { planner: cx, outer: &[] });
+    let mut binder = Binder::new(scope, "not allowed in ORDER BY").nested(nest);
+    let mut order_by = Vec::with_capacity(l.order_by.len());
+    for o in &l.order_by {
+        let expr = SortExpr::Expr(binder.bind_key(&o.expr)?);
+        order_by.push(SortKey { expr, desc: o.desc, nulls_first: o.nulls_first.unwrap_or(!o.desc) });
+    }
+    let empty = Scope::default();
+    let mut constant = Binder::new(&empty, "not allowed in LIMIT");
+    let offset = l.offset.as_ref().map(|o| constant.bind(o)).transpose()?;
+    Ok(Some(RowLimitPlan { order_by, limit: constant.bind(&l.limit)?, offset }))
+}
+
 /// `RETURNING …`, bound over the table's columns (`*` is every one).
 fn plan_returning(items: &[SelectItem], scope: &Scope, cx: &Cx) -> Result<Option<ReturningPlan>> {
     if items.is_empty() {
@@ -326,7 +345,18 @@ pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
     let access = access::choose(state.table_or_err(&u.table)?, filter.as_ref());
     let ttl = plan_ttl(&u.ttl, &key, state)?;
     let returning = plan_returning(&u.returning, &scope, cx)?;
-    Ok(UpdatePlan { table: key.into(), conflict: u.conflict, access, assignments, filter, checks, ttl, returning })
+    let limit = plan_limit(&u.limit, &scope, cx)?;
+    Ok(UpdatePlan {
+        table: key.into(),
+        conflict: u.conflict,
+        access,
+        assignments,
+        filter,
+        checks,
+        ttl,
+        returning,
+        limit,
+    })
 }
 
 /// A duration given as an interval text or a number of seconds.
@@ -376,5 +406,6 @@ pub(super) fn plan_delete(d: &Delete, cx: &Cx) -> Result<DeletePlan> {
         d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
     let access = access::choose(state.table_or_err(&d.table)?, filter.as_ref());
     let returning = plan_returning(&d.returning, &scope, cx)?;
-    Ok(DeletePlan { table: key.into(), access, filter, returning })
+    let limit = plan_limit(&d.limit, &scope, cx)?;
+    Ok(DeletePlan { table: key.into(), access, filter, returning, limit })
 }

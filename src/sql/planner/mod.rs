@@ -70,7 +70,7 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
                 return Err(Error::invalid(format!("table {name} already exists")));
             }
             let declared = declared_types(query, state);
-            let query = Box::new(plan_select(query, &cx)?);
+            let query = Box::new(plan_select(query, cx)?);
             Plan::CreateTableAs { name: name.clone(), query, declared }
         }
         Statement::CreateTable(c) => {
