@@ -1,7 +1,8 @@
 //! Differential testing of the writes SQLite users write today — upserts (conflicts on
 //! the primary key and on unique columns, DO NOTHING and DO UPDATE with `excluded` and
-//! WHERE, several clauses in order), `INSERT OR IGNORE|REPLACE`, and RETURNING on
-//! INSERT, UPDATE and DELETE — against bundled SQLite.
+//! WHERE, several clauses in order), `INSERT OR IGNORE|REPLACE`, `UPDATE OR
+//! IGNORE|REPLACE`, `UPDATE … FROM`, and RETURNING on INSERT, UPDATE and DELETE —
+//! against bundled SQLite.
 //!
 //! Each case runs a random sequence of writes on one table in both engines: after each
 //! one, both must have failed (and changed nothing) or both must have returned the same
@@ -17,6 +18,8 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, a INTEGER CHECK (a IS NULL OR a < 100), \
      b INTEGER NOT NULL DEFAULT 0, u INTEGER)",
     "CREATE UNIQUE INDEX t_u ON t (u)",
+    "CREATE TABLE src (id INTEGER, x INTEGER, k TEXT)",
+    "INSERT INTO src VALUES (1, 10, 'b'), (2, 20, 'c'), (5, NULL, 'a'), (9, 90, NULL), (3, 150, 'd')",
 ];
 
 fn int(lo: i64, hi: i64) -> impl Strategy<Value = String> {
@@ -88,13 +91,21 @@ fn update() -> impl Strategy<Value = String> {
     (verb, set, filter, returning()).prop_map(|(v, s, w, r)| format!("{v} t SET {s}{w}{r}"))
 }
 
+fn update_from() -> impl Strategy<Value = String> {
+    let set = prop::sample::select(vec!["a = s.x", "a = s.x, b = b + 1", "k = s.k", "u = s.id % 3", "a = t.a + s.id"]);
+    let filter =
+        prop::sample::select(vec![" WHERE s.id = t.id", " WHERE s.id = t.id AND s.x > 10", " WHERE s.k = t.k"]);
+    let verb = prop::sample::select(vec!["UPDATE", "UPDATE OR IGNORE"]);
+    (verb, set, filter, returning()).prop_map(|(v, s, w, r)| format!("{v} t SET {s} FROM src AS s{w}{r}"))
+}
+
 fn delete() -> impl Strategy<Value = String> {
     let filter = prop::sample::select(vec![" WHERE id = 2", " WHERE a > 50", " WHERE k = 'a'", " WHERE b > 0"]);
     (filter, returning()).prop_map(|(w, r)| format!("DELETE FROM t{w}{r}"))
 }
 
 fn statement() -> impl Strategy<Value = String> {
-    prop_oneof![6 => upsert(), 2 => plain_insert(), 2 => update(), 1 => delete()]
+    prop_oneof![6 => upsert(), 2 => plain_insert(), 2 => update(), 1 => update_from(), 1 => delete()]
 }
 
 fn show_real(r: f64) -> String {

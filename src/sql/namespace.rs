@@ -114,6 +114,13 @@ impl Resolver<'_> {
                 for (_, e) in &mut u.assignments {
                     self.expr(e)?;
                 }
+                for term in &mut u.from {
+                    self.table_ref(&mut term.table)?;
+                    for j in &mut term.joins {
+                        self.table_ref(&mut j.table)?;
+                        self.opt(&mut j.on)?;
+                    }
+                }
                 self.opt(&mut u.filter)?;
                 self.items(&mut u.returning)?;
             }

@@ -1,4 +1,4 @@
--- CREATE TABLE … AS SELECT, and UPDATE / DELETE with ORDER BY and LIMIT.
+-- CREATE TABLE … AS SELECT, UPDATE / DELETE with ORDER BY and LIMIT, and UPDATE … FROM.
 CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, total REAL, at TIMESTAMP);
 INSERT INTO orders VALUES (1, 'ann', 10.5, '2024-01-01 10:00:00'), (2, 'bob', 20, '2024-01-02 11:00:00'), (3, 'ann', 5, '2024-01-03 09:00:00');
 -- A table from a query: a column it names keeps its type, the others take their values'.
@@ -27,3 +27,12 @@ SELECT * FROM jobs ORDER BY id;
 UPDATE jobs SET prio = prio + 10 LIMIT -1;
 SELECT changes();
 DELETE FROM jobs ORDER BY id;
+-- UPDATE … FROM: each row the join matches takes its values from the first matching row.
+CREATE TABLE stock (sku TEXT PRIMARY KEY, qty INTEGER);
+CREATE TABLE sales (sku TEXT, n INTEGER);
+INSERT INTO stock VALUES ('a', 10), ('b', 20), ('c', 30);
+INSERT INTO sales VALUES ('a', 3), ('b', 5);
+UPDATE stock SET qty = qty - sales.n FROM sales WHERE sales.sku = stock.sku RETURNING *;
+UPDATE stock SET qty = t.total FROM (SELECT sku, sum(n) * 100 AS total FROM sales GROUP BY sku) AS t WHERE t.sku = stock.sku;
+SELECT * FROM stock ORDER BY sku;
+UPDATE stock SET qty = nope FROM sales;

@@ -23,7 +23,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::exec::ResultSet;
 use crate::sql::ast::Conflict;
 use crate::sql::plan::{
-    Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, ReturningPlan, RowChange, RowLimitPlan, SortExpr, UpdatePlan,
+    Access, BExpr, CheckPlan, DefaultPlan, DeletePlan, ReturningPlan, RowChange, RowLimitPlan, SelectPlan, SortExpr,
+    UpdatePlan,
 };
 use crate::storage::convert::{fits, store_value};
 use crate::storage::schema::literal_sql;
@@ -356,6 +357,10 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
         pending.clear();
         Ok(())
     };
+    let joined = match &plan.from {
+        Some(query) => Some(update_from_matches(query, table, &state, at)?),
+        None => None,
+    };
     let mut each = |key: &RowKey, row: &[Value]| -> Result<()> {
         // Under OR REPLACE an earlier row's change may have deleted this one, or moved
         // another under its key: the row is read again as it is now, as SQLite does.
@@ -370,8 +375,23 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
             },
             _ => row,
         };
+        // With FROM, a row the join did not match stays as it is; one it did has its
+        // SET values after its columns.
+        let with_values;
+        let eval_row = match &joined {
+            None => row,
+            Some(matches) => {
+                let found = match table.key_for(row) {
+                    Some(k) => matches.get(&Ok(k)),
+                    None => matches.get(&Err(row.to_vec())),
+                };
+                let Some(values) = found else { return Ok(()) };
+                with_values = [row, values].concat();
+                &with_values
+            }
+        };
         let change = |work: &mut Work| -> Result<Option<Row>> {
-            let env = Env { row, aggs: &[], ctx };
+            let env = Env { row: eval_row, aggs: &[], ctx };
             // The new row is allocated once, as what is stored, and changed in place
             // while nobody else holds it.
             let mut new = Row::from(row);
@@ -490,6 +510,21 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<(Written
         }
     }
     Ok((work.done(count)?, returned))
+}
+
+/// What `UPDATE … FROM` sets each row it changes to: by the row's key (or, in a table
+/// without one, its values), the SET values of the first joined row that matched it.
+type Matches = std::collections::BTreeMap<std::result::Result<RowKey, Vec<Value>>, Vec<Value>>;
+
+fn update_from_matches(query: &SelectPlan, table: &Table, state: &State, ctx: &Ctx) -> Result<Matches> {
+    let width = table.schema.columns.len();
+    let mut matches = Matches::new();
+    for mut row in super::select::run_select(query, state, ctx)?.rows {
+        let values = row.split_off(width);
+        let target = table.key_for(&row).ok_or(row);
+        matches.entry(target).or_insert(values);
+    }
+    Ok(matches)
 }
 
 /// The rows an UPDATE or DELETE with `[ORDER BY …] LIMIT` changes: those that pass

@@ -164,6 +164,9 @@ impl fmt::Display for Update {
             write!(f, "OR {} ", self.conflict.sql())?;
         }
         write!(f, "{} SET {}", quote_ident(&self.table), assignments_sql(&self.assignments))?;
+        if !self.from.is_empty() {
+            write!(f, " FROM {}", comma(&self.from))?;
+        }
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
         }

@@ -326,6 +326,8 @@ pub struct Update {
     pub conflict: Conflict,
     pub table: String,
     pub assignments: Vec<(String, Expr)>,
+    /// `UPDATE … FROM …`: tables joined to the updated one (WHERE says how).
+    pub from: Vec<FromTerm>,
     pub filter: Option<Expr>,
     /// As for INSERT: a new expiry for the updated rows, or none.
     pub ttl: Option<Option<String>>,

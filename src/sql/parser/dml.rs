@@ -118,6 +118,7 @@ impl Builder {
         let mut update = Update {
             with: None,
             conflict: Conflict::Abort,
+            from: Vec::new(),
             table: String::new(),
             assignments: Vec::new(),
             filter: None,
@@ -135,6 +136,11 @@ impl Builder {
                 Rule::where_clause => update.filter = Some(self.last_expr(q)?),
                 Rule::returning => update.returning = self.returning(q)?,
                 Rule::row_limit => update.limit = Some(self.row_limit(q)?),
+                Rule::from_clause => {
+                    for term in q.into_inner().filter(|i| i.as_rule() == Rule::from_term) {
+                        update.from.push(self.parse_from_term(term)?);
+                    }
+                }
                 _ => {}
             }
         }

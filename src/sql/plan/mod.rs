@@ -408,6 +408,9 @@ pub struct UpdatePlan {
     pub ttl: Option<Option<i64>>,
     pub returning: Option<ReturningPlan>,
     pub limit: Option<RowLimitPlan>,
+    /// `UPDATE … FROM`: a query over the table joined to the others (WHERE included)
+    /// giving, for each row to change, its columns followed by the assigned values.
+    pub from: Option<Box<SelectPlan>>,
 }
 
 /// `[ORDER BY …] LIMIT n [OFFSET m]` of an UPDATE or DELETE: the rows that pass WHERE

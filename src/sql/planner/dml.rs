@@ -110,8 +110,10 @@ pub(super) fn plan_view_write(stmt: &Statement, view: &str, cx: &Cx) -> Result<P
             ("INSERT", ViewWrite::Insert { mapping, source })
         }
         Statement::Update(u) => {
-            if u.ttl.is_some() || u.conflict != Conflict::Abort || u.limit.is_some() {
-                return Err(Error::invalid(format!("cannot use UPDATE OR … or WITH TTL to update view {view}")));
+            if u.ttl.is_some() || u.conflict != Conflict::Abort || u.limit.is_some() || !u.from.is_empty() {
+                return Err(Error::invalid(format!(
+                    "cannot use UPDATE OR …, FROM, LIMIT or WITH TTL to update view {view}"
+                )));
             }
             // The view's rows that match, each followed by its new values.
             let mut items = vec![SelectItem::Wildcard];
@@ -336,27 +338,40 @@ pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
     let schema = &state.table_or_err(&u.table)?.schema;
     let mut binder = Binder::new(&scope, "not allowed in UPDATE").nested(Some(Nesting { planner: cx, outer: &[] }));
     let mut assignments = Vec::new();
-    for (name, e) in &u.assignments {
+    for (n, (name, e)) in u.assignments.iter().enumerate() {
         let col = scope.resolve(None, name)?;
-        assignments.push((col, binder.bind(e)?));
+        // With FROM, the joined query works the values out: each comes after the row.
+        let bound = if u.from.is_empty() { binder.bind(e)? } else { BExpr::Column(schema.columns.len() + n) };
+        assignments.push((col, bound));
     }
-    let filter = u.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
+    let (filter, from) = match u.from.is_empty() {
+        true => (u.filter.as_ref().map(|w| binder.bind(w)).transpose()?, None),
+        false => (None, Some(Box::new(plan_update_from(u, schema, cx)?))),
+    };
     let checks = plan_checks(schema, &scope)?;
     let access = access::choose(state.table_or_err(&u.table)?, filter.as_ref());
     let ttl = plan_ttl(&u.ttl, &key, state)?;
     let returning = plan_returning(&u.returning, &scope, cx)?;
     let limit = plan_limit(&u.limit, &scope, cx)?;
-    Ok(UpdatePlan {
-        table: key.into(),
-        conflict: u.conflict,
-        access,
-        assignments,
-        filter,
-        checks,
-        ttl,
-        returning,
-        limit,
-    })
+    let conflict = u.conflict;
+    Ok(UpdatePlan { table: key.into(), conflict, access, assignments, filter, checks, ttl, returning, limit, from })
+}
+
+/// `UPDATE t SET … FROM others WHERE …` as the query `SELECT t.*, <SET values> FROM t,
+/// others WHERE …`, which the planner joins as it would any other.
+fn plan_update_from(u: &Update, schema: &TableSchema, cx: &Cx) -> Result<SelectPlan> {
+    // A table of a namespace goes by its own name, as in FROM.
+    let label = u.table.split_once('.').map_or(u.table.as_str(), |(_, bare)| bare).to_string();
+    let column = |name: &str| Expr::Column { table: Some(label.clone()), name: name.to_string() };
+    let item = |expr: Expr| SelectItem::Expr { expr, alias: None, text: String::new() };
+    let mut columns: Vec<SelectItem> = schema.columns.iter().map(|c| item(column(&c.name))).collect();
+    columns.extend(u.assignments.iter().map(|(_, e)| item(e.clone())));
+    let target =
+        TableRef { name: u.table.clone(), alias: (label != u.table).then(|| label.clone()), ..TableRef::default() };
+    let mut from = vec![FromTerm { table: target, joins: Vec::new() }];
+    from.extend(u.from.iter().cloned());
+    let query = Select { columns, from, filter: u.filter.clone(), ..Select::default() };
+    plan_select(&query, cx)
 }
 
 /// A duration given as an interval text or a number of seconds.
