@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use super::ast::{AlterAction, CreateTable, Expr};
+use super::ast::{AlterAction, ColumnConstraint, CreateTable, Expr};
 use super::parser::parse_expr;
 use super::plan::{DefaultPlan, Plan, RowChange};
 use super::planner::plan_create;
 use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::schema::CheckConstraint;
-use crate::storage::{State, TableSchema};
+use crate::storage::{History, State, TableSchema, Value, WriteOp, WriteSet};
 
-pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Plan> {
+pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dyn History) -> Result<Plan> {
     let t = state.table_or_err(table)?;
     let mut schema: TableSchema = (*t.schema).clone();
     let key = schema.name.to_ascii_lowercase();
@@ -27,16 +27,22 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
             if schema.column_index(&def.name).is_some() {
                 return Err(Error::invalid(format!("duplicate column name: {}", def.name)));
             }
+            // Planned as a table of its own under a name no table has, so that a
+            // REFERENCES to this table finds the table as it is.
             let single = CreateTable {
-                name: schema.name.clone(),
+                name: format!("{}\u{0}added", schema.name),
                 if_not_exists: false,
                 columns: vec![def.clone()],
                 constraints: vec![],
                 options: vec![],
             };
             let (added, added_defaults) = plan_create(&single, state)?;
-            if !added.foreign_keys.is_empty() {
-                return Err(Error::invalid("ADD COLUMN cannot add a FOREIGN KEY column yet; recreate the table"));
+            let null_default = def.constraints.iter().all(|c| match c {
+                ColumnConstraint::Default(e) => matches!(e, Expr::Literal(Value::Null)),
+                _ => true,
+            });
+            if !added.foreign_keys.is_empty() && !null_default {
+                return Err(Error::invalid("cannot add a REFERENCES column with a non-NULL default"));
             }
             if !added.primary_key.is_empty() || !added.uniques.is_empty() {
                 return Err(Error::invalid(
@@ -47,6 +53,11 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
             let at = schema.columns.len();
             defaults = added_defaults.into_iter().map(|d| DefaultPlan { column: at, ..d }).collect();
             schema.columns.push(col);
+            for mut fk in added.foreign_keys {
+                fk.columns = vec![at];
+                fk.name = format!("{}_{}_fkey", schema.name, def.name);
+                schema.foreign_keys.push(fk);
+            }
             for c in added.checks {
                 let name = format!("{}_check{}", schema.name, schema.checks.len() + 1);
                 schema.checks.push(CheckConstraint { name, sql: c.sql });
@@ -99,10 +110,62 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction) -> Result<Pl
             schema.primary_key.iter_mut().for_each(shift);
             schema.uniques.iter_mut().for_each(|u| u.columns.iter_mut().for_each(shift));
             schema.indexes.iter_mut().for_each(|ix| ix.columns.iter_mut().for_each(shift));
+            used_elsewhere(state, &key, &schema, name, history)?;
             RowChange::Remove(i)
         }
     };
     Ok(Plan::AlterTable { table: key, schema: Arc::new(schema), rows, defaults })
+}
+
+/// Refuses to drop a column that a trigger names or without which a view no longer plans
+/// (`SELECT *` goes on working), as SQLite does.
+fn used_elsewhere(state: &State, table: &str, schema: &TableSchema, column: &str, history: &dyn History) -> Result<()> {
+    use super::ast::Statement;
+    for t in state.triggers() {
+        let Ok(Statement::CreateTrigger(mut def)) = super::parser::parse(&t.sql) else { continue };
+        let on_table = def.table.eq_ignore_ascii_case(table);
+        let mut named = def.when.as_ref().is_some_and(|w| mentions(w, column));
+        for step in &mut def.body {
+            let target = match step {
+                Statement::Insert(i) => {
+                    named |= i.columns.iter().flatten().any(|c| c.eq_ignore_ascii_case(column));
+                    Some(&i.table)
+                }
+                Statement::Update(u) => {
+                    named |= u.assignments.iter().any(|(c, _)| c.eq_ignore_ascii_case(column));
+                    Some(&u.table)
+                }
+                Statement::Delete(d) => Some(&d.table),
+                _ => None,
+            };
+            let writes_table = target.is_some_and(|t| t.eq_ignore_ascii_case(table));
+            let mut found = false;
+            step.walk_exprs_mut(&mut |e| {
+                if let Expr::Column { name, .. } = e {
+                    found |= name.eq_ignore_ascii_case(column);
+                }
+            });
+            if (on_table || writes_table) && (named || found) {
+                return Err(Error::invalid(format!("cannot drop column {column}: trigger {} uses it", t.name)));
+            }
+        }
+        if on_table && named {
+            return Err(Error::invalid(format!("cannot drop column {column}: trigger {} uses it", t.name)));
+        }
+    }
+    if state.views().next().is_none() {
+        return Ok(());
+    }
+    let ops = vec![WriteOp::DropTable(table.to_string()), WriteOp::CreateTable(Arc::new(schema.clone()))];
+    let after = state.applied(&WriteSet { ops })?;
+    for v in state.views() {
+        let query = format!("SELECT * FROM {}", crate::storage::schema::quote_ident(&v.name));
+        let planned = super::parser::parse(&query).and_then(|stmt| super::planner::plan(&stmt, &after, history));
+        if let Err(e) = planned {
+            return Err(Error::invalid(format!("cannot drop column {column}: view {} uses it ({e})", v.name)));
+        }
+    }
+    Ok(())
 }
 
 /// Renames every reference to a column.

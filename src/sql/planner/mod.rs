@@ -185,7 +185,7 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
             }
             Plan::DropNamespace { name: name.to_ascii_lowercase(), if_exists: *if_exists }
         }
-        Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action)?,
+        Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action, history)?,
     })
 }
 
