@@ -1,7 +1,7 @@
 //! Differential testing of the writes SQLite users write today — upserts (conflicts on
 //! the primary key and on unique columns, DO NOTHING and DO UPDATE with `excluded` and
-//! WHERE, several clauses in order), `INSERT OR IGNORE|REPLACE`, `UPDATE OR
-//! IGNORE|REPLACE`, `UPDATE … FROM`, and RETURNING on INSERT, UPDATE and DELETE —
+//! WHERE, several clauses in order), `INSERT OR IGNORE|REPLACE|FAIL`, `UPDATE OR
+//! IGNORE|REPLACE|FAIL`, `UPDATE … FROM`, and RETURNING on INSERT, UPDATE and DELETE —
 //! against bundled SQLite.
 //!
 //! Each case runs a random sequence of writes on one table in both engines: after each
@@ -77,7 +77,7 @@ fn upsert() -> impl Strategy<Value = String> {
 }
 
 fn plain_insert() -> impl Strategy<Value = String> {
-    let verb = prop::sample::select(vec!["INSERT", "INSERT OR IGNORE", "INSERT OR REPLACE"]);
+    let verb = prop::sample::select(vec!["INSERT", "INSERT OR IGNORE", "INSERT OR REPLACE", "INSERT OR FAIL"]);
     (verb, prop::collection::vec(values(), 1..3), returning())
         .prop_map(|(v, rows, ret)| format!("{v} INTO t (id, k, a, u) VALUES {}{ret}", rows.join(", ")))
 }
@@ -85,7 +85,8 @@ fn plain_insert() -> impl Strategy<Value = String> {
 fn update() -> impl Strategy<Value = String> {
     let set = prop::sample::select(vec!["a = a + 1", "b = b + 1", "k = k || 'y'", "u = u + 1", "a = NULL, b = 7"]);
     let filter = prop::sample::select(vec!["", " WHERE id < 3", " WHERE a > 10", " WHERE k IS NULL", " WHERE u = 1"]);
-    let verb = prop::sample::select(vec!["UPDATE", "UPDATE", "UPDATE OR IGNORE", "UPDATE OR REPLACE"]);
+    let verb =
+        prop::sample::select(vec!["UPDATE", "UPDATE", "UPDATE OR IGNORE", "UPDATE OR REPLACE", "UPDATE OR FAIL"]);
     let set =
         prop_oneof![set.prop_map(str::to_string), (int(1, 7), key()).prop_map(|(i, k)| format!("id = {i}, k = {k}"))];
     (verb, set, filter, returning()).prop_map(|(v, s, w, r)| format!("{v} t SET {s}{w}{r}"))

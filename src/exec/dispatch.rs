@@ -70,7 +70,7 @@ pub fn execute(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<S
     };
     Ok(match (out, state) {
         (Output::Rows(rows), Some(state)) => {
-            let w = Written { state, writes: Default::default(), count: 0, reads: Vec::new() };
+            let w = Written { state, writes: Default::default(), count: 0, reads: Vec::new(), failed: None };
             (Output::RowsWritten(rows, with_messages(w)?), None)
         }
         (Output::RowsWritten(rows, w), state) => (Output::RowsWritten(rows, with_messages(w)?), state),

@@ -57,6 +57,8 @@ pub struct Counters {
     pending_rowid: Cell<Option<i64>>,
     changes: Cell<i64>,
     total: Cell<i64>,
+    /// Rows changed by a statement that then stopped with an error (`OR FAIL`).
+    stopped: Cell<Option<usize>>,
 }
 
 impl Counters {
@@ -92,9 +94,17 @@ impl Counters {
         }
     }
 
+    /// A write stopped by `OR FAIL` after changing `n` rows, which stay changed.
+    pub fn stopped(&self, n: usize) {
+        self.stopped.set(Some(n));
+    }
+
     /// A statement failed: what it noted is forgotten, and a failed write changed no
-    /// rows.
+    /// rows (but those an `OR FAIL` kept).
     pub fn failed(&self, write: bool) {
+        if let Some(n) = self.stopped.take() {
+            return self.finished(Some(n));
+        }
         self.pending_rowid.set(None);
         if write {
             self.changes.set(0);

@@ -235,6 +235,10 @@ fn run_one(t: &Ready, working: &mut State, writes: &mut Vec<WriteOp>, reads: &mu
                 *working = w.state;
                 writes.extend(w.writes.ops);
                 reads.extend(w.reads);
+                // OR FAIL inside a trigger fails the statement that fired it.
+                if let Some(e) = w.failed {
+                    return Err(e);
+                }
             }
             (_, Some(state)) => *working = state,
             // A statement that writes nothing hands its state back; were one not to,
@@ -332,7 +336,7 @@ pub fn run_view_write(plan: &ViewWritePlan, state: State, ctx: &Ctx) -> Result<W
             count += 1;
         }
     }
-    Ok(Written { state: working, writes, count, reads })
+    Ok(Written { state: working, writes, count, reads, failed: None })
 }
 
 fn raises_ignore(e: &Expr) -> bool {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::database::Database;
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::{self, Counters, Ctx, Output, Read, ResultSet};
+use crate::exec::{self, Counters, Ctx, Output, Read, ResultSet, Written};
 use crate::sql::ast::Control;
 use crate::sql::plan::{Plan, SelectPlan};
 use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
@@ -284,12 +284,12 @@ impl Session {
             if let Some(state) = state {
                 self.keep(state, version);
             }
-            return finish(out);
+            return finish(out, &self.counters);
         }
         if let Some(txn) = &mut self.txn {
             drop(state);
             return match txn.run(plan, &ctx) {
-                Ok(out) => finish(out),
+                Ok(out) => finish(out, &self.counters),
                 Err(Failed::Statement(e)) => Err(e),
                 Err(Failed::Transaction(e)) => {
                     self.txn = None;
@@ -315,7 +315,7 @@ impl Session {
                 self.last_commit = Some(self.db.publish(guard, w.state.clone(), Joined::one(&w.writes))?);
             }
         }
-        finish(out)
+        finish(out, &self.counters)
     }
 
     /// A SELECT that writes nothing: its rows go straight back from the select
@@ -701,7 +701,17 @@ fn rows_of(out: Outcome) -> Result<ResultSet> {
     }
 }
 
-fn finish(out: Output) -> Result<Outcome> {
+fn finish(out: Output, counters: &Counters) -> Result<Outcome> {
+    // OR FAIL: the changes before the error were kept (published, or added to the
+    // transaction) before the error is reported.
+    let out = match out {
+        Output::Written(Written { failed: Some(e), count, .. }, _)
+        | Output::RowsWritten(_, Written { failed: Some(e), count, .. }) => {
+            counters.stopped(count);
+            return Err(e);
+        }
+        out => out,
+    };
     Ok(match out {
         Output::Rows(r) | Output::RowsWritten(r, _) => Outcome::Rows(r),
         Output::Written(_, "created") => Outcome::Done("CREATE TABLE"),

@@ -17,7 +17,10 @@ COMMIT;
 -- REPLACE deletes the rows in the way.
 INSERT OR REPLACE INTO users VALUES (10, 'a@x', 31, 'ann again');
 SELECT id, email, name FROM users ORDER BY id;
-INSERT OR FAIL INTO users VALUES (11, 'z@x', 1, 'zed');
+-- FAIL stops at the row that breaks a constraint; the rows before it stay.
+INSERT OR FAIL INTO users VALUES (11, 'k@x', 1, 'kim'), (12, 'a@x', 2, 'dup'), (13, 'm@x', 3, 'max');
+SELECT changes(), last_insert_rowid();
+SELECT id, email FROM users WHERE id > 10 ORDER BY id;
 -- UPDATE OR IGNORE skips the rows whose change breaks a constraint; OR REPLACE deletes the rows in the way.
 CREATE TABLE slots (id INTEGER PRIMARY KEY, code TEXT UNIQUE, n INTEGER CHECK (n < 10));
 INSERT INTO slots VALUES (1, 'a', 1), (2, 'b', 5), (3, 'c', 8);
@@ -28,4 +31,5 @@ UPDATE OR REPLACE slots SET code = 'c' WHERE id = 1;
 SELECT * FROM slots ORDER BY id;
 -- A NULL integer key is a datatype mismatch, which IGNORE does not skip.
 UPDATE OR IGNORE slots SET id = NULL;
-UPDATE OR FAIL slots SET n = 0;
+UPDATE OR FAIL slots SET n = n + 7;
+SELECT * FROM slots ORDER BY id;

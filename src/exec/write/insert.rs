@@ -96,6 +96,11 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<(Written
             Ok(())
         };
         one().map_err(|e| if multi { e.in_row(n + 1) } else { e })?;
+        if let Some(e) = work.failed.take() {
+            // OR FAIL: the rows before this one stand.
+            work.failed = Some(if multi { e.in_row(n + 1) } else { e });
+            break;
+        }
     }
     Ok((work.done(count)?, returned))
 }

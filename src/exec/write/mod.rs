@@ -41,6 +41,9 @@ pub struct Written {
     /// What the statement's foreign key checks relied on; a transaction's commit
     /// verifies that none of it changed meanwhile.
     pub reads: Vec<Read>,
+    /// `OR FAIL`: the error the statement stopped at; the changes before it stand, and
+    /// the caller keeps them before reporting it.
+    pub failed: Option<Error>,
 }
 
 /// Something a statement read to check a constraint.
@@ -121,11 +124,14 @@ struct Work {
     writes: WriteSet,
     fks: ForeignKeys,
     reads: Vec<Read>,
+    /// `OR FAIL`: the error a row broke, after which no row changes.
+    failed: Option<Error>,
 }
 
 impl Work {
     fn new(state: State) -> Work {
-        Work { working: state, writes: WriteSet::default(), fks: ForeignKeys::default(), reads: Vec::new() }
+        let (writes, fks) = (WriteSet::default(), ForeignKeys::default());
+        Work { working: state, writes, fks, reads: Vec::new(), failed: None }
     }
 
     /// Where the statement is now, to come back to if the next row is left out (`OR
@@ -144,25 +150,29 @@ impl Work {
     fn done(mut self, count: usize) -> Result<Written> {
         self.fks.finish(&self.working)?;
         self.reads.append(&mut self.fks.reads);
-        Ok(Written { state: self.working, writes: self.writes, count, reads: self.reads })
+        Ok(Written { state: self.working, writes: self.writes, count, reads: self.reads, failed: self.failed })
     }
 }
 
 /// A statement's state, and how long its write set and reads were, before a row.
 type Mark = (State, usize, usize);
 
-/// Runs one row's change under `OR IGNORE | ROLLBACK | ABORT`: a row that breaks a
-/// constraint is left out with everything done for it (IGNORE), or ends the
-/// transaction (ROLLBACK), or fails the statement (ABORT).
+/// Runs one row's change under `OR IGNORE | FAIL | ROLLBACK | ABORT`: a row that breaks
+/// a constraint is left out with everything done for it (IGNORE), or is left out and
+/// stops the statement, whose earlier rows stand (FAIL), or ends the transaction
+/// (ROLLBACK), or fails the statement (ABORT).
 fn under_conflict<T>(
     conflict: Conflict,
     work: &mut Work,
     change: impl FnOnce(&mut Work) -> Result<Option<T>>,
 ) -> Result<Option<T>> {
-    let mark = (conflict == Conflict::Ignore).then(|| work.mark());
+    let mark = matches!(conflict, Conflict::Ignore | Conflict::Fail).then(|| work.mark());
     match (change(work), mark) {
         (Err(e), Some(mark)) if e.breaks_row_constraint() => {
             work.restore(mark);
+            if conflict == Conflict::Fail {
+                work.failed = Some(e);
+            }
             Ok(None)
         }
         (Err(e), _) if conflict == Conflict::Rollback && e.breaks_row_constraint() => {
@@ -362,6 +372,9 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
         None => None,
     };
     let mut each = |key: &RowKey, row: &[Value]| -> Result<()> {
+        if work.failed.is_some() {
+            return Ok(());
+        }
         // Under OR REPLACE an earlier row's change may have deleted this one, or moved
         // another under its key: the row is read again as it is now, as SQLite does.
         let current;
@@ -642,7 +655,7 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
         ops.push(WriteOp::CreateTrigger(Arc::new(def)));
     }
     let writes = WriteSet { ops };
-    Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new() })
+    Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new(), failed: None })
 }
 
 /// `CREATE TABLE … AS query`: a table (keyed by a hidden rowid) of the query's columns,
@@ -677,7 +690,7 @@ pub fn create_table_as(name: &str, result: ResultSet, declared: &[Option<DataTyp
         ops.push(WriteOp::Row { table: Arc::clone(&table), key, change: Change::Insert(row) });
     }
     let writes = WriteSet { ops };
-    Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new() })
+    Ok(Written { state: state.applied(&writes)?, writes, count: 0, reads: Vec::new(), failed: None })
 }
 
 /// The type every non-NULL value has (INTEGER and REAL together make REAL); ANY when
@@ -708,5 +721,5 @@ fn shared_type<'a>(values: impl Iterator<Item = &'a Value>) -> DataType {
 pub fn run_ddl(op: WriteOp, state: &State) -> Result<Written> {
     let mut working = state.clone();
     working.apply(&op)?;
-    Ok(Written { state: working, writes: WriteSet { ops: vec![op] }, count: 0, reads: Vec::new() })
+    Ok(Written { state: working, writes: WriteSet { ops: vec![op] }, count: 0, reads: Vec::new(), failed: None })
 }

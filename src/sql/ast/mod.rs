@@ -268,6 +268,8 @@ pub enum Conflict {
     Replace,
     /// The statement fails and the open transaction is rolled back.
     Rollback,
+    /// The statement stops with the error; the rows it changed before stay changed.
+    Fail,
 }
 
 impl Conflict {
@@ -278,6 +280,7 @@ impl Conflict {
             Conflict::Ignore => "IGNORE",
             Conflict::Replace => "REPLACE",
             Conflict::Rollback => "ROLLBACK",
+            Conflict::Fail => "FAIL",
         }
     }
 }

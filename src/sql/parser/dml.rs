@@ -19,7 +19,7 @@ impl Builder {
             match q.as_rule() {
                 Rule::with_clause => with = Some(self.with_clause(q)?),
                 Rule::replace => conflict = Conflict::Replace,
-                Rule::or_conflict => conflict = or_conflict(q, "INSERT")?,
+                Rule::or_conflict => conflict = or_conflict(q)?,
                 Rule::qname => table = qname(q),
                 Rule::insert_alias => {
                     alias = Some(unquote_ident(q.into_inner().last().expect("AS names the table").as_str()))
@@ -129,7 +129,7 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::with_clause => update.with = Some(self.with_clause(q)?),
-                Rule::or_conflict => update.conflict = or_conflict(q, "UPDATE")?,
+                Rule::or_conflict => update.conflict = or_conflict(q)?,
                 Rule::qname => update.table = qname(q),
                 Rule::with_ttl => update.ttl = Some(with_ttl(q)),
                 Rule::assignment => update.assignments.push(self.assignment(q)?),
@@ -164,19 +164,13 @@ impl Builder {
 }
 
 /// `OR REPLACE | IGNORE | ABORT | ROLLBACK` after INSERT or UPDATE.
-fn or_conflict(p: Pair<Rule>, verb: &str) -> Result<Conflict> {
+fn or_conflict(p: Pair<Rule>) -> Result<Conflict> {
     let word = p.into_inner().last().expect("OR names a conflict action");
     Ok(match word.as_rule() {
         Rule::K_REPLACE => Conflict::Replace,
         Rule::K_IGNORE => Conflict::Ignore,
         Rule::K_ROLLBACK => Conflict::Rollback,
-        Rule::K_FAIL => {
-            let message = format!(
-                "{verb} OR FAIL is not supported yet: OR ABORT (the default) changes nothing, OR IGNORE skips the \
-                 rows that break a constraint"
-            );
-            return Err(ErrorKind::Parse { message, offset: word.as_span().start() }.into());
-        }
+        Rule::K_FAIL => Conflict::Fail,
         _ => Conflict::Abort,
     })
 }
