@@ -10,6 +10,8 @@ CREATE TABLE empty_copy AS SELECT * FROM orders WHERE false;
 SELECT name, type FROM pragma_table_info('empty_copy');
 CREATE TABLE pairs AS SELECT o.id, p.customer, o.customer FROM orders o JOIN per_customer p ON p.customer = o.customer;
 SELECT * FROM pairs ORDER BY id;
+CREATE TABLE joined AS SELECT * FROM orders JOIN per_customer USING (customer);
+SELECT name, type FROM pragma_table_info('joined');
 CREATE TABLE per_customer AS SELECT 1;
 CREATE TABLE IF NOT EXISTS per_customer AS SELECT 1;
 -- A job queue: take the two most urgent queued jobs, then drop the oldest finished one.

@@ -69,8 +69,12 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
                 }
                 return Err(Error::invalid(format!("table {name} already exists")));
             }
-            let declared = declared_types(query, state);
+            let mut declared = declared_types(query, state);
             let query = Box::new(plan_select(query, cx)?);
+            // A join by USING or NATURAL shows fewer columns than the tables have.
+            if declared.len() != query.columns.len() {
+                declared.clear();
+            }
             Plan::CreateTableAs { name: name.clone(), query, declared }
         }
         Statement::CreateTable(c) => {
