@@ -6,7 +6,7 @@
 //! digits. It holds:
 //!
 //! ```text
-//! magic:   8 bytes  "AMBERCK4"
+//! magic:   8 bytes  "AMBERCK5"
 //! version: u64 LE
 //! frames:           each `length: u32 LE | crc: u32 LE (CRC-32 of payload) | payload`
 //!   tables          postcard u32: how many tables follow
@@ -22,7 +22,8 @@
 //! checked by its own CRC before it is used: opening holds no more than the table being
 //! built and a few chunks, never the whole file beside it. Checkpoints of the older,
 //! unframed formats (`AMBERCK3`, and `AMBERCK2` without triggers: header, one length
-//! and CRC, one payload) are still read.
+//! and CRC, one payload) are still read, and so are framed ones of the first schema
+//! layout (`AMBERCK4`, before generated columns and expression indexes).
 //!
 //! Indexes are not stored: they are rebuilt from the rows on load, so they always agree
 //! with their tables.
@@ -41,11 +42,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::fs::Fs;
+use crate::storage::schema::legacy::TableSchemaV1;
 use crate::storage::schema::TableSchema;
 use crate::storage::streams::{Message, MessageStore};
 use crate::storage::table::{Part, PartBuilder, Slot};
 use crate::storage::{Row, RowKey, State, Table, TriggerDef, Value, ViewDef};
 
+const MAGIC_V5: &[u8; 8] = b"AMBERCK5";
 const MAGIC_V4: &[u8; 8] = b"AMBERCK4";
 const MAGIC: &[u8; 8] = b"AMBERCK3";
 /// Checkpoints written before triggers existed: read as they are.
@@ -85,7 +88,7 @@ impl Serialize for Bytes<'_> {
 #[cfg(test)]
 #[derive(Serialize)]
 struct TableOut<'a> {
-    schema: &'a TableSchema,
+    schema: TableSchemaV1,
     next_rowid: i64,
     /// Chunks of `(key, row)` in key order.
     chunks: Vec<Bytes<'a>>,
@@ -99,7 +102,7 @@ struct TableOut<'a> {
 /// A table read back; the chunks are borrowed from the file's bytes.
 #[derive(Deserialize)]
 struct TableIn<'a> {
-    schema: TableSchema,
+    schema: TableSchemaV1,
     next_rowid: i64,
     #[serde(borrow)]
     chunks: Vec<&'a [u8]>,
@@ -149,8 +152,8 @@ fn encode_table(t: &Table) -> Result<Encoded, String> {
 
 /// One table's first frame when written.
 #[derive(Serialize)]
-struct TableHead<'a> {
-    schema: &'a TableSchema,
+struct TableHead<'a, S> {
+    schema: &'a S,
     next_rowid: i64,
     chunks: u32,
     orders: &'a [Vec<u32>],
@@ -159,8 +162,8 @@ struct TableHead<'a> {
 
 /// One table's first frame when read back.
 #[derive(Deserialize)]
-struct TableHeadIn {
-    schema: TableSchema,
+struct TableHeadIn<S> {
+    schema: S,
     next_rowid: i64,
     chunks: u32,
     orders: Vec<Vec<u32>>,
@@ -182,8 +185,14 @@ fn postcard_of<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
 
 /// The bytes of a checkpoint of `state` at `version`.
 pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
+    encode_layout(state, version, false)
+}
+
+/// A framed checkpoint; in the first schema layout (`AMBERCK4`, for the tests that read
+/// what older versions wrote) when `layout_v1`.
+fn encode_layout(state: &State, version: u64, layout_v1: bool) -> Result<Vec<u8>, String> {
     let mut buf = Vec::with_capacity(HEADER);
-    buf.extend_from_slice(MAGIC_V4);
+    buf.extend_from_slice(if layout_v1 { MAGIC_V4 } else { MAGIC_V5 });
     buf.extend_from_slice(&version.to_le_bytes());
     let mut frames = 0u64;
     let mut put = |buf: &mut Vec<u8>, payload: &[u8]| {
@@ -193,14 +202,15 @@ pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
     put(&mut buf, &postcard_of(&(state.tables().count() as u32))?)?;
     for t in state.tables() {
         let e = encode_table(t)?;
-        let head = TableHead {
-            schema: &t.schema,
-            next_rowid: t.next_rowid,
-            chunks: u32::try_from(e.chunks.len()).map_err(|_| "too many row chunks".to_string())?,
-            orders: &e.orders,
-            expiry: t.expiry.iter().map(|(k, &at)| (k, at)).collect(),
+        let chunks = u32::try_from(e.chunks.len()).map_err(|_| "too many row chunks".to_string())?;
+        let expiry = t.expiry.iter().map(|(k, &at)| (k, at)).collect();
+        let head = if layout_v1 {
+            let schema = TableSchemaV1::from(&*t.schema);
+            postcard_of(&TableHead { schema: &schema, next_rowid: t.next_rowid, chunks, orders: &e.orders, expiry })?
+        } else {
+            postcard_of(&TableHead { schema: &*t.schema, next_rowid: t.next_rowid, chunks, orders: &e.orders, expiry })?
         };
-        put(&mut buf, &postcard_of(&head)?)?;
+        put(&mut buf, &head)?;
         for chunk in &e.chunks {
             put(&mut buf, chunk)?;
         }
@@ -250,7 +260,7 @@ impl<R: std::io::Read> Frames<R> {
 
 /// Reads a framed checkpoint from `input` (just past its magic) as a stream: its
 /// version and state. Each table is built a few chunks at a time.
-fn decode_framed(mut input: impl std::io::Read) -> Result<(u64, State), String> {
+fn decode_framed(mut input: impl std::io::Read, layout_v1: bool) -> Result<(u64, State), String> {
     let mut version = [0u8; 8];
     input.read_exact(&mut version).map_err(|_| "not a checkpoint file (bad header)".to_string())?;
     let version = u64::from_le_bytes(version);
@@ -258,7 +268,18 @@ fn decode_framed(mut input: impl std::io::Read) -> Result<(u64, State), String> 
     let count: u32 = frames.decoded()?;
     let mut tables = Vec::new();
     for _ in 0..count {
-        let head: TableHeadIn = frames.decoded()?;
+        let head: TableHeadIn<TableSchema> = if layout_v1 {
+            let old: TableHeadIn<TableSchemaV1> = frames.decoded()?;
+            TableHeadIn {
+                schema: old.schema.into(),
+                next_rowid: old.next_rowid,
+                chunks: old.chunks,
+                orders: old.orders,
+                expiry: old.expiry,
+            }
+        } else {
+            frames.decoded()?
+        };
         let empty = Table::new(head.schema);
         let mut parts = Vec::new();
         let mut left = head.chunks as usize;
@@ -295,8 +316,8 @@ fn decode_framed(mut input: impl std::io::Read) -> Result<(u64, State), String> 
 pub fn load(mut input: impl std::io::Read) -> Result<(u64, State), String> {
     let mut magic = [0u8; 8];
     input.read_exact(&mut magic).map_err(|_| "not a checkpoint file (bad header)".to_string())?;
-    if &magic == MAGIC_V4 {
-        return decode_framed(input);
+    if &magic == MAGIC_V5 || &magic == MAGIC_V4 {
+        return decode_framed(input, &magic == MAGIC_V4);
     }
     let mut bytes = magic.to_vec();
     input.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
@@ -308,7 +329,7 @@ pub fn load(mut input: impl std::io::Read) -> Result<(u64, State), String> {
 pub fn verify_stream(mut input: impl std::io::Read) -> Result<u64, String> {
     let mut magic = [0u8; 8];
     input.read_exact(&mut magic).map_err(|_| "not a checkpoint file (bad header)".to_string())?;
-    if &magic != MAGIC_V4 {
+    if &magic != MAGIC_V5 && &magic != MAGIC_V4 {
         let mut bytes = magic.to_vec();
         input.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
         return verify(&bytes);
@@ -318,8 +339,12 @@ pub fn verify_stream(mut input: impl std::io::Read) -> Result<u64, String> {
     let mut frames = Frames { input, read: 0 };
     let tables: u32 = frames.decoded()?;
     for _ in 0..tables {
-        let head: TableHeadIn = frames.decoded()?;
-        for _ in 0..head.chunks {
+        let chunks = if &magic == MAGIC_V4 {
+            frames.decoded::<TableHeadIn<TableSchemaV1>>()?.chunks
+        } else {
+            frames.decoded::<TableHeadIn<TableSchema>>()?.chunks
+        };
+        for _ in 0..chunks {
             frames.next()?;
         }
     }
@@ -360,8 +385,8 @@ pub fn verify(bytes: &[u8]) -> Result<u64, String> {
 
 /// Reads a checkpoint back: its version and state, or why it cannot be used.
 pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
-    if bytes.starts_with(MAGIC_V4) {
-        return decode_framed(&bytes[8..]);
+    if bytes.starts_with(MAGIC_V5) || bytes.starts_with(MAGIC_V4) {
+        return decode_framed(&bytes[8..], bytes.starts_with(MAGIC_V4));
     }
     let version = verify(bytes)?;
     let payload = &bytes[HEADER..];
@@ -378,7 +403,7 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
     };
     let mut tables = Vec::with_capacity(images.len());
     for image in images {
-        let empty = Table::new(image.schema);
+        let empty = Table::new(image.schema.into());
         let parts: Vec<_> = image.chunks.chunks(workers()).flat_map(|g| decode_parts(&empty, g)).collect();
         let mut table = empty.load_parts(image.next_rowid, parts, image.orders).map_err(|e| e.to_string())?;
         for (key, at) in image.expiry {
@@ -554,7 +579,7 @@ fn encode_v3(state: &State, version: u64) -> Result<Vec<u8>, String> {
     let tables: Vec<TableOut> = encoded
         .iter()
         .map(|(t, e)| TableOut {
-            schema: &t.schema,
+            schema: TableSchemaV1::from(&*t.schema),
             next_rowid: t.next_rowid,
             chunks: e.chunks.iter().map(|c| Bytes(c)).collect(),
             orders: e.orders.clone(),
@@ -664,6 +689,23 @@ mod tests {
 #[cfg(test)]
 mod framed {
     use super::*;
+
+    #[test]
+    fn checkpoints_of_the_first_schema_layout_still_load() {
+        let db = crate::Database::open_in_memory();
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE DEFAULT 'x', n REAL)", &[]).unwrap();
+        s.execute("CREATE INDEX by_n ON t (n DESC, name)", &[]).unwrap();
+        s.execute("INSERT INTO t VALUES (1, 'a', 1.5), (2, 'b', NULL)", &[]).unwrap();
+        let old = encode_layout(&db.state(), 7, true).unwrap();
+        assert!(old.starts_with(MAGIC_V4));
+        assert_eq!(verify_stream(&old[..]), Ok(7));
+        let (version, state) = load(&old[..]).unwrap();
+        assert_eq!(version, 7);
+        assert!(crate::storage::diff::diff(&db.state(), &state).is_empty());
+        assert_eq!(state.table("t").unwrap().schema, db.state().table("t").unwrap().schema);
+    }
+
     #[test]
     fn what_encode_writes_verifies_and_loads_from_a_stream() {
         let db = crate::Database::open_in_memory();

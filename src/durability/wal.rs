@@ -162,6 +162,51 @@ mod tests {
         WriteSet { ops: vec![WriteOp::Row { table: "t".into(), key: RowKey::Int(n), change: Change::Insert(row) }] }
     }
 
+    /// Logs written before generated columns and expression indexes hold tables and
+    /// indexes in the first layout, under the kinds' first positions; they still replay.
+    #[test]
+    fn tables_and_indexes_of_the_first_layout_still_decode() {
+        use crate::storage::schema::legacy::{IndexDefV1, TableSchemaV1};
+        use crate::storage::schema::{Column, DataType, IndexDef, TableSchema};
+        use serde::Serialize;
+        #[derive(Serialize)]
+        enum OldOp {
+            CreateTable(TableSchemaV1),
+            #[allow(dead_code)]
+            DropTable(String),
+            CreateIndex {
+                table: String,
+                index: IndexDefV1,
+            },
+        }
+        let schema = TableSchema {
+            name: "t".into(),
+            columns: vec![Column::plain("a", DataType::Integer), Column::plain("b", DataType::Text)],
+            primary_key: vec![0],
+            ..TableSchema::default()
+        };
+        let index = IndexDef::of_columns("by_b", vec![1], true);
+        let mut with_index = schema.clone();
+        with_index.indexes.push(index.clone());
+        let old_index = TableSchemaV1::from(&with_index).indexes.pop().unwrap();
+        let old = vec![
+            OldOp::CreateTable(TableSchemaV1::from(&schema)),
+            OldOp::CreateIndex { table: "t".into(), index: old_index },
+        ];
+        let bytes = postcard::to_allocvec(&old).unwrap();
+        let ops: Vec<WriteOp> = postcard::from_bytes(&bytes).unwrap();
+        let ops: Vec<WriteOp> = ops.into_iter().map(WriteOp::upgraded).collect();
+        assert!(matches!(&ops[0], WriteOp::CreateTable(s) if **s == schema));
+        assert!(matches!(&ops[1], WriteOp::CreateIndex { table, index: i } if table == "t" && **i == index));
+
+        // What is written now is the newer kinds, and reads back the same.
+        let now = postcard::to_allocvec(&ops).unwrap();
+        let back: Vec<WriteOp> = postcard::from_bytes(&now).unwrap();
+        assert!(matches!(&back[0], WriteOp::CreateTable(s) if **s == schema));
+        assert!(matches!(&back[1], WriteOp::CreateIndex { index: i, .. } if **i == index));
+        assert!(postcard::to_allocvec(&WriteOp::CreateTableV1(std::sync::Arc::new(schema))).is_err());
+    }
+
     #[test]
     fn records_round_trip_and_stop_at_damage() {
         let mut log = Vec::new();

@@ -56,8 +56,7 @@ pub fn from_items(
     let mut items: Vec<FromItem> = Vec::new();
     // A subquery (or view) stands in as a table with its columns and no rows.
     let stand_in = |name: &str, names: Vec<String>| {
-        let columns =
-            names.into_iter().map(|name| Column { name, ty: DataType::Any, not_null: false, default: None }).collect();
+        let columns = names.into_iter().map(|name| Column::plain(name, DataType::Any)).collect();
         Table::new(TableSchema { name: name.to_string(), columns, ..TableSchema::default() })
     };
     let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Derived>) {

@@ -120,7 +120,7 @@ mod tests {
     fn finds_an_index_out_of_step() {
         let schema = TableSchema {
             name: "t".into(),
-            columns: vec![Column { name: "a".into(), ty: DataType::Integer, not_null: false, default: None }],
+            columns: vec![Column::plain("a", DataType::Integer)],
             uniques: vec![crate::storage::schema::UniqueConstraint { name: "t_a".into(), columns: vec![0] }],
             ..TableSchema::default()
         };

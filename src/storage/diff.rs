@@ -223,7 +223,12 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
         WriteOp::DropTable(_) | WriteOp::DropView(_) => 1,
         WriteOp::DropNamespace(_) => 2,
         WriteOp::CreateNamespace(_) => 3,
-        WriteOp::CreateTable(_) | WriteOp::CreateIndex { .. } | WriteOp::DropIndex { .. } | WriteOp::CreateView(_) => 4,
+        WriteOp::CreateTable(_)
+        | WriteOp::CreateTableV1(_)
+        | WriteOp::CreateIndex { .. }
+        | WriteOp::CreateIndexV1 { .. }
+        | WriteOp::DropIndex { .. }
+        | WriteOp::CreateView(_) => 4,
         WriteOp::CreateTrigger(_) => 5,
         WriteOp::Row { change: Change::Delete, .. } => 6,
         WriteOp::Row { .. } => 7,

@@ -77,6 +77,25 @@ pub struct Column {
     pub ty: DataType,
     pub not_null: bool,
     pub default: Option<ColumnDefault>,
+    /// `GENERATED ALWAYS AS (expr)`: the value is worked out from the row's other
+    /// columns whenever the row is written.
+    pub generated: Option<Generated>,
+}
+
+impl Column {
+    /// A column with a name and a type and nothing else.
+    pub fn plain(name: impl Into<String>, ty: DataType) -> Column {
+        Column { name: name.into(), ty, not_null: false, default: None, generated: None }
+    }
+}
+
+/// A generated column's expression, kept as SQL text and bound by the planner of each
+/// write (as CHECK constraints are). Both kinds are stored: `VIRTUAL` only changes how
+/// the schema is shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Generated {
+    pub sql: String,
+    pub stored: bool,
 }
 
 /// A UNIQUE constraint (or the uniqueness of a non-integer primary key).
@@ -138,6 +157,27 @@ pub struct IndexDef {
     /// Per column: declared `DESC` (kept for display; scans run either way).
     pub desc: Vec<bool>,
     pub unique: bool,
+    /// Per key part, when the index has expressions: the expression's SQL text, or
+    /// `None` for the plain column `columns[i]`. Empty for an index of columns only.
+    /// An expression part's entry in `columns` is the first column it reads.
+    pub exprs: Vec<Option<String>>,
+    /// `WHERE …` of a partial index: only rows for which it is true are indexed (and,
+    /// for a unique index, must be unique).
+    pub predicate: Option<String>,
+}
+
+impl IndexDef {
+    /// An index of plain columns, all ascending.
+    pub fn of_columns(name: impl Into<String>, columns: Vec<usize>, unique: bool) -> IndexDef {
+        let desc = vec![false; columns.len()];
+        IndexDef { name: name.into(), columns, desc, unique, exprs: Vec::new(), predicate: None }
+    }
+
+    /// True when some key part is an expression or the index is partial: its entries
+    /// need the SQL layer's expressions to be worked out.
+    pub fn is_computed(&self) -> bool {
+        self.exprs.iter().any(Option::is_some) || self.predicate.is_some()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -170,6 +210,9 @@ impl TableSchema {
             }
         }
         if self.indexes.iter().any(|i| i.desc.len() != i.columns.len()) {
+            return Err(format!("table {} has an index whose column orders do not match", self.name));
+        }
+        if self.indexes.iter().any(|i| !i.exprs.is_empty() && i.exprs.len() != i.columns.len()) {
             return Err(format!("table {} has an index whose column orders do not match", self.name));
         }
         if self.foreign_keys.iter().any(|f| f.parent_columns.len() != f.columns.len()) {
@@ -236,10 +279,18 @@ impl TableSchema {
                     .columns
                     .iter()
                     .zip(&ix.desc)
-                    .map(|(&c, &d)| format!("{}{}", quote_ident(&self.columns[c].name), if d { " DESC" } else { "" }))
+                    .enumerate()
+                    .map(|(i, (&c, &d))| {
+                        let part = match ix.exprs.get(i) {
+                            Some(Some(sql)) => format!("({sql})"),
+                            _ => quote_ident(&self.columns[c].name),
+                        };
+                        format!("{part}{}", if d { " DESC" } else { "" })
+                    })
                     .collect();
+                let filter = ix.predicate.as_ref().map(|p| format!(" WHERE {p}")).unwrap_or_default();
                 format!(
-                    "CREATE {}INDEX {} ON {} ({});",
+                    "CREATE {}INDEX {} ON {} ({}){filter};",
                     if ix.unique { "UNIQUE " } else { "" },
                     quote_ident(&ix.name),
                     quote_ident(&self.name),
@@ -258,6 +309,9 @@ fn column_sql(c: &Column) -> String {
     }
     if c.not_null {
         s.push_str(" NOT NULL");
+    }
+    if let Some(g) = &c.generated {
+        s.push_str(&format!(" GENERATED ALWAYS AS ({}) {}", g.sql, if g.stored { "STORED" } else { "VIRTUAL" }));
     }
     match &c.default {
         Some(ColumnDefault::Now) => s.push_str(" DEFAULT now()"),
@@ -289,6 +343,124 @@ pub fn quote_ident(name: &str) -> String {
         name.to_string()
     } else {
         format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// Schemas as logs and checkpoints written before generated columns and expression
+/// indexes stored them. Postcard records fields by position, so an older schema is read
+/// with its own layout and then given the newer fields, empty.
+pub mod legacy {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct ColumnV1 {
+        name: String,
+        ty: DataType,
+        not_null: bool,
+        default: Option<ColumnDefault>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct IndexDefV1 {
+        name: String,
+        columns: Vec<usize>,
+        desc: Vec<bool>,
+        unique: bool,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct TableSchemaV1 {
+        name: String,
+        columns: Vec<ColumnV1>,
+        primary_key: Vec<usize>,
+        uniques: Vec<UniqueConstraint>,
+        checks: Vec<CheckConstraint>,
+        pub(crate) indexes: Vec<IndexDefV1>,
+        foreign_keys: Vec<ForeignKey>,
+        ttl: Option<i64>,
+    }
+
+    impl From<IndexDefV1> for IndexDef {
+        fn from(v: IndexDefV1) -> IndexDef {
+            IndexDef {
+                name: v.name,
+                columns: v.columns,
+                desc: v.desc,
+                unique: v.unique,
+                exprs: Vec::new(),
+                predicate: None,
+            }
+        }
+    }
+
+    impl From<TableSchemaV1> for TableSchema {
+        fn from(v: TableSchemaV1) -> TableSchema {
+            TableSchema {
+                name: v.name,
+                columns: v
+                    .columns
+                    .into_iter()
+                    .map(|c| Column {
+                        name: c.name,
+                        ty: c.ty,
+                        not_null: c.not_null,
+                        default: c.default,
+                        generated: None,
+                    })
+                    .collect(),
+                primary_key: v.primary_key,
+                uniques: v.uniques,
+                checks: v.checks,
+                indexes: v.indexes.into_iter().map(IndexDef::from).collect(),
+                foreign_keys: v.foreign_keys,
+                ttl: v.ttl,
+            }
+        }
+    }
+
+    /// A schema in the first layout (what is new is left out), for the tests that write
+    /// files as older versions did.
+    impl From<&TableSchema> for TableSchemaV1 {
+        fn from(s: &TableSchema) -> TableSchemaV1 {
+            TableSchemaV1 {
+                name: s.name.clone(),
+                columns: s
+                    .columns
+                    .iter()
+                    .map(|c| ColumnV1 {
+                        name: c.name.clone(),
+                        ty: c.ty,
+                        not_null: c.not_null,
+                        default: c.default.clone(),
+                    })
+                    .collect(),
+                primary_key: s.primary_key.clone(),
+                uniques: s.uniques.clone(),
+                checks: s.checks.clone(),
+                indexes: s
+                    .indexes
+                    .iter()
+                    .map(|i| IndexDefV1 {
+                        name: i.name.clone(),
+                        columns: i.columns.clone(),
+                        desc: i.desc.clone(),
+                        unique: i.unique,
+                    })
+                    .collect(),
+                foreign_keys: s.foreign_keys.clone(),
+                ttl: s.ttl,
+            }
+        }
+    }
+
+    /// Reads a schema in the first layout (for `#[serde(deserialize_with)]`).
+    pub fn schema_v1<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::sync::Arc<TableSchema>, D::Error> {
+        TableSchemaV1::deserialize(d).map(|v| std::sync::Arc::new(v.into()))
+    }
+
+    /// Reads an index definition in the first layout.
+    pub fn index_v1<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Box<IndexDef>, D::Error> {
+        IndexDefV1::deserialize(d).map(|v| Box::new(v.into()))
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use imbl::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
-use super::schema::{IndexDef, TableSchema};
+use super::schema::{legacy, IndexDef, TableSchema};
 use super::streams::{Message, MessageStore};
 use super::table::{Row, RowKey, Table};
 use super::trigger::{TriggerDef, TriggerTiming};
@@ -31,12 +31,16 @@ pub enum Change {
 /// One entry of a write set.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum WriteOp {
-    CreateTable(Arc<TableSchema>),
+    /// A table in the first schema layout: read from older logs, never written (new
+    /// tables are `CreateTable`, last).
+    #[serde(skip_serializing)]
+    CreateTableV1(#[serde(deserialize_with = "legacy::schema_v1")] Arc<TableSchema>),
     DropTable(String),
-    CreateIndex {
+    /// An index in the first layout: read from older logs, never written.
+    #[serde(skip_serializing)]
+    CreateIndexV1 {
         table: String,
-        /// Boxed: a write set is mostly row changes, and every entry is as large as the
-        /// largest kind (written to the log as if unboxed).
+        #[serde(deserialize_with = "legacy::index_v1")]
         index: Box<IndexDef>,
     },
     DropIndex {
@@ -74,6 +78,24 @@ pub enum WriteOp {
     // New kinds go last: the log stores a kind by its position.
     CreateTrigger(Arc<TriggerDef>),
     DropTrigger(String),
+    CreateTable(Arc<TableSchema>),
+    CreateIndex {
+        table: String,
+        /// Boxed: a write set is mostly row changes, and every entry is as large as the
+        /// largest kind (written to the log as if unboxed).
+        index: Box<IndexDef>,
+    },
+}
+
+impl WriteOp {
+    /// The operation in the current layout (older layouts decode into the same values).
+    pub fn upgraded(self) -> WriteOp {
+        match self {
+            WriteOp::CreateTableV1(schema) => WriteOp::CreateTable(schema),
+            WriteOp::CreateIndexV1 { table, index } => WriteOp::CreateIndex { table, index },
+            op => op,
+        }
+    }
 }
 
 /// The namespace every database has, whose tables are named without a prefix.
@@ -472,7 +494,7 @@ impl State {
                 self.drop_triggers_on(&key);
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
-            WriteOp::CreateTable(schema) => {
+            WriteOp::CreateTable(schema) | WriteOp::CreateTableV1(schema) => {
                 schema.check_consistent().map_err(ErrorKind::Invalid)?;
                 for fk in &schema.foreign_keys {
                     let width = self.table(&fk.parent).map(|p| p.schema.columns.len());
@@ -526,7 +548,7 @@ impl State {
                 }
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
-            WriteOp::CreateIndex { table, index } => {
+            WriteOp::CreateIndex { table, index } | WriteOp::CreateIndexV1 { table, index } => {
                 let width = self.table_mut(table)?.schema.columns.len();
                 if index.columns.is_empty() || index.columns.iter().any(|&c| c >= width) {
                     return Err(Error::invalid(format!("index {} refers to columns table {table} lacks", index.name)));

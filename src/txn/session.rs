@@ -559,6 +559,8 @@ fn validate(txn: &Txn, head: &State) -> Result<()> {
                 }
             }
             WriteOp::CreateTable(_)
+            | WriteOp::CreateTableV1(_)
+            | WriteOp::CreateIndexV1 { .. }
             | WriteOp::DropTable(_)
             | WriteOp::CreateIndex { .. }
             | WriteOp::DropIndex { .. }

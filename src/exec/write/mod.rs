@@ -674,7 +674,7 @@ pub fn create_table_as(name: &str, result: ResultSet, declared: &[Option<DataTyp
             Some(ty) => ty,
             None => shared_type(result.rows.iter().map(|r| &r[i])),
         };
-        columns.push(Column { name: col, ty, not_null: false, default: None });
+        columns.push(Column::plain(col, ty));
     }
     let schema = Arc::new(TableSchema { name: name.to_string(), columns, ..TableSchema::default() });
     let table: Arc<str> = name.to_ascii_lowercase().into();

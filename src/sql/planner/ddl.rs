@@ -131,7 +131,7 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
         }
         let ty = DataType::from_declared(&def.type_name)
             .ok_or_else(|| ErrorKind::UnknownType { column: def.name.clone(), ty: def.type_name.clone() })?;
-        schema.columns.push(Column { name: def.name.clone(), ty, not_null: false, default: None });
+        schema.columns.push(Column::plain(def.name.clone(), ty));
     }
     let names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
     let scope = Scope {

@@ -105,6 +105,8 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
                 columns: cols,
                 desc: columns.iter().map(|c| c.1).collect(),
                 unique: *unique,
+                exprs: Vec::new(),
+                predicate: None,
             };
             Plan::CreateIndex { table: key, index, if_not_exists: *if_not_exists }
         }

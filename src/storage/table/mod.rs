@@ -507,7 +507,7 @@ mod tests {
     use crate::storage::schema::{Column, DataType, UniqueConstraint};
 
     fn users() -> Table {
-        let col = |name: &str, ty| Column { name: name.into(), ty, not_null: false, default: None };
+        let col = |name: &str, ty| Column::plain(name, ty);
         Table::new(TableSchema {
             name: "users".into(),
             columns: vec![col("id", DataType::Integer), col("email", DataType::Text)],
