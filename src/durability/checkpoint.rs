@@ -280,7 +280,7 @@ fn decode_framed(mut input: impl std::io::Read, layout_v1: bool) -> Result<(u64,
         } else {
             frames.decoded()?
         };
-        let empty = Table::new(head.schema);
+        let empty = Table::new(head.schema).map_err(|e| e.to_string())?;
         let mut parts = Vec::new();
         let mut left = head.chunks as usize;
         while left > 0 {
@@ -403,7 +403,7 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
     };
     let mut tables = Vec::with_capacity(images.len());
     for image in images {
-        let empty = Table::new(image.schema.into());
+        let empty = Table::new(image.schema.into()).map_err(|e| e.to_string())?;
         let parts: Vec<_> = image.chunks.chunks(workers()).flat_map(|g| decode_parts(&empty, g)).collect();
         let mut table = empty.load_parts(image.next_rowid, parts, image.orders).map_err(|e| e.to_string())?;
         for (key, at) in image.expiry {

@@ -407,8 +407,10 @@ impl Fetch<'_> {
 
     /// Writes the entry's index columns and key columns into the row.
     fn fill(&self, row: &mut [Value], key: &RowKey, e: &IndexEntry) {
-        for (&c, v) in self.index.columns.iter().zip(e.key.as_slice()) {
-            row[c] = v.clone();
+        for (i, v) in e.key.as_slice().iter().enumerate() {
+            if let Some(c) = self.index.plain_column(i) {
+                row[c] = v.clone();
+            }
         }
         let pk = &self.table.schema.primary_key;
         match key {

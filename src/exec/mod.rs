@@ -28,6 +28,7 @@ mod dispatch;
 pub mod eval;
 pub mod foreign;
 pub mod functions;
+pub mod index_exprs;
 mod join;
 mod printf;
 mod reject;

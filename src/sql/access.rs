@@ -8,8 +8,81 @@
 //! wrong, only slower.
 
 use super::binder::is_constant;
-use super::plan::{Access, BExpr, CmpOp, Func, Range, RangeEnd};
+use super::plan::{Access, BExpr, CmpOp, CompiledIndex, Func, Range, RangeEnd};
+use crate::storage::table::Index;
 use crate::storage::{DataType, Table, Value};
+
+/// An index's compiled expressions, when it has any.
+pub fn compiled(index: &Index) -> Option<&CompiledIndex> {
+    index.computed.as_ref().and_then(|c| c.exprs.as_any().downcast_ref::<CompiledIndex>())
+}
+
+/// The expressions that expression indexes key on: each gets a place after the table's
+/// columns in the facts, as if it were one more column.
+struct Keyed<'a> {
+    width: usize,
+    exprs: Vec<&'a BExpr>,
+}
+
+impl<'a> Keyed<'a> {
+    fn of(table: &'a Table) -> Keyed<'a> {
+        let mut exprs: Vec<&BExpr> = Vec::new();
+        for e in table.indexes.iter().filter_map(compiled).flat_map(|c| c.parts.iter().flatten()) {
+            if !exprs.contains(&e) {
+                exprs.push(e);
+            }
+        }
+        Keyed { width: table.schema.columns.len(), exprs }
+    }
+
+    /// The place of a column, or of an expression an index keys on.
+    fn place(&self, e: &BExpr) -> Option<usize> {
+        match e {
+            BExpr::Column(c) => Some(*c),
+            e => self.exprs.iter().position(|x| *x == e).map(|p| self.width + p),
+        }
+    }
+
+    /// The places of an index's key parts; `None` for a partial index the WHERE clause
+    /// does not imply (it lacks rows the statement may want).
+    fn parts(&self, index: &Index, filter: &[&BExpr]) -> Option<Vec<usize>> {
+        let Some(c) = compiled(index) else { return Some(index.columns.clone()) };
+        if let Some(p) = &c.predicate {
+            if !implies(filter, p) {
+                return None;
+            }
+        }
+        index
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, &col)| match c.parts.get(i) {
+                Some(Some(e)) => self.place(e),
+                _ => Some(col),
+            })
+            .collect()
+    }
+}
+
+/// True when every row the conjuncts of a WHERE clause let through makes `predicate`
+/// true: each of its terms is one of the conjuncts, or is `x IS NOT NULL` where a
+/// conjunct compares `x` (a comparison with NULL is never true).
+fn implies(filter: &[&BExpr], predicate: &BExpr) -> bool {
+    let mut terms = Vec::new();
+    conjuncts(predicate, &mut terms);
+    terms.iter().all(|t| {
+        if filter.contains(t) {
+            return true;
+        }
+        let BExpr::IsNull { expr: x, negated: true } = t else { return false };
+        filter.iter().any(|f| match f {
+            BExpr::Compare(_, a, b) => **a == **x || **b == **x,
+            BExpr::Between { expr, negated: false, .. } | BExpr::InList { expr, negated: false, .. } => **expr == **x,
+            BExpr::Like { expr, negated: false, .. } => **expr == **x,
+            _ => false,
+        })
+    })
+}
 
 /// What the WHERE clause says about one column.
 #[derive(Default, Clone)]
@@ -87,17 +160,14 @@ fn successor(prefix: &str) -> String {
     char::MAX.to_string()
 }
 
-fn facts(filter: Option<&BExpr>, table: &Table) -> Vec<ColumnFacts> {
-    let mut facts = vec![ColumnFacts::default(); table.schema.columns.len()];
-    let Some(filter) = filter else { return facts };
-    let mut parts = Vec::new();
-    conjuncts(filter, &mut parts);
-    for part in parts {
+fn facts(parts: &[&BExpr], table: &Table, keyed: &Keyed) -> Vec<ColumnFacts> {
+    let mut facts = vec![ColumnFacts::default(); keyed.width + keyed.exprs.len()];
+    for &part in parts {
         match part {
             BExpr::Compare(op, a, b) => {
-                let (col, op, v) = match (&**a, &**b) {
-                    (BExpr::Column(c), v) if is_value(v) => (*c, *op, v),
-                    (v, BExpr::Column(c)) if is_value(v) => (*c, op.flipped(), v),
+                let (col, op, v) = match (keyed.place(a), keyed.place(b)) {
+                    (Some(c), _) if is_value(b) => (c, *op, &**b),
+                    (_, Some(c)) if is_value(a) => (c, op.flipped(), &**a),
                     _ => continue,
                 };
                 let f = &mut facts[col];
@@ -113,18 +183,18 @@ fn facts(filter: Option<&BExpr>, table: &Table) -> Vec<ColumnFacts> {
                 }
             }
             BExpr::Between { expr, low, high, negated: false } => {
-                if let BExpr::Column(c) = &**expr {
+                if let Some(c) = keyed.place(expr) {
                     if is_value(low) && is_value(high) {
-                        let f = &mut facts[*c];
+                        let f = &mut facts[c];
                         f.lo = f.lo.take().or(Some(RangeEnd { value: (**low).clone(), inclusive: true }));
                         f.hi = f.hi.take().or(Some(RangeEnd { value: (**high).clone(), inclusive: true }));
                     }
                 }
             }
             BExpr::InList { expr, list, negated: false } => {
-                if let BExpr::Column(c) = &**expr {
+                if let Some(c) = keyed.place(expr) {
                     if !list.is_empty() && list.iter().all(is_value) {
-                        facts[*c].list = Some(list.clone());
+                        facts[c].list = Some(list.clone());
                     }
                 }
             }
@@ -208,7 +278,12 @@ fn through(columns: &[usize], unique: bool, facts: &[ColumnFacts], n: f64) -> Op
 /// Chooses how to read `table` for a statement with this WHERE clause.
 pub fn choose(table: &Table, filter: Option<&BExpr>) -> Access {
     let n = table.rows.len() as f64;
-    let facts = facts(filter, table);
+    let mut parts = Vec::new();
+    if let Some(f) = filter {
+        conjuncts(f, &mut parts);
+    }
+    let keyed = Keyed::of(table);
+    let facts = facts(&parts, table, &keyed);
     let mut best = Candidate { access: Access::Full { reverse: false }, rows: n };
     let mut consider = |c: Candidate| {
         if c.rows < best.rows {
@@ -229,7 +304,8 @@ pub fn choose(table: &Table, filter: Option<&BExpr>) -> Access {
         }
     }
     for index in &table.indexes {
-        if let Some(Path { prefix, range, list, rows }) = through(&index.columns, index.unique, &facts, n) {
+        let Some(columns) = keyed.parts(index, &parts) else { continue };
+        if let Some(Path { prefix, range, list, rows }) = through(&columns, index.unique, &facts, n) {
             let name = index.name.clone();
             let access = match list {
                 Some(list) => Access::IndexKeys {
@@ -254,7 +330,8 @@ pub fn covers(table: &Table, access: &Access, used: &[usize]) -> bool {
     };
     let Some(index) = table.index(name) else { return false };
     let pk = &table.schema.primary_key;
-    used.iter().all(|c| index.columns.contains(c) || pk.contains(c))
+    let plain = |c: &usize| (0..index.columns.len()).any(|i| index.plain_column(i) == Some(*c));
+    used.iter().all(|c| plain(c) || pk.contains(c))
 }
 
 /// An access path that yields rows already sorted by `columns` (ascending, or all
@@ -274,6 +351,10 @@ pub fn ordered(table: &Table, columns: &[usize], desc: bool) -> Option<Access> {
         .indexes
         .iter()
         .find(|ix| {
+            // An index with expressions or a WHERE orders other values or fewer rows.
+            if !ix.is_plain() {
+                return false;
+            }
             let order = ix.columns.iter().chain(tail);
             order.clone().count() >= columns.len() && order.zip(columns).all(|(a, b)| a == b)
         })

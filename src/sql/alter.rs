@@ -8,7 +8,7 @@ use super::parser::parse_expr;
 use super::plan::{DefaultPlan, Plan, RowChange};
 use super::planner::plan_create;
 use crate::error::{closest, Error, ErrorKind, Result};
-use crate::storage::schema::CheckConstraint;
+use crate::storage::schema::{CheckConstraint, Generated};
 use crate::storage::{History, State, TableSchema, Value, WriteOp, WriteSet};
 
 pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dyn History) -> Result<Plan> {
@@ -27,12 +27,20 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dy
             if schema.column_index(&def.name).is_some() {
                 return Err(Error::invalid(format!("duplicate column name: {}", def.name)));
             }
+            // A generated column's expression reads the other columns: it is bound
+            // against the whole table below.
+            let generated = def.constraints.iter().find_map(|c| match c {
+                ColumnConstraint::Generated { expr, stored } => Some((expr.clone(), *stored)),
+                _ => None,
+            });
+            let mut plain = def.clone();
+            plain.constraints.retain(|c| !matches!(c, ColumnConstraint::Generated { .. }));
             // Planned as a table of its own under a name no table has, so that a
             // REFERENCES to this table finds the table as it is.
             let single = CreateTable {
                 name: format!("{}\u{0}added", schema.name),
                 if_not_exists: false,
-                columns: vec![def.clone()],
+                columns: vec![plain],
                 constraints: vec![],
                 options: vec![],
             };
@@ -49,10 +57,23 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dy
                     "ADD COLUMN cannot add a PRIMARY KEY or UNIQUE column; create a unique index instead",
                 ));
             }
-            let col = added.columns.into_iter().next().expect("the added table has the one column");
+            let mut col = added.columns.into_iter().next().expect("the added table has the one column");
             let at = schema.columns.len();
+            if let Some((expr, stored)) = generated {
+                if stored {
+                    return Err(Error::invalid("cannot add a STORED column (add it as VIRTUAL)"));
+                }
+                if col.default.is_some() || !added_defaults.is_empty() {
+                    return Err(Error::invalid("cannot use DEFAULT on a generated column"));
+                }
+                let sql = super::planner::strip_outer_parens(&expr.to_string());
+                col.generated = Some(Generated { sql, stored: false });
+            }
             defaults = added_defaults.into_iter().map(|d| DefaultPlan { column: at, ..d }).collect();
             schema.columns.push(col);
+            if schema.columns[at].generated.is_some() {
+                super::planner::check_table_generated(&schema)?;
+            }
             for mut fk in added.foreign_keys {
                 fk.columns = vec![at];
                 fk.name = format!("{}_{}_fkey", schema.name, def.name);
@@ -69,10 +90,21 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dy
             if schema.column_index(to).is_some() {
                 return Err(Error::invalid(format!("duplicate column name: {to}")));
             }
-            for check in &mut schema.checks {
-                let mut e = parse_expr(&check.sql)?;
+            let renamed = |sql: &mut String| -> Result<()> {
+                let mut e = parse_expr(sql)?;
                 rename(&mut e, from, to);
-                check.sql = super::planner::strip_outer_parens(&e.to_string());
+                *sql = super::planner::strip_outer_parens(&e.to_string());
+                Ok(())
+            };
+            for check in &mut schema.checks {
+                renamed(&mut check.sql)?;
+            }
+            for g in schema.columns.iter_mut().filter_map(|c| c.generated.as_mut()) {
+                renamed(&mut g.sql)?;
+            }
+            for ix in &mut schema.indexes {
+                ix.exprs.iter_mut().flatten().try_for_each(&renamed)?;
+                ix.predicate.iter_mut().try_for_each(&renamed)?;
             }
             schema.columns[i].name = to.clone();
             RowChange::Keep
@@ -92,8 +124,18 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dy
                     "cannot drop column {name}: it is part of a PRIMARY KEY or UNIQUE constraint"
                 )));
             }
-            if let Some(ix) = schema.indexes.iter().find(|ix| in_use(&ix.columns)) {
+            let reads = |sql: &String| parse_expr(sql).is_ok_and(|e| mentions(&e, name));
+            let index_reads = |ix: &&crate::storage::schema::IndexDef| {
+                let plain =
+                    ix.columns.iter().enumerate().any(|(p, &c)| c == i && ix.exprs.get(p).is_none_or(Option::is_none));
+                plain || ix.exprs.iter().flatten().any(reads) || ix.predicate.as_ref().is_some_and(reads)
+            };
+            if let Some(ix) = schema.indexes.iter().find(index_reads) {
                 return Err(Error::invalid(format!("cannot drop column {name}: index {} uses it", ix.name)));
+            }
+            let generated_from = schema.columns.iter().find(|c| c.generated.as_ref().is_some_and(|g| reads(&g.sql)));
+            if let Some(g) = generated_from {
+                return Err(Error::invalid(format!("cannot drop column {name}: generated column {} uses it", g.name)));
             }
             if schema.checks.iter().any(|c| parse_expr(&c.sql).is_ok_and(|e| mentions(&e, name))) {
                 return Err(Error::invalid(format!("cannot drop column {name}: a CHECK constraint uses it")));

@@ -144,7 +144,17 @@ fn access_line(table: &str, access: &Access, state: &State) -> String {
         t.map(|t| cols.iter().map(|&c| t.schema.columns[c].name.clone()).collect()).unwrap_or_default()
     };
     let pk = names(t.map(|t| t.schema.primary_key.as_slice()).unwrap_or(&[]));
-    let index_cols = |name: &str| names(t.and_then(|t| t.index(name)).map(|i| i.columns.as_slice()).unwrap_or(&[]));
+    // An expression part is shown as its SQL.
+    let index_cols = |name: &str| -> Vec<String> {
+        let Some((t, ix)) = t.and_then(|t| t.index(name).map(|i| (t, i))) else { return Vec::new() };
+        let def = t.schema.indexes.iter().find(|d| d.name == ix.name);
+        (0..ix.columns.len())
+            .map(|i| match def.and_then(|d| d.exprs.get(i)).and_then(Option::as_ref) {
+                Some(sql) => sql.clone(),
+                None => t.schema.columns[ix.columns[i]].name.clone(),
+            })
+            .collect()
+    };
     match access {
         Access::Full { reverse: false } => format!("Scan: {table}"),
         Access::Full { reverse: true } => format!("Scan: {table} in reverse key order"),

@@ -57,7 +57,7 @@ pub fn from_items(
     // A subquery (or view) stands in as a table with its columns and no rows.
     let stand_in = |name: &str, names: Vec<String>| {
         let columns = names.into_iter().map(|name| Column::plain(name, DataType::Any)).collect();
-        Table::new(TableSchema { name: name.to_string(), columns, ..TableSchema::default() })
+        Table::stand_in(TableSchema { name: name.to_string(), columns, ..TableSchema::default() })
     };
     let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Derived>) {
         let names: Vec<String> = if columns.is_empty() { plan.columns.to_vec() } else { columns.to_vec() };

@@ -51,7 +51,7 @@ fn check_indexes(t: &Table, out: &mut Vec<Problem>) {
     for index in &t.indexes {
         for (key, row) in t.rows.iter() {
             let key = &key;
-            let entry = IndexEntry { key: index.key_of(&row), slot: Slot::Row(key.clone()) };
+            let Some(entry) = index.entry_of(key, &row) else { continue };
             if !index.entries.contains(&entry) {
                 out.push(problem(t, key, format!("index {} has no entry for this row", index.name)));
             }
@@ -64,7 +64,7 @@ fn check_indexes(t: &Table, out: &mut Vec<Problem>) {
             };
             match t.rows.get(key) {
                 None => out.push(problem(t, key, format!("index {} points at a row that does not exist", index.name))),
-                Some(row) if index.key_of(&row) != entry.key => {
+                Some(row) if !index.covers(&row) || index.key_of(&row) != entry.key => {
                     out.push(problem(t, key, format!("index {} holds stale values for this row", index.name)))
                 }
                 Some(_) => {}

@@ -282,7 +282,7 @@ impl TableSchema {
                     .enumerate()
                     .map(|(i, (&c, &d))| {
                         let part = match ix.exprs.get(i) {
-                            Some(Some(sql)) => format!("({sql})"),
+                            Some(Some(sql)) => sql.clone(),
                             _ => quote_ident(&self.columns[c].name),
                         };
                         format!("{part}{}", if d { " DESC" } else { "" })

@@ -509,7 +509,7 @@ impl State {
                 if self.tables.contains_key(&key) || self.views.contains_key(&key) {
                     return Err(ErrorKind::TableExists(schema.name.clone()).into());
                 }
-                self.tables.insert(key, Table::new((**schema).clone()));
+                self.tables.insert(key, Table::new((**schema).clone())?);
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
             WriteOp::DropTable(name) => {

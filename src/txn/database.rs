@@ -194,6 +194,7 @@ impl Database {
 
     /// A new, empty database held in memory only.
     pub fn open_in_memory() -> Database {
+        crate::exec::index_exprs::register();
         let head = Head { state: State::new(), version: 0 };
         Database::build(head, VecDeque::new(), None, None, None)
     }
@@ -249,6 +250,7 @@ impl Database {
     /// [`Database::open`] with a sync mode, checkpoint size, file system or `as_of`
     /// version (which opens read-only, as the database was then).
     pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Database> {
+        crate::exec::index_exprs::register();
         let dir = dir.as_ref();
         let recovered = durability::open(dir, &options, DEFAULT_HISTORY)?;
         let mut state = recovered.state;

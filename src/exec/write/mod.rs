@@ -63,6 +63,23 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
         let column = &schema.columns[k].name;
         return Err(Error::invalid(format!("datatype mismatch: integer key {}.{column} cannot be NULL", schema.name)));
     }
+    // Generated columns come first (they lead the steps), worked out from the other
+    // columns once those hold values of their types.
+    let generated = checks.iter().take_while(|c| c.generates.is_some());
+    if generated.clone().next().is_some() {
+        for (col, v) in schema.columns.iter().zip(row.iter_mut()) {
+            if col.generated.is_none() && !fits(v, col.ty) {
+                let value = std::mem::replace(v, Value::Null);
+                *v = store_value(value, col.ty, &schema.name, &col.name)?;
+            }
+        }
+        for step in generated {
+            let Some(c) = step.generates else { continue };
+            let value = eval(&step.expr, &Env { row, aggs: &[], ctx })?;
+            let col = &schema.columns[c];
+            row[c] = store_value(value, col.ty, &schema.name, &col.name)?;
+        }
+    }
     for (col, v) in schema.columns.iter().zip(row.iter_mut()) {
         // A value of the column's type (nearly every one) is left where it is.
         if !fits(v, col.ty) {
@@ -80,7 +97,7 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
         }
     }
     let env = Env { row, aggs: &[], ctx };
-    for check in checks {
+    for check in checks.iter().filter(|c| c.generates.is_none()) {
         if truth(&check.expr, &env)? == Some(false) {
             return Err(ErrorKind::Constraint {
                 kind: "CHECK",
@@ -626,16 +643,44 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
         None => Value::Null,
     };
     if let (RowChange::AddColumn, Some(col)) = (change, schema.columns.last()) {
-        if col.not_null && fill.is_null() && !old.rows.is_empty() {
+        if col.not_null && fill.is_null() && !old.rows.is_empty() && col.generated.is_none() {
             return Err(Error::invalid(format!("cannot add NOT NULL column {} without a default value", col.name)));
         }
     }
+    // An added generated column is worked out for every row there is.
+    let generated = match (change, schema.columns.last().and_then(|c| c.generated.as_ref())) {
+        (RowChange::AddColumn, Some(g)) => {
+            Some(crate::sql::planner::bind_kept_sql(&g.sql, schema, "generated columns")?)
+        }
+        _ => None,
+    };
+    let now = std::cell::OnceCell::new();
+    let ctx = Ctx::for_constants(&now);
     let new_name: Arc<str> = schema.name.to_ascii_lowercase().into();
     let mut ops = vec![WriteOp::DropTable(table.to_string()), WriteOp::CreateTable(schema.clone())];
     for (key, row) in old.rows.iter() {
         let row: Box<[Value]> = match change {
             RowChange::Keep => row[..].into(),
-            RowChange::AddColumn => row.iter().cloned().chain([fill.clone()]).collect(),
+            RowChange::AddColumn => {
+                let mut new: Vec<Value> = row.iter().cloned().chain([fill.clone()]).collect();
+                if let (Some(expr), Some(col)) = (&generated, schema.columns.last()) {
+                    let value = eval(expr, &Env { row: &new, aggs: &[], ctx: &ctx })?;
+                    let value = store_value(value, col.ty, &schema.name, &col.name)?;
+                    if col.not_null && value.is_null() {
+                        return Err(ErrorKind::Constraint {
+                            kind: "NOT NULL",
+                            table: schema.name.clone(),
+                            columns: col.name.clone(),
+                            detail: String::new(),
+                        }
+                        .into());
+                    }
+                    if let Some(last) = new.last_mut() {
+                        *last = value;
+                    }
+                }
+                new.into()
+            }
             RowChange::Remove(i) => row.iter().enumerate().filter(|(c, _)| c != i).map(|(_, v)| v.clone()).collect(),
         };
         ops.push(WriteOp::Row { table: Arc::clone(&new_name), key: key.clone(), change: Change::Insert(row) });

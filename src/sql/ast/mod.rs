@@ -34,9 +34,12 @@ pub enum Statement {
     CreateIndex {
         name: String,
         table: String,
-        columns: Vec<(String, bool)>,
+        /// Each key part (a column or an expression) and whether it is DESC.
+        columns: Vec<(Expr, bool)>,
         unique: bool,
         if_not_exists: bool,
+        /// A partial index's WHERE.
+        predicate: Option<Expr>,
     },
     DropIndex {
         name: String,
@@ -300,6 +303,11 @@ pub enum ColumnConstraint {
     Default(Expr),
     Check(Expr),
     References(ForeignKeyDef),
+    /// `GENERATED ALWAYS AS (expr) [STORED]`.
+    Generated {
+        expr: Expr,
+        stored: bool,
+    },
 }
 
 /// `REFERENCES parent (columns) ON DELETE … ON UPDATE …`; `columns` is empty on a column

@@ -126,6 +126,14 @@ impl Builder {
                 }
                 Rule::check => def.constraints.push(ColumnConstraint::Check(self.last_expr(q)?)),
                 Rule::references => def.constraints.push(ColumnConstraint::References(references(q, Vec::new()))),
+                Rule::generated => {
+                    let stored = q
+                        .clone()
+                        .into_inner()
+                        .any(|k| k.as_rule() == Rule::generated_kind && k.as_str().eq_ignore_ascii_case("stored"));
+                    let expr = q.into_inner().find(|k| k.as_rule() == Rule::expr).expect("AS has an expression");
+                    def.constraints.push(ColumnConstraint::Generated { expr: self.expr(expr)?, stored });
+                }
                 _ => {}
             }
         }

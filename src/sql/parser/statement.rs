@@ -49,7 +49,7 @@ impl Builder {
             }
             Rule::create_index => {
                 let (mut names, mut columns) = (Vec::new(), Vec::new());
-                let (mut unique, mut if_not_exists) = (false, false);
+                let (mut unique, mut if_not_exists, mut predicate) = (false, false, None);
                 for q in p.into_inner() {
                     match q.as_rule() {
                         Rule::unique => unique = true,
@@ -57,16 +57,17 @@ impl Builder {
                         Rule::qname => names.push(qname(q)),
                         Rule::index_column => {
                             let mut parts = q.into_inner();
-                            let col = unquote_ident(parts.next().expect("indexed column").as_str());
+                            let part = self.expr(parts.next().expect("an indexed column or expression"))?;
                             let desc = parts.next().is_some_and(|d| d.as_str().eq_ignore_ascii_case("desc"));
-                            columns.push((col, desc));
+                            columns.push((part, desc));
                         }
+                        Rule::index_where => predicate = Some(self.last_expr(q)?),
                         _ => {}
                     }
                 }
                 let table = names.pop().expect("CREATE INDEX names a table");
                 let name = names.pop().expect("CREATE INDEX names the index");
-                Statement::CreateIndex { name, table, columns, unique, if_not_exists }
+                Statement::CreateIndex { name, table, columns, unique, if_not_exists, predicate }
             }
             Rule::drop_index => {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);

@@ -393,6 +393,20 @@ pub struct CheckPlan {
     /// The condition as written, for error messages.
     pub sql: String,
     pub expr: BExpr,
+    /// Set for a generated column's expression: its value is stored in this column
+    /// (before the row's types and constraints are checked) instead of being checked.
+    pub generates: Option<usize>,
+}
+
+/// An expression or partial index's key parts (`None` for a plain column) and WHERE,
+/// bound over its table's columns: what the storage layer works entries out with and
+/// what the planner matches a query's expressions against.
+#[derive(Debug)]
+pub struct CompiledIndex {
+    pub parts: Vec<Option<BExpr>>,
+    pub predicate: Option<BExpr>,
+    /// The columns they read.
+    pub reads: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -170,6 +170,10 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
                     let fk = ForeignKeyDef { columns: vec![def.name.clone()], ..fk.clone() };
                     foreign.push(fk);
                 }
+                ColumnConstraint::Generated { expr, stored } => {
+                    let sql = strip_outer_parens(&expr.to_string());
+                    schema.columns[i].generated = Some(Generated { sql, stored: *stored });
+                }
             }
         }
     }
@@ -188,6 +192,13 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
             TableConstraint::ForeignKey(fk) => foreign.push(fk.clone()),
         }
     }
+    if schema.columns.iter().any(|c| c.generated.is_some()) || !defaults.is_empty() {
+        let expr_default = |col: usize| defaults.iter().any(|d: &DefaultPlan| d.column == col);
+        if schema.columns.iter().enumerate().any(|(i, c)| c.generated.is_some() && expr_default(i)) {
+            return Err(Error::invalid("cannot use DEFAULT on a generated column"));
+        }
+    }
+    check_generated(&schema)?;
     // Primary key columns never hold NULL (an INTEGER key inserted as NULL is assigned).
     for &k in &schema.primary_key.clone() {
         schema.columns[k].not_null = true;

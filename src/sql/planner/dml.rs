@@ -3,16 +3,16 @@
 
 use super::*;
 
+/// A write's steps for each row: its generated columns worked out (in an order where
+/// each follows those it reads), then its CHECK constraints.
 pub(super) fn plan_checks(schema: &TableSchema, scope: &Scope) -> Result<Vec<CheckPlan>> {
-    schema
-        .checks
-        .iter()
-        .map(|c| {
-            let expr = crate::sql::parser::parse_expr(&c.sql)?;
-            let expr = Binder::new(scope, "not allowed in CHECK").bind(&expr)?;
-            Ok(CheckPlan { name: c.name.clone(), sql: c.sql.clone(), expr })
-        })
-        .collect()
+    let mut steps = plan_generated(schema)?;
+    for c in &schema.checks {
+        let expr = crate::sql::parser::parse_expr(&c.sql)?;
+        let expr = Binder::new(scope, "not allowed in CHECK").bind(&expr)?;
+        steps.push(CheckPlan { name: c.name.clone(), sql: c.sql.clone(), expr, generates: None });
+    }
+    Ok(steps)
 }
 
 /// The expression DEFAULTs of a table's columns, bound (over no columns).
@@ -195,6 +195,7 @@ pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
         Some(names) => {
             for (pos, name) in names.iter().enumerate() {
                 let col = scope.resolve(None, name)?;
+                refuse_generated(schema, col, "INSERT into")?;
                 if mapping[col].is_some() {
                     return Err(Error::invalid(format!("column {name} is named twice in INSERT")));
                 }
@@ -203,8 +204,10 @@ pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
             names.len()
         }
         None => {
-            mapping.iter_mut().enumerate().for_each(|(c, m)| *m = Some(c));
-            ncols
+            // Values go to the columns that are not generated, in order.
+            let stored = (0..ncols).filter(|&c| schema.columns[c].generated.is_none());
+            stored.clone().enumerate().for_each(|(pos, c)| mapping[c] = Some(pos));
+            stored.count()
         }
     };
     let width_error = |got: usize| {
@@ -250,12 +253,13 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
             let same = |c: &[usize]| c.len() == cols.len() && c.iter().all(|x| cols.contains(x));
             if u.target_filter.is_some() {
                 return Err(Error::invalid(
-                    "ON CONFLICT (…) WHERE names a partial unique index, and AmberDB has none yet",
+                    "ON CONFLICT (…) WHERE …: an upsert cannot target a partial unique index yet",
                 ));
             }
             let uniques = schema.uniques.iter().map(|u| &u.columns);
-            let unique =
-                uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)).find(|c| same(c));
+            let unique = uniques
+                .chain(schema.indexes.iter().filter(|i| i.unique && !i.is_computed()).map(|i| &i.columns))
+                .find(|c| same(c));
             match unique {
                 _ if !schema.primary_key.is_empty() && same(&schema.primary_key) => Some(ConflictTarget::Key),
                 Some(c) => Some(ConflictTarget::Unique(c.clone())),
@@ -288,6 +292,7 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
     let mut assignments = Vec::with_capacity(update.assignments.len());
     for (name, e) in &update.assignments {
         let col = scope.resolve(None, name)?;
+        refuse_generated(schema, col, "UPDATE")?;
         assignments.push((col, binder.bind(e)?));
     }
     let filter = update.filter.as_ref().map(|w| binder.bind(w)).transpose()?;
@@ -340,6 +345,7 @@ pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
     let mut assignments = Vec::new();
     for (n, (name, e)) in u.assignments.iter().enumerate() {
         let col = scope.resolve(None, name)?;
+        refuse_generated(schema, col, "UPDATE")?;
         // With FROM, the joined query works the values out: each comes after the row.
         let bound = if u.from.is_empty() { binder.bind(e)? } else { BExpr::Column(schema.columns.len() + n) };
         assignments.push((col, bound));

@@ -9,12 +9,17 @@
 
 mod cte;
 mod ddl;
+mod derived;
 mod dml;
 mod select;
 
 pub use ddl::bind_trigger_rows;
 use ddl::*;
 pub(in crate::sql) use ddl::{plan_create, strip_outer_parens};
+pub use derived::bind_kept_sql;
+pub(in crate::sql) use derived::check_generated as check_table_generated;
+pub use derived::index_exprs;
+use derived::*;
 use dml::*;
 use select::*;
 
@@ -27,7 +32,7 @@ use super::join;
 use super::plan::*;
 use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::rows::Mask;
-use crate::storage::schema::{CheckConstraint, ForeignKey, IndexDef, UniqueConstraint};
+use crate::storage::schema::{CheckConstraint, ForeignKey, Generated, IndexDef, UniqueConstraint};
 use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchema};
 
 /// Plans one statement against the schemas of `state`; `history` provides the schemas of
@@ -92,22 +97,15 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
             }
             Plan::DropTable { name: name.clone(), if_exists: *if_exists }
         }
-        Statement::CreateIndex { name, table, columns, unique, if_not_exists } => {
-            let (scope, key) = table_scope(state, table, None)?;
-            let cols = columns.iter().map(|(c, _)| scope.resolve(None, c)).collect::<Result<Vec<_>>>()?;
+        Statement::CreateIndex { name, table, columns, unique, if_not_exists, predicate } => {
+            let key = state.table_or_err(table)?.schema.name.to_ascii_lowercase();
+            let schema = &state.table_or_err(table)?.schema;
             if let Some(owner) = state.index_owner(name) {
                 if !if_not_exists {
                     return Err(Error::invalid(format!("index {name} already exists on table {owner}")));
                 }
             }
-            let index = IndexDef {
-                name: name.clone(),
-                columns: cols,
-                desc: columns.iter().map(|c| c.1).collect(),
-                unique: *unique,
-                exprs: Vec::new(),
-                predicate: None,
-            };
+            let index = plan_index(name, schema, columns, *unique, predicate.as_ref())?;
             Plan::CreateIndex { table: key, index, if_not_exists: *if_not_exists }
         }
         Statement::DropIndex { name, if_exists } => {

@@ -25,8 +25,8 @@ use crate::error::{Error, ErrorKind, Result};
 mod index;
 mod keys;
 
-pub use index::Index;
 use index::*;
+pub use index::{set_expr_compiler, Computed, ExprCompiler, Index, IndexExprs};
 use keys::*;
 pub use keys::{IndexEntry, IndexKey, Row, RowKey, Slot};
 
@@ -44,10 +44,23 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(schema: TableSchema) -> Table {
-        let uniques = schema.uniques.iter().map(|u| Index::new(u.name.clone(), u.columns.clone(), true));
-        let secondary = schema.indexes.iter().map(|i| Index::new(i.name.clone(), i.columns.clone(), i.unique));
-        let indexes = uniques.chain(secondary).collect();
+    /// An empty table; an error when an index's expressions do not compile.
+    pub fn new(schema: TableSchema) -> Result<Table> {
+        let uniques = schema.uniques.iter().map(|u| Ok(Index::new(u.name.clone(), u.columns.clone(), true)));
+        let secondary = schema.indexes.iter().map(|i| Index::of_def(i, &schema));
+        let indexes = uniques.chain(secondary).collect::<Result<Vec<_>>>()?;
+        Ok(Table::with_indexes(schema, indexes))
+    }
+
+    /// An empty table of the schema's columns with no index: what a subquery or view
+    /// stands in as while a query is planned.
+    pub fn stand_in(mut schema: TableSchema) -> Table {
+        schema.uniques.clear();
+        schema.indexes.clear();
+        Table::with_indexes(schema, Vec::new())
+    }
+
+    fn with_indexes(schema: TableSchema, indexes: Vec<Index>) -> Table {
         Table {
             schema: Arc::new(schema),
             rows: Rows::new(),
@@ -102,14 +115,35 @@ impl Table {
         .into()
     }
 
+    /// Two rows with the same key in a unique index; an expression part is named by its
+    /// SQL.
+    fn unique_error(&self, index: &Index, values: &[Value]) -> Error {
+        let def = self.schema.indexes.iter().find(|d| d.name == index.name && !d.exprs.is_empty());
+        let Some(def) = def else { return self.constraint_error("UNIQUE", &index.columns, values) };
+        let names: Vec<&str> = def
+            .exprs
+            .iter()
+            .zip(&def.columns)
+            .map(|(e, &c)| e.as_deref().unwrap_or(&self.schema.columns[c].name))
+            .collect();
+        let detail = values.iter().map(super::schema::literal_sql).collect::<Vec<_>>().join(", ");
+        ErrorKind::Constraint {
+            kind: "UNIQUE",
+            table: self.schema.name.clone(),
+            columns: names.join(", "),
+            detail: format!("duplicate value {detail}"),
+        }
+        .into()
+    }
+
     fn check_unique(&self, row: &[Value], except: Option<&RowKey>) -> Result<()> {
-        for index in self.indexes.iter().filter(|i| i.unique) {
+        for index in self.indexes.iter().filter(|i| i.unique && i.covers(row)) {
             let key = index.key_of(row);
             if key.as_slice().iter().any(Value::is_null) {
                 continue;
             }
             if index.lookup(&key).any(|k| Some(k) != except) {
-                return Err(self.constraint_error("UNIQUE", &index.columns, key.as_slice()));
+                return Err(self.unique_error(index, key.as_slice()));
             }
         }
         Ok(())
@@ -117,13 +151,17 @@ impl Table {
 
     fn index_add(&mut self, key: &RowKey, row: &[Value]) {
         for index in &mut self.indexes {
-            index.entries.insert(index.entry_of(key, row));
+            if let Some(entry) = index.entry_of(key, row) {
+                index.entries.insert(entry);
+            }
         }
     }
 
     fn index_remove(&mut self, key: &RowKey, row: &[Value]) {
         for index in &mut self.indexes {
-            index.entries.remove(&index.entry_of(key, row));
+            if let Some(entry) = index.entry_of(key, row) {
+                index.entries.remove(&entry);
+            }
         }
     }
 
@@ -139,7 +177,7 @@ impl Table {
     /// Builds a new secondary index over the existing rows (refusing duplicates when it
     /// is unique).
     pub fn add_index(&mut self, def: IndexDef) -> Result<()> {
-        let mut index = Index::new(def.name.clone(), def.columns.clone(), def.unique);
+        let mut index = Index::of_def(&def, &self.schema)?;
         self.build_index(&mut index)?;
         let mut schema = (*self.schema).clone();
         schema.indexes.push(def);
@@ -152,9 +190,8 @@ impl Table {
     fn build_index(&self, index: &mut Index) -> Result<()> {
         // Only the index's columns are decoded.
         let width = self.schema.columns.len();
-        let entries =
-            index_set(index, self.rows.len(), |visit| self.rows.for_each_decoded(&index.columns, width, visit));
-        index.entries = entries.map_err(|clash| self.constraint_error("UNIQUE", &index.columns, &clash))?;
+        let entries = index_set(index, self.rows.len(), |visit| self.rows.for_each_decoded(&index.reads, width, visit));
+        index.entries = entries.map_err(|clash| self.unique_error(index, &clash))?;
         Ok(())
     }
 
@@ -177,7 +214,7 @@ impl Table {
         batches: impl IntoIterator<Item = Result<Vec<(RowKey, Row)>>>,
         orders: Vec<Vec<u32>>,
     ) -> Result<Table> {
-        let table = Table::new(schema);
+        let table = Table::new(schema)?;
         let mut part = table.part();
         for batch in batches {
             for (key, row) in batch? {
@@ -234,17 +271,19 @@ impl Table {
         self.rows = builder.finish();
         let mut indexes = std::mem::take(&mut self.indexes);
         for (i, (index, entries)) in indexes.iter_mut().zip(by_row).enumerate() {
-            let built = match orders.get(i).and_then(|o| entries_in_order(&entries, o)) {
+            // A partial index's entries are not one per row: its order is not used.
+            let order = orders.get(i).filter(|_| !index.is_partial());
+            let built = match order.and_then(|o| entries_in_order(&entries, o)) {
                 Some(sorted) => Ok(KeySet::from_sorted(sorted)),
                 None => {
                     drop(entries);
                     let width = self.schema.columns.len();
                     index_set(index, self.rows.len(), |visit| {
-                        self.rows.for_each_decoded(&index.columns, width, |key, row| visit(key, row))
+                        self.rows.for_each_decoded(&index.reads, width, |key, row| visit(key, row))
                     })
                 }
             };
-            index.entries = built.map_err(|clash| self.constraint_error("UNIQUE", &index.columns, &clash))?;
+            index.entries = built.map_err(|clash| self.unique_error(index, &clash))?;
         }
         self.indexes = indexes;
         Ok(self)
@@ -277,7 +316,7 @@ impl Table {
             };
             return if self.rows.contains_key(&key) { vec![key] } else { Vec::new() };
         }
-        if let Some(index) = self.indexes.iter().find(|ix| ix.columns.starts_with(cols)) {
+        if let Some(index) = self.indexes.iter().find(|ix| ix.is_plain() && ix.columns.starts_with(cols)) {
             let from = IndexEntry { key: IndexKey::from_vec(vals.to_vec()), slot: Slot::Lo };
             return index
                 .entries
@@ -348,8 +387,12 @@ impl Table {
         // Only the indexes whose columns changed move their entry.
         for index in &mut self.indexes {
             if let Some((was, now)) = index.moved(&key, &old, row) {
-                index.entries.remove(&was);
-                index.entries.insert(now);
+                if let Some(was) = was {
+                    index.entries.remove(&was);
+                }
+                if let Some(now) = now {
+                    index.entries.insert(now);
+                }
             }
         }
         Ok(())
@@ -375,8 +418,8 @@ impl Table {
             decode_into(bytes, &mut old);
             for (index, (gone, added)) in indexes.iter().zip(&mut moved) {
                 if let Some((was, now)) = index.moved(key, &old, row) {
-                    gone.push(was);
-                    added.push(now);
+                    gone.extend(was);
+                    added.extend(now);
                 }
             }
         });
@@ -384,7 +427,7 @@ impl Table {
             return Err(self.no_row(&key));
         }
         for (i, (mut gone, mut added)) in moved.into_iter().enumerate() {
-            if gone.is_empty() {
+            if gone.is_empty() && added.is_empty() {
                 continue;
             }
             sort_entries(&mut gone);
@@ -398,7 +441,7 @@ impl Table {
             index.entries.insert_sorted(added.clone());
             for entry in &added {
                 if !entry.key.as_slice().iter().any(Value::is_null) && index.lookup(&entry.key).nth(1).is_some() {
-                    return Err(self.constraint_error("UNIQUE", &self.indexes[i].columns, entry.key.as_slice()));
+                    return Err(self.unique_error(&self.indexes[i], entry.key.as_slice()));
                 }
             }
         }
@@ -431,7 +474,7 @@ impl Table {
     pub fn remove_sorted(&mut self, keys: &[RowKey], mut removed: impl FnMut(&RowKey)) -> usize {
         let mut entries: Vec<Vec<IndexEntry>> = self.indexes.iter().map(|_| Vec::with_capacity(keys.len())).collect();
         // Only the indexes' columns are decoded.
-        let columns = Mask::of(self.indexes.iter().flat_map(|i| i.columns.iter().copied()));
+        let columns = Mask::of(self.indexes.iter().flat_map(|i| i.reads.iter().copied()));
         let mut row = vec![Value::Null; self.schema.columns.len()];
         let indexes = &self.indexes;
         let count = self.rows.remove_sorted(keys, |key, bytes| {
@@ -444,7 +487,7 @@ impl Table {
                 None => decode_into(bytes, &mut row),
             }
             for (index, entries) in indexes.iter().zip(&mut entries) {
-                entries.push(index.entry_of(key, &row));
+                entries.extend(index.entry_of(key, &row));
             }
         });
         for (index, mut entries) in self.indexes.iter_mut().zip(entries) {
@@ -515,6 +558,7 @@ mod tests {
             uniques: vec![UniqueConstraint { name: "users_email".into(), columns: vec![1] }],
             ..TableSchema::default()
         })
+        .unwrap()
     }
 
     fn row(id: i64, email: &str) -> Row {
@@ -550,7 +594,7 @@ mod tests {
             let built = index_set_of(&index, &rows).unwrap();
             let mut one_by_one = KeySet::new();
             for (k, r) in &rows {
-                one_by_one.insert(index.entry_of(k, r));
+                one_by_one.insert(index.entry_of(k, r).unwrap());
             }
             assert_eq!(built, one_by_one);
             let unique = Index::new("u".into(), vec![0], true);
@@ -691,7 +735,7 @@ impl PartBuilder<'_> {
             )));
         }
         for (entries, index) in self.entries.iter_mut().zip(self.indexes) {
-            entries.push(index.entry_of(&key, row));
+            entries.extend(index.entry_of(&key, row));
         }
         self.rows.push(&key, row);
         if self.first.is_none() {
