@@ -238,12 +238,12 @@ fn upsert_conflict<'p>(
             // column sets newest first (a key of other columns being the oldest).
             None => {
                 let rowid = schema.integer_key().is_some();
-                let uniques = schema.uniques.iter().map(|u| &u.columns);
-                let mut sets: Vec<&Vec<usize>> =
-                    uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)).collect();
-                sets.reverse();
+                let on_index = |ix: &crate::storage::table::Index| {
+                    table.unique_matches(ix, row).into_iter().find(live).map(|k| (k, None))
+                };
+                let mut sets = table.indexes.iter().rev().filter(|i| i.unique);
                 let first = if rowid { on_key() } else { None };
-                first.or_else(|| sets.into_iter().find_map(on_unique)).or_else(|| if rowid { None } else { on_key() })
+                first.or_else(|| sets.find_map(on_index)).or_else(|| if rowid { None } else { on_key() })
             }
         };
         if let Some((k, old)) = found {

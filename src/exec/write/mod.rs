@@ -299,18 +299,12 @@ fn kept_for<'a>(state: &State, mut exprs: impl Iterator<Item = &'a BExpr>) -> Op
 /// The rows a row stored under `key` would clash with, by key or by any unique column
 /// set (other than the row under `except`).
 fn clashing(table: &Table, key: &RowKey, row: &[Value], except: Option<&RowKey>) -> Vec<RowKey> {
-    let schema = &table.schema;
     let mut out: Vec<RowKey> = Vec::new();
     if table.rows.contains_key(key) && Some(key) != except {
         out.push(key.clone());
     }
-    let uniques = schema.uniques.iter().map(|u| &u.columns);
-    for cols in uniques.chain(schema.indexes.iter().filter(|i| i.unique).map(|i| &i.columns)) {
-        let vals: Vec<Value> = cols.iter().map(|&c| row[c].clone()).collect();
-        if vals.iter().any(Value::is_null) {
-            continue;
-        }
-        for k in table.keys_where(cols, &vals) {
+    for index in table.indexes.iter().filter(|i| i.unique) {
+        for k in table.unique_matches(index, row) {
             if !out.contains(&k) && Some(&k) != except {
                 out.push(k);
             }
@@ -362,12 +356,14 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
     // page and index node then changes once. The order of checks and errors is a
     // row-at-a-time update's.
     let assigned = |cols: &[usize]| cols.iter().any(|c| plan.assignments.iter().any(|(a, _)| a == c));
+    // A generated column (or an index expression) may change with any column.
+    let generated = schema.columns.iter().any(|c| c.generated.is_some());
     let batched = triggers.is_none()
         && matches!(plan.conflict, Conflict::Abort | Conflict::Rollback)
         && plan.ttl.is_none()
         && schema.foreign_keys.is_empty()
         && table.expiry.is_empty()
-        && !table.indexes.iter().any(|i| i.unique && assigned(&i.columns))
+        && !table.indexes.iter().any(|i| i.unique && (generated || !i.is_plain() || assigned(&i.columns)))
         && !work.fks.is_referenced(&state, &plan.table);
     let mut pending: Vec<(RowKey, Row)> = Vec::new();
     let flush = |working: &mut State, pending: &mut Vec<(RowKey, Row)>| -> Result<()> {

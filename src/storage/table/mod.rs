@@ -115,6 +115,19 @@ impl Table {
         .into()
     }
 
+    /// The rows a row would clash with in a unique index: those under the same key,
+    /// none when the key holds a NULL or a partial index leaves the row out.
+    pub fn unique_matches(&self, index: &Index, row: &[Value]) -> Vec<RowKey> {
+        if !index.unique || !index.covers(row) {
+            return Vec::new();
+        }
+        let key = index.key_of(row);
+        if key.as_slice().iter().any(Value::is_null) {
+            return Vec::new();
+        }
+        index.lookup(&key).cloned().collect()
+    }
+
     /// Two rows with the same key in a unique index; an expression part is named by its
     /// SQL.
     fn unique_error(&self, index: &Index, values: &[Value]) -> Error {
