@@ -72,10 +72,15 @@ fn workload(seed: u64, n: usize) -> Vec<String> {
         "CREATE TRIGGER a_gone AFTER DELETE ON a BEGIN INSERT INTO audit VALUES ('deleted', OLD.id); END".to_string(),
         "CREATE TRIGGER b_big BEFORE INSERT ON b WHEN NEW.x > 55 BEGIN INSERT INTO audit VALUES ('big', NEW.x); END"
             .to_string(),
+        "CREATE TABLE g (id INTEGER PRIMARY KEY, email TEXT, qty INTEGER, gone INTEGER, \
+         twice INTEGER AS (qty * 2) STORED, tag TEXT AS (lower(email)))"
+            .to_string(),
+        "CREATE UNIQUE INDEX g_live ON g (lower(email)) WHERE gone IS NULL".to_string(),
+        "CREATE INDEX g_sum ON g (qty + id DESC)".to_string(),
     ];
     for i in 0..n {
         let k = rng.below(60);
-        let s = match rng.below(14) {
+        let s = match rng.below(16) {
             0..=3 => format!(
                 "INSERT INTO a VALUES ({k}, 'n{}', {}.25, '2026-01-0{} 10:00:00', {})",
                 rng.below(80),
@@ -91,6 +96,13 @@ fn workload(seed: u64, n: usize) -> Vec<String> {
             10 => format!("DELETE FROM b WHERE x < {}", k / 4),
             11 => format!("DELETE FROM a WHERE id = {k}"),
             12 => format!("BEGIN; UPDATE c SET v = 'tx{i}' WHERE k2 = {k}; INSERT INTO b VALUES ({i}, 'tx'); COMMIT"),
+            13 => format!(
+                "INSERT OR REPLACE INTO g (id, email, qty, gone) VALUES ({k}, 'M{}@x', {}, {})",
+                rng.below(9),
+                rng.below(5),
+                if rng.below(3) == 0 { "1" } else { "NULL" }
+            ),
+            14 => format!("UPDATE g SET gone = NULL, qty = qty + 1 WHERE id % 5 = {}", k % 5),
             _ => match rng.below(4) {
                 0 => "ALTER TABLE b ADD COLUMN z TEXT DEFAULT 'zz'".to_string(),
                 1 => "DROP INDEX IF EXISTS b_x".to_string(),

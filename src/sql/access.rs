@@ -74,7 +74,15 @@ fn implies(filter: &[&BExpr], predicate: &BExpr) -> bool {
         if filter.contains(t) {
             return true;
         }
-        let BExpr::IsNull { expr: x, negated: true } = t else { return false };
+        let x = match t {
+            BExpr::IsNull { expr, negated: true } => expr,
+            BExpr::Is { left, right, negated: true } if matches!(**right, BExpr::Const(Value::Null)) => left,
+            BExpr::Not(inner) => match &**inner {
+                BExpr::IsNull { expr, negated: false } => expr,
+                _ => return false,
+            },
+            _ => return false,
+        };
         filter.iter().any(|f| match f {
             BExpr::Compare(_, a, b) => **a == **x || **b == **x,
             BExpr::Between { expr, negated: false, .. } | BExpr::InList { expr, negated: false, .. } => **expr == **x,

@@ -128,7 +128,7 @@ fn index_list(t: &Table) -> Listing {
                 Value::text(&ix.name),
                 Value::Integer(i64::from(ix.unique)),
                 Value::text(origin),
-                Value::Integer(0),
+                Value::Integer(i64::from(ix.is_partial())),
             ]
         })
         .collect();
@@ -144,8 +144,12 @@ fn index_info(state: &State, name: &str) -> Result<Listing> {
         .columns
         .iter()
         .enumerate()
-        .map(|(seq, &c)| {
-            vec![Value::Integer(seq as i64), Value::Integer(c as i64), Value::text(&t.schema.columns[c].name)]
+        .map(|(seq, &c)| match ix.plain_column(seq) {
+            Some(_) => {
+                vec![Value::Integer(seq as i64), Value::Integer(c as i64), Value::text(&t.schema.columns[c].name)]
+            }
+            // An expression, as SQLite lists one.
+            None => vec![Value::Integer(seq as i64), Value::Integer(-2), Value::Null],
         })
         .collect();
     Ok(Listing { columns: &["seqno", "cid", "name"], rows })

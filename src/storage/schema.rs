@@ -238,6 +238,20 @@ impl TableSchema {
         cols.iter().map(|&i| self.columns[i].name.as_str()).collect::<Vec<_>>().join(", ")
     }
 
+    /// The key parts of an index by name: its columns' names, or an expression's SQL.
+    pub fn index_key_names(&self, index: &str, cols: &[usize]) -> String {
+        match self.indexes.iter().find(|d| d.name == index && !d.exprs.is_empty()) {
+            Some(def) => def
+                .exprs
+                .iter()
+                .zip(&def.columns)
+                .map(|(e, &c)| e.clone().unwrap_or_else(|| self.columns[c].name.clone()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => self.column_names(cols),
+        }
+    }
+
     /// The schema as a `CREATE TABLE` statement that rebuilds it.
     pub fn to_sql(&self) -> String {
         let mut parts: Vec<String> = self.columns.iter().map(column_sql).collect();

@@ -84,7 +84,7 @@ impl Session {
                 rows.push(vec![
                     Value::text(&ix.name),
                     Value::text(t.name()),
-                    Value::text(&t.schema.column_names(&ix.columns)),
+                    Value::text(&t.schema.index_key_names(&ix.name, &ix.columns)),
                     Value::Boolean(ix.unique),
                     Value::text(kind),
                     Value::Integer(ix.entries.len() as i64),

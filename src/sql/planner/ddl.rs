@@ -267,7 +267,7 @@ pub(super) fn foreign_key(
     }
     let keyed = parent.primary_key == parent_columns
         || parent.uniques.iter().any(|u| u.columns == parent_columns)
-        || parent.indexes.iter().any(|i| i.unique && i.columns == parent_columns);
+        || parent.indexes.iter().any(|i| i.unique && !i.is_computed() && i.columns == parent_columns);
     if !keyed {
         return Err(Error::invalid(format!(
             "foreign key must reference the primary key or a unique key of {} ({} is neither)",

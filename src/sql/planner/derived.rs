@@ -26,7 +26,12 @@ pub(in crate::sql) fn schema_scope(schema: &TableSchema) -> Scope {
 /// errors ("generated columns", "index expressions").
 pub(in crate::sql) fn bind_kept(e: &Expr, schema: &TableSchema, what: &'static str) -> Result<BExpr> {
     let scope = schema_scope(schema);
-    let bound = Binder::new(&scope, what).bind(e)?;
+    let clause = match what {
+        "generated columns" => "not allowed in generated columns",
+        "index expressions" => "not allowed in index expressions",
+        _ => "not allowed in partial index WHERE clauses",
+    };
+    let bound = Binder::new(&scope, clause).bind(e)?;
     check_kept(&bound, what)?;
     Ok(bound)
 }

@@ -131,19 +131,11 @@ impl Table {
     /// Two rows with the same key in a unique index; an expression part is named by its
     /// SQL.
     fn unique_error(&self, index: &Index, values: &[Value]) -> Error {
-        let def = self.schema.indexes.iter().find(|d| d.name == index.name && !d.exprs.is_empty());
-        let Some(def) = def else { return self.constraint_error("UNIQUE", &index.columns, values) };
-        let names: Vec<&str> = def
-            .exprs
-            .iter()
-            .zip(&def.columns)
-            .map(|(e, &c)| e.as_deref().unwrap_or(&self.schema.columns[c].name))
-            .collect();
         let detail = values.iter().map(super::schema::literal_sql).collect::<Vec<_>>().join(", ");
         ErrorKind::Constraint {
             kind: "UNIQUE",
             table: self.schema.name.clone(),
-            columns: names.join(", "),
+            columns: self.schema.index_key_names(&index.name, &index.columns),
             detail: format!("duplicate value {detail}"),
         }
         .into()
