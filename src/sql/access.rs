@@ -67,7 +67,7 @@ impl<'a> Keyed<'a> {
 /// True when every row the conjuncts of a WHERE clause let through makes `predicate`
 /// true: each of its terms is one of the conjuncts, or is `x IS NOT NULL` where a
 /// conjunct compares `x` (a comparison with NULL is never true).
-fn implies(filter: &[&BExpr], predicate: &BExpr) -> bool {
+pub fn implies(filter: &[&BExpr], predicate: &BExpr) -> bool {
     let mut terms = Vec::new();
     conjuncts(predicate, &mut terms);
     terms.iter().all(|t| {
@@ -139,7 +139,7 @@ fn params_only(e: &BExpr) -> bool {
     }
 }
 
-fn conjuncts<'a>(e: &'a BExpr, out: &mut Vec<&'a BExpr>) {
+pub fn conjuncts<'a>(e: &'a BExpr, out: &mut Vec<&'a BExpr>) {
     match e {
         BExpr::And(a, b) => {
             conjuncts(a, out);

@@ -32,6 +32,14 @@ INSERT OR REPLACE INTO users (id, email) VALUES (9, 'Bob@Example.com');
 SELECT id, email FROM users WHERE lower(email) = 'bob@example.com';
 INSERT INTO users (id, email) VALUES (10, 'CARL@example.com') ON CONFLICT DO UPDATE SET score = score + 1;
 SELECT id, score FROM users WHERE lower(email) = 'carl@example.com';
+-- An upsert names a partial unique index by its columns and a WHERE that implies the index's.
+CREATE TABLE subs (id INTEGER PRIMARY KEY, email TEXT, gone INTEGER, n INTEGER DEFAULT 0);
+CREATE UNIQUE INDEX subs_live ON subs (email) WHERE gone IS NULL;
+INSERT INTO subs (email) VALUES ('a'), ('b');
+UPDATE subs SET gone = 1 WHERE email = 'b';
+INSERT INTO subs (email) VALUES ('a'), ('b') ON CONFLICT (email) WHERE gone IS NULL DO UPDATE SET n = n + 1;
+SELECT * FROM subs ORDER BY id;
+INSERT INTO subs (email) VALUES ('a') ON CONFLICT (email) DO UPDATE SET n = n + 1;
 .schema users
 -- What an index may not hold.
 CREATE INDEX bad ON users (random());

@@ -234,6 +234,10 @@ fn upsert_conflict<'p>(
         let found = match &clause.target {
             Some(ConflictTarget::Key) => on_key(),
             Some(ConflictTarget::Unique(cols)) => on_unique(cols),
+            Some(ConflictTarget::Index(name)) => {
+                let ix = table.index(name)?;
+                table.unique_matches(ix, row).into_iter().find(live).map(|k| (k, None))
+            }
             // Any constraint, in SQLite's order: an integer key first, then the unique
             // column sets newest first (a key of other columns being the oldest).
             None => {

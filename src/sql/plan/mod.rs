@@ -360,6 +360,8 @@ pub enum ConflictTarget {
     Key,
     /// A UNIQUE constraint's or unique index's columns, in its own order.
     Unique(Vec<usize>),
+    /// A partial unique index, by name (`ON CONFLICT (cols) WHERE …`).
+    Index(String),
 }
 
 /// `DO UPDATE SET … [WHERE …]`: expressions over the stored row's columns followed by

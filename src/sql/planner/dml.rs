@@ -251,10 +251,23 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
         Some(names) => {
             let cols = names.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>()?;
             let same = |c: &[usize]| c.len() == cols.len() && c.iter().all(|x| cols.contains(x));
-            if u.target_filter.is_some() {
-                return Err(Error::invalid(
-                    "ON CONFLICT (…) WHERE …: an upsert cannot target a partial unique index yet",
-                ));
+            if let Some(w) = &u.target_filter {
+                // A partial unique index of these columns whose WHERE this one implies.
+                let filter = Binder::new(scope, "not allowed in ON CONFLICT WHERE").bind(w)?;
+                let mut terms = Vec::new();
+                access::conjuncts(&filter, &mut terms);
+                let table = cx.state.table_or_err(&schema.name)?;
+                let partial = table.indexes.iter().find(|ix| {
+                    let compiled = access::compiled(ix);
+                    ix.unique
+                        && ix.is_partial()
+                        && same(&ix.columns)
+                        && compiled.is_some_and(|c| c.parts.iter().all(Option::is_none))
+                        && compiled.and_then(|c| c.predicate.as_ref()).is_some_and(|p| access::implies(&terms, p))
+                });
+                if let Some(ix) = partial {
+                    return plan_upsert_update(u, Some(ConflictTarget::Index(ix.name.clone())), schema, scope, cx);
+                }
             }
             let uniques = schema.uniques.iter().map(|u| &u.columns);
             let unique = uniques
@@ -273,6 +286,17 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
             }
         }
     };
+    plan_upsert_update(u, target, schema, scope, cx)
+}
+
+/// An upsert's DO NOTHING or DO UPDATE for a conflict on `target`.
+fn plan_upsert_update(
+    u: &Upsert,
+    target: Option<ConflictTarget>,
+    schema: &TableSchema,
+    scope: &Scope,
+    cx: &Cx,
+) -> Result<UpsertPlan> {
     let Some(update) = &u.update else {
         return Ok(UpsertPlan { target, update: None });
     };
