@@ -161,4 +161,82 @@ fn run(rows: i64) {
     });
     drop(stmt);
     report(&format!("ORDER BY indexed DESC LIMIT 10, {rows} rows"), amber, lite);
+
+    expression_indexes(&mut e, n);
+}
+
+/// Indexes on an expression and partial indexes: building one, lookups through it,
+/// and the cost it adds to inserts.
+fn expression_indexes(e: &mut Engines, n: u32) {
+    let rows = e.rows;
+    let create = "CREATE INDEX t_lname ON t (lower(name))";
+    let t0 = Instant::now();
+    e.amber.execute(create, &[]).unwrap();
+    let amber = t0.elapsed();
+    let t0 = Instant::now();
+    e.lite.execute(create, []).unwrap();
+    report(&format!("CREATE INDEX on lower(name), {rows} rows"), amber, t0.elapsed());
+
+    let sql = "SELECT id FROM t WHERE lower(name) = ?";
+    let q = e.amber.prepare(sql).unwrap();
+    let name = |i: u32| format!("name{}", (i as i64 * 31) % rows);
+    let amber = per_call(n, |i| {
+        let got = e.amber.query_prepared(&q, &[Value::text(&name(i))]).unwrap();
+        assert_eq!(got.rows.len(), 1);
+        black_box(got);
+    });
+    let mut stmt = e.lite.prepare_cached(sql).unwrap();
+    let lite = per_call(n, |i| {
+        let id: i64 = stmt.query_row([name(i)], |r| r.get(0)).unwrap();
+        black_box(id);
+    });
+    drop(stmt);
+    report(&format!("lookup by lower(name) index, {rows} rows"), amber, lite);
+
+    let partial = "CREATE INDEX t_a_b0 ON t (a) WHERE b = 0";
+    e.amber.execute(partial, &[]).unwrap();
+    e.lite.execute(partial, []).unwrap();
+    e.amber.execute("DROP INDEX t_a", &[]).unwrap();
+    e.lite.execute("DROP INDEX t_a", []).unwrap();
+    let sql = "SELECT id FROM t WHERE a = ? AND b = 0";
+    let q = e.amber.prepare(sql).unwrap();
+    let amber = per_call(n, |i| {
+        black_box(e.amber.query_prepared(&q, &[Value::Integer((i as i64 * 17) % rows)]).unwrap());
+    });
+    let mut stmt = e.lite.prepare_cached(sql).unwrap();
+    let lite = per_call(n, |i| {
+        let ids: Vec<i64> =
+            stmt.query_map([(i as i64 * 17) % rows], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+        black_box(ids);
+    });
+    drop(stmt);
+    report(&format!("lookup through a partial index (1%), {rows} rows"), amber, lite);
+
+    // Inserts into a table whose index is on an expression.
+    let ddl = "CREATE TABLE w (id INTEGER PRIMARY KEY, email TEXT)";
+    e.amber.execute(ddl, &[]).unwrap();
+    e.lite.execute(ddl, []).unwrap();
+    let index = "CREATE UNIQUE INDEX w_email ON w (lower(email))";
+    e.amber.execute(index, &[]).unwrap();
+    e.lite.execute(index, []).unwrap();
+    let inserts = 50_000u32;
+    let email = |i: u32| format!("User{}@Example.com", i as u64 * 7919 % 1_000_003);
+    let ins = e.amber.prepare("INSERT INTO w (email) VALUES (?)").unwrap();
+    e.amber.execute("BEGIN", &[]).unwrap();
+    let t0 = Instant::now();
+    for i in 0..inserts {
+        e.amber.execute_prepared(&ins, &[Value::text(&email(i))]).unwrap();
+    }
+    let amber = t0.elapsed() / inserts;
+    e.amber.execute("COMMIT", &[]).unwrap();
+    e.lite.execute("BEGIN", []).unwrap();
+    let mut stmt = e.lite.prepare_cached("INSERT INTO w (email) VALUES (?)").unwrap();
+    let t0 = Instant::now();
+    for i in 0..inserts {
+        stmt.execute([email(i)]).unwrap();
+    }
+    let lite = t0.elapsed() / inserts;
+    drop(stmt);
+    e.lite.execute("COMMIT", []).unwrap();
+    report("insert with a unique lower(email) index, 50k rows", amber, lite);
 }

@@ -225,8 +225,10 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
         session.execute(&t.create, &[]).map_err(at)?;
         let created = session.working_state().table_or_err(&t.name).map_err(at)?.schema.clone();
         let width = created.columns.len();
-        let placeholders = vec!["?"; width].join(", ");
-        let insert_sql = format!("INSERT INTO {} VALUES ({placeholders})", quote_ident(&created.name));
+        let stored = stored_columns(&created);
+        let placeholders = vec!["?"; stored.len()].join(", ");
+        let insert_sql =
+            format!("INSERT INTO {}{} VALUES ({placeholders})", quote_ident(&created.name), column_list(&created));
         let insert = session.prepare(&insert_sql).map_err(at)?;
         if !t.ttl.is_empty() && t.ttl.len() != t.rows.len() {
             return Err(at(Error::invalid(format!("{} TTL entries for {} rows", t.ttl.len(), t.rows.len()))));
@@ -237,6 +239,14 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
             if row.len() != width {
                 return Err(at_row(Error::invalid(format!("{} values for {width} columns", row.len()))));
             }
+            // Generated columns are worked out again, not inserted.
+            let kept: Vec<Value>;
+            let row: &[Value] = if stored.len() == width {
+                row
+            } else {
+                kept = stored.iter().map(|&c| row[c].clone()).collect();
+                &kept
+            };
             match t.ttl.get(n) {
                 Some(left) => session.execute(&format!("{insert_sql}{}", ttl_clause(*left)), row).map_err(at_row)?,
                 None => session.execute_prepared(&insert, row).map_err(at_row)?,
@@ -282,6 +292,20 @@ fn exact_literal(v: &Value) -> String {
     }
 }
 
+/// The columns a row's values are inserted into: all but the generated ones.
+fn stored_columns(schema: &TableSchema) -> Vec<usize> {
+    (0..schema.columns.len()).filter(|&c| schema.columns[c].generated.is_none()).collect()
+}
+
+/// ` (a, b)` naming the stored columns when some are generated; empty otherwise.
+fn column_list(schema: &TableSchema) -> String {
+    let stored = stored_columns(schema);
+    if stored.len() == schema.columns.len() {
+        return String::new();
+    }
+    format!(" ({})", stored.iter().map(|&c| quote_ident(&schema.columns[c].name)).collect::<Vec<_>>().join(", "))
+}
+
 /// SQL that rebuilds the state as it is at `now`: schemas, live rows (those that expire
 /// with the time they have left), indexes, views, triggers and messages, in one
 /// transaction.
@@ -295,10 +319,12 @@ pub fn dump(state: &State, now: i64) -> String {
         out.push('\n');
         let name = quote_ident(t.name());
         let expiring = keeps_expiry(t);
+        let stored = stored_columns(&t.schema);
+        let columns = column_list(&t.schema);
         for (row, left) in live_rows(t, now) {
-            let values: Vec<String> = row.iter().map(exact_literal).collect();
+            let values: Vec<String> = stored.iter().map(|&c| exact_literal(&row[c])).collect();
             let ttl = if expiring { ttl_clause(left) } else { String::new() };
-            out.push_str(&format!("INSERT INTO {name} VALUES ({}){ttl};\n", values.join(", ")));
+            out.push_str(&format!("INSERT INTO {name}{columns} VALUES ({}){ttl};\n", values.join(", ")));
         }
         for sql in t.schema.index_sql() {
             out.push_str(&sql);
