@@ -56,6 +56,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         }
         Func::Date(d) => super::datetime::call(d, &args, ctx)?,
         Func::Printf => super::printf::printf(&args, ctx)?,
+        Func::Json(j, json, extracted) => super::json::call(j, json, extracted, &args, ctx)?,
         Func::Iif => match args.first().and_then(Value::truth) {
             Some(true) => args.get(1).cloned().unwrap_or(Value::Null),
             _ => args.get(2).cloned().unwrap_or(Value::Null),

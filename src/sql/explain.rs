@@ -89,6 +89,10 @@ impl fmt::Display for Named<'_> {
             BExpr::InSubquery { expr, negated, .. } => write!(f, "{} {}IN (subquery)", c(expr), not(negated)),
             BExpr::Cast(a, ty) => write!(f, "CAST({} AS {ty})", c(a)),
             BExpr::Func(Func::Collate(c), args) => write!(f, "{} COLLATE {}", self.list(args), c.name()),
+            BExpr::Func(func @ Func::Json(JsonFunc::Arrow | JsonFunc::Arrow2, ..), args) if args.len() == 2 => {
+                let op = super::binder::scalar_name(func).unwrap_or("->");
+                write!(f, "{} {op} {}", self.list(&args[..1]), self.list(&args[1..]))
+            }
             BExpr::Func(func, args) => match super::binder::scalar_name(func) {
                 Some(name) => write!(f, "{name}({})", self.list(args)),
                 None => write!(f, "{}({})", format!("{func:?}").to_ascii_lowercase(), self.list(args)),

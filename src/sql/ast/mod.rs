@@ -356,6 +356,10 @@ pub enum BinaryOp {
     Glob,
     NotGlob,
     Concat,
+    /// `->`: the JSON a path names, as JSON text.
+    Arrow,
+    /// `->>`: the same as an SQL value.
+    Arrow2,
     Add,
     Sub,
     Mul,
@@ -385,6 +389,8 @@ impl BinaryOp {
             BinaryOp::Glob => "GLOB",
             BinaryOp::NotGlob => "NOT GLOB",
             BinaryOp::Concat => "||",
+            BinaryOp::Arrow => "->",
+            BinaryOp::Arrow2 => "->>",
             BinaryOp::Add => "+",
             BinaryOp::Sub => "-",
             BinaryOp::Mul => "*",

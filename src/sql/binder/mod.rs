@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::ast::{BinaryOp, Collation, Expr, FrameBound, FrameUnits, Select, UnaryOp, WindowSpec};
 use super::plan::{
-    AggCall, AggFunc, ArithOp, BExpr, CmpOp, DateFunc, FrameEdge, FramePlan, Func, MathFunc, MessageRead, SelectPlan,
-    SortExpr, SortKey, WindowCall, WindowFunc,
+    AggCall, AggFunc, ArithOp, BExpr, CmpOp, DateFunc, FrameEdge, FramePlan, Func, JsonFunc, MathFunc, MessageRead,
+    SelectPlan, SortExpr, SortKey, WindowCall, WindowFunc,
 };
 use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::{DataType, Value};
@@ -192,7 +192,48 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("atanh", Func::Math(MathFunc::Atanh), 1, 1),
     ("degrees", Func::Math(MathFunc::Degrees), 1, 1),
     ("radians", Func::Math(MathFunc::Radians), 1, 1),
+    ("json", Func::Json(JsonFunc::Json, 0, 0), 1, 1),
+    ("json_valid", Func::Json(JsonFunc::Valid, 0, 0), 1, 2),
+    ("json_error_position", Func::Json(JsonFunc::ErrorPosition, 0, 0), 1, 1),
+    ("json_extract", Func::Json(JsonFunc::Extract, 0, 0), 2, usize::MAX),
+    ("json_type", Func::Json(JsonFunc::Type, 0, 0), 1, 2),
+    ("json_array_length", Func::Json(JsonFunc::ArrayLength, 0, 0), 1, 2),
+    ("json_array", Func::Json(JsonFunc::Array, 0, 0), 0, usize::MAX),
+    ("json_object", Func::Json(JsonFunc::Object, 0, 0), 0, usize::MAX),
+    ("json_quote", Func::Json(JsonFunc::Quote, 0, 0), 1, 1),
+    ("json_insert", Func::Json(JsonFunc::Insert, 0, 0), 1, usize::MAX),
+    ("json_replace", Func::Json(JsonFunc::Replace, 0, 0), 1, usize::MAX),
+    ("json_set", Func::Json(JsonFunc::Set, 0, 0), 1, usize::MAX),
+    ("json_remove", Func::Json(JsonFunc::Remove, 0, 0), 1, usize::MAX),
+    ("json_patch", Func::Json(JsonFunc::Patch, 0, 0), 2, 2),
+    ("json_pretty", Func::Json(JsonFunc::Pretty, 0, 0), 1, 2),
+    // JSONB is stored as JSON text here: the functions that make it give text.
+    ("jsonb", Func::Json(JsonFunc::Json, 0, 0), 1, 1),
+    ("jsonb_extract", Func::Json(JsonFunc::Extract, 0, 0), 2, usize::MAX),
+    ("jsonb_array", Func::Json(JsonFunc::Array, 0, 0), 0, usize::MAX),
+    ("jsonb_object", Func::Json(JsonFunc::Object, 0, 0), 0, usize::MAX),
+    ("jsonb_insert", Func::Json(JsonFunc::Insert, 0, 0), 1, usize::MAX),
+    ("jsonb_replace", Func::Json(JsonFunc::Replace, 0, 0), 1, usize::MAX),
+    ("jsonb_set", Func::Json(JsonFunc::Set, 0, 0), 1, usize::MAX),
+    ("jsonb_remove", Func::Json(JsonFunc::Remove, 0, 0), 1, usize::MAX),
+    ("jsonb_patch", Func::Json(JsonFunc::Patch, 0, 0), 2, 2),
 ];
+
+/// A JSON function call with its arguments marked: which are JSON, which are
+/// `json_extract` results (see `exec::json::functions`).
+pub fn json_call(f: JsonFunc, args: Vec<BExpr>) -> BExpr {
+    let (mut json, mut extracted) = (0u16, 0u16);
+    for (i, a) in args.iter().enumerate().take(16) {
+        if let BExpr::Func(Func::Json(g, ..), _) = a {
+            if g.returns_json() {
+                json |= 1 << i;
+            } else if *g == JsonFunc::Extract {
+                extracted |= 1 << i;
+            }
+        }
+    }
+    BExpr::Func(Func::Json(f, json, extracted), args)
+}
 
 /// Every scalar and aggregate function by name with its argument counts, and the
 /// window functions: for `.help functions` and `amber_functions()`.
@@ -494,6 +535,8 @@ impl<'a> Binder<'a> {
             BinaryOp::Glob => BExpr::Func(Func::Glob, vec![*r, *l]),
             BinaryOp::NotGlob => BExpr::Not(Box::new(BExpr::Func(Func::Glob, vec![*r, *l]))),
             BinaryOp::Concat => BExpr::Concat(l, r),
+            BinaryOp::Arrow => json_call(JsonFunc::Arrow, vec![*l, *r]),
+            BinaryOp::Arrow2 => json_call(JsonFunc::Arrow2, vec![*l, *r]),
             BinaryOp::Add => arith(ArithOp::Add),
             BinaryOp::Sub => arith(ArithOp::Sub),
             BinaryOp::Mul => arith(ArithOp::Mul),
@@ -565,6 +608,7 @@ impl<'a> Binder<'a> {
                 BExpr::Case { operand: None, whens: vec![(cond, then)], else_ }
             }
             Func::Likelihood if args.len() == 1 => args.pop().unwrap_or(BExpr::Const(Value::Null)),
+            Func::Json(f, ..) => json_call(f, args),
             _ => BExpr::Func(func, args),
         })
     }
@@ -638,6 +682,14 @@ pub fn bind_over_columns(columns: &[&str], expr: &Expr) -> Result<BExpr> {
 
 /// The name a scalar function is called by (its first, when it has several).
 pub fn scalar_name(f: &Func) -> Option<&'static str> {
+    match f {
+        Func::Json(JsonFunc::Arrow, ..) => return Some("->"),
+        Func::Json(JsonFunc::Arrow2, ..) => return Some("->>"),
+        Func::Json(j, ..) => {
+            return SCALARS.iter().find(|(_, g, ..)| matches!(g, Func::Json(h, ..) if h == j)).map(|(name, ..)| *name)
+        }
+        _ => {}
+    }
     SCALARS.iter().find(|(_, g, ..)| g == f).map(|(name, ..)| *name)
 }
 

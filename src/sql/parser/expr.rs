@@ -41,7 +41,9 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::infix(Rule::op_mul, Assoc::Left)
             | Op::infix(Rule::op_div, Assoc::Left)
             | Op::infix(Rule::op_mod, Assoc::Left))
-        .op(Op::infix(Rule::op_concat, Assoc::Left))
+        .op(Op::infix(Rule::op_concat, Assoc::Left)
+            | Op::infix(Rule::op_arrow2, Assoc::Left)
+            | Op::infix(Rule::op_arrow, Assoc::Left))
         .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_pos) | Op::prefix(Rule::op_bitnot))
         .op(Op::postfix(Rule::op_collate))
 });
@@ -369,6 +371,8 @@ fn binary_op(rule: Rule) -> BinaryOp {
         Rule::op_glob => BinaryOp::Glob,
         Rule::op_not_glob => BinaryOp::NotGlob,
         Rule::op_concat => BinaryOp::Concat,
+        Rule::op_arrow => BinaryOp::Arrow,
+        Rule::op_arrow2 => BinaryOp::Arrow2,
         Rule::op_add => BinaryOp::Add,
         Rule::op_sub => BinaryOp::Sub,
         Rule::op_mul => BinaryOp::Mul,

@@ -311,6 +311,54 @@ pub enum Func {
     OctetLength,
     Math(MathFunc),
     Date(DateFunc),
+    /// A JSON function; the masks mark the arguments that are JSON (see
+    /// `exec::json::functions`): those that are calls of functions returning JSON, and
+    /// those that are `json_extract` calls.
+    Json(JsonFunc, u16, u16),
+}
+
+/// SQLite's JSON functions and operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonFunc {
+    Json,
+    Valid,
+    ErrorPosition,
+    Extract,
+    /// `->`: the JSON text of what a path names.
+    Arrow,
+    /// `->>`: its SQL value.
+    Arrow2,
+    Type,
+    ArrayLength,
+    Array,
+    Object,
+    Quote,
+    Insert,
+    Replace,
+    Set,
+    Remove,
+    Patch,
+    Pretty,
+}
+
+impl JsonFunc {
+    /// True when the function's result is JSON text (SQLite's JSON subtype).
+    pub fn returns_json(self) -> bool {
+        matches!(
+            self,
+            JsonFunc::Json
+                | JsonFunc::Arrow
+                | JsonFunc::Array
+                | JsonFunc::Object
+                | JsonFunc::Quote
+                | JsonFunc::Insert
+                | JsonFunc::Replace
+                | JsonFunc::Set
+                | JsonFunc::Remove
+                | JsonFunc::Patch
+                | JsonFunc::Pretty
+        )
+    }
 }
 
 /// Math functions of one or two real arguments.
