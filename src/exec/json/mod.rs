@@ -430,7 +430,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_first_bad_byte() {
-        for (text, at) in [("", 1), ("[1,]", 4), ("{\"a\" 1}", 6), ("01", 1), ("[01]", 3), ("[1] x", 1), ("\"\\q\"", 2), ("tru", 1)]
+        for (text, at) in
+            [("", 1), ("[1,]", 4), ("{\"a\" 1}", 6), ("01", 1), ("[01]", 3), ("[1] x", 1), ("\"\\q\"", 3), ("tru", 1)]
         {
             assert_eq!(Json::parse(text).err().map(|m| m.0), Some(at), "{text}");
         }
