@@ -344,6 +344,10 @@ pub fn scan(
             }
             let Some(b) = bounds(range, ctx)? else { return Ok(()) };
             let prefix = Prefix::of(prefix, ctx)?;
+            // `x = NULL` holds for no row.
+            if prefix.as_slice().iter().any(Value::is_null) {
+                return Ok(());
+            }
             walk_index(&fetch, prefix.as_slice(), &b, &mut each)?;
         }
         Access::IndexKeys { name, keys } => {

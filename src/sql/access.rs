@@ -329,6 +329,29 @@ pub fn choose(table: &Table, filter: Option<&BExpr>) -> Access {
     best.access
 }
 
+/// The WHERE clause without the equalities an index lookup on an expression already
+/// guarantees: `json_extract(body, '$.id') = ?` is not worked out again for each row the
+/// index found. (A NULL on the other side finds no entry: the lookup takes none.)
+pub fn residual(table: &Table, access: &Access, filter: Option<BExpr>) -> Option<BExpr> {
+    let Access::Index { name, prefix, .. } = access else { return filter };
+    let filter = filter?;
+    let Some(compiled) = table.index(name).and_then(compiled) else { return Some(filter) };
+    let guaranteed: Vec<(&BExpr, &BExpr)> =
+        prefix.iter().enumerate().filter_map(|(i, v)| compiled.parts.get(i)?.as_ref().map(|e| (e, v))).collect();
+    if guaranteed.is_empty() {
+        return Some(filter);
+    }
+    let mut parts = Vec::new();
+    conjuncts(&filter, &mut parts);
+    let implied = |p: &BExpr| match p {
+        BExpr::Compare(CmpOp::Eq, a, b) => {
+            guaranteed.iter().any(|(e, v)| (**a == **e && **b == **v) || (**b == **e && **a == **v))
+        }
+        _ => false,
+    };
+    parts.into_iter().filter(|p| !implied(p)).cloned().reduce(|a, b| BExpr::And(Box::new(a), Box::new(b)))
+}
+
 /// True when an index access path holds every column in `used` (index columns plus the
 /// primary key, which every entry carries).
 pub fn covers(table: &Table, access: &Access, used: &[usize]) -> bool {

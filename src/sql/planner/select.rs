@@ -217,6 +217,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
                     }
                 }
             }
+            filter = access::residual(table, &access, filter.take());
             Source::Scan {
                 table: table.schema.name.to_ascii_lowercase(),
                 as_of: t.tref.as_of.clone(),
