@@ -55,6 +55,16 @@ pub enum Read {
     Table(String),
 }
 
+fn not_null_error(schema: &TableSchema, col: &crate::storage::Column) -> crate::error::Error {
+    ErrorKind::Constraint {
+        kind: "NOT NULL",
+        table: schema.name.clone(),
+        columns: col.name.clone(),
+        detail: String::new(),
+    }
+    .into()
+}
+
 /// Types, NOT NULL and CHECK for a full row about to be stored.
 fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: &Ctx) -> Result<()> {
     // An integer key set to NULL (by UPDATE: INSERT assigns one) is SQLite's datatype
@@ -87,13 +97,7 @@ fn validate(schema: &TableSchema, row: &mut [Value], checks: &[CheckPlan], ctx: 
             *v = store_value(value, col.ty, &schema.name, &col.name)?;
         }
         if col.not_null && v.is_null() {
-            return Err(ErrorKind::Constraint {
-                kind: "NOT NULL",
-                table: schema.name.clone(),
-                columns: col.name.clone(),
-                detail: String::new(),
-            }
-            .into());
+            return Err(not_null_error(schema, col));
         }
     }
     let env = Env { row, aggs: &[], ctx };
@@ -663,13 +667,7 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
                     let value = eval(expr, &Env { row: &new, aggs: &[], ctx: &ctx })?;
                     let value = store_value(value, col.ty, &schema.name, &col.name)?;
                     if col.not_null && value.is_null() {
-                        return Err(ErrorKind::Constraint {
-                            kind: "NOT NULL",
-                            table: schema.name.clone(),
-                            columns: col.name.clone(),
-                            detail: String::new(),
-                        }
-                        .into());
+                        return Err(not_null_error(schema, col));
                     }
                     if let Some(last) = new.last_mut() {
                         *last = value;
