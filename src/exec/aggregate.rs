@@ -4,8 +4,9 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::eval::{eval, in_place, Env};
+use super::json::{to_json, Json};
 use crate::error::{ErrorKind, Result};
-use crate::sql::plan::{AggCall, AggFunc};
+use crate::sql::plan::{AggCall, AggFunc, BExpr, Func, JsonFunc};
 use crate::storage::convert::to_number;
 use crate::storage::Value;
 
@@ -26,6 +27,17 @@ enum State {
     },
     Extreme(Option<Value>),
     Concat(Option<String>),
+    JsonArray(Vec<Json>),
+    JsonObject(Vec<(String, Json)>),
+}
+
+/// Whether an aggregate's argument is JSON (a call of a JSON function that returns
+/// JSON), and whether it is a `json_extract` (JSON when an array or object).
+fn json_marks(arg: Option<&BExpr>) -> (bool, bool) {
+    match arg {
+        Some(BExpr::Func(Func::Json(f, ..), _)) => (f.returns_json(), *f == JsonFunc::Extract),
+        _ => (false, false),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +57,8 @@ impl Accumulator {
             AggFunc::Avg => State::Avg { sum: 0.0, n: 0 },
             AggFunc::Min | AggFunc::Max => State::Extreme(None),
             AggFunc::GroupConcat => State::Concat(None),
+            AggFunc::JsonGroupArray => State::JsonArray(Vec::new()),
+            AggFunc::JsonGroupObject => State::JsonObject(Vec::new()),
         };
         Accumulator { func: call.func, state, seen: call.distinct.then(HashSet::new) }
     }
@@ -65,7 +79,7 @@ impl Accumulator {
             },
             None => Cow::Owned(Value::Integer(1)),
         };
-        if v.is_null() && self.func != AggFunc::CountStar {
+        if v.is_null() && !matches!(self.func, AggFunc::CountStar | AggFunc::JsonGroupArray) {
             return Ok(false);
         }
         if let Some(seen) = &mut self.seen {
@@ -117,6 +131,22 @@ impl Accumulator {
                     return Ok(true);
                 }
             }
+            State::JsonArray(items) => {
+                let (json, extracted) = json_marks(call.arg.as_ref());
+                items.push(to_json(&v, json, extracted)?);
+            }
+            State::JsonObject(members) => {
+                let Value::Text(label) = &*v else {
+                    return Err(crate::error::Error::invalid("json_group_object() labels must be TEXT"));
+                };
+                let (json, extracted) = json_marks(call.separator.as_ref());
+                let value = match &call.separator {
+                    Some(e) => eval(e, env)?,
+                    None => Value::Null,
+                };
+                let Json::Str(key) = Json::string(label) else { return Ok(false) };
+                members.push((key, to_json(&value, json, extracted)?));
+            }
             State::Concat(acc) => {
                 let sep = match &call.separator {
                     Some(s) => eval(s, env)?.to_string(),
@@ -152,6 +182,8 @@ impl Accumulator {
             State::Avg { sum, n } => Value::Real(sum / *n as f64),
             State::Extreme(v) => v.clone().unwrap_or(Value::Null),
             State::Concat(s) => s.as_deref().map_or(Value::Null, Value::text),
+            State::JsonArray(items) => Value::text(&Json::Array(items.clone()).text()),
+            State::JsonObject(members) => Value::text(&Json::Object(members.clone()).text()),
         })
     }
 }

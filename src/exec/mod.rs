@@ -30,7 +30,7 @@ pub mod foreign;
 pub mod functions;
 pub mod index_exprs;
 mod join;
-mod json;
+pub(crate) mod json;
 mod printf;
 mod reject;
 mod result;

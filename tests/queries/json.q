@@ -26,3 +26,7 @@ SELECT json_extract('{"a":1}', 'a');
 INSERT INTO orders (body) VALUES ('{"customer": {"id": 1}'), ('{}');
 UPDATE orders SET body = json_set(body, '$[', 1);
 SELECT count(*) FROM orders;
+-- Aggregates: json_group_array (NULLs too) and json_group_object, also as window functions.
+SELECT body ->> '$.customer.id' AS customer, json_group_array(id) AS ids, json_group_object(CAST(id AS TEXT), body -> '$.total') AS totals FROM orders GROUP BY 1 ORDER BY 1;
+SELECT json_object('orders', json_group_array(json_object('id', id, 'total', body ->> '$.total'))) FROM orders;
+SELECT id, json_group_array(id) OVER (ORDER BY id) AS so_far FROM orders;

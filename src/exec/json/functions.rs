@@ -27,7 +27,7 @@ fn document(v: &Value) -> Result<Option<Json>> {
 }
 
 /// An SQL value as a JSON value: text is a string unless it came from a JSON function.
-fn to_json(v: &Value, is_json: bool, extracted: bool) -> Result<Json> {
+pub fn to_json(v: &Value, is_json: bool, extracted: bool) -> Result<Json> {
     Ok(match v {
         Value::Null => Json::Null,
         Value::Integer(i) => Json::Num(i.to_string()),

@@ -11,7 +11,7 @@
 mod functions;
 mod path;
 
-pub use functions::call;
+pub use functions::{call, to_json};
 
 use crate::error::{Error, Result};
 

@@ -261,7 +261,8 @@ pub fn function_list() -> Vec<(&'static str, &'static str, usize, usize)> {
     out
 }
 
-const AGGREGATES: &[&str] = &["count", "sum", "total", "avg", "min", "max", "group_concat"];
+const AGGREGATES: &[&str] =
+    &["count", "sum", "total", "avg", "min", "max", "group_concat", "json_group_array", "json_group_object"];
 
 /// The aggregate a call names, if it is one (`min`/`max` with one argument are).
 fn aggregate_of(name: &str, nargs: usize, star: bool) -> Option<AggFunc> {
@@ -275,6 +276,8 @@ fn aggregate_of(name: &str, nargs: usize, star: bool) -> Option<AggFunc> {
         ("min", 1) => AggFunc::Min,
         ("max", 1) => AggFunc::Max,
         ("group_concat", _) => AggFunc::GroupConcat,
+        ("json_group_array", _) => AggFunc::JsonGroupArray,
+        ("json_group_object", _) => AggFunc::JsonGroupObject,
         _ => return None,
     })
 }
@@ -608,7 +611,27 @@ impl<'a> Binder<'a> {
                 BExpr::Case { operand: None, whens: vec![(cond, then)], else_ }
             }
             Func::Likelihood if args.len() == 1 => args.pop().unwrap_or(BExpr::Const(Value::Null)),
-            Func::Json(f, ..) => json_call(f, args),
+            Func::Json(f, ..) => {
+                // An argument that is json_group_array/object (an aggregate's slot) is JSON.
+                let grouped: Vec<bool> = args
+                    .iter()
+                    .map(|a| match (a, self.aggs.as_deref()) {
+                        (BExpr::Agg(slot), Some(aggs)) => aggs
+                            .get(*slot)
+                            .is_some_and(|c| matches!(c.func, AggFunc::JsonGroupArray | AggFunc::JsonGroupObject)),
+                        _ => false,
+                    })
+                    .collect();
+                match json_call(f, args) {
+                    BExpr::Func(Func::Json(f, mut json, extracted), args) => {
+                        for (i, _) in grouped.iter().enumerate().filter(|(i, g)| **g && *i < 16) {
+                            json |= 1 << i;
+                        }
+                        BExpr::Func(Func::Json(f, json, extracted), args)
+                    }
+                    other => other,
+                }
+            }
             _ => BExpr::Func(func, args),
         })
     }
@@ -647,8 +670,8 @@ fn agg_call(
     distinct: bool,
     filter: Option<&Expr>,
 ) -> Result<AggCall> {
-    let max_args = if func == AggFunc::GroupConcat { 2 } else { 1 };
-    if args.len() > max_args {
+    let max_args = if matches!(func, AggFunc::GroupConcat | AggFunc::JsonGroupObject) { 2 } else { 1 };
+    if args.len() > max_args || (func == AggFunc::JsonGroupObject && args.len() != 2) {
         let expected = format!("{max_args} argument{}", if max_args == 1 { "" } else { "s" });
         return Err(ErrorKind::Arity { name: name.to_string(), expected }.into());
     }

@@ -453,13 +453,17 @@ pub enum AggFunc {
     Min,
     Max,
     GroupConcat,
+    /// `json_group_array(x)`: every value (NULLs too) as a JSON array.
+    JsonGroupArray,
+    /// `json_group_object(label, value)`: the value is bound as `separator`.
+    JsonGroupObject,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AggCall {
     pub func: AggFunc,
     pub arg: Option<BExpr>,
-    /// The separator of `group_concat`.
+    /// The separator of `group_concat`; the value of `json_group_object`.
     pub separator: Option<BExpr>,
     pub distinct: bool,
     /// `FILTER (WHERE …)`: only rows for which it holds are added.
