@@ -731,21 +731,7 @@ pub fn is_constant(e: &BExpr) -> bool {
         BExpr::Const(_) => true,
         BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => false,
         BExpr::Outer { .. } | BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => false,
-        BExpr::Func(
-            Func::Now
-            | Func::Date(_)
-            | Func::RandomBlob
-            | Func::Random
-            | Func::LastInsertRowid
-            | Func::Changes
-            | Func::TotalChanges
-            | Func::CurrentVersion
-            | Func::WriteMessage
-            | Func::StreamVersion
-            | Func::TtlRemaining
-            | Func::Raise,
-            _,
-        ) => false,
+        BExpr::Func(f, _) if f.reads_outside() || matches!(f, Func::Date(_)) => false,
         BExpr::Func(_, args) => args.iter().all(is_constant),
         BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull { expr: a, .. } | BExpr::Cast(a, _) => {
             is_constant(a)

@@ -317,6 +317,28 @@ pub enum Func {
     Json(JsonFunc, u16, u16),
 }
 
+impl Func {
+    /// True for a function whose answer depends on more than its arguments: the
+    /// clock, randomness, the session's counters, the database, or what it writes.
+    /// (The date functions read the clock only with no time value or with 'now'.)
+    pub fn reads_outside(self) -> bool {
+        matches!(
+            self,
+            Func::Now
+                | Func::RandomBlob
+                | Func::Random
+                | Func::LastInsertRowid
+                | Func::Changes
+                | Func::TotalChanges
+                | Func::CurrentVersion
+                | Func::WriteMessage
+                | Func::StreamVersion
+                | Func::TtlRemaining
+                | Func::Raise
+        )
+    }
+}
+
 /// SQLite's JSON functions and operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonFunc {

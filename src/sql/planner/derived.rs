@@ -58,17 +58,7 @@ fn check_kept(e: &BExpr, what: &str) -> Result<()> {
 /// True for a call whose answer may differ between two calls with the same arguments.
 fn varies(f: &Func, args: &[BExpr]) -> bool {
     match f {
-        Func::Random
-        | Func::RandomBlob
-        | Func::Now
-        | Func::LastInsertRowid
-        | Func::Changes
-        | Func::TotalChanges
-        | Func::CurrentVersion
-        | Func::WriteMessage
-        | Func::StreamVersion
-        | Func::TtlRemaining
-        | Func::Raise => true,
+        f if f.reads_outside() => true,
         // The date functions read the clock with no time value or with 'now'.
         Func::Date(_) => {
             args.is_empty()
