@@ -3,7 +3,7 @@
 //! escapes, numbers at the edges of i64 and f64), random paths (that exist and that do
 //! not), every scalar function and `->`/`->>`, and broken documents. Each case is one
 //! document and a dozen calls; both engines must give the same value or both fail.
-//! 2,000 cases by default; `AMBER_DIFF_CASES=N` runs more.
+//! 20,000 cases by default (and 5,000 of the table functions); `AMBER_DIFF_CASES=N` runs more.
 
 use amberdb::Database;
 use proptest::prelude::*;
@@ -47,7 +47,8 @@ fn scalar() -> impl Strategy<Value = String> {
 }
 
 fn key() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["a", "b", "c", "key", "x y", "é"]).prop_map(|k| format!("\"{k}\""))
+    prop::sample::select(vec!["a", "b", "c", "key", "x y", "é", "a_b", "1a", "", "q\\\"k"])
+        .prop_map(|k| format!("\"{k}\""))
 }
 
 fn document() -> impl Strategy<Value = String> {
@@ -157,7 +158,7 @@ fn show_real(r: f64) -> String {
 }
 
 fn cases() -> u32 {
-    std::env::var("AMBER_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+    std::env::var("AMBER_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
 }
 
 proptest! {
@@ -172,6 +173,88 @@ proptest! {
             let a = agree::amber_rows(&mut amber, &sql, show_real).ok();
             let b = agree::sqlite_rows(&lite, &sql, show_real).ok();
             prop_assert_eq!(a, b, "{}", sql);
+        }
+    }
+}
+
+/// One read of a document through `json_each` or `json_tree`, every column.
+fn table_call(d: String) -> impl Strategy<Value = String> {
+    (prop::sample::select(vec!["json_each", "json_tree"]), prop::option::of(path()), 0..3).prop_map(
+        move |(f, p, how)| {
+            let args = match &p {
+                Some(p) => format!("{d}, {}", quote(p)),
+                None => d.clone(),
+            };
+            match how {
+                0 => format!("SELECT * FROM {f}({args})"),
+                1 => format!(
+                    "SELECT t.n, j.* FROM (SELECT 1 AS n, {d} AS x UNION ALL SELECT 2, '[7]') AS t, {f}(t.x) AS j"
+                ),
+                _ => format!("SELECT key, type, fullkey FROM {f}({args}) WHERE type <> 'null' AND id > 1"),
+            }
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    #[test]
+    fn json_table_functions_agree_with_sqlite(
+        reads in document().prop_flat_map(|d| prop::collection::vec(table_call(quote(&d)), 6))
+    ) {
+        let mut amber = Database::open_in_memory().session();
+        let lite = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in &reads {
+            let a = agree::amber_rows(&mut amber, sql, show_real).ok();
+            let b = agree::sqlite_rows(&lite, sql, show_real).ok();
+            prop_assert_eq!(a, b, "{}", sql);
+        }
+    }
+}
+
+/// The table functions' edges: no document, no path, a scalar, an empty container,
+/// broken documents and paths, and uses in joins, subqueries and aggregates.
+#[test]
+fn json_table_function_edges_agree_with_sqlite() {
+    let mut amber = Database::open_in_memory().session();
+    let lite = rusqlite::Connection::open_in_memory().unwrap();
+    let setup = [
+        "CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT)",
+        r#"INSERT INTO docs VALUES (1, '{"tags":["red","blue"],"n":1}'), (2, '{"tags":[]}'), (3, NULL), (4, '{"tags":"solo"}')"#,
+    ];
+    for sql in setup {
+        amber.execute(sql, &[]).unwrap();
+        lite.execute(sql, []).unwrap();
+    }
+    for sql in [
+        "SELECT * FROM json_each(NULL)",
+        "SELECT * FROM json_each('[1]', NULL)",
+        "SELECT * FROM json_each(5)",
+        "SELECT * FROM json_each(2.5)",
+        "SELECT * FROM json_tree(5)",
+        "SELECT * FROM json_each('{}')",
+        "SELECT * FROM json_tree('[]')",
+        "SELECT * FROM json_each('[1,')",
+        "SELECT * FROM json_each('[1]', 'x')",
+        "SELECT * FROM json_each('[1]', '$[')",
+        "SELECT * FROM json_tree('{\"a\":{\"b\":[1,{\"c\":2}]}}', '$.a')",
+        "SELECT key, value FROM json_each('{\"a\":1,\"a\":2}')",
+        "SELECT d.id, t.value FROM docs AS d, json_each(d.body, '$.tags') AS t",
+        "SELECT d.id, t.value FROM docs AS d LEFT JOIN json_each(d.body, '$.tags') AS t",
+        "SELECT d.id, t.value FROM docs AS d JOIN json_each(d.body, '$.tags') AS t ON t.value = 'blue'",
+        "SELECT d.id FROM docs AS d WHERE EXISTS (SELECT 1 FROM json_each(d.body, '$.tags') WHERE value = 'red')",
+        "SELECT t.value, count(*) FROM docs, json_each(docs.body, '$.tags') AS t GROUP BY t.value",
+        "SELECT id, (SELECT group_concat(value) FROM json_each(body, '$.tags')) FROM docs",
+        "SELECT a.key, b.key FROM json_each('[1,2]') AS a, json_each('[3,4]') AS b",
+        "SELECT j.fullkey FROM docs, json_tree(docs.body) AS j WHERE j.atom IS NOT NULL",
+        "SELECT count(*) FROM json_each('[1,2,3]') WHERE value > 1",
+    ] {
+        let a = agree::amber_rows(&mut amber, sql, show_real);
+        let b = agree::sqlite_rows(&lite, sql, show_real);
+        assert_eq!(a.is_ok(), b.is_ok(), "{sql}: {a:?} vs {b:?}");
+        if a.is_ok() {
+            assert_eq!(a, b, "{sql}");
         }
     }
 }

@@ -6,9 +6,9 @@ use rustc_hash::FxHashMap;
 
 use super::access::RowRef;
 use super::eval::{eval, in_place, is_true, Ctx, Env};
-use super::select::{source_rows, SourceRows};
+use super::select::{json_table_rows, source_rows, SourceRows};
 use crate::error::Result;
-use crate::sql::plan::{BExpr, JoinPlan};
+use crate::sql::plan::{BExpr, JoinPlan, Source};
 use crate::storage::{State, Value};
 
 /// A value as a hash key that two values share whenever `=` holds between them: numbers
@@ -131,6 +131,9 @@ pub(super) fn join_rows(
     ctx: &Ctx,
     f: &mut dyn FnMut(RowRef) -> Result<bool>,
 ) -> Result<bool> {
+    if !j.lateral_args().is_empty() {
+        return lateral_rows(j, state, ctx, f);
+    }
     // The right side is read once; with equality keys it is hashed by them.
     let mut right = RightRows { values: Vec::new(), starts: Vec::new() };
     source_rows(SourceRows::of(&j.right), state, ctx, &mut |r| {
@@ -177,14 +180,7 @@ pub(super) fn join_rows(
     };
     let nulls = vec![Value::Null; j.right_width];
     let mut buf: Vec<Value> = Vec::new();
-    let emit = |buf: &Vec<Value>, f: &mut dyn FnMut(RowRef) -> Result<bool>| -> Result<bool> {
-        if let Some(after) = &j.after {
-            if !is_true(after, &Env { row: buf, aggs: &[], ctx })? {
-                return Ok(true);
-            }
-        }
-        f(RowRef::Built(buf))
-    };
+    let emit = |buf: &Vec<Value>, f: &mut dyn FnMut(RowRef) -> Result<bool>| emit_joined(j, buf, ctx, f);
     let mut seen = 0usize;
     source_rows(SourceRows::of(&j.left), state, ctx, &mut |left| {
         let mut candidate = if j.keys.is_empty() {
@@ -228,4 +224,54 @@ pub(super) fn join_rows(
         }
         Ok(true)
     })
+}
+
+/// A join whose right side is a table function of the left row (`FROM docs,
+/// json_each(docs.body)`): the function is called for each left row and its rows
+/// joined to that row alone.
+fn lateral_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -> Result<bool>) -> Result<bool> {
+    let Source::JsonTable { tree, args, filter } = &j.right else {
+        unreachable!("only a table function's arguments read the left row")
+    };
+    let mut values = Vec::with_capacity(args.len());
+    let mut buf: Vec<Value> = Vec::new();
+    source_rows(SourceRows::of(&j.left), state, ctx, &mut |left| {
+        values.clear();
+        for a in args {
+            values.push(eval(a, &Env { row: &left, aggs: &[], ctx })?);
+        }
+        let mut matched = false;
+        let more = json_table_rows(*tree, &values, filter.as_ref(), ctx, &mut |right| {
+            buf.clear();
+            buf.extend(left.iter().cloned());
+            buf.extend(right.iter().cloned());
+            if let Some(on) = &j.on {
+                if !is_true(on, &Env { row: &buf, aggs: &[], ctx })? {
+                    return Ok(true);
+                }
+            }
+            matched = true;
+            emit_joined(j, &buf, ctx, f)
+        })?;
+        if !more {
+            return Ok(false);
+        }
+        if !matched && j.left_join {
+            buf.clear();
+            buf.extend(left.iter().cloned());
+            buf.extend(std::iter::repeat_n(Value::Null, j.right_width));
+            return emit_joined(j, &buf, ctx, f);
+        }
+        Ok(true)
+    })
+}
+
+/// A joined row to `f`, when the join's WHERE terms keep it.
+fn emit_joined(j: &JoinPlan, row: &Vec<Value>, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -> Result<bool>) -> Result<bool> {
+    if let Some(after) = &j.after {
+        if !is_true(after, &Env { row, aggs: &[], ctx })? {
+            return Ok(true);
+        }
+    }
+    f(RowRef::Built(row))
 }

@@ -138,6 +138,10 @@ pub(super) fn source_rows(
                 f(RowRef::Stored(row))
             })
         }
+        Source::JsonTable { tree, args, filter } => {
+            let values = args.iter().map(|a| eval(a, &Env { row: &[], aggs: &[], ctx })).collect::<Result<Vec<_>>>()?;
+            json_table_rows(*tree, &values, filter.as_ref(), ctx, &mut |row| f(RowRef::Built(row)))
+        }
         Source::Derived { plan, filter } => {
             for values in crate::storage::stack::grow(|| run_select(plan, state, ctx))?.rows {
                 if let Some(cond) = filter {
@@ -182,6 +186,24 @@ pub(super) fn source_rows(
             })
         }
     }
+}
+
+/// The rows of `json_each` or `json_tree` for its arguments that `filter` keeps.
+pub(super) fn json_table_rows(
+    tree: bool,
+    args: &[Value],
+    filter: Option<&crate::sql::plan::BExpr>,
+    ctx: &Ctx,
+    f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
+) -> Result<bool> {
+    super::json::table_rows(tree, args, ctx, &mut |row| {
+        if let Some(cond) = filter {
+            if !is_true(cond, &Env { row, aggs: &[], ctx })? {
+                return Ok(true);
+            }
+        }
+        f(row)
+    })
 }
 
 /// The groups of an aggregate, in the order they were first met, found by hashing
@@ -268,6 +290,7 @@ fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
         Source::Cte { cte, .. } => cte.columns.len(),
         Source::Working { width, .. } => *width,
         Source::Messages { .. } => crate::sql::plan::MESSAGE_COLUMNS.len(),
+        Source::JsonTable { .. } => crate::sql::plan::JSON_TABLE_COLUMNS.len(),
         Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
         Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
     })

@@ -355,6 +355,17 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
             }
             nodes.push(line);
         }
+        Source::JsonTable { tree, filter, args } => {
+            let name = if *tree { "json_tree" } else { "json_each" };
+            let per_row = args.iter().any(|a| !a.columns().is_empty());
+            let mut line =
+                format!("Table function: {name}{}", if per_row { ", called for each joined row" } else { "" });
+            if let Some(f) = filter {
+                let own: Vec<String> = crate::sql::plan::JSON_TABLE_COLUMNS.iter().map(|c| c.to_string()).collect();
+                line.push_str(&format!(", filter {}", Named(f, &own)));
+            }
+            nodes.push(line);
+        }
         Source::Reorder { source, columns } => {
             nodes.push("Join order chosen by the planner; columns put back in FROM order".to_string());
             // Below this node columns sit in join order: name them from where they go.

@@ -11,7 +11,9 @@ use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
 use super::binder::{Binder, Nesting, Scope, ScopeTable};
 use super::catalog::{self, Listing};
-use super::plan::{BExpr, CmpOp, CtePlan, JoinPlan, MessageRead, SelectPlan, Source, MESSAGE_COLUMNS};
+use super::plan::{
+    BExpr, CmpOp, CtePlan, JoinPlan, MessageRead, SelectPlan, Source, JSON_TABLE_COLUMNS, MESSAGE_COLUMNS,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Column, DataType, History, State, Table, TableSchema, Value};
 
@@ -24,6 +26,9 @@ pub struct FromItem {
     pub derived: Option<Derived>,
     /// A message read in FROM, with its arguments (the namespace first).
     pub function: Option<(MessageRead, Vec<BExpr>)>,
+    /// `json_each` (`false`) or `json_tree` (`true`), its arguments in `tref.function`
+    /// (bound when the join is planned: they may read the tables before it).
+    pub json: Option<bool>,
     pub tref: TableRef,
     pub kind: JoinKind,
     pub on: Option<Expr>,
@@ -88,6 +93,11 @@ pub fn from_items(
             let (columns, rows) = found?;
             return Ok((stand_in(&t.name, columns), Some(rows)));
         }
+        if let Some(tree) = json_table(t) {
+            let columns = JSON_TABLE_COLUMNS.iter().map(|c| c.to_string()).collect();
+            let name = if tree { "json_tree" } else { "json_each" };
+            return Ok((stand_in(name, columns), None));
+        }
         if t.function.is_some() {
             let columns = MESSAGE_COLUMNS.iter().map(|c| c.to_string()).collect();
             return Ok((stand_in(&t.name.to_ascii_lowercase(), columns), None));
@@ -116,6 +126,7 @@ pub fn from_items(
             table,
             derived,
             function: message_read(&term.table)?,
+            json: json_table(&term.table),
             tref: term.table.clone(),
             kind: JoinKind::Cross,
             on: None,
@@ -138,7 +149,8 @@ pub fn from_items(
             }
             let function = message_read(&j.table)?;
             let (tref, kind, on) = (j.table.clone(), j.kind, j.on.clone());
-            items.push(FromItem { table, derived, function, tref, kind, on, using });
+            let json = json_table(&j.table);
+            items.push(FromItem { table, derived, function, json, tref, kind, on, using });
         }
     }
     let mut labels: Vec<String> = Vec::new();
@@ -195,6 +207,25 @@ fn listing_query(listing: Listing) -> Select {
     }
 }
 
+/// Whether a FROM item calls `json_each` (`Some(false)`) or `json_tree` (`Some(true)`).
+fn json_table(t: &TableRef) -> Option<bool> {
+    t.function.as_ref()?;
+    ["json_each", "json_tree"].iter().position(|n| n.eq_ignore_ascii_case(&t.name)).map(|p| p == 1)
+}
+
+/// The arguments of the `json_each` or `json_tree` at place `i` of the FROM list: they
+/// may read the tables before it (and enclosing queries' rows).
+fn json_args(item: &FromItem, i: usize, scope: &Scope, nest: Option<Nesting>) -> Result<Vec<BExpr>> {
+    let args = item.tref.function.as_deref().unwrap_or_default();
+    let name = item.tref.name.to_ascii_lowercase();
+    if args.is_empty() || args.len() > 2 {
+        return Err(ErrorKind::Arity { name, expected: "1 or 2 arguments".into() }.into());
+    }
+    let before = Scope { tables: scope.tables[..i.min(scope.tables.len())].to_vec(), ..Scope::default() };
+    let mut binder = Binder::new(&before, "not allowed in a table function's arguments").nested(nest);
+    args.iter().map(|a| binder.bind(a)).collect()
+}
+
 /// The constant arguments of a pragma table function.
 fn constant_args(t: &TableRef) -> Result<Vec<Value>> {
     let args = t.function.as_deref().unwrap_or_default();
@@ -210,13 +241,13 @@ fn constant_args(t: &TableRef) -> Result<Vec<Value>> {
 /// constants and parameters, not columns).
 fn message_read(t: &TableRef) -> Result<Option<(MessageRead, Vec<BExpr>)>> {
     let Some(args) = &t.function else { return Ok(None) };
-    if t.name.eq_ignore_ascii_case(FUNCTIONS) || catalog::is_pragma_function(&t.name) {
+    if t.name.eq_ignore_ascii_case(FUNCTIONS) || catalog::is_pragma_function(&t.name) || json_table(t).is_some() {
         return Ok(None);
     }
     let Some((read, min, max)) = MessageRead::by_name(&t.name) else {
         return Err(Error::invalid(format!(
             "no such table function: {} (there are get_stream_messages, get_category_messages, \
-             get_last_stream_message, amber_functions and pragma_table_info, pragma_index_list, \
+             get_last_stream_message, json_each, json_tree, amber_functions and pragma_table_info, pragma_index_list, \
              pragma_index_info, pragma_foreign_key_list, pragma_table_list)",
             t.name
         )));
@@ -278,7 +309,9 @@ pub fn join_source(
     filter: Option<BExpr>,
     nest: Option<Nesting>,
 ) -> Result<(Source, Option<BExpr>)> {
-    let reorderable = items.len() >= 3 && items.iter().all(|i| i.kind != JoinKind::Left && i.using.is_empty());
+    // A table function reading earlier tables stays after them: no reordering then.
+    let reorderable =
+        items.len() >= 3 && items.iter().all(|i| i.kind != JoinKind::Left && i.using.is_empty() && i.json.is_none());
     if !reorderable {
         return join_in_order(items, scope, filter, nest);
     }
@@ -388,6 +421,11 @@ fn join_in_order(
         (last, tables.iter().all(|&t| t == last))
     };
     let n = items.len();
+    let json: Vec<Option<Vec<BExpr>>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| item.json.map(|_| json_args(item, i, scope, nest)).transpose())
+        .collect::<Result<_>>()?;
     let mut scan_filters: Vec<Vec<BExpr>> = vec![Vec::new(); n];
     let mut on: Vec<Vec<BExpr>> = vec![Vec::new(); n];
     let mut after: Vec<Vec<BExpr>> = vec![Vec::new(); n];
@@ -465,6 +503,9 @@ fn join_in_order(
                 return Source::Working { id: *id, width: widths[i], filter: local };
             }
             None => {}
+        }
+        if let (Some(tree), Some(args)) = (items[i].json, &json[i]) {
+            return Source::JsonTable { tree, args: args.clone(), filter: local };
         }
         if let Some((read, args)) = &items[i].function {
             let as_of = items[i].tref.as_of.clone();

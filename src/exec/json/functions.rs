@@ -15,7 +15,7 @@ use crate::storage::value::format_real;
 use crate::storage::Value;
 
 /// The JSON a function's argument is a document in: text parsed, a number as itself.
-fn document(v: &Value) -> Result<Option<Json>> {
+pub(super) fn document(v: &Value) -> Result<Option<Json>> {
     match v {
         Value::Null => Ok(None),
         Value::Text(t) => Json::parse_sql(t).map(Some),
@@ -42,7 +42,7 @@ pub fn to_json(v: &Value, is_json: bool, extracted: bool) -> Result<Json> {
 }
 
 /// A JSON value as the SQL value `json_extract` and `->>` give.
-fn to_sql(j: &Json) -> Value {
+pub(super) fn to_sql(j: &Json) -> Value {
     match j {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Integer(i64::from(*b)),

@@ -7,10 +7,13 @@
 //!   writing (minified or pretty)
 //! - `path` — paths, finding and editing what they name
 //! - `functions` — the SQL functions and operators
+//! - `each` — the table functions `json_each` and `json_tree`
 
+mod each;
 mod functions;
 mod path;
 
+pub use each::table_rows;
 pub use functions::{call, to_json};
 
 use crate::error::{Error, Result};

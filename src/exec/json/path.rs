@@ -20,6 +20,11 @@ fn bad(path: &str) -> Error {
 
 /// Parses a path written as text.
 pub fn parse(path: &str) -> Result<Path> {
+    Ok(parse_spans(path)?.into_iter().map(|(step, _)| step).collect())
+}
+
+/// [`parse`], with the byte where each step starts in the text.
+pub fn parse_spans(path: &str) -> Result<Vec<(Step, usize)>> {
     let b = path.as_bytes();
     if b.first() != Some(&b'$') {
         return Err(bad(path));
@@ -27,19 +32,20 @@ pub fn parse(path: &str) -> Result<Path> {
     let mut steps = Vec::new();
     let mut at = 1;
     while at < b.len() {
+        let start = at;
         match b[at] {
             b'.' => {
                 at += 1;
                 if b.get(at) == Some(&b'"') {
                     let end = path[at + 1..].find('"').ok_or_else(|| bad(path))? + at + 1;
-                    steps.push(Step::Key(path[at + 1..end].to_string()));
+                    steps.push((Step::Key(path[at + 1..end].to_string()), start));
                     at = end + 1;
                 } else {
                     let len = path[at..].find(['.', '[']).unwrap_or(path.len() - at);
                     if len == 0 {
                         return Err(bad(path));
                     }
-                    steps.push(Step::Key(path[at..at + len].to_string()));
+                    steps.push((Step::Key(path[at..at + len].to_string()), start));
                     at += len;
                 }
             }
@@ -57,7 +63,7 @@ pub fn parse(path: &str) -> Result<Path> {
                 } else {
                     Step::Index(inner.parse().map_err(|_| bad(path))?)
                 };
-                steps.push(step);
+                steps.push((step, start));
                 at = end + 1;
             }
             _ => return Err(bad(path)),
@@ -68,7 +74,7 @@ pub fn parse(path: &str) -> Result<Path> {
 
 /// The place an array step names in an array of `len` elements (`len` itself is one
 /// past the end); `None` before the start.
-fn place(step: &Step, len: usize) -> Option<usize> {
+pub(super) fn place(step: &Step, len: usize) -> Option<usize> {
     match step {
         Step::Index(i) => Some(*i),
         Step::FromEnd(n) => len.checked_sub(*n),
@@ -76,7 +82,7 @@ fn place(step: &Step, len: usize) -> Option<usize> {
     }
 }
 
-fn key_matches(raw: &str, key: &str) -> bool {
+pub(super) fn key_matches(raw: &str, key: &str) -> bool {
     raw == key || (raw.contains('\\') && unescape(raw) == key)
 }
 

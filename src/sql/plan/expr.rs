@@ -464,6 +464,10 @@ impl MessageRead {
 pub const MESSAGE_COLUMNS: [&str; 8] =
     ["id", "stream_name", "type", "position", "global_position", "data", "metadata", "time"];
 
+/// The columns of the table functions `json_each` and `json_tree`, in SQLite's order
+/// (its hidden `json` and `root` are left out).
+pub const JSON_TABLE_COLUMNS: [&str; 8] = ["key", "value", "type", "atom", "id", "parent", "fullkey", "path"];
+
 /// Aggregate functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggFunc {

@@ -47,6 +47,14 @@ pub enum Source {
         /// Read the messages as they were at a past version.
         as_of: Option<AsOf>,
     },
+    /// The rows of `json_each` (or, `tree`, `json_tree`) for its arguments. The
+    /// arguments may read the row of the tables before it in FROM (column `c` of that
+    /// row): joined to them, it is worked out again for each of their rows.
+    JsonTable {
+        tree: bool,
+        args: Vec<BExpr>,
+        filter: Option<BExpr>,
+    },
     /// The rows of `source` with their columns rearranged: column `p` of the result is
     /// column `columns[p]` of the source's row (a join done in another order than FROM's).
     Reorder {
@@ -102,7 +110,7 @@ impl Source {
     /// Every table the source scans, with its `AS OF`.
     pub fn scans(&self) -> Vec<(&str, Option<&AsOf>)> {
         match self {
-            Source::Single | Source::Messages { .. } => Vec::new(),
+            Source::Single | Source::Messages { .. } | Source::JsonTable { .. } => Vec::new(),
             Source::Scan { table, as_of, .. } => vec![(table.as_str(), as_of.as_ref())],
             Source::Join(j) => {
                 let mut out = j.left.scans();
@@ -137,7 +145,7 @@ impl Source {
         match self {
             // A subquery may read any column through its outer references.
             Source::Scan { filter: Some(f), .. } if f.has_subquery() => {}
-            Source::Join(j) if j.on.iter().chain(&j.after).any(BExpr::has_subquery) => {}
+            Source::Join(j) if j.on.iter().chain(&j.after).chain(j.lateral_args()).any(BExpr::has_subquery) => {}
             Source::Scan { filter, reads, .. } => {
                 let mut mask = needed.to_vec();
                 filter.iter().for_each(|f| needs(f, &mut mask));
@@ -147,6 +155,9 @@ impl Source {
                 let mut mask = needed.to_vec();
                 j.on.iter().chain(&j.after).for_each(|e| needs(e, &mut mask));
                 j.keys.iter().for_each(|(l, _)| needs(l, &mut mask));
+                if let Source::JsonTable { args, .. } = &j.right {
+                    args.iter().for_each(|a| needs(a, &mut mask));
+                }
                 let mut right: Vec<bool> = mask.get(j.left_width..).unwrap_or_default().to_vec();
                 j.keys.iter().for_each(|(_, r)| needs(r, &mut right));
                 mask.truncate(j.left_width);
@@ -168,6 +179,7 @@ impl Source {
             Source::Single
             | Source::Derived { .. }
             | Source::Messages { .. }
+            | Source::JsonTable { .. }
             | Source::Cte { .. }
             | Source::Working { .. } => {}
         }
@@ -176,7 +188,7 @@ impl Source {
     /// Whether the source reads a past version (tables or messages `AS OF`).
     pub fn reads_past(&self) -> bool {
         match self {
-            Source::Single => false,
+            Source::Single | Source::JsonTable { .. } => false,
             Source::Scan { as_of, .. } | Source::Messages { as_of, .. } => as_of.is_some(),
             Source::Join(j) => j.left.reads_past() || j.right.reads_past(),
             Source::Reorder { source, .. } => source.reads_past(),
@@ -207,6 +219,17 @@ pub struct JoinPlan {
     pub on: Option<BExpr>,
     /// WHERE terms for the joined rows, applied after unmatched rows are kept.
     pub after: Option<BExpr>,
+}
+
+impl JoinPlan {
+    /// The arguments of a right side worked out again for each left row (a table
+    /// function reading earlier tables' columns); empty when it is read once.
+    pub fn lateral_args(&self) -> &[BExpr] {
+        match &self.right {
+            Source::JsonTable { args, .. } if args.iter().any(|a| a.has_subquery() || !a.columns().is_empty()) => args,
+            _ => &[],
+        }
+    }
 }
 
 /// Bounds on one column.

@@ -128,7 +128,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
     )?;
     let mut scope = join::scope_of(&items);
     let table = match items.as_slice() {
-        [only] if only.derived.is_none() && only.function.is_none() => Some(&only.table),
+        [only] if only.derived.is_none() && only.function.is_none() && only.json.is_none() => Some(&only.table),
         _ => None,
     };
     // `ttl_remaining()` reads an extra column the scan adds: when each row expires.

@@ -1,0 +1,309 @@
+//! The table functions `json_each(doc [, path])` and `json_tree(doc [, path])`: one row
+//! per member of the container the path names (`json_each`), or per value under it,
+//! itself first, depth first (`json_tree`).
+//!
+//! Their `id` is what SQLite gives: where the element starts in the document's binary
+//! form (JSONB), for an object member where its label starts. An element there is a
+//! header of 1, 2, 3 or 5 bytes, by its payload's size, and the payload: a string's or
+//! a number's text as written, a container's elements one after another.
+//!
+//! Each row holds the columns of `JSON_TABLE_COLUMNS`.
+
+use super::functions::{document, to_sql};
+use super::path::{self, Step};
+use super::Json;
+use crate::error::{Error, Result};
+use crate::exec::eval::Ctx;
+use crate::storage::Value;
+
+/// Calls `f` with each row the function gives for its arguments (the document, and the
+/// path when there is one) until it returns `false`; returns whether it never did.
+pub fn table_rows(
+    tree: bool,
+    args: &[Value],
+    ctx: &Ctx,
+    f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
+) -> Result<bool> {
+    let Some(doc) = args.first().map_or(Ok(None), document)? else { return Ok(true) };
+    let root = match args.get(1) {
+        None => "$".to_string(),
+        Some(Value::Null) => return Ok(true),
+        Some(Value::Text(t)) => t.to_string(),
+        Some(other) => return Err(Error::invalid(format!("bad JSON path: '{other}'"))),
+    };
+    let steps = path::parse_spans(&root)?;
+    let Some((node, id, at)) = locate(&doc, 0, steps.iter().map(|(s, _)| s)) else { return Ok(true) };
+    let mut walk = Walk { tree, ctx, f, rows: 0 };
+    if tree {
+        let (key, parent_path) = tree_root(&doc, &root, id);
+        if !walk.row(key, node, id, Value::Null, &root, parent_path)? {
+            return Ok(false);
+        }
+        return walk.children(node, id, at, &root);
+    }
+    match node {
+        Json::Array(_) | Json::Object(_) => walk.children(node, id, at, &root),
+        // A value that is not a container is the one row; its key is NULL.
+        _ => walk.row(Value::Null, node, id, Value::Null, &root, &root),
+    }
+}
+
+/// The key and path of `json_tree`'s first row, the element at `id` the root path
+/// names, worked out as SQLite does: the path is the longest start of the root path
+/// (cut before a `.` or `[`) naming a container whose first member is that element
+/// (`$` when there is none), and the key is the rest of the root path, as a number
+/// after `[`, unquoted after `."`, as written otherwise.
+fn tree_root<'r>(doc: &Json, root: &'r str, id: usize) -> (Value, &'r str) {
+    let b = root.as_bytes();
+    if b.len() < 2 {
+        return (Value::Null, root);
+    }
+    let mut n = b.len();
+    while n > 1 {
+        n -= 1;
+        if b[n] != b'[' && b[n] != b'.' {
+            continue;
+        }
+        let Ok(steps) = path::parse(&root[..n]) else { continue };
+        if let Some((node, _, at)) = locate(doc, 0, steps.iter()) {
+            if at + header(payload(node)) == id {
+                break;
+            }
+        }
+    }
+    let rest = &root[n..];
+    let key = if let Some(index) = rest.strip_prefix('[') {
+        let digits = index.bytes().take_while(u8::is_ascii_digit).count();
+        Value::Integer(index[..digits].parse().unwrap_or(0))
+    } else if let Some(quoted) = rest.strip_prefix(".\"") {
+        Value::text(quoted.strip_suffix('"').unwrap_or(quoted))
+    } else {
+        Value::text(&rest[1.min(rest.len())..])
+    };
+    (key, &root[..n])
+}
+
+/// What the steps name in the document whose element `doc` starts at `at`: the
+/// element, where its row starts in the binary form (for an object member, at its
+/// label, as SQLite counts) and where the element itself starts.
+fn locate<'a, 's>(
+    mut doc: &'a Json,
+    mut at: usize,
+    steps: impl Iterator<Item = &'s Step>,
+) -> Option<(&'a Json, usize, usize)> {
+    let mut id = at;
+    for step in steps {
+        let mut next = at + header(payload(doc));
+        match (doc, step) {
+            (Json::Object(members), Step::Key(k)) => {
+                let mut found = None;
+                for (label, value) in members {
+                    let label_size = size_of_text(label);
+                    if path::key_matches(label, k) {
+                        found = Some((value, next, next + label_size));
+                        break;
+                    }
+                    next += label_size + size(value);
+                }
+                (doc, id, at) = found?;
+            }
+            (Json::Array(items), step) => {
+                let i = path::place(step, items.len())?;
+                let item = items.get(i)?;
+                next += items[..i].iter().map(size).sum::<usize>();
+                (doc, id, at) = (item, next, next);
+            }
+            _ => return None,
+        }
+    }
+    Some((doc, id, at))
+}
+
+/// The size of an element's header for a payload of `n` bytes.
+fn header(n: usize) -> usize {
+    match n {
+        0..=11 => 1,
+        12..=0xff => 2,
+        0x100..=0xffff => 3,
+        _ => 5,
+    }
+}
+
+fn size_of_text(raw: &str) -> usize {
+    header(raw.len()) + raw.len()
+}
+
+/// The size of an element's payload in the binary form.
+fn payload(j: &Json) -> usize {
+    match j {
+        Json::Null | Json::Bool(_) => 0,
+        Json::Num(n) => n.len(),
+        Json::Str(s) => s.len(),
+        Json::Array(items) => items.iter().map(size).sum(),
+        Json::Object(members) => members.iter().map(|(k, v)| size_of_text(k) + size(v)).sum(),
+    }
+}
+
+/// The size of an element in the binary form, header and payload.
+fn size(j: &Json) -> usize {
+    let n = payload(j);
+    header(n) + n
+}
+
+struct Walk<'a, 'f> {
+    tree: bool,
+    ctx: &'a Ctx<'a>,
+    f: &'f mut dyn FnMut(&Vec<Value>) -> Result<bool>,
+    rows: usize,
+}
+
+impl Walk<'_, '_> {
+    fn row(&mut self, key: Value, node: &Json, id: usize, parent: Value, fullkey: &str, path: &str) -> Result<bool> {
+        self.rows += 1;
+        if self.rows.is_multiple_of(4096) {
+            self.ctx.check_interrupt()?;
+        }
+        let (value, atom) = match node {
+            Json::Array(_) | Json::Object(_) => {
+                let text = node.text();
+                self.ctx.check_length(text.len())?;
+                (Value::text(&text), Value::Null)
+            }
+            other => {
+                let v = to_sql(other);
+                (v.clone(), v)
+            }
+        };
+        let row = vec![
+            key,
+            value,
+            Value::text(node.type_name()),
+            atom,
+            Value::Integer(id as i64),
+            parent,
+            Value::text(fullkey),
+            Value::text(path),
+        ];
+        (self.f)(&row)
+    }
+
+    /// The rows of a container's members (and, for `json_tree`, of everything under
+    /// them): `id` is the container's row's, `at` where the container itself starts
+    /// (past its label) and `fullkey` its path.
+    fn children(&mut self, node: &Json, id: usize, at: usize, fullkey: &str) -> Result<bool> {
+        let mut at = at + header(payload(node));
+        let parent = if self.tree { Value::Integer(id as i64) } else { Value::Null };
+        match node {
+            Json::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let name = format!("{fullkey}[{i}]");
+                    if !self.member(Value::Integer(i as i64), item, (at, at), parent.clone(), &name, fullkey)? {
+                        return Ok(false);
+                    }
+                    at += size(item);
+                }
+            }
+            Json::Object(members) => {
+                for (label, value) in members {
+                    let name = format!("{fullkey}{}", label_step(label));
+                    let key = Value::text(&super::unescape(label));
+                    let value_at = at + size_of_text(label);
+                    if !self.member(key, value, (at, value_at), parent.clone(), &name, fullkey)? {
+                        return Ok(false);
+                    }
+                    at = value_at + size(value);
+                }
+            }
+            _ => {}
+        }
+        Ok(true)
+    }
+
+    /// One member's row (`id` is where its row starts, for an object member its label;
+    /// `at` where its value starts), and under `json_tree` the rows of what it holds.
+    fn member(
+        &mut self,
+        key: Value,
+        node: &Json,
+        (id, at): (usize, usize),
+        parent: Value,
+        fullkey: &str,
+        path: &str,
+    ) -> Result<bool> {
+        if !self.row(key, node, id, parent, fullkey, path)? {
+            return Ok(false);
+        }
+        if self.tree && matches!(node, Json::Array(_) | Json::Object(_)) {
+            return crate::storage::stack::grow(|| self.children(node, id, at, fullkey));
+        }
+        Ok(true)
+    }
+}
+
+/// A label as a path step: `.name` when it is a letter followed by letters and digits
+/// (ASCII), `."label"` otherwise, the label as written.
+fn label_step(raw: &str) -> String {
+    let b = raw.as_bytes();
+    let plain = b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().all(u8::is_ascii_alphanumeric);
+    if plain {
+        format!(".{raw}")
+    } else {
+        format!(".\"{raw}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(tree: bool, doc: &str, path: Option<&str>) -> Vec<Vec<Value>> {
+        let now = std::cell::OnceCell::new();
+        let ctx = Ctx::for_constants(&now);
+        let mut args = vec![Value::text(doc)];
+        args.extend(path.map(Value::text));
+        let mut out = Vec::new();
+        table_rows(tree, &args, &ctx, &mut |r| {
+            out.push(r.to_vec());
+            Ok(true)
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn ids_are_offsets_in_the_binary_form() {
+        // {"a":[1,2],"b":"xy"}: object header 1; label "a" at 1, array at 3 (1, 2 at 4
+        // and 5); label "b" at 6, "xy" at 8.
+        let r = rows(true, r#"{"a":[1,2],"b":"xy"}"#, None);
+        let ids: Vec<_> = r.iter().map(|r| r[4].clone()).collect();
+        assert_eq!(ids, [0, 1, 4, 5, 6].map(Value::Integer));
+        let parents: Vec<_> = r.iter().map(|r| r[5].clone()).collect();
+        assert_eq!(parents, [Value::Null, Value::Integer(0), Value::Integer(1), Value::Integer(1), Value::Integer(0)]);
+        assert_eq!(r[2][6], Value::text("$.a[0]"));
+        assert_eq!(r[2][7], Value::text("$.a"));
+    }
+
+    #[test]
+    fn each_lists_members_or_the_value_itself() {
+        let r = rows(false, r#"{"a b":1,"c":[true]}"#, None);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0][6], Value::text("$.\"a b\""));
+        assert_eq!(r[1][1], Value::text("[true]"));
+        assert_eq!(r[1][3], Value::Null);
+        let r = rows(false, "[1,[2,3]]", Some("$[1][0]"));
+        assert_eq!(
+            r,
+            vec![vec![
+                Value::Integer(0),
+                Value::Integer(2),
+                Value::text("integer"),
+                Value::Integer(2),
+                Value::Integer(3),
+                Value::Null,
+                Value::text("$[1][0]"),
+                Value::text("$[1][0]"),
+            ]]
+        );
+        assert!(rows(false, "[1]", Some("$.x")).is_empty());
+    }
+}
