@@ -138,9 +138,10 @@ pub(super) fn source_rows(
                 f(RowRef::Stored(row))
             })
         }
-        Source::JsonTable { tree, args, filter } => {
+        Source::JsonTable { tree, args, filter, reads } => {
             let values = args.iter().map(|a| eval(a, &Env { row: &[], aggs: &[], ctx })).collect::<Result<Vec<_>>>()?;
-            json_table_rows(*tree, &values, filter.as_ref(), ctx, &mut |row| f(RowRef::Built(row)))
+            let mut row = Vec::with_capacity(crate::sql::plan::JSON_TABLE_COLUMNS.len());
+            json_table_rows((*tree, *reads), &values, filter.as_ref(), ctx, &mut row, &mut |row| f(RowRef::Built(row)))
         }
         Source::Derived { plan, filter } => {
             for values in crate::storage::stack::grow(|| run_select(plan, state, ctx))?.rows {
@@ -188,17 +189,20 @@ pub(super) fn source_rows(
     }
 }
 
-/// The rows of `json_each` or `json_tree` for its arguments that `filter` keeps.
+/// The rows of `json_each` or `json_tree` for its arguments that `filter` (over the
+/// function's columns) keeps, each written into `out` after what it holds.
 pub(super) fn json_table_rows(
-    tree: bool,
+    (tree, reads): (bool, Option<Mask>),
     args: &[Value],
     filter: Option<&crate::sql::plan::BExpr>,
     ctx: &Ctx,
+    out: &mut Vec<Value>,
     f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
 ) -> Result<bool> {
-    super::json::table_rows(tree, args, ctx, &mut |row| {
+    let prefix = out.len();
+    super::json::table_rows(tree, args, reads, ctx, out, &mut |row| {
         if let Some(cond) = filter {
-            if !is_true(cond, &Env { row, aggs: &[], ctx })? {
+            if !is_true(cond, &Env { row: &row[prefix..], aggs: &[], ctx })? {
                 return Ok(true);
             }
         }

@@ -355,7 +355,7 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
             }
             nodes.push(line);
         }
-        Source::JsonTable { tree, filter, args } => {
+        Source::JsonTable { tree, filter, args, .. } => {
             let name = if *tree { "json_tree" } else { "json_each" };
             let per_row = args.iter().any(|a| !a.columns().is_empty());
             let mut line =

@@ -505,7 +505,7 @@ fn join_in_order(
             None => {}
         }
         if let (Some(tree), Some(args)) = (items[i].json, &json[i]) {
-            return Source::JsonTable { tree, args: args.clone(), filter: local };
+            return Source::JsonTable { tree, args: args.clone(), filter: local, reads: None };
         }
         if let Some((read, args)) = &items[i].function {
             let as_of = items[i].tref.as_of.clone();

@@ -11,17 +11,22 @@
 
 use super::functions::{document, to_sql};
 use super::path::{self, Step};
-use super::Json;
+use super::{Json, TYPE_NAMES};
 use crate::error::{Error, Result};
 use crate::exec::eval::Ctx;
+use crate::storage::rows::Mask;
 use crate::storage::Value;
 
 /// Calls `f` with each row the function gives for its arguments (the document, and the
-/// path when there is one) until it returns `false`; returns whether it never did.
+/// path when there is one) until it returns `false`; returns whether it never did. Each
+/// row is written into `out` after what it holds (the row of the tables it is joined
+/// to), and `f` is given all of it.
 pub fn table_rows(
     tree: bool,
     args: &[Value],
+    reads: Option<Mask>,
     ctx: &Ctx,
+    out: &mut Vec<Value>,
     f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
 ) -> Result<bool> {
     let Some(doc) = args.first().map_or(Ok(None), document)? else { return Ok(true) };
@@ -33,7 +38,19 @@ pub fn table_rows(
     };
     let steps = path::parse_spans(&root)?;
     let Some((node, id, at)) = locate(&doc, 0, steps.iter().map(|(s, _)| s)) else { return Ok(true) };
-    let mut walk = Walk { tree, ctx, f, rows: 0 };
+    let wants = |c: usize| reads.is_none_or(|m| m.has(c));
+    let wanted = Wanted {
+        key: wants(0),
+        value: wants(1),
+        type_name: wants(2),
+        atom: wants(3),
+        parent: wants(5),
+        fullkey: wants(6),
+        // The paths of a tree's rows are built from their parents' full keys.
+        path: wants(7) || (tree && wants(6)),
+    };
+    let prefix = out.len();
+    let mut walk = Walk { tree, ctx, f, rows: 0, wanted, out, prefix, types: Default::default() };
     if tree {
         let (key, parent_path) = tree_root(&doc, &root, id);
         if !walk.row(key, node, id, Value::Null, &root, parent_path)? {
@@ -150,11 +167,29 @@ fn size(j: &Json) -> usize {
     header(n) + n
 }
 
+/// The columns a statement reads (the others are left NULL and not worked out).
+struct Wanted {
+    key: bool,
+    value: bool,
+    type_name: bool,
+    atom: bool,
+    parent: bool,
+    fullkey: bool,
+    path: bool,
+}
+
 struct Walk<'a, 'f> {
     tree: bool,
     ctx: &'a Ctx<'a>,
     f: &'f mut dyn FnMut(&Vec<Value>) -> Result<bool>,
     rows: usize,
+    wanted: Wanted,
+    /// The row being handed out: the first `prefix` values stay, the function's
+    /// columns follow.
+    out: &'f mut Vec<Value>,
+    prefix: usize,
+    /// The `type` column's values, each made once.
+    types: [Option<Value>; 8],
 }
 
 impl Walk<'_, '_> {
@@ -163,28 +198,43 @@ impl Walk<'_, '_> {
         if self.rows.is_multiple_of(4096) {
             self.ctx.check_interrupt()?;
         }
+        let w = &self.wanted;
         let (value, atom) = match node {
-            Json::Array(_) | Json::Object(_) => {
+            Json::Array(_) | Json::Object(_) if w.value => {
                 let text = node.text();
                 self.ctx.check_length(text.len())?;
                 (Value::text(&text), Value::Null)
             }
-            other => {
+            Json::Array(_) | Json::Object(_) => (Value::Null, Value::Null),
+            other if w.value || w.atom => {
                 let v = to_sql(other);
-                (v.clone(), v)
+                match (w.value, w.atom) {
+                    (true, true) => (v.clone(), v),
+                    (true, false) => (v, Value::Null),
+                    _ => (Value::Null, v),
+                }
             }
+            _ => (Value::Null, Value::Null),
         };
-        let row = vec![
+        let text_if = |wanted: bool, s: &str| if wanted { Value::text(s) } else { Value::Null };
+        let type_name = if w.type_name {
+            let slot = node.type_index();
+            self.types[slot].get_or_insert_with(|| Value::text(TYPE_NAMES[slot])).clone()
+        } else {
+            Value::Null
+        };
+        self.out.truncate(self.prefix);
+        self.out.extend([
             key,
             value,
-            Value::text(node.type_name()),
+            type_name,
             atom,
             Value::Integer(id as i64),
             parent,
-            Value::text(fullkey),
-            Value::text(path),
-        ];
-        (self.f)(&row)
+            text_if(w.fullkey, fullkey),
+            text_if(w.path, path),
+        ]);
+        (self.f)(self.out)
     }
 
     /// The rows of a container's members (and, for `json_tree`, of everything under
@@ -192,12 +242,21 @@ impl Walk<'_, '_> {
     /// (past its label) and `fullkey` its path.
     fn children(&mut self, node: &Json, id: usize, at: usize, fullkey: &str) -> Result<bool> {
         let mut at = at + header(payload(node));
-        let parent = if self.tree { Value::Integer(id as i64) } else { Value::Null };
+        let parent = if self.tree && self.wanted.parent { Value::Integer(id as i64) } else { Value::Null };
+        let named = self.wanted.fullkey || (self.tree && self.wanted.path);
+        let mut name = String::new();
         match node {
             Json::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    let name = format!("{fullkey}[{i}]");
-                    if !self.member(Value::Integer(i as i64), item, (at, at), parent.clone(), &name, fullkey)? {
+                    if named {
+                        name.clear();
+                        name.push_str(fullkey);
+                        name.push('[');
+                        name.push_str(&i.to_string());
+                        name.push(']');
+                    }
+                    let key = if self.wanted.key { Value::Integer(i as i64) } else { Value::Null };
+                    if !self.member(key, item, (at, at), parent.clone(), &name, fullkey)? {
                         return Ok(false);
                     }
                     at += size(item);
@@ -205,8 +264,12 @@ impl Walk<'_, '_> {
             }
             Json::Object(members) => {
                 for (label, value) in members {
-                    let name = format!("{fullkey}{}", label_step(label));
-                    let key = Value::text(&super::unescape(label));
+                    if named {
+                        name.clear();
+                        name.push_str(fullkey);
+                        push_label_step(&mut name, label);
+                    }
+                    let key = if self.wanted.key { Value::text(&super::unescape(label)) } else { Value::Null };
                     let value_at = at + size_of_text(label);
                     if !self.member(key, value, (at, value_at), parent.clone(), &name, fullkey)? {
                         return Ok(false);
@@ -242,13 +305,16 @@ impl Walk<'_, '_> {
 
 /// A label as a path step: `.name` when it is a letter followed by letters and digits
 /// (ASCII), `."label"` otherwise, the label as written.
-fn label_step(raw: &str) -> String {
+fn push_label_step(out: &mut String, raw: &str) {
     let b = raw.as_bytes();
     let plain = b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().all(u8::is_ascii_alphanumeric);
     if plain {
-        format!(".{raw}")
+        out.push('.');
+        out.push_str(raw);
     } else {
-        format!(".\"{raw}\"")
+        out.push_str(".\"");
+        out.push_str(raw);
+        out.push('"');
     }
 }
 
@@ -262,7 +328,7 @@ mod tests {
         let mut args = vec![Value::text(doc)];
         args.extend(path.map(Value::text));
         let mut out = Vec::new();
-        table_rows(tree, &args, &ctx, &mut |r| {
+        table_rows(tree, &args, None, &ctx, &mut Vec::new(), &mut |r| {
             out.push(r.to_vec());
             Ok(true)
         })
@@ -272,13 +338,13 @@ mod tests {
 
     #[test]
     fn ids_are_offsets_in_the_binary_form() {
-        // {"a":[1,2],"b":"xy"}: object header 1; label "a" at 1, array at 3 (1, 2 at 4
-        // and 5); label "b" at 6, "xy" at 8.
+        // {"a":[1,2],"b":"xy"}: a payload of 12 bytes, so a header of 2; label "a" at
+        // 2, the array at 4 (1 and 2 at 5 and 7), label "b" at 9, "xy" at 11.
         let r = rows(true, r#"{"a":[1,2],"b":"xy"}"#, None);
         let ids: Vec<_> = r.iter().map(|r| r[4].clone()).collect();
-        assert_eq!(ids, [0, 1, 4, 5, 6].map(Value::Integer));
+        assert_eq!(ids, [0, 2, 5, 7, 9].map(Value::Integer));
         let parents: Vec<_> = r.iter().map(|r| r[5].clone()).collect();
-        assert_eq!(parents, [Value::Null, Value::Integer(0), Value::Integer(1), Value::Integer(1), Value::Integer(0)]);
+        assert_eq!(parents, [Value::Null, Value::Integer(0), Value::Integer(2), Value::Integer(2), Value::Integer(0)]);
         assert_eq!(r[2][6], Value::text("$.a[0]"));
         assert_eq!(r[2][7], Value::text("$.a"));
     }
@@ -294,11 +360,11 @@ mod tests {
         assert_eq!(
             r,
             vec![vec![
-                Value::Integer(0),
+                Value::Null,
                 Value::Integer(2),
                 Value::text("integer"),
                 Value::Integer(2),
-                Value::Integer(3),
+                Value::Integer(4),
                 Value::Null,
                 Value::text("$[1][0]"),
                 Value::text("$[1][0]"),

@@ -173,18 +173,26 @@ impl Json {
 
     /// SQLite's name for the value's type (`json_type`).
     pub fn type_name(&self) -> &'static str {
+        TYPE_NAMES[self.type_index()]
+    }
+
+    /// The place of the value's type in [`TYPE_NAMES`].
+    pub fn type_index(&self) -> usize {
         match self {
-            Json::Null => "null",
-            Json::Bool(true) => "true",
-            Json::Bool(false) => "false",
-            Json::Num(n) if is_integer_text(n) => "integer",
-            Json::Num(_) => "real",
-            Json::Str(_) => "text",
-            Json::Array(_) => "array",
-            Json::Object(_) => "object",
+            Json::Null => 0,
+            Json::Bool(true) => 1,
+            Json::Bool(false) => 2,
+            Json::Num(n) if is_integer_text(n) => 3,
+            Json::Num(_) => 4,
+            Json::Str(_) => 5,
+            Json::Array(_) => 6,
+            Json::Object(_) => 7,
         }
     }
 }
+
+/// The names of JSON's types as SQLite gives them.
+pub const TYPE_NAMES: [&str; 8] = ["null", "true", "false", "integer", "real", "text", "array", "object"];
 
 /// True for a number written without a fraction or an exponent.
 fn is_integer_text(n: &str) -> bool {

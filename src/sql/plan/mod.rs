@@ -54,6 +54,8 @@ pub enum Source {
         tree: bool,
         args: Vec<BExpr>,
         filter: Option<BExpr>,
+        /// The columns the statement reads; the others are left NULL. `None`: all.
+        reads: Option<Mask>,
     },
     /// The rows of `source` with their columns rearranged: column `p` of the result is
     /// column `columns[p]` of the source's row (a join done in another order than FROM's).
@@ -144,9 +146,9 @@ impl Source {
         };
         match self {
             // A subquery may read any column through its outer references.
-            Source::Scan { filter: Some(f), .. } if f.has_subquery() => {}
+            Source::Scan { filter: Some(f), .. } | Source::JsonTable { filter: Some(f), .. } if f.has_subquery() => {}
             Source::Join(j) if j.on.iter().chain(&j.after).chain(j.lateral_args()).any(BExpr::has_subquery) => {}
-            Source::Scan { filter, reads, .. } => {
+            Source::Scan { filter, reads, .. } | Source::JsonTable { filter, reads, .. } => {
                 let mut mask = needed.to_vec();
                 filter.iter().for_each(|f| needs(f, &mut mask));
                 *reads = Mask::of(mask.iter().enumerate().filter(|(_, &w)| w).map(|(c, _)| c));
@@ -179,7 +181,6 @@ impl Source {
             Source::Single
             | Source::Derived { .. }
             | Source::Messages { .. }
-            | Source::JsonTable { .. }
             | Source::Cte { .. }
             | Source::Working { .. } => {}
         }

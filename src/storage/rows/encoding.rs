@@ -206,6 +206,11 @@ impl Mask {
     pub fn union(self, other: Mask) -> Mask {
         Mask(self.0 | other.0)
     }
+
+    /// Whether column `c` is in the set.
+    pub fn has(self, c: usize) -> bool {
+        c < 64 && self.0 & (1 << c) != 0
+    }
 }
 
 /// Decodes only the columns `wanted` holds into `out`, which already has the row's
