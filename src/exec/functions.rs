@@ -31,6 +31,8 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::Now => Value::Timestamp(ctx.now()),
         Func::Raise => return Err(super::trigger::raise(&args, ctx)),
         Func::Random => Value::Integer(random()),
+        Func::Uuid => Value::text(&uuid_v4()),
+        Func::Uuid7 => Value::text(&uuid_v7(crate::storage::time::now_micros() / 1000)),
         Func::Collate(c) => collate(c, &args[0]),
         Func::LastInsertRowid => Value::Integer(ctx.counters.map_or(0, |c| c.last_insert_rowid())),
         Func::Changes => Value::Integer(ctx.counters.map_or(0, |c| c.changes())),
@@ -203,17 +205,80 @@ fn round(args: &[Value]) -> Value {
 
 static SEED: AtomicU64 = AtomicU64::new(0);
 
-/// A pseudo-random integer (xorshift*), seeded from the clock on first use.
+/// A pseudo-random integer (xorshift*), seeded on first use from the clock and the
+/// process's random hashing keys (so that two processes started together differ).
 pub(super) fn random() -> i64 {
     let mut s = SEED.load(AtomicOrdering::Relaxed);
     if s == 0 {
-        s = crate::storage::time::now_micros() as u64 | 1;
+        use std::hash::BuildHasher;
+        let keyed = std::collections::hash_map::RandomState::new().hash_one(std::process::id());
+        s = (crate::storage::time::now_micros() as u64 ^ keyed) | 1;
     }
     s ^= s >> 12;
     s ^= s << 25;
     s ^= s >> 27;
     SEED.store(s, AtomicOrdering::Relaxed);
     s.wrapping_mul(0x2545_F491_4F6C_DD1D) as i64
+}
+
+/// 16 random bytes.
+fn random_bytes() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&random().to_le_bytes());
+    b[8..].copy_from_slice(&random().to_le_bytes());
+    b
+}
+
+/// The usual text of a UUID: 32 hex digits in groups of 8-4-4-4-12.
+fn uuid_text(b: [u8; 16]) -> String {
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// A random UUID: version 4, variant 1 (RFC 9562).
+fn uuid_v4() -> String {
+    let mut b = random_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    uuid_text(b)
+}
+
+/// The last version-7 UUID's time and counter, so that each one made in this process
+/// sorts after the one before, also within one millisecond.
+static UUID7_LAST: std::sync::Mutex<(i64, u16)> = std::sync::Mutex::new((0, 0));
+
+/// A version-7 UUID for the time `ms` (milliseconds since 1970): 48 bits of time, 12
+/// of a counter that starts at a random value each millisecond, and 62 random bits.
+fn uuid_v7(ms: i64) -> String {
+    uuid_v7_after(ms, &mut UUID7_LAST.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// [`uuid_v7`] after the one whose time and counter `last` holds.
+fn uuid_v7_after(ms: i64, last: &mut (i64, u16)) -> String {
+    let (ms, counter) = {
+        let next = if ms > last.0 {
+            (ms, (random() as u16) & 0x7ff)
+        } else if last.1 < 0xfff {
+            (last.0, last.1 + 1)
+        } else {
+            // The counter ran out within one millisecond: borrow the next one.
+            (last.0 + 1, (random() as u16) & 0x7ff)
+        };
+        *last = next;
+        next
+    };
+    let mut b = random_bytes();
+    b[..6].copy_from_slice(&(ms as u64).to_be_bytes()[2..]);
+    b[6] = 0x70 | ((counter >> 8) as u8 & 0x0f);
+    b[7] = counter as u8;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    uuid_text(b)
 }
 
 /// A value as collation `c` compares it: NOCASE folds ASCII capitals to small letters,
@@ -234,6 +299,20 @@ mod tests {
 
     fn t(s: &str) -> Value {
         Value::text(s)
+    }
+
+    #[test]
+    fn uuids_have_their_version_and_uuid7_sorts_by_time() {
+        let v4 = uuid_v4();
+        assert_eq!(v4.len(), 36);
+        assert_eq!(&v4[14..15], "4");
+        assert!(matches!(&v4[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(uuid_v4(), v4);
+        let mut last = (0, 0);
+        let made: Vec<String> = (0..5000).map(|i| uuid_v7_after(1_700_000_000_000 + i / 1000, &mut last)).collect();
+        assert!(made.windows(2).all(|w| w[0] < w[1]), "each sorts after the one before");
+        assert_eq!(&made[0][14..15], "7");
+        assert!(made[0].starts_with("018bcfe5-6800"), "{}", made[0]);
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //! - **CAST** and arithmetic ([`cast`], [`to_number`]) follow SQLite and always produce a
 //!   value (`CAST('12abc' AS INTEGER)` is 12, `'abc' + 1` is 1).
 
+use super::json::Json;
 use super::schema::{literal_sql, DataType};
 use super::time;
 use super::value::{format_real, Value};
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// Length of the longest prefix of `s` that reads as a number, and whether it is a real.
 fn numeric_prefix(s: &str) -> (usize, bool) {
@@ -130,7 +131,7 @@ pub fn fits(v: &Value, ty: DataType) -> bool {
             | (Value::Text(_), DataType::Text)
             | (Value::Boolean(_), DataType::Boolean)
             | (Value::Timestamp(_), DataType::Timestamp)
-    )
+    ) || matches!((v, ty), (Value::Text(t), DataType::Json) if Json::parse(t).is_ok())
 }
 
 /// Converts a value for a typed column, or names the column and value that do not fit.
@@ -138,6 +139,15 @@ pub fn store_value(v: Value, ty: DataType, table: &str, column: &str) -> Result<
     // A value already of the column's type (nearly every one) is stored as it is.
     if fits(&v, ty) {
         return Ok(v);
+    }
+    if let (Value::Text(t), DataType::Json) = (&v, ty) {
+        if let Err(bad) = Json::parse(t) {
+            return Err(Error::invalid(format!(
+                "column {table}.{column} holds JSON: {} is malformed JSON at byte {}",
+                literal_sql(&v),
+                bad.0
+            )));
+        }
     }
     let (kind, shown) = (v.type_name(), v.clone());
     store_as(v, ty).ok_or_else(|| {
@@ -183,6 +193,12 @@ pub fn store_as(v: Value, ty: DataType) -> Option<Value> {
         (DataType::Timestamp, Value::Timestamp(t)) => Some(Value::Timestamp(t)),
         (DataType::Timestamp, Value::Text(t)) => time::parse_timestamp(&t).map(Value::Timestamp),
         (DataType::Timestamp, _) => None,
+        // A document as it was written; a number or a boolean is a document too.
+        (DataType::Json, Value::Text(t)) => Json::parse(&t).is_ok().then_some(Value::Text(t)),
+        (DataType::Json, Value::Integer(i)) => Some(Value::text(&i.to_string())),
+        (DataType::Json, Value::Real(r)) if r.is_finite() => Some(Value::text(&format_real(r))),
+        (DataType::Json, Value::Boolean(b)) => Some(Value::text(if b { "true" } else { "false" })),
+        (DataType::Json, _) => None,
         (_, Value::Timestamp(_)) => None,
     }
 }
@@ -202,8 +218,8 @@ pub fn cast(v: &Value, ty: DataType) -> Option<Value> {
             Value::Integer(i) => Value::Real(i as f64),
             v => v,
         },
-        (DataType::Text, Value::Real(r)) => Value::text(&format_real(*r)),
-        (DataType::Text, v) => Value::text(&v.to_string()),
+        (DataType::Text | DataType::Json, Value::Real(r)) => Value::text(&format_real(*r)),
+        (DataType::Text | DataType::Json, v) => Value::text(&v.to_string()),
         (DataType::Boolean, Value::Text(t)) => match text_to_bool(t) {
             Some(b) => Value::Boolean(b),
             None => Value::Boolean(text_to_real_prefix(t) != 0.0),

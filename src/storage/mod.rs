@@ -23,6 +23,7 @@
 pub mod check;
 pub mod convert;
 pub mod diff;
+pub mod json;
 pub mod lru;
 pub mod pagemap;
 pub mod rows;

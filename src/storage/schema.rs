@@ -16,6 +16,9 @@ pub enum DataType {
     Boolean,
     Timestamp,
     Any,
+    /// Text that is a JSON document (`JSON`, `JSONB`). Last, so that schemas written
+    /// before it existed still decode.
+    Json,
 }
 
 impl DataType {
@@ -35,6 +38,7 @@ impl DataType {
             "BOOLEAN" | "BOOL" => DataType::Boolean,
             "TIMESTAMP" | "DATETIME" | "DATE" | "TIMESTAMPTZ" => DataType::Timestamp,
             "" | "ANY" | "BLOB" => DataType::Any,
+            "JSON" | "JSONB" => DataType::Json,
             _ => return None,
         };
         Some(ty)
@@ -48,6 +52,7 @@ impl DataType {
             DataType::Boolean => "BOOLEAN",
             DataType::Timestamp => "TIMESTAMP",
             DataType::Any => "ANY",
+            DataType::Json => "JSON",
         }
     }
 }

@@ -276,6 +276,11 @@ pub enum Func {
     Instr,
     Sign,
     Random,
+    /// A random UUID (version 4), as text.
+    Uuid,
+    /// A UUID of version 7 (the time in milliseconds, then random bits), as text:
+    /// those made later sort after those made earlier.
+    Uuid7,
     /// A value as a collation compares it: text folded (`COLLATE NOCASE`, `RTRIM`).
     Collate(crate::sql::ast::Collation),
     LastInsertRowid,
@@ -327,6 +332,8 @@ impl Func {
             Func::Now
                 | Func::RandomBlob
                 | Func::Random
+                | Func::Uuid
+                | Func::Uuid7
                 | Func::LastInsertRowid
                 | Func::Changes
                 | Func::TotalChanges
