@@ -8,6 +8,8 @@ pub enum DotCommand {
     /// `.help functions`: every function with its argument counts.
     HelpFunctions,
     Tables,
+    /// `.collections`: the document collections.
+    Collections,
     Namespaces,
     Indexes(Option<String>),
     Schema(Option<String>),
@@ -45,6 +47,7 @@ pub const HELP: &str = "\
 .export FILE      write every table's schema and rows to FILE (RON)
 .import FILE      load a file written by .export, all or nothing
 .tables           list the tables
+.collections      list the document collections (CREATE COLLECTION)
 .namespaces       list the namespaces with their tables and streams
 .indexes [TABLE]  list the indexes (and the unique constraints behind them)
 .timer on|off     show how long each statement took
@@ -67,6 +70,7 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "help" if arg.is_some_and(|a| a.eq_ignore_ascii_case("functions")) => DotCommand::HelpFunctions,
         "help" => DotCommand::Help,
         "tables" => DotCommand::Tables,
+        "collections" => DotCommand::Collections,
         "namespaces" => DotCommand::Namespaces,
         "indexes" | "indices" => DotCommand::Indexes(arg.map(str::to_string)),
         "schema" => DotCommand::Schema(arg.map(str::to_string)),
@@ -94,7 +98,7 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "import" => DotCommand::Import(arg.ok_or("usage: .import FILE")?.to_string()),
         _ => {
             return Err(format!(
-                "unknown command .{cmd}; the commands are .check .diff .dump .exit .export .headers .help .import \
+                "unknown command .{cmd}; the commands are .check .collections .diff .dump .exit .export .headers .help .import \
                  .indexes .mode .namespaces .quit .read .schema .session .snapshots .tables .timer"
             ))
         }

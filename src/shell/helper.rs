@@ -107,6 +107,7 @@ pub const KEYWORDS: &[&str] = &[
 
 const DOT_COMMANDS: &[&str] = &[
     ".check",
+    ".collections",
     ".diff",
     ".dump",
     ".export",

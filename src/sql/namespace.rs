@@ -34,7 +34,6 @@ pub fn resolve(stmt: &mut Statement, namespace: &str, state: &State) -> Result<(
 }
 
 /// The name a table, view or index is stored under, for a session in `namespace`.
-#[cfg(test)]
 pub fn stored_name(name: &str, namespace: &str, state: &State) -> Result<String> {
     Resolver { namespace, state, ctes: Default::default() }.key(name)
 }

@@ -94,6 +94,25 @@ impl Session {
         Ok(listing(&["name", "table", "columns", "unique", "kind", "entries"], rows))
     }
 
+    /// The document collections (tables of a collection's shape), with how many
+    /// documents and indexes each has (`.collections`).
+    pub fn collection_listing(&self) -> ResultSet {
+        let state = self.state();
+        let mut rows: Vec<Vec<Value>> = state
+            .tables()
+            .filter(|t| super::collection::is_collection(&t.schema))
+            .map(|t| {
+                vec![
+                    Value::text(t.name()),
+                    Value::Integer(t.rows.len() as i64),
+                    Value::Integer(t.schema.indexes.len() as i64),
+                ]
+            })
+            .collect();
+        rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        listing(&["collection", "documents", "indexes"], rows)
+    }
+
     /// The named snapshots (`.snapshots`).
     pub fn snapshot_listing(&self) -> ResultSet {
         let rows = self

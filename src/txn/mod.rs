@@ -19,6 +19,7 @@
 //! ```
 
 mod catalog;
+pub mod collection;
 mod database;
 pub mod export;
 mod session;

@@ -355,6 +355,7 @@ impl Session {
                 "ROLLBACK"
             }
             Control::Savepoint(name) => self.savepoint(name),
+            Control::CreateCollection { name, if_not_exists } => self.create_collection(name, *if_not_exists)?,
             Control::Use(name) => {
                 if !self.state().has_namespace(name) {
                     return Err(Error::invalid(format!("no such namespace: {name}")));
@@ -422,6 +423,33 @@ impl Session {
             savepoints: Vec::new(),
         });
         Ok("BEGIN")
+    }
+
+    /// `CREATE COLLECTION`: its table and the trigger that keeps `updated_at`, made
+    /// together or not at all (in a savepoint inside a transaction).
+    fn create_collection(&mut self, name: &str, if_not_exists: bool) -> Result<&'static str> {
+        let state = self.state();
+        let stored = crate::sql::namespace::stored_name(name, &self.namespace, &state)?;
+        if if_not_exists && state.table(&stored).is_some() {
+            return Ok("CREATE COLLECTION");
+        }
+        let own = self.txn.is_none();
+        const MARK: &str = "amber_create_collection";
+        self.savepoint(MARK);
+        let made = super::collection::statements(name).iter().try_for_each(|sql| self.execute(sql, &[]).map(|_| ()));
+        match (made, own) {
+            (Ok(()), true) => self.commit().map(|_| "CREATE COLLECTION"),
+            (Ok(()), false) => self.release(MARK).map(|_| "CREATE COLLECTION"),
+            (Err(e), true) => {
+                self.txn = None;
+                Err(e)
+            }
+            (Err(e), false) => {
+                self.rollback_to(MARK)?;
+                self.release(MARK)?;
+                Err(e)
+            }
+        }
     }
 
     /// `SAVEPOINT` outside a transaction begins one, as in SQLite.

@@ -106,6 +106,11 @@ pub enum Control {
     Checkpoint,
     /// `BACKUP TO 'dir'`: copy the database to a new data directory.
     Backup(String),
+    /// `CREATE COLLECTION name`: a table of JSON documents (see `txn::collection`).
+    CreateCollection {
+        name: String,
+        if_not_exists: bool,
+    },
     /// `USE n`: the namespace unqualified names refer to in this session.
     Use(String),
 }

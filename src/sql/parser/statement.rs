@@ -114,6 +114,10 @@ impl Builder {
                 Statement::DropNamespace { name: last_ident(p), if_exists }
             }
             Rule::use_stmt => Statement::Control(Control::Use(last_ident(p))),
+            Rule::create_collection => {
+                let if_not_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_not_exists);
+                Statement::Control(Control::CreateCollection { name: last_ident(p), if_not_exists })
+            }
             Rule::pragma_stmt => Statement::Select(Box::new(pragma_query(p)?)),
             Rule::backup_stmt => {
                 let path = p.into_inner().find(|q| q.as_rule() == Rule::string).expect("BACKUP TO names a directory");
