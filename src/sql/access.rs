@@ -367,6 +367,29 @@ pub fn covers(table: &Table, access: &Access, used: &[usize]) -> bool {
 
 /// An access path that yields rows already sorted by `columns` (ascending, or all
 /// descending when `desc`), replacing a full scan; `None` when there is none.
+/// [`ordered`] for sort keys that may be expressions: an index whose leading parts are
+/// those expressions (and columns) gives the rows in their order. An index with a WHERE
+/// holds fewer rows, and is not used.
+pub fn ordered_by(table: &Table, keys: &[&BExpr], desc: bool) -> Option<Access> {
+    let columns: Option<Vec<usize>> = keys.iter().map(|k| if let BExpr::Column(c) = k { Some(*c) } else { None }).collect();
+    if let Some(columns) = columns {
+        return ordered(table, &columns, desc);
+    }
+    table
+        .indexes
+        .iter()
+        .find(|ix| {
+            let Some(c) = compiled(ix).filter(|_| !ix.is_partial()) else { return false };
+            c.parts.len() >= keys.len()
+                && keys.iter().zip(&c.parts).zip(&ix.columns).all(|((k, part), column)| match (part, k) {
+                    (Some(e), k) => e == *k,
+                    (None, BExpr::Column(c)) => c == column,
+                    (None, _) => false,
+                })
+        })
+        .map(|ix| Access::Index { name: ix.name.clone(), prefix: Vec::new(), range: Range::default(), reverse: desc })
+}
+
 pub fn ordered(table: &Table, columns: &[usize], desc: bool) -> Option<Access> {
     if columns.is_empty() {
         return None;

@@ -19,6 +19,10 @@ SELECT id FROM orders WHERE id > 'o1' AND id LIKE 'o%' ORDER BY id LIMIT 2;
 -- An index on the field answers the filter.
 CREATE INDEX orders_customer ON orders (doc ->> '$.customer.id');
 EXPLAIN SELECT id FROM orders WHERE doc ->> '$.customer.id' = 3;
+-- Sorting by an indexed field with a LIMIT reads the index in order instead of sorting.
+CREATE INDEX orders_total ON orders (doc ->> '$.total');
+EXPLAIN SELECT id FROM orders ORDER BY doc ->> '$.total' DESC LIMIT 2;
+SELECT doc ->> '$.total' AS total FROM orders ORDER BY doc ->> '$.total' DESC LIMIT 2;
 .collections
 -- A partial update merges a patch (RFC 7396: null removes); updated_at moves on.
 UPDATE orders SET doc = json_patch(doc, '{"total": 15, "tags": null, "status": "paid"}') WHERE id = 'o1';

@@ -200,8 +200,8 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
             let mut access = access::choose(table, filter.as_ref());
             // ORDER BY … LIMIT k over a key or index order reads k rows instead of sorting.
             if matches!(access, Access::Full { .. }) && limit.is_some() && !is_aggregate && !s.distinct {
-                if let Some((columns, desc)) = order_columns(&order_by, &projection) {
-                    if let Some(path) = access::ordered(table, &columns, desc) {
+                if let Some((keys, desc)) = order_exprs(&order_by, &projection) {
+                    if let Some(path) = access::ordered_by(table, &keys, desc) {
                         access = path;
                         ordered = true;
                     }
@@ -303,6 +303,23 @@ fn window_columns(w: &WindowCall) -> Option<(Vec<usize>, bool)> {
 
 /// The plain columns an ORDER BY sorts by, when every key is a column in the same
 /// direction with NULLs where the index order puts them.
+/// The expressions an ORDER BY sorts on, when every key sorts one way (with NULLs
+/// where that way puts them).
+fn order_exprs<'a>(keys: &'a [SortKey], projection: &'a [BExpr]) -> Option<(Vec<&'a BExpr>, bool)> {
+    let desc = keys.first()?.desc;
+    let mut exprs = Vec::new();
+    for k in keys {
+        if k.desc != desc || k.nulls_first == desc {
+            return None;
+        }
+        exprs.push(match &k.expr {
+            SortExpr::Output(i) => &projection[*i],
+            SortExpr::Expr(e) => e,
+        });
+    }
+    Some((exprs, desc))
+}
+
 pub(super) fn order_columns(keys: &[SortKey], projection: &[BExpr]) -> Option<(Vec<usize>, bool)> {
     let desc = keys.first()?.desc;
     let mut columns = Vec::new();
