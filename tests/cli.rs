@@ -65,6 +65,10 @@ fn multi_line_statements_and_modes() {
     let out = amberdb(&["--mode", "json"], "SELECT 1 AS a,\n  'x' AS b;\n");
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "[{\"a\":1,\"b\":\"x\"}]\n");
+    // JSON documents come out as JSON values, not as strings holding them.
+    let out =
+        amberdb(&["--mode", "json"], "SELECT json_array(1, 'x') AS a, '[2]' AS b, '{\"k\": [3]}' -> '$.k' AS c;\n");
+    assert_eq!(text(&out.stdout), "[{\"a\":[1,\"x\"],\"b\":\"[2]\",\"c\":[3]}]\n");
     let out = amberdb(&["--mode", "markdown", "--no-headers", "-c", "SELECT 1, 2"], "");
     assert_eq!(text(&out.stdout), "| 1 | 2 |\n");
 }

@@ -601,6 +601,7 @@ fn a_prepared_upsert_with_returning_gives_its_rows_through_query() {
     assert_eq!(
         out,
         Outcome::Rows(amberdb::ResultSet {
+            json: 0,
             columns: vec!["id".into(), "uses".into()].into(),
             rows: vec![vec![int(3), int(1)]]
         })

@@ -40,7 +40,7 @@ pub enum Output {
 /// EXPLAIN's lines as a one-column result.
 fn plan_rows(lines: Vec<String>) -> Output {
     let rows = lines.into_iter().map(|l| vec![Value::text(&l)]).collect();
-    Output::Rows(ResultSet { columns: vec!["plan".to_string()].into(), rows })
+    Output::Rows(ResultSet { json: 0, columns: vec!["plan".to_string()].into(), rows })
 }
 
 /// Runs a data plan (not a transaction-control one) against a state.
@@ -99,7 +99,7 @@ fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> 
     let written = |w: Written, verb| Ok((Output::Written(w, verb), None));
     // A write with RETURNING gives its rows beside its changes.
     let returning = |(w, rows): (Written, Vec<Vec<Value>>), plan: &Option<ReturningPlan>, verb| match plan {
-        Some(r) => Ok((Output::RowsWritten(ResultSet { columns: r.columns.clone(), rows }, w), None)),
+        Some(r) => Ok((Output::RowsWritten(ResultSet { json: 0, columns: r.columns.clone(), rows }, w), None)),
         None => written(w, verb),
     };
     match plan {
@@ -167,6 +167,7 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             let problems = crate::storage::check::check(state);
             if problems.is_empty() {
                 Output::Rows(ResultSet {
+                    json: 0,
                     columns: vec!["check".to_string()].into(),
                     rows: vec![vec![Value::text("ok")]],
                 })
@@ -176,7 +177,7 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
                     .map(|p| vec![Value::text(&p.table), Value::text(&p.key), Value::text(&p.what)])
                     .collect();
                 let columns = ["table", "key", "problem"].map(String::from).to_vec().into();
-                Output::Rows(ResultSet { columns, rows })
+                Output::Rows(ResultSet { json: 0, columns, rows })
             }
         }
         Plan::Nothing => Output::Nothing,

@@ -21,6 +21,9 @@ pub struct ResultSet {
     /// Column names, shared with the plan that produced them.
     pub columns: Arc<[String]>,
     pub rows: Vec<Vec<Value>>,
+    /// Bit `c` is set when column `c` holds JSON documents (a `JSON` column, a JSON
+    /// function's result), which the shell shows as JSON.
+    pub json: u64,
 }
 
 impl ResultSet {

@@ -407,7 +407,11 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
     let in_order = plan.order_by.is_empty() || plan.ordered;
     let plain = !plan.distinct && plan.aggregate.is_none() && plan.compound.is_empty() && plan.windows.is_empty();
     if plain && in_order {
-        return Ok(ResultSet { columns: plan.columns.clone(), rows: rows_in_order(plan, state, ctx, offset, limit)? });
+        return Ok(ResultSet {
+            json: plan.json,
+            columns: plan.columns.clone(),
+            rows: rows_in_order(plan, state, ctx, offset, limit)?,
+        });
     }
     let keep = match limit {
         Some(l) if plain => Keep::Best(offset.saturating_add(l)),
@@ -429,7 +433,7 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
         rows.sort_by(|a, b| compare_keys(&plan.order_by, &a.keys, &b.keys));
     }
     let rows = rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX));
-    Ok(ResultSet { columns: plan.columns.clone(), rows: rows.map(|r| r.values).collect() })
+    Ok(ResultSet { json: plan.json, columns: plan.columns.clone(), rows: rows.map(|r| r.values).collect() })
 }
 
 /// The rows of a plain select (no aggregate, DISTINCT or compound) that arrive in

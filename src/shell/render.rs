@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use owo_colors::OwoColorize;
 
+use crate::storage::json::Json;
 use crate::{format_real, ResultSet, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +53,29 @@ fn is_number(v: &Value) -> bool {
     matches!(v, Value::Integer(_) | Value::Real(_))
 }
 
+/// Whether column `c` of the result holds JSON documents.
+fn is_json_column(rs: &ResultSet, c: usize) -> bool {
+    c < 64 && rs.json & (1 << c) != 0
+}
+
+/// The result with its JSON documents rewritten as the shell shows them: minified, or
+/// indented by two spaces a level (`pretty`). Text that is not JSON stays as it is.
+fn json_shown(rs: &ResultSet, pretty: bool) -> ResultSet {
+    let mut out = rs.clone();
+    for row in &mut out.rows {
+        for (c, v) in row.iter_mut().enumerate() {
+            let Value::Text(t) = v else { continue };
+            if !is_json_column(rs, c) {
+                continue;
+            }
+            if let Ok(doc) = Json::parse(t) {
+                *v = Value::text(&if pretty { doc.pretty("  ") } else { doc.text() });
+            }
+        }
+    }
+    out
+}
+
 fn cell_text(v: &Value) -> String {
     match v {
         Value::Real(r) => format_real(*r),
@@ -59,8 +83,16 @@ fn cell_text(v: &Value) -> String {
     }
 }
 
-/// Renders a result set in the chosen mode, ending with a newline.
+/// Renders a result set in the chosen mode, ending with a newline. JSON documents are
+/// shown minified, in `.mode line` indented, and in `.mode json` as JSON values.
 pub fn render(rs: &ResultSet, s: &Settings) -> String {
+    let shaped;
+    let rs = if rs.json == 0 || s.mode == Mode::Json {
+        rs
+    } else {
+        shaped = json_shown(rs, s.mode == Mode::Line);
+        &shaped
+    };
     match s.mode {
         Mode::Table => table(rs, s),
         Mode::Csv => csv(rs, s),
@@ -217,8 +249,20 @@ fn json(rs: &ResultSet) -> String {
         .rows
         .iter()
         .map(|row| {
-            let fields: Vec<String> =
-                rs.columns.iter().zip(row).map(|(c, v)| format!("{}:{}", json_string(c), json_value(v))).collect();
+            let fields: Vec<String> = rs
+                .columns
+                .iter()
+                .zip(row)
+                .enumerate()
+                .map(|(i, (c, v))| {
+                    let doc = match v {
+                        Value::Text(t) if is_json_column(rs, i) => Json::parse(t).ok(),
+                        _ => None,
+                    };
+                    let value = doc.map_or_else(|| json_value(v), |d| d.text());
+                    format!("{}:{value}", json_string(c))
+                })
+                .collect();
             format!("{{{}}}", fields.join(","))
         })
         .collect();
@@ -250,7 +294,11 @@ fn line(rs: &ResultSet) -> String {
             rs.columns
                 .iter()
                 .zip(row)
-                .map(|(c, v)| format!("{}{c} = {}\n", " ".repeat(w - chars(c)), cell_text(v)))
+                .map(|(c, v)| {
+                    // Lines after a value's first start under it.
+                    let text = cell_text(v).replace('\n', &format!("\n{}", " ".repeat(w + 3)));
+                    format!("{}{c} = {text}\n", " ".repeat(w - chars(c)))
+                })
                 .collect()
         })
         .collect();
@@ -263,6 +311,7 @@ mod tests {
 
     fn rs() -> ResultSet {
         ResultSet {
+            json: 0,
             columns: vec!["id".to_string(), "name".to_string()].into(),
             rows: vec![vec![Value::Integer(1), Value::text("a, \"b\"")], vec![Value::Integer(22), Value::Null]],
         }

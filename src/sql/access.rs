@@ -371,7 +371,8 @@ pub fn covers(table: &Table, access: &Access, used: &[usize]) -> bool {
 /// those expressions (and columns) gives the rows in their order. An index with a WHERE
 /// holds fewer rows, and is not used.
 pub fn ordered_by(table: &Table, keys: &[&BExpr], desc: bool) -> Option<Access> {
-    let columns: Option<Vec<usize>> = keys.iter().map(|k| if let BExpr::Column(c) = k { Some(*c) } else { None }).collect();
+    let columns: Option<Vec<usize>> =
+        keys.iter().map(|k| if let BExpr::Column(c) = k { Some(*c) } else { None }).collect();
     if let Some(columns) = columns {
         return ordered(table, &columns, desc);
     }

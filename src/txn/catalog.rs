@@ -20,7 +20,7 @@ pub struct Exported {
 }
 
 fn listing(columns: &[&str], rows: Vec<Vec<Value>>) -> ResultSet {
-    ResultSet { columns: columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().into(), rows }
+    ResultSet { json: 0, columns: columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().into(), rows }
 }
 
 impl Session {

@@ -385,14 +385,14 @@ impl Session {
                     Value::Real(done.elapsed.as_secs_f64() * 1000.0),
                 ]];
                 let columns = ["version", "bytes", "ms"].map(String::from).to_vec().into();
-                return Ok(Some(Outcome::Rows(ResultSet { columns, rows })));
+                return Ok(Some(Outcome::Rows(ResultSet { json: 0, columns, rows })));
             }
             Control::Backup(dir) => {
                 self.outside_transaction("BACKUP")?;
                 let version = self.db.backup(dir)?;
                 let rows = vec![vec![Value::text(dir), Value::Integer(version as i64)]];
                 let columns = ["backup", "version"].map(String::from).to_vec().into();
-                return Ok(Some(Outcome::Rows(ResultSet { columns, rows })));
+                return Ok(Some(Outcome::Rows(ResultSet { json: 0, columns, rows })));
             }
         };
         Ok(Some(Outcome::Done(done)))
@@ -550,7 +550,7 @@ impl Session {
             rows.push(vec![Value::text(&stream), Value::text(change), Value::Integer(m.position), old, new]);
         }
         let columns = ["table", "change", "key", "old", "new"].map(String::from).to_vec();
-        Ok(ResultSet { columns: columns.into(), rows })
+        Ok(ResultSet { json: 0, columns: columns.into(), rows })
     }
 }
 

@@ -324,6 +324,8 @@ pub struct SelectPlan {
     /// SELECTs combined with this one by UNION, INTERSECT or EXCEPT, in order. Then
     /// `order_by` (output columns only), `limit` and `offset` apply to the combination.
     pub compound: Vec<(SetOp, SelectPlan)>,
+    /// Bit `c` set when output column `c` holds JSON (see `ResultSet::json`).
+    pub json: u64,
 }
 
 impl SelectPlan {

@@ -267,6 +267,22 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         source.restrict_reads(&needed);
     }
 
+    // Output columns of JSON: a JSON column, a JSON function's or aggregate's result.
+    let json_input: Vec<bool> =
+        items.iter().flat_map(|i| i.table.schema.columns.iter().map(|c| c.ty == DataType::Json)).collect();
+    let json = projection.iter().enumerate().take(64).fold(0u64, |bits, (i, e)| {
+        let is_json = match e {
+            BExpr::Column(c) => json_input.get(*c).copied().unwrap_or(false),
+            // json_pretty asked for its own layout: it is shown as written.
+            BExpr::Func(Func::Json(f, ..), _) => f.returns_json() && *f != JsonFunc::Pretty,
+            BExpr::Agg(a) => {
+                calls.get(*a).is_some_and(|c| matches!(c.func, AggFunc::JsonGroupArray | AggFunc::JsonGroupObject))
+            }
+            _ => false,
+        };
+        bits | (u64::from(is_json) << i)
+    });
+
     Ok(SelectPlan {
         source,
         input_columns: scope.tables.iter().flat_map(|t| t.columns.iter().cloned()).collect(),
@@ -285,6 +301,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         windows,
         window_ordered,
         compound: Vec::new(),
+        json,
     })
 }
 
