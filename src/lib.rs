@@ -47,6 +47,7 @@ pub use exec::{FromValue, ResultSet, MAX_ACTION_DEPTH, MAX_TRIGGER_DEPTH};
 pub use sql::ast;
 pub use sql::parser::{parse, parse_expr};
 pub use sql::split::{line_col, only_space_and_comments, split, Piece};
+pub use storage::json::Json;
 pub use storage::schema::quote_ident;
 pub use storage::value::format_real;
 pub use storage::Value;

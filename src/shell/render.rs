@@ -5,8 +5,7 @@ use std::fmt::Write as _;
 
 use owo_colors::OwoColorize;
 
-use crate::storage::json::Json;
-use crate::{format_real, ResultSet, Value};
+use crate::{format_real, Json, ResultSet, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

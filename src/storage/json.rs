@@ -33,7 +33,7 @@ const MAX_DEPTH: usize = 1000;
 impl Json {
     /// Parses a whole text (whitespace around it allowed).
     pub fn parse(text: &str) -> std::result::Result<Json, Malformed> {
-        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0 };
+        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: true };
         p.ws();
         let v = p.value()?;
         p.ws();
@@ -235,9 +235,133 @@ struct Parser<'a> {
     b: &'a [u8],
     at: usize,
     depth: usize,
+    /// Whether values are built; when not, the text is only checked (and each value
+    /// read is `Json::Null`), which allocates nothing.
+    build: bool,
+}
+
+/// One step of a path to seek in a document's text: an object's label (its first
+/// member of that name) or an array's element.
+#[derive(Clone, Copy, Debug)]
+pub enum Seek<'s> {
+    Key(&'s str),
+    Index(usize),
+}
+
+impl Json {
+    /// What the path names in the document `text`, found without building the rest of
+    /// the document: the text is still checked whole, and an error is where
+    /// [`Json::parse`] puts it. `key_matches(raw, key)` compares a label as written
+    /// (escapes and all) with a step's key.
+    pub fn seek(
+        text: &str,
+        path: &[Seek],
+        key_matches: &dyn Fn(&str, &str) -> bool,
+    ) -> std::result::Result<Option<Json>, Malformed> {
+        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: false };
+        let mut found = None;
+        p.ws();
+        let sought = p.seek(path, key_matches, &mut found);
+        p.ws();
+        if sought.is_err() || p.at != p.b.len() {
+            // The error where the full parser puts it.
+            return Json::parse(text).map(|_| None);
+        }
+        Ok(found)
+    }
 }
 
 impl Parser<'_> {
+    /// Reads the value here, putting into `found` (built) what `path` names in it.
+    fn seek(
+        &mut self,
+        path: &[Seek],
+        key_matches: &dyn Fn(&str, &str) -> bool,
+        found: &mut Option<Json>,
+    ) -> std::result::Result<(), Malformed> {
+        let Some((step, rest)) = path.split_first() else {
+            self.build = true;
+            let v = self.value();
+            self.build = false;
+            *found = Some(v?);
+            return Ok(());
+        };
+        match (self.b.get(self.at), step) {
+            (Some(b'{'), Seek::Key(key)) => {
+                self.nest()?;
+                let mut followed = false;
+                if self.b.get(self.at) == Some(&b'}') {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                loop {
+                    if self.b.get(self.at) != Some(&b'"') {
+                        return Err(self.bad());
+                    }
+                    let (from, to) = self.string_span()?;
+                    self.ws();
+                    if self.b.get(self.at) != Some(&b':') {
+                        return Err(self.bad());
+                    }
+                    self.at += 1;
+                    self.ws();
+                    let label = std::str::from_utf8(&self.b[from..to]).map_err(|_| Malformed(from + 1))?;
+                    if !followed && key_matches(label, key) {
+                        followed = true;
+                        crate::storage::stack::grow(|| self.seek(rest, key_matches, found))?;
+                    } else {
+                        self.value()?;
+                    }
+                    if !self.next_or_end(b'}')? {
+                        return Ok(());
+                    }
+                }
+            }
+            (Some(b'['), Seek::Index(want)) => {
+                self.nest()?;
+                if self.b.get(self.at) == Some(&b']') {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                let mut i = 0;
+                loop {
+                    if i == *want {
+                        crate::storage::stack::grow(|| self.seek(rest, key_matches, found))?;
+                    } else {
+                        self.value()?;
+                    }
+                    i += 1;
+                    if !self.next_or_end(b']')? {
+                        return Ok(());
+                    }
+                }
+            }
+            // Not there: the value is only checked.
+            _ => self.value().map(|_| ()),
+        }
+    }
+
+    /// After a container's element: past a comma (`true`, more follow) or past the
+    /// container's end (`false`).
+    fn next_or_end(&mut self, end: u8) -> std::result::Result<bool, Malformed> {
+        self.ws();
+        match self.b.get(self.at) {
+            Some(b',') => {
+                self.at += 1;
+                self.ws();
+                Ok(true)
+            }
+            Some(&c) if c == end => {
+                self.at += 1;
+                self.depth -= 1;
+                Ok(false)
+            }
+            _ => Err(self.bad()),
+        }
+    }
+
     fn ws(&mut self) {
         while self.at < self.b.len() && matches!(self.b[self.at], b' ' | b'\t' | b'\n' | b'\r') {
             self.at += 1;
@@ -253,6 +377,7 @@ impl Parser<'_> {
         match c {
             b'{' => self.object(),
             b'[' => self.array(),
+            b'"' if !self.build => self.string_span().map(|_| Json::Null),
             b'"' => self.string().map(Json::Str),
             b't' => self.word("true", Json::Bool(true)),
             b'f' => self.word("false", Json::Bool(false)),
@@ -290,7 +415,10 @@ impl Parser<'_> {
             return Ok(Json::Array(items));
         }
         loop {
-            items.push(self.value()?);
+            let v = self.value()?;
+            if self.build {
+                items.push(v);
+            }
             self.ws();
             match self.b.get(self.at) {
                 Some(b',') => {
@@ -319,14 +447,17 @@ impl Parser<'_> {
             if self.b.get(self.at) != Some(&b'"') {
                 return Err(self.bad());
             }
-            let key = self.string()?;
+            let key = if self.build { self.string()? } else { self.string_span().map(|_| String::new())? };
             self.ws();
             if self.b.get(self.at) != Some(&b':') {
                 return Err(self.bad());
             }
             self.at += 1;
             self.ws();
-            members.push((key, self.value()?));
+            let v = self.value()?;
+            if self.build {
+                members.push((key, v));
+            }
             self.ws();
             match self.b.get(self.at) {
                 Some(b',') => {
@@ -345,6 +476,14 @@ impl Parser<'_> {
 
     /// A string's raw text between its quotes, its escapes checked.
     fn string(&mut self) -> std::result::Result<String, Malformed> {
+        let (start, end) = self.string_span()?;
+        // The input is a `str` and the quotes are ASCII, so the slice is whole characters.
+        let raw = std::str::from_utf8(&self.b[start..end]).map_err(|_| Malformed(start + 1))?;
+        Ok(raw.to_string())
+    }
+
+    /// Where a string's raw text starts and ends (past its quotes), its escapes checked.
+    fn string_span(&mut self) -> std::result::Result<(usize, usize), Malformed> {
         self.at += 1;
         let start = self.at;
         loop {
@@ -370,10 +509,8 @@ impl Parser<'_> {
                 _ => self.at += 1,
             }
         }
-        // The input is a `str` and the quote is ASCII, so the slice is whole characters.
-        let raw = std::str::from_utf8(&self.b[start..self.at]).map_err(|_| Malformed(start + 1))?;
         self.at += 1;
-        Ok(raw.to_string())
+        Ok((start, self.at - 1))
     }
 
     fn number(&mut self) -> std::result::Result<Json, Malformed> {
@@ -409,6 +546,9 @@ impl Parser<'_> {
             if digits(self) == 0 {
                 return Err(self.bad());
             }
+        }
+        if !self.build {
+            return Ok(Json::Null);
         }
         let text = std::str::from_utf8(&self.b[start..self.at]).map_err(|_| Malformed(start + 1))?;
         Ok(Json::Num(text.to_string()))

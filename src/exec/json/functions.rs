@@ -11,6 +11,7 @@ use super::{unescape, Json};
 use crate::error::{Error, Result};
 use crate::exec::eval::Ctx;
 use crate::sql::plan::JsonFunc;
+use crate::storage::json::Seek;
 use crate::storage::value::format_real;
 use crate::storage::Value;
 
@@ -86,6 +87,25 @@ fn arrow_path(v: &Value) -> Result<Option<path::Path>> {
     }
 }
 
+/// What the path names in a document: read from text without building the rest of
+/// the document when the path has no step counted from an array's end.
+fn found(doc: &Value, p: &[Step]) -> Result<Option<Json>> {
+    if let Value::Text(text) = doc {
+        let seek: Option<Vec<Seek>> = p
+            .iter()
+            .map(|s| match s {
+                Step::Key(k) => Some(Seek::Key(k)),
+                Step::Index(i) => Some(Seek::Index(*i)),
+                Step::FromEnd(_) => None,
+            })
+            .collect();
+        if let Some(seek) = seek {
+            return Json::seek(text, &seek, &path::key_matches).map_err(|m| m.error());
+        }
+    }
+    Ok(document(doc)?.and_then(|j| path::find(&j, p).cloned()))
+}
+
 pub fn call(f: JsonFunc, json_args: u16, extracted: u16, args: &[Value], ctx: &Ctx) -> Result<Value> {
     let marked = |i: usize| i < 16 && json_args & (1 << i) != 0;
     let from_extract = |i: usize| i < 16 && extracted & (1 << i) != 0;
@@ -108,11 +128,11 @@ pub fn call(f: JsonFunc, json_args: u16, extracted: u16, args: &[Value], ctx: &C
             _ => Value::Integer(0),
         },
         JsonFunc::Extract => {
-            let Some(j) = doc()? else { return Ok(Value::Null) };
             if args.len() == 2 {
                 let Some(p) = path_arg(&args[1])? else { return Ok(Value::Null) };
-                return Ok(path::find(&j, &p).map_or(Value::Null, to_sql));
+                return Ok(found(&args[0], &p)?.as_ref().map_or(Value::Null, to_sql));
             }
+            let Some(j) = doc()? else { return Ok(Value::Null) };
             let mut found = Vec::with_capacity(args.len() - 1);
             for a in &args[1..] {
                 let Some(p) = path_arg(a)? else { return Ok(Value::Null) };
@@ -121,12 +141,11 @@ pub fn call(f: JsonFunc, json_args: u16, extracted: u16, args: &[Value], ctx: &C
             json_text(&Json::Array(found), ctx)?
         }
         JsonFunc::Arrow | JsonFunc::Arrow2 => {
-            let Some(j) = doc()? else { return Ok(Value::Null) };
             let Some(p) = arrow_path(&args[1])? else { return Ok(Value::Null) };
-            match (path::find(&j, &p), f) {
+            match (found(&args[0], &p)?, f) {
                 (None, _) => Value::Null,
-                (Some(found), JsonFunc::Arrow) => json_text(found, ctx)?,
-                (Some(found), _) => to_sql(found),
+                (Some(found), JsonFunc::Arrow) => json_text(&found, ctx)?,
+                (Some(found), _) => to_sql(&found),
             }
         }
         JsonFunc::Type | JsonFunc::ArrayLength => {
