@@ -419,18 +419,8 @@ impl Parser<'_> {
             if self.build {
                 items.push(v);
             }
-            self.ws();
-            match self.b.get(self.at) {
-                Some(b',') => {
-                    self.at += 1;
-                    self.ws();
-                }
-                Some(b']') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(Json::Array(items));
-                }
-                _ => return Err(self.bad()),
+            if !self.next_or_end(b']')? {
+                return Ok(Json::Array(items));
             }
         }
     }
@@ -458,18 +448,8 @@ impl Parser<'_> {
             if self.build {
                 members.push((key, v));
             }
-            self.ws();
-            match self.b.get(self.at) {
-                Some(b',') => {
-                    self.at += 1;
-                    self.ws();
-                }
-                Some(b'}') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(Json::Object(members));
-                }
-                _ => return Err(self.bad()),
+            if !self.next_or_end(b'}')? {
+                return Ok(Json::Object(members));
             }
         }
     }
