@@ -131,7 +131,7 @@ pub fn fits(v: &Value, ty: DataType) -> bool {
             | (Value::Text(_), DataType::Text)
             | (Value::Boolean(_), DataType::Boolean)
             | (Value::Timestamp(_), DataType::Timestamp)
-    ) || matches!((v, ty), (Value::Text(t), DataType::Json) if Json::parse(t).is_ok())
+    ) || matches!((v, ty), (Value::Text(t), DataType::Json) if Json::is_valid(t))
 }
 
 /// Converts a value for a typed column, or names the column and value that do not fit.
@@ -194,7 +194,7 @@ pub fn store_as(v: Value, ty: DataType) -> Option<Value> {
         (DataType::Timestamp, Value::Text(t)) => time::parse_timestamp(&t).map(Value::Timestamp),
         (DataType::Timestamp, _) => None,
         // A document as it was written; a number or a boolean is a document too.
-        (DataType::Json, Value::Text(t)) => Json::parse(&t).is_ok().then_some(Value::Text(t)),
+        (DataType::Json, Value::Text(t)) => Json::is_valid(&t).then_some(Value::Text(t)),
         (DataType::Json, Value::Integer(i)) => Some(Value::text(&i.to_string())),
         (DataType::Json, Value::Real(r)) if r.is_finite() => Some(Value::text(&format_real(r))),
         (DataType::Json, Value::Boolean(b)) => Some(Value::text(if b { "true" } else { "false" })),

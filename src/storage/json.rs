@@ -44,6 +44,15 @@ impl Json {
         Ok(v)
     }
 
+    /// Whether a whole text is JSON, checked without building it.
+    pub fn is_valid(text: &str) -> bool {
+        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: false };
+        p.ws();
+        let ok = p.value().is_ok();
+        p.ws();
+        ok && p.at == p.b.len()
+    }
+
     /// [`Json::parse`] with SQLite's error.
     pub fn parse_sql(text: &str) -> Result<Json> {
         Json::parse(text).map_err(|m| m.error())
@@ -555,5 +564,9 @@ mod tests {
         }
         let deep = "[".repeat(MAX_DEPTH + 1);
         assert!(Json::parse(&deep).is_err());
+        for text in ["", "[1,]", "[1] x", "\"\\q\"", &deep] {
+            assert!(!Json::is_valid(text), "{text}");
+        }
+        assert!(Json::is_valid(" {\"a\": [1, -2.5e3, \"x\\n\"]} "));
     }
 }

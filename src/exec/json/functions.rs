@@ -118,7 +118,7 @@ pub fn call(f: JsonFunc, json_args: u16, extracted: u16, args: &[Value], ctx: &C
         },
         JsonFunc::Valid => match &args[0] {
             Value::Null => Value::Null,
-            Value::Text(t) => Value::Integer(i64::from(Json::parse(t).is_ok())),
+            Value::Text(t) => Value::Integer(i64::from(Json::is_valid(t))),
             Value::Integer(_) | Value::Real(_) => Value::Integer(1),
             _ => Value::Integer(0),
         },
