@@ -355,9 +355,9 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
             }
             nodes.push(line);
         }
-        Source::JsonTable { tree, filter, args, .. } => {
+        Source::JsonTable { tree, filter, .. } => {
             let name = if *tree { "json_tree" } else { "json_each" };
-            let per_row = args.iter().any(|a| !a.columns().is_empty());
+            let per_row = source.reads_left_row();
             let mut line =
                 format!("Table function: {name}{}", if per_row { ", called for each joined row" } else { "" });
             if let Some(f) = filter {

@@ -297,13 +297,10 @@ impl Parser<'_> {
         };
         match (self.b.get(self.at), step) {
             (Some(b'{'), Seek::Key(key)) => {
-                self.nest()?;
-                let mut followed = false;
-                if self.b.get(self.at) == Some(&b'}') {
-                    self.at += 1;
-                    self.depth -= 1;
+                if !self.open(b'}')? {
                     return Ok(());
                 }
+                let mut followed = false;
                 loop {
                     if self.b.get(self.at) != Some(&b'"') {
                         return Err(self.bad());
@@ -328,10 +325,7 @@ impl Parser<'_> {
                 }
             }
             (Some(b'['), Seek::Index(want)) => {
-                self.nest()?;
-                if self.b.get(self.at) == Some(&b']') {
-                    self.at += 1;
-                    self.depth -= 1;
+                if !self.open(b']')? {
                     return Ok(());
                 }
                 let mut i = 0;
@@ -405,22 +399,26 @@ impl Parser<'_> {
         }
     }
 
-    fn nest(&mut self) -> std::result::Result<(), Malformed> {
+    /// Past a container's opening bracket; `false` when it is empty (and so already
+    /// past its end too).
+    fn open(&mut self, end: u8) -> std::result::Result<bool, Malformed> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(self.bad());
         }
         self.at += 1;
         self.ws();
-        Ok(())
+        if self.b.get(self.at) == Some(&end) {
+            self.at += 1;
+            self.depth -= 1;
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     fn array(&mut self) -> std::result::Result<Json, Malformed> {
-        self.nest()?;
         let mut items = Vec::new();
-        if self.b.get(self.at) == Some(&b']') {
-            self.at += 1;
-            self.depth -= 1;
+        if !self.open(b']')? {
             return Ok(Json::Array(items));
         }
         loop {
@@ -435,11 +433,8 @@ impl Parser<'_> {
     }
 
     fn object(&mut self) -> std::result::Result<Json, Malformed> {
-        self.nest()?;
         let mut members = Vec::new();
-        if self.b.get(self.at) == Some(&b'}') {
-            self.at += 1;
-            self.depth -= 1;
+        if !self.open(b'}')? {
             return Ok(Json::Object(members));
         }
         loop {

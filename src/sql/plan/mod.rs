@@ -186,6 +186,12 @@ impl Source {
         }
     }
 
+    /// Whether the source is a table function whose arguments read the row of the
+    /// tables before it (or may, through a subquery): it is called for each such row.
+    pub fn reads_left_row(&self) -> bool {
+        matches!(self, Source::JsonTable { args, .. } if args.iter().any(|a| a.has_subquery() || !a.columns().is_empty()))
+    }
+
     /// Whether the source reads a past version (tables or messages `AS OF`).
     pub fn reads_past(&self) -> bool {
         match self {
@@ -227,7 +233,7 @@ impl JoinPlan {
     /// function reading earlier tables' columns); empty when it is read once.
     pub fn lateral_args(&self) -> &[BExpr] {
         match &self.right {
-            Source::JsonTable { args, .. } if args.iter().any(|a| a.has_subquery() || !a.columns().is_empty()) => args,
+            Source::JsonTable { args, .. } if self.right.reads_left_row() => args,
             _ => &[],
         }
     }
