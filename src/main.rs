@@ -19,7 +19,7 @@ static GLOBAL: amberdb::alloc::Allocator = amberdb::alloc::Allocator;
     name = "amberdb",
     version,
     about = "AmberDB: an in-memory SQL database with a friendly shell",
-    after_help = "Snapshot tests for .q scripts: amberdb test [PATH…] (see amberdb test --help)"
+    after_help = "Snapshot tests for .q scripts: amberdb test [PATH…] (see amberdb test --help)\nA server for PostgreSQL clients: amberdb serve [--data DIR] [--listen ADDR] (see amberdb serve --help)"
 )]
 struct Args {
     /// A `.q` script to run instead of opening the shell.
@@ -128,6 +128,61 @@ fn run_recover() -> ExitCode {
     }
 }
 
+/// `amberdb serve`: the database over PostgreSQL's wire protocol.
+#[derive(Parser)]
+#[command(
+    name = "amberdb serve",
+    about = "Serve a database to PostgreSQL clients (psql, drivers) until Ctrl-C or SIGTERM"
+)]
+struct ServeArgs {
+    /// Keep the database in this directory (a write-ahead log and checkpoints);
+    /// without it, everything is in memory.
+    #[arg(long, value_name = "DIR")]
+    data: Option<std::path::PathBuf>,
+    /// When the log is fsynced: always (before each commit is acknowledged), batch
+    /// (every 100 ms) or off.
+    #[arg(long, value_name = "MODE", default_value = "always", requires = "data")]
+    sync: amberdb::SyncMode,
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5433")]
+    listen: String,
+    /// The most connections open at once.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_connections: usize,
+    /// How many committed versions stay readable with AS OF VERSION.
+    #[arg(long, value_name = "N", default_value_t = amberdb::DEFAULT_HISTORY)]
+    history: usize,
+    /// Log nothing but errors at start.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn run_serve() -> ExitCode {
+    let args = ServeArgs::parse_from(std::env::args().skip(1));
+    let db = match &args.data {
+        None => Database::open_in_memory(),
+        Some(dir) => match Database::open_with(dir, amberdb::Options { sync: args.sync, ..Default::default() }) {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("amberdb: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    amberdb::alloc::collect();
+    db.set_history_limit(args.history);
+    let _sweeper = db.start_sweeper(std::time::Duration::from_secs(1));
+    let options =
+        amberdb::server::ServeOptions { max_connections: args.max_connections, log: !args.quiet, ..Default::default() };
+    match amberdb::server::run(db, &args.listen, options, args.data.is_some()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("amberdb serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn run_tests() -> ExitCode {
     let args = TestArgs::parse_from(std::env::args().skip(1));
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -147,6 +202,7 @@ fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         Some("test") => return run_tests(),
         Some("recover") => return run_recover(),
+        Some("serve") => return run_serve(),
         _ => {}
     }
     let args = Args::parse();

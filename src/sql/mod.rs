@@ -29,6 +29,7 @@ pub mod catalog;
 pub mod explain;
 pub mod join;
 pub mod namespace;
+pub mod params;
 pub mod parser;
 pub mod plan;
 pub mod planner;

@@ -34,10 +34,15 @@ impl DataType {
                 DataType::Real
             }
             "TEXT" | "VARCHAR" | "CHAR" | "CHARACTER" | "VARYING CHARACTER" | "NCHAR" | "NATIVE CHARACTER"
-            | "NVARCHAR" | "CLOB" | "STRING" | "CHARACTER VARYING" => DataType::Text,
+            | "NVARCHAR" | "CLOB" | "STRING" | "CHARACTER VARYING" | "UUID" | "NAME" | "BPCHAR" => DataType::Text,
             "BOOLEAN" | "BOOL" => DataType::Boolean,
-            "TIMESTAMP" | "DATETIME" | "DATE" | "TIMESTAMPTZ" => DataType::Timestamp,
-            "" | "ANY" | "BLOB" => DataType::Any,
+            "TIMESTAMP"
+            | "DATETIME"
+            | "DATE"
+            | "TIMESTAMPTZ"
+            | "TIMESTAMP WITH TIME ZONE"
+            | "TIMESTAMP WITHOUT TIME ZONE" => DataType::Timestamp,
+            "" | "ANY" | "BLOB" | "BYTEA" => DataType::Any,
             "JSON" | "JSONB" => DataType::Json,
             _ => return None,
         };

@@ -26,4 +26,4 @@ mod session;
 
 pub use catalog::Exported;
 pub use database::{Database, SnapshotInfo, DEFAULT_HISTORY};
-pub use session::{Outcome, Prepared, Session};
+pub use session::{Description, Outcome, Prepared, Session};

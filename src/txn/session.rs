@@ -70,6 +70,26 @@ pub struct Prepared {
     namespace: String,
 }
 
+/// A prepared statement's result columns (name and type, when one type holds all
+/// its values) and parameter types, from [`Session::describe`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Description {
+    pub columns: Option<Vec<(String, Option<crate::storage::DataType>)>>,
+    pub params: Vec<Option<crate::storage::DataType>>,
+}
+
+impl Prepared {
+    /// The statement's text.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// Whether running it may change the database.
+    pub fn is_write(&self) -> bool {
+        self.plan.is_write()
+    }
+}
+
 /// One connection: its open transaction, if any, and its interrupt flag.
 pub struct Session {
     db: Database,
@@ -166,6 +186,21 @@ impl Session {
         let state = self.state();
         let plan = self.db.plan(sql, &state, &self.namespace)?;
         Ok(Prepared { sql: sql.to_string(), plan, schema_id: state.schema_id(), namespace: self.namespace.clone() })
+    }
+
+    /// What a client preparing `p` is told before it runs: its result columns (or
+    /// `None` for a statement that returns no rows) and its parameters' types, where
+    /// the statement shows them (see `sql::plan::types` and `sql::params`).
+    pub fn describe(&self, p: &Prepared) -> Description {
+        let state = self.state();
+        let columns = crate::sql::plan::result_types(&p.plan, &state).map(|types| {
+            let names = p.plan.columns().unwrap_or_default();
+            names.iter().cloned().zip(types.into_iter().chain(std::iter::repeat(None))).collect()
+        });
+        let params = crate::sql::parser::parse(&p.sql)
+            .map(|s| crate::sql::params::param_types(&s, &state, &self.namespace))
+            .unwrap_or_default();
+        Description { columns, params }
     }
 
     /// Runs a prepared statement; it is planned again only if the schema changed.

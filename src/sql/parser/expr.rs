@@ -45,7 +45,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_arrow2, Assoc::Left)
             | Op::infix(Rule::op_arrow, Assoc::Left))
         .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_pos) | Op::prefix(Rule::op_bitnot))
-        .op(Op::postfix(Rule::op_collate))
+        .op(Op::postfix(Rule::op_collate) | Op::postfix(Rule::op_pg_cast))
 });
 
 /// The bytes of `x'…'`: an even number of hexadecimal digits.
@@ -146,6 +146,21 @@ impl Builder {
                 Expr::Collate { expr, collation }
             }
             Rule::op_notnull => Expr::IsNull { expr, negated: true },
+            Rule::op_pg_cast => {
+                let mut words = Vec::new();
+                let mut args = Vec::new();
+                for q in op.into_inner().flat_map(|t| t.into_inner()) {
+                    match q.as_rule() {
+                        Rule::signed_number => args.push(q.as_str().to_string()),
+                        _ => words.extend(q.as_str().split_whitespace().map(str::to_ascii_uppercase)),
+                    }
+                }
+                let mut type_name = words.join(" ");
+                if !args.is_empty() {
+                    type_name.push_str(&format!("({})", args.join(",")));
+                }
+                Expr::Cast { expr, type_name }
+            }
             Rule::op_between => {
                 let mut negated = false;
                 let mut bounds = Vec::new();

@@ -14,8 +14,10 @@ use crate::storage::schema::IndexDef;
 use crate::storage::{AsOf, DataType, TableSchema, Value};
 
 mod expr;
+mod types;
 
 pub use expr::*;
+pub use types::result_types;
 
 /// Where rows come from. A join's rows are the concatenation of its inputs' rows, and
 /// column positions are offsets into that concatenation.
@@ -619,6 +621,18 @@ impl Plan {
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => !past(p),
             Plan::CreateTableAs { query, .. } => !past(query),
             _ => true,
+        }
+    }
+
+    /// The names of the columns of the rows it returns: a query's, a write's
+    /// RETURNING; `None` for a plan whose rows are not known before it runs.
+    pub fn columns(&self) -> Option<Arc<[String]>> {
+        match self {
+            Plan::Select(p) | Plan::WritingSelect(p) => Some(p.columns.clone()),
+            Plan::Insert(InsertPlan { returning, .. })
+            | Plan::Update(UpdatePlan { returning, .. })
+            | Plan::Delete(DeletePlan { returning, .. }) => returning.as_ref().map(|r| r.columns.clone()),
+            _ => None,
         }
     }
 

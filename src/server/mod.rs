@@ -1,0 +1,190 @@
+//! `amberdb serve`: the database over PostgreSQL's wire protocol, so that psql and
+//! every Postgres driver connect to it.
+//!
+//! - this file — the listener: accepting connections (loopback only, up to a limit),
+//!   and shutting down: refusing new connections, letting running statements finish,
+//!   closing the rest
+//! - `pg` — one connection: a session behind the simple and extended protocols
+//! - `wire` — values on the wire, in text and binary formats
+//! - `sqlstate` — errors as PostgreSQL's SQLSTATEs
+//! - `dialect` — SET, SHOW and RESET of session settings
+
+mod dialect;
+mod pg;
+mod sqlstate;
+mod wire;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::Database;
+
+/// How the server listens.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// The most connections open at once; one more is refused (SQLSTATE 53300).
+    pub max_connections: usize,
+    /// Log a line per connection and per failed statement to stderr.
+    pub log: bool,
+    /// How long shutdown waits for running statements before closing their
+    /// connections.
+    pub drain: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions { max_connections: 100, log: true, drain: Duration::from_secs(10) }
+    }
+}
+
+/// A connection's secret key and the flag that stops its statement.
+type CancelKey = (Vec<u8>, Arc<AtomicBool>);
+
+/// What the connections share.
+pub(crate) struct Shared {
+    db: Database,
+    log: bool,
+    /// Each connection's process id: its cancel key and interrupt flag.
+    cancels: Mutex<HashMap<i32, CancelKey>>,
+    open: AtomicUsize,
+}
+
+/// Serves `db` on `listener` until `shutdown` completes; then takes no new
+/// connections, waits (up to `options.drain`) for running statements, closes every
+/// connection (an open transaction is rolled back) and returns.
+pub async fn serve(
+    db: Database,
+    listener: TcpListener,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let shared =
+        Arc::new(Shared { db, log: options.log, cancels: Mutex::new(HashMap::new()), open: AtomicUsize::new(0) });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (socket, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        if options.log {
+                            eprintln!("amberdb serve: accept failed: {e}");
+                        }
+                        // Out of file descriptors and the like: wait, then go on.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                socket.set_nodelay(true).ok();
+                let refuse = refusal(&shared, &options, peer);
+                let conn = Arc::new(pg::Connection::new(shared.clone(), peer, refuse));
+                let mut stop = stop_rx.clone();
+                let stopped = async move {
+                    stop.wait_for(|s| *s).await.ok();
+                };
+                let shared = shared.clone();
+                shared.open.fetch_add(1, Ordering::Relaxed);
+                tasks.spawn(async move {
+                    let handlers = Arc::new(pg::Handlers(conn.clone()));
+                    let serving = pgwire::tokio::process_socket(socket, None, handlers);
+                    tokio::pin!(serving);
+                    tokio::select! {
+                        _ = &mut serving => {}
+                        _ = stopped => {
+                            // Let a running statement finish and answer.
+                            while conn.busy() {
+                                tokio::select! {
+                                    _ = &mut serving => break,
+                                    _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+                                }
+                            }
+                        }
+                    }
+                    shared.open.fetch_sub(1, Ordering::Relaxed);
+                });
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    drop(listener);
+    stop_tx.send(true).ok();
+    let drained = tokio::time::timeout(options.drain, async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+    Ok(())
+}
+
+/// Why a new connection is refused, if it is: the server is full, or the client is
+/// not on this machine and no users are set up to check who it is.
+fn refusal(shared: &Shared, options: &ServeOptions, peer: SocketAddr) -> Option<(&'static str, String)> {
+    if !peer.ip().is_loopback() {
+        return Some((
+            "28000",
+            format!("no users are set up, so only connections from this machine are accepted, not from {}", peer.ip()),
+        ));
+    }
+    if shared.open.load(Ordering::Relaxed) >= options.max_connections {
+        return Some(("53300", format!("sorry, too many clients already (the limit is {})", options.max_connections)));
+    }
+    None
+}
+
+/// `amberdb serve`: binds `listen`, serves until Ctrl-C or SIGTERM, then checkpoints
+/// a database kept in a data directory.
+pub fn run(db: Database, listen: &str, options: ServeOptions, checkpoint: bool) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        eprintln!(
+            "amberdb serve: listening on {addr} for PostgreSQL clients (psql -h {} -p {}); without --users only connections from this machine are accepted",
+            addr.ip(),
+            addr.port()
+        );
+        serve(db.clone(), listener, options, stop_signal()).await?;
+        eprintln!("amberdb serve: stopped taking connections");
+        Ok::<(), std::io::Error>(())
+    })?;
+    if checkpoint {
+        match db.checkpoint() {
+            Ok(done) => eprintln!("amberdb serve: checkpointed version {}", done.version),
+            Err(e) => eprintln!("amberdb serve: checkpoint failed: {e}"),
+        }
+    }
+    Ok(())
+}
+
+/// Completes at Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                tokio::signal::ctrl_c().await.ok();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.ok();
+    }
+}

@@ -1,0 +1,707 @@
+//! One PostgreSQL connection: a [`Session`] behind the simple and extended query
+//! protocols.
+//!
+//! Statements run on tokio's blocking pool, one at a time per connection, so a long
+//! query holds no runtime thread. The transaction status in each ReadyForQuery is read
+//! from the session itself; an error inside a transaction leaves it failed, as
+//! PostgreSQL does: every statement is refused until ROLLBACK (or COMMIT, which rolls
+//! back), or ROLLBACK TO a savepoint.
+
+use std::fmt::Debug;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::BytesMut;
+use futures::{stream, Sink, SinkExt};
+use pgwire::api::auth::noop::NoopStartupHandler;
+use pgwire::api::auth::StartupHandler;
+use pgwire::api::cancel::CancelHandler;
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{
+    send_execution_response, send_query_response, send_ready_for_query, ExtendedQueryHandler, SimpleQueryHandler,
+};
+use pgwire::api::results::{
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse,
+    Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::cancel::CancelRequest;
+use pgwire::messages::extendedquery::{Execute, Sync as PgSync};
+use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
+use pgwire::messages::simplequery::Query;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+
+use super::dialect::{self, Command, Settings};
+use super::sqlstate;
+use super::wire;
+use super::Shared;
+use crate::{DataType, Error, ErrorKind, Outcome, Prepared, ResultSet, Session, Value};
+
+/// A statement as the extended protocol keeps it between Parse and Execute.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    sql: String,
+    kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Amber { prepared: Prepared, columns: Option<Vec<(String, Option<DataType>)>>, params: Vec<Option<DataType>> },
+    Dialect(Command),
+}
+
+/// What a connection keeps besides its session.
+struct ConnState {
+    /// An error ended the statement inside a transaction: statements are refused until
+    /// it is rolled back.
+    failed: bool,
+    settings: Settings,
+}
+
+/// One client connection.
+pub struct Connection {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    session: Arc<Mutex<Session>>,
+    interrupt: Arc<AtomicBool>,
+    state: Arc<Mutex<ConnState>>,
+    parser: Arc<Parser>,
+    busy: AtomicBool,
+    /// Raised when `statement_timeout` stopped the running statement.
+    timed_out: Arc<AtomicBool>,
+    pid: AtomicI32,
+    /// Set when the server is full or refuses this client: said at startup, then closed.
+    refuse: Option<(&'static str, String)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A statement never panics while holding a lock; were one to, the data behind it
+    // is still whole (a session's transaction is applied only at commit).
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Connection {
+    pub(super) fn new(shared: Arc<Shared>, peer: SocketAddr, refuse: Option<(&'static str, String)>) -> Connection {
+        let session = shared.db.session();
+        let interrupt = session.interrupt_flag();
+        let session = Arc::new(Mutex::new(session));
+        let state = Arc::new(Mutex::new(ConnState { failed: false, settings: Settings::default() }));
+        let parser = Arc::new(Parser { session: session.clone() });
+        Connection {
+            shared,
+            peer,
+            session,
+            interrupt,
+            state,
+            parser,
+            busy: AtomicBool::new(false),
+            timed_out: Arc::new(AtomicBool::new(false)),
+            pid: AtomicI32::new(0),
+            refuse,
+        }
+    }
+
+    /// Whether a statement is running (shutdown waits for it).
+    pub(super) fn busy(&self) -> bool {
+        self.busy.load(Ordering::Relaxed)
+    }
+
+    /// The status ReadyForQuery reports, from the session's own state.
+    fn status(&self) -> TransactionStatus {
+        let in_txn = lock(&self.session).in_transaction();
+        let mut state = lock(&self.state);
+        if !in_txn {
+            state.failed = false;
+            TransactionStatus::Idle
+        } else if state.failed {
+            TransactionStatus::Error
+        } else {
+            TransactionStatus::Transaction
+        }
+    }
+
+    /// Runs `f` on the session on the blocking pool; the session's interrupt flag stops
+    /// it when the caller stops waiting (a cancel, a timeout, a closed connection).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Session) -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        struct StopOnDrop(Arc<AtomicBool>, bool);
+        impl Drop for StopOnDrop {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        let timeout = lock(&self.state).settings.statement_timeout();
+        let session = self.session.clone();
+        self.busy.store(true, Ordering::Relaxed);
+        let mut guard = StopOnDrop(self.interrupt.clone(), true);
+        let timer = (timeout > 0).then(|| {
+            let flag = self.interrupt.clone();
+            let timed_out = self.timed_out.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(timeout)).await;
+                timed_out.store(true, Ordering::Relaxed);
+                flag.store(true, Ordering::Relaxed);
+            })
+        });
+        self.timed_out.store(false, Ordering::Relaxed);
+        let joined = tokio::task::spawn_blocking(move || f(&mut lock(&session))).await;
+        guard.1 = false;
+        self.busy.store(false, Ordering::Relaxed);
+        if let Some(task) = timer {
+            task.abort();
+        }
+        joined.map_err(|e| Error::invalid(format!("the statement stopped: {e}")))
+    }
+
+    /// Runs one statement (its text, or its prepared form) with the failed-transaction
+    /// rule around it, and logs it when it fails.
+    async fn run(&self, sql: &str, prepared: Option<&Prepared>, params: Vec<Value>) -> Result<Outcome, Box<ErrorInfo>> {
+        let control = Control::of(sql);
+        let (failed, in_txn) = {
+            let in_txn = lock(&self.session).in_transaction();
+            (lock(&self.state).failed && in_txn, in_txn)
+        };
+        if failed {
+            match control {
+                Control::Rollback | Control::Commit => {
+                    self.blocking(|s| s.execute("ROLLBACK", &[])).await.ok();
+                    lock(&self.state).failed = false;
+                    return Ok(Outcome::Done("ROLLBACK"));
+                }
+                Control::RollbackTo => {}
+                _ => {
+                    let e = aborted();
+                    self.log_failure(sql, &e);
+                    return Err(e);
+                }
+            }
+        }
+        // PostgreSQL warns and goes on where AmberDB would refuse.
+        match control {
+            Control::Commit if !in_txn => return Ok(Outcome::Done("COMMIT")),
+            Control::Rollback if !in_txn => return Ok(Outcome::Done("ROLLBACK")),
+            Control::Begin if in_txn => return Ok(Outcome::Done("BEGIN")),
+            _ => {}
+        }
+        let text = sql.to_string();
+        let prepared = prepared.cloned();
+        let out = self
+            .blocking(move |s| match &prepared {
+                Some(p) => s.execute_prepared(p, &params),
+                None => s.execute(&text, &params),
+            })
+            .await
+            .and_then(|r| r);
+        match out {
+            Ok(out) => {
+                if control == Control::RollbackTo {
+                    lock(&self.state).failed = false;
+                }
+                Ok(out)
+            }
+            Err(e) => {
+                let mut info = Box::new(sqlstate::error_info(&e, sql));
+                if matches!(e.kind(), ErrorKind::Interrupted) {
+                    info.message = if self.timed_out.load(Ordering::Relaxed) {
+                        "canceling statement due to statement timeout; nothing was changed"
+                    } else {
+                        "canceling statement due to user request; nothing was changed"
+                    }
+                    .to_string();
+                }
+                if lock(&self.session).in_transaction() {
+                    lock(&self.state).failed = true;
+                }
+                self.log_failure(sql, &info);
+                Err(info)
+            }
+        }
+    }
+
+    fn log_failure(&self, sql: &str, e: &ErrorInfo) {
+        if self.shared.log {
+            let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let sql = if sql.chars().count() > 200 {
+                format!("{}…", sql.chars().take(200).collect::<String>())
+            } else {
+                sql
+            };
+            eprintln!(
+                "amberdb serve: {} pid {}: ERROR {}: {} — {sql}",
+                self.peer,
+                self.pid.load(Ordering::Relaxed),
+                e.code,
+                e.message
+            );
+        }
+    }
+
+    /// A server-answered statement.
+    fn dialect(&self, command: &Command) -> Result<Response, Box<ErrorInfo>> {
+        let mut state = lock(&self.state);
+        if state.failed && lock(&self.session).in_transaction() {
+            return Err(aborted());
+        }
+        match command {
+            Command::Set { name, value } => {
+                if name == "transaction" {
+                    return Ok(Response::Execution(Tag::new("SET")));
+                }
+                if name == "search_path" {
+                    self.use_namespace(value)?;
+                }
+                state.settings.set(name, value).map_err(|m| Box::new(sqlstate::error("22023", m)))?;
+                Ok(Response::Execution(Tag::new("SET")))
+            }
+            Command::Reset(name) => {
+                state.settings.reset(name);
+                Ok(Response::Execution(Tag::new("RESET")))
+            }
+            Command::Discard => {
+                state.settings.reset("all");
+                Ok(Response::Execution(Tag::new("DISCARD ALL")))
+            }
+            Command::Show(name) => {
+                let (columns, rows): (Vec<String>, Vec<Vec<Value>>) = if name == "all" {
+                    let rows = state.settings.all().map(|(k, v)| vec![Value::text(k), Value::text(v)]).collect();
+                    (vec!["name".into(), "setting".into()], rows)
+                } else {
+                    let value = state.settings.get(name).ok_or_else(|| {
+                        sqlstate::error("42704", format!("unrecognized configuration parameter \"{name}\""))
+                    })?;
+                    (vec![name.clone()], vec![vec![Value::text(value)]])
+                };
+                let types = vec![Type::TEXT; columns.len()];
+                let fields = wire::fields(&columns, &types, |_| FieldFormat::Text);
+                Ok(Response::Query(rows_response(fields, rows, "SHOW")))
+            }
+        }
+    }
+
+    /// `SET search_path TO ns`: unqualified names then refer to namespace `ns` (the
+    /// first of the list that is one; `public` and `main` are the main one).
+    fn use_namespace(&self, path: &str) -> Result<(), Box<ErrorInfo>> {
+        let mut session = lock(&self.session);
+        for name in path.split(',').map(|n| n.trim().trim_matches('"').trim_matches('\'')) {
+            let target = match name.to_ascii_lowercase().as_str() {
+                "public" | "main" | "pg_catalog" => "main".to_string(),
+                "$user" | "" => continue,
+                other => other.to_string(),
+            };
+            if target == "main" || session.state().has_namespace(&target) {
+                return session
+                    .execute(&format!("USE {}", crate::quote_ident(&target)), &[])
+                    .map(|_| ())
+                    .map_err(|e| Box::new(sqlstate::error_info(&e, path)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The responses to a simple Query: one per statement, up to the first error.
+    async fn simple(&self, query: &str) -> Vec<Response> {
+        let mut responses = Vec::new();
+        for piece in crate::split(query) {
+            let sql = piece.text.trim();
+            if crate::only_space_and_comments(sql) {
+                continue;
+            }
+            let out = match dialect::parse(sql) {
+                Some(command) => self.dialect(&command),
+                None => self.run(sql, None, Vec::new()).await.map(|o| respond(o, None, &Format::UnifiedText)),
+            };
+            match out {
+                Ok(r) => responses.push(r),
+                Err(e) => {
+                    responses.push(Response::Error(e));
+                    break;
+                }
+            }
+        }
+        if responses.is_empty() {
+            responses.push(Response::EmptyQuery);
+        }
+        responses
+    }
+}
+
+/// Transaction control, told from a statement's first words.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Control {
+    Begin,
+    Commit,
+    Rollback,
+    RollbackTo,
+    Other,
+}
+
+impl Control {
+    fn of(sql: &str) -> Control {
+        let mut words = sql.split_whitespace().map(|w| w.trim_end_matches(';').to_ascii_lowercase());
+        match words.next().as_deref() {
+            Some("begin") | Some("start") => Control::Begin,
+            Some("commit") | Some("end") => Control::Commit,
+            Some("rollback") | Some("abort") => {
+                if words.any(|w| w == "to") {
+                    Control::RollbackTo
+                } else {
+                    Control::Rollback
+                }
+            }
+            _ => Control::Other,
+        }
+    }
+}
+
+/// A statement's outcome as the protocol answers it. `columns` are the types the
+/// statement was described with (extended protocol); without them a column's type is
+/// that of its values.
+fn respond(out: Outcome, columns: Option<&[(String, Option<DataType>)]>, format: &Format) -> Response {
+    match out {
+        Outcome::Rows(rs) => {
+            let types: Vec<Type> = match columns {
+                Some(c) => c.iter().map(|(_, t)| wire::pg_type(*t)).collect(),
+                None => (0..rs.columns.len()).map(|i| wire::type_of_values(rs.rows.iter().map(|r| &r[i]))).collect(),
+            };
+            let fields = wire::fields(&rs.columns, &types, |i| format.format_for(i));
+            let ResultSet { rows, .. } = rs;
+            Response::Query(rows_response(fields, rows, "SELECT"))
+        }
+        Outcome::Changed { verb, count } => Response::Execution(match verb {
+            "inserted" => Tag::new("INSERT").with_oid(0).with_rows(count),
+            "updated" => Tag::new("UPDATE").with_rows(count),
+            "deleted" => Tag::new("DELETE").with_rows(count),
+            other => Tag::new(&other.to_ascii_uppercase()).with_rows(count),
+        }),
+        Outcome::Done("BEGIN") => Response::TransactionStart(Tag::new("BEGIN")),
+        Outcome::Done(end @ ("COMMIT" | "ROLLBACK")) => Response::TransactionEnd(Tag::new(end)),
+        Outcome::Done(name) => Response::Execution(Tag::new(name)),
+    }
+}
+
+/// Rows as the protocol streams them: each encoded when the client is sent it, so a
+/// portal read in parts encodes only what it sends.
+fn rows_response(fields: Arc<Vec<FieldInfo>>, rows: Vec<Vec<Value>>, tag: &str) -> QueryResponse {
+    let schema = fields.clone();
+    let mut buf = BytesMut::new();
+    let encoded = stream::iter(rows).map(move |row| {
+        wire::encode_row(&row, &schema, &mut buf)
+            .map_err(|m| PgWireError::UserError(Box::new(sqlstate::error("22P02", m))))
+    });
+    let mut response = QueryResponse::new(fields, encoded);
+    response.set_command_tag(tag);
+    response
+}
+
+use futures::StreamExt;
+
+/// Parses and plans statements for the extended protocol (Parse).
+pub struct Parser {
+    session: Arc<Mutex<Session>>,
+}
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Statement;
+
+    async fn parse_sql<C>(&self, _client: &C, sql: &str, _types: &[Option<Type>]) -> PgWireResult<Option<Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let text = sql.trim().trim_end_matches(';').trim_end();
+        if let Some(command) = dialect::parse(text) {
+            return Ok(Some(Statement { sql: text.to_string(), kind: Kind::Dialect(command) }));
+        }
+        let mut session = lock(&self.session);
+        let prepared = session.prepare(text).map_err(|e| user_error(Box::new(sqlstate::error_info(&e, text))))?;
+        let description = session.describe(&prepared);
+        Ok(Some(Statement {
+            sql: text.to_string(),
+            kind: Kind::Amber { prepared, columns: description.columns, params: description.params },
+        }))
+    }
+
+    fn get_parameter_types(&self, stmt: &Statement) -> PgWireResult<Vec<Type>> {
+        Ok(match &stmt.kind {
+            Kind::Amber { params, .. } => params.iter().map(|t| wire::pg_type(*t)).collect(),
+            Kind::Dialect(_) => Vec::new(),
+        })
+    }
+
+    fn get_result_schema(&self, stmt: &Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        let format = format.cloned().unwrap_or_default();
+        Ok(result_fields(stmt, &format).map(|f| f.to_vec()).unwrap_or_default())
+    }
+}
+
+fn user_error(e: Box<ErrorInfo>) -> PgWireError {
+    PgWireError::UserError(e)
+}
+
+/// The refusal of a statement in a failed transaction.
+fn aborted() -> Box<ErrorInfo> {
+    Box::new(sqlstate::error(
+        "25P02",
+        "current transaction is aborted, commands ignored until end of transaction block",
+    ))
+}
+
+/// The row description a statement was described with; `None` when it returns no rows.
+fn result_fields(stmt: &Statement, format: &Format) -> Option<Arc<Vec<FieldInfo>>> {
+    match &stmt.kind {
+        Kind::Amber { columns: Some(columns), .. } => {
+            let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+            let types: Vec<Type> = columns.iter().map(|(_, t)| wire::pg_type(*t)).collect();
+            Some(wire::fields(&names, &types, |i| format.format_for(i)))
+        }
+        Kind::Amber { columns: None, .. } => None,
+        Kind::Dialect(Command::Show(name)) if name != "all" => {
+            Some(wire::fields(std::slice::from_ref(name), &[Type::TEXT], |i| format.format_for(i)))
+        }
+        Kind::Dialect(Command::Show(_)) => {
+            Some(wire::fields(&["name".into(), "setting".into()], &[Type::TEXT, Type::TEXT], |i| format.format_for(i)))
+        }
+        Kind::Dialect(_) => None,
+    }
+}
+
+/// The types of a statement's parameters: those the client named, else those worked
+/// out from the statement, else text.
+fn param_types(stored: &StoredStatement<Statement>) -> Vec<Type> {
+    let inferred: &[Option<DataType>] = match &stored.statement.kind {
+        Kind::Amber { params, .. } => params,
+        Kind::Dialect(_) => &[],
+    };
+    let n = inferred.len().max(stored.parameter_types.len());
+    (0..n)
+        .map(|i| match stored.parameter_types.get(i) {
+            Some(Some(t)) if *t != Type::UNKNOWN => t.clone(),
+            _ => wire::pg_type(inferred.get(i).copied().flatten()),
+        })
+        .collect()
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Connection {
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        for response in SimpleQueryHandler::do_query(self, client, &query.query).await? {
+            match response {
+                Response::EmptyQuery => {
+                    client.feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new())).await?
+                }
+                Response::Query(results) => send_query_response(client, results, true).await?,
+                Response::Execution(tag) | Response::TransactionStart(tag) | Response::TransactionEnd(tag) => {
+                    send_execution_response(client, tag).await?
+                }
+                Response::Error(e) => client.feed(PgWireBackendMessage::ErrorResponse((*e).into())).await?,
+                Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {}
+            }
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        let status = self.status();
+        client.set_transaction_status(status);
+        send_ready_for_query(client, status).await
+    }
+
+    async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        Ok(self.simple(query).await)
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Connection {
+    type Statement = Statement;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        self.parser.clone()
+    }
+
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let out = self._on_execute(client, message).await;
+        client.set_transaction_status(self.status());
+        out
+    }
+
+    async fn on_sync<C>(&self, client: &mut C, _message: PgSync) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        client.portal_store().rm_portal("");
+        let status = self.status();
+        client.set_transaction_status(status);
+        client.send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(status))).await?;
+        client.flush().await?;
+        Ok(())
+    }
+
+    async fn do_query<C>(&self, _client: &mut C, portal: &Portal<Statement>, _max_rows: usize) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let stmt = &portal.statement.statement;
+        match &stmt.kind {
+            Kind::Dialect(command) => self.dialect(command).map_err(user_error),
+            Kind::Amber { prepared, columns, .. } => {
+                let types = param_types(&portal.statement);
+                let mut params = Vec::with_capacity(portal.parameter_len());
+                for (i, bytes) in portal.parameters.iter().enumerate() {
+                    let ty = types.get(i).cloned().unwrap_or(Type::TEXT);
+                    let value = wire::decode_param(bytes.as_deref(), &ty, portal.parameter_format.is_binary(i))
+                        .map_err(|m| {
+                            user_error(Box::new(sqlstate::error("22P02", format!("parameter ${}: {m}", i + 1))))
+                        })?;
+                    params.push(value);
+                }
+                let out = self.run(&stmt.sql, Some(prepared), params).await.map_err(user_error)?;
+                Ok(respond(out, columns.as_deref(), &portal.result_column_format))
+            }
+        }
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        _client: &mut C,
+        stmt: &StoredStatement<Statement>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let fields = result_fields(&stmt.statement, &Format::UnifiedText).map(|f| f.to_vec()).unwrap_or_default();
+        Ok(DescribeStatementResponse::new(param_types(stmt), fields))
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let fields = result_fields(&portal.statement.statement, &portal.result_column_format);
+        Ok(match fields {
+            Some(f) => DescribePortalResponse::new(f.to_vec()),
+            None => DescribePortalResponse::no_data(),
+        })
+    }
+}
+
+#[async_trait]
+impl NoopStartupHandler for Connection {
+    async fn post_startup<C>(&self, client: &mut C, _message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some((code, message)) = &self.refuse {
+            let mut e = sqlstate::error(code, message.clone());
+            e.severity = "FATAL".into();
+            return Err(PgWireError::UserError(Box::new(e)));
+        }
+        let (pid, secret) = client.pid_and_secret_key();
+        self.pid.store(pid, Ordering::Relaxed);
+        lock(&self.shared.cancels).insert(pid, (secret.to_bytes().to_vec(), self.interrupt.clone()));
+        if let Some(name) = client.metadata().get("application_name") {
+            lock(&self.state).settings.set("application_name", name).ok();
+        }
+        if self.shared.log {
+            let user = client.metadata().get("user").cloned().unwrap_or_default();
+            let database = client.metadata().get("database").cloned().unwrap_or_default();
+            eprintln!("amberdb serve: {} pid {pid}: connected as {user} to {database}", self.peer);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let pid = self.pid.load(Ordering::Relaxed);
+        lock(&self.shared.cancels).remove(&pid);
+        if self.shared.log && pid != 0 {
+            eprintln!("amberdb serve: {} pid {pid}: disconnected", self.peer);
+        }
+    }
+}
+
+/// The handlers of one connection, as pgwire asks for them.
+pub struct Handlers(pub Arc<Connection>);
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.0.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.0.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.0.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        Arc::new(Canceller(self.0.shared.clone()))
+    }
+}
+
+/// Answers a CancelRequest (psql's Ctrl-C): the connection it names stops its
+/// statement, which then changes nothing.
+struct Canceller(Arc<Shared>);
+
+#[async_trait]
+impl CancelHandler for Canceller {
+    async fn on_cancel_request(&self, request: CancelRequest) {
+        let cancels = lock(&self.0.cancels);
+        if let Some((secret, flag)) = cancels.get(&request.pid) {
+            if *secret == request.secret_key.to_bytes().to_vec() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
