@@ -16,6 +16,9 @@ pub enum Command {
     Reset(String),
     /// `DISCARD ALL` and the like: nothing to discard but settings.
     Discard,
+    /// `DEALLOCATE [PREPARE] name | ALL` (`None`: all) of the extended protocol's
+    /// prepared statements.
+    Deallocate(Option<String>),
 }
 
 /// Reads a statement the server answers itself; `None` for any other.
@@ -60,6 +63,17 @@ pub fn parse(sql: &str) -> Option<Command> {
         "show" if !rest.is_empty() => Some(Command::Show(rest.trim().to_ascii_lowercase())),
         "reset" if !rest.is_empty() => Some(Command::Reset(rest.trim().to_ascii_lowercase())),
         "discard" => Some(Command::Discard),
+        "deallocate" => {
+            let (mut name, rest) = split_word(rest);
+            if name.eq_ignore_ascii_case("prepare") {
+                name = split_word(rest).0;
+            }
+            match name {
+                "" => None,
+                n if n.eq_ignore_ascii_case("all") => Some(Command::Deallocate(None)),
+                n => Some(Command::Deallocate(Some(n.trim_matches('"').to_string()))),
+            }
+        }
         _ => None,
     }
 }
@@ -85,10 +99,14 @@ pub struct Settings {
     values: BTreeMap<String, String>,
 }
 
-/// PostgreSQL's version as the server reports it: drivers read the number.
-pub const SERVER_VERSION: &str = "15.0";
+/// PostgreSQL's version as the server reports it: drivers read the number, people the
+/// rest.
+pub fn server_version() -> String {
+    format!("15.0 (AmberDB {})", env!("CARGO_PKG_VERSION"))
+}
 
 fn defaults() -> BTreeMap<String, String> {
+    let version = server_version();
     [
         ("application_name", ""),
         ("client_encoding", "UTF8"),
@@ -101,7 +119,7 @@ fn defaults() -> BTreeMap<String, String> {
         ("max_identifier_length", "63"),
         ("search_path", "\"$user\", public"),
         ("server_encoding", "UTF8"),
-        ("server_version", SERVER_VERSION),
+        ("server_version", version.as_str()),
         ("server_version_num", "150000"),
         ("standard_conforming_strings", "on"),
         ("statement_timeout", "0"),
@@ -206,6 +224,8 @@ mod tests {
         assert_eq!(parse("RESET ALL"), Some(Command::Reset("all".into())));
         assert_eq!(parse("SELECT 1"), None);
         assert_eq!(parse("SHOW"), None);
+        assert_eq!(parse("DEALLOCATE ALL"), Some(Command::Deallocate(None)));
+        assert_eq!(parse("deallocate prepare s1"), Some(Command::Deallocate(Some("s1".into()))));
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     /// Each connection's process id: its cancel key and interrupt flag.
     cancels: Mutex<HashMap<i32, CancelKey>>,
     open: AtomicUsize,
+    /// Process ids and secret keys for new connections.
+    pids: pgwire::api::RandomPidSecretKeyGenerator,
 }
 
 /// Serves `db` on `listener` until `shutdown` completes; then takes no new
@@ -67,7 +69,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let shared =
-        Arc::new(Shared { db, log: options.log, cancels: Mutex::new(HashMap::new()), open: AtomicUsize::new(0) });
+        Arc::new(Shared {
+        db,
+        log: options.log,
+        cancels: Mutex::new(HashMap::new()),
+        open: AtomicUsize::new(0),
+        pids: Default::default(),
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);

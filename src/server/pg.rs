@@ -16,8 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::BytesMut;
 use futures::{stream, Sink, SinkExt};
-use pgwire::api::auth::noop::NoopStartupHandler;
-use pgwire::api::auth::StartupHandler;
+use pgwire::api::auth::{self, StartupHandler};
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{
@@ -29,7 +28,7 @@ use pgwire::api::results::{
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
-use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, Type};
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::extendedquery::{Execute, Sync as PgSync};
@@ -267,6 +266,7 @@ impl Connection {
                 state.settings.reset(name);
                 Ok(Response::Execution(Tag::new("RESET")))
             }
+            Command::Deallocate(_) => Ok(Response::Execution(Tag::new("DEALLOCATE"))),
             Command::Discard => {
                 state.settings.reset("all");
                 Ok(Response::Execution(Tag::new("DISCARD ALL")))
@@ -309,7 +309,10 @@ impl Connection {
     }
 
     /// The responses to a simple Query: one per statement, up to the first error.
-    async fn simple(&self, query: &str) -> Vec<Response> {
+    async fn simple<C: ClientPortalStore>(&self, client: &mut C, query: &str) -> Vec<Response>
+    where
+        C::PortalStore: PortalStore,
+    {
         let mut responses = Vec::new();
         for piece in crate::split(query) {
             let sql = piece.text.trim();
@@ -317,6 +320,14 @@ impl Connection {
                 continue;
             }
             let out = match dialect::parse(sql) {
+                Some(Command::Deallocate(name)) => {
+                    // All: the names are not listed; a name prepared again replaces its
+                    // statement.
+                    if let Some(name) = name {
+                        client.portal_store().rm_statement(&name);
+                    }
+                    Ok(Response::Execution(Tag::new("DEALLOCATE")))
+                }
                 Some(command) => self.dialect(&command),
                 None => self.run(sql, None, Vec::new()).await.map(|o| respond(o, None, &Format::UnifiedText)),
             };
@@ -523,14 +534,14 @@ impl SimpleQueryHandler for Connection {
         send_ready_for_query(client, status).await
     }
 
-    async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore,
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        Ok(self.simple(query).await)
+        Ok(self.simple(client, query).await)
     }
 }
 
@@ -632,19 +643,23 @@ impl ExtendedQueryHandler for Connection {
 }
 
 #[async_trait]
-impl NoopStartupHandler for Connection {
-    async fn post_startup<C>(&self, client: &mut C, _message: PgWireFrontendMessage) -> PgWireResult<()>
+impl StartupHandler for Connection {
+    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
     where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        let PgWireFrontendMessage::Startup(startup) = &message else { return Ok(()) };
+        auth::protocol_negotiation(client, startup).await?;
+        auth::save_startup_parameters_to_metadata(client, startup);
         if let Some((code, message)) = &self.refuse {
             let mut e = sqlstate::error(code, message.clone());
             e.severity = "FATAL".into();
             return Err(PgWireError::UserError(Box::new(e)));
         }
-        let (pid, secret) = client.pid_and_secret_key();
+        let (pid, secret) = self.shared.pids.generate(client);
+        client.set_pid_and_secret_key(pid, secret.clone());
         self.pid.store(pid, Ordering::Relaxed);
         lock(&self.shared.cancels).insert(pid, (secret.to_bytes().to_vec(), self.interrupt.clone()));
         if let Some(name) = client.metadata().get("application_name") {
@@ -655,7 +670,10 @@ impl NoopStartupHandler for Connection {
             let database = client.metadata().get("database").cloned().unwrap_or_default();
             eprintln!("amberdb serve: {} pid {pid}: connected as {user} to {database}", self.peer);
         }
-        Ok(())
+        let mut parameters = auth::DefaultServerParameterProvider::default();
+        parameters.server_version = dialect::server_version();
+        parameters.time_zone = "UTC".into();
+        auth::finish_authentication(client, &parameters).await
     }
 }
 
