@@ -64,7 +64,12 @@ fn required() -> bool {
 /// Whether a program runs here; `false` (and a note) when it does not and may be
 /// skipped.
 fn available(program: &str, args: &[&str]) -> bool {
-    let ok = Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         assert!(!required(), "{program} is required (AMBERDB_REQUIRE_CLIENTS) but does not run");
         eprintln!("skipped: {program} is not installed here");
@@ -220,7 +225,13 @@ fn kill_9_mid_load_loses_no_acknowledged_commit() {
         c.query("SELECT id FROM acked", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
     });
     let lost: Vec<i64> = acked.iter().copied().filter(|id| !found.contains(id)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged commits lost, e.g. {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged commits lost, e.g. {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
     // SIGTERM: the server stops taking connections, checkpoints and exits 0.
     assert!(served.terminate().success());
 }

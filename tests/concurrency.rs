@@ -311,3 +311,43 @@ fn a_read_sees_every_commit_made_before_it() {
     writing.join().unwrap();
     assert_eq!(count(&mut reader), Value::Integer(2_050));
 }
+
+/// Concurrent transactions adding rows to a table with no key of its own (a log) do not
+/// conflict: each commit's rows take row ids past those committed before it, and what
+/// a transaction did to its own new rows goes with them. A table whose key the rows
+/// carry still conflicts.
+#[test]
+fn concurrent_inserts_into_a_keyless_table_do_not_conflict() {
+    let db = Database::open_in_memory();
+    let mut a = db.session();
+    let mut b = db.session();
+    a.execute("CREATE TABLE log (who TEXT, n INTEGER)", &[]).unwrap();
+    a.execute("CREATE INDEX log_n ON log (n)", &[]).unwrap();
+    a.execute("CREATE TABLE keyed (id INTEGER PRIMARY KEY, who TEXT)", &[]).unwrap();
+    a.execute("INSERT INTO log VALUES ('before', 0)", &[]).unwrap();
+    for s in [&mut a, &mut b] {
+        s.execute("BEGIN", &[]).unwrap();
+    }
+    a.execute("INSERT INTO log VALUES ('a', 1), ('a', 2)", &[]).unwrap();
+    b.execute("INSERT INTO log VALUES ('b', 10), ('b', 20)", &[]).unwrap();
+    b.execute("UPDATE log SET n = n + 1 WHERE who = 'b' AND n = 20", &[]).unwrap();
+    b.execute("DELETE FROM log WHERE who = 'b' AND n = 10", &[]).unwrap();
+    a.execute("COMMIT", &[]).unwrap();
+    b.execute("COMMIT", &[]).unwrap();
+    let rows = a.query("SELECT who, n FROM log ORDER BY n", &[]).unwrap().rows;
+    let text: Vec<String> = rows.iter().map(|r| format!("{}{}", r[0], r[1])).collect();
+    assert_eq!(text, ["before0", "a1", "a2", "b21"]);
+    // The index agrees with the rows.
+    let by_index = a.query("SELECT who FROM log WHERE n = 21", &[]).unwrap().rows;
+    assert_eq!(by_index, [[Value::text("b")]]);
+    assert_eq!(a.query("SELECT count(*) FROM log WHERE n > 0", &[]).unwrap().rows[0][0], Value::Integer(3));
+
+    for s in [&mut a, &mut b] {
+        s.execute("BEGIN", &[]).unwrap();
+    }
+    a.execute("INSERT INTO keyed (who) VALUES ('a')", &[]).unwrap();
+    b.execute("INSERT INTO keyed (who) VALUES ('b')", &[]).unwrap();
+    a.execute("COMMIT", &[]).unwrap();
+    let e = b.execute("COMMIT", &[]).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Conflict(_)), "{e}");
+}

@@ -68,8 +68,7 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let shared =
-        Arc::new(Shared {
+    let shared = Arc::new(Shared {
         db,
         log: options.log,
         cancels: Mutex::new(HashMap::new()),
@@ -153,7 +152,10 @@ fn refusal(shared: &Shared, options: &ServeOptions, peer: SocketAddr) -> Option<
 /// `amberdb serve`: binds `listen`, serves until Ctrl-C or SIGTERM, then checkpoints
 /// a database kept in a data directory.
 pub fn run(db: Database, listen: &str, options: ServeOptions, checkpoint: bool) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Quick statements run on the workers themselves (see `pg::Connection::blocking`):
+    // more workers than cores keep a slow one from holding up the rest.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(cores.max(4)).enable_all().build()?;
     runtime.block_on(async {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;

@@ -11,14 +11,14 @@ use std::fmt::Debug;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::BytesMut;
 use futures::{stream, Sink, SinkExt};
 use pgwire::api::auth::{self, StartupHandler};
 use pgwire::api::cancel::CancelHandler;
-use pgwire::api::portal::{Format, Portal};
+use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{
     send_execution_response, send_query_response, send_ready_for_query, ExtendedQueryHandler, SimpleQueryHandler,
 };
@@ -27,11 +27,14 @@ use pgwire::api::results::{
     Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
-use pgwire::api::store::PortalStore;
-use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator, Type};
+use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator, Type,
+    DEFAULT_NAME,
+};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
-use pgwire::messages::extendedquery::{Execute, Sync as PgSync};
+use pgwire::messages::extendedquery::{Bind, BindComplete, Execute, PortalSuspended, Sync as PgSync};
 use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
 use pgwire::messages::simplequery::Query;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
@@ -41,6 +44,9 @@ use super::sqlstate;
 use super::wire;
 use super::Shared;
 use crate::{DataType, Error, ErrorKind, Outcome, Prepared, ResultSet, Session, Value};
+
+/// A statement quicker than this lets the next run on the connection's own thread.
+const QUICK: Duration = Duration::from_micros(500);
 
 /// A statement as the extended protocol keeps it between Parse and Execute.
 #[derive(Clone, Debug)]
@@ -72,6 +78,8 @@ pub struct Connection {
     state: Arc<Mutex<ConnState>>,
     parser: Arc<Parser>,
     busy: AtomicBool,
+    /// The last statement took less than [`QUICK`]: the next runs on this thread.
+    quick: AtomicBool,
     /// Raised when `statement_timeout` stopped the running statement.
     timed_out: Arc<AtomicBool>,
     pid: AtomicI32,
@@ -100,6 +108,7 @@ impl Connection {
             state,
             parser,
             busy: AtomicBool::new(false),
+            quick: AtomicBool::new(false),
             timed_out: Arc::new(AtomicBool::new(false)),
             pid: AtomicI32::new(0),
             refuse,
@@ -140,8 +149,20 @@ impl Connection {
             }
         }
         let timeout = lock(&self.state).settings.statement_timeout();
+        // A connection whose statements are quick runs them right here: handing each to
+        // another thread and back costs more than a point query. One that turns out
+        // slow holds this worker only until it ends; the next goes to the blocking pool.
+        if timeout == 0 && self.quick.load(Ordering::Relaxed) {
+            self.busy.store(true, Ordering::Relaxed);
+            let start = Instant::now();
+            let out = f(&mut lock(&self.session));
+            self.quick.store(start.elapsed() < QUICK, Ordering::Relaxed);
+            self.busy.store(false, Ordering::Relaxed);
+            return Ok(out);
+        }
         let session = self.session.clone();
         self.busy.store(true, Ordering::Relaxed);
+        let start = Instant::now();
         let mut guard = StopOnDrop(self.interrupt.clone(), true);
         let timer = (timeout > 0).then(|| {
             let flag = self.interrupt.clone();
@@ -155,6 +176,7 @@ impl Connection {
         self.timed_out.store(false, Ordering::Relaxed);
         let joined = tokio::task::spawn_blocking(move || f(&mut lock(&session))).await;
         guard.1 = false;
+        self.quick.store(start.elapsed() < QUICK, Ordering::Relaxed);
         self.busy.store(false, Ordering::Relaxed);
         if let Some(task) = timer {
             task.abort();
@@ -554,6 +576,40 @@ impl ExtendedQueryHandler for Connection {
         self.parser.clone()
     }
 
+    /// As pgwire's, but queued without a flush: the answer goes out in one write with
+    /// the ReadyForQuery of the Sync that follows.
+    async fn on_bind<C>(&self, client: &mut C, message: Bind) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let statement_name = message.statement_name.as_deref().unwrap_or(DEFAULT_NAME);
+        let portal_name = message.portal_name.as_deref().unwrap_or(DEFAULT_NAME);
+        match client.portal_store().get_statement(statement_name) {
+            Some(Entry::Value(statement)) => {
+                let portal = Portal::try_new(&message, statement)?;
+                client.portal_store().put_portal(Arc::new(portal));
+            }
+            Some(Entry::Empty) if message.parameters.is_empty() => client.portal_store().put_empty_portal(portal_name),
+            Some(Entry::Empty) => {
+                return Err(user_error(Box::new(sqlstate::error(
+                    "08P01",
+                    format!(
+                        "bind message supplies {} parameters, but the statement has none",
+                        message.parameters.len()
+                    ),
+                ))))
+            }
+            None => return Err(PgWireError::StatementNotFound(statement_name.to_owned())),
+        }
+        client.feed(PgWireBackendMessage::BindComplete(BindComplete::new())).await?;
+        Ok(())
+    }
+
+    /// As pgwire's (rows up to the Execute's limit, then PortalSuspended or the command
+    /// tag), queued without a flush; the transaction status is the session's.
     async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -561,9 +617,60 @@ impl ExtendedQueryHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let out = self._on_execute(client, message).await;
-        client.set_transaction_status(self.status());
-        out
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        let portal_name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let max_rows = message.max_rows.max(0) as usize;
+        let portal = match client.portal_store().get_portal(portal_name) {
+            Some(Entry::Value(portal)) => portal,
+            Some(Entry::Empty) => {
+                client.feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+                return Ok(());
+            }
+            None => return Err(PgWireError::PortalNotFound(portal_name.to_owned())),
+        };
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let started = !matches!(&*portal.state().lock().await, PortalExecutionState::Initial);
+        let mut fetch = started;
+        if !started {
+            let out = ExtendedQueryHandler::do_query(self, client, &portal, max_rows).await;
+            client.set_state(PgWireConnectionState::ReadyForQuery);
+            client.set_transaction_status(self.status());
+            match out? {
+                Response::Query(results) => {
+                    portal.start(results).await;
+                    fetch = true;
+                }
+                Response::Execution(tag) | Response::TransactionStart(tag) | Response::TransactionEnd(tag) => {
+                    client.feed(PgWireBackendMessage::CommandComplete(tag.into())).await?;
+                }
+                Response::EmptyQuery => {
+                    client.feed(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+                }
+                Response::Error(e) => return Err(PgWireError::UserError(e)),
+                Response::CopyIn(_) | Response::CopyOut(_) | Response::CopyBoth(_) => {}
+            }
+        }
+        if fetch {
+            let fetched = portal.fetch(max_rows).await;
+            client.set_state(PgWireConnectionState::ReadyForQuery);
+            let fetched = fetched?;
+            let mut response = fetched.response;
+            let tag = response.command_tag().to_owned();
+            let mut rows = 0;
+            while let Some(row) = response.data_rows().next().await {
+                client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+                rows += 1;
+            }
+            if fetched.suspended {
+                client.feed(PgWireBackendMessage::PortalSuspended(PortalSuspended::new())).await?;
+            } else {
+                client.feed(PgWireBackendMessage::CommandComplete(Tag::new(&tag).with_rows(rows).into())).await?;
+            }
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        Ok(())
     }
 
     async fn on_sync<C>(&self, client: &mut C, _message: PgSync) -> PgWireResult<()>
@@ -573,7 +680,7 @@ impl ExtendedQueryHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        client.portal_store().rm_portal("");
+        client.portal_store().rm_portal(DEFAULT_NAME);
         let status = self.status();
         client.set_transaction_status(status);
         client.send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(status))).await?;
