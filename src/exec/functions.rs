@@ -38,6 +38,12 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::Changes => Value::Integer(ctx.counters.map_or(0, |c| c.changes())),
         Func::TotalChanges => Value::Integer(ctx.counters.map_or(0, |c| c.total_changes())),
         Func::CurrentVersion => Value::Integer(ctx.version as i64),
+        Func::Version => Value::text(&format!("PostgreSQL 15.0 (AmberDB {})", env!("CARGO_PKG_VERSION"))),
+        Func::CurrentDatabase => Value::text("amberdb"),
+        Func::CurrentSchema => match &args[0] {
+            Value::Text(ns) if &**ns != crate::storage::state::MAIN => args[0].clone(),
+            _ => Value::text("public"),
+        },
         Func::WriteMessage => super::streams::write_message(&args, ctx)?,
         Func::StreamVersion => super::streams::stream_version(&args, ctx)?,
         Func::TtlRemaining => match args[0] {

@@ -77,6 +77,15 @@ pub fn pragma(name: &str, args: &[Value], state: &State) -> Result<Listing> {
     })
 }
 
+/// A column's DEFAULT as SQL.
+pub fn default_sql(d: &ColumnDefault) -> String {
+    match d {
+        ColumnDefault::Now => "now()".to_string(),
+        ColumnDefault::Expr(sql) => format!("({sql})"),
+        ColumnDefault::Value(v) => literal_sql(v),
+    }
+}
+
 /// One row per column: its number, name, type, NOT NULL, default (as SQL) and its
 /// place in the primary key (0 when it is not in it).
 fn table_info(t: &Table) -> Listing {
@@ -86,12 +95,7 @@ fn table_info(t: &Table) -> Listing {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let default = match &c.default {
-                None => Value::Null,
-                Some(ColumnDefault::Now) => Value::text("now()"),
-                Some(ColumnDefault::Expr(sql)) => Value::text(&format!("({sql})")),
-                Some(ColumnDefault::Value(v)) => Value::text(&literal_sql(v)),
-            };
+            let default = c.default.as_ref().map_or(Value::Null, |d| Value::text(&default_sql(d)));
             let pk = s.primary_key.iter().position(|&k| k == i).map_or(0, |p| p + 1);
             let ty = if c.ty == crate::storage::DataType::Any { "" } else { c.ty.name() };
             vec![

@@ -89,6 +89,12 @@ pub fn from_items(
             let name = t.name.to_ascii_lowercase();
             return Ok(derived(&name, plan_query(&listing_query(catalog::schema_table(state)))?, &[]));
         }
+        if t.function.is_none() && t.as_of.is_none() && state.table(&t.name).is_none() {
+            if let Some(listing) = super::pg_catalog::system_table(&t.name, state) {
+                let name = super::pg_catalog::short_name(&t.name);
+                return Ok(derived(&name, plan_query(&listing_query(listing))?, &[]));
+            }
+        }
         if let Some(found) = cte(t) {
             let (columns, rows) = found?;
             return Ok((stand_in(&t.name, columns), Some(rows)));

@@ -31,6 +31,7 @@ pub mod join;
 pub mod namespace;
 pub mod params;
 pub mod parser;
+pub mod pg_catalog;
 pub mod plan;
 pub mod planner;
 pub mod shape;

@@ -21,6 +21,12 @@ pub fn is_stream_function(name: &str) -> bool {
     STREAM_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
+/// The functions that get the session's namespace as a first, hidden argument: the
+/// stream functions and `current_schema()`.
+pub fn takes_namespace(name: &str) -> bool {
+    is_stream_function(name) || name.eq_ignore_ascii_case("current_schema")
+}
+
 struct Resolver<'a> {
     namespace: &'a str,
     state: &'a State,
@@ -259,7 +265,8 @@ impl Resolver<'_> {
             }
             return Ok(());
         }
-        if t.as_of.is_none() && super::catalog::is_schema_table(&t.name) && self.state.table(&t.name).is_none() {
+        let system = super::catalog::is_schema_table(&t.name) || super::pg_catalog::is_system_table(&t.name);
+        if t.as_of.is_none() && system && self.state.table(&t.name).is_none() {
             return Ok(());
         }
         if t.as_of.is_none() && self.ctes.borrow().iter().any(|c| c.eq_ignore_ascii_case(&t.name)) {
@@ -326,7 +333,7 @@ impl Resolver<'_> {
                         self.expr(e)?;
                     }
                 }
-                if is_stream_function(name) {
+                if takes_namespace(name) {
                     args.insert(0, Expr::Literal(Value::text(self.namespace)));
                 }
             }

@@ -133,6 +133,10 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("changes", Func::Changes, 0, 0),
     ("total_changes", Func::TotalChanges, 0, 0),
     ("current_version", Func::CurrentVersion, 0, 0),
+    ("version", Func::Version, 0, 0),
+    ("current_database", Func::CurrentDatabase, 0, 0),
+    ("current_catalog", Func::CurrentDatabase, 0, 0),
+    ("current_schema", Func::CurrentSchema, 1, 1),
     // Stream functions that need a namespace get it as a first, hidden argument.
     ("write_message", Func::WriteMessage, 5, 7),
     ("stream_version", Func::StreamVersion, 2, 2),
@@ -592,7 +596,7 @@ impl<'a> Binder<'a> {
         };
         if args.len() < min || args.len() > max {
             // Say what the caller wrote: without the hidden namespace argument.
-            let (min, max) = if crate::sql::namespace::is_stream_function(&lower) {
+            let (min, max) = if crate::sql::namespace::takes_namespace(&lower) {
                 (min - 1, max.saturating_sub(1))
             } else {
                 (min, max)

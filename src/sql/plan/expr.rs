@@ -287,6 +287,13 @@ pub enum Func {
     Changes,
     TotalChanges,
     CurrentVersion,
+    /// `version()`: PostgreSQL's version the server answers as, and AmberDB's.
+    Version,
+    /// `current_database()`.
+    CurrentDatabase,
+    /// `current_schema()`: the session's namespace (`public` for `main`), which it gets
+    /// as a hidden argument.
+    CurrentSchema,
     /// `write_message(ns, id, stream, type, data [, metadata [, expected_version]])`.
     WriteMessage,
     /// `stream_version(ns, stream)`.

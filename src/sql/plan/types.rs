@@ -215,6 +215,9 @@ fn func_type(f: Func, args: &[BExpr], of: &dyn Fn(&BExpr) -> Option<DataType>) -
         | Func::Quote
         | Func::Char
         | Func::Category
+        | Func::Version
+        | Func::CurrentDatabase
+        | Func::CurrentSchema
         | Func::StreamId => Some(Text),
         Func::Now => Some(Timestamp),
         Func::Round => Some(Real),
