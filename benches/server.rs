@@ -35,8 +35,7 @@ fn main() {
     let load_pg = format!(
         "CREATE TABLE kv (id INTEGER PRIMARY KEY, v INTEGER);
          INSERT INTO kv SELECT x, x FROM generate_series(1, {ROWS}) x;
-         CREATE TABLE hist (id INTEGER, d INTEGER);
-         VACUUM ANALYZE kv;"
+         CREATE TABLE hist (id INTEGER, d INTEGER);"
     );
     let load_amber = format!(
         "CREATE TABLE kv (id INTEGER PRIMARY KEY, v INTEGER);
@@ -44,6 +43,7 @@ fn main() {
          CREATE TABLE hist (id INTEGER, d INTEGER);"
     );
     psql(&pg.url, &load_pg);
+    psql(&pg.url, "VACUUM ANALYZE kv");
     psql(&memory.url(), &load_amber);
     psql(&durable.url(), &load_amber);
 
@@ -97,7 +97,7 @@ fn pgbench(url: &str, script: &Path, flags: &str, secs: u64) -> f64 {
 
 fn psql(url: &str, sql: &str) {
     let out = Command::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
 fn free_port() -> u16 {

@@ -34,7 +34,8 @@ use pgwire::api::{
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
-use pgwire::messages::extendedquery::{Bind, BindComplete, Execute, PortalSuspended, Sync as PgSync};
+use pgwire::messages::data::{NoData, ParameterDescription, RowDescription};
+use pgwire::messages::extendedquery::{Bind, BindComplete, Describe, Execute, PortalSuspended, Sync as PgSync};
 use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
 use pgwire::messages::simplequery::Query;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
@@ -670,6 +671,43 @@ impl ExtendedQueryHandler for Connection {
             }
         }
         client.set_state(PgWireConnectionState::ReadyForQuery);
+        Ok(())
+    }
+
+    /// As pgwire's, queued without a flush (see `on_bind`).
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let fields = match message.target_type {
+            b'S' => {
+                let (params, fields) = match client.portal_store().get_statement(name) {
+                    Some(Entry::Value(stmt)) => (param_types(&stmt), result_fields(&stmt.statement, &Format::UnifiedText)),
+                    Some(Entry::Empty) => (Vec::new(), None),
+                    None => return Err(PgWireError::StatementNotFound(name.to_owned())),
+                };
+                let oids = params.iter().map(|t| t.oid()).collect();
+                client.feed(PgWireBackendMessage::ParameterDescription(ParameterDescription::new(oids))).await?;
+                fields
+            }
+            b'P' => match client.portal_store().get_portal(name) {
+                Some(Entry::Value(portal)) => result_fields(&portal.statement.statement, &portal.result_column_format),
+                Some(Entry::Empty) => None,
+                None => return Err(PgWireError::PortalNotFound(name.to_owned())),
+            },
+            other => return Err(PgWireError::InvalidTargetType(other)),
+        };
+        let message = match fields {
+            Some(f) if !f.is_empty() => {
+                PgWireBackendMessage::RowDescription(RowDescription::new(f.iter().map(Into::into).collect()))
+            }
+            _ => PgWireBackendMessage::NoData(NoData::new()),
+        };
+        client.feed(message).await?;
         Ok(())
     }
 
