@@ -686,7 +686,9 @@ impl ExtendedQueryHandler for Connection {
         let fields = match message.target_type {
             b'S' => {
                 let (params, fields) = match client.portal_store().get_statement(name) {
-                    Some(Entry::Value(stmt)) => (param_types(&stmt), result_fields(&stmt.statement, &Format::UnifiedText)),
+                    Some(Entry::Value(stmt)) => {
+                        (param_types(&stmt), result_fields(&stmt.statement, &Format::UnifiedText))
+                    }
                     Some(Entry::Empty) => (Vec::new(), None),
                     None => return Err(PgWireError::StatementNotFound(name.to_owned())),
                 };
