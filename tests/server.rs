@@ -386,3 +386,55 @@ async fn malformed_protocol_messages_harm_nothing() {
     assert_eq!(fresh.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get::<_, i64>(0), 1);
     server.stop().await;
 }
+
+/// 100 connections at once, each moving money between accounts in transactions
+/// (retried on 40001) and reading the total: the books always balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_connections_of_mixed_reads_and_writes_keep_the_books() {
+    let options = ServeOptions { max_connections: 120, log: false, ..Default::default() };
+    let server = Server::start_with(Database::open_in_memory(), options).await;
+    let setup = server.connect().await;
+    setup
+        .batch_execute(
+            "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER NOT NULL);
+             INSERT INTO acct WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50) SELECT x, 100 FROM c;
+             CREATE TABLE moves (a INTEGER, b INTEGER, amount INTEGER);",
+        )
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    for w in 0..100i64 {
+        let mut c = server.connect().await;
+        clients.push(tokio::spawn(async move {
+            let mut moved = 0;
+            for i in 0..20i64 {
+                let (a, b) = ((w + i) % 50 + 1, (w * 7 + i * 3) % 50 + 1);
+                if i % 3 == 0 {
+                    let total: i64 = c.query_one("SELECT sum(bal) FROM acct", &[]).await.unwrap().get(0);
+                    assert_eq!(total, 5_000);
+                    continue;
+                }
+                loop {
+                    let tx = c.transaction().await.unwrap();
+                    tx.execute("UPDATE acct SET bal = bal - $1 WHERE id = $2", &[&1i64, &a]).await.unwrap();
+                    tx.execute("UPDATE acct SET bal = bal + $1 WHERE id = $2", &[&1i64, &b]).await.unwrap();
+                    tx.execute("INSERT INTO moves VALUES ($1, $2, $3)", &[&a, &b, &1i64]).await.unwrap();
+                    match tx.commit().await {
+                        Ok(()) => break,
+                        Err(e) if code(&e) == &SqlState::T_R_SERIALIZATION_FAILURE => continue,
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+                moved += 1;
+            }
+            moved
+        }));
+    }
+    let mut moved = 0i64;
+    for c in clients {
+        moved += c.await.unwrap();
+    }
+    let row = setup.query_one("SELECT sum(bal), (SELECT count(*) FROM moves) FROM acct", &[]).await.unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (5_000, moved));
+    server.stop().await;
+}

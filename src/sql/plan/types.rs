@@ -25,7 +25,7 @@ pub fn result_types(plan: &Plan, state: &State) -> Option<Types> {
 /// The types of expressions over one table's row (RETURNING).
 fn over_table(exprs: &[BExpr], table: &str, state: &State) -> Types {
     let input = table_types(table, state);
-    exprs.iter().map(|e| expr_type(e, &input, &[], &[])).collect()
+    exprs.iter().map(|e| expr_type(e, &input, &[], &[], state)).collect()
 }
 
 fn table_types(table: &str, state: &State) -> Types {
@@ -42,8 +42,11 @@ fn known(ty: DataType) -> Option<DataType> {
 pub fn select_types(plan: &SelectPlan, state: &State) -> Types {
     let mut input = source_types(&plan.source, state);
     input.resize(plan.input_columns.len().max(input.len()), None);
-    let aggs: Types =
-        plan.aggregate.as_ref().map(|a| a.calls.iter().map(|c| agg_type(c, &input)).collect()).unwrap_or_default();
+    let aggs: Types = plan
+        .aggregate
+        .as_ref()
+        .map(|a| a.calls.iter().map(|c| agg_type(c, &input, state)).collect())
+        .unwrap_or_default();
     let windows: Types = plan
         .windows
         .iter()
@@ -52,11 +55,11 @@ pub fn select_types(plan: &SelectPlan, state: &State) -> Types {
                 Some(DataType::Integer)
             }
             WindowFunc::PercentRank | WindowFunc::CumeDist => Some(DataType::Real),
-            WindowFunc::Aggregate => w.agg.as_ref().and_then(|c| agg_type(c, &input)),
-            _ => w.args.first().and_then(|a| expr_type(a, &input, &aggs, &[])),
+            WindowFunc::Aggregate => w.agg.as_ref().and_then(|c| agg_type(c, &input, state)),
+            _ => w.args.first().and_then(|a| expr_type(a, &input, &aggs, &[], state)),
         })
         .collect();
-    let mut types: Types = plan.projection.iter().map(|e| expr_type(e, &input, &aggs, &windows)).collect();
+    let mut types: Types = plan.projection.iter().map(|e| expr_type(e, &input, &aggs, &windows, state)).collect();
     for (_, other) in &plan.compound {
         for (t, o) in types.iter_mut().zip(select_types(other, state)) {
             if *t != o {
@@ -102,8 +105,8 @@ fn source_types(source: &Source, state: &State) -> Types {
     }
 }
 
-fn agg_type(call: &AggCall, input: &[Option<DataType>]) -> Option<DataType> {
-    let arg = || call.arg.as_ref().and_then(|a| expr_type(a, input, &[], &[]));
+fn agg_type(call: &AggCall, input: &[Option<DataType>], state: &State) -> Option<DataType> {
+    let arg = || call.arg.as_ref().and_then(|a| expr_type(a, input, &[], &[], state));
     match call.func {
         AggFunc::CountStar | AggFunc::Count => Some(DataType::Integer),
         AggFunc::Total | AggFunc::Avg => Some(DataType::Real),
@@ -121,9 +124,10 @@ fn expr_type(
     input: &[Option<DataType>],
     aggs: &[Option<DataType>],
     windows: &[Option<DataType>],
+    state: &State,
 ) -> Option<DataType> {
     use DataType::*;
-    let of = |e: &BExpr| expr_type(e, input, aggs, windows);
+    let of = |e: &BExpr| expr_type(e, input, aggs, windows, state);
     match e {
         BExpr::Const(v) => match v {
             Value::Integer(_) => Some(Integer),
@@ -167,11 +171,7 @@ fn expr_type(
             results.all(|r| of(r) == Some(first)).then_some(first)
         }
         BExpr::Cast(_, ty) => known(*ty),
-        BExpr::Subquery(plan, _) => plan.projection.first().and_then(|p| {
-            // The subquery's own input types are not at hand here: only what does not
-            // read its row is typed.
-            expr_type(p, &[], &[], &[])
-        }),
+        BExpr::Subquery(plan, _) => select_types(plan, state).first().copied().flatten(),
         BExpr::Func(f, args) => func_type(*f, args, &of),
     }
 }
@@ -253,7 +253,8 @@ mod tests {
     fn constants_comparisons_and_arithmetic_have_their_types() {
         let input = vec![Some(DataType::Integer), Some(DataType::Real), None];
         let col = |c| Box::new(BExpr::Column(c));
-        let t = |e: &BExpr| expr_type(e, &input, &[], &[]);
+        let state = State::default();
+        let t = |e: &BExpr| expr_type(e, &input, &[], &[], &state);
         assert_eq!(t(&BExpr::Const(Value::Integer(1))), Some(DataType::Integer));
         assert_eq!(t(&BExpr::Arith(ArithOp::Add, col(0), col(0))), Some(DataType::Integer));
         assert_eq!(t(&BExpr::Arith(ArithOp::Mul, col(0), col(1))), Some(DataType::Real));
