@@ -108,6 +108,7 @@ UPDATE city SET pop = pop + 1 WHERE name ILIKE 'lyon';
 SELECT pop FROM city WHERE id = 1;
 ROLLBACK;
 SELECT pop FROM city WHERE id = 1;
+UPDATE city SET pop = pop + 10 WHERE id = 2 RETURNING name, pop;
 SELECT name FROM city WHERE pop > ;
 SELECT * FROM town;
 \pset format unaligned

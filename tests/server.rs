@@ -96,9 +96,11 @@ async fn typed_rows_go_in_and_come_back_with_their_types() {
     let row = c.query_one("SELECT doc ->> '$.tags[0]' FROM people WHERE id = 1", &[]).await.unwrap();
     assert_eq!(row.get::<_, String>(0), "x");
 
-    // RETURNING answers rows with the INSERT's count.
+    // RETURNING answers rows, tagged with the INSERT's count.
     let rows = c.query("INSERT INTO people (id, name) VALUES (3, 'cy') RETURNING id, upper(name)", &[]).await.unwrap();
     assert_eq!((rows[0].get::<_, i64>(0), rows[0].get::<_, String>(1)), (3, "CY".into()));
+    let tagged = c.simple_query("UPDATE people SET name = 'cyd' WHERE id = 3 RETURNING id").await.unwrap();
+    assert!(tagged.iter().any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::CommandComplete(1))));
     assert_eq!(c.execute("DELETE FROM people WHERE id >= $1", &[&2i64]).await.unwrap(), 2);
     server.stop().await;
 }

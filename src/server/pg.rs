@@ -352,7 +352,7 @@ impl Connection {
                     Ok(Response::Execution(Tag::new("DEALLOCATE")))
                 }
                 Some(command) => self.dialect(&command),
-                None => self.run(sql, None, Vec::new()).await.map(|o| respond(o, None, &Format::UnifiedText)),
+                None => self.run(sql, None, Vec::new()).await.map(|o| respond(o, sql, None, &Format::UnifiedText)),
             };
             match out {
                 Ok(r) => responses.push(r),
@@ -400,7 +400,7 @@ impl Control {
 /// A statement's outcome as the protocol answers it. `columns` are the types the
 /// statement was described with (extended protocol); without them a column's type is
 /// that of its values.
-fn respond(out: Outcome, columns: Option<&[(String, Option<DataType>)]>, format: &Format) -> Response {
+fn respond(out: Outcome, sql: &str, columns: Option<&[(String, Option<DataType>)]>, format: &Format) -> Response {
     match out {
         Outcome::Rows(rs) => {
             let types: Vec<Type> = match columns {
@@ -409,7 +409,7 @@ fn respond(out: Outcome, columns: Option<&[(String, Option<DataType>)]>, format:
             };
             let fields = wire::fields(&rs.columns, &types, |i| format.format_for(i));
             let ResultSet { rows, .. } = rs;
-            Response::Query(rows_response(fields, rows, "SELECT"))
+            Response::Query(rows_response(fields, rows, rows_tag(sql)))
         }
         Outcome::Changed { verb, count } => Response::Execution(match verb {
             "inserted" => Tag::new("INSERT").with_oid(0).with_rows(count),
@@ -420,6 +420,19 @@ fn respond(out: Outcome, columns: Option<&[(String, Option<DataType>)]>, format:
         Outcome::Done("BEGIN") => Response::TransactionStart(Tag::new("BEGIN")),
         Outcome::Done(end @ ("COMMIT" | "ROLLBACK")) => Response::TransactionEnd(Tag::new(end)),
         Outcome::Done(name) => Response::Execution(Tag::new(name)),
+    }
+}
+
+/// The command tag of a statement that returns rows, before its count: a write with
+/// RETURNING is tagged as the write (`INSERT 0 n`), anything else as a SELECT.
+fn rows_tag(sql: &str) -> &'static str {
+    // (WITH … INSERT: the verb after the CTEs is not looked for.)
+    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    match first.to_ascii_lowercase().as_str() {
+        "insert" | "replace" => "INSERT 0",
+        "update" => "UPDATE",
+        "delete" => "DELETE",
+        _ => "SELECT",
     }
 }
 
@@ -750,7 +763,7 @@ impl ExtendedQueryHandler for Connection {
                     params.push(value);
                 }
                 let out = self.run(&stmt.sql, Some(prepared), params).await.map_err(user_error)?;
-                Ok(respond(out, columns.as_deref(), &portal.result_column_format))
+                Ok(respond(out, &stmt.sql, columns.as_deref(), &portal.result_column_format))
             }
         }
     }
