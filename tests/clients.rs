@@ -111,6 +111,12 @@ SELECT pop FROM city WHERE id = 1;
 UPDATE city SET pop = pop + 10 WHERE id = 2 RETURNING name, pop;
 SELECT name FROM city WHERE pop > ;
 SELECT * FROM town;
+CREATE INDEX city_area ON city (area);
+CREATE NAMESPACE geo;
+CREATE TABLE geo.river (name TEXT, km REAL);
+\dt
+\dn
+\di
 \pset format unaligned
 SELECT id, name FROM city WHERE area BETWEEN 40 AND 50 ORDER BY id;
 SHOW server_version;

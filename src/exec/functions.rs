@@ -40,6 +40,10 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::CurrentVersion => Value::Integer(ctx.version as i64),
         Func::Version => Value::text(&format!("PostgreSQL 15.0 (AmberDB {})", env!("CARGO_PKG_VERSION"))),
         Func::CurrentDatabase => Value::text("amberdb"),
+        Func::RegexpLike => regexp_like(&args)?,
+        Func::PgUser => Value::text("amberdb"),
+        Func::PgVisible => Value::Boolean(true),
+        Func::PgEncoding => Value::text("UTF8"),
         Func::CurrentSchema => match &args[0] {
             Value::Text(ns) if &**ns != crate::storage::state::MAIN => args[0].clone(),
             _ => Value::text("public"),
@@ -339,4 +343,52 @@ mod tests {
         assert_eq!(trim(Func::Trim, &[t("  x  ")]), t("x"));
         assert_eq!(trim(Func::LTrim, &[t("xxaxx"), t("x")]), t("axx"));
     }
+}
+
+thread_local! {
+    /// The last regular expression compiled on this thread: a query matches one
+    /// pattern against many rows.
+    static LAST_REGEX: std::cell::RefCell<Option<(String, bool, regex::Regex)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `regexp_like(text, pattern[, flags])`: whether the pattern matches somewhere in the
+/// text; flag `i` ignores case, `c` does not. NULL when an argument is.
+fn regexp_like(args: &[Value]) -> Result<Value> {
+    let text = |v: &Value| match v {
+        Value::Null => None,
+        Value::Text(t) => Some(t.to_string()),
+        other => Some(other.to_string()),
+    };
+    let (Some(subject), Some(pattern)) = (text(&args[0]), text(&args[1])) else { return Ok(Value::Null) };
+    let flags = match args.get(2) {
+        None => String::new(),
+        Some(v) => match text(v) {
+            Some(f) => f,
+            None => return Ok(Value::Null),
+        },
+    };
+    let mut ignore_case = false;
+    for f in flags.chars() {
+        match f {
+            'i' => ignore_case = true,
+            'c' => ignore_case = false,
+            other => {
+                return Err(crate::error::Error::invalid(format!(
+                    "regexp_like: unknown flag {other:?} (there are i and c)"
+                )))
+            }
+        }
+    }
+    LAST_REGEX.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if !matches!(&*last, Some((p, i, _)) if *p == pattern && *i == ignore_case) {
+            let re =
+                regex::RegexBuilder::new(&pattern).case_insensitive(ignore_case).size_limit(1 << 20).build().map_err(
+                    |e| crate::error::Error::invalid(format!("invalid regular expression {pattern:?}: {e}")),
+                )?;
+            *last = Some((pattern.clone(), ignore_case, re));
+        }
+        let (_, _, re) = last.as_ref().expect("compiled just above");
+        Ok(Value::Boolean(re.is_match(&subject)))
+    })
 }

@@ -1,7 +1,7 @@
 //! The schema as tables PostgreSQL's clients read: `information_schema.tables`,
 //! `.columns` and `.schemata`, and the `pg_catalog` tables drivers look types and
 //! tables up in (`pg_namespace`, `pg_class`, `pg_attribute`, `pg_type`, `pg_index`,
-//! `pg_database`, `pg_tables`). Namespaces are schemas (`main` is `public`); object ids
+//! `pg_database`, `pg_tables`, `pg_am`). Namespaces are schemas (`main` is `public`); object ids
 //! are given in name order when the statement is planned, so they hold for the schema
 //! they were read from. Like `sqlite_schema`, each is worked out from the schema, and
 //! a query reads it as any table.
@@ -21,8 +21,11 @@ const FIRST_NAMESPACE_OID: i64 = 16_000;
 const FIRST_TABLE_OID: i64 = 16_384;
 const FIRST_VIEW_OID: i64 = 24_576;
 const FIRST_INDEX_OID: i64 = 32_768;
+/// The access methods: tables are `heap`, indexes `btree`.
+const HEAP_AM: i64 = 2;
+const BTREE_AM: i64 = 403;
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
     "information_schema.tables",
     "information_schema.columns",
     "information_schema.schemata",
@@ -33,6 +36,7 @@ const TABLES: [&str; 10] = [
     "pg_index",
     "pg_database",
     "pg_tables",
+    "pg_am",
 ];
 
 /// The catalog table a name means: `information_schema.x` in full, a `pg_catalog`
@@ -169,6 +173,7 @@ pub fn system_table(name: &str, state: &State) -> Option<Listing> {
                         text(name),
                         Value::Integer(ns),
                         text(kind),
+                        Value::Integer(if kind == "i" { BTREE_AM } else { HEAP_AM }),
                         Value::Integer(10),
                         Value::Real(tuples),
                         Value::Boolean(has_index && kind == "r"),
@@ -189,6 +194,7 @@ pub fn system_table(name: &str, state: &State) -> Option<Listing> {
                     text(&name),
                     Value::Integer(schema_oid(state, &schema)),
                     text("v"),
+                    Value::Integer(0),
                     Value::Integer(10),
                     Value::Real(0.0),
                     Value::Boolean(false),
@@ -202,6 +208,7 @@ pub fn system_table(name: &str, state: &State) -> Option<Listing> {
                     "relname",
                     "relnamespace",
                     "relkind",
+                    "relam",
                     "relowner",
                     "reltuples",
                     "relhasindex",
@@ -325,6 +332,13 @@ pub fn system_table(name: &str, state: &State) -> Option<Listing> {
             }
             Listing { columns: &["indexrelid", "indrelid", "indnatts", "indisunique", "indisprimary", "indkey"], rows }
         }
+        "pg_am" => Listing {
+            columns: &["oid", "amname", "amtype"],
+            rows: vec![
+                vec![Value::Integer(HEAP_AM), text("heap"), text("t")],
+                vec![Value::Integer(BTREE_AM), text("btree"), text("i")],
+            ],
+        },
         "pg_database" => Listing {
             columns: &["oid", "datname", "datdba", "encoding", "datcollate", "datctype", "datallowconn"],
             rows: vec![vec![

@@ -23,6 +23,27 @@ SELECT typname FROM pg_type WHERE oid IN (20, 25, 701, 1114, 114) ORDER BY oid;
 SELECT schemaname, tablename, hasindexes FROM pg_tables ORDER BY 1, 2;
 SELECT datname FROM pg_database;
 SELECT version(), current_database(), current_schema();
+-- What psql's \dt asks, as it asks it.
+SELECT n.nspname as "Schema", c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'i' THEN 'index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;
+-- Regular expressions: ~ and ~* match, !~ and !~* do not; regexp_like is the function.
+SELECT 'abc' ~ 'b', 'ABC' ~* 'b', 'abc' !~ '^b', 'x' !~* 'X', NULL ~ 'a', regexp_like('Hello', '^h', 'i');
+INSERT INTO city (id, name, pop) VALUES (1, 'Lyon', 522250), (2, 'le Mans', 143000), (3, 'Nantes', 320732);
+SELECT name FROM city WHERE name ~ '^[A-Z]' ORDER BY id;
+SELECT name FROM city WHERE name ~* '^l' ORDER BY id;
+SELECT 'a' ~ '(';
+SELECT regexp_like('a', 'a', 'q');
+SELECT geo.upper('x');
 USE geo;
 SELECT current_schema();
 -- A table of one's own by a catalog's name is that table.

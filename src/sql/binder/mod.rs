@@ -137,6 +137,10 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("current_database", Func::CurrentDatabase, 0, 0),
     ("current_catalog", Func::CurrentDatabase, 0, 0),
     ("current_schema", Func::CurrentSchema, 1, 1),
+    ("regexp_like", Func::RegexpLike, 2, 3),
+    ("pg_get_userbyid", Func::PgUser, 1, 1),
+    ("pg_table_is_visible", Func::PgVisible, 1, 1),
+    ("pg_encoding_to_char", Func::PgEncoding, 1, 1),
     // Stream functions that need a namespace get it as a first, hidden argument.
     ("write_message", Func::WriteMessage, 5, 7),
     ("stream_version", Func::StreamVersion, 2, 2),

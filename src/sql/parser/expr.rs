@@ -22,6 +22,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_is_distinct, Assoc::Left)
             | Op::infix(Rule::op_is_not_distinct, Assoc::Left)
             | Op::infix(Rule::op_like, Assoc::Left)
+            | Op::infix(Rule::op_regex, Assoc::Left)
             | Op::infix(Rule::op_not_like, Assoc::Left)
             | Op::infix(Rule::op_glob, Assoc::Left)
             | Op::infix(Rule::op_not_glob, Assoc::Left)
@@ -124,6 +125,27 @@ impl Builder {
                 Ok(Expr::Unary { op, expr: Box::new(rhs) })
             })
             .map_infix(|lhs, op, rhs| {
+                if op.as_rule() == Rule::op_regex {
+                    // `a ~ b` is `regexp_like(a, b)`; `*` ignores case, `!` negates.
+                    let text = op.as_str();
+                    let mut args = vec![lhs?, rhs?];
+                    if text.ends_with('*') {
+                        args.push(Expr::Literal(Value::text("i")));
+                    }
+                    let call = Expr::Function {
+                        name: "regexp_like".into(),
+                        args,
+                        distinct: false,
+                        star: false,
+                        filter: None,
+                        over: None,
+                    };
+                    return Ok(if text.starts_with('!') {
+                        Expr::Unary { op: UnaryOp::Not, expr: Box::new(call) }
+                    } else {
+                        call
+                    });
+                }
                 let op = binary_op(op.as_rule());
                 Ok(Expr::Binary { op, left: Box::new(lhs?), right: Box::new(rhs?) })
             })
@@ -233,10 +255,23 @@ impl Builder {
                 self.call(name, inner.next().expect("a keyword call has arguments"))?
             }
             Rule::name_ref => {
-                let mut inner = p.into_inner();
+                let mut inner = p.into_inner().peekable();
                 let first = inner.next().expect("a name reference starts with a name");
                 match inner.next() {
                     Some(call) if call.as_rule() == Rule::call_args => self.call(first, call)?,
+                    Some(name) if inner.peek().is_some() => {
+                        // Functions are not kept in schemas: PostgreSQL's own and Message
+                        // DB's are found by their names.
+                        let schema = unquote_ident(first.as_str()).to_ascii_lowercase();
+                        if !["pg_catalog", "public", "main", "message_store"].contains(&schema.as_str()) {
+                            let message = format!(
+                                "no such function: {schema}.{}() (functions are named without a schema)",
+                                name.as_str()
+                            );
+                            return Err(ErrorKind::Parse { message, offset: first.as_span().start() }.into());
+                        }
+                        self.call(name, inner.next().expect("a qualified call has arguments"))?
+                    }
                     Some(column) => Expr::Column {
                         table: Some(unquote_ident(first.as_str())),
                         name: unquote_ident(column.as_str()),

@@ -291,6 +291,14 @@ pub enum Func {
     Version,
     /// `current_database()`.
     CurrentDatabase,
+    /// `regexp_like(text, pattern[, flags])` and the operators `~`, `~*`, `!~`, `!~*`.
+    RegexpLike,
+    /// `pg_get_userbyid(oid)`: the one owner, `amberdb`.
+    PgUser,
+    /// `pg_table_is_visible(oid)`: every table is visible.
+    PgVisible,
+    /// `pg_encoding_to_char(n)`: `UTF8`.
+    PgEncoding,
     /// `current_schema()`: the session's namespace (`public` for `main`), which it gets
     /// as a hidden argument.
     CurrentSchema,

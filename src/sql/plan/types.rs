@@ -221,7 +221,8 @@ fn func_type(f: Func, args: &[BExpr], of: &dyn Fn(&BExpr) -> Option<DataType>) -
         | Func::StreamId => Some(Text),
         Func::Now => Some(Timestamp),
         Func::Round => Some(Real),
-        Func::Glob | Func::Like | Func::IsCategory => Some(Boolean),
+        Func::Glob | Func::Like | Func::IsCategory | Func::RegexpLike | Func::PgVisible => Some(Boolean),
+        Func::PgUser | Func::PgEncoding => Some(Text),
         Func::Iif => {
             let (a, b) = (of(args.get(1)?)?, of(args.get(2)?)?);
             (a == b).then_some(a)
