@@ -239,6 +239,8 @@ fn json_table_function_edges_agree_with_sqlite() {
         "SELECT * FROM json_each('[1]', 'x')",
         "SELECT * FROM json_each('[1]', '$[')",
         "SELECT * FROM json_tree('{\"a\":{\"b\":[1,{\"c\":2}]}}', '$.a')",
+        "SELECT * FROM json_tree('{\"x y\":[-2.25e-3,[true,true]]}', '$.\"x y\"[1]')",
+        "SELECT * FROM json_tree('{\"x y\":{\"é\":[1]}}', '$.\"x y\".\"é\"')",
         "SELECT key, value FROM json_each('{\"a\":1,\"a\":2}')",
         "SELECT d.id, t.value FROM docs AS d, json_each(d.body, '$.tags') AS t",
         "SELECT d.id, t.value FROM docs AS d LEFT JOIN json_each(d.body, '$.tags') AS t",

@@ -440,3 +440,42 @@ async fn a_hundred_connections_of_mixed_reads_and_writes_keep_the_books() {
     assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (5_000, moved));
     server.stop().await;
 }
+
+/// Message DB's functions as its client libraries call them, schema and all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_db_functions_answer_over_the_wire() {
+    let server = Server::start().await;
+    let c = server.connect().await;
+    let write = "SELECT message_store.write_message($1, $2, $3, $4, $5, $6)";
+    let id = "11111111-1111-4111-8111-111111111111";
+    let position: i64 = c
+        .query_one(write, &[&id, &"account-7", &"Opened", &r#"{"owner":"ada"}"#, &None::<&str>, &None::<i64>])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(position, 0);
+    let id2 = "11111111-1111-4111-8111-111111111112";
+    c.query_one(write, &[&id2, &"account-7", &"Deposited", &r#"{"amount":5}"#, &None::<&str>, &Some(0i64)])
+        .await
+        .unwrap();
+    let e = c
+        .query_one(
+            write,
+            &[&"11111111-1111-4111-8111-111111111113", &"account-7", &"Deposited", &"{}", &None::<&str>, &Some(0i64)],
+        )
+        .await
+        .unwrap_err();
+    assert!(e.as_db_error().unwrap().message().contains("Wrong expected version: 0"), "{e:?}");
+    let rows = c
+        .query(
+            "SELECT type, position, data FROM message_store.get_stream_messages($1) ORDER BY position",
+            &[&"account-7"],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(got, [("Opened".to_string(), 0), ("Deposited".to_string(), 1)]);
+    let version: i64 = c.query_one("SELECT message_store.stream_version($1)", &[&"account-7"]).await.unwrap().get(0);
+    assert_eq!(version, 1);
+    server.stop().await;
+}

@@ -161,10 +161,29 @@ pub fn param_types(statement: &Statement, state: &State, namespace: &str) -> Vec
                     set(*n, DataType::from_declared(type_name).filter(|t| *t != DataType::Any));
                 }
             }
+            Expr::Function { name, args, .. } => {
+                for (a, ty) in args.iter().zip(signature(name)) {
+                    if let Expr::Param(n) = a {
+                        set(*n, *ty);
+                    }
+                }
+            }
             Expr::Param(n) => set(*n, None),
             _ => {}
         }
     });
+    // The table functions' arguments (Message DB's reads).
+    if let Statement::Select(s) = &statement {
+        for term in &s.from {
+            for t in std::iter::once(&term.table).chain(term.joins.iter().map(|j| &j.table)) {
+                for (a, ty) in t.function.iter().flatten().zip(signature(&t.name)) {
+                    if let Expr::Param(n) = a {
+                        set(*n, *ty);
+                    }
+                }
+            }
+        }
+    }
     if let Statement::Select(s) = &statement {
         for e in [&s.limit, &s.offset].into_iter().flatten() {
             if let Expr::Param(n) = e {
@@ -173,6 +192,21 @@ pub fn param_types(statement: &Statement, state: &State, namespace: &str) -> Vec
         }
     }
     types
+}
+
+/// The parameter types of the message store's functions, as Message DB declares them
+/// (its clients send `$1` untyped and bind by these).
+fn signature(name: &str) -> &'static [Option<DataType>] {
+    const T: Option<DataType> = Some(DataType::Text);
+    const I: Option<DataType> = Some(DataType::Integer);
+    match name.to_ascii_lowercase().as_str() {
+        "write_message" => &[T, T, T, T, T, I],
+        "stream_version" => &[T],
+        "get_stream_messages" => &[T, I, I, T],
+        "get_category_messages" => &[T, I, I, T, I, I, T],
+        "get_last_stream_message" => &[T, T],
+        _ => &[],
+    }
 }
 
 fn compares_or_computes(op: BinaryOp) -> bool {
@@ -199,5 +233,7 @@ mod tests {
         assert_eq!(types("SELECT $1, CAST($2 AS INTEGER) FROM t LIMIT $3"), [None, Some(Integer), Some(Integer)]);
         assert_eq!(types("SELECT * FROM t AS a WHERE a.score BETWEEN $1 AND $2"), [Some(Real), Some(Real)]);
         assert_eq!(types("DELETE FROM t WHERE id IN ($1, $2)"), [Some(Integer), Some(Integer)]);
+        assert_eq!(types("SELECT stream_version($1)"), [Some(Text)]);
+        assert_eq!(types("SELECT * FROM get_stream_messages($1, $2)"), [Some(Text), Some(Integer)]);
     }
 }

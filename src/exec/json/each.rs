@@ -69,7 +69,7 @@ pub fn table_rows(
 /// names, worked out as SQLite does: the path is the longest start of the root path
 /// (cut before a `.` or `[`) naming a container whose first member is that element
 /// (`$` when there is none), and the key is the rest of the root path, as a number
-/// after `[`, unquoted after `."`, as written otherwise.
+/// after `[`, without `."` and its last character after `."`, as written otherwise.
 fn tree_root<'r>(doc: &Json, root: &'r str, id: usize) -> (Value, &'r str) {
     let b = root.as_bytes();
     if b.len() < 2 {
@@ -93,7 +93,9 @@ fn tree_root<'r>(doc: &Json, root: &'r str, id: usize) -> (Value, &'r str) {
         let digits = index.bytes().take_while(u8::is_ascii_digit).count();
         Value::Integer(index[..digits].parse().unwrap_or(0))
     } else if let Some(quoted) = rest.strip_prefix(".\"") {
-        Value::text(quoted.strip_suffix('"').unwrap_or(quoted))
+        // SQLite drops the last character, the closing quote when the label is the
+        // path's last step, whatever it is otherwise (`."x y"[1]` gives `x y"[1`).
+        Value::text(quoted.char_indices().last().map_or(quoted, |(i, _)| &quoted[..i]))
     } else {
         Value::text(&rest[1.min(rest.len())..])
     };

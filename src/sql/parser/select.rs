@@ -314,7 +314,7 @@ pub(super) fn table_ref(parser: &Builder, p: Pair<Rule>) -> Result<TableRef> {
             table.subquery = Some(Box::new(parser.select(q)?));
         }
         Rule::table_func => {
-            let mut inner = first.into_inner();
+            let mut inner = first.into_inner().filter(|q| q.as_rule() != Rule::func_schema);
             table.name = unquote_ident(inner.next().expect("a table function has a name").as_str());
             let args = match inner.next() {
                 Some(list) if list.as_rule() == Rule::expr_list => parser.expr_list(list)?,

@@ -73,7 +73,21 @@ pub fn select_types(plan: &SelectPlan, state: &State) -> Types {
 /// The types of the columns of the rows a source yields.
 fn source_types(source: &Source, state: &State) -> Types {
     match source {
-        Source::Single | Source::Messages { .. } | Source::Working { .. } => Vec::new(),
+        Source::Single | Source::Working { .. } => Vec::new(),
+        Source::Messages { .. } => {
+            // id, stream_name, type, position, global_position, data, metadata, time
+            use DataType::{Integer, Text, Timestamp};
+            vec![
+                Some(Text),
+                Some(Text),
+                Some(Text),
+                Some(Integer),
+                Some(Integer),
+                Some(Text),
+                Some(Text),
+                Some(Timestamp),
+            ]
+        }
         Source::Scan { table, .. } => table_types(table, state),
         Source::Join(j) => {
             let mut left = source_types(&j.left, state);
@@ -195,6 +209,7 @@ fn func_type(f: Func, args: &[BExpr], of: &dyn Fn(&BExpr) -> Option<DataType>) -
         | Func::TotalChanges
         | Func::CurrentVersion
         | Func::StreamVersion
+        | Func::WriteMessage
         | Func::Hash64
         | Func::Unicode
         | Func::OctetLength
