@@ -5,11 +5,14 @@
 //!   and shutting down: refusing new connections, letting running statements finish,
 //!   closing the rest
 //! - `pg` — one connection: a session behind the simple and extended protocols
+//! - `answer` — a statement's outcome as rows or a command tag
 //! - `wire` — values on the wire, in text and binary formats
 //! - `sqlstate` — errors as PostgreSQL's SQLSTATEs
 //! - `dialect` — SET, SHOW and RESET of session settings
 
+mod answer;
 mod dialect;
+mod parse;
 mod pg;
 mod sqlstate;
 mod wire;

@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bytes::BytesMut;
-use futures::{stream, Sink, SinkExt};
+use futures::{Sink, SinkExt, StreamExt};
 use pgwire::api::auth::{self, StartupHandler};
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal, PortalExecutionState};
@@ -23,10 +22,9 @@ use pgwire::api::query::{
     send_execution_response, send_query_response, send_ready_for_query, ExtendedQueryHandler, SimpleQueryHandler,
 };
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse,
-    Response, Tag,
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldFormat, FieldInfo, Response, Tag,
 };
-use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{
     ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator, Type,
@@ -40,11 +38,13 @@ use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionS
 use pgwire::messages::simplequery::Query;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use super::answer::{respond, rows_response};
 use super::dialect::{self, Command, Settings};
+pub use super::parse::Parser;
 use super::sqlstate;
 use super::wire;
 use super::Shared;
-use crate::{DataType, Error, ErrorKind, Outcome, Prepared, ResultSet, Session, Value};
+use crate::{DataType, Error, ErrorKind, Outcome, Prepared, Session, Value};
 
 /// A statement quicker than this lets the next run on the connection's own thread.
 const QUICK: Duration = Duration::from_micros(500);
@@ -52,12 +52,12 @@ const QUICK: Duration = Duration::from_micros(500);
 /// A statement as the extended protocol keeps it between Parse and Execute.
 #[derive(Clone, Debug)]
 pub struct Statement {
-    sql: String,
-    kind: Kind,
+    pub(super) sql: String,
+    pub(super) kind: Kind,
 }
 
 #[derive(Clone, Debug)]
-enum Kind {
+pub(super) enum Kind {
     Amber { prepared: Prepared, columns: Option<Vec<(String, Option<DataType>)>>, params: Vec<Option<DataType>> },
     Dialect(Command),
 }
@@ -88,7 +88,7 @@ pub struct Connection {
     refuse: Option<(&'static str, String)>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A statement never panics while holding a lock; were one to, the data behind it
     // is still whole (a session's transaction is applied only at commit).
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -397,101 +397,7 @@ impl Control {
     }
 }
 
-/// A statement's outcome as the protocol answers it. `columns` are the types the
-/// statement was described with (extended protocol); without them a column's type is
-/// that of its values.
-fn respond(out: Outcome, sql: &str, columns: Option<&[(String, Option<DataType>)]>, format: &Format) -> Response {
-    match out {
-        Outcome::Rows(rs) => {
-            let types: Vec<Type> = match columns {
-                Some(c) => c.iter().map(|(_, t)| wire::pg_type(*t)).collect(),
-                None => (0..rs.columns.len()).map(|i| wire::type_of_values(rs.rows.iter().map(|r| &r[i]))).collect(),
-            };
-            let fields = wire::fields(&rs.columns, &types, |i| format.format_for(i));
-            let ResultSet { rows, .. } = rs;
-            Response::Query(rows_response(fields, rows, rows_tag(sql)))
-        }
-        Outcome::Changed { verb, count } => Response::Execution(match verb {
-            "inserted" => Tag::new("INSERT").with_oid(0).with_rows(count),
-            "updated" => Tag::new("UPDATE").with_rows(count),
-            "deleted" => Tag::new("DELETE").with_rows(count),
-            other => Tag::new(&other.to_ascii_uppercase()).with_rows(count),
-        }),
-        Outcome::Done("BEGIN") => Response::TransactionStart(Tag::new("BEGIN")),
-        Outcome::Done(end @ ("COMMIT" | "ROLLBACK")) => Response::TransactionEnd(Tag::new(end)),
-        Outcome::Done(name) => Response::Execution(Tag::new(name)),
-    }
-}
-
-/// The command tag of a statement that returns rows, before its count: a write with
-/// RETURNING is tagged as the write (`INSERT 0 n`), anything else as a SELECT.
-fn rows_tag(sql: &str) -> &'static str {
-    // (WITH … INSERT: the verb after the CTEs is not looked for.)
-    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
-    match first.to_ascii_lowercase().as_str() {
-        "insert" | "replace" => "INSERT 0",
-        "update" => "UPDATE",
-        "delete" => "DELETE",
-        _ => "SELECT",
-    }
-}
-
-/// Rows as the protocol streams them: each encoded when the client is sent it, so a
-/// portal read in parts encodes only what it sends.
-fn rows_response(fields: Arc<Vec<FieldInfo>>, rows: Vec<Vec<Value>>, tag: &str) -> QueryResponse {
-    let schema = fields.clone();
-    let mut buf = BytesMut::new();
-    let encoded = stream::iter(rows).map(move |row| {
-        wire::encode_row(&row, &schema, &mut buf)
-            .map_err(|m| PgWireError::UserError(Box::new(sqlstate::error("22P02", m))))
-    });
-    let mut response = QueryResponse::new(fields, encoded);
-    response.set_command_tag(tag);
-    response
-}
-
-use futures::StreamExt;
-
-/// Parses and plans statements for the extended protocol (Parse).
-pub struct Parser {
-    session: Arc<Mutex<Session>>,
-}
-
-#[async_trait]
-impl QueryParser for Parser {
-    type Statement = Statement;
-
-    async fn parse_sql<C>(&self, _client: &C, sql: &str, _types: &[Option<Type>]) -> PgWireResult<Option<Statement>>
-    where
-        C: ClientInfo + Unpin + Send + Sync,
-    {
-        let text = sql.trim().trim_end_matches(';').trim_end();
-        if let Some(command) = dialect::parse(text) {
-            return Ok(Some(Statement { sql: text.to_string(), kind: Kind::Dialect(command) }));
-        }
-        let mut session = lock(&self.session);
-        let prepared = session.prepare(text).map_err(|e| user_error(Box::new(sqlstate::error_info(&e, text))))?;
-        let description = session.describe(&prepared);
-        Ok(Some(Statement {
-            sql: text.to_string(),
-            kind: Kind::Amber { prepared, columns: description.columns, params: description.params },
-        }))
-    }
-
-    fn get_parameter_types(&self, stmt: &Statement) -> PgWireResult<Vec<Type>> {
-        Ok(match &stmt.kind {
-            Kind::Amber { params, .. } => params.iter().map(|t| wire::pg_type(*t)).collect(),
-            Kind::Dialect(_) => Vec::new(),
-        })
-    }
-
-    fn get_result_schema(&self, stmt: &Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
-        let format = format.cloned().unwrap_or_default();
-        Ok(result_fields(stmt, &format).map(|f| f.to_vec()).unwrap_or_default())
-    }
-}
-
-fn user_error(e: Box<ErrorInfo>) -> PgWireError {
+pub(super) fn user_error(e: Box<ErrorInfo>) -> PgWireError {
     PgWireError::UserError(e)
 }
 
@@ -504,7 +410,7 @@ fn aborted() -> Box<ErrorInfo> {
 }
 
 /// The row description a statement was described with; `None` when it returns no rows.
-fn result_fields(stmt: &Statement, format: &Format) -> Option<Arc<Vec<FieldInfo>>> {
+pub(super) fn result_fields(stmt: &Statement, format: &Format) -> Option<Arc<Vec<FieldInfo>>> {
     match &stmt.kind {
         Kind::Amber { columns: Some(columns), .. } => {
             let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();

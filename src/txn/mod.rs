@@ -22,6 +22,7 @@ mod catalog;
 pub mod collection;
 mod database;
 pub mod export;
+mod rekey;
 mod session;
 
 pub use catalog::Exported;
