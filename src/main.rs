@@ -155,10 +155,80 @@ struct ServeArgs {
     /// Log nothing but errors at start.
     #[arg(long)]
     quiet: bool,
+    /// Who may connect: a file of names and SCRAM-SHA-256 verifiers (see
+    /// --add-user). Without it, only connections from this machine are accepted.
+    #[arg(long, value_name = "FILE")]
+    users: Option<std::path::PathBuf>,
+    /// Add NAME to the --users file (or change its password), asking for the
+    /// password (read from stdin when it is not a terminal), and exit.
+    #[arg(long, value_name = "NAME", requires = "users")]
+    add_user: Option<String>,
+    /// A PEM certificate (chain) for TLS; clients that ask for TLS get it.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+}
+
+/// `amberdb serve --users FILE --add-user NAME`.
+fn add_user(file: &std::path::Path, name: &str) -> ExitCode {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {name}: "));
+        let second = rpassword::prompt_password("Again: ");
+        match (first, second) {
+            (Ok(a), Ok(b)) if a == b => Ok(a),
+            (Ok(_), Ok(_)) => Err("the passwords differ".to_string()),
+            (Err(e), _) | (_, Err(e)) => Err(format!("cannot read the password: {e}")),
+        }
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map(|_| line.trim_end_matches(['\r', '\n']).to_string())
+            .map_err(|e| format!("cannot read the password: {e}"))
+    };
+    match password.and_then(|p| amberdb::server::auth::add_user(file, name, &p)) {
+        Ok(()) => {
+            eprintln!("amberdb serve: {name} can now sign in (users in {})", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("amberdb serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn run_serve() -> ExitCode {
     let args = ServeArgs::parse_from(std::env::args().skip(1));
+    if let (Some(name), Some(file)) = (&args.add_user, &args.users) {
+        return add_user(file, name);
+    }
+    let users = match &args.users {
+        None => None,
+        Some(file) => match amberdb::server::Users::load(file) {
+            Ok(users) if users.is_empty() => {
+                eprintln!("amberdb serve: {} names no users; add one with --add-user NAME", file.display());
+                return ExitCode::FAILURE;
+            }
+            Ok(users) => Some(std::sync::Arc::new(users)),
+            Err(e) => {
+                eprintln!("amberdb serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match amberdb::server::Tls::load(cert, key) {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                eprintln!("amberdb serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
     let db = match &args.data {
         None => Database::open_in_memory(),
         Some(dir) => match Database::open_with(dir, amberdb::Options { sync: args.sync, ..Default::default() }) {
@@ -172,8 +242,13 @@ fn run_serve() -> ExitCode {
     amberdb::alloc::collect();
     db.set_history_limit(args.history);
     let _sweeper = db.start_sweeper(std::time::Duration::from_secs(1));
-    let options =
-        amberdb::server::ServeOptions { max_connections: args.max_connections, log: !args.quiet, ..Default::default() };
+    let options = amberdb::server::ServeOptions {
+        max_connections: args.max_connections,
+        log: !args.quiet,
+        users,
+        tls,
+        ..Default::default()
+    };
     match amberdb::server::run(db, &args.listen, options, args.data.is_some()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

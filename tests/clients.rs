@@ -242,3 +242,59 @@ fn kill_9_mid_load_loses_no_acknowledged_commit() {
     // SIGTERM: the server stops taking connections, checkpoints and exits 0.
     assert!(served.terminate().success());
 }
+
+#[test]
+fn psql_signs_in_over_tls_with_a_password_from_add_user() {
+    if !available("psql", &["--version"]) || !available("openssl", &["version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args(["-keyout", &path("key.pem"), "-out", &path("cert.pem")])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // --add-user reads the password from stdin when it is not a terminal.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_amberdb"))
+        .args(["serve", "--users", &path("users"), "--add-user", "alice"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    add.stdin.take().unwrap().write_all(b"tea for two\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let users = std::fs::read_to_string(path("users")).unwrap();
+    assert!(users.starts_with("alice SCRAM-SHA-256$4096:") && !users.contains("tea"), "{users}");
+
+    let served = Served::start(&[
+        "--quiet",
+        "--users",
+        &path("users"),
+        "--tls-cert",
+        &path("cert.pem"),
+        "--tls-key",
+        &path("key.pem"),
+    ]);
+    let run = |conninfo: String, password: &str| {
+        let out = Command::new("psql")
+            .args(["-X", "-At", "-d", &conninfo, "-c", "\\conninfo", "-c", "SELECT 'in'"])
+            .env("PGPASSWORD", password)
+            .output()
+            .unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let at = |mode: &str| format!("host=127.0.0.1 port={} user=alice dbname=amber sslmode={mode}", served.port);
+    let tls = run(at("require"), "tea for two");
+    assert!(tls.contains("SSL connection (protocol: TLSv1.3, cipher: TLS_"), "{tls}");
+    assert!(tls.trim_end().ends_with("in"), "{tls}");
+    let plain = run(at("disable"), "tea for two");
+    assert!(!plain.contains("SSL connection") && plain.trim_end().ends_with("in"), "{plain}");
+    let bound = run(at("require") + " channel_binding=require", "tea for two");
+    assert!(bound.trim_end().ends_with("in"), "{bound}");
+    let wrong = run(at("require"), "tea for three");
+    assert!(wrong.contains("FATAL:  password authentication failed for user \"alice\""), "{wrong}");
+}

@@ -479,3 +479,47 @@ async fn message_db_functions_answer_over_the_wire() {
     assert_eq!(version, 1);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_sign_in_with_scram_and_others_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users");
+    amberdb::server::auth::add_user(&file, "alice", "correct horse").unwrap();
+    let users = amberdb::server::Users::load(&file).unwrap();
+    let options = ServeOptions { log: false, users: Some(std::sync::Arc::new(users)), ..Default::default() };
+    let server = Server::start_with(Database::open_in_memory(), options).await;
+    let connect = |user: &str, password: Option<&str>| {
+        let mut config = format!("host=127.0.0.1 port={} user={user} dbname=amber", server.addr.port());
+        if let Some(p) = password {
+            config.push_str(&format!(" password='{p}'"));
+        }
+        async move { tokio_postgres::connect(&config, NoTls).await }
+    };
+
+    let (client, connection) = connect("alice", Some("correct horse")).await.expect("alice signs in");
+    tokio::spawn(async move {
+        connection.await.ok();
+    });
+    let row = client.query_one("SELECT 40 + 2", &[]).await.unwrap();
+    assert_eq!(row.get::<_, i64>(0), 42);
+    // pg_backend_pid() is the process id the server gave this connection.
+    let pid: i64 = client.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    assert!(pid > 0);
+
+    for (user, password) in [("alice", Some("wrong")), ("mallory", Some("correct horse")), ("alice", None)] {
+        let e = connect(user, password).await.err().unwrap_or_else(|| panic!("{user} {password:?} got in"));
+        match password {
+            Some(_) => {
+                assert_eq!(code(&e), &SqlState::INVALID_PASSWORD, "{e:?}");
+                let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+                assert_eq!(message, format!("password authentication failed for user \"{user}\""));
+            }
+            // Without a password the driver gives up when the server asks for one.
+            None => assert!(format!("{e:?}").contains("password missing"), "{e:?}"),
+        }
+    }
+    // The refusals left the signed-in connection alone.
+    assert_eq!(client.query_one("SELECT 1", &[]).await.unwrap().get::<_, i64>(0), 1);
+    drop(client);
+    server.stop().await;
+}

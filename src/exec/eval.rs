@@ -59,9 +59,21 @@ pub struct Counters {
     total: Cell<i64>,
     /// Rows changed by a statement that then stopped with an error (`OR FAIL`).
     stopped: Cell<Option<usize>>,
+    /// The session's number, unique in its database (`pg_backend_pid()`).
+    session: i64,
 }
 
 impl Counters {
+    /// The counters of the session numbered `session`.
+    pub fn new(session: i64) -> Counters {
+        Counters { session, ..Counters::default() }
+    }
+
+    /// The session's number.
+    pub fn session_id(&self) -> i64 {
+        self.session
+    }
+
     /// The integer key of the last row inserted (this statement's so far, else an
     /// earlier one's); 0 before any.
     pub fn last_insert_rowid(&self) -> i64 {

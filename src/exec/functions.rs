@@ -36,6 +36,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::Collate(c) => collate(c, &args[0]),
         Func::LastInsertRowid => Value::Integer(ctx.counters.map_or(0, |c| c.last_insert_rowid())),
         Func::Changes => Value::Integer(ctx.counters.map_or(0, |c| c.changes())),
+        Func::SessionId => Value::Integer(ctx.counters.map_or(0, |c| c.session_id())),
         Func::TotalChanges => Value::Integer(ctx.counters.map_or(0, |c| c.total_changes())),
         Func::CurrentVersion => Value::Integer(ctx.version as i64),
         Func::Version => Value::text(&format!("PostgreSQL 15.0 (AmberDB {})", env!("CARGO_PKG_VERSION"))),

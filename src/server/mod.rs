@@ -9,13 +9,20 @@
 //! - `wire` — values on the wire, in text and binary formats
 //! - `sqlstate` — errors as PostgreSQL's SQLSTATEs
 //! - `dialect` — SET, SHOW and RESET of session settings
+//! - `auth` — the users file and SCRAM-SHA-256 passwords
+//! - `tls` — TLS from a certificate and key
 
 mod answer;
+pub mod auth;
 mod dialect;
 mod parse;
 mod pg;
 mod sqlstate;
+mod tls;
 mod wire;
+
+pub use auth::Users;
+pub use tls::Tls;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,6 +34,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+
+use pgwire::api::auth::sasl::scram::ScramAuth;
+use pgwire::api::auth::{AuthDriver, DefaultServerParameterProvider};
 
 use crate::Database;
 
@@ -40,11 +50,16 @@ pub struct ServeOptions {
     /// How long shutdown waits for running statements before closing their
     /// connections.
     pub drain: Duration,
+    /// Who may connect, with which password (SCRAM-SHA-256). Without users, only
+    /// clients on this machine are accepted, with no password asked.
+    pub users: Option<Arc<Users>>,
+    /// TLS for clients that ask for it.
+    pub tls: Option<Tls>,
 }
 
 impl Default for ServeOptions {
     fn default() -> ServeOptions {
-        ServeOptions { max_connections: 100, log: true, drain: Duration::from_secs(10) }
+        ServeOptions { max_connections: 100, log: true, drain: Duration::from_secs(10), users: None, tls: None }
     }
 }
 
@@ -58,8 +73,14 @@ pub(crate) struct Shared {
     /// Each connection's process id: its cancel key and interrupt flag.
     cancels: Mutex<HashMap<i32, CancelKey>>,
     open: AtomicUsize,
-    /// Process ids and secret keys for new connections.
+    /// Secret keys for new connections.
     pids: pgwire::api::RandomPidSecretKeyGenerator,
+    /// SCRAM-SHA-256 over the users, when there are users.
+    scram: Option<ScramAuth>,
+    /// The same for clients over TLS, offering channel binding too.
+    scram_tls: Option<ScramAuth>,
+    /// Steps a client through its password exchange.
+    driver: AuthDriver<DefaultServerParameterProvider>,
 }
 
 /// Serves `db` on `listener` until `shutdown` completes; then takes no new
@@ -71,13 +92,29 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let scram = options.users.clone().map(|users| ScramAuth::new(users));
+    // Over TLS, clients may bind the exchange to the certificate
+    // (SCRAM-SHA-256-PLUS); a certificate whose signature pgwire cannot read leaves
+    // plain SCRAM-SHA-256, which is still safe over TLS.
+    let scram_tls = match (&scram, &options.tls) {
+        (Some(scram), Some(tls)) => {
+            let mut plus = scram.clone();
+            plus.configure_certificate(&tls.cert_pem).ok();
+            Some(plus)
+        }
+        _ => None,
+    };
     let shared = Arc::new(Shared {
         db,
         log: options.log,
         cancels: Mutex::new(HashMap::new()),
         open: AtomicUsize::new(0),
         pids: Default::default(),
+        scram,
+        scram_tls,
+        driver: AuthDriver::new(DefaultServerParameterProvider::default()),
     });
+    let tls = options.tls.as_ref().map(|t| t.acceptor.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);
@@ -105,9 +142,10 @@ pub async fn serve(
                 };
                 let shared = shared.clone();
                 shared.open.fetch_add(1, Ordering::Relaxed);
+                let tls = tls.clone();
                 tasks.spawn(async move {
                     let handlers = Arc::new(pg::Handlers(conn.clone()));
-                    let serving = pgwire::tokio::process_socket(socket, None, handlers);
+                    let serving = pgwire::tokio::process_socket(socket, tls, handlers);
                     tokio::pin!(serving);
                     tokio::select! {
                         _ = &mut serving => {}
@@ -140,7 +178,7 @@ pub async fn serve(
 /// Why a new connection is refused, if it is: the server is full, or the client is
 /// not on this machine and no users are set up to check who it is.
 fn refusal(shared: &Shared, options: &ServeOptions, peer: SocketAddr) -> Option<(&'static str, String)> {
-    if !peer.ip().is_loopback() {
+    if options.users.is_none() && !peer.ip().is_loopback() {
         return Some((
             "28000",
             format!("no users are set up, so only connections from this machine are accepted, not from {}", peer.ip()),
@@ -162,8 +200,13 @@ pub fn run(db: Database, listen: &str, options: ServeOptions, checkpoint: bool) 
     runtime.block_on(async {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let who = match &options.users {
+            None => "without --users only connections from this machine are accepted".to_string(),
+            Some(users) => format!("{} users sign in with SCRAM-SHA-256 passwords", users.len()),
+        };
+        let tls = if options.tls.is_some() { ", TLS for clients that ask" } else { "" };
         eprintln!(
-            "amberdb serve: listening on {addr} for PostgreSQL clients (psql -h {} -p {}); without --users only connections from this machine are accepted",
+            "amberdb serve: listening on {addr} for PostgreSQL clients (psql -h {} -p {}); {who}{tls}",
             addr.ip(),
             addr.port()
         );

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::{Sink, SinkExt, StreamExt};
-use pgwire::api::auth::{self, StartupHandler};
+use pgwire::api::auth::mechanism::AuthMechanismFactory;
+use pgwire::api::auth::{self, AuthOutcome, StartupHandler};
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{
@@ -36,6 +37,7 @@ use pgwire::messages::data::{NoData, ParameterDescription, RowDescription};
 use pgwire::messages::extendedquery::{Bind, BindComplete, Describe, Execute, PortalSuspended, Sync as PgSync};
 use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
 use pgwire::messages::simplequery::Query;
+use pgwire::messages::startup::Authentication;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
 use super::answer::{respond, rows_response};
@@ -716,15 +718,68 @@ impl StartupHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let PgWireFrontendMessage::Startup(startup) = &message else { return Ok(()) };
-        auth::protocol_negotiation(client, startup).await?;
-        auth::save_startup_parameters_to_metadata(client, startup);
-        if let Some((code, message)) = &self.refuse {
-            let mut e = sqlstate::error(code, message.clone());
-            e.severity = "FATAL".into();
-            return Err(PgWireError::UserError(Box::new(e)));
+        let outcome = match message {
+            PgWireFrontendMessage::Startup(startup) => {
+                auth::protocol_negotiation(client, &startup).await?;
+                auth::save_startup_parameters_to_metadata(client, &startup);
+                if let Some((code, message)) = &self.refuse {
+                    let mut e = sqlstate::error(code, message.clone());
+                    e.severity = "FATAL".into();
+                    return Err(PgWireError::UserError(Box::new(e)));
+                }
+                let scram = match &self.shared.scram_tls {
+                    Some(plus) if client.is_secure() => Some(plus),
+                    _ => self.shared.scram.as_ref(),
+                };
+                match scram {
+                    Some(scram) => self.shared.driver.begin_authentication(client, scram.create()).await,
+                    None => Ok(AuthOutcome::Authenticated { identity: None, final_message: None }),
+                }
+            }
+            PgWireFrontendMessage::PasswordMessageFamily(message) => {
+                self.shared.driver.advance_authentication(client, message).await
+            }
+            _ => return Ok(()),
+        };
+        match outcome {
+            Ok(AuthOutcome::InProgress) => Ok(()),
+            Ok(AuthOutcome::Authenticated { final_message, .. }) => self.welcome(client, final_message).await,
+            Err(e) => {
+                let user = client.metadata().get("user").cloned().unwrap_or_default();
+                // PostgreSQL's words, which name the user.
+                let e = match e {
+                    PgWireError::InvalidPassword(_) => {
+                        let mut info =
+                            sqlstate::error("28P01", format!("password authentication failed for user \"{user}\""));
+                        info.severity = "FATAL".into();
+                        PgWireError::UserError(Box::new(info))
+                    }
+                    e => e,
+                };
+                if self.shared.log {
+                    eprintln!("amberdb serve: {}: refused {user}: {e}", self.peer);
+                }
+                Err(e)
+            }
         }
-        let (pid, secret) = self.shared.pids.generate(client);
+    }
+}
+
+impl Connection {
+    /// Completes the startup of a client who may connect: its process id and cancel
+    /// key, the server's parameters, ReadyForQuery.
+    async fn welcome<C>(&self, client: &mut C, final_message: Option<Authentication>) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(message) = final_message {
+            client.send(PgWireBackendMessage::Authentication(message)).await?;
+        }
+        // The process id is the session's number, which `pg_backend_pid()` answers.
+        let (_, secret) = self.shared.pids.generate(client);
+        let pid = (lock(&self.session).id() % i64::from(i32::MAX)) as i32;
         client.set_pid_and_secret_key(pid, secret.clone());
         self.pid.store(pid, Ordering::Relaxed);
         lock(&self.shared.cancels).insert(pid, (secret.to_bytes().to_vec(), self.interrupt.clone()));
@@ -734,7 +789,8 @@ impl StartupHandler for Connection {
         if self.shared.log {
             let user = client.metadata().get("user").cloned().unwrap_or_default();
             let database = client.metadata().get("database").cloned().unwrap_or_default();
-            eprintln!("amberdb serve: {} pid {pid}: connected as {user} to {database}", self.peer);
+            let tls = if client.is_secure() { " over TLS" } else { "" };
+            eprintln!("amberdb serve: {} pid {pid}: connected as {user} to {database}{tls}", self.peer);
         }
         let mut parameters = auth::DefaultServerParameterProvider::default();
         parameters.server_version = dialect::server_version();

@@ -67,6 +67,8 @@ struct Inner {
     /// The head's version, readable without the lock: a session that kept the state
     /// of this version reads it again without taking the lock or counting a reference.
     head_version: AtomicU64,
+    /// Sessions opened so far: the next one's number.
+    sessions: AtomicU64,
     /// The commit lock, holding the newest logged state. It runs ahead of `head` while
     /// commits wait for their fsync.
     commit: Mutex<Head>,
@@ -212,6 +214,7 @@ impl Database {
                 history: Mutex::new(history),
                 commit: Mutex::new(head.clone()),
                 head_version: AtomicU64::new(head.version),
+                sessions: AtomicU64::new(0),
                 head: RwLock::new(head),
                 log,
                 read_only,
@@ -305,7 +308,8 @@ impl Database {
 
     /// A new session (a connection) on this database.
     pub fn session(&self) -> Session {
-        Session::new(self.clone())
+        let number = self.inner.sessions.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        Session::new(self.clone(), i64::try_from(number).unwrap_or(i64::MAX))
     }
 
     /// The committed state as of now. O(1): the state is shared, not copied.

@@ -111,7 +111,7 @@ fn no_txn() -> Error {
 }
 
 impl Session {
-    pub(crate) fn new(db: Database) -> Session {
+    pub(crate) fn new(db: Database, number: i64) -> Session {
         Session {
             db,
             txn: None,
@@ -119,8 +119,14 @@ impl Session {
             last_commit: None,
             namespace: MAIN.to_string(),
             seen: None,
-            counters: Counters::default(),
+            counters: Counters::new(number),
         }
+    }
+
+    /// The session's number, unique in its database: `pg_backend_pid()`, and the
+    /// process id a server gives its client.
+    pub fn id(&self) -> i64 {
+        self.counters.session_id()
     }
 
     /// The namespace unqualified names refer to.

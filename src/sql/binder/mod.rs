@@ -130,6 +130,7 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("gen_random_uuid", Func::Uuid, 0, 0),
     ("uuid7", Func::Uuid7, 0, 0),
     ("last_insert_rowid", Func::LastInsertRowid, 0, 0),
+    ("pg_backend_pid", Func::SessionId, 0, 0),
     ("changes", Func::Changes, 0, 0),
     ("total_changes", Func::TotalChanges, 0, 0),
     ("current_version", Func::CurrentVersion, 0, 0),

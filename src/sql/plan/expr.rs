@@ -284,6 +284,8 @@ pub enum Func {
     /// A value as a collation compares it: text folded (`COLLATE NOCASE`, `RTRIM`).
     Collate(crate::sql::ast::Collation),
     LastInsertRowid,
+    /// `pg_backend_pid()`: the session's number.
+    SessionId,
     Changes,
     TotalChanges,
     CurrentVersion,
@@ -350,6 +352,7 @@ impl Func {
                 | Func::Uuid
                 | Func::Uuid7
                 | Func::LastInsertRowid
+                | Func::SessionId
                 | Func::Changes
                 | Func::TotalChanges
                 | Func::CurrentVersion

@@ -205,6 +205,7 @@ fn func_type(f: Func, args: &[BExpr], of: &dyn Fn(&BExpr) -> Option<DataType>) -
         | Func::Sign
         | Func::Random
         | Func::LastInsertRowid
+        | Func::SessionId
         | Func::Changes
         | Func::TotalChanges
         | Func::CurrentVersion
