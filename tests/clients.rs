@@ -117,11 +117,20 @@ CREATE TABLE geo.river (name TEXT, km REAL);
 \dt
 \dn
 \di
+\d city
+\d city_area
+\d geo.river
+\l
+\timing on
+SELECT count(*) FROM city;
+\timing off
 \pset format unaligned
 SELECT id, name FROM city WHERE area BETWEEN 40 AND 50 ORDER BY id;
 SHOW server_version;
 ",
     );
+    // \timing's figures vary from run to run.
+    let out = regex::Regex::new(r"Time: [0-9.]+ ms").unwrap().replace_all(&out, "Time: [elapsed] ms");
     insta::assert_snapshot!("psql_session", out);
 }
 

@@ -446,6 +446,16 @@ pub fn eval(e: &BExpr, env: &Env) -> Result<Value> {
             Cached::Scalar(v) => v,
             _ => Value::Null,
         },
+        BExpr::ArraySubquery(plan, correlated) => {
+            let array = |rows: Vec<Vec<Value>>| {
+                let values: Vec<Value> = rows.into_iter().filter_map(|r| r.into_iter().next()).collect();
+                Cached::Scalar(Value::text(&crate::sql::pg_catalog::array_text(&values)))
+            };
+            match subquery_result(plan, *correlated, env, array)? {
+                Cached::Scalar(v) => v,
+                _ => Value::Null,
+            }
+        }
         BExpr::Exists(plan, correlated) => {
             match subquery_result(plan, *correlated, env, |rows| Cached::Exists(!rows.is_empty()))? {
                 Cached::Exists(b) => Value::Boolean(b),

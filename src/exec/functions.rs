@@ -45,6 +45,8 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::PgUser => Value::text("amberdb"),
         Func::PgVisible => Value::Boolean(true),
         Func::PgEncoding => Value::text("UTF8"),
+        Func::Catalog(f) => f.call(ctx.state, &args)?,
+        Func::NumericAffinity => crate::sql::binder::numeric_affinity(args.pop().unwrap_or(Value::Null)),
         Func::CurrentSchema => match &args[0] {
             Value::Text(ns) if &**ns != crate::storage::state::MAIN => args[0].clone(),
             _ => Value::text("public"),

@@ -138,10 +138,10 @@ pub(super) fn source_rows(
                 f(RowRef::Stored(row))
             })
         }
-        Source::JsonTable { tree, args, filter, reads } => {
+        Source::JsonTable { kind, args, filter, reads } => {
             let values = args.iter().map(|a| eval(a, &Env { row: &[], aggs: &[], ctx })).collect::<Result<Vec<_>>>()?;
             let mut row = Vec::with_capacity(crate::sql::plan::JSON_TABLE_COLUMNS.len());
-            json_table_rows((*tree, *reads), &values, filter.as_ref(), ctx, &mut row, &mut |row| f(RowRef::Built(row)))
+            json_table_rows((*kind, *reads), &values, filter.as_ref(), ctx, &mut row, &mut |row| f(RowRef::Built(row)))
         }
         Source::Derived { plan, filter } => {
             for values in crate::storage::stack::grow(|| run_select(plan, state, ctx))?.rows {
@@ -192,7 +192,7 @@ pub(super) fn source_rows(
 /// The rows of `json_each` or `json_tree` for its arguments that `filter` (over the
 /// function's columns) keeps, each written into `out` after what it holds.
 pub(super) fn json_table_rows(
-    (tree, reads): (bool, Option<Mask>),
+    (kind, reads): (crate::sql::plan::TableFn, Option<Mask>),
     args: &[Value],
     filter: Option<&crate::sql::plan::BExpr>,
     ctx: &Ctx,
@@ -200,14 +200,61 @@ pub(super) fn json_table_rows(
     f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
 ) -> Result<bool> {
     let prefix = out.len();
-    super::json::table_rows(tree, args, reads, ctx, out, &mut |row| {
+    let mut keep = |row: &Vec<Value>| {
         if let Some(cond) = filter {
             if !is_true(cond, &Env { row: &row[prefix..], aggs: &[], ctx })? {
                 return Ok(true);
             }
         }
         f(row)
-    })
+    };
+    if kind == crate::sql::plan::TableFn::Series {
+        return series_rows(args, ctx, out, &mut keep);
+    }
+    super::json::table_rows(kind == crate::sql::plan::TableFn::JsonTree, args, reads, ctx, out, &mut keep)
+}
+
+/// `generate_series(start, stop[, step])`: start, start + step, … while not past
+/// stop; none when an argument is NULL, an error for a step of 0.
+fn series_rows(
+    args: &[Value],
+    ctx: &Ctx,
+    out: &mut Vec<Value>,
+    f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
+) -> Result<bool> {
+    let int = |i: usize| -> Result<Option<i64>> {
+        match args.get(i).cloned().map(crate::sql::binder::numeric_affinity) {
+            None if i == 2 => Ok(Some(1)),
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Integer(n)) => Ok(Some(n)),
+            Some(Value::Real(r)) if r.fract() == 0.0 && r.abs() < 9.0e18 => Ok(Some(r as i64)),
+            Some(v) => Err(Error::invalid(format!("generate_series takes integers, not {}", v.type_name()))),
+        }
+    };
+    let (Some(start), Some(stop), Some(step)) = (int(0)?, int(1)?, int(2)?) else { return Ok(true) };
+    if step == 0 {
+        return Err(Error::invalid("generate_series: the step size cannot be zero"));
+    }
+    let prefix = out.len();
+    let mut n = start;
+    let mut count = 0u32;
+    while (step > 0 && n <= stop) || (step < 0 && n >= stop) {
+        count = count.wrapping_add(1);
+        if count.is_multiple_of(1024) {
+            ctx.check_interrupt()?;
+        }
+        out.truncate(prefix);
+        out.push(Value::Integer(n));
+        if !f(out)? {
+            return Ok(false);
+        }
+        match n.checked_add(step) {
+            Some(next) => n = next,
+            None => break,
+        }
+    }
+    out.truncate(prefix);
+    Ok(true)
 }
 
 /// The groups of an aggregate, in the order they were first met, found by hashing
@@ -294,7 +341,7 @@ fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
         Source::Cte { cte, .. } => cte.columns.len(),
         Source::Working { width, .. } => *width,
         Source::Messages { .. } => crate::sql::plan::MESSAGE_COLUMNS.len(),
-        Source::JsonTable { .. } => crate::sql::plan::JSON_TABLE_COLUMNS.len(),
+        Source::JsonTable { kind, .. } => kind.columns().len(),
         Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
         Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
     })

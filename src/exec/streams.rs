@@ -208,6 +208,7 @@ pub fn read_messages(
             };
             run(&mut store.category_from(&category, position), &keep, limit, cond)
         }
+        MessageRead::All => run(&mut store.messages(), &|_| true, usize::MAX, None),
         MessageRead::Last => {
             let stream = required(&args, 1, "stream_name", name)?;
             let kind = text_arg(&args, 2, "type", name)?;

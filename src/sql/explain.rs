@@ -80,6 +80,9 @@ impl fmt::Display for Named<'_> {
             BExpr::Like { expr, pattern, negated } => write!(f, "{} {}LIKE {}", c(expr), not(negated), c(pattern)),
             BExpr::Case { .. } => f.write_str("CASE … END"),
             BExpr::Outer { depth, column } => write!(f, "outer{depth}#{column}"),
+            BExpr::ArraySubquery(_, correlated) => {
+                f.write_str(if *correlated { "ARRAY(correlated subquery)" } else { "ARRAY(subquery)" })
+            }
             BExpr::Subquery(_, correlated) => {
                 f.write_str(if *correlated { "(correlated subquery)" } else { "(subquery)" })
             }
@@ -355,13 +358,13 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
             }
             nodes.push(line);
         }
-        Source::JsonTable { tree, filter, .. } => {
-            let name = if *tree { "json_tree" } else { "json_each" };
+        Source::JsonTable { kind, filter, .. } => {
+            let name = kind.name();
             let per_row = source.reads_left_row();
             let mut line =
                 format!("Table function: {name}{}", if per_row { ", called for each joined row" } else { "" });
             if let Some(f) = filter {
-                let own: Vec<String> = crate::sql::plan::JSON_TABLE_COLUMNS.iter().map(|c| c.to_string()).collect();
+                let own: Vec<String> = kind.columns().iter().map(|c| c.to_string()).collect();
                 line.push_str(&format!(", filter {}", Named(f, &own)));
             }
             nodes.push(line);

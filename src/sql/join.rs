@@ -11,9 +11,7 @@ use super::access;
 use super::ast::{Expr, JoinKind, Select, TableRef};
 use super::binder::{Binder, Nesting, Scope, ScopeTable};
 use super::catalog::{self, Listing};
-use super::plan::{
-    BExpr, CmpOp, CtePlan, JoinPlan, MessageRead, SelectPlan, Source, JSON_TABLE_COLUMNS, MESSAGE_COLUMNS,
-};
+use super::plan::{BExpr, CmpOp, CtePlan, JoinPlan, MessageRead, SelectPlan, Source, TableFn, MESSAGE_COLUMNS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Column, DataType, History, State, Table, TableSchema, Value};
 
@@ -26,9 +24,9 @@ pub struct FromItem {
     pub derived: Option<Derived>,
     /// A message read in FROM, with its arguments (the namespace first).
     pub function: Option<(MessageRead, Vec<BExpr>)>,
-    /// `json_each` (`false`) or `json_tree` (`true`), its arguments in `tref.function`
+    /// `json_each`, `json_tree` or `generate_series`, its arguments in `tref.function`
     /// (bound when the join is planned: they may read the tables before it).
-    pub json: Option<bool>,
+    pub json: Option<TableFn>,
     pub tref: TableRef,
     pub kind: JoinKind,
     pub on: Option<Expr>,
@@ -92,17 +90,33 @@ pub fn from_items(
         if t.function.is_none() && t.as_of.is_none() && state.table(&t.name).is_none() {
             if let Some(listing) = super::pg_catalog::system_table(&t.name, state) {
                 let name = super::pg_catalog::short_name(&t.name);
-                return Ok(derived(&name, plan_query(&listing_query(listing))?, &[]));
+                // Columns holding ids are integers, so that `oid = '16384'` compares
+                // as PostgreSQL's clients mean it (the text is an id).
+                let types: Vec<DataType> = (0..listing.columns.len())
+                    .map(|i| match listing.rows.iter().find_map(|r| r.get(i).filter(|v| !v.is_null())) {
+                        Some(Value::Integer(_)) => DataType::Integer,
+                        _ => DataType::Any,
+                    })
+                    .collect();
+                let (mut table, rows) = derived(&name, plan_query(&listing_query(listing))?, &[]);
+                let mut schema = (*table.schema).clone();
+                for (column, ty) in schema.columns.iter_mut().zip(types) {
+                    column.ty = ty;
+                }
+                table.schema = Arc::new(schema);
+                return Ok((table, rows));
             }
         }
         if let Some(found) = cte(t) {
             let (columns, rows) = found?;
             return Ok((stand_in(&t.name, columns), Some(rows)));
         }
-        if let Some(tree) = json_table(t) {
-            let columns = JSON_TABLE_COLUMNS.iter().map(|c| c.to_string()).collect();
-            let name = if tree { "json_tree" } else { "json_each" };
-            return Ok((stand_in(name, columns), None));
+        if let Some(kind) = json_table(t) {
+            let mut columns: Vec<String> = kind.columns().iter().map(|c| c.to_string()).collect();
+            if let (TableFn::Series, Some(alias)) = (kind, &t.alias) {
+                columns = vec![alias.clone()];
+            }
+            return Ok((stand_in(kind.name(), columns), None));
         }
         if t.function.is_some() {
             let columns = MESSAGE_COLUMNS.iter().map(|c| c.to_string()).collect();
@@ -213,10 +227,11 @@ fn listing_query(listing: Listing) -> Select {
     }
 }
 
-/// Whether a FROM item calls `json_each` (`Some(false)`) or `json_tree` (`Some(true)`).
-fn json_table(t: &TableRef) -> Option<bool> {
+/// The table function a FROM item calls, if it calls `json_each`, `json_tree` or
+/// `generate_series` (with or without `pg_catalog.`).
+fn json_table(t: &TableRef) -> Option<TableFn> {
     t.function.as_ref()?;
-    ["json_each", "json_tree"].iter().position(|n| n.eq_ignore_ascii_case(&t.name)).map(|p| p == 1)
+    TableFn::by_name(t.name.strip_prefix("pg_catalog.").unwrap_or(&t.name))
 }
 
 /// The arguments of the `json_each` or `json_tree` at place `i` of the FROM list: they
@@ -224,8 +239,9 @@ fn json_table(t: &TableRef) -> Option<bool> {
 fn json_args(item: &FromItem, i: usize, scope: &Scope, nest: Option<Nesting>) -> Result<Vec<BExpr>> {
     let args = item.tref.function.as_deref().unwrap_or_default();
     let name = item.tref.name.to_ascii_lowercase();
-    if args.is_empty() || args.len() > 2 {
-        return Err(ErrorKind::Arity { name, expected: "1 or 2 arguments".into() }.into());
+    let (min, max) = item.json.map_or((1, 2), TableFn::arity);
+    if args.len() < min || args.len() > max {
+        return Err(ErrorKind::Arity { name, expected: format!("{min} or {max} arguments") }.into());
     }
     let before = Scope { tables: scope.tables[..i.min(scope.tables.len())].to_vec(), ..Scope::default() };
     let mut binder = Binder::new(&before, "not allowed in a table function's arguments").nested(nest);
@@ -285,6 +301,7 @@ pub fn scope_of(items: &[FromItem]) -> Scope {
             offset,
             hidden: item.using.clone(),
             rowid: item.table.schema.integer_key(),
+            types: item.table.schema.columns.iter().map(|c| c.ty).collect(),
         });
         offset += width;
     }
@@ -510,8 +527,8 @@ fn join_in_order(
             }
             None => {}
         }
-        if let (Some(tree), Some(args)) = (items[i].json, &json[i]) {
-            return Source::JsonTable { tree, args: args.clone(), filter: local, reads: None };
+        if let (Some(kind), Some(args)) = (items[i].json, &json[i]) {
+            return Source::JsonTable { kind, args: args.clone(), filter: local, reads: None };
         }
         if let Some((read, args)) = &items[i].function {
             let as_of = items[i].tref.as_of.clone();

@@ -17,6 +17,9 @@ use crate::storage::{State, Value};
 pub const STREAM_FUNCTIONS: [&str; 5] =
     ["write_message", "get_stream_messages", "get_category_messages", "get_last_stream_message", "stream_version"];
 
+/// Message DB's `message_store.messages`: every message of the namespace.
+pub const MESSAGES_TABLE: &str = "message_store.messages";
+
 pub fn is_stream_function(name: &str) -> bool {
     STREAM_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
@@ -263,6 +266,13 @@ impl Resolver<'_> {
             if let (true, [Expr::Literal(Value::Text(name))]) = (names_table, args.as_mut_slice()) {
                 *name = self.key(name)?.as_str().into();
             }
+            return Ok(());
+        }
+        // Message DB's table of every message, read as the message functions read.
+        if t.as_of.is_none() && t.name.eq_ignore_ascii_case(MESSAGES_TABLE) && self.state.table(&t.name).is_none() {
+            t.name = MESSAGES_TABLE.to_string();
+            t.function = Some(vec![Expr::Literal(Value::text(self.namespace))]);
+            t.alias.get_or_insert_with(|| "messages".to_string());
             return Ok(());
         }
         let system = super::catalog::is_schema_table(&t.name) || super::pg_catalog::is_system_table(&t.name);

@@ -29,6 +29,8 @@ pub fn split(script: &str) -> Vec<Piece<'_>> {
             continue;
         }
         match b[i] {
+            // E'…': backslash escapes, so `\'` does not end it.
+            b'\'' if is_e_prefix(b, i) => i = skip_escaped(b, i),
             q @ (b'\'' | b'"' | b'`') => i = skip_quoted(b, i, q),
             b'[' => i = b[i..].iter().position(|&c| c == b']').map_or(b.len(), |n| i + n + 1),
             b'-' if b.get(i + 1) == Some(&b'-') => {
@@ -95,6 +97,25 @@ fn utf8_width(first_byte: u8) -> usize {
     }
 }
 
+/// Whether the quote at `i` opens an `E'…'` string: an `e` alone before it.
+fn is_e_prefix(b: &[u8], i: usize) -> bool {
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80;
+    i >= 1 && matches!(b[i - 1], b'e' | b'E') && (i < 2 || !is_word(b[i - 2]))
+}
+
+fn skip_escaped(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
+            b'\'' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
 fn skip_quoted(b: &[u8], mut i: usize, q: u8) -> usize {
     i += 1;
     while i < b.len() {
@@ -146,6 +167,13 @@ mod tests {
         assert!(p[1].is_dot);
         assert!(!p[3].terminated);
         assert_eq!(line_col(s, p[2].offset), (3, 1));
+    }
+
+    #[test]
+    fn e_strings_keep_their_escaped_quotes() {
+        let s = "SELECT E'it\\'s;'; SELECT type='a;b'; SELECT e'\\\\';";
+        let texts: Vec<&str> = split(s).iter().map(|p| p.text).collect();
+        assert_eq!(texts, ["SELECT E'it\\'s;';", "SELECT type='a;b';", "SELECT e'\\\\';"]);
     }
 
     #[test]

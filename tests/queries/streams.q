@@ -21,3 +21,6 @@ SELECT write_message('7c3a1a2e-0000-4000-8000-000000000006', 'account-456', 'Clo
 ROLLBACK;
 SELECT stream_version('account-456');
 EXPLAIN SELECT type FROM get_stream_messages('account-123') WHERE position > 0;
+-- Message DB's table of every message, in global order, as its clients read it.
+SELECT stream_name, type, position, global_position FROM message_store.messages ORDER BY global_position DESC LIMIT 3;
+SELECT count(*), max(global_position) FROM message_store.messages m WHERE m.stream_name LIKE 'account-%';

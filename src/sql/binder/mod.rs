@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use super::ast::{BinaryOp, Collation, Expr, FrameBound, FrameUnits, Select, UnaryOp, WindowSpec};
+use super::pg_catalog::CatalogFn;
 use super::plan::{
     AggCall, AggFunc, ArithOp, BExpr, CmpOp, DateFunc, FrameEdge, FramePlan, Func, JsonFunc, MathFunc, MessageRead,
     SelectPlan, SortExpr, SortKey, WindowCall, WindowFunc,
@@ -26,6 +27,8 @@ pub struct ScopeTable {
     pub hidden: Vec<String>,
     /// The column `rowid`, `oid` and `_rowid_` name: the table's integer primary key.
     pub rowid: Option<usize>,
+    /// The columns' declared types, where known (else none: as if `ANY`).
+    pub types: Vec<DataType>,
 }
 
 impl ScopeTable {
@@ -142,6 +145,29 @@ const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("pg_get_userbyid", Func::PgUser, 1, 1),
     ("pg_table_is_visible", Func::PgVisible, 1, 1),
     ("pg_encoding_to_char", Func::PgEncoding, 1, 1),
+    ("pg_regclass", Func::Catalog(CatalogFn::RegClass), 1, 1),
+    ("to_regclass", Func::Catalog(CatalogFn::RegClass), 1, 1),
+    ("pg_regtype", Func::Catalog(CatalogFn::RegType), 1, 1),
+    ("pg_regnamespace", Func::Catalog(CatalogFn::RegNamespace), 1, 1),
+    ("pg_regproc", Func::Catalog(CatalogFn::RegProc), 1, 1),
+    ("format_type", Func::Catalog(CatalogFn::FormatType), 2, 2),
+    ("pg_get_expr", Func::Catalog(CatalogFn::GetExpr), 2, 3),
+    ("pg_get_indexdef", Func::Catalog(CatalogFn::GetIndexDef), 1, 3),
+    ("pg_get_constraintdef", Func::Catalog(CatalogFn::GetConstraintDef), 1, 2),
+    ("pg_partition_ancestors", Func::Catalog(CatalogFn::PartitionAncestors), 1, 1),
+    ("pg_get_statisticsobjdef_columns", Func::Catalog(CatalogFn::Nothing), 1, 1),
+    ("pg_get_triggerdef", Func::Catalog(CatalogFn::Nothing), 1, 2),
+    ("obj_description", Func::Catalog(CatalogFn::Nothing), 1, 2),
+    ("col_description", Func::Catalog(CatalogFn::Nothing), 2, 2),
+    ("shobj_description", Func::Catalog(CatalogFn::Nothing), 2, 2),
+    ("pg_relation_is_publishable", Func::Catalog(CatalogFn::NotPublishable), 1, 1),
+    ("pg_array_element", Func::Catalog(CatalogFn::ArrayElement), 2, 2),
+    ("pg_array_contains", Func::Catalog(CatalogFn::ArrayContains), 2, 2),
+    ("array_to_string", Func::Catalog(CatalogFn::ArrayToString), 2, 3),
+    ("array_upper", Func::Catalog(CatalogFn::ArrayLength), 2, 2),
+    ("array_length", Func::Catalog(CatalogFn::ArrayLength), 2, 2),
+    ("cardinality", Func::Catalog(CatalogFn::ArrayLength), 1, 1),
+    ("array_lower", Func::Catalog(CatalogFn::ArrayLower), 2, 2),
     // Stream functions that need a namespace get it as a first, hidden argument.
     ("write_message", Func::WriteMessage, 5, 7),
     ("stream_version", Func::StreamVersion, 2, 2),
@@ -256,7 +282,7 @@ pub fn function_list() -> Vec<(&'static str, &'static str, usize, usize)> {
         .map(|&(name, _, min, max)| (name, "scalar", min, max))
         .collect();
     for name in AGGREGATES {
-        let max = if *name == "group_concat" { 2 } else { 1 };
+        let max = if ["group_concat", "string_agg"].contains(name) { 2 } else { 1 };
         out.push((name, "aggregate", usize::from(*name != "count"), max));
     }
     for name in ["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"] {
@@ -273,8 +299,18 @@ pub fn function_list() -> Vec<(&'static str, &'static str, usize, usize)> {
     out
 }
 
-const AGGREGATES: &[&str] =
-    &["count", "sum", "total", "avg", "min", "max", "group_concat", "json_group_array", "json_group_object"];
+const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "total",
+    "avg",
+    "min",
+    "max",
+    "group_concat",
+    "string_agg",
+    "json_group_array",
+    "json_group_object",
+];
 
 /// The aggregate a call names, if it is one (`min`/`max` with one argument are).
 fn aggregate_of(name: &str, nargs: usize, star: bool) -> Option<AggFunc> {
@@ -288,6 +324,8 @@ fn aggregate_of(name: &str, nargs: usize, star: bool) -> Option<AggFunc> {
         ("min", 1) => AggFunc::Min,
         ("max", 1) => AggFunc::Max,
         ("group_concat", _) => AggFunc::GroupConcat,
+        // PostgreSQL's name, which always names its separator.
+        ("string_agg", 2) => AggFunc::GroupConcat,
         ("json_group_array", _) => AggFunc::JsonGroupArray,
         ("json_group_object", _) => AggFunc::JsonGroupObject,
         _ => return None,
@@ -496,6 +534,14 @@ impl<'a> Binder<'a> {
             Expr::Function { name, args, distinct, star, filter, over: Some(over) } => {
                 self.window(name, args, *distinct, *star, filter.as_deref(), over)?
             }
+            // ARRAY(SELECT …)
+            Expr::Function { name, args, over: None, .. }
+                if name.eq_ignore_ascii_case("array") && matches!(args.as_slice(), [Expr::Subquery(_)]) =>
+            {
+                let Some(Expr::Subquery(q)) = args.first() else { unreachable!("matched above") };
+                let (plan, correlated) = self.subquery(q, true, false)?;
+                BExpr::ArraySubquery(plan, correlated)
+            }
             Expr::Function { name, args, distinct, star, filter, over: None } => {
                 self.function(name, args, *distinct, *star, filter.as_deref())?
             }
@@ -517,6 +563,29 @@ impl<'a> Binder<'a> {
         self.collated(e, collation_of(&[e]))
     }
 
+    /// The declared type of input column `i`, where the scope knows it.
+    fn column_type(&self, i: usize) -> Option<DataType> {
+        let t = self.scope.tables.iter().find(|t| t.offset <= i && i < t.offset + t.columns.len())?;
+        t.types.get(i - t.offset).copied()
+    }
+
+    /// SQLite's affinity for a constant compared with a typed column: text that is a
+    /// well-formed number compares as that number with an INTEGER or REAL column
+    /// (`id = '5'`), as PostgreSQL's clients also expect of an untyped literal.
+    /// A parameter (statements are planned with their literals as parameters) gets
+    /// it when it is bound.
+    fn affinity(&self, column: &BExpr, other: &mut BExpr) {
+        let BExpr::Column(i) = column else { return };
+        if self.aggs.is_some() || !matches!(self.column_type(*i), Some(DataType::Integer | DataType::Real)) {
+            return;
+        }
+        match other {
+            BExpr::Const(v @ Value::Text(_)) => *v = numeric_affinity(v.clone()),
+            BExpr::Param(_) => *other = BExpr::Func(Func::NumericAffinity, vec![other.clone()]),
+            _ => {}
+        }
+    }
+
     fn binary(&mut self, op: BinaryOp, left: &Expr, right: &Expr) -> Result<BExpr> {
         let compares = matches!(
             op,
@@ -530,7 +599,11 @@ impl<'a> Binder<'a> {
                 | BinaryOp::IsNot
         );
         let c = if compares { collation_of(&[left, right]) } else { None };
-        let (l, r) = (Box::new(self.collated(left, c)?), Box::new(self.collated(right, c)?));
+        let (mut l, mut r) = (Box::new(self.collated(left, c)?), Box::new(self.collated(right, c)?));
+        if compares {
+            self.affinity(&l, &mut r);
+            self.affinity(&r, &mut l);
+        }
         let cmp = |c| BExpr::Compare(c, l.clone(), r.clone());
         let arith = |a| BExpr::Arith(a, l.clone(), r.clone());
         Ok(match op {
@@ -673,6 +746,19 @@ impl<'a> Binder<'a> {
     }
 }
 
+/// Text that is a well-formed number, as that number; any other value as it is.
+pub fn numeric_affinity(v: Value) -> Value {
+    let Value::Text(t) = &v else { return v };
+    let s = t.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return Value::Integer(n);
+    }
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && s.bytes().any(|b| b.is_ascii_digit()) => Value::Real(r),
+        _ => v,
+    }
+}
+
 /// An aggregate call, its arguments bound by `binder`.
 fn agg_call(
     binder: &mut Binder,
@@ -706,6 +792,7 @@ pub fn bind_over_columns(columns: &[&str], expr: &Expr) -> Result<BExpr> {
         offset: 0,
         hidden: Vec::new(),
         rowid: None,
+        types: Vec::new(),
     };
     let scope = Scope { tables: vec![table], expiry: None };
     let bound = Binder::new(&scope, "not allowed in a condition").bind(expr)?;
@@ -742,7 +829,11 @@ pub fn is_constant(e: &BExpr) -> bool {
     match e {
         BExpr::Const(_) => true,
         BExpr::Column(_) | BExpr::Param(_) | BExpr::Agg(_) => false,
-        BExpr::Outer { .. } | BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => false,
+        BExpr::Outer { .. }
+        | BExpr::Subquery(..)
+        | BExpr::ArraySubquery(..)
+        | BExpr::Exists(..)
+        | BExpr::InSubquery { .. } => false,
         BExpr::Func(f, _) if f.reads_outside() || matches!(f, Func::Date(_)) => false,
         BExpr::Func(_, args) => args.iter().all(is_constant),
         BExpr::Not(a) | BExpr::Neg(a) | BExpr::BitNot(a) | BExpr::IsNull { expr: a, .. } | BExpr::Cast(a, _) => {

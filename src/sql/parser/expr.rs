@@ -26,6 +26,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_not_like, Assoc::Left)
             | Op::infix(Rule::op_glob, Assoc::Left)
             | Op::infix(Rule::op_not_glob, Assoc::Left)
+            | Op::infix(Rule::op_operator, Assoc::Left)
             | Op::postfix(Rule::op_between)
             | Op::postfix(Rule::op_in)
             | Op::postfix(Rule::op_isnull)
@@ -99,6 +100,105 @@ pub(crate) fn parse_number(text: &str, offset: usize) -> Result<Value> {
         .map_err(|_| ErrorKind::Parse { message: format!("malformed number {text}"), offset }.into())
 }
 
+/// A plain call of `name` on `args`.
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function { name: name.to_string(), args, distinct: false, star: false, filter: None, over: None }
+}
+
+/// `x = ANY (…)`, `x <> ALL (…)`: over a query, IN and NOT IN; over an array (its
+/// text form, `{1,2}`), whether it holds `x`. `None` when `rhs` is no ANY or ALL.
+fn quantified(op: Rule, lhs: &Expr, rhs: &Expr, offset: usize) -> Result<Option<Expr>> {
+    let Expr::Function { name, args, over: None, .. } = rhs else { return Ok(None) };
+    let kind = name.to_ascii_lowercase();
+    if !["any", "some", "all"].contains(&kind.as_str()) || args.len() != 1 {
+        return Ok(None);
+    }
+    let negated = match (op, kind.as_str()) {
+        (Rule::op_eq, "any" | "some") => false,
+        (Rule::op_ne, "all") => true,
+        _ => {
+            let message =
+                format!("only = ANY (…) and <> ALL (…) are supported, not this use of {}", kind.to_uppercase());
+            return Err(ErrorKind::Parse { message, offset }.into());
+        }
+    };
+    let expr = Box::new(lhs.clone());
+    Ok(Some(match &args[0] {
+        Expr::Subquery(query) => Expr::InSelect { expr, query: query.clone(), negated },
+        array => {
+            let holds = call("pg_array_contains", vec![array.clone(), lhs.clone()]);
+            if negated {
+                Expr::Unary { op: UnaryOp::Not, expr: Box::new(holds) }
+            } else {
+                holds
+            }
+        }
+    }))
+}
+
+/// The text of `E'…'`: backslash escapes as PostgreSQL reads them (`\n`, `\t`, `\\`,
+/// `\'`, `\xHH`, `\uXXXX`, octal `\ooo`).
+fn unescape_estring(text: &str, offset: usize) -> Result<String> {
+    let body = &text[2..text.len() - 1];
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    let bad = |what: &str| -> Error {
+        ErrorKind::Parse { message: format!("invalid escape in E'…' string: {what}"), offset }.into()
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('b') => out.push('\u{8}'),
+                Some('f') => out.push('\u{c}'),
+                Some(d @ '0'..='7') => {
+                    let mut n = d.to_digit(8).unwrap_or(0);
+                    for _ in 0..2 {
+                        match chars.peek().and_then(|c| c.to_digit(8)) {
+                            Some(v) => {
+                                n = n * 8 + v;
+                                chars.next();
+                            }
+                            None => break,
+                        }
+                    }
+                    out.push(char::from_u32(n).filter(|c| *c != '\0').ok_or_else(|| bad("\\0"))?);
+                }
+                Some(x @ ('x' | 'u' | 'U')) => {
+                    let most = match x {
+                        'x' => 2,
+                        'u' => 4,
+                        _ => 8,
+                    };
+                    let mut digits = String::new();
+                    while digits.len() < most {
+                        match chars.peek() {
+                            Some(h) if h.is_ascii_hexdigit() => {
+                                digits.push(*h);
+                                chars.next();
+                            }
+                            _ => break,
+                        }
+                    }
+                    let n = u32::from_str_radix(&digits, 16).map_err(|_| bad(&format!("\\{x}")))?;
+                    out.push(char::from_u32(n).filter(|c| *c != '\0').ok_or_else(|| bad(&format!("\\{x}{digits}")))?);
+                }
+                Some(other) => out.push(other),
+                None => return Err(bad("a lone backslash at the end")),
+            },
+            '\'' => {
+                // '' inside the string is one quote.
+                chars.next();
+                out.push('\'');
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
 impl Builder {
     pub(super) fn expr_list(&self, p: Pair<Rule>) -> Result<Vec<Expr>> {
         p.into_inner().map(|e| self.expr(e)).collect()
@@ -125,6 +225,16 @@ impl Builder {
                 Ok(Expr::Unary { op, expr: Box::new(rhs) })
             })
             .map_infix(|lhs, op, rhs| {
+                // `OPERATOR(pg_catalog.~)` is the operator it names.
+                let op = match op.as_rule() {
+                    Rule::op_operator => op.into_inner().last().expect("OPERATOR names an operator"),
+                    _ => op,
+                };
+                let (lhs, rhs) = (lhs?, rhs?);
+                if let Some(e) = quantified(op.as_rule(), &lhs, &rhs, op.as_span().start())? {
+                    return Ok(e);
+                }
+                let (lhs, rhs) = (Ok::<Expr, Error>(lhs), Ok::<Expr, Error>(rhs));
                 if op.as_rule() == Rule::op_regex {
                     // `a ~ b` is `regexp_like(a, b)`; `*` ignores case, `!` negates.
                     let text = op.as_str();
@@ -158,8 +268,11 @@ impl Builder {
         Ok(match op.as_rule() {
             Rule::op_isnull => Expr::IsNull { expr, negated: false },
             Rule::op_collate => {
-                let name = op.into_inner().find(|q| q.as_rule() == Rule::ident).expect("COLLATE names a collation");
+                let name = op.into_inner().last().expect("COLLATE names a collation");
                 let offset = name.as_span().start();
+                if name.as_rule() == Rule::collate_default || super::unquote_ident(name.as_str()) == "default" {
+                    return Ok(*expr);
+                }
                 let name = super::unquote_ident(name.as_str());
                 let collation = Collation::by_name(&name).ok_or_else(|| ErrorKind::Parse {
                     message: format!("no such collation sequence: {name} (there are BINARY, NOCASE and RTRIM)"),
@@ -171,10 +284,25 @@ impl Builder {
             Rule::op_pg_cast => {
                 let mut words = Vec::new();
                 let mut args = Vec::new();
+                let mut array = false;
                 for q in op.into_inner().flat_map(|t| t.into_inner()) {
                     match q.as_rule() {
                         Rule::signed_number => args.push(q.as_str().to_string()),
+                        // The schema: PostgreSQL's types are all in pg_catalog.
+                        Rule::ident => {}
+                        Rule::pg_array_suffix => array = true,
                         _ => words.extend(q.as_str().split_whitespace().map(str::to_ascii_uppercase)),
+                    }
+                }
+                // An array stays as it is: arrays are their text form (`{1,2}`).
+                if array {
+                    return Ok(*expr);
+                }
+                // The `reg…` types name catalog objects: an object id reads as its name.
+                if let [word] = words.as_slice() {
+                    let lower = word.to_ascii_lowercase();
+                    if ["regclass", "regtype", "regnamespace", "regproc"].contains(&lower.as_str()) {
+                        return Ok(call(&format!("pg_{lower}"), vec![*expr]));
                     }
                 }
                 let mut type_name = words.join(" ");
@@ -243,6 +371,47 @@ impl Builder {
                 })
             }
             Rule::param => Expr::Param(self.param(p.as_str(), offset)?),
+            Rule::estring_literal => Expr::Literal(Value::text(&unescape_estring(p.as_str(), offset)?)),
+            // ARRAY(SELECT …), and ANY/SOME/ALL (SELECT …) that the comparison before
+            // them takes apart (`quantified`).
+            Rule::array_sub => {
+                let mut inner = p.into_inner();
+                let kind = inner.next().expect("a kind").as_str().to_ascii_lowercase();
+                let operand = inner.next().expect("an operand");
+                let operand = match operand.as_rule() {
+                    Rule::select_stmt => Expr::Subquery(Box::new(self.select(operand)?)),
+                    // ANY/ALL over an array's text; ARRAY(expr) is no array constructor.
+                    _ if kind == "array" => {
+                        let message = "ARRAY(…) takes a query: ARRAY(SELECT …)".to_string();
+                        return Err(ErrorKind::Parse { message, offset }.into());
+                    }
+                    _ => self.expr(operand)?,
+                };
+                call(if kind == "some" { "any" } else { &kind }, vec![operand])
+            }
+            Rule::array_element => {
+                let mut names = Vec::new();
+                let mut index = None;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::ident => names.push(unquote_ident(q.as_str())),
+                        _ => {
+                            let (text, start) = (q.as_str(), q.as_span().start());
+                            let i = q.into_inner().next();
+                            index = Some(match i {
+                                Some(i) if i.as_rule() == Rule::param => {
+                                    Expr::Param(self.param(i.as_str(), i.as_span().start())?)
+                                }
+                                Some(i) => Expr::Column { table: None, name: unquote_ident(i.as_str()) },
+                                None => Expr::Literal(parse_number(text, start)?),
+                            });
+                        }
+                    }
+                }
+                let name = names.pop().expect("an element names its array");
+                let array = Expr::Column { table: names.pop(), name };
+                call("pg_array_element", vec![array, index.expect("an element has an index")])
+            }
             Rule::paren_expr => self.expr(p.into_inner().next().expect("parenthesised expr"))?,
             Rule::subquery => Expr::Subquery(Box::new(self.select(p.into_inner().next().expect("a subquery"))?)),
             Rule::exists_expr => {

@@ -62,6 +62,8 @@ pub enum BExpr {
     },
     /// `(SELECT …)`. A subquery that reads no enclosing row is run once per statement.
     Subquery(Arc<SelectPlan>, Correlated),
+    /// `ARRAY(SELECT …)`: the one column's values as an array's text, `{1,2}`.
+    ArraySubquery(Arc<SelectPlan>, Correlated),
     Exists(Arc<SelectPlan>, Correlated),
     InSubquery {
         expr: Box<BExpr>,
@@ -85,6 +87,7 @@ macro_rules! push_children {
             | BExpr::Agg(_)
             | BExpr::Outer { .. }
             | BExpr::Subquery(..)
+            | BExpr::ArraySubquery(..)
             | BExpr::Exists(..) => {}
             BExpr::InSubquery { expr: a, .. }
             | BExpr::Not(a)
@@ -162,7 +165,7 @@ impl BExpr {
     /// Whether the expression holds a subquery.
     pub fn has_subquery(&self) -> bool {
         match self {
-            BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
+            BExpr::Subquery(..) | BExpr::ArraySubquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
             other => other.children().into_iter().any(BExpr::has_subquery),
         }
     }
@@ -171,8 +174,8 @@ impl BExpr {
     /// function that looks at the messages stored.
     pub fn reads_state(&self) -> bool {
         match self {
-            BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
-            BExpr::Func(Func::WriteMessage | Func::StreamVersion, _) => true,
+            BExpr::Subquery(..) | BExpr::ArraySubquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } => true,
+            BExpr::Func(Func::WriteMessage | Func::StreamVersion | Func::Catalog(_), _) => true,
             other => other.children().into_iter().any(BExpr::reads_state),
         }
     }
@@ -301,6 +304,10 @@ pub enum Func {
     PgVisible,
     /// `pg_encoding_to_char(n)`: `UTF8`.
     PgEncoding,
+    /// A parameter compared with an INTEGER or REAL column: numeric text as its number.
+    NumericAffinity,
+    /// PostgreSQL's catalog and array functions.
+    Catalog(crate::sql::pg_catalog::CatalogFn),
     /// `current_schema()`: the session's namespace (`public` for `main`), which it gets
     /// as a hidden argument.
     CurrentSchema,
@@ -353,6 +360,7 @@ impl Func {
                 | Func::Uuid7
                 | Func::LastInsertRowid
                 | Func::SessionId
+                | Func::Catalog(_)
                 | Func::Changes
                 | Func::TotalChanges
                 | Func::CurrentVersion
@@ -462,6 +470,8 @@ pub enum MessageRead {
     Category,
     /// `get_last_stream_message(stream [, type])`
     Last,
+    /// `message_store.messages`: every message, in global order.
+    All,
 }
 
 impl MessageRead {
@@ -470,6 +480,7 @@ impl MessageRead {
             MessageRead::Stream => "get_stream_messages",
             MessageRead::Category => "get_category_messages",
             MessageRead::Last => "get_last_stream_message",
+            MessageRead::All => crate::sql::namespace::MESSAGES_TABLE,
         }
     }
 
@@ -480,6 +491,7 @@ impl MessageRead {
             "get_stream_messages" => Some((MessageRead::Stream, 1, 4)),
             "get_category_messages" => Some((MessageRead::Category, 1, 7)),
             "get_last_stream_message" => Some((MessageRead::Last, 1, 2)),
+            crate::sql::namespace::MESSAGES_TABLE => Some((MessageRead::All, 0, 0)),
             _ => None,
         }
     }
@@ -492,6 +504,48 @@ pub const MESSAGE_COLUMNS: [&str; 8] =
 /// The columns of the table functions `json_each` and `json_tree`, in SQLite's order
 /// (its hidden `json` and `root` are left out).
 pub const JSON_TABLE_COLUMNS: [&str; 8] = ["key", "value", "type", "atom", "id", "parent", "fullkey", "path"];
+
+/// A table function whose arguments may read the rows before it in FROM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableFn {
+    JsonEach,
+    JsonTree,
+    /// `generate_series(start, stop[, step])`: the integers from start to stop.
+    Series,
+}
+
+impl TableFn {
+    pub fn by_name(name: &str) -> Option<TableFn> {
+        [TableFn::JsonEach, TableFn::JsonTree, TableFn::Series]
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableFn::JsonEach => "json_each",
+            TableFn::JsonTree => "json_tree",
+            TableFn::Series => "generate_series",
+        }
+    }
+
+    /// Its columns; a series' one column takes the name of the FROM item's alias
+    /// when it has one, as in PostgreSQL (`FROM generate_series(1, 3) AS n`).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            TableFn::Series => &["value"],
+            _ => &JSON_TABLE_COLUMNS,
+        }
+    }
+
+    /// The fewest and most arguments it takes.
+    pub fn arity(self) -> (usize, usize) {
+        match self {
+            TableFn::Series => (2, 3),
+            _ => (1, 2),
+        }
+    }
+}
 
 /// Aggregate functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -53,7 +53,7 @@ pub enum Source {
     /// arguments may read the row of the tables before it in FROM (column `c` of that
     /// row): joined to them, it is worked out again for each of their rows.
     JsonTable {
-        tree: bool,
+        kind: TableFn,
         args: Vec<BExpr>,
         filter: Option<BExpr>,
         /// The columns the statement reads; the others are left NULL. `None`: all.

@@ -97,6 +97,7 @@ fn source_types(source: &Source, state: &State) -> Types {
             left.extend(right);
             left
         }
+        Source::JsonTable { kind: crate::sql::plan::TableFn::Series, .. } => vec![Some(DataType::Integer)],
         Source::JsonTable { .. } => {
             // key, value, type, atom, id, parent, fullkey, path
             use DataType::{Integer, Text};
@@ -186,6 +187,7 @@ fn expr_type(
         }
         BExpr::Cast(_, ty) => known(*ty),
         BExpr::Subquery(plan, _) => select_types(plan, state).first().copied().flatten(),
+        BExpr::ArraySubquery(..) => Some(DataType::Text),
         BExpr::Func(f, args) => func_type(*f, args, &of),
     }
 }
@@ -239,6 +241,9 @@ fn func_type(f: Func, args: &[BExpr], of: &dyn Fn(&BExpr) -> Option<DataType>) -
         Func::Round => Some(Real),
         Func::Glob | Func::Like | Func::IsCategory | Func::RegexpLike | Func::PgVisible => Some(Boolean),
         Func::PgUser | Func::PgEncoding => Some(Text),
+        Func::Catalog(f) if f.returns_text() => Some(Text),
+        Func::Catalog(f) if f.is_boolean() => Some(Boolean),
+        Func::Catalog(_) => Some(Integer),
         Func::Iif => {
             let (a, b) = (of(args.get(1)?)?, of(args.get(2)?)?);
             (a == b).then_some(a)

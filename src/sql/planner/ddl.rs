@@ -142,6 +142,7 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
             offset: 0,
             hidden: Vec::new(),
             rowid: None,
+            types: Vec::new(),
         }],
         expiry: None,
     };

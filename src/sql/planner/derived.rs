@@ -17,6 +17,7 @@ pub(in crate::sql) fn schema_scope(schema: &TableSchema) -> Scope {
             offset: 0,
             hidden: Vec::new(),
             rowid: schema.integer_key(),
+            types: schema.columns.iter().map(|c| c.ty).collect(),
         }],
         expiry: None,
     }
@@ -44,9 +45,11 @@ pub fn bind_kept_sql(sql: &str, schema: &TableSchema, what: &'static str) -> Res
 fn check_kept(e: &BExpr, what: &str) -> Result<()> {
     let refuse = |thing: &str| Err(Error::invalid(format!("{thing} prohibited in {what}")));
     match e {
-        BExpr::Subquery(..) | BExpr::Exists(..) | BExpr::InSubquery { .. } | BExpr::Outer { .. } => {
-            return refuse("subqueries")
-        }
+        BExpr::Subquery(..)
+        | BExpr::ArraySubquery(..)
+        | BExpr::Exists(..)
+        | BExpr::InSubquery { .. }
+        | BExpr::Outer { .. } => return refuse("subqueries"),
         BExpr::Param(_) => return refuse("parameters"),
         BExpr::Agg(_) => return refuse("aggregate functions"),
         BExpr::Func(f, args) if varies(f, args) => return refuse("non-deterministic functions"),

@@ -310,6 +310,7 @@ fn plan_upsert_update(
         columns,
         offset: schema.columns.len(),
         rowid: schema.integer_key(),
+        types: schema.columns.iter().map(|c| c.ty).collect(),
     });
     let nest = Some(Nesting { planner: cx, outer: &[] });
     let mut binder = Binder::new(&both, "not allowed in ON CONFLICT DO UPDATE").nested(nest);

@@ -236,6 +236,7 @@ pub(in crate::sql) fn table_scope(state: &State, name: &str, alias: Option<&Stri
             offset: 0,
             hidden: Vec::new(),
             rowid: schema.integer_key(),
+            types: schema.columns.iter().map(|c| c.ty).collect(),
         }],
         expiry: None,
     };
