@@ -54,4 +54,4 @@ pub use storage::time::{format_timestamp, parse_timestamp};
 pub use storage::value::format_real;
 pub use storage::{DataType, Value};
 pub use txn::export;
-pub use txn::{Database, Description, Exported, Outcome, Prepared, Session, SnapshotInfo, DEFAULT_HISTORY};
+pub use txn::{Database, Description, Exported, Outcome, Prepared, RowStream, Session, SnapshotInfo, DEFAULT_HISTORY};

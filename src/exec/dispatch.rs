@@ -94,6 +94,22 @@ pub fn query(plan: &SelectPlan, state: &State, ctx: Ctx) -> Result<ResultSet> {
     Ok(rows)
 }
 
+/// Runs a SELECT that writes nothing, handing its rows to `f` as they are made (see
+/// [`select::for_each_result_row`]).
+pub fn query_each(
+    plan: &SelectPlan,
+    state: &State,
+    ctx: Ctx,
+    f: &mut dyn FnMut(Vec<Value>) -> Result<bool>,
+) -> Result<()> {
+    let sub = eval::SubState::default();
+    select::for_each_result_row(plan, state, &Ctx { state: Some(state), sub: Some(&sub), ..ctx }, f)?;
+    if !sub.take_messages().is_empty() {
+        return Err(crate::error::Error::invalid("write_message() ran in a statement planned as a read"));
+    }
+    Ok(())
+}
+
 /// Runs a plan; a read hands the state back (a SELECT that writes messages needs it).
 fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> {
     let written = |w: Written, verb| Ok((Output::Written(w, verb), None));

@@ -69,6 +69,18 @@ impl Counters {
         Counters { session, ..Counters::default() }
     }
 
+    /// A copy, for a statement that runs away from the session (a streamed read).
+    pub fn snapshot(&self) -> Counters {
+        Counters {
+            last_rowid: Cell::new(self.last_rowid.get()),
+            pending_rowid: Cell::new(None),
+            changes: Cell::new(self.changes.get()),
+            total: Cell::new(self.total.get()),
+            stopped: Cell::new(None),
+            session: self.session,
+        }
+    }
+
     /// The session's number.
     pub fn session_id(&self) -> i64 {
         self.session

@@ -42,7 +42,7 @@ mod window;
 pub mod write;
 
 pub(crate) use dispatch::ensure_stack;
-pub use dispatch::{eval_constant, execute, query, Output};
+pub use dispatch::{eval_constant, execute, query, query_each, Output};
 pub use eval::{Counters, Ctx, MAX_CTE_ROWS, MAX_LENGTH};
 pub use foreign::MAX_ACTION_DEPTH;
 pub use result::{FromValue, ResultSet};

@@ -454,11 +454,15 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
     let in_order = plan.order_by.is_empty() || plan.ordered;
     let plain = !plan.distinct && plan.aggregate.is_none() && plan.compound.is_empty() && plan.windows.is_empty();
     if plain && in_order {
-        return Ok(ResultSet {
-            json: plan.json,
-            columns: plan.columns.clone(),
-            rows: rows_in_order(plan, state, ctx, offset, limit)?,
-        });
+        // Each row goes straight into the result, the scan stops at the limit, and the
+        // rows OFFSET skips are not worked out at all (as in SQLite, where an error in a
+        // skipped row's output is never raised).
+        let mut rows = Vec::new();
+        for_each_result_row(plan, state, ctx, &mut |row| {
+            rows.push(row);
+            Ok(true)
+        })?;
+        return Ok(ResultSet { json: plan.json, columns: plan.columns.clone(), rows });
     }
     let keep = match limit {
         Some(l) if plain => Keep::Best(offset.saturating_add(l)),
@@ -483,31 +487,41 @@ pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultS
     Ok(ResultSet { json: plan.json, columns: plan.columns.clone(), rows: rows.map(|r| r.values).collect() })
 }
 
-/// The rows of a plain select (no aggregate, DISTINCT or compound) that arrive in
-/// their final order: each goes straight into the result, the scan stops at the limit,
-/// and the rows OFFSET skips are not worked out at all (as in SQLite, where an error
-/// in a skipped row's output is never raised).
-fn rows_in_order(
+/// Hands the rows of a select to `f` one at a time, until `f` says stop: a plain
+/// select whose rows arrive in their final order is never held whole (a scan streams
+/// through), any other is worked out first (a sort or an aggregate needs every row).
+pub fn for_each_result_row(
     plan: &SelectPlan,
     state: &State,
     ctx: &Ctx,
-    offset: usize,
-    limit: Option<usize>,
-) -> Result<Vec<Vec<Value>>> {
-    let mut rows = Vec::new();
-    if limit == Some(0) {
-        return Ok(rows);
+    f: &mut dyn FnMut(Vec<Value>) -> Result<bool>,
+) -> Result<()> {
+    let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?.filter(|l| *l >= 0).map(|l| l as usize);
+    let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0).max(0) as usize;
+    let in_order = plan.order_by.is_empty() || plan.ordered;
+    let plain = !plan.distinct && plan.aggregate.is_none() && plan.compound.is_empty() && plan.windows.is_empty();
+    if !(plain && in_order) {
+        for row in run_select(plan, state, ctx)?.rows {
+            if !f(row)? {
+                break;
+            }
+        }
+        return Ok(());
     }
-    let mut skip = offset;
+    if limit == Some(0) {
+        return Ok(());
+    }
+    let (mut skip, mut sent) = (offset, 0usize);
     for_each_row(plan, state, ctx, None, |row| {
         if skip > 0 {
             skip -= 1;
             return Ok(true);
         }
-        rows.push(out_values(plan, &Env { row: &row, aggs: &[], ctx })?);
-        Ok(limit.is_none_or(|l| rows.len() < l))
+        let values = out_values(plan, &Env { row: &row, aggs: &[], ctx })?;
+        sent += 1;
+        Ok(f(values)? && limit.is_none_or(|l| sent < l))
     })?;
-    Ok(rows)
+    Ok(())
 }
 
 /// The rows of a compound SELECT before ORDER BY: each part's rows combined with the

@@ -8,6 +8,7 @@
 //! - `answer` — a statement's outcome as rows or a command tag
 //! - `wire` — values on the wire, in text and binary formats
 //! - `sqlstate` — errors as PostgreSQL's SQLSTATEs
+//! - `stream` — big results made as the client reads them
 //! - `dialect` — SET, SHOW and RESET of session settings
 //! - `auth` — the users file and SCRAM-SHA-256 passwords
 //! - `tls` — TLS from a certificate and key
@@ -18,6 +19,7 @@ mod dialect;
 mod parse;
 mod pg;
 mod sqlstate;
+mod stream;
 mod tls;
 mod wire;
 

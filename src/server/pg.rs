@@ -118,6 +118,34 @@ impl Connection {
         }
     }
 
+    /// A read fetched in parts (`max_rows` > 0) streamed as the client takes its rows;
+    /// `None` for anything else, which runs whole. A bad parameter is left for the
+    /// usual path to report.
+    fn stream(&self, portal: &Portal<Statement>, max_rows: usize) -> Option<Response> {
+        let Kind::Amber { prepared, columns: Some(columns), .. } = &portal.statement.statement.kind else {
+            return None;
+        };
+        if max_rows == 0 || prepared.is_write() || lock(&self.state).failed {
+            return None;
+        }
+        let params = portal_params(portal).ok()?;
+        let rows = lock(&self.session).stream_prepared(prepared, &params)?;
+        // An error while rows are made fails the transaction, as any statement's does.
+        let (session, state) = (self.session.clone(), self.state.clone());
+        let on_error = Arc::new(move || {
+            if lock(&session).in_transaction() {
+                lock(&state).failed = true;
+            }
+        });
+        Some(super::stream::streamed(
+            rows,
+            &portal.statement.statement.sql,
+            columns,
+            &portal.result_column_format,
+            on_error,
+        ))
+    }
+
     /// Whether a statement is running (shutdown waits for it).
     pub(super) fn busy(&self) -> bool {
         self.busy.load(Ordering::Relaxed)
@@ -403,6 +431,19 @@ pub(super) fn user_error(e: Box<ErrorInfo>) -> PgWireError {
     PgWireError::UserError(e)
 }
 
+/// A portal's parameters, decoded by their described types.
+fn portal_params(portal: &Portal<Statement>) -> PgWireResult<Vec<Value>> {
+    let types = param_types(&portal.statement);
+    let mut params = Vec::with_capacity(portal.parameter_len());
+    for (i, bytes) in portal.parameters.iter().enumerate() {
+        let ty = types.get(i).cloned().unwrap_or(Type::TEXT);
+        let value = wire::decode_param(bytes.as_deref(), &ty, portal.parameter_format.is_binary(i))
+            .map_err(|m| user_error(Box::new(sqlstate::error("22P02", format!("parameter ${}: {m}", i + 1)))))?;
+        params.push(value);
+    }
+    Ok(params)
+}
+
 /// The refusal of a statement in a failed transaction.
 fn aborted() -> Box<ErrorInfo> {
     Box::new(sqlstate::error(
@@ -556,7 +597,10 @@ impl ExtendedQueryHandler for Connection {
         let started = !matches!(&*portal.state().lock().await, PortalExecutionState::Initial);
         let mut fetch = started;
         if !started {
-            let out = ExtendedQueryHandler::do_query(self, client, &portal, max_rows).await;
+            let out = match self.stream(&portal, max_rows) {
+                Some(streamed) => Ok(streamed),
+                None => ExtendedQueryHandler::do_query(self, client, &portal, max_rows).await,
+            };
             client.set_state(PgWireConnectionState::ReadyForQuery);
             client.set_transaction_status(self.status());
             match out? {
@@ -660,16 +704,7 @@ impl ExtendedQueryHandler for Connection {
         match &stmt.kind {
             Kind::Dialect(command) => self.dialect(command).map_err(user_error),
             Kind::Amber { prepared, columns, .. } => {
-                let types = param_types(&portal.statement);
-                let mut params = Vec::with_capacity(portal.parameter_len());
-                for (i, bytes) in portal.parameters.iter().enumerate() {
-                    let ty = types.get(i).cloned().unwrap_or(Type::TEXT);
-                    let value = wire::decode_param(bytes.as_deref(), &ty, portal.parameter_format.is_binary(i))
-                        .map_err(|m| {
-                            user_error(Box::new(sqlstate::error("22P02", format!("parameter ${}: {m}", i + 1))))
-                        })?;
-                    params.push(value);
-                }
+                let params = portal_params(portal)?;
                 let out = self.run(&stmt.sql, Some(prepared), params).await.map_err(user_error)?;
                 Ok(respond(out, &stmt.sql, columns.as_deref(), &portal.result_column_format))
             }

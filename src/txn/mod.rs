@@ -24,7 +24,9 @@ mod database;
 pub mod export;
 mod rekey;
 mod session;
+mod stream;
 
 pub use catalog::Exported;
 pub use database::{Database, SnapshotInfo, DEFAULT_HISTORY};
 pub use session::{Description, Outcome, Prepared, Session};
+pub use stream::RowStream;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::database::Database;
+use super::stream::RowStream;
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{self, Counters, Ctx, Output, Read, ResultSet, Written};
 use crate::sql::ast::Control;
@@ -238,6 +239,32 @@ impl Session {
             self.keep(state, version);
         }
         rows_of(self.execute_prepared(p, params)?)
+    }
+
+    /// A prepared read whose rows are handed out as they are made, away from the
+    /// session: the stream reads the snapshot the statement would have read (the
+    /// transaction's own changes included) and holds no lock, so the session runs other
+    /// statements meanwhile. `None` for a statement that is no plain read (a write, or a
+    /// plan the schema has moved under): run it as usual.
+    pub fn stream_prepared(&mut self, p: &Prepared, params: &[Value]) -> Option<RowStream> {
+        let Plan::Select(select) = &*p.plan else { return None };
+        let (state, version) = self.take_snapshot();
+        if !self.fits(p, &state) {
+            self.keep(state, version);
+            return None;
+        }
+        self.interrupt.store(false, Ordering::Relaxed);
+        self.note_reads(|| select.read_tables());
+        self.keep(state.clone(), version);
+        Some(RowStream {
+            db: self.db.clone(),
+            plan: p.plan.clone(),
+            state,
+            version,
+            params: params.to_vec(),
+            interrupt: self.interrupt.clone(),
+            counters: self.counters.snapshot(),
+        })
     }
 
     /// Whether a prepared plan still holds for `state`: made against its schema, in
@@ -740,7 +767,7 @@ impl Txn {
 
 /// The context a session's statement runs in (the session's database and interrupt
 /// flag are borrowed alone, leaving its transaction free to change).
-fn context<'a>(
+pub(super) fn context<'a>(
     db: &'a Database,
     interrupt: &'a AtomicBool,
     counters: &'a Counters,

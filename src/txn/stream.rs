@@ -1,0 +1,50 @@
+//! A read whose rows are handed out as they are made, away from its session: what a
+//! server streams to a client that fetches a big result in parts.
+
+use std::cell::OnceCell;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use super::database::Database;
+use super::session::context;
+use crate::error::Result;
+use crate::exec::{self, Counters};
+use crate::sql::plan::Plan;
+use crate::storage::{State, Value};
+
+/// A read running away from its session (see [`Session::stream_prepared`]).
+pub struct RowStream {
+    pub(super) db: Database,
+    pub(super) plan: Arc<Plan>,
+    pub(super) state: State,
+    pub(super) version: u64,
+    pub(super) params: Vec<Value>,
+    pub(super) interrupt: Arc<AtomicBool>,
+    pub(super) counters: Counters,
+}
+
+impl std::fmt::Debug for RowStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowStream").field("version", &self.version).finish_non_exhaustive()
+    }
+}
+
+impl RowStream {
+    /// The result's column names.
+    pub fn columns(&self) -> Arc<[String]> {
+        match &*self.plan {
+            Plan::Select(s) => s.columns.clone(),
+            _ => Arc::from(Vec::new()),
+        }
+    }
+
+    /// Hands each row to `f` as it is made, until `f` returns false or the rows run
+    /// out; stops with `Interrupted` when the session's interrupt flag is raised.
+    pub fn run(self, f: &mut dyn FnMut(Vec<Value>) -> bool) -> Result<()> {
+        let Plan::Select(select) = &*self.plan else { return Ok(()) };
+        let now = OnceCell::new();
+        let clock = || self.db.now();
+        let ctx = context(&self.db, &self.interrupt, &self.counters, &self.params, &now, &clock, self.version);
+        exec::query_each(select, &self.state, ctx, &mut |row| Ok(f(row)))
+    }
+}
