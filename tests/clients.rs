@@ -114,11 +114,13 @@ SELECT * FROM town;
 CREATE INDEX city_area ON city (area);
 CREATE NAMESPACE geo;
 CREATE TABLE geo.river (name TEXT, km REAL);
+CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT, city INTEGER REFERENCES city (id) ON DELETE SET NULL);
 \dt
 \dn
 \di
 \d city
 \d city_area
+\d person
 \d geo.river
 \l
 \timing on

@@ -230,7 +230,7 @@ pub(super) fn join_rows(
 /// json_each(docs.body)`): the function is called for each left row and its rows
 /// joined to that row alone.
 fn lateral_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef) -> Result<bool>) -> Result<bool> {
-    let Source::JsonTable { kind, args, filter, reads } = &j.right else {
+    let Source::JsonTable { kind, ordinality, args, filter, reads } = &j.right else {
         unreachable!("only a table function's arguments read the left row")
     };
     let mut values = Vec::with_capacity(args.len());
@@ -243,15 +243,16 @@ fn lateral_rows(j: &JoinPlan, state: &State, ctx: &Ctx, f: &mut dyn FnMut(RowRef
         let mut matched = false;
         buf.clear();
         buf.extend(left.iter().cloned());
-        let more = json_table_rows((*kind, *reads), &values, filter.as_ref(), ctx, &mut buf, &mut |row| {
-            if let Some(on) = &j.on {
-                if !is_true(on, &Env { row, aggs: &[], ctx })? {
-                    return Ok(true);
+        let more =
+            json_table_rows((*kind, *reads, *ordinality), &values, filter.as_ref(), ctx, &mut buf, &mut |row| {
+                if let Some(on) = &j.on {
+                    if !is_true(on, &Env { row, aggs: &[], ctx })? {
+                        return Ok(true);
+                    }
                 }
-            }
-            matched = true;
-            emit_joined(j, row, ctx, f)
-        })?;
+                matched = true;
+                emit_joined(j, row, ctx, f)
+            })?;
         if !more {
             return Ok(false);
         }

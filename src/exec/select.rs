@@ -138,10 +138,12 @@ pub(super) fn source_rows(
                 f(RowRef::Stored(row))
             })
         }
-        Source::JsonTable { kind, args, filter, reads } => {
+        Source::JsonTable { kind, ordinality, args, filter, reads } => {
             let values = args.iter().map(|a| eval(a, &Env { row: &[], aggs: &[], ctx })).collect::<Result<Vec<_>>>()?;
             let mut row = Vec::with_capacity(crate::sql::plan::JSON_TABLE_COLUMNS.len());
-            json_table_rows((*kind, *reads), &values, filter.as_ref(), ctx, &mut row, &mut |row| f(RowRef::Built(row)))
+            json_table_rows((*kind, *reads, *ordinality), &values, filter.as_ref(), ctx, &mut row, &mut |row| {
+                f(RowRef::Built(row))
+            })
         }
         Source::Derived { plan, filter } => {
             for values in crate::storage::stack::grow(|| run_select(plan, state, ctx))?.rows {
@@ -192,15 +194,26 @@ pub(super) fn source_rows(
 /// The rows of `json_each` or `json_tree` for its arguments that `filter` (over the
 /// function's columns) keeps, each written into `out` after what it holds.
 pub(super) fn json_table_rows(
-    (kind, reads): (crate::sql::plan::TableFn, Option<Mask>),
+    (kind, reads, ordinality): (crate::sql::plan::TableFn, Option<Mask>, bool),
     args: &[Value],
     filter: Option<&crate::sql::plan::BExpr>,
     ctx: &Ctx,
     out: &mut Vec<Value>,
     f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
 ) -> Result<bool> {
+    use crate::sql::plan::TableFn;
     let prefix = out.len();
+    let mut number = 0i64;
     let mut keep = |row: &Vec<Value>| {
+        // WITH ORDINALITY: the row's number after its columns.
+        let numbered;
+        let row = if ordinality {
+            number += 1;
+            numbered = row.iter().cloned().chain([Value::Integer(number)]).collect::<Vec<_>>();
+            &numbered
+        } else {
+            row
+        };
         if let Some(cond) = filter {
             if !is_true(cond, &Env { row: &row[prefix..], aggs: &[], ctx })? {
                 return Ok(true);
@@ -208,8 +221,20 @@ pub(super) fn json_table_rows(
         }
         f(row)
     };
-    if kind == crate::sql::plan::TableFn::Series {
-        return series_rows(args, ctx, out, &mut keep);
+    match kind {
+        TableFn::Series => return series_rows(args, ctx, out, &mut keep),
+        // No partitions: a relation is its only ancestor.
+        TableFn::Ancestors => {
+            let relation = args.first().cloned().map(crate::sql::binder::numeric_affinity).unwrap_or(Value::Null);
+            if relation.is_null() {
+                return Ok(true);
+            }
+            out.push(relation);
+            let more = keep(out)?;
+            out.truncate(prefix);
+            return Ok(more);
+        }
+        TableFn::JsonEach | TableFn::JsonTree => {}
     }
     super::json::table_rows(kind == crate::sql::plan::TableFn::JsonTree, args, reads, ctx, out, &mut keep)
 }
@@ -341,7 +366,7 @@ fn source_width(source: &Source, state: &State, ctx: &Ctx) -> Result<usize> {
         Source::Cte { cte, .. } => cte.columns.len(),
         Source::Working { width, .. } => *width,
         Source::Messages { .. } => crate::sql::plan::MESSAGE_COLUMNS.len(),
-        Source::JsonTable { kind, .. } => kind.columns().len(),
+        Source::JsonTable { kind, ordinality, .. } => kind.columns().len() + usize::from(*ordinality),
         Source::Scan { table, as_of: None, .. } => state.table_or_err(table)?.schema.columns.len(),
         Source::Scan { table, as_of: Some(at), .. } => past_state(ctx, at)?.table_or_err(table)?.schema.columns.len(),
     })

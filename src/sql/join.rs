@@ -116,10 +116,22 @@ pub fn from_items(
             if let (TableFn::Series, Some(alias)) = (kind, &t.alias) {
                 columns = vec![alias.clone()];
             }
+            if t.ordinality {
+                columns.push("ordinality".to_string());
+            }
+            name_columns(&mut columns, t)?;
             return Ok((stand_in(kind.name(), columns), None));
         }
+        if t.ordinality {
+            return Err(Error::invalid(format!(
+                "WITH ORDINALITY numbers the rows of json_each, json_tree, generate_series and \
+                 pg_partition_ancestors, not of {}",
+                t.name
+            )));
+        }
         if t.function.is_some() {
-            let columns = MESSAGE_COLUMNS.iter().map(|c| c.to_string()).collect();
+            let mut columns: Vec<String> = MESSAGE_COLUMNS.iter().map(|c| c.to_string()).collect();
+            name_columns(&mut columns, t)?;
             return Ok((stand_in(&t.name.to_ascii_lowercase(), columns), None));
         }
         if let Some(q) = &t.subquery {
@@ -225,6 +237,22 @@ fn listing_query(listing: Listing) -> Select {
             ..select(vec![Value::Null; listing.columns.len()])
         },
     }
+}
+
+/// Renames a table function's first columns as `AS alias (a, b)` names them.
+fn name_columns(columns: &mut [String], t: &TableRef) -> Result<()> {
+    if t.columns.len() > columns.len() {
+        return Err(Error::invalid(format!(
+            "{} has {} columns but {} names are given",
+            t.name,
+            columns.len(),
+            t.columns.len()
+        )));
+    }
+    for (c, name) in columns.iter_mut().zip(&t.columns) {
+        c.clone_from(name);
+    }
+    Ok(())
 }
 
 /// The table function a FROM item calls, if it calls `json_each`, `json_tree` or
@@ -528,7 +556,8 @@ fn join_in_order(
             None => {}
         }
         if let (Some(kind), Some(args)) = (items[i].json, &json[i]) {
-            return Source::JsonTable { kind, args: args.clone(), filter: local, reads: None };
+            let ordinality = items[i].tref.ordinality;
+            return Source::JsonTable { kind, ordinality, args: args.clone(), filter: local, reads: None };
         }
         if let Some((read, args)) = &items[i].function {
             let as_of = items[i].tref.as_of.clone();

@@ -45,3 +45,10 @@ SELECT 'item'::regclass, 'item'::regclass::regclass, 'public.item_pkey'::regclas
 SELECT 'nosuch'::regclass;
 SELECT 20::regtype, 'public'::regnamespace::regnamespace;
 SELECT pg_backend_pid() > 0;
+-- Table functions number their rows WITH ORDINALITY and take names for their columns.
+SELECT * FROM generate_series(5, 7) WITH ORDINALITY AS g(n, i);
+SELECT key, value, ordinality FROM json_each('["a","b"]') WITH ORDINALITY;
+SELECT k, v FROM json_each('{"x":1}') AS j(k, v);
+SELECT * FROM pg_partition_ancestors('item'::regclass) WITH ORDINALITY AS a(relid, depth);
+SELECT * FROM generate_series(1, 2) AS g(a, b);
+SELECT * FROM item WITH ORDINALITY;

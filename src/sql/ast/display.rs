@@ -23,11 +23,18 @@ impl fmt::Display for TableRef {
             (None, Some(args)) => write!(f, "{}({})", quote_ident(&self.name), comma(args))?,
             (None, None) => f.write_str(&quote_ident(&self.name))?,
         }
+        if self.ordinality {
+            f.write_str(" WITH ORDINALITY")?;
+        }
         if let Some(at) = &self.as_of {
             write!(f, " AS OF {at}")?;
         }
         if let Some(a) = &self.alias {
             write!(f, " AS {}", quote_ident(a))?;
+        }
+        if !self.columns.is_empty() {
+            let names: Vec<String> = self.columns.iter().map(|c| quote_ident(c)).collect();
+            write!(f, " ({})", names.join(", "))?;
         }
         Ok(())
     }

@@ -249,6 +249,10 @@ pub struct TableRef {
     pub as_of: Option<AsOf>,
     /// `FROM name(args)`: the rows a table-valued function returns (message reads).
     pub function: Option<Vec<Expr>>,
+    /// `WITH ORDINALITY`: the function's rows numbered from 1 in a last column.
+    pub ordinality: bool,
+    /// `AS alias (a, b)`: names for the function's columns, first to last.
+    pub columns: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

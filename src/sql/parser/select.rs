@@ -327,6 +327,11 @@ pub(super) fn table_ref(parser: &Builder, p: Pair<Rule>) -> Result<TableRef> {
     for q in parts {
         match q.as_rule() {
             Rule::as_of => table.as_of = Some(as_of(q)?),
+            Rule::ordinality => table.ordinality = true,
+            Rule::column_names => {
+                table.columns =
+                    q.into_inner().filter(|c| c.as_rule() == Rule::ident).map(|c| unquote_ident(c.as_str())).collect();
+            }
             // Index hints only steer SQLite's planner; AmberDB's choice stands.
             Rule::index_hint => {}
             _ => table.alias = Some(alias_name(q)),

@@ -233,6 +233,17 @@ pub fn system_table(name: &str, state: &State) -> Option<Listing> {
                             ("i", BTREE_AM, index.table.rows.len() as f64, index.columns.len(), false, 0)
                         }
                     };
+                    // PostgreSQL keeps foreign keys as triggers: psql looks for them
+                    // only where a table has some.
+                    let has_triggers = match r {
+                        Relation::Table { table, .. } => {
+                            !table.schema.foreign_keys.is_empty()
+                                || state.tables().any(|t| {
+                                    t.schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(table.name()))
+                                })
+                        }
+                        _ => false,
+                    };
                     vec![
                         Value::Integer(r.oid()),
                         text(r.name()),
@@ -246,7 +257,7 @@ pub fn system_table(name: &str, state: &State) -> Option<Listing> {
                         Value::Integer(natts as i64),
                         Value::Integer(nchecks),
                         Value::Boolean(false),
-                        Value::Boolean(false),
+                        Value::Boolean(has_triggers),
                         Value::Boolean(false),
                         Value::Boolean(false),
                         Value::Boolean(false),

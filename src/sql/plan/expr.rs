@@ -512,11 +512,13 @@ pub enum TableFn {
     JsonTree,
     /// `generate_series(start, stop[, step])`: the integers from start to stop.
     Series,
+    /// `pg_partition_ancestors(relation)`: with no partitions, the relation itself.
+    Ancestors,
 }
 
 impl TableFn {
     pub fn by_name(name: &str) -> Option<TableFn> {
-        [TableFn::JsonEach, TableFn::JsonTree, TableFn::Series]
+        [TableFn::JsonEach, TableFn::JsonTree, TableFn::Series, TableFn::Ancestors]
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(name))
     }
@@ -526,6 +528,7 @@ impl TableFn {
             TableFn::JsonEach => "json_each",
             TableFn::JsonTree => "json_tree",
             TableFn::Series => "generate_series",
+            TableFn::Ancestors => "pg_partition_ancestors",
         }
     }
 
@@ -534,6 +537,7 @@ impl TableFn {
     pub fn columns(self) -> &'static [&'static str] {
         match self {
             TableFn::Series => &["value"],
+            TableFn::Ancestors => &["relid"],
             _ => &JSON_TABLE_COLUMNS,
         }
     }
@@ -542,6 +546,7 @@ impl TableFn {
     pub fn arity(self) -> (usize, usize) {
         match self {
             TableFn::Series => (2, 3),
+            TableFn::Ancestors => (1, 1),
             _ => (1, 2),
         }
     }

@@ -54,6 +54,8 @@ pub enum Source {
     /// row): joined to them, it is worked out again for each of their rows.
     JsonTable {
         kind: TableFn,
+        /// `WITH ORDINALITY`: a last column numbering the rows from 1.
+        ordinality: bool,
         args: Vec<BExpr>,
         filter: Option<BExpr>,
         /// The columns the statement reads; the others are left NULL. `None`: all.

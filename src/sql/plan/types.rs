@@ -97,11 +97,20 @@ fn source_types(source: &Source, state: &State) -> Types {
             left.extend(right);
             left
         }
-        Source::JsonTable { kind: crate::sql::plan::TableFn::Series, .. } => vec![Some(DataType::Integer)],
-        Source::JsonTable { .. } => {
-            // key, value, type, atom, id, parent, fullkey, path
+        Source::JsonTable { kind, ordinality, .. } => {
+            use crate::sql::plan::TableFn;
             use DataType::{Integer, Text};
-            vec![None, None, Some(Text), None, Some(Integer), Some(Integer), Some(Text), Some(Text)]
+            let mut types = match kind {
+                TableFn::Series | TableFn::Ancestors => vec![Some(Integer)],
+                // key, value, type, atom, id, parent, fullkey, path
+                TableFn::JsonEach | TableFn::JsonTree => {
+                    vec![None, None, Some(Text), None, Some(Integer), Some(Integer), Some(Text), Some(Text)]
+                }
+            };
+            if *ordinality {
+                types.push(Some(Integer));
+            }
+            types
         }
         Source::Reorder { source, columns } => {
             let inner = source_types(source, state);
