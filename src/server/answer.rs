@@ -45,16 +45,75 @@ pub(super) fn respond(
 }
 
 /// The command tag of a statement that returns rows, before its count: a write with
-/// RETURNING is tagged as the write (`INSERT 0 n`), anything else as a SELECT.
+/// RETURNING is tagged as the write (`INSERT 0 n`), after a WITH clause too, anything
+/// else as a SELECT.
 fn rows_tag(sql: &str) -> &'static str {
-    // (WITH … INSERT: the verb after the CTEs is not looked for.)
-    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
-    match first.to_ascii_lowercase().as_str() {
+    match main_verb(sql).as_str() {
         "insert" | "replace" => "INSERT 0",
         "update" => "UPDATE",
         "delete" => "DELETE",
         _ => "SELECT",
     }
+}
+
+/// The statement's verb, lower case: its first word, or after `WITH …` the first of
+/// SELECT, INSERT, UPDATE, DELETE, REPLACE or VALUES outside the CTEs' parentheses
+/// (quotes and comments skipped).
+fn main_verb(sql: &str) -> String {
+    let mut words = Vec::new();
+    let (mut depth, mut word) = (0usize, String::new());
+    let mut chars = sql.chars().peekable();
+    let flush = |word: &mut String, depth: usize, words: &mut Vec<String>| {
+        if !word.is_empty() && depth == 0 {
+            words.push(word.to_ascii_lowercase());
+        }
+        word.clear();
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            'a'..='z' | 'A'..='Z' | '_' | '0'..='9' => {
+                word.push(c);
+                continue;
+            }
+            '\'' | '"' | '`' => {
+                flush(&mut word, depth, &mut words);
+                for d in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                flush(&mut word, depth, &mut words);
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' => {
+                flush(&mut word, depth, &mut words);
+                depth += 1;
+            }
+            ')' => {
+                flush(&mut word, depth, &mut words);
+                depth = depth.saturating_sub(1);
+            }
+            _ => flush(&mut word, depth, &mut words),
+        }
+        if words.first().is_some_and(|w| w != "with") {
+            break;
+        }
+        if let Some(verb) = words
+            .iter()
+            .skip(1)
+            .find(|w| ["select", "insert", "update", "delete", "replace", "values"].contains(&w.as_str()))
+        {
+            return verb.clone();
+        }
+    }
+    flush(&mut word, depth, &mut words);
+    words.into_iter().next().unwrap_or_default()
 }
 
 /// Rows as the protocol streams them: each encoded when the client is sent it, so a
@@ -69,4 +128,26 @@ pub(super) fn rows_response(fields: Arc<Vec<FieldInfo>>, rows: Vec<Vec<Value>>, 
     let mut response = QueryResponse::new(fields, encoded);
     response.set_command_tag(tag);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_with_returning_are_tagged_as_writes_after_ctes_too() {
+        assert_eq!(rows_tag("INSERT INTO t VALUES (1) RETURNING *"), "INSERT 0");
+        assert_eq!(rows_tag("  update t SET a = 1 RETURNING a"), "UPDATE");
+        assert_eq!(rows_tag("SELECT 1"), "SELECT");
+        assert_eq!(rows_tag("WITH x AS (SELECT 1 AS a) INSERT INTO t SELECT a FROM x RETURNING a"), "INSERT 0");
+        assert_eq!(
+            rows_tag(
+                "WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM x WHERE n < 3), \
+                      y AS (SELECT 'delete (' AS s) DELETE FROM t WHERE a IN (SELECT n FROM x) RETURNING a"
+            ),
+            "DELETE"
+        );
+        assert_eq!(rows_tag("WITH x AS (DELETE FROM t RETURNING a) SELECT * FROM x"), "SELECT");
+        assert_eq!(rows_tag("WITH x AS MATERIALIZED (SELECT 1) -- update\n UPDATE t SET a = 2 RETURNING a"), "UPDATE");
+    }
 }

@@ -194,7 +194,9 @@ pub fn store_as(v: Value, ty: DataType) -> Option<Value> {
         (DataType::Timestamp, Value::Text(t)) => time::parse_timestamp(&t).map(Value::Timestamp),
         (DataType::Timestamp, _) => None,
         // A document as it was written; a number or a boolean is a document too.
-        (DataType::Json, Value::Text(t)) => Json::is_valid(&t).then_some(Value::Text(t)),
+        // JSON5 is stored as the JSON it means.
+        (DataType::Json, Value::Text(t)) if Json::is_valid(&t) => Some(Value::Text(t)),
+        (DataType::Json, Value::Text(t)) => Json::parse(&t).ok().map(|j| Value::text(&j.text())),
         (DataType::Json, Value::Integer(i)) => Some(Value::text(&i.to_string())),
         (DataType::Json, Value::Real(r)) if r.is_finite() => Some(Value::text(&format_real(r))),
         (DataType::Json, Value::Boolean(b)) => Some(Value::text(if b { "true" } else { "false" })),

@@ -33,7 +33,7 @@ const MAX_DEPTH: usize = 1000;
 impl Json {
     /// Parses a whole text (whitespace around it allowed).
     pub fn parse(text: &str) -> std::result::Result<Json, Malformed> {
-        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: true };
+        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: true, json5: true };
         p.ws();
         let v = p.value()?;
         p.ws();
@@ -44,9 +44,18 @@ impl Json {
         Ok(v)
     }
 
-    /// Whether a whole text is JSON, checked without building it.
+    /// Whether a whole text is RFC 8259 JSON, checked without building it.
     pub fn is_valid(text: &str) -> bool {
-        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: false };
+        Json::check(text, false)
+    }
+
+    /// Whether a whole text is JSON5 (RFC 8259 JSON included).
+    pub fn is_valid_json5(text: &str) -> bool {
+        Json::check(text, true)
+    }
+
+    fn check(text: &str, json5: bool) -> bool {
+        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: false, json5 };
         p.ws();
         let ok = p.value().is_ok();
         p.ws();
@@ -247,6 +256,10 @@ struct Parser<'a> {
     /// Whether values are built; when not, the text is only checked (and each value
     /// read is `Json::Null`), which allocates nothing.
     build: bool,
+    /// Whether JSON5 is read too (comments, trailing commas, unquoted keys, single
+    /// quotes, hexadecimal, `.5`, `Infinity`, …), as SQLite's functions read it; what is
+    /// built from it is canonical JSON.
+    json5: bool,
 }
 
 /// One step of a path to seek in a document's text: an object's label (its first
@@ -267,14 +280,30 @@ impl Json {
         path: &[Seek],
         key_matches: &dyn Fn(&str, &str) -> bool,
     ) -> std::result::Result<Option<Json>, Malformed> {
-        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: false };
+        let mut p = Parser { b: text.as_bytes(), at: 0, depth: 0, build: false, json5: false };
         let mut found = None;
         p.ws();
         let sought = p.seek(path, key_matches, &mut found);
         p.ws();
         if sought.is_err() || p.at != p.b.len() {
-            // The error where the full parser puts it.
-            return Json::parse(text).map(|_| None);
+            // JSON5 (read whole, then followed), or the error where the full parser
+            // puts it.
+            let doc = Json::parse(text)?;
+            let mut at = &doc;
+            for step in path {
+                let next = match (at, step) {
+                    (Json::Object(members), Seek::Key(key)) => {
+                        members.iter().find(|(k, _)| key_matches(k, key)).map(|(_, v)| v)
+                    }
+                    (Json::Array(items), Seek::Index(i)) => items.get(*i),
+                    _ => None,
+                };
+                match next {
+                    Some(v) => at = v,
+                    None => return Ok(None),
+                }
+            }
+            return Ok(Some(at.clone()));
         }
         Ok(found)
     }
@@ -354,6 +383,12 @@ impl Parser<'_> {
             Some(b',') => {
                 self.at += 1;
                 self.ws();
+                // JSON5: a comma may end the list.
+                if self.json5 && self.b.get(self.at) == Some(&end) {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(false);
+                }
                 Ok(true)
             }
             Some(&c) if c == end => {
@@ -366,8 +401,28 @@ impl Parser<'_> {
     }
 
     fn ws(&mut self) {
-        while self.at < self.b.len() && matches!(self.b[self.at], b' ' | b'\t' | b'\n' | b'\r') {
-            self.at += 1;
+        loop {
+            while self.at < self.b.len() && matches!(self.b[self.at], b' ' | b'\t' | b'\n' | b'\r') {
+                self.at += 1;
+            }
+            if !self.json5 {
+                return;
+            }
+            // JSON5: comments, and more kinds of white space.
+            let rest = &self.b[self.at..];
+            if rest.starts_with(b"//") {
+                self.at += rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+            } else if rest.starts_with(b"/*") {
+                match rest[2..].windows(2).position(|w| w == b"*/") {
+                    Some(n) => self.at += n + 4,
+                    // An unclosed comment: left for the caller to find bad.
+                    None => return,
+                }
+            } else if let Some(n) = json5_space(rest) {
+                self.at += n;
+            } else {
+                return;
+            }
         }
     }
 
@@ -382,10 +437,12 @@ impl Parser<'_> {
             b'[' => self.array(),
             b'"' if !self.build => self.string_span().map(|_| Json::Null),
             b'"' => self.string().map(Json::Str),
+            b'\'' if self.json5 => self.string().map(Json::Str),
             b't' => self.word("true", Json::Bool(true)),
             b'f' => self.word("false", Json::Bool(false)),
-            b'n' => self.word("null", Json::Null),
+            b'n' if self.b[self.at..].starts_with(b"null") => self.word("null", Json::Null),
             b'-' | b'0'..=b'9' => self.number(),
+            b'+' | b'.' | b'I' | b'i' | b'N' | b'n' | b'Q' | b'q' | b'S' | b's' if self.json5 => self.number(),
             _ => Err(self.bad()),
         }
     }
@@ -438,10 +495,13 @@ impl Parser<'_> {
             return Ok(Json::Object(members));
         }
         loop {
-            if self.b.get(self.at) != Some(&b'"') {
-                return Err(self.bad());
-            }
-            let key = if self.build { self.string()? } else { self.string_span().map(|_| String::new())? };
+            let key = match self.b.get(self.at) {
+                Some(b'"') if !self.build => self.string_span().map(|_| String::new())?,
+                Some(b'"') => self.string()?,
+                Some(b'\'') if self.json5 => self.string()?,
+                Some(_) if self.json5 => self.identifier()?,
+                _ => return Err(self.bad()),
+            };
             self.ws();
             if self.b.get(self.at) != Some(&b':') {
                 return Err(self.bad());
@@ -458,24 +518,120 @@ impl Parser<'_> {
         }
     }
 
-    /// A string's raw text between its quotes, its escapes checked.
+    /// A string's raw text between its quotes, its escapes checked; JSON5's (single
+    /// quotes, `\'`, `\v`, `\0`, `\xHH`, an escaped line break) written as JSON's.
     fn string(&mut self) -> std::result::Result<String, Malformed> {
+        let quote = self.b[self.at];
         let (start, end) = self.string_span()?;
         // The input is a `str` and the quotes are ASCII, so the slice is whole characters.
         let raw = std::str::from_utf8(&self.b[start..end]).map_err(|_| Malformed(start + 1))?;
-        Ok(raw.to_string())
+        if !self.json5 || (quote == b'"' && !raw.contains('\\')) {
+            return Ok(raw.to_string());
+        }
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => match chars.next() {
+                    Some('\'') => out.push('\''),
+                    Some('v') => out.push_str("\\u000b"),
+                    Some('0') => out.push_str("\\u0000"),
+                    Some('x') => {
+                        out.push_str("\\u00");
+                        out.extend(chars.by_ref().take(2));
+                    }
+                    Some('\r') if chars.peek() == Some(&'\n') => {
+                        chars.next();
+                    }
+                    Some('\r') => {}
+                    Some('\n' | '\u{2028}' | '\u{2029}') => {}
+                    Some(e) => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                    None => {}
+                },
+                c => out.push(c),
+            }
+        }
+        Ok(out)
+    }
+
+    /// JSON5: an object's key written without quotes, an identifier (letters, digits,
+    /// `$`, `_`, `\uXXXX`, not starting with a digit), kept as written.
+    fn identifier(&mut self) -> std::result::Result<String, Malformed> {
+        let start = self.at;
+        let text = std::str::from_utf8(&self.b[start..]).map_err(|_| self.bad())?;
+        let mut chars = text.char_indices().peekable();
+        let mut len = 0;
+        while let Some(&(i, c)) = chars.peek() {
+            let ok = match c {
+                '$' | '_' => true,
+                '\\' => {
+                    let hex = text
+                        .get(i + 1..i + 6)
+                        .filter(|h| h.starts_with('u') && h[1..].bytes().all(|b| b.is_ascii_hexdigit()));
+                    if hex.is_none() {
+                        self.at = start + i;
+                        return Err(self.bad());
+                    }
+                    for _ in 0..5 {
+                        chars.next();
+                    }
+                    true
+                }
+                c if c.is_alphabetic() => true,
+                c if c.is_alphanumeric() => i > 0,
+                _ => false,
+            };
+            if !ok {
+                break;
+            }
+            chars.next();
+            len = chars.peek().map_or(text.len(), |&(j, _)| j);
+        }
+        if len == 0 {
+            return Err(self.bad());
+        }
+        self.at = start + len;
+        Ok(text[..len].to_string())
     }
 
     /// Where a string's raw text starts and ends (past its quotes), its escapes checked.
     fn string_span(&mut self) -> std::result::Result<(usize, usize), Malformed> {
+        let quote = self.b[self.at];
         self.at += 1;
         let start = self.at;
         loop {
             let Some(&c) = self.b.get(self.at) else { return Err(self.bad()) };
             match c {
-                b'"' => break,
+                c if c == quote => break,
                 b'\\' => match self.b.get(self.at + 1) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.at += 2,
+                    Some(b'\'' | b'v' | b'\n') if self.json5 => self.at += 2,
+                    Some(b'0') if self.json5 && !self.b.get(self.at + 2).is_some_and(u8::is_ascii_digit) => {
+                        self.at += 2
+                    }
+                    Some(b'\r') if self.json5 => {
+                        self.at += if self.b.get(self.at + 2) == Some(&b'\n') { 3 } else { 2 };
+                    }
+                    Some(b'x') if self.json5 => {
+                        let hex = self.b.get(self.at + 2..self.at + 4).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+                        if hex.is_none() {
+                            self.at += 1;
+                            return Err(self.bad());
+                        }
+                        self.at += 4;
+                    }
+                    // U+2028 and U+2029 (E2 80 A8/A9) after a backslash: a line break.
+                    Some(0xE2)
+                        if self.json5
+                            && self.b.get(self.at + 2) == Some(&0x80)
+                            && matches!(self.b.get(self.at + 3), Some(0xA8 | 0xA9)) =>
+                    {
+                        self.at += 4
+                    }
                     Some(b'u') => {
                         let hex = self.b.get(self.at + 2..self.at + 6).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
                         if hex.is_none() {
@@ -498,6 +654,11 @@ impl Parser<'_> {
     }
 
     fn number(&mut self) -> std::result::Result<Json, Malformed> {
+        if self.json5 {
+            if let Some(v) = self.json5_number()? {
+                return Ok(v);
+            }
+        }
         let start = self.at;
         if self.b[self.at] == b'-' {
             self.at += 1;
@@ -537,6 +698,131 @@ impl Parser<'_> {
         let text = std::str::from_utf8(&self.b[start..self.at]).map_err(|_| Malformed(start + 1))?;
         Ok(Json::Num(text.to_string()))
     }
+
+    /// JSON5's numbers, as SQLite writes them back: `+1` is 1, `.5` 0.5, `5.` 5.0,
+    /// hexadecimal is decimal (9.0e999 past 64 bits), `Infinity` 9e999, `NaN` null.
+    /// `None` for a number JSON reads as it is.
+    fn json5_number(&mut self) -> std::result::Result<Option<Json>, Malformed> {
+        let start = self.at;
+        let rest = &self.b[start..];
+        let (sign, body) = match rest.first() {
+            Some(b'+') => ("", &rest[1..]),
+            Some(b'-') => ("-", &rest[1..]),
+            _ => ("", rest),
+        };
+        let signed = rest.len() - body.len();
+        let word = |w: &str| body.len() >= w.len() && body[..w.len()].eq_ignore_ascii_case(w.as_bytes());
+        let ends = |n: usize| !body.get(n).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
+        // Infinity and its kin, any case; NaN without a sign.
+        for (w, value) in
+            [("infinity", Some("9e999")), ("inf", Some("9e999")), ("qnan", None), ("snan", None), ("nan", None)]
+        {
+            if word(w) && ends(w.len()) {
+                if value.is_none() && signed > 0 {
+                    return Err(self.bad());
+                }
+                self.at += signed + w.len();
+                return Ok(Some(match value {
+                    Some(v) => Json::Num(format!("{sign}{v}")),
+                    None => Json::Null,
+                }));
+            }
+        }
+        if body.len() >= 2 && body[0] == b'0' && matches!(body[1], b'x' | b'X') {
+            let digits = body[2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            if digits == 0 {
+                self.at += signed + 1;
+                return Err(self.bad());
+            }
+            self.at += signed + 2 + digits;
+            let hex = std::str::from_utf8(&body[2..2 + digits]).unwrap_or("0");
+            let text = match u64::from_str_radix(hex.trim_start_matches('0'), 16) {
+                Ok(n) => format!("{sign}{n}"),
+                Err(_) if hex.trim_start_matches('0').is_empty() => format!("{sign}0"),
+                Err(_) => format!("{sign}9.0e999"),
+            };
+            return Ok(Some(Json::Num(text)));
+        }
+        // `+`, a leading or trailing point: read as JSON, then written as JSON.
+        let point_first = body.first() == Some(&b'.');
+        let int_digits = body.iter().take_while(|c| c.is_ascii_digit()).count();
+        let point_last = int_digits > 0
+            && body.get(int_digits) == Some(&b'.')
+            && !body.get(int_digits + 1).is_some_and(u8::is_ascii_digit);
+        if (signed == 0 || sign == "-") && !point_first && !point_last {
+            return Ok(None);
+        }
+        if !point_first && int_digits == 0 {
+            return Err(self.bad());
+        }
+        if int_digits > 1 && body[0] == b'0' {
+            self.at += signed + 1;
+            return Err(self.bad());
+        }
+        let mut text = String::from(sign);
+        if point_first {
+            text.push('0');
+        }
+        let mut i = 0;
+        while let Some(&c) = body.get(i) {
+            match c {
+                b'0'..=b'9' => text.push(c as char),
+                b'.' => {
+                    text.push('.');
+                    if !body.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                        if point_first {
+                            self.at += signed + i;
+                            return Err(self.bad());
+                        }
+                        text.push('0');
+                    }
+                }
+                b'e' | b'E' => {
+                    let at_e = i;
+                    text.push(c as char);
+                    i += 1;
+                    if let Some(&s @ (b'+' | b'-')) = body.get(i) {
+                        text.push(s as char);
+                        i += 1;
+                    }
+                    let n = body[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    if n == 0 {
+                        self.at += signed + at_e;
+                        return Err(self.bad());
+                    }
+                    text.push_str(std::str::from_utf8(&body[i..i + n]).unwrap_or(""));
+                    i += n;
+                    break;
+                }
+                _ => break,
+            }
+            i += 1;
+        }
+        self.at += signed + i;
+        Ok(Some(if self.build { Json::Num(text) } else { Json::Null }))
+    }
+}
+
+/// The length of the JSON5 white space (beyond JSON's) that `rest` starts with: vertical
+/// tab, form feed, no-break space, the line and paragraph separators, the byte order
+/// mark and the other Unicode spaces.
+fn json5_space(rest: &[u8]) -> Option<usize> {
+    match rest.first()? {
+        0x0b | 0x0c => return Some(1),
+        c if *c < 0x80 => return None,
+        _ => {}
+    }
+    let c = std::str::from_utf8(&rest[..rest.len().min(4)])
+        .ok()
+        .or_else(|| (1..4).rev().find_map(|n| std::str::from_utf8(rest.get(..n)?).ok()))?
+        .chars()
+        .next()?;
+    matches!(
+        c,
+        '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}'
+    )
+    .then(|| c.len_utf8())
 }
 
 #[cfg(test)]
@@ -553,7 +839,7 @@ mod tests {
     #[test]
     fn errors_name_the_first_bad_byte() {
         for (text, at) in
-            [("", 1), ("[1,]", 4), ("{\"a\" 1}", 6), ("01", 1), ("[01]", 3), ("[1] x", 1), ("\"\\q\"", 3), ("tru", 1)]
+            [("", 1), ("[1,,]", 4), ("{\"a\" 1}", 6), ("01", 1), ("[01]", 3), ("[1] x", 1), ("\"\\q\"", 3), ("tru", 1)]
         {
             assert_eq!(Json::parse(text).err().map(|m| m.0), Some(at), "{text}");
         }
@@ -562,6 +848,9 @@ mod tests {
         for text in ["", "[1,]", "[1] x", "\"\\q\"", &deep] {
             assert!(!Json::is_valid(text), "{text}");
         }
+        // JSON5 is read, and checked apart.
+        assert!(Json::is_valid_json5("[1,]") && Json::is_valid_json5("{a:0x1F, b:'c'}"));
+        assert_eq!(Json::parse("{a:0x1F, b:'c\"d', /* e */}").unwrap().text(), r#"{"a":31,"b":"c\"d"}"#);
         assert!(Json::is_valid(" {\"a\": [1, -2.5e3, \"x\\n\"]} "));
     }
 }

@@ -30,3 +30,12 @@ SELECT count(*) FROM orders;
 SELECT body ->> '$.customer.id' AS customer, json_group_array(id) AS ids, json_group_object(CAST(id AS TEXT), body -> '$.total') AS totals FROM orders GROUP BY 1 ORDER BY 1;
 SELECT json_object('orders', json_group_array(json_object('id', id, 'total', body ->> '$.total'))) FROM orders;
 SELECT id, json_group_array(id) OVER (ORDER BY id) AS so_far FROM orders;
+-- JSON5 is read as SQLite reads it and written back as JSON; json_valid wants flag 2 for it.
+SELECT json('{a:1, ''b'':[0x1F, .5, 5., +2, Infinity, NaN,], /* c */ "c":''it\''s''}');
+SELECT json_valid('{a:1}'), json_valid('{a:1}', 2), json_valid('[1]', 1), json_valid('[1]', 6);
+SELECT json_valid('{a:1}', 16);
+SELECT '{a:[1,2,],}' ->> '$.a[1]', json_extract('[-0x10]', '$[0]'), json_type('[Infinity]', '$[0]');
+CREATE TABLE conf (id INTEGER PRIMARY KEY, doc JSON);
+INSERT INTO conf VALUES (1, '{retries: 3, // more is slower
+  hosts: [''a'', ''b'',],}');
+SELECT doc FROM conf;

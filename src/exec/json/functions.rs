@@ -116,12 +116,23 @@ pub fn call(f: JsonFunc, json_args: u16, extracted: u16, args: &[Value], ctx: &C
             Some(j) => json_text(&j, ctx)?,
             None => Value::Null,
         },
-        JsonFunc::Valid => match &args[0] {
-            Value::Null => Value::Null,
-            Value::Text(t) => Value::Integer(i64::from(Json::is_valid(t))),
-            Value::Integer(_) | Value::Real(_) => Value::Integer(1),
-            _ => Value::Integer(0),
-        },
+        JsonFunc::Valid => {
+            // SQLite's flags: 1 RFC 8259 text (the default), 2 JSON5 text, 4 and 8 its
+            // binary JSONB, which AmberDB does not make (a blob is never valid).
+            let flags = match args.get(1) {
+                None => 1,
+                Some(Value::Null) => return Ok(Value::Null),
+                Some(Value::Integer(f @ 1..=15)) => *f,
+                Some(_) => return Err(Error::invalid("FLAGS parameter to json_valid() must be between 1 and 15")),
+            };
+            match &args[0] {
+                Value::Null => Value::Null,
+                Value::Text(t) if flags & 2 != 0 => Value::Integer(i64::from(Json::is_valid_json5(t))),
+                Value::Text(t) if flags & 1 != 0 => Value::Integer(i64::from(Json::is_valid(t))),
+                Value::Integer(_) | Value::Real(_) if flags & 3 != 0 => Value::Integer(1),
+                _ => Value::Integer(0),
+            }
+        }
         JsonFunc::ErrorPosition => match &args[0] {
             Value::Null => Value::Null,
             Value::Text(t) => Value::Integer(Json::parse(t).err().map_or(0, |m| m.0 as i64)),
