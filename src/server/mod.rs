@@ -5,6 +5,7 @@
 //!   and shutting down: refusing new connections, letting running statements finish,
 //!   closing the rest
 //! - `pg` — one connection: a session behind the simple and extended protocols
+//! - `startup` — a connection's start: password, process id, parameters
 //! - `answer` — a statement's outcome as rows or a command tag
 //! - `wire` — values on the wire, in text and binary formats
 //! - `sqlstate` — errors as PostgreSQL's SQLSTATEs
@@ -19,6 +20,7 @@ mod dialect;
 mod parse;
 mod pg;
 mod sqlstate;
+mod startup;
 mod stream;
 mod tls;
 mod wire;

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::{Sink, SinkExt, StreamExt};
-use pgwire::api::auth::mechanism::AuthMechanismFactory;
-use pgwire::api::auth::{self, AuthOutcome, StartupHandler};
+use pgwire::api::auth::StartupHandler;
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{
@@ -27,18 +26,14 @@ use pgwire::api::results::{
 };
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
-use pgwire::api::{
-    ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator, Type,
-    DEFAULT_NAME,
-};
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, Type, DEFAULT_NAME};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::data::{NoData, ParameterDescription, RowDescription};
 use pgwire::messages::extendedquery::{Bind, BindComplete, Describe, Execute, PortalSuspended, Sync as PgSync};
 use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
 use pgwire::messages::simplequery::Query;
-use pgwire::messages::startup::Authentication;
-use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use pgwire::messages::PgWireBackendMessage;
 
 use super::answer::{respond, rows_response};
 use super::dialect::{self, Command, Settings};
@@ -65,29 +60,29 @@ pub(super) enum Kind {
 }
 
 /// What a connection keeps besides its session.
-struct ConnState {
+pub(super) struct ConnState {
     /// An error ended the statement inside a transaction: statements are refused until
     /// it is rolled back.
     failed: bool,
-    settings: Settings,
+    pub(super) settings: Settings,
 }
 
 /// One client connection.
 pub struct Connection {
-    shared: Arc<Shared>,
-    peer: SocketAddr,
-    session: Arc<Mutex<Session>>,
-    interrupt: Arc<AtomicBool>,
-    state: Arc<Mutex<ConnState>>,
-    parser: Arc<Parser>,
-    busy: AtomicBool,
+    pub(super) shared: Arc<Shared>,
+    pub(super) peer: SocketAddr,
+    pub(super) session: Arc<Mutex<Session>>,
+    pub(super) interrupt: Arc<AtomicBool>,
+    pub(super) state: Arc<Mutex<ConnState>>,
+    pub(super) parser: Arc<Parser>,
+    pub(super) busy: AtomicBool,
     /// The last statement took less than [`QUICK`]: the next runs on this thread.
-    quick: AtomicBool,
+    pub(super) quick: AtomicBool,
     /// Raised when `statement_timeout` stopped the running statement.
-    timed_out: Arc<AtomicBool>,
-    pid: AtomicI32,
+    pub(super) timed_out: Arc<AtomicBool>,
+    pub(super) pid: AtomicI32,
     /// Set when the server is full or refuses this client: said at startup, then closed.
-    refuse: Option<(&'static str, String)>,
+    pub(super) refuse: Option<(&'static str, String)>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -742,95 +737,6 @@ impl ExtendedQueryHandler for Connection {
             Some(f) => DescribePortalResponse::new(f.to_vec()),
             None => DescribePortalResponse::no_data(),
         })
-    }
-}
-
-#[async_trait]
-impl StartupHandler for Connection {
-    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        let outcome = match message {
-            PgWireFrontendMessage::Startup(startup) => {
-                auth::protocol_negotiation(client, &startup).await?;
-                auth::save_startup_parameters_to_metadata(client, &startup);
-                if let Some((code, message)) = &self.refuse {
-                    let mut e = sqlstate::error(code, message.clone());
-                    e.severity = "FATAL".into();
-                    return Err(PgWireError::UserError(Box::new(e)));
-                }
-                let scram = match &self.shared.scram_tls {
-                    Some(plus) if client.is_secure() => Some(plus),
-                    _ => self.shared.scram.as_ref(),
-                };
-                match scram {
-                    Some(scram) => self.shared.driver.begin_authentication(client, scram.create()).await,
-                    None => Ok(AuthOutcome::Authenticated { identity: None, final_message: None }),
-                }
-            }
-            PgWireFrontendMessage::PasswordMessageFamily(message) => {
-                self.shared.driver.advance_authentication(client, message).await
-            }
-            _ => return Ok(()),
-        };
-        match outcome {
-            Ok(AuthOutcome::InProgress) => Ok(()),
-            Ok(AuthOutcome::Authenticated { final_message, .. }) => self.welcome(client, final_message).await,
-            Err(e) => {
-                let user = client.metadata().get("user").cloned().unwrap_or_default();
-                // PostgreSQL's words, which name the user.
-                let e = match e {
-                    PgWireError::InvalidPassword(_) => {
-                        let mut info =
-                            sqlstate::error("28P01", format!("password authentication failed for user \"{user}\""));
-                        info.severity = "FATAL".into();
-                        PgWireError::UserError(Box::new(info))
-                    }
-                    e => e,
-                };
-                if self.shared.log {
-                    eprintln!("amberdb serve: {}: refused {user}: {e}", self.peer);
-                }
-                Err(e)
-            }
-        }
-    }
-}
-
-impl Connection {
-    /// Completes the startup of a client who may connect: its process id and cancel
-    /// key, the server's parameters, ReadyForQuery.
-    async fn welcome<C>(&self, client: &mut C, final_message: Option<Authentication>) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        if let Some(message) = final_message {
-            client.send(PgWireBackendMessage::Authentication(message)).await?;
-        }
-        // The process id is the session's number, which `pg_backend_pid()` answers.
-        let (_, secret) = self.shared.pids.generate(client);
-        let pid = (lock(&self.session).id() % i64::from(i32::MAX)) as i32;
-        client.set_pid_and_secret_key(pid, secret.clone());
-        self.pid.store(pid, Ordering::Relaxed);
-        lock(&self.shared.cancels).insert(pid, (secret.to_bytes().to_vec(), self.interrupt.clone()));
-        if let Some(name) = client.metadata().get("application_name") {
-            lock(&self.state).settings.set("application_name", name).ok();
-        }
-        if self.shared.log {
-            let user = client.metadata().get("user").cloned().unwrap_or_default();
-            let database = client.metadata().get("database").cloned().unwrap_or_default();
-            let tls = if client.is_secure() { " over TLS" } else { "" };
-            eprintln!("amberdb serve: {} pid {pid}: connected as {user} to {database}{tls}", self.peer);
-        }
-        let mut parameters = auth::DefaultServerParameterProvider::default();
-        parameters.server_version = dialect::server_version();
-        parameters.time_zone = "UTC".into();
-        auth::finish_authentication(client, &parameters).await
     }
 }
 

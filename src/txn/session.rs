@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::database::Database;
-use super::stream::RowStream;
+use super::stream::{context, RowStream};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{self, Counters, Ctx, Output, Read, ResultSet, Written};
 use crate::sql::ast::Control;
@@ -762,34 +762,6 @@ impl Txn {
                 )),
             },
         }
-    }
-}
-
-/// The context a session's statement runs in (the session's database and interrupt
-/// flag are borrowed alone, leaving its transaction free to change).
-pub(super) fn context<'a>(
-    db: &'a Database,
-    interrupt: &'a AtomicBool,
-    counters: &'a Counters,
-    params: &'a [Value],
-    now: &'a OnceCell<i64>,
-    clock: &'a dyn Fn() -> i64,
-    version: u64,
-) -> Ctx<'a> {
-    Ctx {
-        params,
-        now,
-        clock: Some(clock),
-        interrupt: Some(interrupt),
-        version,
-        history: Some(db),
-        state: None,
-        sub: None,
-        firing: None,
-        triggers: Some(db.trigger_cache()),
-        max_length: db.max_length(),
-        max_cte_rows: db.max_cte_rows(),
-        counters: Some(counters),
     }
 }
 

@@ -1,14 +1,14 @@
 //! A read whose rows are handed out as they are made, away from its session: what a
-//! server streams to a client that fetches a big result in parts.
+//! server streams to a client that fetches a big result in parts; and the context any
+//! statement of a session evaluates in.
 
 use std::cell::OnceCell;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use super::database::Database;
-use super::session::context;
 use crate::error::Result;
-use crate::exec::{self, Counters};
+use crate::exec::{self, Counters, Ctx};
 use crate::sql::plan::Plan;
 use crate::storage::{State, Value};
 
@@ -46,5 +46,33 @@ impl RowStream {
         let clock = || self.db.now();
         let ctx = context(&self.db, &self.interrupt, &self.counters, &self.params, &now, &clock, self.version);
         exec::query_each(select, &self.state, ctx, &mut |row| Ok(f(row)))
+    }
+}
+
+/// The context a session's statement runs in (the session's database and interrupt
+/// flag are borrowed alone, leaving its transaction free to change).
+pub(super) fn context<'a>(
+    db: &'a Database,
+    interrupt: &'a AtomicBool,
+    counters: &'a Counters,
+    params: &'a [Value],
+    now: &'a OnceCell<i64>,
+    clock: &'a dyn Fn() -> i64,
+    version: u64,
+) -> Ctx<'a> {
+    Ctx {
+        params,
+        now,
+        clock: Some(clock),
+        interrupt: Some(interrupt),
+        version,
+        history: Some(db),
+        state: None,
+        sub: None,
+        firing: None,
+        triggers: Some(db.trigger_cache()),
+        max_length: db.max_length(),
+        max_cte_rows: db.max_cte_rows(),
+        counters: Some(counters),
     }
 }

@@ -254,26 +254,18 @@ pub fn constraints(state: &State) -> Vec<Constraint<'_>> {
     for r in &relations {
         let Relation::Table { oid, schema, name, table } = r else { continue };
         let namespace_oid = schema_oid(state, schema);
+        let mut add = |name: String, kind: ConstraintKind| {
+            out.push(Constraint { oid: 0, name, table_oid: *oid, schema: &table.schema, namespace_oid, kind });
+        };
         for (n, check) in table.schema.checks.iter().enumerate() {
             let cname = if check.name.is_empty() { format!("{name}_check{}", n + 1) } else { check.name.clone() };
-            out.push(Constraint {
-                oid: 0,
-                name: cname,
-                table_oid: *oid,
-                schema: &table.schema,
-                namespace_oid,
-                kind: ConstraintKind::Check(check.sql.clone()),
-            });
+            add(cname, ConstraintKind::Check(check.sql.clone()));
         }
         for (n, fk) in table.schema.foreign_keys.iter().enumerate() {
             let cname = if fk.name.is_empty() { format!("{name}_fkey{}", n + 1) } else { fk.name.clone() };
-            out.push(Constraint {
-                oid: 0,
-                name: cname,
-                table_oid: *oid,
-                schema: &table.schema,
-                namespace_oid,
-                kind: ConstraintKind::Foreign {
+            add(
+                cname,
+                ConstraintKind::Foreign {
                     columns: fk.columns.clone(),
                     parent_oid: table_oid(&fk.parent).unwrap_or(0),
                     parent: fk.parent.clone(),
@@ -281,7 +273,7 @@ pub fn constraints(state: &State) -> Vec<Constraint<'_>> {
                     on_delete: fk.on_delete,
                     on_update: fk.on_update,
                 },
-            });
+            );
         }
     }
     out.sort_by_key(|c| (c.table_oid, c.code() != "p", c.name.clone()));
