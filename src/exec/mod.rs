@@ -22,6 +22,7 @@
 
 pub mod access;
 pub mod aggregate;
+mod counters;
 mod cte;
 mod datetime;
 mod dispatch;

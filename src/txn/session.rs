@@ -15,7 +15,8 @@ use crate::sql::plan::{Plan, SelectPlan};
 use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
 use crate::storage::schema::literal_sql;
 use crate::storage::state::MAIN;
-use crate::storage::{AsOf, History, Joined, Row, State, Value, WriteOp, WriteSet};
+use crate::storage::{AsOf, History, Joined, Row, State, Value, WriteSet};
+use validate::validate;
 
 /// What a statement did.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,6 +107,8 @@ pub struct Session {
     /// `last_insert_rowid()`, `changes()` and `total_changes()`.
     counters: Counters,
 }
+
+mod validate;
 
 fn no_txn() -> Error {
     ErrorKind::Transaction("no transaction is open".into()).into()
@@ -621,103 +624,6 @@ impl Session {
         let columns = ["table", "change", "key", "old", "new"].map(String::from).to_vec();
         Ok(ResultSet { json: 0, columns: columns.into(), rows })
     }
-}
-
-/// First committer wins: every key this transaction wrote must be as it was when it
-/// began; under SERIALIZABLE, so must every table it read.
-fn validate(txn: &Txn, head: &State) -> Result<()> {
-    for op in Joined(&txn.writes).ops() {
-        match op {
-            WriteOp::Row { table, key, .. } => {
-                let schema = |s: &State| s.table(table).map(|t| t.schema.clone());
-                let same_schema = match (schema(&txn.base), schema(head)) {
-                    (Some(a), Some(b)) => Arc::ptr_eq(&a, &b) || a == b,
-                    (None, None) => true,
-                    _ => false,
-                };
-                if !same_schema {
-                    return Err(ErrorKind::Conflict(format!(
-                        "table {table} was created, dropped or altered by another transaction since this one began"
-                    ))
-                    .into());
-                }
-                let before = txn.base.table(table).and_then(|t| t.rows.get_bytes(key));
-                let now = head.table(table).and_then(|t| t.rows.get_bytes(key));
-                let same = match (before, now) {
-                    (Some(a), Some(b)) => a == b,
-                    (None, None) => head.table(table).is_some(),
-                    _ => false,
-                };
-                if !same {
-                    return Err(ErrorKind::Conflict(format!(
-                        "row {key} of table {table} was changed by another transaction since this one began"
-                    ))
-                    .into());
-                }
-            }
-            WriteOp::CreateTable(_)
-            | WriteOp::CreateTableV1(_)
-            | WriteOp::CreateIndexV1 { .. }
-            | WriteOp::DropTable(_)
-            | WriteOp::CreateIndex { .. }
-            | WriteOp::DropIndex { .. }
-            | WriteOp::CreateView(_)
-            | WriteOp::DropView(_)
-            | WriteOp::CreateTrigger(_)
-            | WriteOp::DropTrigger(_)
-            | WriteOp::CreateNamespace(_)
-            | WriteOp::DropNamespace(_) => {
-                if head.schema_id() != txn.base.schema_id() {
-                    return Err(ErrorKind::Conflict(
-                        "the schema was changed by another transaction since this one began".into(),
-                    )
-                    .into());
-                }
-            }
-            // Appending checks the stream's position when the write set is applied to
-            // the newest state; an expiry goes with a row write checked above.
-            WriteOp::Message { .. } | WriteOp::TruncateMessages { .. } | WriteOp::Expire { .. } => {}
-        }
-    }
-    for read in &txn.constraint_reads {
-        let unchanged = match read {
-            Read::Key(table, key) => {
-                let before = txn.base.table(table).and_then(|t| t.rows.get_bytes(key));
-                let now = head.table(table).and_then(|t| t.rows.get_bytes(key));
-                before.is_none() || before == now
-            }
-            Read::Table(table) => match (txn.base.table(table), head.table(table)) {
-                (Some(a), Some(b)) => a.rows.ptr_eq(&b.rows),
-                (a, b) => a.is_none() == b.is_none(),
-            },
-        };
-        if !unchanged {
-            let what = match read {
-                Read::Key(table, key) => format!("row {key} of table {table}"),
-                Read::Table(table) => format!("table {table}"),
-            };
-            return Err(ErrorKind::Conflict(format!(
-                "{what}, which a foreign key of this transaction relies on, was changed by another transaction"
-            ))
-            .into());
-        }
-    }
-    if txn.serializable {
-        for table in &txn.reads {
-            let unchanged = match (txn.base.table(table), head.table(table)) {
-                (Some(a), Some(b)) => a.rows.ptr_eq(&b.rows),
-                (None, None) => true,
-                _ => false,
-            };
-            if !unchanged {
-                return Err(ErrorKind::Conflict(format!(
-                    "table {table}, which this SERIALIZABLE transaction read, was changed by another transaction"
-                ))
-                .into());
-            }
-        }
-    }
-    Ok(())
 }
 
 /// How a statement in a transaction failed.
