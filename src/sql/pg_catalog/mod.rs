@@ -11,7 +11,7 @@ mod objects;
 
 pub use functions::{array_text, CatalogFn};
 
-use crate::storage::{DataType, State, Table, Value};
+use crate::storage::{DataType, State, Value};
 
 use super::catalog::Listing;
 use objects::{ConstraintKind, Relation};
@@ -216,33 +216,41 @@ pub fn system_table(name: &str, state: &State) -> Option<Listing> {
                 .collect(),
         },
         "pg_class" => {
-            let checks = |t: &Table| t.schema.checks.len() as i64;
-            let rows = objects::relations(state)
+            let relations = objects::relations(state);
+            // Worked out once for all rows: the tables with an index, and those a
+            // foreign key references.
+            let indexed: std::collections::HashSet<i64> = relations
+                .iter()
+                .filter_map(|r| match r {
+                    Relation::Index { index, .. } => Some(index.table_oid),
+                    _ => None,
+                })
+                .collect();
+            let referenced: std::collections::HashSet<String> = state
+                .tables()
+                .flat_map(|t| t.schema.foreign_keys.iter().map(|fk| fk.parent.to_ascii_lowercase()))
+                .collect();
+            let rows = relations
                 .iter()
                 .map(|r| {
                     let ns = schema_oid(state, r.schema());
-                    let (kind, am, tuples, natts, has_index, nchecks) = match r {
-                        Relation::Table { table, oid, .. } => {
-                            let indexed = objects::relations(state)
-                                .iter()
-                                .any(|i| matches!(i, Relation::Index { index, .. } if index.table_oid == *oid));
-                            ("r", HEAP_AM, table.rows.len() as f64, table.schema.columns.len(), indexed, checks(table))
-                        }
-                        Relation::View { view, .. } => ("v", 0, 0.0, view.columns.len(), false, 0),
-                        Relation::Index { index, .. } => {
-                            ("i", BTREE_AM, index.table.rows.len() as f64, index.columns.len(), false, 0)
-                        }
-                    };
                     // PostgreSQL keeps foreign keys as triggers: psql looks for them
-                    // only where a table has some.
-                    let has_triggers = match r {
-                        Relation::Table { table, .. } => {
+                    // only where a table has some (`has_triggers`).
+                    let (kind, am, tuples, natts, has_index, nchecks, has_triggers) = match r {
+                        Relation::Table { table, oid, .. } => (
+                            "r",
+                            HEAP_AM,
+                            table.rows.len() as f64,
+                            table.schema.columns.len(),
+                            indexed.contains(oid),
+                            table.schema.checks.len() as i64,
                             !table.schema.foreign_keys.is_empty()
-                                || state.tables().any(|t| {
-                                    t.schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(table.name()))
-                                })
+                                || referenced.contains(&table.name().to_ascii_lowercase()),
+                        ),
+                        Relation::View { view, .. } => ("v", 0, 0.0, view.columns.len(), false, 0, false),
+                        Relation::Index { index, .. } => {
+                            ("i", BTREE_AM, index.table.rows.len() as f64, index.columns.len(), false, 0, false)
                         }
-                        _ => false,
                     };
                     vec![
                         Value::Integer(r.oid()),
