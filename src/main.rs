@@ -137,38 +137,100 @@ fn run_recover() -> ExitCode {
 struct ServeArgs {
     /// Keep the database in this directory (a write-ahead log and checkpoints);
     /// without it, everything is in memory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "AMBERDB_DATA")]
     data: Option<std::path::PathBuf>,
     /// When the log is fsynced: always (before each commit is acknowledged), batch
     /// (every 100 ms) or off.
-    #[arg(long, value_name = "MODE", default_value = "always", requires = "data")]
+    #[arg(long, value_name = "MODE", default_value = "always", requires = "data", env = "AMBERDB_SYNC")]
     sync: amberdb::SyncMode,
-    /// The address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5433")]
+    /// The address to listen on for PostgreSQL clients.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5433", env = "AMBERDB_LISTEN")]
     listen: String,
     /// The most connections open at once.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = 100, env = "AMBERDB_MAX_CONNECTIONS")]
     max_connections: usize,
     /// How many committed versions stay readable with AS OF VERSION.
-    #[arg(long, value_name = "N", default_value_t = amberdb::DEFAULT_HISTORY)]
+    #[arg(long, value_name = "N", default_value_t = amberdb::DEFAULT_HISTORY, env = "AMBERDB_HISTORY")]
     history: usize,
     /// Log nothing but errors at start.
-    #[arg(long)]
+    #[arg(long, env = "AMBERDB_QUIET")]
     quiet: bool,
     /// Who may connect: a file of names and SCRAM-SHA-256 verifiers (see
     /// --add-user). Without it, only connections from this machine are accepted.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "AMBERDB_USERS")]
     users: Option<std::path::PathBuf>,
     /// Add NAME to the --users file (or change its password), asking for the
     /// password (read from stdin when it is not a terminal), and exit.
     #[arg(long, value_name = "NAME", requires = "users")]
     add_user: Option<String>,
     /// A PEM certificate (chain) for TLS; clients that ask for TLS get it.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    #[arg(long, value_name = "FILE", requires = "tls_key", env = "AMBERDB_TLS_CERT")]
     tls_cert: Option<std::path::PathBuf>,
     /// The PEM private key of --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    #[arg(long, value_name = "FILE", requires = "tls_cert", env = "AMBERDB_TLS_KEY")]
     tls_key: Option<std::path::PathBuf>,
+    /// Also serve the HTTP API on this address (such as 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR", env = "AMBERDB_HTTP")]
+    http: Option<String>,
+    /// API keys for HTTP clients: a file of names, roles (read, write, admin) and key
+    /// hashes (see --add-key). Without it, only clients on this machine are answered.
+    #[arg(long, value_name = "FILE", env = "AMBERDB_KEYS")]
+    keys: Option<std::path::PathBuf>,
+    /// Make a new API key for NAME with ROLE (read, write or admin), store its hash in
+    /// the --keys file, print the key once, and exit.
+    #[arg(long, num_args = 2, value_names = ["NAME", "ROLE"], requires = "keys")]
+    add_key: Option<Vec<String>>,
+    /// The rate each API key may send requests at (such as 100/s); unlimited by
+    /// default. A key's own rate= in the keys file overrides it.
+    #[arg(long, value_name = "RATE", env = "AMBERDB_RATE")]
+    rate: Option<String>,
+    /// How many requests a key may send at once above its rate (default: one
+    /// second's worth).
+    #[arg(long, value_name = "N", requires = "rate", env = "AMBERDB_BURST")]
+    burst: Option<f64>,
+    /// The largest HTTP request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20, env = "AMBERDB_BODY_LIMIT")]
+    body_limit: usize,
+    /// How long one HTTP request's statements may run, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000, env = "AMBERDB_STATEMENT_TIMEOUT")]
+    statement_timeout: u64,
+    /// Let browsers on this origin call the HTTP API (CORS); off by default.
+    #[arg(long, value_name = "ORIGIN", env = "AMBERDB_CORS")]
+    cors: Option<String>,
+}
+
+/// The HTTP listener's options from the flags.
+fn http_options(args: &ServeArgs) -> Result<amberdb::server::http::HttpOptions, String> {
+    use amberdb::server::http::{keys, HttpOptions, Keys, Rate};
+    let keys = match &args.keys {
+        None => None,
+        Some(file) => {
+            let keys = Keys::load(file)?;
+            if keys.is_empty() {
+                return Err(format!("{} holds no keys; add one with --add-key NAME ROLE", file.display()));
+            }
+            Some(std::sync::Arc::new(keys))
+        }
+    };
+    let rate = match &args.rate {
+        None => None,
+        Some(text) => {
+            let per_second = keys::parse_rate(text)?;
+            let burst = args.burst.unwrap_or(per_second.max(1.0));
+            if burst < 1.0 {
+                return Err("--burst must be at least 1".into());
+            }
+            Some(Rate { per_second, burst })
+        }
+    };
+    Ok(HttpOptions {
+        keys,
+        rate,
+        body_limit: args.body_limit,
+        statement_timeout: std::time::Duration::from_millis(args.statement_timeout.max(1)),
+        cors: args.cors.clone(),
+        log: !args.quiet,
+    })
 }
 
 /// `amberdb serve --users FILE --add-user NAME`.
@@ -205,6 +267,34 @@ fn run_serve() -> ExitCode {
     if let (Some(name), Some(file)) = (&args.add_user, &args.users) {
         return add_user(file, name);
     }
+    if let (Some(pair), Some(file)) = (&args.add_key, &args.keys) {
+        return match amberdb::server::http::keys::add_key(file, &pair[0], &pair[1]) {
+            Ok(key) => {
+                eprintln!(
+                    "amberdb serve: a {} key for {} (stored hashed in {}; shown only now):",
+                    pair[1],
+                    pair[0],
+                    file.display()
+                );
+                println!("{key}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("amberdb serve: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let http = match &args.http {
+        None => None,
+        Some(address) => match http_options(&args) {
+            Ok(options) => Some((address.clone(), options)),
+            Err(e) => {
+                eprintln!("amberdb serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let users = match &args.users {
         None => None,
         Some(file) => match amberdb::server::Users::load(file) {
@@ -249,7 +339,7 @@ fn run_serve() -> ExitCode {
         tls,
         ..Default::default()
     };
-    match amberdb::server::run(db, &args.listen, options, args.data.is_some()) {
+    match amberdb::server::run(db, &args.listen, options, http, args.data.is_some()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("amberdb serve: {e}");

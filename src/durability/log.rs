@@ -20,6 +20,10 @@ struct Writer {
     segment_first: u64,
     segment_bytes: u64,
     since_checkpoint: u64,
+    /// Every byte appended since the log was opened.
+    appended: u64,
+    /// When the last checkpoint finished (or the log was opened).
+    checkpointed_at: Instant,
     last_sync: Instant,
     /// Set when a write or fsync failed: no more commits until reopened.
     broken: Option<String>,
@@ -73,6 +77,8 @@ impl Log {
                 segment_first: segment.0,
                 segment_bytes: segment.1,
                 since_checkpoint: 0,
+                appended: 0,
+                checkpointed_at: Instant::now(),
                 last_sync: Instant::now(),
                 broken: None,
             }),
@@ -112,6 +118,7 @@ impl Log {
         }
         w.segment_bytes += record.len() as u64;
         w.since_checkpoint += record.len() as u64;
+        w.appended += record.len() as u64;
         let due = match self.options.sync {
             SyncMode::Batch => w.last_sync.elapsed() >= BATCH_INTERVAL,
             SyncMode::Always | SyncMode::Off => false,
@@ -207,6 +214,13 @@ impl Log {
         }
     }
 
+    /// Bytes appended since the log was opened, bytes since the last checkpoint, and
+    /// how long ago that checkpoint (or the opening) was.
+    pub fn sizes(&self) -> (u64, u64, Duration) {
+        let w = lock(&self.writer);
+        (w.appended, w.since_checkpoint, w.checkpointed_at.elapsed())
+    }
+
     /// Whether enough log has accumulated for an automatic checkpoint.
     pub fn checkpoint_due(&self) -> bool {
         lock(&self.writer).since_checkpoint >= self.options.checkpoint_after
@@ -237,6 +251,7 @@ impl Log {
         };
         let bytes = checkpoint::write(&*self.fs, &self.dir, &state, version)
             .map_err(|e| io_error("could not write the checkpoint", e))?;
+        lock(&self.writer).checkpointed_at = Instant::now();
         self.remove_old(version).map_err(|e| io_error("checkpoint written, but old files could not be removed", e))?;
         Ok(Checkpointed { version, bytes, elapsed: started.elapsed() })
     }

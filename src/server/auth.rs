@@ -214,13 +214,18 @@ pub fn add_user(path: &Path, name: &str, password: &str) -> Result<(), String> {
         out.push_str(&line);
         out.push('\n');
     }
-    // Write beside, then rename: a crash leaves the old file or the new one.
+    write_private(path, &out)
+}
+
+/// Writes a file only its owner reads (mode 0600): beside, then renamed over the old
+/// one, so that a crash leaves the old file or the new one.
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
-    write_private(&tmp, &out).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    write_file_private(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_file_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

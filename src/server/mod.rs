@@ -17,6 +17,7 @@
 mod answer;
 pub mod auth;
 mod dialect;
+pub mod http;
 mod parse;
 mod pg;
 mod sqlstate;
@@ -59,11 +60,21 @@ pub struct ServeOptions {
     pub users: Option<Arc<Users>>,
     /// TLS for clients that ask for it.
     pub tls: Option<Tls>,
+    /// The number of open connections, kept up to date (shared with the HTTP
+    /// listener's metrics).
+    pub open: Arc<AtomicUsize>,
 }
 
 impl Default for ServeOptions {
     fn default() -> ServeOptions {
-        ServeOptions { max_connections: 100, log: true, drain: Duration::from_secs(10), users: None, tls: None }
+        ServeOptions {
+            max_connections: 100,
+            log: true,
+            drain: Duration::from_secs(10),
+            users: None,
+            tls: None,
+            open: Arc::new(AtomicUsize::new(0)),
+        }
     }
 }
 
@@ -76,7 +87,7 @@ pub(crate) struct Shared {
     log: bool,
     /// Each connection's process id: its cancel key and interrupt flag.
     cancels: Mutex<HashMap<i32, CancelKey>>,
-    open: AtomicUsize,
+    open: Arc<AtomicUsize>,
     /// Secret keys for new connections.
     pids: pgwire::api::RandomPidSecretKeyGenerator,
     /// SCRAM-SHA-256 over the users, when there are users.
@@ -112,7 +123,7 @@ pub async fn serve(
         db,
         log: options.log,
         cancels: Mutex::new(HashMap::new()),
-        open: AtomicUsize::new(0),
+        open: options.open.clone(),
         pids: Default::default(),
         scram,
         scram_tls,
@@ -194,9 +205,15 @@ fn refusal(shared: &Shared, options: &ServeOptions, peer: SocketAddr) -> Option<
     None
 }
 
-/// `amberdb serve`: binds `listen`, serves until Ctrl-C or SIGTERM, then checkpoints
-/// a database kept in a data directory.
-pub fn run(db: Database, listen: &str, options: ServeOptions, checkpoint: bool) -> std::io::Result<()> {
+/// `amberdb serve`: binds `listen` (and `http`'s address, when given), serves until
+/// Ctrl-C or SIGTERM, then checkpoints a database kept in a data directory.
+pub fn run(
+    db: Database,
+    listen: &str,
+    options: ServeOptions,
+    http: Option<(String, http::HttpOptions)>,
+    checkpoint: bool,
+) -> std::io::Result<()> {
     // Quick statements run on the workers themselves (see `pg::Connection::blocking`):
     // more workers than cores keep a slow one from holding up the rest.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -214,7 +231,36 @@ pub fn run(db: Database, listen: &str, options: ServeOptions, checkpoint: bool) 
             addr.ip(),
             addr.port()
         );
-        serve(db.clone(), listener, options, stop_signal()).await?;
+        // One signal stops both listeners.
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            stop_signal().await;
+            stop_tx.send(true).ok();
+        });
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            rx.wait_for(|s| *s).await.ok();
+        };
+        let http_task = match http {
+            None => None,
+            Some((address, http_options)) => {
+                let listener = TcpListener::bind(&address).await?;
+                let who = match &http_options.keys {
+                    None => "without --keys only clients on this machine are answered".to_string(),
+                    Some(keys) => format!("{} API keys", keys.len()),
+                };
+                eprintln!("amberdb serve: listening on http://{} for HTTP clients; {who}", listener.local_addr()?);
+                let open = options.open.clone();
+                let stop = stopped(stop_rx.clone());
+                Some(tokio::spawn(http::serve_http(db.clone(), listener, http_options, Some(open), stop)))
+            }
+        };
+        serve(db.clone(), listener, options, stopped(stop_rx)).await?;
+        if let Some(task) = http_task {
+            match task.await {
+                Ok(result) => result?,
+                Err(e) => eprintln!("amberdb serve: the HTTP listener failed: {e}"),
+            }
+        }
         eprintln!("amberdb serve: stopped taking connections");
         Ok::<(), std::io::Error>(())
     })?;

@@ -61,6 +61,22 @@ pub struct SnapshotInfo {
     pub rows: usize,
 }
 
+/// What [`Database::stats`] reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stats {
+    /// The newest committed version.
+    pub version: u64,
+    /// Commits made visible since the database was opened.
+    pub commits: u64,
+    /// Transactions refused at COMMIT because another commit changed what they wrote.
+    pub conflicts: u64,
+    /// With a data directory: log bytes written since it was opened, and since the
+    /// last checkpoint; and how long ago that checkpoint was (or the opening).
+    pub log_bytes: Option<u64>,
+    pub log_bytes_since_checkpoint: Option<u64>,
+    pub since_checkpoint: Option<std::time::Duration>,
+}
+
 struct Inner {
     /// The newest state readers see: committed, and durable when there is a log.
     head: RwLock<Head>,
@@ -69,6 +85,9 @@ struct Inner {
     head_version: AtomicU64,
     /// Sessions opened so far: the next one's number.
     sessions: AtomicU64,
+    /// Commits published, and transactions refused at COMMIT for a conflict.
+    commits: AtomicU64,
+    conflicts: AtomicU64,
     /// The commit lock, holding the newest logged state. It runs ahead of `head` while
     /// commits wait for their fsync.
     commit: Mutex<Head>,
@@ -215,6 +234,8 @@ impl Database {
                 commit: Mutex::new(head.clone()),
                 head_version: AtomicU64::new(head.version),
                 sessions: AtomicU64::new(0),
+                commits: AtomicU64::new(0),
+                conflicts: AtomicU64::new(0),
                 head: RwLock::new(head),
                 log,
                 read_only,
@@ -474,8 +495,27 @@ impl Database {
         Ok(version)
     }
 
+    /// Counts a transaction refused at COMMIT because another commit came first.
+    pub(crate) fn count_conflict(&self) {
+        self.inner.conflicts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counters for monitoring: commits, conflicts, the log's sizes.
+    pub fn stats(&self) -> Stats {
+        let log = self.inner.log.as_ref().map(|l| l.sizes());
+        Stats {
+            version: self.version(),
+            commits: self.inner.commits.load(Ordering::Relaxed),
+            conflicts: self.inner.conflicts.load(Ordering::Relaxed),
+            log_bytes: log.map(|l| l.0),
+            log_bytes_since_checkpoint: log.map(|l| l.1),
+            since_checkpoint: log.map(|l| l.2),
+        }
+    }
+
     /// Makes a committed version the head readers see, and keeps it for `AS OF`.
     fn set_head(&self, version: u64, state: State) {
+        self.inner.commits.fetch_add(1, Ordering::Relaxed);
         let head = Head { state, version };
         {
             let mut current = self.inner.head.write().unwrap_or_else(PoisonError::into_inner);

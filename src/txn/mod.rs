@@ -27,6 +27,6 @@ mod session;
 mod stream;
 
 pub use catalog::Exported;
-pub use database::{Database, SnapshotInfo, DEFAULT_HISTORY};
-pub use session::{Description, Outcome, Prepared, Session};
+pub use database::{Database, SnapshotInfo, Stats, DEFAULT_HISTORY};
+pub use session::{Access, Description, Outcome, Prepared, Session};
 pub use stream::RowStream;

@@ -90,6 +90,22 @@ impl Prepared {
     pub fn is_write(&self) -> bool {
         self.plan.is_write()
     }
+
+    /// Whether it begins, ends or marks a transaction (BEGIN, COMMIT, ROLLBACK,
+    /// SAVEPOINT, RELEASE).
+    pub fn controls_transaction(&self) -> bool {
+        matches!(
+            &*self.plan,
+            Plan::Control(
+                Control::Begin { .. }
+                    | Control::Commit
+                    | Control::Rollback
+                    | Control::Savepoint(_)
+                    | Control::RollbackTo(_)
+                    | Control::Release(_)
+            )
+        )
+    }
 }
 
 /// One connection: its open transaction, if any, and its interrupt flag.
@@ -106,9 +122,14 @@ pub struct Session {
     seen: Option<(State, u64)>,
     /// `last_insert_rowid()`, `changes()` and `total_changes()`.
     counters: Counters,
+    /// What this session may run.
+    access: Access,
 }
 
+mod access;
 mod validate;
+
+pub use access::Access;
 
 fn no_txn() -> Error {
     ErrorKind::Transaction("no transaction is open".into()).into()
@@ -124,7 +145,33 @@ impl Session {
             namespace: MAIN.to_string(),
             seen: None,
             counters: Counters::new(number),
+            access: Access::Admin,
         }
+    }
+
+    /// Limits what this session may run from now on (checked on every planned
+    /// statement, prepared ones included).
+    pub fn set_access(&mut self, access: Access) {
+        self.access = access;
+    }
+
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// Runs a read against the database as it was at `version` (one still kept, see
+    /// [`Database::set_history_limit`]). Only SELECT runs there; anything else is an
+    /// error that changes nothing.
+    pub fn query_at(&mut self, version: u64, sql: &str, params: &[Value]) -> Result<ResultSet> {
+        let state = self.db.state_at(&AsOf::Version(version))?;
+        let plan = self.db.plan(sql, &state, &self.namespace)?;
+        let Plan::Select(select) = &*plan else {
+            return Err(ErrorKind::ReadOnly(format!("only SELECT reads the database as of version {version}")).into());
+        };
+        self.interrupt.store(false, Ordering::Relaxed);
+        let now = OnceCell::new();
+        let clock = || self.db.now();
+        exec::query(select, &state, context(&self.db, &self.interrupt, &self.counters, params, &now, &clock, version))
     }
 
     /// The session's number, unique in its database: `pg_backend_pid()`, and the
@@ -203,14 +250,20 @@ impl Session {
     /// the statement shows them (see `sql::plan::types` and `sql::params`).
     pub fn describe(&self, p: &Prepared) -> Description {
         let state = self.state();
-        let columns = crate::sql::plan::result_types(&p.plan, &state).map(|types| {
-            let names = p.plan.columns().unwrap_or_default();
-            names.iter().cloned().zip(types.into_iter().chain(std::iter::repeat(None))).collect()
-        });
+        let columns = self.result_columns(p);
         let params = crate::sql::parser::parse(&p.sql)
             .map(|s| crate::sql::params::param_types(&s, &state, &self.namespace))
             .unwrap_or_default();
         Description { columns, params }
+    }
+
+    /// A prepared statement's result columns, each with its type when one type holds
+    /// all its values; `None` for a statement that returns no rows.
+    pub fn result_columns(&self, p: &Prepared) -> Option<Vec<(String, Option<crate::storage::DataType>)>> {
+        crate::sql::plan::result_types(&p.plan, &self.state()).map(|types| {
+            let names = p.plan.columns().unwrap_or_default();
+            names.iter().cloned().zip(types.into_iter().chain(std::iter::repeat(None))).collect()
+        })
     }
 
     /// Runs a prepared statement; it is planned again only if the schema changed.
@@ -336,6 +389,9 @@ impl Session {
         version: u64,
         params: &[Value],
     ) -> Result<Outcome> {
+        if self.access != Access::Admin {
+            self.access.check(plan)?;
+        }
         if let Plan::Select(select) = plan {
             let state = state.unwrap_or_else(|| self.snapshot().0);
             return self.select(select, state, version, params).map(Outcome::Rows);
@@ -576,8 +632,10 @@ impl Session {
             txn.working
         } else {
             super::rekey::rekey_hidden_rows(&mut txn.writes, &txn.base, &guard.state);
-            validate(&txn, &guard.state)?;
-            guard.state.applied_all(Joined(&txn.writes)).map_err(|e| ErrorKind::Conflict(e.to_string()))?
+            let merged = validate(&txn, &guard.state).and_then(|()| {
+                guard.state.applied_all(Joined(&txn.writes)).map_err(|e| ErrorKind::Conflict(e.to_string()).into())
+            });
+            merged.inspect_err(|_| self.db.count_conflict())?
         };
         self.last_commit = Some(self.db.publish(guard, next, Joined(&txn.writes))?);
         Ok("COMMIT")
