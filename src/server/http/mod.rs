@@ -336,6 +336,29 @@ pub async fn serve_http(
             draining.draining.store(true, Ordering::Relaxed);
         })
         .await;
+    // The watcher holds the database: it is gone before this returns, so that the
+    // caller may open the data directory again.
     watcher.abort();
+    let _ = watcher.await;
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_answers_500_json() {
+        let router = Router::new()
+            .route("/boom", get(|| async { panic!("a bug") as &'static str }))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panicked));
+        let response =
+            router.oneshot(axum::http::Request::get("/boom").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "internal");
+    }
 }

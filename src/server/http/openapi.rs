@@ -25,7 +25,7 @@ impl Modify for Security {
 #[openapi(
     info(title = "AmberDB HTTP API", description = "SQL, document collections and message streams over HTTP and JSON. Every error is `{\"error\": {\"code\", \"message\", ...}}`."),
     paths(
-        super::health, super::ready, super::metrics_text,
+        super::health, super::ready, super::metrics_text, document,
         sql::query, sql::batch,
         documents::list, documents::insert, documents::find, documents::read, documents::replace, documents::merge, documents::remove,
         streams::write, streams::read_stream, streams::read_category, streams::subscribe_stream, streams::subscribe_category,
