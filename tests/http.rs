@@ -599,3 +599,16 @@ mod properties {
         }
     }
 }
+
+/// The load test program runs, and every write it was told about is there after.
+#[test]
+fn the_load_test_verifies_what_it_was_told() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .args(["--clients", "16", "--seconds", "2", "--preload", "200"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("verified:") && stdout.contains("no phantom documents"), "{stdout}");
+    assert!(stdout.contains("errors 0 "), "{stdout}");
+}

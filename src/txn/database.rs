@@ -292,6 +292,12 @@ impl Database {
         self.inner.recovery.as_ref()
     }
 
+    /// Whether a commit waits for an fsync before it is acknowledged (a data directory
+    /// with `--sync always`).
+    pub fn commits_wait_for_fsync(&self) -> bool {
+        self.inner.log.as_ref().is_some_and(|l| l.sync_mode() == durability::SyncMode::Always)
+    }
+
     /// The data directory, when the database has a log.
     pub fn data_dir(&self) -> Option<&Path> {
         self.inner.log.as_ref().map(Log::dir)

@@ -174,8 +174,9 @@ pub(crate) async fn insert(
         return Err(ApiError::bad_request(format!("document {i} is not a JSON object")).with("document", i as u64));
     }
     let table = quote_ident(&name);
+    // Bounded by the body limit.
     let made = app
-        .run(&caller, move |session| {
+        .run_quick(&caller, true, move |session| {
             transaction(session, false, |session| {
                 session.execute(&format!("CREATE COLLECTION IF NOT EXISTS {table}"), &[])?;
                 check_collection(session, &name)?;
@@ -432,7 +433,7 @@ pub(crate) async fn read(
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let doc = app
-        .run(&caller, move |session| {
+        .run_quick(&caller, false, move |session| {
             check_collection(session, &name)?;
             let row = fetch(session, &quote_ident(&name), &id)?;
             row.map(|r| document(&r)).ok_or_else(|| no_document(&name, &id))
@@ -461,7 +462,7 @@ pub(crate) async fn replace(
     }
     let wanted = if_match(&headers);
     let (status, doc) = app
-        .run(&caller, move |session| {
+        .run_quick(&caller, true, move |session| {
             let guarded = wanted.is_some();
             transaction(session, guarded, |session| {
                 check_collection(session, &name)?;
@@ -506,7 +507,7 @@ pub(crate) async fn merge(
 ) -> Result<Response, ApiError> {
     let wanted = if_match(&headers);
     let doc = app
-        .run(&caller, move |session| {
+        .run_quick(&caller, true, move |session| {
             transaction(session, wanted.is_some(), |session| {
                 check_collection(session, &name)?;
                 let table = quote_ident(&name);
@@ -536,7 +537,7 @@ pub(crate) async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let wanted = if_match(&headers);
-    app.run(&caller, move |session| {
+    app.run_quick(&caller, true, move |session| {
         transaction(session, wanted.is_some(), |session| {
             check_collection(session, &name)?;
             let table = quote_ident(&name);

@@ -106,7 +106,7 @@ pub(crate) async fn write(
         None => new_uuid()?,
     };
     let written = app
-        .run(&caller, move |session| {
+        .run_quick(&caller, true, move |session| {
             const SQL: &str = "SELECT write_message(?, ?, ?, ?, ?, ?)";
             let params = [
                 Value::text(&id),
