@@ -612,3 +612,27 @@ fn the_load_test_verifies_what_it_was_told() {
     assert!(stdout.contains("verified:") && stdout.contains("no phantom documents"), "{stdout}");
     assert!(stdout.contains("errors 0 "), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_is_off_unless_an_origin_is_named() {
+    let s = Server::start().await;
+    let r = s.http.get(s.url("/health")).header("origin", "https://app.example").send().await.unwrap();
+    assert!(!r.headers().contains_key("access-control-allow-origin"));
+    s.stop().await;
+    let options = HttpOptions { cors: Some("https://app.example".into()), log: false, ..Default::default() };
+    let s = Server::start_with(Database::open_in_memory(), options).await;
+    let r = s
+        .http
+        .request(reqwest::Method::OPTIONS, s.url("/v1/query"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization, content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://app.example");
+    // Another origin is not allowed (the header names only the configured one).
+    let r = s.http.get(s.url("/health")).header("origin", "https://evil.example").send().await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none_or(|v| v != "https://evil.example"));
+    s.stop().await;
+}
