@@ -27,7 +27,8 @@ struct Args {
     /// Run these statements (separated by `;`) and exit.
     #[arg(short = 'c', long = "command", value_name = "SQL")]
     command: Option<String>,
-    /// Output mode: table, box, csv, json, markdown, line.
+    /// Output mode: box, table, column, csv, json, jsonl, markdown, html, line, list,
+    /// tabs, insert.
     #[arg(long, value_name = "MODE", value_parser = parse_mode)]
     mode: Option<Mode>,
     /// Stop at the first error.
@@ -373,9 +374,23 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let stdout_tty = std::io::stdout().is_terminal();
     let color = stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let width = if stdout_tty { terminal_size::terminal_size().map(|(w, _)| w.0 as usize) } else { None };
-    let settings =
-        Settings { mode: args.mode.unwrap_or(Mode::Table), headers: !args.no_headers, color, width, timer: false };
+    let size = if stdout_tty { terminal_size::terminal_size() } else { None };
+    let mut settings = Settings {
+        mode: args.mode.unwrap_or(Mode::Box),
+        headers: !args.no_headers,
+        color,
+        width: size.map(|(w, _)| w.0 as usize),
+        ..Settings::default()
+    };
+    if let Some((_, h)) = size {
+        // On a terminal, as DuckDB's and psql's shells do: a long result shows its first
+        // and last rows, widths come from the first screenful, and what is longer than
+        // the screen goes through the pager.
+        settings.max_rows = Some(40);
+        settings.sample = (h.0 as usize).max(50);
+        settings.pager = amberdb::shell::Pager::Auto;
+        settings.height = Some(h.0 as usize);
+    }
     let db = match &args.data {
         None => Database::open_in_memory(),
         Some(dir) => {
@@ -404,7 +419,10 @@ fn main() -> ExitCode {
     // Expired rows are invisible at once; the sweeper frees them every second.
     let _sweeper = db.start_sweeper(std::time::Duration::from_secs(1));
     let session = db.session();
-    let mut runner = Runner::new(session, settings, Box::new(std::io::stdout()), Box::new(std::io::stderr()));
+    // Output is flushed after each statement (and before each error), not each line: a
+    // 2M-row result is a few thousand writes, not two million.
+    let stdout = Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
+    let mut runner = Runner::new(session, settings, stdout, Box::new(std::io::stderr()));
     runner.bail = args.bail;
     if let Some(bytes) = args.max_statement {
         runner.max_statement = bytes;
@@ -427,6 +445,12 @@ fn main() -> ExitCode {
     } else if let Err(e) = repl::run(&mut runner) {
         eprintln!("amberdb: {e}");
         return ExitCode::FAILURE;
+    }
+    // A script that leaves a transaction open loses it, and says so.
+    if runner.session.in_transaction() {
+        let _ = runner.session.execute("ROLLBACK", &[]);
+        eprintln!("amberdb: a transaction was still open at the end; it was rolled back");
+        runner.errors += 1;
     }
     if runner.errors > 0 {
         ExitCode::FAILURE

@@ -220,3 +220,111 @@ fn an_export_that_cannot_be_written_whole_leaves_no_file() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(std::fs::read_to_string(&target).unwrap().contains("CREATE TABLE t"));
 }
+
+/// A fresh folder for one test's files.
+fn folder(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("amberdb-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn csv_tells_empty_from_null_and_round_trips() {
+    let out = amberdb(&["--mode", "csv", "-c", "SELECT '' AS e, NULL AS n, 'NULL' AS s"], "");
+    assert_eq!(text(&out.stdout), "e,n,s\r\n\"\",,NULL\r\n");
+    let dir = folder("csv");
+    let csv = dir.join("people.csv");
+    let script = format!(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, note TEXT, score REAL);\n\
+         INSERT INTO people VALUES (1, 'ada', '', 1.5), (2, 'bob, jr', NULL, NULL), (3, 'say \"hi\"', 'two\nlines', 3);\n\
+         .export {csv} people\n\
+         CREATE TABLE copy (id INTEGER PRIMARY KEY, name TEXT, note TEXT, score REAL);\n\
+         .import {csv} copy\n\
+         SELECT count(*) FROM people p JOIN copy c ON p.id = c.id AND p.name = c.name AND p.note IS c.note AND p.score IS c.score;\n\
+         .import {csv} fresh\n\
+         .schema fresh\n\
+         SELECT id, name, note IS NULL, note = '' FROM fresh ORDER BY id;\n",
+        csv = csv.display()
+    );
+    let out = amberdb(&["--mode", "list", "--no-headers"], &script);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("exported 3 rows to"), "{stdout}");
+    assert!(stdout.contains("imported 3 rows from"), "{stdout}");
+    // Every row came back the same, '' and NULL told apart.
+    assert!(stdout.contains("\n3\n"), "{stdout}");
+    assert!(stdout.contains("(made fresh with columns id INTEGER, name TEXT, note TEXT, score REAL)"), "{stdout}");
+    assert!(stdout.contains("CREATE TABLE fresh (") && stdout.contains("score REAL"), "{stdout}");
+    assert!(stdout.contains("1|ada|false|true\n2|bob, jr|true|\n"), "{stdout}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_bad_csv_value_names_its_line_and_column_and_imports_nothing() {
+    let dir = folder("badcsv");
+    let csv = dir.join("scores.csv");
+    std::fs::write(&csv, "name,points\nada,10\nbob,11\ncy,lots\n").unwrap();
+    let script = format!(
+        "CREATE TABLE scores (name TEXT, points INTEGER);\n.import {csv} scores\nSELECT count(*) FROM scores;\n\
+         .import {csv} scores --skip 1\n",
+        csv = csv.display()
+    );
+    let out = amberdb(&["--mode", "list", "--no-headers"], &script);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("scores.csv:4, column points:"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    // The header line was recognised; nothing of the failed import stayed.
+    assert!(text(&out.stdout).starts_with("0\n"), "{}", text(&out.stdout));
+    // `.import x.csv` without a table never answers with a RON parser's words.
+    let out = amberdb(&["-c", &format!(".import {}", csv.display())], "");
+    assert!(text(&out.stderr).contains("a CSV file goes into a TABLE"), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn output_once_print_changes_and_show() {
+    let dir = folder("output");
+    let all = dir.join("all.txt");
+    let one = dir.join("one.txt");
+    let script = format!(
+        ".output {all}\nSELECT 1 AS a;\nSELECT 2 AS b;\n.output\n.once {one}\nSELECT 3 AS c;\nSELECT 4 AS d;\n\
+         .print hello   there\n.changes on\nCREATE TABLE t (a INTEGER);\nINSERT INTO t VALUES (1), (2);\n\
+         .mode\n.nullvalue ∅\n.show\n",
+        all = all.display(),
+        one = one.display()
+    );
+    let out = amberdb(&["--mode", "list"], &script);
+    let stdout = text(&out.stdout);
+    assert_eq!(std::fs::read_to_string(&all).unwrap(), "a\n1\nb\n2\n");
+    assert_eq!(std::fs::read_to_string(&one).unwrap(), "c\n3\n");
+    assert!(stdout.starts_with("d\n4\nhello there\n"), "{stdout}");
+    assert!(stdout.contains("changes: 2   total_changes: 2"), "{stdout}");
+    assert!(stdout.contains("current output mode: list"), "{stdout}");
+    assert!(stdout.contains("nullvalue: \"∅\""), "{stdout}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn every_mode_prints() {
+    let sql = "SELECT 1 AS n, 'a<b' AS t, NULL AS z";
+    let cases = [
+        ("table", "+---+-----+------+\n| n | t   | z    |\n+---+-----+------+\n| 1 | a<b | NULL |\n+---+-----+------+\n1 row\n"),
+        ("column", "n  t    z\n-  ---  ----\n1  a<b  NULL\n1 row\n"),
+        ("tabs", "n\tt\tz\n1\ta<b\t\n"),
+        ("jsonl", "{\"n\":1,\"t\":\"a<b\",\"z\":null}\n"),
+        ("html", "<TR><TH>n</TH><TH>t</TH><TH>z</TH>\n</TR>\n<TR><TD>1</TD><TD>a&lt;b</TD><TD>NULL</TD>\n</TR>\n"),
+    ];
+    for (mode, expected) in cases {
+        let out = amberdb(&["--mode", mode, "-c", sql], "");
+        assert_eq!(text(&out.stdout), expected, "mode {mode}");
+    }
+    let out = amberdb(&["-c", &format!(".mode insert people\n{sql}")], "");
+    assert_eq!(text(&out.stdout), "INSERT INTO people VALUES(1,'a<b',NULL);\n");
+}
+
+#[test]
+fn a_script_that_leaves_a_transaction_open_fails_and_says_so() {
+    let out = amberdb(&[], "CREATE TABLE t (a INTEGER);\nBEGIN;\nINSERT INTO t VALUES (1);\n");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("a transaction was still open at the end; it was rolled back"));
+}

@@ -40,3 +40,87 @@ fn the_shell_reads_multi_line_statements_and_survives_ctrl_c() {
     assert!(home.join("data/amberdb/history").exists(), "history is saved in the XDG data dir");
     std::fs::remove_dir_all(&home).unwrap();
 }
+
+/// The shell in a pty with its own history folder and no colour.
+fn shell(extra: &[(&str, &str)]) -> (expectrl::session::OsSession, std::path::PathBuf) {
+    let home = std::env::temp_dir().join(format!("amberdb-pty-{}-{}", std::process::id(), extra.len()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_amberdb"));
+    cmd.env("HOME", &home).env("XDG_DATA_HOME", home.join("data")).env("NO_COLOR", "1").env("TERM", "xterm");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut p = Session::spawn(cmd).expect("the shell starts in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    p.expect("amber> ").unwrap();
+    (p, home)
+}
+
+#[test]
+fn ctrl_c_stops_a_result_while_it_prints() {
+    let (mut p, home) = shell(&[]);
+    p.send_line(".maxrows 0").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send_line(".pager off").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send_line("SELECT value AS n FROM generate_series(1, 100000000);").unwrap();
+    p.expect("│ 20000 │").unwrap();
+    p.send(ControlCode::EndOfText).unwrap();
+    // Stopped within moments, not after a hundred million rows.
+    p.expect("interrupted").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send_line("SELECT 'alive' AS still;").unwrap();
+    p.expect("alive").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    p.expect(Eof).unwrap();
+    std::fs::remove_dir_all(&home).ok();
+}
+
+#[test]
+fn long_results_show_their_ends_or_go_through_the_pager() {
+    let (mut p, home) = shell(&[("PAGER", "sed s/^/paged:/")]);
+    // On a terminal a long result shows its first and last rows.
+    p.send_line("SELECT value AS n FROM generate_series(1, 100000);").unwrap();
+    p.expect("│      1 │").unwrap();
+    p.expect("│ 100000 │").unwrap();
+    p.expect("100,000 rows (40 shown)").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send_line(".pager on").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send_line("SELECT 'through the pager' AS how;").unwrap();
+    p.expect("paged:│ through the pager │").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send_line(".pager off").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send_line("SELECT 'straight' AS how;").unwrap();
+    p.expect("│ straight │").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    p.expect(Eof).unwrap();
+    std::fs::remove_dir_all(&home).ok();
+}
+
+#[test]
+fn ctrl_d_drops_an_unfinished_statement_and_the_prompt_shows_where_you_are() {
+    let (mut p, home) = shell(&[("X", "1")]);
+    p.send_line("SELECT 1,").unwrap();
+    p.expect("...> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    p.expect("the unfinished statement was discarded").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send_line("CREATE NAMESPACE app; USE app;").unwrap();
+    p.expect("amber:app> ").unwrap();
+    p.send_line("CREATE TABLE t (a INTEGER); BEGIN; INSERT INTO t VALUES (1);").unwrap();
+    p.expect("amber:app*> ").unwrap();
+    p.send_line(".tables").unwrap();
+    p.expect("t\r\n").unwrap();
+    p.expect("amber:app*> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    p.expect("the open transaction was rolled back").unwrap();
+    p.expect(Eof).unwrap();
+    // Each statement went to the history as it ran.
+    let history = std::fs::read_to_string(home.join("data/amberdb/history")).unwrap();
+    assert!(history.contains("CREATE NAMESPACE app; USE app;"), "{history}");
+    std::fs::remove_dir_all(&home).ok();
+}

@@ -5,16 +5,20 @@
 //! - [`repl`] — the interactive loop (rustyline)
 //! - [`helper`] — completion, highlighting, multi-line input
 //! - [`dot`] — dot-commands parsed into an enum
-//! - [`render`] — output modes
+//! - [`csv`] — `.import` and `.export` of CSV files
+//! - [`render`] — output modes, printed as rows arrive
+//! - [`pager`] — long results through `$PAGER`
 //! - [`testing`] — `amberdb test`: snapshot tests for `.q` scripts
 
+pub mod csv;
 pub mod dot;
 pub mod helper;
 pub mod input;
+pub mod pager;
 pub mod render;
 pub mod repl;
 pub mod runner;
 pub mod testing;
 
-pub use render::{Mode, Settings};
+pub use render::{Expanded, Mode, Pager, Settings};
 pub use runner::{Flow, Runner};

@@ -51,11 +51,7 @@ pub fn run(runner: &mut Runner) -> rustyline::Result<()> {
     let mut statement = String::new();
     loop {
         names.set(names_of(runner));
-        let star = if runner.session.in_transaction() { "*" } else { "" };
-        let prompt = match runner.session_name.as_str() {
-            "main" => format!("amber{star}> "),
-            name => format!("amber:{name}{star}> "),
-        };
+        let prompt = prompt_of(runner);
         let prompt = if statement.is_empty() {
             prompt
         } else {
@@ -73,20 +69,52 @@ pub fn run(runner: &mut Runner) -> rustyline::Result<()> {
                 }
                 let text = std::mem::take(&mut statement);
                 let _ = editor.add_history_entry(text.trim_end());
+                // Appended at once, not at exit: a crash keeps it, and two shells open
+                // at once both add to the file.
+                if let Some(path) = &history {
+                    if let Some(dir) = path.parent() {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                    let _ = editor.append_history(path);
+                }
                 if runner.run_script(&text, "<shell>") == Flow::Stop {
                     break;
                 }
             }
             Err(ReadlineError::Interrupted) => statement.clear(),
+            // Ctrl-D in the middle of a statement drops the statement, as psql does;
+            // on an empty line it leaves.
+            Err(ReadlineError::Eof) if !statement.trim().is_empty() => {
+                statement.clear();
+                println!("(the unfinished statement was discarded; Ctrl-D again to leave)");
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(e),
         }
     }
-    if let Some(path) = &history {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let _ = editor.save_history(path);
+    if runner.session.in_transaction() {
+        let _ = runner.session.execute("ROLLBACK", &[]);
+        println!("the open transaction was rolled back");
     }
     Ok(())
+}
+
+/// `amber> `, with the session's name after `@` when it is not `main`, the namespace
+/// after `:` once `USE` chose another, and `*` inside a transaction.
+fn prompt_of(runner: &Runner) -> String {
+    let mut prompt = String::from("amber");
+    if runner.session_name != "main" {
+        prompt.push('@');
+        prompt.push_str(&runner.session_name);
+    }
+    let namespace = runner.session.namespace();
+    if namespace != "main" {
+        prompt.push(':');
+        prompt.push_str(namespace);
+    }
+    if runner.session.in_transaction() {
+        prompt.push('*');
+    }
+    prompt.push_str("> ");
+    prompt
 }

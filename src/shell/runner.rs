@@ -13,7 +13,8 @@ use owo_colors::OwoColorize;
 
 use super::dot::{self, DotCommand};
 use super::input::{read_line, LineError, MAX_STATEMENT};
-use super::render::{render, Mode, Settings};
+use super::pager::{pager_command, Paging};
+use super::render::{render, Pager, Printer, Settings};
 use crate::error::{Error, ErrorKind};
 use crate::txn::{Outcome, Session};
 use crate::{line_col, only_space_and_comments, quote_ident, split, Piece, ResultSet};
@@ -37,6 +38,9 @@ pub struct Runner {
     pub settings: Settings,
     /// Print each statement above its output (golden tests).
     pub echo: bool,
+    /// After each statement that is not a read, print `changes()` and
+    /// `total_changes()` (`.changes on`).
+    pub changes: bool,
     /// Stop at the first error.
     pub bail: bool,
     /// Errors as `error: …` without a file position (the interactive shell).
@@ -49,6 +53,10 @@ pub struct Runner {
     pub max_statement: usize,
     out: Checked,
     err: Box<dyn Write>,
+    /// The screen's output while results go to a file (`.output`, `.once`).
+    screen: Option<Box<dyn Write>>,
+    /// Back to the screen after the next statement (`.once`).
+    once: bool,
     depth: usize,
     /// Lines of the current source before the text being run (a stream runs its text a
     /// statement at a time), so errors name the line in the whole source.
@@ -63,6 +71,7 @@ impl Runner {
             others: BTreeMap::new(),
             settings,
             echo: false,
+            changes: false,
             bail: false,
             interactive: false,
             errors: 0,
@@ -70,6 +79,8 @@ impl Runner {
             max_statement: MAX_STATEMENT,
             out: Checked { inner: out, failed: None },
             err,
+            screen: None,
+            once: false,
             depth: 0,
             line_base: 0,
         }
@@ -77,7 +88,7 @@ impl Runner {
 
     /// The same runner (session, settings, counts) writing somewhere else.
     pub fn with_output(self, out: Box<dyn Write>, err: Box<dyn Write>) -> Runner {
-        Runner { out: Checked { inner: out, failed: None }, err, ..self }
+        Runner { out: Checked { inner: out, failed: None }, err, screen: None, once: false, ..self }
     }
 
     /// Runs every statement and dot-command of `text`; `source` names it in errors.
@@ -202,6 +213,8 @@ impl Runner {
             Ok(flow) => flow,
             Err(e) => {
                 self.errors += 1;
+                // What the statement printed goes out before its error.
+                let _ = self.out.flush();
                 self.report(&e, piece, text, source);
                 if self.bail {
                     Flow::Stop
@@ -212,6 +225,9 @@ impl Runner {
         };
         if self.echo {
             let _ = writeln!(self.out);
+        }
+        if self.once && !piece.is_dot {
+            self.output_to_screen();
         }
         let _ = self.out.flush();
         // Output that could not be written (a full disk, a closed pipe) is an error of
@@ -228,8 +244,22 @@ impl Runner {
     }
 
     fn run_sql(&mut self, sql: &str) -> Result<Flow, Error> {
+        // A read is printed as its rows are made (and Ctrl-C stops it mid-way); other
+        // statements run whole, through the plan cache for their shape.
+        if !self.sort_results && is_read(sql) {
+            let prepared = self.session.prepare(sql)?;
+            if let Some(stream) = self.session.stream_prepared(&prepared, &[]) {
+                return self.print_stream(stream);
+            }
+            let outcome = self.session.execute_prepared(&prepared, &[])?;
+            return self.print_outcome(outcome);
+        }
         let outcome = self.session.execute(sql, &[])?;
-        let table_mode = self.settings.mode == Mode::Table;
+        self.print_outcome(outcome)
+    }
+
+    fn print_outcome(&mut self, outcome: Outcome) -> Result<Flow, Error> {
+        let table_mode = self.settings.mode.is_table();
         let text = match outcome {
             Outcome::Rows(mut rs) => {
                 if self.sort_results {
@@ -244,7 +274,58 @@ impl Runner {
             _ => String::new(),
         };
         let _ = self.out.write_all(text.as_bytes());
+        if self.changes {
+            let counts = self.session.query("SELECT changes(), total_changes()", &[])?;
+            if let [row] = counts.rows.as_slice() {
+                let _ = writeln!(self.out, "changes: {}   total_changes: {}", row[0], row[1]);
+            }
+        }
         Ok(Flow::Continue)
+    }
+
+    /// Prints a read's rows as they are made, through the pager when it is long and
+    /// the output is a terminal; Ctrl-C stops it and says so.
+    fn print_stream(&mut self, stream: crate::RowStream) -> Result<Flow, Error> {
+        let columns = stream.columns();
+        let json = stream.json();
+        let interrupt = self.session.interrupt_flag();
+        let settings = self.settings.clone();
+        let paging = match (settings.pager, settings.height) {
+            (Pager::On, _) => Some(0),
+            (Pager::Auto, Some(h)) => Some(h.saturating_sub(2)),
+            _ => None,
+        };
+        let mut pager: Option<Paging> = None;
+        let (result, stopped) = {
+            let sink: &mut dyn Write = match paging {
+                Some(h) => pager.insert(Paging::new(&mut self.out, h, settings.pager == Pager::On, pager_command())),
+                None => &mut self.out,
+            };
+            let mut printer = Printer::new(&settings, sink, &columns, json);
+            let mut stopped = false;
+            let result = stream.run(&mut |row| {
+                if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                    stopped = true;
+                    return false;
+                }
+                printer.row(row);
+                true
+            });
+            let interrupted = stopped || matches!(&result, Err(e) if matches!(e.kind(), ErrorKind::Interrupted));
+            match &result {
+                Err(e) if !matches!(e.kind(), ErrorKind::Interrupted) => drop(printer),
+                _ => printer.finish(interrupted),
+            }
+            (result, interrupted)
+        };
+        if let Some(p) = pager {
+            let _ = p.finish();
+        }
+        interrupt.store(false, std::sync::atomic::Ordering::Relaxed);
+        match result {
+            Err(e) if !stopped => Err(e),
+            _ => Ok(Flow::Continue),
+        }
     }
 
     fn run_dot(&mut self, cmd: DotCommand) -> Result<Flow, Error> {
@@ -269,7 +350,10 @@ impl Runner {
                 }
             }
             DotCommand::Indexes(table) => self.write_rows(&self.session.index_listing(table.as_deref())?),
-            DotCommand::Mode(m) => self.settings.mode = m,
+            DotCommand::Mode(Some(m)) => self.settings.mode = m,
+            DotCommand::Mode(None) => {
+                let _ = writeln!(self.out, "current output mode: {}", self.settings.mode.name());
+            }
             DotCommand::Headers(on) => self.settings.headers = on,
             DotCommand::Timer(on) => self.settings.timer = on,
             DotCommand::Read(path) => {
@@ -301,19 +385,132 @@ impl Runner {
             DotCommand::Dump => {
                 let _ = self.out.write_all(self.session.dump().as_bytes());
             }
-            DotCommand::Export(path) => {
+            DotCommand::Export(path, what) if is_csv_name(&path) || what.is_some() => {
+                let query = match what {
+                    None => return Err(Error::invalid("usage: .export FILE.csv TABLE|QUERY")),
+                    Some(w) if is_read(&w) => w,
+                    Some(table) => format!("SELECT * FROM {}", quote_ident(&table)),
+                };
+                let rows = super::csv::export(&mut self.session, &query, &path, self.settings.null_value.as_deref())?;
+                let _ = writeln!(self.out, "exported {rows} rows to {path}");
+            }
+            DotCommand::Export(path, _) => {
                 let done = self.session.export()?;
                 write_whole(&path, done.text.as_bytes())
                     .map_err(|e| ErrorKind::Io(format!("cannot write {path}: {e}; nothing was written")))?;
                 let _ = writeln!(self.out, "exported {} tables, {} rows to {path}", done.tables, done.rows);
             }
-            DotCommand::Import(path) => {
+            DotCommand::Import(args) if args.csv => {
+                let table = args.table.clone().unwrap_or_default();
+                let done = super::csv::import(&mut self.session, &args, self.settings.null_value.as_deref())?;
+                let made =
+                    if done.created { format!(" (made {table} with columns {})", done.columns) } else { String::new() };
+                let _ = writeln!(self.out, "imported {} rows from {} into {table}{made}", done.rows, args.file);
+            }
+            DotCommand::Import(args) => {
+                let path = args.file;
                 let text = super::input::read_text(&path, self.max_statement).map_err(ErrorKind::Io)?;
                 let rows = self.session.import(&text, &path)?;
                 let _ = writeln!(self.out, "imported {rows} rows from {path}");
             }
+            DotCommand::Print(text) => {
+                let _ = writeln!(self.out, "{text}");
+            }
+            DotCommand::Echo(on) => self.echo = on,
+            DotCommand::Bail(on) => self.bail = on,
+            DotCommand::Changes(on) => self.changes = on,
+            DotCommand::NullValue(text) => self.settings.null_value = Some(text),
+            DotCommand::Separator(col, row) => {
+                self.settings.separator = col;
+                if let Some(row) = row {
+                    self.settings.row_separator = row;
+                }
+            }
+            DotCommand::Output(None) => self.output_to_screen(),
+            DotCommand::Output(Some(path)) => self.output_to_file(&path, false)?,
+            DotCommand::Once(path) => self.output_to_file(&path, true)?,
+            DotCommand::Show => {
+                let s = &self.settings;
+                let shown = |v: &str| format!("{v:?}");
+                let lines = [
+                    ("bail", on(self.bail).to_string()),
+                    ("changes", on(self.changes).to_string()),
+                    ("echo", on(self.echo).to_string()),
+                    ("expanded", format!("{:?}", s.expanded).to_ascii_lowercase()),
+                    ("headers", on(s.headers).to_string()),
+                    ("maxrows", s.max_rows.map_or("0 (all)".to_string(), |n| n.to_string())),
+                    ("mode", s.mode.name()),
+                    ("nullvalue", shown(s.null_value.as_deref().unwrap_or("NULL"))),
+                    ("output", if self.screen.is_some() { "a file".to_string() } else { "stdout".to_string() }),
+                    ("pager", format!("{:?}", s.pager).to_ascii_lowercase()),
+                    ("rowseparator", shown(&s.row_separator)),
+                    ("separator", shown(&s.separator)),
+                    ("session", self.session_name.clone()),
+                    ("namespace", self.session.namespace().to_string()),
+                    ("timer", on(s.timer).to_string()),
+                    ("width", s.column_widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" ")),
+                ];
+                for (k, v) in lines {
+                    let _ = writeln!(self.out, "{k:>12}: {v}");
+                }
+            }
+            DotCommand::Width(widths) => self.settings.column_widths = widths,
+            DotCommand::MaxRows(n) => self.settings.max_rows = (n > 0).then_some(n),
+            DotCommand::Pager(p) => self.settings.pager = p,
+            DotCommand::Expanded(e) => self.settings.expanded = e,
+            DotCommand::Shell(command) => {
+                let _ = self.out.flush();
+                let ran = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(&command)
+                    .output()
+                    .map_err(|e| Error::invalid(format!("cannot run {command}: {e}")))?;
+                let _ = self.out.write_all(&ran.stdout);
+                let _ = self.err.write_all(&ran.stderr);
+                if !ran.status.success() {
+                    return Err(Error::invalid(format!("{command}: {}", ran.status)));
+                }
+            }
+            DotCommand::Open(dir) => {
+                let db = match &dir {
+                    None => crate::Database::open_in_memory(),
+                    Some(d) => crate::Database::open(d)?,
+                };
+                let mut next = db.session();
+                next.set_interrupt_flag(self.session.interrupt_flag());
+                if self.session.in_transaction() {
+                    let _ = writeln!(self.err, "the open transaction was rolled back");
+                }
+                self.session = next;
+                self.others.clear();
+                self.session_name = "main".to_string();
+                let where_ = dir.as_deref().unwrap_or("memory");
+                let _ = writeln!(self.out, "opened {where_} at version {}", self.session.database().version());
+            }
         }
         Ok(Flow::Continue)
+    }
+
+    /// Results to `path` (made or emptied) from now on, or for the next statement.
+    fn output_to_file(&mut self, path: &str, once: bool) -> Result<(), Error> {
+        let file = std::fs::File::create(path).map_err(|e| Error::invalid(format!("cannot write {path}: {e}")))?;
+        let _ = self.out.flush();
+        let file: Box<dyn Write> = Box::new(std::io::BufWriter::new(file));
+        let previous = std::mem::replace(&mut self.out.inner, file);
+        if self.screen.is_none() {
+            self.screen = Some(previous);
+        }
+        self.once = once;
+        Ok(())
+    }
+
+    /// Results to the screen again.
+    fn output_to_screen(&mut self) {
+        if let Some(screen) = self.screen.take() {
+            let _ = self.out.flush();
+            self.out.inner = screen;
+        }
+        self.once = false;
     }
 
     /// A listing drawn in the current output mode.
@@ -443,6 +640,27 @@ fn find_word(text: &str, word: &str, call: bool) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+fn on(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+fn is_csv_name(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".csv") || lower.ends_with(".tsv")
+}
+
+/// Whether a statement reads (SELECT, VALUES, or WITH before either), judged by its
+/// first word: only those are printed as their rows come.
+fn is_read(sql: &str) -> bool {
+    let rest = &sql[leading_trivia(sql)..];
+    let word: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    ["select", "values", "with"].iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// Bytes of whitespace and comments at the start of a statement.

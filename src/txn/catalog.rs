@@ -26,9 +26,31 @@ fn listing(columns: &[&str], rows: Vec<Vec<Value>>) -> ResultSet {
 impl Session {
     /// The tables' names, sorted (`.tables`).
     pub fn table_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.state().tables().map(|t| t.name().to_string()).collect();
+        let state = self.state();
+        let here = self.namespace().to_string();
+        // In a namespace other than main, its own tables and views, by their short names.
+        let shown = |name: &str| -> Option<String> {
+            let lower = name.to_ascii_lowercase();
+            if here == MAIN {
+                return Some(name.to_string());
+            }
+            (namespace_of(&lower) == here).then(|| name.split_once('.').map_or(name, |(_, n)| n).to_string())
+        };
+        let mut names: Vec<String> = state
+            .tables()
+            .filter_map(|t| shown(t.name()))
+            .chain(state.views().filter_map(|v| shown(&v.name)))
+            .collect();
         names.sort_unstable();
         names
+    }
+
+    /// A table's columns with their types, if the table exists (`.import`).
+    pub fn table_columns(&self, table: &str) -> Option<Vec<(String, crate::storage::DataType)>> {
+        let state = self.state();
+        let stored = crate::sql::namespace::stored_name(table, self.namespace(), &state).ok()?;
+        let t = state.table(&stored)?;
+        Some(t.schema.columns.iter().map(|c| (c.name.clone(), c.ty)).collect())
     }
 
     /// Each namespace with its tables, streams and messages; `*` marks this session's.
@@ -56,6 +78,10 @@ impl Session {
     /// indexes' and its triggers' (`.schema`).
     pub fn schema_sql(&self, table: Option<&str>) -> Result<Vec<String>> {
         let state = self.state();
+        // A view by its name prints its CREATE VIEW.
+        if let Some(view) = table.and_then(|name| state.view(name)) {
+            return Ok(vec![format!("{};", view.to_sql().trim_end_matches(';'))]);
+        }
         let tables: Vec<&Table> = match table {
             Some(name) => vec![state.table_or_err(name)?],
             None => state.tables().collect(),
@@ -66,6 +92,9 @@ impl Session {
             lines.extend(t.schema.index_sql());
             let name = t.name().to_ascii_lowercase();
             lines.extend(state.triggers().filter(|tr| tr.table == name).map(|tr| format!("{};", tr.sql)));
+        }
+        if table.is_none() {
+            lines.extend(state.views().map(|v| format!("{};", v.to_sql().trim_end_matches(';'))));
         }
         Ok(lines)
     }

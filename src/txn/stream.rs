@@ -38,6 +38,14 @@ impl RowStream {
         }
     }
 
+    /// Bit `c` is set when column `c` holds JSON documents (as `ResultSet::json`).
+    pub fn json(&self) -> u64 {
+        match &*self.plan {
+            Plan::Select(s) => s.json,
+            _ => 0,
+        }
+    }
+
     /// Hands each row to `f` as it is made, until `f` returns false or the rows run
     /// out; stops with `Interrupted` when the session's interrupt flag is raised.
     pub fn run(self, f: &mut dyn FnMut(Vec<Value>) -> bool) -> Result<()> {
