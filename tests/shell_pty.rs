@@ -124,3 +124,21 @@ fn ctrl_d_drops_an_unfinished_statement_and_the_prompt_shows_where_you_are() {
     assert!(history.contains("CREATE NAMESPACE app; USE app;"), "{history}");
     std::fs::remove_dir_all(&home).ok();
 }
+
+#[test]
+fn tab_completes_and_a_second_tab_lists() {
+    let (mut p, home) = shell(&[("X", "1"), ("Y", "2")]);
+    p.send_line("CREATE TABLE alpha_one (a INTEGER); CREATE TABLE alpha_two (b INTEGER);").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send("SELECT * FROM alp\t").unwrap();
+    p.expect("alpha_").unwrap();
+    p.send("\t").unwrap();
+    p.expect("alpha_one").unwrap();
+    p.expect("alpha_two").unwrap();
+    p.send("one;\r").unwrap();
+    p.expect("0 rows").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    p.expect(Eof).unwrap();
+    std::fs::remove_dir_all(&home).ok();
+}

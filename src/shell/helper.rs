@@ -105,37 +105,44 @@ pub const KEYWORDS: &[&str] = &[
     "NOW",
 ];
 
-const DOT_COMMANDS: &[&str] = &[
-    ".check",
-    ".collections",
-    ".diff",
-    ".dump",
-    ".export",
-    ".import",
-    ".exit",
-    ".headers",
-    ".help",
-    ".indexes",
-    ".mode",
-    ".quit",
-    ".read",
-    ".schema",
-    ".session",
-    ".snapshots",
-    ".tables",
-    ".timer",
+/// Keywords a statement begins with: the only ones offered at its start.
+const STARTS: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "WITH",
+    "VALUES",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE",
+    "EXPLAIN",
+    "USE",
+    "CHECKPOINT",
+    "BACKUP",
+    "DIFF",
+    "RESTORE",
 ];
 
-/// Names the completer offers besides keywords; refreshed after each statement.
+/// Words after which a table's name stands.
+const BEFORE_TABLE: &[&str] = &["FROM", "JOIN", "INTO", "UPDATE", "TABLE", "EXISTS"];
+
+/// The tables and views the completer offers, each with its columns; refreshed after
+/// each statement.
 #[derive(Clone, Default)]
-pub struct Names(Arc<Mutex<Vec<String>>>);
+pub struct Names(Arc<Mutex<Vec<(String, Vec<String>)>>>);
 
 impl Names {
-    pub fn set(&self, names: Vec<String>) {
+    pub fn set(&self, names: Vec<(String, Vec<String>)>) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = names;
     }
 
-    fn get(&self) -> Vec<String> {
+    fn get(&self) -> Vec<(String, Vec<String>)> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
@@ -143,17 +150,62 @@ impl Names {
 pub struct AmberHelper {
     pub names: Names,
     pub color: bool,
+    pub files: rustyline::completion::FilenameCompleter,
+}
+
+impl AmberHelper {
+    pub fn new(names: Names, color: bool) -> AmberHelper {
+        AmberHelper { names, color, files: rustyline::completion::FilenameCompleter::new() }
+    }
+}
+
+/// The words of a line, outside quotes, upper-cased keywords left as written.
+fn words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).filter(|w| !w.is_empty()).collect()
+}
+
+/// Table names the statement refers to, by the name or alias it uses: `FROM players
+/// p` gives `p → players` and `players → players`.
+fn aliases(line: &str, tables: &[(String, Vec<String>)]) -> Vec<(String, String)> {
+    let ws = words(line);
+    let mut out = Vec::new();
+    for (i, w) in ws.iter().enumerate() {
+        let Some((table, _)) = tables.iter().find(|(t, _)| t.eq_ignore_ascii_case(w)) else { continue };
+        out.push((w.to_string(), table.clone()));
+        let mut next = ws.get(i + 1).copied();
+        if next.is_some_and(|n| n.eq_ignore_ascii_case("AS")) {
+            next = ws.get(i + 2).copied();
+        }
+        if let Some(alias) = next {
+            let keyword = KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(alias))
+                || ["JOIN", "ON", "LEFT", "INNER", "CROSS", "USING", "NATURAL"]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(alias));
+            if !keyword {
+                out.push((alias.to_string(), table.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn choices(cmd: &str) -> &'static [&'static str] {
+    match cmd {
+        ".headers" | ".header" | ".echo" | ".bail" | ".changes" | ".timer" => &["on", "off"],
+        ".pager" | ".expanded" => &["on", "off", "auto"],
+        ".mode" => {
+            &["box", "table", "column", "csv", "json", "jsonl", "markdown", "html", "line", "list", "tabs", "insert"]
+        }
+        _ => &[],
+    }
 }
 
 impl Completer for AmberHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(&self, line: &str, pos: usize, ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
         let start = line[..pos].rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
         let word = &line[start..pos];
-        if word.is_empty() {
-            return Ok((pos, Vec::new()));
-        }
         let lower = word.to_ascii_lowercase();
         let mut out: Vec<Pair> = Vec::new();
         let mut offer = |candidate: String| {
@@ -161,14 +213,67 @@ impl Completer for AmberHelper {
                 out.push(Pair { display: candidate.clone(), replacement: candidate });
             }
         };
-        if word.starts_with('.') {
-            DOT_COMMANDS.iter().for_each(|c| offer(c.to_string()));
-        } else {
-            self.names.get().into_iter().for_each(&mut offer);
-            let lowercase = word.chars().next().is_some_and(|c| c.is_lowercase());
-            for k in KEYWORDS {
-                offer(if lowercase { k.to_ascii_lowercase() } else { k.to_string() });
+        // Dot-commands, and then their arguments.
+        if line.trim_start().starts_with('.') {
+            let trimmed = line[..pos].trim_start();
+            let Some((cmd, _)) = trimmed.split_once(char::is_whitespace) else {
+                super::dot::COMMANDS.iter().for_each(|c| offer(c.to_string()));
+                return Ok((start, out));
+            };
+            if [".read", ".import", ".output", ".once", ".open", ".export"].contains(&cmd) {
+                return self.files.complete(line, pos, ctx);
             }
+            choices(cmd).iter().for_each(|c| offer(c.to_string()));
+            if [".schema", ".indexes"].contains(&cmd) {
+                self.names.get().into_iter().for_each(|(t, _)| offer(t));
+            }
+            return Ok((start, out));
+        }
+        let tables = self.names.get();
+        let before = &line[..start];
+        let previous = words(before).last().map(|w| w.to_ascii_uppercase());
+        // `p.na` → the columns of the table `p` names.
+        if let Some((qualifier, _)) = word.rsplit_once('.') {
+            let found = aliases(line, &tables);
+            let table = found
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(qualifier))
+                .map(|(_, t)| t.clone())
+                .or_else(|| tables.iter().find(|(t, _)| t.eq_ignore_ascii_case(qualifier)).map(|(t, _)| t.clone()));
+            if let Some((_, columns)) = table.and_then(|t| tables.iter().find(|(n, _)| *n == t)) {
+                columns.iter().for_each(|c| offer(format!("{qualifier}.{c}")));
+            }
+            return Ok((start, out));
+        }
+        // A table's place: tables and views, even for an empty prefix.
+        if previous.as_deref().is_some_and(|p| BEFORE_TABLE.contains(&p))
+            || before.trim_end().ends_with(',') && {
+                let up = before.to_ascii_uppercase();
+                up.rfind("FROM").is_some_and(|f| up.rfind("WHERE").is_none_or(|w| w < f))
+            }
+        {
+            tables.iter().for_each(|(t, _)| offer(t.clone()));
+            return Ok((start, out));
+        }
+        // The columns of the statement's tables first, then every name.
+        let mentioned = aliases(line, &tables);
+        for (_, t) in &mentioned {
+            if let Some((_, columns)) = tables.iter().find(|(n, _)| n == t) {
+                columns.iter().for_each(|c| offer(c.clone()));
+            }
+        }
+        if word.is_empty() {
+            return Ok((start, out));
+        }
+        for (t, columns) in &tables {
+            offer(t.clone());
+            columns.iter().for_each(|c| offer(c.clone()));
+        }
+        let lowercase = word.chars().next().is_some_and(|c| c.is_lowercase());
+        let at_start = only_space_and_comments(before) || before.trim_end().ends_with(';');
+        let keywords = if at_start { STARTS } else { KEYWORDS };
+        for k in keywords {
+            offer(if lowercase { k.to_ascii_lowercase() } else { k.to_string() });
         }
         Ok((start, out))
     }
@@ -271,8 +376,11 @@ mod tests {
     #[test]
     fn completes_keywords_tables_and_columns() {
         let names = Names::default();
-        names.set(vec!["players".into(), "player_id".into(), "score".into()]);
-        let helper = AmberHelper { names, color: false };
+        names.set(vec![
+            ("players".into(), vec!["player_id".into(), "name".into(), "score".into()]),
+            ("teams".into(), vec!["team_id".into(), "title".into()]),
+        ]);
+        let helper = AmberHelper::new(names, false);
         let history = rustyline::history::DefaultHistory::new();
         let ctx = Context::new(&history);
         let complete = |line: &str| {
@@ -280,10 +388,35 @@ mod tests {
             (start, pairs.into_iter().map(|p| p.replacement).collect::<Vec<_>>())
         };
         assert_eq!(complete("SEL"), (0, vec!["SELECT".to_string()]));
-        assert_eq!(complete("select * from pla"), (14, vec!["players".to_string(), "player_id".to_string()]));
-        assert_eq!(complete("SELECT sc"), (7, vec!["score".to_string()]));
+        // At a statement's start only the words that begin one.
+        assert_eq!(complete("wh"), (0, vec![]));
+        assert_eq!(complete("wi"), (0, vec!["with".to_string()]));
+        assert_eq!(complete("select * from pla"), (14, vec!["players".to_string()]));
+        // An empty prefix where a table goes lists the tables.
+        assert_eq!(complete("SELECT * FROM "), (14, vec!["players".to_string(), "teams".to_string()]));
+        assert_eq!(complete("SELECT * FROM players, "), (23, vec!["players".to_string(), "teams".to_string()]));
+        // Qualified by a table or by an alias.
+        assert_eq!(complete("SELECT players.na"), (7, vec!["players.name".to_string()]));
+        assert_eq!(
+            helper
+                .complete("SELECT p.na FROM players p", 11, &ctx)
+                .unwrap()
+                .1
+                .into_iter()
+                .map(|p| p.replacement)
+                .collect::<Vec<_>>(),
+            vec!["p.name".to_string()]
+        );
+        let at = |line: &str, pos: usize| -> Vec<String> {
+            helper.complete(line, pos, &ctx).unwrap().1.into_iter().map(|p| p.replacement).collect()
+        };
+        assert_eq!(at("SELECT t.ti FROM teams AS t", 11), vec!["t.title".to_string()]);
+        // The statement's own tables' columns come first.
+        assert_eq!(complete("SELECT * FROM teams WHERE t").1[0], "team_id");
         assert_eq!(complete(".ta"), (0, vec![".tables".to_string()]));
-        assert_eq!(complete("where"), (0, vec!["where".to_string()]));
+        assert_eq!(complete(".mode c"), (6, vec!["column".to_string(), "csv".to_string()]));
+        assert_eq!(complete(".headers o"), (9, vec!["on".to_string(), "off".to_string()]));
+        assert_eq!(complete(".schema te"), (8, vec!["teams".to_string()]));
     }
 
     #[test]

@@ -21,14 +21,8 @@ pub fn history_path() -> Option<PathBuf> {
     Some(base.join("amberdb").join("history"))
 }
 
-fn names_of(runner: &Runner) -> Vec<String> {
-    let state = runner.session.state();
-    let mut names = Vec::new();
-    for t in state.tables() {
-        names.push(t.name().to_string());
-        names.extend(t.schema.columns.iter().map(|c| c.name.clone()));
-    }
-    names
+fn names_of(runner: &Runner) -> Vec<(String, Vec<String>)> {
+    runner.session.completion_names()
 }
 
 /// Runs the shell until `.quit` or Ctrl-D.
@@ -38,10 +32,11 @@ pub fn run(runner: &mut Runner) -> rustyline::Result<()> {
     // While a statement runs the terminal is in cooked mode, so Ctrl-C arrives as SIGINT.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
 
-    let config = Config::builder().auto_add_history(false).build();
+    // Tab completes what all candidates share; a second Tab lists them.
+    let config = Config::builder().auto_add_history(false).completion_type(rustyline::CompletionType::List).build();
     let mut editor: Editor<AmberHelper, DefaultHistory> = Editor::with_config(config)?;
     let names = Names::default();
-    editor.set_helper(Some(AmberHelper { names: names.clone(), color: runner.settings.color }));
+    editor.set_helper(Some(AmberHelper::new(names.clone(), runner.settings.color)));
     let history = history_path();
     if let Some(path) = &history {
         let _ = editor.load_history(path);

@@ -45,6 +45,18 @@ impl Session {
         names
     }
 
+    /// Every table and view with its columns, for the shell's completion.
+    pub fn completion_names(&self) -> Vec<(String, Vec<String>)> {
+        let state = self.state();
+        let mut names: Vec<(String, Vec<String>)> = state
+            .tables()
+            .map(|t| (t.name().to_string(), t.schema.columns.iter().map(|c| c.name.clone()).collect()))
+            .chain(state.views().map(|v| (v.name.clone(), v.columns.clone())))
+            .collect();
+        names.sort();
+        names
+    }
+
     /// A table's columns with their types, if the table exists (`.import`).
     pub fn table_columns(&self, table: &str) -> Option<Vec<(String, crate::storage::DataType)>> {
         let state = self.state();
