@@ -173,7 +173,50 @@ fn token_at(sql: &str, offset: usize) -> Option<&str> {
     }
 }
 
+/// Where a string (or a quoted name) opens that never closes, and which quote it is.
+fn unterminated(sql: &str) -> Option<(usize, u8)> {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                let start = i;
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return Some((start, q)),
+                        // A doubled quote stands for one.
+                        Some(&c) if c == q && b.get(i + 1) == Some(&q) => i += 2,
+                        Some(&c) if c == q => break,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 pub(super) fn syntax_error(sql: &str, e: pest::error::Error<Rule>) -> Error {
+    if let Some((offset, quote)) = unterminated(sql) {
+        let what = if quote == b'\'' { "string" } else { "quoted name" };
+        let message = format!("unterminated {what} starting here (no closing {})", quote as char);
+        return ErrorKind::Parse { message, offset }.into();
+    }
     let offset = match e.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
@@ -199,7 +242,6 @@ pub(super) fn syntax_error(sql: &str, e: pest::error::Error<Rule>) -> Error {
     if wanted.iter().any(|w| !OPERATOR_WORDS.contains(&w.as_str()) && w != "`NOT`") {
         wanted.retain(|w| !OPERATOR_WORDS.contains(&w.as_str()) && w != "`NOT`");
     }
-    wanted.truncate(5);
     let expected = match wanted.as_slice() {
         [] => "something else".to_string(),
         [one] => one.clone(),

@@ -92,12 +92,28 @@ impl Scope {
         }
         found.ok_or_else(|| {
             let all = self.tables.iter().flat_map(|t| t.columns.iter().map(String::as_str));
+            let has = |t: &ScopeTable| t.columns.iter().any(|c| c.eq_ignore_ascii_case(name));
+            let suggestion = match table {
+                // A table named by its own name where the query gave it an alias:
+                // `FROM emp e WHERE emp.id` → `e.id`.
+                Some(q) if self.find_table(q).is_none() => self
+                    .tables
+                    .iter()
+                    .find(|t| t.alias.is_some() && t.name.eq_ignore_ascii_case(q) && has(t))
+                    .map(|t| format!("{}.{name}", t.label()))
+                    .or_else(|| closest(name, all)),
+                Some(q) => self
+                    .find_table(q)
+                    .and_then(|t| closest(name, t.columns.iter().map(String::as_str)))
+                    .map(|c| format!("{q}.{c}")),
+                None => closest(name, all),
+            };
             ErrorKind::NoSuchColumn {
                 name: match table {
                     Some(q) => format!("{q}.{name}"),
                     None => name.to_string(),
                 },
-                suggestion: closest(name, all),
+                suggestion,
             }
             .into()
         })
