@@ -135,11 +135,13 @@ fn data_directive_runs_on_a_copy_of_a_durable_database() {
         .unwrap();
     std::fs::write(dir.join("missing.q"), "-- data: nowhere\nSELECT 1;\n").unwrap();
     let first = amberdb_test(&dir, &["--accept"]);
-    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stdout));
+    // A data directory that is not there breaks its script, which is not recorded.
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stdout));
+    assert!(text(&first.stdout).contains("cannot copy the data directory nowhere"), "{}", text(&first.stdout));
+    assert!(!dir.join("missing.q.snap").exists());
+    std::fs::remove_file(dir.join("missing.q")).unwrap();
     let snap = std::fs::read_to_string(dir.join("grow.q.snap")).unwrap();
     assert!(snap.contains("│ 3 │"), "the script saw the fixture's rows: {snap}");
-    let missing = std::fs::read_to_string(dir.join("missing.q.snap")).unwrap();
-    assert!(missing.contains("cannot copy the data directory") && missing.contains("nowhere"), "{missing}");
     // The fixture itself is unchanged, so the script passes again.
     let again = amberdb_test(&dir, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
@@ -147,4 +149,34 @@ fn data_directive_runs_on_a_copy_of_a_durable_database() {
     assert_eq!(db.session().query("SELECT count(*) AS n FROM t", &[]).unwrap().get::<i64>(0, "n").unwrap(), 2);
     drop(db);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_failing_setup_is_an_error_and_is_never_recorded() {
+    let dir = std::env::temp_dir().join(format!("amberdb-test-setup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("suite/fixtures")).unwrap();
+    std::fs::write(
+        dir.join("suite/fixtures/bad.sql"),
+        "CREATE TABLE t (a INTEGER);\nINSERT INTO nowhere VALUES (1);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("suite/uses_bad.q"), "-- setup: fixtures/bad.sql\nSELECT count(*) FROM t;\n").unwrap();
+    let out = amberdb_test(&dir, &["suite", "--accept"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("BROKEN  suite/uses_bad.q: uses_bad.q: setup script fixtures/bad.sql failed"), "{stdout}");
+    assert!(stdout.contains("no such table: nowhere"), "{stdout}");
+    assert!(!dir.join("suite/uses_bad.q.snap").exists() && !dir.join("suite/uses_bad.q.snap.new").exists());
+    // A good setup: the transcript is the same however the path is spelled, from any folder.
+    std::fs::write(dir.join("suite/fixtures/bad.sql"), "CREATE TABLE t (a INTEGER);\n").unwrap();
+    let out = amberdb_test(&dir, &["suite/uses_bad.q", "--accept"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let first = std::fs::read_to_string(dir.join("suite/uses_bad.q.snap")).unwrap();
+    let out = amberdb_test(&dir.join("suite/fixtures"), &["../uses_bad.q"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let out = amberdb_test(&dir, &["./suite/../suite/uses_bad.q"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(std::fs::read_to_string(dir.join("suite/uses_bad.q.snap")).unwrap(), first);
+    std::fs::remove_dir_all(&dir).ok();
 }

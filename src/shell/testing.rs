@@ -43,6 +43,9 @@ pub enum Verdict {
     },
     /// No snapshot yet.
     New,
+    /// The script could not be set up (a setup script failed, a data directory could
+    /// not be copied): nothing is compared or recorded.
+    Broken(String),
 }
 
 #[derive(Clone, Debug)]
@@ -78,8 +81,9 @@ impl Write for Buffer {
 /// The directives at the top of a script.
 #[derive(Default)]
 struct Directives {
-    setup: Vec<PathBuf>,
-    data: Option<PathBuf>,
+    /// Each setup script as written and as found.
+    setup: Vec<(String, PathBuf)>,
+    data: Option<(String, PathBuf)>,
     sort: bool,
 }
 
@@ -88,9 +92,9 @@ fn directives(script: &str, dir: &Path) -> Directives {
     for line in script.lines().map(str::trim).take_while(|l| l.is_empty() || l.starts_with("--")) {
         let body = line.trim_start_matches('-').trim();
         if let Some(path) = body.strip_prefix("setup:") {
-            d.setup.push(dir.join(path.trim()));
+            d.setup.push((path.trim().to_string(), dir.join(path.trim())));
         } else if let Some(path) = body.strip_prefix("data:") {
-            d.data = Some(dir.join(path.trim()));
+            d.data = Some((path.trim().to_string(), dir.join(path.trim())));
         } else if body == "sort" {
             d.sort = true;
         }
@@ -98,35 +102,38 @@ fn directives(script: &str, dir: &Path) -> Directives {
     d
 }
 
-/// The transcript of a script: each statement above its output, errors in place.
+/// The transcript of a script: each statement above its output, errors in place; a
+/// script that cannot be set up gives its reason in place of a transcript.
 pub fn transcript(script: &str, name: &str, dir: &Path) -> String {
+    try_transcript(script, name, dir).unwrap_or_else(|e| format!("error: {e}\n"))
+}
+
+/// The transcript of a script, or why it could not be set up. Setup and data paths
+/// are relative to the script's own folder, and are named in errors as the script
+/// wrote them, so nothing here depends on the folder `amberdb test` runs in.
+pub fn try_transcript(script: &str, name: &str, dir: &Path) -> Result<String, String> {
     let buf = Buffer::default();
     let d = directives(script, dir);
     let copy = match &d.data {
         None => None,
-        Some(data) => match DataCopy::new(data) {
-            Ok(copy) => Some(copy),
-            Err(e) => return format!("error: cannot copy the data directory {}: {e}\n", data.display()),
-        },
+        Some((written, data)) => {
+            Some(DataCopy::new(data).map_err(|e| format!("{name}: cannot copy the data directory {written}: {e}"))?)
+        }
     };
     let db = match &copy {
         None => Database::open_in_memory(),
-        Some(copy) => match Database::open(&copy.0) {
-            Ok(db) => db,
-            Err(e) => return format!("error: {e}\n"),
-        },
+        Some(copy) => Database::open(&copy.0).map_err(|e| format!("{name}: the `-- data:` directory: {e}"))?,
     };
     let session = db.session();
     drop(db);
-    let mut runner = Runner::new(session, Settings::default(), Box::new(std::io::sink()), Box::new(std::io::sink()));
-    for setup in &d.setup {
-        match std::fs::read_to_string(setup) {
-            Ok(text) => {
-                runner.run_script(&text, &setup.display().to_string());
-            }
-            Err(e) => {
-                return format!("error: cannot read setup script {}: {e}\n", setup.display());
-            }
+    let errors = Buffer::default();
+    let mut runner = Runner::new(session, Settings::default(), Box::new(std::io::sink()), Box::new(errors.clone()));
+    for (written, setup) in &d.setup {
+        let text = std::fs::read_to_string(setup)
+            .map_err(|e| format!("{name}: cannot read setup script {written} (beside the script): {e}"))?;
+        runner.run_script(&text, written);
+        if runner.errors > 0 {
+            return Err(format!("{name}: setup script {written} failed:\n{}", errors.text().trim_end()));
         }
     }
     let mut runner = runner.with_output(Box::new(buf.clone()), Box::new(buf.clone()));
@@ -135,7 +142,7 @@ pub fn transcript(script: &str, name: &str, dir: &Path) -> String {
     runner.run_script(script, name);
     drop(runner);
     drop(copy);
-    buf.text()
+    Ok(buf.text())
 }
 
 /// A private copy of a data directory, removed when dropped.
@@ -204,14 +211,19 @@ pub fn check(path: &Path) -> Outcome {
     let started = std::time::Instant::now();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("script.q").to_string();
     let dir = path.parent().unwrap_or(Path::new("."));
-    let transcript = match std::fs::read_to_string(path) {
-        Ok(script) => transcript(&script, &name, dir),
-        Err(e) => format!("error: cannot read {}: {e}\n", path.display()),
-    };
-    let verdict = match std::fs::read_to_string(snapshot_path(path, ".snap")) {
-        Ok(expected) if expected == transcript => Verdict::Passed,
-        Ok(expected) => Verdict::Failed { expected },
-        Err(_) => Verdict::New,
+    let made = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .and_then(|script| try_transcript(&script, &name, dir));
+    let (transcript, verdict) = match made {
+        Err(why) => (String::new(), Verdict::Broken(why)),
+        Ok(transcript) => {
+            let verdict = match std::fs::read_to_string(snapshot_path(path, ".snap")) {
+                Ok(expected) if expected == transcript => Verdict::Passed,
+                Ok(expected) => Verdict::Failed { expected },
+                Err(_) => Verdict::New,
+            };
+            (transcript, verdict)
+        }
     };
     Outcome { path: path.to_path_buf(), transcript, verdict, seconds: started.elapsed().as_secs_f64() }
 }
@@ -265,6 +277,9 @@ pub fn junit(outcomes: &[Outcome]) -> String {
         match &o.verdict {
             Verdict::Passed => xml.push_str("/>\n"),
             Verdict::New => xml.push_str(">\n    <failure message=\"no snapshot yet\"/>\n  </testcase>\n"),
+            Verdict::Broken(why) => {
+                xml.push_str(&format!(">\n    <error message=\"{}\"/>\n  </testcase>\n", xml_escape(why)));
+            }
             Verdict::Failed { expected } => {
                 let body = xml_escape(&diff(expected, &o.transcript, false));
                 xml.push_str(&format!(
@@ -307,6 +322,10 @@ pub fn run(options: &TestOptions) -> i32 {
             Verdict::Passed => {
                 passed += 1;
                 println!("ok      {shown}");
+            }
+            Verdict::Broken(why) => {
+                failed += 1;
+                println!("BROKEN  {shown}: {why}");
             }
             Verdict::Failed { expected } => {
                 println!("FAILED  {shown}");
