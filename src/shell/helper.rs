@@ -135,7 +135,10 @@ const BEFORE_TABLE: &[&str] = &["FROM", "JOIN", "INTO", "UPDATE", "TABLE", "EXIS
 /// The tables and views the completer offers, each with its columns; refreshed after
 /// each statement.
 #[derive(Clone, Default)]
-pub struct Names(Arc<Mutex<Vec<(String, Vec<String>)>>>);
+pub struct Names(Arc<Mutex<Vec<TableNames>>>);
+
+/// A table's (or view's) name and its columns' names.
+pub type TableNames = (String, Vec<String>);
 
 impl Names {
     pub fn set(&self, names: Vec<(String, Vec<String>)>) {
