@@ -395,7 +395,12 @@ fn main() -> ExitCode {
         None => Database::open_in_memory(),
         Some(dir) => {
             let options = amberdb::Options { sync: args.sync, as_of: args.as_of, ..Default::default() };
-            match Database::open_with(dir, options) {
+            // Recovering a big data directory takes a while: a line on stderr says so.
+            let watcher = amberdb::shell::progress::Watcher::new(true);
+            let opening = watcher.begin(&format!("opening {}", dir.display()));
+            let opened = Database::open_with(dir, options);
+            drop(opening);
+            match opened {
                 Ok(db) => db,
                 Err(e) => {
                     eprintln!("amberdb: {e}");
@@ -424,6 +429,7 @@ fn main() -> ExitCode {
     let stdout = Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()));
     let mut runner = Runner::new(session, settings, stdout, Box::new(std::io::stderr()));
     runner.bail = args.bail;
+    runner.show_progress();
     if let Some(bytes) = args.max_statement {
         runner.max_statement = bytes;
     }

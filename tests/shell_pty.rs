@@ -142,3 +142,23 @@ fn tab_completes_and_a_second_tab_lists() {
     p.expect(Eof).unwrap();
     std::fs::remove_dir_all(&home).ok();
 }
+
+#[test]
+fn long_work_shows_a_progress_line_that_goes_away() {
+    let (mut p, home) = shell(&[("X", "1"), ("Y", "2"), ("Z", "3")]);
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    p.send_line(
+        "CREATE TABLE c AS WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 9000000) \
+         SELECT count(*) AS n FROM r;",
+    )
+    .unwrap();
+    // The line names the statement and the time so far…
+    p.expect("CREATE TABLE c AS WITH RECURSIVE r(i) AS…:").unwrap();
+    p.expect(" s").unwrap();
+    // …and is cleared before the result follows.
+    p.expect("\x1b[2KCREATE TABLE").unwrap();
+    p.expect("amber> ").unwrap();
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    p.expect(Eof).unwrap();
+    std::fs::remove_dir_all(&home).ok();
+}

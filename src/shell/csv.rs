@@ -153,7 +153,13 @@ pub struct Imported {
     pub columns: String,
 }
 
-pub fn import(session: &mut Session, args: &ImportArgs, null: Option<&str>) -> Result<Imported, Error> {
+/// Imports a CSV file; `progress` counts the rows as they go in.
+pub fn import(
+    session: &mut Session,
+    args: &ImportArgs,
+    null: Option<&str>,
+    progress: &std::sync::atomic::AtomicU64,
+) -> Result<Imported, Error> {
     let table = args.table.clone().ok_or_else(|| Error::invalid("usage: .import FILE.csv TABLE"))?;
     let separator = if args.file.to_ascii_lowercase().ends_with(".tsv") { b'\t' } else { b',' };
     let skip = |records: &mut Records<BufReader<std::fs::File>>| -> Result<(), Error> {
@@ -201,7 +207,7 @@ pub fn import(session: &mut Session, args: &ImportArgs, null: Option<&str>) -> R
     } else {
         session.execute("SAVEPOINT amber_import", &[])?;
     }
-    let done = load(session, &table, &names, &types, created, &mut records, null, &args.file);
+    let done = load(session, &table, &names, &types, created, &mut records, null, &args.file, progress);
     match (&done, own) {
         (Ok(_), true) => {
             session.execute("COMMIT", &[])?;
@@ -251,6 +257,7 @@ fn load(
     records: &mut Records<BufReader<std::fs::File>>,
     null: Option<&str>,
     file: &str,
+    progress: &std::sync::atomic::AtomicU64,
 ) -> Result<usize, Error> {
     let quoted = quote_ident(table);
     if created {
@@ -297,6 +304,7 @@ fn load(
             Error::invalid(format!("{file}:{line}{column}: {e}; nothing was imported"))
         })?;
         rows += 1;
+        progress.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     Ok(rows)
 }

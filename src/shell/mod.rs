@@ -8,6 +8,7 @@
 //! - [`csv`] — `.import` and `.export` of CSV files
 //! - [`render`] — output modes, printed as rows arrive
 //! - [`pager`] — long results through `$PAGER`
+//! - [`progress`] — a progress line on stderr for work longer than a second
 //! - [`testing`] — `amberdb test`: snapshot tests for `.q` scripts
 
 pub mod csv;
@@ -15,6 +16,7 @@ pub mod dot;
 pub mod helper;
 pub mod input;
 pub mod pager;
+pub mod progress;
 pub mod render;
 pub mod repl;
 pub mod runner;

@@ -45,6 +45,14 @@ pub struct Runner {
     pub bail: bool,
     /// Errors as `error: …` without a file position (the interactive shell).
     pub interactive: bool,
+    /// Draws a progress line on stderr (when it is a terminal) for work over a second;
+    /// `Runner::show_progress` turns it on.
+    watcher: super::progress::Watcher,
+    /// Rows (or, in a `.read`, statements) done by the running piece, for its line.
+    done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The running top-level piece's progress; ended (its line cleared) before its
+    /// output is printed.
+    work: Option<super::progress::Work>,
     /// How many statements failed so far.
     pub errors: usize,
     /// Sort every result's rows (compare results as sets; `amberdb test`'s `-- sort`).
@@ -74,6 +82,9 @@ impl Runner {
             changes: false,
             bail: false,
             interactive: false,
+            watcher: super::progress::Watcher::new(false),
+            done: Default::default(),
+            work: None,
             errors: 0,
             sort_results: false,
             max_statement: MAX_STATEMENT,
@@ -89,6 +100,13 @@ impl Runner {
     /// The same runner (session, settings, counts) writing somewhere else.
     pub fn with_output(self, out: Box<dyn Write>, err: Box<dyn Write>) -> Runner {
         Runner { out: Checked { inner: out, failed: None }, err, screen: None, once: false, ..self }
+    }
+
+    /// Draws a progress line on stderr, when it is a terminal, for any statement,
+    /// import or `.read` that runs longer than a second.
+    pub fn show_progress(&mut self) {
+        self.watcher = super::progress::Watcher::new(true);
+        self.done = self.watcher.counter().clone();
     }
 
     /// Runs every statement and dot-command of `text`; `source` names it in errors.
@@ -198,6 +216,13 @@ impl Runner {
             }
         }
         let started = Instant::now();
+        // A line on stderr for a long piece, but not over rows printing to the screen.
+        let streams_to_screen = !piece.is_dot && is_read(piece.text) && self.settings.height.is_some();
+        let label = if self.depth == 0 && !streams_to_screen { first_words(piece.text) } else { String::new() };
+        self.work = (!label.is_empty()).then(|| self.watcher.begin(&label));
+        if self.depth > 0 {
+            self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let result = if piece.is_dot {
             match dot::parse(piece.text) {
                 Ok(cmd) => self.run_dot(cmd),
@@ -206,6 +231,7 @@ impl Runner {
         } else {
             self.run_sql(piece.text)
         };
+        self.work = None;
         if self.settings.timer {
             let _ = writeln!(self.out, "Run Time: {:.3} ms", started.elapsed().as_secs_f64() * 1000.0);
         }
@@ -259,6 +285,9 @@ impl Runner {
     }
 
     fn print_outcome(&mut self, outcome: Outcome) -> Result<Flow, Error> {
+        if self.depth == 0 {
+            self.work = None;
+        }
         let table_mode = self.settings.mode.is_table();
         let text = match outcome {
             Outcome::Rows(mut rs) => {
@@ -289,6 +318,7 @@ impl Runner {
         let columns = stream.columns();
         let json = stream.json();
         let interrupt = self.session.interrupt_flag();
+        let done = self.done.clone();
         let settings = self.settings.clone();
         let paging = match (settings.pager, settings.height) {
             (Pager::On, _) => Some(0),
@@ -309,6 +339,7 @@ impl Runner {
                     return false;
                 }
                 printer.row(row);
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 true
             });
             let interrupted = stopped || matches!(&result, Err(e) if matches!(e.kind(), ErrorKind::Interrupted));
@@ -402,7 +433,8 @@ impl Runner {
             }
             DotCommand::Import(args) if args.csv => {
                 let table = args.table.clone().unwrap_or_default();
-                let done = super::csv::import(&mut self.session, &args, self.settings.null_value.as_deref())?;
+                let done =
+                    super::csv::import(&mut self.session, &args, self.settings.null_value.as_deref(), &self.done)?;
                 let made =
                     if done.created { format!(" (made {table} with columns {})", done.columns) } else { String::new() };
                 let _ = writeln!(self.out, "imported {} rows from {} into {table}{made}", done.rows, args.file);
@@ -653,6 +685,22 @@ fn on(b: bool) -> &'static str {
 fn is_csv_name(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     lower.ends_with(".csv") || lower.ends_with(".tsv")
+}
+
+/// The first words of a piece, for its progress line.
+fn first_words(text: &str) -> String {
+    let mut out = String::new();
+    for w in text.split_whitespace() {
+        if out.len() + w.len() > 40 {
+            out.push('…');
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// Whether a statement reads (SELECT, VALUES, or WITH before either), judged by its
