@@ -275,6 +275,14 @@ fn a_bad_csv_value_names_its_line_and_column_and_imports_nothing() {
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     // The header line was recognised; nothing of the failed import stayed.
     assert!(text(&out.stdout).starts_with("0\n"), "{}", text(&out.stdout));
+    // Into a table of another namespace.
+    std::fs::write(&csv, "name,points\nada,10\n").unwrap();
+    let script = format!(
+        "CREATE NAMESPACE app;\n.import {csv} scores --schema app\nSELECT name, points FROM app.scores;\n",
+        csv = csv.display()
+    );
+    let out = amberdb(&["--mode", "list", "--no-headers"], &script);
+    assert!(text(&out.stdout).ends_with("ada|10\n"), "{}{}", text(&out.stdout), text(&out.stderr));
     // `.import x.csv` without a table never answers with a RON parser's words.
     let out = amberdb(&["-c", &format!(".import {}", csv.display())], "");
     assert!(text(&out.stderr).contains("a CSV file goes into a TABLE"), "{}", text(&out.stderr));

@@ -161,6 +161,11 @@ pub fn import(
     progress: &std::sync::atomic::AtomicU64,
 ) -> Result<Imported, Error> {
     let table = args.table.clone().ok_or_else(|| Error::invalid("usage: .import FILE.csv TABLE"))?;
+    // `--schema NS`: the table in that namespace.
+    let (table, quoted) = match &args.schema {
+        Some(ns) => (format!("{ns}.{table}"), format!("{}.{}", quote_ident(ns), quote_ident(&table))),
+        None => (table.clone(), quote_ident(&table)),
+    };
     let separator = if args.file.to_ascii_lowercase().ends_with(".tsv") { b'\t' } else { b',' };
     let skip = |records: &mut Records<BufReader<std::fs::File>>| -> Result<(), Error> {
         for _ in 0..args.skip {
@@ -207,7 +212,7 @@ pub fn import(
     } else {
         session.execute("SAVEPOINT amber_import", &[])?;
     }
-    let done = load(session, &table, &names, &types, created, &mut records, null, &args.file, progress);
+    let done = load(session, &quoted, &names, &types, created, &mut records, null, &args.file, progress);
     match (&done, own) {
         (Ok(_), true) => {
             session.execute("COMMIT", &[])?;
@@ -250,7 +255,7 @@ fn type_word(t: DataType) -> &'static str {
 #[allow(clippy::too_many_arguments)]
 fn load(
     session: &mut Session,
-    table: &str,
+    quoted: &str,
     names: &[String],
     types: &[Option<DataType>],
     created: bool,
@@ -259,7 +264,6 @@ fn load(
     file: &str,
     progress: &std::sync::atomic::AtomicU64,
 ) -> Result<usize, Error> {
-    let quoted = quote_ident(table);
     if created {
         let columns: Vec<String> = names
             .iter()
@@ -286,7 +290,7 @@ fn load(
         }
         if row.len() != names.len() {
             return Err(Error::invalid(format!(
-                "{file}:{line}: {} values, where {table} has {} columns",
+                "{file}:{line}: {} values, where {quoted} has {} columns",
                 row.len(),
                 names.len()
             )));

@@ -66,6 +66,8 @@ pub struct ImportArgs {
     pub skip: usize,
     /// Read as CSV (by the file's extension unless `--csv`/`--ron` says).
     pub csv: bool,
+    /// The namespace the table is in (`--schema NS`), as sqlite3's `--schema`.
+    pub schema: Option<String>,
 }
 
 pub const HELP: &str = "\
@@ -200,7 +202,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 fn parse_import(args: &[String]) -> Result<ImportArgs, String> {
-    const USAGE: &str = "usage: .import FILE [TABLE] [--skip N] [--csv|--ron]";
+    const USAGE: &str = "usage: .import FILE [TABLE] [--skip N] [--schema NS] [--csv|--ron]";
     let mut import = ImportArgs::default();
     let mut plain = Vec::new();
     let mut forced = None;
@@ -210,6 +212,10 @@ fn parse_import(args: &[String]) -> Result<ImportArgs, String> {
             "--skip" => {
                 i += 1;
                 import.skip = args.get(i).and_then(|n| n.parse().ok()).ok_or(USAGE)?;
+            }
+            "--schema" => {
+                i += 1;
+                import.schema = Some(args.get(i).map(|s| unquote(s)).ok_or(USAGE)?);
             }
             "--csv" => forced = Some(true),
             "--ron" => forced = Some(false),
@@ -346,8 +352,9 @@ mod tests {
         };
         assert_eq!(
             i(".import x.csv t --skip 1"),
-            ImportArgs { file: "x.csv".into(), table: Some("t".into()), skip: 1, csv: true }
+            ImportArgs { file: "x.csv".into(), table: Some("t".into()), skip: 1, csv: true, schema: None }
         );
+        assert_eq!(i(".import x.csv t --schema app").schema.as_deref(), Some("app"));
         assert!(!i(".import backup.ron").csv);
         assert!(i(".import data.txt people").csv);
         assert!(parse(".import x.csv").is_err());

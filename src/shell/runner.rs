@@ -576,7 +576,8 @@ impl Runner {
         let near = subject(e)
             .into_iter()
             .find_map(|(word, call)| find_word(&piece.text[from..], &word, call))
-            .map(|at| from + at);
+            .map(|at| from + at)
+            .or_else(|| value_at(e, piece.text));
         let offset = match (e.kind(), near) {
             (ErrorKind::Parse { offset, .. }, _) => piece.offset + offset,
             // A name the error is about: the first place the statement says it.
@@ -625,6 +626,22 @@ fn subject(e: &Error) -> Vec<(String, bool)> {
         return ["ROWS", "RANGE", "GROUPS"].iter().map(|w| (w.to_string(), false)).collect();
     }
     called(message).into_iter().collect()
+}
+
+/// Where the value a type error is about is written in the statement (`'lots'` in
+/// `VALUES ('eve', 'lots')`), when it is written there as the error shows it.
+fn value_at(e: &Error, text: &str) -> Option<usize> {
+    let value = match e.kind() {
+        ErrorKind::TypeMismatch { value, .. } => value,
+        ErrorKind::InRow { source, .. } => match source.kind() {
+            ErrorKind::TypeMismatch { value, .. } => value,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let at = text.find(value.as_str())?;
+    // The same text again would make the place a guess.
+    text[at + value.len()..].find(value.as_str()).is_none().then_some(at)
 }
 
 /// The name in `no such …: name`, or the first word of a message written as a call.
