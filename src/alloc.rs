@@ -20,6 +20,16 @@ use libmimalloc_sys as mi;
 /// `MI_MAX_ALIGN_SIZE`, the alignment C's `malloc` promises).
 const PLAIN_ALIGN: usize = 16;
 
+/// The bytes mimalloc has committed (its estimate of the memory it holds from the
+/// system): what `amber_memory()` reports as the allocator's figure.
+pub fn committed_bytes() -> u64 {
+    let mut figures = [0usize; 8];
+    let [a, b, c, d, e, f, g, h] = &mut figures;
+    // SAFETY: mi_process_info writes one usize through each pointer, all valid here.
+    unsafe { mi::mi_process_info(a, b, c, d, e, f, g, h) };
+    figures[5] as u64
+}
+
 /// mimalloc as a global allocator: `#[global_allocator] static A: Allocator = Allocator;`
 pub struct Allocator;
 

@@ -98,6 +98,10 @@ pub enum ErrorKind {
     #[error("string or blob too big (the limit is {limit} bytes)")]
     TooBig { limit: usize },
 
+    /// A write refused because it would take the database past its memory limit.
+    #[error("{0}")]
+    OutOfMemory(String),
+
     #[error("query interrupted; nothing was changed")]
     Interrupted,
 

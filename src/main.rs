@@ -64,6 +64,51 @@ struct Args {
     /// The most rows one recursive CTE may make before it fails (default 10,000,000).
     #[arg(long, value_name = "ROWS")]
     max_cte_rows: Option<usize>,
+
+    #[command(flatten)]
+    ops: OpsArgs,
+}
+
+/// Memory limit and slow-query log, for the shell and the server alike.
+#[derive(clap::Args)]
+struct OpsArgs {
+    /// Refuse writes that would take the database past this much memory (`2GB`,
+    /// `512MB`); old versions are let go first.
+    #[arg(long, value_name = "SIZE", env = "AMBERDB_MEMORY_LIMIT")]
+    memory_limit: Option<String>,
+    /// Record statements slower than this many milliseconds (`amber_slow_queries()`).
+    #[arg(long, value_name = "MS", env = "AMBERDB_SLOW_QUERY_MS")]
+    slow_query_ms: Option<f64>,
+    /// Append each slow statement to FILE as one JSON line.
+    #[arg(long, value_name = "FILE", env = "AMBERDB_LOG")]
+    log: Option<std::path::PathBuf>,
+}
+
+/// Applies the operations flags to a database; `stderr_log`: without `--log`, slow
+/// statements go to stderr (the server) rather than nowhere (the shell).
+fn apply_ops(db: &Database, ops: &OpsArgs, stderr_log: bool) -> Result<(), String> {
+    if let Some(limit) = &ops.memory_limit {
+        db.set_setting("memory_limit", &amberdb::Value::text(limit)).map_err(|e| e.to_string())?;
+    }
+    if let Some(ms) = ops.slow_query_ms {
+        if !(ms.is_finite() && ms >= 0.0) {
+            return Err(format!("--slow-query-ms takes milliseconds, not {ms}"));
+        }
+        db.set_slow_query_ms(Some(ms));
+    }
+    match &ops.log {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            db.set_slow_log(Some(Box::new(file)));
+        }
+        None if stderr_log && ops.slow_query_ms.is_some() => db.set_slow_log(Some(Box::new(std::io::stderr()))),
+        None => {}
+    }
+    Ok(())
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -127,6 +172,51 @@ fn run_recover() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `amberdb stats --data DIR`: what a data directory holds, opened and counted.
+#[derive(Parser)]
+#[command(
+    name = "amberdb stats",
+    about = "Open a data directory that is not in use and print its memory and log figures"
+)]
+struct StatsArgs {
+    /// The data directory.
+    #[arg(long, value_name = "DIR")]
+    data: std::path::PathBuf,
+}
+
+fn run_stats() -> ExitCode {
+    use amberdb::storage::memory::human_bytes;
+    let args = StatsArgs::parse_from(std::env::args().skip(1));
+    let db = match Database::open(&args.data) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("amberdb: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let files: u64 = std::fs::read_dir(&args.data)
+        .map(|d| d.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
+        .unwrap_or(0);
+    println!("{}: version {}, {} on disk", args.data.display(), db.version(), human_bytes(files));
+    if let Some(report) = db.recovery_report() {
+        println!("recovery: {report}");
+    }
+    let m = db.memory();
+    println!("{:<32} {:>12} {:>12}", "table / index", "rows", "bytes");
+    for t in &m.tables {
+        println!("{:<32} {:>12} {:>12}", t.name, t.rows, human_bytes(t.bytes));
+        for (name, bytes) in &t.indexes {
+            println!("{:<32} {:>12} {:>12}", format!("  {name}"), t.rows, human_bytes(*bytes));
+        }
+    }
+    for (ns, messages, bytes) in &m.streams {
+        println!("{:<32} {:>12} {:>12}", format!("messages ({ns})"), messages, human_bytes(*bytes));
+    }
+    println!("{:<32} {:>12} {:>12}", "old versions", m.versions.0, human_bytes(m.versions.1));
+    println!("{:<32} {:>12} {:>12}", "total in memory", "", human_bytes(m.total()));
+    ExitCode::SUCCESS
 }
 
 /// `amberdb serve`: the database over PostgreSQL's wire protocol.
@@ -198,6 +288,9 @@ struct ServeArgs {
     /// Let browsers on this origin call the HTTP API (CORS); off by default.
     #[arg(long, value_name = "ORIGIN", env = "AMBERDB_CORS")]
     cors: Option<String>,
+
+    #[command(flatten)]
+    ops: OpsArgs,
 }
 
 /// The HTTP listener's options from the flags.
@@ -332,6 +425,10 @@ fn run_serve() -> ExitCode {
     };
     amberdb::alloc::collect();
     db.set_history_limit(args.history);
+    if let Err(e) = apply_ops(&db, &args.ops, true) {
+        eprintln!("amberdb serve: {e}");
+        return ExitCode::FAILURE;
+    }
     let _sweeper = db.start_sweeper(std::time::Duration::from_secs(1));
     let options = amberdb::server::ServeOptions {
         max_connections: args.max_connections,
@@ -365,7 +462,9 @@ fn run_tests() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    amberdb::storage::memory::set_allocator_probe(amberdb::alloc::committed_bytes);
     match std::env::args().nth(1).as_deref() {
+        Some("stats") => return run_stats(),
         Some("test") => return run_tests(),
         Some("recover") => return run_recover(),
         Some("serve") => return run_serve(),
@@ -420,6 +519,10 @@ fn main() -> ExitCode {
     }
     if let Some(bytes) = args.max_length {
         db.set_max_length(bytes);
+    }
+    if let Err(e) = apply_ops(&db, &args.ops, false) {
+        eprintln!("amberdb: {e}");
+        return ExitCode::FAILURE;
     }
     // Expired rows are invisible at once; the sweeper frees them every second.
     let _sweeper = db.start_sweeper(std::time::Duration::from_secs(1));

@@ -24,6 +24,9 @@ struct Writer {
     appended: u64,
     /// When the last checkpoint finished (or the log was opened).
     checkpointed_at: Instant,
+    /// fsyncs of the log, and checkpoints written, since the log was opened.
+    fsyncs: u64,
+    checkpoints: u64,
     last_sync: Instant,
     /// Set when a write or fsync failed: no more commits until reopened.
     broken: Option<String>,
@@ -79,6 +82,8 @@ impl Log {
                 since_checkpoint: 0,
                 appended: 0,
                 checkpointed_at: Instant::now(),
+                fsyncs: 0,
+                checkpoints: 0,
                 last_sync: Instant::now(),
                 broken: None,
             }),
@@ -130,6 +135,7 @@ impl Log {
                 return Err(ErrorKind::Io(format!("could not commit: {why}")).into());
             }
             w.last_sync = Instant::now();
+            w.fsyncs += 1;
         }
         Ok(())
     }
@@ -140,6 +146,7 @@ impl Log {
             return Ok(());
         }
         w.file.sync().map_err(|e| io_error("fsync of the log failed", e))?;
+        w.fsyncs += 1;
         let path = self.dir.join(segment_name(first));
         let file = self.fs.append(&path).map_err(|e| io_error(format_args!("cannot create {}", path.display()), e))?;
         self.fs.sync_dir(&self.dir).map_err(|e| io_error("fsync of the data directory failed", e))?;
@@ -175,8 +182,9 @@ impl Log {
             drop(g);
             let file = lock(&self.writer).file.clone();
             let result = file.sync();
-            if let Err(e) = &result {
-                lock(&self.writer).broken = Some(format!("fsync of the log failed ({e})"));
+            match &result {
+                Ok(()) => lock(&self.writer).fsyncs += 1,
+                Err(e) => lock(&self.writer).broken = Some(format!("fsync of the log failed ({e})")),
             }
             g = lock(&self.group);
             g.syncing = false;
@@ -209,16 +217,22 @@ impl Log {
                 }
                 w.file.sync().map_err(|e| io_error("fsync of the log failed", e))?;
                 w.last_sync = Instant::now();
+                w.fsyncs += 1;
                 Ok(())
             }
         }
     }
 
-    /// Bytes appended since the log was opened, bytes since the last checkpoint, and
-    /// how long ago that checkpoint (or the opening) was.
-    pub fn sizes(&self) -> (u64, u64, Duration) {
+    /// What the log has done since it was opened.
+    pub fn sizes(&self) -> LogSizes {
         let w = lock(&self.writer);
-        (w.appended, w.since_checkpoint, w.checkpointed_at.elapsed())
+        LogSizes {
+            appended: w.appended,
+            since_checkpoint: w.since_checkpoint,
+            checkpoint_age: w.checkpointed_at.elapsed(),
+            fsyncs: w.fsyncs,
+            checkpoints: w.checkpoints,
+        }
     }
 
     /// Whether enough log has accumulated for an automatic checkpoint.
@@ -251,7 +265,11 @@ impl Log {
         };
         let bytes = checkpoint::write(&*self.fs, &self.dir, &state, version)
             .map_err(|e| io_error("could not write the checkpoint", e))?;
-        lock(&self.writer).checkpointed_at = Instant::now();
+        {
+            let mut w = lock(&self.writer);
+            w.checkpointed_at = Instant::now();
+            w.checkpoints += 1;
+        }
         self.remove_old(version).map_err(|e| io_error("checkpoint written, but old files could not be removed", e))?;
         Ok(Checkpointed { version, bytes, elapsed: started.elapsed() })
     }
@@ -302,6 +320,18 @@ impl Drop for Log {
             }
         }
     }
+}
+
+/// What [`Log::sizes`] reports.
+#[derive(Clone, Copy, Debug)]
+pub struct LogSizes {
+    /// Bytes appended since the log was opened, and since the last checkpoint.
+    pub appended: u64,
+    pub since_checkpoint: u64,
+    /// How long ago the last checkpoint (or the opening) was.
+    pub checkpoint_age: Duration,
+    pub fsyncs: u64,
+    pub checkpoints: u64,
 }
 
 /// What a checkpoint wrote.

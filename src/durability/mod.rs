@@ -47,7 +47,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use crate::error::{Error, ErrorKind};
 
 pub(crate) use log::Log;
-pub use log::{write_backup, Checkpointed};
+pub use log::{write_backup, Checkpointed, LogSizes};
 pub use options::{Options, SyncMode};
 pub(crate) use recovery::open;
 pub use recovery::RecoveryReport;

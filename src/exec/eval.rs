@@ -46,6 +46,8 @@ pub struct Ctx<'a> {
     pub max_cte_rows: usize,
     /// The session's `last_insert_rowid()`, `changes()` and `total_changes()`.
     pub counters: Option<&'a Counters>,
+    /// Where `EXPLAIN ANALYZE` counts each part's rows and time.
+    pub probe: Option<&'a super::probe::Probe>,
 }
 
 /// The most rows a recursive CTE may make unless a database sets otherwise.
@@ -82,6 +84,7 @@ impl<'a> Ctx<'a> {
             max_length: MAX_LENGTH,
             max_cte_rows: MAX_CTE_ROWS,
             counters: None,
+            probe: None,
         }
     }
 }

@@ -39,6 +39,10 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::SessionId => Value::Integer(ctx.counters.map_or(0, |c| c.session_id())),
         Func::TotalChanges => Value::Integer(ctx.counters.map_or(0, |c| c.total_changes())),
         Func::CurrentVersion => Value::Integer(ctx.version as i64),
+        Func::StatsReset => match ctx.history {
+            Some(h) if h.reset_stats() => Value::Boolean(true),
+            _ => return Err(crate::error::Error::invalid("amber_stats_reset() needs a database")),
+        },
         Func::Version => Value::text(&format!("PostgreSQL 15.0 (AmberDB {})", env!("CARGO_PKG_VERSION"))),
         Func::CurrentDatabase => Value::text("amberdb"),
         Func::RegexpLike => regexp_like(&args)?,

@@ -33,6 +33,7 @@ pub mod index_exprs;
 mod join;
 pub(crate) mod json;
 mod printf;
+pub mod probe;
 mod reject;
 mod result;
 mod scalars;

@@ -47,7 +47,18 @@ fn for_each_row(
     };
     let check = (filter.is_some() || extra.is_some()).then_some(Check { columns: reads, keeps: &keeps, filter });
     let source = SourceRows { source: &plan.source, covering: plan.covering, check };
-    source_rows(source, state, ctx, &mut f).map(|_| ())
+    let Some(probe) = ctx.probe.filter(|_| filter.is_some()) else {
+        return source_rows(source, state, ctx, &mut f).map(|_| ());
+    };
+    // EXPLAIN ANALYZE: the rows the WHERE clause kept. (A scan decides many rows from
+    // their bytes without the clause, so the rows it turned away are not counted.)
+    let mut kept = 0u64;
+    let out = source_rows(source, state, ctx, &mut |row| {
+        kept += 1;
+        f(row)
+    });
+    probe.add(super::probe::key(plan, super::probe::FILTER), kept, 1, std::time::Duration::ZERO);
+    out.map(|_| ())
 }
 
 /// The rows a source yields for a statement.
@@ -76,10 +87,33 @@ pub(super) fn source_rows(
     ctx: &Ctx,
     f: &mut dyn FnMut(RowRef) -> Result<bool>,
 ) -> Result<bool> {
+    let Some(probe) = ctx.probe else { return unprobed_source_rows(rows, state, ctx, f) };
+    // EXPLAIN ANALYZE: the source's rows, runs, and time in it (what its rows cost
+    // the parts above is taken out).
+    let started = std::time::Instant::now();
+    let (mut count, mut above) = (0u64, std::time::Duration::ZERO);
+    let out = unprobed_source_rows(rows, state, ctx, &mut |row| {
+        count += 1;
+        let t = std::time::Instant::now();
+        let more = f(row);
+        above += t.elapsed();
+        more
+    });
+    let time = started.elapsed().saturating_sub(above);
+    probe.add(super::probe::key(rows.source, super::probe::SOURCE), count, 1, time);
+    out
+}
+
+fn unprobed_source_rows(
+    rows: SourceRows,
+    state: &State,
+    ctx: &Ctx,
+    f: &mut dyn FnMut(RowRef) -> Result<bool>,
+) -> Result<bool> {
     let SourceRows { source, covering, check: outer } = rows;
     if let (Some(check), false) = (outer, matches!(source, Source::Scan { expiry: false, .. })) {
         // Rows other than a plain table's are checked as they come.
-        return source_rows(SourceRows { check: None, ..rows }, state, ctx, &mut |row| {
+        return unprobed_source_rows(SourceRows { check: None, ..rows }, state, ctx, &mut |row| {
             if !(check.keeps)(&row)? {
                 return Ok(true);
             }
@@ -235,6 +269,20 @@ pub(super) fn json_table_rows(
             return Ok(more);
         }
         TableFn::JsonEach | TableFn::JsonTree => {}
+        TableFn::Stats | TableFn::Statements | TableFn::SlowQueries | TableFn::Memory => {
+            let history = ctx.history.ok_or_else(|| {
+                crate::error::Error::invalid(format!("{}() reads a database; there is none here", kind.name()))
+            })?;
+            for row in history.report(kind.name())? {
+                out.extend(row);
+                let more = keep(out)?;
+                out.truncate(prefix);
+                if !more {
+                    return Ok(false);
+                }
+            }
+            return Ok(true);
+        }
     }
     super::json::table_rows(kind == crate::sql::plan::TableFn::JsonTree, args, reads, ctx, out, &mut keep)
 }
@@ -472,6 +520,15 @@ pub fn is_simple_step(plan: &SelectPlan) -> bool {
 }
 
 pub fn run_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultSet> {
+    let Some(probe) = ctx.probe else { return unprobed_select(plan, state, ctx) };
+    let started = std::time::Instant::now();
+    let out = unprobed_select(plan, state, ctx)?;
+    let key = super::probe::key(plan, super::probe::OUTPUT);
+    probe.add(key, out.rows.len() as u64, 1, started.elapsed());
+    Ok(out)
+}
+
+fn unprobed_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<ResultSet> {
     let limit = bound(plan.limit.as_ref(), ctx, "LIMIT")?.filter(|l| *l >= 0).map(|l| l as usize);
     let offset = bound(plan.offset.as_ref(), ctx, "OFFSET")?.unwrap_or(0).max(0) as usize;
     // Rows that come out in their final order stop the scan at the limit; otherwise a
@@ -738,6 +795,9 @@ fn aggregate_groups(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Vec<(
             }
         }
         out.push((group.row, aggs));
+    }
+    if let Some(probe) = ctx.probe {
+        probe.add(super::probe::key(plan, super::probe::GROUPS), out.len() as u64, 1, std::time::Duration::ZERO);
     }
     Ok(out)
 }

@@ -307,6 +307,14 @@ impl Connection {
                 if name == "search_path" {
                     self.use_namespace(value)?;
                 }
+                // The database's own settings (slow_query_ms, memory_limit, …) go to it.
+                if crate::SETTINGS.contains(&name.to_ascii_lowercase().as_str()) {
+                    drop(state);
+                    let value = value.trim().trim_matches('\'').replace('\'', "''");
+                    let sql = format!("SET {name} = '{value}'");
+                    lock(&self.session).execute(&sql, &[]).map_err(|e| Box::new(sqlstate::error_info(&e, &sql)))?;
+                    return Ok(Response::Execution(Tag::new("SET")));
+                }
                 state.settings.set(name, value).map_err(|m| Box::new(sqlstate::error("22023", m)))?;
                 Ok(Response::Execution(Tag::new("SET")))
             }

@@ -27,6 +27,7 @@ pub fn code(e: &Error) -> &'static str {
         ErrorKind::RolledBack(source) => code(source),
         ErrorKind::IntegerOverflow => "22003",
         ErrorKind::TooBig { .. } => "54000",
+        ErrorKind::OutOfMemory(_) => "53200",
         ErrorKind::Interrupted => "57014",
         ErrorKind::MissingParameter(_) => "42P02",
         ErrorKind::Transaction(_) => "25000",

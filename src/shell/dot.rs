@@ -22,6 +22,10 @@ pub enum DotCommand {
     /// Switch to (or open) a named session; without a name, show the current one.
     Session(Option<String>),
     Snapshots,
+    /// Memory and counters.
+    Stats,
+    /// The slow statements; with an argument, the bound (`slow_query_ms`) to set.
+    Slowlog(Option<String>),
     Check,
     Diff(String, String),
     /// Print SQL that rebuilds the database.
@@ -105,7 +109,9 @@ pub const HELP: &str = "\
 .session [NAME]       switch to (or open) another session on the same database
 .shell CMD, .system CMD  run CMD in the system's shell
 .show                 show the settings
+.slowlog [MS|off]     the slowest recent statements; with MS, record those over MS ms
 .snapshots            list the named snapshots
+.stats                memory by table and index, old versions, snapshots; the counters
 .tables               list the tables and views
 .timer on|off         show how long each statement took
 .width N…             fixed widths of the first columns (0: automatic)
@@ -143,7 +149,9 @@ pub const COMMANDS: &[&str] = &[
     ".session",
     ".shell",
     ".show",
+    ".slowlog",
     ".snapshots",
+    ".stats",
     ".system",
     ".tables",
     ".timer",
@@ -270,6 +278,8 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "quit" | "exit" | "q" => DotCommand::Quit,
         "session" => DotCommand::Session(arg.map(str::to_string)),
         "snapshots" => DotCommand::Snapshots,
+        "stats" => DotCommand::Stats,
+        "slowlog" => DotCommand::Slowlog(arg.map(str::to_string)),
         "check" => DotCommand::Check,
         "diff" => match args.as_slice() {
             [a, b] => DotCommand::Diff(a.clone(), b.clone()),

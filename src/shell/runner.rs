@@ -406,6 +406,20 @@ impl Runner {
             DotCommand::Session(Some(name)) => self.switch_session(&name),
             DotCommand::Snapshots => self.write_rows(&self.session.snapshot_listing()),
             DotCommand::Check => return self.run_sql("CHECK DATABASE"),
+            DotCommand::Stats => {
+                self.run_sql("SELECT kind, name, rows, bytes, detail FROM amber_memory()")?;
+                return self.run_sql("SELECT name, value FROM amber_stats() WHERE value > 0");
+            }
+            DotCommand::Slowlog(Some(bound)) => {
+                let value =
+                    if bound.parse::<f64>().is_ok() { bound } else { format!("'{}'", bound.replace('\'', "''")) };
+                return self.run_sql(&format!("SET slow_query_ms = {value}"));
+            }
+            DotCommand::Slowlog(None) => {
+                return self.run_sql(
+                    "SELECT at, round(ms, 3) AS ms, rows, query FROM amber_slow_queries() ORDER BY ms DESC LIMIT 20",
+                );
+            }
             DotCommand::Diff(a, b) => {
                 let side = |s: &str| match s.parse::<u64>() {
                     Ok(_) => s.to_string(),

@@ -223,8 +223,41 @@ pub fn explain_write(plan: &Plan, state: &State) -> Vec<String> {
     tree(nodes)
 }
 
+/// Any statement's plan as lines of a tree: a query's or an UPDATE's or DELETE's
+/// tree; for other statements, what they write to.
+pub fn explain_any(plan: &Plan, state: &State) -> Vec<String> {
+    match plan {
+        Plan::Select(p) | Plan::WritingSelect(p) | Plan::Explain(p) => explain(p, state),
+        Plan::ExplainAnalyze { plan, .. } => explain_any(plan, state),
+        Plan::Update(_) | Plan::Delete(_) | Plan::ViewWrite(_) => explain_write(plan, state),
+        Plan::ExplainWrite(p) => explain_write(p, state),
+        Plan::Insert(i) => vec![format!("Insert: {}", i.table)],
+        _ => Vec::new(),
+    }
+}
+
 /// The plan as lines of a tree; `state` names the columns of keys and indexes.
 pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
+    explain_noted(plan, state, &|_| String::new())
+}
+
+/// What `EXPLAIN ANALYZE` writes after a part of the plan, found by the part's key: the
+/// address of its plan node and a tag (see `exec::probe`).
+pub type Note<'a> = &'a dyn Fn((usize, u8)) -> String;
+
+/// The key of a plan node for a [`Note`].
+fn key<T>(node: &T, tag: u8) -> (usize, u8) {
+    (node as *const T as usize, tag)
+}
+
+/// The tags of a SELECT's own parts, as `exec::probe` counts them.
+pub const SOURCE: u8 = 0;
+pub const FILTER: u8 = 1;
+pub const GROUPS: u8 = 2;
+pub const OUTPUT: u8 = 3;
+
+/// [`explain`], each part followed by its note.
+pub fn explain_noted(plan: &SelectPlan, state: &State, note: Note) -> Vec<String> {
     let names = &plan.input_columns;
     let show = |e: &BExpr| Named(e, names).to_string();
     let mut nodes = Vec::new();
@@ -281,12 +314,21 @@ pub fn explain(plan: &SelectPlan, state: &State) -> Vec<String> {
             })
             .collect();
         let by = if groups.is_empty() { String::new() } else { format!(" by {}", groups.join(", ")) };
-        nodes.push(format!("Aggregate: {}{by}", calls.join(", ")));
+        nodes.push(format!("Aggregate: {}{by}{}", calls.join(", "), note(key(plan, GROUPS))));
     }
     if let Some(w) = &plan.filter {
-        nodes.push(format!("Filter: {}", show(w)));
+        nodes.push(format!("Filter: {}{}", show(w), note(key(plan, FILTER))));
     }
-    source_lines(&plan.source, plan.covering, state, names, &mut nodes);
+    if let Some(first) = nodes.first_mut() {
+        first.push_str(&note(key(plan, OUTPUT)));
+    }
+    let first = nodes.len();
+    source_lines(&plan.source, plan.covering, state, names, &mut nodes, note);
+    if first == 0 {
+        if let Some(line) = nodes.first_mut() {
+            line.push_str(&note(key(plan, OUTPUT)));
+        }
+    }
     tree(nodes)
 }
 
@@ -317,8 +359,41 @@ fn window_sql(w: &WindowCall, show: &dyn Fn(&BExpr) -> String) -> String {
 
 /// The lines of a source: a scan is one line; a join is its own line, then the right
 /// table's scan, then the left side.
-fn source_lines(source: &Source, covering: bool, state: &State, names: &[String], nodes: &mut Vec<String>) {
+fn source_lines(source: &Source, covering: bool, state: &State, names: &[String], nodes: &mut Vec<String>, note: Note) {
     let show = |e: &BExpr| Named(e, names).to_string();
+    let at = nodes.len();
+    source_line(source, covering, state, names, nodes, note, &show);
+    let noted = note(key(source, SOURCE));
+    if let (Some(line), false) = (nodes.get_mut(at), noted.is_empty()) {
+        line.push_str(&noted);
+        if let Some(rows) = estimate(source, state) {
+            line.push_str(&format!(" (estimate rows={rows})"));
+        }
+    }
+}
+
+/// The rows the planner expects of a scan, where its access path says: every row of a
+/// full scan, one per key of a lookup by primary key or by a unique index.
+fn estimate(source: &Source, state: &State) -> Option<usize> {
+    let Source::Scan { table, access, as_of: None, .. } = source else { return None };
+    let t = state.table(table)?;
+    match access {
+        Access::Full { .. } => Some(t.rows.len()),
+        Access::Keys(keys) => Some(keys.len()),
+        Access::IndexKeys { name, keys } if t.indexes.iter().any(|i| &i.name == name && i.unique) => Some(keys.len()),
+        _ => None,
+    }
+}
+
+fn source_line(
+    source: &Source,
+    covering: bool,
+    state: &State,
+    names: &[String],
+    nodes: &mut Vec<String>,
+    note: Note,
+    show: &dyn Fn(&BExpr) -> String,
+) {
     match source {
         Source::Single => nodes.push("Values: one row".to_string()),
         Source::Scan { table, as_of, access, filter, .. } => {
@@ -378,7 +453,7 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
                     *slot = name.clone();
                 }
             }
-            source_lines(source, false, state, &inner, nodes);
+            source_lines(source, false, state, &inner, nodes, note);
         }
         Source::Join(j) => {
             let kind = if j.left_join { "Left join" } else { "Join" };
@@ -391,8 +466,8 @@ fn source_lines(source: &Source, covering: bool, state: &State, names: &[String]
                 line.push_str(&format!(", then filter {}", show(after)));
             }
             nodes.push(line);
-            source_lines(&j.right, false, state, names, nodes);
-            source_lines(&j.left, false, state, names, nodes);
+            source_lines(&j.right, false, state, names, nodes, note);
+            source_lines(&j.left, false, state, names, nodes, note);
         }
     }
 }

@@ -269,7 +269,12 @@ fn json_args(item: &FromItem, i: usize, scope: &Scope, nest: Option<Nesting>) ->
     let name = item.tref.name.to_ascii_lowercase();
     let (min, max) = item.json.map_or((1, 2), TableFn::arity);
     if args.len() < min || args.len() > max {
-        return Err(ErrorKind::Arity { name, expected: format!("{min} or {max} arguments") }.into());
+        let expected = match (min, max) {
+            (0, 0) => "no arguments".to_string(),
+            (a, b) if a == b => format!("{a} arguments"),
+            (a, b) => format!("{a} or {b} arguments"),
+        };
+        return Err(ErrorKind::Arity { name, expected }.into());
     }
     let before = Scope { tables: scope.tables[..i.min(scope.tables.len())].to_vec(), ..Scope::default() };
     let mut binder = Binder::new(&before, "not allowed in a table function's arguments").nested(nest);

@@ -90,7 +90,7 @@ impl Resolver<'_> {
     fn statement_body(&self, stmt: &mut Statement) -> Result<()> {
         match stmt {
             Statement::Select(s) | Statement::Explain(s) => self.select(s)?,
-            Statement::ExplainWrite(s) => self.statement(s)?,
+            Statement::ExplainWrite(s) | Statement::ExplainAnalyze { statement: s, .. } => self.statement(s)?,
             Statement::Insert(i) => {
                 self.rename(&mut i.table)?;
                 match &mut i.source {

@@ -25,6 +25,7 @@ pub mod convert;
 pub mod diff;
 pub mod json;
 pub mod lru;
+pub mod memory;
 pub mod pagemap;
 pub mod rows;
 pub mod schema;

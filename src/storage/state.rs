@@ -207,6 +207,19 @@ impl std::fmt::Display for AsOf {
 /// Where past states come from (the database's history and snapshots).
 pub trait History {
     fn state_at(&self, at: &AsOf) -> Result<State>;
+
+    /// The rows of one of the database's reports on itself (`amber_stats`,
+    /// `amber_statements`, `amber_slow_queries`, `amber_memory`), by the table
+    /// function's name.
+    fn report(&self, name: &str) -> Result<Vec<Vec<super::value::Value>>> {
+        Err(crate::error::Error::invalid(format!("{name}() needs a database")))
+    }
+
+    /// `amber_stats_reset()`: forgets the counters, statement figures and slow
+    /// statements; false where there is no database to reset.
+    fn reset_stats(&self) -> bool {
+        false
+    }
 }
 
 static NEXT_SCHEMA_ID: AtomicU64 = AtomicU64::new(1);

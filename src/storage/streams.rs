@@ -139,6 +139,34 @@ impl std::fmt::Debug for MessageStore {
 }
 
 impl MessageStore {
+    /// The bytes of the messages this version sees that `fp` has not counted: each
+    /// message once (the log shared by every version counted once), with its text, its
+    /// places in the lists by stream and by category, and its id's entry.
+    pub fn footprint(&self, fp: &mut crate::storage::memory::Footprint) -> usize {
+        use crate::storage::memory::ARC_HEADER;
+        let text = |s: &Arc<str>, fp: &mut crate::storage::memory::Footprint| {
+            if fp.first(s) {
+                ARC_HEADER + s.len()
+            } else {
+                0
+            }
+        };
+        // Three list places (all messages, its stream's, its category's) and an id entry.
+        let per_message = 3 * std::mem::size_of::<Arc<Message>>() + 2 * std::mem::size_of::<(u128, i64)>();
+        self.messages()
+            .map(|m| {
+                fp.arc(m, |fp| {
+                    per_message
+                        + text(&m.id, fp)
+                        + text(&m.stream_name, fp)
+                        + text(&m.kind, fp)
+                        + text(&m.data, fp)
+                        + m.metadata.as_ref().map_or(0, |t| text(t, fp))
+                })
+            })
+            .sum()
+    }
+
     pub fn len(&self) -> usize {
         self.upto + self.unsealed.messages.len()
     }

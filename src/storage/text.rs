@@ -39,6 +39,14 @@ enum Repr {
 }
 
 impl Text {
+    /// The shared text behind a long one; `None` for text held inline.
+    pub fn shared(&self) -> Option<&Arc<Arc<str>>> {
+        match &self.0 {
+            Repr::Shared(s) => Some(s),
+            Repr::Inline { .. } => None,
+        }
+    }
+
     pub fn new(s: &str) -> Text {
         Text::inline(s).unwrap_or_else(|| Text(Repr::Shared(Arc::new(Arc::from(s)))))
     }

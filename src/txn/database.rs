@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
+use super::monitor::{Counter, Monitor, ShapeStats};
 use super::session::Session;
 use crate::durability::{self, Checkpointed, Log, Options, RecoveryReport};
 use crate::error::{closest, Error, ErrorKind, Result};
@@ -23,6 +24,10 @@ pub(crate) struct Head {
     pub state: State,
     pub version: u64,
 }
+
+/// A cached plan: the schema id it was planned against, the plan, and its shape's
+/// figures.
+type Cached = (u64, Arc<Plan>, Arc<ShapeStats>);
 
 /// The bytes the plan cache may hold (by its estimate), least recently used out first.
 const PLAN_CACHE_BYTES: usize = 32 << 20;
@@ -85,9 +90,9 @@ struct Inner {
     head_version: AtomicU64,
     /// Sessions opened so far: the next one's number.
     sessions: AtomicU64,
-    /// Commits published, and transactions refused at COMMIT for a conflict.
-    commits: AtomicU64,
-    conflicts: AtomicU64,
+    /// Counters, statement shapes' figures and slow statements.
+    monitor: Monitor,
+    limits: Limits,
     /// The commit lock, holding the newest logged state. It runs ahead of `head` while
     /// commits wait for their fsync.
     commit: Mutex<Head>,
@@ -103,12 +108,21 @@ struct Inner {
     max_length: AtomicUsize,
     max_cte_rows: AtomicUsize,
     snapshots: Mutex<BTreeMap<String, Snapshot>>,
-    /// Plans by statement text, each with the schema id it was planned against.
-    plans: Mutex<Lru<String, (u64, Arc<Plan>)>>,
+    /// Plans by statement text, each with the schema id it was planned against and
+    /// its shape's figures.
+    plans: Mutex<Lru<String, Cached>>,
     /// Triggers planned for the schema they were planned against.
     triggers: crate::exec::trigger::TriggerCache,
     /// Where statements read the time: `now()`, message times, row expiry.
     clock: RwLock<Arc<dyn Clock>>,
+}
+
+/// The memory limit, and the memory counted at the last check (plus what commits
+/// added since, by estimate); 0 for none.
+#[derive(Default)]
+pub(crate) struct Limits {
+    pub memory: AtomicU64,
+    pub counted: AtomicU64,
 }
 
 /// A background thread that removes expired rows until dropped.
@@ -187,6 +201,7 @@ impl Database {
         let writes = WriteSet { ops };
         let next = guard.state.applied(&writes)?;
         self.publish(guard, next, Joined::one(&writes))?;
+        self.inner.monitor.add(Counter::TtlExpired, count as u64);
         Ok(count)
     }
 
@@ -234,8 +249,8 @@ impl Database {
                 commit: Mutex::new(head.clone()),
                 head_version: AtomicU64::new(head.version),
                 sessions: AtomicU64::new(0),
-                commits: AtomicU64::new(0),
-                conflicts: AtomicU64::new(0),
+                monitor: Monitor::new(),
+                limits: Limits::default(),
                 head: RwLock::new(head),
                 log,
                 read_only,
@@ -476,8 +491,9 @@ impl Database {
         if let Some(why) = &self.inner.read_only {
             return Err(ErrorKind::ReadOnly(why.clone()).into());
         }
-        state.seal_messages();
         let version = guard.version + 1;
+        self.check_memory(&state, version, writes.ops())?;
+        state.seal_messages();
         let Some(log) = &self.inner.log else {
             *guard = Head { state: state.clone(), version };
             self.set_head(version, state);
@@ -501,9 +517,14 @@ impl Database {
         Ok(version)
     }
 
+    /// Counts a statement that failed before it ran (it did not parse or plan).
+    pub(crate) fn count_failed(&self) {
+        self.inner.monitor.add(Counter::Failed, 1);
+    }
+
     /// Counts a transaction refused at COMMIT because another commit came first.
     pub(crate) fn count_conflict(&self) {
-        self.inner.conflicts.fetch_add(1, Ordering::Relaxed);
+        self.inner.monitor.add(Counter::Conflicts, 1);
     }
 
     /// Counters for monitoring: commits, conflicts, the log's sizes.
@@ -511,17 +532,17 @@ impl Database {
         let log = self.inner.log.as_ref().map(|l| l.sizes());
         Stats {
             version: self.version(),
-            commits: self.inner.commits.load(Ordering::Relaxed),
-            conflicts: self.inner.conflicts.load(Ordering::Relaxed),
-            log_bytes: log.map(|l| l.0),
-            log_bytes_since_checkpoint: log.map(|l| l.1),
-            since_checkpoint: log.map(|l| l.2),
+            commits: self.inner.monitor.get(Counter::Commits),
+            conflicts: self.inner.monitor.get(Counter::Conflicts),
+            log_bytes: log.map(|l| l.appended),
+            log_bytes_since_checkpoint: log.map(|l| l.since_checkpoint),
+            since_checkpoint: log.map(|l| l.checkpoint_age),
         }
     }
 
     /// Makes a committed version the head readers see, and keeps it for `AS OF`.
     fn set_head(&self, version: u64, state: State) {
-        self.inner.commits.fetch_add(1, Ordering::Relaxed);
+        self.inner.monitor.add(Counter::Commits, 1);
         let head = Head { state, version };
         {
             let mut current = self.inner.head.write().unwrap_or_else(PoisonError::into_inner);
@@ -541,23 +562,67 @@ impl Database {
         &self.inner.triggers
     }
 
-    pub(crate) fn plan(&self, sql: &str, state: &State, namespace: &str) -> Result<Arc<Plan>> {
+    /// The plan comes with the figures of its statement's shape, which each run of it
+    /// adds to.
+    pub(crate) fn plan(&self, sql: &str, state: &State, namespace: &str) -> Result<(Arc<Plan>, Arc<ShapeStats>)> {
         let schema_id = state.schema_id();
         let key: std::borrow::Cow<str> =
             if namespace == MAIN { sql.into() } else { format!("{namespace}\u{0}{sql}").into() };
-        if let Some((id, plan)) = lock(&self.inner.plans).get(&*key) {
+        if let Some((id, plan, shape)) = lock(&self.inner.plans).get(&*key) {
             if *id == schema_id {
-                return Ok(plan.clone());
+                self.inner.monitor.add(Counter::PlanHits, 1);
+                return Ok((plan.clone(), shape.clone()));
             }
         }
+        self.inner.monitor.add(Counter::PlanMisses, 1);
         let mut stmt = parser::parse(sql)?;
         crate::sql::namespace::resolve(&mut stmt, namespace, state)?;
         let plan = Arc::new(planner::plan(&stmt, state, self)?);
+        let shape = self.inner.monitor.shape(sql);
         if plan.cacheable() {
             let bytes = plan_bytes(&key);
-            lock(&self.inner.plans).insert(key.into_owned(), (schema_id, plan.clone()), bytes);
+            lock(&self.inner.plans).insert(key.into_owned(), (schema_id, plan.clone(), shape.clone()), bytes);
         }
-        Ok(plan)
+        Ok((plan, shape))
+    }
+
+    /// The database's counters and statement figures.
+    pub(crate) fn monitor(&self) -> &Monitor {
+        &self.inner.monitor
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub(crate) fn log(&self) -> Option<&Log> {
+        self.inner.log.as_ref()
+    }
+
+    /// The plan cache's estimate of the bytes it holds.
+    pub(crate) fn plan_cache_bytes(&self) -> usize {
+        lock(&self.inner.plans).bytes()
+    }
+
+    /// How many versions are kept for `AS OF VERSION`.
+    pub fn history_limit(&self) -> usize {
+        self.inner.history_limit.load(Ordering::Relaxed)
+    }
+
+    /// The named snapshots' states.
+    pub(crate) fn pinned(&self) -> Vec<(String, Head)> {
+        let snaps = lock(&self.inner.snapshots);
+        snaps.iter().map(|(n, s)| (n.clone(), Head { state: s.state.clone(), version: s.version })).collect()
+    }
+
+    /// The versions kept for `AS OF VERSION`, oldest first (the head last).
+    pub(crate) fn kept_versions(&self) -> Vec<Head> {
+        lock(&self.inner.history).iter().cloned().collect()
+    }
+
+    /// Lets go of every kept version but the newest (the memory limit's first resort).
+    pub(crate) fn release_versions(&self) {
+        trim(&mut lock(&self.inner.history), 1);
     }
 }
 
@@ -568,6 +633,15 @@ fn trim(history: &mut VecDeque<Head>, limit: usize) {
 }
 
 impl History for Database {
+    fn report(&self, name: &str) -> Result<Vec<Vec<crate::storage::Value>>> {
+        self.report_rows(name)
+    }
+
+    fn reset_stats(&self) -> bool {
+        Database::reset_stats(self);
+        true
+    }
+
     fn state_at(&self, at: &AsOf) -> Result<State> {
         match at {
             AsOf::Head => Ok(self.state()),

@@ -22,11 +22,14 @@ mod catalog;
 pub mod collection;
 mod database;
 pub mod export;
+mod monitor;
 mod rekey;
+mod reports;
 mod session;
 mod stream;
 
 pub use catalog::Exported;
 pub use database::{Database, SnapshotInfo, Stats, DEFAULT_HISTORY};
+pub use reports::{MemoryReport, TableMemory, SETTINGS};
 pub use session::{Access, Description, Outcome, Prepared, Session};
 pub use stream::RowStream;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::database::Database;
+use super::monitor::{Counter, Finished, ShapeStats};
 use super::stream::{context, RowStream};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::{self, Counters, Ctx, Output, Read, ResultSet, Written};
@@ -68,6 +69,7 @@ struct Txn {
 pub struct Prepared {
     sql: String,
     plan: Arc<Plan>,
+    shape: Arc<ShapeStats>,
     schema_id: u64,
     namespace: String,
 }
@@ -127,6 +129,7 @@ pub struct Session {
 }
 
 mod access;
+mod analyze;
 mod validate;
 
 pub use access::Access;
@@ -164,7 +167,7 @@ impl Session {
     /// error that changes nothing.
     pub fn query_at(&mut self, version: u64, sql: &str, params: &[Value]) -> Result<ResultSet> {
         let state = self.db.state_at(&AsOf::Version(version))?;
-        let plan = self.db.plan(sql, &state, &self.namespace)?;
+        let (plan, _) = self.db.plan(sql, &state, &self.namespace)?;
         let Plan::Select(select) = &*plan else {
             return Err(ErrorKind::ReadOnly(format!("only SELECT reads the database as of version {version}")).into());
         };
@@ -224,13 +227,13 @@ impl Session {
         // its errors are the statement's own.
         if params.is_empty() {
             if let Some(shape) = crate::sql::shape::shape(sql) {
-                if let Ok(plan) = self.db.plan(&shape.text, &state, &self.namespace) {
-                    return self.run(&shape.text, &plan, Some(state), version, &shape.values);
+                if let Ok((plan, stats)) = self.db.plan(&shape.text, &state, &self.namespace) {
+                    return self.run(&shape.text, &plan, &stats, Some(state), version, &shape.values);
                 }
             }
         }
-        let plan = self.db.plan(sql, &state, &self.namespace)?;
-        self.run(sql, &plan, Some(state), version, params)
+        let (plan, stats) = self.db.plan(sql, &state, &self.namespace).inspect_err(|_| self.db.count_failed())?;
+        self.run(sql, &plan, &stats, Some(state), version, params)
     }
 
     /// Runs a statement that returns rows.
@@ -241,8 +244,14 @@ impl Session {
     /// Parses and plans a statement for repeated use.
     pub fn prepare(&mut self, sql: &str) -> Result<Prepared> {
         let state = self.state();
-        let plan = self.db.plan(sql, &state, &self.namespace)?;
-        Ok(Prepared { sql: sql.to_string(), plan, schema_id: state.schema_id(), namespace: self.namespace.clone() })
+        let (plan, shape) = self.db.plan(sql, &state, &self.namespace).inspect_err(|_| self.db.count_failed())?;
+        Ok(Prepared {
+            sql: sql.to_string(),
+            plan,
+            shape,
+            schema_id: state.schema_id(),
+            namespace: self.namespace.clone(),
+        })
     }
 
     /// What a client preparing `p` is told before it runs: its result columns (or
@@ -273,15 +282,15 @@ impl Session {
         if let Some(t) = &self.txn {
             if p.plan.is_write() && self.fits(p, &t.working) {
                 let version = t.base_version;
-                return self.run(&p.sql, &p.plan, None, version, params);
+                return self.run(&p.sql, &p.plan, &p.shape, None, version, params);
             }
         }
         let (state, version) = self.take_snapshot();
         if self.fits(p, &state) {
-            self.run(&p.sql, &p.plan, Some(state), version, params)
+            self.run(&p.sql, &p.plan, &p.shape, Some(state), version, params)
         } else {
-            let plan = self.db.plan(&p.sql, &state, &self.namespace)?;
-            self.run(&p.sql, &plan, Some(state), version, params)
+            let (plan, shape) = self.db.plan(&p.sql, &state, &self.namespace)?;
+            self.run(&p.sql, &plan, &shape, Some(state), version, params)
         }
     }
 
@@ -290,7 +299,10 @@ impl Session {
         if let Plan::Select(select) = &*p.plan {
             let (state, version) = self.take_snapshot();
             if self.fits(p, &state) {
-                return self.select(select, state, version, params);
+                let started = self.db.monitor().start();
+                let out = self.select(select, state, version, params);
+                self.measured(started, &p.sql, &p.plan, &p.shape, params, out.as_ref().map(|r| r.rows.len()));
+                return out;
             }
             self.keep(state, version);
         }
@@ -320,6 +332,8 @@ impl Session {
             params: params.to_vec(),
             interrupt: self.interrupt.clone(),
             counters: self.counters.snapshot(),
+            sql: p.sql.clone(),
+            shape: p.shape.clone(),
         })
     }
 
@@ -367,8 +381,23 @@ impl Session {
 
     /// Runs a plan made against `state` (`None`: the transaction's own state, for a
     /// write in a transaction, which reads nothing else).
-    fn run(&mut self, sql: &str, plan: &Plan, state: Option<State>, version: u64, params: &[Value]) -> Result<Outcome> {
+    fn run(
+        &mut self,
+        sql: &str,
+        plan: &Plan,
+        shape: &ShapeStats,
+        state: Option<State>,
+        version: u64,
+        params: &[Value],
+    ) -> Result<Outcome> {
+        let started = self.db.monitor().start();
         let out = self.run_counted(sql, plan, state, version, params);
+        let rows = out.as_ref().map(|o| match o {
+            Outcome::Rows(r) => r.rows.len(),
+            Outcome::Changed { count, .. } => *count,
+            Outcome::Done(_) => 0,
+        });
+        self.measured(started, sql, plan, shape, params, rows);
         match &out {
             Ok(Outcome::Changed { count, .. }) => self.counters.finished(Some(*count)),
             // A write with RETURNING gives one row for each row it changed.
@@ -379,6 +408,26 @@ impl Session {
             Err(_) => self.counters.failed(plan.is_write()),
         }
         out
+    }
+
+    /// Adds a finished statement to the database's figures.
+    fn measured(
+        &self,
+        started: super::monitor::Started,
+        sql: &str,
+        plan: &Plan,
+        shape: &ShapeStats,
+        params: &[Value],
+        rows: std::result::Result<usize, &Error>,
+    ) {
+        let (rows, error) = match rows {
+            Ok(n) => (n as u64, None),
+            Err(e) => (0, Some(e)),
+        };
+        let done = Finished { sql, plan, params, rows, error };
+        self.db
+            .monitor()
+            .finish(started, shape, done, || crate::sql::explain::explain_any(plan, &self.state()).join("\n"));
     }
 
     fn run_counted(
@@ -395,6 +444,9 @@ impl Session {
         if let Plan::Select(select) = plan {
             let state = state.unwrap_or_else(|| self.snapshot().0);
             return self.select(select, state, version, params).map(Outcome::Rows);
+        }
+        if let Plan::ExplainAnalyze { plan, timing } = plan {
+            return self.explain_analyze(plan, *timing, version, params);
         }
         self.interrupt.store(false, Ordering::Relaxed);
         if let Some(out) = self.run_control(plan)? {
@@ -420,6 +472,7 @@ impl Session {
                 Err(Failed::Statement(e)) => Err(e),
                 Err(Failed::Transaction(e)) => {
                     self.txn = None;
+                    self.db.monitor().add(Counter::Rollbacks, 1);
                     Err(e)
                 }
             };
@@ -433,7 +486,7 @@ impl Session {
         let plan = if head.schema_id() == planned_for {
             plan
         } else {
-            replanned = self.db.plan(sql, &head, &self.namespace)?;
+            replanned = self.db.plan(sql, &head, &self.namespace)?.0;
             &*replanned
         };
         let (out, _) = exec::execute(plan, head, &ctx)?;
@@ -479,6 +532,7 @@ impl Session {
             Control::Commit => self.commit()?,
             Control::Rollback => {
                 self.txn.take().ok_or_else(no_txn)?;
+                self.db.monitor().add(Counter::Rollbacks, 1);
                 "ROLLBACK"
             }
             Control::Savepoint(name) => self.savepoint(name),
@@ -492,6 +546,20 @@ impl Session {
             }
             Control::RollbackTo(name) => self.rollback_to(name)?,
             Control::Release(name) => self.release(name)?,
+            Control::Set { name, value } => {
+                self.db.set_setting(name, value)?;
+                "SET"
+            }
+            Control::Show(name) => {
+                let value = self.db.setting(name).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "no such setting: {name}; the settings are {}",
+                        super::reports::SETTINGS.join(", ")
+                    ))
+                })?;
+                let columns = vec![name.to_ascii_lowercase()].into();
+                return Ok(Some(Outcome::Rows(ResultSet { json: 0, columns, rows: vec![vec![Value::text(&value)]] })));
+            }
             Control::CreateSnapshot(name) => {
                 self.outside_transaction("CREATE SNAPSHOT")?;
                 self.db.create_snapshot(name)?;
@@ -635,7 +703,10 @@ impl Session {
             let merged = validate(&txn, &guard.state).and_then(|()| {
                 guard.state.applied_all(Joined(&txn.writes)).map_err(|e| ErrorKind::Conflict(e.to_string()).into())
             });
-            merged.inspect_err(|_| self.db.count_conflict())?
+            merged.inspect_err(|_| {
+                self.db.count_conflict();
+                self.db.monitor().add(Counter::Rollbacks, 1);
+            })?
         };
         self.last_commit = Some(self.db.publish(guard, next, Joined(&txn.writes))?);
         Ok("COMMIT")

@@ -21,6 +21,9 @@ pub struct RowStream {
     pub(super) params: Vec<Value>,
     pub(super) interrupt: Arc<AtomicBool>,
     pub(super) counters: Counters,
+    /// The statement's text and its shape's figures, which the run adds to.
+    pub(super) sql: String,
+    pub(super) shape: Arc<super::monitor::ShapeStats>,
 }
 
 impl std::fmt::Debug for RowStream {
@@ -53,7 +56,22 @@ impl RowStream {
         let now = OnceCell::new();
         let clock = || self.db.now();
         let ctx = context(&self.db, &self.interrupt, &self.counters, &self.params, &now, &clock, self.version);
-        exec::query_each(select, &self.state, ctx, &mut |row| Ok(f(row)))
+        let started = self.db.monitor().start();
+        let mut rows = 0u64;
+        let out = exec::query_each(select, &self.state, ctx, &mut |row| {
+            rows += 1;
+            Ok(f(row))
+        });
+        let done = super::monitor::Finished {
+            sql: &self.sql,
+            plan: &self.plan,
+            params: &self.params,
+            rows,
+            error: out.as_ref().err(),
+        };
+        let state = &self.state;
+        self.db.monitor().finish(started, &self.shape, done, || crate::sql::explain::explain(select, state).join("\n"));
+        out
     }
 }
 
@@ -82,5 +100,6 @@ pub(super) fn context<'a>(
         max_length: db.max_length(),
         max_cte_rows: db.max_cte_rows(),
         counters: Some(counters),
+        probe: None,
     }
 }

@@ -91,6 +91,31 @@ impl Metrics {
         if let Some(bytes) = resident_bytes() {
             gauge("amberdb_resident_bytes", "The process's resident memory.", "gauge", bytes.to_string());
         }
+        // The database's own counters, as amber_stats() lists them.
+        for (name, value, what) in db.counters() {
+            gauge(
+                &format!("amberdb_stat_{name}_total"),
+                &format!("{what} (amber_stats())."),
+                "counter",
+                value.to_string(),
+            );
+        }
+        let memory = db.memory();
+        gauge(
+            "amberdb_memory_bytes",
+            "Memory the database holds, counted (amber_memory()).",
+            "gauge",
+            memory.total().to_string(),
+        );
+        gauge(
+            "amberdb_memory_old_versions_bytes",
+            "Bytes only old versions hold.",
+            "gauge",
+            memory.versions.1.to_string(),
+        );
+        if let Some(limit) = db.memory_limit() {
+            gauge("amberdb_memory_limit_bytes", "The memory limit (memory_limit).", "gauge", limit.to_string());
+        }
         if let (Some(total), Some(since), Some(age)) =
             (stats.log_bytes, stats.log_bytes_since_checkpoint, stats.since_checkpoint)
         {

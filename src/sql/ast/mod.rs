@@ -52,6 +52,12 @@ pub enum Statement {
     Explain(Box<Select>),
     /// `EXPLAIN UPDATE …` / `EXPLAIN DELETE …`.
     ExplainWrite(Box<Statement>),
+    /// `EXPLAIN ANALYZE stmt`: run it and show the plan with what each part did
+    /// (`timing`: with times; `EXPLAIN (ANALYZE, TIMING OFF)` leaves them out).
+    ExplainAnalyze {
+        statement: Box<Statement>,
+        timing: bool,
+    },
     /// A statement the session runs itself (it passes through the planner as it is).
     Control(Control),
     CheckDatabase,
@@ -113,6 +119,13 @@ pub enum Control {
     },
     /// `USE n`: the namespace unqualified names refer to in this session.
     Use(String),
+    /// `SET name = value`: a database-wide setting (`slow_query_ms`, `memory_limit`).
+    Set {
+        name: String,
+        value: Value,
+    },
+    /// `SHOW name`: a setting's value.
+    Show(String),
 }
 
 /// `WITH [RECURSIVE] name [(columns)] AS (select), …` before a statement.

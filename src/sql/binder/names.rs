@@ -37,6 +37,7 @@ pub(super) const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("changes", Func::Changes, 0, 0),
     ("total_changes", Func::TotalChanges, 0, 0),
     ("current_version", Func::CurrentVersion, 0, 0),
+    ("amber_stats_reset", Func::StatsReset, 0, 0),
     ("version", Func::Version, 0, 0),
     ("current_database", Func::CurrentDatabase, 0, 0),
     ("current_catalog", Func::CurrentDatabase, 0, 0),

@@ -10,9 +10,19 @@ impl Builder {
             Rule::select_stmt => Statement::Select(Box::new(self.select(p)?)),
             Rule::explain_stmt => {
                 // EXPLAIN QUERY PLAN is EXPLAIN: both show the plan.
-                let inner =
-                    p.into_inner().find(|q| !matches!(q.as_rule(), Rule::K_EXPLAIN | Rule::K_QUERY | Rule::K_PLAN));
+                let options = p.clone().into_inner().find(|q| q.as_rule() == Rule::explain_options);
+                let analyze = options.is_some() || p.clone().into_inner().any(|q| q.as_rule() == Rule::K_ANALYZE);
+                let timing = !options.is_some_and(|o| o.into_inner().any(|q| q.as_rule() == Rule::timing_off));
+                let inner = p.into_inner().find(|q| {
+                    !matches!(
+                        q.as_rule(),
+                        Rule::K_EXPLAIN | Rule::K_QUERY | Rule::K_PLAN | Rule::K_ANALYZE | Rule::explain_options
+                    )
+                });
                 let inner = inner.expect("EXPLAIN holds a statement");
+                if analyze {
+                    return Ok(Statement::ExplainAnalyze { statement: Box::new(self.statement(inner)?), timing });
+                }
                 match inner.as_rule() {
                     Rule::select_stmt => Statement::Explain(Box::new(self.select(inner)?)),
                     _ => Statement::ExplainWrite(Box::new(self.statement(inner)?)),
@@ -114,6 +124,18 @@ impl Builder {
                 Statement::DropNamespace { name: last_ident(p), if_exists }
             }
             Rule::use_stmt => Statement::Control(Control::Use(last_ident(p))),
+            Rule::show_stmt => Statement::Control(Control::Show(last_ident(p))),
+            Rule::set_stmt => {
+                let mut parts = p.into_inner().filter(|q| matches!(q.as_rule(), Rule::ident | Rule::set_value));
+                let name = parts.next().map(|q| unquote_ident(q.as_str())).unwrap_or_default();
+                let value = match parts.next().and_then(|v| v.into_inner().next()) {
+                    Some(v) if v.as_rule() == Rule::string => Value::text(&unquote_string(v.as_str())),
+                    Some(v) if v.as_rule() == Rule::signed_number => parse_number(v.as_str(), v.as_span().start())?,
+                    Some(v) => Value::text(&unquote_ident(v.as_str())),
+                    None => Value::Null,
+                };
+                Statement::Control(Control::Set { name, value })
+            }
             Rule::create_collection => {
                 let if_not_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_not_exists);
                 Statement::Control(Control::CreateCollection { name: last_ident(p), if_not_exists })

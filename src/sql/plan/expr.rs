@@ -292,6 +292,8 @@ pub enum Func {
     Changes,
     TotalChanges,
     CurrentVersion,
+    /// `amber_stats_reset()`: forgets the database's counters and statement figures.
+    StatsReset,
     /// `version()`: PostgreSQL's version the server answers as, and AmberDB's.
     Version,
     /// `current_database()`.
@@ -364,6 +366,7 @@ impl Func {
                 | Func::Changes
                 | Func::TotalChanges
                 | Func::CurrentVersion
+                | Func::StatsReset
                 | Func::WriteMessage
                 | Func::StreamVersion
                 | Func::TtlRemaining
@@ -514,13 +517,37 @@ pub enum TableFn {
     Series,
     /// `pg_partition_ancestors(relation)`: with no partitions, the relation itself.
     Ancestors,
+    /// The database's own figures, from the database the statement runs in:
+    /// `amber_stats()`, `amber_statements()`, `amber_slow_queries()`, `amber_memory()`.
+    Stats,
+    Statements,
+    SlowQueries,
+    Memory,
 }
+
+/// The columns of `amber_stats()`.
+pub const STATS_COLUMNS: [&str; 3] = ["name", "value", "description"];
+/// The columns of `amber_statements()`, as `pg_stat_statements` names them.
+pub const STATEMENTS_COLUMNS: [&str; 7] = ["query", "calls", "total_ms", "mean_ms", "max_ms", "rows", "errors"];
+/// The columns of `amber_slow_queries()`.
+pub const SLOW_COLUMNS: [&str; 7] = ["at", "ms", "rows", "query", "params", "plan", "error"];
+/// The columns of `amber_memory()`.
+pub const MEMORY_COLUMNS: [&str; 5] = ["kind", "name", "rows", "bytes", "detail"];
 
 impl TableFn {
     pub fn by_name(name: &str) -> Option<TableFn> {
-        [TableFn::JsonEach, TableFn::JsonTree, TableFn::Series, TableFn::Ancestors]
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(name))
+        [
+            TableFn::JsonEach,
+            TableFn::JsonTree,
+            TableFn::Series,
+            TableFn::Ancestors,
+            TableFn::Stats,
+            TableFn::Statements,
+            TableFn::SlowQueries,
+            TableFn::Memory,
+        ]
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     pub fn name(self) -> &'static str {
@@ -529,6 +556,10 @@ impl TableFn {
             TableFn::JsonTree => "json_tree",
             TableFn::Series => "generate_series",
             TableFn::Ancestors => "pg_partition_ancestors",
+            TableFn::Stats => "amber_stats",
+            TableFn::Statements => "amber_statements",
+            TableFn::SlowQueries => "amber_slow_queries",
+            TableFn::Memory => "amber_memory",
         }
     }
 
@@ -538,7 +569,11 @@ impl TableFn {
         match self {
             TableFn::Series => &["value"],
             TableFn::Ancestors => &["relid"],
-            _ => &JSON_TABLE_COLUMNS,
+            TableFn::Stats => &STATS_COLUMNS,
+            TableFn::Statements => &STATEMENTS_COLUMNS,
+            TableFn::SlowQueries => &SLOW_COLUMNS,
+            TableFn::Memory => &MEMORY_COLUMNS,
+            TableFn::JsonEach | TableFn::JsonTree => &JSON_TABLE_COLUMNS,
         }
     }
 
@@ -547,7 +582,8 @@ impl TableFn {
         match self {
             TableFn::Series => (2, 3),
             TableFn::Ancestors => (1, 1),
-            _ => (1, 2),
+            TableFn::Stats | TableFn::Statements | TableFn::SlowQueries | TableFn::Memory => (0, 0),
+            TableFn::JsonEach | TableFn::JsonTree => (1, 2),
         }
     }
 }

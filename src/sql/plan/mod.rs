@@ -491,6 +491,12 @@ pub enum Plan {
     Explain(SelectPlan),
     /// The plan of an UPDATE or DELETE, shown instead of run.
     ExplainWrite(Box<Plan>),
+    /// A plan run with its parts' counts taken, and shown with them (the session runs
+    /// it: a write is undone unless a transaction is open).
+    ExplainAnalyze {
+        plan: Box<Plan>,
+        timing: bool,
+    },
     Insert(InsertPlan),
     Update(UpdatePlan),
     Delete(DeletePlan),

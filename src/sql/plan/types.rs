@@ -106,6 +106,26 @@ fn source_types(source: &Source, state: &State) -> Types {
                 TableFn::JsonEach | TableFn::JsonTree => {
                     vec![None, None, Some(Text), None, Some(Integer), Some(Integer), Some(Text), Some(Text)]
                 }
+                TableFn::Stats => vec![Some(Text), Some(Integer), Some(Text)],
+                TableFn::Statements => vec![
+                    Some(Text),
+                    Some(Integer),
+                    Some(DataType::Real),
+                    Some(DataType::Real),
+                    Some(DataType::Real),
+                    Some(Integer),
+                    Some(Integer),
+                ],
+                TableFn::SlowQueries => vec![
+                    Some(DataType::Timestamp),
+                    Some(DataType::Real),
+                    Some(Integer),
+                    Some(Text),
+                    Some(Text),
+                    Some(Text),
+                    Some(Text),
+                ],
+                TableFn::Memory => vec![Some(Text), Some(Text), Some(Integer), Some(Integer), Some(Text)],
             };
             if *ordinality {
                 types.push(Some(Integer));
@@ -248,7 +268,9 @@ fn func_type(f: Func, args: &[BExpr], of: &dyn Fn(&BExpr) -> Option<DataType>) -
         | Func::StreamId => Some(Text),
         Func::Now => Some(Timestamp),
         Func::Round => Some(Real),
-        Func::Glob | Func::Like | Func::IsCategory | Func::RegexpLike | Func::PgVisible => Some(Boolean),
+        Func::Glob | Func::Like | Func::IsCategory | Func::RegexpLike | Func::PgVisible | Func::StatsReset => {
+            Some(Boolean)
+        }
         Func::PgUser | Func::PgEncoding => Some(Text),
         Func::Catalog(f) if f.returns_text() => Some(Text),
         Func::Catalog(f) if f.is_boolean() => Some(Boolean),

@@ -61,6 +61,9 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
         Statement::Select(s) => Plan::Select(plan_select(s, cx)?),
         Statement::Explain(s) => Plan::Explain(plan_select(s, cx)?),
         Statement::ExplainWrite(s) => Plan::ExplainWrite(Box::new(plan(s, state, history)?)),
+        Statement::ExplainAnalyze { statement, timing } => {
+            Plan::ExplainAnalyze { plan: Box::new(plan(statement, state, history)?), timing: *timing }
+        }
         Statement::Insert(i) if state.view(&i.table).is_some() => plan_view_write(stmt, &i.table, cx)?,
         Statement::Update(u) if state.view(&u.table).is_some() => plan_view_write(stmt, &u.table, cx)?,
         Statement::Delete(d) if state.view(&d.table).is_some() => plan_view_write(stmt, &d.table, cx)?,

@@ -8,6 +8,13 @@ use super::*;
 #[derive(Clone)]
 pub struct KeySet<K>(PageMap<K, ()>);
 
+impl<K: crate::storage::memory::HeapSize> KeySet<K> {
+    /// The bytes of the set's nodes and keys not counted in `fp` yet.
+    pub fn footprint(&self, fp: &mut crate::storage::memory::Footprint) -> usize {
+        self.0.footprint(fp, &mut |_, _| 0)
+    }
+}
+
 impl<K> Default for KeySet<K> {
     fn default() -> Self {
         KeySet(PageMap::default())

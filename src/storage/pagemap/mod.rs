@@ -110,6 +110,18 @@ pub struct PageMap<K, V> {
     len: usize,
 }
 
+impl<K: crate::storage::memory::HeapSize, V> PageMap<K, V> {
+    /// The bytes of the tree's nodes not counted in `fp` yet, with `val` counting each
+    /// value's (a shared subtree counted already is passed over whole).
+    pub fn footprint(
+        &self,
+        fp: &mut crate::storage::memory::Footprint,
+        val: &mut dyn FnMut(&V, &mut crate::storage::memory::Footprint) -> usize,
+    ) -> usize {
+        self.root.footprint(fp, val)
+    }
+}
+
 impl<K, V> Default for PageMap<K, V> {
     fn default() -> Self {
         PageMap { root: Node::default(), len: 0 }

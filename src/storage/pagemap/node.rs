@@ -31,6 +31,25 @@ pub(super) struct Branch<K, V> {
     pub(super) kids: Slots<Node<K, V>>,
 }
 
+impl<K: crate::storage::memory::HeapSize, V> Node<K, V> {
+    pub(super) fn footprint(
+        &self,
+        fp: &mut crate::storage::memory::Footprint,
+        val: &mut dyn FnMut(&V, &mut crate::storage::memory::Footprint) -> usize,
+    ) -> usize {
+        match self {
+            Node::Leaf(l) => fp.arc(l, |fp| {
+                l.keys.iter().map(|k| k.heap_bytes(fp)).sum::<usize>()
+                    + l.vals.iter().map(|v| val(v, fp)).sum::<usize>()
+            }),
+            Node::Branch(b) => fp.arc(b, |fp| {
+                b.keys.iter().map(|k| k.heap_bytes(fp)).sum::<usize>()
+                    + b.kids.iter().map(|k| k.footprint(fp, val)).sum::<usize>()
+            }),
+        }
+    }
+}
+
 impl<K, V> Node<K, V> {
     pub(super) fn len(&self) -> usize {
         match self {

@@ -130,6 +130,11 @@ pub enum RowDelta {
 }
 
 impl Rows {
+    /// The bytes of the pages and the tree above them not counted in `fp` yet.
+    pub fn footprint(&self, fp: &mut crate::storage::memory::Footprint) -> usize {
+        self.pages.footprint(fp, &mut |page, fp| fp.arc(page, |fp| page.heap_bytes(fp)))
+    }
+
     pub fn new() -> Rows {
         Rows::default()
     }

@@ -187,6 +187,18 @@ pub(super) struct Page {
 }
 
 impl Page {
+    /// What the page holds outside itself: its keys, row ends and row bytes.
+    pub(super) fn heap_bytes(&self, fp: &mut crate::storage::memory::Footprint) -> usize {
+        use crate::storage::memory::HeapSize;
+        let keys = match &self.keys {
+            Keys::Int(k) => k.capacity() * std::mem::size_of::<i64>(),
+            Keys::Any(k) => {
+                k.capacity() * std::mem::size_of::<RowKey>() + k.iter().map(|k| k.heap_bytes(fp)).sum::<usize>()
+            }
+        };
+        keys + self.ends.capacity() * std::mem::size_of::<u32>() + self.data.capacity()
+    }
+
     pub(super) fn len(&self) -> usize {
         self.keys.len()
     }

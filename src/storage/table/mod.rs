@@ -43,7 +43,28 @@ pub struct Table {
     pub expiry_order: OrdSet<(i64, RowKey)>,
 }
 
+/// What a table holds that a [`Footprint`](crate::storage::memory::Footprint) had not
+/// counted yet.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TableBytes {
+    /// The row pages and the tree above them.
+    pub rows: usize,
+    /// Each index's entries and tree, by name.
+    pub indexes: Vec<(String, usize)>,
+    /// The maps of row expiry times (counted whole: they are `imbl` maps, whose nodes
+    /// the count cannot see).
+    pub expiry: usize,
+}
+
 impl Table {
+    /// Counts the table's rows and indexes into `fp` (see [`TableBytes`]).
+    pub fn footprint(&self, fp: &mut crate::storage::memory::Footprint) -> TableBytes {
+        let rows = self.rows.footprint(fp);
+        let indexes = self.indexes.iter().map(|i| (i.name.clone(), i.entries.footprint(fp))).collect();
+        let entry = std::mem::size_of::<(RowKey, i64)>();
+        TableBytes { rows, indexes, expiry: (self.expiry.len() + self.expiry_order.len()) * entry }
+    }
+
     /// An empty table; an error when an index's expressions do not compile.
     pub fn new(schema: TableSchema) -> Result<Table> {
         let uniques = schema.uniques.iter().map(|u| Ok(Index::new(u.name.clone(), u.columns.clone(), true)));

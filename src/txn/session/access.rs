@@ -45,12 +45,16 @@ fn needs(plan: &Plan) -> Access {
             | Control::RollbackTo(_)
             | Control::Release(_)
             | Control::Diff(..)
-            | Control::Use(_) => Access::Read,
+            | Control::Use(_)
+            | Control::Show(_) => Access::Read,
             Control::CreateSnapshot(_) | Control::DropSnapshot { .. } | Control::CreateCollection { .. } => {
                 Access::Write
             }
-            Control::RestoreSnapshot(_) | Control::Checkpoint | Control::Backup(_) => Access::Admin,
+            Control::RestoreSnapshot(_) | Control::Checkpoint | Control::Backup(_) | Control::Set { .. } => {
+                Access::Admin
+            }
         },
+        Plan::ExplainAnalyze { plan, .. } => needs(plan),
         p if p.is_write() => Access::Write,
         _ => Access::Read,
     }

@@ -1,0 +1,382 @@
+//! What a database counts about itself: statements by kind, rows, commits, the plan
+//! cache; each statement shape's calls and times (`amber_statements()`, as Postgres'
+//! `pg_stat_statements`); and the statements slower than `slow_query_ms`
+//! (`amber_slow_queries()`, and one JSON line each to the slow-query log).
+//!
+//! A statement's shape is the text its plan is cached under (literals taken out, see
+//! `sql::shape`), so the plan cache hands out each shape's figures with its plan: a
+//! statement adds to them with a few atomic additions and no lookup of its own.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use crate::sql::plan::Plan;
+use crate::storage::Value;
+
+/// The counters `amber_stats()` lists, in its order, each with what it counts.
+pub const COUNTERS: [(&str, &str); 20] = [
+    ("statements_select", "SELECT statements run"),
+    ("statements_insert", "INSERT statements run"),
+    ("statements_update", "UPDATE statements run"),
+    ("statements_delete", "DELETE statements run"),
+    ("statements_ddl", "CREATE, DROP and ALTER statements run"),
+    ("statements_transaction", "BEGIN, COMMIT, ROLLBACK and savepoints"),
+    ("statements_other", "every other statement (EXPLAIN, SET, snapshots, …)"),
+    ("statements_failed", "statements that ended in an error"),
+    ("rows_returned", "rows statements gave back"),
+    ("rows_written", "rows inserted, updated or deleted"),
+    ("commits", "commits made visible"),
+    ("conflicts", "transactions refused at COMMIT for a conflict"),
+    ("rollbacks", "transactions rolled back"),
+    ("plan_cache_hits", "statements whose plan came from the cache"),
+    ("plan_cache_misses", "statements parsed and planned"),
+    ("wal_bytes", "bytes appended to the write-ahead log"),
+    ("wal_fsyncs", "fsyncs of the write-ahead log"),
+    ("checkpoints", "checkpoints written"),
+    ("ttl_rows_expired", "expired rows removed by sweeps"),
+    ("slow_queries", "statements slower than slow_query_ms"),
+];
+
+/// A counter's place in [`COUNTERS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Counter {
+    Select = 0,
+    Insert,
+    Update,
+    Delete,
+    Ddl,
+    Transaction,
+    Other,
+    Failed,
+    RowsReturned,
+    RowsWritten,
+    Commits,
+    Conflicts,
+    Rollbacks,
+    PlanHits,
+    PlanMisses,
+    // The log's own figures (wal_bytes, wal_fsyncs, checkpoints) are read from it.
+    TtlExpired = 18,
+    Slow,
+}
+
+/// The counter a plan's statement counts under.
+fn kind(plan: &Plan) -> Counter {
+    use crate::sql::ast::Control;
+    match plan {
+        Plan::Select(_) | Plan::WritingSelect(_) => Counter::Select,
+        Plan::Insert(_) => Counter::Insert,
+        Plan::Update(_) => Counter::Update,
+        Plan::Delete(_) => Counter::Delete,
+        Plan::ViewWrite(w) => match w.kind {
+            crate::sql::plan::ViewWrite::Insert { .. } => Counter::Insert,
+            crate::sql::plan::ViewWrite::Update { .. } => Counter::Update,
+            crate::sql::plan::ViewWrite::Delete { .. } => Counter::Delete,
+        },
+        Plan::Control(
+            Control::Begin { .. }
+            | Control::Commit
+            | Control::Rollback
+            | Control::Savepoint(_)
+            | Control::RollbackTo(_)
+            | Control::Release(_),
+        ) => Counter::Transaction,
+        Plan::Control(_) | Plan::Explain(_) | Plan::ExplainWrite(_) | Plan::CheckDatabase | Plan::Nothing => {
+            Counter::Other
+        }
+        _ => Counter::Ddl,
+    }
+}
+
+/// Most statement shapes tracked; statements of shapes past it add to one shared
+/// entry, `(other statements)`.
+pub const MAX_SHAPES: usize = 5000;
+/// Slow statements kept for `amber_slow_queries()`, newest last.
+pub const SLOW_KEPT: usize = 128;
+
+/// One statement shape's figures.
+#[derive(Debug, Default)]
+pub struct ShapeStats {
+    text: Arc<str>,
+    calls: AtomicU64,
+    total_ns: AtomicU64,
+    max_ns: AtomicU64,
+    rows: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl ShapeStats {
+    fn reset(&self) {
+        for a in [&self.calls, &self.total_ns, &self.max_ns, &self.rows, &self.errors] {
+            a.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A statement slower than the bound.
+#[derive(Clone, Debug)]
+pub struct SlowQuery {
+    /// Microseconds since the epoch, when it finished.
+    pub at: i64,
+    pub sql: String,
+    pub params: Vec<Value>,
+    pub plan: String,
+    pub ms: f64,
+    pub rows: u64,
+    pub error: Option<String>,
+}
+
+/// The counters and figures of one database.
+pub(crate) struct Monitor {
+    counters: [AtomicU64; COUNTERS.len()],
+    shapes: Mutex<HashMap<Arc<str>, Arc<ShapeStats>>>,
+    overflow: Arc<ShapeStats>,
+    /// `slow_query_ms` in microseconds; `u64::MAX` when off.
+    slow_micros: AtomicU64,
+    slow: Mutex<VecDeque<SlowQuery>>,
+    log: Mutex<Option<Box<dyn Write + Send>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A statement being measured: when it began.
+pub(crate) struct Started(Instant);
+
+/// What a statement came to, for [`Monitor::finish`].
+pub(crate) struct Finished<'a> {
+    pub sql: &'a str,
+    pub plan: &'a Plan,
+    pub params: &'a [Value],
+    pub rows: u64,
+    pub error: Option<&'a crate::error::Error>,
+}
+
+impl Monitor {
+    pub fn new() -> Monitor {
+        Monitor {
+            counters: Default::default(),
+            shapes: Mutex::new(HashMap::new()),
+            overflow: Arc::new(ShapeStats { text: "(other statements)".into(), ..Default::default() }),
+            slow_micros: AtomicU64::new(u64::MAX),
+            slow: Mutex::new(VecDeque::new()),
+            log: Mutex::new(None),
+        }
+    }
+
+    pub fn add(&self, c: Counter, n: u64) {
+        self.counters[c as usize].fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(&self, c: Counter) -> u64 {
+        self.counters[c as usize].load(Ordering::Relaxed)
+    }
+
+    /// The figures of the statement `sql`'s shape (its text without the comments
+    /// before it, literals taken out as the plan cache does), made on first sight.
+    pub fn shape(&self, sql: &str) -> Arc<ShapeStats> {
+        let sql = without_leading_comments(sql);
+        let shaped = crate::sql::shape::shape(sql);
+        let text = shaped.as_ref().map_or(sql, |s| s.text.as_str());
+        let mut shapes = lock(&self.shapes);
+        if let Some(s) = shapes.get(text) {
+            return s.clone();
+        }
+        if shapes.len() >= MAX_SHAPES {
+            return self.overflow.clone();
+        }
+        let text: Arc<str> = text.into();
+        let s = Arc::new(ShapeStats { text: text.clone(), ..Default::default() });
+        shapes.insert(text, s.clone());
+        s
+    }
+
+    pub fn start(&self) -> Started {
+        Started(Instant::now())
+    }
+
+    /// Counts a finished statement under its kind and shape, and records it when slow.
+    /// `explain` gives the plan's text, asked for only when the statement was slow.
+    pub fn finish(&self, started: Started, shape: &ShapeStats, done: Finished, explain: impl FnOnce() -> String) {
+        let elapsed = started.0.elapsed();
+        let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        let c = kind(done.plan);
+        self.add(c, 1);
+        shape.calls.fetch_add(1, Ordering::Relaxed);
+        shape.total_ns.fetch_add(ns, Ordering::Relaxed);
+        shape.max_ns.fetch_max(ns, Ordering::Relaxed);
+        if done.error.is_some() {
+            self.add(Counter::Failed, 1);
+            shape.errors.fetch_add(1, Ordering::Relaxed);
+        } else if done.rows > 0 {
+            shape.rows.fetch_add(done.rows, Ordering::Relaxed);
+            let what = match c {
+                Counter::Insert | Counter::Update | Counter::Delete if done.plan.is_write() => Counter::RowsWritten,
+                _ => Counter::RowsReturned,
+            };
+            self.add(what, done.rows);
+        }
+        if ns / 1000 >= self.slow_micros.load(Ordering::Relaxed) {
+            self.record_slow(done, elapsed.as_secs_f64() * 1000.0, explain());
+        }
+    }
+
+    fn record_slow(&self, done: Finished, ms: f64, plan: String) {
+        self.add(Counter::Slow, 1);
+        let q = SlowQuery {
+            at: crate::storage::time::now_micros(),
+            sql: done.sql.to_string(),
+            params: done.params.to_vec(),
+            plan,
+            ms,
+            rows: done.rows,
+            error: done.error.map(|e| e.to_string()),
+        };
+        if let Some(out) = lock(&self.log).as_mut() {
+            // A log that cannot be written loses its lines, never the statement.
+            let _ = writeln!(out, "{}", slow_json(&q)).and_then(|()| out.flush());
+        }
+        let mut slow = lock(&self.slow);
+        if slow.len() >= SLOW_KEPT {
+            slow.pop_front();
+        }
+        slow.push_back(q);
+    }
+
+    /// Sets the bound in milliseconds (`None`: off).
+    pub fn set_slow_ms(&self, ms: Option<f64>) {
+        let micros = ms.map_or(u64::MAX, |ms| (ms * 1000.0).max(0.0) as u64);
+        self.slow_micros.store(micros, Ordering::Relaxed);
+    }
+
+    pub fn slow_ms(&self) -> Option<f64> {
+        match self.slow_micros.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            m => Some(m as f64 / 1000.0),
+        }
+    }
+
+    pub fn set_log(&self, out: Option<Box<dyn Write + Send>>) {
+        *lock(&self.log) = out;
+    }
+
+    pub fn slow_queries(&self) -> Vec<SlowQuery> {
+        lock(&self.slow).iter().cloned().collect()
+    }
+
+    /// Each shape's figures: text, calls, total, mean and max milliseconds, rows,
+    /// errors; most total time first.
+    pub fn statements(&self) -> Vec<(Arc<str>, [u64; 5])> {
+        let shapes = lock(&self.shapes);
+        let mut out: Vec<_> = shapes
+            .values()
+            .chain(std::iter::once(&self.overflow))
+            .filter_map(|s| {
+                let calls = s.calls.load(Ordering::Relaxed);
+                (calls > 0).then(|| {
+                    let f = [&s.total_ns, &s.max_ns, &s.rows, &s.errors].map(|a| a.load(Ordering::Relaxed));
+                    (s.text.clone(), [calls, f[0], f[1], f[2], f[3]])
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.1[1].cmp(&a.1[1]).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
+    /// `amber_stats_reset()`: every counter, shape figure and slow statement forgotten.
+    pub fn reset(&self) {
+        for c in &self.counters {
+            c.store(0, Ordering::Relaxed);
+        }
+        for s in lock(&self.shapes).values() {
+            s.reset();
+        }
+        self.overflow.reset();
+        lock(&self.slow).clear();
+    }
+}
+
+/// The text from the statement's first word on: the comments and space before it are
+/// left out.
+fn without_leading_comments(mut sql: &str) -> &str {
+    loop {
+        sql = sql.trim_start();
+        if let Some(rest) = sql.strip_prefix("--") {
+            sql = rest.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(rest) = sql.strip_prefix("/*") {
+            sql = rest.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            return sql;
+        }
+    }
+}
+
+/// A slow statement as one JSON line for log shippers.
+pub fn slow_json(q: &SlowQuery) -> String {
+    let params: Vec<serde_json::Value> = q.params.iter().map(value_json).collect();
+    serde_json::json!({
+        "at": crate::storage::time::format_timestamp(q.at),
+        "ms": (q.ms * 1000.0).round() / 1000.0,
+        "rows": q.rows,
+        "sql": q.sql,
+        "params": params,
+        "plan": q.plan,
+        "error": q.error,
+    })
+    .to_string()
+}
+
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Integer(i) => (*i).into(),
+        Value::Real(r) => serde_json::Number::from_f64(*r).map_or(serde_json::Value::Null, Into::into),
+        Value::Boolean(b) => (*b).into(),
+        other => other.to_string().into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_named_in_order() {
+        assert_eq!(COUNTERS[Counter::PlanMisses as usize].0, "plan_cache_misses");
+        assert_eq!(COUNTERS[Counter::TtlExpired as usize].0, "ttl_rows_expired");
+        assert_eq!(COUNTERS[Counter::Slow as usize].0, "slow_queries");
+    }
+
+    #[test]
+    fn shapes_past_the_limit_share_one_entry() {
+        let m = Monitor::new();
+        let a = m.shape("SELECT 1");
+        assert!(Arc::ptr_eq(&a, &m.shape("SELECT 1")));
+        for i in 0..MAX_SHAPES {
+            m.shape(&format!("SELECT {i}, 0"));
+        }
+        assert_eq!(&*m.shape("SELECT 'one more'").text, "(other statements)");
+    }
+
+    #[test]
+    fn a_shape_leaves_out_comments_and_literals() {
+        let m = Monitor::new();
+        let a = m.shape("-- first\n/* then */ SELECT * FROM t WHERE id = 1");
+        assert!(Arc::ptr_eq(&a, &m.shape("SELECT * FROM t WHERE id = 2")));
+        assert_eq!(&*a.text, "SELECT * FROM t WHERE id = ?");
+    }
+
+    #[test]
+    fn slow_bound_round_trips_and_turns_off() {
+        let m = Monitor::new();
+        assert_eq!(m.slow_ms(), None);
+        m.set_slow_ms(Some(2.5));
+        assert_eq!(m.slow_ms(), Some(2.5));
+        m.set_slow_ms(None);
+        assert_eq!(m.slow_ms(), None);
+    }
+}
