@@ -578,7 +578,7 @@ impl Database {
         let mut stmt = parser::parse(sql)?;
         crate::sql::namespace::resolve(&mut stmt, namespace, state)?;
         let plan = Arc::new(planner::plan(&stmt, state, self)?);
-        let shape = self.inner.monitor.shape(sql);
+        let shape = self.inner.monitor.shape(sql, &plan);
         if plan.cacheable() {
             let bytes = plan_bytes(&key);
             lock(&self.inner.plans).insert(key.into_owned(), (schema_id, plan.clone(), shape.clone()), bytes);

@@ -11,7 +11,6 @@ use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 
 use crate::sql::plan::Plan;
 use crate::storage::Value;
@@ -40,8 +39,10 @@ pub const COUNTERS: [(&str, &str); 20] = [
     ("slow_queries", "statements slower than slow_query_ms"),
 ];
 
-/// A counter's place in [`COUNTERS`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A counter's place in [`COUNTERS`]. The first ten are the sums of the statement
+/// shapes' figures, worked out when asked for, so that a statement adds only to its
+/// own shape's; `Failed` adds the statements that did not plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Counter {
     Select = 0,
     Insert,
@@ -49,6 +50,7 @@ pub(crate) enum Counter {
     Delete,
     Ddl,
     Transaction,
+    #[default]
     Other,
     Failed,
     RowsReturned,
@@ -101,7 +103,12 @@ pub const SLOW_KEPT: usize = 128;
 #[derive(Debug, Default)]
 pub struct ShapeStats {
     text: Arc<str>,
+    /// The counter its statements count under, and whether their rows are written.
+    kind: Counter,
+    writes: bool,
     calls: AtomicU64,
+    /// The calls timed, and their total and longest time.
+    timed: AtomicU64,
     total_ns: AtomicU64,
     max_ns: AtomicU64,
     rows: AtomicU64,
@@ -110,7 +117,7 @@ pub struct ShapeStats {
 
 impl ShapeStats {
     fn reset(&self) {
-        for a in [&self.calls, &self.total_ns, &self.max_ns, &self.rows, &self.errors] {
+        for a in [&self.calls, &self.timed, &self.total_ns, &self.max_ns, &self.rows, &self.errors] {
             a.store(0, Ordering::Relaxed);
         }
     }
@@ -131,9 +138,15 @@ pub struct SlowQuery {
 
 /// The counters and figures of one database.
 pub(crate) struct Monitor {
+    /// Reads the time stamp counter where there is one (a few nanoseconds, where the
+    /// system clock takes tens), scaled to nanoseconds only once a statement is done.
+    clock: quanta::Clock,
+    /// Whether statements are measured (`SET track_statements = off` stops it), and
+    /// whether every one of them is timed (`all`).
+    enabled: std::sync::atomic::AtomicBool,
+    time_all: std::sync::atomic::AtomicBool,
     counters: [AtomicU64; COUNTERS.len()],
     shapes: Mutex<HashMap<Arc<str>, Arc<ShapeStats>>>,
-    overflow: Arc<ShapeStats>,
     /// `slow_query_ms` in microseconds; `u64::MAX` when off.
     slow_micros: AtomicU64,
     slow: Mutex<VecDeque<SlowQuery>>,
@@ -145,12 +158,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A statement being measured: when it began.
-pub(crate) struct Started(Instant);
+pub(crate) struct Started(Option<u64>);
+
+/// One statement in this many of each session is timed (all of them while
+/// `slow_query_ms` is set or `track_statements = all`): two reads of the clock cost
+/// about 20 ns, a twentieth of a point lookup, and the calls and rows are counted
+/// whole anyway.
+pub const TIME_EVERY: u32 = 16;
 
 /// What a statement came to, for [`Monitor::finish`].
 pub(crate) struct Finished<'a> {
     pub sql: &'a str,
-    pub plan: &'a Plan,
     pub params: &'a [Value],
     pub rows: u64,
     pub error: Option<&'a crate::error::Error>,
@@ -159,9 +177,11 @@ pub(crate) struct Finished<'a> {
 impl Monitor {
     pub fn new() -> Monitor {
         Monitor {
+            clock: quanta::Clock::new(),
+            enabled: std::sync::atomic::AtomicBool::new(true),
+            time_all: std::sync::atomic::AtomicBool::new(false),
             counters: Default::default(),
             shapes: Mutex::new(HashMap::new()),
-            overflow: Arc::new(ShapeStats { text: "(other statements)".into(), ..Default::default() }),
             slow_micros: AtomicU64::new(u64::MAX),
             slow: Mutex::new(VecDeque::new()),
             log: Mutex::new(None),
@@ -173,58 +193,101 @@ impl Monitor {
     }
 
     pub fn get(&self, c: Counter) -> u64 {
-        self.counters[c as usize].load(Ordering::Relaxed)
+        let own = self.counters[c as usize].load(Ordering::Relaxed);
+        if (c as usize) > Counter::RowsWritten as usize {
+            return own;
+        }
+        let shapes = lock(&self.shapes);
+        let sum = |f: &dyn Fn(&ShapeStats) -> u64| shapes.values().map(|s| f(s)).sum::<u64>();
+        own + match c {
+            Counter::Failed => sum(&|s| s.errors.load(Ordering::Relaxed)),
+            Counter::RowsReturned => sum(&|s| if s.writes { 0 } else { s.rows.load(Ordering::Relaxed) }),
+            Counter::RowsWritten => sum(&|s| if s.writes { s.rows.load(Ordering::Relaxed) } else { 0 }),
+            kind => sum(&|s| if s.kind == kind { s.calls.load(Ordering::Relaxed) } else { 0 }),
+        }
     }
 
     /// The figures of the statement `sql`'s shape (its text without the comments
-    /// before it, literals taken out as the plan cache does), made on first sight.
-    pub fn shape(&self, sql: &str) -> Arc<ShapeStats> {
+    /// before it, literals taken out as the plan cache does), made on first sight;
+    /// `plan` is its plan. Past [`MAX_SHAPES`], new shapes share one entry of their kind.
+    pub fn shape(&self, sql: &str, plan: &Plan) -> Arc<ShapeStats> {
         let sql = without_leading_comments(sql);
         let shaped = crate::sql::shape::shape(sql);
-        let text = shaped.as_ref().map_or(sql, |s| s.text.as_str());
+        let (kind, writes) = (kind(plan), plan.is_write());
+        let mut text = shaped.as_ref().map_or(sql, |s| s.text.as_str()).to_string();
         let mut shapes = lock(&self.shapes);
-        if let Some(s) = shapes.get(text) {
+        if let Some(s) = shapes.get(text.as_str()) {
             return s.clone();
         }
         if shapes.len() >= MAX_SHAPES {
-            return self.overflow.clone();
+            text = format!("(other {} statements)", COUNTERS[kind as usize].0.trim_start_matches("statements_"));
+            if let Some(s) = shapes.get(text.as_str()) {
+                return s.clone();
+            }
         }
         let text: Arc<str> = text.into();
-        let s = Arc::new(ShapeStats { text: text.clone(), ..Default::default() });
+        let s = Arc::new(ShapeStats { text: text.clone(), kind, writes, ..Default::default() });
         shapes.insert(text, s.clone());
         s
     }
 
-    pub fn start(&self) -> Started {
-        Started(Instant::now())
+    /// A statement begins: `None` when statements are not measured. `tick` counts the
+    /// session's statements, so that one in [`TIME_EVERY`] is timed (`None`: time it).
+    #[inline]
+    pub fn start(&self, tick: Option<&mut u32>) -> Option<Started> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let timed = match tick {
+            None => true,
+            Some(t) => {
+                *t = t.wrapping_add(1);
+                *t % TIME_EVERY == 1
+                    || self.time_all.load(Ordering::Relaxed)
+                    || self.slow_micros.load(Ordering::Relaxed) != u64::MAX
+            }
+        };
+        Some(Started(timed.then(|| self.clock.raw())))
+    }
+
+    /// `track_statements`: off, on (one statement in [`TIME_EVERY`] timed) or all.
+    pub fn set_tracking(&self, on: bool, all: bool) {
+        self.enabled.store(on, Ordering::Relaxed);
+        self.time_all.store(all, Ordering::Relaxed);
+    }
+
+    pub fn tracking(&self) -> &'static str {
+        match (self.enabled.load(Ordering::Relaxed), self.time_all.load(Ordering::Relaxed)) {
+            (false, _) => "off",
+            (true, false) => "on",
+            (true, true) => "all",
+        }
     }
 
     /// Counts a finished statement under its kind and shape, and records it when slow.
     /// `explain` gives the plan's text, asked for only when the statement was slow.
+    #[inline]
     pub fn finish(&self, started: Started, shape: &ShapeStats, done: Finished, explain: impl FnOnce() -> String) {
-        let elapsed = started.0.elapsed();
-        let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        let c = kind(done.plan);
-        self.add(c, 1);
         shape.calls.fetch_add(1, Ordering::Relaxed);
-        shape.total_ns.fetch_add(ns, Ordering::Relaxed);
-        shape.max_ns.fetch_max(ns, Ordering::Relaxed);
         if done.error.is_some() {
-            self.add(Counter::Failed, 1);
             shape.errors.fetch_add(1, Ordering::Relaxed);
         } else if done.rows > 0 {
             shape.rows.fetch_add(done.rows, Ordering::Relaxed);
-            let what = match c {
-                Counter::Insert | Counter::Update | Counter::Delete if done.plan.is_write() => Counter::RowsWritten,
-                _ => Counter::RowsReturned,
-            };
-            self.add(what, done.rows);
+        }
+        let Some(at) = started.0 else { return };
+        let ns = self.clock.delta_as_nanos(at, self.clock.raw());
+        shape.timed.fetch_add(1, Ordering::Relaxed);
+        shape.total_ns.fetch_add(ns, Ordering::Relaxed);
+        if ns > shape.max_ns.load(Ordering::Relaxed) {
+            shape.max_ns.fetch_max(ns, Ordering::Relaxed);
         }
         if ns / 1000 >= self.slow_micros.load(Ordering::Relaxed) {
-            self.record_slow(done, elapsed.as_secs_f64() * 1000.0, explain());
+            self.record_slow(done, ns as f64 / 1e6, explain());
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn record_slow(&self, done: Finished, ms: f64, plan: String) {
         self.add(Counter::Slow, 1);
         let q = SlowQuery {
@@ -268,18 +331,20 @@ impl Monitor {
         lock(&self.slow).iter().cloned().collect()
     }
 
-    /// Each shape's figures: text, calls, total, mean and max milliseconds, rows,
-    /// errors; most total time first.
-    pub fn statements(&self) -> Vec<(Arc<str>, [u64; 5])> {
+    /// Each shape's figures: text, calls, total time (the timed calls' mean times
+    /// the calls), mean and max time in nanoseconds, rows, errors; most total time
+    /// first.
+    pub fn statements(&self) -> Vec<(Arc<str>, [u64; 6])> {
         let shapes = lock(&self.shapes);
         let mut out: Vec<_> = shapes
             .values()
-            .chain(std::iter::once(&self.overflow))
             .filter_map(|s| {
                 let calls = s.calls.load(Ordering::Relaxed);
                 (calls > 0).then(|| {
-                    let f = [&s.total_ns, &s.max_ns, &s.rows, &s.errors].map(|a| a.load(Ordering::Relaxed));
-                    (s.text.clone(), [calls, f[0], f[1], f[2], f[3]])
+                    let [timed, total, max, rows, errors] =
+                        [&s.timed, &s.total_ns, &s.max_ns, &s.rows, &s.errors].map(|a| a.load(Ordering::Relaxed));
+                    let mean = total.checked_div(timed).unwrap_or(0);
+                    (s.text.clone(), [calls, mean.saturating_mul(calls), mean, max, rows, errors])
                 })
             })
             .collect();
@@ -295,7 +360,6 @@ impl Monitor {
         for s in lock(&self.shapes).values() {
             s.reset();
         }
-        self.overflow.reset();
         lock(&self.slow).clear();
     }
 }
@@ -354,19 +418,20 @@ mod tests {
     #[test]
     fn shapes_past_the_limit_share_one_entry() {
         let m = Monitor::new();
-        let a = m.shape("SELECT 1");
-        assert!(Arc::ptr_eq(&a, &m.shape("SELECT 1")));
+        let plan = Plan::Nothing;
+        let a = m.shape("SELECT 1", &plan);
+        assert!(Arc::ptr_eq(&a, &m.shape("SELECT 1", &plan)));
         for i in 0..MAX_SHAPES {
-            m.shape(&format!("SELECT {i}, 0"));
+            m.shape(&format!("SELECT {i}, 0"), &plan);
         }
-        assert_eq!(&*m.shape("SELECT 'one more'").text, "(other statements)");
+        assert_eq!(&*m.shape("SELECT 'one more'", &plan).text, "(other other statements)");
     }
 
     #[test]
     fn a_shape_leaves_out_comments_and_literals() {
         let m = Monitor::new();
-        let a = m.shape("-- first\n/* then */ SELECT * FROM t WHERE id = 1");
-        assert!(Arc::ptr_eq(&a, &m.shape("SELECT * FROM t WHERE id = 2")));
+        let a = m.shape("-- first\n/* then */ SELECT * FROM t WHERE id = 1", &Plan::Nothing);
+        assert!(Arc::ptr_eq(&a, &m.shape("SELECT * FROM t WHERE id = 2", &Plan::Nothing)));
         assert_eq!(&*a.text, "SELECT * FROM t WHERE id = ?");
     }
 

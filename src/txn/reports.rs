@@ -15,7 +15,7 @@ use crate::storage::memory::{allocator_bytes, human_bytes, parse_bytes, resident
 use crate::storage::{State, Value, WriteOp};
 
 /// The settings `SET name = value` changes for the whole database.
-pub const SETTINGS: [&str; 3] = ["slow_query_ms", "memory_limit", "history_limit"];
+pub const SETTINGS: [&str; 4] = ["slow_query_ms", "memory_limit", "history_limit", "track_statements"];
 
 /// One table's bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -238,6 +238,15 @@ impl Database {
                 };
                 self.set_memory_limit(bytes);
             }
+            "track_statements" => {
+                let (on, all) = match text.to_ascii_lowercase().as_str() {
+                    "on" | "true" | "1" => (true, false),
+                    "all" => (true, true),
+                    "off" | "false" | "0" => (false, false),
+                    _ => return Err(Error::invalid(format!("track_statements takes on, all or off, not {text}"))),
+                };
+                self.monitor().set_tracking(on, all);
+            }
             "history_limit" => {
                 let n = text.trim().parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
                     Error::invalid(format!("history_limit takes a number of versions (at least 1), not {text}"))
@@ -263,6 +272,7 @@ impl Database {
             "slow_query_ms" => self.monitor().slow_ms().map_or("off".into(), |ms| ms.to_string()),
             "memory_limit" => self.memory_limit().map_or("off".into(), human_bytes),
             "history_limit" => self.history_limit().to_string(),
+            "track_statements" => self.monitor().tracking().to_string(),
             _ => return None,
         })
     }
@@ -324,8 +334,7 @@ impl Database {
                 .monitor()
                 .statements()
                 .into_iter()
-                .map(|(text, [calls, total, max, rows, errors])| {
-                    let mean = total.checked_div(calls).unwrap_or(0);
+                .map(|(text, [calls, total, mean, max, rows, errors])| {
                     vec![Value::text(&text), int(calls), ms(total), ms(mean), ms(max), int(rows), int(errors)]
                 })
                 .collect(),

@@ -126,6 +126,8 @@ pub struct Session {
     counters: Counters,
     /// What this session may run.
     access: Access,
+    /// Statements run, for timing one in `monitor::TIME_EVERY`.
+    tick: u32,
 }
 
 mod access;
@@ -149,6 +151,7 @@ impl Session {
             seen: None,
             counters: Counters::new(number),
             access: Access::Admin,
+            tick: 0,
         }
     }
 
@@ -299,9 +302,11 @@ impl Session {
         if let Plan::Select(select) = &*p.plan {
             let (state, version) = self.take_snapshot();
             if self.fits(p, &state) {
-                let started = self.db.monitor().start();
+                let started = self.db.monitor().start(Some(&mut self.tick));
                 let out = self.select(select, state, version, params);
-                self.measured(started, &p.sql, &p.plan, &p.shape, params, out.as_ref().map(|r| r.rows.len()));
+                if let Some(started) = started {
+                    self.measured(started, &p.sql, &p.plan, &p.shape, params, out.as_ref().map(|r| r.rows.len()));
+                }
                 return out;
             }
             self.keep(state, version);
@@ -390,14 +395,16 @@ impl Session {
         version: u64,
         params: &[Value],
     ) -> Result<Outcome> {
-        let started = self.db.monitor().start();
+        let started = self.db.monitor().start(Some(&mut self.tick));
         let out = self.run_counted(sql, plan, state, version, params);
-        let rows = out.as_ref().map(|o| match o {
-            Outcome::Rows(r) => r.rows.len(),
-            Outcome::Changed { count, .. } => *count,
-            Outcome::Done(_) => 0,
-        });
-        self.measured(started, sql, plan, shape, params, rows);
+        if let Some(started) = started {
+            let rows = out.as_ref().map(|o| match o {
+                Outcome::Rows(r) => r.rows.len(),
+                Outcome::Changed { count, .. } => *count,
+                Outcome::Done(_) => 0,
+            });
+            self.measured(started, sql, plan, shape, params, rows);
+        }
         match &out {
             Ok(Outcome::Changed { count, .. }) => self.counters.finished(Some(*count)),
             // A write with RETURNING gives one row for each row it changed.
@@ -411,6 +418,7 @@ impl Session {
     }
 
     /// Adds a finished statement to the database's figures.
+    #[inline]
     fn measured(
         &self,
         started: super::monitor::Started,
@@ -424,7 +432,7 @@ impl Session {
             Ok(n) => (n as u64, None),
             Err(e) => (0, Some(e)),
         };
-        let done = Finished { sql, plan, params, rows, error };
+        let done = Finished { sql, params, rows, error };
         self.db
             .monitor()
             .finish(started, shape, done, || crate::sql::explain::explain_any(plan, &self.state()).join("\n"));

@@ -56,19 +56,14 @@ impl RowStream {
         let now = OnceCell::new();
         let clock = || self.db.now();
         let ctx = context(&self.db, &self.interrupt, &self.counters, &self.params, &now, &clock, self.version);
-        let started = self.db.monitor().start();
+        let started = self.db.monitor().start(None);
         let mut rows = 0u64;
         let out = exec::query_each(select, &self.state, ctx, &mut |row| {
             rows += 1;
             Ok(f(row))
         });
-        let done = super::monitor::Finished {
-            sql: &self.sql,
-            plan: &self.plan,
-            params: &self.params,
-            rows,
-            error: out.as_ref().err(),
-        };
+        let Some(started) = started else { return out };
+        let done = super::monitor::Finished { sql: &self.sql, params: &self.params, rows, error: out.as_ref().err() };
         let state = &self.state;
         self.db.monitor().finish(started, &self.shape, done, || crate::sql::explain::explain(select, state).join("\n"));
         out

@@ -51,6 +51,14 @@ SET memory_limit = off;
 INSERT INTO players SELECT value, 'team9', 0 FROM generate_series(1000, 3000);
 SELECT count(*) FROM players;
 
+-- Measuring can be switched off (and costs little when on: see benches/operations.rs).
+SET track_statements = off;
+SHOW track_statements;
+SELECT 1;
+SET track_statements = on;
+SELECT 2;
+SELECT query, calls FROM amber_statements() WHERE query IN ('SELECT 1;', 'SELECT 2;');
+
 -- Mistakes.
 SET memory_limt = '1GB';
 SET slow_query_ms = 'soon';

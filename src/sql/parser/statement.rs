@@ -131,6 +131,7 @@ impl Builder {
                 let value = match parts.next().and_then(|v| v.into_inner().next()) {
                     Some(v) if v.as_rule() == Rule::string => Value::text(&unquote_string(v.as_str())),
                     Some(v) if v.as_rule() == Rule::signed_number => parse_number(v.as_str(), v.as_span().start())?,
+                    Some(v) if v.as_rule() == Rule::K_NULL => Value::Null,
                     Some(v) => Value::text(&unquote_ident(v.as_str())),
                     None => Value::Null,
                 };
