@@ -484,6 +484,10 @@ async fn operations_routes_answer() {
         "amberdb_commits_total 1",
         "amberdb_conflicts_total 0",
         "amberdb_resident_bytes",
+        // The database's own counters, as amber_stats() lists them, and its memory.
+        "amberdb_stat_statements_ddl_total 1",
+        "amberdb_stat_plan_cache_misses_total",
+        "amberdb_memory_bytes ",
     ] {
         assert!(text.contains(metric), "{metric} missing from\n{text}");
     }

@@ -523,3 +523,28 @@ async fn users_sign_in_with_scram_and_others_are_refused() {
     drop(client);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_limit_and_the_counters_answer_over_the_wire() {
+    let server = Server::start().await;
+    let c = server.connect().await;
+    c.batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").await.unwrap();
+    c.batch_execute("INSERT INTO t SELECT value, 'x' FROM generate_series(1, 100)").await.unwrap();
+    // SET reaches the database's own settings, as the shell's does.
+    c.batch_execute("SET memory_limit = '64kB'").await.unwrap();
+    let shown: String = c.query_one("SHOW memory_limit", &[]).await.unwrap().get(0);
+    assert_eq!(shown, "64.0 KB");
+    let e = c
+        .batch_execute("INSERT INTO t SELECT value, printf('%0500d', value) FROM generate_series(1000, 3000)")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), &SqlState::OUT_OF_MEMORY, "{e:?}");
+    let n: i64 = c.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get(0);
+    assert_eq!(n, 100);
+    c.batch_execute("SET memory_limit = off").await.unwrap();
+    let inserts: i64 =
+        c.query_one("SELECT value FROM amber_stats() WHERE name = 'statements_insert'", &[]).await.unwrap().get(0);
+    assert!(inserts >= 2, "{inserts}");
+    assert_eq!(server.db.memory_limit(), None);
+    server.stop().await;
+}

@@ -332,10 +332,12 @@ impl Connection {
                     let rows = state.settings.all().map(|(k, v)| vec![Value::text(k), Value::text(v)]).collect();
                     (vec!["name".into(), "setting".into()], rows)
                 } else {
-                    let value = state.settings.get(name).ok_or_else(|| {
+                    // The database's own settings first (memory_limit, slow_query_ms, …).
+                    let own = lock(&self.session).database().setting(name);
+                    let value = own.or_else(|| state.settings.get(name).map(str::to_string)).ok_or_else(|| {
                         sqlstate::error("42704", format!("unrecognized configuration parameter \"{name}\""))
                     })?;
-                    (vec![name.clone()], vec![vec![Value::text(value)]])
+                    (vec![name.clone()], vec![vec![Value::text(&value)]])
                 };
                 let types = vec![Type::TEXT; columns.len()];
                 let fields = wire::fields(&columns, &types, |_| FieldFormat::Text);
