@@ -54,6 +54,7 @@ pub use storage::time::{format_timestamp, parse_timestamp};
 pub use storage::value::format_real;
 pub use storage::{DataType, Value};
 pub use txn::export;
+pub use txn::{new_migration, MigrateCommand, MigrateLine, Migration, MIGRATIONS_TABLE};
 pub use txn::{
     Access, Database, Description, Exported, Outcome, Prepared, RowStream, Session, SnapshotInfo, Stats,
     DEFAULT_HISTORY,

@@ -174,6 +174,92 @@ fn run_recover() -> ExitCode {
     }
 }
 
+/// `amberdb migrate`: numbered migration scripts, applied and undone in transactions.
+#[derive(Parser)]
+#[command(
+    name = "amberdb migrate",
+    about = "Apply, undo and list the migrations in a folder (NNNN_name.up.q and NNNN_name.down.q)"
+)]
+struct MigrateArgs {
+    /// The data directory (in memory without it: a dry run of the scripts).
+    #[arg(long, value_name = "DIR", env = "AMBERDB_DATA")]
+    data: Option<std::path::PathBuf>,
+    /// Where the migrations are.
+    #[arg(long, value_name = "DIR", default_value = "migrations")]
+    dir: std::path::PathBuf,
+    /// Say what would run, and run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(subcommand)]
+    command: MigrateSub,
+}
+
+#[derive(clap::Subcommand)]
+enum MigrateSub {
+    /// Apply the pending migrations (the next N only, when given).
+    Up { n: Option<usize> },
+    /// Undo the last N applied migrations (1 when not given).
+    Down { n: Option<usize> },
+    /// Undo the last applied migration and apply it again.
+    Redo,
+    /// List the migrations and whether each is applied.
+    Status,
+    /// Record the migrations up to VERSION as applied without running them.
+    Baseline { version: i64 },
+    /// Write NNNN_NAME.up.q and .down.q, numbered after the newest.
+    New { name: String },
+}
+
+fn run_migrate() -> ExitCode {
+    use amberdb::MigrateCommand;
+    let args = MigrateArgs::parse_from(std::env::args().skip(1));
+    let command = match args.command {
+        MigrateSub::New { name } => {
+            return match amberdb::new_migration(&args.dir, &name) {
+                Ok((up, down)) => {
+                    println!("{}\n{}", up.display(), down.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("amberdb migrate: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        MigrateSub::Up { n } => MigrateCommand::Up(n),
+        MigrateSub::Down { n } => MigrateCommand::Down(n.unwrap_or(1)),
+        MigrateSub::Redo => MigrateCommand::Redo,
+        MigrateSub::Status => MigrateCommand::Status,
+        MigrateSub::Baseline { version } => MigrateCommand::Baseline(version),
+    };
+    let db = match &args.data {
+        None => Database::open_in_memory(),
+        // A second process gets the directory's lock error here: one migrates at a time.
+        Some(dir) => match Database::open(dir) {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("amberdb migrate: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    match db.migrate_with(&args.dir, &command, args.dry_run) {
+        Ok(lines) => {
+            if lines.is_empty() {
+                println!("nothing to do");
+            }
+            for l in lines {
+                println!("{:04}_{:<40} {}", l.version, l.name, l.state);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("amberdb migrate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `amberdb stats --data DIR`: what a data directory holds, opened and counted.
 #[derive(Parser)]
 #[command(
@@ -465,6 +551,7 @@ fn main() -> ExitCode {
     amberdb::storage::memory::set_allocator_probe(amberdb::alloc::committed_bytes);
     match std::env::args().nth(1).as_deref() {
         Some("stats") => return run_stats(),
+        Some("migrate") => return run_migrate(),
         Some("test") => return run_tests(),
         Some("recover") => return run_recover(),
         Some("serve") => return run_serve(),

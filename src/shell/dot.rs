@@ -24,6 +24,8 @@ pub enum DotCommand {
     Snapshots,
     /// Memory and counters.
     Stats,
+    /// A migration command over a folder.
+    Migrate(crate::MigrateCommand, String),
     /// The slow statements; with an argument, the bound (`slow_query_ms`) to set.
     Slowlog(Option<String>),
     Check,
@@ -93,6 +95,7 @@ pub const HELP: &str = "\
                       missing; --skip N skips lines); a RON file from .export
 .indexes [TABLE]      list the indexes (and the unique constraints behind them)
 .maxrows N            show at most N rows of a long result, first and last (0: all)
+.migrate CMD [N] [DIR]  status, up [N], down [N] or redo over DIR (migrations)
 .mode [MODE]          show or set the output mode: box, table, column, csv, json,
                       jsonl, markdown, html, line, list, tabs, insert [TABLE]
 .namespaces           list the namespaces with their tables and streams
@@ -134,6 +137,7 @@ pub const COMMANDS: &[&str] = &[
     ".import",
     ".indexes",
     ".maxrows",
+    ".migrate",
     ".mode",
     ".namespaces",
     ".nullvalue",
@@ -279,6 +283,27 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "session" => DotCommand::Session(arg.map(str::to_string)),
         "snapshots" => DotCommand::Snapshots,
         "stats" => DotCommand::Stats,
+        "migrate" => {
+            let usage = "usage: .migrate status|up [N]|down [N]|redo [DIR]";
+            let (verb, rest) = args.split_first().ok_or(usage)?;
+            let (n, dir) = match rest {
+                [n, dir] => (Some(n.parse::<usize>().map_err(|_| usage)?), Some(dir.clone())),
+                [one] => match one.parse::<usize>() {
+                    Ok(n) => (Some(n), None),
+                    Err(_) => (None, Some(one.clone())),
+                },
+                [] => (None, None),
+                _ => return Err(usage.into()),
+            };
+            let command = match verb.as_str() {
+                "status" => crate::MigrateCommand::Status,
+                "up" => crate::MigrateCommand::Up(n),
+                "down" => crate::MigrateCommand::Down(n.unwrap_or(1)),
+                "redo" => crate::MigrateCommand::Redo,
+                _ => return Err(usage.into()),
+            };
+            DotCommand::Migrate(command, dir.map(|d| unquote(&d)).unwrap_or_else(|| "migrations".into()))
+        }
         "slowlog" => DotCommand::Slowlog(arg.map(str::to_string)),
         "check" => DotCommand::Check,
         "diff" => match args.as_slice() {

@@ -406,6 +406,16 @@ impl Runner {
             DotCommand::Session(Some(name)) => self.switch_session(&name),
             DotCommand::Snapshots => self.write_rows(&self.session.snapshot_listing()),
             DotCommand::Check => return self.run_sql("CHECK DATABASE"),
+            DotCommand::Migrate(command, dir) => {
+                let db = self.session.database().clone();
+                let lines = db.migrate_with(std::path::Path::new(&dir), &command, false)?;
+                if lines.is_empty() {
+                    let _ = writeln!(self.out, "nothing to do");
+                }
+                for l in lines {
+                    let _ = writeln!(self.out, "{:04}_{:<32} {}", l.version, l.name, l.state);
+                }
+            }
             DotCommand::Stats => {
                 self.run_sql("SELECT kind, name, rows, bytes, detail FROM amber_memory()")?;
                 return self.run_sql("SELECT name, value FROM amber_stats() WHERE value > 0");

@@ -22,6 +22,7 @@ mod catalog;
 pub mod collection;
 mod database;
 pub mod export;
+mod migrate;
 mod monitor;
 mod rekey;
 mod reports;
@@ -30,6 +31,7 @@ mod stream;
 
 pub use catalog::Exported;
 pub use database::{Database, SnapshotInfo, Stats, DEFAULT_HISTORY};
+pub use migrate::{new_migration, MigrateCommand, MigrateLine, Migration, MIGRATIONS_TABLE};
 pub use reports::{MemoryReport, TableMemory, SETTINGS};
 pub use session::{Access, Description, Outcome, Prepared, Session};
 pub use stream::RowStream;

@@ -1,0 +1,2 @@
+DELETE FROM accounts;
+DROP INDEX accounts_owner;
