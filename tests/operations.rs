@@ -108,15 +108,31 @@ fn a_memory_limit_refuses_what_would_pass_it_and_changes_nothing() {
     assert_eq!(count(&db, "SELECT count(*) FROM t"), 20000);
     // Reads go on; so do small writes.
     s.execute("INSERT INTO t VALUES (0, 'small')", &[]).unwrap();
-    // In a transaction the refusal comes at COMMIT, and the transaction is over.
+    // In a transaction a statement that passes the limit alone is stopped, and the
+    // transaction goes on; writes that pass it together are refused at COMMIT, and
+    // the transaction is over.
     s.execute("BEGIN", &[]).unwrap();
-    s.execute(bulk, &[]).unwrap();
+    assert!(matches!(s.execute(bulk, &[]).unwrap_err().kind(), ErrorKind::OutOfMemory(_)));
+    assert!(s.in_transaction());
+    for from in [200_001, 202_001, 204_001] {
+        let part = format!(
+            "INSERT INTO t SELECT value, printf('%0200d', value) FROM generate_series({from}, {})",
+            from + 1999
+        );
+        s.execute(&part, &[]).unwrap();
+    }
     assert!(matches!(s.execute("COMMIT", &[]).unwrap_err().kind(), ErrorKind::OutOfMemory(_)));
     assert!(!s.in_transaction());
     assert_eq!(count(&db, "SELECT count(*) FROM t"), 20001);
     // Deleting rows makes room (the old versions holding them are let go).
     s.execute("DELETE FROM t WHERE id <= 16000", &[]).unwrap();
     s.execute(bulk, &[]).unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM t"), 24000);
+    // A bulk write is stopped while it runs, once it has written past the limit, not
+    // only refused at its commit.
+    let huge = "INSERT INTO t SELECT value, printf('%0200d', value) FROM generate_series(1000001, 1500000)";
+    let err = s.execute(huge, &[]).unwrap_err();
+    assert!(err.to_string().contains("it was stopped and nothing was changed"), "{err}");
     assert_eq!(count(&db, "SELECT count(*) FROM t"), 24000);
     db.set_memory_limit(None);
     s.execute("INSERT INTO t SELECT value, 'x' FROM generate_series(200001, 260000)", &[]).unwrap();

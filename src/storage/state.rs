@@ -215,6 +215,13 @@ pub trait History {
         Err(crate::error::Error::invalid(format!("{name}() needs a database")))
     }
 
+    /// A statement has written about `bytes` so far: an error when that takes the
+    /// database past its memory limit (so that a bulk write stops before it has built
+    /// a state the limit would refuse at commit anyway).
+    fn check_growth(&self, _bytes: u64) -> Result<()> {
+        Ok(())
+    }
+
     /// `amber_stats_reset()`: forgets the counters, statement figures and slow
     /// statements; false where there is no database to reset.
     fn reset_stats(&self) -> bool {

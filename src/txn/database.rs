@@ -637,6 +637,10 @@ impl History for Database {
         self.report_rows(name)
     }
 
+    fn check_growth(&self, bytes: u64) -> Result<()> {
+        self.check_statement_growth(bytes)
+    }
+
     fn reset_stats(&self) -> bool {
         Database::reset_stats(self);
         true

@@ -319,6 +319,37 @@ impl Database {
         Ok(())
     }
 
+    /// While a statement runs: refuses it once what it has written (`bytes`, by
+    /// estimate) would take the database past the memory limit, after letting go of
+    /// old versions. The count of the database is taken once and kept.
+    pub(crate) fn check_statement_growth(&self, bytes: u64) -> Result<()> {
+        let Some(limit) = self.memory_limit() else { return Ok(()) };
+        let limits = self.limits();
+        let mut base = limits.counted.load(Ordering::Relaxed);
+        if base == 0 {
+            base = self.memory().total().max(1);
+            limits.counted.store(base, Ordering::Relaxed);
+        }
+        if base.saturating_add(bytes) <= limit {
+            return Ok(());
+        }
+        self.release_versions();
+        base = self.memory().total().max(1);
+        limits.counted.store(base, Ordering::Relaxed);
+        if base.saturating_add(bytes) <= limit {
+            return Ok(());
+        }
+        Err(ErrorKind::OutOfMemory(format!(
+            "out of memory: this statement had written {} and would take the database past its memory_limit of {} \
+             (it holds {} already: {}); it was stopped and nothing was changed",
+            human_bytes(bytes),
+            human_bytes(limit),
+            human_bytes(base),
+            self.memory().holders()
+        ))
+        .into())
+    }
+
     /// The rows of `amber_stats()`, `amber_statements()`, `amber_slow_queries()` and
     /// `amber_memory()`.
     pub(crate) fn report_rows(&self, name: &str) -> Result<Vec<Vec<Value>>> {

@@ -61,6 +61,11 @@ pub fn run_insert(plan: &InsertPlan, state: State, ctx: &Ctx) -> Result<(Written
     for (n, src) in source.into_iter().enumerate() {
         if n % 4096 == 0 {
             ctx.check_interrupt()?;
+            if let (Some(history), true) = (ctx.history, n > 0) {
+                // Each row costs at least its values, its key and its place in a page.
+                let row: u64 = src.iter().map(|v| v.to_string().len() as u64 + 2).sum::<u64>() + 16;
+                history.check_growth(row * n as u64)?;
+            }
         }
         let one = || -> Result<()> {
             // OR IGNORE leaves out a row that breaks a constraint with everything its
