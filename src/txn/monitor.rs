@@ -67,7 +67,6 @@ pub(crate) enum Counter {
 
 /// The counter a plan's statement counts under.
 fn kind(plan: &Plan) -> Counter {
-    use crate::sql::ast::Control;
     match plan {
         Plan::Select(_) | Plan::WritingSelect(_) => Counter::Select,
         Plan::Insert(_) => Counter::Insert,
@@ -78,14 +77,7 @@ fn kind(plan: &Plan) -> Counter {
             crate::sql::plan::ViewWrite::Update { .. } => Counter::Update,
             crate::sql::plan::ViewWrite::Delete { .. } => Counter::Delete,
         },
-        Plan::Control(
-            Control::Begin { .. }
-            | Control::Commit
-            | Control::Rollback
-            | Control::Savepoint(_)
-            | Control::RollbackTo(_)
-            | Control::Release(_),
-        ) => Counter::Transaction,
+        Plan::Control(c) if c.is_transaction_control() => Counter::Transaction,
         Plan::Control(_) | Plan::Explain(_) | Plan::ExplainWrite(_) | Plan::CheckDatabase | Plan::Nothing => {
             Counter::Other
         }
@@ -193,17 +185,23 @@ impl Monitor {
     }
 
     pub fn get(&self, c: Counter) -> u64 {
-        let own = self.counters[c as usize].load(Ordering::Relaxed);
-        if (c as usize) > Counter::RowsWritten as usize {
+        self.get_at(c as usize)
+    }
+
+    /// The counter at place `i` of [`COUNTERS`] (the log's places read 0 here).
+    pub fn get_at(&self, i: usize) -> u64 {
+        let own = self.counters.get(i).map_or(0, |c| c.load(Ordering::Relaxed));
+        if i > Counter::RowsWritten as usize {
             return own;
         }
         let shapes = lock(&self.shapes);
         let sum = |f: &dyn Fn(&ShapeStats) -> u64| shapes.values().map(|s| f(s)).sum::<u64>();
-        own + match c {
-            Counter::Failed => sum(&|s| s.errors.load(Ordering::Relaxed)),
-            Counter::RowsReturned => sum(&|s| if s.writes { 0 } else { s.rows.load(Ordering::Relaxed) }),
-            Counter::RowsWritten => sum(&|s| if s.writes { s.rows.load(Ordering::Relaxed) } else { 0 }),
-            kind => sum(&|s| if s.kind == kind { s.calls.load(Ordering::Relaxed) } else { 0 }),
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        own + match i {
+            i if i == Counter::Failed as usize => sum(&|s| load(&s.errors)),
+            i if i == Counter::RowsReturned as usize => sum(&|s| if s.writes { 0 } else { load(&s.rows) }),
+            i if i == Counter::RowsWritten as usize => sum(&|s| if s.writes { load(&s.rows) } else { 0 }),
+            kind => sum(&|s| if s.kind as usize == kind { load(&s.calls) } else { 0 }),
         }
     }
 

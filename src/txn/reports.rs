@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 
 use super::database::{Database, Head};
-use super::monitor::{slow_json, Counter, COUNTERS};
+use super::monitor::{slow_json, COUNTERS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::memory::{allocator_bytes, human_bytes, parse_bytes, resident_bytes, Footprint};
 use crate::storage::{State, Value, WriteOp};
@@ -198,7 +198,7 @@ impl Database {
                     "wal_bytes" => log.map_or(0, |l| l.appended),
                     "wal_fsyncs" => log.map_or(0, |l| l.fsyncs),
                     "checkpoints" => log.map_or(0, |l| l.checkpoints),
-                    _ => self.monitor().get(counter_at(i)),
+                    _ => self.monitor().get_at(i),
                 };
                 (*name, value, *what)
             })
@@ -397,33 +397,6 @@ impl Database {
     fn log_sizes(&self) -> Option<crate::durability::LogSizes> {
         self.log().map(|l| l.sizes())
     }
-}
-
-/// The counter at place `i` of [`COUNTERS`] (the log's are read elsewhere).
-fn counter_at(i: usize) -> Counter {
-    use Counter::*;
-    [
-        Select,
-        Insert,
-        Update,
-        Delete,
-        Ddl,
-        Transaction,
-        Other,
-        Failed,
-        RowsReturned,
-        RowsWritten,
-        Commits,
-        Conflicts,
-        Rollbacks,
-        PlanHits,
-        PlanMisses,
-        Slow,
-        Slow,
-        Slow,
-        TtlExpired,
-        Slow,
-    ][i]
 }
 
 /// `amber_memory()`'s rows: kind, name, rows, bytes, detail.

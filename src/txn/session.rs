@@ -96,17 +96,7 @@ impl Prepared {
     /// Whether it begins, ends or marks a transaction (BEGIN, COMMIT, ROLLBACK,
     /// SAVEPOINT, RELEASE).
     pub fn controls_transaction(&self) -> bool {
-        matches!(
-            &*self.plan,
-            Plan::Control(
-                Control::Begin { .. }
-                    | Control::Commit
-                    | Control::Rollback
-                    | Control::Savepoint(_)
-                    | Control::RollbackTo(_)
-                    | Control::Release(_)
-            )
-        )
+        matches!(&*self.plan, Plan::Control(c) if c.is_transaction_control())
     }
 }
 

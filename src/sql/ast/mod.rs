@@ -128,6 +128,22 @@ pub enum Control {
     Show(String),
 }
 
+impl Control {
+    /// Whether it begins, ends or marks a transaction (BEGIN, COMMIT, ROLLBACK,
+    /// SAVEPOINT, ROLLBACK TO, RELEASE).
+    pub fn is_transaction_control(&self) -> bool {
+        matches!(
+            self,
+            Control::Begin { .. }
+                | Control::Commit
+                | Control::Rollback
+                | Control::Savepoint(_)
+                | Control::RollbackTo(_)
+                | Control::Release(_)
+        )
+    }
+}
+
 /// `WITH [RECURSIVE] name [(columns)] AS (select), …` before a statement.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct With {
