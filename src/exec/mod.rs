@@ -39,6 +39,7 @@ mod result;
 mod scalars;
 pub mod select;
 pub mod streams;
+mod table_fns;
 pub mod trigger;
 mod window;
 pub mod write;

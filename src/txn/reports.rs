@@ -266,6 +266,16 @@ impl Database {
         Ok(())
     }
 
+    /// `SHOW name`: the setting's value, or an error naming the settings there are.
+    pub fn show_setting(&self, name: &str) -> Result<String> {
+        self.setting(name).ok_or_else(|| {
+            let hint = crate::error::closest(name, SETTINGS.iter().copied())
+                .map(|s| format!(" (did you mean {s}?)"))
+                .unwrap_or_default();
+            Error::invalid(format!("no such setting: {name}{hint}; the settings are {}", SETTINGS.join(", ")))
+        })
+    }
+
     /// A setting's value as `SHOW` would print it.
     pub fn setting(&self, name: &str) -> Option<String> {
         Some(match name.to_ascii_lowercase().as_str() {
