@@ -216,3 +216,31 @@ fn amberdb_stats_prints_a_closed_data_directory() {
     assert!(text.lines().any(|l| l.trim_start().starts_with("users_email") || l.contains("email")), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_row_limit_survives_the_log_and_checkpoints() {
+    let dir = std::env::temp_dir().join(format!("amber-max-rows-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let full = |db: &Database| {
+        let err = db.session().execute("INSERT INTO capped VALUES (99)", &[]).unwrap_err();
+        assert!(err.to_string().contains("holds at most 2 rows"), "{err}");
+    };
+    {
+        let db = Database::open(&dir).unwrap();
+        let mut s = db.session();
+        s.execute("CREATE TABLE capped (a INTEGER) WITH (max_rows = 2)", &[]).unwrap();
+        s.execute("INSERT INTO capped VALUES (1), (2)", &[]).unwrap();
+        full(&db);
+    }
+    // From the log…
+    let db = Database::open(&dir).unwrap();
+    full(&db);
+    db.checkpoint().unwrap();
+    drop(db);
+    // …and from a checkpoint.
+    let db = Database::open(&dir).unwrap();
+    full(&db);
+    assert!(db.session().dump().contains("WITH (max_rows = 2)"));
+    drop(db);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

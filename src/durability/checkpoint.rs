@@ -6,7 +6,7 @@
 //! digits. It holds:
 //!
 //! ```text
-//! magic:   8 bytes  "AMBERCK5"
+//! magic:   8 bytes  "AMBERCK6"
 //! version: u64 LE
 //! frames:           each `length: u32 LE | crc: u32 LE (CRC-32 of payload) | payload`
 //!   tables          postcard u32: how many tables follow
@@ -23,7 +23,8 @@
 //! built and a few chunks, never the whole file beside it. Checkpoints of the older,
 //! unframed formats (`AMBERCK3`, and `AMBERCK2` without triggers: header, one length
 //! and CRC, one payload) are still read, and so are framed ones of the first schema
-//! layout (`AMBERCK4`, before generated columns and expression indexes).
+//! layout (`AMBERCK4`, before generated columns and expression indexes) and of the
+//! second (`AMBERCK5`, before table options past `ttl`).
 //!
 //! Indexes are not stored: they are rebuilt from the rows on load, so they always agree
 //! with their tables.
@@ -42,14 +43,63 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::fs::Fs;
-use crate::storage::schema::legacy::TableSchemaV1;
+use crate::storage::schema::legacy::{TableSchemaV1, TableSchemaV2};
 use crate::storage::schema::TableSchema;
 use crate::storage::streams::{Message, MessageStore};
 use crate::storage::table::{Part, PartBuilder, Slot};
 use crate::storage::{Row, RowKey, State, Table, TriggerDef, Value, ViewDef};
 
+const MAGIC_V6: &[u8; 8] = b"AMBERCK6";
 const MAGIC_V5: &[u8; 8] = b"AMBERCK5";
 const MAGIC_V4: &[u8; 8] = b"AMBERCK4";
+
+/// The schema layout of a framed checkpoint, by its magic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// `AMBERCK4`: the first schema layout.
+    V1,
+    /// `AMBERCK5`: generated columns and expression indexes.
+    V2,
+    /// `AMBERCK6`: table options past `ttl` (`max_rows`).
+    V3,
+}
+
+impl Layout {
+    fn of(magic: &[u8]) -> Option<Layout> {
+        match magic.get(..8)? {
+            m if m == MAGIC_V4 => Some(Layout::V1),
+            m if m == MAGIC_V5 => Some(Layout::V2),
+            m if m == MAGIC_V6 => Some(Layout::V3),
+            _ => None,
+        }
+    }
+
+    fn magic(self) -> &'static [u8; 8] {
+        match self {
+            Layout::V1 => MAGIC_V4,
+            Layout::V2 => MAGIC_V5,
+            Layout::V3 => MAGIC_V6,
+        }
+    }
+
+    /// Reads a table's first frame in this layout.
+    fn head<R: std::io::Read>(self, frames: &mut Frames<R>) -> Result<TableHeadIn<TableSchema>, String> {
+        fn up<S: Into<TableSchema>>(old: TableHeadIn<S>) -> TableHeadIn<TableSchema> {
+            TableHeadIn {
+                schema: old.schema.into(),
+                next_rowid: old.next_rowid,
+                chunks: old.chunks,
+                orders: old.orders,
+                expiry: old.expiry,
+            }
+        }
+        Ok(match self {
+            Layout::V1 => up(frames.decoded::<TableHeadIn<TableSchemaV1>>()?),
+            Layout::V2 => up(frames.decoded::<TableHeadIn<TableSchemaV2>>()?),
+            Layout::V3 => frames.decoded()?,
+        })
+    }
+}
 const MAGIC: &[u8; 8] = b"AMBERCK3";
 /// Checkpoints written before triggers existed: read as they are.
 const MAGIC_V2: &[u8; 8] = b"AMBERCK2";
@@ -185,14 +235,14 @@ fn postcard_of<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
 
 /// The bytes of a checkpoint of `state` at `version`.
 pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
-    encode_layout(state, version, false)
+    encode_layout(state, version, Layout::V3)
 }
 
-/// A framed checkpoint; in the first schema layout (`AMBERCK4`, for the tests that read
-/// what older versions wrote) when `layout_v1`.
-fn encode_layout(state: &State, version: u64, layout_v1: bool) -> Result<Vec<u8>, String> {
+/// A framed checkpoint in a schema layout (the older ones for the tests that read what
+/// older versions wrote).
+fn encode_layout(state: &State, version: u64, layout: Layout) -> Result<Vec<u8>, String> {
     let mut buf = Vec::with_capacity(HEADER);
-    buf.extend_from_slice(if layout_v1 { MAGIC_V4 } else { MAGIC_V5 });
+    buf.extend_from_slice(layout.magic());
     buf.extend_from_slice(&version.to_le_bytes());
     let mut frames = 0u64;
     let mut put = |buf: &mut Vec<u8>, payload: &[u8]| {
@@ -204,11 +254,17 @@ fn encode_layout(state: &State, version: u64, layout_v1: bool) -> Result<Vec<u8>
         let e = encode_table(t)?;
         let chunks = u32::try_from(e.chunks.len()).map_err(|_| "too many row chunks".to_string())?;
         let expiry = t.expiry.iter().map(|(k, &at)| (k, at)).collect();
-        let head = if layout_v1 {
-            let schema = TableSchemaV1::from(&*t.schema);
-            postcard_of(&TableHead { schema: &schema, next_rowid: t.next_rowid, chunks, orders: &e.orders, expiry })?
-        } else {
-            postcard_of(&TableHead { schema: &*t.schema, next_rowid: t.next_rowid, chunks, orders: &e.orders, expiry })?
+        let (next_rowid, orders) = (t.next_rowid, &e.orders);
+        let head = match layout {
+            Layout::V1 => {
+                let schema = TableSchemaV1::from(&*t.schema);
+                postcard_of(&TableHead { schema: &schema, next_rowid, chunks, orders, expiry })?
+            }
+            Layout::V2 => {
+                let schema = TableSchemaV2::from(&*t.schema);
+                postcard_of(&TableHead { schema: &schema, next_rowid, chunks, orders, expiry })?
+            }
+            Layout::V3 => postcard_of(&TableHead { schema: &*t.schema, next_rowid, chunks, orders, expiry })?,
         };
         put(&mut buf, &head)?;
         for chunk in &e.chunks {
@@ -260,7 +316,7 @@ impl<R: std::io::Read> Frames<R> {
 
 /// Reads a framed checkpoint from `input` (just past its magic) as a stream: its
 /// version and state. Each table is built a few chunks at a time.
-fn decode_framed(mut input: impl std::io::Read, layout_v1: bool) -> Result<(u64, State), String> {
+fn decode_framed(mut input: impl std::io::Read, layout: Layout) -> Result<(u64, State), String> {
     let mut version = [0u8; 8];
     input.read_exact(&mut version).map_err(|_| "not a checkpoint file (bad header)".to_string())?;
     let version = u64::from_le_bytes(version);
@@ -268,18 +324,7 @@ fn decode_framed(mut input: impl std::io::Read, layout_v1: bool) -> Result<(u64,
     let count: u32 = frames.decoded()?;
     let mut tables = Vec::new();
     for _ in 0..count {
-        let head: TableHeadIn<TableSchema> = if layout_v1 {
-            let old: TableHeadIn<TableSchemaV1> = frames.decoded()?;
-            TableHeadIn {
-                schema: old.schema.into(),
-                next_rowid: old.next_rowid,
-                chunks: old.chunks,
-                orders: old.orders,
-                expiry: old.expiry,
-            }
-        } else {
-            frames.decoded()?
-        };
+        let head = layout.head(&mut frames)?;
         let empty = Table::new(head.schema).map_err(|e| e.to_string())?;
         let mut parts = Vec::new();
         let mut left = head.chunks as usize;
@@ -316,8 +361,8 @@ fn decode_framed(mut input: impl std::io::Read, layout_v1: bool) -> Result<(u64,
 pub fn load(mut input: impl std::io::Read) -> Result<(u64, State), String> {
     let mut magic = [0u8; 8];
     input.read_exact(&mut magic).map_err(|_| "not a checkpoint file (bad header)".to_string())?;
-    if &magic == MAGIC_V5 || &magic == MAGIC_V4 {
-        return decode_framed(input, &magic == MAGIC_V4);
+    if let Some(layout) = Layout::of(&magic) {
+        return decode_framed(input, layout);
     }
     let mut bytes = magic.to_vec();
     input.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
@@ -329,21 +374,17 @@ pub fn load(mut input: impl std::io::Read) -> Result<(u64, State), String> {
 pub fn verify_stream(mut input: impl std::io::Read) -> Result<u64, String> {
     let mut magic = [0u8; 8];
     input.read_exact(&mut magic).map_err(|_| "not a checkpoint file (bad header)".to_string())?;
-    if &magic != MAGIC_V5 && &magic != MAGIC_V4 {
+    let Some(layout) = Layout::of(&magic) else {
         let mut bytes = magic.to_vec();
         input.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
         return verify(&bytes);
-    }
+    };
     let mut version = [0u8; 8];
     input.read_exact(&mut version).map_err(|_| "not a checkpoint file (bad header)".to_string())?;
     let mut frames = Frames { input, read: 0 };
     let tables: u32 = frames.decoded()?;
     for _ in 0..tables {
-        let chunks = if &magic == MAGIC_V4 {
-            frames.decoded::<TableHeadIn<TableSchemaV1>>()?.chunks
-        } else {
-            frames.decoded::<TableHeadIn<TableSchema>>()?.chunks
-        };
+        let chunks = layout.head(&mut frames)?.chunks;
         for _ in 0..chunks {
             frames.next()?;
         }
@@ -385,8 +426,8 @@ pub fn verify(bytes: &[u8]) -> Result<u64, String> {
 
 /// Reads a checkpoint back: its version and state, or why it cannot be used.
 pub fn decode(bytes: &[u8]) -> Result<(u64, State), String> {
-    if bytes.starts_with(MAGIC_V5) || bytes.starts_with(MAGIC_V4) {
-        return decode_framed(&bytes[8..], bytes.starts_with(MAGIC_V4));
+    if let Some(layout) = Layout::of(bytes) {
+        return decode_framed(&bytes[8..], layout);
     }
     let version = verify(bytes)?;
     let payload = &bytes[HEADER..];
@@ -697,13 +738,32 @@ mod framed {
         s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE DEFAULT 'x', n REAL)", &[]).unwrap();
         s.execute("CREATE INDEX by_n ON t (n DESC, name)", &[]).unwrap();
         s.execute("INSERT INTO t VALUES (1, 'a', 1.5), (2, 'b', NULL)", &[]).unwrap();
-        let old = encode_layout(&db.state(), 7, true).unwrap();
+        let old = encode_layout(&db.state(), 7, Layout::V1).unwrap();
         assert!(old.starts_with(MAGIC_V4));
         assert_eq!(verify_stream(&old[..]), Ok(7));
         let (version, state) = load(&old[..]).unwrap();
         assert_eq!(version, 7);
         assert!(crate::storage::diff::diff(&db.state(), &state).is_empty());
         assert_eq!(state.table("t").unwrap().schema, db.state().table("t").unwrap().schema);
+    }
+
+    #[test]
+    fn checkpoints_of_the_second_schema_layout_still_load() {
+        let db = crate::Database::open_in_memory();
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, twice INTEGER AS (n * 2))", &[]).unwrap();
+        s.execute("CREATE INDEX by_expr ON t (n + 1)", &[]).unwrap();
+        s.execute("INSERT INTO t (id, n) VALUES (1, 5), (2, 6)", &[]).unwrap();
+        let old = encode_layout(&db.state(), 9, Layout::V2).unwrap();
+        assert!(old.starts_with(MAGIC_V5));
+        assert_eq!(verify_stream(&old[..]), Ok(9));
+        let (_, state) = load(&old[..]).unwrap();
+        assert!(crate::storage::diff::diff(&db.state(), &state).is_empty());
+        assert_eq!(state.table("t").unwrap().schema, db.state().table("t").unwrap().schema);
+        // The newest layout carries a row limit.
+        s.execute("CREATE TABLE capped (a INTEGER) WITH (max_rows = 3)", &[]).unwrap();
+        let (_, state) = load(&encode(&db.state(), 10).unwrap()[..]).unwrap();
+        assert_eq!(state.table("capped").unwrap().schema.max_rows, Some(3));
     }
 
     #[test]

@@ -207,6 +207,31 @@ mod tests {
         assert!(postcard::to_allocvec(&WriteOp::CreateTableV1(std::sync::Arc::new(schema))).is_err());
     }
 
+    /// Logs written before table options past `ttl` hold tables in the second layout,
+    /// under that kind's position (14); they replay, with no row limit.
+    #[test]
+    fn tables_of_the_second_layout_still_decode() {
+        use crate::storage::schema::legacy::TableSchemaV2;
+        use crate::storage::schema::{Column, DataType, TableSchema};
+        let schema = TableSchema {
+            name: "t".into(),
+            columns: vec![Column::plain("a", DataType::Integer)],
+            primary_key: vec![0],
+            ttl: Some(5),
+            ..TableSchema::default()
+        };
+        let mut bytes = vec![14u8];
+        bytes.extend(postcard::to_allocvec(&TableSchemaV2::from(&schema)).unwrap());
+        let op: WriteOp = postcard::from_bytes(&bytes).unwrap();
+        assert!(matches!(op.upgraded(), WriteOp::CreateTable(s) if *s == schema));
+        // Now a table is written under the newest kind, its options with it.
+        let limited = TableSchema { max_rows: Some(10), ..schema };
+        let now = postcard::to_allocvec(&WriteOp::CreateTable(std::sync::Arc::new(limited.clone()))).unwrap();
+        assert_eq!(now[0], 16);
+        let back: WriteOp = postcard::from_bytes(&now).unwrap();
+        assert!(matches!(back, WriteOp::CreateTable(s) if *s == limited));
+    }
+
     #[test]
     fn records_round_trip_and_stop_at_damage() {
         let mut log = Vec::new();

@@ -225,6 +225,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
         WriteOp::CreateNamespace(_) => 3,
         WriteOp::CreateTable(_)
         | WriteOp::CreateTableV1(_)
+        | WriteOp::CreateTableV2(_)
         | WriteOp::CreateIndex { .. }
         | WriteOp::CreateIndexV1 { .. }
         | WriteOp::DropIndex { .. }

@@ -203,6 +203,10 @@ pub struct TableSchema {
     /// `WITH (ttl = …)`: rows inserted expire this many microseconds later unless the
     /// statement says otherwise.
     pub ttl: Option<i64>,
+    /// `WITH (max_rows = N)`: an insert that would make the table hold more rows is
+    /// refused. (New in the third layout: older logs and checkpoints read as none.)
+    #[serde(default)]
+    pub max_rows: Option<u64>,
 }
 
 impl TableSchema {
@@ -287,10 +291,14 @@ impl TableSchema {
             }
             parts.push(s);
         }
-        let options = match self.ttl {
-            Some(micros) => format!(" WITH (ttl = '{}')", super::time::format_interval(micros)),
-            None => String::new(),
-        };
+        let mut options = Vec::new();
+        if let Some(micros) = self.ttl {
+            options.push(format!("ttl = '{}'", super::time::format_interval(micros)));
+        }
+        if let Some(n) = self.max_rows {
+            options.push(format!("max_rows = {n}"));
+        }
+        let options = if options.is_empty() { String::new() } else { format!(" WITH ({})", options.join(", ")) };
         format!("CREATE TABLE {} (\n  {}\n){options};", quote_ident(&self.name), parts.join(",\n  "))
     }
 
@@ -438,8 +446,62 @@ pub mod legacy {
                 indexes: v.indexes.into_iter().map(IndexDef::from).collect(),
                 foreign_keys: v.foreign_keys,
                 ttl: v.ttl,
+                max_rows: None,
             }
         }
+    }
+
+    /// A table's schema in the second layout (generated columns and expression indexes,
+    /// before table options past `ttl`): what `AMBERCK5` checkpoints and logs before
+    /// `max_rows` hold.
+    #[derive(Serialize, Deserialize)]
+    pub struct TableSchemaV2 {
+        name: String,
+        columns: Vec<Column>,
+        primary_key: Vec<usize>,
+        uniques: Vec<UniqueConstraint>,
+        checks: Vec<CheckConstraint>,
+        indexes: Vec<IndexDef>,
+        foreign_keys: Vec<ForeignKey>,
+        ttl: Option<i64>,
+    }
+
+    impl From<TableSchemaV2> for TableSchema {
+        fn from(v: TableSchemaV2) -> TableSchema {
+            TableSchema {
+                name: v.name,
+                columns: v.columns,
+                primary_key: v.primary_key,
+                uniques: v.uniques,
+                checks: v.checks,
+                indexes: v.indexes,
+                foreign_keys: v.foreign_keys,
+                ttl: v.ttl,
+                max_rows: None,
+            }
+        }
+    }
+
+    /// A schema in the second layout (what is new is left out), for the tests that
+    /// write files as older versions did.
+    impl From<&TableSchema> for TableSchemaV2 {
+        fn from(s: &TableSchema) -> TableSchemaV2 {
+            TableSchemaV2 {
+                name: s.name.clone(),
+                columns: s.columns.clone(),
+                primary_key: s.primary_key.clone(),
+                uniques: s.uniques.clone(),
+                checks: s.checks.clone(),
+                indexes: s.indexes.clone(),
+                foreign_keys: s.foreign_keys.clone(),
+                ttl: s.ttl,
+            }
+        }
+    }
+
+    /// Reads a schema in the second layout (for `#[serde(deserialize_with)]`).
+    pub fn schema_v2<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::sync::Arc<TableSchema>, D::Error> {
+        TableSchemaV2::deserialize(d).map(|v| std::sync::Arc::new(v.into()))
     }
 
     /// A schema in the first layout (what is new is left out), for the tests that write

@@ -78,20 +78,23 @@ pub enum WriteOp {
     // New kinds go last: the log stores a kind by its position.
     CreateTrigger(Arc<TriggerDef>),
     DropTrigger(String),
-    CreateTable(Arc<TableSchema>),
+    /// A table in the second schema layout: read from older logs, never written.
+    #[serde(skip_serializing)]
+    CreateTableV2(#[serde(deserialize_with = "legacy::schema_v2")] Arc<TableSchema>),
     CreateIndex {
         table: String,
         /// Boxed: a write set is mostly row changes, and every entry is as large as the
         /// largest kind (written to the log as if unboxed).
         index: Box<IndexDef>,
     },
+    CreateTable(Arc<TableSchema>),
 }
 
 impl WriteOp {
     /// The operation in the current layout (older layouts decode into the same values).
     pub fn upgraded(self) -> WriteOp {
         match self {
-            WriteOp::CreateTableV1(schema) => WriteOp::CreateTable(schema),
+            WriteOp::CreateTableV1(schema) | WriteOp::CreateTableV2(schema) => WriteOp::CreateTable(schema),
             WriteOp::CreateIndexV1 { table, index } => WriteOp::CreateIndex { table, index },
             op => op,
         }
@@ -514,7 +517,7 @@ impl State {
                 self.drop_triggers_on(&key);
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
-            WriteOp::CreateTable(schema) | WriteOp::CreateTableV1(schema) => {
+            WriteOp::CreateTable(schema) | WriteOp::CreateTableV1(schema) | WriteOp::CreateTableV2(schema) => {
                 schema.check_consistent().map_err(ErrorKind::Invalid)?;
                 for fk in &schema.foreign_keys {
                     let width = self.table(&fk.parent).map(|p| p.schema.columns.len());

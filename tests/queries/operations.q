@@ -59,6 +59,19 @@ SET track_statements = on;
 SELECT 2;
 SELECT query, calls FROM amber_statements() WHERE query IN ('SELECT 1;', 'SELECT 2;');
 
+-- A table can hold at most so many rows: WITH (max_rows = N).
+CREATE TABLE recent (id INTEGER PRIMARY KEY, what TEXT) WITH (max_rows = 3);
+INSERT INTO recent VALUES (1, 'a'), (2, 'b');
+INSERT INTO recent VALUES (3, 'c'), (4, 'd');
+SELECT count(*) FROM recent;
+INSERT INTO recent VALUES (3, 'c');
+INSERT INTO recent VALUES (4, 'd');
+DELETE FROM recent WHERE id = 1;
+INSERT INTO recent VALUES (4, 'd');
+SELECT id, what FROM recent;
+.schema recent
+CREATE TABLE nope (a INTEGER) WITH (max_rows = 0);
+
 -- Mistakes.
 SET memory_limt = '1GB';
 SET slow_query_ms = 'soon';

@@ -219,7 +219,16 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
     for (name, value) in &c.options {
         match name.as_str() {
             "ttl" => schema.ttl = Some(duration(value, "WITH (ttl = …)")?),
-            other => return Err(Error::invalid(format!("unknown table option {other} (known: ttl)"))),
+            "max_rows" => match value {
+                crate::storage::Value::Integer(n) if *n > 0 => schema.max_rows = Some(*n as u64),
+                other => {
+                    let shown = crate::storage::schema::literal_sql(other);
+                    return Err(Error::invalid(format!(
+                        "WITH (max_rows = …) takes a number of rows above 0, not {shown}"
+                    )));
+                }
+            },
+            other => return Err(Error::invalid(format!("unknown table option {other} (known: ttl, max_rows)"))),
         }
     }
     if schema.ttl.is_some() && schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(&c.name)) {

@@ -381,6 +381,14 @@ impl Table {
     /// Adds a row under a key that must be new.
     pub fn insert(&mut self, key: RowKey, row: &[Value]) -> Result<()> {
         self.check_width(row)?;
+        if let Some(max) = self.schema.max_rows {
+            if self.rows.len() as u64 >= max {
+                return Err(Error::invalid(format!(
+                    "table {} is full: it holds at most {max} rows (WITH (max_rows = {max})); delete rows first",
+                    self.schema.name
+                )));
+            }
+        }
         // The key is checked first (by the insert itself), as SQLite does for an integer
         // key; a row that then breaks a unique index is taken out again.
         if !self.rows.insert_new(key.clone(), row) {
