@@ -336,3 +336,21 @@ fn a_script_that_leaves_a_transaction_open_fails_and_says_so() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("a transaction was still open at the end; it was rolled back"));
 }
+
+#[test]
+fn the_timer_shows_time_and_rows_read() {
+    let script = "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER);\n\
+                  INSERT INTO t SELECT value, value % 10 FROM generate_series(1, 500);\n\
+                  .timer on\n\
+                  SELECT count(*) FROM t WHERE a = 3;\n\
+                  SELECT a FROM t WHERE id = 7;\n";
+    let out = amberdb(&["--mode", "csv"], script);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let timers: Vec<&str> = stdout.lines().filter(|l| l.starts_with("Run Time: ")).collect();
+    // `.timer on` itself, then the two queries.
+    assert_eq!(timers.len(), 3, "{stdout}");
+    // The count reads the whole table; the lookup by key reads one row.
+    assert!(timers[1].ends_with(" ms, 500 rows read"), "{stdout}");
+    assert!(timers[2].ends_with(" ms, 1 rows read"), "{stdout}");
+}

@@ -249,6 +249,24 @@ pub fn scan(
     f: impl FnMut(&RowKey, RowRef) -> Result<bool>,
 ) -> Result<()> {
     let mut seen = 0usize;
+    let out = scan_counting(table, access, columns, check, ctx, f, &mut seen);
+    // The session counts the rows its statements read (`.timer on` shows them).
+    if let Some(c) = ctx.counters {
+        c.read(seen as u64);
+    }
+    out
+}
+
+/// [`scan`], counting into `seen` every row it looks at.
+fn scan_counting(
+    table: &Table,
+    access: &Access,
+    columns: Columns,
+    check: Option<Check>,
+    ctx: &Ctx,
+    f: impl FnMut(&RowKey, RowRef) -> Result<bool>,
+    seen: &mut usize,
+) -> Result<()> {
     let mut f = f;
     // Rows that have expired are invisible from the moment they expire.
     let now = (!table.expiry.is_empty()).then(|| ctx.now());
@@ -272,7 +290,7 @@ pub fn scan(
         if seen.is_multiple_of(INTERRUPT_EVERY) {
             ctx.check_interrupt()?;
         }
-        seen += 1;
+        *seen += 1;
         let row = match found {
             Found::Stored(bytes) if rejecting && rejects.reject(bytes) => return Ok(true),
             Found::Stored(bytes) => match decoder.decode(bytes, &keeps)? {

@@ -2,6 +2,8 @@
 //! `total_changes()` and `pg_backend_pid()` read it.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What a session's last writes did, for `last_insert_rowid()`, `changes()` and
 /// `total_changes()`. A statement's inserts are noted as pending and count only once
@@ -17,6 +19,9 @@ pub struct Counters {
     stopped: Cell<Option<usize>>,
     /// The session's number, unique in its database (`pg_backend_pid()`).
     session: i64,
+    /// Rows the session's statements have read from tables (shared with the reads
+    /// streamed away from it).
+    read: Arc<AtomicU64>,
 }
 
 impl Counters {
@@ -34,7 +39,18 @@ impl Counters {
             total: Cell::new(self.total.get()),
             stopped: Cell::new(None),
             session: self.session,
+            read: self.read.clone(),
         }
+    }
+
+    /// A scan looked at `n` rows.
+    pub fn read(&self, n: u64) {
+        self.read.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The rows the session's statements have read from tables so far.
+    pub fn rows_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
     }
 
     /// The session's number.

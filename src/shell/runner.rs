@@ -217,6 +217,7 @@ impl Runner {
             }
         }
         let started = Instant::now();
+        let read_before = self.session.rows_read();
         // A line on stderr for a long piece, but not over rows printing to the screen.
         let streams_to_screen = !piece.is_dot && is_read(piece.text) && self.settings.height.is_some();
         let label = if self.depth == 0 && !streams_to_screen { first_words(piece.text) } else { String::new() };
@@ -234,7 +235,9 @@ impl Runner {
         };
         self.work = None;
         if self.settings.timer {
-            let _ = writeln!(self.out, "Run Time: {:.3} ms", started.elapsed().as_secs_f64() * 1000.0);
+            let read = self.session.rows_read().saturating_sub(read_before);
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let _ = writeln!(self.out, "Run Time: {ms:.3} ms, {read} rows read");
         }
         let flow = match result {
             Ok(flow) => flow,

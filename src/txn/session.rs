@@ -167,6 +167,12 @@ impl Session {
         exec::query(select, &state, context(&self.db, &self.interrupt, &self.counters, params, &now, &clock, version))
     }
 
+    /// The rows this session's statements have read from tables so far (the shell's
+    /// `.timer on` shows each statement's).
+    pub fn rows_read(&self) -> u64 {
+        self.counters.rows_read()
+    }
+
     /// The session's number, unique in its database: `pg_backend_pid()`, and the
     /// process id a server gives its client.
     pub fn id(&self) -> i64 {
