@@ -322,13 +322,7 @@ pub fn explain_noted(plan: &SelectPlan, state: &State, note: Note) -> Vec<String
     if let Some(first) = nodes.first_mut() {
         first.push_str(&note(key(plan, OUTPUT)));
     }
-    let first = nodes.len();
     source_lines(&plan.source, plan.covering, state, names, &mut nodes, note);
-    if first == 0 {
-        if let Some(line) = nodes.first_mut() {
-            line.push_str(&note(key(plan, OUTPUT)));
-        }
-    }
     tree(nodes)
 }
 

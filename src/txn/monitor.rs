@@ -379,7 +379,7 @@ fn without_leading_comments(mut sql: &str) -> &str {
 
 /// A slow statement as one JSON line for log shippers.
 pub fn slow_json(q: &SlowQuery) -> String {
-    let params: Vec<serde_json::Value> = q.params.iter().map(value_json).collect();
+    let params = params_json(&q.params);
     serde_json::json!({
         "at": crate::storage::time::format_timestamp(q.at),
         "ms": (q.ms * 1000.0).round() / 1000.0,
@@ -390,6 +390,11 @@ pub fn slow_json(q: &SlowQuery) -> String {
         "error": q.error,
     })
     .to_string()
+}
+
+/// A statement's parameters as a JSON array.
+pub fn params_json(params: &[Value]) -> serde_json::Value {
+    serde_json::Value::Array(params.iter().map(value_json).collect())
 }
 
 fn value_json(v: &Value) -> serde_json::Value {

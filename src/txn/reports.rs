@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 
 use super::database::{Database, Head};
-use super::monitor::{slow_json, COUNTERS};
+use super::monitor::{params_json, COUNTERS};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::memory::{allocator_bytes, human_bytes, parse_bytes, resident_bytes, Footprint};
 use crate::storage::{State, Value, WriteOp};
@@ -384,10 +384,7 @@ impl Database {
                 .slow_queries()
                 .into_iter()
                 .map(|q| {
-                    let params = serde_json::from_str::<serde_json::Value>(&slow_json(&q))
-                        .ok()
-                        .and_then(|j| j.get("params").map(|p| p.to_string()))
-                        .unwrap_or_default();
+                    let params = params_json(&q.params).to_string();
                     vec![
                         Value::Timestamp(q.at),
                         Value::Real(q.ms),

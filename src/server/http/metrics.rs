@@ -88,9 +88,6 @@ impl Metrics {
         if let Some(open) = postgres {
             gauge("amberdb_postgres_connections", "Open PostgreSQL connections.", "gauge", open.to_string());
         }
-        if let Some(bytes) = resident_bytes() {
-            gauge("amberdb_resident_bytes", "The process's resident memory.", "gauge", bytes.to_string());
-        }
         // The database's own counters, as amber_stats() lists them.
         for (name, value, what) in db.counters() {
             gauge(
@@ -101,6 +98,9 @@ impl Metrics {
             );
         }
         let memory = db.memory();
+        if let Some(bytes) = memory.resident {
+            gauge("amberdb_resident_bytes", "The process's resident memory.", "gauge", bytes.to_string());
+        }
         gauge(
             "amberdb_memory_bytes",
             "Memory the database holds, counted (amber_memory()).",
@@ -174,31 +174,4 @@ impl Metrics {
 
 fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-/// The process's resident memory, from `/proc/self/statm` (Linux).
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histograms_are_cumulative_and_counted() {
-        let m = Metrics::default();
-        m.record("/v1/query", "POST", 200, Duration::from_micros(300));
-        m.record("/v1/query", "POST", 200, Duration::from_millis(3));
-        m.record("/v1/query", "POST", 400, Duration::from_secs(20));
-        let text = m.render(&Database::open_in_memory(), Some(2));
-        assert!(text.contains("amberdb_http_requests_total{route=\"/v1/query\",method=\"POST\",status=\"200\"} 2"));
-        assert!(text.contains("amberdb_http_requests_total{route=\"/v1/query\",method=\"POST\",status=\"400\"} 1"));
-        assert!(text.contains("amberdb_http_request_duration_seconds_bucket{route=\"/v1/query\",le=\"0.0005\"} 1"));
-        assert!(text.contains("amberdb_http_request_duration_seconds_bucket{route=\"/v1/query\",le=\"0.005\"} 2"));
-        assert!(text.contains("amberdb_http_request_duration_seconds_bucket{route=\"/v1/query\",le=\"+Inf\"} 3"));
-        assert!(text.contains("amberdb_postgres_connections 2"));
-    }
 }
