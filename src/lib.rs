@@ -59,4 +59,4 @@ pub use txn::{
     Access, Database, Description, Exported, Outcome, Prepared, RowStream, Session, SnapshotInfo, Stats,
     DEFAULT_HISTORY,
 };
-pub use txn::{MemoryReport, TableMemory, SETTINGS};
+pub use txn::{MemoryReport, Retention, TableMemory, SETTINGS};

@@ -48,9 +48,10 @@ struct Args {
     /// Open the data directory read-only as it was at this version.
     #[arg(long, value_name = "VERSION", requires = "data")]
     as_of: Option<u64>,
-    /// How many committed versions stay readable with AS OF VERSION.
-    #[arg(long, value_name = "N", default_value_t = amberdb::DEFAULT_HISTORY)]
-    history: usize,
+    /// How long committed versions stay readable with AS OF: a number of versions, or
+    /// a time such as 7d or 12h.
+    #[arg(long, value_name = "N|AGE", default_value = "100")]
+    history: amberdb::Retention,
 
     /// The longest string or blob a statement may build, in bytes (at most the default,
     /// 1,000,000,000).
@@ -326,9 +327,10 @@ struct ServeArgs {
     /// The most connections open at once.
     #[arg(long, value_name = "N", default_value_t = 100, env = "AMBERDB_MAX_CONNECTIONS")]
     max_connections: usize,
-    /// How many committed versions stay readable with AS OF VERSION.
-    #[arg(long, value_name = "N", default_value_t = amberdb::DEFAULT_HISTORY, env = "AMBERDB_HISTORY")]
-    history: usize,
+    /// How long committed versions stay readable with AS OF: a number of versions, or
+    /// a time such as 7d or 12h.
+    #[arg(long, value_name = "N|AGE", default_value = "100", env = "AMBERDB_HISTORY")]
+    history: amberdb::Retention,
     /// Log nothing but errors at start.
     #[arg(long, env = "AMBERDB_QUIET")]
     quiet: bool,
@@ -510,7 +512,7 @@ fn run_serve() -> ExitCode {
         },
     };
     amberdb::alloc::collect();
-    db.set_history_limit(args.history);
+    db.set_history(args.history);
     if let Err(e) = apply_ops(&db, &args.ops, true) {
         eprintln!("amberdb serve: {e}");
         return ExitCode::FAILURE;
@@ -600,7 +602,7 @@ fn main() -> ExitCode {
     if let Some(report) = db.recovery_report().filter(|r| r.is_eventful()) {
         eprintln!("amberdb: {}: {report}", args.data.as_deref().unwrap_or(std::path::Path::new(".")).display());
     }
-    db.set_history_limit(args.history);
+    db.set_history(args.history);
     if let Some(rows) = args.max_cte_rows {
         db.set_max_cte_rows(rows);
     }

@@ -13,7 +13,7 @@ use super::options::BATCH_INTERVAL;
 use super::wal::{self, parse_segment_name, segment_name};
 use super::{io_error, lock, Options, SyncMode};
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::{Joined, State};
+use crate::storage::{Logged, State};
 
 struct Writer {
     file: Arc<dyn FileHandle>,
@@ -104,7 +104,7 @@ impl Log {
 
     /// Appends one commit's record; under `Batch` also fsyncs when one is due. The caller
     /// holds the commit lock. On error nothing of the commit is acknowledged.
-    pub fn append(&self, version: u64, writes: Joined) -> Result<()> {
+    pub fn append<'a>(&self, version: u64, writes: impl Into<Logged<'a>>) -> Result<()> {
         let record = wal::encode(version, writes).map_err(ErrorKind::Io)?;
         let mut w = lock(&self.writer);
         if let Some(why) = &w.broken {

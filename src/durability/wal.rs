@@ -26,7 +26,9 @@
 //! `amberdb recover --discard-after-damage` cuts the log there, keeping a copy of what it
 //! cuts.
 
-use crate::storage::{Joined, WriteSet};
+use crate::storage::{Logged, WriteSet};
+#[cfg(test)]
+use crate::storage::Joined;
 
 /// Bytes before a record's payload.
 pub const HEADER: usize = 8;
@@ -44,7 +46,8 @@ pub fn parse_segment_name(name: &str) -> Option<u64> {
 }
 
 /// Frames one commit as a record.
-pub fn encode(version: u64, writes: Joined) -> Result<Vec<u8>, String> {
+pub fn encode<'a>(version: u64, writes: impl Into<Logged<'a>>) -> Result<Vec<u8>, String> {
+    let writes = writes.into();
     let mut buf = vec![0u8; HEADER];
     buf.extend_from_slice(&version.to_le_bytes());
     let buf = postcard::to_extend(&writes, buf).map_err(|e| format!("cannot encode a log record: {e}"))?;

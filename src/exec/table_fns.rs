@@ -50,11 +50,21 @@ pub(super) fn json_table_rows(
             return Ok(more);
         }
         TableFn::JsonEach | TableFn::JsonTree => {}
-        TableFn::Stats | TableFn::Statements | TableFn::SlowQueries | TableFn::Memory => {
+        TableFn::Stats
+        | TableFn::Statements
+        | TableFn::SlowQueries
+        | TableFn::Memory
+        | TableFn::Commits
+        | TableFn::History => {
             let history = ctx.history.ok_or_else(|| {
                 crate::error::Error::invalid(format!("{}() reads a database; there is none here", kind.name()))
             })?;
-            for row in history.report(kind.name())? {
+            let rows = match (kind, args) {
+                (TableFn::History, [Value::Text(name)]) => history.changes(name)?,
+                (TableFn::History, _) => return Err(Error::invalid("history() takes the name of a table")),
+                _ => history.report(kind.name())?,
+            };
+            for row in rows {
                 out.extend(row);
                 let more = keep(out)?;
                 out.truncate(prefix);

@@ -316,6 +316,10 @@ impl Connection {
                     return Ok(Response::Execution(Tag::new("SET")));
                 }
                 state.settings.set(name, value).map_err(|m| Box::new(sqlstate::error("22023", m)))?;
+                if name.eq_ignore_ascii_case("application_name") {
+                    drop(state);
+                    lock(&self.session).set_label(Some(value.trim().trim_matches('\'')));
+                }
                 Ok(Response::Execution(Tag::new("SET")))
             }
             Command::Reset(name) => {

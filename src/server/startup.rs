@@ -90,7 +90,11 @@ impl Connection {
         client.set_pid_and_secret_key(pid, secret.clone());
         self.pid.store(pid, Ordering::Relaxed);
         lock(&self.shared.cancels).insert(pid, (secret.to_bytes().to_vec(), self.interrupt.clone()));
-        if let Some(name) = client.metadata().get("application_name") {
+        // Commits are labelled with the application's name, else the user's.
+        let user = client.metadata().get("user").map(String::as_str);
+        let application = client.metadata().get("application_name").filter(|n| !n.is_empty());
+        lock(&self.session).set_label(application.map(String::as_str).or(user));
+        if let Some(name) = application {
             lock(&self.state).settings.set("application_name", name).ok();
         }
         if self.shared.log {

@@ -116,6 +116,15 @@ pub fn from_items(
             if let (TableFn::Series, Some(alias)) = (kind, &t.alias) {
                 columns = vec![alias.clone()];
             }
+            if kind == TableFn::History {
+                let table = match t.function.as_deref() {
+                    Some([Expr::Literal(Value::Text(name))]) => state.table_or_err(name)?,
+                    _ => return Err(Error::invalid("history() takes the name of a table: history(orders)")),
+                };
+                for side in ["old", "new"] {
+                    columns.extend(table.schema.columns.iter().map(|c| format!("{side}_{}", c.name)));
+                }
+            }
             if t.ordinality {
                 columns.push("ordinality".to_string());
             }

@@ -254,6 +254,20 @@ impl Resolver<'_> {
             return self.select(q);
         }
         if let Some(args) = &mut t.function {
+            // `history(t)` names a table, as FROM does (bare or quoted).
+            if t.name.eq_ignore_ascii_case("history") {
+                if let [arg] = args.as_mut_slice() {
+                    let name = match arg {
+                        Expr::Literal(Value::Text(text)) => Some(text.as_str().to_string()),
+                        Expr::Column { table: None, name } => Some(name.clone()),
+                        _ => None,
+                    };
+                    if let Some(name) = name {
+                        *arg = Expr::Literal(Value::text(&self.key(&name)?));
+                    }
+                }
+                return Ok(());
+            }
             for a in args.iter_mut() {
                 self.expr(a)?;
             }

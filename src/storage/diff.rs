@@ -236,6 +236,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
         WriteOp::Expire { .. } => 8,
         WriteOp::TruncateMessages { .. } => 9,
         WriteOp::Message { .. } => 10,
+        WriteOp::Commit(_) => 11,
     });
     WriteSet { ops }
 }

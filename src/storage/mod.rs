@@ -39,7 +39,7 @@ pub mod trigger;
 pub mod value;
 
 pub use schema::{Column, ColumnDefault, DataType, TableSchema};
-pub use state::{AsOf, Change, History, Joined, State, ViewDef, WriteOp, WriteSet};
+pub use state::{AsOf, Change, CommitInfo, History, Joined, Logged, State, ViewDef, WriteOp, WriteSet};
 pub use table::{Row, RowKey, Table};
 pub use trigger::{TriggerDef, TriggerEvent, TriggerTiming};
 pub use value::Value;

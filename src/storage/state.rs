@@ -88,6 +88,52 @@ pub enum WriteOp {
         index: Box<IndexDef>,
     },
     CreateTable(Arc<TableSchema>),
+    /// Who committed and when: the last operation of every logged commit, which the
+    /// state it makes remembers (`commits()`, `AS OF TIMESTAMP`).
+    Commit(Arc<CommitInfo>),
+}
+
+/// What a commit records about itself besides its changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    /// When it committed (microseconds since the epoch, by the database's clock; never
+    /// earlier than the commit before it).
+    pub at: i64,
+    /// The committing session's label (`SET application_name`, the server's user).
+    pub label: Option<String>,
+    /// The tables it changed, each with the rows it wrote or deleted there (0 for a
+    /// change of schema only), in the order first touched.
+    pub tables: Vec<(String, u64)>,
+}
+
+impl CommitInfo {
+    /// The record of a commit of `ops` at `at` by `label`.
+    pub fn of<'a>(at: i64, label: Option<&str>, ops: impl Iterator<Item = &'a WriteOp>) -> CommitInfo {
+        let mut tables: Vec<(String, u64)> = Vec::new();
+        let mut count = |name: &str, rows: u64| match tables.iter_mut().rev().find(|(t, _)| t == name) {
+            Some((_, n)) => *n += rows,
+            None => tables.push((name.to_string(), rows)),
+        };
+        for op in ops {
+            match op {
+                WriteOp::Row { table, .. } => count(table, 1),
+                WriteOp::CreateTable(schema) | WriteOp::CreateTableV1(schema) | WriteOp::CreateTableV2(schema) => {
+                    count(&schema.name.to_ascii_lowercase(), 0)
+                }
+                WriteOp::DropTable(name) => count(&name.to_ascii_lowercase(), 0),
+                WriteOp::CreateIndex { table, .. } | WriteOp::CreateIndexV1 { table, .. } => {
+                    count(&table.to_ascii_lowercase(), 0)
+                }
+                _ => {}
+            }
+        }
+        CommitInfo { at, label: label.map(str::to_string), tables }
+    }
+
+    /// Its rows changed over every table.
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|(_, n)| n).sum()
+    }
 }
 
 impl WriteOp {
@@ -170,13 +216,33 @@ impl<'a> Joined<'a> {
 /// Written exactly as a `WriteSet` holding every change.
 impl Serialize for Joined<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Logged { writes: *self, mark: None }.serialize(s)
+    }
+}
+
+/// A commit as the log keeps it: its changes, then what it records about itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Logged<'a> {
+    pub writes: Joined<'a>,
+    pub mark: Option<&'a WriteOp>,
+}
+
+impl<'a> From<Joined<'a>> for Logged<'a> {
+    fn from(writes: Joined<'a>) -> Logged<'a> {
+        Logged { writes, mark: None }
+    }
+}
+
+/// Written exactly as a `WriteSet` holding every change and then the mark.
+impl Serialize for Logged<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::{SerializeSeq, SerializeStruct};
-        struct Ops<'a>(Joined<'a>);
+        struct Ops<'a>(Logged<'a>);
         impl Serialize for Ops<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                let len = self.0 .0.iter().map(|w| w.ops.len()).sum();
+                let len = self.0.writes.0.iter().map(|w| w.ops.len()).sum::<usize>() + usize::from(self.0.mark.is_some());
                 let mut seq = s.serialize_seq(Some(len))?;
-                for op in self.0.ops() {
+                for op in self.0.writes.ops().chain(self.0.mark) {
                     seq.serialize_element(op)?;
                 }
                 seq.end()
@@ -195,6 +261,9 @@ pub enum AsOf {
     Snapshot(String),
     /// The newest committed state.
     Head,
+    /// The newest version committed at or before this time (microseconds since the
+    /// epoch): `AS OF TIMESTAMP '…'`, `FOR SYSTEM_TIME AS OF '…'`.
+    Time(i64),
 }
 
 impl std::fmt::Display for AsOf {
@@ -203,6 +272,7 @@ impl std::fmt::Display for AsOf {
             AsOf::Version(v) => write!(f, "VERSION {v}"),
             AsOf::Snapshot(name) => write!(f, "SNAPSHOT {name}"),
             AsOf::Head => f.write_str("HEAD"),
+            AsOf::Time(at) => write!(f, "TIMESTAMP '{}'", super::time::format_timestamp(*at)),
         }
     }
 }
@@ -223,6 +293,12 @@ pub trait History {
     /// a state the limit would refuse at commit anyway).
     fn check_growth(&self, _bytes: u64) -> Result<()> {
         Ok(())
+    }
+
+    /// `history(t)`: each change of each row of the table over the kept versions,
+    /// oldest first (see [`crate::sql::plan::TableFn::History`]).
+    fn changes(&self, table: &str) -> Result<Vec<Vec<super::value::Value>>> {
+        Err(crate::error::Error::invalid(format!("history({table}) needs a database")))
     }
 
     /// `amber_stats_reset()`: forgets the counters, statement figures and slow
@@ -279,6 +355,9 @@ pub struct StateData {
     streams: OrdMap<String, MessageStore>,
     /// Changes whenever any table's schema changes; plans are cached against it.
     schema_id: u64,
+    /// The commit that made this state (none for an empty database, or the state a
+    /// checkpoint was loaded from).
+    commit: Option<Arc<CommitInfo>>,
 }
 
 impl State {
@@ -294,6 +373,11 @@ impl State {
             schema_id: NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed),
             ..StateData::default()
         }))
+    }
+
+    /// The commit that made this state, when known.
+    pub fn commit(&self) -> Option<&CommitInfo> {
+        self.commit.as_deref()
     }
 
     pub fn schema_id(&self) -> u64 {
@@ -440,6 +524,7 @@ impl State {
     /// clone and keep it only when every op succeeded.
     pub fn apply(&mut self, op: &WriteOp) -> Result<()> {
         match op {
+            WriteOp::Commit(info) => self.commit = Some(info.clone()),
             WriteOp::CreateNamespace(name) => {
                 let key = name.to_ascii_lowercase();
                 if self.has_namespace(&key) {

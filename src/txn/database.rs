@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use super::monitor::{Counter, Monitor, ShapeStats};
@@ -16,7 +16,7 @@ use crate::storage::lru::Lru;
 use crate::storage::state::MAIN;
 use crate::storage::time::now_micros;
 use crate::storage::time::{Clock, SystemClock};
-use crate::storage::{AsOf, Change, History, Joined, State, WriteOp, WriteSet};
+use crate::storage::{AsOf, Change, CommitInfo, History, Joined, Logged, State, WriteOp, WriteSet};
 
 /// A committed state and its version.
 #[derive(Clone)]
@@ -104,6 +104,8 @@ struct Inner {
     /// Recent committed states, oldest first; the last one is the head.
     history: Mutex<VecDeque<Head>>,
     history_limit: AtomicUsize,
+    /// Versions kept by age instead (microseconds; 0: by count).
+    history_age: AtomicI64,
     /// The longest string or blob a statement may build.
     max_length: AtomicUsize,
     max_cte_rows: AtomicUsize,
@@ -200,7 +202,7 @@ impl Database {
         let count = ops.len();
         let writes = WriteSet { ops };
         let next = guard.state.applied(&writes)?;
-        self.publish(guard, next, Joined::one(&writes))?;
+        self.publish(guard, next, Joined::one(&writes), None)?;
         self.inner.monitor.add(Counter::TtlExpired, count as u64);
         Ok(count)
     }
@@ -256,6 +258,7 @@ impl Database {
                 read_only,
                 recovery,
                 history_limit: AtomicUsize::new(DEFAULT_HISTORY),
+                history_age: AtomicI64::new(0),
                 max_length: AtomicUsize::new(crate::exec::MAX_LENGTH),
                 max_cte_rows: AtomicUsize::new(crate::exec::MAX_CTE_ROWS),
                 snapshots: Mutex::new(BTreeMap::new()),
@@ -391,8 +394,9 @@ impl Database {
     /// Keeps the newest `versions` committed versions (at least 1) readable with
     /// `AS OF VERSION`.
     pub fn set_history_limit(&self, versions: usize) {
+        self.inner.history_age.store(0, Ordering::Relaxed);
         self.inner.history_limit.store(versions.max(1), Ordering::Relaxed);
-        trim(&mut lock(&self.inner.history), versions.max(1));
+        self.trim_history();
     }
 
     /// Runs `f` in a transaction on a new session and commits it, starting again from the
@@ -487,19 +491,31 @@ impl Database {
     /// Commits `state`, reached from the guard's state by `writes`: logs it when there is
     /// a data directory, makes it visible, and returns its version. Under `--sync
     /// always` it returns once the log is fsynced; other commits can begin meanwhile.
-    pub(crate) fn publish(&self, mut guard: MutexGuard<'_, Head>, mut state: State, writes: Joined) -> Result<u64> {
+    ///
+    /// The new state records the commit: when (never before the commit it follows),
+    /// by whom (`label`), and the rows it changed in each table.
+    pub(crate) fn publish(
+        &self,
+        mut guard: MutexGuard<'_, Head>,
+        mut state: State,
+        writes: Joined,
+        label: Option<&str>,
+    ) -> Result<u64> {
         if let Some(why) = &self.inner.read_only {
             return Err(ErrorKind::ReadOnly(why.clone()).into());
         }
         let version = guard.version + 1;
         self.check_memory(&state, version, writes.ops())?;
+        let after = guard.state.commit().map_or(i64::MIN, |c| c.at);
+        let mark = WriteOp::Commit(Arc::new(CommitInfo::of(self.now().max(after), label, writes.ops())));
+        state.apply(&mark)?;
         state.seal_messages();
         let Some(log) = &self.inner.log else {
             *guard = Head { state: state.clone(), version };
             self.set_head(version, state);
             return Ok(version);
         };
-        log.append(version, writes)?;
+        log.append(version, Logged { writes, mark: Some(&mark) })?;
         *guard = Head { state: state.clone(), version };
         if log.sync_mode() == durability::SyncMode::Always {
             log.enqueue(version, state);
@@ -551,7 +567,7 @@ impl Database {
         }
         let mut history = lock(&self.inner.history);
         history.push_back(head);
-        trim(&mut history, self.inner.history_limit.load(Ordering::Relaxed));
+        self.trim_history_of(&mut history);
     }
 
     /// The plan for `sql` against the schemas of `state`, from the cache when it holds
@@ -620,6 +636,37 @@ impl Database {
         lock(&self.inner.history).iter().cloned().collect()
     }
 
+    /// The newest kept version committed at or before `at`. The state before the
+    /// first commit answers for any earlier time; a version whose time is unknown
+    /// (loaded from a checkpoint) for a time after it and before the next known one.
+    pub(crate) fn state_at_time(&self, at: i64) -> Result<Head> {
+        let history = lock(&self.inner.history);
+        let after = history.partition_point(|h| h.state.commit().is_none_or(|c| c.at <= at));
+        match after.checked_sub(1).map(|i| &history[i]) {
+            Some(found) => Ok(found.clone()),
+            None => {
+                let first = history.iter().find_map(|h| h.state.commit().map(|c| c.at));
+                let oldest = history.front().map_or(0, |h| h.version);
+                let when = first.map_or("unknown".into(), crate::storage::time::format_timestamp);
+                Err(ErrorKind::NoSuchVersion(format!(
+                    "no kept version was committed by {}: the oldest kept is version {oldest} (committed {when})",
+                    crate::storage::time::format_timestamp(at)
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// Lets go of the versions the retention no longer covers.
+    pub(crate) fn trim_history(&self) {
+        self.trim_history_of(&mut lock(&self.inner.history));
+    }
+
+    /// Where the age versions are kept by is set (microseconds; 0: kept by count).
+    pub(crate) fn history_age(&self) -> &AtomicI64 {
+        &self.inner.history_age
+    }
+
     /// Lets go of every kept version but the newest (the memory limit's first resort).
     pub(crate) fn release_versions(&self) {
         trim(&mut lock(&self.inner.history), 1);
@@ -641,6 +688,10 @@ impl History for Database {
         self.check_statement_growth(bytes)
     }
 
+    fn changes(&self, table: &str) -> Result<Vec<Vec<crate::storage::Value>>> {
+        self.changes_of(table)
+    }
+
     fn reset_stats(&self) -> bool {
         Database::reset_stats(self);
         true
@@ -653,6 +704,7 @@ impl History for Database {
                 let found = lock(&self.inner.snapshots).get(name).map(|s| s.state.clone());
                 found.ok_or_else(|| self.no_such_snapshot(name))
             }
+            AsOf::Time(at) => self.state_at_time(*at).map(|h| h.state),
             AsOf::Version(v) => {
                 let history = lock(&self.inner.history);
                 let newest = history.back().map_or(0, |h| h.version);

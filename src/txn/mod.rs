@@ -19,6 +19,7 @@
 //! ```
 
 mod catalog;
+mod changes;
 pub mod collection;
 mod database;
 pub mod export;
@@ -30,6 +31,7 @@ mod session;
 mod stream;
 
 pub use catalog::Exported;
+pub use changes::Retention;
 pub use database::{Database, SnapshotInfo, Stats, DEFAULT_HISTORY};
 pub use migrate::{new_migration, MigrateCommand, MigrateLine, Migration, MIGRATIONS_TABLE};
 pub use reports::{MemoryReport, TableMemory, SETTINGS};

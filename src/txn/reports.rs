@@ -15,7 +15,7 @@ use crate::storage::memory::{allocator_bytes, human_bytes, parse_bytes, resident
 use crate::storage::{State, Value, WriteOp};
 
 /// The settings `SET name = value` changes for the whole database.
-pub const SETTINGS: [&str; 4] = ["slow_query_ms", "memory_limit", "history_limit", "track_statements"];
+pub const SETTINGS: [&str; 5] = ["slow_query_ms", "memory_limit", "history", "history_limit", "track_statements"];
 
 /// One table's bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -247,6 +247,7 @@ impl Database {
                 };
                 self.monitor().set_tracking(on, all);
             }
+            "history" => self.set_history(super::changes::parse_retention(&text)?),
             "history_limit" => {
                 let n = text.trim().parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
                     Error::invalid(format!("history_limit takes a number of versions (at least 1), not {text}"))
@@ -281,6 +282,7 @@ impl Database {
         Some(match name.to_ascii_lowercase().as_str() {
             "slow_query_ms" => self.monitor().slow_ms().map_or("off".into(), |ms| ms.to_string()),
             "memory_limit" => self.memory_limit().map_or("off".into(), human_bytes),
+            "history" => self.history().to_string(),
             "history_limit" => self.history_limit().to_string(),
             "track_statements" => self.monitor().tracking().to_string(),
             _ => return None,
@@ -366,6 +368,7 @@ impl Database {
         let int = |n: u64| Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
         let ms = |ns: u64| Value::Real(ns as f64 / 1e6);
         Ok(match name {
+            "commits" => self.commit_rows(),
             "amber_stats" => self
                 .counters()
                 .into_iter()

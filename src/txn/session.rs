@@ -114,6 +114,8 @@ pub struct Session {
     access: Access,
     /// Statements run, for timing one in `monitor::TIME_EVERY`.
     tick: u32,
+    /// Recorded with each of its commits (`SET application_name`, the server's user).
+    label: Option<String>,
 }
 
 mod access;
@@ -138,12 +140,24 @@ impl Session {
             seen: None,
             counters: Counters::new(number),
             access: Access::Admin,
+            label: None,
             tick: 0,
         }
     }
 
     /// Limits what this session may run from now on (checked on every planned
     /// statement, prepared ones included).
+    /// Labels this session's commits (`commits()`, `history(t)`): an application's or
+    /// a user's name; `None` or an empty name for none.
+    pub fn set_label(&mut self, label: Option<&str>) {
+        self.label = label.filter(|l| !l.is_empty()).map(str::to_string);
+    }
+
+    /// The label recorded with this session's commits.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
     pub fn set_access(&mut self, access: Access) {
         self.access = access;
     }
@@ -493,7 +507,7 @@ impl Session {
         let (out, _) = exec::execute(plan, head, &ctx)?;
         if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
             if !w.writes.is_empty() {
-                self.last_commit = Some(self.db.publish(guard, w.state.clone(), Joined::one(&w.writes))?);
+                self.last_commit = Some(self.db.publish(guard, w.state.clone(), Joined::one(&w.writes), self.label.as_deref())?);
             }
         }
         finish(out, &self.counters)

@@ -94,6 +94,8 @@ pub(crate) struct App {
 #[derive(Clone, Debug)]
 pub(crate) struct Caller {
     access: Access,
+    /// Recorded with the caller's commits: the API key's name, else the client's address.
+    label: Arc<str>,
 }
 
 /// A JSON body: too big is 413, not JSON or a field missing is 400 naming it.
@@ -220,7 +222,7 @@ async fn guard(
         return e.into_response();
     }
     let access = key.map_or(Access::Admin, |k| k.access);
-    req.extensions_mut().insert(Caller { access });
+    req.extensions_mut().insert(Caller { access, label: who.into() });
     next.run(req).await
 }
 
@@ -244,6 +246,7 @@ impl App {
         }
         let mut session = self.db.session();
         session.set_access(caller.access);
+        session.set_label(Some(&caller.label));
         let flag = session.interrupt_flag();
         let mut stop = StopOnDrop(flag.clone(), true);
         let limit = self.options.statement_timeout;
@@ -279,6 +282,7 @@ impl App {
         }
         let mut session = self.db.session();
         session.set_access(caller.access);
+        session.set_label(Some(&caller.label));
         f(&mut session)
     }
 

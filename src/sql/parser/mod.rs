@@ -98,10 +98,20 @@ fn as_of(p: Pair<Rule>) -> Result<AsOf> {
         match q.as_rule() {
             Rule::version_number => return Ok(AsOf::Version(version_number(&q)?)),
             Rule::ident => return Ok(AsOf::Snapshot(unquote_ident(q.as_str()))),
+            Rule::string => {
+                let text = unquote_string(q.as_str());
+                return crate::storage::time::parse_timestamp(&text).map(AsOf::Time).ok_or_else(|| {
+                    ErrorKind::Parse {
+                        message: format!("AS OF TIMESTAMP takes a time such as '2026-12-01 10:00', not '{text}'"),
+                        offset: q.as_span().start(),
+                    }
+                    .into()
+                });
+            }
             _ => {}
         }
     }
-    unreachable!("AS OF names a version or a snapshot")
+    unreachable!("AS OF names a version, a snapshot or a time")
 }
 
 fn version_ref(p: Pair<Rule>) -> Result<AsOf> {

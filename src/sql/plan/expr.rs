@@ -523,7 +523,17 @@ pub enum TableFn {
     Statements,
     SlowQueries,
     Memory,
+    /// `commits()`: the kept versions, with when, by whom and what each changed.
+    Commits,
+    /// `history(t)`: each change of each row of `t` over the kept versions; its columns
+    /// follow the table's ([`HISTORY_COLUMNS`], then `old_c` and `new_c` for each).
+    History,
 }
+
+/// The first columns of `history(t)`.
+pub const HISTORY_COLUMNS: [&str; 4] = ["version", "committed_at", "operation", "label"];
+/// The columns of `commits()`.
+pub const COMMITS_COLUMNS: [&str; 5] = ["version", "committed_at", "label", "tables", "rows"];
 
 /// The columns of `amber_stats()`.
 pub const STATS_COLUMNS: [&str; 3] = ["name", "value", "description"];
@@ -545,6 +555,8 @@ impl TableFn {
             TableFn::Statements,
             TableFn::SlowQueries,
             TableFn::Memory,
+            TableFn::Commits,
+            TableFn::History,
         ]
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(name))
@@ -560,6 +572,8 @@ impl TableFn {
             TableFn::Statements => "amber_statements",
             TableFn::SlowQueries => "amber_slow_queries",
             TableFn::Memory => "amber_memory",
+            TableFn::Commits => "commits",
+            TableFn::History => "history",
         }
     }
 
@@ -573,6 +587,8 @@ impl TableFn {
             TableFn::Statements => &STATEMENTS_COLUMNS,
             TableFn::SlowQueries => &SLOW_COLUMNS,
             TableFn::Memory => &MEMORY_COLUMNS,
+            TableFn::Commits => &COMMITS_COLUMNS,
+            TableFn::History => &HISTORY_COLUMNS,
             TableFn::JsonEach | TableFn::JsonTree => &JSON_TABLE_COLUMNS,
         }
     }
@@ -582,7 +598,8 @@ impl TableFn {
         match self {
             TableFn::Series => (2, 3),
             TableFn::Ancestors => (1, 1),
-            TableFn::Stats | TableFn::Statements | TableFn::SlowQueries | TableFn::Memory => (0, 0),
+            TableFn::Stats | TableFn::Statements | TableFn::SlowQueries | TableFn::Memory | TableFn::Commits => (0, 0),
+            TableFn::History => (1, 1),
             TableFn::JsonEach | TableFn::JsonTree => (1, 2),
         }
     }

@@ -97,7 +97,7 @@ fn source_types(source: &Source, state: &State) -> Types {
             left.extend(right);
             left
         }
-        Source::JsonTable { kind, ordinality, .. } => {
+        Source::JsonTable { kind, ordinality, args, .. } => {
             use crate::sql::plan::TableFn;
             use DataType::{Integer, Text};
             let mut types = match kind {
@@ -126,6 +126,21 @@ fn source_types(source: &Source, state: &State) -> Types {
                     Some(Text),
                 ],
                 TableFn::Memory => vec![Some(Text), Some(Text), Some(Integer), Some(Integer), Some(Text)],
+                TableFn::Commits => {
+                    vec![Some(Integer), Some(DataType::Timestamp), Some(Text), Some(DataType::Json), Some(Integer)]
+                }
+                TableFn::History => {
+                    let mut types = vec![Some(Integer), Some(DataType::Timestamp), Some(Text), Some(Text)];
+                    let table = match args.first() {
+                        Some(BExpr::Const(Value::Text(name))) => state.table(name),
+                        _ => None,
+                    };
+                    let columns = table.map(|t| t.schema.columns.iter().map(|c| Some(c.ty)).collect::<Vec<_>>());
+                    for _ in 0..2 {
+                        types.extend(columns.iter().flatten().copied());
+                    }
+                    types
+                }
             };
             if *ordinality {
                 types.push(Some(Integer));

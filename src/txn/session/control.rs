@@ -17,6 +17,9 @@ use crate::storage::{AsOf, History, Joined, Row, Value};
 use crate::txn::monitor::Counter;
 use crate::txn::Outcome;
 
+/// The session setting that labels its commits, as PostgreSQL names it.
+const LABEL: &str = "application_name";
+
 impl Session {
     /// Transaction control, snapshots and diffs; `None` for every other plan.
     pub(super) fn run_control(&mut self, plan: &Plan) -> Result<Option<Outcome>> {
@@ -40,12 +43,19 @@ impl Session {
             }
             Control::RollbackTo(name) => self.rollback_to(name)?,
             Control::Release(name) => self.release(name)?,
+            Control::Set { name, value } if name.eq_ignore_ascii_case(LABEL) => {
+                self.set_label((!value.is_null()).then(|| value.to_string()).as_deref());
+                "SET"
+            }
             Control::Set { name, value } => {
                 self.db.set_setting(name, value)?;
                 "SET"
             }
             Control::Show(name) => {
-                let value = self.db.show_setting(name)?;
+                let value = match name.eq_ignore_ascii_case(LABEL) {
+                    true => self.label.clone().unwrap_or_default(),
+                    false => self.db.show_setting(name)?,
+                };
                 let columns = vec![name.to_ascii_lowercase()].into();
                 return Ok(Some(Outcome::Rows(ResultSet { json: 0, columns, rows: vec![vec![Value::text(&value)]] })));
             }
@@ -198,7 +208,7 @@ impl Session {
                 self.db.monitor().add(Counter::Rollbacks, 1);
             })?
         };
-        self.last_commit = Some(self.db.publish(guard, next, Joined(&txn.writes))?);
+        self.last_commit = Some(self.db.publish(guard, next, Joined(&txn.writes), self.label.as_deref())?);
         Ok("COMMIT")
     }
 
@@ -209,7 +219,7 @@ impl Session {
         let guard = self.db.lock_commits();
         let writes = write_set_between(&guard.state, &target);
         let next = guard.state.applied(&writes)?;
-        self.last_commit = Some(self.db.publish(guard, next, Joined::one(&writes))?);
+        self.last_commit = Some(self.db.publish(guard, next, Joined::one(&writes), self.label.as_deref())?);
         Ok("RESTORE SNAPSHOT")
     }
 
