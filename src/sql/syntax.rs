@@ -138,6 +138,9 @@ fn describe(rule: Rule) -> String {
         Rule::result_cols | Rule::result_col | Rule::star | Rule::table_star => "a column or `*`",
         Rule::order_dir => "ASC or DESC",
         Rule::alias => "an alias",
+        // `AS OF …` or `FOR SYSTEM_TIME AS OF …` after a table: the same `AS` an alias
+        // may start with.
+        Rule::as_of => "`AS`",
         Rule::column_def | Rule::table_constraint => "a column definition",
         _ if name.starts_with("op_") => "an operator",
         _ => "more input",

@@ -1,0 +1,45 @@
+-- Row history and audit from the versions AmberDB keeps: history(t) lists every change
+-- of every row with the row before and after, commits() each commit with its label and
+-- the rows it changed per table. (Times are the real clock's, so none is shown here.)
+SET application_name = 'shop';
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, state TEXT NOT NULL);
+INSERT INTO orders VALUES (1, 'ada', 'new'), (2, 'bo', 'new'), (3, 'cy', 'new');
+UPDATE orders SET state = 'paid' WHERE id IN (1, 2);
+SET application_name = 'warehouse';
+UPDATE orders SET state = 'shipped' WHERE id = 1;
+SET application_name = 'support';
+DELETE FROM orders WHERE id = 3;
+UPDATE orders SET state = 'shipped' WHERE id = 2;
+SHOW application_name;
+
+SELECT version, operation, label, old_id, old_state, new_id, new_state FROM history(orders);
+-- One row's story.
+SELECT version, operation, old_state, new_state FROM history(orders) WHERE coalesce(new_id, old_id) = 1;
+SELECT version, label, tables, rows FROM commits();
+SELECT count(*) AS commits_with_times FROM commits() WHERE committed_at IS NOT NULL;
+
+-- State transitions: for each order, each state it entered and how many versions it
+-- stayed there (lead() over the order's changes; the last state is still current).
+SELECT coalesce(new_id, old_id) AS id, new_state AS state, version AS entered,
+       lead(version) OVER (PARTITION BY coalesce(new_id, old_id) ORDER BY version) - version AS stayed
+  FROM history(orders)
+ ORDER BY id, version;
+-- Who moved orders into shipped.
+SELECT label, count(*) FROM history(orders) WHERE new_state = 'shipped' AND old_state IS NOT new_state GROUP BY label;
+
+-- The table as it was at a time: far in the future is the newest version.
+SELECT id, state FROM orders FOR SYSTEM_TIME AS OF '2999-01-01' ORDER BY id;
+SELECT id, state FROM orders AS OF TIMESTAMP '2999-01-01 00:00:00' ORDER BY id;
+
+-- Keeping fewer versions: history starts from the oldest kept one, whose rows show as start.
+SET history = 2;
+SHOW history;
+SELECT version, operation, old_state, new_state FROM history(orders);
+SET history = '7 days';
+SHOW history;
+
+-- Mistakes.
+SELECT * FROM history(nosuch);
+SELECT * FROM history();
+SELECT * FROM orders AS OF TIMESTAMP 'yesterday-ish';
+SET history = 0;
