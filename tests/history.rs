@@ -140,7 +140,10 @@ fn history_lists_each_change_with_old_and_new_values() {
     s.execute("UPDATE orders SET state = 'shipped' WHERE id = 1", &[]).unwrap();
     s.execute("DELETE FROM orders WHERE id = 2", &[]).unwrap();
 
-    let got = rows(&db, "SELECT version, operation, old_state, new_state FROM history(orders) WHERE coalesce(new_id, old_id) = 1");
+    let got = rows(
+        &db,
+        "SELECT version, operation, old_state, new_state FROM history(orders) WHERE coalesce(new_id, old_id) = 1",
+    );
     let t = |s: &str| Value::text(s);
     assert_eq!(
         got,

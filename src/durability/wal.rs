@@ -26,9 +26,9 @@
 //! `amberdb recover --discard-after-damage` cuts the log there, keeping a copy of what it
 //! cuts.
 
-use crate::storage::{Logged, WriteSet};
 #[cfg(test)]
 use crate::storage::Joined;
+use crate::storage::{Logged, WriteSet};
 
 /// Bytes before a record's payload.
 pub const HEADER: usize = 8;

@@ -240,7 +240,8 @@ impl Serialize for Logged<'_> {
         struct Ops<'a>(Logged<'a>);
         impl Serialize for Ops<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                let len = self.0.writes.0.iter().map(|w| w.ops.len()).sum::<usize>() + usize::from(self.0.mark.is_some());
+                let len =
+                    self.0.writes.0.iter().map(|w| w.ops.len()).sum::<usize>() + usize::from(self.0.mark.is_some());
                 let mut seq = s.serialize_seq(Some(len))?;
                 for op in self.0.writes.ops().chain(self.0.mark) {
                     seq.serialize_element(op)?;

@@ -507,7 +507,8 @@ impl Session {
         let (out, _) = exec::execute(plan, head, &ctx)?;
         if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
             if !w.writes.is_empty() {
-                self.last_commit = Some(self.db.publish(guard, w.state.clone(), Joined::one(&w.writes), self.label.as_deref())?);
+                self.last_commit =
+                    Some(self.db.publish(guard, w.state.clone(), Joined::one(&w.writes), self.label.as_deref())?);
             }
         }
         finish(out, &self.counters)

@@ -61,7 +61,10 @@ pub(super) fn validate(txn: &Txn, head: &State) -> Result<()> {
             }
             // Appending checks the stream's position when the write set is applied to
             // the newest state; an expiry goes with a row write checked above.
-            WriteOp::Message { .. } | WriteOp::TruncateMessages { .. } | WriteOp::Expire { .. } | WriteOp::Commit(_) => {}
+            WriteOp::Message { .. }
+            | WriteOp::TruncateMessages { .. }
+            | WriteOp::Expire { .. }
+            | WriteOp::Commit(_) => {}
         }
     }
     for read in &txn.constraint_reads {
