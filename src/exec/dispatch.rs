@@ -125,6 +125,32 @@ fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> 
         }
         Plan::Update(p) => return returning(write::run_update(p, state, ctx)?, &p.returning, "updated"),
         Plan::Delete(p) => return returning(write::run_delete(p, state, ctx)?, &p.returning, "deleted"),
+        Plan::Steps { steps, verb: named } => {
+            let mut done: Option<(Written, &'static str)> = None;
+            let mut state = state;
+            for step in steps {
+                let (w, verb) = match run(step, state.clone(), ctx)?.0 {
+                    Output::Written(Written { failed: Some(e), .. }, _) => return Err(e),
+                    Output::Written(w, verb) => (w, verb),
+                    Output::Nothing => continue,
+                    _ => return Err(crate::error::Error::invalid("a step of a statement returned rows")),
+                };
+                state = w.state.clone();
+                done = Some(match done {
+                    None => (w, verb),
+                    Some((mut first, verb)) => {
+                        first.state = w.state;
+                        first.writes.extend(w.writes);
+                        first.reads.extend(w.reads);
+                        (first, verb)
+                    }
+                });
+            }
+            return Ok(match done {
+                Some((w, verb)) => (Output::Written(w, named.unwrap_or(verb)), None),
+                None => (Output::Nothing, Some(state)),
+            });
+        }
         Plan::ViewWrite(p) => {
             let verb = match p.kind {
                 crate::sql::plan::ViewWrite::Insert { .. } => "inserted",

@@ -33,9 +33,11 @@ pub(super) fn respond(
             Response::Query(rows_response(fields, rows, rows_tag(sql)))
         }
         Outcome::Changed { verb, count } => Response::Execution(match verb {
-            "inserted" => Tag::new("INSERT").with_oid(0).with_rows(count),
+            // An upsert is tagged INSERT, as Postgres tags it; UNDELETE puts rows back
+            // and PURGE removes them, so they are tagged as those writes.
+            "inserted" | "inserted or updated" | "restored" => Tag::new("INSERT").with_oid(0).with_rows(count),
             "updated" => Tag::new("UPDATE").with_rows(count),
-            "deleted" => Tag::new("DELETE").with_rows(count),
+            "deleted" | "purged" => Tag::new("DELETE").with_rows(count),
             other => Tag::new(&other.to_ascii_uppercase()).with_rows(count),
         }),
         Outcome::Done("BEGIN") => Response::TransactionStart(Tag::new("BEGIN")),

@@ -116,6 +116,7 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dy
             schema.name = to.clone();
             RowChange::Keep
         }
+        AlterAction::SetOptions(options) => return super::soft_delete::plan_set_options(state, table, options),
         AlterAction::DropColumn(name) => {
             let i = column(name)?;
             let in_use = |cols: &[usize]| cols.contains(&i);

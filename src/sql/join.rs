@@ -146,6 +146,11 @@ pub fn from_items(
         if let Some(q) = &t.subquery {
             return Ok(derived(t.alias.as_deref().unwrap_or("subquery"), plan_query(q)?, &[]));
         }
+        if t.including_deleted {
+            let query = super::soft_delete::including_deleted(state, t)?;
+            let name = state.table_or_err(&t.name)?.schema.name.clone();
+            return Ok(derived(&name, plan_query(&query)?, &[]));
+        }
         if t.as_of.is_none() && state.table(&t.name).is_none() {
             if let Some(view) = state.view(&t.name) {
                 let query = match super::parser::parse(&view.sql)? {

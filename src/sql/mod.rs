@@ -35,5 +35,6 @@ pub mod pg_catalog;
 pub mod plan;
 pub mod planner;
 pub mod shape;
+pub mod soft_delete;
 pub mod split;
 pub mod syntax;

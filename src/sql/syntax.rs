@@ -141,6 +141,7 @@ fn describe(rule: Rule) -> String {
         // `AS OF …` or `FOR SYSTEM_TIME AS OF …` after a table: the same `AS` an alias
         // may start with.
         Rule::as_of => "`AS`",
+        Rule::option_off => "`OFF`",
         Rule::column_def | Rule::table_constraint => "a column definition",
         _ if name.starts_with("op_") => "an operator",
         _ => "more input",

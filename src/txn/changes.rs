@@ -187,7 +187,8 @@ mod tests {
         assert_eq!("90 minutes".parse(), Ok(Retention::Age(90 * 60_000_000)));
         assert!("0".parse::<Retention>().is_err());
         assert!("soon".parse::<Retention>().is_err());
-        assert_eq!(Retention::Age(7 * 86_400_000_000).to_string(), "7 days");
+        assert_eq!(Retention::Age(7 * 86_400_000_000).to_string(), "1 week");
+        assert_eq!(Retention::Age(3 * 86_400_000_000).to_string(), "3 days");
         assert_eq!(Retention::Versions(5).to_string(), "5 versions");
     }
 }

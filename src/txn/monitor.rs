@@ -77,6 +77,9 @@ fn kind(plan: &Plan) -> Counter {
             crate::sql::plan::ViewWrite::Update { .. } => Counter::Update,
             crate::sql::plan::ViewWrite::Delete { .. } => Counter::Delete,
         },
+        // PURGE deletes rows for good and UNDELETE inserts them back; other steps are DDL.
+        Plan::Steps { verb: Some("purged"), .. } => Counter::Delete,
+        Plan::Steps { verb: Some("restored"), .. } => Counter::Insert,
         Plan::Control(c) if c.is_transaction_control() => Counter::Transaction,
         Plan::Control(_) | Plan::Explain(_) | Plan::ExplainWrite(_) | Plan::CheckDatabase | Plan::Nothing => {
             Counter::Other

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 mod insert;
+mod trash;
 
 pub(super) use insert::insert_source;
 pub use insert::run_insert;
@@ -467,6 +468,7 @@ pub fn run_update(plan: &UpdatePlan, state: State, ctx: &Ctx) -> Result<(Written
 }
 
 pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<(Written, Vec<Vec<Value>>)> {
+    let before = state.clone();
     let table = state.table_or_err(&plan.table)?;
     let at = &Ctx { state: Some(&state), ..*ctx };
     // Only the keys are kept (no column is decoded but those WHERE reads), and the rows
@@ -525,6 +527,7 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<(Written
             writes.ops.push(WriteOp::Row { table: plan.table.clone(), key: key.clone(), change: Change::Delete });
         });
         ctx.check_interrupt()?;
+        trash::keep_deleted(&before, &mut work, 0, ctx)?;
         return Ok((work.done(count)?, returned));
     }
     for (n, key) in keys.iter().enumerate() {
@@ -539,6 +542,7 @@ pub fn run_delete(plan: &DeletePlan, state: State, ctx: &Ctx) -> Result<(Written
             count += 1;
         }
     }
+    trash::keep_deleted(&before, &mut work, 0, ctx)?;
     Ok((work.done(count)?, returned))
 }
 

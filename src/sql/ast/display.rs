@@ -29,6 +29,9 @@ impl fmt::Display for TableRef {
         if let Some(at) = &self.as_of {
             write!(f, " AS OF {at}")?;
         }
+        if self.including_deleted {
+            f.write_str(" INCLUDING DELETED")?;
+        }
         if let Some(a) = &self.alias {
             write!(f, " AS {}", quote_ident(a))?;
         }
@@ -201,7 +204,7 @@ impl fmt::Display for Delete {
         if let Some(w) = &self.with {
             write!(f, "{w} ")?;
         }
-        write!(f, "DELETE FROM {}", quote_ident(&self.table))?;
+        write!(f, "{} FROM {}", self.mode.keyword(), quote_ident(&self.table))?;
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
         }

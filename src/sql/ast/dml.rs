@@ -101,9 +101,33 @@ pub struct RowLimit {
     pub offset: Option<Expr>,
 }
 
+/// What a DELETE-shaped statement does with the rows it matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// Removes them (from a soft-delete table: moves them among its deleted rows).
+    #[default]
+    Delete,
+    /// `PURGE FROM t WHERE …`: removes deleted rows of a soft-delete table for good.
+    Purge,
+    /// `UNDELETE FROM t WHERE …`: brings deleted rows back.
+    Undelete,
+}
+
+impl DeleteMode {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DeleteMode::Delete => "DELETE",
+            DeleteMode::Purge => "PURGE",
+            DeleteMode::Undelete => "UNDELETE",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delete {
     pub with: Option<With>,
+    /// DELETE, or for a table kept `WITH (soft_delete)`, PURGE or UNDELETE.
+    pub mode: DeleteMode,
     pub table: String,
     pub filter: Option<Expr>,
     /// `RETURNING …` over each deleted row (empty when there is none).

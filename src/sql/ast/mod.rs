@@ -280,6 +280,8 @@ pub struct TableRef {
     pub function: Option<Vec<Expr>>,
     /// `WITH ORDINALITY`: the function's rows numbered from 1 in a last column.
     pub ordinality: bool,
+    /// `INCLUDING DELETED`: a soft-delete table's deleted rows too, with `deleted_at`.
+    pub including_deleted: bool,
     /// `AS alias (a, b)`: names for the function's columns, first to last.
     pub columns: Vec<String>,
 }
@@ -319,9 +321,14 @@ pub struct CreateTable {
 #[derive(Clone, Debug, PartialEq)]
 pub enum AlterAction {
     AddColumn(ColumnDef),
-    RenameColumn { from: String, to: String },
+    RenameColumn {
+        from: String,
+        to: String,
+    },
     RenameTable(String),
     DropColumn(String),
+    /// `SET (soft_delete, purge_after = '30 days')`: table options.
+    SetOptions(Vec<(String, Value)>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -78,18 +78,7 @@ impl Builder {
                         }
                     }
                 }
-                Rule::table_options => {
-                    for option in q.into_inner().filter(|o| o.as_rule() == Rule::table_option) {
-                        let mut parts = option.into_inner();
-                        let name = unquote_ident(parts.next().expect("an option has a name").as_str());
-                        let value = parts.next().expect("an option has a value");
-                        let value = match value.as_rule() {
-                            Rule::string => Value::text(&unquote_string(value.as_str())),
-                            _ => parse_number(value.as_str().trim_start_matches('+'), value.as_span().start())?,
-                        };
-                        ct.options.push((name.to_ascii_lowercase(), value));
-                    }
-                }
+                Rule::table_options => ct.options = table_options(q)?,
                 Rule::column_def => {
                     offsets.push(q.as_span().start());
                     ct.columns.push(self.column_def(q)?);
@@ -231,4 +220,25 @@ fn strict_types(ct: &CreateTable, offsets: &[usize]) -> Result<()> {
         return Err(ErrorKind::Parse { message, offset }.into());
     }
     Ok(())
+}
+
+/// `WITH (ttl = '1 hour', soft_delete)` or `SET (…)`: each option's lower-case name and
+/// value (a bare name, `on` or `true` is true; `off` or `false` false).
+pub(super) fn table_options(p: Pair<Rule>) -> Result<Vec<(String, Value)>> {
+    let mut options = Vec::new();
+    for option in p.into_inner().filter(|o| o.as_rule() == Rule::table_option) {
+        let mut parts = option.into_inner();
+        let name = unquote_ident(parts.next().expect("an option has a name").as_str());
+        let value = match parts.next() {
+            None => Value::Boolean(true),
+            Some(v) => match v.as_rule() {
+                Rule::string => Value::text(&unquote_string(v.as_str())),
+                Rule::K_ON | Rule::true_lit => Value::Boolean(true),
+                Rule::false_lit | Rule::option_off => Value::Boolean(false),
+                _ => parse_number(v.as_str().trim_start_matches('+'), v.as_span().start())?,
+            },
+        };
+        options.push((name.to_ascii_lowercase(), value));
+    }
+    Ok(options)
 }

@@ -148,9 +148,18 @@ impl Builder {
     }
 
     pub(super) fn delete(&self, p: Pair<Rule>) -> Result<Delete> {
-        let mut delete = Delete { with: None, table: String::new(), filter: None, returning: Vec::new(), limit: None };
+        let mut delete = Delete {
+            with: None,
+            mode: DeleteMode::Delete,
+            table: String::new(),
+            filter: None,
+            returning: Vec::new(),
+            limit: None,
+        };
         for q in p.into_inner() {
             match q.as_rule() {
+                Rule::K_PURGE => delete.mode = DeleteMode::Purge,
+                Rule::K_UNDELETE => delete.mode = DeleteMode::Undelete,
                 Rule::with_clause => delete.with = Some(self.with_clause(q)?),
                 Rule::qname => delete.table = qname(q),
                 Rule::where_clause => delete.filter = Some(self.last_expr(q)?),

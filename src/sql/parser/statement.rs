@@ -163,6 +163,7 @@ impl Builder {
                     }
                     Rule::rename_column => AlterAction::RenameColumn { from: names[0].clone(), to: names[1].clone() },
                     Rule::rename_table => AlterAction::RenameTable(names[0].clone()),
+                    Rule::set_options => AlterAction::SetOptions(super::ddl::table_options(action)?),
                     _ => AlterAction::DropColumn(names[0].clone()),
                 };
                 Statement::AlterTable { table, action }

@@ -500,6 +500,13 @@ pub enum Plan {
     Insert(InsertPlan),
     Update(UpdatePlan),
     Delete(DeletePlan),
+    /// Writes made one after the other as one statement (a soft-delete table and its
+    /// companion: created, dropped or altered together; UNDELETE's insert and delete).
+    /// The first step's count is the statement's, and its verb unless one is given.
+    Steps {
+        steps: Vec<Plan>,
+        verb: Option<&'static str>,
+    },
     CreateTable {
         schema: Arc<TableSchema>,
         if_not_exists: bool,
@@ -616,6 +623,7 @@ impl Plan {
             Plan::CreateTableAs { query, .. } => query.read_tables(),
             Plan::Update(p) => vec![&*p.table],
             Plan::Delete(p) => vec![&*p.table],
+            Plan::Steps { steps, .. } => steps.iter().flat_map(Plan::read_tables).collect(),
             _ => Vec::new(),
         }
     }
@@ -628,6 +636,7 @@ impl Plan {
             Plan::Select(p) | Plan::Explain(p) | Plan::WritingSelect(p) => !past(p),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => !past(p),
             Plan::CreateTableAs { query, .. } => !past(query),
+            Plan::Steps { steps, .. } => steps.iter().all(Plan::cacheable),
             _ => true,
         }
     }
@@ -649,6 +658,7 @@ impl Plan {
         matches!(
             self,
             Plan::Insert(_)
+                | Plan::Steps { .. }
                 | Plan::WritingSelect(_)
                 | Plan::Update(_)
                 | Plan::Delete(_)

@@ -228,7 +228,13 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
                     )));
                 }
             },
-            other => return Err(Error::invalid(format!("unknown table option {other} (known: ttl, max_rows)"))),
+            // Planned with the table (see `sql::soft_delete`).
+            "soft_delete" | "purge_after" => {}
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown table option {other} (known: ttl, max_rows, soft_delete, purge_after)"
+                )))
+            }
         }
     }
     if schema.ttl.is_some() && schema.foreign_keys.iter().any(|fk| fk.parent.eq_ignore_ascii_case(&c.name)) {

@@ -30,6 +30,7 @@ use super::ast::*;
 use super::binder::{has_aggregate, ordinal, Binder, Nesting, OuterScope, Scope, ScopeTable, SubqueryPlanner};
 use super::join;
 use super::plan::*;
+use super::soft_delete;
 use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::rows::Mask;
 use crate::storage::schema::{CheckConstraint, ForeignKey, Generated, IndexDef, UniqueConstraint};
@@ -69,6 +70,11 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
         Statement::Delete(d) if state.view(&d.table).is_some() => plan_view_write(stmt, &d.table, cx)?,
         Statement::Insert(i) => Plan::Insert(plan_insert(i, cx)?),
         Statement::Update(u) => Plan::Update(plan_update(u, cx)?),
+        Statement::Delete(d) if d.mode != DeleteMode::Delete => {
+            let steps = soft_delete::rewrite(state, d)?.iter().map(|s| plan_in(s, cx)).collect::<Result<Vec<_>>>()?;
+            let verb = if d.mode == DeleteMode::Purge { "purged" } else { "restored" };
+            Plan::Steps { steps, verb: Some(verb) }
+        }
         Statement::Delete(d) => Plan::Delete(plan_delete(d, cx)?),
         Statement::CreateTableAs { name, if_not_exists, query } => {
             if state.table(name).is_some() || state.view(name).is_some() {
@@ -87,7 +93,18 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
         }
         Statement::CreateTable(c) => {
             let (schema, defaults) = plan_create(c, state)?;
-            Plan::CreateTable { schema: Arc::new(schema), if_not_exists: c.if_not_exists, defaults }
+            let (soft, purge_after) = soft_delete::options(&c.options)?;
+            if purge_after.is_some() && soft != Some(true) {
+                return Err(Error::invalid("purge_after keeps deleted rows for a time: it needs soft_delete"));
+            }
+            let schema = Arc::new(schema);
+            let table = Plan::CreateTable { schema: schema.clone(), if_not_exists: c.if_not_exists, defaults };
+            match soft {
+                Some(true) if !(c.if_not_exists && state.table(&c.name).is_some()) => {
+                    soft_delete::with_trash(table, &schema, purge_after.flatten())?
+                }
+                _ => table,
+            }
         }
         Statement::DropTable { name, if_exists } => {
             if !if_exists {
@@ -98,7 +115,14 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
                     "cannot drop table {name}: table {child} has a foreign key that references it"
                 )));
             }
-            Plan::DropTable { name: name.clone(), if_exists: *if_exists }
+            let drop = Plan::DropTable { name: name.clone(), if_exists: *if_exists };
+            match soft_delete::is_soft(state, name) {
+                true => {
+                    let trash = Plan::DropTable { name: soft_delete::trash_name(name), if_exists: false };
+                    Plan::Steps { steps: vec![drop, trash], verb: None }
+                }
+                false => drop,
+            }
         }
         Statement::CreateIndex { name, table, columns, unique, if_not_exists, predicate } => {
             let key = state.table_or_err(table)?.schema.name.to_ascii_lowercase();
@@ -191,6 +215,12 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
                 return Err(Error::invalid(format!("no such namespace: {name}")));
             }
             Plan::DropNamespace { name: name.to_ascii_lowercase(), if_exists: *if_exists }
+        }
+        Statement::AlterTable { action: AlterAction::SetOptions(options), table } => {
+            soft_delete::plan_set_options(state, table, options)?
+        }
+        Statement::AlterTable { table, action } if soft_delete::is_soft(state, table) => {
+            soft_delete::plan_alter(state, table, action, history)?
         }
         Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action, history)?,
     })

@@ -1,0 +1,130 @@
+//! Data lifecycle costs: soft-deleted rows against an indexed lookup (they should add
+//! nothing: they live in the companion table, not beside the live rows), the same
+//! hand-built in SQLite (a `deleted_at` column and a partial index, in the same run),
+//! and `history(t) WHERE id = k` over the versions kept.
+//!
+//! `cargo bench --bench lifecycle` (add `-- --quick` for a smaller run). Prints
+//! `measure | amberdb | sqlite | ratio` (AmberDB time / SQLite time).
+
+use std::time::{Duration, Instant};
+
+use amberdb::{Database, Value};
+use rusqlite::Connection;
+
+/// The allocator the `amberdb` binary uses.
+#[global_allocator]
+static GLOBAL: amberdb::alloc::Allocator = amberdb::alloc::Allocator;
+
+/// The median time per call of `f` over `runs` calls.
+fn time(runs: usize, mut f: impl FnMut(usize)) -> Duration {
+    let mut samples: Vec<Duration> = (0..runs)
+        .map(|i| {
+            let t = Instant::now();
+            f(i);
+            t.elapsed()
+        })
+        .collect();
+    samples.sort();
+    samples[runs / 2]
+}
+
+fn email(i: usize) -> String {
+    format!("user{i}@example.com")
+}
+
+/// `live` users, and `deleted` more that were deleted when `soft`.
+fn amber(live: usize, deleted: usize, soft: bool) -> Database {
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    let with = if soft { " WITH (soft_delete)" } else { "" };
+    s.execute(&format!("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT){with}"), &[]).unwrap();
+    s.execute("CREATE UNIQUE INDEX users_email ON users (email)", &[]).unwrap();
+    let insert = s.prepare("INSERT INTO users VALUES (?, ?, ?)").unwrap();
+    s.execute("BEGIN", &[]).unwrap();
+    for i in 0..live + deleted {
+        let params = [Value::Integer(i as i64), Value::text(&email(i)), Value::text("someone")];
+        s.execute_prepared(&insert, &params).unwrap();
+    }
+    s.execute("COMMIT", &[]).unwrap();
+    if deleted > 0 {
+        s.execute("DELETE FROM users WHERE id >= ?", &[Value::Integer(live as i64)]).unwrap();
+    }
+    db
+}
+
+/// The same in SQLite, soft delete done by hand: a `deleted_at` column, and the
+/// unique index over live rows only.
+fn sqlite(live: usize, deleted: usize) -> Connection {
+    let c = Connection::open_in_memory().unwrap();
+    c.execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT, deleted_at TEXT);
+         CREATE UNIQUE INDEX users_email ON users (email) WHERE deleted_at IS NULL;",
+    )
+    .unwrap();
+    let tx = c.unchecked_transaction().unwrap();
+    {
+        let mut insert = c.prepare("INSERT INTO users VALUES (?, ?, 'someone', NULL)").unwrap();
+        for i in 0..live + deleted {
+            insert.execute(rusqlite::params![i as i64, email(i)]).unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    c.execute("UPDATE users SET deleted_at = datetime('now') WHERE id >= ?", [live as i64]).unwrap();
+    c
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (live, deleted) = if quick { (20_000, 80_000) } else { (200_000, 800_000) };
+    let runs = 20_001;
+    println!("{:<58} | {:>10} | {:>10} | {:>6}", "measure", "amberdb", "sqlite", "ratio");
+    let report = |what: &str, a: Duration, s: Duration| {
+        println!("{what:<58} | {a:>10.2?} | {s:>10.2?} | {:>6.2}", a.as_secs_f64() / s.as_secs_f64());
+    };
+
+    // Lookups by the unique index: a table of live rows only, then one that also had
+    // four times as many rows deleted.
+    let lookup = |db: &Database| {
+        let mut s = db.session();
+        let q = s.prepare("SELECT id, name FROM users WHERE email = ?").unwrap();
+        time(runs, |i| {
+            let k = Value::text(&email(i * 7919 % live));
+            assert_eq!(s.query_prepared(&q, &[k]).unwrap().rows.len(), 1);
+        })
+    };
+    let lookup_sqlite = |c: &Connection| {
+        let mut q = c.prepare("SELECT id, name FROM users WHERE email = ? AND deleted_at IS NULL").unwrap();
+        time(runs, |i| {
+            let n = q.query_map([email(i * 7919 % live)], |r| r.get::<_, i64>(0)).unwrap().count();
+            assert_eq!(n, 1);
+        })
+    };
+    let plain = lookup(&amber(live, 0, false));
+    let plain_sqlite = lookup_sqlite(&sqlite(live, 0));
+    report(&format!("lookup by email, {live} live rows"), plain, plain_sqlite);
+    let soft = lookup(&amber(live, deleted, true));
+    let soft_sqlite = lookup_sqlite(&sqlite(live, deleted));
+    report(&format!("lookup by email, {live} live + {deleted} soft-deleted"), soft, soft_sqlite);
+    println!(
+        "soft-deleted rows' cost on a lookup: amberdb {:.2}x, sqlite {:.2}x (time with / without)",
+        soft.as_secs_f64() / plain.as_secs_f64(),
+        soft_sqlite.as_secs_f64() / plain_sqlite.as_secs_f64()
+    );
+
+    // history(t) for one row: the kept versions' changes, 100 commits of 1,000 updates.
+    let db = amber(live, 0, false);
+    let mut s = db.session();
+    for round in 0..100i64 {
+        s.execute("BEGIN", &[]).unwrap();
+        for i in 0..1_000i64 {
+            let id = Value::Integer((round * 1_000 + i) * 7 % live as i64);
+            s.execute("UPDATE users SET name = 'renamed' || ? WHERE id = ?", &[Value::Integer(round), id]).unwrap();
+        }
+        s.execute("COMMIT", &[]).unwrap();
+    }
+    let q = s.prepare("SELECT count(*) FROM history(users) WHERE coalesce(new_id, old_id) = ?").unwrap();
+    let h = time(11, |i| {
+        s.query_prepared(&q, &[Value::Integer(i as i64 * 7)]).unwrap();
+    });
+    println!("history(users) WHERE id = k, {live} rows, 100 versions of 1,000 updates: {h:.2?}");
+}
