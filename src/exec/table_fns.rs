@@ -60,7 +60,8 @@ pub(super) fn json_table_rows(
                 crate::error::Error::invalid(format!("{}() reads a database; there is none here", kind.name()))
             })?;
             let rows = match (kind, args) {
-                (TableFn::History, [Value::Text(name)]) => history.changes(name)?,
+                (TableFn::History, [Value::Text(name)]) => history.changes(name, None)?,
+                (TableFn::History, [Value::Text(name), key]) => history.changes(name, Some(key))?,
                 (TableFn::History, _) => return Err(Error::invalid("history() takes the name of a table")),
                 _ => history.report(kind.name())?,
             };

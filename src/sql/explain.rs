@@ -427,13 +427,24 @@ fn source_line(
             }
             nodes.push(line);
         }
-        Source::JsonTable { kind, filter, .. } => {
+        Source::JsonTable { kind, filter, args, .. } => {
             let name = kind.name();
             let per_row = source.reads_left_row();
             let mut line =
                 format!("Table function: {name}{}", if per_row { ", called for each joined row" } else { "" });
+            let mut own: Vec<String> = kind.columns().iter().map(|c| c.to_string()).collect();
+            if let (crate::sql::plan::TableFn::History, [name, rest @ ..]) = (kind, args.as_slice()) {
+                if let Some(t) = match name {
+                    BExpr::Const(crate::storage::Value::Text(n)) => state.table(n),
+                    _ => None,
+                } {
+                    own = crate::sql::plan::TableFn::history_columns(&t.schema);
+                }
+                if let [key] = rest {
+                    line.push_str(&format!(", one row's changes (key {})", Named(key, &[])));
+                }
+            }
             if let Some(f) = filter {
-                let own: Vec<String> = kind.columns().iter().map(|c| c.to_string()).collect();
                 line.push_str(&format!(", filter {}", Named(f, &own)));
             }
             nodes.push(line);

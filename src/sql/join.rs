@@ -118,12 +118,10 @@ pub fn from_items(
             }
             if kind == TableFn::History {
                 let table = match t.function.as_deref() {
-                    Some([Expr::Literal(Value::Text(name))]) => state.table_or_err(name)?,
+                    Some([Expr::Literal(Value::Text(name)), ..]) => state.table_or_err(name)?,
                     _ => return Err(Error::invalid("history() takes the name of a table: history(orders)")),
                 };
-                for side in ["old", "new"] {
-                    columns.extend(table.schema.columns.iter().map(|c| format!("{side}_{}", c.name)));
-                }
+                columns = TableFn::history_columns(&table.schema);
             }
             if t.ordinality {
                 columns.push("ordinality".to_string());

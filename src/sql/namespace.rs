@@ -256,7 +256,10 @@ impl Resolver<'_> {
         if let Some(args) = &mut t.function {
             // `history(t)` names a table, as FROM does (bare or quoted).
             if t.name.eq_ignore_ascii_case("history") {
-                if let [arg] = args.as_mut_slice() {
+                if let [arg, rest @ ..] = args.as_mut_slice() {
+                    for a in rest.iter_mut() {
+                        self.expr(a)?;
+                    }
                     let name = match arg {
                         Expr::Literal(Value::Text(text)) => Some(text.as_str().to_string()),
                         Expr::Column { table: None, name } => Some(name.clone()),

@@ -6,10 +6,11 @@ use std::sync::atomic::Ordering;
 
 use super::database::{Database, Head};
 use crate::error::{Error, Result};
+use crate::storage::convert::store_as;
 use crate::storage::rows::RowDelta;
-use crate::storage::table::{Row, Table};
+use crate::storage::table::{Row, RowKey, Table};
 use crate::storage::time::{format_interval, parse_interval};
-use crate::storage::Value;
+use crate::storage::{DataType, TableSchema, Value};
 
 /// How long committed versions stay readable (`--history`, `SET history`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,24 +120,42 @@ impl Database {
     /// `history(t)`: the table as the oldest kept version holds it (operation
     /// `start`, unless the table was made after it), then every insert, update and
     /// delete of each later version in key order, each with its version, commit time,
-    /// label and the row before and after. Columns follow the table's newest schema
-    /// (a column a version did not have is NULL there).
-    pub(crate) fn changes_of(&self, name: &str) -> Result<Vec<Vec<Value>>> {
+    /// label, the row's primary key and the row before and after. Columns follow the
+    /// table's newest schema (a column a version did not have is NULL there).
+    ///
+    /// With `key` (`history(t, k)`, or `WHERE id = k` pushed down by the planner),
+    /// only that row's changes: one lookup per kept version instead of a diff.
+    pub(crate) fn changes_of(&self, name: &str, key: Option<&Value>) -> Result<Vec<Vec<Value>>> {
         let head = self.state();
         let schema = head.table_or_err(name)?.schema.clone();
         let names: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
+        let keys: Vec<&str> = schema.primary_key.iter().map(|&i| schema.columns[i].name.as_str()).collect();
+        let wanted = match key {
+            None => None,
+            Some(v) => match row_key(&schema, v)? {
+                Some(k) => Some(k),
+                // A key no row can have: its history is empty.
+                None => return Ok(Vec::new()),
+            },
+        };
         let kept = self.kept_versions();
         let mut out = Vec::new();
         let Some(first) = kept.first() else { return Ok(out) };
-        let row = |at: &Head, table: &Table, op: &str, old: Option<Row>, new: Option<Row>| {
-            let map: Vec<Option<usize>> = names.iter().map(|n| table.schema.column_index(n)).collect();
+        let row = |at: &Head, table: &Table, op: &str, old: Option<&Row>, new: Option<&Row>| {
+            let index = |n: &&str| table.schema.column_index(n);
+            let map: Vec<Option<usize>> = names.iter().map(index).collect();
             let commit = at.state.commit();
-            let mut cells = Vec::with_capacity(4 + 2 * map.len());
+            let mut cells = Vec::with_capacity(4 + keys.len() + 2 * map.len());
             cells.push(Value::Integer(i64::try_from(at.version).unwrap_or(i64::MAX)));
             cells.push(commit.map_or(Value::Null, |c| Value::Timestamp(c.at)));
             cells.push(Value::text(op));
             cells.push(commit.and_then(|c| c.label.as_deref()).map_or(Value::Null, Value::text));
-            for side in [&old, &new] {
+            let either = new.or(old);
+            cells.extend(keys.iter().map(|n| match (either, index(n)) {
+                (Some(r), Some(i)) => r.get(i).cloned().unwrap_or(Value::Null),
+                _ => Value::Null,
+            }));
+            for side in [old, new] {
                 cells.extend(map.iter().map(|i| match (side, i) {
                     (Some(r), Some(i)) => r.get(*i).cloned().unwrap_or(Value::Null),
                     _ => Value::Null,
@@ -144,8 +163,15 @@ impl Database {
             }
             cells
         };
+        // The rows of a table to list whole: all of them, or the wanted one.
+        let each = |t: &Table| -> Vec<Row> {
+            match &wanted {
+                None => t.rows.iter().map(|(_, r)| r.clone()).collect(),
+                Some(k) => t.rows.get(k).into_iter().collect(),
+            }
+        };
         if let Some(t) = first.state.table(name).filter(|_| first.version > 0) {
-            out.extend(t.rows.iter().map(|(_, r)| row(first, t, START, None, Some(r))));
+            out.extend(each(t).iter().map(|r| row(first, t, START, None, Some(r))));
         }
         for pair in kept.windows(2) {
             let (before, after) = (&pair[0], &pair[1]);
@@ -154,21 +180,57 @@ impl Database {
                     if a.rows.ptr_eq(&b.rows) {
                         continue;
                     }
+                    if let Some(k) = &wanted {
+                        match (a.rows.get(k), b.rows.get(k)) {
+                            (None, Some(new)) => out.push(row(after, b, "insert", None, Some(&new))),
+                            (Some(old), None) => out.push(row(after, a, "delete", Some(&old), None)),
+                            (Some(old), Some(new)) if old != new => {
+                                out.push(row(after, b, "update", Some(&old), Some(&new)))
+                            }
+                            _ => {}
+                        }
+                        continue;
+                    }
                     for delta in a.rows.diff(&b.rows) {
                         out.push(match delta {
-                            RowDelta::Added(_, new) => row(after, b, "insert", None, Some(new)),
-                            RowDelta::Removed(_, old) => row(after, a, "delete", Some(old), None),
-                            RowDelta::Changed { old, new, .. } => row(after, b, "update", Some(old), Some(new)),
+                            RowDelta::Added(_, new) => row(after, b, "insert", None, Some(&new)),
+                            RowDelta::Removed(_, old) => row(after, a, "delete", Some(&old), None),
+                            RowDelta::Changed { old, new, .. } => row(after, b, "update", Some(&old), Some(&new)),
                         });
                     }
                 }
-                (None, Some(b)) => out.extend(b.rows.iter().map(|(_, r)| row(after, b, "insert", None, Some(r)))),
-                (Some(a), None) => out.extend(a.rows.iter().map(|(_, r)| row(after, a, "delete", Some(r), None))),
+                (None, Some(b)) => out.extend(each(b).iter().map(|r| row(after, b, "insert", None, Some(r)))),
+                (Some(a), None) => out.extend(each(a).iter().map(|r| row(after, a, "delete", Some(r), None))),
                 (None, None) => {}
             }
         }
         Ok(out)
     }
+}
+
+/// The stored key of the row whose primary key is `v` (its rowid, for a table without
+/// one); `None` when no row can have it (NULL, or a value of another type).
+fn row_key(schema: &TableSchema, v: &Value) -> Result<Option<RowKey>> {
+    let integer = |v: &Value| match store_as(v.clone(), DataType::Integer) {
+        Some(Value::Integer(n)) => Some(RowKey::Int(n)),
+        _ => None,
+    };
+    Ok(match schema.primary_key.as_slice() {
+        [] => integer(v),
+        [_] if schema.integer_key().is_some() => integer(v),
+        [i] => match store_as(v.clone(), schema.columns[*i].ty) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(RowKey::Tuple(std::sync::Arc::new(vec![v]))),
+        },
+        _ => {
+            return Err(Error::invalid(format!(
+                "history({}, key) takes the key of a one-column primary key; {} has ({}): filter with WHERE",
+                schema.name,
+                schema.name,
+                schema.column_names(&schema.primary_key)
+            )))
+        }
+    })
 }
 
 /// Reads `SET history = …`.

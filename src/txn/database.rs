@@ -688,8 +688,8 @@ impl History for Database {
         self.check_statement_growth(bytes)
     }
 
-    fn changes(&self, table: &str) -> Result<Vec<Vec<crate::storage::Value>>> {
-        self.changes_of(table)
+    fn changes(&self, table: &str, key: Option<&crate::storage::Value>) -> Result<Vec<Vec<crate::storage::Value>>> {
+        self.changes_of(table, key)
     }
 
     fn reset_stats(&self) -> bool {

@@ -13,15 +13,18 @@ UPDATE orders SET state = 'shipped' WHERE id = 2;
 SHOW application_name;
 
 SELECT version, operation, label, old_id, old_state, new_id, new_state FROM history(orders);
--- One row's story.
-SELECT version, operation, old_state, new_state FROM history(orders) WHERE coalesce(new_id, old_id) = 1;
+-- One row's story: the key column (here id) names the row, and filtering on it looks
+-- the row up in each kept version instead of comparing whole versions.
+SELECT version, operation, old_state, new_state FROM history(orders) WHERE id = 1;
+EXPLAIN SELECT version, operation FROM history(orders) WHERE id = 1;
+SELECT version, operation, new_state FROM history(orders, 3);
 SELECT version, label, tables, rows FROM commits();
 SELECT count(*) AS commits_with_times FROM commits() WHERE committed_at IS NOT NULL;
 
 -- State transitions: for each order, each state it entered and how many versions it
 -- stayed there (lead() over the order's changes; the last state is still current).
-SELECT coalesce(new_id, old_id) AS id, new_state AS state, version AS entered,
-       lead(version) OVER (PARTITION BY coalesce(new_id, old_id) ORDER BY version) - version AS stayed
+SELECT id, new_state AS state, version AS entered,
+       lead(version) OVER (PARTITION BY id ORDER BY version) - version AS stayed
   FROM history(orders)
  ORDER BY id, version;
 -- Who moved orders into shipped.

@@ -593,13 +593,24 @@ impl TableFn {
         }
     }
 
+    /// `history(t)`'s columns for a table of this schema: the fixed ones, the primary
+    /// key's, then `old_…` and `new_…` for each column.
+    pub fn history_columns(schema: &crate::storage::TableSchema) -> Vec<String> {
+        let mut columns: Vec<String> = HISTORY_COLUMNS.iter().map(|c| c.to_string()).collect();
+        columns.extend(schema.primary_key.iter().map(|&i| schema.columns[i].name.clone()));
+        for side in ["old", "new"] {
+            columns.extend(schema.columns.iter().map(|c| format!("{side}_{}", c.name)));
+        }
+        columns
+    }
+
     /// The fewest and most arguments it takes.
     pub fn arity(self) -> (usize, usize) {
         match self {
             TableFn::Series => (2, 3),
             TableFn::Ancestors => (1, 1),
             TableFn::Stats | TableFn::Statements | TableFn::SlowQueries | TableFn::Memory | TableFn::Commits => (0, 0),
-            TableFn::History => (1, 1),
+            TableFn::History => (1, 2),
             TableFn::JsonEach | TableFn::JsonTree => (1, 2),
         }
     }

@@ -136,6 +136,9 @@ fn source_types(source: &Source, state: &State) -> Types {
                         _ => None,
                     };
                     let columns = table.map(|t| t.schema.columns.iter().map(|c| Some(c.ty)).collect::<Vec<_>>());
+                    if let Some(t) = table {
+                        types.extend(t.schema.primary_key.iter().map(|&i| Some(t.schema.columns[i].ty)));
+                    }
                     for _ in 0..2 {
                         types.extend(columns.iter().flatten().copied());
                     }

@@ -118,6 +118,9 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
     if !s.compound.is_empty() {
         return plan_compound(s, cx, outer);
     }
+    if let Some(keyed) = history_key(s, cx.state) {
+        return plan_select_in(&keyed, cx, outer);
+    }
     let nest = Some(Nesting { planner: cx, outer });
     let items = join::from_items(
         s,
@@ -351,4 +354,50 @@ pub(super) fn order_columns(keys: &[SortKey], projection: &[BExpr]) -> Option<(V
         }
     }
     Some((columns, desc))
+}
+
+/// `SELECT … FROM history(t) WHERE id = k`, where `id` is t's one-column primary key:
+/// the same query over `history(t, k)`, which looks the row up in each kept version
+/// instead of diffing whole versions. The WHERE stays as it was.
+fn history_key(s: &Select, state: &State) -> Option<Select> {
+    let [only] = s.from.as_slice() else { return None };
+    let t = &only.table;
+    let args = t.function.as_deref()?;
+    let ([Expr::Literal(crate::storage::Value::Text(name))], true) =
+        (args, only.joins.is_empty() && t.name.eq_ignore_ascii_case("history"))
+    else {
+        return None;
+    };
+    let schema = &state.table(name)?.schema;
+    let [k] = schema.primary_key.as_slice() else { return None };
+    let key = &schema.columns[*k].name;
+    let label = t.alias.as_deref().unwrap_or("history");
+    let names_key = |e: &Expr| match e {
+        Expr::Column { table, name } => {
+            name.eq_ignore_ascii_case(key) && table.as_deref().is_none_or(|q| q.eq_ignore_ascii_case(label))
+        }
+        _ => false,
+    };
+    let mut conjuncts = vec![s.filter.as_ref()?];
+    while let Some(e) = conjuncts.pop() {
+        let Expr::Binary { op, left, right } = e else { continue };
+        match op {
+            BinaryOp::And => conjuncts.extend([&**left, &**right]),
+            BinaryOp::Eq => {
+                let value = match (&**left, &**right) {
+                    (c, v @ (Expr::Literal(_) | Expr::Param(_))) | (v @ (Expr::Literal(_) | Expr::Param(_)), c)
+                        if names_key(c) =>
+                    {
+                        v
+                    }
+                    _ => continue,
+                };
+                let mut keyed = s.clone();
+                keyed.from[0].table.function = Some(vec![args[0].clone(), value.clone()]);
+                return Some(keyed);
+            }
+            _ => {}
+        }
+    }
+    None
 }
