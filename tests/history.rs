@@ -292,3 +292,107 @@ proptest! {
         }
     }
 }
+
+/// Runs the property tests' writes, one transaction per commit.
+fn run_commits(db: &Database, commits: &[Vec<Write>]) {
+    let mut s = db.session();
+    for writes in commits {
+        s.execute("BEGIN", &[]).unwrap();
+        for w in writes {
+            let sql = match w {
+                Write::Put(k, v) => format!("INSERT OR REPLACE INTO t VALUES ({k}, {v})"),
+                Write::Add(n) => format!("UPDATE t SET v = v + {n} WHERE k % 3 = {}", n % 3),
+                Write::Delete(k) => format!("DELETE FROM t WHERE k = {k}"),
+            };
+            s.execute(&sql, &[]).unwrap();
+        }
+        s.execute("COMMIT", &[]).unwrap();
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// A table's own history (`WITH (history = …)`) lists exactly the changes the kept
+    /// versions show, whole and per key, and keeps them after the versions are gone.
+    #[test]
+    fn a_journal_agrees_with_the_versions(
+        commits in prop::collection::vec(prop::collection::vec(write(), 1..4), 1..20),
+    ) {
+        let journaled = Database::open_in_memory();
+        let plain = Database::open_in_memory();
+        let clock = clocked(&journaled, "2026-12-01 10:00:00");
+        plain.set_clock(clock.clone());
+        journaled.session().execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER) WITH (history = '1 day')", &[]).unwrap();
+        plain.session().execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER)", &[]).unwrap();
+        run_commits(&journaled, &commits);
+        run_commits(&plain, &commits);
+        let all = "SELECT * FROM history(t)";
+        prop_assert_eq!(rows(&journaled, all), rows(&plain, all));
+        for k in 0..8i64 {
+            let one = format!("SELECT * FROM history(t) WHERE k = {k}");
+            prop_assert_eq!(rows(&journaled, &one), rows(&plain, &one), "key {}", k);
+        }
+        // Keeping one version releases the others; the journal still has every change.
+        journaled.set_history(Retention::Versions(1));
+        journaled.session().execute("CREATE TABLE other (x INTEGER)", &[]).unwrap();
+        prop_assert_eq!(rows(&journaled, all), rows(&plain, all));
+    }
+}
+
+#[test]
+fn a_journal_outlives_versions_follows_alter_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(at("2026-12-01 10:00:00")));
+    {
+        let db = Database::open(dir.path()).unwrap();
+        db.set_clock(clock.clone());
+        db.set_history(Retention::Versions(2));
+        let mut s = db.session();
+        s.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, state TEXT) WITH (history = '30 days')", &[]).unwrap();
+        s.execute("INSERT INTO orders VALUES (1, 'new'), (2, 'new')", &[]).unwrap();
+        for state in ["paid", "packed", "shipped"] {
+            clock.advance(MINUTE);
+            s.execute("UPDATE orders SET state = ? WHERE id = 1", &[Value::text(state)]).unwrap();
+        }
+        s.execute("CHECKPOINT", &[]).unwrap();
+        s.execute("ALTER TABLE orders ADD COLUMN note TEXT", &[]).unwrap();
+        s.execute("ALTER TABLE orders RENAME COLUMN state TO status", &[]).unwrap();
+        s.execute("UPDATE orders SET status = 'delivered', note = 'porch' WHERE id = 1", &[]).unwrap();
+        s.execute("DELETE FROM orders WHERE id = 2", &[]).unwrap();
+        // Two versions are kept, so version 2 is gone, but its changes are not.
+        assert!(db.session().query("SELECT * FROM orders AS OF VERSION 2", &[]).is_err());
+    }
+    let db = Database::open(dir.path()).unwrap();
+    db.set_clock(clock.clone());
+    let expected = vec![
+        vec![int(2), Value::text("insert"), Value::Null, Value::text("new"), Value::Null],
+        vec![int(3), Value::text("update"), Value::text("new"), Value::text("paid"), Value::Null],
+        vec![int(4), Value::text("update"), Value::text("paid"), Value::text("packed"), Value::Null],
+        vec![int(5), Value::text("update"), Value::text("packed"), Value::text("shipped"), Value::Null],
+        vec![int(8), Value::text("update"), Value::text("shipped"), Value::text("delivered"), Value::text("porch")],
+    ];
+    let sql = "SELECT version, operation, old_status, new_status, new_note FROM history(orders) WHERE id = 1";
+    assert_eq!(rows(&db, sql), expected);
+    let gone =
+        rows(&db, "SELECT version, operation, old_status FROM history(orders) WHERE id = 2 AND operation = 'delete'");
+    assert_eq!(gone, vec![vec![int(9), Value::text("delete"), Value::text("new")]]);
+
+    // Entries go when their time is up, as rows with a TTL do.
+    clock.advance(31 * 24 * 60 * MINUTE);
+    assert_eq!(rows(&db, "SELECT count(*) FROM history(orders)"), vec![vec![int(0)]]);
+    assert!(db.sweep_expired().unwrap() > 0);
+
+    // Renaming the table takes the journal along; turning history off drops it.
+    let mut s = db.session();
+    s.execute("ALTER TABLE orders RENAME TO purchases", &[]).unwrap();
+    s.execute("UPDATE purchases SET note = 'signed'", &[]).unwrap();
+    assert_eq!(rows(&db, "SELECT new_note FROM history(purchases) WHERE id = 1"), vec![vec![Value::text("signed")]]);
+    assert!(db.state().table("purchases$history").is_some());
+    s.execute("ALTER TABLE purchases SET (history = off)", &[]).unwrap();
+    assert!(db.state().table("purchases$history").is_none());
+    let e = s.execute("CREATE TABLE nokey (a INTEGER) WITH (history = '1 day')", &[]).unwrap_err();
+    assert!(e.to_string().contains("primary key"), "{e}");
+    let e = s.execute("ALTER TABLE purchases SET (history = 'forever')", &[]).unwrap_err();
+    assert!(e.to_string().contains("90 days"), "{e}");
+}

@@ -185,3 +185,17 @@ fn dump_and_export_keep_the_time_rows_have_left_and_leave_out_expired_rows() {
     assert_eq!(left(&from_export), expected);
     assert_eq!(keys(&from_export, "SELECT id FROM plain"), vec![Value::Integer(1)]);
 }
+
+#[test]
+fn altering_a_table_keeps_when_its_rows_expire() {
+    let (db, clock) = db();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT) WITH (ttl = '1 minute')", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b') WITH TTL NULL", &[]).unwrap();
+    s.execute("INSERT INTO t VALUES (3, 'c')", &[]).unwrap();
+    s.execute("ALTER TABLE t ADD COLUMN w INTEGER", &[]).unwrap();
+    s.execute("ALTER TABLE t RENAME TO u", &[]).unwrap();
+    clock.advance(61 * SECOND);
+    assert_eq!(keys(&db, "SELECT id FROM u ORDER BY id"), vec![Value::Integer(1), Value::Integer(2)]);
+    assert_eq!(db.sweep_expired().unwrap(), 1);
+}

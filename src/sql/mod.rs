@@ -28,6 +28,7 @@ pub mod binder;
 pub mod catalog;
 pub mod explain;
 pub mod join;
+pub mod journal;
 pub mod namespace;
 pub mod params;
 pub mod parser;

@@ -110,7 +110,9 @@ pub fn with_trash(table: Plan, schema: &TableSchema, purge_after: Option<i64>) -
 pub fn plan_set_options(state: &State, table: &str, given: &[(String, Value)]) -> Result<Plan> {
     let t = state.table_or_err(table)?;
     if let Some((name, _)) = given.iter().find(|(n, _)| n != "soft_delete" && n != "purge_after") {
-        return Err(Error::invalid(format!("ALTER TABLE … SET takes soft_delete and purge_after, not {name}")));
+        return Err(Error::invalid(format!(
+            "ALTER TABLE … SET takes soft_delete, purge_after and history, not {name}"
+        )));
     }
     let (soft, purge) = options(given)?;
     let trash = trash_name(&t.schema.name);
@@ -222,11 +224,11 @@ pub fn rewrite(state: &State, d: &Delete) -> Result<Vec<super::ast::Statement>> 
     Ok(vec![Statement::Insert(restore), Statement::Delete(purge)])
 }
 
-/// ALTER TABLE on a soft-delete table: its companion follows a new name for the table
-/// or a column, and gains an added column (without its constraints). A dropped column
-/// stays in the companion, holding what deleted rows had.
-pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dyn History) -> Result<Plan> {
-    let first = super::alter::plan_alter(state, table, action, history)?;
+/// The step that keeps the companion in step with an ALTER TABLE of its table: it
+/// follows a new name for the table or a column, and gains an added column (without
+/// its constraints). A dropped column stays in the companion, holding what deleted rows
+/// had.
+pub fn follow_alter(state: &State, table: &str, action: &AlterAction, history: &dyn History) -> Result<Option<Plan>> {
     let trash = trash_name(table);
     let follow = match action {
         AlterAction::AddColumn(def) => {
@@ -235,8 +237,7 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dy
         }
         AlterAction::RenameColumn { .. } => action.clone(),
         AlterAction::RenameTable(to) => AlterAction::RenameTable(format!("{to}{SUFFIX}")),
-        AlterAction::DropColumn(_) | AlterAction::SetOptions(_) => return Ok(first),
+        AlterAction::DropColumn(_) | AlterAction::SetOptions(_) => return Ok(None),
     };
-    let second = super::alter::plan_alter(state, &trash, &follow, history)?;
-    Ok(Plan::Steps { steps: vec![first, second], verb: None })
+    super::alter::plan_alter(state, &trash, &follow, history).map(Some)
 }

@@ -216,7 +216,7 @@ impl<'a> Joined<'a> {
 /// Written exactly as a `WriteSet` holding every change.
 impl Serialize for Joined<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        Logged { writes: *self, mark: None }.serialize(s)
+        Logged::from(*self).serialize(s)
     }
 }
 
@@ -224,12 +224,15 @@ impl Serialize for Joined<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct Logged<'a> {
     pub writes: Joined<'a>,
+    /// What the commit adds to tables' journals (`WITH (history = …)`), made as it
+    /// was published.
+    pub journal: &'a [WriteOp],
     pub mark: Option<&'a WriteOp>,
 }
 
 impl<'a> From<Joined<'a>> for Logged<'a> {
     fn from(writes: Joined<'a>) -> Logged<'a> {
-        Logged { writes, mark: None }
+        Logged { writes, journal: &[], mark: None }
     }
 }
 
@@ -240,10 +243,11 @@ impl Serialize for Logged<'_> {
         struct Ops<'a>(Logged<'a>);
         impl Serialize for Ops<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                let len =
-                    self.0.writes.0.iter().map(|w| w.ops.len()).sum::<usize>() + usize::from(self.0.mark.is_some());
+                let len = self.0.writes.0.iter().map(|w| w.ops.len()).sum::<usize>()
+                    + self.0.journal.len()
+                    + usize::from(self.0.mark.is_some());
                 let mut seq = s.serialize_seq(Some(len))?;
-                for op in self.0.writes.ops().chain(self.0.mark) {
+                for op in self.0.writes.ops().chain(self.0.journal).chain(self.0.mark) {
                     seq.serialize_element(op)?;
                 }
                 seq.end()

@@ -507,7 +507,9 @@ impl Database {
         let version = guard.version + 1;
         self.check_memory(&state, version, writes.ops())?;
         let after = guard.state.commit().map_or(i64::MIN, |c| c.at);
-        let mark = WriteOp::Commit(Arc::new(CommitInfo::of(self.now().max(after), label, writes.ops())));
+        let info = CommitInfo::of(self.now().max(after), label, writes.ops());
+        let journal = super::journal::journal_ops(&guard.state, &mut state, writes, version, &info)?;
+        let mark = WriteOp::Commit(Arc::new(info));
         state.apply(&mark)?;
         state.seal_messages();
         let Some(log) = &self.inner.log else {
@@ -515,7 +517,7 @@ impl Database {
             self.set_head(version, state);
             return Ok(version);
         };
-        log.append(version, Logged { writes, mark: Some(&mark) })?;
+        log.append(version, Logged { writes, journal: &journal, mark: Some(&mark) })?;
         *guard = Head { state: state.clone(), version };
         if log.sync_mode() == durability::SyncMode::Always {
             log.enqueue(version, state);

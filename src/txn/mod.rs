@@ -23,6 +23,7 @@ mod changes;
 pub mod collection;
 mod database;
 pub mod export;
+mod journal;
 mod migrate;
 mod monitor;
 mod rekey;

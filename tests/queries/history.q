@@ -41,6 +41,24 @@ SELECT version, operation, old_state, new_state FROM history(orders);
 SET history = '7 days';
 SHOW history;
 
+-- A table that keeps its own history: every change stays for 90 days in its journal,
+-- accounts$history, however few versions the database keeps.
+CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT, balance INTEGER) WITH (history = '90 days');
+INSERT INTO accounts VALUES (1, 'ada', 100), (2, 'bo', 50);
+UPDATE accounts SET balance = balance - 30 WHERE id = 1;
+UPDATE accounts SET balance = balance + 30 WHERE id = 2;
+BEGIN;
+UPDATE accounts SET balance = 0 WHERE id = 2;
+UPDATE accounts SET balance = 10 WHERE id = 2;
+COMMIT;
+ALTER TABLE accounts ADD COLUMN frozen BOOLEAN;
+UPDATE accounts SET frozen = true WHERE id = 1;
+DELETE FROM accounts WHERE id = 2;
+SELECT version, operation, id, old_balance, new_balance, new_frozen FROM history(accounts);
+SELECT version, operation, old_balance, new_balance FROM history(accounts) WHERE id = 2;
+ALTER TABLE accounts SET (history = off);
+CREATE TABLE logs (line TEXT) WITH (history = '1 day');
+
 -- Mistakes.
 SELECT * FROM history(nosuch);
 SELECT * FROM history();

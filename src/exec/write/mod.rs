@@ -680,8 +680,15 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
                 new.into()
             }
             RowChange::Remove(i) => row.iter().enumerate().filter(|(c, _)| c != i).map(|(_, v)| v.clone()).collect(),
+            RowChange::Widen => {
+                row.iter().cloned().chain(std::iter::repeat(Value::Null)).take(schema.columns.len()).collect()
+            }
         };
         ops.push(WriteOp::Row { table: Arc::clone(&new_name), key: key.clone(), change: Change::Insert(row) });
+    }
+    // Rows that expire still do, when they did.
+    for (key, at) in old.expiry.iter() {
+        ops.push(WriteOp::Expire { table: Arc::clone(&new_name), key: key.clone(), at: Some(*at) });
     }
     // Dropping the table dropped its triggers: they come back, on its new name.
     let old_name = table.to_ascii_lowercase();

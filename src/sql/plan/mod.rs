@@ -602,6 +602,8 @@ pub enum RowChange {
     /// A column was added last: every row gains its default.
     AddColumn,
     Remove(usize),
+    /// Columns were added last with no default: every row is padded with NULL.
+    Widen,
 }
 
 /// A column's DEFAULT expression. The planner binds it and checks that it is constant;

@@ -229,10 +229,10 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
                 }
             },
             // Planned with the table (see `sql::soft_delete`).
-            "soft_delete" | "purge_after" => {}
+            "soft_delete" | "purge_after" | "history" => {}
             other => {
                 return Err(Error::invalid(format!(
-                    "unknown table option {other} (known: ttl, max_rows, soft_delete, purge_after)"
+                    "unknown table option {other} (known: ttl, max_rows, soft_delete, purge_after, history)"
                 )))
             }
         }

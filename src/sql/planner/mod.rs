@@ -30,7 +30,7 @@ use super::ast::*;
 use super::binder::{has_aggregate, ordinal, Binder, Nesting, OuterScope, Scope, ScopeTable, SubqueryPlanner};
 use super::join;
 use super::plan::*;
-use super::soft_delete;
+use super::{journal, soft_delete};
 use crate::error::{closest, Error, ErrorKind, Result};
 use crate::storage::rows::Mask;
 use crate::storage::schema::{CheckConstraint, ForeignKey, Generated, IndexDef, UniqueConstraint};
@@ -97,13 +97,22 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
             if purge_after.is_some() && soft != Some(true) {
                 return Err(Error::invalid("purge_after keeps deleted rows for a time: it needs soft_delete"));
             }
+            let keep = journal::option(&c.options)?.flatten();
+            if keep.is_some() && schema.primary_key.is_empty() {
+                return Err(journal::no_key(&schema.name));
+            }
             let schema = Arc::new(schema);
             let table = Plan::CreateTable { schema: schema.clone(), if_not_exists: c.if_not_exists, defaults };
-            match soft {
-                Some(true) if !(c.if_not_exists && state.table(&c.name).is_some()) => {
-                    soft_delete::with_trash(table, &schema, purge_after.flatten())?
-                }
+            if c.if_not_exists && state.table(&c.name).is_some() {
+                return Ok(table);
+            }
+            let table = match soft {
+                Some(true) => soft_delete::with_trash(table, &schema, purge_after.flatten())?,
                 _ => table,
+            };
+            match keep {
+                Some(keep) => journal::with_journal(table, &schema, keep),
+                None => table,
             }
         }
         Statement::DropTable { name, if_exists } => {
@@ -115,13 +124,17 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
                     "cannot drop table {name}: table {child} has a foreign key that references it"
                 )));
             }
-            let drop = Plan::DropTable { name: name.clone(), if_exists: *if_exists };
-            match soft_delete::is_soft(state, name) {
-                true => {
-                    let trash = Plan::DropTable { name: soft_delete::trash_name(name), if_exists: false };
-                    Plan::Steps { steps: vec![drop, trash], verb: None }
-                }
-                false => drop,
+            let mut steps = vec![Plan::DropTable { name: name.clone(), if_exists: *if_exists }];
+            // The table's companions go with it.
+            if soft_delete::is_soft(state, name) {
+                steps.push(Plan::DropTable { name: soft_delete::trash_name(name), if_exists: false });
+            }
+            if journal::is_journaled(state, name) {
+                steps.push(Plan::DropTable { name: journal::journal_name(name), if_exists: false });
+            }
+            match steps.len() {
+                1 => steps.remove(0),
+                _ => Plan::Steps { steps, verb: None },
             }
         }
         Statement::CreateIndex { name, table, columns, unique, if_not_exists, predicate } => {
@@ -217,10 +230,30 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
             Plan::DropNamespace { name: name.to_ascii_lowercase(), if_exists: *if_exists }
         }
         Statement::AlterTable { action: AlterAction::SetOptions(options), table } => {
-            soft_delete::plan_set_options(state, table, options)?
+            let (kept, rest): (Vec<_>, Vec<_>) = options.iter().cloned().partition(|(n, _)| n == "history");
+            let mut steps = Vec::new();
+            if !rest.is_empty() {
+                steps.push(soft_delete::plan_set_options(state, table, &rest)?);
+            }
+            if let Some(keep) = journal::option(&kept)? {
+                steps.push(journal::plan_set(state, table, keep)?);
+            }
+            Plan::Steps { steps, verb: Some("altered") }
         }
-        Statement::AlterTable { table, action } if soft_delete::is_soft(state, table) => {
-            soft_delete::plan_alter(state, table, action, history)?
+        Statement::AlterTable { table, action }
+            if soft_delete::is_soft(state, table) || journal::is_journaled(state, table) =>
+        {
+            // The table's companions follow the change.
+            let first = super::alter::plan_alter(state, table, action, history)?;
+            let mut steps = Vec::new();
+            if soft_delete::is_soft(state, table) {
+                steps.extend(soft_delete::follow_alter(state, table, action, history)?);
+            }
+            if journal::is_journaled(state, table) {
+                steps.extend(journal::follow_alter(state, table, action, &first)?);
+            }
+            steps.insert(0, first);
+            Plan::Steps { steps, verb: None }
         }
         Statement::AlterTable { table, action } => super::alter::plan_alter(state, table, action, history)?,
     })
