@@ -212,6 +212,13 @@ fn commit_records_survive_reopening_a_data_directory() {
     let changes = rows(&db, "SELECT version, operation, old_v, new_v FROM history(t)");
     assert_eq!(changes.len(), 2);
     assert_eq!(rows(&db, "SELECT v FROM t AS OF TIMESTAMP '2026-12-01 08:00'"), vec![vec![Value::text("b")]]);
+    // A checkpoint keeps the record of the commit it was taken at.
+    db.session().execute("CHECKPOINT", &[]).unwrap();
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    let got = rows(&db, "SELECT version, committed_at, label FROM commits()");
+    assert_eq!(got, vec![vec![int(3), Value::Timestamp(at("2026-12-01 08:00:00")), Value::text("importer")]]);
+    assert_eq!(rows(&db, "SELECT v FROM t AS OF TIMESTAMP '2026-12-01 08:00'"), vec![vec![Value::text("b")]]);
 }
 
 /// One write of the property test: insert or replace, update, or delete a key.
@@ -395,4 +402,55 @@ fn a_journal_outlives_versions_follows_alter_and_survives_reopening() {
     assert!(e.to_string().contains("primary key"), "{e}");
     let e = s.execute("ALTER TABLE purchases SET (history = 'forever')", &[]).unwrap_err();
     assert!(e.to_string().contains("90 days"), "{e}");
+}
+
+#[test]
+fn for_system_time_between_lists_every_version_of_each_row_in_the_range() {
+    let db = Database::open_in_memory();
+    let clock = clocked(&db, "2026-12-01 09:00:00");
+    let mut s = db.session();
+    s.execute("CREATE TABLE prices (item TEXT PRIMARY KEY, cents INTEGER)", &[]).unwrap();
+    s.execute("INSERT INTO prices VALUES ('tea', 300), ('cake', 450)", &[]).unwrap();
+    clock.advance(60 * MINUTE); // 10:00
+    s.execute("UPDATE prices SET cents = 320 WHERE item = 'tea'", &[]).unwrap();
+    clock.advance(60 * MINUTE); // 11:00
+    s.execute("DELETE FROM prices WHERE item = 'cake'", &[]).unwrap();
+    clock.advance(60 * MINUTE); // 12:00
+    s.execute("UPDATE prices SET cents = 350 WHERE item = 'tea'", &[]).unwrap();
+
+    let q = |range: &str| {
+        rows(&db, &format!("SELECT item, cents FROM prices FOR SYSTEM_TIME {range} ORDER BY item, cents"))
+    };
+    let row = |item: &str, cents: i64| vec![Value::text(item), int(cents)];
+    // 09:30 to 11:00 inclusive: as at 09:30, the 10:00 change and the 11:00 delete.
+    assert_eq!(
+        q("BETWEEN '2026-12-01 09:30' AND '2026-12-01 11:00'"),
+        vec![row("cake", 450), row("tea", 300), row("tea", 320)]
+    );
+    // FROM … TO leaves out a commit at its end.
+    assert_eq!(q("FROM '2026-12-01 10:30' TO '2026-12-01 12:00'"), vec![row("cake", 450), row("tea", 320)]);
+    assert_eq!(
+        q("BETWEEN '2026-12-01 10:30' AND '2026-12-01 12:00'"),
+        vec![row("cake", 450), row("tea", 320), row("tea", 350)]
+    );
+    // Before anything was committed: nothing.
+    assert_eq!(q("BETWEEN '2020-01-01' AND '2020-01-02'"), Vec::<Vec<Value>>::new());
+    // A later commit in the range shows on the next run of the same statement.
+    let sql = "SELECT count(*) FROM prices FOR SYSTEM_TIME BETWEEN '2026-12-01 12:30' AND '2026-12-01 14:00'";
+    assert_eq!(rows(&db, sql), vec![vec![int(1)]]);
+    clock.advance(60 * MINUTE); // 13:00
+    s.execute("UPDATE prices SET cents = 360 WHERE item = 'tea'", &[]).unwrap();
+    assert_eq!(rows(&db, sql), vec![vec![int(2)]]);
+
+    let e = s.execute("SELECT * FROM prices FOR SYSTEM_TIME BETWEEN 'noon' AND 'later'", &[]).unwrap_err();
+    assert!(e.to_string().contains("FOR SYSTEM_TIME takes times"), "{e}");
+    let e = s.execute("SELECT * FROM prices FOR SYSTEM_TIME FROM '2026-12-02' TO '2026-12-01'", &[]).unwrap_err();
+    assert!(e.to_string().contains("ends before it starts"), "{e}");
+    // A view keeps the range as written.
+    s.execute(
+        "CREATE VIEW morning AS SELECT * FROM prices FOR SYSTEM_TIME FROM '2026-12-01 09:00' TO '2026-12-01 12:00'",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(rows(&db, "SELECT count(*) FROM morning"), vec![vec![int(3)]]);
 }

@@ -6,7 +6,7 @@
 //! digits. It holds:
 //!
 //! ```text
-//! magic:   8 bytes  "AMBERCK6"
+//! magic:   8 bytes  "AMBERCK7"
 //! version: u64 LE
 //! frames:           each `length: u32 LE | crc: u32 LE (CRC-32 of payload) | payload`
 //!   tables          postcard u32: how many tables follow
@@ -15,6 +15,8 @@
 //!                   then that many frames, each a chunk of rows in key order
 //!   rest            postcard: the views, the namespaces, each namespace's messages in
 //!                   global order, and the triggers
+//!   commit          postcard: the record of the commit that made the state (when, by
+//!                   whom, what), if any
 //!   end             postcard u64: the number of frames before it
 //! ```
 //!
@@ -24,7 +26,8 @@
 //! unframed formats (`AMBERCK3`, and `AMBERCK2` without triggers: header, one length
 //! and CRC, one payload) are still read, and so are framed ones of the first schema
 //! layout (`AMBERCK4`, before generated columns and expression indexes) and of the
-//! second (`AMBERCK5`, before table options past `ttl`).
+//! second (`AMBERCK5`, before table options past `ttl`) and framed ones without the
+//! commit frame (`AMBERCK6`).
 //!
 //! Indexes are not stored: they are rebuilt from the rows on load, so they always agree
 //! with their tables.
@@ -47,8 +50,9 @@ use crate::storage::schema::legacy::{TableSchemaV1, TableSchemaV2};
 use crate::storage::schema::TableSchema;
 use crate::storage::streams::{Message, MessageStore};
 use crate::storage::table::{Part, PartBuilder, Slot};
-use crate::storage::{Row, RowKey, State, Table, TriggerDef, Value, ViewDef};
+use crate::storage::{CommitInfo, Row, RowKey, State, Table, TriggerDef, Value, ViewDef, WriteOp};
 
+const MAGIC_V7: &[u8; 8] = b"AMBERCK7";
 const MAGIC_V6: &[u8; 8] = b"AMBERCK6";
 const MAGIC_V5: &[u8; 8] = b"AMBERCK5";
 const MAGIC_V4: &[u8; 8] = b"AMBERCK4";
@@ -62,6 +66,8 @@ enum Layout {
     V2,
     /// `AMBERCK6`: table options past `ttl` (`max_rows`).
     V3,
+    /// `AMBERCK7`: the head's commit record after the rest.
+    V4,
 }
 
 impl Layout {
@@ -70,6 +76,7 @@ impl Layout {
             m if m == MAGIC_V4 => Some(Layout::V1),
             m if m == MAGIC_V5 => Some(Layout::V2),
             m if m == MAGIC_V6 => Some(Layout::V3),
+            m if m == MAGIC_V7 => Some(Layout::V4),
             _ => None,
         }
     }
@@ -79,6 +86,7 @@ impl Layout {
             Layout::V1 => MAGIC_V4,
             Layout::V2 => MAGIC_V5,
             Layout::V3 => MAGIC_V6,
+            Layout::V4 => MAGIC_V7,
         }
     }
 
@@ -96,7 +104,7 @@ impl Layout {
         Ok(match self {
             Layout::V1 => up(frames.decoded::<TableHeadIn<TableSchemaV1>>()?),
             Layout::V2 => up(frames.decoded::<TableHeadIn<TableSchemaV2>>()?),
-            Layout::V3 => frames.decoded()?,
+            Layout::V3 | Layout::V4 => frames.decoded()?,
         })
     }
 }
@@ -235,7 +243,7 @@ fn postcard_of<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
 
 /// The bytes of a checkpoint of `state` at `version`.
 pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
-    encode_layout(state, version, Layout::V3)
+    encode_layout(state, version, Layout::V4)
 }
 
 /// A framed checkpoint in a schema layout (the older ones for the tests that read what
@@ -264,7 +272,9 @@ fn encode_layout(state: &State, version: u64, layout: Layout) -> Result<Vec<u8>,
                 let schema = TableSchemaV2::from(&*t.schema);
                 postcard_of(&TableHead { schema: &schema, next_rowid, chunks, orders, expiry })?
             }
-            Layout::V3 => postcard_of(&TableHead { schema: &*t.schema, next_rowid, chunks, orders, expiry })?,
+            Layout::V3 | Layout::V4 => {
+                postcard_of(&TableHead { schema: &*t.schema, next_rowid, chunks, orders, expiry })?
+            }
         };
         put(&mut buf, &head)?;
         for chunk in &e.chunks {
@@ -276,6 +286,9 @@ fn encode_layout(state: &State, version: u64, layout: Layout) -> Result<Vec<u8>,
     let streams: Streams = state.message_stores().map(|(ns, s)| (ns, s.messages().map(|m| &**m).collect())).collect();
     let triggers: Vec<&TriggerDef> = state.triggers().map(|t| &**t).collect();
     put(&mut buf, &postcard_of(&(views, namespaces, streams, triggers))?)?;
+    if layout == Layout::V4 {
+        put(&mut buf, &postcard_of(&state.commit())?)?;
+    }
     let count = frames;
     frame(&mut buf, &postcard_of(&count)?)?;
     Ok(buf)
@@ -345,6 +358,10 @@ fn decode_framed(mut input: impl std::io::Read, layout: Layout) -> Result<(u64, 
     }
     type Rest = (Vec<ViewDef>, Vec<String>, Vec<(String, Vec<Message>)>, Vec<TriggerDef>);
     let (views, namespaces, streams, triggers): Rest = frames.decoded()?;
+    let commit: Option<CommitInfo> = match layout {
+        Layout::V4 => frames.decoded()?,
+        _ => None,
+    };
     let before_end = frames.read;
     let end: u64 = frames.decoded()?;
     if end != before_end {
@@ -354,7 +371,11 @@ fn decode_framed(mut input: impl std::io::Read, layout: Layout) -> Result<(u64, 
     if frames.input.read(&mut rest).map_err(|e| e.to_string())? != 0 {
         return Err("bytes after the end frame".into());
     }
-    finish(version, tables, views, namespaces, streams, triggers)
+    let (version, mut state) = finish(version, tables, views, namespaces, streams, triggers)?;
+    if let Some(commit) = commit {
+        state.apply(&WriteOp::Commit(std::sync::Arc::new(commit))).map_err(|e| e.to_string())?;
+    }
+    Ok((version, state))
 }
 
 /// Loads a checkpoint from a reader, whatever its format: its version and state.
@@ -390,6 +411,9 @@ pub fn verify_stream(mut input: impl std::io::Read) -> Result<u64, String> {
         }
     }
     frames.next()?;
+    if layout == Layout::V4 {
+        frames.next()?;
+    }
     let before_end = frames.read;
     let end: u64 = frames.decoded()?;
     if end != before_end {

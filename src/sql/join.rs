@@ -144,6 +144,14 @@ pub fn from_items(
         if let Some(q) = &t.subquery {
             return Ok(derived(t.alias.as_deref().unwrap_or("subquery"), plan_query(q)?, &[]));
         }
+        if let Some(period) = &t.period {
+            if t.including_deleted {
+                return Err(Error::invalid("FOR SYSTEM_TIME and INCLUDING DELETED cannot be used together"));
+            }
+            let name = state.table_or_err(&t.name)?.schema.name.clone();
+            let query = period_query(t, *period, history)?;
+            return Ok(derived(&name, plan_query(&query)?, &[]));
+        }
         if t.including_deleted {
             let query = super::soft_delete::including_deleted(state, t)?;
             let name = state.table_or_err(&t.name)?.schema.name.clone();
@@ -655,4 +663,34 @@ fn place_where(
     } else {
         on[last].push(term);
     }
+}
+
+/// `t FOR SYSTEM_TIME BETWEEN a AND b` as a query: the distinct rows of `t` in each
+/// kept version current at some time in the range (UNION of `t AS OF VERSION v`); no
+/// rows when no kept version is.
+fn period_query(t: &TableRef, period: super::ast::Period, history: &dyn History) -> Result<Select> {
+    if period.to < period.from {
+        return Err(Error::invalid("FOR SYSTEM_TIME: the range ends before it starts"));
+    }
+    let from = |v: Option<u64>| {
+        let table =
+            TableRef { name: t.name.clone(), as_of: v.map(crate::storage::AsOf::Version), ..TableRef::default() };
+        Select {
+            columns: vec![super::ast::SelectItem::Wildcard],
+            from: vec![super::ast::FromTerm { table, joins: vec![] }],
+            ..Select::default()
+        }
+    };
+    // Versions from before the table was made have none of its rows.
+    let has_table =
+        |v: &u64| history.state_at(&crate::storage::AsOf::Version(*v)).is_ok_and(|s| s.table(&t.name).is_some());
+    let mut versions = history.versions_in(period.from, period.to, period.through)?.into_iter().filter(has_table);
+    let Some(first) = versions.next() else {
+        let mut none = from(None);
+        none.filter = Some(super::ast::Expr::Literal(Value::Boolean(false)));
+        return Ok(none);
+    };
+    let mut query = from(Some(first));
+    query.compound.extend(versions.map(|v| (super::ast::SetOp::Union, from(Some(v)))));
+    Ok(query)
 }

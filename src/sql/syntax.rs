@@ -142,6 +142,7 @@ fn describe(rule: Rule) -> String {
         // may start with.
         Rule::as_of => "`AS`",
         Rule::option_off => "`OFF`",
+        Rule::system_time_range => "`FOR`",
         Rule::column_def | Rule::table_constraint => "a column definition",
         _ if name.starts_with("op_") => "an operator",
         _ => "more input",

@@ -306,6 +306,13 @@ pub trait History {
         Err(crate::error::Error::invalid(format!("history({table}) needs a database")))
     }
 
+    /// The kept versions current at some time in a range of commit times: the one
+    /// read as of `from` (when one is kept), then those committed after `from` and
+    /// before `to` (or at `to`, when `through`), oldest first.
+    fn versions_in(&self, _from: i64, _to: i64, _through: bool) -> Result<Vec<u64>> {
+        Err(crate::error::Error::invalid("FOR SYSTEM_TIME needs a database"))
+    }
+
     /// `amber_stats_reset()`: forgets the counters, statement figures and slow
     /// statements; false where there is no database to reset.
     fn reset_stats(&self) -> bool {

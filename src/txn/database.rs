@@ -694,6 +694,15 @@ impl History for Database {
         self.changes_of(table, key)
     }
 
+    fn versions_in(&self, from: i64, to: i64, through: bool) -> Result<Vec<u64>> {
+        let history = lock(&self.inner.history);
+        let at = |h: &Head| h.state.commit().map(|c| c.at);
+        let start = history.partition_point(|h| at(h).is_none_or(|t| t <= from));
+        let first = start.checked_sub(1).map(|i| history[i].version);
+        let within = history.iter().skip(start).take_while(|h| at(h).is_some_and(|t| t < to || (through && t == to)));
+        Ok(first.into_iter().chain(within.map(|h| h.version)).collect())
+    }
+
     fn reset_stats(&self) -> bool {
         Database::reset_stats(self);
         true

@@ -33,6 +33,8 @@ SELECT label, count(*) FROM history(orders) WHERE new_state = 'shipped' AND old_
 -- The table as it was at a time: far in the future is the newest version.
 SELECT id, state FROM orders FOR SYSTEM_TIME AS OF '2999-01-01' ORDER BY id;
 SELECT id, state FROM orders AS OF TIMESTAMP '2999-01-01 00:00:00' ORDER BY id;
+-- Every state each order was in over a range of time (SQL:2011's periods).
+SELECT id, state FROM orders FOR SYSTEM_TIME BETWEEN '2000-01-01' AND '2999-01-01' ORDER BY id, state;
 
 -- Keeping fewer versions: history starts from the oldest kept one, whose rows show as start.
 SET history = 2;

@@ -29,6 +29,14 @@ impl fmt::Display for TableRef {
         if let Some(at) = &self.as_of {
             write!(f, " AS OF {at}")?;
         }
+        if let Some(p) = &self.period {
+            let (from, to) =
+                (crate::storage::time::format_timestamp(p.from), crate::storage::time::format_timestamp(p.to));
+            match p.through {
+                true => write!(f, " FOR SYSTEM_TIME BETWEEN '{from}' AND '{to}'")?,
+                false => write!(f, " FOR SYSTEM_TIME FROM '{from}' TO '{to}'")?,
+            }
+        }
         if self.including_deleted {
             f.write_str(" INCLUDING DELETED")?;
         }

@@ -282,8 +282,20 @@ pub struct TableRef {
     pub ordinality: bool,
     /// `INCLUDING DELETED`: a soft-delete table's deleted rows too, with `deleted_at`.
     pub including_deleted: bool,
+    /// `FOR SYSTEM_TIME BETWEEN a AND b` / `FROM a TO b`: each version of each row
+    /// current at some time in the range.
+    pub period: Option<Period>,
     /// `AS alias (a, b)`: names for the function's columns, first to last.
     pub columns: Vec<String>,
+}
+
+/// A range of commit times (microseconds since the epoch): `FROM from TO to` leaves
+/// `to` out, `BETWEEN from AND to` (`through`) takes it in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub from: i64,
+    pub to: i64,
+    pub through: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -114,6 +114,24 @@ fn as_of(p: Pair<Rule>) -> Result<AsOf> {
     unreachable!("AS OF names a version, a snapshot or a time")
 }
 
+/// `FOR SYSTEM_TIME BETWEEN a AND b` / `FROM a TO b`.
+fn period(p: Pair<Rule>) -> Result<super::ast::Period> {
+    let through = p.clone().into_inner().any(|q| q.as_rule() == Rule::K_BETWEEN);
+    let mut times = Vec::with_capacity(2);
+    for q in p.into_inner().filter(|q| q.as_rule() == Rule::string) {
+        let text = unquote_string(q.as_str());
+        let at = crate::storage::time::parse_timestamp(&text).ok_or_else(|| ErrorKind::Parse {
+            message: format!("FOR SYSTEM_TIME takes times such as '2026-12-01 10:00', not '{text}'"),
+            offset: q.as_span().start(),
+        })?;
+        times.push(at);
+    }
+    match times.as_slice() {
+        [from, to] => Ok(super::ast::Period { from: *from, to: *to, through }),
+        _ => Err(crate::error::Error::invalid("FOR SYSTEM_TIME takes two times")),
+    }
+}
+
 fn version_ref(p: Pair<Rule>) -> Result<AsOf> {
     for q in p.into_inner() {
         match q.as_rule() {

@@ -329,6 +329,7 @@ pub(super) fn table_ref(parser: &Builder, p: Pair<Rule>) -> Result<TableRef> {
             Rule::as_of => table.as_of = Some(as_of(q)?),
             Rule::ordinality => table.ordinality = true,
             Rule::including_deleted => table.including_deleted = true,
+            Rule::system_time_range => table.period = Some(super::period(q)?),
             Rule::column_names => {
                 table.columns =
                     q.into_inner().filter(|c| c.as_rule() == Rule::ident).map(|c| unquote_ident(c.as_str())).collect();
