@@ -59,6 +59,7 @@ fn deleted_rows_leave_queries_and_joins_but_stay_reachable() {
     s.execute("INSERT INTO notes VALUES (1, 'one'), (2, 'two'), (3, 'three')", &[]).unwrap();
     clock.advance(SECOND);
     assert_eq!(changed(s.execute("DELETE FROM users WHERE id = 2", &[]).unwrap()), ("deleted", 1));
+    let deleted_in = s.last_commit_version().unwrap() as i64;
 
     assert_eq!(ids(&db, "SELECT id FROM users ORDER BY id"), vec![1, 3]);
     assert_eq!(ids(&db, "SELECT count(*) FROM users"), vec![2]);
@@ -74,6 +75,18 @@ fn deleted_rows_leave_queries_and_joins_but_stay_reachable() {
             vec![Value::Integer(3), Value::text("Cy"), Value::Null],
         ]
     );
+    // Each deleted row carries the version of the commit that deleted it.
+    let versions = rows(&db, "SELECT id, deleted_version FROM users INCLUDING DELETED ORDER BY id");
+    assert_eq!(
+        versions,
+        vec![
+            vec![Value::Integer(1), Value::Null],
+            vec![Value::Integer(2), Value::Integer(deleted_in)],
+            vec![Value::Integer(3), Value::Null],
+        ]
+    );
+    let as_then = rows(&db, &format!("SELECT count(*) FROM users AS OF VERSION {} WHERE id = 2", deleted_in - 1));
+    assert_eq!(as_then, vec![vec![Value::Integer(1)]]);
     // With an alias, in a join, and filtered by when.
     assert_eq!(
         ids(&db, "SELECT u.id FROM users INCLUDING DELETED AS u JOIN notes n ON n.user_id = u.id WHERE u.deleted_at IS NOT NULL"),
@@ -253,12 +266,11 @@ fn deleted_rows_survive_checkpoints_and_reopening() {
     let db = Database::open(dir.path()).unwrap();
     db.set_clock(clock);
     assert_eq!(ids(&db, "SELECT id FROM users"), vec![3]);
-    let deleted =
-        rows(&db, "SELECT id, deleted_at FROM users INCLUDING DELETED WHERE deleted_at IS NOT NULL ORDER BY id");
-    assert_eq!(
-        deleted,
-        vec![vec![Value::Integer(1), Value::Timestamp(START)], vec![Value::Integer(2), Value::Timestamp(START)]]
-    );
+    let sql =
+        "SELECT id, deleted_at, deleted_version FROM users INCLUDING DELETED WHERE deleted_at IS NOT NULL ORDER BY id";
+    let deleted = rows(&db, sql);
+    let (at, v) = (Value::Timestamp(START), |n: i64| Value::Integer(n));
+    assert_eq!(deleted, vec![vec![Value::Integer(1), at.clone(), v(3)], vec![Value::Integer(2), at, v(4)]]);
     let mut s = db.session();
     s.execute("UNDELETE FROM users WHERE id = 2", &[]).unwrap();
     assert_eq!(ids(&db, "SELECT id FROM users ORDER BY id"), vec![2, 3]);

@@ -1,6 +1,7 @@
 //! Soft delete. A table kept `WITH (soft_delete)` has a companion table, `t$deleted`,
-//! holding the rows DELETE took out of it: the same columns (without constraints) and
-//! `deleted_at`, the time of the delete. The live table is an ordinary table, so
+//! holding the rows DELETE took out of it: the same columns (without constraints),
+//! `deleted_at` and `deleted_version`, the time and version of the commit that deleted
+//! them (stamped as the commit is published). The live table is an ordinary table, so
 //! queries, joins, indexes, unique constraints and foreign keys see only live rows and
 //! a deleted row costs an indexed lookup nothing; the companion is an ordinary table
 //! too, so versions, the log, checkpoints and exports carry deleted rows as they carry
@@ -24,8 +25,10 @@ use crate::storage::{DataType, History, State, TableSchema, Value};
 
 /// What the companion's name adds to its table's.
 pub const SUFFIX: &str = "$deleted";
-/// The companion's last column: when the row was deleted.
+/// The companion's column for when the row was deleted (the commit's time).
 pub const DELETED_AT: &str = "deleted_at";
+/// The companion's last column: the version whose commit deleted the row.
+pub const DELETED_VERSION: &str = "deleted_version";
 
 /// The stored name of the companion of `table` (a stored name, namespace and all).
 pub fn trash_name(table: &str) -> String {
@@ -84,14 +87,17 @@ pub fn options(options: &[(String, Value)]) -> Result<(Option<bool>, Option<Opti
 
 /// The companion of a table of this schema.
 pub fn trash_schema(schema: &TableSchema, purge_after: Option<i64>) -> Result<TableSchema> {
-    if schema.column_index(DELETED_AT).is_some() {
-        return Err(Error::invalid(format!(
-            "table {} has a column named {DELETED_AT}, which soft delete adds to its deleted rows",
-            schema.name
-        )));
+    for name in [DELETED_AT, DELETED_VERSION] {
+        if schema.column_index(name).is_some() {
+            return Err(Error::invalid(format!(
+                "table {} has a column named {name}, which soft delete adds to its deleted rows",
+                schema.name
+            )));
+        }
     }
     let mut columns: Vec<Column> = schema.columns.iter().map(|c| Column::plain(c.name.clone(), c.ty)).collect();
     columns.push(Column::plain(DELETED_AT.to_string(), DataType::Timestamp));
+    columns.push(Column::plain(DELETED_VERSION.to_string(), DataType::Integer));
     Ok(TableSchema { name: trash_name(&schema.name), columns, ttl: purge_after, ..TableSchema::default() })
 }
 
@@ -168,7 +174,16 @@ pub fn including_deleted(state: &State, t: &TableRef) -> Result<Select> {
     let from = |name: String| TableRef { name, as_of: t.as_of.clone(), ..TableRef::default() };
     let side = |name: String, deleted_at: Expr| {
         let mut columns: Vec<SelectItem> = table.columns.iter().map(|c| column(&c.name)).collect();
+        let version = match &deleted_at {
+            Expr::Literal(_) => Expr::Literal(Value::Null),
+            _ => Expr::Column { table: None, name: DELETED_VERSION.into() },
+        };
         columns.push(SelectItem::Expr { text: DELETED_AT.into(), expr: deleted_at, alias: Some(DELETED_AT.into()) });
+        columns.push(SelectItem::Expr {
+            text: DELETED_VERSION.into(),
+            expr: version,
+            alias: Some(DELETED_VERSION.into()),
+        });
         Select { columns, from: vec![FromTerm { table: from(name), joins: vec![] }], ..Select::default() }
     };
     let mut live = side(t.name.clone(), Expr::Literal(Value::Null));

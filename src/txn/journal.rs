@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::sql::journal::{is_journal, journal_name};
 use crate::sql::plan::{TableFn, HISTORY_COLUMNS};
+use crate::sql::soft_delete::{is_trash, DELETED_AT, DELETED_VERSION};
 use crate::storage::table::{Row, RowKey, Table};
 use crate::storage::{Change, CommitInfo, Joined, State, Value, WriteOp};
 
@@ -46,10 +47,10 @@ pub(crate) fn journal_ops(
             changed.push((journal, table.clone(), key.clone()));
         }
     }
+    let mut out = stamp_deleted(after, writes, version, commit)?;
     // In key order within each table, once per row, as history(t) lists a version's.
     changed.sort_by(|a, b| (&a.0, &a.2).cmp(&(&b.0, &b.2)));
     changed.dedup_by(|a, b| a.0 == b.0 && a.2 == b.2);
-    let mut out = Vec::new();
     for (journal, table, key) in changed {
         let (Some(old_table), Some(new_table)) = (before.table(&table), after.table(&table)) else { continue };
         let (old, new) = (old_table.rows.get(&key), new_table.rows.get(&key));
@@ -71,6 +72,43 @@ pub(crate) fn journal_ops(
             after.apply(&expire)?;
             out.push(expire);
         }
+    }
+    Ok(out)
+}
+
+/// Soft delete's companions get the commit's time and version on the rows the commit
+/// put there (a DELETE wrote them before either was known): one update each.
+fn stamp_deleted(after: &mut State, writes: Joined, version: u64, commit: &CommitInfo) -> Result<Vec<WriteOp>> {
+    let mut out = Vec::new();
+    // Per table inserted into: whether it is a companion (asked once, not per row).
+    let mut kinds: Vec<(Arc<str>, bool)> = Vec::new();
+    for op in writes.ops() {
+        let WriteOp::Row { table, key, change: Change::Insert(_) } = op else { continue };
+        let trash = match kinds.iter().find(|(t, _)| Arc::ptr_eq(t, table) || **t == **table) {
+            Some((_, trash)) => *trash,
+            None => {
+                kinds.push((table.clone(), is_trash(table)));
+                is_trash(table)
+            }
+        };
+        if !trash {
+            continue;
+        }
+        let Some(t) = after.table(table) else { continue };
+        let (Some(at), Some(v)) = (t.schema.column_index(DELETED_AT), t.schema.column_index(DELETED_VERSION)) else {
+            continue;
+        };
+        // Gone again in the same commit (purged), or stamped already.
+        let Some(row) = t.rows.get(key) else { continue };
+        if !row.get(v).is_some_and(Value::is_null) {
+            continue;
+        }
+        let mut stamped = row.to_vec();
+        stamped[at] = Value::Timestamp(commit.at);
+        stamped[v] = Value::Integer(i64::try_from(version).unwrap_or(i64::MAX));
+        let update = WriteOp::Row { table: table.clone(), key: key.clone(), change: Change::Update(stamped.into()) };
+        after.apply(&update)?;
+        out.push(update);
     }
     Ok(out)
 }

@@ -11,6 +11,8 @@ INSERT INTO orders VALUES (10, 1);
 DELETE FROM users WHERE id IN (2, 3);
 SELECT * FROM users;
 SELECT id, name, deleted_at IS NOT NULL AS deleted FROM users INCLUDING DELETED ORDER BY id;
+-- Which commit deleted each row: deleted_version (NULL for live rows).
+SELECT id, deleted_version = current_version() AS in_the_last_commit FROM users INCLUDING DELETED ORDER BY id;
 SELECT count(*) FROM users u JOIN orders o ON o.user_id = u.id;
 
 -- A deleted user cannot be referenced, and a referenced one cannot be deleted.
