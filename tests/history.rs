@@ -248,20 +248,8 @@ proptest! {
     ) {
         let db = Database::open_in_memory();
         db.set_history(Retention::Versions(keep));
-        let mut s = db.session();
-        s.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER)", &[]).unwrap();
-        for writes in &commits {
-            s.execute("BEGIN", &[]).unwrap();
-            for w in writes {
-                let sql = match w {
-                    Write::Put(k, v) => format!("INSERT OR REPLACE INTO t VALUES ({k}, {v})"),
-                    Write::Add(n) => format!("UPDATE t SET v = v + {n} WHERE k % 3 = {}", n % 3),
-                    Write::Delete(k) => format!("DELETE FROM t WHERE k = {k}"),
-                };
-                s.execute(&sql, &[]).unwrap();
-            }
-            s.execute("COMMIT", &[]).unwrap();
-        }
+        db.session().execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER)", &[]).unwrap();
+        run_commits(&db, &commits);
         let history = rows(&db, "SELECT version, operation, old_k, new_k, new_v FROM history(t)");
         let versions: Vec<i64> = rows(&db, "SELECT version FROM commits()")
             .into_iter()
