@@ -503,7 +503,10 @@ fn run_serve() -> ExitCode {
     };
     let db = match &args.data {
         None => Database::open_in_memory(),
-        Some(dir) => match Database::open_with(dir, amberdb::Options { sync: args.sync, ..Default::default() }) {
+        Some(dir) => match Database::open_with(
+            dir,
+            amberdb::Options { sync: args.sync, keep_versions: args.history.replayed_versions(), ..Default::default() },
+        ) {
             Ok(db) => db,
             Err(e) => {
                 eprintln!("amberdb: {e}");
@@ -582,7 +585,8 @@ fn main() -> ExitCode {
     let db = match &args.data {
         None => Database::open_in_memory(),
         Some(dir) => {
-            let options = amberdb::Options { sync: args.sync, as_of: args.as_of, ..Default::default() };
+            let keep_versions = args.history.replayed_versions();
+            let options = amberdb::Options { sync: args.sync, as_of: args.as_of, keep_versions, ..Default::default() };
             // Recovering a big data directory takes a while: a line on stderr says so.
             let watcher = amberdb::shell::progress::Watcher::new(true);
             let opening = watcher.begin(&format!("opening {}", dir.display()));

@@ -442,3 +442,33 @@ fn for_system_time_between_lists_every_version_of_each_row_in_the_range() {
     .unwrap();
     assert_eq!(rows(&db, "SELECT count(*) FROM morning"), vec![vec![int(3)]]);
 }
+
+#[test]
+fn retention_by_age_keeps_the_versions_replayed_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(at("2026-12-01 10:00:00")));
+    {
+        let db = Database::open(dir.path()).unwrap();
+        db.set_clock(clock.clone());
+        db.set_history(Retention::Age(7 * 24 * 60 * MINUTE));
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)", &[]).unwrap();
+        s.execute("INSERT INTO t VALUES (1, 0)", &[]).unwrap();
+        for _ in 0..150 {
+            clock.advance(MINUTE);
+            s.execute("UPDATE t SET n = n + 1", &[]).unwrap();
+        }
+    }
+    let age = Retention::Age(7 * 24 * 60 * MINUTE);
+    let options = amberdb::Options { keep_versions: age.replayed_versions(), ..Default::default() };
+    let db = Database::open_with(dir.path(), options).unwrap();
+    db.set_clock(clock.clone());
+    db.set_history(age);
+    // All 152 versions are within the week: the oldest is still readable.
+    assert_eq!(rows(&db, "SELECT n FROM t AS OF VERSION 2"), vec![vec![int(0)]]);
+    assert_eq!(rows(&db, "SELECT n FROM t AS OF TIMESTAMP '2026-12-01 10:30'"), vec![vec![int(30)]]);
+    // Kept by count (the default), only the newest 100 are.
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    assert!(db.session().query("SELECT n FROM t AS OF VERSION 2", &[]).is_err());
+}

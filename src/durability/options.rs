@@ -47,6 +47,10 @@ pub struct Options {
     /// Opens a log damaged in the middle by cutting it at the damage (a copy of what is
     /// cut is kept in the directory); without it such a log is refused.
     pub discard_after_damage: bool,
+    /// How many of the versions replayed from the log stay readable (`AS OF`) after
+    /// opening: the retention's count, or all of them (`usize::MAX`) when versions are
+    /// kept by age, which trims them once the database is open.
+    pub keep_versions: usize,
     pub fs: Arc<dyn Fs>,
 }
 
@@ -58,6 +62,8 @@ impl Default for Options {
             segment_size: 16 << 20,
             as_of: None,
             discard_after_damage: false,
+            // `txn::DEFAULT_HISTORY`, the retention a database starts with.
+            keep_versions: 100,
             fs: Arc::new(RealFs),
         }
     }

@@ -237,6 +237,17 @@ fn row_key(schema: &TableSchema, v: &Value) -> Result<Option<RowKey>> {
     })
 }
 
+impl Retention {
+    /// How many versions replayed from the log opening should keep for this retention
+    /// (all of them for an age: the database trims by age once open).
+    pub fn replayed_versions(self) -> usize {
+        match self {
+            Retention::Versions(n) => n,
+            Retention::Age(_) => usize::MAX,
+        }
+    }
+}
+
 /// Reads `SET history = …`.
 pub(crate) fn parse_retention(text: &str) -> Result<Retention> {
     text.parse().map_err(Error::invalid)

@@ -294,7 +294,7 @@ impl Database {
     pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Database> {
         crate::exec::index_exprs::register();
         let dir = dir.as_ref();
-        let recovered = durability::open(dir, &options, DEFAULT_HISTORY)?;
+        let recovered = durability::open(dir, &options, options.keep_versions)?;
         let mut state = recovered.state;
         state.seal_messages();
         let head = Head { state, version: recovered.version };
