@@ -548,3 +548,31 @@ async fn the_memory_limit_and_the_counters_answer_over_the_wire() {
     assert_eq!(server.db.memory_limit(), None);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soft_delete_statements_are_tagged_as_their_writes_and_commits_carry_the_label() {
+    let server = Server::start().await;
+    let c = server.connect().await;
+    c.batch_execute(
+        "SET application_name = 'billing';
+         CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT) WITH (soft_delete);
+         INSERT INTO u VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.execute("DELETE FROM u WHERE id >= $1", &[&2i64]).await.unwrap(), 2);
+    assert_eq!(c.execute("UNDELETE FROM u WHERE id = $1", &[&2i64]).await.unwrap(), 1);
+    assert_eq!(c.execute("PURGE FROM u", &[]).await.unwrap(), 1);
+    use tokio_postgres::SimpleQueryMessage::CommandComplete;
+    let messages =
+        c.simple_query("DELETE FROM u WHERE id = 2; UNDELETE FROM u; PURGE FROM u WHERE id = 0").await.unwrap();
+    let counts: Vec<u64> =
+        messages.iter().filter_map(|m| if let CommandComplete(n) = m { Some(*n) } else { None }).collect();
+    assert_eq!(counts, [1, 1, 0]);
+    let live: i64 = c.query_one("SELECT count(*) FROM u", &[]).await.unwrap().get(0);
+    assert_eq!(live, 2);
+    let label: String =
+        c.query_one("SELECT label FROM commits() ORDER BY version DESC LIMIT 1", &[]).await.unwrap().get(0);
+    assert_eq!(label, "billing");
+    server.stop().await;
+}
