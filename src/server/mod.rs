@@ -16,6 +16,7 @@
 
 mod answer;
 pub mod auth;
+mod cancel;
 mod dialect;
 pub mod http;
 mod parse;

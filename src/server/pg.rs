@@ -28,7 +28,6 @@ use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, Type, DEFAULT_NAME};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
-use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::data::{NoData, ParameterDescription, RowDescription};
 use pgwire::messages::extendedquery::{Bind, BindComplete, Describe, Execute, PortalSuspended, Sync as PgSync};
 use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
@@ -781,22 +780,6 @@ impl PgWireServerHandlers for Handlers {
     }
 
     fn cancel_handler(&self) -> Arc<impl CancelHandler> {
-        Arc::new(Canceller(self.0.shared.clone()))
-    }
-}
-
-/// Answers a CancelRequest (psql's Ctrl-C): the connection it names stops its
-/// statement, which then changes nothing.
-struct Canceller(Arc<Shared>);
-
-#[async_trait]
-impl CancelHandler for Canceller {
-    async fn on_cancel_request(&self, request: CancelRequest) {
-        let cancels = lock(&self.0.cancels);
-        if let Some((secret, flag)) = cancels.get(&request.pid) {
-            if *secret == request.secret_key.to_bytes().to_vec() {
-                flag.store(true, Ordering::Relaxed);
-            }
-        }
+        Arc::new(super::cancel::Canceller(self.0.shared.clone()))
     }
 }

@@ -301,7 +301,7 @@ pub trait History {
     }
 
     /// `history(t)`: each change of each row of the table over the kept versions,
-    /// oldest first (see [`crate::sql::plan::TableFn::History`]).
+    /// oldest first (the `history` table function).
     fn changes(&self, table: &str, _key: Option<&super::value::Value>) -> Result<Vec<Vec<super::value::Value>>> {
         Err(crate::error::Error::invalid(format!("history({table}) needs a database")))
     }
