@@ -128,20 +128,25 @@ impl Database {
     pub(crate) fn changes_of(&self, name: &str, key: Option<&Value>) -> Result<Vec<Vec<Value>>> {
         let head = self.state();
         let schema = head.table_or_err(name)?.schema.clone();
-        // A table that keeps its own history answers from it.
-        if let Some(rows) = super::journal::read(&head, name, key, self.now()) {
-            return Ok(rows);
-        }
         let names: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
         let keys: Vec<&str> = schema.primary_key.iter().map(|&i| schema.columns[i].name.as_str()).collect();
         let wanted = match key {
             None => None,
-            Some(v) => match row_key(&schema, v)? {
-                Some(k) => Some(k),
+            Some(v) => match key_value(&schema, v)? {
+                Some(v) => Some(v),
                 // A key no row can have: its history is empty.
                 None => return Ok(Vec::new()),
             },
         };
+        // A table that keeps its own history answers from it.
+        if let Some(rows) = super::journal::read(&head, name, wanted.as_ref(), self.now()) {
+            return Ok(rows);
+        }
+        // The row's stored key: its integer key or rowid, or the one-column key's value.
+        let wanted = wanted.map(|v| match v {
+            Value::Integer(n) if schema.primary_key.is_empty() || schema.integer_key().is_some() => RowKey::Int(n),
+            v => RowKey::Tuple(std::sync::Arc::new(vec![v])),
+        });
         let kept = self.kept_versions();
         let mut out = Vec::new();
         let Some(first) = kept.first() else { return Ok(out) };
@@ -212,20 +217,13 @@ impl Database {
     }
 }
 
-/// The stored key of the row whose primary key is `v` (its rowid, for a table without
-/// one); `None` when no row can have it (NULL, or a value of another type).
-fn row_key(schema: &TableSchema, v: &Value) -> Result<Option<RowKey>> {
-    let integer = |v: &Value| match store_as(v.clone(), DataType::Integer) {
-        Some(Value::Integer(n)) => Some(RowKey::Int(n)),
-        _ => None,
-    };
-    Ok(match schema.primary_key.as_slice() {
-        [] => integer(v),
-        [_] if schema.integer_key().is_some() => integer(v),
-        [i] => match store_as(v.clone(), schema.columns[*i].ty) {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(RowKey::Tuple(std::sync::Arc::new(vec![v]))),
-        },
+/// The value of the key `v` names, as the key column stores it (an integer rowid for
+/// a table without a primary key); `None` when no row can have it (NULL, or a value of
+/// another type).
+pub(super) fn key_value(schema: &TableSchema, v: &Value) -> Result<Option<Value>> {
+    let ty = match schema.primary_key.as_slice() {
+        [] => DataType::Integer,
+        [i] => schema.columns[*i].ty,
         _ => {
             return Err(Error::invalid(format!(
                 "history({}, key) takes the key of a one-column primary key; {} has ({}): filter with WHERE",
@@ -234,7 +232,8 @@ fn row_key(schema: &TableSchema, v: &Value) -> Result<Option<RowKey>> {
                 schema.column_names(&schema.primary_key)
             )))
         }
-    })
+    };
+    Ok(store_as(v.clone(), ty).filter(|v| !v.is_null()))
 }
 
 impl Retention {

@@ -173,17 +173,8 @@ pub(crate) fn read(state: &State, table: &str, key: Option<&Value>, now: i64) ->
         .collect();
     let mut keys: Vec<RowKey> = match key {
         None => journal.rows.iter().map(|(k, _)| k.clone()).collect(),
-        Some(k) => {
-            let column = HISTORY_COLUMNS.len();
-            let value = match schema.primary_key.as_slice() {
-                [i] => crate::storage::convert::store_as(k.clone(), schema.columns[*i].ty),
-                _ => None,
-            };
-            match value {
-                Some(v) if !v.is_null() => journal.keys_where(&[column], &[v]),
-                _ => Vec::new(),
-            }
-        }
+        // The key comes converted to the key column's type (`changes::key_value`).
+        Some(k) => journal.keys_where(&[HISTORY_COLUMNS.len()], std::slice::from_ref(k)),
     };
     keys.sort();
     let rows = keys
