@@ -190,6 +190,14 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             let rows = select::run_select(query, state, ctx)?;
             Output::Written(write::create_table_as(name, rows, declared, state)?, "created")
         }
+        Plan::MatView(action) => {
+            let verb = match &**action {
+                crate::sql::matview::Action::Create { .. } => "materialized view created",
+                crate::sql::matview::Action::Refresh { .. } => "materialized view refreshed",
+                crate::sql::matview::Action::Drop { .. } => "materialized view dropped",
+            };
+            Output::Written(super::matview::run(action, state, ctx)?, verb)
+        }
         Plan::CreateIndex { table, index, if_not_exists } => ddl(
             *if_not_exists && state.index_owner(&index.name).is_some(),
             || WriteOp::CreateIndex { table: table.clone(), index: Box::new(index.clone()) },

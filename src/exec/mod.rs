@@ -17,6 +17,7 @@
 //! - `cte` — common table expressions, recursive ones included
 //! - [`write`] — INSERT, UPDATE, DELETE, CREATE, DROP, ALTER
 //! - [`foreign`] — foreign-key actions and checks
+//! - [`matview`] — materialized views: their statements and keeping them up to date
 //! - [`trigger`] — row triggers, fired from the writes; writes to views
 //! - [`streams`] — message streams: appends and reads
 
@@ -32,6 +33,7 @@ pub mod functions;
 pub mod index_exprs;
 mod join;
 pub(crate) mod json;
+pub mod matview;
 mod printf;
 pub mod probe;
 mod reject;

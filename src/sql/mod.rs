@@ -10,6 +10,7 @@
 //! - [`namespace`] — every name rewritten to the name it is stored under
 //! - [`binder`] — names to column positions, functions to enums
 //! - [`planner`] — AST to [`plan::Plan`]; [`alter`] for ALTER TABLE, [`join`] for FROM lists
+//! - [`matview`] — materialized views, compiled for keeping them up to date
 //! - [`access`] — access paths: keys, indexes, ordered scans
 //! - [`explain`] — a plan printed as a tree
 //!
@@ -29,6 +30,7 @@ pub mod catalog;
 pub mod explain;
 pub mod join;
 pub mod journal;
+pub mod matview;
 pub mod namespace;
 pub mod params;
 pub mod parser;

@@ -176,6 +176,11 @@ impl Resolver<'_> {
                     }
                 }
             }
+            Statement::CreateMatView { name, query, .. } => {
+                self.rename(name)?;
+                self.select(query)?;
+            }
+            Statement::RefreshMatView { name } | Statement::DropMatView { name, .. } => self.rename(name)?,
             Statement::CreateView { name, query, .. } => {
                 self.rename(name)?;
                 self.select(query)?;

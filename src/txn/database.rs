@@ -115,6 +115,8 @@ struct Inner {
     plans: Mutex<Lru<String, Cached>>,
     /// Triggers planned for the schema they were planned against.
     triggers: crate::exec::trigger::TriggerCache,
+    /// Incremental materialized views compiled for the schema they were compiled against.
+    views: super::views::ViewCache,
     /// Where statements read the time: `now()`, message times, row expiry.
     clock: RwLock<Arc<dyn Clock>>,
 }
@@ -264,6 +266,7 @@ impl Database {
                 snapshots: Mutex::new(BTreeMap::new()),
                 plans: Mutex::new(Lru::new(PLAN_CACHE_BYTES)),
                 triggers: Default::default(),
+                views: Default::default(),
                 clock: RwLock::new(Arc::new(SystemClock)),
             }),
         }
@@ -508,7 +511,8 @@ impl Database {
         self.check_memory(&state, version, writes.ops())?;
         let after = guard.state.commit().map_or(i64::MIN, |c| c.at);
         let info = CommitInfo::of(self.now().max(after), label, writes.ops());
-        let journal = super::journal::journal_ops(&guard.state, &mut state, writes, version, &info)?;
+        let mut journal = super::views::maintain(&self.inner.views, &guard.state, &mut state, writes)?;
+        journal.extend(super::journal::journal_ops(&guard.state, &mut state, writes, version, &info)?);
         let mark = WriteOp::Commit(Arc::new(info));
         state.apply(&mark)?;
         state.seal_messages();

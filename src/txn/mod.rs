@@ -30,6 +30,7 @@ mod rekey;
 mod reports;
 mod session;
 mod stream;
+mod views;
 
 pub use catalog::Exported;
 pub use changes::Retention;

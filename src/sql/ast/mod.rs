@@ -67,6 +67,20 @@ pub enum Statement {
         query: Box<Select>,
         if_not_exists: bool,
     },
+    /// `CREATE MATERIALIZED VIEW name [WITH (incremental)] AS query`.
+    CreateMatView {
+        name: String,
+        if_not_exists: bool,
+        options: Vec<(String, Value)>,
+        query: Box<Select>,
+    },
+    RefreshMatView {
+        name: String,
+    },
+    DropMatView {
+        name: String,
+        if_exists: bool,
+    },
     DropView {
         name: String,
         if_exists: bool,

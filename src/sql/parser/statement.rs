@@ -104,6 +104,25 @@ impl Builder {
                 let query = query.expect("CREATE VIEW has a query");
                 Statement::CreateView { name, columns, query, if_not_exists }
             }
+            Rule::create_matview => {
+                let (mut name, mut options, mut query, mut if_not_exists) = (String::new(), Vec::new(), None, false);
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::if_not_exists => if_not_exists = true,
+                        Rule::qname => name = qname(q),
+                        Rule::table_options => options = super::ddl::table_options(q)?,
+                        Rule::select_stmt => query = Some(Box::new(self.select(q)?)),
+                        _ => {}
+                    }
+                }
+                let query = query.expect("CREATE MATERIALIZED VIEW has a query");
+                Statement::CreateMatView { name, if_not_exists, options, query }
+            }
+            Rule::refresh_matview => Statement::RefreshMatView { name: last_qname(p) },
+            Rule::drop_matview => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropMatView { name: last_qname(p), if_exists }
+            }
             Rule::drop_view => {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
                 Statement::DropView { name: last_qname(p), if_exists }

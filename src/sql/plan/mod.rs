@@ -515,6 +515,8 @@ pub enum Plan {
     },
     /// `CREATE TABLE … AS select`: each column's type is `declared` (the type of the
     /// table column it names) or, when `None`, that of the values the query gives.
+    /// CREATE, REFRESH or DROP MATERIALIZED VIEW.
+    MatView(Box<crate::sql::matview::Action>),
     CreateTableAs {
         name: String,
         query: Box<SelectPlan>,
@@ -623,6 +625,11 @@ impl Plan {
             Plan::Select(p) | Plan::WritingSelect(p) => p.read_tables(),
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => p.read_tables(),
             Plan::CreateTableAs { query, .. } => query.read_tables(),
+            Plan::MatView(a) => match &**a {
+                crate::sql::matview::Action::Create { query, .. }
+                | crate::sql::matview::Action::Refresh { query, .. } => query.read_tables(),
+                crate::sql::matview::Action::Drop { .. } => Vec::new(),
+            },
             Plan::Update(p) => vec![&*p.table],
             Plan::Delete(p) => vec![&*p.table],
             Plan::Steps { steps, .. } => steps.iter().flat_map(Plan::read_tables).collect(),
@@ -666,6 +673,7 @@ impl Plan {
                 | Plan::Delete(_)
                 | Plan::CreateTable { .. }
                 | Plan::CreateTableAs { .. }
+                | Plan::MatView(_)
                 | Plan::DropTable { .. }
                 | Plan::CreateView { .. }
                 | Plan::DropView { .. }

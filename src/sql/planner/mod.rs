@@ -6,11 +6,13 @@
 //! - `dml` — INSERT, UPDATE, DELETE, and writes to views
 //! - `ddl` — CREATE TABLE and CREATE TRIGGER
 //! - `cte` — WITH: common table expressions, recursive ones included
+//! - `matview` — CREATE, REFRESH and DROP MATERIALIZED VIEW
 
 mod cte;
 mod ddl;
 mod derived;
 mod dml;
+mod matview;
 mod select;
 
 pub use ddl::bind_trigger_rows;
@@ -40,6 +42,7 @@ use crate::storage::{Column, ColumnDefault, DataType, History, State, TableSchem
 /// past versions for `AS OF`.
 pub fn plan(stmt: &Statement, state: &State, history: &dyn History) -> Result<Plan> {
     let cx = Cx { state, history, depth: Default::default(), ctes: Default::default() };
+    matview::check_statement(stmt, state)?;
     let with = match stmt {
         Statement::Insert(Insert { with: Some(w), table, .. })
         | Statement::Update(Update { with: Some(w), table, .. })
@@ -170,6 +173,11 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
         }
         Statement::Control(c) => Plan::Control(c.clone()),
         Statement::CheckDatabase => Plan::CheckDatabase,
+        Statement::CreateMatView { name, if_not_exists, options, query } => {
+            matview::plan_create_matview(name, *if_not_exists, options, query, cx)?
+        }
+        Statement::RefreshMatView { name } => matview::plan_refresh(name, cx)?,
+        Statement::DropMatView { name, if_exists } => matview::plan_drop(name, *if_exists, state)?,
         Statement::CreateView { name, columns, query, if_not_exists } => {
             if !if_not_exists {
                 if state.view(name).is_some() {
