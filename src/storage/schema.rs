@@ -21,6 +21,22 @@ pub enum DataType {
     Json,
 }
 
+/// Column names for a table made from a query's columns: a name given twice gets a
+/// number, as SQLite does (`a`, `a:1`).
+pub fn numbered_names(shown: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(shown.len());
+    for name in shown {
+        let mut col = name.clone();
+        let mut n = 0;
+        while out.iter().any(|c| c.eq_ignore_ascii_case(&col)) {
+            n += 1;
+            col = format!("{name}:{n}");
+        }
+        out.push(col);
+    }
+    out
+}
+
 impl DataType {
     /// Maps a declared type name (`INT`, `VARCHAR(20)`, `DOUBLE PRECISION`…) to a type.
     /// Unknown names are `None` so that the caller can say which name was not understood.

@@ -712,14 +712,7 @@ pub fn run_alter(table: &str, schema: &Arc<TableSchema>, change: &RowChange, sta
 /// each of its declared type or else of the type its values share, and its rows.
 pub fn create_table_as(name: &str, result: ResultSet, declared: &[Option<DataType>], state: &State) -> Result<Written> {
     let mut columns: Vec<Column> = Vec::with_capacity(result.columns.len());
-    for (i, shown) in result.columns.iter().enumerate() {
-        // A name given twice gets a number, as SQLite does (`a`, `a:1`).
-        let mut col = shown.clone();
-        let mut n = 0;
-        while columns.iter().any(|c| c.name.eq_ignore_ascii_case(&col)) {
-            n += 1;
-            col = format!("{shown}:{n}");
-        }
+    for (i, col) in crate::storage::schema::numbered_names(&result.columns).into_iter().enumerate() {
         let ty = match declared.get(i).copied().flatten() {
             Some(ty) => ty,
             None => shared_type(result.rows.iter().map(|r| &r[i])),

@@ -42,17 +42,12 @@ pub(super) fn plan_create_matview(
     if declared.len() != plan.columns.len() {
         declared.clear();
     }
-    let mut columns: Vec<Column> = Vec::with_capacity(plan.columns.len());
-    for (i, shown) in plan.columns.iter().enumerate() {
-        // A name given twice gets a number, as SQLite does (`a`, `a:1`).
-        let mut col = shown.clone();
-        let mut n = 0;
-        while columns.iter().any(|c| c.name.eq_ignore_ascii_case(&col)) {
-            n += 1;
-            col = format!("{shown}:{n}");
-        }
-        columns.push(Column::plain(col, declared.get(i).copied().flatten().unwrap_or(DataType::Any)));
-    }
+    let names = crate::storage::schema::numbered_names(&plan.columns);
+    let columns: Vec<Column> = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, col)| Column::plain(col, declared.get(i).copied().flatten().unwrap_or(DataType::Any)))
+        .collect();
     let schema = Arc::new(TableSchema { name: name.to_string(), columns, ..TableSchema::default() });
     let maint = if incremental { Some(Arc::new(matview::compile(name, query, state)?)) } else { None };
     let def = Def { name: name.to_ascii_lowercase(), sql: query.to_string(), incremental };
