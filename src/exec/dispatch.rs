@@ -111,7 +111,7 @@ pub fn query_each(
 }
 
 /// Runs a plan; a read hands the state back (a SELECT that writes messages needs it).
-fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> {
+pub(super) fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> {
     let written = |w: Written, verb| Ok((Output::Written(w, verb), None));
     // A write with RETURNING gives its rows beside its changes.
     let returning = |(w, rows): (Written, Vec<Vec<Value>>), plan: &Option<ReturningPlan>, verb| match plan {
@@ -150,6 +150,9 @@ fn run(plan: &Plan, state: State, ctx: &Ctx) -> Result<(Output, Option<State>)> 
                 Some((w, verb)) => (Output::Written(w, named.unwrap_or(verb)), None),
                 None => (Output::Nothing, Some(state)),
             });
+        }
+        Plan::Archive { table, path, query, delete } => {
+            return written(super::archive::run(table, path, query, delete, state, ctx)?, "archived");
         }
         Plan::ViewWrite(p) => {
             let verb = match p.kind {

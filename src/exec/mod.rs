@@ -15,6 +15,7 @@
 //! - [`select`] — the select pipeline: scans, joins, groups, sorting, limits
 //! - `window` — window functions over partitions and frames
 //! - `cte` — common table expressions, recursive ones included
+//! - [`archive`] — ARCHIVE: rows to a compressed file and out of the table
 //! - [`write`] — INSERT, UPDATE, DELETE, CREATE, DROP, ALTER
 //! - [`foreign`] — foreign-key actions and checks
 //! - [`matview`] — materialized views: their statements and keeping them up to date
@@ -23,6 +24,7 @@
 
 pub mod access;
 pub mod aggregate;
+pub mod archive;
 mod counters;
 mod cte;
 mod datetime;

@@ -49,6 +49,22 @@ pub(super) fn json_table_rows(
             out.truncate(prefix);
             return Ok(more);
         }
+        TableFn::Archive => {
+            let Some(Value::Text(path)) = args.first() else {
+                return Err(Error::invalid("archive() takes the name of an archive file"));
+            };
+            let (_, rows) = crate::storage::archive::read(path)?;
+            for row in rows {
+                ctx.check_interrupt()?;
+                out.extend(row);
+                let more = keep(out)?;
+                out.truncate(prefix);
+                if !more {
+                    return Ok(false);
+                }
+            }
+            return Ok(true);
+        }
         TableFn::JsonEach | TableFn::JsonTree => {}
         TableFn::Stats
         | TableFn::Statements

@@ -123,6 +123,13 @@ pub fn from_items(
                 };
                 columns = TableFn::history_columns(&table.schema);
             }
+            if kind == TableFn::Archive {
+                let header = match t.function.as_deref() {
+                    Some([Expr::Literal(Value::Text(path))]) => crate::storage::archive::read_header(path)?,
+                    _ => return Err(Error::invalid("archive() takes the name of an archive file: archive('t.amber')")),
+                };
+                columns = header.schema.columns.iter().map(|c| c.name.clone()).collect();
+            }
             if t.ordinality {
                 columns.push("ordinality".to_string());
             }

@@ -181,6 +181,11 @@ impl Resolver<'_> {
                 self.select(query)?;
             }
             Statement::RefreshMatView { name } | Statement::DropMatView { name, .. } => self.rename(name)?,
+            Statement::Archive { table, filter, .. } => {
+                self.rename(table)?;
+                self.opt(filter)?;
+            }
+            Statement::RestoreArchive { table, .. } => self.rename(table)?,
             Statement::CreateView { name, query, .. } => {
                 self.rename(name)?;
                 self.select(query)?;

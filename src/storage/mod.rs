@@ -18,8 +18,10 @@
 //! - [`streams`] — message streams: every message in order, by stream and category
 //! - [`lru`] — a cache bounded in bytes, least recently used out first
 //! - [`stack`] — more stack for recursion the input decides (chains of views)
+//! - [`archive`] — archive files: rows moved out of memory, compressed by column
 //! - [`check`] — `CHECK DATABASE`: indexes agree with rows, keys and types hold
 
+pub mod archive;
 pub mod check;
 pub mod convert;
 pub mod diff;

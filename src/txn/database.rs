@@ -305,6 +305,9 @@ impl Database {
         let read_only = options
             .as_of
             .map(|v| format!("the database is open read-only as of version {v}; open it without --as-of to write"));
+        if read_only.is_none() {
+            super::archives::finish_pending(&head.state);
+        }
         Ok(Database::build(head, history, recovered.log, read_only, Some(recovered.report)))
     }
 
@@ -518,19 +521,21 @@ impl Database {
         state.seal_messages();
         let Some(log) = &self.inner.log else {
             *guard = Head { state: state.clone(), version };
-            self.set_head(version, state);
+            self.set_head(version, state.clone());
+            super::archives::name_recorded(writes, &state);
             return Ok(version);
         };
         log.append(version, Logged { writes, journal: &journal, mark: Some(&mark) })?;
         *guard = Head { state: state.clone(), version };
         if log.sync_mode() == durability::SyncMode::Always {
-            log.enqueue(version, state);
+            log.enqueue(version, state.clone());
             drop(guard);
             log.wait_durable(version, &|v, s| self.set_head(v, s))?;
         } else {
-            self.set_head(version, state);
+            self.set_head(version, state.clone());
             drop(guard);
         }
+        super::archives::name_recorded(writes, &state);
         if log.checkpoint_due() {
             // The commit is durable already; a failed automatic checkpoint leaves the log
             // as it is, to be tried again at the next one.

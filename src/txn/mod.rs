@@ -18,6 +18,7 @@
 //! assert_eq!(rows.rows, vec![vec![Value::Integer(1), Value::text("ada")]]);
 //! ```
 
+mod archives;
 mod catalog;
 mod changes;
 pub mod collection;

@@ -74,6 +74,17 @@ pub enum Statement {
         options: Vec<(String, Value)>,
         query: Box<Select>,
     },
+    /// `ARCHIVE FROM table [WHERE …] TO 'file'`.
+    Archive {
+        table: String,
+        filter: Option<Expr>,
+        path: String,
+    },
+    /// `RESTORE FROM ARCHIVE 'file' INTO table`.
+    RestoreArchive {
+        path: String,
+        table: String,
+    },
     RefreshMatView {
         name: String,
     },

@@ -200,6 +200,29 @@ impl Builder {
             Rule::savepoint_stmt => Statement::Control(Control::Savepoint(last_ident(p))),
             Rule::release_stmt => Statement::Control(Control::Release(last_ident(p))),
             Rule::create_snapshot => Statement::Control(Control::CreateSnapshot(last_ident(p))),
+            Rule::archive_stmt => {
+                let (mut table, mut filter, mut path) = (String::new(), None, String::new());
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::qname => table = qname(q),
+                        Rule::where_clause => filter = Some(self.last_expr(q)?),
+                        Rule::string => path = unquote_string(q.as_str()),
+                        _ => {}
+                    }
+                }
+                Statement::Archive { table, filter, path }
+            }
+            Rule::restore_archive => {
+                let (mut table, mut path) = (String::new(), String::new());
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::qname => table = qname(q),
+                        Rule::string => path = unquote_string(q.as_str()),
+                        _ => {}
+                    }
+                }
+                Statement::RestoreArchive { path, table }
+            }
             Rule::restore_snapshot => Statement::Control(Control::RestoreSnapshot(last_ident(p))),
             Rule::drop_snapshot => {
                 let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);

@@ -528,6 +528,8 @@ pub enum TableFn {
     /// `history(t)`: each change of each row of `t` over the kept versions; its columns
     /// follow the table's ([`HISTORY_COLUMNS`], then `old_c` and `new_c` for each).
     History,
+    /// `archive('file')`: the rows of an archive file, in its table's columns.
+    Archive,
 }
 
 /// The first columns of `history(t)`.
@@ -557,6 +559,7 @@ impl TableFn {
             TableFn::Memory,
             TableFn::Commits,
             TableFn::History,
+            TableFn::Archive,
         ]
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(name))
@@ -574,6 +577,7 @@ impl TableFn {
             TableFn::Memory => "amber_memory",
             TableFn::Commits => "commits",
             TableFn::History => "history",
+            TableFn::Archive => "archive",
         }
     }
 
@@ -589,6 +593,7 @@ impl TableFn {
             TableFn::Memory => &MEMORY_COLUMNS,
             TableFn::Commits => &COMMITS_COLUMNS,
             TableFn::History => &HISTORY_COLUMNS,
+            TableFn::Archive => &[],
             TableFn::JsonEach | TableFn::JsonTree => &JSON_TABLE_COLUMNS,
         }
     }
@@ -611,6 +616,7 @@ impl TableFn {
             TableFn::Ancestors => (1, 1),
             TableFn::Stats | TableFn::Statements | TableFn::SlowQueries | TableFn::Memory | TableFn::Commits => (0, 0),
             TableFn::History => (1, 2),
+            TableFn::Archive => (1, 1),
             TableFn::JsonEach | TableFn::JsonTree => (1, 2),
         }
     }

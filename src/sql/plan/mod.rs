@@ -196,10 +196,13 @@ impl Source {
         matches!(self, Source::JsonTable { args, .. } if args.iter().any(|a| a.has_subquery() || !a.columns().is_empty()))
     }
 
-    /// Whether the source reads a past version (tables or messages `AS OF`).
+    /// Whether the source reads a past version (tables or messages `AS OF`) or an
+    /// archive file: what a cached plan must not hold on to.
     pub fn reads_past(&self) -> bool {
         match self {
-            Source::Single | Source::JsonTable { .. } => false,
+            Source::Single => false,
+            // An archive file can change without the schema changing: read afresh.
+            Source::JsonTable { kind, .. } => *kind == TableFn::Archive,
             Source::Scan { as_of, .. } | Source::Messages { as_of, .. } => as_of.is_some(),
             Source::Join(j) => j.left.reads_past() || j.right.reads_past(),
             Source::Reorder { source, .. } => source.reads_past(),
@@ -515,6 +518,14 @@ pub enum Plan {
     },
     /// `CREATE TABLE … AS select`: each column's type is `declared` (the type of the
     /// table column it names) or, when `None`, that of the values the query gives.
+    /// `ARCHIVE FROM table WHERE … TO 'file'`: `query`'s rows written to the file,
+    /// then `delete` run.
+    Archive {
+        table: String,
+        path: String,
+        query: Box<SelectPlan>,
+        delete: Box<Plan>,
+    },
     /// CREATE, REFRESH or DROP MATERIALIZED VIEW.
     MatView(Box<crate::sql::matview::Action>),
     CreateTableAs {
@@ -674,6 +685,7 @@ impl Plan {
                 | Plan::CreateTable { .. }
                 | Plan::CreateTableAs { .. }
                 | Plan::MatView(_)
+                | Plan::Archive { .. }
                 | Plan::DropTable { .. }
                 | Plan::CreateView { .. }
                 | Plan::DropView { .. }

@@ -129,6 +129,12 @@ fn source_types(source: &Source, state: &State) -> Types {
                 TableFn::Commits => {
                     vec![Some(Integer), Some(DataType::Timestamp), Some(Text), Some(DataType::Json), Some(Integer)]
                 }
+                TableFn::Archive => match args.first() {
+                    Some(BExpr::Const(Value::Text(path))) => crate::storage::archive::read_header(path)
+                        .map(|h| h.schema.columns.iter().map(|c| Some(c.ty)).collect())
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                },
                 TableFn::History => {
                     let mut types = vec![Some(Integer), Some(DataType::Timestamp), Some(Text), Some(Text)];
                     let table = match args.first() {

@@ -7,7 +7,9 @@
 //! - `ddl` — CREATE TABLE and CREATE TRIGGER
 //! - `cte` — WITH: common table expressions, recursive ones included
 //! - `matview` — CREATE, REFRESH and DROP MATERIALIZED VIEW
+//! - `archive` — ARCHIVE and RESTORE FROM ARCHIVE
 
+mod archive;
 mod cte;
 mod ddl;
 mod derived;
@@ -173,6 +175,8 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
         }
         Statement::Control(c) => Plan::Control(c.clone()),
         Statement::CheckDatabase => Plan::CheckDatabase,
+        Statement::Archive { table, filter, path } => archive::plan_archive(table, filter.as_ref(), path, cx)?,
+        Statement::RestoreArchive { path, table } => archive::plan_restore(path, table, cx)?,
         Statement::CreateMatView { name, if_not_exists, options, query } => {
             matview::plan_create_matview(name, *if_not_exists, options, query, cx)?
         }
