@@ -1,7 +1,9 @@
 //! Read models: what keeping an incremental GROUP BY view adds to a single-row insert
 //! (target: at most 30%), against the same insert without the view and against SQLite
 //! keeping the same aggregate table by a trigger (an upsert per insert), in the same
-//! run; and reading the kept aggregate against computing it.
+//! run; and reading the kept aggregate against computing it. Then archival: an archive
+//! file's size against the same rows in memory (target: at most 25%), and scanning it
+//! against scanning the rows in memory (target: at most 2×).
 //!
 //! `cargo bench --bench read_models` (add `-- --quick` for a smaller run). Prints
 //! `measure | amberdb | sqlite | ratio` (AmberDB time / SQLite time).
@@ -128,4 +130,60 @@ fn main() {
     }
     let added = inserts[1].as_secs_f64() / inserts[0].as_secs_f64() - 1.0;
     println!("keeping the view adds {:.0}% to a single-row insert (target: at most 30%)", added * 100.0);
+    archival(rows);
+}
+
+/// An orders table archived whole: the file's size against the rows' bytes in memory,
+/// and a scan of each.
+fn archival(rows: usize) {
+    let dir = std::env::temp_dir().join(format!("amberdb-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("orders.amber");
+    let _ = std::fs::remove_file(&file);
+    let db = Database::open_in_memory();
+    let mut s = db.session();
+    s.execute(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, status TEXT, total REAL, created_at TIMESTAMP)",
+        &[],
+    )
+    .unwrap();
+    let insert = s.prepare("INSERT INTO orders VALUES (?, ?, ?, ?, ?)").unwrap();
+    s.execute("BEGIN", &[]).unwrap();
+    let statuses = ["placed", "paid", "shipped", "delivered", "returned"];
+    for i in 0..rows {
+        let params = [
+            Value::Integer(i as i64),
+            Value::text(&format!("customer{:05}", (i * 7919) % 20_000)),
+            Value::text(statuses[i % statuses.len()]),
+            Value::Real(((i * 37) % 100_000) as f64 / 100.0),
+            Value::Timestamp(1_735_689_600_000_000 + (i as i64) * 31_000_000),
+        ];
+        s.execute_prepared(&insert, &params).unwrap();
+    }
+    s.execute("COMMIT", &[]).unwrap();
+    let bytes =
+        match &s.query("SELECT bytes FROM amber_memory() WHERE kind = 'table' AND name = 'orders'", &[]).unwrap().rows
+            [0][0]
+        {
+            Value::Integer(n) => *n as f64,
+            other => panic!("{other:?}"),
+        };
+    let scan = "SELECT count(*), sum(total), max(customer) FROM ";
+    let in_memory = time(11, |_| {
+        s.query(&format!("{scan}orders"), &[]).unwrap();
+    });
+    s.execute(&format!("ARCHIVE FROM orders TO '{}'", file.display()), &[]).unwrap();
+    let size = std::fs::metadata(&file).unwrap().len() as f64;
+    let archived = time(11, |_| {
+        s.query(&format!("{scan}archive('{}')", file.display()), &[]).unwrap();
+    });
+    println!(
+        "archive of {rows} orders: {:.1} MB in memory, {:.1} MB on disk ({:.0}%; target at most 25%)",
+        bytes / 1e6,
+        size / 1e6,
+        size / bytes * 100.0
+    );
+    let ratio = archived.as_secs_f64() / in_memory.as_secs_f64();
+    println!("scan in memory {in_memory:.2?}, scan of the archive {archived:.2?} ({ratio:.2}x; target at most 2x)");
+    let _ = std::fs::remove_dir_all(&dir);
 }

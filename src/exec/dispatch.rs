@@ -193,6 +193,14 @@ fn run_on(plan: &Plan, state: &State, ctx: &Ctx) -> Result<Output> {
             let rows = select::run_select(query, state, ctx)?;
             Output::Written(write::create_table_as(name, rows, declared, state)?, "created")
         }
+        Plan::Projection(action) => {
+            let verb = match &**action {
+                crate::sql::projection::Action::Create(_) => "projection created",
+                crate::sql::projection::Action::Reset { .. } => "projection reset",
+                crate::sql::projection::Action::Drop { .. } => "projection dropped",
+            };
+            Output::Written(super::projection::run(action, state)?, verb)
+        }
         Plan::MatView(action) => {
             let verb = match &**action {
                 crate::sql::matview::Action::Create { .. } => "materialized view created",

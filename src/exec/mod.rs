@@ -16,6 +16,7 @@
 //! - `window` — window functions over partitions and frames
 //! - `cte` — common table expressions, recursive ones included
 //! - [`archive`] — ARCHIVE: rows to a compressed file and out of the table
+//! - `projection` — projections' catalog changes
 //! - [`write`] — INSERT, UPDATE, DELETE, CREATE, DROP, ALTER
 //! - [`foreign`] — foreign-key actions and checks
 //! - [`matview`] — materialized views: their statements and keeping them up to date
@@ -38,6 +39,7 @@ pub(crate) mod json;
 pub mod matview;
 mod printf;
 pub mod probe;
+mod projection;
 mod reject;
 mod result;
 mod scalars;

@@ -10,6 +10,8 @@ pub enum DotCommand {
     Tables,
     /// `.collections`: the document collections.
     Collections,
+    /// `.projections`: projections, their positions and lag.
+    Projections,
     Namespaces,
     Indexes(Option<String>),
     Schema(Option<String>),
@@ -106,6 +108,7 @@ pub const HELP: &str = "\
 .output [FILE]        results to FILE from now on; alone: back to the screen
 .pager on|off|auto    long results through $PAGER (less -FRX); auto: on a terminal
 .print TEXT           print TEXT
+.projections          projections: the position each reached in its category, and its lag
 .read FILE            run the statements in FILE
 .schema [NAME]        the CREATE statements of tables, views, indexes and triggers
 .separator COL [ROW]  the separators of list mode
@@ -146,6 +149,7 @@ pub const COMMANDS: &[&str] = &[
     ".output",
     ".pager",
     ".print",
+    ".projections",
     ".quit",
     ".read",
     ".schema",
@@ -266,6 +270,7 @@ pub fn parse(line: &str) -> Result<DotCommand, String> {
         "help" => DotCommand::Help,
         "tables" => DotCommand::Tables,
         "collections" => DotCommand::Collections,
+        "projections" => DotCommand::Projections,
         "namespaces" => DotCommand::Namespaces,
         "indexes" | "indices" => DotCommand::Indexes(arg.map(unquote)),
         "schema" => DotCommand::Schema(arg.map(unquote)),

@@ -379,6 +379,7 @@ impl Runner {
             }
             DotCommand::Namespaces => self.write_rows(&self.session.namespace_listing()),
             DotCommand::Collections => self.write_rows(&self.session.collection_listing()),
+            DotCommand::Projections => self.write_rows(&self.session.projection_listing()),
             DotCommand::Schema(table) => {
                 for line in self.session.schema_sql(table.as_deref())? {
                     let _ = writeln!(self.out, "{line}");

@@ -11,6 +11,7 @@
 //! - [`binder`] — names to column positions, functions to enums
 //! - [`planner`] — AST to [`plan::Plan`]; [`alter`] for ALTER TABLE, [`join`] for FROM lists
 //! - [`matview`] — materialized views, compiled for keeping them up to date
+//! - [`projection`] — projections: message streams kept as tables
 //! - [`access`] — access paths: keys, indexes, ordered scans
 //! - [`explain`] — a plan printed as a tree
 //!
@@ -37,6 +38,7 @@ pub mod parser;
 pub mod pg_catalog;
 pub mod plan;
 pub mod planner;
+pub mod projection;
 pub mod shape;
 pub mod soft_delete;
 pub mod split;

@@ -186,6 +186,14 @@ impl Resolver<'_> {
                 self.opt(filter)?;
             }
             Statement::RestoreArchive { table, .. } => self.rename(table)?,
+            Statement::CreateProjection { name, table, rules, .. } => {
+                self.rename(name)?;
+                self.rename(table)?;
+                for (_, rule) in rules {
+                    self.statement(rule)?;
+                }
+            }
+            Statement::RebuildProjection { name } | Statement::DropProjection { name, .. } => self.rename(name)?,
             Statement::CreateView { name, query, .. } => {
                 self.rename(name)?;
                 self.select(query)?;

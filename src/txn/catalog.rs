@@ -154,6 +154,33 @@ impl Session {
         listing(&["collection", "documents", "indexes"], rows)
     }
 
+    /// The projections, each with the position it has reached in its category, the
+    /// category's last message and how far behind it is (`.projections`). A commit
+    /// applies its messages, so at the head the lag is 0 unless a rule's type is rare.
+    pub fn projection_listing(&self) -> ResultSet {
+        let state = self.state();
+        let rows = crate::sql::projection::all(&state)
+            .into_iter()
+            .map(|p| {
+                let last = state
+                    .messages(&p.namespace)
+                    .and_then(|store| {
+                        store.category_from(&p.category, p.position + 1).last().map(|m| m.global_position)
+                    })
+                    .unwrap_or(p.position);
+                vec![
+                    Value::text(&p.name),
+                    Value::text(&p.category),
+                    Value::text(&p.table),
+                    Value::Integer(p.position),
+                    Value::Integer(last),
+                    Value::Integer(last - p.position),
+                ]
+            })
+            .collect();
+        listing(&["projection", "category", "table", "position", "last", "lag"], rows)
+    }
+
     /// The named snapshots (`.snapshots`).
     pub fn snapshot_listing(&self) -> ResultSet {
         let rows = self

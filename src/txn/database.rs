@@ -514,7 +514,16 @@ impl Database {
         self.check_memory(&state, version, writes.ops())?;
         let after = guard.state.commit().map_or(i64::MIN, |c| c.at);
         let info = CommitInfo::of(self.now().max(after), label, writes.ops());
-        let mut journal = super::views::maintain(&self.inner.views, &guard.state, &mut state, writes)?;
+        // Projections write their tables first; views then follow every change, theirs too.
+        let mut journal = super::projections::apply(self, &mut state, writes)?;
+        let views = if journal.is_empty() {
+            super::views::maintain(&self.inner.views, &guard.state, &mut state, writes)?
+        } else {
+            let mut all: Vec<WriteSet> = writes.0.to_vec();
+            all.push(WriteSet { ops: journal.clone() });
+            super::views::maintain(&self.inner.views, &guard.state, &mut state, Joined(&all))?
+        };
+        journal.extend(views);
         journal.extend(super::journal::journal_ops(&guard.state, &mut state, writes, version, &info)?);
         let mark = WriteOp::Commit(Arc::new(info));
         state.apply(&mark)?;

@@ -27,6 +27,7 @@ pub mod export;
 mod journal;
 mod migrate;
 mod monitor;
+mod projections;
 mod rekey;
 mod reports;
 mod session;

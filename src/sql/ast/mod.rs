@@ -74,6 +74,22 @@ pub enum Statement {
         options: Vec<(String, Value)>,
         query: Box<Select>,
     },
+    /// `CREATE PROJECTION name FROM CATEGORY 'c' INTO table AS ON 'Type' DO write …`.
+    CreateProjection {
+        name: String,
+        if_not_exists: bool,
+        category: String,
+        table: String,
+        /// Per message type, the write it makes (reading the message as `message.…`).
+        rules: Vec<(String, Statement)>,
+    },
+    RebuildProjection {
+        name: String,
+    },
+    DropProjection {
+        name: String,
+        if_exists: bool,
+    },
     /// `ARCHIVE FROM table [WHERE …] TO 'file'`.
     Archive {
         table: String,

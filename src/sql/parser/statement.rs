@@ -200,6 +200,38 @@ impl Builder {
             Rule::savepoint_stmt => Statement::Control(Control::Savepoint(last_ident(p))),
             Rule::release_stmt => Statement::Control(Control::Release(last_ident(p))),
             Rule::create_snapshot => Statement::Control(Control::CreateSnapshot(last_ident(p))),
+            Rule::create_projection => {
+                let (mut names, mut category, mut rules, mut if_not_exists) =
+                    (Vec::new(), String::new(), Vec::new(), false);
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::if_not_exists => if_not_exists = true,
+                        Rule::qname => names.push(qname(q)),
+                        Rule::string => category = unquote_string(q.as_str()),
+                        Rule::projection_rule => {
+                            let mut parts =
+                                q.into_inner().filter(|r| r.as_rule() != Rule::K_ON && r.as_rule() != Rule::K_DO);
+                            let kind = parts.next().map(|t| unquote_string(t.as_str())).unwrap_or_default();
+                            let Some(write) = parts.next() else { continue };
+                            rules.push((kind, self.statement(write)?));
+                        }
+                        _ => {}
+                    }
+                }
+                if self.next_param.get() > 0 {
+                    return Err(crate::error::Error::invalid(
+                        "a projection's writes read the message as message.data, message.stream_name …, not parameters",
+                    ));
+                }
+                let table = names.pop().unwrap_or_default();
+                let name = names.pop().unwrap_or_default();
+                Statement::CreateProjection { name, if_not_exists, category, table, rules }
+            }
+            Rule::rebuild_projection => Statement::RebuildProjection { name: last_qname(p) },
+            Rule::drop_projection => {
+                let if_exists = p.clone().into_inner().any(|q| q.as_rule() == Rule::if_exists);
+                Statement::DropProjection { name: last_qname(p), if_exists }
+            }
             Rule::archive_stmt => {
                 let (mut table, mut filter, mut path) = (String::new(), None, String::new());
                 for q in p.into_inner() {

@@ -526,6 +526,8 @@ pub enum Plan {
         query: Box<SelectPlan>,
         delete: Box<Plan>,
     },
+    /// CREATE PROJECTION, a rebuild's reset, DROP PROJECTION.
+    Projection(Box<crate::sql::projection::Action>),
     /// CREATE, REFRESH or DROP MATERIALIZED VIEW.
     MatView(Box<crate::sql::matview::Action>),
     CreateTableAs {
@@ -657,6 +659,8 @@ impl Plan {
             Plan::Insert(InsertPlan { source: InsertSourcePlan::Select(p), .. }) => !past(p),
             Plan::CreateTableAs { query, .. } => !past(query),
             Plan::Steps { steps, .. } => steps.iter().all(Plan::cacheable),
+            // Planned against catalog rows, which change without the schema changing.
+            Plan::Projection(_) => false,
             _ => true,
         }
     }
@@ -686,6 +690,7 @@ impl Plan {
                 | Plan::CreateTableAs { .. }
                 | Plan::MatView(_)
                 | Plan::Archive { .. }
+                | Plan::Projection(_)
                 | Plan::DropTable { .. }
                 | Plan::CreateView { .. }
                 | Plan::DropView { .. }

@@ -8,6 +8,7 @@
 //! - `cte` — WITH: common table expressions, recursive ones included
 //! - `matview` — CREATE, REFRESH and DROP MATERIALIZED VIEW
 //! - `archive` — ARCHIVE and RESTORE FROM ARCHIVE
+//! - `projection` — CREATE, REBUILD and DROP PROJECTION
 
 mod archive;
 mod cte;
@@ -15,6 +16,7 @@ mod ddl;
 mod derived;
 mod dml;
 mod matview;
+mod projection;
 mod select;
 
 pub use ddl::bind_trigger_rows;
@@ -175,6 +177,11 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
         }
         Statement::Control(c) => Plan::Control(c.clone()),
         Statement::CheckDatabase => Plan::CheckDatabase,
+        Statement::CreateProjection { name, if_not_exists, category, table, rules } => {
+            projection::plan_create(name, *if_not_exists, category, table, rules, cx)?
+        }
+        Statement::RebuildProjection { name } => projection::plan_rebuild(name, cx)?,
+        Statement::DropProjection { name, if_exists } => projection::plan_drop(name, *if_exists, state)?,
         Statement::Archive { table, filter, path } => archive::plan_archive(table, filter.as_ref(), path, cx)?,
         Statement::RestoreArchive { path, table } => archive::plan_restore(path, table, cx)?,
         Statement::CreateMatView { name, if_not_exists, options, query } => {
