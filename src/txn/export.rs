@@ -24,6 +24,7 @@
 //! one transaction: every type, constraint and key is checked, and a bad file changes
 //! nothing and is reported by position (`line:column`) or by table and row.
 
+use crate::sql::matview;
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -314,7 +315,9 @@ pub fn dump(state: &State, now: i64) -> String {
     for ns in state.namespaces() {
         out.push_str(&format!("CREATE NAMESPACE {};\n", quote_ident(ns)));
     }
-    for t in tables_in_dependency_order(state) {
+    // Materialized views are made again by their statements, after the tables they read.
+    let kept = |name: &str| matview::definition(state, name).is_some() || matview::is_internal(name);
+    for t in tables_in_dependency_order(state).into_iter().filter(|t| !kept(t.name())) {
         out.push_str(&create_sql(&t.schema));
         out.push('\n');
         let name = quote_ident(t.name());
@@ -327,6 +330,14 @@ pub fn dump(state: &State, now: i64) -> String {
             out.push_str(&format!("INSERT INTO {name}{columns} VALUES ({}){ttl};\n", values.join(", ")));
         }
         for sql in t.schema.index_sql() {
+            out.push_str(&sql);
+            out.push('\n');
+        }
+    }
+    for def in matview::all(state) {
+        let kind = if def.incremental { " WITH (incremental)" } else { "" };
+        out.push_str(&format!("CREATE MATERIALIZED VIEW {}{kind} AS {};\n", quote_ident(&def.name), def.sql));
+        for sql in state.table(&def.name).map(|t| t.schema.index_sql()).unwrap_or_default() {
             out.push_str(&sql);
             out.push('\n');
         }
