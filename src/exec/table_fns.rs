@@ -53,10 +53,17 @@ pub(super) fn json_table_rows(
             let Some(Value::Text(path)) = args.first() else {
                 return Err(Error::invalid("archive() takes the name of an archive file"));
             };
-            let (_, rows) = crate::storage::archive::read(path)?;
-            for row in rows {
-                ctx.check_interrupt()?;
-                out.extend(row);
+            // Only the columns the statement reads are decoded; each value moves into the
+            // row handed on, not copied.
+            let wanted = |c: usize| reads.is_none_or(|m| m.has(c));
+            let (header, mut columns) = crate::storage::archive::read_columns(path, &wanted)?;
+            for i in 0..header.rows as usize {
+                if i % 1024 == 0 {
+                    ctx.check_interrupt()?;
+                }
+                for column in columns.iter_mut() {
+                    out.push(column.as_mut().map_or(Value::Null, |c| std::mem::replace(&mut c[i], Value::Null)));
+                }
                 let more = keep(out)?;
                 out.truncate(prefix);
                 if !more {
@@ -81,18 +88,30 @@ pub(super) fn json_table_rows(
                 (TableFn::History, _) => return Err(Error::invalid("history() takes the name of a table")),
                 _ => history.report(kind.name())?,
             };
-            for row in rows {
-                out.extend(row);
-                let more = keep(out)?;
-                out.truncate(prefix);
-                if !more {
-                    return Ok(false);
-                }
-            }
-            return Ok(true);
+            return hand_on(rows, out, &mut keep, ctx);
         }
     }
     super::json::table_rows(kind == crate::sql::plan::TableFn::JsonTree, args, reads, ctx, out, &mut keep)
+}
+
+/// Hands each of `rows` on to `f` after what `out` holds, until `f` says stop (false).
+fn hand_on(
+    rows: Vec<Vec<Value>>,
+    out: &mut Vec<Value>,
+    f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
+    ctx: &Ctx,
+) -> Result<bool> {
+    let prefix = out.len();
+    for row in rows {
+        ctx.check_interrupt()?;
+        out.extend(row);
+        let more = f(out)?;
+        out.truncate(prefix);
+        if !more {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// `generate_series(start, stop[, step])`: start, start + step, … while not past

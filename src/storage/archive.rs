@@ -108,6 +108,26 @@ pub fn read(path: &str) -> Result<(Header, Vec<Vec<Value>>)> {
 
 /// The header and rows of an archive's bytes.
 pub fn decode(path: &str, bytes: &[u8]) -> Result<(Header, Vec<Vec<Value>>)> {
+    let (header, columns) = decode_columns(path, bytes, &|_| true)?;
+    let n = header.rows as usize;
+    let mut columns: Vec<std::vec::IntoIter<Value>> =
+        columns.into_iter().map(|c| c.unwrap_or_default().into_iter()).collect();
+    let rows = (0..n).map(|_| columns.iter_mut().map(|c| c.next().unwrap_or(Value::Null)).collect()).collect();
+    Ok((header, rows))
+}
+
+/// The header of the archive at `path` and the values of the columns `wanted` picks
+/// (each as long as the header's row count); the others are not decoded.
+pub fn read_columns(path: &str, wanted: &dyn Fn(usize) -> bool) -> Result<(Header, Vec<Option<Vec<Value>>>)> {
+    let bytes = read_file(path)?;
+    decode_columns(path, &bytes, wanted)
+}
+
+fn decode_columns(
+    path: &str,
+    bytes: &[u8],
+    wanted: &dyn Fn(usize) -> bool,
+) -> Result<(Header, Vec<Option<Vec<Value>>>)> {
     let (header, body) = split(path, bytes)?;
     let width = header.schema.columns.len();
     let n = usize::try_from(header.rows).map_err(|_| bad(path, "too many rows"))?;
@@ -115,23 +135,28 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<(Header, Vec<Vec<Value>>)> {
     // forged header cannot make it allocate without limit.
     let limit = body.len().saturating_mul(2000).max(1 << 20);
     let columns = zstd::bulk::decompress(body, limit).map_err(|_| bad(path, "its body does not decompress"))?;
-    let mut rows: Vec<Vec<Value>> = (0..n.min(columns.len() + 1)).map(|_| Vec::with_capacity(width)).collect();
+    let mut out = Vec::with_capacity(width);
     let mut at = 0usize;
-    for _ in 0..width {
+    for c in 0..width {
         let len_bytes = columns.get(at..at + 8).ok_or_else(|| bad(path, "a column is cut short"))?;
         let len = u64::from_le_bytes(len_bytes.try_into().map_err(|_| bad(path, "a column is cut short"))?) as usize;
         at += 8;
         let slice = columns.get(at..at.saturating_add(len)).ok_or_else(|| bad(path, "a column is cut short"))?;
         at += len;
+        if !wanted(c) {
+            out.push(None);
+            continue;
+        }
         let values: Vec<Value> = postcard::from_bytes(slice).map_err(|_| bad(path, "a column does not decode"))?;
-        if values.len() != n || rows.len() != n {
+        if values.len() != n {
             return Err(bad(path, "a column does not hold the header's number of rows"));
         }
-        for (row, v) in rows.iter_mut().zip(values) {
-            row.push(v);
-        }
+        out.push(Some(values));
     }
-    Ok((header, rows))
+    if at != columns.len() {
+        return Err(bad(path, "its body is longer than its columns"));
+    }
+    Ok((header, out))
 }
 
 /// The name an archive is written under until its commit is durable: the final name,
