@@ -358,6 +358,7 @@ fn join_from(
 ) -> Result<()> {
     let mut joined = vec![Value::Null; m.width];
     let s = &m.sources[seed];
+    check_width(s, row)?;
     joined[s.offset..s.offset + s.width].clone_from_slice(row);
     let mut keys = vec![RowKey::Int(0); m.sources.len()];
     keys[seed] = key.clone();
@@ -402,6 +403,7 @@ fn extend(
     bound[next] = true;
     for k in candidates {
         let Some(row) = table.rows.get(&k) else { continue };
+        check_width(source, &row)?;
         joined[source.offset..source.offset + source.width].clone_from_slice(&row);
         keys[next] = k;
         extend(state, m, rest, bound, keys, joined, ctx, out)?;
@@ -410,11 +412,20 @@ fn extend(
     Ok(())
 }
 
+/// Refuses a row of another width than the view was compiled for (a table altered
+/// under it), instead of misreading it.
+fn check_width(source: &matview::Source, row: &[Value]) -> Result<()> {
+    if row.len() == source.width {
+        return Ok(());
+    }
+    Err(ErrorKind::Conflict(format!("table {} changed shape under a materialized view", source.table)).into())
+}
+
 /// The keys of the rows whose column `col` may equal `v`: by key or index when the
 /// value is of the column's type (so that stored and looked-for values compare as
 /// equal bytes), else every row (the view's conditions decide).
 fn lookup(table: &crate::storage::table::Table, col: usize, v: &Value) -> Vec<RowKey> {
-    let ty = table.schema.columns[col].ty;
+    let ty = table.schema.columns.get(col).map_or(DataType::Any, |c| c.ty);
     let same = matches!(
         (ty, v),
         (DataType::Integer, Value::Integer(_))
@@ -465,8 +476,9 @@ impl Acc {
     }
 
     fn decode(row: &[Value], n: usize) -> Acc {
-        let int = |v: &Value| match v {
-            Value::Integer(i) => *i,
+        // Read with `get`: a row of another width (a damaged file) reads as zeros.
+        let int = |v: Option<&Value>| match v {
+            Some(Value::Integer(i)) => *i,
             _ => 0,
         };
         let base = row.len().saturating_sub(1 + 4 * n);
@@ -474,14 +486,14 @@ impl Acc {
             .map(|i| {
                 let at = base + 1 + 4 * i;
                 AggState {
-                    n: int(&row[at]),
-                    reals: int(&row[at + 1]),
-                    int: int(&row[at + 2]),
-                    value: row[at + 3].clone(),
+                    n: int(row.get(at)),
+                    reals: int(row.get(at + 1)),
+                    int: int(row.get(at + 2)),
+                    value: row.get(at + 3).cloned().unwrap_or(Value::Null),
                 }
             })
             .collect();
-        Acc { rows: row.get(base).map_or(0, int), aggs }
+        Acc { rows: int(row.get(base)), aggs }
     }
 
     fn add(&mut self, calls: &[AggCall], env: &Env) -> Result<()> {

@@ -135,6 +135,9 @@ fn decode_columns(
     // forged header cannot make it allocate without limit.
     let limit = body.len().saturating_mul(2000).max(1 << 20);
     let columns = zstd::bulk::decompress(body, limit).map_err(|_| bad(path, "its body does not decompress"))?;
+    if width == 0 && n > 0 {
+        return Err(bad(path, "it has rows but no columns"));
+    }
     let mut out = Vec::with_capacity(width);
     let mut at = 0usize;
     for c in 0..width {
