@@ -41,6 +41,7 @@ mod sql;
 pub mod storage;
 mod txn;
 
+pub use durability::cluster::ClusterOptions;
 pub use durability::fs;
 pub use durability::{Checkpointed, Options, RecoveryReport, SyncMode};
 pub use error::{Error, ErrorKind, Result};
@@ -59,4 +60,4 @@ pub use txn::{
     Access, Database, Description, Exported, Outcome, Prepared, RowStream, Session, SnapshotInfo, Stats,
     DEFAULT_HISTORY,
 };
-pub use txn::{MemoryReport, Retention, TableMemory, SETTINGS};
+pub use txn::{ClusterJoin, MemoryReport, Retention, TableMemory, SETTINGS};

@@ -376,6 +376,23 @@ struct ServeArgs {
     /// Let browsers on this origin call the HTTP API (CORS); off by default.
     #[arg(long, value_name = "ORIGIN", env = "AMBERDB_CORS")]
     cors: Option<String>,
+    /// Be a node of a cluster whose commits go through a NATS JetStream stream: the
+    /// NATS servers, comma-separated (nats://127.0.0.1:4222,…).
+    #[arg(long, value_name = "URLS", requires = "cluster_name", env = "AMBERDB_CLUSTER")]
+    cluster: Option<String>,
+    /// The cluster's name: nodes with the same name share one stream.
+    #[arg(long, value_name = "NAME", requires = "cluster", env = "AMBERDB_CLUSTER_NAME")]
+    cluster_name: Option<String>,
+    /// This node's name in the cluster (default: node-<process id>).
+    #[arg(long, value_name = "NAME", requires = "cluster", env = "AMBERDB_NODE")]
+    node: Option<String>,
+    /// Replicas of a new cluster's stream (1 when NATS runs as one server).
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "cluster")]
+    cluster_replicas: usize,
+    /// Publish a checkpoint to the cluster every N versions; the stream keeps N versions
+    /// behind the newest one (0: never, and keep everything).
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "cluster")]
+    cluster_checkpoint_every: u64,
 
     #[command(flatten)]
     ops: OpsArgs,
@@ -519,6 +536,30 @@ fn run_serve() -> ExitCode {
     if let Err(e) = apply_ops(&db, &args.ops, true) {
         eprintln!("amberdb serve: {e}");
         return ExitCode::FAILURE;
+    }
+    if let (Some(servers), Some(name)) = (&args.cluster, &args.cluster_name) {
+        let mut options = amberdb::ClusterOptions::new(servers, name);
+        if let Some(node) = &args.node {
+            options.node = node.clone();
+        }
+        options.replicas = args.cluster_replicas;
+        options.checkpoint_every = args.cluster_checkpoint_every;
+        options.keep = args.cluster_checkpoint_every;
+        let node = options.node.clone();
+        match db.join_cluster(options) {
+            Ok(joined) if !args.quiet => eprintln!(
+                "amberdb serve: node {node} of cluster {name} at version {} (started from {} {}, stream R{})",
+                joined.caught_up,
+                if joined.from_checkpoint { "published checkpoint" } else { "version" },
+                joined.started_at,
+                joined.replicas
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("amberdb serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
     let _sweeper = db.start_sweeper(std::time::Duration::from_secs(1));
     let options = amberdb::server::ServeOptions {

@@ -29,11 +29,13 @@
 //! - [`recovery`] — opening a directory: checkpoint, log replay, the report
 //! - [`log`] — the open log: appends, group commit, rotation, checkpoints
 //! - [`checkpoint`] — the checkpoint file format
+//! - [`cluster`] — the cluster log: commits through a NATS JetStream stream
 //! - [`wal`] — the log record format
 //! - [`fs`] — the file-system trait (real, and with injected faults for tests)
 //! - `lock` — the exclusive lock on a directory
 
 pub mod checkpoint;
+pub mod cluster;
 pub mod fs;
 mod lock;
 mod log;

@@ -60,6 +60,15 @@ pub fn encode<'a>(version: u64, writes: impl Into<Logged<'a>>) -> Result<Vec<u8>
     Ok(buf)
 }
 
+/// Reads one whole record (a commit as `encode` framed it) from `bytes`.
+pub fn decode(bytes: &[u8]) -> Result<Record, String> {
+    match read_record(bytes, 0) {
+        Ok(record) if record.end == bytes.len() => Ok(record),
+        Ok(_) => Err("bytes after the record".into()),
+        Err(stop) => Err(stop.describe()),
+    }
+}
+
 /// One record read back.
 pub struct Record {
     pub version: u64,

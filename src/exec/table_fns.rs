@@ -78,6 +78,7 @@ pub(super) fn json_table_rows(
         | TableFn::SlowQueries
         | TableFn::Memory
         | TableFn::Commits
+        | TableFn::Cluster
         | TableFn::History => {
             let history = ctx.history.ok_or_else(|| {
                 crate::error::Error::invalid(format!("{}() reads a database; there is none here", kind.name()))

@@ -119,6 +119,8 @@ struct Inner {
     views: super::views::ViewCache,
     /// Where statements read the time: `now()`, message times, row expiry.
     clock: RwLock<Arc<dyn Clock>>,
+    /// The cluster this database is a node of, if any.
+    cluster: super::cluster::Link,
 }
 
 /// The memory limit, and the memory counted at the last check (plus what commits
@@ -127,6 +129,15 @@ struct Inner {
 pub(crate) struct Limits {
     pub memory: AtomicU64,
     pub counted: AtomicU64,
+}
+
+/// A database handle that does not keep it open.
+pub(super) struct WeakDatabase(std::sync::Weak<Inner>);
+
+impl WeakDatabase {
+    pub fn upgrade(&self) -> Option<Database> {
+        self.0.upgrade().map(|inner| Database { inner })
+    }
 }
 
 /// A background thread that removes expired rows until dropped.
@@ -268,6 +279,7 @@ impl Database {
                 triggers: Default::default(),
                 views: Default::default(),
                 clock: RwLock::new(Arc::new(SystemClock)),
+                cluster: Default::default(),
             }),
         }
     }
@@ -528,10 +540,18 @@ impl Database {
         let mark = WriteOp::Commit(Arc::new(info));
         state.apply(&mark)?;
         state.seal_messages();
+        let cluster = self.cluster().cloned();
+        if let Some(c) = &cluster {
+            guard = self.send_to_cluster(c, guard, Logged { writes, journal: &journal, mark: Some(&mark) })?;
+        }
         let Some(log) = &self.inner.log else {
             *guard = Head { state: state.clone(), version };
             self.set_head(version, state.clone());
+            drop(guard);
             super::archives::name_recorded(writes, &state);
+            if let Some(c) = &cluster {
+                self.cluster_checkpoint(c, version, &state);
+            }
             return Ok(version);
         };
         log.append(version, Logged { writes, journal: &journal, mark: Some(&mark) })?;
@@ -545,6 +565,9 @@ impl Database {
             drop(guard);
         }
         super::archives::name_recorded(writes, &state);
+        if let Some(c) = &cluster {
+            self.cluster_checkpoint(c, version, &state);
+        }
         if log.checkpoint_due() {
             // The commit is durable already; a failed automatic checkpoint leaves the log
             // as it is, to be tried again at the next one.
@@ -577,7 +600,7 @@ impl Database {
     }
 
     /// Makes a committed version the head readers see, and keeps it for `AS OF`.
-    fn set_head(&self, version: u64, state: State) {
+    pub(super) fn set_head(&self, version: u64, state: State) {
         self.inner.monitor.add(Counter::Commits, 1);
         let head = Head { state, version };
         {
@@ -633,6 +656,35 @@ impl Database {
 
     pub(crate) fn log(&self) -> Option<&Log> {
         self.inner.log.as_ref()
+    }
+
+    pub(super) fn link(&self) -> &super::cluster::Link {
+        &self.inner.cluster
+    }
+
+    pub(super) fn read_only_reason(&self) -> Option<&str> {
+        self.inner.read_only.as_deref()
+    }
+
+    /// A handle that does not keep the database open (for its own threads).
+    pub(super) fn downgrade(&self) -> WeakDatabase {
+        WeakDatabase(Arc::downgrade(&self.inner))
+    }
+
+    /// Makes `state` at `version` the head, forgetting the versions kept before it (a
+    /// node starting from a published checkpoint); a data directory checkpoints it at once
+    /// so that its log goes on from there.
+    pub(super) fn replace_head(&self, version: u64, state: State) -> Result<()> {
+        {
+            let mut guard = self.lock_commits();
+            *guard = Head { state: state.clone(), version };
+            lock(&self.inner.history).clear();
+            self.set_head(version, state);
+        }
+        if self.inner.log.is_some() {
+            self.checkpoint()?;
+        }
+        Ok(())
     }
 
     /// The plan cache's estimate of the bytes it holds.
@@ -735,6 +787,10 @@ impl History for Database {
             }
             AsOf::Time(at) => self.state_at_time(*at).map(|h| h.state),
             AsOf::Version(v) => {
+                if self.cluster().is_some() && *v > self.head_version() {
+                    // A version committed through another node may be on its way here.
+                    self.wait_applied(*v, Some(std::time::Duration::from_secs(5)))?;
+                }
                 let history = lock(&self.inner.history);
                 let newest = history.back().map_or(0, |h| h.version);
                 let oldest = history.front().map_or(0, |h| h.version);

@@ -21,6 +21,7 @@
 mod archives;
 mod catalog;
 mod changes;
+mod cluster;
 pub mod collection;
 mod database;
 pub mod export;
@@ -36,6 +37,7 @@ mod views;
 
 pub use catalog::Exported;
 pub use changes::Retention;
+pub use cluster::ClusterJoin;
 pub use database::{Database, SnapshotInfo, Stats, DEFAULT_HISTORY};
 pub use migrate::{new_migration, MigrateCommand, MigrateLine, Migration, MIGRATIONS_TABLE};
 pub use reports::{MemoryReport, TableMemory, SETTINGS};

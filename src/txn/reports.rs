@@ -369,6 +369,7 @@ impl Database {
         let ms = |ns: u64| Value::Real(ns as f64 / 1e6);
         Ok(match name {
             "commits" => self.commit_rows(),
+            "amber_cluster" => self.cluster_rows(),
             "amber_stats" => self
                 .counters()
                 .into_iter()

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::cluster::CLUSTER_RETRIES;
 use super::database::Database;
 use super::monitor::{Counter, Finished, ShapeStats};
 use super::stream::{context, RowStream};
@@ -494,24 +495,35 @@ impl Session {
         }
         // Autocommit: run against the newest head under the commit lock, then publish;
         // a plan made before a concurrent schema change is made again.
-        let guard = self.db.lock_commits();
-        let head = guard.state.clone();
-        let replanned;
-        let planned_for = state.map_or(head.schema_id(), |s| s.schema_id());
-        let plan = if head.schema_id() == planned_for {
-            plan
-        } else {
-            replanned = self.db.plan(sql, &head, &self.namespace)?.0;
-            &*replanned
-        };
-        let (out, _) = exec::execute(plan, head, &ctx)?;
-        if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
-            if !w.writes.is_empty() {
-                self.last_commit =
-                    Some(self.db.publish(guard, w.state.clone(), Joined::one(&w.writes), self.label.as_deref())?);
+        // In a cluster, a commit another node made first (and this one had not applied
+        // yet) refuses the publish; the statement then runs again on the newer head.
+        let planned_for = state.map(|s| s.schema_id());
+        let mut attempt = 0;
+        loop {
+            let guard = self.db.lock_commits();
+            let head = guard.state.clone();
+            let replanned;
+            let plan = if planned_for.is_none_or(|id| head.schema_id() == id) {
+                plan
+            } else {
+                replanned = self.db.plan(sql, &head, &self.namespace)?.0;
+                &*replanned
+            };
+            let (out, _) = exec::execute(plan, head, &ctx)?;
+            if let Output::Written(w, _) | Output::RowsWritten(_, w) = &out {
+                if !w.writes.is_empty() {
+                    match self.db.publish(guard, w.state.clone(), Joined::one(&w.writes), self.label.as_deref()) {
+                        Ok(v) => self.last_commit = Some(v),
+                        Err(e) if attempt < CLUSTER_RETRIES && self.db.retry_in_cluster(&e) => {
+                            attempt += 1;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             }
+            return finish(out, &self.counters);
         }
-        finish(out, &self.counters)
     }
 
     /// A SELECT that writes nothing: its rows go straight back from the select

@@ -530,6 +530,8 @@ pub enum TableFn {
     History,
     /// `archive('file')`: the rows of an archive file, in its table's columns.
     Archive,
+    /// `amber_cluster()`: the nodes of the cluster this database is in.
+    Cluster,
 }
 
 /// The first columns of `history(t)`.
@@ -543,6 +545,9 @@ pub const STATS_COLUMNS: [&str; 3] = ["name", "value", "description"];
 pub const STATEMENTS_COLUMNS: [&str; 7] = ["query", "calls", "total_ms", "mean_ms", "max_ms", "rows", "errors"];
 /// The columns of `amber_slow_queries()`.
 pub const SLOW_COLUMNS: [&str; 7] = ["at", "ms", "rows", "query", "params", "plan", "error"];
+/// The columns of `amber_cluster()`.
+pub const CLUSTER_COLUMNS: [&str; 6] =
+    ["node", "this_node", "applied_version", "stream_version", "lag", "seen_seconds_ago"];
 /// The columns of `amber_memory()`.
 pub const MEMORY_COLUMNS: [&str; 5] = ["kind", "name", "rows", "bytes", "detail"];
 
@@ -560,6 +565,7 @@ impl TableFn {
             TableFn::Commits,
             TableFn::History,
             TableFn::Archive,
+            TableFn::Cluster,
         ]
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(name))
@@ -578,6 +584,7 @@ impl TableFn {
             TableFn::Commits => "commits",
             TableFn::History => "history",
             TableFn::Archive => "archive",
+            TableFn::Cluster => "amber_cluster",
         }
     }
 
@@ -594,6 +601,7 @@ impl TableFn {
             TableFn::Commits => &COMMITS_COLUMNS,
             TableFn::History => &HISTORY_COLUMNS,
             TableFn::Archive => &[],
+            TableFn::Cluster => &CLUSTER_COLUMNS,
             TableFn::JsonEach | TableFn::JsonTree => &JSON_TABLE_COLUMNS,
         }
     }
@@ -614,7 +622,12 @@ impl TableFn {
         match self {
             TableFn::Series => (2, 3),
             TableFn::Ancestors => (1, 1),
-            TableFn::Stats | TableFn::Statements | TableFn::SlowQueries | TableFn::Memory | TableFn::Commits => (0, 0),
+            TableFn::Stats
+            | TableFn::Statements
+            | TableFn::SlowQueries
+            | TableFn::Memory
+            | TableFn::Commits
+            | TableFn::Cluster => (0, 0),
             TableFn::History => (1, 2),
             TableFn::Archive => (1, 1),
             TableFn::JsonEach | TableFn::JsonTree => (1, 2),

@@ -126,6 +126,14 @@ fn source_types(source: &Source, state: &State) -> Types {
                     Some(Text),
                 ],
                 TableFn::Memory => vec![Some(Text), Some(Text), Some(Integer), Some(Integer), Some(Text)],
+                TableFn::Cluster => vec![
+                    Some(Text),
+                    Some(DataType::Boolean),
+                    Some(Integer),
+                    Some(Integer),
+                    Some(Integer),
+                    Some(DataType::Real),
+                ],
                 TableFn::Commits => {
                     vec![Some(Integer), Some(DataType::Timestamp), Some(Text), Some(DataType::Json), Some(Integer)]
                 }

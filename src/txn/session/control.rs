@@ -14,6 +14,7 @@ use crate::storage::diff::{diff, message_diff, write_set_between, RowChange};
 use crate::storage::schema::literal_sql;
 use crate::storage::state::MAIN;
 use crate::storage::{AsOf, History, Joined, Row, Value};
+use crate::txn::cluster::CLUSTER_RETRIES;
 use crate::txn::monitor::Counter;
 use crate::txn::Outcome;
 
@@ -194,22 +195,33 @@ impl Session {
         if Joined(&txn.writes).is_empty() {
             return Ok("COMMIT");
         }
-        let guard = self.db.lock_commits();
-        let next = if guard.version == txn.base_version {
-            // Nothing committed since BEGIN: the private copy is the next head as it is.
-            txn.working
-        } else {
-            crate::txn::rekey::rekey_hidden_rows(&mut txn.writes, &txn.base, &guard.state);
-            let merged = validate(&txn, &guard.state).and_then(|()| {
-                guard.state.applied_all(Joined(&txn.writes)).map_err(|e| ErrorKind::Conflict(e.to_string()).into())
-            });
-            merged.inspect_err(|_| {
-                self.db.count_conflict();
-                self.db.monitor().add(Counter::Rollbacks, 1);
-            })?
-        };
-        self.last_commit = Some(self.db.publish(guard, next, Joined(&txn.writes), self.label.as_deref())?);
-        Ok("COMMIT")
+        // In a cluster, a publish refused because another node committed first is checked
+        // and merged again, as against a local commit, once this node has applied it.
+        let mut attempt = 0;
+        loop {
+            let guard = self.db.lock_commits();
+            let next = if guard.version == txn.base_version {
+                // Nothing committed since BEGIN: the private copy is the next head as it is.
+                txn.working.clone()
+            } else {
+                crate::txn::rekey::rekey_hidden_rows(&mut txn.writes, &txn.base, &guard.state);
+                let merged = validate(&txn, &guard.state).and_then(|()| {
+                    guard.state.applied_all(Joined(&txn.writes)).map_err(|e| ErrorKind::Conflict(e.to_string()).into())
+                });
+                merged.inspect_err(|_| {
+                    self.db.count_conflict();
+                    self.db.monitor().add(Counter::Rollbacks, 1);
+                })?
+            };
+            match self.db.publish(guard, next, Joined(&txn.writes), self.label.as_deref()) {
+                Ok(v) => {
+                    self.last_commit = Some(v);
+                    return Ok("COMMIT");
+                }
+                Err(e) if attempt < CLUSTER_RETRIES && self.db.retry_in_cluster(&e) => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Makes the snapshot's state the head again, as a new version (so it can be undone).
