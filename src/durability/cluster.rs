@@ -135,6 +135,10 @@ fn now_micros() -> i64 {
 
 const CHECKPOINT: &str = "checkpoint";
 
+/// How long a follower waits for the next message before it asks the stream whether one
+/// should have come.
+const STALL: Duration = Duration::from_secs(1);
+
 impl Cluster {
     /// Connects to the NATS servers and opens (creating when missing) the cluster's
     /// stream, node table and checkpoint store.
@@ -312,8 +316,17 @@ impl Cluster {
                         continue;
                     }
                 };
-                while let Some(message) = messages.next().await {
-                    let Ok(message) = message else { break };
+                // A consumer on a server that died goes quiet rather than failing: when
+                // nothing arrives for a while though the stream has more, it is made again.
+                loop {
+                    let message = match tokio::time::timeout(STALL, messages.next()).await {
+                        Ok(Some(Ok(m))) => m,
+                        Ok(Some(Err(_)) | None) => break,
+                        Err(_) => match stream.get_info().await {
+                            Ok(info) if info.state.last_sequence >= next => break,
+                            _ => continue,
+                        },
+                    };
                     let Ok(seq) = message.info().map(|i| i.stream_sequence) else { continue };
                     if seq < next {
                         continue;
@@ -414,7 +427,13 @@ impl Cluster {
         if self.checkpointed.fetch_max(version, Ordering::Relaxed) >= version {
             return;
         }
-        let (store, stream, keep) = (self.checkpoints.clone(), self.stream.clone(), self.options.keep);
+        let (store, stream) = (self.checkpoints.clone(), self.stream.clone());
+        // The stream keeps `keep` versions before the checkpoint, and everything a node
+        // heard from in the last minute has yet to apply (so that it need not start over).
+        let recent = now_micros() - 60_000_000;
+        let slowest = self.peers().iter().filter(|p| p.at > recent).map(|p| p.applied).min().unwrap_or(version);
+        let keep_from = version.saturating_sub(self.options.keep).min(slowest + 1);
+        let keep = self.options.keep;
         self.runtime().spawn(async move {
             let current = store.info(CHECKPOINT).await.ok().and_then(|i| i.description.and_then(|d| d.parse().ok()));
             if current.is_some_and(|c: u64| c >= version) {
@@ -426,8 +445,8 @@ impl Cluster {
                 description: Some(version.to_string()),
                 ..Default::default()
             };
-            if store.put(meta, &mut bytes.as_slice()).await.is_ok() && keep > 0 && version > keep {
-                let _ = stream.purge().sequence(version - keep).await;
+            if store.put(meta, &mut bytes.as_slice()).await.is_ok() && keep > 0 && keep_from > 1 {
+                let _ = stream.purge().sequence(keep_from).await;
             }
         });
     }
@@ -461,10 +480,13 @@ async fn open_stream(js: &jetstream::Context, name: &str, replicas: usize) -> Re
     };
     match js.create_stream(config(replicas)).await {
         Ok(stream) => Ok((stream, replicas)),
-        Err(first) if replicas > 1 => match js.create_stream(config(1)).await {
-            Ok(stream) => Ok((stream, 1)),
-            Err(_) => Err(nats_error("cannot create the stream", first)),
-        },
+        // A NATS server that is not clustered takes one replica only.
+        Err(first) if replicas > 1 && first.to_string().contains("non-clustered") => {
+            match js.create_stream(config(1)).await {
+                Ok(stream) => Ok((stream, 1)),
+                Err(_) => Err(nats_error("cannot create the stream", first)),
+            }
+        }
         Err(e) => Err(nats_error("cannot create the stream", e)),
     }
 }

@@ -156,6 +156,14 @@ impl Log {
         Ok(())
     }
 
+    /// The database jumped to `version` from elsewhere (a cluster's published
+    /// checkpoint), with nothing of it in this log: the checkpoint that follows makes it
+    /// durable, and nothing before it is waited for.
+    pub fn jump_to(&self, version: u64) {
+        let mut g = lock(&self.group);
+        g.durable = g.durable.max(version);
+    }
+
     /// Queues an appended commit to be published once durable. The caller holds the
     /// commit lock, so commits queue in version order.
     pub fn enqueue(&self, version: u64, state: State) {

@@ -193,12 +193,27 @@ impl Database {
             return Ok(());
         }
         if seq != guard.version + 1 {
-            return Err(ErrorKind::Io(format!(
-                "the stream skipped from version {} to {seq} (it was trimmed past this node); restart the node to \
-                 load a published checkpoint",
-                guard.version
-            ))
-            .into());
+            // The stream was trimmed past this node (it fell behind a published
+            // checkpoint): it starts again from that checkpoint.
+            let behind = guard.version;
+            drop(guard);
+            let published = self.cluster().map(|c| c.fetch_checkpoint()).transpose()?.flatten();
+            let reached = match published {
+                Some(p) if p.version + 1 >= seq => {
+                    let (v, state) = checkpoint::decode(&p.bytes)
+                        .map_err(|e| ErrorKind::Io(format!("the published checkpoint does not read back: {e}")))?;
+                    self.replace_head(v, state)?;
+                    v
+                }
+                _ => behind,
+            };
+            if reached + 1 < seq {
+                return Err(ErrorKind::Io(format!(
+                    "the stream skipped from version {behind} to {seq} and no published checkpoint covers the gap"
+                ))
+                .into());
+            }
+            return if reached >= seq { Ok(()) } else { self.apply_replicated(seq, payload) };
         }
         let mut state = guard.state.applied(&record.writes)?;
         state.seal_messages();

@@ -681,7 +681,8 @@ impl Database {
             lock(&self.inner.history).clear();
             self.set_head(version, state);
         }
-        if self.inner.log.is_some() {
+        if let Some(log) = &self.inner.log {
+            log.jump_to(version);
             self.checkpoint()?;
         }
         Ok(())

@@ -7,3 +7,4 @@
 pub fn transcript(script: &str, name: &str) -> String {
     amberdb::shell::testing::transcript(script, name, std::path::Path::new("."))
 }
+pub mod nats;
