@@ -126,12 +126,10 @@ fn main() {
         micros(percentile(&mut one, 0.5)),
         micros(percentile(&mut one, 0.99))
     );
+    let nodes = [&a, &b, &c];
     let mut all: Vec<Duration> = std::thread::scope(|scope| {
-        let handles: Vec<_> = [&a, &b, &c]
-            .iter()
-            .enumerate()
-            .map(|(i, db)| scope.spawn(move || updates(db, commits / 3, i as i64)))
-            .collect();
+        let handles: Vec<_> =
+            nodes.iter().enumerate().map(|(i, db)| scope.spawn(move || updates(db, commits / 3, i as i64))).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     println!(
