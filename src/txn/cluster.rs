@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::database::{Database, Head};
 use crate::durability::cluster::{Appended, Cluster, ClusterOptions, Peer};
-use crate::durability::{checkpoint, wal, SyncMode};
+use crate::durability::{checkpoint, wal};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Joined, Logged, State};
 
@@ -97,10 +97,41 @@ impl Database {
             .set(cluster.clone())
             .map_err(|_| Error::invalid("this database is in a cluster already"))?;
         self.start_applier(&cluster, version + 1);
-        let weak = self.downgrade();
-        cluster.heartbeat(HEARTBEAT, move || weak.upgrade().map(|db| db.head_version()));
+        let db = self.downgrade();
+        cluster.heartbeat(HEARTBEAT, move || db().map(|db| db.head_version()));
         self.wait_applied(ends.last, None)?;
         Ok(ClusterJoin { started_at: version, from_checkpoint, caught_up: self.head_version(), replicas })
+    }
+
+    fn link(&self) -> &Link {
+        &self.inner.cluster
+    }
+
+    fn read_only_reason(&self) -> Option<&str> {
+        self.inner.read_only.as_deref()
+    }
+
+    /// A handle that does not keep the database open (for the node's own threads).
+    fn downgrade(&self) -> impl Fn() -> Option<Database> + Send + Sync + 'static {
+        let weak = Arc::downgrade(&self.inner);
+        move || weak.upgrade().map(|inner| Database { inner })
+    }
+
+    /// Makes `state` at `version` the head, forgetting the versions kept before it (a
+    /// node starting from a published checkpoint); a data directory checkpoints it at once
+    /// so that its log goes on from there.
+    fn replace_head(&self, version: u64, state: State) -> Result<()> {
+        {
+            let mut guard = self.lock_commits();
+            *guard = Head { state: state.clone(), version };
+            self.inner.history.lock().unwrap_or_else(PoisonError::into_inner).clear();
+            self.set_head(version, state);
+        }
+        if let Some(log) = &self.inner.log {
+            log.jump_to(version);
+            self.checkpoint()?;
+        }
+        Ok(())
     }
 
     /// Whether `e` refused a commit only because this node was behind its cluster, so
@@ -226,16 +257,7 @@ impl Database {
             }
             return Ok(());
         };
-        log.append(seq, Joined::one(&record.writes))?;
-        *guard = Head { state: state.clone(), version: seq };
-        if log.sync_mode() == SyncMode::Always {
-            log.enqueue(seq, state.clone());
-            drop(guard);
-            log.wait_durable(seq, &|v, s| self.set_head(v, s))?;
-        } else {
-            self.set_head(seq, state.clone());
-            drop(guard);
-        }
+        self.log_and_publish(log, guard, seq, &state, Joined::one(&record.writes).into())?;
         if let Some(c) = self.cluster() {
             self.cluster_checkpoint(c, seq, &state);
         }
@@ -248,10 +270,10 @@ impl Database {
     fn start_applier(&self, cluster: &Cluster, from: u64) {
         let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
         cluster.follow(from, tx);
-        let weak = self.downgrade();
+        let database = self.downgrade();
         let spawned = std::thread::Builder::new().name("amberdb-apply".into()).spawn(move || {
             while let Some((seq, payload)) = rx.blocking_recv() {
-                let Some(db) = weak.upgrade() else { return };
+                let Some(db) = database() else { return };
                 if let Err(e) = db.apply_replicated(seq, &payload) {
                     let why = format!("cluster: this node stopped applying the stream at version {seq}: {e}");
                     *db.link().broken.lock().unwrap_or_else(PoisonError::into_inner) = Some(why);

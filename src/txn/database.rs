@@ -82,7 +82,7 @@ pub struct Stats {
     pub since_checkpoint: Option<std::time::Duration>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     /// The newest state readers see: committed, and durable when there is a log.
     head: RwLock<Head>,
     /// The head's version, readable without the lock: a session that kept the state
@@ -97,12 +97,12 @@ struct Inner {
     /// commits wait for their fsync.
     commit: Mutex<Head>,
     /// The data directory's log; `None` in memory or when read-only.
-    log: Option<Log>,
+    pub(super) log: Option<Log>,
     /// Why writes are refused (`--as-of`), if they are.
-    read_only: Option<String>,
+    pub(super) read_only: Option<String>,
     recovery: Option<RecoveryReport>,
     /// Recent committed states, oldest first; the last one is the head.
-    history: Mutex<VecDeque<Head>>,
+    pub(super) history: Mutex<VecDeque<Head>>,
     history_limit: AtomicUsize,
     /// Versions kept by age instead (microseconds; 0: by count).
     history_age: AtomicI64,
@@ -120,7 +120,7 @@ struct Inner {
     /// Where statements read the time: `now()`, message times, row expiry.
     clock: RwLock<Arc<dyn Clock>>,
     /// The cluster this database is a node of, if any.
-    cluster: super::cluster::Link,
+    pub(super) cluster: super::cluster::Link,
 }
 
 /// The memory limit, and the memory counted at the last check (plus what commits
@@ -129,15 +129,6 @@ struct Inner {
 pub(crate) struct Limits {
     pub memory: AtomicU64,
     pub counted: AtomicU64,
-}
-
-/// A database handle that does not keep it open.
-pub(super) struct WeakDatabase(std::sync::Weak<Inner>);
-
-impl WeakDatabase {
-    pub fn upgrade(&self) -> Option<Database> {
-        self.0.upgrade().map(|inner| Database { inner })
-    }
 }
 
 /// A background thread that removes expired rows until dropped.
@@ -174,7 +165,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// ```
 #[derive(Clone)]
 pub struct Database {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Database {
@@ -554,16 +545,7 @@ impl Database {
             }
             return Ok(version);
         };
-        log.append(version, Logged { writes, journal: &journal, mark: Some(&mark) })?;
-        *guard = Head { state: state.clone(), version };
-        if log.sync_mode() == durability::SyncMode::Always {
-            log.enqueue(version, state.clone());
-            drop(guard);
-            log.wait_durable(version, &|v, s| self.set_head(v, s))?;
-        } else {
-            self.set_head(version, state.clone());
-            drop(guard);
-        }
+        self.log_and_publish(log, guard, version, &state, Logged { writes, journal: &journal, mark: Some(&mark) })?;
         super::archives::name_recorded(writes, &state);
         if let Some(c) = &cluster {
             self.cluster_checkpoint(c, version, &state);
@@ -574,6 +556,28 @@ impl Database {
             let _ = self.checkpoint();
         }
         Ok(version)
+    }
+
+    /// Appends a commit to the log and makes it the head: under `--sync always` once an
+    /// fsync covers it, with the commit lock released meanwhile (group commit).
+    pub(super) fn log_and_publish(
+        &self,
+        log: &Log,
+        mut guard: MutexGuard<'_, Head>,
+        version: u64,
+        state: &State,
+        logged: Logged<'_>,
+    ) -> Result<()> {
+        log.append(version, logged)?;
+        *guard = Head { state: state.clone(), version };
+        if log.sync_mode() == durability::SyncMode::Always {
+            log.enqueue(version, state.clone());
+            drop(guard);
+            log.wait_durable(version, &|v, s| self.set_head(v, s))
+        } else {
+            self.set_head(version, state.clone());
+            Ok(())
+        }
     }
 
     /// Counts a statement that failed before it ran (it did not parse or plan).
@@ -656,36 +660,6 @@ impl Database {
 
     pub(crate) fn log(&self) -> Option<&Log> {
         self.inner.log.as_ref()
-    }
-
-    pub(super) fn link(&self) -> &super::cluster::Link {
-        &self.inner.cluster
-    }
-
-    pub(super) fn read_only_reason(&self) -> Option<&str> {
-        self.inner.read_only.as_deref()
-    }
-
-    /// A handle that does not keep the database open (for its own threads).
-    pub(super) fn downgrade(&self) -> WeakDatabase {
-        WeakDatabase(Arc::downgrade(&self.inner))
-    }
-
-    /// Makes `state` at `version` the head, forgetting the versions kept before it (a
-    /// node starting from a published checkpoint); a data directory checkpoints it at once
-    /// so that its log goes on from there.
-    pub(super) fn replace_head(&self, version: u64, state: State) -> Result<()> {
-        {
-            let mut guard = self.lock_commits();
-            *guard = Head { state: state.clone(), version };
-            lock(&self.inner.history).clear();
-            self.set_head(version, state);
-        }
-        if let Some(log) = &self.inner.log {
-            log.jump_to(version);
-            self.checkpoint()?;
-        }
-        Ok(())
     }
 
     /// The plan cache's estimate of the bytes it holds.
