@@ -108,6 +108,9 @@ impl Resolver<'_> {
                 }
                 for u in &mut i.upserts {
                     self.opt(&mut u.target_filter)?;
+                    for e in &mut u.target_exprs {
+                        self.expr(e)?;
+                    }
                     if let Some(up) = &mut u.update {
                         for (_, e) in &mut up.assignments {
                             self.expr(e)?;

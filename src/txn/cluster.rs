@@ -120,7 +120,8 @@ impl Database {
     /// Makes `state` at `version` the head, forgetting the versions kept before it (a
     /// node starting from a published checkpoint); a data directory checkpoints it at once
     /// so that its log goes on from there.
-    fn replace_head(&self, version: u64, state: State) -> Result<()> {
+    fn replace_head(&self, version: u64, mut state: State) -> Result<()> {
+        state.seal_messages();
         {
             let mut guard = self.lock_commits();
             *guard = Head { state: state.clone(), version };

@@ -45,3 +45,14 @@ INSERT INTO hits VALUES ('/new', 1, '13:00') ON CONFLICT (page) DO UPDATE SET n 
 INSERT INTO hits VALUES ('/new', 1, '13:01') ON CONFLICT (page) DO UPDATE SET n = n + 1;
 COMMIT;
 SELECT * FROM hits WHERE page = '/new';
+-- ON CONFLICT names the expressions of a UNIQUE expression index (its WHERE implied,
+-- for a partial one): the usual "unique email among live accounts, any case".
+CREATE TABLE accounts (id INTEGER PRIMARY KEY, email TEXT, visits INTEGER DEFAULT 0, deleted INTEGER DEFAULT 0);
+CREATE UNIQUE INDEX accounts_email ON accounts (lower(email)) WHERE deleted = 0;
+INSERT INTO accounts (email) VALUES ('Ann@X');
+INSERT INTO accounts (email) VALUES ('ANN@x') ON CONFLICT (lower(email)) WHERE deleted = 0 DO UPDATE SET visits = visits + 1;
+INSERT INTO accounts (email) VALUES ('bob@x') ON CONFLICT (lower(email)) WHERE deleted = 0 DO UPDATE SET visits = visits + 1;
+SELECT * FROM accounts ORDER BY id;
+INSERT INTO accounts (email) VALUES ('BOB@X') ON CONFLICT (lower(email)) WHERE deleted = 0 DO NOTHING RETURNING id;
+INSERT INTO accounts (email) VALUES ('x') ON CONFLICT (lower(email)) DO NOTHING;
+INSERT INTO accounts (email) VALUES ('x') ON CONFLICT (upper(email)) WHERE deleted = 0 DO NOTHING;

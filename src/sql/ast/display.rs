@@ -143,6 +143,10 @@ impl fmt::Display for Insert {
                 let names: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
                 write!(f, " ({})", names.join(", "))?;
             }
+            if !u.target_exprs.is_empty() {
+                let exprs: Vec<String> = u.target_exprs.iter().map(|e| e.to_string()).collect();
+                write!(f, " ({})", exprs.join(", "))?;
+            }
             if let Some(w) = &u.target_filter {
                 write!(f, " WHERE {w}")?;
             }

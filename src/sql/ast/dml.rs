@@ -64,6 +64,9 @@ pub struct Upsert {
     /// The columns of the PRIMARY KEY or UNIQUE constraint it answers for; `None` for
     /// any (allowed on the last clause only).
     pub target: Option<Vec<String>>,
+    /// The expressions of a UNIQUE expression index it answers for, instead of columns
+    /// (`ON CONFLICT (lower(email))`); empty otherwise.
+    pub target_exprs: Vec<Expr>,
     pub target_filter: Option<Expr>,
     /// `None` for DO NOTHING.
     pub update: Option<UpsertUpdate>,

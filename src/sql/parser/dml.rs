@@ -26,7 +26,7 @@ impl Builder {
                 }
                 Rule::upsert => {
                     // Only the last clause may leave out its target.
-                    if upserts.last().is_some_and(|u: &Upsert| u.target.is_none()) {
+                    if upserts.last().is_some_and(|u: &Upsert| u.target.is_none() && u.target_exprs.is_empty()) {
                         let message = "only the last ON CONFLICT clause may leave out its conflict target".to_string();
                         return Err(ErrorKind::Parse { message, offset: q.as_span().start() }.into());
                     }
@@ -53,13 +53,18 @@ impl Builder {
 
     /// `ON CONFLICT [(cols) [WHERE …]] DO NOTHING | DO UPDATE SET … [WHERE …]`.
     fn upsert(&self, p: Pair<Rule>) -> Result<Upsert> {
-        let mut upsert = Upsert { target: None, target_filter: None, update: None };
+        let mut upsert = Upsert { target: None, target_exprs: Vec::new(), target_filter: None, update: None };
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::conflict_target => {
                     for t in q.into_inner() {
                         match t.as_rule() {
                             Rule::column_list => upsert.target = Some(idents(t)),
+                            Rule::conflict_exprs => {
+                                for e in t.into_inner().filter(|e| e.as_rule() == Rule::expr) {
+                                    upsert.target_exprs.push(self.expr(e)?);
+                                }
+                            }
                             Rule::where_clause => upsert.target_filter = Some(self.last_expr(t)?),
                             _ => {}
                         }

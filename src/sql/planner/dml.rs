@@ -246,6 +246,10 @@ pub(super) fn plan_insert(i: &Insert, cx: &Cx) -> Result<InsertPlan> {
 /// One `ON CONFLICT` clause: the constraint its columns name, and DO UPDATE's
 /// expressions over the stored row followed by the `excluded` one.
 fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Result<UpsertPlan> {
+    if !u.target_exprs.is_empty() {
+        let target = expression_target(u, schema, scope, cx)?;
+        return plan_upsert_update(u, Some(target), schema, scope, cx);
+    }
     let target = match &u.target {
         None => None,
         Some(names) => {
@@ -287,6 +291,44 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
         }
     };
     plan_upsert_update(u, target, schema, scope, cx)
+}
+
+/// `ON CONFLICT (expr, …)`: the UNIQUE index whose key is those expressions (and
+/// columns), in any order, whose WHERE (for a partial one) the clause's WHERE implies.
+fn expression_target(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Result<ConflictTarget> {
+    let mut binder = Binder::new(scope, "not allowed in an ON CONFLICT target");
+    let wanted = u.target_exprs.iter().map(|e| binder.bind(e)).collect::<Result<Vec<_>>>()?;
+    let mut terms = Vec::new();
+    let filter = u.target_filter.as_ref().map(|w| Binder::new(scope, "not allowed in ON CONFLICT WHERE").bind(w));
+    let filter = filter.transpose()?;
+    if let Some(f) = &filter {
+        access::conjuncts(f, &mut terms);
+    }
+    let table = cx.state.table_or_err(&schema.name)?;
+    let found = table.indexes.iter().find(|ix| {
+        let Some(c) = access::compiled(ix) else { return false };
+        let parts: Vec<BExpr> = ix
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, &col)| c.parts.get(i).cloned().flatten().unwrap_or(BExpr::Column(col)))
+            .collect();
+        ix.unique
+            && parts.len() == wanted.len()
+            && parts.iter().all(|p| wanted.contains(p))
+            && c.predicate.as_ref().is_none_or(|p| access::implies(&terms, p))
+    });
+    match found {
+        Some(ix) => Ok(ConflictTarget::Index(ix.name.clone())),
+        None => {
+            let shown: Vec<String> = u.target_exprs.iter().map(|e| e.to_string()).collect();
+            Err(Error::invalid(format!(
+                "ON CONFLICT ({}) does not match any UNIQUE index of table {}",
+                shown.join(", "),
+                schema.name
+            )))
+        }
+    }
 }
 
 /// An upsert's DO NOTHING or DO UPDATE for a conflict on `target`.
