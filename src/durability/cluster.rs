@@ -109,7 +109,7 @@ pub struct Published {
 
 /// One node's connection to its cluster's stream.
 pub(crate) struct Cluster {
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: Background,
     js: jetstream::Context,
     stream: stream::Stream,
     subject: String,
@@ -154,6 +154,7 @@ impl Cluster {
             .thread_name("amberdb-cluster")
             .enable_all()
             .build()
+            .map(|r| Background(Some(r)))
             .map_err(|e| nats_error("cannot start its runtime", e))?;
         let servers: Vec<async_nats::ServerAddr> = options
             .servers
@@ -164,7 +165,7 @@ impl Cluster {
         let name = options.name.clone();
         let replicas = options.replicas.max(1);
         let node = options.node.clone();
-        let opened = run_on(&runtime, Duration::from_secs(30), async move {
+        let opened = run_on(runtime.get(), Duration::from_secs(30), async move {
             let client = async_nats::ConnectOptions::new()
                 .name(format!("amberdb {node}"))
                 .connection_timeout(Duration::from_secs(5))
@@ -189,7 +190,7 @@ impl Cluster {
         })??;
         let (client, js, stream, replicas, checkpoints) = opened;
         Ok(Cluster {
-            runtime: Some(runtime),
+            runtime,
             js,
             stream,
             subject: format!("amber.{}.log", options.name),
@@ -213,7 +214,7 @@ impl Cluster {
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
-        self.runtime.as_ref().expect("the runtime lives until the cluster is dropped")
+        self.runtime.get()
     }
 
     /// Runs `f` on the cluster's runtime and waits for it, from any thread (the
@@ -452,11 +453,20 @@ impl Cluster {
     }
 }
 
-impl Drop for Cluster {
+/// The cluster's own runtime. Dropping a runtime waits for its tasks, which is refused
+/// inside another runtime (a server's, or a caller's): it is let go in the background
+/// instead, whether the cluster was made or its making failed half-way.
+struct Background(Option<tokio::runtime::Runtime>);
+
+impl Background {
+    fn get(&self) -> &tokio::runtime::Runtime {
+        self.0.as_ref().expect("the runtime lives until it is dropped")
+    }
+}
+
+impl Drop for Background {
     fn drop(&mut self) {
-        // Dropping a runtime waits for its tasks, which is refused inside another
-        // runtime (the server's); it is let go in the background instead.
-        if let Some(runtime) = self.runtime.take() {
+        if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
         }
     }
@@ -507,6 +517,13 @@ fn run_on<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_connection_inside_a_runtime_is_an_error_not_a_panic() {
+        let outer = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let e = outer.block_on(async { Cluster::connect(ClusterOptions::new("nats://127.0.0.1:1", "shop")).err() });
+        assert!(e.is_some_and(|e| e.to_string().contains("cannot reach NATS")));
+    }
 
     #[test]
     fn bad_names_and_servers_are_refused_before_connecting() {
