@@ -220,7 +220,7 @@ impl Database {
         if record.version != seq {
             return Err(ErrorKind::Io(format!("stream message {seq} holds version {}", record.version)).into());
         }
-        let mut guard = self.lock_commits();
+        let guard = self.lock_commits();
         if seq <= guard.version {
             return Ok(());
         }
@@ -249,16 +249,7 @@ impl Database {
         }
         let mut state = guard.state.applied(&record.writes)?;
         state.seal_messages();
-        let Some(log) = self.log() else {
-            *guard = Head { state: state.clone(), version: seq };
-            self.set_head(seq, state.clone());
-            drop(guard);
-            if let Some(c) = self.cluster() {
-                self.cluster_checkpoint(c, seq, &state);
-            }
-            return Ok(());
-        };
-        self.log_and_publish(log, guard, seq, &state, Joined::one(&record.writes).into())?;
+        self.make_head(self.log(), guard, seq, &state, Joined::one(&record.writes).into())?;
         if let Some(c) = self.cluster() {
             self.cluster_checkpoint(c, seq, &state);
         }

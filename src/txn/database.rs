@@ -535,22 +535,13 @@ impl Database {
         if let Some(c) = &cluster {
             guard = self.send_to_cluster(c, guard, Logged { writes, journal: &journal, mark: Some(&mark) })?;
         }
-        let Some(log) = &self.inner.log else {
-            *guard = Head { state: state.clone(), version };
-            self.set_head(version, state.clone());
-            drop(guard);
-            super::archives::name_recorded(writes, &state);
-            if let Some(c) = &cluster {
-                self.cluster_checkpoint(c, version, &state);
-            }
-            return Ok(version);
-        };
-        self.log_and_publish(log, guard, version, &state, Logged { writes, journal: &journal, mark: Some(&mark) })?;
+        let log = self.inner.log.as_ref();
+        self.make_head(log, guard, version, &state, Logged { writes, journal: &journal, mark: Some(&mark) })?;
         super::archives::name_recorded(writes, &state);
         if let Some(c) = &cluster {
             self.cluster_checkpoint(c, version, &state);
         }
-        if log.checkpoint_due() {
+        if log.is_some_and(Log::checkpoint_due) {
             // The commit is durable already; a failed automatic checkpoint leaves the log
             // as it is, to be tried again at the next one.
             let _ = self.checkpoint();
@@ -558,16 +549,22 @@ impl Database {
         Ok(version)
     }
 
-    /// Appends a commit to the log and makes it the head: under `--sync always` once an
-    /// fsync covers it, with the commit lock released meanwhile (group commit).
-    pub(super) fn log_and_publish(
+    /// Makes a commit the head; with a log, appends it first, and under `--sync always`
+    /// publishes it once an fsync covers it, with the commit lock released meanwhile
+    /// (group commit).
+    pub(super) fn make_head(
         &self,
-        log: &Log,
+        log: Option<&Log>,
         mut guard: MutexGuard<'_, Head>,
         version: u64,
         state: &State,
         logged: Logged<'_>,
     ) -> Result<()> {
+        let Some(log) = log else {
+            *guard = Head { state: state.clone(), version };
+            self.set_head(version, state.clone());
+            return Ok(());
+        };
         log.append(version, logged)?;
         *guard = Head { state: state.clone(), version };
         if log.sync_mode() == durability::SyncMode::Always {
