@@ -54,7 +54,7 @@ pub enum ErrorKind {
     #[error("{message}")]
     Parse { message: String, offset: usize },
 
-    #[error("no such table: {name}{}", did_you_mean(suggestion))]
+    #[error("no such table: {}{}", shown(name), did_you_mean(&suggestion.as_deref().map(|s| shown(s).to_string())))]
     NoSuchTable { name: String, suggestion: Option<String> },
 
     #[error("no such column: {name}{}", did_you_mean(suggestion))]
@@ -141,6 +141,12 @@ pub enum ErrorKind {
     /// A statement that is well-formed but makes no sense for the schema.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A stored table name as the user wrote it: `main`'s dotted names are stored as
+/// `main.my.table` (see `storage::schema::quote_stored`).
+fn shown(name: &str) -> &str {
+    name.strip_prefix("main.").unwrap_or(name)
 }
 
 fn did_you_mean(s: &Option<String>) -> String {

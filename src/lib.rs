@@ -50,7 +50,7 @@ pub use sql::ast;
 pub use sql::parser::{parse, parse_expr};
 pub use sql::split::{line_col, only_space_and_comments, split, Piece};
 pub use storage::json::Json;
-pub use storage::schema::quote_ident;
+pub use storage::schema::{quote_ident, quote_stored};
 pub use storage::time::{format_timestamp, parse_timestamp};
 pub use storage::value::format_real;
 pub use storage::{DataType, Value};

@@ -31,6 +31,15 @@ fn setup() -> Database {
         "CREATE TRIGGER pets_noted AFTER INSERT ON pets WHEN NEW.kind IS NOT NULL \
          BEGIN INSERT INTO notes VALUES ('pet: ' || NEW.kind, NEW.id); END",
         "CREATE TRIGGER heavy_in INSTEAD OF INSERT ON heavy BEGIN INSERT INTO owners (name) VALUES (NEW.name); END",
+        // Quoted names with a dot are names, in main and in a namespace.
+        "CREATE TABLE \"my.table\" (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES owners (id))",
+        "CREATE INDEX \"my.by_owner\" ON \"my.table\" (owner)",
+        "INSERT INTO \"my.table\" VALUES (1, 5), (2, NULL)",
+        "CREATE NAMESPACE app",
+        "CREATE TABLE app.\"x.y\" (k TEXT PRIMARY KEY, v REAL)",
+        "CREATE TABLE app.plain (k TEXT REFERENCES app.\"x.y\" (k))",
+        "INSERT INTO app.\"x.y\" VALUES ('a', 1.5)",
+        "INSERT INTO app.plain VALUES ('a')",
     ] {
         s.execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -76,7 +85,7 @@ fn export_then_import_gives_identical_data() {
     assert!(text.contains("create: \"CREATE TABLE owners"), "{text}");
     let fresh = Database::open_in_memory();
     let rows = export::import(&mut fresh.session(), &text, "pets.ron").unwrap();
-    assert_eq!(rows, 3 + 4 + 6 + 3 + 3);
+    assert_eq!(rows, 3 + 4 + 6 + 3 + 3 + 2 + 1 + 1);
     assert_identical(&db.state(), &fresh.state());
     assert_eq!(fresh.version(), 1, "one transaction");
 }
@@ -135,7 +144,12 @@ fn a_bad_import_names_where_it_is_bad_and_changes_nothing() {
     let err = fresh(&good.replacen("format: 1", "format: 7", 1));
     assert!(err.contains("format 7"), "{err}");
 
-    // Tables that exist already.
+    // Namespaces and tables that exist already.
     let (err, _) = import_err(&good);
+    assert!(err.contains("namespace app: namespace app already exists"), "{err}");
+    let db = Database::open_in_memory();
+    db.session().execute("CREATE TABLE notes (x INTEGER)", &[]).unwrap();
+    let err = export::import(&mut db.session(), &good, "bad.ron").unwrap_err().to_string();
     assert!(err.contains("table notes: table notes already exists"), "{err}");
+    assert_eq!(db.version(), 1);
 }

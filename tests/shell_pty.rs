@@ -45,15 +45,52 @@ fn the_shell_reads_multi_line_statements_and_survives_ctrl_c() {
 fn shell(extra: &[(&str, &str)]) -> (expectrl::session::OsSession, std::path::PathBuf) {
     let home = std::env::temp_dir().join(format!("amberdb-pty-{}-{}", std::process::id(), extra.len()));
     std::fs::create_dir_all(&home).unwrap();
+    (shell_in(&home, extra), home)
+}
+
+/// The shell in a pty whose history folder is under `home`.
+fn shell_in(home: &std::path::Path, extra: &[(&str, &str)]) -> expectrl::session::OsSession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_amberdb"));
-    cmd.env("HOME", &home).env("XDG_DATA_HOME", home.join("data")).env("NO_COLOR", "1").env("TERM", "xterm");
+    cmd.env("HOME", home).env("XDG_DATA_HOME", home.join("data")).env("NO_COLOR", "1").env("TERM", "xterm");
     for (k, v) in extra {
         cmd.env(k, v);
     }
     let mut p = Session::spawn(cmd).expect("the shell starts in a pty");
     p.set_expect_timeout(Some(Duration::from_secs(20)));
     p.expect("amber> ").unwrap();
-    (p, home)
+    p
+}
+
+#[test]
+fn two_shells_open_at_once_both_keep_their_history() {
+    let home = std::env::temp_dir().join(format!("amberdb-pty-{}-two", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut a = shell_in(&home, &[]);
+    let mut b = shell_in(&home, &[]);
+    let say = |p: &mut expectrl::session::OsSession, sql: &str| {
+        p.send_line(sql).unwrap();
+        p.expect("amber> ").unwrap();
+    };
+    say(&mut a, "SELECT 'first from a';");
+    say(&mut b, "SELECT 'then b';");
+    say(&mut a, "SELECT 'a again';");
+    // Both leave; neither's exit writes over what the other added.
+    for p in [&mut a, &mut b] {
+        p.send(ControlCode::EndOfTransmission).unwrap();
+        p.expect(Eof).unwrap();
+    }
+    let history = std::fs::read_to_string(home.join("data/amberdb/history")).unwrap();
+    let at = |s: &str| history.find(s).unwrap_or_else(|| panic!("{s} is missing from the history:\n{history}"));
+    assert!(at("first from a") < at("then b") && at("then b") < at("a again"), "{history}");
+    // A third shell finds the newest entry, b's included, one Up away.
+    let mut c = shell_in(&home, &[]);
+    c.send("\x1b[A\x1b[A").unwrap();
+    c.expect("then b").unwrap();
+    c.send(ControlCode::EndOfText).unwrap();
+    c.expect("amber> ").unwrap();
+    c.send(ControlCode::EndOfTransmission).unwrap();
+    c.expect(Eof).unwrap();
+    std::fs::remove_dir_all(&home).ok();
 }
 
 #[test]

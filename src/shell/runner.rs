@@ -18,7 +18,7 @@ use super::render::{render, Pager, Printer, Settings};
 use super::report::{find_word, subject, value_at};
 use crate::error::{Error, ErrorKind};
 use crate::txn::{Outcome, Session};
-use crate::{line_col, only_space_and_comments, quote_ident, split, Piece, ResultSet};
+use crate::{line_col, only_space_and_comments, quote_ident, quote_stored, split, Piece, ResultSet};
 
 /// Whether to keep going after a piece.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -449,7 +449,8 @@ impl Runner {
                 let query = match what {
                     None => return Err(Error::invalid("usage: .export FILE.csv TABLE|QUERY")),
                     Some(w) if is_read(&w) => w,
-                    Some(table) => format!("SELECT * FROM {}", quote_ident(&table)),
+                    Some(table) if table.starts_with('"') => format!("SELECT * FROM {table}"),
+                    Some(table) => format!("SELECT * FROM {}", quote_stored(&table)),
                 };
                 let rows = super::csv::export(&mut self.session, &query, &path, self.settings.null_value.as_deref())?;
                 let _ = writeln!(self.out, "exported {rows} rows to {path}");

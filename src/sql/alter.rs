@@ -202,7 +202,7 @@ fn used_elsewhere(state: &State, table: &str, schema: &TableSchema, column: &str
     let ops = vec![WriteOp::DropTable(table.to_string()), WriteOp::CreateTable(Arc::new(schema.clone()))];
     let after = state.applied(&WriteSet { ops })?;
     for v in state.views() {
-        let query = format!("SELECT * FROM {}", crate::storage::schema::quote_ident(&v.name));
+        let query = format!("SELECT * FROM {}", crate::storage::schema::quote_stored(&v.name));
         let planned = super::parser::parse(&query).and_then(|stmt| super::planner::plan(&stmt, &after, history));
         if let Err(e) = planned {
             return Err(Error::invalid(format!("cannot drop column {column}: view {} uses it ({e})", v.name)));

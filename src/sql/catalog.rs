@@ -6,7 +6,7 @@
 //! is planned (a plan is only ever run against the schema it was made for).
 
 use crate::error::{Error, Result};
-use crate::storage::schema::literal_sql;
+use crate::storage::schema::{literal_sql, shown_name};
 use crate::storage::{ColumnDefault, State, Table, Value};
 
 /// Rows with named columns, to be read as a table.
@@ -40,6 +40,7 @@ pub fn schema_table(state: &State) -> Listing {
     let mut rows = Vec::new();
     let row = |kind: &str, name: &str, table: &str, sql: &str| {
         let sql = sql.trim_end_matches(';');
+        let (name, table) = (shown_name(name), shown_name(table));
         vec![Value::text(kind), Value::text(name), Value::text(table), Value::Integer(0), Value::text(sql)]
     };
     for t in state.tables() {
@@ -195,10 +196,10 @@ fn table_list(state: &State) -> Listing {
         ]
     };
     for t in state.tables() {
-        rows.push(row(t.name(), "table", t.schema.columns.len()));
+        rows.push(row(shown_name(t.name()), "table", t.schema.columns.len()));
     }
     for v in state.views() {
-        let mut r = row(&v.name, "view", v.columns.len());
+        let mut r = row(shown_name(&v.name), "view", v.columns.len());
         if v.columns.is_empty() {
             // A view named no columns: how many its query makes is known only when planned.
             r[3] = Value::Null;

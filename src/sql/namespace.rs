@@ -10,6 +10,7 @@
 
 use super::ast::*;
 use crate::error::{Error, Result};
+use crate::storage::schema::ONE_NAME;
 use crate::storage::state::MAIN;
 use crate::storage::{State, Value};
 
@@ -28,6 +29,17 @@ pub fn is_stream_function(name: &str) -> bool {
 /// stream functions and `current_schema()`.
 pub fn takes_namespace(name: &str) -> bool {
     is_stream_function(name) || name.eq_ignore_ascii_case("current_schema")
+}
+
+/// The name `bare` of namespace `ns` is stored under: `t` in `main`, `n.t` elsewhere, and
+/// `main.my.table` for a dotted name of `main`, so that the first dot of a stored name
+/// always ends its namespace.
+fn stored_in(ns: &str, bare: &str) -> String {
+    if ns.eq_ignore_ascii_case(MAIN) && !bare.contains('.') {
+        bare.to_string()
+    } else {
+        format!("{}.{bare}", ns.to_ascii_lowercase())
+    }
 }
 
 struct Resolver<'a> {
@@ -49,8 +61,13 @@ pub fn stored_name(name: &str, namespace: &str, state: &State) -> Result<String>
 
 impl Resolver<'_> {
     fn key(&self, name: &str) -> Result<String> {
+        // `main`'s dotted names are stored as `main.my.table`, so that the first dot of
+        // a stored name always ends its namespace.
+        if let Some(bare) = name.strip_prefix(ONE_NAME) {
+            return Ok(stored_in(self.namespace, bare));
+        }
         match name.split_once('.') {
-            Some((ns, rest)) if ns.eq_ignore_ascii_case(MAIN) => Ok(rest.to_string()),
+            Some((ns, rest)) if ns.eq_ignore_ascii_case(MAIN) => Ok(stored_in(MAIN, rest)),
             Some((ns, rest)) if self.state.has_namespace(ns) => Ok(format!("{}.{rest}", ns.to_ascii_lowercase())),
             Some((ns, _)) => Err(Error::invalid(format!("no such namespace: {ns}"))),
             None if self.namespace == MAIN => Ok(name.to_string()),
@@ -171,12 +188,9 @@ impl Resolver<'_> {
             Statement::AlterTable { table, action } => {
                 self.rename(table)?;
                 if let AlterAction::RenameTable(to) = action {
-                    if to.contains('.') {
-                        return Err(Error::invalid("RENAME TO takes a name without a namespace"));
-                    }
-                    if let Some((ns, _)) = table.split_once('.') {
-                        *to = format!("{ns}.{to}");
-                    }
+                    // RENAME TO takes one name (a dot in it is part of it), in the table's namespace.
+                    let bare = to.trim_start_matches(ONE_NAME);
+                    *to = stored_in(table.split_once('.').map_or(MAIN, |(ns, _)| ns), bare);
                 }
             }
             Statement::CreateMatView { name, query, .. } => {
@@ -302,7 +316,9 @@ impl Resolver<'_> {
             let names_table =
                 super::catalog::is_pragma_function(&t.name) && !t.name.eq_ignore_ascii_case("pragma_index_info");
             if let (true, [Expr::Literal(Value::Text(name))]) = (names_table, args.as_mut_slice()) {
-                *name = self.key(name)?.as_str().into();
+                // `'app.t'` is t of app; a dotted name that names no namespace is one name.
+                let key = self.key(name).or_else(|_| self.key(&format!("{ONE_NAME}{name}")))?;
+                *name = key.as_str().into();
             }
             return Ok(());
         }
@@ -317,7 +333,10 @@ impl Resolver<'_> {
         if t.as_of.is_none() && system && self.state.table(&t.name).is_none() {
             return Ok(());
         }
-        if t.as_of.is_none() && self.ctes.borrow().iter().any(|c| c.eq_ignore_ascii_case(&t.name)) {
+        if t.as_of.is_none()
+            && self.ctes.borrow().iter().any(|c| c.eq_ignore_ascii_case(t.name.trim_start_matches(ONE_NAME)))
+        {
+            t.name = t.name.trim_start_matches(ONE_NAME).to_string();
             return Ok(());
         }
         let key = self.key(&t.name)?;
@@ -419,6 +438,6 @@ mod tests {
         let Statement::Select(sel) = stmt else { panic!("a select") };
         assert_eq!(sel.from[0].table.name, "app.t");
         assert_eq!(sel.from[0].table.alias.as_deref(), Some("t"));
-        assert!(sel.filter.unwrap().to_string().contains("\"app.u\""));
+        assert!(sel.filter.unwrap().to_string().contains("FROM app.u"));
     }
 }

@@ -296,7 +296,7 @@ impl TableSchema {
         }
         for fk in &self.foreign_keys {
             let mut s =
-                format!("FOREIGN KEY ({}) REFERENCES {}", self.column_names(&fk.columns), quote_ident(&fk.parent));
+                format!("FOREIGN KEY ({}) REFERENCES {}", self.column_names(&fk.columns), quote_stored(&fk.parent));
             if !fk.parent_names.is_empty() {
                 s.push_str(&format!(" ({})", fk.parent_names.join(", ")));
             }
@@ -315,7 +315,7 @@ impl TableSchema {
             options.push(format!("max_rows = {n}"));
         }
         let options = if options.is_empty() { String::new() } else { format!(" WITH ({})", options.join(", ")) };
-        format!("CREATE TABLE {} (\n  {}\n){options};", quote_ident(&self.name), parts.join(",\n  "))
+        format!("CREATE TABLE {} (\n  {}\n){options};", quote_stored(&self.name), parts.join(",\n  "))
     }
 
     /// `CREATE INDEX` statements for the secondary indexes.
@@ -340,8 +340,8 @@ impl TableSchema {
                 format!(
                     "CREATE {}INDEX {} ON {} ({}){filter};",
                     if ix.unique { "UNIQUE " } else { "" },
-                    quote_ident(&ix.name),
-                    quote_ident(&self.name),
+                    quote_stored(&ix.name),
+                    quote_stored(&self.name),
                     cols.join(", ")
                 )
             })
@@ -384,6 +384,30 @@ pub fn literal_sql(v: &Value) -> String {
 }
 
 /// Quotes an identifier when it is not a plain lowercase-safe word.
+/// A quoted name with a dot in it (`"my.table"`) is one name, not `namespace.name`: the
+/// parser marks such a name with this prefix until the namespace resolver has turned it
+/// into the name it is stored under.
+pub const ONE_NAME: char = '\u{1}';
+
+/// A stored table, view or index name as SQL that names it from any namespace: `t`,
+/// `app.t`, and `main."my.table"` for a dotted name of `main` (stored as `main.my.table`,
+/// so that the first dot of a stored name always ends its namespace).
+pub fn quote_stored(name: &str) -> String {
+    if let Some(bare) = name.strip_prefix(ONE_NAME) {
+        return quote_ident(bare);
+    }
+    match name.split_once('.') {
+        Some((ns, bare)) => format!("{}.{}", quote_ident(ns), quote_ident(bare)),
+        None => quote_ident(name),
+    }
+}
+
+/// A stored table, view or index name as it is shown: `main`'s dotted names without the
+/// `main.` they are stored under.
+pub fn shown_name(stored: &str) -> &str {
+    stored.strip_prefix("main.").unwrap_or(stored)
+}
+
 pub fn quote_ident(name: &str) -> String {
     let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');

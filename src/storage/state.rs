@@ -172,7 +172,7 @@ impl ViewDef {
             let names: Vec<String> = self.columns.iter().map(|c| super::schema::quote_ident(c)).collect();
             format!(" ({})", names.join(", "))
         };
-        format!("CREATE VIEW {}{cols} AS {};", super::schema::quote_ident(&self.name), self.sql)
+        format!("CREATE VIEW {}{cols} AS {};", super::schema::quote_stored(&self.name), self.sql)
     }
 }
 

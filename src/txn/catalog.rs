@@ -8,7 +8,7 @@ use super::Session;
 use crate::error::Result;
 use crate::exec::ResultSet;
 use crate::storage::state::{namespace_of, MAIN};
-use crate::storage::{Table, Value};
+use crate::storage::{State, Table, Value};
 
 /// What an export wrote.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +17,18 @@ pub struct Exported {
     pub text: String,
     pub tables: usize,
     pub rows: usize,
+}
+
+/// The stored name of a table or view a dot-command names: a dotted name of `main`
+/// (`.schema my.table`) is stored as `main.my.table`.
+fn dotted(state: &State, name: &str) -> String {
+    let known = |n: &str| state.table(n).is_some() || state.view(n).is_some();
+    let in_main = format!("{MAIN}.{name}");
+    if !known(name) && name.contains('.') && known(&in_main) {
+        in_main
+    } else {
+        name.to_string()
+    }
 }
 
 fn listing(columns: &[&str], rows: Vec<Vec<Value>>) -> ResultSet {
@@ -32,7 +44,8 @@ impl Session {
         let shown = |name: &str| -> Option<String> {
             let lower = name.to_ascii_lowercase();
             if here == MAIN {
-                return Some(name.to_string());
+                // main's own by their names (`main.my.table` is `my.table`), the others' qualified.
+                return Some(name.strip_prefix("main.").unwrap_or(name).to_string());
             }
             (namespace_of(&lower) == here).then(|| name.split_once('.').map_or(name, |(_, n)| n).to_string())
         };
@@ -90,6 +103,8 @@ impl Session {
     /// indexes' and its triggers' (`.schema`).
     pub fn schema_sql(&self, table: Option<&str>) -> Result<Vec<String>> {
         let state = self.state();
+        let table = table.map(|name| dotted(&state, name));
+        let table = table.as_deref();
         // A view by its name prints its CREATE VIEW.
         if let Some(view) = table.and_then(|name| state.view(name)) {
             return Ok(vec![format!("{};", view.to_sql().trim_end_matches(';'))]);
@@ -114,6 +129,8 @@ impl Session {
     /// The indexes of a table (or of every table), with what backs them (`.indexes`).
     pub fn index_listing(&self, table: Option<&str>) -> Result<ResultSet> {
         let state = self.state();
+        let table = table.map(|name| dotted(&state, name));
+        let table = table.as_deref();
         let tables: Vec<&Table> = match table {
             Some(name) => vec![state.table_or_err(name)?],
             None => state.tables().collect(),

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Session;
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::schema::{quote_ident, TableSchema};
+use crate::storage::schema::{quote_ident, quote_stored, TableSchema};
 use crate::storage::{State, Table, Value};
 
 const FORMAT: u32 = 1;
@@ -229,7 +229,7 @@ fn import_tables(session: &mut Session, doc: &Export, source: &str) -> Result<us
         let stored = stored_columns(&created);
         let placeholders = vec!["?"; stored.len()].join(", ");
         let insert_sql =
-            format!("INSERT INTO {}{} VALUES ({placeholders})", quote_ident(&created.name), column_list(&created));
+            format!("INSERT INTO {}{} VALUES ({placeholders})", quote_stored(&created.name), column_list(&created));
         let insert = session.prepare(&insert_sql).map_err(at)?;
         if !t.ttl.is_empty() && t.ttl.len() != t.rows.len() {
             return Err(at(Error::invalid(format!("{} TTL entries for {} rows", t.ttl.len(), t.rows.len()))));
@@ -320,7 +320,7 @@ pub fn dump(state: &State, now: i64) -> String {
     for t in tables_in_dependency_order(state).into_iter().filter(|t| !kept(t.name())) {
         out.push_str(&create_sql(&t.schema));
         out.push('\n');
-        let name = quote_ident(t.name());
+        let name = quote_stored(t.name());
         let expiring = keeps_expiry(t);
         let stored = stored_columns(&t.schema);
         let columns = column_list(&t.schema);
@@ -336,7 +336,7 @@ pub fn dump(state: &State, now: i64) -> String {
     }
     for def in matview::all(state) {
         let kind = if def.incremental { " WITH (incremental)" } else { "" };
-        out.push_str(&format!("CREATE MATERIALIZED VIEW {}{kind} AS {};\n", quote_ident(&def.name), def.sql));
+        out.push_str(&format!("CREATE MATERIALIZED VIEW {}{kind} AS {};\n", quote_stored(&def.name), def.sql));
         for sql in state.table(&def.name).map(|t| t.schema.index_sql()).unwrap_or_default() {
             out.push_str(&sql);
             out.push('\n');

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::*;
-use crate::storage::schema::{literal_sql, quote_ident};
+use crate::storage::schema::{literal_sql, quote_ident, quote_stored};
 
 impl fmt::Display for SetOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -21,7 +21,7 @@ impl fmt::Display for TableRef {
         match (&self.subquery, &self.function) {
             (Some(q), _) => write!(f, "({q})")?,
             (None, Some(args)) => write!(f, "{}({})", quote_ident(&self.name), comma(args))?,
-            (None, None) => f.write_str(&quote_ident(&self.name))?,
+            (None, None) => f.write_str(&quote_stored(&self.name))?,
         }
         if self.ordinality {
             f.write_str(" WITH ORDINALITY")?;
@@ -83,10 +83,10 @@ impl fmt::Display for CreateTrigger {
         write!(
             f,
             "{} {} {} ON {} FOR EACH ROW",
-            quote_ident(&self.name),
+            quote_stored(&self.name),
             self.timing.sql(),
             self.event.sql(),
-            quote_ident(&self.table)
+            quote_stored(&self.table)
         )?;
         if let Some(w) = &self.when {
             write!(f, " WHEN {w}")?;
@@ -119,8 +119,8 @@ impl fmt::Display for Insert {
             write!(f, "{w} ")?;
         }
         match self.conflict {
-            Conflict::Abort => write!(f, "INSERT INTO {}", quote_ident(&self.table))?,
-            other => write!(f, "INSERT OR {} INTO {}", other.sql(), quote_ident(&self.table))?,
+            Conflict::Abort => write!(f, "INSERT INTO {}", quote_stored(&self.table))?,
+            other => write!(f, "INSERT OR {} INTO {}", other.sql(), quote_stored(&self.table))?,
         }
         if let Some(a) = &self.alias {
             write!(f, " AS {}", quote_ident(a))?;
@@ -185,7 +185,7 @@ impl fmt::Display for Update {
         if self.conflict != Conflict::Abort {
             write!(f, "OR {} ", self.conflict.sql())?;
         }
-        write!(f, "{} SET {}", quote_ident(&self.table), assignments_sql(&self.assignments))?;
+        write!(f, "{} SET {}", quote_stored(&self.table), assignments_sql(&self.assignments))?;
         if !self.from.is_empty() {
             write!(f, " FROM {}", comma(&self.from))?;
         }
@@ -216,7 +216,7 @@ impl fmt::Display for Delete {
         if let Some(w) = &self.with {
             write!(f, "{w} ")?;
         }
-        write!(f, "{} FROM {}", self.mode.keyword(), quote_ident(&self.table))?;
+        write!(f, "{} FROM {}", self.mode.keyword(), quote_stored(&self.table))?;
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
         }

@@ -71,10 +71,14 @@ pub(crate) fn unquote_string(s: &str) -> String {
     s[1..s.len() - 1].replace("''", "'")
 }
 
-/// A possibly qualified name, `n.t` or `t`, as one string.
+/// A possibly qualified name, `n.t` or `t`, as one string; a lone quoted name with a dot
+/// in it (`"my.table"`) is marked as one name (see `ONE_NAME`).
 fn qname(p: Pair<Rule>) -> String {
     let parts: Vec<String> = p.into_inner().map(|i| unquote_ident(i.as_str())).collect();
-    parts.join(".")
+    match parts.as_slice() {
+        [one] if one.contains('.') => format!("{}{one}", crate::storage::schema::ONE_NAME),
+        _ => parts.join("."),
+    }
 }
 
 fn last_qname(p: Pair<Rule>) -> String {

@@ -116,7 +116,8 @@ const PG_TYPES: [(i64, &str, i64, &str, i64); 18] = [
 /// A stored table name's schema (`public` for `main`) and bare name.
 fn split(stored: &str) -> (String, String) {
     match stored.split_once('.') {
-        Some((ns, t)) => (ns.to_string(), t.to_string()),
+        Some((ns, t)) if ns != crate::storage::state::MAIN => (ns.to_string(), t.to_string()),
+        Some((_, t)) => ("public".to_string(), t.to_string()),
         None => ("public".to_string(), stored.to_string()),
     }
 }

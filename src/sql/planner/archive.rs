@@ -2,7 +2,7 @@
 //! `storage::archive` for the file, `exec::archive` for the statement).
 
 use super::*;
-use crate::storage::schema::{literal_sql, quote_ident};
+use crate::storage::schema::{literal_sql, quote_stored};
 use crate::storage::Value;
 
 /// The rows to move (`SELECT *` under the statement's WHERE) and the DELETE that takes
@@ -13,7 +13,7 @@ pub(super) fn plan_archive(table: &str, filter: Option<&Expr>, path: &str, cx: &
     if path.is_empty() {
         return Err(Error::invalid("ARCHIVE … TO takes the name of a file"));
     }
-    let name = quote_ident(&schema.name);
+    let name = quote_stored(&schema.name);
     let condition = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
     let query = match crate::sql::parser::parse(&format!("SELECT * FROM {name}{condition}"))? {
         Statement::Select(q) => plan_select(&q, cx)?,
@@ -32,7 +32,7 @@ pub(super) fn plan_archive(table: &str, filter: Option<&Expr>, path: &str, cx: &
 pub(super) fn plan_restore(path: &str, table: &str, cx: &Cx) -> Result<Plan> {
     cx.state.table_or_err(table)?;
     refuse_kept(table, cx.state)?;
-    let sql = format!("INSERT INTO {} SELECT * FROM archive({})", quote_ident(table), literal_sql(&Value::text(path)));
+    let sql = format!("INSERT INTO {} SELECT * FROM archive({})", quote_stored(table), literal_sql(&Value::text(path)));
     plan_in(&crate::sql::parser::parse(&sql)?, cx)
 }
 

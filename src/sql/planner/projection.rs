@@ -54,7 +54,7 @@ pub(super) fn plan_rebuild(name: &str, cx: &Cx) -> Result<Plan> {
     let def =
         projection::definition(cx.state, name).ok_or_else(|| Error::invalid(format!("no such projection: {name}")))?;
     let delete =
-        crate::sql::parser::parse(&format!("DELETE FROM {}", crate::storage::schema::quote_ident(&def.table)))?;
+        crate::sql::parser::parse(&format!("DELETE FROM {}", crate::storage::schema::quote_stored(&def.table)))?;
     let steps = vec![plan_in(&delete, cx)?, Plan::Projection(Box::new(Action::Reset { name: def.name }))];
     Ok(Plan::Steps { steps, verb: Some("rebuilt") })
 }
