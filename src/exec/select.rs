@@ -19,7 +19,7 @@ use crate::sql::plan::{AggFunc, BExpr, SelectPlan, SetOp, SortExpr, SortKey, Sou
 use crate::storage::convert::store_as;
 use crate::storage::rows::Mask;
 use crate::storage::schema::literal_sql;
-use crate::storage::{AsOf, DataType, Row, State, Value};
+use crate::storage::{AsOf, DataType, Row, RowKey, State, Value};
 
 /// Calls `f` with every row the source yields that the WHERE clause (and `extra`, a
 /// check the caller may also make) keeps, until it returns `false`.
@@ -112,7 +112,7 @@ fn unprobed_source_rows(
     f: &mut dyn FnMut(RowRef) -> Result<bool>,
 ) -> Result<bool> {
     let SourceRows { source, covering, check: outer } = rows;
-    if let (Some(check), false) = (outer, matches!(source, Source::Scan { expiry: false, .. })) {
+    if let (Some(check), false) = (outer, matches!(source, Source::Scan { expiry: false, rowid: false, .. })) {
         // Rows other than a plain table's are checked as they come.
         return unprobed_source_rows(SourceRows { check: None, ..rows }, state, ctx, &mut |row| {
             if !(check.keeps)(&row)? {
@@ -123,7 +123,7 @@ fn unprobed_source_rows(
     }
     match source {
         Source::Single => f(RowRef::Built(&Vec::new())),
-        Source::Scan { table, as_of, access, filter, expiry, reads } => {
+        Source::Scan { table, as_of, access, filter, expiry, rowid, reads } => {
             let state = &*state_at(ctx, as_of.as_ref(), state)?;
             let mut more = true;
             let t = state.table_or_err(table)?;
@@ -137,16 +137,21 @@ fn unprobed_source_rows(
             // and from a row's bytes where it compares a column with a number.
             let own = |row: &[Value]| filter.as_ref().map_or(Ok(true), |c| is_true(c, &Env { row, aggs: &[], ctx }));
             let (check, filter) = match (outer, filter) {
-                (None, Some(cond)) if !*expiry => {
+                (None, Some(cond)) if !*expiry && !*rowid => {
                     (Some(Check { columns: cond.reads(), keeps: &own, filter: Some(cond) }), None)
                 }
                 _ => (outer, filter.as_ref()),
             };
             super::access::scan(t, access, columns, check, ctx, |key, row| {
                 let extended: Vec<Value>;
-                let row = if *expiry {
+                let row = if *expiry || *rowid {
                     let at = t.expiry.get(key).map_or(Value::Null, |&at| Value::Timestamp(at));
-                    extended = row.iter().cloned().chain([at]).collect();
+                    let id = match key {
+                        RowKey::Int(id) => Value::Integer(*id),
+                        RowKey::Tuple(_) => Value::Null,
+                    };
+                    let extra = [(*expiry).then_some(at), (*rowid).then_some(id)];
+                    extended = row.iter().cloned().chain(extra.into_iter().flatten()).collect();
                     RowRef::Built(&extended)
                 } else {
                     row

@@ -38,7 +38,9 @@ impl<'a> Keyed<'a> {
     /// The place of a column, or of an expression an index keys on.
     fn place(&self, e: &BExpr) -> Option<usize> {
         match e {
-            BExpr::Column(c) => Some(*c),
+            BExpr::Column(c) if *c < self.width => Some(*c),
+            // Past the stored columns: a row's expiry or hidden rowid, which no index holds.
+            BExpr::Column(_) => None,
             e => self.exprs.iter().position(|x| *x == e).map(|p| self.width + p),
         }
     }

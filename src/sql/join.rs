@@ -602,6 +602,7 @@ fn join_in_order(
             access,
             filter: local,
             expiry: false,
+            rowid: false,
             reads: None,
         }
     };

@@ -610,6 +610,23 @@ fn matching(
     ctx: &Ctx,
     mut f: impl FnMut(&RowKey, RowRef) -> Result<()>,
 ) -> Result<()> {
+    let width = table.schema.columns.len();
+    let keyless = table.schema.primary_key.is_empty();
+    if let Some(filter) = filter.filter(|f| keyless && (f.has_subquery() || f.columns().iter().any(|&c| c >= width))) {
+        // WHERE reads `rowid` of a table without an integer key: the row key, after the
+        // columns (`planner::dml::with_rowid`).
+        return super::access::scan(table, access, Columns::All, None, ctx, |key, row| {
+            let id = match key {
+                RowKey::Int(id) => Value::Integer(*id),
+                RowKey::Tuple(_) => Value::Null,
+            };
+            let keyed: Vec<Value> = row.iter().cloned().chain([id]).collect();
+            if is_true(filter, &Env { row: &keyed, aggs: &[], ctx })? {
+                f(key, row)?;
+            }
+            Ok(true)
+        });
+    }
     let keeps = |row: &[Value]| filter.map_or(Ok(true), |f| is_true(f, &Env { row, aggs: &[], ctx }));
     let check = filter.map(|f| Check { columns: f.reads(), keeps: &keeps, filter: Some(f) });
     super::access::scan(table, access, columns, check, ctx, |key, row| f(key, row).map(|()| true))

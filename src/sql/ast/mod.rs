@@ -17,6 +17,9 @@ pub use crate::storage::schema::FkAction;
 use crate::storage::{AsOf, Value};
 pub use crate::storage::{TriggerEvent, TriggerTiming};
 
+/// The names of a table's integer key when no column has them (SQLite's rowid).
+pub const ROWID_NAMES: [&str; 3] = ["rowid", "oid", "_rowid_"];
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
     Select(Box<Select>),
@@ -523,6 +526,13 @@ impl Select {
         let mut all =
             items.chain(ons).chain(clauses).chain(&self.group_by).chain(self.order_by.iter().map(|o| &o.expr));
         all.any(|e| e.any(f)) || self.compound.iter().any(|(_, s)| s.any_expr(f))
+    }
+
+    /// Whether the query names a column `rowid`, `oid` or `_rowid_` anywhere.
+    pub fn names_rowid(&self) -> bool {
+        self.any_expr(
+            &mut |e| matches!(e, Expr::Column { name, .. } if ROWID_NAMES.iter().any(|r| r.eq_ignore_ascii_case(name))),
+        )
     }
 
     /// Whether the query calls the named function anywhere.

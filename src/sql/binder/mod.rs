@@ -120,8 +120,7 @@ impl Scope {
     }
 }
 
-/// The names of a table's integer key when no column has them (SQLite's rowid).
-const ROWID_NAMES: [&str; 3] = ["rowid", "oid", "_rowid_"];
+use crate::sql::ast::ROWID_NAMES;
 
 /// True when the expression calls an aggregate anywhere.
 pub fn has_aggregate(e: &Expr) -> bool {

@@ -34,6 +34,9 @@ pub enum Source {
         filter: Option<BExpr>,
         /// Each row gets one more column: when it expires (for `ttl_remaining()`).
         expiry: bool,
+        /// Each row gets one more column (after the expiry): its row key, the `rowid` of
+        /// a table without an integer key of its own.
+        rowid: bool,
         /// The columns the statement reads, when it names them all: only those are
         /// decoded from stored rows. `None`: every column (also when one the statement
         /// reads is past the 64th).

@@ -408,7 +408,8 @@ pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
     let state = cx.state;
     let (scope, key) = table_scope(state, &u.table, None)?;
     let schema = &state.table_or_err(&u.table)?.schema;
-    let mut binder = Binder::new(&scope, "not allowed in UPDATE").nested(Some(Nesting { planner: cx, outer: &[] }));
+    let nest = Some(Nesting { planner: cx, outer: &[] });
+    let mut binder = Binder::new(&scope, "not allowed in UPDATE").nested(nest);
     let mut assignments = Vec::new();
     for (n, (name, e)) in u.assignments.iter().enumerate() {
         let col = scope.resolve(None, name)?;
@@ -417,8 +418,12 @@ pub(super) fn plan_update(u: &Update, cx: &Cx) -> Result<UpdatePlan> {
         let bound = if u.from.is_empty() { binder.bind(e)? } else { BExpr::Column(schema.columns.len() + n) };
         assignments.push((col, bound));
     }
+    let keyed = with_rowid(&scope, schema);
     let (filter, from) = match u.from.is_empty() {
-        true => (u.filter.as_ref().map(|w| binder.bind(w)).transpose()?, None),
+        true => (
+            u.filter.as_ref().map(|w| Binder::new(&keyed, "not allowed in WHERE").nested(nest).bind(w)).transpose()?,
+            None,
+        ),
         false => (None, Some(Box::new(plan_update_from(u, schema, cx)?))),
     };
     let checks = plan_checks(schema, &scope)?;
@@ -486,12 +491,24 @@ pub(super) fn plan_ttl(spec: &Option<Option<String>>, table: &str, state: &State
     Ok(Some(Some(micros)))
 }
 
+/// The scope of an UPDATE's or DELETE's WHERE: for a table without an integer key of its
+/// own, `rowid` is its row key, which the rows it matches get after their columns
+/// (`exec::write::matching`).
+fn with_rowid(scope: &Scope, schema: &TableSchema) -> Scope {
+    let mut keyed = scope.clone();
+    if let (true, Some(t)) = (schema.primary_key.is_empty(), keyed.tables.first_mut()) {
+        t.rowid = Some(schema.columns.len());
+    }
+    keyed
+}
+
 pub(super) fn plan_delete(d: &Delete, cx: &Cx) -> Result<DeletePlan> {
     let state = cx.state;
     let (scope, key) = table_scope(state, &d.table, None)?;
     let nest = Some(Nesting { planner: cx, outer: &[] });
+    let keyed = with_rowid(&scope, &state.table_or_err(&d.table)?.schema);
     let filter =
-        d.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
+        d.filter.as_ref().map(|w| Binder::new(&keyed, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
     let access = access::choose(state.table_or_err(&d.table)?, filter.as_ref());
     let returning = plan_returning(&d.returning, &scope, cx)?;
     let limit = plan_limit(&d.limit, &scope, cx)?;

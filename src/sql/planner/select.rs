@@ -139,6 +139,11 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
     if let (true, Some(t)) = (expiry, table) {
         scope.expiry = Some(t.schema.columns.len());
     }
+    // So does `rowid` of a table without an integer key of its own: its row key.
+    let rowid = table.is_some_and(|t| t.schema.primary_key.is_empty()) && s.names_rowid();
+    if let (true, Some(t), Some(only)) = (rowid, table, scope.tables.first_mut()) {
+        only.rowid = Some(t.schema.columns.len() + usize::from(expiry));
+    }
     let cols = expand_columns(&s.columns, &scope)?;
     let filter =
         s.filter.as_ref().map(|w| Binder::new(&scope, "not allowed in WHERE").nested(nest).bind(w)).transpose()?;
@@ -227,6 +232,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
                 access,
                 filter: None,
                 expiry,
+                rowid,
                 reads: None,
             }
         }
@@ -263,7 +269,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         // Columns past the source's are window function values, added later.
         exprs().for_each(|e| used.extend(e.columns().into_iter().filter(|&c| c < scope.width())));
         if let (Source::Scan { access, .. }, Some(table)) = (&source, table) {
-            covering = !expiry && access::covers(table, access, &used);
+            covering = !expiry && !rowid && access::covers(table, access, &used);
         }
         let mut needed = vec![false; scope.width()];
         used.iter().for_each(|&c| needed.get_mut(c).into_iter().for_each(|n| *n = true));
