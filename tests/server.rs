@@ -132,6 +132,29 @@ async fn simple_queries_answer_text_and_tags() {
     assert!(matches!(&shown[1], Row(r) if r.get(0) == Some("tests")), "{shown:?}");
     let version = c.query_one("SHOW server_version", &[]).await.unwrap();
     assert!(version.get::<_, String>(0).starts_with("15.0 (AmberDB"));
+    // SQL reads the settings as they are: current_setting() and pg_settings.
+    let name: String = c.query_one("SELECT current_setting('application_name')", &[]).await.unwrap().get(0);
+    assert_eq!(name, "tests");
+    let digits = "SELECT setting FROM pg_catalog.pg_settings WHERE name = 'extra_float_digits'";
+    assert_eq!(c.query_one(digits, &[]).await.unwrap().get::<_, String>(0), "3");
+    // A prepared statement reads them when it runs, not when it was prepared.
+    let stmt = c.prepare("SELECT current_setting('application_name'), current_setting('nope', true)").await.unwrap();
+    c.batch_execute("SET application_name = 'again'").await.unwrap();
+    let row = c.query_one(&stmt, &[]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "again");
+    assert_eq!(row.get::<_, Option<String>>(1), None);
+    // Another connection has its own.
+    let other = server.connect().await;
+    let theirs: String = other.query_one("SELECT current_setting('extra_float_digits')", &[]).await.unwrap().get(0);
+    assert_eq!(theirs, "1");
+    // The database's own settings answer as SHOW does; an unknown name is an error.
+    let limit: String = c.query_one("SELECT current_setting('memory_limit')", &[]).await.unwrap().get(0);
+    assert_eq!(limit, "off");
+    let e = c.query_one("SELECT current_setting('no_such_setting')", &[]).await.unwrap_err();
+    let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+    assert!(message.contains("unrecognized configuration parameter \"no_such_setting\""), "{e:?}");
+    let both = "SELECT count(*) FROM pg_settings WHERE name IN ('timezone', 'memory_limit')";
+    assert_eq!(c.query_one(both, &[]).await.unwrap().get::<_, i64>(0), 2);
     let e = c.batch_execute("SET client_encoding = 'LATIN1'").await.unwrap_err();
     assert_eq!(code(&e), &SqlState::INVALID_PARAMETER_VALUE);
     server.stop().await;

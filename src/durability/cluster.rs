@@ -399,11 +399,28 @@ impl Cluster {
     pub fn fetch_checkpoint(&self) -> Result<Option<Published>> {
         let store = self.checkpoints.clone();
         let got = self.run(Duration::from_secs(600), async move {
-            let Ok(mut object) = store.get(CHECKPOINT).await else { return Ok(None) };
-            let version = object.info().description.as_deref().and_then(|d| d.parse().ok());
-            let mut bytes = Vec::new();
-            object.read_to_end(&mut bytes).await.map_err(|e| nats_error("cannot read the published checkpoint", e))?;
-            Ok::<_, Error>(version.map(|version| Published { version, bytes }))
+            // A NATS server that has just come back may answer slowly or not at all for
+            // a while: a read that fails is tried again, for about half a minute.
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let failed = match store.get(CHECKPOINT).await {
+                    Ok(mut object) => {
+                        let version = object.info().description.as_deref().and_then(|d| d.parse().ok());
+                        let mut bytes = Vec::new();
+                        match object.read_to_end(&mut bytes).await {
+                            Ok(_) => return Ok::<_, Error>(version.map(|version| Published { version, bytes })),
+                            Err(e) => nats_error("cannot read the published checkpoint", e),
+                        }
+                    }
+                    Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),
+                    Err(e) => nats_error("cannot read the published checkpoint", e),
+                };
+                if attempt >= 15 {
+                    return Err(failed);
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
         })??;
         if let Some(p) = &got {
             self.checkpointed.fetch_max(p.version, Ordering::Relaxed);

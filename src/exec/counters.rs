@@ -1,7 +1,8 @@
 //! What a session's writes did, as `last_insert_rowid()`, `changes()`,
-//! `total_changes()` and `pg_backend_pid()` read it.
+//! `total_changes()` and `pg_backend_pid()` read it, and its client's settings, as
+//! `current_setting()` and `pg_settings` read them.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -22,6 +23,9 @@ pub struct Counters {
     /// Rows the session's statements have read from tables (shared with the reads
     /// streamed away from it).
     read: Arc<AtomicU64>,
+    /// The client's session settings by name, lower case (what `SET` over the Postgres
+    /// protocol set); none for a session of the shell or the library.
+    settings: RefCell<Arc<Vec<(String, String)>>>,
 }
 
 impl Counters {
@@ -40,7 +44,23 @@ impl Counters {
             stopped: Cell::new(None),
             session: self.session,
             read: self.read.clone(),
+            settings: RefCell::new(self.settings.borrow().clone()),
         }
+    }
+
+    /// The client's session settings, replacing those before.
+    pub fn set_settings(&self, settings: Vec<(String, String)>) {
+        *self.settings.borrow_mut() = Arc::new(settings);
+    }
+
+    /// The client's session settings.
+    pub fn settings(&self) -> Arc<Vec<(String, String)>> {
+        self.settings.borrow().clone()
+    }
+
+    /// One of the client's session settings, by its name in any case.
+    pub fn setting(&self, name: &str) -> Option<String> {
+        self.settings.borrow().iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
     }
 
     /// A scan looked at `n` rows.

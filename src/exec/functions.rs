@@ -51,6 +51,7 @@ pub fn call(f: Func, mut args: Vec<Value>, ctx: &Ctx) -> Result<Value> {
         Func::PgEncoding => Value::text("UTF8"),
         Func::Catalog(f) => f.call(ctx.state, &args)?,
         Func::NumericAffinity => crate::sql::binder::numeric_affinity(args.pop().unwrap_or(Value::Null)),
+        Func::CurrentSetting => current_setting(&args, ctx)?,
         Func::CurrentSchema => match &args[0] {
             Value::Text(ns) if &**ns != crate::storage::state::MAIN => args[0].clone(),
             _ => Value::text("public"),
@@ -300,6 +301,25 @@ fn uuid_v7_after(ms: i64, last: &mut (i64, u16)) -> String {
 
 /// A value as collation `c` compares it: NOCASE folds ASCII capitals to small letters,
 /// RTRIM drops trailing spaces; other values stay as they are.
+/// `current_setting(name [, missing_ok])`: the client's session setting, else the
+/// database's own (as SHOW prints it); an unknown name is an error unless `missing_ok`.
+fn current_setting(args: &[Value], ctx: &Ctx) -> Result<Value> {
+    let Value::Text(name) = &args[0] else { return Ok(Value::Null) };
+    if let Some(v) = ctx.counters.and_then(|c| c.setting(name)) {
+        return Ok(Value::text(&v));
+    }
+    if let Some(h) = ctx.history {
+        let own = h.report("pg_settings")?;
+        if let Some(row) = own.into_iter().find(|r| matches!(&r[0], Value::Text(n) if n.eq_ignore_ascii_case(name))) {
+            return Ok(row[1].clone());
+        }
+    }
+    match args.get(1) {
+        Some(Value::Boolean(true)) | Some(Value::Integer(1..)) => Ok(Value::Null),
+        _ => Err(crate::error::Error::invalid(format!("unrecognized configuration parameter \"{name}\""))),
+    }
+}
+
 fn collate(c: crate::sql::ast::Collation, v: &Value) -> Value {
     use crate::sql::ast::Collation;
     let Value::Text(t) = v else { return v.clone() };

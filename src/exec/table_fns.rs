@@ -73,6 +73,32 @@ pub(super) fn json_table_rows(
             return Ok(true);
         }
         TableFn::JsonEach | TableFn::JsonTree => {}
+        TableFn::Settings => {
+            // The client's settings, then the database's own that the client has not set.
+            let client = ctx.counters.map(|c| c.settings()).unwrap_or_default();
+            let own = match ctx.history {
+                Some(h) => h.report("pg_settings")?,
+                None => Vec::new(),
+            };
+            let text = |s: &str| Value::text(s);
+            let mut rows: Vec<Vec<Value>> = client
+                .iter()
+                .map(|(name, value)| {
+                    let (category, source) = ("Client Connection Defaults", "session");
+                    let mut row = vec![text(name), text(value), Value::Null, text(category)];
+                    row.extend([text(""), text("user"), text("string"), text(source)]);
+                    row
+                })
+                .collect();
+            for r in own {
+                if !client.iter().any(|(n, _)| matches!(&r[0], Value::Text(t) if t.eq_ignore_ascii_case(n))) {
+                    let mut row = vec![r[0].clone(), r[1].clone(), Value::Null, text("AmberDB")];
+                    row.extend([text(""), text("superuser"), text("string"), text("database")]);
+                    rows.push(row);
+                }
+            }
+            return hand_on(rows, out, &mut keep, ctx);
+        }
         TableFn::Stats
         | TableFn::Statements
         | TableFn::SlowQueries

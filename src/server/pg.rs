@@ -292,8 +292,21 @@ impl Connection {
         }
     }
 
-    /// A server-answered statement.
+    /// A server-answered statement; afterwards the session's SQL reads the settings as
+    /// they are (`current_setting()`, `pg_settings`).
     fn dialect(&self, command: &Command) -> Result<Response, Box<ErrorInfo>> {
+        let out = self.dialect_command(command);
+        self.share_settings();
+        out
+    }
+
+    /// Hands the connection's settings to its session.
+    pub(super) fn share_settings(&self) {
+        let settings = lock(&self.state).settings.all().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        lock(&self.session).set_client_settings(settings);
+    }
+
+    fn dialect_command(&self, command: &Command) -> Result<Response, Box<ErrorInfo>> {
         let mut state = lock(&self.state);
         if state.failed && lock(&self.session).in_transaction() {
             return Err(aborted());

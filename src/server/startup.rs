@@ -97,6 +97,7 @@ impl Connection {
         if let Some(name) = application {
             lock(&self.state).settings.set("application_name", name).ok();
         }
+        self.share_settings();
         if self.shared.log {
             let user = client.metadata().get("user").cloned().unwrap_or_default();
             let database = client.metadata().get("database").cloned().unwrap_or_default();

@@ -329,6 +329,15 @@ impl Resolver<'_> {
             t.alias.get_or_insert_with(|| "messages".to_string());
             return Ok(());
         }
+        // `pg_settings` reads the session's settings as the statement runs: the table
+        // function of that name.
+        let settings = ["pg_settings", "pg_catalog.pg_settings"].iter().any(|n| n.eq_ignore_ascii_case(&t.name));
+        if t.as_of.is_none() && settings && self.state.table(&t.name).is_none() {
+            t.alias.get_or_insert_with(|| "pg_settings".to_string());
+            t.name = "pg_settings".to_string();
+            t.function = Some(Vec::new());
+            return Ok(());
+        }
         let system = super::catalog::is_schema_table(&t.name) || super::pg_catalog::is_system_table(&t.name);
         if t.as_of.is_none() && system && self.state.table(&t.name).is_none() {
             return Ok(());

@@ -370,6 +370,11 @@ impl Database {
         Ok(match name {
             "commits" => self.commit_rows(),
             "amber_cluster" => self.cluster_rows(),
+            // The database's own settings, by name and value as SHOW prints them.
+            "pg_settings" => SETTINGS
+                .iter()
+                .filter_map(|name| self.setting(name).map(|v| vec![Value::text(name), Value::text(&v)]))
+                .collect(),
             "amber_stats" => self
                 .counters()
                 .into_iter()

@@ -154,6 +154,12 @@ impl Session {
         self.label = label.filter(|l| !l.is_empty()).map(str::to_string);
     }
 
+    /// The settings of the session's client (a Postgres connection's `SET`s), which
+    /// `current_setting()` and `pg_settings` read; they replace those before.
+    pub fn set_client_settings(&self, settings: Vec<(String, String)>) {
+        self.counters.set_settings(settings);
+    }
+
     /// The label recorded with this session's commits.
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()

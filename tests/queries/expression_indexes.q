@@ -47,3 +47,14 @@ CREATE INDEX bad ON users ((SELECT 1));
 CREATE INDEX bad ON users (score) WHERE score > ?;
 CREATE INDEX bad ON users (nope);
 CHECK DATABASE;
+-- A collation in an index key: entries compare under it, so a UNIQUE index refuses
+-- names that differ only in case, and a query under the same collation uses it.
+CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);
+CREATE UNIQUE INDEX people_name ON people (name COLLATE NOCASE);
+INSERT INTO people (name) VALUES ('Ann'), ('bob');
+INSERT INTO people (name) VALUES ('ANN');
+INSERT INTO people (name) VALUES ('Bob ') ;
+INSERT INTO people (name) VALUES ('BOB') ON CONFLICT (name COLLATE NOCASE) DO UPDATE SET name = excluded.name;
+SELECT id, name FROM people WHERE name = 'ann' COLLATE NOCASE;
+SELECT id, name FROM people ORDER BY name COLLATE NOCASE, id;
+EXPLAIN SELECT id FROM people WHERE name = 'ann' COLLATE NOCASE;

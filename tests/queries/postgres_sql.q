@@ -52,3 +52,9 @@ SELECT k, v FROM json_each('{"x":1}') AS j(k, v);
 SELECT * FROM pg_partition_ancestors('item'::regclass) WITH ORDINALITY AS a(relid, depth);
 SELECT * FROM generate_series(1, 2) AS g(a, b);
 SELECT * FROM item WITH ORDINALITY;
+-- Settings read from SQL: a shell session has no client settings, so the database's
+-- own answer (as SHOW does).
+SET history_limit = 500;
+SELECT current_setting('history_limit') AS kept, current_setting('nope', true) AS missing;
+SELECT current_setting('nope');
+SELECT name, setting, source FROM pg_settings ORDER BY name;

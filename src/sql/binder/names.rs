@@ -42,6 +42,7 @@ pub(super) const SCALARS: &[(&str, Func, usize, usize)] = &[
     ("current_database", Func::CurrentDatabase, 0, 0),
     ("current_catalog", Func::CurrentDatabase, 0, 0),
     ("current_schema", Func::CurrentSchema, 1, 1),
+    ("current_setting", Func::CurrentSetting, 1, 2),
     ("regexp_like", Func::RegexpLike, 2, 3),
     ("pg_get_userbyid", Func::PgUser, 1, 1),
     ("pg_table_is_visible", Func::PgVisible, 1, 1),

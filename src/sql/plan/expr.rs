@@ -313,6 +313,9 @@ pub enum Func {
     /// `current_schema()`: the session's namespace (`public` for `main`), which it gets
     /// as a hidden argument.
     CurrentSchema,
+    /// `current_setting(name [, missing_ok])`: a setting of the session's client, else
+    /// of the database.
+    CurrentSetting,
     /// `write_message(ns, id, stream, type, data [, metadata [, expected_version]])`.
     WriteMessage,
     /// `stream_version(ns, stream)`.
@@ -367,6 +370,7 @@ impl Func {
                 | Func::TotalChanges
                 | Func::CurrentVersion
                 | Func::StatsReset
+                | Func::CurrentSetting
                 | Func::WriteMessage
                 | Func::StreamVersion
                 | Func::TtlRemaining
@@ -532,6 +536,8 @@ pub enum TableFn {
     Archive,
     /// `amber_cluster()`: the nodes of the cluster this database is in.
     Cluster,
+    /// `pg_settings`: the session's client settings and the database's own.
+    Settings,
 }
 
 /// The first columns of `history(t)`.
@@ -548,6 +554,9 @@ pub const SLOW_COLUMNS: [&str; 7] = ["at", "ms", "rows", "query", "params", "pla
 /// The columns of `amber_cluster()`.
 pub const CLUSTER_COLUMNS: [&str; 6] =
     ["node", "this_node", "applied_version", "stream_version", "lag", "seen_seconds_ago"];
+/// The columns of `pg_settings`, as PostgreSQL names them.
+pub const SETTINGS_COLUMNS: [&str; 8] =
+    ["name", "setting", "unit", "category", "short_desc", "context", "vartype", "source"];
 /// The columns of `amber_memory()`.
 pub const MEMORY_COLUMNS: [&str; 5] = ["kind", "name", "rows", "bytes", "detail"];
 
@@ -566,6 +575,7 @@ impl TableFn {
             TableFn::History,
             TableFn::Archive,
             TableFn::Cluster,
+            TableFn::Settings,
         ]
         .into_iter()
         .find(|f| f.name().eq_ignore_ascii_case(name))
@@ -585,6 +595,7 @@ impl TableFn {
             TableFn::History => "history",
             TableFn::Archive => "archive",
             TableFn::Cluster => "amber_cluster",
+            TableFn::Settings => "pg_settings",
         }
     }
 
@@ -602,6 +613,7 @@ impl TableFn {
             TableFn::History => &HISTORY_COLUMNS,
             TableFn::Archive => &[],
             TableFn::Cluster => &CLUSTER_COLUMNS,
+            TableFn::Settings => &SETTINGS_COLUMNS,
             TableFn::JsonEach | TableFn::JsonTree => &JSON_TABLE_COLUMNS,
         }
     }
@@ -627,7 +639,8 @@ impl TableFn {
             | TableFn::SlowQueries
             | TableFn::Memory
             | TableFn::Commits
-            | TableFn::Cluster => (0, 0),
+            | TableFn::Cluster
+            | TableFn::Settings => (0, 0),
             TableFn::History => (1, 2),
             TableFn::Archive => (1, 1),
             TableFn::JsonEach | TableFn::JsonTree => (1, 2),

@@ -137,6 +137,7 @@ fn source_types(source: &Source, state: &State) -> Types {
                 TableFn::Commits => {
                     vec![Some(Integer), Some(DataType::Timestamp), Some(Text), Some(DataType::Json), Some(Integer)]
                 }
+                TableFn::Settings => vec![Some(Text); 8],
                 TableFn::Archive => match args.first() {
                     Some(BExpr::Const(Value::Text(path))) => crate::storage::archive::read_header(path)
                         .map(|h| h.schema.columns.iter().map(|c| Some(c.ty)).collect())
@@ -297,6 +298,7 @@ fn func_type(f: Func, args: &[BExpr], of: &dyn Fn(&BExpr) -> Option<DataType>) -
         | Func::Version
         | Func::CurrentDatabase
         | Func::CurrentSchema
+        | Func::CurrentSetting
         | Func::StreamId => Some(Text),
         Func::Now => Some(Timestamp),
         Func::Round => Some(Real),

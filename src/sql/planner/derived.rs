@@ -32,7 +32,10 @@ pub(in crate::sql) fn bind_kept(e: &Expr, schema: &TableSchema, what: &'static s
         "index expressions" => "not allowed in index expressions",
         _ => "not allowed in partial index WHERE clauses",
     };
-    let bound = Binder::new(&scope, clause).bind(e)?;
+    let mut binder = Binder::new(&scope, clause);
+    // An index keys `name COLLATE NOCASE` by the folded text, so that its entries (and a
+    // UNIQUE index's duplicates) compare under the collation, as SQLite's do.
+    let bound = if what == "index expressions" { binder.bind_key(e)? } else { binder.bind(e)? };
     check_kept(&bound, what)?;
     Ok(bound)
 }

@@ -297,7 +297,7 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
 /// columns), in any order, whose WHERE (for a partial one) the clause's WHERE implies.
 fn expression_target(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Result<ConflictTarget> {
     let mut binder = Binder::new(scope, "not allowed in an ON CONFLICT target");
-    let wanted = u.target_exprs.iter().map(|e| binder.bind(e)).collect::<Result<Vec<_>>>()?;
+    let wanted = u.target_exprs.iter().map(|e| binder.bind_key(e)).collect::<Result<Vec<_>>>()?;
     let mut terms = Vec::new();
     let filter = u.target_filter.as_ref().map(|w| Binder::new(scope, "not allowed in ON CONFLICT WHERE").bind(w));
     let filter = filter.transpose()?;
