@@ -2,6 +2,8 @@
 //! one a user can act on, and its message says what was wrong and, where it helps,
 //! what was expected instead.
 
+use crate::storage::schema::shown_name;
+
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// An error: what went wrong is its [`ErrorKind`], kept behind one pointer so that a
@@ -54,7 +56,7 @@ pub enum ErrorKind {
     #[error("{message}")]
     Parse { message: String, offset: usize },
 
-    #[error("no such table: {}{}", shown(name), did_you_mean(&suggestion.as_deref().map(|s| shown(s).to_string())))]
+    #[error("no such table: {}{}", shown_name(name), did_you_mean(&suggestion.as_deref().map(|s| shown_name(s).to_string())))]
     NoSuchTable { name: String, suggestion: Option<String> },
 
     #[error("no such column: {name}{}", did_you_mean(suggestion))]
@@ -141,12 +143,6 @@ pub enum ErrorKind {
     /// A statement that is well-formed but makes no sense for the schema.
     #[error("{0}")]
     Invalid(String),
-}
-
-/// A stored table name as the user wrote it: `main`'s dotted names are stored as
-/// `main.my.table` (see `storage::schema::quote_stored`).
-fn shown(name: &str) -> &str {
-    name.strip_prefix("main.").unwrap_or(name)
 }
 
 fn did_you_mean(s: &Option<String>) -> String {

@@ -19,7 +19,7 @@ use crate::sql::plan::{AggFunc, BExpr, SelectPlan, SetOp, SortExpr, SortKey, Sou
 use crate::storage::convert::store_as;
 use crate::storage::rows::Mask;
 use crate::storage::schema::literal_sql;
-use crate::storage::{AsOf, DataType, Row, RowKey, State, Value};
+use crate::storage::{AsOf, DataType, Row, State, Value};
 
 /// Calls `f` with every row the source yields that the WHERE clause (and `extra`, a
 /// check the caller may also make) keeps, until it returns `false`.
@@ -146,11 +146,7 @@ fn unprobed_source_rows(
                 let extended: Vec<Value>;
                 let row = if *expiry || *rowid {
                     let at = t.expiry.get(key).map_or(Value::Null, |&at| Value::Timestamp(at));
-                    let id = match key {
-                        RowKey::Int(id) => Value::Integer(*id),
-                        RowKey::Tuple(_) => Value::Null,
-                    };
-                    let extra = [(*expiry).then_some(at), (*rowid).then_some(id)];
+                    let extra = [(*expiry).then_some(at), (*rowid).then(|| key.rowid())];
                     extended = row.iter().cloned().chain(extra.into_iter().flatten()).collect();
                     RowRef::Built(&extended)
                 } else {

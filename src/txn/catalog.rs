@@ -45,7 +45,7 @@ impl Session {
             let lower = name.to_ascii_lowercase();
             if here == MAIN {
                 // main's own by their names (`main.my.table` is `my.table`), the others' qualified.
-                return Some(name.strip_prefix("main.").unwrap_or(name).to_string());
+                return Some(crate::storage::schema::shown_name(name).to_string());
             }
             (namespace_of(&lower) == here).then(|| name.split_once('.').map_or(name, |(_, n)| n).to_string())
         };

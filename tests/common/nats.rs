@@ -11,7 +11,20 @@ use std::time::{Duration, Instant};
 
 /// A port free on loopback just now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Below the ports the kernel hands to outgoing connections (32768 and up), so that
+    // no client connection takes a port between its choice here and a server's start,
+    // and never the same one twice in a process.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 6_000) as u16;
+    let _ = NEXT.compare_exchange(0, base, Ordering::Relaxed, Ordering::Relaxed);
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(port < 32_000, "no free port left below 32000");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Whether `nats-server` runs here. When it does not, the cluster tests are skipped with

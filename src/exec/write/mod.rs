@@ -616,11 +616,7 @@ fn matching(
         // WHERE reads `rowid` of a table without an integer key: the row key, after the
         // columns (`planner::dml::with_rowid`).
         return super::access::scan(table, access, Columns::All, None, ctx, |key, row| {
-            let id = match key {
-                RowKey::Int(id) => Value::Integer(*id),
-                RowKey::Tuple(_) => Value::Null,
-            };
-            let keyed: Vec<Value> = row.iter().cloned().chain([id]).collect();
+            let keyed: Vec<Value> = row.iter().cloned().chain([key.rowid()]).collect();
             if is_true(filter, &Env { row: &keyed, aggs: &[], ctx })? {
                 f(key, row)?;
             }

@@ -23,6 +23,17 @@ pub enum RowKey {
     Tuple(Arc<Vec<Value>>),
 }
 
+impl RowKey {
+    /// The key as `rowid` reads it: an integer key's value (a table without a key of
+    /// its own has one); NULL for a key of another kind.
+    pub fn rowid(&self) -> Value {
+        match self {
+            RowKey::Int(id) => Value::Integer(*id),
+            RowKey::Tuple(_) => Value::Null,
+        }
+    }
+}
+
 impl Ord for RowKey {
     #[inline]
     fn cmp(&self, other: &RowKey) -> Ordering {
