@@ -2,8 +2,6 @@
 //! one a user can act on, and its message says what was wrong and, where it helps,
 //! what was expected instead.
 
-use crate::storage::schema::shown_name;
-
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// An error: what went wrong is its [`ErrorKind`], kept behind one pointer so that a
@@ -143,6 +141,13 @@ pub enum ErrorKind {
     /// A statement that is well-formed but makes no sense for the schema.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A stored table name as it is shown: `main`'s dotted names without the `main.` they are
+/// stored under (as `storage::schema::shown_name`, kept here so that errors import
+/// nothing from storage).
+fn shown_name(stored: &str) -> &str {
+    stored.strip_prefix("main.").unwrap_or(stored)
 }
 
 fn did_you_mean(s: &Option<String>) -> String {
