@@ -80,21 +80,18 @@ pub(super) fn json_table_rows(
                 Some(h) => h.report("pg_settings")?,
                 None => Vec::new(),
             };
-            let text = |s: &str| Value::text(s);
+            // name, setting, unit, category, short_desc, context, vartype, source
+            let row = |name: Value, setting: Value, [category, context, source]: [&str; 3]| {
+                let text = |s: &str| Value::text(s);
+                vec![name, setting, Value::Null, text(category), text(""), text(context), text("string"), text(source)]
+            };
             let mut rows: Vec<Vec<Value>> = client
                 .iter()
-                .map(|(name, value)| {
-                    let (category, source) = ("Client Connection Defaults", "session");
-                    let mut row = vec![text(name), text(value), Value::Null, text(category)];
-                    row.extend([text(""), text("user"), text("string"), text(source)]);
-                    row
-                })
+                .map(|(n, v)| row(Value::text(n), Value::text(v), ["Client Connection Defaults", "user", "session"]))
                 .collect();
             for r in own {
                 if !client.iter().any(|(n, _)| matches!(&r[0], Value::Text(t) if t.eq_ignore_ascii_case(n))) {
-                    let mut row = vec![r[0].clone(), r[1].clone(), Value::Null, text("AmberDB")];
-                    row.extend([text(""), text("superuser"), text("string"), text("database")]);
-                    rows.push(row);
+                    rows.push(row(r[0].clone(), r[1].clone(), ["AmberDB", "superuser", "database"]));
                 }
             }
             return hand_on(rows, out, &mut keep, ctx);
