@@ -9,11 +9,12 @@
 //!
 //! Each row holds the columns of `JSON_TABLE_COLUMNS`.
 
-use super::functions::{document, to_sql};
+use super::functions::{document, number_value, to_sql};
 use super::path::{self, Step};
 use super::{Json, TYPE_NAMES};
 use crate::error::{Error, Result};
 use crate::exec::eval::Ctx;
+use crate::storage::json::members::{self, header};
 use crate::storage::rows::Mask;
 use crate::storage::Value;
 
@@ -29,7 +30,18 @@ pub fn table_rows(
     out: &mut Vec<Value>,
     f: &mut dyn FnMut(&Vec<Value>) -> Result<bool>,
 ) -> Result<bool> {
-    let Some(doc) = args.first().map_or(Ok(None), document)? else { return Ok(true) };
+    // `json_each` over a text that is plain JSON reads it where it is written; anything
+    // else (JSON5, a number, `json_tree`) becomes a tree first.
+    let source = match args.first() {
+        Some(Value::Text(t)) if !tree => match members::root(t) {
+            Ok(span) => Source::Text(t, span),
+            Err(_) => Source::Tree(Json::parse_sql(t)?),
+        },
+        first => match first.map_or(Ok(None), document)? {
+            Some(doc) => Source::Tree(doc),
+            None => return Ok(true),
+        },
+    };
     let root = match args.get(1) {
         None => "$".to_string(),
         Some(Value::Null) => return Ok(true),
@@ -37,7 +49,6 @@ pub fn table_rows(
         Some(other) => return Err(Error::invalid(format!("bad JSON path: '{other}'"))),
     };
     let steps = path::parse_spans(&root)?;
-    let Some((node, id, at)) = locate(&doc, 0, steps.iter().map(|(s, _)| s)) else { return Ok(true) };
     let wants = |c: usize| reads.is_none_or(|m| m.has(c));
     let wanted = Wanted {
         key: wants(0),
@@ -51,9 +62,14 @@ pub fn table_rows(
     };
     let prefix = out.len();
     let mut walk = Walk { tree, ctx, f, rows: 0, wanted, out, prefix, types: Default::default() };
+    let doc = match source {
+        Source::Text(text, span) => return walk.each_in_text(text, span, steps.iter().map(|(s, _)| s), &root),
+        Source::Tree(doc) => doc,
+    };
+    let Some((node, id, at)) = locate(&doc, 0, steps.iter().map(|(s, _)| s)) else { return Ok(true) };
     if tree {
         let (key, parent_path) = tree_root(&doc, &root, id);
-        if !walk.row(key, node, id, Value::Null, &root, parent_path)? {
+        if !walk.row(key, Node::Tree(node), id, Value::Null, &root, parent_path)? {
             return Ok(false);
         }
         return walk.children(node, id, at, &root);
@@ -61,7 +77,56 @@ pub fn table_rows(
     match node {
         Json::Array(_) | Json::Object(_) => walk.children(node, id, at, &root),
         // A value that is not a container is the one row; its key is NULL.
-        _ => walk.row(Value::Null, node, id, Value::Null, &root, &root),
+        _ => walk.row(Value::Null, Node::Tree(node), id, Value::Null, &root, &root),
+    }
+}
+
+/// The document: its text, with where its value starts and ends, when it is plain
+/// JSON that `json_each` can read as written, or its tree.
+enum Source<'t> {
+    Text(&'t str, (usize, usize)),
+    Tree(Json),
+}
+
+/// A value a row is made of: an element of a document's tree, or a value's text as
+/// written in the document (plain JSON).
+#[derive(Clone, Copy)]
+enum Node<'a> {
+    Tree(&'a Json),
+    Text(&'a str),
+}
+
+impl Node<'_> {
+    /// The place of its type in `TYPE_NAMES`.
+    fn type_index(self) -> usize {
+        match self {
+            Node::Tree(j) => j.type_index(),
+            Node::Text(raw) => members::type_index(raw),
+        }
+    }
+
+    /// The value as SQL gives it (a container as its minified text); `slot` is its
+    /// type's place.
+    fn sql(self, slot: usize) -> Value {
+        match self {
+            Node::Tree(j) => to_sql(j),
+            Node::Text(raw) => match slot {
+                0 => Value::Null,
+                1 => Value::Integer(1),
+                2 => Value::Integer(0),
+                3 | 4 => number_value(raw),
+                5 => Value::text(&super::unescape(&raw[1..raw.len() - 1])),
+                _ => Value::text(&members::minified(raw)),
+            },
+        }
+    }
+
+    /// A container's minified text.
+    fn text(self) -> String {
+        match self {
+            Node::Tree(j) => j.text(),
+            Node::Text(raw) => members::minified(raw),
+        }
     }
 }
 
@@ -138,16 +203,6 @@ fn locate<'a, 's>(
     Some((doc, id, at))
 }
 
-/// The size of an element's header for a payload of `n` bytes.
-fn header(n: usize) -> usize {
-    match n {
-        0..=11 => 1,
-        12..=0xff => 2,
-        0x100..=0xffff => 3,
-        _ => 5,
-    }
-}
-
 fn size_of_text(raw: &str) -> usize {
     header(raw.len()) + raw.len()
 }
@@ -195,21 +250,23 @@ struct Walk<'a, 'f> {
 }
 
 impl Walk<'_, '_> {
-    fn row(&mut self, key: Value, node: &Json, id: usize, parent: Value, fullkey: &str, path: &str) -> Result<bool> {
+    fn row(&mut self, key: Value, node: Node, id: usize, parent: Value, fullkey: &str, path: &str) -> Result<bool> {
         self.rows += 1;
         if self.rows.is_multiple_of(4096) {
             self.ctx.check_interrupt()?;
         }
         let w = &self.wanted;
+        let slot = node.type_index();
+        let container = slot >= 6;
         let (value, atom) = match node {
-            Json::Array(_) | Json::Object(_) if w.value => {
+            node if container && w.value => {
                 let text = node.text();
                 self.ctx.check_length(text.len())?;
                 (Value::text(&text), Value::Null)
             }
-            Json::Array(_) | Json::Object(_) => (Value::Null, Value::Null),
-            other if w.value || w.atom => {
-                let v = to_sql(other);
+            _ if container => (Value::Null, Value::Null),
+            node if w.value || w.atom => {
+                let v = node.sql(slot);
                 match (w.value, w.atom) {
                     (true, true) => (v.clone(), v),
                     (true, false) => (v, Value::Null),
@@ -220,7 +277,6 @@ impl Walk<'_, '_> {
         };
         let text_if = |wanted: bool, s: &str| if wanted { Value::text(s) } else { Value::Null };
         let type_name = if w.type_name {
-            let slot = node.type_index();
             self.types[slot].get_or_insert_with(|| Value::text(TYPE_NAMES[slot])).clone()
         } else {
             Value::Null
@@ -239,6 +295,79 @@ impl Walk<'_, '_> {
         (self.f)(self.out)
     }
 
+    /// The `key` column of a member: its label as written (an object's), or its place.
+    fn key(&self, label: Option<&str>, i: usize) -> Value {
+        match label {
+            _ if !self.wanted.key => Value::Null,
+            Some(label) => Value::text(&super::unescape(label)),
+            None => Value::Integer(i as i64),
+        }
+    }
+
+    /// `json_each` over a document's text (plain JSON, its value where `span` says),
+    /// read where it is written: the container the steps name is found and its
+    /// members listed with their sizes in the binary form, which give the ids; nothing
+    /// is built but the rows. `root` is the path the steps were read from.
+    fn each_in_text<'s>(
+        &mut self,
+        text: &str,
+        (mut from, mut to): (usize, usize),
+        steps: impl Iterator<Item = &'s Step>,
+        root: &str,
+    ) -> Result<bool> {
+        let mut list = Vec::new();
+        // Where the named value's row and the value itself start in the binary form.
+        let (mut id, mut at) = (0, 0);
+        for step in steps {
+            list.clear();
+            let Some(payload) = members::members(text, from, &mut list).map_err(|m| m.error())? else {
+                return Ok(true);
+            };
+            let mut next = at + header(payload);
+            let array = text.as_bytes()[from] == b'[';
+            let found = match step {
+                Step::Key(key) if !array => list.iter().find_map(|m| {
+                    let (start, end) = m.label?;
+                    let label = header(end - start) + end - start;
+                    if path::key_matches(&text[start..end], key) {
+                        return Some((next, next + label, m));
+                    }
+                    next += label + m.size;
+                    None
+                }),
+                Step::Key(_) => None,
+                _ if !array => None,
+                step => path::place(step, list.len()).and_then(|i| {
+                    let m = list.get(i)?;
+                    next += list[..i].iter().map(|m| m.size).sum::<usize>();
+                    Some((next, next, m))
+                }),
+            };
+            let Some((row, value, m)) = found else { return Ok(true) };
+            (id, at, from, to) = (row, value, m.from, m.to);
+        }
+        list.clear();
+        let Some(payload) = members::members(text, from, &mut list).map_err(|m| m.error())? else {
+            // A value that is not a container is the one row; its key is NULL.
+            return self.row(Value::Null, Node::Text(&text[from..to]), id, Value::Null, root, root);
+        };
+        let mut next = at + header(payload);
+        let mut name = String::new();
+        for (i, m) in list.iter().enumerate() {
+            let label = m.label.map(|(start, end)| &text[start..end]);
+            if self.wanted.fullkey {
+                name_member(&mut name, root, label, i);
+            }
+            let value = next + label.map_or(0, |l| header(l.len()) + l.len());
+            let key = self.key(label, i);
+            if !self.row(key, Node::Text(&text[m.from..m.to]), next, Value::Null, &name, root)? {
+                return Ok(false);
+            }
+            next = value + m.size;
+        }
+        Ok(true)
+    }
+
     /// The rows of a container's members (and, for `json_tree`, of everything under
     /// them): `id` is the container's row's, `at` where the container itself starts
     /// (past its label) and `fullkey` its path.
@@ -251,13 +380,9 @@ impl Walk<'_, '_> {
             Json::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if named {
-                        name.clear();
-                        name.push_str(fullkey);
-                        name.push('[');
-                        name.push_str(&i.to_string());
-                        name.push(']');
+                        name_member(&mut name, fullkey, None, i);
                     }
-                    let key = if self.wanted.key { Value::Integer(i as i64) } else { Value::Null };
+                    let key = self.key(None, i);
                     if !self.member(key, item, (at, at), parent.clone(), &name, fullkey)? {
                         return Ok(false);
                     }
@@ -267,11 +392,9 @@ impl Walk<'_, '_> {
             Json::Object(members) => {
                 for (label, value) in members {
                     if named {
-                        name.clear();
-                        name.push_str(fullkey);
-                        push_label_step(&mut name, label);
+                        name_member(&mut name, fullkey, Some(label), 0);
                     }
-                    let key = if self.wanted.key { Value::text(&super::unescape(label)) } else { Value::Null };
+                    let key = self.key(Some(label), 0);
                     let value_at = at + size_of_text(label);
                     if !self.member(key, value, (at, value_at), parent.clone(), &name, fullkey)? {
                         return Ok(false);
@@ -295,13 +418,28 @@ impl Walk<'_, '_> {
         fullkey: &str,
         path: &str,
     ) -> Result<bool> {
-        if !self.row(key, node, id, parent, fullkey, path)? {
+        if !self.row(key, Node::Tree(node), id, parent, fullkey, path)? {
             return Ok(false);
         }
         if self.tree && matches!(node, Json::Array(_) | Json::Object(_)) {
             return crate::storage::stack::grow(|| self.children(node, id, at, fullkey));
         }
         Ok(true)
+    }
+}
+
+/// The full key of a container's member into `name`: the container's, then the
+/// member's label as a step, or its place (`i`) in brackets when it has no label.
+fn name_member(name: &mut String, fullkey: &str, label: Option<&str>, i: usize) {
+    name.clear();
+    name.push_str(fullkey);
+    match label {
+        Some(label) => push_label_step(name, label),
+        None => {
+            name.push('[');
+            name.push_str(&i.to_string());
+            name.push(']');
+        }
     }
 }
 

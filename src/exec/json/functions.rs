@@ -47,17 +47,20 @@ pub(super) fn to_sql(j: &Json) -> Value {
     match j {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Integer(i64::from(*b)),
-        Json::Num(n) => {
-            if !n.contains(['.', 'e', 'E']) {
-                if let Ok(i) = n.parse::<i64>() {
-                    return Value::Integer(i);
-                }
-            }
-            n.parse::<f64>().map(Value::Real).unwrap_or(Value::Null)
-        }
+        Json::Num(n) => number_value(n),
         Json::Str(s) => Value::text(&unescape(s)),
         other => Value::text(&other.text()),
     }
+}
+
+/// A JSON number's text as an SQL value: an integer when it is written as one and fits.
+pub(super) fn number_value(n: &str) -> Value {
+    if crate::storage::json::is_integer_text(n) {
+        if let Ok(i) = n.parse::<i64>() {
+            return Value::Integer(i);
+        }
+    }
+    n.parse::<f64>().map(Value::Real).unwrap_or(Value::Null)
 }
 
 fn json_text(j: &Json, ctx: &Ctx) -> Result<Value> {

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 
 mod json5;
+pub mod members;
 use json5::json5_space;
 
 /// A JSON value. Numbers and strings keep their text as written (a string's without
@@ -203,8 +204,9 @@ impl Json {
 pub const TYPE_NAMES: [&str; 8] = ["null", "true", "false", "integer", "real", "text", "array", "object"];
 
 /// True for a number written without a fraction or an exponent.
-fn is_integer_text(n: &str) -> bool {
-    !n.contains(['.', 'e', 'E'])
+pub fn is_integer_text(n: &str) -> bool {
+    // Bytes, not characters: a number's text is ASCII.
+    !n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
 }
 
 /// A string's text with its escapes decoded.
