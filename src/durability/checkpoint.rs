@@ -46,12 +46,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::fs::Fs;
-use crate::storage::schema::legacy::{TableSchemaV1, TableSchemaV2};
+use crate::storage::schema::legacy::{TableSchemaV1, TableSchemaV2, TableSchemaV3};
 use crate::storage::schema::TableSchema;
 use crate::storage::streams::{Message, MessageStore};
 use crate::storage::table::{Part, PartBuilder, Slot};
 use crate::storage::{CommitInfo, Row, RowKey, State, Table, TriggerDef, Value, ViewDef, WriteOp};
 
+const MAGIC_V8: &[u8; 8] = b"AMBERCK8";
 const MAGIC_V7: &[u8; 8] = b"AMBERCK7";
 const MAGIC_V6: &[u8; 8] = b"AMBERCK6";
 const MAGIC_V5: &[u8; 8] = b"AMBERCK5";
@@ -68,15 +69,23 @@ enum Layout {
     V3,
     /// `AMBERCK7`: the head's commit record after the rest.
     V4,
+    /// `AMBERCK8`: column collations.
+    V5,
 }
 
 impl Layout {
+    /// Whether the head's commit record follows the rest (from `AMBERCK7` on).
+    fn has_commit(self) -> bool {
+        matches!(self, Layout::V4 | Layout::V5)
+    }
+
     fn of(magic: &[u8]) -> Option<Layout> {
         match magic.get(..8)? {
             m if m == MAGIC_V4 => Some(Layout::V1),
             m if m == MAGIC_V5 => Some(Layout::V2),
             m if m == MAGIC_V6 => Some(Layout::V3),
             m if m == MAGIC_V7 => Some(Layout::V4),
+            m if m == MAGIC_V8 => Some(Layout::V5),
             _ => None,
         }
     }
@@ -87,6 +96,7 @@ impl Layout {
             Layout::V2 => MAGIC_V5,
             Layout::V3 => MAGIC_V6,
             Layout::V4 => MAGIC_V7,
+            Layout::V5 => MAGIC_V8,
         }
     }
 
@@ -104,7 +114,8 @@ impl Layout {
         Ok(match self {
             Layout::V1 => up(frames.decoded::<TableHeadIn<TableSchemaV1>>()?),
             Layout::V2 => up(frames.decoded::<TableHeadIn<TableSchemaV2>>()?),
-            Layout::V3 | Layout::V4 => frames.decoded()?,
+            Layout::V3 | Layout::V4 => up(frames.decoded::<TableHeadIn<TableSchemaV3>>()?),
+            Layout::V5 => frames.decoded()?,
         })
     }
 }
@@ -243,7 +254,7 @@ fn postcard_of<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
 
 /// The bytes of a checkpoint of `state` at `version`.
 pub fn encode(state: &State, version: u64) -> Result<Vec<u8>, String> {
-    encode_layout(state, version, Layout::V4)
+    encode_layout(state, version, Layout::V5)
 }
 
 /// A framed checkpoint in a schema layout (the older ones for the tests that read what
@@ -273,8 +284,10 @@ fn encode_layout(state: &State, version: u64, layout: Layout) -> Result<Vec<u8>,
                 postcard_of(&TableHead { schema: &schema, next_rowid, chunks, orders, expiry })?
             }
             Layout::V3 | Layout::V4 => {
-                postcard_of(&TableHead { schema: &*t.schema, next_rowid, chunks, orders, expiry })?
+                let schema = TableSchemaV3::from(&*t.schema);
+                postcard_of(&TableHead { schema: &schema, next_rowid, chunks, orders, expiry })?
             }
+            Layout::V5 => postcard_of(&TableHead { schema: &*t.schema, next_rowid, chunks, orders, expiry })?,
         };
         put(&mut buf, &head)?;
         for chunk in &e.chunks {
@@ -286,7 +299,7 @@ fn encode_layout(state: &State, version: u64, layout: Layout) -> Result<Vec<u8>,
     let streams: Streams = state.message_stores().map(|(ns, s)| (ns, s.messages().map(|m| &**m).collect())).collect();
     let triggers: Vec<&TriggerDef> = state.triggers().map(|t| &**t).collect();
     put(&mut buf, &postcard_of(&(views, namespaces, streams, triggers))?)?;
-    if layout == Layout::V4 {
+    if layout.has_commit() {
         put(&mut buf, &postcard_of(&state.commit())?)?;
     }
     let count = frames;
@@ -359,7 +372,7 @@ fn decode_framed(mut input: impl std::io::Read, layout: Layout) -> Result<(u64, 
     type Rest = (Vec<ViewDef>, Vec<String>, Vec<(String, Vec<Message>)>, Vec<TriggerDef>);
     let (views, namespaces, streams, triggers): Rest = frames.decoded()?;
     let commit: Option<CommitInfo> = match layout {
-        Layout::V4 => frames.decoded()?,
+        _ if layout.has_commit() => frames.decoded()?,
         _ => None,
     };
     let before_end = frames.read;
@@ -411,7 +424,7 @@ pub fn verify_stream(mut input: impl std::io::Read) -> Result<u64, String> {
         }
     }
     frames.next()?;
-    if layout == Layout::V4 {
+    if layout.has_commit() {
         frames.next()?;
     }
     let before_end = frames.read;

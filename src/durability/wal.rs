@@ -239,9 +239,33 @@ mod tests {
         // Now a table is written under the newest kind, its options with it.
         let limited = TableSchema { max_rows: Some(10), ..schema };
         let now = postcard::to_allocvec(&WriteOp::CreateTable(std::sync::Arc::new(limited.clone()))).unwrap();
-        assert_eq!(now[0], 16);
+        assert_eq!(now[0], 18);
         let back: WriteOp = postcard::from_bytes(&now).unwrap();
         assert!(matches!(back, WriteOp::CreateTable(s) if *s == limited));
+    }
+
+    /// Logs written before column collations hold tables in the third layout, under
+    /// that kind's position (16); they replay, with no collations.
+    #[test]
+    fn tables_of_the_third_layout_still_decode() {
+        use crate::storage::schema::legacy::TableSchemaV3;
+        use crate::storage::schema::{Collation, Column, DataType, TableSchema};
+        let schema = TableSchema {
+            name: "t".into(),
+            columns: vec![Column::plain("a", DataType::Text)],
+            max_rows: Some(3),
+            ..TableSchema::default()
+        };
+        let mut bytes = vec![16u8];
+        bytes.extend(postcard::to_allocvec(&TableSchemaV3::from(&schema)).unwrap());
+        let op: WriteOp = postcard::from_bytes(&bytes).unwrap();
+        assert!(matches!(op.upgraded(), WriteOp::CreateTable(s) if *s == schema));
+        let mut collated = schema;
+        collated.columns[0].collation = Some(Collation::NoCase);
+        let now = postcard::to_allocvec(&WriteOp::CreateTable(std::sync::Arc::new(collated.clone()))).unwrap();
+        assert_eq!(now[0], 18);
+        let back: WriteOp = postcard::from_bytes(&now).unwrap();
+        assert!(matches!(back, WriteOp::CreateTable(s) if *s == collated));
     }
 
     #[test]

@@ -82,8 +82,11 @@ impl Accumulator {
         if v.is_null() && !matches!(self.func, AggFunc::CountStar | AggFunc::JsonGroupArray) {
             return Ok(false);
         }
+        // Under the argument's collation (a NOCASE column), `'Ann'` and `'ANN'` are one
+        // value to DISTINCT and compare equal to min() and max().
+        let folded = |v: &Value| call.collation.map_or_else(|| v.clone(), |c| super::functions::collate(c, v));
         if let Some(seen) = &mut self.seen {
-            if !seen.insert(v.clone().into_owned()) {
+            if !seen.insert(folded(&v)) {
                 return Ok(false);
             }
         }
@@ -118,7 +121,10 @@ impl Accumulator {
                 let better = match cur {
                     None => true,
                     Some(c) => {
-                        let o = v.total_cmp(c);
+                        let o = match call.collation {
+                            Some(_) => folded(&v).total_cmp(&folded(c)),
+                            None => v.total_cmp(c),
+                        };
                         if self.func == AggFunc::Min {
                             o.is_lt()
                         } else {

@@ -320,7 +320,8 @@ fn current_setting(args: &[Value], ctx: &Ctx) -> Result<Value> {
     }
 }
 
-fn collate(c: crate::sql::ast::Collation, v: &Value) -> Value {
+/// A value as it compares under collation `c`: text folded (NOCASE, RTRIM).
+pub(super) fn collate(c: crate::sql::ast::Collation, v: &Value) -> Value {
     use crate::sql::ast::Collation;
     let Value::Text(t) = v else { return v.clone() };
     match c {

@@ -254,6 +254,14 @@ impl Groups {
 
     /// The group of `key`, made with `new` when there is none yet.
     fn get_or_add(&mut self, key: &[Value], new: impl FnOnce() -> Group) -> &mut Group {
+        // No GROUP BY: one group, found without hashing.
+        if key.is_empty() {
+            if self.list.is_empty() {
+                self.next.push(NONE);
+                self.list.push((Vec::new(), new()));
+            }
+            return &mut self.list[0].1;
+        }
         let head = match &mut self.by_hash {
             GroupHash::One(t) => t.entry(key.first().and_then(join_key)).or_insert(NONE),
             GroupHash::Many(t) => {
@@ -454,7 +462,21 @@ fn unprobed_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Result
     };
     if plan.distinct {
         let mut seen = HashSet::new();
-        rows.retain(|r| seen.insert(r.values.clone()));
+        // A column with a collation is distinct under it (`'Ann'` and `'ANN'` are one
+        // value of a NOCASE column; the first one met is kept).
+        let folds = plan.collations.iter().any(|c| c.is_some_and(|c| c != crate::sql::ast::Collation::Binary));
+        rows.retain(|r| {
+            if !folds {
+                return seen.insert(r.values.clone());
+            }
+            let key: Vec<Value> = r
+                .values
+                .iter()
+                .zip(plan.collations.iter().chain(std::iter::repeat(&None)))
+                .map(|(v, c)| c.map_or_else(|| v.clone(), |c| super::functions::collate(c, v)))
+                .collect();
+            seen.insert(key)
+        });
     }
     if !plan.compound.is_empty() {
         rows = combine(plan, rows, state, ctx)?;

@@ -45,7 +45,7 @@ pub fn schema_table(state: &State) -> Listing {
     };
     for t in state.tables() {
         rows.push(row("table", t.name(), t.name(), &t.schema.to_sql()));
-        for (ix, sql) in t.schema.indexes.iter().zip(t.schema.index_sql()) {
+        for (ix, sql) in t.schema.secondary_indexes().zip(t.schema.index_sql()) {
             rows.push(row("index", &ix.name, t.name(), &sql));
         }
     }
@@ -121,7 +121,8 @@ fn index_list(t: &Table) -> Listing {
         .rev()
         .enumerate()
         .map(|(seq, ix)| {
-            let origin = if t.schema.indexes.iter().any(|d| d.name == ix.name) {
+            let def = t.schema.indexes.iter().find(|d| d.name == ix.name);
+            let origin = if def.is_some_and(|d| !t.schema.made_by_constraint(d)) {
                 "c"
             } else if ix.columns == t.schema.primary_key {
                 "pk"

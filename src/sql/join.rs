@@ -64,7 +64,15 @@ pub fn from_items(
     };
     let derived = |name: &str, plan: SelectPlan, columns: &[String]| -> (Table, Option<Derived>) {
         let names: Vec<String> = if columns.is_empty() { plan.columns.to_vec() } else { columns.to_vec() };
-        (stand_in(name, names), Some(Derived::Query(Arc::new(plan))))
+        let mut table = stand_in(name, names);
+        if plan.collations.iter().any(Option::is_some) {
+            let mut schema = (*table.schema).clone();
+            for (column, collation) in schema.columns.iter_mut().zip(&plan.collations) {
+                column.collation = *collation;
+            }
+            table.schema = Arc::new(schema);
+        }
+        (table, Some(Derived::Query(Arc::new(plan))))
     };
     let load = |t: &TableRef| -> Result<(Table, Option<Derived>)> {
         if t.function.is_some() && t.name.eq_ignore_ascii_case(FUNCTIONS) {
@@ -362,6 +370,7 @@ pub fn scope_of(items: &[FromItem]) -> Scope {
             hidden: item.using.clone(),
             rowid: item.table.schema.integer_key(),
             types: item.table.schema.columns.iter().map(|c| c.ty).collect(),
+            collations: item.table.schema.columns.iter().map(|c| c.collation).collect(),
         });
         offset += width;
     }

@@ -288,6 +288,7 @@ pub fn compile(view: &str, q: &Select, state: &State) -> Result<Maint> {
                 hidden: Vec::new(),
                 rowid: schema.integer_key(),
                 types: schema.columns.iter().map(|c| c.ty).collect(),
+                collations: schema.columns.iter().map(|c| c.collation).collect(),
             });
             sources.push(Source {
                 table: schema.name.to_ascii_lowercase().into(),

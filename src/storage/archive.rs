@@ -1,14 +1,15 @@
 //! Archive files: rows moved out of memory by `ARCHIVE FROM t WHERE … TO 'file'`, kept
 //! queryable by `archive('file')`.
 //!
-//! A file is columnar and compressed: the magic `AMBERARC1`, the length (u32, little
+//! A file is columnar and compressed: the magic `AMBERARC2`, the length (u32, little
 //! endian) and postcard bytes of its [`Header`] (the table's name and schema, the row
 //! count, when it was written), the length (u64) of the body, the body, and a CRC-32 of
 //! everything before it. The body is zstd over the postcard bytes of each column's
 //! values in turn (one column after another, so that like values sit together and
 //! compress well). A file that does not read back whole — wrong magic, a short read, a
 //! checksum that does not match, a body that does not decode to the header's rows — is
-//! refused with what is wrong; nothing of it is used.
+//! refused with what is wrong; nothing of it is used. Files written before column
+//! collations (`AMBERARC1`) hold the schema in its third layout and still read.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use super::{TableSchema, Value};
 use crate::error::{Error, Result};
 
-const MAGIC: &[u8; 9] = b"AMBERARC1";
+const MAGIC: &[u8; 9] = b"AMBERARC2";
+/// Archives whose schema is in the third layout (before column collations).
+const MAGIC_V1: &[u8; 9] = b"AMBERARC1";
 /// zstd's level: small files at a speed near the default's.
 const LEVEL: i32 = 9;
 
@@ -32,9 +35,22 @@ pub struct Header {
     pub written_at: i64,
 }
 
+/// The header of an `AMBERARC1` file: its schema in the third layout.
+#[derive(Serialize, Deserialize)]
+struct HeaderV1 {
+    schema: super::schema::legacy::TableSchemaV3,
+    rows: u64,
+    written_at: i64,
+}
+
 /// The bytes of an archive of `rows` (each as wide as the schema's columns).
 pub fn encode(header: &Header, rows: &[Vec<Value>]) -> Result<Vec<u8>> {
-    let width = header.schema.columns.len();
+    let head = postcard::to_stdvec(header).map_err(|e| Error::invalid(format!("archive: {e}")))?;
+    encode_as(MAGIC, &head, header.schema.columns.len(), rows)
+}
+
+/// The bytes of an archive with `magic` and the encoded header `head`.
+fn encode_as(magic: &[u8; 9], head: &[u8], width: usize, rows: &[Vec<Value>]) -> Result<Vec<u8>> {
     let mut columns: Vec<u8> = Vec::new();
     for c in 0..width {
         let values: Vec<&Value> = rows.iter().map(|r| &r[c]).collect();
@@ -43,11 +59,10 @@ pub fn encode(header: &Header, rows: &[Vec<Value>]) -> Result<Vec<u8>> {
         columns.extend_from_slice(&bytes);
     }
     let body = zstd::bulk::compress(&columns, LEVEL).map_err(|e| Error::invalid(format!("archive: {e}")))?;
-    let head = postcard::to_stdvec(header).map_err(|e| Error::invalid(format!("archive: {e}")))?;
-    let mut out = Vec::with_capacity(MAGIC.len() + 16 + head.len() + body.len());
-    out.extend_from_slice(MAGIC);
+    let mut out = Vec::with_capacity(magic.len() + 16 + head.len() + body.len());
+    out.extend_from_slice(magic);
     out.extend_from_slice(&(head.len() as u32).to_le_bytes());
-    out.extend_from_slice(&head);
+    out.extend_from_slice(head);
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&body);
     let crc = crc32fast::hash(&out);
@@ -61,9 +76,10 @@ fn bad(path: &str, what: &str) -> Error {
 
 /// The header and the bytes after it (checked whole), of the file's bytes.
 fn split<'a>(path: &str, bytes: &'a [u8]) -> Result<(Header, &'a [u8])> {
-    if bytes.len() < MAGIC.len() + 4 + 8 + 4 || &bytes[..MAGIC.len()] != MAGIC {
+    if bytes.len() < MAGIC.len() + 4 + 8 + 4 || (&bytes[..MAGIC.len()] != MAGIC && &bytes[..MAGIC.len()] != MAGIC_V1) {
         return Err(bad(path, "it is not an AmberDB archive"));
     }
+    let first_layout = &bytes[..MAGIC.len()] == MAGIC_V1;
     let (content, crc) = bytes.split_at(bytes.len() - 4);
     if crc32fast::hash(content).to_le_bytes() != crc {
         return Err(bad(path, "its checksum does not match (torn or changed)"));
@@ -74,8 +90,16 @@ fn split<'a>(path: &str, bytes: &'a [u8]) -> Result<(Header, &'a [u8])> {
     if rest.len() < head_len + 8 {
         return Err(bad(path, "short header"));
     }
-    let header: Header =
-        postcard::from_bytes(&rest[..head_len]).map_err(|_| bad(path, "its header does not decode"))?;
+    let header = if first_layout {
+        postcard::from_bytes::<HeaderV1>(&rest[..head_len]).map(|h| Header {
+            schema: h.schema.into(),
+            rows: h.rows,
+            written_at: h.written_at,
+        })
+    } else {
+        postcard::from_bytes::<Header>(&rest[..head_len])
+    };
+    let header = header.map_err(|_| bad(path, "its header does not decode"))?;
     header.schema.check_consistent().map_err(|e| bad(path, &e))?;
     let rest = &rest[head_len..];
     let body_len = u64::from_le_bytes(rest[..8].try_into().map_err(|_| bad(path, "short body"))?) as usize;
@@ -229,6 +253,18 @@ mod tests {
         let (h, back) = decode("f", &bytes).unwrap();
         assert_eq!(h, header(1000));
         assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn files_written_before_collations_still_read() {
+        let rows: Vec<Vec<Value>> = (0..10).map(|i| vec![Value::Integer(i), Value::text("x")]).collect();
+        let h = header(10);
+        let old = HeaderV1 { schema: (&h.schema).into(), rows: 10, written_at: 7 };
+        let bytes = encode_as(MAGIC_V1, &postcard::to_stdvec(&old).unwrap(), 2, &rows).unwrap();
+        let (back_header, back) = decode("f", &bytes).unwrap();
+        assert_eq!(back_header, h);
+        assert_eq!(back, rows);
+        assert!(encode(&h, &rows).unwrap().starts_with(MAGIC));
     }
 
     #[test]

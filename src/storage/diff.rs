@@ -226,6 +226,7 @@ pub fn write_set_between(from: &State, to: &State) -> WriteSet {
         WriteOp::CreateTable(_)
         | WriteOp::CreateTableV1(_)
         | WriteOp::CreateTableV2(_)
+        | WriteOp::CreateTableV3(_)
         | WriteOp::CreateIndex { .. }
         | WriteOp::CreateIndexV1 { .. }
         | WriteOp::DropIndex { .. }

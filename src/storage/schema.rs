@@ -84,6 +84,40 @@ impl fmt::Display for DataType {
     }
 }
 
+/// SQLite's built-in collations: how text compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Collation {
+    /// Byte by byte (the default).
+    Binary,
+    /// ASCII letters without regard to case.
+    NoCase,
+    /// Trailing spaces ignored.
+    RTrim,
+}
+
+impl Collation {
+    pub fn by_name(name: &str) -> Option<Collation> {
+        match name.to_ascii_lowercase().as_str() {
+            "binary" => Some(Collation::Binary),
+            "nocase" => Some(Collation::NoCase),
+            "rtrim" => Some(Collation::RTrim),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Collation::Binary => "BINARY",
+            Collation::NoCase => "NOCASE",
+            Collation::RTrim => "RTRIM",
+        }
+    }
+}
+
+/// The end of the name of the unique index that makes a primary key hold under its
+/// columns' collations.
+const PKEY_COLLATED: &str = "_pkey_collated";
+
 /// What a column gets when an INSERT does not name it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ColumnDefault {
@@ -106,12 +140,17 @@ pub struct Column {
     /// `GENERATED ALWAYS AS (expr)`: the value is worked out from the row's other
     /// columns whenever the row is written.
     pub generated: Option<Generated>,
+    /// `COLLATE NOCASE|RTRIM|BINARY`: how the column's text compares, sorts, groups
+    /// and is indexed (none: byte by byte). New in the fourth layout (exports written
+    /// before it read as none).
+    #[serde(default)]
+    pub collation: Option<Collation>,
 }
 
 impl Column {
     /// A column with a name and a type and nothing else.
     pub fn plain(name: impl Into<String>, ty: DataType) -> Column {
-        Column { name: name.into(), ty, not_null: false, default: None, generated: None }
+        Column { name: name.into(), ty, not_null: false, default: None, generated: None, collation: None }
     }
 }
 
@@ -291,6 +330,11 @@ impl TableSchema {
         for u in &self.uniques {
             parts.push(format!("UNIQUE ({})", self.column_names(&u.columns)));
         }
+        for ix in self.indexes.iter().filter(|ix| self.made_by_constraint(ix)) {
+            if !ix.name.ends_with(PKEY_COLLATED) {
+                parts.push(format!("UNIQUE ({})", self.column_names(&ix.columns)));
+            }
+        }
         for c in &self.checks {
             parts.push(format!("CHECK ({})", c.sql));
         }
@@ -318,10 +362,42 @@ impl TableSchema {
         format!("CREATE TABLE {} (\n  {}\n){options};", quote_stored(&self.name), parts.join(",\n  "))
     }
 
-    /// `CREATE INDEX` statements for the secondary indexes.
+    /// Whether an index is one the table's constraints make (see
+    /// [`TableSchema::collated_unique_name`]): its `CREATE TABLE` makes it again, so it
+    /// is written as the constraint and not on its own.
+    pub fn made_by_constraint(&self, ix: &IndexDef) -> bool {
+        let folded =
+            |c: &usize| self.columns.get(*c).is_some_and(|c| c.collation.is_some_and(|c| c != Collation::Binary));
+        let pkey = format!("{}{PKEY_COLLATED}", self.name);
+        let unique = format!("{}_{}_unique", self.name, self.column_names(&ix.columns).replace(", ", "_"));
+        ix.unique
+            && ix.predicate.is_none()
+            && ix.columns.iter().any(folded)
+            && (ix.name == pkey || ix.name == unique)
+            && ix
+                .exprs
+                .iter()
+                .zip(&ix.columns)
+                .all(|(e, &c)| e.as_deref().is_none_or(|sql| sql == quote_ident(&self.columns[c].name)))
+    }
+
+    /// The name of the unique index that makes a UNIQUE constraint (`unique` is the
+    /// constraint's name) or the primary key (`None`) hold under its columns'
+    /// collations.
+    pub fn collated_unique_name(&self, unique: Option<&str>) -> String {
+        unique.map_or_else(|| format!("{}{PKEY_COLLATED}", self.name), str::to_string)
+    }
+
+    /// `CREATE INDEX` statements for the secondary indexes (not those the table's
+    /// constraints make).
+    pub fn secondary_indexes(&self) -> impl Iterator<Item = &IndexDef> {
+        self.indexes.iter().filter(|ix| !self.made_by_constraint(ix))
+    }
+
+    /// `CREATE INDEX` statements for the secondary indexes (not those the table's
+    /// constraints make; see [`TableSchema::secondary_indexes`]).
     pub fn index_sql(&self) -> Vec<String> {
-        self.indexes
-            .iter()
+        self.secondary_indexes()
             .map(|ix| {
                 let cols: Vec<String> = ix
                     .columns
@@ -354,6 +430,10 @@ fn column_sql(c: &Column) -> String {
     if c.ty != DataType::Any {
         s.push(' ');
         s.push_str(c.ty.name());
+    }
+    if let Some(collation) = c.collation {
+        s.push_str(" COLLATE ");
+        s.push_str(collation.name());
     }
     if c.not_null {
         s.push_str(" NOT NULL");
@@ -478,6 +558,7 @@ pub mod legacy {
                         not_null: c.not_null,
                         default: c.default,
                         generated: None,
+                        collation: None,
                     })
                     .collect(),
                 primary_key: v.primary_key,
@@ -497,7 +578,7 @@ pub mod legacy {
     #[derive(Serialize, Deserialize)]
     pub struct TableSchemaV2 {
         name: String,
-        columns: Vec<Column>,
+        columns: Vec<ColumnV2>,
         primary_key: Vec<usize>,
         uniques: Vec<UniqueConstraint>,
         checks: Vec<CheckConstraint>,
@@ -510,7 +591,7 @@ pub mod legacy {
         fn from(v: TableSchemaV2) -> TableSchema {
             TableSchema {
                 name: v.name,
-                columns: v.columns,
+                columns: v.columns.into_iter().map(Column::from).collect(),
                 primary_key: v.primary_key,
                 uniques: v.uniques,
                 checks: v.checks,
@@ -528,7 +609,7 @@ pub mod legacy {
         fn from(s: &TableSchema) -> TableSchemaV2 {
             TableSchemaV2 {
                 name: s.name.clone(),
-                columns: s.columns.clone(),
+                columns: s.columns.iter().map(ColumnV2::from).collect(),
                 primary_key: s.primary_key.clone(),
                 uniques: s.uniques.clone(),
                 checks: s.checks.clone(),
@@ -537,6 +618,95 @@ pub mod legacy {
                 ttl: s.ttl,
             }
         }
+    }
+
+    /// A column before collations (the second and third layouts).
+    #[derive(Serialize, Deserialize)]
+    pub struct ColumnV2 {
+        name: String,
+        ty: DataType,
+        not_null: bool,
+        default: Option<ColumnDefault>,
+        generated: Option<Generated>,
+    }
+
+    impl From<ColumnV2> for Column {
+        fn from(c: ColumnV2) -> Column {
+            Column {
+                name: c.name,
+                ty: c.ty,
+                not_null: c.not_null,
+                default: c.default,
+                generated: c.generated,
+                collation: None,
+            }
+        }
+    }
+
+    impl From<&Column> for ColumnV2 {
+        fn from(c: &Column) -> ColumnV2 {
+            ColumnV2 {
+                name: c.name.clone(),
+                ty: c.ty,
+                not_null: c.not_null,
+                default: c.default.clone(),
+                generated: c.generated.clone(),
+            }
+        }
+    }
+
+    /// A table's schema in the third layout (table options up to `max_rows`, before
+    /// column collations): what `AMBERCK7` checkpoints and logs before them hold.
+    #[derive(Serialize, Deserialize)]
+    pub struct TableSchemaV3 {
+        name: String,
+        columns: Vec<ColumnV2>,
+        primary_key: Vec<usize>,
+        uniques: Vec<UniqueConstraint>,
+        checks: Vec<CheckConstraint>,
+        indexes: Vec<IndexDef>,
+        foreign_keys: Vec<ForeignKey>,
+        ttl: Option<i64>,
+        max_rows: Option<u64>,
+    }
+
+    impl From<TableSchemaV3> for TableSchema {
+        fn from(v: TableSchemaV3) -> TableSchema {
+            TableSchema {
+                name: v.name,
+                columns: v.columns.into_iter().map(Column::from).collect(),
+                primary_key: v.primary_key,
+                uniques: v.uniques,
+                checks: v.checks,
+                indexes: v.indexes,
+                foreign_keys: v.foreign_keys,
+                ttl: v.ttl,
+                max_rows: v.max_rows,
+            }
+        }
+    }
+
+    /// A schema in the third layout (collations left out), for the tests that write
+    /// files as older versions did.
+    impl From<&TableSchema> for TableSchemaV3 {
+        fn from(s: &TableSchema) -> TableSchemaV3 {
+            TableSchemaV3 {
+                name: s.name.clone(),
+                columns: s.columns.iter().map(ColumnV2::from).collect(),
+                primary_key: s.primary_key.clone(),
+                uniques: s.uniques.clone(),
+                checks: s.checks.clone(),
+                indexes: s.indexes.clone(),
+                foreign_keys: s.foreign_keys.clone(),
+                ttl: s.ttl,
+                max_rows: s.max_rows,
+            }
+        }
+    }
+
+    /// Reads a schema in the third layout (for `#[serde(deserialize_with)]`).
+    pub fn schema_v3<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::sync::Arc<TableSchema>, D::Error> {
+        TableSchemaV3::deserialize(d).map(|v| std::sync::Arc::new(v.into()))
     }
 
     /// Reads a schema in the second layout (for `#[serde(deserialize_with)]`).

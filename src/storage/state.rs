@@ -87,10 +87,14 @@ pub enum WriteOp {
         /// largest kind (written to the log as if unboxed).
         index: Box<IndexDef>,
     },
-    CreateTable(Arc<TableSchema>),
+    /// A table in the third schema layout (before column collations): read from older
+    /// logs, never written.
+    #[serde(skip_serializing)]
+    CreateTableV3(#[serde(deserialize_with = "legacy::schema_v3")] Arc<TableSchema>),
     /// Who committed and when: the last operation of every logged commit, which the
     /// state it makes remembers (`commits()`, `AS OF TIMESTAMP`).
     Commit(Arc<CommitInfo>),
+    CreateTable(Arc<TableSchema>),
 }
 
 /// What a commit records about itself besides its changes.
@@ -117,9 +121,10 @@ impl CommitInfo {
         for op in ops {
             match op {
                 WriteOp::Row { table, .. } => count(table, 1),
-                WriteOp::CreateTable(schema) | WriteOp::CreateTableV1(schema) | WriteOp::CreateTableV2(schema) => {
-                    count(&schema.name.to_ascii_lowercase(), 0)
-                }
+                WriteOp::CreateTable(schema)
+                | WriteOp::CreateTableV1(schema)
+                | WriteOp::CreateTableV2(schema)
+                | WriteOp::CreateTableV3(schema) => count(&schema.name.to_ascii_lowercase(), 0),
                 WriteOp::DropTable(name) => count(&name.to_ascii_lowercase(), 0),
                 WriteOp::CreateIndex { table, .. } | WriteOp::CreateIndexV1 { table, .. } => {
                     count(&table.to_ascii_lowercase(), 0)
@@ -140,7 +145,9 @@ impl WriteOp {
     /// The operation in the current layout (older layouts decode into the same values).
     pub fn upgraded(self) -> WriteOp {
         match self {
-            WriteOp::CreateTableV1(schema) | WriteOp::CreateTableV2(schema) => WriteOp::CreateTable(schema),
+            WriteOp::CreateTableV1(schema) | WriteOp::CreateTableV2(schema) | WriteOp::CreateTableV3(schema) => {
+                WriteOp::CreateTable(schema)
+            }
             WriteOp::CreateIndexV1 { table, index } => WriteOp::CreateIndex { table, index },
             op => op,
         }
@@ -614,7 +621,10 @@ impl State {
                 self.drop_triggers_on(&key);
                 self.schema_id = NEXT_SCHEMA_ID.fetch_add(1, Ordering::Relaxed);
             }
-            WriteOp::CreateTable(schema) | WriteOp::CreateTableV1(schema) | WriteOp::CreateTableV2(schema) => {
+            WriteOp::CreateTable(schema)
+            | WriteOp::CreateTableV1(schema)
+            | WriteOp::CreateTableV2(schema)
+            | WriteOp::CreateTableV3(schema) => {
                 schema.check_consistent().map_err(ErrorKind::Invalid)?;
                 for fk in &schema.foreign_keys {
                     let width = self.table(&fk.parent).map(|p| p.schema.columns.len());

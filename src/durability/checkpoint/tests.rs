@@ -122,6 +122,26 @@ mod framed {
     }
 
     #[test]
+    fn checkpoints_before_collations_still_load_and_the_newest_carry_them() {
+        let db = crate::Database::open_in_memory();
+        let mut s = db.session();
+        s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT) WITH (max_rows = 5)", &[]).unwrap();
+        s.execute("INSERT INTO t VALUES (1, 'a')", &[]).unwrap();
+        let old = encode_layout(&db.state(), 4, Layout::V4).unwrap();
+        assert!(old.starts_with(MAGIC_V7));
+        assert_eq!(verify_stream(&old[..]), Ok(4));
+        let (_, state) = load(&old[..]).unwrap();
+        assert!(crate::storage::diff::diff(&db.state(), &state).is_empty());
+        assert_eq!(state.table("t").unwrap().schema, db.state().table("t").unwrap().schema);
+        s.execute("CREATE TABLE c (name TEXT COLLATE NOCASE)", &[]).unwrap();
+        let new = encode(&db.state(), 5).unwrap();
+        assert!(new.starts_with(MAGIC_V8));
+        let (_, state) = load(&new[..]).unwrap();
+        let collation = state.table("c").unwrap().schema.columns[0].collation;
+        assert_eq!(collation, Some(crate::storage::schema::Collation::NoCase));
+    }
+
+    #[test]
     fn what_encode_writes_verifies_and_loads_from_a_stream() {
         let db = crate::Database::open_in_memory();
         db.session().execute("CREATE TABLE t (a INTEGER)", &[]).unwrap();

@@ -55,6 +55,8 @@ pub enum ColumnConstraint {
     Default(Expr),
     Check(Expr),
     References(ForeignKeyDef),
+    /// `COLLATE NOCASE|RTRIM|BINARY`.
+    Collate(super::Collation),
     /// `GENERATED ALWAYS AS (expr) [STORED]`.
     Generated {
         expr: Expr,

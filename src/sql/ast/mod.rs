@@ -736,32 +736,5 @@ impl Expr {
     }
 }
 
-/// SQLite's built-in collations: how text compares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Collation {
-    /// Byte by byte (the default).
-    Binary,
-    /// ASCII letters without regard to case.
-    NoCase,
-    /// Trailing spaces ignored.
-    RTrim,
-}
-
-impl Collation {
-    pub fn by_name(name: &str) -> Option<Collation> {
-        match name.to_ascii_lowercase().as_str() {
-            "binary" => Some(Collation::Binary),
-            "nocase" => Some(Collation::NoCase),
-            "rtrim" => Some(Collation::RTrim),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Collation::Binary => "BINARY",
-            Collation::NoCase => "NOCASE",
-            Collation::RTrim => "RTRIM",
-        }
-    }
-}
+/// SQLite's built-in collations (kept with a column's schema, so defined there).
+pub use crate::storage::schema::Collation;

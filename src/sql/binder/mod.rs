@@ -32,6 +32,8 @@ pub struct ScopeTable {
     pub rowid: Option<usize>,
     /// The columns' declared types, where known (else none: as if `ANY`).
     pub types: Vec<DataType>,
+    /// The columns' declared collations (`name TEXT COLLATE NOCASE`), where known.
+    pub collations: Vec<Option<Collation>>,
 }
 
 impl ScopeTable {
@@ -290,7 +292,7 @@ impl<'a> Binder<'a> {
             Expr::Binary { op, left, right } => self.binary(*op, left, right)?,
             Expr::IsNull { expr, negated } => BExpr::IsNull { expr: self.boxed(expr)?, negated: *negated },
             Expr::Between { expr, low, high, negated } => {
-                let c = collation_of(&[expr, low, high]);
+                let c = self.collation_of(&[expr, low, high]);
                 BExpr::Between {
                     expr: Box::new(self.collated(expr, c)?),
                     low: Box::new(self.collated(low, c)?),
@@ -299,7 +301,7 @@ impl<'a> Binder<'a> {
                 }
             }
             Expr::InList { expr, list, negated } => {
-                let c = collation_of(&[expr]);
+                let c = self.collation_of(&[expr]);
                 BExpr::InList {
                     expr: Box::new(self.collated(expr, c)?),
                     list: list.iter().map(|e| self.collated(e, c)).collect::<Result<_>>()?,
@@ -350,7 +352,31 @@ impl<'a> Binder<'a> {
 
     /// A sort or group key: `x COLLATE NOCASE` sorts and groups folded.
     pub fn bind_key(&mut self, e: &Expr) -> Result<BExpr> {
-        self.collated(e, collation_of(&[e]))
+        self.collated(e, self.collation_of(&[e]))
+    }
+
+    /// The collation a comparison of these operands uses, as in SQLite: the first
+    /// explicit `COLLATE` (the left operand's before the right's), else the collation
+    /// of the first operand that is a column (`+col` and `CAST(col AS …)` still count
+    /// as the column): the one it was declared with, or BINARY.
+    pub fn collation_of(&self, operands: &[&Expr]) -> Option<Collation> {
+        let explicit = operands.iter().find_map(|e| match e {
+            Expr::Collate { collation, .. } => Some(*collation),
+            _ => None,
+        });
+        explicit.or_else(|| operands.iter().find_map(|e| self.column_collation(e)))
+    }
+
+    fn column_collation(&self, e: &Expr) -> Option<Collation> {
+        match e {
+            Expr::Column { table, name } => {
+                let i = self.scope.resolve(table.as_deref(), name).ok()?;
+                let t = self.scope.tables.iter().find(|t| t.offset <= i && i < t.offset + t.columns.len())?;
+                Some(t.collations.get(i - t.offset).copied().flatten().unwrap_or(Collation::Binary))
+            }
+            Expr::Unary { op: UnaryOp::Plus, expr } | Expr::Cast { expr, .. } => self.column_collation(expr),
+            _ => None,
+        }
     }
 
     /// The declared type of input column `i`, where the scope knows it.
@@ -388,7 +414,7 @@ impl<'a> Binder<'a> {
                 | BinaryOp::Is
                 | BinaryOp::IsNot
         );
-        let c = if compares { collation_of(&[left, right]) } else { None };
+        let c = if compares { self.collation_of(&[left, right]) } else { None };
         let (mut l, mut r) = (Box::new(self.collated(left, c)?), Box::new(self.collated(right, c)?));
         if compares {
             self.affinity(&l, &mut r);
@@ -569,7 +595,8 @@ fn agg_call(
     }
     let separator = args.get(1).map(|a| binder.bind(a)).transpose()?;
     let filter = filter.map(|f| binder.bind(f)).transpose()?;
-    Ok(AggCall { func, arg, separator, distinct, filter })
+    let collation = args.first().and_then(|a| binder.collation_of(&[a])).filter(|c| *c != Collation::Binary);
+    Ok(AggCall { func, arg, separator, distinct, filter, collation })
 }
 
 /// Binds an expression over one row of the named columns (a message read's
@@ -583,6 +610,7 @@ pub fn bind_over_columns(columns: &[&str], expr: &Expr) -> Result<BExpr> {
         hidden: Vec::new(),
         rowid: None,
         types: Vec::new(),
+        collations: Vec::new(),
     };
     let scope = Scope { tables: vec![table], expiry: None };
     let bound = Binder::new(&scope, "not allowed in a condition").bind(expr)?;
@@ -590,15 +618,6 @@ pub fn bind_over_columns(columns: &[&str], expr: &Expr) -> Result<BExpr> {
         return Err(Error::invalid("a condition cannot write messages"));
     }
     Ok(bound)
-}
-
-/// The collation a comparison of these operands uses: the first explicit `COLLATE`,
-/// as in SQLite (the left operand's before the right's).
-fn collation_of(operands: &[&Expr]) -> Option<Collation> {
-    operands.iter().find_map(|e| match e {
-        Expr::Collate { collation, .. } => Some(*collation),
-        _ => None,
-    })
 }
 
 /// True when the bound expression depends on nothing but constants.

@@ -114,6 +114,16 @@ impl Builder {
                     def.constraints.push(ColumnConstraint::Default(self.default_value(value)?));
                 }
                 Rule::check => def.constraints.push(ColumnConstraint::Check(self.last_expr(q)?)),
+                Rule::column_collate => {
+                    let name = q.into_inner().last().expect("COLLATE names a collation");
+                    let offset = name.as_span().start();
+                    let name = unquote_ident(name.as_str());
+                    let collation = crate::sql::ast::Collation::by_name(&name).ok_or_else(|| ErrorKind::Parse {
+                        message: format!("no such collation sequence: {name} (there are BINARY, NOCASE and RTRIM)"),
+                        offset,
+                    })?;
+                    def.constraints.push(ColumnConstraint::Collate(collation));
+                }
                 Rule::references => def.constraints.push(ColumnConstraint::References(references(q, Vec::new()))),
                 Rule::generated => {
                     let stored = q

@@ -674,6 +674,9 @@ pub struct AggCall {
     pub distinct: bool,
     /// `FILTER (WHERE …)`: only rows for which it holds are added.
     pub filter: Option<BExpr>,
+    /// The argument's collation other than BINARY (a NOCASE column, `x COLLATE
+    /// NOCASE`), under which min() and max() compare and DISTINCT tells values apart.
+    pub collation: Option<crate::storage::schema::Collation>,
 }
 
 /// Window functions that are not aggregates.

@@ -342,6 +342,10 @@ pub struct SelectPlan {
     pub compound: Vec<(SetOp, SelectPlan)>,
     /// Bit `c` set when output column `c` holds JSON (see `ResultSet::json`).
     pub json: u64,
+    /// Per output column, the collation it compares under where it is read as a
+    /// table's column (a subquery in FROM, a view): a column's declared one, or an
+    /// explicit `COLLATE`.
+    pub collations: Vec<Option<crate::storage::schema::Collation>>,
 }
 
 impl SelectPlan {

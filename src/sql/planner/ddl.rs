@@ -110,6 +110,45 @@ pub(super) enum DefaultKind {
     Expr(DefaultPlan),
 }
 
+/// The collation a column definition declares (`COLLATE NOCASE`), if any.
+fn declared_collation(def: &ColumnDef) -> Option<Collation> {
+    def.constraints.iter().rev().find_map(|c| match c {
+        ColumnConstraint::Collate(collation) => Some(*collation),
+        _ => None,
+    })
+}
+
+/// Uniqueness over a column with a collation holds under that collation (`'Ann'` and
+/// `'ANN'` clash in a NOCASE column): such a UNIQUE constraint becomes a unique index
+/// whose collated parts are keyed folded, and a primary key with such a column gets
+/// one beside it (the key itself stays as written).
+fn collated_uniques(schema: &mut TableSchema) -> Result<()> {
+    let folds = |schema: &TableSchema, cols: &[usize]| {
+        cols.iter().any(|&c| !matches!(schema.columns[c].collation, None | Some(Collation::Binary)))
+    };
+    let mut lists = Vec::new();
+    let uniques = std::mem::take(&mut schema.uniques);
+    for u in uniques {
+        if folds(schema, &u.columns) {
+            lists.push((schema.collated_unique_name(Some(&u.name)), u.columns));
+        } else {
+            schema.uniques.push(u);
+        }
+    }
+    if folds(schema, &schema.primary_key) {
+        lists.push((schema.collated_unique_name(None), schema.primary_key.clone()));
+    }
+    for (name, columns) in lists {
+        let parts: Vec<(Expr, bool)> = columns
+            .iter()
+            .map(|&c| (Expr::Column { table: None, name: schema.columns[c].name.clone() }, false))
+            .collect();
+        let index = super::derived::plan_index(&name, schema, &parts, true, None)?;
+        schema.indexes.push(index);
+    }
+    Ok(())
+}
+
 /// A table's schema, and the DEFAULT expressions the executor fills into it.
 pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(TableSchema, Vec<DefaultPlan>)> {
     let mut defaults = Vec::new();
@@ -143,6 +182,7 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
             hidden: Vec::new(),
             rowid: None,
             types: Vec::new(),
+            collations: c.columns.iter().map(declared_collation).collect(),
         }],
         expiry: None,
     };
@@ -175,6 +215,7 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
                     let sql = strip_outer_parens(&expr.to_string());
                     schema.columns[i].generated = Some(Generated { sql, stored: *stored });
                 }
+                ColumnConstraint::Collate(collation) => schema.columns[i].collation = Some(*collation),
             }
         }
     }
@@ -200,6 +241,7 @@ pub(in crate::sql) fn plan_create(c: &CreateTable, state: &State) -> Result<(Tab
         }
     }
     check_generated(&schema)?;
+    collated_uniques(&mut schema)?;
     // Primary key columns never hold NULL (an INTEGER key inserted as NULL is assigned).
     for &k in &schema.primary_key.clone() {
         schema.columns[k].not_null = true;

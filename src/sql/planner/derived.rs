@@ -18,6 +18,7 @@ pub(in crate::sql) fn schema_scope(schema: &TableSchema) -> Scope {
             hidden: Vec::new(),
             rowid: schema.integer_key(),
             types: schema.columns.iter().map(|c| c.ty).collect(),
+            collations: schema.columns.iter().map(|c| c.collation).collect(),
         }],
         expiry: None,
     }

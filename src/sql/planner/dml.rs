@@ -254,6 +254,16 @@ fn plan_upsert(u: &Upsert, schema: &TableSchema, scope: &Scope, cx: &Cx) -> Resu
         None => None,
         Some(names) => {
             let cols = names.iter().map(|n| scope.resolve(None, n)).collect::<Result<Vec<_>>>()?;
+            // Uniqueness over a column with a collation is a unique index keyed by the
+            // folded column: the columns name it as expressions would.
+            let folds =
+                |c: &usize| schema.columns.get(*c).and_then(|c| c.collation).is_some_and(|c| c != Collation::Binary);
+            if cols.iter().any(folds) {
+                let target_exprs = names.iter().map(|n| Expr::Column { table: None, name: n.clone() }).collect();
+                let as_exprs = Upsert { target: None, target_exprs, ..u.clone() };
+                let target = expression_target(&as_exprs, schema, scope, cx)?;
+                return plan_upsert_update(u, Some(target), schema, scope, cx);
+            }
             let same = |c: &[usize]| c.len() == cols.len() && c.iter().all(|x| cols.contains(x));
             if let Some(w) = &u.target_filter {
                 // A partial unique index of these columns whose WHERE this one implies.
@@ -353,6 +363,7 @@ fn plan_upsert_update(
         offset: schema.columns.len(),
         rowid: schema.integer_key(),
         types: schema.columns.iter().map(|c| c.ty).collect(),
+        collations: schema.columns.iter().map(|c| c.collation).collect(),
     });
     let nest = Some(Nesting { planner: cx, outer: &[] });
     let mut binder = Binder::new(&both, "not allowed in ON CONFLICT DO UPDATE").nested(nest);

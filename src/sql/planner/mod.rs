@@ -322,6 +322,7 @@ pub(in crate::sql) fn table_scope(state: &State, name: &str, alias: Option<&Stri
             hidden: Vec::new(),
             rowid: schema.integer_key(),
             types: schema.columns.iter().map(|c| c.ty).collect(),
+            collations: schema.columns.iter().map(|c| c.collation).collect(),
         }],
         expiry: None,
     };

@@ -183,7 +183,13 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
     let mut order_by = Vec::new();
     for o in &s.order_by {
         let expr = match (output_ref(&o.expr, &cols, "ORDER BY")?, &o.expr) {
-            (Some(i), _) => SortExpr::Output(i),
+            // An output column that is a column with a collation sorts under it.
+            (Some(i), _) => match binder.collation_of(&[&cols[i].0]) {
+                Some(c) if c != Collation::Binary => {
+                    SortExpr::Expr(BExpr::Func(Func::Collate(c), vec![projection[i].clone()]))
+                }
+                _ => SortExpr::Output(i),
+            },
             // `ORDER BY alias COLLATE NOCASE`: the output column, folded.
             (None, Expr::Collate { expr, collation }) if output_ref(expr, &cols, "ORDER BY")?.is_some() => {
                 let i = output_ref(expr, &cols, "ORDER BY")?.expect("just matched");
@@ -292,6 +298,11 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         bits | (u64::from(is_json) << i)
     });
 
+    // What a derived table or view made of this query declares of its columns.
+    let collations = {
+        let binder = Binder::new(&scope, "not allowed here");
+        cols.iter().map(|(e, ..)| binder.collation_of(&[e]).filter(|c| *c != Collation::Binary)).collect()
+    };
     Ok(SelectPlan {
         source,
         input_columns: scope.tables.iter().flat_map(|t| t.columns.iter().cloned()).collect(),
@@ -311,6 +322,7 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         window_ordered,
         compound: Vec::new(),
         json,
+        collations,
     })
 }
 

@@ -42,6 +42,7 @@ pub(super) fn validate(txn: &Txn, head: &State) -> Result<()> {
             WriteOp::CreateTable(_)
             | WriteOp::CreateTableV1(_)
             | WriteOp::CreateTableV2(_)
+            | WriteOp::CreateTableV3(_)
             | WriteOp::CreateIndexV1 { .. }
             | WriteOp::DropTable(_)
             | WriteOp::CreateIndex { .. }
