@@ -113,6 +113,12 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dy
             if state.table(to).is_some() {
                 return Err(ErrorKind::TableExists(to.clone()).into());
             }
+            // A key of the table that references itself follows it.
+            for fk in &mut schema.foreign_keys {
+                if fk.parent.eq_ignore_ascii_case(&schema.name) {
+                    fk.parent = to.clone();
+                }
+            }
             schema.name = to.clone();
             RowChange::Keep
         }
@@ -158,6 +164,49 @@ pub fn plan_alter(state: &State, table: &str, action: &AlterAction, history: &dy
         }
     };
     Ok(Plan::AlterTable { table: key, schema: Arc::new(schema), rows, defaults })
+}
+
+/// What else `ALTER TABLE from RENAME TO to` changes, as SQLite does: views and
+/// triggers that read or write the table name it anew (each dropped and made again
+/// with its SQL rewritten), and other tables' foreign keys reference it anew.
+pub fn follow_rename(state: &State, from: &str, to: &str) -> Result<Vec<Plan>> {
+    use super::ast::Statement;
+    let mut steps = Vec::new();
+    for v in state.views() {
+        let mut stmt = super::parser::parse(&v.sql)?;
+        if super::namespace::rename_table(&mut stmt, from, to, state)? {
+            let Statement::Select(query) = stmt else { continue };
+            let view = crate::storage::ViewDef { sql: query.to_string(), ..(**v).clone() };
+            steps.push(Plan::DropView { name: v.name.clone(), if_exists: false });
+            steps.push(Plan::CreateView { view: Arc::new(view), if_not_exists: false });
+        }
+    }
+    for t in state.triggers() {
+        let mut stmt = super::parser::parse(&t.sql)?;
+        if super::namespace::rename_table(&mut stmt, from, to, state)? {
+            let Statement::CreateTrigger(def) = stmt else { continue };
+            let trigger = crate::storage::TriggerDef {
+                table: def.table.to_ascii_lowercase(),
+                sql: def.to_string(),
+                ..(**t).clone()
+            };
+            steps.push(Plan::DropTrigger { name: t.name.clone(), if_exists: false });
+            steps.push(Plan::CreateTrigger { trigger: Arc::new(trigger), if_not_exists: false });
+        }
+    }
+    for t in state.tables() {
+        let refers = |fk: &crate::storage::schema::ForeignKey| fk.parent.eq_ignore_ascii_case(from);
+        if t.name().eq_ignore_ascii_case(from) || !t.schema.foreign_keys.iter().any(refers) {
+            continue;
+        }
+        let mut schema = (*t.schema).clone();
+        for fk in schema.foreign_keys.iter_mut().filter(|fk| refers(fk)) {
+            fk.parent = to.to_string();
+        }
+        let table = schema.name.to_ascii_lowercase();
+        steps.push(Plan::AlterTable { table, schema: Arc::new(schema), rows: RowChange::Keep, defaults: Vec::new() });
+    }
+    Ok(steps)
 }
 
 /// Refuses to drop a column that a trigger names or without which a view no longer plans

@@ -47,20 +47,49 @@ struct Resolver<'a> {
     state: &'a State,
     /// CTE names in scope: a FROM item naming one is not a table.
     ctes: std::cell::RefCell<Vec<String>>,
+    /// For [`rename_table`]: the stored name every reference to which becomes the
+    /// other; nothing else is rewritten (the statement's names are already stored).
+    renaming: Option<(&'a str, &'a str)>,
+    /// Whether a reference was renamed.
+    renamed: std::cell::Cell<bool>,
+}
+
+/// Rewrites every reference to table `from` (a stored name) in a statement whose names
+/// are stored ones (a view's or a trigger's SQL) to `to`, as `ALTER TABLE … RENAME TO`
+/// does; true when there was one. A table in FROM keeps its old name as its alias, so
+/// that columns qualified by it still read it.
+pub fn rename_table(stmt: &mut Statement, from: &str, to: &str, state: &State) -> Result<bool> {
+    let r = Resolver { renaming: Some((from, to)), ..Resolver::new(MAIN, state) };
+    r.statement(stmt)?;
+    Ok(r.renamed.get())
 }
 
 /// Rewrites the names in `stmt` for a session whose namespace is `namespace`.
 pub fn resolve(stmt: &mut Statement, namespace: &str, state: &State) -> Result<()> {
-    Resolver { namespace, state, ctes: Default::default() }.statement(stmt)
+    Resolver::new(namespace, state).statement(stmt)
 }
 
 /// The name a table, view or index is stored under, for a session in `namespace`.
 pub fn stored_name(name: &str, namespace: &str, state: &State) -> Result<String> {
-    Resolver { namespace, state, ctes: Default::default() }.key(name)
+    Resolver::new(namespace, state).key(name)
+}
+
+impl<'a> Resolver<'a> {
+    fn new(namespace: &'a str, state: &'a State) -> Resolver<'a> {
+        Resolver { namespace, state, ctes: Default::default(), renaming: None, renamed: Default::default() }
+    }
 }
 
 impl Resolver<'_> {
     fn key(&self, name: &str) -> Result<String> {
+        if let Some((from, to)) = self.renaming {
+            let stored = Resolver::new(MAIN, self.state).key(name);
+            if stored.is_ok_and(|s| s.eq_ignore_ascii_case(from)) {
+                self.renamed.set(true);
+                return Ok(to.to_string());
+            }
+            return Ok(name.to_string());
+        }
         // `main`'s dotted names are stored as `main.my.table`, so that the first dot of
         // a stored name always ends its namespace.
         if let Some(bare) = name.strip_prefix(ONE_NAME) {
@@ -120,7 +149,7 @@ impl Resolver<'_> {
                     InsertSource::DefaultValues => {}
                 }
                 // Upsert clauses name the table as it was written.
-                if let (None, Some((_, bare))) = (&i.alias, i.table.split_once('.')) {
+                if let (None, Some((_, bare)), None) = (&i.alias, i.table.split_once('.'), self.renaming) {
                     i.alias = Some(bare.to_string());
                 }
                 for u in &mut i.upserts {
@@ -288,6 +317,9 @@ impl Resolver<'_> {
         if let Some(q) = &mut t.subquery {
             return self.select(q);
         }
+        if self.renaming.is_some() {
+            return self.renamed_ref(t);
+        }
         if let Some(args) = &mut t.function {
             // `history(t)` names a table, as FROM does (bare or quoted).
             if t.name.eq_ignore_ascii_case("history") {
@@ -358,6 +390,30 @@ impl Resolver<'_> {
         Ok(())
     }
 
+    /// A FROM item under [`rename_table`]: a table named `from` is named `to`.
+    fn renamed_ref(&self, t: &mut TableRef) -> Result<()> {
+        if let Some(args) = &mut t.function {
+            return args.iter_mut().try_for_each(|a| self.expr(a));
+        }
+        let cte = self.ctes.borrow().iter().any(|c| c.eq_ignore_ascii_case(t.name.trim_start_matches(ONE_NAME)));
+        if cte || t.as_of.is_some() {
+            return Ok(());
+        }
+        let before = self.renamed.replace(false);
+        let key = self.key(&t.name)?;
+        if self.renamed.get() && t.alias.is_none() {
+            let old = self.renaming.map_or("", |(from, _)| from);
+            let short = match old.strip_prefix("main.") {
+                Some(dotted) => dotted,
+                None => old.split_once('.').map_or(old, |(_, bare)| bare),
+            };
+            t.alias = Some(short.to_string());
+        }
+        self.renamed.set(self.renamed.get() || before);
+        t.name = key;
+        Ok(())
+    }
+
     fn expr(&self, e: &mut Expr) -> Result<()> {
         match e {
             Expr::Literal(_) | Expr::Column { .. } | Expr::Param(_) => {}
@@ -409,7 +465,7 @@ impl Resolver<'_> {
                         self.expr(e)?;
                     }
                 }
-                if takes_namespace(name) {
+                if takes_namespace(name) && self.renaming.is_none() {
                     args.insert(0, Expr::Literal(Value::text(self.namespace)));
                 }
             }

@@ -50,3 +50,23 @@ UPDATE dc SET pid = 2;
 UPDATE dc SET pid = 1, up = 1;
 DELETE FROM parent;
 SELECT count(*) FROM dc;
+-- RENAME TO renames the table where views, triggers and other tables' foreign keys name
+-- it (a view's FROM keeps the old name as its alias); a CTE of that name is not it.
+CREATE TABLE p (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES p (id));
+CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p (id));
+CREATE VIEW pv AS SELECT p.id, (SELECT count(*) FROM c WHERE c.p = p.id) AS kids FROM p WHERE p.id > 0;
+CREATE VIEW cte_p AS WITH p AS (SELECT 7 AS id) SELECT id FROM p;
+CREATE TRIGGER c_new AFTER INSERT ON c BEGIN INSERT INTO p VALUES (NEW.id + 100, NULL); END;
+CREATE TRIGGER p_gone AFTER DELETE ON p BEGIN DELETE FROM c WHERE c.p = OLD.id; END;
+INSERT INTO p VALUES (1, NULL);
+ALTER TABLE p RENAME TO q;
+SELECT * FROM pv;
+SELECT * FROM cte_p;
+INSERT INTO c VALUES (5, 1);
+SELECT * FROM q ORDER BY id;
+INSERT INTO c VALUES (6, 42);
+DELETE FROM q WHERE id = 1;
+SELECT count(*) FROM c;
+.schema c
+.schema q
+SELECT name, sql FROM sqlite_master WHERE type IN ('view', 'trigger') ORDER BY name;

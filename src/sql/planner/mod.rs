@@ -271,6 +271,19 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
             if journal::is_journaled(state, table) {
                 steps.extend(journal::follow_alter(state, table, action, &first)?);
             }
+            if let AlterAction::RenameTable(to) = action {
+                steps.extend(super::alter::follow_rename(state, &state.table_or_err(table)?.schema.name, to)?);
+            }
+            steps.insert(0, first);
+            Plan::Steps { steps, verb: None }
+        }
+        Statement::AlterTable { table, action: AlterAction::RenameTable(to) } => {
+            let first = super::alter::plan_alter(state, table, &AlterAction::RenameTable(to.clone()), history)?;
+            let key = state.table_or_err(table)?.schema.name.clone();
+            let mut steps = super::alter::follow_rename(state, &key, to)?;
+            if steps.is_empty() {
+                return Ok(first);
+            }
             steps.insert(0, first);
             Plan::Steps { steps, verb: None }
         }
