@@ -656,33 +656,18 @@ pub mod legacy {
     }
 
     /// A table's schema in the third layout (table options up to `max_rows`, before
-    /// column collations): what `AMBERCK7` checkpoints and logs before them hold.
+    /// column collations): what `AMBERCK6`/`AMBERCK7` checkpoints and logs before them
+    /// hold. Postcard writes a struct's fields one after another with nothing around
+    /// them, so this is the second layout followed by `max_rows`.
     #[derive(Serialize, Deserialize)]
     pub struct TableSchemaV3 {
-        name: String,
-        columns: Vec<ColumnV2>,
-        primary_key: Vec<usize>,
-        uniques: Vec<UniqueConstraint>,
-        checks: Vec<CheckConstraint>,
-        indexes: Vec<IndexDef>,
-        foreign_keys: Vec<ForeignKey>,
-        ttl: Option<i64>,
+        second: TableSchemaV2,
         max_rows: Option<u64>,
     }
 
     impl From<TableSchemaV3> for TableSchema {
         fn from(v: TableSchemaV3) -> TableSchema {
-            TableSchema {
-                name: v.name,
-                columns: v.columns.into_iter().map(Column::from).collect(),
-                primary_key: v.primary_key,
-                uniques: v.uniques,
-                checks: v.checks,
-                indexes: v.indexes,
-                foreign_keys: v.foreign_keys,
-                ttl: v.ttl,
-                max_rows: v.max_rows,
-            }
+            TableSchema { max_rows: v.max_rows, ..v.second.into() }
         }
     }
 
@@ -690,17 +675,7 @@ pub mod legacy {
     /// files as older versions did.
     impl From<&TableSchema> for TableSchemaV3 {
         fn from(s: &TableSchema) -> TableSchemaV3 {
-            TableSchemaV3 {
-                name: s.name.clone(),
-                columns: s.columns.iter().map(ColumnV2::from).collect(),
-                primary_key: s.primary_key.clone(),
-                uniques: s.uniques.clone(),
-                checks: s.checks.clone(),
-                indexes: s.indexes.clone(),
-                foreign_keys: s.foreign_keys.clone(),
-                ttl: s.ttl,
-                max_rows: s.max_rows,
-            }
+            TableSchemaV3 { second: s.into(), max_rows: s.max_rows }
         }
     }
 
