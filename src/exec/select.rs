@@ -472,7 +472,7 @@ fn unprobed_select(plan: &SelectPlan, state: &State, ctx: &Ctx) -> Result<Result
             let key: Vec<Value> = r
                 .values
                 .iter()
-                .zip(plan.collations.iter().chain(std::iter::repeat(&None)))
+                .zip(&plan.collations)
                 .map(|(v, c)| c.map_or_else(|| v.clone(), |c| super::functions::collate(c, v)))
                 .collect();
             seen.insert(key)

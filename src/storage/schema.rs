@@ -363,12 +363,12 @@ impl TableSchema {
     }
 
     /// Whether an index is one the table's constraints make (see
-    /// [`TableSchema::collated_unique_name`]): its `CREATE TABLE` makes it again, so it
+    /// `planner::ddl::collated_uniques`): its `CREATE TABLE` makes it again, so it
     /// is written as the constraint and not on its own.
     pub fn made_by_constraint(&self, ix: &IndexDef) -> bool {
         let folded =
             |c: &usize| self.columns.get(*c).is_some_and(|c| c.collation.is_some_and(|c| c != Collation::Binary));
-        let pkey = format!("{}{PKEY_COLLATED}", self.name);
+        let pkey = self.collated_key_name();
         let unique = format!("{}_{}_unique", self.name, self.column_names(&ix.columns).replace(", ", "_"));
         ix.unique
             && ix.predicate.is_none()
@@ -381,11 +381,10 @@ impl TableSchema {
                 .all(|(e, &c)| e.as_deref().is_none_or(|sql| sql == quote_ident(&self.columns[c].name)))
     }
 
-    /// The name of the unique index that makes a UNIQUE constraint (`unique` is the
-    /// constraint's name) or the primary key (`None`) hold under its columns'
-    /// collations.
-    pub fn collated_unique_name(&self, unique: Option<&str>) -> String {
-        unique.map_or_else(|| format!("{}{PKEY_COLLATED}", self.name), str::to_string)
+    /// The name of the unique index that makes the primary key hold under its columns'
+    /// collations (a UNIQUE constraint's index keeps the constraint's name).
+    pub fn collated_key_name(&self) -> String {
+        format!("{}{PKEY_COLLATED}", self.name)
     }
 
     /// `CREATE INDEX` statements for the secondary indexes (not those the table's

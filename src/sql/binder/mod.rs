@@ -63,6 +63,11 @@ impl Scope {
         self.tables.iter().map(|t| t.columns.len()).sum()
     }
 
+    /// The table whose columns hold input column `i`.
+    fn table_at(&self, i: usize) -> Option<&ScopeTable> {
+        self.tables.iter().find(|t| t.offset <= i && i < t.offset + t.columns.len())
+    }
+
     pub fn find_table(&self, qualifier: &str) -> Option<&ScopeTable> {
         self.tables.iter().find(|t| t.answers_to(qualifier))
     }
@@ -371,7 +376,7 @@ impl<'a> Binder<'a> {
         match e {
             Expr::Column { table, name } => {
                 let i = self.scope.resolve(table.as_deref(), name).ok()?;
-                let t = self.scope.tables.iter().find(|t| t.offset <= i && i < t.offset + t.columns.len())?;
+                let t = self.scope.table_at(i)?;
                 Some(t.collations.get(i - t.offset).copied().flatten().unwrap_or(Collation::Binary))
             }
             Expr::Unary { op: UnaryOp::Plus, expr } | Expr::Cast { expr, .. } => self.column_collation(expr),
@@ -381,7 +386,7 @@ impl<'a> Binder<'a> {
 
     /// The declared type of input column `i`, where the scope knows it.
     fn column_type(&self, i: usize) -> Option<DataType> {
-        let t = self.scope.tables.iter().find(|t| t.offset <= i && i < t.offset + t.columns.len())?;
+        let t = self.scope.table_at(i)?;
         t.types.get(i - t.offset).copied()
     }
 

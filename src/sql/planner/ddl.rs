@@ -130,13 +130,13 @@ fn collated_uniques(schema: &mut TableSchema) -> Result<()> {
     let uniques = std::mem::take(&mut schema.uniques);
     for u in uniques {
         if folds(schema, &u.columns) {
-            lists.push((schema.collated_unique_name(Some(&u.name)), u.columns));
+            lists.push((u.name, u.columns));
         } else {
             schema.uniques.push(u);
         }
     }
     if folds(schema, &schema.primary_key) {
-        lists.push((schema.collated_unique_name(None), schema.primary_key.clone()));
+        lists.push((schema.collated_key_name(), schema.primary_key.clone()));
     }
     for (name, columns) in lists {
         let parts: Vec<(Expr, bool)> = columns

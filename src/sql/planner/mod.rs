@@ -277,8 +277,8 @@ fn plan_in(stmt: &Statement, cx: &Cx) -> Result<Plan> {
             steps.insert(0, first);
             Plan::Steps { steps, verb: None }
         }
-        Statement::AlterTable { table, action: AlterAction::RenameTable(to) } => {
-            let first = super::alter::plan_alter(state, table, &AlterAction::RenameTable(to.clone()), history)?;
+        Statement::AlterTable { table, action: action @ AlterAction::RenameTable(to) } => {
+            let first = super::alter::plan_alter(state, table, action, history)?;
             let key = state.table_or_err(table)?.schema.name.clone();
             let mut steps = super::alter::follow_rename(state, &key, to)?;
             if steps.is_empty() {

@@ -180,20 +180,21 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
     let having = s.having.as_ref().map(|h| binder.bind(h)).transpose()?;
     binder.windows = allowed;
     binder.clause = "not allowed here";
+    // Each output column's collation other than BINARY (a column's declared one, or an
+    // explicit COLLATE): what ORDER BY of that column sorts under, and what a derived
+    // table or view made of this query declares of its columns.
+    let collations: Vec<Option<Collation>> =
+        cols.iter().map(|(e, ..)| binder.collation_of(&[e]).filter(|c| *c != Collation::Binary)).collect();
+    let folded = |i: usize, c: Collation| SortExpr::Expr(BExpr::Func(Func::Collate(c), vec![projection[i].clone()]));
     let mut order_by = Vec::new();
     for o in &s.order_by {
         let expr = match (output_ref(&o.expr, &cols, "ORDER BY")?, &o.expr) {
             // An output column that is a column with a collation sorts under it.
-            (Some(i), _) => match binder.collation_of(&[&cols[i].0]) {
-                Some(c) if c != Collation::Binary => {
-                    SortExpr::Expr(BExpr::Func(Func::Collate(c), vec![projection[i].clone()]))
-                }
-                _ => SortExpr::Output(i),
-            },
+            (Some(i), _) => collations[i].map_or(SortExpr::Output(i), |c| folded(i, c)),
             // `ORDER BY alias COLLATE NOCASE`: the output column, folded.
             (None, Expr::Collate { expr, collation }) if output_ref(expr, &cols, "ORDER BY")?.is_some() => {
                 let i = output_ref(expr, &cols, "ORDER BY")?.expect("just matched");
-                SortExpr::Expr(BExpr::Func(Func::Collate(*collation), vec![projection[i].clone()]))
+                folded(i, *collation)
             }
             (None, _) => SortExpr::Expr(binder.bind_key(&o.expr)?),
         };
@@ -298,11 +299,6 @@ pub(super) fn plan_select_in(s: &Select, cx: &Cx, outer: &[OuterScope]) -> Resul
         bits | (u64::from(is_json) << i)
     });
 
-    // What a derived table or view made of this query declares of its columns.
-    let collations = {
-        let binder = Binder::new(&scope, "not allowed here");
-        cols.iter().map(|(e, ..)| binder.collation_of(&[e]).filter(|c| *c != Collation::Binary)).collect()
-    };
     Ok(SelectPlan {
         source,
         input_columns: scope.tables.iter().flat_map(|t| t.columns.iter().cloned()).collect(),
